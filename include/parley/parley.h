@@ -1,0 +1,231 @@
+/*
+ * parley.h - the whole public API of libparley.
+ *
+ * Two objects: a parley_config (built once, frozen on first use, reference
+ * counted, safe to share between threads once frozen) and a parley_conn (one
+ * connection, client or server, not thread-safe).
+ *
+ * The core is sans-I/O: hand received bytes to parley_conn_recv_bytes(), take
+ * bytes to send from parley_conn_pending_output() / parley_conn_output_sent().
+ * parley_fd_* wrap that for a socket (blocking or non-blocking).
+ *
+ * Every call returns a parley_status. Negative means the connection has failed
+ * for good: the alert has been queued for sending and parley_conn_error_string()
+ * says why in one sentence.
+ *
+ * Contracts: pointer arguments MUST NOT be NULL unless stated. Strings are
+ * NUL-terminated UTF-8.
+ */
+#ifndef PARLEY_H
+#define PARLEY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PARLEY_VERSION_STRING "0.1.0"
+
+typedef enum {
+    PARLEY_OK = 0,
+    PARLEY_WANT_READ = 1,   /* feed more received bytes */
+    PARLEY_WANT_WRITE = 2,  /* send pending output first */
+    PARLEY_WANT_KEY_OP = 3, /* a private-key operation is pending (see key provider) */
+    PARLEY_CLOSED = 4,      /* peer sent close_notify (or we closed) */
+    PARLEY_ERROR = -1       /* fatal; see parley_conn_error_string() */
+} parley_status;
+
+/* Protocol versions (wire values). */
+#define PARLEY_TLS1_2 0x0303
+#define PARLEY_TLS1_3 0x0304
+
+/* TLS 1.3 cipher suites (IANA values). */
+#define PARLEY_TLS_AES_128_GCM_SHA256 0x1301
+#define PARLEY_TLS_AES_256_GCM_SHA384 0x1302
+#define PARLEY_TLS_CHACHA20_POLY1305_SHA256 0x1303
+
+/* Named groups. */
+#define PARLEY_GROUP_SECP256R1 0x0017
+#define PARLEY_GROUP_SECP384R1 0x0018
+#define PARLEY_GROUP_X25519 0x001d
+
+/* Signature schemes. */
+#define PARLEY_SIG_RSA_PKCS1_SHA256 0x0401
+#define PARLEY_SIG_RSA_PKCS1_SHA384 0x0501
+#define PARLEY_SIG_RSA_PKCS1_SHA512 0x0601
+#define PARLEY_SIG_ECDSA_SECP256R1_SHA256 0x0403
+#define PARLEY_SIG_ECDSA_SECP384R1_SHA384 0x0503
+#define PARLEY_SIG_RSA_PSS_RSAE_SHA256 0x0804
+#define PARLEY_SIG_RSA_PSS_RSAE_SHA384 0x0805
+#define PARLEY_SIG_RSA_PSS_RSAE_SHA512 0x0806
+#define PARLEY_SIG_ED25519 0x0807
+#define PARLEY_SIG_RSA_PSS_PSS_SHA256 0x0809
+#define PARLEY_SIG_RSA_PSS_PSS_SHA384 0x080a
+#define PARLEY_SIG_RSA_PSS_PSS_SHA512 0x080b
+
+typedef struct parley_config parley_config;
+typedef struct parley_conn parley_conn;
+
+/* ---------------------------------------------------------------- config */
+
+parley_config *parley_config_new(void);
+/* Reference counting: a connection holds a reference; free drops one. */
+void parley_config_ref(parley_config *cfg);
+void parley_config_free(parley_config *cfg);
+
+/* Setters return PARLEY_OK or PARLEY_ERROR (after freeze, or bad input);
+ * parley_config_error_string() then says why. */
+const char *parley_config_error_string(const parley_config *cfg);
+
+/* Version range, e.g. (PARLEY_TLS1_3, PARLEY_TLS1_3). */
+int parley_config_set_versions(parley_config *cfg, uint16_t min, uint16_t max);
+/* Colon-separated IANA names, e.g. "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256". */
+int parley_config_set_ciphers(parley_config *cfg, const char *list);
+/* Colon-separated, e.g. "x25519:secp256r1". The first is sent as a key share. */
+int parley_config_set_groups(parley_config *cfg, const char *list);
+/* Comma-separated ALPN protocols in preference order, e.g. "h2,http/1.1". */
+int parley_config_set_alpn(parley_config *cfg, const char *list);
+
+/* Certificate chain (PEM, leaf first) with its private key (PEM). Repeatable;
+ * the server picks by SNI and by the client's signature algorithms. */
+int parley_config_add_cert_files(parley_config *cfg, const char *chain_pem, const char *key_pem);
+/* Generates a self-signed ECDSA P-256 certificate for "localhost" and 127.0.0.1
+ * in memory. fingerprint receives "AB:CD:..." (SHA-256 of the DER). */
+int parley_config_add_self_signed(parley_config *cfg, char *fingerprint, size_t fingerprint_len);
+
+/* Trust store: a PEM bundle; without one the system default paths are used. */
+int parley_config_set_ca_file(parley_config *cfg, const char *path);
+/* Turn certificate verification off (client). Dangerous; the tool says so. */
+int parley_config_set_verify(parley_config *cfg, int verify);
+/* Injectable clock for certificate validity checks (0 = real time). */
+int parley_config_set_time(parley_config *cfg, int64_t unix_seconds);
+
+/* ------------------------------------------------ private-key providers */
+
+/* An operation the handshake needs from whoever holds the private key. */
+typedef struct parley_key_op parley_key_op;
+enum parley_key_op_type { PARLEY_KEY_OP_SIGN = 1 };
+
+typedef struct parley_key_provider parley_key_provider;
+struct parley_key_provider {
+    /* Start an operation. Either complete it now (parley_key_op_complete, then
+     * return PARLEY_OK) or keep `op` and return PARLEY_WANT_KEY_OP; the handshake
+     * then pauses, and the caller completes the op later and calls
+     * parley_conn_handshake() again. Return PARLEY_ERROR to fail. */
+    int (*start)(parley_key_provider *self, parley_key_op *op);
+};
+
+int parley_key_op_type(const parley_key_op *op);
+uint16_t parley_key_op_scheme(const parley_key_op *op); /* signature scheme */
+/* For SIGN: the message to sign (the scheme names the hash). */
+void parley_key_op_input(const parley_key_op *op, const uint8_t **data, size_t *len);
+/* Index of the certificate (in add order) whose key is wanted. */
+int parley_key_op_cert_index(const parley_key_op *op);
+/* Deliver the result (copied). ok=0 fails the handshake with internal_error. */
+int parley_key_op_complete(parley_key_op *op, int ok, const uint8_t *out, size_t len);
+
+/* Certificate chain with a provider instead of a local key (keyless). */
+int parley_config_add_cert_with_provider(parley_config *cfg, const char *chain_pem,
+                                         parley_key_provider *provider);
+
+/* ----------------------------------------------------- trace and keylog */
+
+enum parley_trace_kind {
+    PARLEY_TRACE_MESSAGE_SENT = 1,     /* a handshake message we sent */
+    PARLEY_TRACE_MESSAGE_RECEIVED = 2, /* a handshake message we received */
+    PARLEY_TRACE_RECORD_SENT = 3,      /* a non-handshake record sent (CCS, alert) */
+    PARLEY_TRACE_RECORD_RECEIVED = 4,
+    PARLEY_TRACE_KEYS = 5,             /* a traffic secret was installed */
+    PARLEY_TRACE_INFO = 6              /* a negotiation decision */
+};
+
+typedef struct {
+    int kind;             /* enum parley_trace_kind */
+    int msg_type;         /* handshake type or content type, -1 when none */
+    const char *name;     /* "ClientHello", "Alert", "client handshake traffic" ... */
+    size_t length;        /* bytes on the wire (message body + header) */
+    const char *detail;   /* key fields, one "key: value" per line, may be "" */
+} parley_trace_event;
+
+typedef void (*parley_trace_fn)(void *arg, const parley_conn *conn, const parley_trace_event *ev);
+int parley_config_set_trace(parley_config *cfg, parley_trace_fn fn, void *arg);
+
+/* Called with one NSS key log line (no newline), e.g. "CLIENT_HANDSHAKE_TRAFFIC_SECRET ..." */
+typedef void (*parley_keylog_fn)(void *arg, const char *line);
+int parley_config_set_keylog(parley_config *cfg, parley_keylog_fn fn, void *arg);
+/* Appends lines to a file (the SSLKEYLOGFILE convention). */
+int parley_config_set_keylog_file(parley_config *cfg, const char *path);
+
+/* ------------------------------------------------------------ connection */
+
+parley_conn *parley_conn_new_client(parley_config *cfg, const char *server_name);
+parley_conn *parley_conn_new_server(parley_config *cfg);
+void parley_conn_free(parley_conn *conn);
+
+/* Sans-I/O: input. Copies up to len bytes; *consumed says how many were taken
+ * (fewer when the internal record buffer is full: process, then retry). */
+int parley_conn_recv_bytes(parley_conn *conn, const uint8_t *data, size_t len, size_t *consumed);
+/* Sans-I/O: output. Bytes waiting to go to the peer, and how many were sent. */
+void parley_conn_pending_output(parley_conn *conn, const uint8_t **data, size_t *len);
+void parley_conn_output_sent(parley_conn *conn, size_t n);
+
+/* Advance the handshake. PARLEY_OK once it is complete. */
+int parley_conn_handshake(parley_conn *conn);
+/* Application data. read: PARLEY_OK with *n > 0, WANT_READ, CLOSED or ERROR. */
+int parley_conn_read(parley_conn *conn, uint8_t *buf, size_t len, size_t *n);
+/* Encrypts all of buf into pending output (split into records). */
+int parley_conn_write(parley_conn *conn, const uint8_t *buf, size_t len);
+/* Queue a KeyUpdate (request_peer: ask the peer to update too). TLS 1.3 only. */
+int parley_conn_key_update(parley_conn *conn, int request_peer);
+/* Queue close_notify. */
+int parley_conn_close(parley_conn *conn);
+
+/* Results, valid once the handshake is complete (some earlier). */
+uint16_t parley_conn_version(const parley_conn *conn);
+uint16_t parley_conn_cipher(const parley_conn *conn);
+uint16_t parley_conn_group(const parley_conn *conn);
+uint16_t parley_conn_signature_scheme(const parley_conn *conn);
+const char *parley_conn_alpn(const parley_conn *conn);        /* NULL if none */
+const char *parley_conn_server_name(const parley_conn *conn); /* SNI sent/received or NULL */
+int parley_conn_resumed(const parley_conn *conn);
+int parley_conn_is_server(const parley_conn *conn);
+int parley_conn_handshake_done(const parley_conn *conn);
+/* Verification result: PARLEY_OK, or the error string explains. */
+const char *parley_conn_verify_result(const parley_conn *conn); /* "ok", "not verified", reason */
+/* Peer chain, one entry per certificate: subject, issuer and validity as text. */
+int parley_conn_peer_cert_count(const parley_conn *conn);
+int parley_conn_peer_cert_info(const parley_conn *conn, int i, char *subject, size_t sl,
+                               char *issuer, size_t il, char *not_before, size_t nbl,
+                               char *not_after, size_t nal);
+/* Error: the reason in one sentence, and the alert sent (-1 none) / received. */
+const char *parley_conn_error_string(const parley_conn *conn);
+int parley_conn_alert_sent(const parley_conn *conn);
+int parley_conn_alert_received(const parley_conn *conn);
+/* Opaque user pointer. */
+void parley_conn_set_userdata(parley_conn *conn, void *p);
+void *parley_conn_get_userdata(const parley_conn *conn);
+
+/* Names for numbers (static strings; "unknown" when unknown). */
+const char *parley_version_name(uint16_t v);
+const char *parley_cipher_name(uint16_t suite);
+const char *parley_group_name(uint16_t group);
+const char *parley_sigscheme_name(uint16_t scheme);
+const char *parley_alert_name(int alert);
+
+/* ---------------------------------------------------------- socket layer */
+
+/* Attach a connected socket. Blocking sockets: calls finish or fail.
+ * Non-blocking sockets: calls may return WANT_READ / WANT_WRITE; poll and retry. */
+void parley_conn_set_fd(parley_conn *conn, int fd);
+int parley_fd_handshake(parley_conn *conn);
+int parley_fd_read(parley_conn *conn, uint8_t *buf, size_t len, size_t *n);
+int parley_fd_write(parley_conn *conn, const uint8_t *buf, size_t len);
+int parley_fd_flush(parley_conn *conn);
+int parley_fd_close(parley_conn *conn); /* sends close_notify, flushes */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

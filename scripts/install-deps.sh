@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Parley needs to build and test. Does nothing when
+# every package is already present. Uses apt-get directly as root, or via sudo.
+set -eu
+PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev libssl-dev openssl \
+libcmocka-dev libuv1-dev libhiredis-dev gnutls-bin curl python3 ca-certificates"
+missing=""
+for p in $PKGS; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing="$missing $p"
+  fi
+done
+[ -z "$missing" ] && exit 0
+echo "install-deps: installing:$missing"
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

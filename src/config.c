@@ -1,0 +1,294 @@
+/*
+ * config.c - parley_config: built once, frozen at the first connection,
+ * reference counted, read-only (so shareable across threads) once frozen.
+ * Expensive work (loading and encoding certificates, the trust store) happens
+ * here, not per connection.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+uint16_t pl_cipher_from_name(const char *name);
+uint16_t pl_group_from_name(const char *name);
+
+/* Defaults: AES-128-GCM first (fast with AES-NI), then ChaCha20, then AES-256. */
+static const uint16_t pl_default_suites[] = {PARLEY_TLS_AES_128_GCM_SHA256, PARLEY_TLS_CHACHA20_POLY1305_SHA256,
+                                             PARLEY_TLS_AES_256_GCM_SHA384};
+static const uint16_t pl_default_groups[] = {PARLEY_GROUP_X25519, PARLEY_GROUP_SECP256R1, PARLEY_GROUP_SECP384R1};
+/* Server preference for signatures: ECDSA and Ed25519 are cheapest to make. */
+static const uint16_t pl_default_sigalgs[] = {
+    PARLEY_SIG_ECDSA_SECP256R1_SHA256, PARLEY_SIG_ECDSA_SECP384R1_SHA384, PARLEY_SIG_ED25519,
+    PARLEY_SIG_RSA_PSS_RSAE_SHA256,    PARLEY_SIG_RSA_PSS_RSAE_SHA384,    PARLEY_SIG_RSA_PSS_RSAE_SHA512,
+    PARLEY_SIG_RSA_PSS_PSS_SHA256,     PARLEY_SIG_RSA_PSS_PSS_SHA384,     PARLEY_SIG_RSA_PSS_PSS_SHA512,
+    PARLEY_SIG_RSA_PKCS1_SHA256,       PARLEY_SIG_RSA_PKCS1_SHA384,       PARLEY_SIG_RSA_PKCS1_SHA512};
+
+parley_config *parley_config_new(void)
+{
+    parley_config *cfg = pl_calloc(1, sizeof *cfg);
+    if (!cfg) return NULL;
+    atomic_init(&cfg->refs, 1);
+    atomic_init(&cfg->frozen, 0);
+    pthread_mutex_init(&cfg->lock, NULL);
+    cfg->min_version = PARLEY_TLS1_3;
+    cfg->max_version = PARLEY_TLS1_3;
+    memcpy(cfg->suites, pl_default_suites, sizeof pl_default_suites);
+    cfg->nsuites = sizeof pl_default_suites / sizeof pl_default_suites[0];
+    memcpy(cfg->groups, pl_default_groups, sizeof pl_default_groups);
+    cfg->ngroups = sizeof pl_default_groups / sizeof pl_default_groups[0];
+    memcpy(cfg->sigalgs, pl_default_sigalgs, sizeof pl_default_sigalgs);
+    cfg->nsigalgs = sizeof pl_default_sigalgs / sizeof pl_default_sigalgs[0];
+    cfg->verify = 1;
+    return cfg;
+}
+
+void parley_config_ref(parley_config *cfg) { atomic_fetch_add(&cfg->refs, 1); }
+
+void parley_config_free(parley_config *cfg)
+{
+    if (!cfg || atomic_fetch_sub(&cfg->refs, 1) != 1) return;
+    for (size_t i = 0; i < cfg->ncerts; i++) pl_chain_free(&cfg->certs[i].chain);
+    pl_trust_free(cfg->trust);
+    pl_free(cfg->ca_file);
+    if (cfg->keylog_file) fclose(cfg->keylog_file);
+    pthread_mutex_destroy(&cfg->lock);
+    pl_free(cfg);
+}
+
+const char *parley_config_error_string(const parley_config *cfg) { return cfg->err; }
+
+static int pl_cfg_err(parley_config *cfg, const char *msg)
+{
+    snprintf(cfg->err, sizeof cfg->err, "%s", msg);
+    return PARLEY_ERROR;
+}
+
+static int pl_cfg_mutable(parley_config *cfg)
+{
+    if (atomic_load(&cfg->frozen)) {
+        pl_cfg_err(cfg, "the configuration is frozen: it is already used by a connection");
+        return 0;
+    }
+    return 1;
+}
+
+#define PL_CFG_MUTABLE(cfg)                                                                                            \
+    do {                                                                                                               \
+        if (!pl_cfg_mutable(cfg)) return PARLEY_ERROR;                                                                 \
+    } while (0)
+
+int pl_config_freeze(parley_config *cfg, int client);
+int pl_config_freeze(parley_config *cfg, int client)
+{
+    int rc = 0;
+    pthread_mutex_lock(&cfg->lock);
+    atomic_store(&cfg->frozen, 1);
+    if (client && cfg->verify && !cfg->trust_loaded) {
+        if (pl_trust_load(cfg->ca_file, &cfg->trust) < 0) {
+            snprintf(cfg->err, sizeof cfg->err, "%s", pl_last_message());
+            rc = -1;
+        } else {
+            cfg->trust_loaded = 1;
+        }
+    }
+    pthread_mutex_unlock(&cfg->lock);
+    return rc;
+}
+
+int parley_config_set_versions(parley_config *cfg, uint16_t min, uint16_t max)
+{
+    PL_CFG_MUTABLE(cfg);
+    if (min > max) return pl_cfg_err(cfg, "minimum version above maximum");
+    if (min < PARLEY_TLS1_2) return pl_cfg_err(cfg, "SSL 3.0, TLS 1.0 and TLS 1.1 are not supported (RFC 8996)");
+    if (max != PARLEY_TLS1_3) return pl_cfg_err(cfg, "TLS 1.2 is not implemented yet; only TLS 1.3 is available");
+    cfg->min_version = PARLEY_TLS1_3;
+    cfg->max_version = max;
+    return PARLEY_OK;
+}
+
+/* Split `list` on `sep`, map each name with `lookup`, fill out[]. */
+static int pl_parse_list(parley_config *cfg, const char *list, char sep, uint16_t (*lookup)(const char *),
+                         uint16_t *out, size_t cap, size_t *n, const char *what)
+{
+    char item[64];
+    size_t k = 0;
+    const char *p = list;
+    while (*p) {
+        const char *e = strchr(p, sep);
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (l == 0 || l >= sizeof item) {
+            snprintf(cfg->err, sizeof cfg->err, "bad %s list: %s", what, list);
+            return PARLEY_ERROR;
+        }
+        memcpy(item, p, l);
+        item[l] = 0;
+        uint16_t v = lookup(item);
+        if (!v) {
+            snprintf(cfg->err, sizeof cfg->err, "unknown or unsupported %s: %s", what, item);
+            return PARLEY_ERROR;
+        }
+        if (k == cap) return pl_cfg_err(cfg, "list too long");
+        out[k++] = v;
+        p += l;
+        if (*p) p++;
+    }
+    if (k == 0) {
+        snprintf(cfg->err, sizeof cfg->err, "empty %s list", what);
+        return PARLEY_ERROR;
+    }
+    *n = k;
+    return PARLEY_OK;
+}
+
+int parley_config_set_ciphers(parley_config *cfg, const char *list)
+{
+    PL_CFG_MUTABLE(cfg);
+    return pl_parse_list(cfg, list, ':', pl_cipher_from_name, cfg->suites, PL_MAX_SUITES, &cfg->nsuites, "cipher suite");
+}
+
+int parley_config_set_groups(parley_config *cfg, const char *list)
+{
+    PL_CFG_MUTABLE(cfg);
+    return pl_parse_list(cfg, list, ':', pl_group_from_name, cfg->groups, PL_MAX_GROUPS, &cfg->ngroups, "group");
+}
+
+int parley_config_set_alpn(parley_config *cfg, const char *list)
+{
+    PL_CFG_MUTABLE(cfg);
+    size_t o = 0;
+    const char *p = list;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (l == 0 || l > 255 || o + 1 + l > PL_MAX_ALPN) return pl_cfg_err(cfg, "bad ALPN list");
+        cfg->alpn[o++] = (uint8_t)l;
+        memcpy(cfg->alpn + o, p, l);
+        o += l;
+        p += l;
+        if (*p) p++;
+    }
+    cfg->alpn_len = o;
+    return PARLEY_OK;
+}
+
+static int pl_local_sign(parley_key_provider *self, parley_key_op *op)
+{
+    pl_cert_entry *e = (pl_cert_entry *)((char *)self - offsetof(pl_cert_entry, local));
+    uint8_t sig[PL_MAX_SIG];
+    size_t sl = 0;
+    const uint8_t *in;
+    size_t inlen;
+    parley_key_op_input(op, &in, &inlen);
+    if (parley_key_op_type(op) != PARLEY_KEY_OP_SIGN ||
+        pl_sig_sign(e->local_key, parley_key_op_scheme(op), in, inlen, sig, &sl, sizeof sig) < 0)
+        return PARLEY_ERROR;
+    return parley_key_op_complete(op, 1, sig, sl);
+}
+
+static int pl_add_entry(parley_config *cfg, pl_chain *chain, parley_key_provider *provider)
+{
+    if (cfg->ncerts == PL_MAX_CERTS) {
+        pl_chain_free(chain);
+        return pl_cfg_err(cfg, "too many certificates");
+    }
+    pl_cert_entry *e = &cfg->certs[cfg->ncerts++];
+    e->chain = *chain;
+    if (provider) {
+        e->provider = provider;
+    } else {
+        e->local.start = pl_local_sign;
+        e->local_key = e->chain.key;
+        e->provider = &e->local;
+    }
+    return PARLEY_OK;
+}
+
+int parley_config_add_cert_files(parley_config *cfg, const char *chain_pem, const char *key_pem)
+{
+    pl_chain chain;
+    pl_pkey *key;
+    PL_CFG_MUTABLE(cfg);
+    if (pl_chain_load_pem(chain_pem, &chain) < 0) return pl_cfg_err(cfg, pl_last_message());
+    if (pl_key_load_pem(key_pem, &key) < 0) {
+        pl_chain_free(&chain);
+        return pl_cfg_err(cfg, pl_last_message());
+    }
+    if (!pl_chain_key_matches(&chain, key)) {
+        pl_pkey_free(key);
+        pl_chain_free(&chain);
+        snprintf(cfg->err, sizeof cfg->err, "the private key in %s does not belong to the certificate in %s", key_pem, chain_pem);
+        return PARLEY_ERROR;
+    }
+    chain.key = key;
+    return pl_add_entry(cfg, &chain, NULL);
+}
+
+int parley_config_add_self_signed(parley_config *cfg, char *fp, size_t fplen)
+{
+    pl_chain chain;
+    PL_CFG_MUTABLE(cfg);
+    if (pl_chain_self_signed(&chain, fp, fplen) < 0) return pl_cfg_err(cfg, pl_last_message());
+    return pl_add_entry(cfg, &chain, NULL);
+}
+
+int parley_config_add_cert_with_provider(parley_config *cfg, const char *chain_pem, parley_key_provider *provider)
+{
+    pl_chain chain;
+    PL_CFG_MUTABLE(cfg);
+    if (!provider || !provider->start) return pl_cfg_err(cfg, "a key provider needs a start function");
+    if (pl_chain_load_pem(chain_pem, &chain) < 0) return pl_cfg_err(cfg, pl_last_message());
+    return pl_add_entry(cfg, &chain, provider);
+}
+
+int parley_config_set_ca_file(parley_config *cfg, const char *path)
+{
+    PL_CFG_MUTABLE(cfg);
+    pl_free(cfg->ca_file);
+    cfg->ca_file = pl_strdup(path);
+    return cfg->ca_file ? PARLEY_OK : PARLEY_ERROR;
+}
+
+int parley_config_set_verify(parley_config *cfg, int verify)
+{
+    PL_CFG_MUTABLE(cfg);
+    cfg->verify = verify ? 1 : 0;
+    return PARLEY_OK;
+}
+
+int parley_config_set_time(parley_config *cfg, int64_t t)
+{
+    PL_CFG_MUTABLE(cfg);
+    cfg->now = t;
+    return PARLEY_OK;
+}
+
+int parley_config_set_trace(parley_config *cfg, parley_trace_fn fn, void *arg)
+{
+    PL_CFG_MUTABLE(cfg);
+    cfg->trace = fn;
+    cfg->trace_arg = arg;
+    return PARLEY_OK;
+}
+
+int parley_config_set_keylog(parley_config *cfg, parley_keylog_fn fn, void *arg)
+{
+    PL_CFG_MUTABLE(cfg);
+    cfg->keylog = fn;
+    cfg->keylog_arg = arg;
+    return PARLEY_OK;
+}
+
+int parley_config_set_keylog_file(parley_config *cfg, const char *path)
+{
+    PL_CFG_MUTABLE(cfg);
+    FILE *f = fopen(path, "a");
+    if (!f) {
+        snprintf(cfg->err, sizeof cfg->err, "cannot open key log file %s", path);
+        return PARLEY_ERROR;
+    }
+    if (cfg->keylog_file) fclose(cfg->keylog_file);
+    cfg->keylog_file = f;
+    return PARLEY_OK;
+}

@@ -1,0 +1,475 @@
+/*
+ * conn.c - one connection: the sans-I/O core. Bytes in (recv_bytes), records
+ * deframed and decrypted in place one at a time, handshake messages
+ * reassembled and handed to the state machine, application data read in
+ * place; bytes out (pending_output). Errors are sticky: the first fatal error
+ * queues its alert and every later call returns PARLEY_ERROR.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "handshake/dispatch.h"
+#include "handshake/messages.h"
+#include "internal.h"
+
+int pl_config_freeze(parley_config *cfg, int client);
+
+static parley_conn *pl_conn_new(parley_config *cfg, int is_server, const char *server_name)
+{
+    if (!cfg || pl_config_freeze(cfg, !is_server) < 0) return NULL;
+    if (is_server && cfg->ncerts == 0) {
+        snprintf(cfg->err, sizeof cfg->err, "a server needs a certificate (parley_config_add_cert_files)");
+        return NULL;
+    }
+    parley_conn *c = pl_calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->in = pl_malloc(PL_IN_CAP);
+    c->hs = pl_calloc(1, sizeof *c->hs);
+    if (!c->in || !c->hs || (server_name && !(c->server_name = pl_strdup(server_name)))) {
+        pl_free(c->in);
+        pl_free(c->hs);
+        pl_free(c);
+        return NULL;
+    }
+    parley_config_ref(cfg);
+    c->cfg = cfg;
+    c->is_server = is_server;
+    c->fd = -1;
+    c->alert_sent = c->alert_received = -1;
+    c->hsin.max = PL_MAX_HS_MESSAGE + PL_MAX_PLAINTEXT + 4;
+    c->hs->state = is_server ? pl_server13_start_state() : pl_client13_start_state();
+    snprintf(c->verify_result, sizeof c->verify_result, "%s", is_server ? "no client certificate" : "not checked");
+    return c;
+}
+
+parley_conn *parley_conn_new_client(parley_config *cfg, const char *server_name)
+{
+    return pl_conn_new(cfg, 0, server_name);
+}
+
+parley_conn *parley_conn_new_server(parley_config *cfg) { return pl_conn_new(cfg, 1, NULL); }
+
+static void pl_hs_free(pl_hs *hs)
+{
+    if (!hs) return;
+    pl_transcript_free(&hs->transcript);
+    pl_ks13_wipe(&hs->ks);
+    pl_kex_free(hs->kex);
+    pl_buf_free(&hs->cookie);
+    pl_buf_free(&hs->peer_share);
+    pl_buf_free(&hs->cert_req_ctx);
+    pl_buf_free(&hs->op.input);
+    pl_buf_free(&hs->op.output);
+    pl_pkey_free(hs->peer_key);
+    pl_cleanse(hs, sizeof *hs);
+    pl_free(hs);
+}
+
+void parley_conn_free(parley_conn *c)
+{
+    if (!c) return;
+    pl_hs_free(c->hs);
+    pl_rec_clear(&c->rd);
+    pl_rec_clear(&c->wr);
+    pl_cleanse(c->in, PL_IN_CAP);
+    pl_free(c->in);
+    pl_buf_free(&c->out);
+    pl_buf_free(&c->hsin);
+    for (int i = 0; i < PL_MAX_PEER_CERTS; i++) pl_buf_free(&c->peer_certs[i]);
+    pl_free(c->server_name);
+    parley_config_free(c->cfg);
+    pl_cleanse(c, sizeof *c);
+    pl_free(c);
+}
+
+/* ------------------------------------------------------------- output */
+
+static int pl_send_record(parley_conn *c, uint8_t type, const uint8_t *data, size_t len)
+{
+    if (pl_rec_active(&c->wr)) return pl_rec_seal13(&c->wr, &c->out, type, data, len, 0);
+    return pl_rec_write_plain(&c->out, type, data, len);
+}
+
+int pl_conn_send_handshake(parley_conn *c, uint8_t type, const uint8_t *body, size_t len)
+{
+    pl_buf m = {0};
+    int rc = pl_buf_u8(&m, type);
+    if (rc == 0) rc = pl_buf_u24(&m, (uint32_t)len);
+    if (rc == 0) rc = pl_buf_bytes(&m, body, len);
+    if (rc == 0 && c->hs) rc = pl_transcript_add(&c->hs->transcript, m.data, m.len);
+    if (rc == 0) pl_trace_handshake(c, 1, m.data, m.len);
+    /* Fragment into records of at most 2^14 bytes (RFC 8446 5.1). */
+    for (size_t off = 0; rc == 0 && off < m.len; off += PL_MAX_PLAINTEXT) {
+        size_t n = m.len - off < PL_MAX_PLAINTEXT ? m.len - off : PL_MAX_PLAINTEXT;
+        rc = pl_send_record(c, PL_CT_HANDSHAKE, m.data + off, n);
+    }
+    pl_buf_free(&m);
+    return rc;
+}
+
+int pl_conn_send_ccs(parley_conn *c)
+{
+    static const uint8_t one = 1;
+    pl_trace(c, PARLEY_TRACE_RECORD_SENT, PL_CT_CHANGE_CIPHER_SPEC, "ChangeCipherSpec", 6, "middlebox compatibility (RFC 8446 D.4)");
+    return pl_rec_write_plain(&c->out, PL_CT_CHANGE_CIPHER_SPEC, &one, 1);
+}
+
+static int pl_send_alert(parley_conn *c, uint8_t level, uint8_t desc)
+{
+    uint8_t a[2] = {level, desc};
+    char d[64];
+    snprintf(d, sizeof d, "level: %s\ndescription: %s", level == 2 ? "fatal" : "warning", parley_alert_name(desc));
+    pl_trace(c, PARLEY_TRACE_RECORD_SENT, PL_CT_ALERT, "Alert", 7, d);
+    return pl_send_record(c, PL_CT_ALERT, a, 2);
+}
+
+int pl_conn_fail(parley_conn *c, int rc)
+{
+    if (c->failed) return PARLEY_ERROR;
+    int code = PL_CODE(rc);
+    if (code <= 0 || code >= PL_ERR__COUNT) code = PL_ERR_INTERNAL;
+    c->failed = code;
+    if (pl_last_code() == code && pl_last_message()[0])
+        snprintf(c->errmsg, sizeof c->errmsg, "%s", pl_last_message());
+    else
+        snprintf(c->errmsg, sizeof c->errmsg, "%s", pl_err_name(code));
+    if (code == PL_ERR_CERTIFICATE_EXPIRED || code == PL_ERR_UNKNOWN_CA || code == PL_ERR_BAD_CERTIFICATE ||
+        code == PL_ERR_UNSUPPORTED_CERTIFICATE || code == PL_ERR_CERTIFICATE_REVOKED)
+        snprintf(c->verify_result, sizeof c->verify_result, "%s", c->errmsg);
+    int alert = pl_err_alert(code);
+    if (alert >= 0 && !c->closed_sent) {
+        /* Best effort: if even the alert cannot be encoded there is nothing more to do. */
+        if (pl_send_alert(c, 2, (uint8_t)alert) == 0) c->alert_sent = alert;
+        c->closed_sent = 1;
+    }
+    pl_hs_free(c->hs);
+    c->hs = NULL;
+    return PARLEY_ERROR;
+}
+
+/* -------------------------------------------------------------- input */
+
+int parley_conn_recv_bytes(parley_conn *c, const uint8_t *data, size_t len, size_t *consumed)
+{
+    size_t space = PL_IN_CAP - c->in_len, n = len < space ? len : space;
+    if (n) memcpy(c->in + c->in_len, data, n);
+    c->in_len += n;
+    *consumed = n;
+    return c->failed ? PARLEY_ERROR : PARLEY_OK;
+}
+
+size_t pl_conn_in_space(parley_conn *c, uint8_t **p);
+size_t pl_conn_in_space(parley_conn *c, uint8_t **p)
+{
+    *p = c->in + c->in_len;
+    return PL_IN_CAP - c->in_len;
+}
+void pl_conn_in_added(parley_conn *c, size_t n);
+void pl_conn_in_added(parley_conn *c, size_t n) { c->in_len += n; }
+
+static void pl_drop_record(parley_conn *c, size_t n)
+{
+    memmove(c->in, c->in + n, c->in_len - n);
+    c->in_len -= n;
+}
+
+static int pl_handle_alert(parley_conn *c, const uint8_t *p, size_t len)
+{
+    char d[64];
+    PL_ENSURE(len == 2, PL_ERR_DECODE, "alert record of %zu bytes", len);
+    snprintf(d, sizeof d, "level: %s\ndescription: %s", p[0] == 2 ? "fatal" : "warning", parley_alert_name(p[1]));
+    pl_trace(c, PARLEY_TRACE_RECORD_RECEIVED, PL_CT_ALERT, "Alert", 7, d);
+    if (p[1] == PL_ALERT_CLOSE_NOTIFY) {
+        c->closed_recv = 1;
+        PL_ENSURE(c->hs_done, PL_ERR_PEER_ALERT, "peer closed the connection (close_notify) during the handshake");
+        return 0;
+    }
+    /* RFC 8446 6.1: user_canceled is followed by close_notify; ignore it. */
+    if (p[1] == PL_ALERT_USER_CANCELED) return 0;
+    /* RFC 8446 6.2: every other alert is fatal, whatever its level. */
+    c->alert_received = p[1];
+    PL_BAIL(PL_ERR_PEER_ALERT, "peer sent alert %s (%u)", parley_alert_name(p[1]), p[1]);
+}
+
+/* Processes at most one record. 1: a record was handled; 0: need more bytes. */
+int pl_conn_process_records(parley_conn *c, int want_handshake)
+{
+    uint8_t type, *payload;
+    size_t len, plen;
+    (void)want_handshake;
+    if (c->app_len) return 0; /* application data must be read first */
+    if (c->in_len < PL_REC_HEADER) return 0;
+    PL_GUARD(pl_rec_check_header(c->in, pl_rec_active(&c->rd), &type, &len));
+    if (c->in_len < PL_REC_HEADER + len) return 0;
+    payload = c->in + PL_REC_HEADER;
+    plen = len;
+    if (type == PL_CT_CHANGE_CIPHER_SPEC) {
+        /* RFC 8446 5: a plaintext CCS of one byte 0x01 between the first
+         * ClientHello and the peer's Finished is dropped; anything else is
+         * unexpected_message. */
+        int in_window = !c->hs_done && (!c->is_server || (c->hs && c->hs->transcript.h));
+        PL_ENSURE(in_window && len == 1 && payload[0] == 1, PL_ERR_UNEXPECTED_MESSAGE,
+                  "unexpected ChangeCipherSpec record");
+        pl_trace(c, PARLEY_TRACE_RECORD_RECEIVED, PL_CT_CHANGE_CIPHER_SPEC, "ChangeCipherSpec", 6, "ignored (middlebox compatibility)");
+        pl_drop_record(c, PL_REC_HEADER + len);
+        return 1;
+    }
+    if (pl_rec_active(&c->rd)) {
+        PL_ENSURE(type == PL_CT_APPLICATION_DATA, PL_ERR_UNEXPECTED_MESSAGE,
+                  "received an unprotected record (type %u) after encryption started", type);
+        PL_GUARD(pl_rec_open13(&c->rd, c->in, payload, len, &type, &plen));
+        PL_ENSURE(type != PL_CT_CHANGE_CIPHER_SPEC, PL_ERR_UNEXPECTED_MESSAGE, "encrypted ChangeCipherSpec record");
+    } else {
+        PL_ENSURE(type != PL_CT_APPLICATION_DATA, PL_ERR_UNEXPECTED_MESSAGE, "application data before encryption was set up");
+    }
+    switch (type) {
+    case PL_CT_HANDSHAKE:
+        /* RFC 8446 5.1: no zero-length handshake fragments. */
+        PL_ENSURE(plen > 0, PL_ERR_UNEXPECTED_MESSAGE, "zero-length handshake record");
+        if (pl_buf_bytes(&c->hsin, payload, plen) < 0)
+            PL_BAIL(PL_ERR_UNEXPECTED_MESSAGE, "too much unprocessed handshake data");
+        break;
+    case PL_CT_ALERT:
+        PL_GUARD(pl_handle_alert(c, payload, plen));
+        break;
+    case PL_CT_APPLICATION_DATA:
+        PL_ENSURE(c->hs_done, PL_ERR_UNEXPECTED_MESSAGE, "application data before the handshake completed");
+        /* Handshake messages must not be interleaved with other types mid-message. */
+        PL_ENSURE(c->hsin.len == 0, PL_ERR_UNEXPECTED_MESSAGE, "application data inside a fragmented handshake message");
+        if (plen) {
+            c->app_off = PL_REC_HEADER;
+            c->app_len = plen;
+            c->app_rec_len = PL_REC_HEADER + len;
+            return 1;
+        }
+        break;
+    default:
+        PL_BAIL(PL_ERR_UNEXPECTED_MESSAGE, "record of unknown content type %u", type);
+    }
+    pl_drop_record(c, PL_REC_HEADER + len);
+    return 1;
+}
+
+int pl_conn_next_message(parley_conn *c, const uint8_t **msg, size_t *len)
+{
+    if (c->hsin.len < 4) return 0;
+    size_t body = ((size_t)c->hsin.data[1] << 16) | ((size_t)c->hsin.data[2] << 8) | c->hsin.data[3];
+    PL_ENSURE(body <= PL_MAX_HS_MESSAGE, PL_ERR_DECODE, "%s of %zu bytes exceeds the limit of %d",
+              pl_hs_type_name(c->hsin.data[0]), body, PL_MAX_HS_MESSAGE);
+    if (c->hsin.len < 4 + body) return 0;
+    *msg = c->hsin.data;
+    *len = 4 + body;
+    c->cur_msg_len = *len;
+    return 1;
+}
+
+void pl_conn_drop_message(parley_conn *c, size_t len)
+{
+    pl_buf_consume(&c->hsin, len);
+    c->cur_msg_len = 0;
+}
+
+int pl_conn_set_read_keys(parley_conn *c, const uint8_t *secret)
+{
+    /* RFC 8446 5.1: handshake messages MUST NOT span a key change. */
+    PL_ENSURE(c->hsin.len <= c->cur_msg_len, PL_ERR_UNEXPECTED_MESSAGE,
+              "handshake data after a message that changes keys (not at a record boundary)");
+    const pl_hs *hs = c->hs;
+    return pl_rec_install13(&c->rd, hs->aead, hs->hash, secret, 0);
+}
+
+int pl_conn_set_write_keys(parley_conn *c, const uint8_t *secret)
+{
+    const pl_hs *hs = c->hs;
+    return pl_rec_install13(&c->wr, hs->aead, hs->hash, secret, 1);
+}
+
+/* ---------------------------------------------------------- public API */
+
+void parley_conn_pending_output(parley_conn *c, const uint8_t **data, size_t *len)
+{
+    *data = c->out.data;
+    *len = c->out.len;
+}
+
+void parley_conn_output_sent(parley_conn *c, size_t n) { pl_buf_consume(&c->out, n); }
+
+int parley_conn_handshake(parley_conn *c)
+{
+    if (c->failed) return PARLEY_ERROR;
+    if (c->hs_done) return PARLEY_OK;
+    int rc = pl_hs_drive(c);
+    if (rc < 0) return pl_conn_fail(c, rc);
+    if (rc == PL_HS_WAIT_READ) return PARLEY_WANT_READ;
+    if (rc == PL_HS_WAIT_KEY_OP) return PARLEY_WANT_KEY_OP;
+    c->hs_done = 1;
+    pl_trace(c, PARLEY_TRACE_INFO, -1, "handshake complete", 0, "");
+    pl_hs_free(c->hs);
+    c->hs = NULL;
+    return PARLEY_OK;
+}
+
+int parley_conn_read(parley_conn *c, uint8_t *buf, size_t len, size_t *n)
+{
+    *n = 0;
+    if (c->failed) return PARLEY_ERROR;
+    if (!c->hs_done) {
+        int rc = parley_conn_handshake(c);
+        if (rc != PARLEY_OK) return rc;
+    }
+    for (;;) {
+        if (c->app_len) {
+            size_t take = len < c->app_len ? len : c->app_len;
+            memcpy(buf, c->in + c->app_off, take);
+            c->app_off += take;
+            c->app_len -= take;
+            if (c->app_len == 0) pl_drop_record(c, c->app_rec_len);
+            *n = take;
+            return PARLEY_OK;
+        }
+        if (c->closed_recv) return PARLEY_CLOSED;
+        const uint8_t *msg;
+        size_t mlen;
+        int rc = pl_conn_next_message(c, &msg, &mlen);
+        if (rc == 1) {
+            rc = pl_hs_post_handshake(c, msg, mlen);
+            pl_conn_drop_message(c, mlen);
+            if (rc < 0) return pl_conn_fail(c, rc);
+            continue;
+        }
+        if (rc == 0) rc = pl_conn_process_records(c, 0);
+        if (rc < 0) return pl_conn_fail(c, rc);
+        if (rc == 0) return PARLEY_WANT_READ;
+    }
+}
+
+int parley_conn_write(parley_conn *c, const uint8_t *buf, size_t len)
+{
+    if (c->failed) return PARLEY_ERROR;
+    if (!c->hs_done) {
+        int rc = parley_conn_handshake(c);
+        if (rc != PARLEY_OK) return rc;
+    }
+    if (c->closed_sent) {
+        pl_fail(PL_ERR_USAGE, __FILE__, __LINE__, "write after close");
+        snprintf(c->errmsg, sizeof c->errmsg, "write after close_notify was sent");
+        return PARLEY_ERROR;
+    }
+    /* Reserve once for the whole write so sealing never reallocates mid-way. */
+    size_t recs = len / PL_MAX_PLAINTEXT + 1;
+    int rc = pl_buf_reserve(&c->out, len + recs * (PL_REC_HEADER + 1 + PL_AEAD_TAG));
+    for (size_t off = 0; rc == 0 && off < len; off += PL_MAX_PLAINTEXT) {
+        size_t n = len - off < PL_MAX_PLAINTEXT ? len - off : PL_MAX_PLAINTEXT;
+        rc = pl_rec_seal13(&c->wr, &c->out, PL_CT_APPLICATION_DATA, buf + off, n, 0);
+    }
+    if (rc < 0) return pl_conn_fail(c, rc);
+    return PARLEY_OK;
+}
+
+static int pl_send_key_update(parley_conn *c, int request)
+{
+    uint8_t v = (uint8_t)(request ? 1 : 0);
+    PL_GUARD(pl_conn_send_handshake(c, PL_HS_KEY_UPDATE, &v, 1));
+    PL_GUARD(pl_rec_update13(&c->wr, 1));
+    pl_trace(c, PARLEY_TRACE_KEYS, -1, "application traffic secret updated (write)", 0, "");
+    return 0;
+}
+
+int parley_conn_key_update(parley_conn *c, int request_peer)
+{
+    if (c->failed) return PARLEY_ERROR;
+    if (!c->hs_done || c->closed_sent) return PARLEY_ERROR;
+    int rc = pl_send_key_update(c, request_peer);
+    return rc < 0 ? pl_conn_fail(c, rc) : PARLEY_OK;
+}
+
+int pl_hs_post_handshake(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_trace_handshake(c, 0, msg, len);
+    switch (msg[0]) {
+    case PL_HS_NEW_SESSION_TICKET: {
+        pl_new_session_ticket nst;
+        PL_ENSURE(!c->is_server, PL_ERR_UNEXPECTED_MESSAGE, "client sent NewSessionTicket");
+        PL_GUARD(pl_new_session_ticket_parse(msg + 4, len - 4, &nst));
+        /* Accepted and ignored until resumption is implemented. */
+        return 0;
+    }
+    case PL_HS_KEY_UPDATE: {
+        int request;
+        PL_GUARD(pl_key_update_parse(msg + 4, len - 4, &request));
+        /* RFC 8446 5.1: KeyUpdate must end its record. */
+        PL_ENSURE(c->hsin.len == len, PL_ERR_UNEXPECTED_MESSAGE, "KeyUpdate is not at the end of a record");
+        PL_GUARD(pl_rec_update13(&c->rd, 0));
+        pl_trace(c, PARLEY_TRACE_KEYS, -1, "application traffic secret updated (read)", 0, "");
+        /* RFC 8446 4.6.3: answer update_requested with our own update. */
+        if (request && !c->closed_sent) PL_GUARD(pl_send_key_update(c, 0));
+        return 0;
+    }
+    default:
+        PL_BAIL(PL_ERR_UNEXPECTED_MESSAGE, "received %s after the handshake", pl_hs_type_name(msg[0]));
+    }
+}
+
+int parley_conn_close(parley_conn *c)
+{
+    if (c->closed_sent) return c->failed ? PARLEY_ERROR : PARLEY_OK;
+    int rc = pl_send_alert(c, 1, PL_ALERT_CLOSE_NOTIFY);
+    c->closed_sent = 1;
+    return rc < 0 ? pl_conn_fail(c, rc) : PARLEY_OK;
+}
+
+int pl_hs_drive(parley_conn *c)
+{
+    return pl_hs_run(c, c->is_server ? &pl_server13_table : &pl_client13_table);
+}
+
+/* ------------------------------------------------------------- results */
+
+uint16_t parley_conn_version(const parley_conn *c) { return c->version; }
+uint16_t parley_conn_cipher(const parley_conn *c) { return c->suite; }
+uint16_t parley_conn_group(const parley_conn *c) { return c->group; }
+uint16_t parley_conn_signature_scheme(const parley_conn *c) { return c->sigscheme; }
+const char *parley_conn_alpn(const parley_conn *c) { return c->alpn[0] ? c->alpn : NULL; }
+const char *parley_conn_server_name(const parley_conn *c) { return c->server_name; }
+int parley_conn_resumed(const parley_conn *c) { (void)c; return 0; }
+int parley_conn_is_server(const parley_conn *c) { return c->is_server; }
+int parley_conn_handshake_done(const parley_conn *c) { return c->hs_done; }
+const char *parley_conn_verify_result(const parley_conn *c) { return c->verify_result; }
+int parley_conn_peer_cert_count(const parley_conn *c) { return c->npeer_certs; }
+const char *parley_conn_error_string(const parley_conn *c) { return c->failed ? c->errmsg : ""; }
+int parley_conn_alert_sent(const parley_conn *c) { return c->alert_sent; }
+int parley_conn_alert_received(const parley_conn *c) { return c->alert_received; }
+void parley_conn_set_userdata(parley_conn *c, void *p) { c->userdata = p; }
+void *parley_conn_get_userdata(const parley_conn *c) { return c->userdata; }
+
+int parley_conn_peer_cert_info(const parley_conn *c, int i, char *subject, size_t sl, char *issuer, size_t il,
+                               char *not_before, size_t nbl, char *not_after, size_t nal)
+{
+    if (i < 0 || i >= c->npeer_certs) return PARLEY_ERROR;
+    return pl_cert_describe(c->peer_certs[i].data, c->peer_certs[i].len, subject, sl, issuer, il, not_before, nbl,
+                            not_after, nal) < 0
+               ? PARLEY_ERROR
+               : PARLEY_OK;
+}
+
+/* -------------------------------------------------------- key operations */
+
+int parley_key_op_type(const parley_key_op *op) { return op->type; }
+uint16_t parley_key_op_scheme(const parley_key_op *op) { return op->scheme; }
+int parley_key_op_cert_index(const parley_key_op *op) { return op->cert_index; }
+
+void parley_key_op_input(const parley_key_op *op, const uint8_t **data, size_t *len)
+{
+    *data = op->input.data;
+    *len = op->input.len;
+}
+
+int parley_key_op_complete(parley_key_op *op, int ok, const uint8_t *out, size_t len)
+{
+    if (op->state != PL_OP_PENDING) return PARLEY_ERROR;
+    pl_buf_reset(&op->output);
+    if (ok && len && pl_buf_bytes(&op->output, out, len) < 0) ok = 0;
+    op->ok = ok;
+    op->state = PL_OP_DONE;
+    return PARLEY_OK;
+}

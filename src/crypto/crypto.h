@@ -1,0 +1,88 @@
+/*
+ * crypto.h - Parley's internal crypto interface. Implemented over OpenSSL
+ * libcrypto in this directory only; nothing outside src/crypto and src/x509
+ * includes an OpenSSL header. Algorithm objects are fetched once (rule:
+ * "fetch OpenSSL algorithm objects once", architecture.md).
+ */
+#ifndef PL_CRYPTO_H
+#define PL_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/err.h"
+
+#define PL_MAX_HASH 64
+#define PL_MAX_KEY 32
+#define PL_AEAD_TAG 16
+#define PL_AEAD_NONCE 12
+
+/* ---- hashes, HMAC, HKDF (RFC 5869) */
+enum pl_hash_alg { PL_SHA256 = 1, PL_SHA384 = 2, PL_SHA512 = 3 };
+size_t pl_hash_len(int alg);
+
+typedef struct pl_hash_ctx pl_hash_ctx;
+pl_hash_ctx *pl_hash_new(int alg);
+void pl_hash_free(pl_hash_ctx *h);
+PL_MUST_CHECK int pl_hash_update(pl_hash_ctx *h, const uint8_t *p, size_t n);
+/* Hash of everything so far; the context keeps running. */
+PL_MUST_CHECK int pl_hash_peek(const pl_hash_ctx *h, uint8_t *out);
+PL_MUST_CHECK int pl_hash(int alg, const uint8_t *p, size_t n, uint8_t *out);
+PL_MUST_CHECK int pl_hmac(int alg, const uint8_t *key, size_t klen, const uint8_t *p, size_t n,
+                          uint8_t *out);
+PL_MUST_CHECK int pl_hkdf_extract(int alg, const uint8_t *salt, size_t saltlen,
+                                  const uint8_t *ikm, size_t ikmlen, uint8_t *prk);
+PL_MUST_CHECK int pl_hkdf_expand(int alg, const uint8_t *prk, const uint8_t *info,
+                                 size_t infolen, uint8_t *out, size_t outlen);
+
+/* ---- AEAD (AES-GCM, ChaCha20-Poly1305), in place */
+enum pl_aead_alg { PL_AES_128_GCM = 1, PL_AES_256_GCM = 2, PL_CHACHA20_POLY1305 = 3 };
+size_t pl_aead_key_len(int alg);
+typedef struct pl_aead pl_aead;
+pl_aead *pl_aead_new(int alg, const uint8_t *key, int encrypt);
+void pl_aead_free(pl_aead *a);
+PL_MUST_CHECK int pl_aead_seal(pl_aead *a, const uint8_t nonce[PL_AEAD_NONCE], const uint8_t *aad,
+                               size_t aadlen, uint8_t *buf, size_t len, uint8_t tag[PL_AEAD_TAG]);
+/* PL_ERR_BAD_RECORD_MAC when the tag does not verify. */
+PL_MUST_CHECK int pl_aead_open(pl_aead *a, const uint8_t nonce[PL_AEAD_NONCE], const uint8_t *aad,
+                               size_t aadlen, uint8_t *buf, size_t len,
+                               const uint8_t tag[PL_AEAD_TAG]);
+
+/* ---- (EC)DH key exchange: x25519, secp256r1, secp384r1 */
+#define PL_MAX_KEX_PUB 133
+#define PL_MAX_KEX_SECRET 66
+int pl_kex_group_supported(uint16_t group);
+typedef struct pl_kex pl_kex;
+PL_MUST_CHECK int pl_kex_generate(uint16_t group, pl_kex **out, uint8_t *pub, size_t *publen);
+/* Validates the peer's share (length, point on curve, not the identity,
+ * x25519 all-zero output) and derives the shared secret. */
+PL_MUST_CHECK int pl_kex_derive(pl_kex *k, const uint8_t *peer, size_t peerlen, uint8_t *secret,
+                                size_t *secretlen);
+void pl_kex_free(pl_kex *k);
+/* Deterministic key from a raw x25519 private key (tests only). */
+PL_MUST_CHECK int pl_kex_x25519_from_private(const uint8_t priv[32], pl_kex **out, uint8_t pub[32]);
+
+/* ---- keys and signatures */
+typedef struct pl_pkey pl_pkey; /* an EVP_PKEY */
+void pl_pkey_free(pl_pkey *k);
+pl_pkey *pl_pkey_up_ref(pl_pkey *k);
+/* "RSA 2048", "EC P-256", "Ed25519" ... */
+void pl_pkey_describe(const pl_pkey *k, char *out, size_t n);
+/* Can this key make/verify this scheme? tls13 excludes PKCS#1 v1.5 and
+ * binds ECDSA schemes to their curve (RFC 8446 4.2.3). */
+int pl_sig_scheme_fits_key(const pl_pkey *k, uint16_t scheme, int tls13);
+int pl_sig_scheme_known(uint16_t scheme);
+PL_MUST_CHECK int pl_sig_sign(const pl_pkey *k, uint16_t scheme, const uint8_t *msg, size_t len,
+                              uint8_t *sig, size_t *siglen, size_t sigcap);
+/* PL_ERR_DECRYPT_ERROR when the signature is wrong. */
+PL_MUST_CHECK int pl_sig_verify(const pl_pkey *k, uint16_t scheme, const uint8_t *msg, size_t len,
+                                const uint8_t *sig, size_t siglen);
+#define PL_MAX_SIG 1024
+
+/* ---- randomness */
+PL_MUST_CHECK int pl_random(uint8_t *out, size_t n);
+
+/* Message of libcrypto's last error (for logs), "" if none. */
+const char *pl_crypto_errstr(void);
+
+#endif

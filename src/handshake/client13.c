@@ -1,0 +1,355 @@
+/*
+ * client13.c - the TLS 1.3 client handshake (RFC 8446 2, 4), as a table.
+ *
+ *   SEND_CH -> WAIT_SH -(HRR)-> SEND_CH -> WAIT_SH
+ *           -> WAIT_EE -> WAIT_CERT_CR -> [WAIT_CERT] -> WAIT_CV -> WAIT_FIN -> SEND_FIN -> DONE
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dispatch.h"
+#include "messages.h"
+
+/* State 0 is unused so that 0 in a row's next[] means "no entry". */
+enum { C_SEND_CH = 1, C_WAIT_SH, C_WAIT_EE, C_WAIT_CERT_CR, C_WAIT_CERT, C_WAIT_CV, C_WAIT_FIN, C_SEND_FIN };
+
+int pl_client13_start_state(void) { return C_SEND_CH; }
+
+static int pl_is_ip_literal(const char *s)
+{
+    uint8_t b[16];
+    return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
+}
+
+static int pl_write_ch(parley_conn *c, pl_buf *b, const uint8_t *pub, size_t publen)
+{
+    parley_config *cfg = c->cfg;
+    pl_hs *hs = c->hs;
+    size_t exts, m, m2;
+    PL_GUARD(pl_buf_u16(b, 0x0303));
+    PL_GUARD(pl_buf_bytes(b, hs->client_random, 32));
+    PL_GUARD(pl_buf_u8(b, (uint8_t)hs->session_id_len));
+    PL_GUARD(pl_buf_bytes(b, hs->session_id, hs->session_id_len));
+    PL_GUARD(pl_buf_open(b, 2, &m));
+    for (size_t i = 0; i < cfg->nsuites; i++) PL_GUARD(pl_buf_u16(b, cfg->suites[i]));
+    PL_GUARD(pl_buf_close(b, 2, m));
+    PL_GUARD(pl_buf_u8(b, 1));
+    PL_GUARD(pl_buf_u8(b, 0)); /* null compression only */
+    PL_GUARD(pl_buf_open(b, 2, &exts));
+    if (c->server_name && !pl_is_ip_literal(c->server_name)) {
+        /* RFC 6066 3: literal IP addresses are not permitted in SNI. */
+        size_t nl = strlen(c->server_name);
+        PL_GUARD(pl_buf_u16(b, PL_EXT_SERVER_NAME));
+        PL_GUARD(pl_buf_open(b, 2, &m));
+        PL_GUARD(pl_buf_open(b, 2, &m2));
+        PL_GUARD(pl_buf_u8(b, 0));
+        PL_GUARD(pl_buf_u16(b, (uint16_t)nl));
+        PL_GUARD(pl_buf_bytes(b, c->server_name, nl));
+        PL_GUARD(pl_buf_close(b, 2, m2));
+        PL_GUARD(pl_buf_close(b, 2, m));
+    }
+    PL_GUARD(pl_buf_u16(b, PL_EXT_SUPPORTED_VERSIONS));
+    PL_GUARD(pl_buf_u16(b, 3));
+    PL_GUARD(pl_buf_u8(b, 2));
+    PL_GUARD(pl_buf_u16(b, PARLEY_TLS1_3));
+    PL_GUARD(pl_buf_u16(b, PL_EXT_SUPPORTED_GROUPS));
+    PL_GUARD(pl_buf_open(b, 2, &m));
+    PL_GUARD(pl_buf_open(b, 2, &m2));
+    for (size_t i = 0; i < cfg->ngroups; i++) PL_GUARD(pl_buf_u16(b, cfg->groups[i]));
+    PL_GUARD(pl_buf_close(b, 2, m2));
+    PL_GUARD(pl_buf_close(b, 2, m));
+    PL_GUARD(pl_buf_u16(b, PL_EXT_KEY_SHARE));
+    PL_GUARD(pl_buf_open(b, 2, &m));
+    PL_GUARD(pl_buf_open(b, 2, &m2));
+    PL_GUARD(pl_buf_u16(b, hs->kex_group));
+    PL_GUARD(pl_buf_u16(b, (uint16_t)publen));
+    PL_GUARD(pl_buf_bytes(b, pub, publen));
+    PL_GUARD(pl_buf_close(b, 2, m2));
+    PL_GUARD(pl_buf_close(b, 2, m));
+    PL_GUARD(pl_buf_u16(b, PL_EXT_SIGNATURE_ALGORITHMS));
+    PL_GUARD(pl_buf_open(b, 2, &m));
+    PL_GUARD(pl_buf_open(b, 2, &m2));
+    for (size_t i = 0; i < cfg->nsigalgs; i++) PL_GUARD(pl_buf_u16(b, cfg->sigalgs[i]));
+    PL_GUARD(pl_buf_close(b, 2, m2));
+    PL_GUARD(pl_buf_close(b, 2, m));
+    if (cfg->alpn_len) {
+        PL_GUARD(pl_buf_u16(b, PL_EXT_ALPN));
+        PL_GUARD(pl_buf_u16(b, (uint16_t)(cfg->alpn_len + 2)));
+        PL_GUARD(pl_buf_u16(b, (uint16_t)cfg->alpn_len));
+        PL_GUARD(pl_buf_bytes(b, cfg->alpn, cfg->alpn_len));
+    }
+    if (hs->cookie.len) {
+        PL_GUARD(pl_buf_u16(b, PL_EXT_COOKIE));
+        PL_GUARD(pl_buf_u16(b, (uint16_t)(hs->cookie.len + 2)));
+        PL_GUARD(pl_buf_u16(b, (uint16_t)hs->cookie.len));
+        PL_GUARD(pl_buf_bytes(b, hs->cookie.data, hs->cookie.len));
+    }
+    return pl_buf_close(b, 2, exts);
+}
+
+static int c_send_ch(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    uint8_t pub[PL_MAX_KEX_PUB];
+    size_t publen;
+    pl_buf b = {0};
+    (void)msg;
+    (void)len;
+    if (!hs->hrr_done) {
+        PL_GUARD(pl_random(hs->client_random, 32));
+        memcpy(c->client_random, hs->client_random, 32);
+        /* RFC 8446 D.4: a non-empty session id puts us in middlebox
+         * compatibility mode (the server answers with a CCS). */
+        hs->session_id_len = 32;
+        PL_GUARD(pl_random(hs->session_id, 32));
+        hs->kex_group = c->cfg->groups[0];
+    } else {
+        hs->kex_group = hs->hrr_group;
+    }
+    pl_kex_free(hs->kex);
+    hs->kex = NULL;
+    PL_GUARD(pl_kex_generate(hs->kex_group, &hs->kex, pub, &publen));
+    int rc = pl_write_ch(c, &b, pub, publen);
+    if (rc == 0) rc = pl_conn_send_handshake(c, PL_HS_CLIENT_HELLO, b.data, b.len);
+    pl_buf_free(&b);
+    PL_GUARD(rc);
+    hs->state = C_WAIT_SH;
+    return 0;
+}
+
+static int pl_offered(const uint16_t *list, size_t n, uint16_t v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (list[i] == v) return 1;
+    return 0;
+}
+
+static int c_handle_hrr(parley_conn *c, const pl_server_hello *sh, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    int aead, hash;
+    /* RFC 8446 4.1.4: a second HRR is unexpected_message. */
+    PL_ENSURE(!hs->hrr_done, PL_ERR_UNEXPECTED_MESSAGE, "server sent a second HelloRetryRequest");
+    PL_ENSURE(sh->has_key_share || sh->has_cookie, PL_ERR_ILLEGAL_PARAMETER,
+              "HelloRetryRequest would not change the ClientHello");
+    if (sh->has_key_share) {
+        PL_ENSURE(pl_offered(c->cfg->groups, c->cfg->ngroups, sh->group), PL_ERR_ILLEGAL_PARAMETER,
+                  "HelloRetryRequest asks for group 0x%04x, which was not offered", sh->group);
+        PL_ENSURE(sh->group != hs->kex_group, PL_ERR_ILLEGAL_PARAMETER,
+                  "HelloRetryRequest asks for group %s, for which a key share was already sent", parley_group_name(sh->group));
+        hs->hrr_group = sh->group;
+    } else {
+        hs->hrr_group = hs->kex_group;
+    }
+    PL_ENSURE(pl_suite_params(sh->suite, &aead, &hash), PL_ERR_ILLEGAL_PARAMETER, "bad suite in HelloRetryRequest");
+    hs->aead = aead;
+    hs->hash = hash;
+    c->suite = sh->suite;
+    if (sh->has_cookie) PL_GUARD(pl_buf_bytes(&hs->cookie, sh->cookie.p, sh->cookie.len));
+    PL_GUARD(pl_transcript_set_hash(&hs->transcript, hash));
+    PL_GUARD(pl_transcript_hrr(&hs->transcript));
+    PL_GUARD(pl_transcript_add(&hs->transcript, msg, len));
+    hs->hrr_done = 1;
+    pl_trace(c, PARLEY_TRACE_INFO, -1, "HelloRetryRequest", 0, parley_group_name(hs->hrr_group));
+    hs->state = C_SEND_CH;
+    return 0;
+}
+
+static int c_recv_sh(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    parley_config *cfg = c->cfg;
+    pl_server_hello sh;
+    uint8_t secret[PL_MAX_KEX_SECRET], th[PL_MAX_HASH];
+    size_t slen;
+    int aead, hash;
+    PL_GUARD(pl_server_hello_parse(msg + 4, len - 4, &sh));
+    if (sh.version == 0) {
+        /* No supported_versions: the server chose TLS 1.2 or older, and we
+         * offered only 1.3 (RFC 8446 4.2.1). */
+        PL_BAIL(PL_ERR_PROTOCOL_VERSION, "server chose %s, but only TLS 1.3 was offered", parley_version_name(sh.legacy_version));
+    }
+    PL_ENSURE(sh.version == PARLEY_TLS1_3, PL_ERR_ILLEGAL_PARAMETER, "server selected version 0x%04x, which was not offered", sh.version);
+    PL_ENSURE(sh.legacy_version == 0x0303, PL_ERR_ILLEGAL_PARAMETER, "ServerHello legacy_version is 0x%04x", sh.legacy_version);
+    PL_ENSURE(sh.session_id.len == hs->session_id_len && memcmp(sh.session_id.p, hs->session_id, hs->session_id_len) == 0,
+              PL_ERR_ILLEGAL_PARAMETER, "ServerHello does not echo our legacy_session_id");
+    PL_ENSURE(sh.compression == 0, PL_ERR_ILLEGAL_PARAMETER, "server selected compression method %u", sh.compression);
+    PL_ENSURE(pl_offered(cfg->suites, cfg->nsuites, sh.suite), PL_ERR_ILLEGAL_PARAMETER,
+              "server selected cipher suite 0x%04x, which was not offered", sh.suite);
+    PL_ENSURE(!hs->hrr_done || sh.suite == c->suite, PL_ERR_ILLEGAL_PARAMETER,
+              "ServerHello cipher suite differs from the HelloRetryRequest's");
+    if (sh.is_hrr) return c_handle_hrr(c, &sh, msg, len);
+    PL_ENSURE(!sh.has_psk, PL_ERR_ILLEGAL_PARAMETER, "server selected a PSK that was not offered");
+    PL_ENSURE(!sh.has_cookie, PL_ERR_ILLEGAL_PARAMETER, "cookie in ServerHello");
+    PL_ENSURE(sh.has_key_share, PL_ERR_MISSING_EXTENSION, "ServerHello has no key_share");
+    PL_ENSURE(sh.group == hs->kex_group, PL_ERR_ILLEGAL_PARAMETER,
+              "server's key share is for group 0x%04x, not the one we sent (%s)", sh.group, parley_group_name(hs->kex_group));
+    PL_GUARD(pl_kex_derive(hs->kex, sh.share.p, sh.share.len, secret, &slen));
+    memcpy(hs->server_random, sh.random, 32);
+    (void)pl_suite_params(sh.suite, &aead, &hash);
+    hs->aead = aead;
+    hs->hash = hash;
+    c->suite = sh.suite;
+    c->group = sh.group;
+    c->version = PARLEY_TLS1_3;
+    PL_GUARD(pl_transcript_set_hash(&hs->transcript, hash));
+    PL_GUARD(pl_transcript_add(&hs->transcript, msg, len));
+    PL_GUARD(pl_transcript_hash(&hs->transcript, th));
+    PL_GUARD(pl_ks13_init(&hs->ks, hash));
+    int rc = pl_ks13_handshake(&hs->ks, secret, slen, th);
+    pl_cleanse(secret, sizeof secret);
+    PL_GUARD(rc);
+    pl_keylog(c, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", hs->ks.c_hs, hs->ks.hlen);
+    pl_keylog(c, "SERVER_HANDSHAKE_TRAFFIC_SECRET", hs->ks.s_hs, hs->ks.hlen);
+    PL_GUARD(pl_conn_set_read_keys(c, hs->ks.s_hs));
+    pl_trace(c, PARLEY_TRACE_KEYS, -1, "server handshake traffic (read)", 0, "");
+    hs->state = C_WAIT_EE;
+    return 0;
+}
+
+static int c_recv_ee(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_encrypted_extensions ee;
+    PL_GUARD(pl_encrypted_extensions_parse(msg + 4, len - 4, &ee));
+    if (ee.has_alpn) {
+        /* RFC 7301 3.2: the protocol must be one we offered. */
+        pl_cursor offered = pl_cur(c->cfg->alpn, c->cfg->alpn_len), name;
+        int found = 0;
+        while (offered.len && !found) {
+            PL_GUARD(pl_cur_vec8(&offered, &name));
+            found = name.len == ee.alpn.len && memcmp(name.p, ee.alpn.p, name.len) == 0;
+        }
+        PL_ENSURE(found, PL_ERR_ILLEGAL_PARAMETER, "server selected an ALPN protocol that was not offered");
+        memcpy(c->alpn, ee.alpn.p, ee.alpn.len);
+        c->alpn[ee.alpn.len] = 0;
+    }
+    PL_ENSURE(!ee.has_early_data, PL_ERR_UNSUPPORTED_EXTENSION, "server accepted early data that was not offered");
+    c->hs->state = C_WAIT_CERT_CR;
+    return 0;
+}
+
+static int c_recv_cert(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    pl_certificate ct;
+    pl_der ders[PL_CERT_MAX_ENTRIES];
+    if (msg[0] == PL_HS_CERTIFICATE_REQUEST) {
+        pl_certificate_request cr;
+        PL_GUARD(pl_certificate_request_parse(msg + 4, len - 4, &cr));
+        PL_GUARD(pl_buf_bytes(&hs->cert_req_ctx, cr.context.p, cr.context.len));
+        hs->cert_requested = 1;
+        hs->state = C_WAIT_CERT;
+        return 0;
+    }
+    PL_GUARD(pl_certificate_parse(msg + 4, len - 4, &ct));
+    PL_ENSURE(ct.context.len == 0, PL_ERR_ILLEGAL_PARAMETER, "server Certificate has a non-empty request context");
+    /* RFC 8446 4.4.2.4: an empty server Certificate is decode_error. */
+    PL_ENSURE(ct.n > 0, PL_ERR_DECODE, "server sent an empty certificate chain");
+    for (size_t i = 0; i < ct.n; i++) {
+        ders[i].p = ct.certs[i].p;
+        ders[i].len = ct.certs[i].len;
+        if (i < PL_MAX_PEER_CERTS) {
+            pl_buf_reset(&c->peer_certs[i]);
+            PL_GUARD(pl_buf_bytes(&c->peer_certs[i], ct.certs[i].p, ct.certs[i].len));
+            c->npeer_certs = (int)i + 1;
+        }
+    }
+    PL_GUARD(pl_cert_pubkey(ders[0].p, ders[0].len, &hs->peer_key));
+    if (c->cfg->verify) {
+        PL_GUARD(pl_verify_server_chain(c->cfg->trust, ders, ct.n, c->server_name, c->cfg->now));
+        snprintf(c->verify_result, sizeof c->verify_result, "ok");
+    } else {
+        snprintf(c->verify_result, sizeof c->verify_result, "not verified (verification disabled)");
+    }
+    hs->state = C_WAIT_CV;
+    return 0;
+}
+
+static int c_recv_cv(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    pl_certificate_verify cv;
+    uint8_t th[PL_MAX_HASH];
+    pl_buf content = {0};
+    PL_GUARD(pl_certificate_verify_parse(msg + 4, len - 4, &cv));
+    /* RFC 8446 4.4.3: the scheme must be one we offered and fit the key. */
+    PL_ENSURE(pl_offered(c->cfg->sigalgs, c->cfg->nsigalgs, cv.scheme), PL_ERR_ILLEGAL_PARAMETER,
+              "server signed with %s, which was not offered", parley_sigscheme_name(cv.scheme));
+    PL_ENSURE(pl_sig_scheme_fits_key(hs->peer_key, cv.scheme, 1), PL_ERR_ILLEGAL_PARAMETER,
+              "server's signature scheme %s does not fit its certificate key", parley_sigscheme_name(cv.scheme));
+    PL_GUARD(pl_transcript_hash(&hs->transcript, th));
+    int rc = pl_certificate_verify_content(1, th, pl_hash_len(hs->hash), &content);
+    if (rc == 0) rc = pl_sig_verify(hs->peer_key, cv.scheme, content.data, content.len, cv.signature.p, cv.signature.len);
+    pl_buf_free(&content);
+    if (rc < 0) PL_BAIL(PL_ERR_DECRYPT_ERROR, "the server's CertificateVerify signature is invalid");
+    c->sigscheme = cv.scheme;
+    hs->state = C_WAIT_FIN;
+    return 0;
+}
+
+static int c_recv_fin(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    uint8_t th[PL_MAX_HASH], expect[PL_MAX_HASH];
+    size_t hl = pl_hash_len(hs->hash);
+    PL_ENSURE(len - 4 == hl, PL_ERR_DECODE, "Finished has %zu bytes, expected %zu", len - 4, hl);
+    PL_GUARD(pl_transcript_hash(&hs->transcript, th));
+    PL_GUARD(pl_ks13_finished(hs->hash, hs->ks.s_hs, th, expect));
+    PL_ENSURE(pl_ct_memcmp(expect, msg + 4, hl) == 0, PL_ERR_DECRYPT_ERROR, "the server's Finished does not verify");
+    PL_GUARD(pl_transcript_add(&hs->transcript, msg, len));
+    PL_GUARD(pl_transcript_hash(&hs->transcript, th));
+    PL_GUARD(pl_ks13_master(&hs->ks, th));
+    pl_keylog(c, "CLIENT_TRAFFIC_SECRET_0", hs->ks.c_ap, hs->ks.hlen);
+    pl_keylog(c, "SERVER_TRAFFIC_SECRET_0", hs->ks.s_ap, hs->ks.hlen);
+    pl_keylog(c, "EXPORTER_SECRET", hs->ks.exporter, hs->ks.hlen);
+    PL_GUARD(pl_conn_set_read_keys(c, hs->ks.s_ap));
+    pl_trace(c, PARLEY_TRACE_KEYS, -1, "server application traffic (read)", 0, "");
+    hs->state = C_SEND_FIN;
+    return 0;
+}
+
+static int c_send_fin(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    uint8_t th[PL_MAX_HASH], fin[PL_MAX_HASH];
+    (void)msg;
+    (void)len;
+    /* RFC 8446 D.4: in compatibility mode the client sends a CCS before its second flight. */
+    if (!hs->ccs_sent) {
+        PL_GUARD(pl_conn_send_ccs(c));
+        hs->ccs_sent = 1;
+    }
+    PL_GUARD(pl_conn_set_write_keys(c, hs->ks.c_hs));
+    pl_trace(c, PARLEY_TRACE_KEYS, -1, "client handshake traffic (write)", 0, "");
+    if (hs->cert_requested) {
+        /* No client certificate configured: an empty Certificate (RFC 8446 4.4.2). */
+        pl_buf b = {0};
+        int rc = pl_certificate_write(&b, hs->cert_req_ctx.data, hs->cert_req_ctx.len, NULL, NULL, 0);
+        if (rc == 0) rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE, b.data, b.len);
+        pl_buf_free(&b);
+        PL_GUARD(rc);
+    }
+    PL_GUARD(pl_transcript_hash(&hs->transcript, th));
+    PL_GUARD(pl_ks13_finished(hs->hash, hs->ks.c_hs, th, fin));
+    PL_GUARD(pl_conn_send_handshake(c, PL_HS_FINISHED, fin, pl_hash_len(hs->hash)));
+    PL_GUARD(pl_transcript_hash(&hs->transcript, th));
+    PL_GUARD(pl_ks13_resumption(&hs->ks, th));
+    PL_GUARD(pl_conn_set_write_keys(c, hs->ks.c_ap));
+    pl_trace(c, PARLEY_TRACE_KEYS, -1, "client application traffic (write)", 0, "");
+    hs->state = PL_ST_DONE;
+    return 0;
+}
+
+static const pl_hs_row pl_client13_rows[] = {
+    [C_SEND_CH] = {"SEND_CLIENT_HELLO", 0, 0, 0, c_send_ch, {C_WAIT_SH}},
+    [C_WAIT_SH] = {"WAIT_SERVER_HELLO", PL_HS_SERVER_HELLO, 0, 1, c_recv_sh, {C_WAIT_EE, C_SEND_CH}},
+    [C_WAIT_EE] = {"WAIT_ENCRYPTED_EXTENSIONS", PL_HS_ENCRYPTED_EXTENSIONS, 0, 0, c_recv_ee, {C_WAIT_CERT_CR}},
+    [C_WAIT_CERT_CR] = {"WAIT_CERT_OR_CERT_REQUEST", PL_HS_CERTIFICATE, PL_HS_CERTIFICATE_REQUEST, 0, c_recv_cert, {C_WAIT_CV, C_WAIT_CERT}},
+    [C_WAIT_CERT] = {"WAIT_CERTIFICATE", PL_HS_CERTIFICATE, 0, 0, c_recv_cert, {C_WAIT_CV}},
+    [C_WAIT_CV] = {"WAIT_CERTIFICATE_VERIFY", PL_HS_CERTIFICATE_VERIFY, 0, 0, c_recv_cv, {C_WAIT_FIN}},
+    [C_WAIT_FIN] = {"WAIT_FINISHED", PL_HS_FINISHED, 0, 1, c_recv_fin, {C_SEND_FIN}},
+    [C_SEND_FIN] = {"SEND_FINISHED", 0, 0, 0, c_send_fin, {PL_ST_DONE}},
+};
+
+const pl_hs_table pl_client13_table = {"client", pl_client13_rows, sizeof pl_client13_rows / sizeof pl_client13_rows[0]};

@@ -1,0 +1,141 @@
+/* client_hello.c - ClientHello parsing (RFC 8446 4.1.2); writing is in client13.c. */
+#include <string.h>
+
+#include "messages.h"
+
+static int pl_ch_ext(void *vctx, uint16_t type, pl_cursor *b)
+{
+    pl_client_hello *ch = vctx;
+    switch (type) {
+    case PL_EXT_SERVER_NAME: {
+        /* RFC 6066 3: ServerNameList; one host_name entry. */
+        pl_cursor list, name;
+        uint8_t nt;
+        PL_GUARD(pl_cur_vec16(b, &list));
+        PL_GUARD(pl_cur_expect_empty(b));
+        PL_ENSURE(list.len > 0, PL_ERR_DECODE, "empty server_name list");
+        while (list.len) {
+            PL_GUARD(pl_cur_u8(&list, &nt));
+            PL_GUARD(pl_cur_vec16(&list, &name));
+            if (nt != 0) continue;
+            PL_ENSURE(!ch->has_sni, PL_ERR_ILLEGAL_PARAMETER, "two host names in server_name");
+            PL_ENSURE(name.len > 0 && name.len < sizeof ch->sni, PL_ERR_DECODE, "server_name of %zu bytes", name.len);
+            for (size_t i = 0; i < name.len; i++)
+                PL_ENSURE(name.p[i] > 0x20 && name.p[i] < 0x7f, PL_ERR_ILLEGAL_PARAMETER, "server_name is not a printable host name");
+            memcpy(ch->sni, name.p, name.len);
+            ch->sni[name.len] = 0;
+            ch->has_sni = 1;
+        }
+        return 0;
+    }
+    case PL_EXT_SUPPORTED_VERSIONS:
+        PL_GUARD(pl_cur_vec8(b, &ch->versions));
+        PL_ENSURE(ch->versions.len >= 2 && ch->versions.len % 2 == 0, PL_ERR_DECODE, "bad supported_versions length");
+        ch->has_versions = 1;
+        break;
+    case PL_EXT_SUPPORTED_GROUPS:
+        PL_GUARD(pl_cur_vec16(b, &ch->groups));
+        PL_GUARD(pl_u16_list_check(&ch->groups, "supported_groups"));
+        ch->has_groups = 1;
+        break;
+    case PL_EXT_SIGNATURE_ALGORITHMS:
+        PL_GUARD(pl_cur_vec16(b, &ch->sigalgs));
+        PL_GUARD(pl_u16_list_check(&ch->sigalgs, "signature_algorithms"));
+        ch->has_sigalgs = 1;
+        break;
+    case PL_EXT_SIGNATURE_ALGORITHMS_CERT:
+        PL_GUARD(pl_cur_vec16(b, &ch->sigalgs_cert));
+        PL_GUARD(pl_u16_list_check(&ch->sigalgs_cert, "signature_algorithms_cert"));
+        ch->has_sigalgs_cert = 1;
+        break;
+    case PL_EXT_KEY_SHARE:
+        PL_GUARD(pl_cur_vec16(b, &ch->key_shares));
+        ch->has_key_share = 1;
+        break;
+    case PL_EXT_ALPN: {
+        /* RFC 7301 3.1: non-empty list of non-empty names. */
+        pl_cursor list, name;
+        PL_GUARD(pl_cur_vec16(b, &list));
+        PL_ENSURE(list.len > 0, PL_ERR_DECODE, "empty ALPN list");
+        ch->alpn = list;
+        while (list.len) {
+            PL_GUARD(pl_cur_vec8(&list, &name));
+            PL_ENSURE(name.len > 0, PL_ERR_DECODE, "empty ALPN protocol name");
+        }
+        ch->has_alpn = 1;
+        break;
+    }
+    case PL_EXT_COOKIE:
+        PL_GUARD(pl_cur_vec16(b, &ch->cookie));
+        PL_ENSURE(ch->cookie.len > 0, PL_ERR_DECODE, "empty cookie");
+        ch->has_cookie = 1;
+        break;
+    case PL_EXT_PSK_KEY_EXCHANGE_MODES:
+        PL_GUARD(pl_cur_vec8(b, &ch->psk_modes));
+        PL_ENSURE(ch->psk_modes.len > 0, PL_ERR_DECODE, "empty psk_key_exchange_modes");
+        ch->has_psk_modes = 1;
+        break;
+    case PL_EXT_PRE_SHARED_KEY:
+        ch->has_psk = 1;
+        return 0; /* resumption issue: parsed when PSKs are supported */
+    case PL_EXT_EARLY_DATA:
+        PL_ENSURE(b->len == 0, PL_ERR_DECODE, "early_data in ClientHello must be empty");
+        ch->has_early_data = 1;
+        break;
+    case PL_EXT_EXTENDED_MASTER_SECRET:
+        PL_ENSURE(b->len == 0, PL_ERR_DECODE, "extended_master_secret must be empty");
+        ch->has_ems = 1;
+        break;
+    case PL_EXT_RENEGOTIATION_INFO:
+        ch->has_reneg = 1;
+        return 0;
+    default:
+        return 0; /* unknown or unused extensions are ignored (RFC 8446 4.2) */
+    }
+    return pl_cur_expect_empty(b);
+}
+
+int pl_client_hello_parse(const uint8_t *body, size_t len, pl_client_hello *ch)
+{
+    pl_cursor c = pl_cur(body, len), exts;
+    memset(ch, 0, sizeof *ch);
+    PL_GUARD(pl_cur_u16(&c, &ch->legacy_version));
+    PL_GUARD(pl_cur_bytes(&c, 32, &ch->random));
+    PL_GUARD(pl_cur_vec8(&c, &ch->session_id));
+    PL_ENSURE(ch->session_id.len <= 32, PL_ERR_DECODE, "legacy_session_id of %zu bytes", ch->session_id.len);
+    PL_GUARD(pl_cur_vec16(&c, &ch->suites));
+    PL_GUARD(pl_u16_list_check(&ch->suites, "cipher_suites"));
+    PL_GUARD(pl_cur_vec8(&c, &ch->compression));
+    PL_ENSURE(ch->compression.len > 0, PL_ERR_DECODE, "empty compression_methods");
+    if (c.len == 0) return 0; /* SSL 3.0-style hello without extensions */
+    PL_GUARD(pl_cur_vec16(&c, &exts));
+    PL_GUARD(pl_cur_expect_empty(&c));
+    return pl_ext_walk(&exts, PL_IN_CH, pl_ch_ext, ch);
+}
+
+int pl_client_hello_find_share(const pl_client_hello *ch, uint16_t group, const uint8_t **share, size_t *len)
+{
+    pl_cursor list = ch->key_shares, ke;
+    uint16_t groups[64], g;
+    size_t n = 0;
+    int found = 0;
+    while (list.len) {
+        PL_GUARD(pl_cur_u16(&list, &g));
+        PL_GUARD(pl_cur_vec16(&list, &ke));
+        PL_ENSURE(ke.len > 0, PL_ERR_DECODE, "empty key_exchange in key_share");
+        PL_ENSURE(n < 64, PL_ERR_DECODE, "too many key shares");
+        /* RFC 8446 4.2.8: each group at most once (illegal_parameter). */
+        for (size_t i = 0; i < n; i++)
+            PL_ENSURE(groups[i] != g, PL_ERR_ILLEGAL_PARAMETER, "two key shares for group 0x%04x", g);
+        groups[n++] = g;
+        /* ... and each must be in supported_groups. */
+        PL_ENSURE(!ch->has_groups || pl_u16_list_has(ch->groups, g), PL_ERR_ILLEGAL_PARAMETER,
+                  "key share for group 0x%04x which supported_groups does not list", g);
+        if (g == group && !found) {
+            *share = ke.p;
+            *len = ke.len;
+            found = 1;
+        }
+    }
+    return found;
+}

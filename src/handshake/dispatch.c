@@ -1,0 +1,63 @@
+/* dispatch.c - runs a handshake table; see dispatch.h. */
+#include "dispatch.h"
+
+const char *pl_hs_type_name(int type)
+{
+    switch (type) {
+    case PL_HS_CLIENT_HELLO: return "ClientHello";
+    case PL_HS_SERVER_HELLO: return "ServerHello";
+    case PL_HS_NEW_SESSION_TICKET: return "NewSessionTicket";
+    case PL_HS_END_OF_EARLY_DATA: return "EndOfEarlyData";
+    case PL_HS_ENCRYPTED_EXTENSIONS: return "EncryptedExtensions";
+    case PL_HS_CERTIFICATE: return "Certificate";
+    case PL_HS_CERTIFICATE_REQUEST: return "CertificateRequest";
+    case PL_HS_CERTIFICATE_VERIFY: return "CertificateVerify";
+    case PL_HS_FINISHED: return "Finished";
+    case PL_HS_KEY_UPDATE: return "KeyUpdate";
+    case PL_HS_MESSAGE_HASH: return "message_hash";
+    default: return "unknown handshake message";
+    }
+}
+
+static int pl_next_allowed(const pl_hs_row *row, int st)
+{
+    for (int i = 0; i < PL_MAX_NEXT; i++)
+        if (row->next[i] == st && st != 0) return 1;
+    return 0;
+}
+
+int pl_hs_run(parley_conn *c, const pl_hs_table *t)
+{
+    while (c->hs->state != PL_ST_DONE) {
+        int st = c->hs->state, rc;
+        PL_ENSURE(st > 0 && (size_t)st < t->n && t->rows[st].fn, PL_ERR_INTERNAL, "bad %s handshake state %d", t->role, st);
+        const pl_hs_row *row = &t->rows[st];
+        if (row->expect == 0) {
+            rc = row->fn(c, NULL, 0);
+        } else {
+            const uint8_t *msg;
+            size_t len;
+            rc = pl_conn_next_message(c, &msg, &len);
+            if (rc < 0) return rc;
+            if (rc == 0) {
+                rc = pl_conn_process_records(c, 1);
+                if (rc < 0) return rc;
+                if (rc == 0) return PL_HS_WAIT_READ;
+                continue;
+            }
+            if (msg[0] != row->expect && !(row->expect_alt && msg[0] == row->expect_alt)) {
+                PL_BAIL(PL_ERR_UNEXPECTED_MESSAGE, "received %s while waiting for %s", pl_hs_type_name(msg[0]),
+                        pl_hs_type_name(row->expect));
+            }
+            pl_trace_handshake(c, 0, msg, len);
+            rc = row->fn(c, msg, len);
+            if (rc >= 0 && !row->own_transcript) rc = pl_transcript_add(&c->hs->transcript, msg, len);
+            pl_conn_drop_message(c, len);
+        }
+        if (rc < 0) return rc;
+        if (rc == PL_HS_WAIT_KEY_OP) return rc;
+        PL_ENSURE(pl_next_allowed(row, c->hs->state), PL_ERR_INTERNAL, "%s state %s moved to a state its table row does not allow",
+                  t->role, row->name);
+    }
+    return PL_HS_WAIT_OK;
+}

@@ -1,0 +1,95 @@
+/* extensions.c - the extension table and the generic extensions-block walker. */
+#include "messages.h"
+
+typedef struct {
+    uint16_t type;
+    int allowed;
+    const char *name;
+} pl_ext_desc;
+
+/* RFC 8446 4.2: where each recognised TLS 1.3 extension may appear. TLS 1.2
+ * extensions are recognised in a ClientHello only. */
+static const pl_ext_desc pl_ext_table[] = {
+    {PL_EXT_SERVER_NAME, PL_IN_CH | PL_IN_EE, "server_name"},
+    {PL_EXT_MAX_FRAGMENT_LENGTH, PL_IN_CH | PL_IN_EE, "max_fragment_length"},
+    {PL_EXT_STATUS_REQUEST, PL_IN_CH | PL_IN_CR | PL_IN_CT, "status_request"},
+    {PL_EXT_SUPPORTED_GROUPS, PL_IN_CH | PL_IN_EE, "supported_groups"},
+    {PL_EXT_EC_POINT_FORMATS, PL_IN_CH, "ec_point_formats"},
+    {PL_EXT_SIGNATURE_ALGORITHMS, PL_IN_CH | PL_IN_CR, "signature_algorithms"},
+    {PL_EXT_USE_SRTP, PL_IN_CH | PL_IN_EE, "use_srtp"},
+    {PL_EXT_HEARTBEAT, PL_IN_CH | PL_IN_EE, "heartbeat"},
+    {PL_EXT_ALPN, PL_IN_CH | PL_IN_EE, "application_layer_protocol_negotiation"},
+    {PL_EXT_SCT, PL_IN_CH | PL_IN_CR | PL_IN_CT, "signed_certificate_timestamp"},
+    {PL_EXT_CLIENT_CERT_TYPE, PL_IN_CH | PL_IN_EE, "client_certificate_type"},
+    {PL_EXT_SERVER_CERT_TYPE, PL_IN_CH | PL_IN_EE, "server_certificate_type"},
+    {PL_EXT_PADDING, PL_IN_CH, "padding"},
+    {PL_EXT_ENCRYPT_THEN_MAC, PL_IN_CH, "encrypt_then_mac"},
+    {PL_EXT_EXTENDED_MASTER_SECRET, PL_IN_CH, "extended_master_secret"},
+    {PL_EXT_RECORD_SIZE_LIMIT, PL_IN_CH | PL_IN_EE, "record_size_limit"},
+    {PL_EXT_SESSION_TICKET, PL_IN_CH, "session_ticket"},
+    {PL_EXT_PRE_SHARED_KEY, PL_IN_CH | PL_IN_SH, "pre_shared_key"},
+    {PL_EXT_EARLY_DATA, PL_IN_CH | PL_IN_EE | PL_IN_NST, "early_data"},
+    {PL_EXT_SUPPORTED_VERSIONS, PL_IN_CH | PL_IN_SH | PL_IN_HRR, "supported_versions"},
+    {PL_EXT_COOKIE, PL_IN_CH | PL_IN_HRR, "cookie"},
+    {PL_EXT_PSK_KEY_EXCHANGE_MODES, PL_IN_CH, "psk_key_exchange_modes"},
+    {PL_EXT_CERTIFICATE_AUTHORITIES, PL_IN_CH | PL_IN_CR, "certificate_authorities"},
+    {PL_EXT_OID_FILTERS, PL_IN_CR, "oid_filters"},
+    {PL_EXT_POST_HANDSHAKE_AUTH, PL_IN_CH, "post_handshake_auth"},
+    {PL_EXT_SIGNATURE_ALGORITHMS_CERT, PL_IN_CH | PL_IN_CR, "signature_algorithms_cert"},
+    {PL_EXT_KEY_SHARE, PL_IN_CH | PL_IN_SH | PL_IN_HRR, "key_share"},
+    {PL_EXT_RENEGOTIATION_INFO, PL_IN_CH, "renegotiation_info"},
+};
+
+static const pl_ext_desc *pl_ext_find(uint16_t type)
+{
+    for (size_t i = 0; i < sizeof pl_ext_table / sizeof pl_ext_table[0]; i++)
+        if (pl_ext_table[i].type == type) return &pl_ext_table[i];
+    return NULL;
+}
+
+const char *pl_ext_name(uint16_t type)
+{
+    const pl_ext_desc *d = pl_ext_find(type);
+    return d ? d->name : "unknown";
+}
+
+#define PL_MAX_EXTS 64
+
+int pl_ext_walk(pl_cursor *block, int in_msg, pl_ext_fn fn, void *ctx)
+{
+    uint16_t seen[PL_MAX_EXTS];
+    size_t nseen = 0;
+    while (block->len > 0) {
+        uint16_t type;
+        pl_cursor body;
+        PL_GUARD(pl_cur_u16(block, &type));
+        PL_GUARD(pl_cur_vec16(block, &body));
+        PL_ENSURE(nseen < PL_MAX_EXTS, PL_ERR_DECODE, "more than %d extensions", PL_MAX_EXTS);
+        for (size_t i = 0; i < nseen; i++)
+            PL_ENSURE(seen[i] != type, PL_ERR_ILLEGAL_PARAMETER, "extension %s (%u) appears twice", pl_ext_name(type), type);
+        seen[nseen++] = type;
+        const pl_ext_desc *d = pl_ext_find(type);
+        PL_ENSURE(!d || (d->allowed & in_msg), PL_ERR_ILLEGAL_PARAMETER, "extension %s is not allowed in this message", d ? d->name : "?");
+        /* RFC 8446 4.2.11: pre_shared_key MUST be the last extension. */
+        PL_ENSURE(!(in_msg == PL_IN_CH && type == PL_EXT_PRE_SHARED_KEY && block->len != 0),
+                  PL_ERR_ILLEGAL_PARAMETER, "pre_shared_key is not the last extension");
+        if (fn) PL_GUARD(fn(ctx, type, &body));
+    }
+    return 0;
+}
+
+int pl_u16_list_check(const pl_cursor *list, const char *what)
+{
+    PL_ENSURE(list->len >= 2 && list->len % 2 == 0, PL_ERR_DECODE, "%s list has a bad length (%zu)", what, list->len);
+    return 0;
+}
+
+int pl_u16_list_has(pl_cursor list, uint16_t v)
+{
+    uint16_t x;
+    while (list.len >= 2) {
+        if (pl_cur_u16(&list, &x) < 0) return 0;
+        if (x == v) return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,325 @@
+/*
+ * server13.c - the TLS 1.3 server handshake (RFC 8446 2, 4), as a table.
+ *
+ *   WAIT_CH -(no usable share)-> SEND_HRR -> WAIT_CH2 -> SEND_SH
+ *           -> SEND_SH (SH, [CCS], EE, Certificate) -> SEND_CV (key op, may pause)
+ *           -> SEND_FIN -> WAIT_FIN -> DONE
+ */
+#include <string.h>
+
+#include "dispatch.h"
+#include "messages.h"
+
+enum { S_WAIT_CH = 1, S_SEND_HRR, S_WAIT_CH2, S_SEND_SH, S_SEND_CV, S_SEND_FIN, S_WAIT_FIN };
+
+int pl_server13_start_state(void) { return S_WAIT_CH; }
+
+/* Server-side negotiation results carried from WAIT_CH to SEND_SH. */
+typedef struct {
+    uint16_t suite, group, scheme;
+    int need_hrr;
+    int cert;
+    const uint8_t *share;
+    size_t share_len;
+    pl_cursor alpn;
+} pl_choice;
+
+static int pl_choose_cert(parley_conn *c, const pl_client_hello *ch, pl_choice *ch_out)
+{
+    parley_config *cfg = c->cfg;
+    /* Two passes: first a certificate whose name matches SNI, then any. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < cfg->ncerts; i++) {
+            const pl_cert_entry *e = &cfg->certs[i];
+            if (pass == 0 && (!ch->has_sni || !pl_chain_matches_name(&e->chain, ch->sni))) continue;
+            for (size_t j = 0; j < cfg->nsigalgs; j++) {
+                uint16_t s = cfg->sigalgs[j];
+                if (pl_u16_list_has(ch->sigalgs, s) && pl_sig_scheme_fits_key(e->chain.pubkey, s, 1)) {
+                    ch_out->cert = (int)i;
+                    ch_out->scheme = s;
+                    return 0;
+                }
+            }
+        }
+    }
+    PL_BAIL(PL_ERR_HANDSHAKE_FAILURE, "no certificate can be signed with a signature algorithm the client offers");
+}
+
+static int pl_negotiate(parley_conn *c, const pl_client_hello *ch, pl_choice *out)
+{
+    parley_config *cfg = c->cfg;
+    pl_hs *hs = c->hs;
+    memset(out, 0, sizeof *out);
+    /* Version (RFC 8446 4.2.1): without supported_versions the client is TLS 1.2 or older. */
+    if (!ch->has_versions)
+        PL_BAIL(PL_ERR_PROTOCOL_VERSION, "client offered only %s; this server speaks TLS 1.3",
+                parley_version_name(ch->legacy_version));
+    PL_ENSURE(pl_u16_list_has(ch->versions, PARLEY_TLS1_3) && cfg->max_version >= PARLEY_TLS1_3, PL_ERR_PROTOCOL_VERSION,
+              "client does not offer TLS 1.3");
+    /* RFC 8446 4.1.2: exactly one compression method, null. */
+    PL_ENSURE(ch->compression.len == 1 && ch->compression.p[0] == 0, PL_ERR_ILLEGAL_PARAMETER,
+              "TLS 1.3 ClientHello offers compression");
+    /* Cipher suite: server preference. */
+    for (size_t i = 0; i < cfg->nsuites && !out->suite; i++)
+        if (pl_u16_list_has(ch->suites, cfg->suites[i])) out->suite = cfg->suites[i];
+    PL_ENSURE(out->suite, PL_ERR_HANDSHAKE_FAILURE, "no cipher suite in common with the client");
+    PL_ENSURE(!hs->hrr_done || out->suite == c->suite, PL_ERR_ILLEGAL_PARAMETER, "second ClientHello changes the cipher suite");
+    /* RFC 8446 9.2: certificate authentication needs signature_algorithms;
+     * (EC)DHE needs supported_groups and key_share. */
+    PL_ENSURE(ch->has_sigalgs, PL_ERR_MISSING_EXTENSION, "ClientHello has no signature_algorithms");
+    PL_ENSURE(ch->has_groups && ch->has_key_share, PL_ERR_MISSING_EXTENSION,
+              "ClientHello lacks supported_groups or key_share");
+    PL_GUARD(pl_choose_cert(c, ch, out));
+    /* Group: a share we can use, in server preference order; otherwise HRR. */
+    for (size_t i = 0; i < cfg->ngroups; i++) {
+        const uint8_t *share;
+        size_t slen;
+        int rc = pl_client_hello_find_share(ch, cfg->groups[i], &share, &slen);
+        PL_GUARD(rc);
+        if (rc == 1 && !out->group) {
+            out->group = cfg->groups[i];
+            out->share = share;
+            out->share_len = slen;
+        }
+    }
+    if (hs->hrr_done) {
+        /* RFC 8446 4.1.2: the second ClientHello carries the requested share. */
+        PL_ENSURE(out->group == hs->hrr_group && out->share, PL_ERR_ILLEGAL_PARAMETER,
+                  "second ClientHello has no key share for %s", parley_group_name(hs->hrr_group));
+    }
+    if (!out->group) {
+        for (size_t i = 0; i < cfg->ngroups && !out->group; i++)
+            if (pl_u16_list_has(ch->groups, cfg->groups[i])) out->group = cfg->groups[i];
+        PL_ENSURE(out->group, PL_ERR_HANDSHAKE_FAILURE, "no key exchange group in common with the client");
+        out->need_hrr = 1;
+    }
+    /* ALPN (RFC 7301 3.2): server preference; none in common is fatal. */
+    if (ch->has_alpn && cfg->alpn_len) {
+        pl_cursor mine = pl_cur(cfg->alpn, cfg->alpn_len), name;
+        while (mine.len && !out->alpn.p) {
+            PL_GUARD(pl_cur_vec8(&mine, &name));
+            pl_cursor theirs = ch->alpn, t;
+            while (theirs.len) {
+                PL_GUARD(pl_cur_vec8(&theirs, &t));
+                if (t.len == name.len && memcmp(t.p, name.p, t.len) == 0) {
+                    out->alpn = name;
+                    break;
+                }
+            }
+        }
+        PL_ENSURE(out->alpn.p, PL_ERR_NO_APPLICATION_PROTOCOL, "no application protocol (ALPN) in common with the client");
+    }
+    return 0;
+}
+
+static int s_recv_ch(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    pl_client_hello ch;
+    pl_choice ch_out;
+    int aead, hash;
+    PL_GUARD(pl_client_hello_parse(msg + 4, len - 4, &ch));
+    PL_GUARD(pl_negotiate(c, &ch, &ch_out));
+    if (hs->hrr_done) {
+        PL_ENSURE(ch.session_id.len == hs->session_id_len && memcmp(ch.session_id.p, hs->session_id, hs->session_id_len) == 0,
+                  PL_ERR_ILLEGAL_PARAMETER, "second ClientHello changes legacy_session_id");
+    } else {
+        memcpy(hs->client_random, ch.random, 32);
+        memcpy(c->client_random, ch.random, 32);
+        memcpy(hs->session_id, ch.session_id.p, ch.session_id.len);
+        hs->session_id_len = ch.session_id.len;
+    }
+    (void)pl_suite_params(ch_out.suite, &aead, &hash);
+    hs->aead = aead;
+    hs->hash = hash;
+    c->suite = ch_out.suite;
+    c->sigscheme = ch_out.scheme;
+    hs->cert_index = ch_out.cert;
+    if (ch.has_sni && !c->server_name) c->server_name = pl_strdup(ch.sni);
+    if (ch_out.alpn.p) {
+        memcpy(c->alpn, ch_out.alpn.p, ch_out.alpn.len);
+        c->alpn[ch_out.alpn.len] = 0;
+    }
+    PL_GUARD(pl_transcript_set_hash(&hs->transcript, hash));
+    PL_GUARD(pl_transcript_add(&hs->transcript, msg, len));
+    if (ch_out.need_hrr) {
+        hs->hrr_group = ch_out.group;
+        PL_GUARD(pl_transcript_hrr(&hs->transcript));
+        hs->state = S_SEND_HRR;
+        return 0;
+    }
+    /* Keep the client's share: the message buffer is released after this handler. */
+    hs->kex_group = ch_out.group;
+    pl_buf_reset(&hs->peer_share);
+    PL_GUARD(pl_buf_bytes(&hs->peer_share, ch_out.share, ch_out.share_len));
+    hs->state = S_SEND_SH;
+    return 0;
+}
+
+static int s_send_hrr(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    pl_buf b = {0};
+    (void)msg;
+    (void)len;
+    int rc = pl_server_hello_write(&b, NULL, hs->session_id, hs->session_id_len, c->suite, 1, hs->hrr_group, NULL, 0);
+    if (rc == 0) rc = pl_conn_send_handshake(c, PL_HS_SERVER_HELLO, b.data, b.len);
+    pl_buf_free(&b);
+    PL_GUARD(rc);
+    hs->hrr_done = 1;
+    /* RFC 8446 D.4: in compatibility mode the CCS follows the first server message. */
+    if (hs->session_id_len) {
+        PL_GUARD(pl_conn_send_ccs(c));
+        hs->ccs_sent = 1;
+    }
+    hs->state = S_WAIT_CH2;
+    return 0;
+}
+
+static int s_send_sh(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    parley_config *cfg = c->cfg;
+    uint8_t pub[PL_MAX_KEX_PUB], secret[PL_MAX_KEX_SECRET], th[PL_MAX_HASH];
+    size_t publen, slen, m;
+    pl_buf b = {0};
+    int rc;
+    (void)msg;
+    (void)len;
+    PL_GUARD(pl_random(hs->server_random, 32));
+    PL_GUARD(pl_kex_generate(hs->kex_group, &hs->kex, pub, &publen));
+    rc = pl_kex_derive(hs->kex, hs->peer_share.data, hs->peer_share.len, secret, &slen);
+    pl_buf_free(&hs->peer_share);
+    PL_GUARD(rc);
+    c->group = hs->kex_group;
+    c->version = PARLEY_TLS1_3;
+    rc = pl_server_hello_write(&b, hs->server_random, hs->session_id, hs->session_id_len, c->suite, 0, hs->kex_group, pub, publen);
+    if (rc == 0) rc = pl_conn_send_handshake(c, PL_HS_SERVER_HELLO, b.data, b.len);
+    if (rc == 0 && !hs->ccs_sent && hs->session_id_len) {
+        rc = pl_conn_send_ccs(c);
+        hs->ccs_sent = 1;
+    }
+    if (rc == 0) rc = pl_transcript_hash(&hs->transcript, th);
+    if (rc == 0) rc = pl_ks13_init(&hs->ks, hs->hash);
+    if (rc == 0) rc = pl_ks13_handshake(&hs->ks, secret, slen, th);
+    pl_cleanse(secret, sizeof secret);
+    if (rc < 0) goto out;
+    pl_keylog(c, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", hs->ks.c_hs, hs->ks.hlen);
+    pl_keylog(c, "SERVER_HANDSHAKE_TRAFFIC_SECRET", hs->ks.s_hs, hs->ks.hlen);
+    if ((rc = pl_conn_set_write_keys(c, hs->ks.s_hs)) < 0) goto out;
+    if ((rc = pl_conn_set_read_keys(c, hs->ks.c_hs)) < 0) goto out;
+    pl_trace(c, PARLEY_TRACE_KEYS, -1, "handshake traffic keys installed", 0, "");
+    /* EncryptedExtensions: ALPN, and an empty server_name when SNI was used. */
+    pl_buf_reset(&b);
+    size_t exts;
+    if ((rc = pl_buf_open(&b, 2, &exts)) < 0) goto out;
+    if (c->alpn[0]) {
+        size_t al = strlen(c->alpn);
+        if ((rc = pl_buf_u16(&b, PL_EXT_ALPN)) < 0 || (rc = pl_buf_open(&b, 2, &m)) < 0 ||
+            (rc = pl_buf_u16(&b, (uint16_t)(al + 1))) < 0 || (rc = pl_buf_u8(&b, (uint8_t)al)) < 0 ||
+            (rc = pl_buf_bytes(&b, c->alpn, al)) < 0 || (rc = pl_buf_close(&b, 2, m)) < 0)
+            goto out;
+    }
+    if (c->server_name && pl_chain_matches_name(&cfg->certs[hs->cert_index].chain, c->server_name)) {
+        if ((rc = pl_buf_u16(&b, PL_EXT_SERVER_NAME)) < 0 || (rc = pl_buf_u16(&b, 0)) < 0) goto out;
+    }
+    if ((rc = pl_buf_close(&b, 2, exts)) < 0) goto out;
+    if ((rc = pl_conn_send_handshake(c, PL_HS_ENCRYPTED_EXTENSIONS, b.data, b.len)) < 0) goto out;
+    pl_buf_reset(&b);
+    const pl_chain *chain = &cfg->certs[hs->cert_index].chain;
+    if ((rc = pl_certificate_write(&b, NULL, 0, chain->der, chain->der_len, chain->n)) < 0) goto out;
+    if ((rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE, b.data, b.len)) < 0) goto out;
+    hs->state = S_SEND_CV;
+out:
+    pl_buf_free(&b);
+    return rc;
+}
+
+static int s_send_cv(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    struct parley_key_op *op = &hs->op;
+    (void)msg;
+    (void)len;
+    if (op->state == PL_OP_IDLE) {
+        uint8_t th[PL_MAX_HASH];
+        PL_GUARD(pl_transcript_hash(&hs->transcript, th));
+        pl_buf_reset(&op->input);
+        pl_buf_reset(&op->output);
+        PL_GUARD(pl_certificate_verify_content(1, th, pl_hash_len(hs->hash), &op->input));
+        op->type = PARLEY_KEY_OP_SIGN;
+        op->scheme = c->sigscheme;
+        op->cert_index = hs->cert_index;
+        op->ok = 0;
+        op->state = PL_OP_PENDING;
+        parley_key_provider *p = c->cfg->certs[hs->cert_index].provider;
+        int rc = p->start(p, op);
+        if (rc == PARLEY_WANT_KEY_OP && op->state == PL_OP_PENDING) {
+            pl_trace(c, PARLEY_TRACE_INFO, -1, "private-key operation pending", 0, parley_sigscheme_name(op->scheme));
+            return PL_HS_WAIT_KEY_OP;
+        }
+        PL_ENSURE(rc != PARLEY_ERROR, PL_ERR_INTERNAL, "the private-key provider failed to start the signature");
+    }
+    if (op->state == PL_OP_PENDING) return PL_HS_WAIT_KEY_OP;
+    op->state = PL_OP_IDLE;
+    PL_ENSURE(op->ok && op->output.len > 0, PL_ERR_INTERNAL, "the private-key provider could not sign");
+    pl_buf b = {0};
+    int rc = pl_buf_u16(&b, op->scheme);
+    if (rc == 0) rc = pl_buf_u16(&b, (uint16_t)op->output.len);
+    if (rc == 0) rc = pl_buf_bytes(&b, op->output.data, op->output.len);
+    if (rc == 0) rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE_VERIFY, b.data, b.len);
+    pl_buf_free(&b);
+    PL_GUARD(rc);
+    hs->state = S_SEND_FIN;
+    return 0;
+}
+
+static int s_send_fin(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    uint8_t th[PL_MAX_HASH], fin[PL_MAX_HASH];
+    (void)msg;
+    (void)len;
+    PL_GUARD(pl_transcript_hash(&hs->transcript, th));
+    PL_GUARD(pl_ks13_finished(hs->hash, hs->ks.s_hs, th, fin));
+    PL_GUARD(pl_conn_send_handshake(c, PL_HS_FINISHED, fin, pl_hash_len(hs->hash)));
+    PL_GUARD(pl_transcript_hash(&hs->transcript, th));
+    PL_GUARD(pl_ks13_master(&hs->ks, th));
+    pl_keylog(c, "CLIENT_TRAFFIC_SECRET_0", hs->ks.c_ap, hs->ks.hlen);
+    pl_keylog(c, "SERVER_TRAFFIC_SECRET_0", hs->ks.s_ap, hs->ks.hlen);
+    pl_keylog(c, "EXPORTER_SECRET", hs->ks.exporter, hs->ks.hlen);
+    PL_GUARD(pl_conn_set_write_keys(c, hs->ks.s_ap));
+    pl_trace(c, PARLEY_TRACE_KEYS, -1, "server application traffic (write)", 0, "");
+    hs->state = S_WAIT_FIN;
+    return 0;
+}
+
+static int s_recv_fin(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    uint8_t th[PL_MAX_HASH], expect[PL_MAX_HASH];
+    size_t hl = pl_hash_len(hs->hash);
+    PL_ENSURE(len - 4 == hl, PL_ERR_DECODE, "Finished has %zu bytes, expected %zu", len - 4, hl);
+    PL_GUARD(pl_transcript_hash(&hs->transcript, th));
+    PL_GUARD(pl_ks13_finished(hs->hash, hs->ks.c_hs, th, expect));
+    PL_ENSURE(pl_ct_memcmp(expect, msg + 4, hl) == 0, PL_ERR_DECRYPT_ERROR, "the client's Finished does not verify");
+    PL_GUARD(pl_transcript_add(&hs->transcript, msg, len));
+    PL_GUARD(pl_transcript_hash(&hs->transcript, th));
+    PL_GUARD(pl_ks13_resumption(&hs->ks, th));
+    PL_GUARD(pl_conn_set_read_keys(c, hs->ks.c_ap));
+    pl_trace(c, PARLEY_TRACE_KEYS, -1, "client application traffic (read)", 0, "");
+    hs->state = PL_ST_DONE;
+    return 0;
+}
+
+static const pl_hs_row pl_server13_rows[] = {
+    [S_WAIT_CH] = {"WAIT_CLIENT_HELLO", PL_HS_CLIENT_HELLO, 0, 1, s_recv_ch, {S_SEND_SH, S_SEND_HRR}},
+    [S_SEND_HRR] = {"SEND_HELLO_RETRY_REQUEST", 0, 0, 0, s_send_hrr, {S_WAIT_CH2}},
+    [S_WAIT_CH2] = {"WAIT_SECOND_CLIENT_HELLO", PL_HS_CLIENT_HELLO, 0, 1, s_recv_ch, {S_SEND_SH}},
+    [S_SEND_SH] = {"SEND_SERVER_HELLO_TO_CERTIFICATE", 0, 0, 0, s_send_sh, {S_SEND_CV}},
+    [S_SEND_CV] = {"SEND_CERTIFICATE_VERIFY", 0, 0, 0, s_send_cv, {S_SEND_FIN}},
+    [S_SEND_FIN] = {"SEND_FINISHED", 0, 0, 0, s_send_fin, {S_WAIT_FIN}},
+    [S_WAIT_FIN] = {"WAIT_FINISHED", PL_HS_FINISHED, 0, 1, s_recv_fin, {PL_ST_DONE}},
+};
+
+const pl_hs_table pl_server13_table = {"server", pl_server13_rows, sizeof pl_server13_rows / sizeof pl_server13_rows[0]};

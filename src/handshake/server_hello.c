@@ -1,0 +1,82 @@
+/* server_hello.c - ServerHello and HelloRetryRequest (RFC 8446 4.1.3, 4.1.4). */
+#include <string.h>
+
+#include "messages.h"
+
+/* SHA-256("HelloRetryRequest") */
+const uint8_t pl_hrr_random[32] = {
+    0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
+    0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C};
+
+static int pl_sh_ext(void *vctx, uint16_t type, pl_cursor *b)
+{
+    pl_server_hello *sh = vctx;
+    switch (type) {
+    case PL_EXT_SUPPORTED_VERSIONS:
+        PL_GUARD(pl_cur_u16(b, &sh->version));
+        break;
+    case PL_EXT_KEY_SHARE:
+        PL_GUARD(pl_cur_u16(b, &sh->group));
+        if (!sh->is_hrr) {
+            PL_GUARD(pl_cur_vec16(b, &sh->share));
+            PL_ENSURE(sh->share.len > 0, PL_ERR_DECODE, "empty key share in ServerHello");
+        }
+        sh->has_key_share = 1;
+        break;
+    case PL_EXT_COOKIE:
+        PL_GUARD(pl_cur_vec16(b, &sh->cookie));
+        PL_ENSURE(sh->cookie.len > 0, PL_ERR_DECODE, "empty cookie");
+        sh->has_cookie = 1;
+        break;
+    case PL_EXT_PRE_SHARED_KEY:
+        sh->has_psk = 1;
+        return 0;
+    default:
+        /* RFC 8446 4.1.3/4.2: the client offered nothing else, so anything
+         * else is unsolicited. */
+        PL_BAIL(PL_ERR_UNSUPPORTED_EXTENSION, "server sent extension %s (%u) that was not offered", pl_ext_name(type), type);
+    }
+    return pl_cur_expect_empty(b);
+}
+
+int pl_server_hello_parse(const uint8_t *body, size_t len, pl_server_hello *sh)
+{
+    pl_cursor c = pl_cur(body, len), exts;
+    memset(sh, 0, sizeof *sh);
+    PL_GUARD(pl_cur_u16(&c, &sh->legacy_version));
+    PL_GUARD(pl_cur_bytes(&c, 32, &sh->random));
+    sh->is_hrr = memcmp(sh->random, pl_hrr_random, 32) == 0;
+    PL_GUARD(pl_cur_vec8(&c, &sh->session_id));
+    PL_ENSURE(sh->session_id.len <= 32, PL_ERR_DECODE, "legacy_session_id_echo of %zu bytes", sh->session_id.len);
+    PL_GUARD(pl_cur_u16(&c, &sh->suite));
+    PL_GUARD(pl_cur_u8(&c, &sh->compression));
+    if (c.len == 0) return 0; /* a TLS 1.2 ServerHello may have no extensions */
+    PL_GUARD(pl_cur_vec16(&c, &exts));
+    PL_GUARD(pl_cur_expect_empty(&c));
+    return pl_ext_walk(&exts, sh->is_hrr ? PL_IN_HRR : PL_IN_SH, pl_sh_ext, sh);
+}
+
+int pl_server_hello_write(pl_buf *b, const uint8_t random[32], const uint8_t *sid, size_t sidlen,
+                          uint16_t suite, int hrr, uint16_t group, const uint8_t *share, size_t sharelen)
+{
+    size_t exts, m;
+    PL_GUARD(pl_buf_u16(b, 0x0303));
+    PL_GUARD(pl_buf_bytes(b, hrr ? pl_hrr_random : random, 32));
+    PL_GUARD(pl_buf_u8(b, (uint8_t)sidlen));
+    PL_GUARD(pl_buf_bytes(b, sid, sidlen));
+    PL_GUARD(pl_buf_u16(b, suite));
+    PL_GUARD(pl_buf_u8(b, 0));
+    PL_GUARD(pl_buf_open(b, 2, &exts));
+    PL_GUARD(pl_buf_u16(b, PL_EXT_SUPPORTED_VERSIONS));
+    PL_GUARD(pl_buf_u16(b, 2));
+    PL_GUARD(pl_buf_u16(b, 0x0304));
+    PL_GUARD(pl_buf_u16(b, PL_EXT_KEY_SHARE));
+    PL_GUARD(pl_buf_open(b, 2, &m));
+    PL_GUARD(pl_buf_u16(b, group));
+    if (!hrr) {
+        PL_GUARD(pl_buf_u16(b, (uint16_t)sharelen));
+        PL_GUARD(pl_buf_bytes(b, share, sharelen));
+    }
+    PL_GUARD(pl_buf_close(b, 2, m));
+    return pl_buf_close(b, 2, exts);
+}

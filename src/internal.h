@@ -1,0 +1,183 @@
+/*
+ * internal.h - the two objects a user holds (config, connection) and the
+ * handshake state that lives only while a handshake runs. Not installed.
+ */
+#ifndef PL_INTERNAL_H
+#define PL_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "../include/parley/parley.h"
+#include "crypto/crypto.h"
+#include "handshake/keyschedule13.h"
+#include "handshake/transcript.h"
+#include "record/record.h"
+#include "util/buf.h"
+#include "util/cursor.h"
+#include "util/err.h"
+#include "util/mem.h"
+#include "x509/x509.h"
+
+#define PL_MAX_SUITES 8
+#define PL_MAX_GROUPS 8
+#define PL_MAX_SIGALGS 16
+#define PL_MAX_CERTS 8
+#define PL_MAX_ALPN 255
+/* Largest handshake message accepted (certificate chains are the big ones). */
+#define PL_MAX_HS_MESSAGE (128 * 1024)
+#define PL_MAX_PEER_CERTS 10
+
+/* Handshake message types (RFC 8446 4). */
+enum {
+    PL_HS_CLIENT_HELLO = 1,
+    PL_HS_SERVER_HELLO = 2,
+    PL_HS_NEW_SESSION_TICKET = 4,
+    PL_HS_END_OF_EARLY_DATA = 5,
+    PL_HS_ENCRYPTED_EXTENSIONS = 8,
+    PL_HS_CERTIFICATE = 11,
+    PL_HS_CERTIFICATE_REQUEST = 13,
+    PL_HS_CERTIFICATE_VERIFY = 15,
+    PL_HS_FINISHED = 20,
+    PL_HS_KEY_UPDATE = 24,
+    PL_HS_MESSAGE_HASH = 254
+};
+
+typedef struct {
+    pl_chain chain;
+    parley_key_provider *provider;
+    /* The built-in provider for a local key (chain.key). */
+    parley_key_provider local;
+    pl_pkey *local_key;
+} pl_cert_entry;
+
+struct parley_config {
+    atomic_int refs;
+    atomic_int frozen;
+    pthread_mutex_t lock;
+    char err[256];
+    uint16_t min_version, max_version;
+    uint16_t suites[PL_MAX_SUITES];
+    size_t nsuites;
+    uint16_t groups[PL_MAX_GROUPS];
+    size_t ngroups;
+    uint16_t sigalgs[PL_MAX_SIGALGS];
+    size_t nsigalgs;
+    uint8_t alpn[PL_MAX_ALPN + 1]; /* ProtocolNameList body: len-prefixed names */
+    size_t alpn_len;
+    pl_cert_entry certs[PL_MAX_CERTS];
+    size_t ncerts;
+    char *ca_file;
+    pl_trust *trust; /* loaded at first client connection */
+    int trust_loaded;
+    int verify;
+    int64_t now;
+    parley_trace_fn trace;
+    void *trace_arg;
+    parley_keylog_fn keylog;
+    void *keylog_arg;
+    FILE *keylog_file;
+};
+
+/* A pending private-key operation (BoringSSL sign/complete, s2n op object). */
+enum { PL_OP_IDLE = 0, PL_OP_PENDING, PL_OP_DONE };
+struct parley_key_op {
+    int type;
+    int state;
+    int ok;
+    int cert_index;
+    uint16_t scheme;
+    pl_buf input;
+    pl_buf output;
+};
+
+/* Handshake state: allocated for the handshake, freed after it. */
+typedef struct {
+    int state;
+    int hrr_done;           /* a HelloRetryRequest has been sent / received */
+    int ccs_sent;
+    int cert_requested;     /* server asked for a client certificate */
+    uint8_t client_random[32];
+    uint8_t server_random[32];
+    uint8_t session_id[32];
+    size_t session_id_len;
+    pl_transcript transcript;
+    pl_ks13 ks;
+    int aead, hash;
+    pl_kex *kex;            /* our ephemeral key */
+    uint16_t kex_group;
+    uint16_t hrr_group;     /* group the HRR asked for */
+    pl_buf cookie;          /* HRR cookie to echo */
+    pl_buf peer_share;      /* server: the client key share chosen */
+    pl_buf cert_req_ctx;
+    uint16_t peer_sigalgs[32];
+    size_t npeer_sigalgs;
+    int cert_index;         /* server: chosen certificate */
+    pl_pkey *peer_key;
+    struct parley_key_op op;
+} pl_hs;
+
+struct parley_conn {
+    parley_config *cfg;
+    int is_server;
+    int failed;              /* sticky error: first fatal error wins */
+    int closed_recv, closed_sent;
+    int alert_sent, alert_received;
+    char errmsg[384];
+    char verify_result[384];
+    void *userdata;
+    int fd;
+
+    /* Input: raw bytes; one record decrypted in place at a time. */
+    uint8_t *in;
+    size_t in_len;
+    size_t app_off, app_len; /* decrypted application data awaiting read */
+    size_t app_rec_len;      /* size of the record holding it */
+    size_t cur_msg_len;      /* handshake message being handled */
+    /* Output: records waiting to be sent. */
+    pl_buf out;
+    /* Handshake messages being reassembled. */
+    pl_buf hsin;
+    pl_rec_keys rd, wr;
+
+    pl_hs *hs;
+    int hs_done;
+    uint16_t version, suite, group, sigscheme;
+    char alpn[PL_MAX_ALPN + 1];
+    char *server_name;
+    uint8_t client_random[32]; /* kept for the key log */
+    pl_buf peer_certs[PL_MAX_PEER_CERTS];
+    int npeer_certs;
+    int key_update_pending;  /* peer asked us to update */
+};
+
+#define PL_IN_CAP (PL_MAX_RECORD + 256)
+
+/* conn.c */
+PL_MUST_CHECK int pl_conn_send_handshake(parley_conn *c, uint8_t type, const uint8_t *body, size_t len);
+PL_MUST_CHECK int pl_conn_send_ccs(parley_conn *c);
+PL_MUST_CHECK int pl_conn_process_records(parley_conn *c, int want_handshake);
+PL_MUST_CHECK int pl_conn_next_message(parley_conn *c, const uint8_t **msg, size_t *len);
+void pl_conn_drop_message(parley_conn *c, size_t len);
+PL_MUST_CHECK int pl_conn_set_read_keys(parley_conn *c, const uint8_t *secret);
+PL_MUST_CHECK int pl_conn_set_write_keys(parley_conn *c, const uint8_t *secret);
+int pl_conn_fail(parley_conn *c, int rc);
+
+/* handshake drivers (client13.c, server13.c, dispatch.c) */
+enum { PL_HS_WAIT_OK = 0, PL_HS_WAIT_READ = 1, PL_HS_WAIT_KEY_OP = 2 };
+PL_MUST_CHECK int pl_hs_drive(parley_conn *c);
+PL_MUST_CHECK int pl_hs_post_handshake(parley_conn *c, const uint8_t *msg, size_t len);
+int pl_client13_start_state(void);
+int pl_server13_start_state(void);
+
+/* negotiation helpers (negotiate.c) */
+int pl_suite_params(uint16_t suite, int *aead, int *hash);
+const char *pl_hs_type_name(int type);
+
+/* trace.c / keylog.c */
+void pl_trace(parley_conn *c, int kind, int msg_type, const char *name, size_t len, const char *detail);
+void pl_trace_handshake(parley_conn *c, int sent, const uint8_t *msg, size_t len);
+void pl_keylog(parley_conn *c, const char *label, const uint8_t *secret, size_t len);
+
+#endif

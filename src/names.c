@@ -1,0 +1,138 @@
+/* names.c - names for protocol numbers, and the suite table. */
+#include <string.h>
+
+#include "internal.h"
+
+static const struct {
+    uint16_t id;
+    const char *name;
+    int aead, hash;
+} pl_suites[] = {
+    {PARLEY_TLS_AES_128_GCM_SHA256, "TLS_AES_128_GCM_SHA256", PL_AES_128_GCM, PL_SHA256},
+    {PARLEY_TLS_AES_256_GCM_SHA384, "TLS_AES_256_GCM_SHA384", PL_AES_256_GCM, PL_SHA384},
+    {PARLEY_TLS_CHACHA20_POLY1305_SHA256, "TLS_CHACHA20_POLY1305_SHA256", PL_CHACHA20_POLY1305, PL_SHA256},
+};
+
+int pl_suite_params(uint16_t suite, int *aead, int *hash)
+{
+    for (size_t i = 0; i < sizeof pl_suites / sizeof pl_suites[0]; i++)
+        if (pl_suites[i].id == suite) {
+            *aead = pl_suites[i].aead;
+            *hash = pl_suites[i].hash;
+            return 1;
+        }
+    return 0;
+}
+
+const char *parley_cipher_name(uint16_t suite)
+{
+    for (size_t i = 0; i < sizeof pl_suites / sizeof pl_suites[0]; i++)
+        if (pl_suites[i].id == suite) return pl_suites[i].name;
+    return "unknown";
+}
+
+uint16_t pl_cipher_from_name(const char *name);
+uint16_t pl_cipher_from_name(const char *name)
+{
+    for (size_t i = 0; i < sizeof pl_suites / sizeof pl_suites[0]; i++)
+        if (strcmp(pl_suites[i].name, name) == 0) return pl_suites[i].id;
+    return 0;
+}
+
+static const struct {
+    uint16_t id;
+    const char *name;
+} pl_groups[] = {
+    {PARLEY_GROUP_X25519, "x25519"},
+    {PARLEY_GROUP_SECP256R1, "secp256r1"},
+    {PARLEY_GROUP_SECP384R1, "secp384r1"},
+    {PARLEY_GROUP_SECP256R1, "P-256"},
+    {PARLEY_GROUP_SECP384R1, "P-384"},
+    {PARLEY_GROUP_SECP256R1, "prime256v1"},
+    {PARLEY_GROUP_X25519, "X25519"},
+};
+
+const char *parley_group_name(uint16_t g)
+{
+    for (size_t i = 0; i < sizeof pl_groups / sizeof pl_groups[0]; i++)
+        if (pl_groups[i].id == g) return pl_groups[i].name;
+    return "unknown";
+}
+
+uint16_t pl_group_from_name(const char *name);
+uint16_t pl_group_from_name(const char *name)
+{
+    for (size_t i = 0; i < sizeof pl_groups / sizeof pl_groups[0]; i++)
+        if (strcmp(pl_groups[i].name, name) == 0) return pl_groups[i].id;
+    return 0;
+}
+
+const char *parley_sigscheme_name(uint16_t s)
+{
+    switch (s) {
+    case 0x0401: return "rsa_pkcs1_sha256";
+    case 0x0501: return "rsa_pkcs1_sha384";
+    case 0x0601: return "rsa_pkcs1_sha512";
+    case 0x0403: return "ecdsa_secp256r1_sha256";
+    case 0x0503: return "ecdsa_secp384r1_sha384";
+    case 0x0603: return "ecdsa_secp521r1_sha512";
+    case 0x0804: return "rsa_pss_rsae_sha256";
+    case 0x0805: return "rsa_pss_rsae_sha384";
+    case 0x0806: return "rsa_pss_rsae_sha512";
+    case 0x0807: return "ed25519";
+    case 0x0808: return "ed448";
+    case 0x0809: return "rsa_pss_pss_sha256";
+    case 0x080a: return "rsa_pss_pss_sha384";
+    case 0x080b: return "rsa_pss_pss_sha512";
+    case 0x0201: return "rsa_pkcs1_sha1";
+    case 0x0203: return "ecdsa_sha1";
+    default: return "unknown";
+    }
+}
+
+const char *parley_version_name(uint16_t v)
+{
+    switch (v) {
+    case 0x0304: return "TLSv1.3";
+    case 0x0303: return "TLSv1.2";
+    case 0x0302: return "TLSv1.1";
+    case 0x0301: return "TLSv1.0";
+    case 0x0300: return "SSLv3";
+    default: return "unknown";
+    }
+}
+
+const char *parley_alert_name(int a)
+{
+    switch (a) {
+    case 0: return "close_notify";
+    case 10: return "unexpected_message";
+    case 20: return "bad_record_mac";
+    case 22: return "record_overflow";
+    case 40: return "handshake_failure";
+    case 42: return "bad_certificate";
+    case 43: return "unsupported_certificate";
+    case 44: return "certificate_revoked";
+    case 45: return "certificate_expired";
+    case 46: return "certificate_unknown";
+    case 47: return "illegal_parameter";
+    case 48: return "unknown_ca";
+    case 49: return "access_denied";
+    case 50: return "decode_error";
+    case 51: return "decrypt_error";
+    case 70: return "protocol_version";
+    case 71: return "insufficient_security";
+    case 80: return "internal_error";
+    case 86: return "inappropriate_fallback";
+    case 90: return "user_canceled";
+    case 100: return "no_renegotiation";
+    case 109: return "missing_extension";
+    case 110: return "unsupported_extension";
+    case 112: return "unrecognized_name";
+    case 113: return "bad_certificate_status_response";
+    case 115: return "unknown_psk_identity";
+    case 116: return "certificate_required";
+    case 120: return "no_application_protocol";
+    default: return "unknown";
+    }
+}

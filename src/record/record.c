@@ -1,0 +1,119 @@
+/* record.c - see record.h. */
+#include "record.h"
+
+#include <string.h>
+
+#include "../handshake/keyschedule13.h"
+#include "../util/mem.h"
+
+int pl_rec_install13(pl_rec_keys *k, int aead_alg, int hash, const uint8_t *secret, int encrypt)
+{
+    uint8_t key[PL_MAX_KEY];
+    size_t hl = pl_hash_len(hash);
+    pl_rec_clear(k);
+    PL_GUARD(pl_ks13_traffic_keys(hash, aead_alg, secret, key, k->iv));
+    k->aead = pl_aead_new(aead_alg, key, encrypt);
+    pl_cleanse(key, sizeof key);
+    PL_ENSURE(k->aead, PL_ERR_CRYPTO, "cannot set up record protection");
+    k->alg = aead_alg;
+    k->hash = hash;
+    k->seq = 0;
+    memcpy(k->secret, secret, hl);
+    return 0;
+}
+
+int pl_rec_update13(pl_rec_keys *k, int encrypt)
+{
+    uint8_t s[PL_MAX_HASH];
+    memcpy(s, k->secret, sizeof s);
+    PL_GUARD(pl_ks13_next_traffic(k->hash, s));
+    int rc = pl_rec_install13(k, k->alg, k->hash, s, encrypt);
+    pl_cleanse(s, sizeof s);
+    return rc;
+}
+
+void pl_rec_clear(pl_rec_keys *k)
+{
+    pl_aead_free(k->aead);
+    pl_cleanse(k, sizeof *k);
+}
+
+int pl_rec_check_header(const uint8_t hdr[PL_REC_HEADER], int protected_, uint8_t *type, size_t *len)
+{
+    *type = hdr[0];
+    *len = ((size_t)hdr[3] << 8) | hdr[4];
+    PL_ENSURE(*type >= PL_CT_CHANGE_CIPHER_SPEC && *type <= PL_CT_APPLICATION_DATA, PL_ERR_UNEXPECTED_MESSAGE,
+              "received a record of unknown type %u (is the peer speaking TLS?)", *type);
+    /* legacy_record_version is 0x0301 or 0x0303 in practice; the major must be 3. */
+    PL_ENSURE(hdr[1] == 3, PL_ERR_DECODE, "record version %u.%u is not TLS", hdr[1], hdr[2]);
+    if (protected_ && *type == PL_CT_APPLICATION_DATA)
+        PL_ENSURE(*len <= PL_MAX_CIPHERTEXT, PL_ERR_RECORD_OVERFLOW, "encrypted record of %zu bytes exceeds 2^14+256", *len);
+    else
+        PL_ENSURE(*len <= PL_MAX_PLAINTEXT, PL_ERR_RECORD_OVERFLOW, "record of %zu bytes exceeds 2^14", *len);
+    return 0;
+}
+
+int pl_rec_write_plain(pl_buf *out, uint8_t type, const uint8_t *data, size_t len)
+{
+    PL_ENSURE(len <= PL_MAX_PLAINTEXT, PL_ERR_INTERNAL, "plaintext record too long");
+    PL_GUARD(pl_buf_reserve(out, PL_REC_HEADER + len));
+    PL_GUARD(pl_buf_u8(out, type));
+    /* RFC 8446 5.1: 0x0303 for all records but the initial ClientHello
+     * (which may use 0x0301); we use 0x0303 throughout except there. */
+    PL_GUARD(pl_buf_u16(out, 0x0303));
+    PL_GUARD(pl_buf_u16(out, (uint16_t)len));
+    return pl_buf_bytes(out, data, len);
+}
+
+static void pl_nonce(const pl_rec_keys *k, uint8_t nonce[PL_AEAD_NONCE])
+{
+    /* RFC 8446 5.3: the 64-bit sequence number, left-padded, XORed with the IV. */
+    memcpy(nonce, k->iv, PL_AEAD_NONCE);
+    for (int i = 0; i < 8; i++) nonce[PL_AEAD_NONCE - 1 - i] ^= (uint8_t)(k->seq >> (8 * i));
+}
+
+int pl_rec_seal13(pl_rec_keys *k, pl_buf *out, uint8_t type, const uint8_t *data, size_t len, size_t pad)
+{
+    uint8_t nonce[PL_AEAD_NONCE];
+    size_t inner = len + 1 + pad, start;
+    PL_ENSURE(len <= PL_MAX_PLAINTEXT && inner <= PL_MAX_PLAINTEXT + 1, PL_ERR_INTERNAL, "record too long");
+    PL_ENSURE(k->seq != UINT64_MAX, PL_ERR_INTERNAL, "sequence number exhausted");
+    PL_GUARD(pl_buf_reserve(out, PL_REC_HEADER + inner + PL_AEAD_TAG));
+    start = out->len;
+    uint8_t *h = out->data + start;
+    size_t clen = inner + PL_AEAD_TAG;
+    h[0] = PL_CT_APPLICATION_DATA; /* opaque_type */
+    h[1] = 3;
+    h[2] = 3;
+    h[3] = (uint8_t)(clen >> 8);
+    h[4] = (uint8_t)clen;
+    uint8_t *p = h + PL_REC_HEADER;
+    if (len) memmove(p, data, len);
+    p[len] = type;
+    memset(p + len + 1, 0, pad);
+    pl_nonce(k, nonce);
+    /* additional_data is the record header (RFC 8446 5.2). */
+    PL_GUARD(pl_aead_seal(k->aead, nonce, h, PL_REC_HEADER, p, inner, p + inner));
+    out->len = start + PL_REC_HEADER + clen;
+    k->seq++;
+    return 0;
+}
+
+int pl_rec_open13(pl_rec_keys *k, const uint8_t hdr[PL_REC_HEADER], uint8_t *payload, size_t len,
+                  uint8_t *inner_type, size_t *plain_len)
+{
+    uint8_t nonce[PL_AEAD_NONCE];
+    PL_ENSURE(len >= PL_AEAD_TAG + 1, PL_ERR_BAD_RECORD_MAC, "encrypted record of %zu bytes is too short", len);
+    PL_ENSURE(k->seq != UINT64_MAX, PL_ERR_INTERNAL, "sequence number exhausted");
+    pl_nonce(k, nonce);
+    PL_GUARD(pl_aead_open(k->aead, nonce, hdr, PL_REC_HEADER, payload, len - PL_AEAD_TAG, payload + len - PL_AEAD_TAG));
+    k->seq++;
+    /* Strip zero padding; the last non-zero byte is the content type. */
+    size_t n = len - PL_AEAD_TAG;
+    while (n > 0 && payload[n - 1] == 0) n--;
+    PL_ENSURE(n > 0, PL_ERR_UNEXPECTED_MESSAGE, "encrypted record holds only padding (no content type)");
+    *inner_type = payload[n - 1];
+    *plain_len = n - 1;
+    PL_ENSURE(*plain_len <= PL_MAX_PLAINTEXT, PL_ERR_RECORD_OVERFLOW, "decrypted record of %zu bytes exceeds 2^14", *plain_len);
+    return 0;
+}

@@ -1,0 +1,164 @@
+/* chain.c - loading, describing and naming certificate chains. */
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../util/mem.h"
+#include "x509.h"
+
+/* Internal: fill the chain's names and public key from its leaf. */
+int pl_chain_fill_from_leaf(pl_chain *c, X509 *leaf);
+
+static int pl_chain_push(pl_chain *c, X509 *x)
+{
+    int len = i2d_X509(x, NULL);
+    uint8_t *d, *p;
+    PL_ENSURE(len > 0, PL_ERR_BAD_CERTIFICATE, "cannot encode certificate");
+    uint8_t **nd = pl_malloc((c->n + 1) * sizeof *nd);
+    size_t *nl = pl_malloc((c->n + 1) * sizeof *nl);
+    d = pl_malloc((size_t)len);
+    if (!nd || !nl || !d) {
+        pl_free(nd);
+        pl_free(nl);
+        pl_free(d);
+        PL_BAIL(PL_ERR_NOMEM, "out of memory");
+    }
+    if (c->n) {
+        memcpy(nd, c->der, c->n * sizeof *nd);
+        memcpy(nl, c->der_len, c->n * sizeof *nl);
+    }
+    pl_free(c->der);
+    pl_free(c->der_len);
+    c->der = nd;
+    c->der_len = nl;
+    p = d;
+    i2d_X509(x, &p);
+    c->der[c->n] = d;
+    c->der_len[c->n] = (size_t)len;
+    c->n++;
+    return 0;
+}
+
+int pl_chain_fill_from_leaf(pl_chain *c, X509 *leaf)
+{
+    EVP_PKEY *pk = X509_get_pubkey(leaf);
+    PL_ENSURE(pk, PL_ERR_BAD_CERTIFICATE, "certificate has no usable public key");
+    c->pubkey = (pl_pkey *)pk;
+    GENERAL_NAMES *gens = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
+    int n = gens ? sk_GENERAL_NAME_num(gens) : 0;
+    c->names = pl_calloc((size_t)n + 1, sizeof *c->names);
+    if (!c->names) {
+        GENERAL_NAMES_free(gens);
+        PL_BAIL(PL_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < n; i++) {
+        GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+        if (g->type != GEN_DNS) continue;
+        const char *s = (const char *)ASN1_STRING_get0_data(g->d.dNSName);
+        int sl = ASN1_STRING_length(g->d.dNSName);
+        if (sl <= 0 || (int)strlen(s) != sl) continue;
+        c->names[c->nnames++] = pl_strdup(s);
+    }
+    GENERAL_NAMES_free(gens);
+    return 0;
+}
+
+int pl_chain_load_pem(const char *path, pl_chain *out)
+{
+    BIO *b = BIO_new_file(path, "r");
+    X509 *x;
+    int rc = 0;
+    memset(out, 0, sizeof *out);
+    PL_ENSURE(b, PL_ERR_USAGE, "cannot open certificate file %s", path);
+    while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+        if (out->n == 0) rc = pl_chain_fill_from_leaf(out, x);
+        if (rc == 0) rc = pl_chain_push(out, x);
+        X509_free(x);
+        if (rc < 0) break;
+    }
+    ERR_clear_error();
+    BIO_free(b);
+    if (rc == 0 && out->n == 0) rc = pl_fail(PL_ERR_USAGE, __FILE__, __LINE__, "no PEM certificate found in %s", path);
+    if (rc < 0) pl_chain_free(out);
+    return rc;
+}
+
+int pl_key_load_pem(const char *path, pl_pkey **out)
+{
+    BIO *b = BIO_new_file(path, "r");
+    PL_ENSURE(b, PL_ERR_USAGE, "cannot open key file %s", path);
+    EVP_PKEY *k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+    BIO_free(b);
+    ERR_clear_error();
+    PL_ENSURE(k, PL_ERR_USAGE, "no usable PEM private key in %s", path);
+    *out = (pl_pkey *)k;
+    return 0;
+}
+
+int pl_chain_key_matches(const pl_chain *c, const pl_pkey *key)
+{
+    return c->pubkey && key && EVP_PKEY_eq((const EVP_PKEY *)c->pubkey, (const EVP_PKEY *)key) == 1;
+}
+
+int pl_chain_matches_name(const pl_chain *c, const char *host)
+{
+    for (size_t i = 0; i < c->nnames; i++)
+        if (pl_hostname_match(c->names[i], host)) return 1;
+    return 0;
+}
+
+void pl_chain_free(pl_chain *c)
+{
+    for (size_t i = 0; i < c->n; i++) pl_free(c->der[i]);
+    for (size_t i = 0; i < c->nnames; i++) pl_free(c->names[i]);
+    pl_free(c->der);
+    pl_free(c->der_len);
+    pl_free(c->names);
+    pl_pkey_free(c->pubkey);
+    pl_pkey_free(c->key);
+    memset(c, 0, sizeof *c);
+}
+
+int pl_cert_pubkey(const uint8_t *der, size_t len, pl_pkey **out)
+{
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    PL_ENSURE(x && p == der + len, PL_ERR_BAD_CERTIFICATE, "peer certificate is not valid DER");
+    EVP_PKEY *k = X509_get_pubkey(x);
+    X509_free(x);
+    ERR_clear_error();
+    PL_ENSURE(k, PL_ERR_UNSUPPORTED_CERTIFICATE, "peer certificate has an unsupported public key");
+    *out = (pl_pkey *)k;
+    return 0;
+}
+
+/* "2026-01-31 12:00:00 UTC" */
+void pl_asn1_time_text(const ASN1_TIME *t, char *out, size_t n);
+void pl_asn1_time_text(const ASN1_TIME *t, char *out, size_t n)
+{
+    struct tm tm;
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1) {
+        snprintf(out, n, "?");
+        return;
+    }
+    strftime(out, n, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+int pl_cert_describe(const uint8_t *der, size_t len, char *subject, size_t sl, char *issuer,
+                     size_t il, char *nb, size_t nbl, char *na, size_t nal)
+{
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    PL_ENSURE(x, PL_ERR_BAD_CERTIFICATE, "certificate is not valid DER");
+    X509_NAME_oneline(X509_get_subject_name(x), subject, (int)sl);
+    X509_NAME_oneline(X509_get_issuer_name(x), issuer, (int)il);
+    pl_asn1_time_text(X509_get0_notBefore(x), nb, nbl);
+    pl_asn1_time_text(X509_get0_notAfter(x), na, nal);
+    X509_free(x);
+    return 0;
+}

@@ -1,0 +1,193 @@
+/*
+ * verify.c - verifying the peer's chain. libcrypto does path building,
+ * signatures, validity dates and the serverAuth EKU (X509_PURPOSE_SSL_SERVER
+ * checks extendedKeyUsage when the certificate has one). Host names are matched
+ * by hostname.c. Failures are turned into the alert RFC 8446 6.2 names and a
+ * sentence a person understands.
+ */
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "x509.h"
+
+struct pl_trust {
+    X509_STORE *store;
+};
+
+void pl_asn1_time_text(const ASN1_TIME *t, char *out, size_t n);
+
+int pl_trust_load(const char *cafile, pl_trust **out)
+{
+    pl_trust *t = OPENSSL_zalloc(sizeof *t);
+    PL_ENSURE(t, PL_ERR_NOMEM, "out of memory");
+    t->store = X509_STORE_new();
+    int ok = t->store != NULL;
+    if (ok && cafile) ok = X509_STORE_load_file(t->store, cafile) == 1;
+    else if (ok) ok = X509_STORE_set_default_paths(t->store) == 1;
+    ERR_clear_error();
+    if (!ok) {
+        pl_trust_free(t);
+        PL_BAIL(PL_ERR_USAGE, "cannot load trusted certificates from %s", cafile ? cafile : "the system store");
+    }
+    *out = t;
+    return 0;
+}
+
+void pl_trust_free(pl_trust *t)
+{
+    if (!t) return;
+    X509_STORE_free(t->store);
+    OPENSSL_free(t);
+}
+
+static void pl_date_only(const ASN1_TIME *t, char *out, size_t n)
+{
+    struct tm tm;
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1) snprintf(out, n, "?");
+    else strftime(out, n, "%Y-%m-%d", &tm);
+}
+
+static void pl_now_text(int64_t now, char *out, size_t n)
+{
+    time_t tt = now ? (time_t)now : time(NULL);
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, n, "%Y-%m-%d", &tm);
+}
+
+static int pl_is_ip(const char *host, unsigned char *bin, size_t *binlen)
+{
+    if (inet_pton(AF_INET, host, bin) == 1) {
+        *binlen = 4;
+        return 1;
+    }
+    if (inet_pton(AF_INET6, host, bin) == 1) {
+        *binlen = 16;
+        return 1;
+    }
+    return 0;
+}
+
+/* RFC 6125 6.4 / RFC 5280 4.2.1.6: match against subjectAltName entries only. */
+static int pl_leaf_matches_host(X509 *leaf, const char *host)
+{
+    unsigned char ip[16];
+    size_t iplen = 0;
+    int want_ip = pl_is_ip(host, ip, &iplen), match = 0;
+    GENERAL_NAMES *gens = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
+    for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens) && !match; i++) {
+        GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+        if (want_ip && g->type == GEN_IPADD) {
+            match = (size_t)ASN1_STRING_length(g->d.iPAddress) == iplen &&
+                    memcmp(ASN1_STRING_get0_data(g->d.iPAddress), ip, iplen) == 0;
+        } else if (!want_ip && g->type == GEN_DNS) {
+            const char *s = (const char *)ASN1_STRING_get0_data(g->d.dNSName);
+            int sl = ASN1_STRING_length(g->d.dNSName);
+            /* An embedded NUL would let "good.com\0.evil" pass a C compare. */
+            if (sl > 0 && (int)strlen(s) == sl) match = pl_hostname_match(s, host);
+        }
+    }
+    GENERAL_NAMES_free(gens);
+    return match;
+}
+
+static void pl_subject_cn(X509 *x, char *out, size_t n)
+{
+    if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, out, (int)n) < 0) {
+        X509_NAME_oneline(X509_get_subject_name(x), out, (int)n);
+    }
+}
+
+int pl_verify_server_chain(const pl_trust *t, const pl_der *chain, size_t n, const char *host,
+                           int64_t now)
+{
+    X509 *leaf = NULL;
+    STACK_OF(X509) *untrusted = sk_X509_new_null();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    int rc = 0;
+    char who[256], when[32], today[32];
+    if (!untrusted || !ctx) {
+        rc = pl_fail(PL_ERR_NOMEM, __FILE__, __LINE__, "out of memory");
+        goto out;
+    }
+    if (n == 0) {
+        rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "the server sent no certificate");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *p = chain[i].p;
+        X509 *x = d2i_X509(NULL, &p, (long)chain[i].len);
+        if (!x || p != chain[i].p + chain[i].len) {
+            X509_free(x);
+            rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "certificate %zu in the chain is not valid DER", i);
+            goto out;
+        }
+        if (i == 0) leaf = x;
+        else sk_X509_push(untrusted, x);
+    }
+    pl_subject_cn(leaf, who, sizeof who);
+    if (!X509_STORE_CTX_init(ctx, t->store, leaf, untrusted)) {
+        rc = pl_fail(PL_ERR_INTERNAL, __FILE__, __LINE__, "cannot set up certificate verification");
+        goto out;
+    }
+    X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
+    X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_SERVER);
+    if (now) X509_VERIFY_PARAM_set_time(param, (time_t)now);
+    pl_now_text(now, today, sizeof today);
+    if (X509_verify_cert(ctx) != 1) {
+        int err = X509_STORE_CTX_get_error(ctx);
+        X509 *bad = X509_STORE_CTX_get_current_cert(ctx);
+        char badname[256];
+        if (!bad) bad = leaf;
+        pl_subject_cn(bad, badname, sizeof badname);
+        switch (err) {
+        case X509_V_ERR_CERT_HAS_EXPIRED:
+            pl_date_only(X509_get0_notAfter(bad), when, sizeof when);
+            rc = pl_fail(PL_ERR_CERTIFICATE_EXPIRED, __FILE__, __LINE__, "certificate for %s expired on %s (now %s)", badname, when, today);
+            break;
+        case X509_V_ERR_CERT_NOT_YET_VALID:
+            pl_date_only(X509_get0_notBefore(bad), when, sizeof when);
+            rc = pl_fail(PL_ERR_CERTIFICATE_EXPIRED, __FILE__, __LINE__, "certificate for %s is not valid until %s (now %s)", badname, when, today);
+            break;
+        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+        case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+        case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+        case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: {
+            char iss[256];
+            X509_NAME_oneline(X509_get_issuer_name(bad), iss, sizeof iss);
+            rc = pl_fail(PL_ERR_UNKNOWN_CA, __FILE__, __LINE__, "certificate for %s was issued by %s, which is not a trusted CA", badname, iss);
+            break;
+        }
+        case X509_V_ERR_INVALID_PURPOSE:
+            rc = pl_fail(PL_ERR_UNSUPPORTED_CERTIFICATE, __FILE__, __LINE__, "certificate for %s is not allowed for TLS server authentication (key usage / extended key usage)", badname);
+            break;
+        case X509_V_ERR_CERT_REVOKED:
+            rc = pl_fail(PL_ERR_CERTIFICATE_REVOKED, __FILE__, __LINE__, "certificate for %s has been revoked", badname);
+            break;
+        case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+            rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "certificate for %s has an invalid signature", badname);
+            break;
+        default:
+            rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "certificate for %s rejected: %s", badname, X509_verify_cert_error_string(err));
+            break;
+        }
+        goto out;
+    }
+    if (host && host[0] && !pl_leaf_matches_host(leaf, host)) {
+        rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "certificate for %s does not match host name %s", who, host);
+        goto out;
+    }
+out:
+    ERR_clear_error();
+    X509_STORE_CTX_free(ctx);
+    X509_free(leaf);
+    sk_X509_pop_free(untrusted, X509_free);
+    return rc;
+}

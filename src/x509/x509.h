@@ -1,0 +1,67 @@
+/*
+ * x509.h - certificates: loading chains and keys, generating a self-signed
+ * certificate, verifying a peer chain (libcrypto X509_verify_cert for path,
+ * signatures, dates and EKU; Parley's own RFC 6125 host matching), and
+ * describing certificates for people. Only this directory and src/crypto
+ * include OpenSSL headers.
+ */
+#ifndef PL_X509_H
+#define PL_X509_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../crypto/crypto.h"
+#include "../util/err.h"
+
+typedef struct {
+    const uint8_t *p;
+    size_t len;
+} pl_der;
+
+/* A certificate chain we present: DER certificates (leaf first), the leaf's
+ * public key, the private key (NULL when a provider holds it), and the leaf's
+ * DNS names for SNI selection. */
+typedef struct {
+    uint8_t **der;
+    size_t *der_len;
+    size_t n;
+    pl_pkey *pubkey;
+    pl_pkey *key;
+    char **names;
+    size_t nnames;
+} pl_chain;
+
+PL_MUST_CHECK int pl_chain_load_pem(const char *path, pl_chain *out);
+PL_MUST_CHECK int pl_key_load_pem(const char *path, pl_pkey **out);
+/* Does the private key belong to the leaf? */
+int pl_chain_key_matches(const pl_chain *c, const pl_pkey *key);
+/* Is `host` one of the leaf's names (RFC 6125 rules)? */
+int pl_chain_matches_name(const pl_chain *c, const char *host);
+void pl_chain_free(pl_chain *c);
+/* A fresh P-256 key and self-signed certificate for localhost/127.0.0.1/::1,
+ * valid from one hour ago for 30 days. fp gets the SHA-256 fingerprint. */
+PL_MUST_CHECK int pl_chain_self_signed(pl_chain *out, char *fp, size_t fplen);
+
+/* Public key of a DER certificate. */
+PL_MUST_CHECK int pl_cert_pubkey(const uint8_t *der, size_t len, pl_pkey **out);
+/* Subject, issuer, notBefore, notAfter as text ("2026-01-31 12:00:00 UTC"). */
+PL_MUST_CHECK int pl_cert_describe(const uint8_t *der, size_t len, char *subject, size_t sl,
+                                   char *issuer, size_t il, char *nb, size_t nbl, char *na,
+                                   size_t nal);
+
+/* Trust store: a PEM bundle, or the system default paths when path is NULL. */
+typedef struct pl_trust pl_trust;
+PL_MUST_CHECK int pl_trust_load(const char *cafile, pl_trust **out);
+void pl_trust_free(pl_trust *t);
+
+/* Verify a server chain for `host` at time `now` (0: real time). On failure
+ * returns the code whose alert fits (certificate_expired, unknown_ca,
+ * bad_certificate, unsupported_certificate ...) with a sentence for people. */
+PL_MUST_CHECK int pl_verify_server_chain(const pl_trust *t, const pl_der *chain, size_t n,
+                                         const char *host, int64_t now);
+
+/* RFC 6125 6.4: does presented DNS identifier `pattern` match reference `host`? */
+int pl_hostname_match(const char *pattern, const char *host);
+
+#endif

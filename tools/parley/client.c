@@ -1,0 +1,252 @@
+/* client.c - `parley client`: connect, handshake, send a request, print the
+ * response and a summary. Uses only the public API. */
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "common.h"
+
+typedef struct {
+    const char *cafile, *servername, *ciphers, *groups, *alpn, *keylog, *send;
+    int insecure, trace, json, key_update, timeout;
+    const char *target;
+} client_opts;
+
+static void client_parse(int argc, char **argv, client_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->timeout = 10;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+#define NEXT() (i + 1 < argc ? argv[++i] : (tool_die("%s needs a value", a), (char *)NULL))
+        if (!strcmp(a, "--cafile")) o->cafile = NEXT();
+        else if (!strcmp(a, "--servername")) o->servername = NEXT();
+        else if (!strcmp(a, "--insecure")) o->insecure = 1;
+        else if (!strcmp(a, "--tls1.3")) ;
+        else if (!strcmp(a, "--tls1.2")) tool_die("TLS 1.2 is not implemented yet");
+        else if (!strcmp(a, "--ciphers")) o->ciphers = NEXT();
+        else if (!strcmp(a, "--groups")) o->groups = NEXT();
+        else if (!strcmp(a, "--alpn")) o->alpn = NEXT();
+        else if (!strcmp(a, "--keylog")) o->keylog = NEXT();
+        else if (!strcmp(a, "--trace")) o->trace = 1;
+        else if (!strcmp(a, "--json")) o->json = 1;
+        else if (!strcmp(a, "--send")) o->send = NEXT();
+        else if (!strcmp(a, "--key-update")) o->key_update = 1;
+        else if (!strcmp(a, "--timeout")) o->timeout = atoi(NEXT());
+        else if (a[0] == '-') tool_die("unknown client option %s (see parley --help)", a);
+        else if (!o->target) o->target = a;
+        else tool_die("unexpected argument %s", a);
+#undef NEXT
+    }
+    if (!o->target) tool_die("usage: parley client [options] HOST:PORT");
+}
+
+static int client_connect(const char *host, const char *port, int timeout)
+{
+    struct addrinfo hints = {0}, *res, *ai;
+    int fd = -1, rc;
+    hints.ai_socktype = SOCK_STREAM;
+    if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+        fprintf(stderr, "parley: cannot resolve %s: %s\n", host, gai_strerror(rc));
+        return -1;
+    }
+    for (ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (fd < 0) continue;
+        struct timeval tv = {timeout, 0};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) break;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) fprintf(stderr, "parley: cannot connect to %s:%s\n", host, port);
+    return fd;
+}
+
+/* "\r\n" style escapes in --send. */
+static size_t unescape(const char *in, char *out)
+{
+    size_t o = 0;
+    for (const char *p = in; *p; p++) {
+        if (*p == '\\' && p[1]) {
+            p++;
+            out[o++] = *p == 'r' ? '\r' : *p == 'n' ? '\n' : *p == 't' ? '\t' : *p;
+        } else {
+            out[o++] = *p;
+        }
+    }
+    out[o] = 0;
+    return o;
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; s && *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
+        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
+        else fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+static void print_failure(parley_conn *c)
+{
+    fprintf(stderr, "error: %s\n", parley_conn_error_string(c));
+    if (parley_conn_alert_sent(c) >= 0) fprintf(stderr, "alert: sent %s\n", parley_alert_name(parley_conn_alert_sent(c)));
+    if (parley_conn_alert_received(c) >= 0)
+        fprintf(stderr, "alert: received %s\n", parley_alert_name(parley_conn_alert_received(c)));
+}
+
+int tool_client(int argc, char **argv)
+{
+    client_opts o;
+    char host[256], port[32];
+    client_parse(argc, argv, &o);
+    if (tool_split_hostport(o.target, host, sizeof host, port, sizeof port) < 0)
+        tool_die("target must be HOST:PORT, got %s", o.target);
+    const char *sni = o.servername ? o.servername : host;
+
+    parley_config *cfg = parley_config_new();
+    if (o.cafile && parley_config_set_ca_file(cfg, o.cafile)) tool_die("%s", parley_config_error_string(cfg));
+    if (o.insecure) {
+        parley_config_set_verify(cfg, 0);
+        fprintf(stderr, "WARNING: --insecure: the server certificate will NOT be verified; this connection is not authenticated\n");
+    }
+    if (o.ciphers && parley_config_set_ciphers(cfg, o.ciphers)) tool_die("%s", parley_config_error_string(cfg));
+    if (o.groups && parley_config_set_groups(cfg, o.groups)) tool_die("%s", parley_config_error_string(cfg));
+    if (o.alpn && parley_config_set_alpn(cfg, o.alpn)) tool_die("%s", parley_config_error_string(cfg));
+    const char *kl = o.keylog ? o.keylog : getenv("SSLKEYLOGFILE");
+    if (kl && *kl && parley_config_set_keylog_file(cfg, kl)) tool_die("%s", parley_config_error_string(cfg));
+    if (o.trace) parley_config_set_trace(cfg, tool_trace, o.json ? stderr : stdout);
+
+    parley_conn *c = parley_conn_new_client(cfg, sni);
+    if (!c) {
+        fprintf(stderr, "parley: %s\n", parley_config_error_string(cfg));
+        parley_config_free(cfg);
+        return TOOL_EXIT_FAIL;
+    }
+    int fd = client_connect(host, port, o.timeout > 0 ? o.timeout : 10);
+    if (fd < 0) {
+        parley_conn_free(c);
+        parley_config_free(cfg);
+        return TOOL_EXIT_FAIL;
+    }
+    parley_conn_set_fd(c, fd);
+    int rc = parley_fd_handshake(c), status = 0;
+    char *resp = NULL;
+    size_t resp_len = 0;
+    if (rc != PARLEY_OK) {
+        print_failure(c);
+        status = TOOL_EXIT_FAIL;
+        goto done;
+    }
+    if (o.key_update && (parley_conn_key_update(c, 1) != PARLEY_OK || parley_fd_flush(c) != PARLEY_OK)) {
+        print_failure(c);
+        status = TOOL_EXIT_FAIL;
+        goto done;
+    }
+    char req[4096];
+    size_t rl;
+    if (o.send) {
+        if (strlen(o.send) >= sizeof req) tool_die("--send text too long");
+        rl = unescape(o.send, req);
+    } else {
+        rl = (size_t)snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: %s\r\nUser-Agent: parley/%s\r\nConnection: close\r\n\r\n",
+                              sni, PARLEY_VERSION_STRING);
+    }
+    if (parley_fd_write(c, (const uint8_t *)req, rl) != PARLEY_OK) {
+        print_failure(c);
+        status = TOOL_EXIT_FAIL;
+        goto done;
+    }
+    for (;;) {
+        uint8_t buf[16384];
+        size_t n = 0;
+        rc = parley_fd_read(c, buf, sizeof buf, &n);
+        if (rc == PARLEY_OK) {
+            char *nr = realloc(resp, resp_len + n + 1);
+            if (!nr) break;
+            resp = nr;
+            memcpy(resp + resp_len, buf, n);
+            resp_len += n;
+            resp[resp_len] = 0;
+            if (!o.json) {
+                fwrite(buf, 1, n, stdout);
+                fflush(stdout);
+            }
+            continue;
+        }
+        if (rc == PARLEY_CLOSED) break;
+        /* A timeout after some response is the server keeping the connection open. */
+        if (resp_len == 0 || parley_conn_alert_received(c) >= 0 || parley_conn_alert_sent(c) >= 0) {
+            print_failure(c);
+            status = TOOL_EXIT_FAIL;
+        }
+        break;
+    }
+    parley_fd_close(c);
+
+done:;
+    char subj[512], iss[512], nb[64], na[64];
+    const char *alpn = parley_conn_alpn(c);
+    if (status == 0 && !o.json) {
+        printf("\n---\n");
+        printf("protocol: %s\n", parley_version_name(parley_conn_version(c)));
+        printf("cipher: %s\n", parley_cipher_name(parley_conn_cipher(c)));
+        printf("group: %s\n", parley_group_name(parley_conn_group(c)));
+        printf("signature: %s\n", parley_sigscheme_name(parley_conn_signature_scheme(c)));
+        printf("alpn: %s\n", alpn ? alpn : "none");
+        printf("resumed: %s\n", parley_conn_resumed(c) ? "yes" : "no");
+        printf("verify: %s\n", parley_conn_verify_result(c));
+        printf("server_name: %s\n", sni);
+        for (int i = 0; i < parley_conn_peer_cert_count(c); i++)
+            if (parley_conn_peer_cert_info(c, i, subj, sizeof subj, iss, sizeof iss, nb, sizeof nb, na, sizeof na) == PARLEY_OK)
+                printf("peer_cert.%d: subject=%s; issuer=%s; not_before=%s; not_after=%s\n", i, subj, iss, nb, na);
+    } else if (o.json) {
+        printf("{\"ok\": %s, ", status == 0 ? "true" : "false");
+        printf("\"protocol\": ");
+        json_str(stdout, parley_version_name(parley_conn_version(c)));
+        printf(", \"cipher\": ");
+        json_str(stdout, parley_cipher_name(parley_conn_cipher(c)));
+        printf(", \"group\": ");
+        json_str(stdout, parley_group_name(parley_conn_group(c)));
+        printf(", \"signature\": ");
+        json_str(stdout, parley_sigscheme_name(parley_conn_signature_scheme(c)));
+        printf(", \"alpn\": ");
+        json_str(stdout, alpn ? alpn : "none");
+        printf(", \"resumed\": %s, \"verify\": ", parley_conn_resumed(c) ? "true" : "false");
+        json_str(stdout, parley_conn_verify_result(c));
+        printf(", \"server_name\": ");
+        json_str(stdout, sni);
+        printf(", \"error\": ");
+        json_str(stdout, parley_conn_error_string(c));
+        printf(", \"peer_chain\": [");
+        for (int i = 0; i < parley_conn_peer_cert_count(c); i++) {
+            if (parley_conn_peer_cert_info(c, i, subj, sizeof subj, iss, sizeof iss, nb, sizeof nb, na, sizeof na) != PARLEY_OK) continue;
+            printf(i ? ", {\"subject\": " : "{\"subject\": ");
+            json_str(stdout, subj);
+            printf(", \"issuer\": ");
+            json_str(stdout, iss);
+            printf(", \"not_before\": ");
+            json_str(stdout, nb);
+            printf(", \"not_after\": ");
+            json_str(stdout, na);
+            printf("}");
+        }
+        printf("], \"response\": ");
+        json_str(stdout, resp ? resp : "");
+        printf("}\n");
+    }
+    free(resp);
+    close(fd);
+    parley_conn_free(c);
+    parley_config_free(cfg);
+    return status;
+}

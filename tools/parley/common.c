@@ -1,0 +1,86 @@
+/* common.c - the trace ladder and small helpers for the parley program. */
+#include "common.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_mutex_t tool_trace_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void tool_die(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "parley: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+    exit(TOOL_EXIT_USAGE);
+}
+
+int tool_split_hostport(const char *s, char *host, size_t hl, char *port, size_t pl)
+{
+    const char *colon;
+    if (s[0] == '[') {
+        const char *end = strchr(s, ']');
+        if (!end || end[1] != ':') return -1;
+        snprintf(host, hl, "%.*s", (int)(end - s - 1), s + 1);
+        snprintf(port, pl, "%s", end + 2);
+        return 0;
+    }
+    colon = strrchr(s, ':');
+    if (!colon || colon == s || !colon[1]) return -1;
+    snprintf(host, hl, "%.*s", (int)(colon - s), s);
+    snprintf(port, pl, "%s", colon + 1);
+    return 0;
+}
+
+/*
+ * The ladder: the client is on the left, the server on the right.
+ *   C -> S  ClientHello (245 bytes)
+ *           random: ...
+ *   C <- S  ServerHello (90 bytes)
+ *   ** keys  server handshake traffic (read)
+ */
+void tool_trace(void *arg, const parley_conn *conn, const parley_trace_event *ev)
+{
+    FILE *f = arg ? (FILE *)arg : stdout;
+    int server = parley_conn_is_server(conn);
+    const char *dir = "";
+    void *ud = parley_conn_get_userdata(conn);
+    char prefix[32] = "";
+    if (ud) snprintf(prefix, sizeof prefix, "[%lu] ", (unsigned long)(uintptr_t)ud);
+    switch (ev->kind) {
+    case PARLEY_TRACE_MESSAGE_SENT:
+    case PARLEY_TRACE_RECORD_SENT:
+        dir = server ? "C <- S" : "C -> S";
+        break;
+    case PARLEY_TRACE_MESSAGE_RECEIVED:
+    case PARLEY_TRACE_RECORD_RECEIVED:
+        dir = server ? "C -> S" : "C <- S";
+        break;
+    case PARLEY_TRACE_KEYS:
+        dir = "** keys";
+        break;
+    default:
+        dir = "** info";
+        break;
+    }
+    pthread_mutex_lock(&tool_trace_lock);
+    if (ev->length) fprintf(f, "%s%-7s %s (%zu bytes)\n", prefix, dir, ev->name, ev->length);
+    else if (ev->detail && ev->detail[0] && ev->kind == PARLEY_TRACE_INFO) fprintf(f, "%s%-7s %s: %s\n", prefix, dir, ev->name, ev->detail);
+    else fprintf(f, "%s%-7s %s\n", prefix, dir, ev->name);
+    if (ev->detail && ev->detail[0] && ev->kind != PARLEY_TRACE_INFO) {
+        const char *p = ev->detail;
+        while (*p) {
+            const char *nl = strchr(p, '\n');
+            int n = nl ? (int)(nl - p) : (int)strlen(p);
+            fprintf(f, "%s          %.*s\n", prefix, n, p);
+            p += n;
+            if (*p) p++;
+        }
+    }
+    fflush(f);
+    pthread_mutex_unlock(&tool_trace_lock);
+}

@@ -1,0 +1,74 @@
+/* main.c - `parley client | server | proxy | keyserver`. */
+#include <stdio.h>
+#include <string.h>
+
+#include "common.h"
+
+void tool_usage(FILE *f)
+{
+    fprintf(f,
+            "parley %s - TLS 1.3 client and server built on libparley\n"
+            "\n"
+            "usage:\n"
+            "  parley client [options] HOST:PORT\n"
+            "  parley server [options]\n"
+            "  parley proxy ...      (not implemented yet)\n"
+            "  parley keyserver ...  (not implemented yet)\n"
+            "\n"
+            "client options:\n"
+            "  --cafile FILE        trust these CA certificates (default: the system store)\n"
+            "  --servername NAME    SNI and the name to verify (default: HOST)\n"
+            "  --insecure           do not verify the server certificate (says so loudly)\n"
+            "  --tls1.3 | --tls1.2  only this version (TLS 1.2 is not implemented yet)\n"
+            "  --ciphers LIST       colon-separated IANA suite names\n"
+            "  --groups LIST        colon-separated: x25519, secp256r1, secp384r1\n"
+            "  --alpn LIST          comma-separated, e.g. h2,http/1.1\n"
+            "  --keylog FILE        NSS key log (SSLKEYLOGFILE is honoured too)\n"
+            "  --trace              print the handshake ladder as it flows\n"
+            "  --json               print the summary as one JSON object\n"
+            "  --send TEXT          send TEXT instead of an HTTP GET (\\r \\n \\t escapes)\n"
+            "  --key-update         send a KeyUpdate (update_requested) before the request\n"
+            "  --timeout SECONDS    socket timeout (default 10)\n"
+            "\n"
+            "server options:\n"
+            "  --listen ADDR:PORT   default 127.0.0.1:8443\n"
+            "  --cert FILE --key FILE   chain and key (repeatable; chosen by SNI and signature\n"
+            "                       algorithms). Without --cert a self-signed localhost\n"
+            "                       certificate is generated and its fingerprint printed.\n"
+            "  --alpn LIST, --ciphers LIST, --groups LIST, --tls1.3, --keylog FILE, --trace\n"
+            "\n"
+            "client summary (one 'key: value' per line after the response; stable for scripts):\n"
+            "  protocol: TLSv1.3\n"
+            "  cipher: <IANA suite name>\n"
+            "  group: <x25519|secp256r1|secp384r1>\n"
+            "  signature: <signature scheme name>\n"
+            "  alpn: <protocol|none>\n"
+            "  resumed: <yes|no>\n"
+            "  verify: <ok|the reason>\n"
+            "  server_name: <SNI sent|none>\n"
+            "  peer_cert.N: subject=<..>; issuer=<..>; not_before=<..>; not_after=<..>\n"
+            "  On failure: 'error: <reason>' and 'alert: <sent|received> <name>' on stderr.\n"
+            "\n"
+            "exit codes: 0 success, 1 usage error, 2 connection or handshake failure\n",
+            PARLEY_VERSION_STRING);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        tool_usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? TOOL_EXIT_USAGE : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("parley %s\n", PARLEY_VERSION_STRING);
+        return 0;
+    }
+    if (strcmp(argv[1], "client") == 0) return tool_client(argc - 1, argv + 1);
+    if (strcmp(argv[1], "server") == 0) return tool_server(argc - 1, argv + 1);
+    if (strcmp(argv[1], "proxy") == 0 || strcmp(argv[1], "keyserver") == 0) {
+        fprintf(stderr, "parley: '%s' is not implemented yet\n", argv[1]);
+        return TOOL_EXIT_USAGE;
+    }
+    fprintf(stderr, "parley: unknown command '%s' (try parley --help)\n", argv[1]);
+    return TOOL_EXIT_USAGE;
+}

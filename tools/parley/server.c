@@ -1,0 +1,202 @@
+/*
+ * server.c - `parley server`: accepts TLS connections and answers each HTTP
+ * request with a small page describing the connection. One thread per
+ * connection with blocking sockets and timeouts, so a stuck or hostile client
+ * only holds its own thread (the libuv event loop arrives with `parley proxy`).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "common.h"
+
+#define MAX_CERTS 8
+
+typedef struct {
+    parley_config *cfg;
+    int fd;
+    unsigned long id;
+    char peer[96];
+    int trace;
+} conn_job;
+
+static void *serve_one(void *arg)
+{
+    conn_job *j = arg;
+    parley_conn *c = parley_conn_new_server(j->cfg);
+    if (!c) {
+        fprintf(stderr, "parley: [%lu] cannot create connection: %s\n", j->id, parley_config_error_string(j->cfg));
+        goto out;
+    }
+    parley_conn_set_userdata(c, (void *)(uintptr_t)j->id);
+    parley_conn_set_fd(c, j->fd);
+    if (parley_fd_handshake(c) != PARLEY_OK) {
+        fprintf(stderr, "parley: [%lu] %s: handshake failed: %s", j->id, j->peer, parley_conn_error_string(c));
+        if (parley_conn_alert_sent(c) >= 0) fprintf(stderr, " (alert sent: %s)", parley_alert_name(parley_conn_alert_sent(c)));
+        if (parley_conn_alert_received(c) >= 0) fprintf(stderr, " (alert received: %s)", parley_alert_name(parley_conn_alert_received(c)));
+        fprintf(stderr, "\n");
+        goto out;
+    }
+    const char *sni = parley_conn_server_name(c), *alpn = parley_conn_alpn(c);
+    fprintf(stderr, "parley: [%lu] %s: %s %s %s sni=%s alpn=%s\n", j->id, j->peer,
+            parley_version_name(parley_conn_version(c)), parley_cipher_name(parley_conn_cipher(c)),
+            parley_group_name(parley_conn_group(c)), sni ? sni : "none", alpn ? alpn : "none");
+    /* Read one request: up to the end of the HTTP header, 16 KiB at most. */
+    char req[16384];
+    size_t rl = 0;
+    int rc = PARLEY_OK;
+    while (rl < sizeof req - 1) {
+        size_t n = 0;
+        rc = parley_fd_read(c, (uint8_t *)req + rl, sizeof req - 1 - rl, &n);
+        if (rc != PARLEY_OK) break;
+        rl += n;
+        req[rl] = 0;
+        if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n")) break;
+    }
+    if (rl == 0) {
+        if (rc == PARLEY_ERROR) fprintf(stderr, "parley: [%lu] %s: %s\n", j->id, j->peer, parley_conn_error_string(c));
+        goto close;
+    }
+    char body[2048], resp[2600];
+    int bl = snprintf(body, sizeof body,
+                      "Hello from parley %s\n"
+                      "protocol: %s\n"
+                      "cipher: %s\n"
+                      "group: %s\n"
+                      "signature: %s\n"
+                      "resumed: %s\n"
+                      "sni: %s\n"
+                      "alpn: %s\n"
+                      "client_certificate: none\n"
+                      "pid: %d\n",
+                      PARLEY_VERSION_STRING, parley_version_name(parley_conn_version(c)),
+                      parley_cipher_name(parley_conn_cipher(c)), parley_group_name(parley_conn_group(c)),
+                      parley_sigscheme_name(parley_conn_signature_scheme(c)), parley_conn_resumed(c) ? "yes" : "no",
+                      sni ? sni : "none", alpn ? alpn : "none", (int)getpid());
+    int n = snprintf(resp, sizeof resp,
+                     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", bl,
+                     body);
+    if (parley_fd_write(c, (const uint8_t *)resp, (size_t)n) != PARLEY_OK)
+        fprintf(stderr, "parley: [%lu] %s: write failed: %s\n", j->id, j->peer, parley_conn_error_string(c));
+close:
+    parley_fd_close(c);
+    /* Linger briefly so the client reads the response and close_notify before the FIN. */
+    shutdown(j->fd, SHUT_WR);
+    {
+        uint8_t drain[512];
+        struct timeval tv = {1, 0};
+        setsockopt(j->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        while (recv(j->fd, drain, sizeof drain, 0) > 0) {
+        }
+    }
+out:
+    parley_conn_free(c);
+    close(j->fd);
+    parley_config_free(j->cfg);
+    free(j);
+    return NULL;
+}
+
+int tool_server(int argc, char **argv)
+{
+    const char *listen_on = "127.0.0.1:8443", *alpn = NULL, *ciphers = NULL, *groups = NULL, *keylog = NULL;
+    const char *certs[MAX_CERTS], *keys[MAX_CERTS];
+    int ncert = 0, nkey = 0, trace = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+#define NEXT() (i + 1 < argc ? argv[++i] : (tool_die("%s needs a value", a), (char *)NULL))
+        if (!strcmp(a, "--listen")) listen_on = NEXT();
+        else if (!strcmp(a, "--cert")) {
+            if (ncert == MAX_CERTS) tool_die("at most %d certificates", MAX_CERTS);
+            certs[ncert++] = NEXT();
+        } else if (!strcmp(a, "--key")) {
+            if (nkey == MAX_CERTS) tool_die("at most %d keys", MAX_CERTS);
+            keys[nkey++] = NEXT();
+        } else if (!strcmp(a, "--alpn")) alpn = NEXT();
+        else if (!strcmp(a, "--ciphers")) ciphers = NEXT();
+        else if (!strcmp(a, "--groups")) groups = NEXT();
+        else if (!strcmp(a, "--keylog")) keylog = NEXT();
+        else if (!strcmp(a, "--trace")) trace = 1;
+        else if (!strcmp(a, "--tls1.3")) ;
+        else if (!strcmp(a, "--tls1.2")) tool_die("TLS 1.2 is not implemented yet");
+        else tool_die("unknown server option %s (see parley --help)", a);
+#undef NEXT
+    }
+    if (ncert != nkey) tool_die("each --cert needs a --key");
+    char host[256], port[32];
+    if (tool_split_hostport(listen_on, host, sizeof host, port, sizeof port) < 0) tool_die("--listen wants ADDR:PORT");
+
+    parley_config *cfg = parley_config_new();
+    for (int i = 0; i < ncert; i++)
+        if (parley_config_add_cert_files(cfg, certs[i], keys[i])) tool_die("%s", parley_config_error_string(cfg));
+    if (ncert == 0) {
+        char fp[128];
+        if (parley_config_add_self_signed(cfg, fp, sizeof fp)) tool_die("%s", parley_config_error_string(cfg));
+        printf("certificate: self-signed for localhost, 127.0.0.1, ::1\nfingerprint: SHA256:%s\n", fp);
+    }
+    if (alpn && parley_config_set_alpn(cfg, alpn)) tool_die("%s", parley_config_error_string(cfg));
+    if (ciphers && parley_config_set_ciphers(cfg, ciphers)) tool_die("%s", parley_config_error_string(cfg));
+    if (groups && parley_config_set_groups(cfg, groups)) tool_die("%s", parley_config_error_string(cfg));
+    const char *kl = keylog ? keylog : getenv("SSLKEYLOGFILE");
+    if (kl && *kl && parley_config_set_keylog_file(cfg, kl)) tool_die("%s", parley_config_error_string(cfg));
+    if (trace) parley_config_set_trace(cfg, tool_trace, stdout);
+
+    struct addrinfo hints = {0}, *res;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    if (getaddrinfo(host, port, &hints, &res) != 0) tool_die("cannot resolve %s", listen_on);
+    int lfd = socket(res->ai_family, SOCK_STREAM, 0), one = 1;
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (lfd < 0 || bind(lfd, res->ai_addr, res->ai_addrlen) < 0 || listen(lfd, 128) < 0) {
+        fprintf(stderr, "parley: cannot listen on %s: %s\n", listen_on, strerror(errno));
+        return TOOL_EXIT_FAIL;
+    }
+    freeaddrinfo(res);
+    signal(SIGPIPE, SIG_IGN);
+    printf("listening on %s\n", listen_on);
+    fflush(stdout);
+    unsigned long next_id = 1;
+    for (;;) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        int fd = accept(lfd, (struct sockaddr *)&ss, &sl);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            fprintf(stderr, "parley: accept failed: %s\n", strerror(errno));
+            continue;
+        }
+        struct timeval tv = {10, 0};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        conn_job *j = calloc(1, sizeof *j);
+        if (!j) {
+            close(fd);
+            continue;
+        }
+        j->fd = fd;
+        j->id = next_id++;
+        j->cfg = cfg;
+        parley_config_ref(cfg);
+        char h[64] = "?", p[16] = "?";
+        getnameinfo((struct sockaddr *)&ss, sl, h, sizeof h, p, sizeof p, NI_NUMERICHOST | NI_NUMERICSERV);
+        snprintf(j->peer, sizeof j->peer, "%s:%s", h, p);
+        pthread_t t;
+        pthread_attr_t at;
+        pthread_attr_init(&at);
+        pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&t, &at, serve_one, j) != 0) {
+            close(fd);
+            parley_config_free(cfg);
+            free(j);
+        }
+        pthread_attr_destroy(&at);
+    }
+}
