@@ -1,0 +1,209 @@
+/* helpers.c - see helpers.h. Tests may use libcrypto directly. */
+#include "helpers.h"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+size_t hex_decode(const char *hex, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    for (; hex[0] && hex[1] && n < cap; hex += 2) {
+        unsigned v;
+        if (sscanf(hex, "%2x", &v) != 1) break;
+        out[n++] = (uint8_t)v;
+    }
+    return n;
+}
+
+int vec_load(vec_block **blocks)
+{
+    char path[1024], line[8192];
+    snprintf(path, sizeof path, "%s/tls13_traces.vec", PARLEY_VECTORS);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    int n = 0, cap = 256;
+    vec_block *b = calloc((size_t)cap, sizeof *b), *cur = NULL;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        if (!strncmp(line, "block ", 6) && n < cap) {
+            cur = &b[n++];
+            sscanf(line + 6, "%d %7s", &cur->section, cur->role);
+            const char *a = strchr(line + 6, ' ');
+            a = a ? strchr(a + 1, ' ') : NULL;
+            snprintf(cur->action, sizeof cur->action, "%s", a ? a + 1 : "");
+        } else if (!strncmp(line, "field ", 6) && cur && cur->nfields < VEC_MAX_FIELDS) {
+            char *name = line + 6, *val = strchr(name, ' ');
+            int i = cur->nfields++;
+            if (val) *val++ = 0;
+            snprintf(cur->name[i], sizeof cur->name[i], "%.31s", name);
+            size_t hl = val ? strlen(val) : 0;
+            cur->value[i] = malloc(hl / 2 + 1);
+            cur->len[i] = val ? hex_decode(val, cur->value[i], hl / 2) : 0;
+        }
+    }
+    fclose(f);
+    *blocks = b;
+    return n;
+}
+
+void vec_free(vec_block *b, int n)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < b[i].nfields; j++) free(b[i].value[j]);
+    free(b);
+}
+
+const uint8_t *vec_field(const vec_block *b, const char *name, size_t *len)
+{
+    for (int i = 0; i < b->nfields; i++)
+        if (!strcmp(b->name[i], name)) {
+            if (len) *len = b->len[i];
+            return b->value[i];
+        }
+    return NULL;
+}
+
+const vec_block *vec_find(const vec_block *b, int n, int section, const char *role, const char *prefix, int nth)
+{
+    for (int i = 0; i < n; i++) {
+        if (b[i].section != section) continue;
+        if (role && strcmp(b[i].role, role)) continue;
+        if (strncmp(b[i].action, prefix, strlen(prefix))) continue;
+        if (nth-- == 0) return &b[i];
+    }
+    return NULL;
+}
+
+const char *test_dir(void)
+{
+    static char dir[256];
+    if (!dir[0]) {
+        snprintf(dir, sizeof dir, "/tmp/parley-unit-%d", (int)getpid());
+        mkdir(dir, 0700);
+    }
+    return dir;
+}
+
+int make_cert(const char *dir, const char *name, const char *kind, const char *host, int nb_days, int na_days)
+{
+    EVP_PKEY *k = NULL;
+    if (!strcmp(kind, "ec256")) k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    else if (!strcmp(kind, "ec384")) k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+    else if (!strcmp(kind, "rsa2048")) k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    else if (!strcmp(kind, "ed25519")) k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    if (!k) return -1;
+    X509 *x = X509_new();
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_NAME *nm = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC, (const unsigned char *)host, -1, -1, 0);
+    X509_set_issuer_name(x, nm);
+    X509_gmtime_adj(X509_getm_notBefore(x), (long)nb_days * 86400);
+    X509_gmtime_adj(X509_getm_notAfter(x), (long)na_days * 86400);
+    X509_set_pubkey(x, k);
+    char san[300];
+    snprintf(san, sizeof san, "DNS:%s,IP:127.0.0.1", host);
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+    X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, san);
+    X509_add_ext(x, e, -1);
+    X509_EXTENSION_free(e);
+    const EVP_MD *md = strcmp(kind, "ed25519") ? EVP_sha256() : NULL;
+    if (!X509_sign(x, k, md)) return -1;
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s.pem", dir, name);
+    FILE *f = fopen(p, "w");
+    PEM_write_X509(f, x);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/%s.key", dir, name);
+    f = fopen(p, "w");
+    PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
+    fclose(f);
+    X509_free(x);
+    EVP_PKEY_free(k);
+    return 0;
+}
+
+void conn_feed(parley_conn *c, const uint8_t *p, size_t len)
+{
+    size_t used;
+    while (len) {
+        parley_conn_recv_bytes(c, p, len, &used);
+        if (used == 0) break;
+        p += used;
+        len -= used;
+    }
+}
+
+size_t conn_take(parley_conn *c, uint8_t *buf, size_t cap)
+{
+    const uint8_t *d;
+    size_t n;
+    parley_conn_pending_output(c, &d, &n);
+    if (n > cap) n = cap;
+    memcpy(buf, d, n);
+    parley_conn_output_sent(c, n);
+    return n;
+}
+
+size_t pair_pump(pair *p)
+{
+    static uint8_t buf[1 << 18];
+    size_t moved = 0;
+    for (int dir = 0; dir < 2; dir++) {
+        parley_conn *from = dir ? p->server : p->client, *to = dir ? p->client : p->server;
+        size_t n = conn_take(from, buf, sizeof buf);
+        if (n && p->tamper) p->tamper(p->tamper_arg, dir, buf, n);
+        /* Feed what fits; the record buffer holds at most one record, so
+         * process in between. */
+        size_t off = 0;
+        while (off < n) {
+            size_t used;
+            parley_conn_recv_bytes(to, buf + off, n - off, &used);
+            off += used;
+            if (off < n) {
+                if (parley_conn_handshake_done(to)) {
+                    uint8_t sink[256];
+                    size_t got;
+                    (void)parley_conn_read(to, sink, 0, &got);
+                } else {
+                    (void)parley_conn_handshake(to);
+                }
+                if (used == 0) break;
+            }
+        }
+        moved += n;
+    }
+    return moved;
+}
+
+int pair_handshake(pair *p, int *crc, int *src)
+{
+    int c = PARLEY_WANT_READ, s = PARLEY_WANT_READ;
+    for (int i = 0; i < 50; i++) {
+        c = parley_conn_handshake(p->client);
+        s = parley_conn_handshake(p->server);
+        size_t moved = pair_pump(p);
+        if ((c == PARLEY_OK && s == PARLEY_OK) || c == PARLEY_ERROR || s == PARLEY_ERROR) {
+            if (c != PARLEY_ERROR && s != PARLEY_ERROR) break;
+            /* deliver the alert, let the peer see it */
+            c = parley_conn_handshake(p->client);
+            s = parley_conn_handshake(p->server);
+            pair_pump(p);
+            break;
+        }
+        if (!moved && c != PARLEY_WANT_KEY_OP && s != PARLEY_WANT_KEY_OP) break;
+        if (c == PARLEY_WANT_KEY_OP || s == PARLEY_WANT_KEY_OP) break;
+    }
+    if (crc) *crc = c;
+    if (src) *src = s;
+    return (c == PARLEY_OK && s == PARLEY_OK) ? 0 : -1;
+}

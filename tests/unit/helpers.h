@@ -1,0 +1,54 @@
+/* helpers.h - shared test helpers: hex, the trace vector file, in-memory
+ * client/server pairs, and test certificates made with libcrypto. */
+#ifndef PARLEY_TEST_HELPERS_H
+#define PARLEY_TEST_HELPERS_H
+
+#include <parley/parley.h>
+#include <stddef.h>
+#include <stdint.h>
+
+size_t hex_decode(const char *hex, uint8_t *out, size_t cap);
+
+/* ---- vectors (tests/vectors/tls13_traces.vec) */
+#define VEC_MAX_FIELDS 8
+typedef struct {
+    int section;
+    char role[8];
+    char action[160];
+    int nfields;
+    char name[VEC_MAX_FIELDS][32];
+    uint8_t *value[VEC_MAX_FIELDS];
+    size_t len[VEC_MAX_FIELDS];
+} vec_block;
+
+int vec_load(vec_block **blocks); /* returns count */
+void vec_free(vec_block *blocks, int n);
+/* Field of a block by name, NULL if absent. */
+const uint8_t *vec_field(const vec_block *b, const char *name, size_t *len);
+/* The n-th (0-based) block in a section whose action starts with prefix (and role if non-NULL). */
+const vec_block *vec_find(const vec_block *b, int n, int section, const char *role, const char *prefix, int nth);
+
+/* ---- test certificates: kind "ec256", "ec384", "rsa2048", "ed25519".
+ * Writes DIR/name.pem and DIR/name.key; the certificate is self-signed for
+ * `host` (SAN DNS) and 127.0.0.1, valid from now+nb_days to now+na_days. */
+int make_cert(const char *dir, const char *name, const char *kind, const char *host, int nb_days, int na_days);
+const char *test_dir(void);
+
+/* ---- in-memory pair */
+typedef struct {
+    parley_conn *client, *server;
+    /* Optional hook to tamper with bytes in flight: dir 0 = client->server. */
+    void (*tamper)(void *arg, int dir, uint8_t *p, size_t len);
+    void *tamper_arg;
+} pair;
+
+/* Move pending output from each side to the other, once. Returns bytes moved. */
+size_t pair_pump(pair *p);
+/* Run both handshakes until done or stuck. Returns 0 when both completed. */
+int pair_handshake(pair *p, int *client_rc, int *server_rc);
+/* Feed raw bytes to a connection. */
+void conn_feed(parley_conn *c, const uint8_t *p, size_t len);
+/* Take all pending output of a connection into buf; returns length. */
+size_t conn_take(parley_conn *c, uint8_t *buf, size_t cap);
+
+#endif
