@@ -214,7 +214,11 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
         pl_drop_record(c, PL_REC_HEADER + len);
         return 1;
     }
-    if (pl_rec_active(&c->rd)) {
+    if (pl_rec_active(&c->rd) && type == PL_CT_ALERT && !c->hs_done) {
+        /* A peer that fails before it has derived handshake keys (e.g. it
+         * rejects our ServerHello) can only send a plaintext alert; accept it
+         * during the handshake so its reason is reported, not lost. */
+    } else if (pl_rec_active(&c->rd)) {
         PL_ENSURE(type == PL_CT_APPLICATION_DATA, PL_ERR_UNEXPECTED_MESSAGE,
                   "received an unprotected record (type %u) after encryption started", type);
         PL_GUARD(pl_rec_open13(&c->rd, c->in, payload, len, &type, &plen));

@@ -203,7 +203,11 @@ static int c_recv_sh(parley_conn *c, const uint8_t *msg, size_t len)
     pl_keylog(c, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", hs->ks.c_hs, hs->ks.hlen);
     pl_keylog(c, "SERVER_HANDSHAKE_TRAFFIC_SECRET", hs->ks.s_hs, hs->ks.hlen);
     PL_GUARD(pl_conn_set_read_keys(c, hs->ks.s_hs));
-    pl_trace(c, PARLEY_TRACE_KEYS, -1, "server handshake traffic (read)", 0, "");
+    /* Install our handshake write keys now: any alert we send from here on
+     * is protected, as RFC 8446 6 expects. The middlebox-compatibility CCS is
+     * always written in plaintext, so it can still precede our Finished. */
+    PL_GUARD(pl_conn_set_write_keys(c, hs->ks.c_hs));
+    pl_trace(c, PARLEY_TRACE_KEYS, -1, "handshake traffic keys installed", 0, "");
     hs->state = C_WAIT_EE;
     return 0;
 }
@@ -320,8 +324,6 @@ static int c_send_fin(parley_conn *c, const uint8_t *msg, size_t len)
         PL_GUARD(pl_conn_send_ccs(c));
         hs->ccs_sent = 1;
     }
-    PL_GUARD(pl_conn_set_write_keys(c, hs->ks.c_hs));
-    pl_trace(c, PARLEY_TRACE_KEYS, -1, "client handshake traffic (write)", 0, "");
     if (hs->cert_requested) {
         /* No client certificate configured: an empty Certificate (RFC 8446 4.4.2). */
         pl_buf b = {0};

@@ -154,33 +154,40 @@ size_t conn_take(parley_conn *c, uint8_t *buf, size_t cap)
     return n;
 }
 
+void pair_free_queues(pair *p)
+{
+    for (int d = 0; d < 2; d++) {
+        free(p->q[d]);
+        p->q[d] = NULL;
+        p->qlen[d] = p->qcap[d] = 0;
+    }
+}
+
 size_t pair_pump(pair *p)
 {
-    static uint8_t buf[1 << 18];
     size_t moved = 0;
     for (int dir = 0; dir < 2; dir++) {
         parley_conn *from = dir ? p->server : p->client, *to = dir ? p->client : p->server;
-        size_t n = conn_take(from, buf, sizeof buf);
-        if (n && p->tamper) p->tamper(p->tamper_arg, dir, buf, n);
-        /* Feed what fits; the record buffer holds at most one record, so
-         * process in between. */
-        size_t off = 0;
-        while (off < n) {
-            size_t used;
-            parley_conn_recv_bytes(to, buf + off, n - off, &used);
-            off += used;
-            if (off < n) {
-                if (parley_conn_handshake_done(to)) {
-                    uint8_t sink[256];
-                    size_t got;
-                    (void)parley_conn_read(to, sink, 0, &got);
-                } else {
-                    (void)parley_conn_handshake(to);
-                }
-                if (used == 0) break;
+        const uint8_t *d;
+        size_t n, used;
+        parley_conn_pending_output(from, &d, &n);
+        if (n) {
+            if (p->qlen[dir] + n > p->qcap[dir]) {
+                p->qcap[dir] = (p->qlen[dir] + n) * 2;
+                p->q[dir] = realloc(p->q[dir], p->qcap[dir]);
             }
+            memcpy(p->q[dir] + p->qlen[dir], d, n);
+            if (p->tamper) p->tamper(p->tamper_arg, dir, p->q[dir] + p->qlen[dir], n);
+            p->qlen[dir] += n;
+            parley_conn_output_sent(from, n);
         }
-        moved += n;
+        /* Deliver what the receiver's record buffer takes now; the rest waits. */
+        if (p->qlen[dir]) {
+            parley_conn_recv_bytes(to, p->q[dir], p->qlen[dir], &used);
+            memmove(p->q[dir], p->q[dir] + used, p->qlen[dir] - used);
+            p->qlen[dir] -= used;
+            moved += used;
+        }
     }
     return moved;
 }

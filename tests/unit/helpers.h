@@ -40,7 +40,11 @@ typedef struct {
     /* Optional hook to tamper with bytes in flight: dir 0 = client->server. */
     void (*tamper)(void *arg, int dir, uint8_t *p, size_t len);
     void *tamper_arg;
+    /* Bytes in flight that the receiver could not take yet (dir 0 = to server). */
+    uint8_t *q[2];
+    size_t qlen[2], qcap[2];
 } pair;
+void pair_free_queues(pair *p);
 
 /* Move pending output from each side to the other, once. Returns bytes moved. */
 size_t pair_pump(pair *p);
