@@ -1,0 +1,131 @@
+/* crypto_test.c - key-share validation, signatures per scheme, RFC 6125 host names. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "crypto/crypto.h"
+#include "helpers.h"
+#include "x509/x509.h"
+
+static void test_kex_round_trip_and_validation(void **state)
+{
+    (void)state;
+    const uint16_t groups[] = {0x001d, 0x0017, 0x0018};
+    for (int i = 0; i < 3; i++) {
+        pl_kex *a, *b;
+        uint8_t pa[PL_MAX_KEX_PUB], pb[PL_MAX_KEX_PUB], sa[PL_MAX_KEX_SECRET], sb[PL_MAX_KEX_SECRET];
+        size_t la, lb, ka, kb;
+        assert_int_equal(pl_kex_generate(groups[i], &a, pa, &la), 0);
+        assert_int_equal(pl_kex_generate(groups[i], &b, pb, &lb), 0);
+        assert_int_equal(pl_kex_derive(a, pb, lb, sa, &ka), 0);
+        assert_int_equal(pl_kex_derive(b, pa, la, sb, &kb), 0);
+        assert_int_equal(ka, kb);
+        assert_memory_equal(sa, sb, ka);
+        /* Wrong length. */
+        assert_int_equal(pl_kex_derive(a, pb, lb - 1, sa, &ka), -PL_ERR_ILLEGAL_PARAMETER);
+        if (groups[i] != 0x001d) {
+            /* Not on the curve: flip the last byte of y. */
+            pb[lb - 1] ^= 1;
+            assert_int_equal(pl_kex_derive(a, pb, lb, sa, &ka), -PL_ERR_ILLEGAL_PARAMETER);
+            pb[lb - 1] ^= 1;
+            /* Compressed form is not allowed in TLS 1.3. */
+            pb[0] = 0x02;
+            assert_int_equal(pl_kex_derive(a, pb, lb, sa, &ka), -PL_ERR_ILLEGAL_PARAMETER);
+            /* The point at infinity / all zeros. */
+            memset(pb, 0, lb);
+            pb[0] = 4;
+            assert_int_equal(pl_kex_derive(a, pb, lb, sa, &ka), -PL_ERR_ILLEGAL_PARAMETER);
+        } else {
+            /* Low-order x25519 point (0): the shared secret would be all zeros. */
+            uint8_t zero[32] = {0};
+            assert_int_equal(pl_kex_derive(a, zero, 32, sa, &ka), -PL_ERR_ILLEGAL_PARAMETER);
+            uint8_t one[32] = {1};
+            assert_int_equal(pl_kex_derive(a, one, 32, sa, &ka), -PL_ERR_ILLEGAL_PARAMETER);
+        }
+        pl_kex_free(a);
+        pl_kex_free(b);
+    }
+    pl_kex *k;
+    uint8_t p[PL_MAX_KEX_PUB];
+    size_t l;
+    assert_true(pl_kex_generate(0x0019, &k, p, &l) < 0); /* secp521r1 not offered */
+}
+
+static void test_signatures(void **state)
+{
+    (void)state;
+    struct {
+        const char *kind;
+        uint16_t schemes[4];
+        uint16_t wrong;
+    } cases[] = {
+        {"ec256", {0x0403}, 0x0503},
+        {"ec384", {0x0503}, 0x0403},
+        {"rsa2048", {0x0804, 0x0805, 0x0806, 0x0401}, 0x0809},
+        {"ed25519", {0x0807}, 0x0403},
+    };
+    const char *d = test_dir();
+    for (int i = 0; i < 4; i++) {
+        char path[512];
+        pl_pkey *key;
+        pl_chain chain;
+        assert_int_equal(make_cert(d, cases[i].kind, cases[i].kind, "localhost", -1, 1), 0);
+        snprintf(path, sizeof path, "%s/%s.key", d, cases[i].kind);
+        assert_int_equal(pl_key_load_pem(path, &key), 0);
+        snprintf(path, sizeof path, "%s/%s.pem", d, cases[i].kind);
+        assert_int_equal(pl_chain_load_pem(path, &chain), 0);
+        assert_true(pl_chain_key_matches(&chain, key));
+        assert_false(pl_sig_scheme_fits_key(chain.pubkey, cases[i].wrong, 1));
+        for (int j = 0; j < 4 && cases[i].schemes[j]; j++) {
+            uint16_t s = cases[i].schemes[j];
+            uint8_t sig[PL_MAX_SIG];
+            size_t sl;
+            const uint8_t msg[] = "content to sign";
+            assert_int_equal(pl_sig_sign(key, s, msg, sizeof msg, sig, &sl, sizeof sig), 0);
+            assert_int_equal(pl_sig_verify(chain.pubkey, s, msg, sizeof msg, sig, sl), 0);
+            /* PKCS#1 v1.5 never fits a TLS 1.3 handshake signature. */
+            assert_int_equal(pl_sig_scheme_fits_key(chain.pubkey, s, 1), s != 0x0401);
+            sig[sl / 2] ^= 1;
+            assert_int_equal(pl_sig_verify(chain.pubkey, s, msg, sizeof msg, sig, sl), -PL_ERR_DECRYPT_ERROR);
+            sig[sl / 2] ^= 1;
+            assert_int_equal(pl_sig_verify(chain.pubkey, s, msg, sizeof msg - 1, sig, sl), -PL_ERR_DECRYPT_ERROR);
+        }
+        pl_pkey_free(key);
+        pl_chain_free(&chain);
+    }
+}
+
+static void test_hostname_rules(void **state)
+{
+    (void)state;
+    assert_true(pl_hostname_match("example.com", "example.com"));
+    assert_true(pl_hostname_match("Example.COM", "example.com"));
+    assert_true(pl_hostname_match("example.com.", "example.com"));
+    assert_true(pl_hostname_match("example.com", "example.com."));
+    assert_false(pl_hostname_match("example.com", "www.example.com"));
+    assert_true(pl_hostname_match("*.example.com", "www.example.com"));
+    assert_true(pl_hostname_match("*.example.com", "WWW.Example.com"));
+    assert_false(pl_hostname_match("*.example.com", "example.com"));        /* one label, not zero */
+    assert_false(pl_hostname_match("*.example.com", "a.b.example.com"));    /* not across dots */
+    assert_false(pl_hostname_match("*.example.com", ".example.com"));       /* empty label */
+    assert_false(pl_hostname_match("*.com", "example.com"));                /* too broad */
+    assert_false(pl_hostname_match("w*.example.com", "www.example.com"));   /* partial label */
+    assert_false(pl_hostname_match("www.*.com", "www.example.com"));        /* not left-most */
+    assert_false(pl_hostname_match("*.example.com", "xn--bcher-kva.example.com")); /* A-label */
+    assert_false(pl_hostname_match("", "example.com"));
+    assert_false(pl_hostname_match("example.com", ""));
+    assert_false(pl_hostname_match("*", "localhost"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kex_round_trip_and_validation),
+        cmocka_unit_test(test_signatures),
+        cmocka_unit_test(test_hostname_rules),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
