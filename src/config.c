@@ -292,3 +292,9 @@ int parley_config_set_keylog_file(parley_config *cfg, const char *path)
     cfg->keylog_file = f;
     return PARLEY_OK;
 }
+
+int parley_config_export_cert_pem(const parley_config *cfg, int index, char *pem, size_t len)
+{
+    if (index < 0 || (size_t)index >= cfg->ncerts) return PARLEY_ERROR;
+    return pl_chain_leaf_pem(&cfg->certs[index].chain, pem, len) < 0 ? PARLEY_ERROR : PARLEY_OK;
+}

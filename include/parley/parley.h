@@ -95,6 +95,10 @@ int parley_config_add_cert_files(parley_config *cfg, const char *chain_pem, cons
  * in memory. fingerprint receives "AB:CD:..." (SHA-256 of the DER). */
 int parley_config_add_self_signed(parley_config *cfg, char *fingerprint, size_t fingerprint_len);
 
+/* The leaf certificate of entry `index` (add order) as PEM, NUL-terminated.
+ * Lets a caller publish a generated self-signed certificate to its clients. */
+int parley_config_export_cert_pem(const parley_config *cfg, int index, char *pem, size_t len);
+
 /* Trust store: a PEM bundle; without one the system default paths are used. */
 int parley_config_set_ca_file(parley_config *cfg, const char *path);
 /* Turn certificate verification off (client). Dangerous; the tool says so. */

@@ -162,3 +162,27 @@ int pl_cert_describe(const uint8_t *der, size_t len, char *subject, size_t sl, c
     X509_free(x);
     return 0;
 }
+
+int pl_chain_leaf_pem(const pl_chain *c, char *out, size_t len)
+{
+    const unsigned char *p;
+    X509 *x;
+    BIO *b;
+    char *data;
+    long n;
+    PL_ENSURE(c->n > 0, PL_ERR_USAGE, "no certificate");
+    p = c->der[0];
+    x = d2i_X509(NULL, &p, (long)c->der_len[0]);
+    b = BIO_new(BIO_s_mem());
+    int ok = x && b && PEM_write_bio_X509(b, x);
+    X509_free(x);
+    n = ok ? BIO_get_mem_data(b, &data) : 0;
+    if (!ok || n <= 0 || (size_t)n >= len) {
+        BIO_free(b);
+        PL_BAIL(PL_ERR_USAGE, "cannot encode the certificate as PEM (buffer of %zu bytes)", len);
+    }
+    memcpy(out, data, (size_t)n);
+    out[n] = 0;
+    BIO_free(b);
+    return 0;
+}

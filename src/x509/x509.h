@@ -39,6 +39,8 @@ int pl_chain_key_matches(const pl_chain *c, const pl_pkey *key);
 /* Is `host` one of the leaf's names (RFC 6125 rules)? */
 int pl_chain_matches_name(const pl_chain *c, const char *host);
 void pl_chain_free(pl_chain *c);
+/* The leaf as PEM text; fails when it does not fit. */
+PL_MUST_CHECK int pl_chain_leaf_pem(const pl_chain *c, char *out, size_t len);
 /* A fresh P-256 key and self-signed certificate for localhost/127.0.0.1/::1,
  * valid from one hour ago for 30 days. fp gets the SHA-256 fingerprint. */
 PL_MUST_CHECK int pl_chain_self_signed(pl_chain *out, char *fp, size_t fplen);

@@ -149,7 +149,7 @@ size_t conn_take(parley_conn *c, uint8_t *buf, size_t cap)
     size_t n;
     parley_conn_pending_output(c, &d, &n);
     if (n > cap) n = cap;
-    memcpy(buf, d, n);
+    if (n) memcpy(buf, d, n);
     parley_conn_output_sent(c, n);
     return n;
 }

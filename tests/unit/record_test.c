@@ -126,11 +126,11 @@ static void test_tamper_and_sequence(void **state)
     for (size_t i = 0; i < out.len - r1; i++) {
         uint8_t rec[256];
         memcpy(rec, out.data + r1, out.len - r1);
+        if (i >= 3 && i < 5) continue; /* length bytes change the framing, not tested here */
         rec[i] ^= 0x01;
         pl_rec_keys r2 = {0};
         assert_int_equal(pl_rec_install13(&r2, PL_CHACHA20_POLY1305, PL_SHA256, secret, 0), 0);
         r2.seq = 1;
-        if (i >= 3 && i < 5) continue; /* length bytes change the framing, not tested here */
         assert_int_equal(pl_rec_open13(&r2, rec, rec + 5, out.len - r1 - 5, &type, &plen), -PL_ERR_BAD_RECORD_MAC);
         pl_rec_clear(&r2);
     }
@@ -155,7 +155,7 @@ static void test_header_limits(void **state)
     uint8_t v[5] = {22, 2, 0, 0, 10}; /* SSL 2-ish version byte */
     assert_int_equal(pl_rec_check_header(v, 0, &type, &len), -PL_ERR_DECODE);
     /* Only padding inside: unexpected_message. */
-    uint8_t secret[32] = {9};
+    uint8_t secret[48] = {9}; /* SHA-384 secrets are 48 bytes */
     pl_rec_keys w = {0}, r = {0};
     pl_buf out = {0};
     assert_int_equal(pl_rec_install13(&w, PL_AES_256_GCM, PL_SHA384, secret, 1), 0);

@@ -35,6 +35,7 @@ void tool_usage(FILE *f)
             "  --cert FILE --key FILE   chain and key (repeatable; chosen by SNI and signature\n"
             "                       algorithms). Without --cert a self-signed localhost\n"
             "                       certificate is generated and its fingerprint printed.\n"
+            "  --export-cert FILE   write the (first) certificate as PEM, e.g. the generated one\n"
             "  --alpn LIST, --ciphers LIST, --groups LIST, --tls1.3, --keylog FILE, --trace\n"
             "\n"
             "client summary (one 'key: value' per line after the response; stable for scripts):\n"

@@ -108,6 +108,7 @@ out:
 int tool_server(int argc, char **argv)
 {
     const char *listen_on = "127.0.0.1:8443", *alpn = NULL, *ciphers = NULL, *groups = NULL, *keylog = NULL;
+    const char *export_cert = NULL;
     const char *certs[MAX_CERTS], *keys[MAX_CERTS];
     int ncert = 0, nkey = 0, trace = 0;
     for (int i = 1; i < argc; i++) {
@@ -125,6 +126,7 @@ int tool_server(int argc, char **argv)
         else if (!strcmp(a, "--groups")) groups = NEXT();
         else if (!strcmp(a, "--keylog")) keylog = NEXT();
         else if (!strcmp(a, "--trace")) trace = 1;
+        else if (!strcmp(a, "--export-cert")) export_cert = NEXT();
         else if (!strcmp(a, "--tls1.3")) ;
         else if (!strcmp(a, "--tls1.2")) tool_die("TLS 1.2 is not implemented yet");
         else tool_die("unknown server option %s (see parley --help)", a);
@@ -141,6 +143,14 @@ int tool_server(int argc, char **argv)
         char fp[128];
         if (parley_config_add_self_signed(cfg, fp, sizeof fp)) tool_die("%s", parley_config_error_string(cfg));
         printf("certificate: self-signed for localhost, 127.0.0.1, ::1\nfingerprint: SHA256:%s\n", fp);
+    }
+    if (export_cert) {
+        char pem[8192];
+        FILE *f = fopen(export_cert, "w");
+        if (!f || parley_config_export_cert_pem(cfg, 0, pem, sizeof pem) || fputs(pem, f) < 0)
+            tool_die("cannot write the certificate to %s", export_cert);
+        fclose(f);
+        printf("certificate written to %s (give it to clients with --cafile)\n", export_cert);
     }
     if (alpn && parley_config_set_alpn(cfg, alpn)) tool_die("%s", parley_config_error_string(cfg));
     if (ciphers && parley_config_set_ciphers(cfg, ciphers)) tool_die("%s", parley_config_error_string(cfg));

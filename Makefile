@@ -1,0 +1,53 @@
+# Parley: the README's commands. `make demo` and `make test` install what they
+# need (scripts/install-deps.sh), build, and run.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_TIME ?= 10
+PREFIX ?= /usr/local
+
+.PHONY: all deps build demo test test-unit test-asan fuzz fuzz-smoke install clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@bash scripts/demo.sh $(BUILD)/parley
+
+# Everything: unit and interop tests, the unit tests again under ASan+UBSan,
+# and a short run of every fuzz target.
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory fuzz-smoke
+
+test-unit: build
+	cd $(BUILD) && ctest --output-on-failure -L unit
+
+test-asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPARLEY_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --output-on-failure -j $(JOBS)
+
+$(FUZZ_BUILD)/fuzz-built: deps
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPARLEY_FUZZ=ON -DPARLEY_TESTS=OFF >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@touch $@
+
+# Each target for FUZZ_TIME seconds (CI: 10 s). Longer: make fuzz FUZZ_TIME=600
+fuzz-smoke fuzz: $(FUZZ_BUILD)/fuzz-built
+	@bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TIME)
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

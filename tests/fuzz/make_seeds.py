@@ -1,0 +1,36 @@
+#!/usr/bin/env python3
+"""Write seed corpora for the fuzz targets from tests/vectors/tls13_traces.vec."""
+import os
+import sys
+
+here = os.path.dirname(os.path.abspath(__file__))
+vec = os.path.join(here, "..", "vectors", "tls13_traces.vec")
+blocks, cur = [], None
+for line in open(vec):
+    parts = line.rstrip("\n").split(" ", 2)
+    if parts[0] == "block":
+        cur = {"action": line.split(" ", 3)[3].strip(), "role": line.split(" ")[2], "fields": {}}
+        blocks.append(cur)
+    elif parts[0] == "field" and cur is not None:
+        cur["fields"].setdefault(parts[1], []).append(bytes.fromhex(parts[2] if len(parts) > 2 else ""))
+
+def put(target, name, data):
+    d = os.path.join(here, "seeds", target)
+    os.makedirs(d, exist_ok=True)
+    open(os.path.join(d, name), "wb").write(data)
+
+names = {"ClientHello": "client_hello", "ServerHello": "server_hello", "EncryptedExtensions": "encrypted_extensions",
+         "Certificate": "certificate", "CertificateVerify": "certificate_verify", "NewSessionTicket": "new_session_ticket"}
+n = 0
+for b in blocks:
+    for field, target in names.items():
+        for v in b["fields"].get(field, []):
+            put(target, "trace%d" % n, v[4:])  # message body without the header
+            n += 1
+    if b["action"].startswith("send handshake record") and "complete_record" in b["fields"]:
+        rec = b["fields"]["complete_record"][0]
+        put("server_records" if b["role"] == "client" else "client_records", "trace%d" % n, rec)
+        n += 1
+put("key_update", "one", b"\x01")
+put("certificate_request", "minimal", bytes.fromhex("0000060d000400020403"))
+print("wrote %d seeds" % n, file=sys.stderr)
