@@ -77,6 +77,7 @@ CNF
     leaf ec384 "-newkey ec -pkeyopt ec_paramgen_curve:P-384" "" ""
     leaf rsa2048 "-newkey rsa:2048" "" ""
     leaf ed25519 "-newkey ed25519" "" ""
+    leaf rsapss "-newkey rsa-pss -pkeyopt rsa_keygen_bits:2048" "" ""
     leaf expired "-newkey ec -pkeyopt ec_paramgen_curve:P-256" 20200101000000Z 20210101000000Z
     leaf future "-newkey ec -pkeyopt ec_paramgen_curve:P-256" 20350101000000Z 20360101000000Z
     PKI=$d

@@ -23,7 +23,7 @@ for suite in AES-128-GCM:TLS_AES_128_GCM_SHA256 AES-256-GCM:TLS_AES_256_GCM_SHA3
     done
 done
 
-for kind in ec256:ecdsa_secp256r1_sha256 ec384:ecdsa_secp384r1_sha384 rsa2048:rsa_pss_rsae_sha256 ed25519:ed25519; do
+for kind in ec256:ecdsa_secp256r1_sha256 ec384:ecdsa_secp384r1_sha384 rsa2048:rsa_pss_rsae_sha256 ed25519:ed25519 rsapss:rsa_pss_pss_sha256; do
     name=${kind%%:*} scheme=${kind#*:}
     serve "$WORK/s.log" "$name" "NORMAL:-VERS-ALL:+VERS-TLS1.3"
     timeout 20 "$PARLEY" client --cafile "$PKI/ca.pem" --alpn http/1.1 --key-update "localhost:$PORT" >"$WORK/c.log" 2>&1

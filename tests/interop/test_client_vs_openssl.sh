@@ -24,7 +24,7 @@ for suite in TLS_AES_128_GCM_SHA256 TLS_AES_256_GCM_SHA384 TLS_CHACHA20_POLY1305
     done
 done
 
-for kind in ec256:ecdsa_secp256r1_sha256 ec384:ecdsa_secp384r1_sha384 rsa2048:rsa_pss_rsae_sha256 ed25519:ed25519; do
+for kind in ec256:ecdsa_secp256r1_sha256 ec384:ecdsa_secp384r1_sha384 rsa2048:rsa_pss_rsae_sha256 ed25519:ed25519 rsapss:rsa_pss_pss_sha256; do
     name=${kind%%:*} scheme=${kind#*:}
     serve "$WORK/s.log" -cert "$PKI/$name.pem" -key "$PKI/$name.key"
     timeout 20 "$PARLEY" client --cafile "$PKI/ca.pem" "localhost:$PORT" >"$WORK/c.log" 2>&1

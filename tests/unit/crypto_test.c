@@ -66,9 +66,10 @@ static void test_signatures(void **state)
         {"ec384", {0x0503}, 0x0403},
         {"rsa2048", {0x0804, 0x0805, 0x0806, 0x0401}, 0x0809},
         {"ed25519", {0x0807}, 0x0403},
+        {"rsapss", {0x0809, 0x080a, 0x080b}, 0x0804},
     };
     const char *d = test_dir();
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         char path[512];
         pl_pkey *key;
         pl_chain chain;

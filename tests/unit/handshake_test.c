@@ -15,6 +15,7 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include "handshake/messages.h"
 #include "helpers.h"
 
 static char EC[512], EC_KEYFILE[512];
@@ -25,6 +26,7 @@ static int setup(void **state)
     const char *d = test_dir();
     if (make_cert(d, "ec256", "ec256", "localhost", -1, 30) || make_cert(d, "ec384", "ec384", "localhost", -1, 30) ||
         make_cert(d, "rsa2048", "rsa2048", "localhost", -1, 30) || make_cert(d, "ed25519", "ed25519", "localhost", -1, 30) ||
+        make_cert(d, "rsapss", "rsapss", "localhost", -1, 30) ||
         make_cert(d, "future", "ec256", "localhost", 10, 40) || make_cert(d, "other", "ec256", "other.example", -1, 30))
         return -1;
     snprintf(EC, sizeof EC, "%s/ec256.pem", d);
@@ -120,9 +122,9 @@ static void test_every_suite_and_group(void **state)
 static void test_certificate_types(void **state)
 {
     (void)state;
-    const char *kinds[] = {"ec256", "ec384", "rsa2048", "ed25519"};
-    const uint16_t schemes[] = {0x0403, 0x0503, 0x0804, 0x0807};
-    for (int i = 0; i < 4; i++) {
+    const char *kinds[] = {"ec256", "ec384", "rsa2048", "ed25519", "rsapss"};
+    const uint16_t schemes[] = {0x0403, 0x0503, 0x0804, 0x0807, 0x0809};
+    for (int i = 0; i < 5; i++) {
         pair p;
         make_pair(&p, client_cfg(kinds[i]), server_cfg(kinds[i]), "localhost");
         assert_int_equal(pair_handshake(&p, NULL, NULL), 0);
@@ -333,6 +335,56 @@ static size_t client_hello_record(uint8_t *buf, size_t cap, const char *groups)
     size_t n = conn_take(c, buf, cap);
     parley_conn_free(c);
     return n;
+}
+
+/* The client echoes an HRR cookie in its second ClientHello (RFC 8446 4.2.2).
+ * Parley's server sends no cookie, so one is spliced into a real HRR. */
+static void test_hrr_cookie_echoed(void **state)
+{
+    (void)state;
+    parley_config *cc = client_cfg("ec256"), *sc = server_cfg("ec256");
+    assert_int_equal(parley_config_set_groups(cc, "x25519:secp384r1"), PARLEY_OK);
+    assert_int_equal(parley_config_set_groups(sc, "secp384r1"), PARLEY_OK);
+    parley_conn *c = parley_conn_new_client(cc, "localhost"), *s = parley_conn_new_server(sc);
+    parley_config_free(cc);
+    parley_config_free(sc);
+    uint8_t buf[4096], hrr[4096];
+    assert_int_equal(parley_conn_handshake(c), PARLEY_WANT_READ);
+    size_t n = conn_take(c, buf, sizeof buf);
+    conn_feed(s, buf, n);
+    assert_int_equal(parley_conn_handshake(s), PARLEY_WANT_READ);
+    n = conn_take(s, buf, sizeof buf);
+    /* First record: the HRR. Append cookie "abcd" to its extensions. */
+    size_t rl = (size_t)buf[3] << 8 | buf[4];
+    assert_int_equal(buf[5], 2);
+    memcpy(hrr, buf, 5 + rl);
+    const uint8_t ext[] = {0x00, 0x2c, 0x00, 0x06, 0x00, 0x04, 'a', 'b', 'c', 'd'};
+    memcpy(hrr + 5 + rl, ext, sizeof ext);
+    size_t body = rl - 4 + sizeof ext, exts_at = 5 + 4 + 2 + 32;
+    exts_at += 1 + hrr[exts_at] + 2 + 1; /* session id, suite, compression */
+    size_t elen = ((size_t)hrr[exts_at] << 8 | hrr[exts_at + 1]) + sizeof ext;
+    hrr[exts_at] = (uint8_t)(elen >> 8);
+    hrr[exts_at + 1] = (uint8_t)elen;
+    hrr[3] = (uint8_t)((rl + sizeof ext) >> 8);
+    hrr[4] = (uint8_t)(rl + sizeof ext);
+    hrr[6] = (uint8_t)(body >> 16);
+    hrr[7] = (uint8_t)(body >> 8);
+    hrr[8] = (uint8_t)body;
+    conn_feed(c, hrr, 5 + rl + sizeof ext);
+    assert_int_equal(parley_conn_handshake(c), PARLEY_WANT_READ);
+    n = conn_take(c, buf, sizeof buf);
+    assert_int_equal(buf[5], 1); /* ClientHello 2 */
+    pl_client_hello ch;
+    assert_int_equal(pl_client_hello_parse(buf + 9, n - 9, &ch), 0);
+    assert_true(ch.has_cookie);
+    assert_int_equal(ch.cookie.len, 4);
+    assert_memory_equal(ch.cookie.p, "abcd", 4);
+    const uint8_t *share;
+    size_t sl;
+    assert_int_equal(pl_client_hello_find_share(&ch, PARLEY_GROUP_SECP384R1, &share, &sl), 1);
+    assert_int_equal(sl, 97);
+    parley_conn_free(c);
+    parley_conn_free(s);
 }
 
 static void test_hostile_records(void **state)
@@ -591,6 +643,7 @@ int main(void)
         cmocka_unit_test(test_async_key_operation),
         cmocka_unit_test(test_verification_failures),
         cmocka_unit_test(test_flipped_ciphertext),
+        cmocka_unit_test(test_hrr_cookie_echoed),
         cmocka_unit_test(test_hostile_records),
         cmocka_unit_test(test_malformed_client_hello),
         cmocka_unit_test(test_old_versions_refused),

@@ -3,6 +3,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
@@ -98,6 +99,11 @@ int make_cert(const char *dir, const char *name, const char *kind, const char *h
     else if (!strcmp(kind, "ec384")) k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
     else if (!strcmp(kind, "rsa2048")) k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
     else if (!strcmp(kind, "ed25519")) k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    else if (!strcmp(kind, "rsapss")) {
+        EVP_PKEY_CTX *g = EVP_PKEY_CTX_new_from_name(NULL, "RSA-PSS", NULL);
+        if (!g || EVP_PKEY_keygen_init(g) != 1 || EVP_PKEY_CTX_set_rsa_keygen_bits(g, 2048) != 1 || EVP_PKEY_generate(g, &k) != 1) k = NULL;
+        EVP_PKEY_CTX_free(g);
+    }
     if (!k) return -1;
     X509 *x = X509_new();
     X509_set_version(x, 2);
