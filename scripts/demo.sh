@@ -8,9 +8,9 @@ DIR=$(mktemp -d /tmp/parley-demo.XXXXXX)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$BIN" server --listen "127.0.0.1:$PORT" --export-cert "$DIR/server.pem" >"$DIR/server.log" 2>&1 &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DIR"' EXIT
-for _ in $(seq 1 100); do
-    [ -s "$DIR/server.pem" ] && (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
+trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true; rm -rf "$DIR"' EXIT
+for _ in $(seq 1 200); do
+    grep -q '^listening on' "$DIR/server.log" 2>/dev/null && break
     sleep 0.05
 done
 echo "== parley server on 127.0.0.1:$PORT"
