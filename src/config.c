@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "handshake/messages.h"
 #include "internal.h"
 
 uint16_t pl_cipher_from_name(const char *name);
@@ -49,7 +50,10 @@ void parley_config_ref(parley_config *cfg) { atomic_fetch_add(&cfg->refs, 1); }
 void parley_config_free(parley_config *cfg)
 {
     if (!cfg || atomic_fetch_sub(&cfg->refs, 1) != 1) return;
-    for (size_t i = 0; i < cfg->ncerts; i++) pl_chain_free(&cfg->certs[i].chain);
+    for (size_t i = 0; i < cfg->ncerts; i++) {
+        pl_chain_free(&cfg->certs[i].chain);
+        pl_buf_free(&cfg->certs[i].cert_msg);
+    }
     pl_trust_free(cfg->trust);
     pl_free(cfg->ca_file);
     if (cfg->keylog_file) fclose(cfg->keylog_file);
@@ -193,8 +197,15 @@ static int pl_add_entry(parley_config *cfg, pl_chain *chain, parley_key_provider
         pl_chain_free(chain);
         return pl_cfg_err(cfg, "too many certificates");
     }
-    pl_cert_entry *e = &cfg->certs[cfg->ncerts++];
+    pl_cert_entry *e = &cfg->certs[cfg->ncerts];
+    memset(e, 0, sizeof *e);
     e->chain = *chain;
+    if (pl_certificate_write(&e->cert_msg, NULL, 0, e->chain.der, e->chain.der_len, e->chain.n) < 0) {
+        pl_chain_free(&e->chain);
+        pl_buf_free(&e->cert_msg);
+        return pl_cfg_err(cfg, "certificate chain too large to send");
+    }
+    cfg->ncerts++;
     if (provider) {
         e->provider = provider;
     } else {
@@ -240,6 +251,14 @@ int parley_config_add_cert_with_provider(parley_config *cfg, const char *chain_p
     if (!provider || !provider->start) return pl_cfg_err(cfg, "a key provider needs a start function");
     if (pl_chain_load_pem(chain_pem, &chain) < 0) return pl_cfg_err(cfg, pl_last_message());
     return pl_add_entry(cfg, &chain, provider);
+}
+
+int parley_config_set_record_padding(parley_config *cfg, size_t block)
+{
+    PL_CFG_MUTABLE(cfg);
+    if (block > PL_MAX_PLAINTEXT) return pl_cfg_err(cfg, "record padding block larger than a record");
+    cfg->record_pad = block;
+    return PARLEY_OK;
 }
 
 int parley_config_set_ca_file(parley_config *cfg, const char *path)

@@ -84,9 +84,20 @@ void parley_conn_free(parley_conn *c)
 
 /* ------------------------------------------------------------- output */
 
+/* Padding to hide lengths (RFC 8446 5.4): fill the inner plaintext (content +
+ * type byte) up to a multiple of the configured block, within 2^14 + 1. */
+static size_t pl_pad(const parley_conn *c, size_t len)
+{
+    size_t b = c->cfg->record_pad, inner = len + 1;
+    if (!b) return 0;
+    size_t pad = (b - inner % b) % b;
+    if (inner + pad > PL_MAX_PLAINTEXT + 1) pad = PL_MAX_PLAINTEXT + 1 - inner;
+    return pad;
+}
+
 static int pl_send_record(parley_conn *c, uint8_t type, const uint8_t *data, size_t len)
 {
-    if (pl_rec_active(&c->wr)) return pl_rec_seal13(&c->wr, &c->out, type, data, len, 0);
+    if (pl_rec_active(&c->wr)) return pl_rec_seal13(&c->wr, &c->out, type, data, len, pl_pad(c, len));
     return pl_rec_write_plain(&c->out, type, data, len);
 }
 
@@ -361,10 +372,10 @@ int parley_conn_write(parley_conn *c, const uint8_t *buf, size_t len)
     }
     /* Reserve once for the whole write so sealing never reallocates mid-way. */
     size_t recs = len / PL_MAX_PLAINTEXT + 1;
-    int rc = pl_buf_reserve(&c->out, len + recs * (PL_REC_HEADER + 1 + PL_AEAD_TAG));
+    int rc = pl_buf_reserve(&c->out, len + recs * (PL_REC_HEADER + 1 + PL_AEAD_TAG + c->cfg->record_pad));
     for (size_t off = 0; rc == 0 && off < len; off += PL_MAX_PLAINTEXT) {
         size_t n = len - off < PL_MAX_PLAINTEXT ? len - off : PL_MAX_PLAINTEXT;
-        rc = pl_rec_seal13(&c->wr, &c->out, PL_CT_APPLICATION_DATA, buf + off, n, 0);
+        rc = pl_rec_seal13(&c->wr, &c->out, PL_CT_APPLICATION_DATA, buf + off, n, pl_pad(c, n));
     }
     if (rc < 0) return pl_conn_fail(c, rc);
     return PARLEY_OK;

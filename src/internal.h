@@ -50,6 +50,8 @@ typedef struct {
     /* The built-in provider for a local key (chain.key). */
     parley_key_provider local;
     pl_pkey *local_key;
+    /* The TLS 1.3 Certificate message body, encoded once per config. */
+    pl_buf cert_msg;
 } pl_cert_entry;
 
 struct parley_config {
@@ -73,6 +75,7 @@ struct parley_config {
     int trust_loaded;
     int verify;
     int64_t now;
+    size_t record_pad;
     parley_trace_fn trace;
     void *trace_arg;
     parley_keylog_fn keylog;

@@ -88,6 +88,10 @@ int parley_config_set_groups(parley_config *cfg, const char *list);
 /* Comma-separated ALPN protocols in preference order, e.g. "h2,http/1.1". */
 int parley_config_set_alpn(parley_config *cfg, const char *list);
 
+/* Pad every protected record's plaintext to a multiple of `block` bytes
+ * (RFC 8446 5.4), hiding exact lengths; 0 (default) sends no padding. */
+int parley_config_set_record_padding(parley_config *cfg, size_t block);
+
 /* Certificate chain (PEM, leaf first) with its private key (PEM). Repeatable;
  * the server picks by SNI and by the client's signature algorithms. */
 int parley_config_add_cert_files(parley_config *cfg, const char *chain_pem, const char *key_pem);

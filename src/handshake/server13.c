@@ -225,10 +225,8 @@ static int s_send_sh(parley_conn *c, const uint8_t *msg, size_t len)
     }
     if ((rc = pl_buf_close(&b, 2, exts)) < 0) goto out;
     if ((rc = pl_conn_send_handshake(c, PL_HS_ENCRYPTED_EXTENSIONS, b.data, b.len)) < 0) goto out;
-    pl_buf_reset(&b);
-    const pl_chain *chain = &cfg->certs[hs->cert_index].chain;
-    if ((rc = pl_certificate_write(&b, NULL, 0, chain->der, chain->der_len, chain->n)) < 0) goto out;
-    if ((rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE, b.data, b.len)) < 0) goto out;
+    const pl_buf *cm = &cfg->certs[hs->cert_index].cert_msg; /* encoded once per config */
+    if ((rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE, cm->data, cm->len)) < 0) goto out;
     hs->state = S_SEND_CV;
 out:
     pl_buf_free(&b);

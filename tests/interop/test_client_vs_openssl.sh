@@ -36,6 +36,8 @@ done
 serve "$WORK/s.log" -cert "$PKI/ec256.pem" -key "$PKI/ec256.key" -alpn h2,http/1.1
 timeout 20 "$PARLEY" client --cafile "$PKI/ca.pem" --alpn http/1.1 --key-update --json "localhost:$PORT" >"$WORK/c.log" 2>&1
 check "openssl s_server ALPN + KeyUpdate + JSON" "$WORK/c.log" '"ok": true' '"alpn": "http/1.1"' '"protocol": "TLSv1.3"'
+timeout 20 "$PARLEY" client --cafile "$PKI/ca.pem" --record-padding 512 "localhost:$PORT" >"$WORK/c.log" 2>&1
+check "openssl s_server accepts padded records" "$WORK/c.log" '^HTTP/1.0 200 ok' '^verify: ok$'
 # SSLKEYLOGFILE gets the five TLS 1.3 secrets.
 SSLKEYLOGFILE=$WORK/keys.log timeout 20 "$PARLEY" client --cafile "$PKI/ca.pem" "localhost:$PORT" >"$WORK/c.log" 2>&1
 check "SSLKEYLOGFILE" "$WORK/keys.log" '^CLIENT_HANDSHAKE_TRAFFIC_SECRET [0-9a-f]{64} [0-9a-f]{64}$' \

@@ -79,10 +79,11 @@ check "server log names each failure" "$WORK/s.log" 'handshake failed: .*TLS 1.3
 stop_bg "$LAST_PID"
 
 # Forced HelloRetryRequest and ALPN.
-serve "$WORK/s.log" --cert "$PKI/ed25519.pem" --key "$PKI/ed25519.key" --groups secp384r1 --alpn h2,http/1.1 --trace
+serve "$WORK/s.log" --cert "$PKI/ed25519.pem" --key "$PKI/ed25519.key" --groups secp384r1 --alpn h2,http/1.1 --trace \
+    --record-padding 1024
 printf "$REQ" | timeout 20 openssl s_client -connect "127.0.0.1:$PORT" -servername localhost -CAfile "$PKI/ca.pem" \
     -verify_return_error -groups X25519:P-384 -alpn http/1.1 -ign_eof >"$WORK/c.log" 2>&1
-check "openssl s_client with HelloRetryRequest, Ed25519, ALPN" "$WORK/c.log" 'ALPN protocol: http/1.1' \
+check "openssl s_client with HelloRetryRequest, Ed25519, ALPN, padded records" "$WORK/c.log" 'ALPN protocol: http/1.1' \
     '^group: secp384r1' '^signature: ed25519' 'Verify return code: 0'
 check "server trace shows the HelloRetryRequest" "$WORK/s.log" 'C <- S  HelloRetryRequest' 'selected_group: secp384r1'
 printf "$REQ" | timeout 20 gnutls-cli --x509cafile "$PKI/ca.pem" -p "$PORT" localhost --alpn h2 \

@@ -550,6 +550,28 @@ static void test_key_update_and_close(void **state)
     free_pair(&p);
 }
 
+static void test_record_padding(void **state)
+{
+    (void)state;
+    pair p;
+    parley_config *cc = client_cfg("ec256");
+    assert_int_equal(parley_config_set_record_padding(cc, 256), PARLEY_OK);
+    make_pair(&p, cc, server_cfg("ec256"), "localhost");
+    assert_int_equal(pair_handshake(&p, NULL, NULL), 0);
+    assert_int_equal(parley_conn_write(p.client, (const uint8_t *)"0123456789", 10), PARLEY_OK);
+    const uint8_t *out;
+    size_t n;
+    parley_conn_pending_output(p.client, &out, &n);
+    assert_int_equal(n, 5 + 256 + 16); /* 10 bytes + type + 245 zeros, then the tag */
+    pair_pump(&p);
+    uint8_t got[32];
+    assert_int_equal(parley_conn_read(p.server, got, sizeof got, &n), PARLEY_OK);
+    assert_int_equal(n, 10); /* the padding is stripped */
+    assert_memory_equal(got, "0123456789", 10);
+    exchange(&p, p.client, p.server, "padded");
+    free_pair(&p);
+}
+
 static void test_alpn(void **state)
 {
     (void)state;
@@ -650,6 +672,7 @@ int main(void)
         cmocka_unit_test(test_unexpected_message_to_client),
         cmocka_unit_test(test_byte_at_a_time),
         cmocka_unit_test(test_key_update_and_close),
+        cmocka_unit_test(test_record_padding),
         cmocka_unit_test(test_alpn),
         cmocka_unit_test(test_sni_selects_certificate),
         cmocka_unit_test(test_config_frozen),

@@ -11,7 +11,7 @@
 
 typedef struct {
     const char *cafile, *servername, *ciphers, *groups, *alpn, *keylog, *send;
-    int insecure, trace, json, key_update, timeout;
+    int insecure, trace, json, key_update, timeout, padding;
     const char *target;
 } client_opts;
 
@@ -36,6 +36,7 @@ static void client_parse(int argc, char **argv, client_opts *o)
         else if (!strcmp(a, "--send")) o->send = NEXT();
         else if (!strcmp(a, "--key-update")) o->key_update = 1;
         else if (!strcmp(a, "--timeout")) o->timeout = atoi(NEXT());
+        else if (!strcmp(a, "--record-padding")) o->padding = atoi(NEXT());
         else if (a[0] == '-') tool_die("unknown client option %s (see parley --help)", a);
         else if (!o->target) o->target = a;
         else tool_die("unexpected argument %s", a);
@@ -125,6 +126,7 @@ int tool_client(int argc, char **argv)
     const char *kl = o.keylog ? o.keylog : getenv("SSLKEYLOGFILE");
     if (kl && *kl && parley_config_set_keylog_file(cfg, kl)) tool_die("%s", parley_config_error_string(cfg));
     if (o.trace) parley_config_set_trace(cfg, tool_trace, o.json ? stderr : stdout);
+    if (o.padding && parley_config_set_record_padding(cfg, (size_t)o.padding)) tool_die("%s", parley_config_error_string(cfg));
 
     parley_conn *c = parley_conn_new_client(cfg, sni);
     if (!c) {

@@ -110,7 +110,7 @@ int tool_server(int argc, char **argv)
     const char *listen_on = "127.0.0.1:8443", *alpn = NULL, *ciphers = NULL, *groups = NULL, *keylog = NULL;
     const char *export_cert = NULL;
     const char *certs[MAX_CERTS], *keys[MAX_CERTS];
-    int ncert = 0, nkey = 0, trace = 0;
+    int ncert = 0, nkey = 0, trace = 0, padding = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
 #define NEXT() (i + 1 < argc ? argv[++i] : (tool_die("%s needs a value", a), (char *)NULL))
@@ -127,6 +127,7 @@ int tool_server(int argc, char **argv)
         else if (!strcmp(a, "--keylog")) keylog = NEXT();
         else if (!strcmp(a, "--trace")) trace = 1;
         else if (!strcmp(a, "--export-cert")) export_cert = NEXT();
+        else if (!strcmp(a, "--record-padding")) padding = atoi(NEXT());
         else if (!strcmp(a, "--tls1.3")) ;
         else if (!strcmp(a, "--tls1.2")) tool_die("TLS 1.2 is not implemented yet");
         else tool_die("unknown server option %s (see parley --help)", a);
@@ -158,6 +159,7 @@ int tool_server(int argc, char **argv)
     const char *kl = keylog ? keylog : getenv("SSLKEYLOGFILE");
     if (kl && *kl && parley_config_set_keylog_file(cfg, kl)) tool_die("%s", parley_config_error_string(cfg));
     if (trace) parley_config_set_trace(cfg, tool_trace, stdout);
+    if (padding && parley_config_set_record_padding(cfg, (size_t)padding)) tool_die("%s", parley_config_error_string(cfg));
 
     struct addrinfo hints = {0}, *res;
     hints.ai_socktype = SOCK_STREAM;
