@@ -40,6 +40,14 @@ wait_port() {
     done
     echo "port $1 never opened"; return 1
 }
+# wait_line FILE REGEX: wait until a started peer prints its readiness line
+wait_line() {
+    for _ in $(seq 1 200); do
+        grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "never saw '$2' in $1"; return 1
+}
 # start_bg LOG CMD... : run a peer in the background, remember it for cleanup
 start_bg() { local log=$1; shift; "$@" >"$log" 2>&1 </dev/null & LAST_PID=$!; PIDS+=("$LAST_PID"); }
 stop_bg() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }

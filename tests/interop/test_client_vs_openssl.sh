@@ -76,4 +76,20 @@ timeout 20 "$PARLEY" client --cafile "$PKI/ca.pem" "localhost:$PORT" >"$WORK/c.l
 check "TLS 1.2-only server" "$WORK/c.log" 'alert: (sent|received) protocol_version'
 stop_bg "$LAST_PID"
 
+# A flipped bit in an encrypted record, each direction, through a relay.
+serve "$WORK/s.log" -cert "$PKI/ec256.pem" -key "$PKI/ec256.key"
+RPORT=$(free_port)
+start_bg "$WORK/r.log" python3 "$(dirname "$0")/flip_relay.py" "$RPORT" "$PORT" s2c 0
+wait_line "$WORK/r.log" ready
+timeout 20 "$PARLEY" client --cafile "$PKI/ca.pem" "localhost:$RPORT" >"$WORK/c.log" 2>&1
+check "flipped server record: parley client sends bad_record_mac" "$WORK/c.log" 'error: record authentication failed \(bad_record_mac\)' \
+    'alert: sent bad_record_mac'
+sleep 0.2
+check "openssl s_server receives the bad_record_mac alert" "$WORK/s.log" 'alert bad record mac'
+start_bg "$WORK/r.log" python3 "$(dirname "$0")/flip_relay.py" "$RPORT" "$PORT" c2s 0
+wait_line "$WORK/r.log" ready
+timeout 20 "$PARLEY" client --cafile "$PKI/ca.pem" "localhost:$RPORT" >"$WORK/c.log" 2>&1
+check "flipped client record: openssl's alert is reported" "$WORK/c.log" 'alert: received bad_record_mac'
+stop_bg "$LAST_PID"
+
 finish
