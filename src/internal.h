@@ -155,7 +155,7 @@ struct parley_conn {
     int key_update_pending;  /* peer asked us to update */
 };
 
-#define PL_IN_CAP (PL_MAX_RECORD + 256)
+#define PL_IN_CAP (PL_MAX_RECORD12 + 256) /* the larger of the 1.2 and 1.3 limits */
 
 /* conn.c */
 PL_MUST_CHECK int pl_conn_send_handshake(parley_conn *c, uint8_t type, const uint8_t *body, size_t len);

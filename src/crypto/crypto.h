@@ -48,9 +48,13 @@ PL_MUST_CHECK int pl_aead_open(pl_aead *a, const uint8_t nonce[PL_AEAD_NONCE], c
                                size_t aadlen, uint8_t *buf, size_t len,
                                const uint8_t tag[PL_AEAD_TAG]);
 
-/* ---- (EC)DH key exchange: x25519, secp256r1, secp384r1 */
-#define PL_MAX_KEX_PUB 133
-#define PL_MAX_KEX_SECRET 66
+/* ---- (EC)DH key exchange: x25519, secp256r1, secp384r1, and the RFC 7919
+ * finite-field groups ffdhe2048/3072/4096 (0x0100..0x0102) */
+#define PL_MAX_KEX_PUB 512
+#define PL_MAX_KEX_SECRET 512
+int pl_kex_group_is_ffdhe(uint16_t group);
+/* The prime of an RFC 7919 group (big-endian, len bytes); 0 when unknown. */
+size_t pl_ffdhe_prime(uint16_t group, const uint8_t **p);
 int pl_kex_group_supported(uint16_t group);
 typedef struct pl_kex pl_kex;
 PL_MUST_CHECK int pl_kex_generate(uint16_t group, pl_kex **out, uint8_t *pub, size_t *publen);
@@ -59,6 +63,10 @@ PL_MUST_CHECK int pl_kex_generate(uint16_t group, pl_kex **out, uint8_t *pub, si
 PL_MUST_CHECK int pl_kex_derive(pl_kex *k, const uint8_t *peer, size_t peerlen, uint8_t *secret,
                                 size_t *secretlen);
 void pl_kex_free(pl_kex *k);
+/* For FFDHE, whether the shared secret keeps its leading zeros: TLS 1.3
+ * pads it to the prime's length (RFC 8446 7.4.1), TLS 1.2 strips them
+ * (RFC 5246 8.1.2). Default: padded. */
+void pl_kex_set_tls12(pl_kex *k);
 /* Deterministic key from a raw x25519 private key (tests only). */
 PL_MUST_CHECK int pl_kex_x25519_from_private(const uint8_t priv[32], pl_kex **out, uint8_t pub[32]);
 
@@ -78,6 +86,19 @@ PL_MUST_CHECK int pl_sig_sign(const pl_pkey *k, uint16_t scheme, const uint8_t *
 PL_MUST_CHECK int pl_sig_verify(const pl_pkey *k, uint16_t scheme, const uint8_t *msg, size_t len,
                                 const uint8_t *sig, size_t siglen);
 #define PL_MAX_SIG 1024
+
+/* ---- RSA key transport (TLS 1.2 static RSA, RFC 5246 7.4.7.1) */
+/* RSAES-PKCS1-v1_5 encryption of a 48-byte premaster to a public key. */
+PL_MUST_CHECK int pl_rsa_encrypt_premaster(const pl_pkey *pub, const uint8_t pm[48], uint8_t *out, size_t *outlen,
+                                           size_t cap);
+/* Decryption with implicit rejection: always yields 48 bytes. On any padding,
+ * length or version failure the output is a random premaster, chosen in
+ * constant time, and no error is returned, so nothing observable depends on
+ * where the ciphertext was wrong (Bleichenbacher/ROBOT). Errors are returned
+ * only for conditions that do not depend on the ciphertext's content. */
+PL_MUST_CHECK int pl_rsa_decrypt_premaster(const pl_pkey *key, const uint8_t *ct, size_t ctlen,
+                                           uint16_t client_version, uint8_t out[48]);
+int pl_pkey_is_rsa(const pl_pkey *k);
 
 /* ---- randomness */
 PL_MUST_CHECK int pl_random(uint8_t *out, size_t n);

@@ -1,6 +1,10 @@
 /* kex.c - ephemeral (EC)DH for TLS 1.3 key shares (RFC 8446 4.2.8.2, 7.4). */
 #include <openssl/core_names.h>
+#include <openssl/bn.h>
+#include <openssl/dh.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "../util/mem.h"
@@ -8,8 +12,53 @@
 
 struct pl_kex {
     uint16_t group;
+    int tls12;
     EVP_PKEY *key;
 };
+
+int pl_kex_group_is_ffdhe(uint16_t group) { return group >= 0x0100 && group <= 0x0102; }
+
+static const char *pl_ffdhe_name(uint16_t group)
+{
+    switch (group) {
+    case 0x0100: return "ffdhe2048";
+    case 0x0101: return "ffdhe3072";
+    case 0x0102: return "ffdhe4096";
+    default: return NULL;
+    }
+}
+
+void pl_kex_set_tls12(pl_kex *k) { k->tls12 = 1; }
+
+/* The primes, fetched from libcrypto's named-group tables once. */
+static uint8_t pl_primes[3][512];
+static size_t pl_prime_len[3];
+static pthread_once_t pl_primes_once = PTHREAD_ONCE_INIT;
+
+static void pl_load_primes(void)
+{
+    for (int i = 0; i < 3; i++) {
+        EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL);
+        EVP_PKEY *params = NULL;
+        BIGNUM *p = NULL;
+        if (c && EVP_PKEY_paramgen_init(c) == 1 && EVP_PKEY_CTX_set_group_name(c, pl_ffdhe_name((uint16_t)(0x0100 + i))) == 1 &&
+            EVP_PKEY_paramgen(c, &params) == 1 && EVP_PKEY_get_bn_param(params, OSSL_PKEY_PARAM_FFC_P, &p) == 1) {
+            int n = BN_num_bytes(p);
+            if (n > 0 && n <= 512 && BN_bn2bin(p, pl_primes[i]) == n) pl_prime_len[i] = (size_t)n;
+        }
+        BN_free(p);
+        EVP_PKEY_free(params);
+        EVP_PKEY_CTX_free(c);
+    }
+}
+
+size_t pl_ffdhe_prime(uint16_t group, const uint8_t **p)
+{
+    if (!pl_kex_group_is_ffdhe(group)) return 0;
+    pthread_once(&pl_primes_once, pl_load_primes);
+    *p = pl_primes[group - 0x0100];
+    return pl_prime_len[group - 0x0100];
+}
 
 /* Group parameters: share length on the wire and the libcrypto name. */
 static int pl_group_info(uint16_t group, size_t *publen, const char **curve)
@@ -18,6 +67,9 @@ static int pl_group_info(uint16_t group, size_t *publen, const char **curve)
     case 0x001d: *publen = 32; *curve = NULL; return 1;          /* x25519 */
     case 0x0017: *publen = 65; *curve = "P-256"; return 1;       /* secp256r1 */
     case 0x0018: *publen = 97; *curve = "P-384"; return 1;       /* secp384r1 */
+    case 0x0100: *publen = 256; *curve = NULL; return 1;         /* ffdhe2048 */
+    case 0x0101: *publen = 384; *curve = NULL; return 1;         /* ffdhe3072 */
+    case 0x0102: *publen = 512; *curve = NULL; return 1;         /* ffdhe4096 */
     default: return 0;
     }
 }
@@ -34,6 +86,16 @@ static int pl_kex_public(pl_kex *k, uint8_t *pub, size_t *publen)
     size_t want = 0, len = 0;
     const char *curve = NULL;
     (void)pl_group_info(k->group, &want, &curve);
+    if (pl_kex_group_is_ffdhe(k->group)) {
+        /* Y as a big-endian integer padded to the prime's length (RFC 8446 4.2.8.1;
+         * TLS 1.2 peers accept the padded form too). */
+        BIGNUM *y = NULL;
+        int ok = EVP_PKEY_get_bn_param(k->key, OSSL_PKEY_PARAM_PUB_KEY, &y) == 1 && BN_bn2binpad(y, pub, (int)want) == (int)want;
+        BN_free(y);
+        PL_ENSURE(ok, PL_ERR_CRYPTO, "cannot encode DH public value");
+        *publen = want;
+        return 0;
+    }
     PL_ENSURE(EVP_PKEY_get_octet_string_param(k->key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pub,
                                               PL_MAX_KEX_PUB, &len) == 1 && len == want,
               PL_ERR_CRYPTO, "cannot encode key share");
@@ -51,7 +113,14 @@ int pl_kex_generate(uint16_t group, pl_kex **out, uint8_t *pub, size_t *publen)
     k = pl_calloc(1, sizeof *k);
     PL_ENSURE(k, PL_ERR_NOMEM, "out of memory");
     k->group = group;
-    k->key = curve ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", curve) : EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
+    if (pl_kex_group_is_ffdhe(group)) {
+        EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL);
+        if (c && EVP_PKEY_keygen_init(c) == 1 && EVP_PKEY_CTX_set_group_name(c, pl_ffdhe_name(group)) == 1)
+            (void)EVP_PKEY_generate(c, &k->key);
+        EVP_PKEY_CTX_free(c);
+    } else {
+        k->key = curve ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", curve) : EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
+    }
     if (!k->key) {
         pl_free(k);
         PL_BAIL(PL_ERR_CRYPTO, "key generation failed for group 0x%04x", group);
@@ -95,9 +164,41 @@ int pl_kex_derive(pl_kex *k, const uint8_t *peer, size_t peerlen, uint8_t *secre
     (void)pl_group_info(k->group, &want, &curve);
     /* RFC 8446 4.2.8.2: shares must have the group's exact length; EC points
      * are uncompressed (0x04) only. */
-    PL_ENSURE(peerlen == want, PL_ERR_ILLEGAL_PARAMETER, "key share has %zu bytes, group needs %zu", peerlen, want);
+    /* TLS 1.2 DH values may come without leading zeros (RFC 5246 8.1.2). */
+    if (pl_kex_group_is_ffdhe(k->group) && k->tls12)
+        PL_ENSURE(peerlen >= 1 && peerlen <= want, PL_ERR_ILLEGAL_PARAMETER, "DH public value of %zu bytes, group needs at most %zu", peerlen, want);
+    else
+        PL_ENSURE(peerlen == want, PL_ERR_ILLEGAL_PARAMETER, "key share has %zu bytes, group needs %zu", peerlen, want);
     PL_ENSURE(!curve || peer[0] == 0x04, PL_ERR_ILLEGAL_PARAMETER, "EC key share is not an uncompressed point");
-    if (curve) {
+    if (pl_kex_group_is_ffdhe(k->group)) {
+        /* RFC 7919 5.1 / RFC 8446 4.2.8.1: 1 < Y < p-1. The groups are safe
+         * primes, so this range check is the whole validation needed. */
+        const uint8_t *prime;
+        size_t plen = pl_ffdhe_prime(k->group, &prime);
+        BIGNUM *y = BN_bin2bn(peer, (int)peerlen, NULL), *pm1 = BN_bin2bn(prime, (int)plen, NULL);
+        int in_range = y && pm1 && BN_sub_word(pm1, 1) && BN_cmp(y, BN_value_one()) > 0 && BN_cmp(y, pm1) < 0;
+        OSSL_PARAM_BLD *bld = in_range ? OSSL_PARAM_BLD_new() : NULL;
+        OSSL_PARAM *params = NULL;
+        EVP_PKEY_CTX *fc = NULL;
+        if (bld && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, pl_ffdhe_name(k->group), 0) &&
+            OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PUB_KEY, y))
+            params = OSSL_PARAM_BLD_to_param(bld);
+        if (params && (fc = EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL)) && EVP_PKEY_fromdata_init(fc) == 1)
+            (void)EVP_PKEY_fromdata(fc, &pk, EVP_PKEY_PUBLIC_KEY, params);
+        EVP_PKEY_CTX_free(fc);
+        OSSL_PARAM_free(params);
+        OSSL_PARAM_BLD_free(bld);
+        BN_free(y);
+        BN_free(pm1);
+        if (!in_range) {
+            rc = pl_fail(PL_ERR_ILLEGAL_PARAMETER, __FILE__, __LINE__, "peer's DH public value is out of range (must be 1 < Y < p-1)");
+            goto out;
+        }
+        if (!pk) {
+            rc = pl_fail(PL_ERR_CRYPTO, __FILE__, __LINE__, "cannot load the peer's DH public value");
+            goto out;
+        }
+    } else if (curve) {
         pk = EVP_PKEY_new();
         if (!pk || !EVP_PKEY_copy_parameters(pk, k->key) ||
             !EVP_PKEY_set1_encoded_public_key(pk, peer, peerlen)) {
@@ -118,12 +219,16 @@ int pl_kex_derive(pl_kex *k, const uint8_t *peer, size_t peerlen, uint8_t *secre
         }
     }
     dc = EVP_PKEY_CTX_new_from_pkey(NULL, k->key, NULL);
-    if (!dc || EVP_PKEY_derive_init(dc) != 1 || EVP_PKEY_derive_set_peer(dc, pk) != 1 ||
+    /* FFDHE: TLS 1.3 keeps the secret at the prime's length, TLS 1.2 strips
+     * leading zero bytes. */
+    if (dc && pl_kex_group_is_ffdhe(k->group) && EVP_PKEY_derive_init(dc) == 1)
+        (void)EVP_PKEY_CTX_set_dh_pad(dc, k->tls12 ? 0 : 1);
+    if (!dc || (!pl_kex_group_is_ffdhe(k->group) && EVP_PKEY_derive_init(dc) != 1) || EVP_PKEY_derive_set_peer(dc, pk) != 1 ||
         EVP_PKEY_derive(dc, secret, &slen) != 1) {
         rc = pl_fail(PL_ERR_ILLEGAL_PARAMETER, __FILE__, __LINE__, "key exchange failed with the peer's share");
         goto out;
     }
-    if (!curve) {
+    if (!curve && !pl_kex_group_is_ffdhe(k->group)) {
         /* RFC 8446 7.4.2 / RFC 7748 6.1: reject the all-zero x25519 output. */
         uint8_t acc = 0;
         for (size_t i = 0; i < slen; i++) acc |= secret[i];

@@ -117,3 +117,101 @@ int pl_rec_open13(pl_rec_keys *k, const uint8_t hdr[PL_REC_HEADER], uint8_t *pay
     PL_ENSURE(*plain_len <= PL_MAX_PLAINTEXT, PL_ERR_RECORD_OVERFLOW, "decrypted record of %zu bytes exceeds 2^14", *plain_len);
     return 0;
 }
+
+/* ------------------------------------------------------------ TLS 1.2 */
+
+int pl_rec_install12(pl_rec_keys *k, int aead_alg, const uint8_t *key, const uint8_t *iv, int encrypt)
+{
+    pl_rec_clear(k);
+    k->aead = pl_aead_new(aead_alg, key, encrypt);
+    PL_ENSURE(k->aead, PL_ERR_CRYPTO, "cannot set up record protection");
+    k->alg = aead_alg;
+    k->tls12 = 1;
+    k->seq = 0;
+    memcpy(k->iv, iv, aead_alg == PL_CHACHA20_POLY1305 ? PL_AEAD_NONCE : 4);
+    return 0;
+}
+
+size_t pl_rec_overhead(const pl_rec_keys *k)
+{
+    if (!k->aead) return PL_REC_HEADER;
+    if (k->tls12 && k->alg != PL_CHACHA20_POLY1305) return PL_REC_HEADER + PL_GCM_EXPLICIT + PL_AEAD_TAG;
+    return PL_REC_HEADER + PL_AEAD_TAG + (k->tls12 ? 0 : 1);
+}
+
+/* additional_data = seq_num + type + version + length (RFC 5246 6.2.3.3) */
+static void pl_aad12(const pl_rec_keys *k, uint8_t type, size_t len, uint8_t aad[13])
+{
+    for (int i = 0; i < 8; i++) aad[i] = (uint8_t)(k->seq >> (56 - 8 * i));
+    aad[8] = type;
+    aad[9] = 3;
+    aad[10] = 3;
+    aad[11] = (uint8_t)(len >> 8);
+    aad[12] = (uint8_t)len;
+}
+
+static void pl_nonce12(const pl_rec_keys *k, uint8_t nonce[PL_AEAD_NONCE], const uint8_t *explicit_nonce)
+{
+    if (k->alg == PL_CHACHA20_POLY1305) {
+        pl_nonce(k, nonce); /* RFC 7905 2: like TLS 1.3 */
+    } else {
+        memcpy(nonce, k->iv, 4); /* RFC 5288 3: salt || explicit */
+        memcpy(nonce + 4, explicit_nonce, PL_GCM_EXPLICIT);
+    }
+}
+
+int pl_rec_seal12(pl_rec_keys *k, pl_buf *out, uint8_t type, const uint8_t *data, size_t len)
+{
+    uint8_t nonce[PL_AEAD_NONCE], aad[13], expl[PL_GCM_EXPLICIT];
+    size_t ex = k->alg == PL_CHACHA20_POLY1305 ? 0 : PL_GCM_EXPLICIT, start, clen = ex + len + PL_AEAD_TAG;
+    PL_ENSURE(len <= PL_MAX_PLAINTEXT, PL_ERR_INTERNAL, "record too long");
+    PL_ENSURE(k->seq != UINT64_MAX, PL_ERR_INTERNAL, "sequence number exhausted");
+    PL_GUARD(pl_buf_reserve(out, PL_REC_HEADER + clen));
+    start = out->len;
+    uint8_t *h = out->data + start, *p = h + PL_REC_HEADER;
+    h[0] = type;
+    h[1] = 3;
+    h[2] = 3;
+    h[3] = (uint8_t)(clen >> 8);
+    h[4] = (uint8_t)clen;
+    /* The explicit nonce is the sequence number: unique per key, as RFC 5288 requires. */
+    for (int i = 0; i < 8; i++) expl[i] = (uint8_t)(k->seq >> (56 - 8 * i));
+    if (ex) memcpy(p, expl, ex);
+    if (len) memmove(p + ex, data, len);
+    pl_aad12(k, type, len, aad);
+    pl_nonce12(k, nonce, expl);
+    PL_GUARD(pl_aead_seal(k->aead, nonce, aad, sizeof aad, p + ex, len, p + ex + len));
+    out->len = start + PL_REC_HEADER + clen;
+    k->seq++;
+    return 0;
+}
+
+int pl_rec_open12(pl_rec_keys *k, const uint8_t hdr[PL_REC_HEADER], uint8_t *payload, size_t len, size_t *plain_off,
+                  size_t *plain_len)
+{
+    uint8_t nonce[PL_AEAD_NONCE], aad[13];
+    size_t ex = k->alg == PL_CHACHA20_POLY1305 ? 0 : PL_GCM_EXPLICIT;
+    PL_ENSURE(len >= ex + PL_AEAD_TAG, PL_ERR_BAD_RECORD_MAC, "encrypted record of %zu bytes is too short", len);
+    PL_ENSURE(k->seq != UINT64_MAX, PL_ERR_INTERNAL, "sequence number exhausted");
+    size_t plen = len - ex - PL_AEAD_TAG;
+    PL_ENSURE(plen <= PL_MAX_PLAINTEXT, PL_ERR_RECORD_OVERFLOW, "decrypted record of %zu bytes exceeds 2^14", plen);
+    pl_aad12(k, hdr[0], plen, aad);
+    pl_nonce12(k, nonce, payload);
+    PL_GUARD(pl_aead_open(k->aead, nonce, aad, sizeof aad, payload + ex, plen, payload + ex + plen));
+    k->seq++;
+    *plain_off = ex;
+    *plain_len = plen;
+    return 0;
+}
+
+int pl_rec_check_header12(const uint8_t hdr[PL_REC_HEADER], int protected_, uint8_t *type, size_t *len)
+{
+    *type = hdr[0];
+    *len = ((size_t)hdr[3] << 8) | hdr[4];
+    PL_ENSURE(*type >= PL_CT_CHANGE_CIPHER_SPEC && *type <= PL_CT_APPLICATION_DATA, PL_ERR_UNEXPECTED_MESSAGE,
+              "received a record of unknown type %u", *type);
+    PL_ENSURE(hdr[1] == 3 && hdr[2] == 3, PL_ERR_PROTOCOL_VERSION, "record version %u.%u after TLS 1.2 was negotiated", hdr[1], hdr[2]);
+    PL_ENSURE(*len <= (protected_ ? (size_t)PL_MAX_CIPHERTEXT12 : (size_t)PL_MAX_PLAINTEXT), PL_ERR_RECORD_OVERFLOW,
+              "record of %zu bytes exceeds the TLS 1.2 limit", *len);
+    return 0;
+}

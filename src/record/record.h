@@ -24,11 +24,18 @@ enum {
 #define PL_MAX_CIPHERTEXT (PL_MAX_PLAINTEXT + 256)
 #define PL_MAX_RECORD (PL_REC_HEADER + PL_MAX_CIPHERTEXT)
 
+/* RFC 5246 6.2.3: TLSCiphertext.length MUST NOT exceed 2^14 + 2048. */
+#define PL_MAX_CIPHERTEXT12 (PL_MAX_PLAINTEXT + 2048)
+#define PL_MAX_RECORD12 (PL_REC_HEADER + PL_MAX_CIPHERTEXT12)
+/* AES-GCM in TLS 1.2 carries an 8-byte explicit nonce (RFC 5288 3). */
+#define PL_GCM_EXPLICIT 8
+
 typedef struct {
     pl_aead *aead;
     int alg;
     int hash;
-    uint8_t iv[PL_AEAD_NONCE];
+    int tls12;           /* TLS 1.2 record protection (RFC 5288 / 7905) */
+    uint8_t iv[PL_AEAD_NONCE]; /* 1.2 GCM: the 4-byte salt in iv[0..3] */
     uint64_t seq;
     uint8_t secret[PL_MAX_HASH];
 } pl_rec_keys;
@@ -40,9 +47,22 @@ PL_MUST_CHECK int pl_rec_update13(pl_rec_keys *k, int encrypt);
 void pl_rec_clear(pl_rec_keys *k);
 static inline int pl_rec_active(const pl_rec_keys *k) { return k->aead != NULL; }
 
+/* TLS 1.2: keys straight from the key block. iv is 4 bytes (GCM salt) or 12
+ * bytes (ChaCha20-Poly1305). */
+PL_MUST_CHECK int pl_rec_install12(pl_rec_keys *k, int aead_alg, const uint8_t *key, const uint8_t *iv, int encrypt);
+/* Append a TLS 1.2 protected record of `type`. */
+PL_MUST_CHECK int pl_rec_seal12(pl_rec_keys *k, pl_buf *out, uint8_t type, const uint8_t *data, size_t len);
+/* Open a TLS 1.2 record in place; the plaintext starts at payload + *plain_off. */
+PL_MUST_CHECK int pl_rec_open12(pl_rec_keys *k, const uint8_t hdr[PL_REC_HEADER], uint8_t *payload, size_t len,
+                                size_t *plain_off, size_t *plain_len);
+/* Per-record expansion in bytes (header + explicit nonce + tag). */
+size_t pl_rec_overhead(const pl_rec_keys *k);
+
 /* Check a record header: known type, length within limits for a protected
  * (protected != 0) or plaintext record. *len gets the fragment length. */
 PL_MUST_CHECK int pl_rec_check_header(const uint8_t hdr[PL_REC_HEADER], int protected_, uint8_t *type, size_t *len);
+/* TLS 1.2 limits: 2^14 + 2048 for any protected record. */
+PL_MUST_CHECK int pl_rec_check_header12(const uint8_t hdr[PL_REC_HEADER], int protected_, uint8_t *type, size_t *len);
 /* Append a plaintext record. */
 PL_MUST_CHECK int pl_rec_write_plain(pl_buf *out, uint8_t type, const uint8_t *data, size_t len);
 /* Append a protected record: TLSInnerPlaintext(data, type, pad zeros). */

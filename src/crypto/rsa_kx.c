@@ -1,0 +1,68 @@
+/*
+ * rsa_kx.c - TLS 1.2 static RSA key transport (RFC 5246 7.4.7.1).
+ *
+ * The server side never reveals why a ciphertext was bad: the raw RSA result
+ * is checked for PKCS#1 v1.5 type-2 padding, the 48-byte length and the
+ * client_version bytes with branch-free code, and the premaster is selected
+ * between the decrypted value and a fresh random one with a mask. Every bad
+ * ciphertext therefore continues the handshake, which fails later at
+ * Finished exactly like a good ciphertext with a wrong key would
+ * (Bleichenbacher 1998, ROBOT 2017). OpenSSL 3.0's own PKCS#1 decryption is
+ * not used because it reports padding errors.
+ */
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <string.h>
+
+#include "../util/mem.h"
+#include "crypto.h"
+
+#define PK(k) ((EVP_PKEY *)(k))
+
+int pl_pkey_is_rsa(const pl_pkey *k) { return k && EVP_PKEY_is_a(PK(k), "RSA"); }
+
+int pl_rsa_encrypt_premaster(const pl_pkey *pub, const uint8_t pm[48], uint8_t *out, size_t *outlen, size_t cap)
+{
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, PK(pub), NULL);
+    size_t n = cap;
+    int ok = c && EVP_PKEY_encrypt_init(c) == 1 && EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1 &&
+             EVP_PKEY_encrypt(c, out, &n, pm, 48) == 1;
+    EVP_PKEY_CTX_free(c);
+    PL_ENSURE(ok, PL_ERR_INTERNAL, "RSA encryption of the premaster secret failed");
+    *outlen = n;
+    return 0;
+}
+
+/* Constant-time helpers: all-ones (0xff) when true, 0 when false. */
+static uint8_t ct_is_zero(uint8_t x) { return (uint8_t)(((unsigned)x - 1u) >> 8); }
+static uint8_t ct_eq(uint8_t a, uint8_t b) { return ct_is_zero((uint8_t)(a ^ b)); }
+
+int pl_rsa_decrypt_premaster(const pl_pkey *key, const uint8_t *ct, size_t ctlen, uint16_t client_version, uint8_t out[48])
+{
+    uint8_t em[1024], rnd[48], good;
+    size_t k = (size_t)EVP_PKEY_get_size(PK(key)), n = sizeof em;
+    /* These two checks depend only on the key, never on the ciphertext. */
+    PL_ENSURE(EVP_PKEY_is_a(PK(key), "RSA") && k >= 128 && k <= sizeof em, PL_ERR_INTERNAL, "unsuitable RSA key for key exchange");
+    PL_GUARD(pl_random(rnd, sizeof rnd));
+    memset(em, 0, sizeof em);
+    /* A ciphertext of the wrong length is treated like bad padding. Its
+     * length is visible on the wire anyway. */
+    good = ct_eq((uint8_t)(ctlen == k), 1);
+    if (ctlen == k) {
+        EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, PK(key), NULL);
+        int ok = c && EVP_PKEY_decrypt_init(c) == 1 && EVP_PKEY_CTX_set_rsa_padding(c, RSA_NO_PADDING) == 1 &&
+                 EVP_PKEY_decrypt(c, em, &n, ct, ctlen) == 1 && n == k;
+        EVP_PKEY_CTX_free(c);
+        pl_crypto_errstr(); /* a ciphertext >= n is rejected by libcrypto: clear, carry on */
+        good &= ct_eq((uint8_t)ok, 1);
+    }
+    /* EM = 0x00 || 0x02 || PS (k-51 non-zero bytes) || 0x00 || version(2) || random(46) */
+    good &= ct_eq(em[0], 0x00) & ct_eq(em[1], 0x02);
+    for (size_t i = 2; i < k - 49; i++) good &= (uint8_t)~ct_is_zero(em[i]);
+    good &= ct_eq(em[k - 49], 0x00);
+    good &= ct_eq(em[k - 48], (uint8_t)(client_version >> 8)) & ct_eq(em[k - 47], (uint8_t)client_version);
+    for (size_t i = 0; i < 48; i++) out[i] = (uint8_t)((em[k - 48 + i] & good) | (rnd[i] & (uint8_t)~good));
+    pl_cleanse(em, sizeof em);
+    pl_cleanse(rnd, sizeof rnd);
+    return 0;
+}
