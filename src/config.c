@@ -16,9 +16,26 @@ uint16_t pl_cipher_from_name(const char *name);
 uint16_t pl_group_from_name(const char *name);
 
 /* Defaults: AES-128-GCM first (fast with AES-NI), then ChaCha20, then AES-256. */
-static const uint16_t pl_default_suites[] = {PARLEY_TLS_AES_128_GCM_SHA256, PARLEY_TLS_CHACHA20_POLY1305_SHA256,
-                                             PARLEY_TLS_AES_256_GCM_SHA384};
-static const uint16_t pl_default_groups[] = {PARLEY_GROUP_X25519, PARLEY_GROUP_SECP256R1, PARLEY_GROUP_SECP384R1};
+static const uint16_t pl_default_suites[] = {
+    PARLEY_TLS_AES_128_GCM_SHA256,
+    PARLEY_TLS_CHACHA20_POLY1305_SHA256,
+    PARLEY_TLS_AES_256_GCM_SHA384,
+    /* TLS 1.2: forward-secret ECDHE first, ECDSA before RSA (cheaper to sign). */
+    PARLEY_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    PARLEY_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    PARLEY_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    PARLEY_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    PARLEY_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    PARLEY_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    PARLEY_TLS_DHE_RSA_WITH_AES_128_GCM_SHA256,
+    PARLEY_TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    PARLEY_TLS_DHE_RSA_WITH_AES_256_GCM_SHA384,
+    /* Static RSA last; used only when allowed (parley_config_allow_rsa_kx). */
+    PARLEY_TLS_RSA_WITH_AES_128_GCM_SHA256,
+    PARLEY_TLS_RSA_WITH_AES_256_GCM_SHA384,
+};
+static const uint16_t pl_default_groups[] = {PARLEY_GROUP_X25519,    PARLEY_GROUP_SECP256R1, PARLEY_GROUP_SECP384R1,
+                                             PARLEY_GROUP_FFDHE2048, PARLEY_GROUP_FFDHE3072, PARLEY_GROUP_FFDHE4096};
 /* Server preference for signatures: ECDSA and Ed25519 are cheapest to make. */
 static const uint16_t pl_default_sigalgs[] = {
     PARLEY_SIG_ECDSA_SECP256R1_SHA256, PARLEY_SIG_ECDSA_SECP384R1_SHA384, PARLEY_SIG_ED25519,
@@ -33,8 +50,9 @@ parley_config *parley_config_new(void)
     atomic_init(&cfg->refs, 1);
     atomic_init(&cfg->frozen, 0);
     pthread_mutex_init(&cfg->lock, NULL);
-    cfg->min_version = PARLEY_TLS1_3;
+    cfg->min_version = PARLEY_TLS1_2;
     cfg->max_version = PARLEY_TLS1_3;
+    cfg->require_ems = 1;
     memcpy(cfg->suites, pl_default_suites, sizeof pl_default_suites);
     cfg->nsuites = sizeof pl_default_suites / sizeof pl_default_suites[0];
     memcpy(cfg->groups, pl_default_groups, sizeof pl_default_groups);
@@ -53,6 +71,7 @@ void parley_config_free(parley_config *cfg)
     for (size_t i = 0; i < cfg->ncerts; i++) {
         pl_chain_free(&cfg->certs[i].chain);
         pl_buf_free(&cfg->certs[i].cert_msg);
+        pl_buf_free(&cfg->certs[i].cert_msg12);
     }
     pl_trust_free(cfg->trust);
     pl_free(cfg->ca_file);
@@ -106,8 +125,8 @@ int parley_config_set_versions(parley_config *cfg, uint16_t min, uint16_t max)
     PL_CFG_MUTABLE(cfg);
     if (min > max) return pl_cfg_err(cfg, "minimum version above maximum");
     if (min < PARLEY_TLS1_2) return pl_cfg_err(cfg, "SSL 3.0, TLS 1.0 and TLS 1.1 are not supported (RFC 8996)");
-    if (max != PARLEY_TLS1_3) return pl_cfg_err(cfg, "TLS 1.2 is not implemented yet; only TLS 1.3 is available");
-    cfg->min_version = PARLEY_TLS1_3;
+    if (max > PARLEY_TLS1_3) return pl_cfg_err(cfg, "unknown TLS version");
+    cfg->min_version = min;
     cfg->max_version = max;
     return PARLEY_OK;
 }
@@ -158,6 +177,20 @@ int parley_config_set_groups(parley_config *cfg, const char *list)
     return pl_parse_list(cfg, list, ':', pl_group_from_name, cfg->groups, PL_MAX_GROUPS, &cfg->ngroups, "group");
 }
 
+int parley_config_allow_rsa_kx(parley_config *cfg, int allow)
+{
+    PL_CFG_MUTABLE(cfg);
+    cfg->allow_rsa_kx = allow ? 1 : 0;
+    return PARLEY_OK;
+}
+
+int parley_config_require_ems(parley_config *cfg, int require)
+{
+    PL_CFG_MUTABLE(cfg);
+    cfg->require_ems = require ? 1 : 0;
+    return PARLEY_OK;
+}
+
 int parley_config_set_alpn(parley_config *cfg, const char *list)
 {
     PL_CFG_MUTABLE(cfg);
@@ -185,6 +218,14 @@ static int pl_local_sign(parley_key_provider *self, parley_key_op *op)
     const uint8_t *in;
     size_t inlen;
     parley_key_op_input(op, &in, &inlen);
+    if (parley_key_op_type(op) == PARLEY_KEY_OP_RSA_DECRYPT) {
+        uint8_t pm[48];
+        /* Implicit rejection happens here, where the key is. */
+        if (pl_rsa_decrypt_premaster(e->local_key, in, inlen, parley_key_op_client_version(op), pm) < 0) return PARLEY_ERROR;
+        int rc = parley_key_op_complete(op, 1, pm, sizeof pm);
+        pl_cleanse(pm, sizeof pm);
+        return rc;
+    }
     if (parley_key_op_type(op) != PARLEY_KEY_OP_SIGN ||
         pl_sig_sign(e->local_key, parley_key_op_scheme(op), in, inlen, sig, &sl, sizeof sig) < 0)
         return PARLEY_ERROR;
@@ -200,9 +241,11 @@ static int pl_add_entry(parley_config *cfg, pl_chain *chain, parley_key_provider
     pl_cert_entry *e = &cfg->certs[cfg->ncerts];
     memset(e, 0, sizeof *e);
     e->chain = *chain;
-    if (pl_certificate_write(&e->cert_msg, NULL, 0, e->chain.der, e->chain.der_len, e->chain.n) < 0) {
+    if (pl_certificate_write(&e->cert_msg, NULL, 0, e->chain.der, e->chain.der_len, e->chain.n) < 0 ||
+        pl_certificate12_write(&e->cert_msg12, e->chain.der, e->chain.der_len, e->chain.n) < 0) {
         pl_chain_free(&e->chain);
         pl_buf_free(&e->cert_msg);
+        pl_buf_free(&e->cert_msg12);
         return pl_cfg_err(cfg, "certificate chain too large to send");
     }
     cfg->ncerts++;
@@ -316,4 +359,13 @@ int parley_config_export_cert_pem(const parley_config *cfg, int index, char *pem
 {
     if (index < 0 || (size_t)index >= cfg->ncerts) return PARLEY_ERROR;
     return pl_chain_leaf_pem(&cfg->certs[index].chain, pem, len) < 0 ? PARLEY_ERROR : PARLEY_OK;
+}
+
+int pl_suite_usable(const parley_config *cfg, uint16_t id)
+{
+    const pl_suite *s = pl_suite_find(id);
+    if (!s) return 0;
+    if (s->version == 13) return cfg->max_version >= PARLEY_TLS1_3;
+    if (cfg->min_version > PARLEY_TLS1_2) return 0;
+    return s->kx != PL_KX_RSA || cfg->allow_rsa_kx;
 }

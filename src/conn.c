@@ -60,6 +60,12 @@ static void pl_hs_free(pl_hs *hs)
     pl_buf_free(&hs->cert_req_ctx);
     pl_buf_free(&hs->op.input);
     pl_buf_free(&hs->op.output);
+    pl_buf_free(&hs->pm);
+    pl_buf_free(&hs->my_share);
+    pl_buf_free(&hs->ske_params);
+    pl_buf_free(&hs->cke);
+    pl_rec_clear(&hs->pending_rd);
+    pl_rec_clear(&hs->pending_wr);
     pl_pkey_free(hs->peer_key);
     pl_cleanse(hs, sizeof *hs);
     pl_free(hs);
@@ -97,6 +103,7 @@ static size_t pl_pad(const parley_conn *c, size_t len)
 
 static int pl_send_record(parley_conn *c, uint8_t type, const uint8_t *data, size_t len)
 {
+    if (pl_rec_active(&c->wr) && c->wr.tls12) return pl_rec_seal12(&c->wr, &c->out, type, data, len);
     if (pl_rec_active(&c->wr)) return pl_rec_seal13(&c->wr, &c->out, type, data, len, pl_pad(c, len));
     return pl_rec_write_plain(&c->out, type, data, len);
 }
@@ -197,6 +204,9 @@ static int pl_handle_alert(parley_conn *c, const uint8_t *p, size_t len)
     }
     /* RFC 8446 6.1: user_canceled is followed by close_notify; ignore it. */
     if (p[1] == PL_ALERT_USER_CANCELED) return 0;
+    /* TLS 1.2 (RFC 5246 7.2.2): a warning-level alert is not fatal (servers
+     * send unrecognized_name, peers no_renegotiation). */
+    if (c->version == PARLEY_TLS1_2 && p[0] == 1) return 0;
     /* RFC 8446 6.2: every other alert is fatal, whatever its level. */
     c->alert_received = p[1];
     PL_BAIL(PL_ERR_PEER_ALERT, "peer sent alert %s (%u)", parley_alert_name(p[1]), p[1]);
@@ -210,11 +220,33 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
     (void)want_handshake;
     if (c->app_len) return 0; /* application data must be read first */
     if (c->in_len < PL_REC_HEADER) return 0;
-    PL_GUARD(pl_rec_check_header(c->in, pl_rec_active(&c->rd), &type, &len));
+    int v12 = c->version == PARLEY_TLS1_2;
+    if (v12) PL_GUARD(pl_rec_check_header12(c->in, pl_rec_active(&c->rd), &type, &len));
+    else PL_GUARD(pl_rec_check_header(c->in, pl_rec_active(&c->rd), &type, &len));
     if (c->in_len < PL_REC_HEADER + len) return 0;
     payload = c->in + PL_REC_HEADER;
     plen = len;
-    if (type == PL_CT_CHANGE_CIPHER_SPEC) {
+    size_t off = 0;
+    if (v12) {
+        if (pl_rec_active(&c->rd)) PL_GUARD(pl_rec_open12(&c->rd, c->in, payload, len, &off, &plen));
+        payload += off;
+        if (type == PL_CT_CHANGE_CIPHER_SPEC) {
+            /* RFC 5246 7.1: one CCS, after the peer's key exchange, at a
+             * message boundary; it switches the read keys. */
+            PL_ENSURE(c->hs && c->hs->ccs_expected && plen == 1 && payload[0] == 1 && c->hsin.len == 0,
+                      PL_ERR_UNEXPECTED_MESSAGE, "unexpected ChangeCipherSpec");
+            pl_rec_clear(&c->rd);
+            c->rd = c->hs->pending_rd;
+            memset(&c->hs->pending_rd, 0, sizeof c->hs->pending_rd);
+            c->hs->ccs_expected = 0;
+            c->hs->ccs_seen = 1;
+            pl_trace(c, PARLEY_TRACE_RECORD_RECEIVED, PL_CT_CHANGE_CIPHER_SPEC, "ChangeCipherSpec", 6, "read keys switched");
+            pl_drop_record(c, PL_REC_HEADER + len);
+            return 1;
+        }
+        PL_ENSURE(type != PL_CT_APPLICATION_DATA || pl_rec_active(&c->rd), PL_ERR_UNEXPECTED_MESSAGE,
+                  "application data before encryption was set up");
+    } else if (type == PL_CT_CHANGE_CIPHER_SPEC) {
         /* RFC 8446 5: a plaintext CCS of one byte 0x01 between the first
          * ClientHello and the peer's Finished is dropped; anything else is
          * unexpected_message. */
@@ -225,7 +257,9 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
         pl_drop_record(c, PL_REC_HEADER + len);
         return 1;
     }
-    if (pl_rec_active(&c->rd) && type == PL_CT_ALERT && !c->hs_done) {
+    if (v12) {
+        /* opened above */
+    } else if (pl_rec_active(&c->rd) && type == PL_CT_ALERT && !c->hs_done) {
         /* A peer that fails before it has derived handshake keys (e.g. it
          * rejects our ServerHello) can only send a plaintext alert; accept it
          * during the handshake so its reason is reported, not lost. */
@@ -252,7 +286,7 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
         /* Handshake messages must not be interleaved with other types mid-message. */
         PL_ENSURE(c->hsin.len == 0, PL_ERR_UNEXPECTED_MESSAGE, "application data inside a fragmented handshake message");
         if (plen) {
-            c->app_off = PL_REC_HEADER;
+            c->app_off = PL_REC_HEADER + off;
             c->app_len = plen;
             c->app_rec_len = PL_REC_HEADER + len;
             return 1;
@@ -372,10 +406,11 @@ int parley_conn_write(parley_conn *c, const uint8_t *buf, size_t len)
     }
     /* Reserve once for the whole write so sealing never reallocates mid-way. */
     size_t recs = len / PL_MAX_PLAINTEXT + 1;
-    int rc = pl_buf_reserve(&c->out, len + recs * (PL_REC_HEADER + 1 + PL_AEAD_TAG + c->cfg->record_pad));
+    int rc = pl_buf_reserve(&c->out, len + recs * (PL_REC_HEADER + PL_GCM_EXPLICIT + 1 + PL_AEAD_TAG + c->cfg->record_pad));
     for (size_t off = 0; rc == 0 && off < len; off += PL_MAX_PLAINTEXT) {
         size_t n = len - off < PL_MAX_PLAINTEXT ? len - off : PL_MAX_PLAINTEXT;
-        rc = pl_rec_seal13(&c->wr, &c->out, PL_CT_APPLICATION_DATA, buf + off, n, pl_pad(c, n));
+        rc = c->wr.tls12 ? pl_rec_seal12(&c->wr, &c->out, PL_CT_APPLICATION_DATA, buf + off, n)
+                         : pl_rec_seal13(&c->wr, &c->out, PL_CT_APPLICATION_DATA, buf + off, n, pl_pad(c, n));
     }
     if (rc < 0) return pl_conn_fail(c, rc);
     return PARLEY_OK;
@@ -393,7 +428,7 @@ static int pl_send_key_update(parley_conn *c, int request)
 int parley_conn_key_update(parley_conn *c, int request_peer)
 {
     if (c->failed) return PARLEY_ERROR;
-    if (!c->hs_done || c->closed_sent) return PARLEY_ERROR;
+    if (!c->hs_done || c->closed_sent || c->version != PARLEY_TLS1_3) return PARLEY_ERROR; /* TLS 1.3 only */
     int rc = pl_send_key_update(c, request_peer);
     return rc < 0 ? pl_conn_fail(c, rc) : PARLEY_OK;
 }
@@ -401,6 +436,17 @@ int parley_conn_key_update(parley_conn *c, int request_peer)
 int pl_hs_post_handshake(parley_conn *c, const uint8_t *msg, size_t len)
 {
     pl_trace_handshake(c, 0, msg, len);
+    if (c->version == PARLEY_TLS1_2) {
+        /* Renegotiation is refused (RFC 5746 4.2 / 5246 7.2.2): a HelloRequest
+         * to a client or a ClientHello to a server is answered with a warning
+         * no_renegotiation and otherwise ignored. */
+        if ((!c->is_server && msg[0] == 0) || (c->is_server && msg[0] == PL_HS_CLIENT_HELLO)) {
+            PL_ENSURE(len == 4 || msg[0] == PL_HS_CLIENT_HELLO, PL_ERR_DECODE, "HelloRequest is not empty");
+            if (!c->closed_sent) PL_GUARD(pl_send_alert(c, 1, PL_ALERT_NO_RENEGOTIATION));
+            return 0;
+        }
+        PL_BAIL(PL_ERR_UNEXPECTED_MESSAGE, "received %s after the TLS 1.2 handshake", pl_hs_type_name(msg[0]));
+    }
     switch (msg[0]) {
     case PL_HS_NEW_SESSION_TICKET: {
         pl_new_session_ticket nst;
@@ -447,6 +493,8 @@ uint16_t parley_conn_signature_scheme(const parley_conn *c) { return c->sigschem
 const char *parley_conn_alpn(const parley_conn *c) { return c->alpn[0] ? c->alpn : NULL; }
 const char *parley_conn_server_name(const parley_conn *c) { return c->server_name; }
 int parley_conn_resumed(const parley_conn *c) { (void)c; return 0; }
+int parley_conn_ems(const parley_conn *c) { return c->version == PARLEY_TLS1_3 ? 1 : c->ems; }
+uint16_t parley_key_op_client_version(const parley_key_op *op) { return op->client_version; }
 int parley_conn_is_server(const parley_conn *c) { return c->is_server; }
 int parley_conn_handshake_done(const parley_conn *c) { return c->hs_done; }
 const char *parley_conn_verify_result(const parley_conn *c) { return c->verify_result; }

@@ -20,7 +20,7 @@
 #include "util/mem.h"
 #include "x509/x509.h"
 
-#define PL_MAX_SUITES 8
+#define PL_MAX_SUITES 16
 #define PL_MAX_GROUPS 8
 #define PL_MAX_SIGALGS 16
 #define PL_MAX_CERTS 8
@@ -50,8 +50,8 @@ typedef struct {
     /* The built-in provider for a local key (chain.key). */
     parley_key_provider local;
     pl_pkey *local_key;
-    /* The TLS 1.3 Certificate message body, encoded once per config. */
-    pl_buf cert_msg;
+    /* The Certificate message bodies (TLS 1.3, TLS 1.2), encoded once per config. */
+    pl_buf cert_msg, cert_msg12;
 } pl_cert_entry;
 
 struct parley_config {
@@ -76,6 +76,8 @@ struct parley_config {
     int verify;
     int64_t now;
     size_t record_pad;
+    int allow_rsa_kx;   /* static RSA key exchange (no forward secrecy): off by default */
+    int require_ems;    /* RFC 7627 extended master secret: required by default */
     parley_trace_fn trace;
     void *trace_arg;
     parley_keylog_fn keylog;
@@ -91,6 +93,7 @@ struct parley_key_op {
     int ok;
     int cert_index;
     uint16_t scheme;
+    uint16_t client_version;
     pl_buf input;
     pl_buf output;
 };
@@ -119,6 +122,23 @@ typedef struct {
     int cert_index;         /* server: chosen certificate */
     pl_pkey *peer_key;
     struct parley_key_op op;
+    const void *table;      /* the handshake table in use (TLS 1.3 or 1.2) */
+    /* TLS 1.2 */
+    int kx;                 /* PL_KX_ECDHE, PL_KX_DHE, PL_KX_RSA */
+    uint16_t client_version; /* ClientHello.legacy_version (RSA premaster check) */
+    uint16_t sig_scheme;    /* ServerKeyExchange signature scheme */
+    int ems;                /* extended master secret in use */
+    int reneg_ok;           /* peer signalled RFC 5746 */
+    int peer_point_formats; /* client sent ec_point_formats */
+    uint8_t master[48];
+    uint8_t session_hash[PL_MAX_HASH];
+    pl_buf pm;              /* premaster secret */
+    pl_buf my_share;        /* our (EC)DH public value */
+    pl_buf ske_params;      /* server: the signed ServerKeyExchange params */
+    pl_buf cke;             /* server: the ClientKeyExchange value */
+    pl_rec_keys pending_rd; /* read keys the peer's ChangeCipherSpec activates */
+    pl_rec_keys pending_wr; /* write keys our ChangeCipherSpec activates */
+    int ccs_expected, ccs_seen;
 } pl_hs;
 
 struct parley_conn {
@@ -153,6 +173,7 @@ struct parley_conn {
     pl_buf peer_certs[PL_MAX_PEER_CERTS];
     int npeer_certs;
     int key_update_pending;  /* peer asked us to update */
+    int ems;                 /* TLS 1.2 extended master secret used */
 };
 
 #define PL_IN_CAP (PL_MAX_RECORD12 + 256) /* the larger of the 1.2 and 1.3 limits */
@@ -173,8 +194,28 @@ PL_MUST_CHECK int pl_hs_drive(parley_conn *c);
 PL_MUST_CHECK int pl_hs_post_handshake(parley_conn *c, const uint8_t *msg, size_t len);
 int pl_client13_start_state(void);
 int pl_server13_start_state(void);
+/* Is this suite offered/accepted under the config (version range, RSA kx)? */
+int pl_suite_usable(const parley_config *cfg, uint16_t suite);
+/* ALPN choice by server preference: 1 chose, 0 no ALPN, <0 no_application_protocol. */
+int pl_negotiate_alpn(parley_conn *c, int client_sent, pl_cursor client_list);
+/* Start a private-key operation; PL_HS_WAIT_KEY_OP while pending, 0 when its
+ * result is in hs->op.output, <0 on failure. */
+int pl_key_op_run(parley_conn *c, int type, uint16_t scheme, const uint8_t *in, size_t inlen);
+/* TLS 1.2 key block -> pending read keys and write keys. */
+int pl_tls12_derive_keys(parley_conn *c);
+void pl_trace_master(parley_conn *c);
 
-/* negotiation helpers (negotiate.c) */
+/* suites (names.c) */
+enum { PL_KX_NONE = 0, PL_KX_ECDHE, PL_KX_DHE, PL_KX_RSA };
+enum { PL_AUTH_ANY = 0, PL_AUTH_ECDSA, PL_AUTH_RSA };
+typedef struct {
+    uint16_t id;
+    const char *name;
+    int aead, hash;
+    int version; /* 13 or 12 */
+    int kx, auth;
+} pl_suite;
+const pl_suite *pl_suite_find(uint16_t suite);
 int pl_suite_params(uint16_t suite, int *aead, int *hash);
 const char *pl_hs_type_name(int type);
 

@@ -3,32 +3,44 @@
 
 #include "internal.h"
 
-static const struct {
-    uint16_t id;
-    const char *name;
-    int aead, hash;
-} pl_suites[] = {
-    {PARLEY_TLS_AES_128_GCM_SHA256, "TLS_AES_128_GCM_SHA256", PL_AES_128_GCM, PL_SHA256},
-    {PARLEY_TLS_AES_256_GCM_SHA384, "TLS_AES_256_GCM_SHA384", PL_AES_256_GCM, PL_SHA384},
-    {PARLEY_TLS_CHACHA20_POLY1305_SHA256, "TLS_CHACHA20_POLY1305_SHA256", PL_CHACHA20_POLY1305, PL_SHA256},
+/* Every suite Parley speaks: AEAD only (RFC 8446 B.4; RFC 5288, 5289, 7905 for 1.2). */
+static const pl_suite pl_suites[] = {
+    {0x1301, "TLS_AES_128_GCM_SHA256", PL_AES_128_GCM, PL_SHA256, 13, PL_KX_NONE, PL_AUTH_ANY},
+    {0x1302, "TLS_AES_256_GCM_SHA384", PL_AES_256_GCM, PL_SHA384, 13, PL_KX_NONE, PL_AUTH_ANY},
+    {0x1303, "TLS_CHACHA20_POLY1305_SHA256", PL_CHACHA20_POLY1305, PL_SHA256, 13, PL_KX_NONE, PL_AUTH_ANY},
+    {0xc02b, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", PL_AES_128_GCM, PL_SHA256, 12, PL_KX_ECDHE, PL_AUTH_ECDSA},
+    {0xc02c, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", PL_AES_256_GCM, PL_SHA384, 12, PL_KX_ECDHE, PL_AUTH_ECDSA},
+    {0xcca9, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", PL_CHACHA20_POLY1305, PL_SHA256, 12, PL_KX_ECDHE, PL_AUTH_ECDSA},
+    {0xc02f, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", PL_AES_128_GCM, PL_SHA256, 12, PL_KX_ECDHE, PL_AUTH_RSA},
+    {0xc030, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", PL_AES_256_GCM, PL_SHA384, 12, PL_KX_ECDHE, PL_AUTH_RSA},
+    {0xcca8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", PL_CHACHA20_POLY1305, PL_SHA256, 12, PL_KX_ECDHE, PL_AUTH_RSA},
+    {0x009e, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", PL_AES_128_GCM, PL_SHA256, 12, PL_KX_DHE, PL_AUTH_RSA},
+    {0x009f, "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384", PL_AES_256_GCM, PL_SHA384, 12, PL_KX_DHE, PL_AUTH_RSA},
+    {0xccaa, "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256", PL_CHACHA20_POLY1305, PL_SHA256, 12, PL_KX_DHE, PL_AUTH_RSA},
+    {0x009c, "TLS_RSA_WITH_AES_128_GCM_SHA256", PL_AES_128_GCM, PL_SHA256, 12, PL_KX_RSA, PL_AUTH_RSA},
+    {0x009d, "TLS_RSA_WITH_AES_256_GCM_SHA384", PL_AES_256_GCM, PL_SHA384, 12, PL_KX_RSA, PL_AUTH_RSA},
 };
+
+const pl_suite *pl_suite_find(uint16_t suite)
+{
+    for (size_t i = 0; i < sizeof pl_suites / sizeof pl_suites[0]; i++)
+        if (pl_suites[i].id == suite) return &pl_suites[i];
+    return NULL;
+}
 
 int pl_suite_params(uint16_t suite, int *aead, int *hash)
 {
-    for (size_t i = 0; i < sizeof pl_suites / sizeof pl_suites[0]; i++)
-        if (pl_suites[i].id == suite) {
-            *aead = pl_suites[i].aead;
-            *hash = pl_suites[i].hash;
-            return 1;
-        }
-    return 0;
+    const pl_suite *s = pl_suite_find(suite);
+    if (!s) return 0;
+    *aead = s->aead;
+    *hash = s->hash;
+    return 1;
 }
 
 const char *parley_cipher_name(uint16_t suite)
 {
-    for (size_t i = 0; i < sizeof pl_suites / sizeof pl_suites[0]; i++)
-        if (pl_suites[i].id == suite) return pl_suites[i].name;
-    return "unknown";
+    const pl_suite *s = pl_suite_find(suite);
+    return s ? s->name : "unknown";
 }
 
 uint16_t pl_cipher_from_name(const char *name);
@@ -46,6 +58,9 @@ static const struct {
     {PARLEY_GROUP_X25519, "x25519"},
     {PARLEY_GROUP_SECP256R1, "secp256r1"},
     {PARLEY_GROUP_SECP384R1, "secp384r1"},
+    {PARLEY_GROUP_FFDHE2048, "ffdhe2048"},
+    {PARLEY_GROUP_FFDHE3072, "ffdhe3072"},
+    {PARLEY_GROUP_FFDHE4096, "ffdhe4096"},
     {PARLEY_GROUP_SECP256R1, "P-256"},
     {PARLEY_GROUP_SECP384R1, "P-384"},
     {PARLEY_GROUP_SECP256R1, "prime256v1"},

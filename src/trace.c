@@ -54,10 +54,11 @@ static void pl_tx_alpn(pl_text *t, pl_cursor l)
     pl_tx(t, "\n");
 }
 
-static void pl_describe(pl_text *t, const uint8_t *msg, size_t len)
+static void pl_describe(parley_conn *c, pl_text *t, const uint8_t *msg, size_t len)
 {
     const uint8_t *b = msg + 4;
     size_t bl = len - 4;
+    int v12 = c->version == PARLEY_TLS1_2;
     switch (msg[0]) {
     case PL_HS_CLIENT_HELLO: {
         pl_client_hello ch;
@@ -109,7 +110,7 @@ static void pl_describe(pl_text *t, const uint8_t *msg, size_t len)
     }
     case PL_HS_CERTIFICATE: {
         pl_certificate ct;
-        if (pl_certificate_parse(b, bl, &ct) < 0) break;
+        if ((v12 ? pl_certificate12_parse(b, bl, &ct) : pl_certificate_parse(b, bl, &ct)) < 0) break;
         pl_tx(t, "certificates: %zu\n", ct.n);
         for (size_t i = 0; i < ct.n; i++) {
             char s[256], is[256], nb[40], na[40];
@@ -135,6 +136,24 @@ static void pl_describe(pl_text *t, const uint8_t *msg, size_t len)
         pl_tx(t, "lifetime: %u s\nticket: %zu bytes\n", nst.lifetime, nst.ticket.len);
         return;
     }
+    case 12: { /* ServerKeyExchange */
+        pl_server_key_exchange ske;
+        const pl_suite *s = pl_suite_find(c->suite);
+        if (!s || pl_server_key_exchange_parse(b, bl, s->kx, &ske) < 0) break;
+        if (s->kx == PL_KX_ECDHE) pl_tx(t, "curve: %s\npublic: %zu bytes\n", parley_group_name(ske.group), ske.point.len);
+        else pl_tx(t, "dh_p: %zu bits\ndh_Ys: %zu bytes\n", ske.dh_p.len * 8, ske.dh_ys.len);
+        pl_tx(t, "signature_scheme: %s\nsignature: %zu bytes\n", parley_sigscheme_name(ske.scheme), ske.signature.len);
+        return;
+    }
+    case 16: { /* ClientKeyExchange */
+        const pl_suite *s = pl_suite_find(c->suite);
+        pl_cursor v;
+        if (!s || pl_client_key_exchange_parse(b, bl, s->kx, &v) < 0) break;
+        pl_tx(t, "%s: %zu bytes\n", s->kx == PL_KX_RSA ? "encrypted premaster" : "public", v.len);
+        return;
+    }
+    case 14:
+        return;
     case PL_HS_KEY_UPDATE:
         if (bl == 1) pl_tx(t, "request_update: %s\n", b[0] ? "update_requested" : "update_not_requested");
         return;
@@ -158,7 +177,7 @@ void pl_trace_handshake(parley_conn *c, int sent, const uint8_t *msg, size_t len
     pl_text t = {buf, sizeof buf, 0};
     if (!c->cfg->trace) return;
     buf[0] = 0;
-    pl_describe(&t, msg, len);
+    pl_describe(c, &t, msg, len);
     const char *name = pl_hs_type_name(msg[0]);
     if (msg[0] == PL_HS_SERVER_HELLO && len >= 4 + 2 + 32 && memcmp(msg + 6, pl_hrr_random, 32) == 0)
         name = "HelloRetryRequest";

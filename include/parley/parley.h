@@ -46,10 +46,26 @@ typedef enum {
 #define PARLEY_TLS_AES_256_GCM_SHA384 0x1302
 #define PARLEY_TLS_CHACHA20_POLY1305_SHA256 0x1303
 
+/* TLS 1.2 cipher suites (AEAD only). */
+#define PARLEY_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 0xc02b
+#define PARLEY_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 0xc02c
+#define PARLEY_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 0xcca9
+#define PARLEY_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 0xc02f
+#define PARLEY_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 0xc030
+#define PARLEY_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 0xcca8
+#define PARLEY_TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 0x009e
+#define PARLEY_TLS_DHE_RSA_WITH_AES_256_GCM_SHA384 0x009f
+#define PARLEY_TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256 0xccaa
+#define PARLEY_TLS_RSA_WITH_AES_128_GCM_SHA256 0x009c
+#define PARLEY_TLS_RSA_WITH_AES_256_GCM_SHA384 0x009d
+
 /* Named groups. */
 #define PARLEY_GROUP_SECP256R1 0x0017
 #define PARLEY_GROUP_SECP384R1 0x0018
 #define PARLEY_GROUP_X25519 0x001d
+#define PARLEY_GROUP_FFDHE2048 0x0100
+#define PARLEY_GROUP_FFDHE3072 0x0101
+#define PARLEY_GROUP_FFDHE4096 0x0102
 
 /* Signature schemes. */
 #define PARLEY_SIG_RSA_PKCS1_SHA256 0x0401
@@ -79,12 +95,20 @@ void parley_config_free(parley_config *cfg);
  * parley_config_error_string() then says why. */
 const char *parley_config_error_string(const parley_config *cfg);
 
-/* Version range, e.g. (PARLEY_TLS1_3, PARLEY_TLS1_3). */
+/* Version range; default (PARLEY_TLS1_2, PARLEY_TLS1_3). Anything older is refused (RFC 8996). */
 int parley_config_set_versions(parley_config *cfg, uint16_t min, uint16_t max);
 /* Colon-separated IANA names, e.g. "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256". */
 int parley_config_set_ciphers(parley_config *cfg, const char *list);
-/* Colon-separated, e.g. "x25519:secp256r1". The first is sent as a key share. */
+/* Colon-separated, e.g. "x25519:secp256r1:ffdhe2048". The first is sent as the
+ * TLS 1.3 key share; ffdhe groups serve TLS 1.2 DHE (RFC 7919). */
 int parley_config_set_groups(parley_config *cfg, const char *list);
+/* TLS 1.2 static RSA key exchange: no forward secrecy, so off by default on
+ * both sides; on, the TLS_RSA_WITH_* suites are offered / accepted. */
+int parley_config_allow_rsa_kx(parley_config *cfg, int allow);
+/* RFC 7627 extended master secret: required by default (a TLS 1.2 peer
+ * without it is refused); 0 allows the legacy master secret. */
+int parley_config_require_ems(parley_config *cfg, int require);
+
 /* Comma-separated ALPN protocols in preference order, e.g. "h2,http/1.1". */
 int parley_config_set_alpn(parley_config *cfg, const char *list);
 
@@ -114,7 +138,13 @@ int parley_config_set_time(parley_config *cfg, int64_t unix_seconds);
 
 /* An operation the handshake needs from whoever holds the private key. */
 typedef struct parley_key_op parley_key_op;
-enum parley_key_op_type { PARLEY_KEY_OP_SIGN = 1 };
+enum parley_key_op_type {
+    PARLEY_KEY_OP_SIGN = 1,
+    /* TLS 1.2 static RSA: input is the encrypted premaster; the result must
+     * be 48 bytes, a random premaster on any failure (implicit rejection,
+     * RFC 5246 7.4.7.1), never an error that depends on the ciphertext. */
+    PARLEY_KEY_OP_RSA_DECRYPT = 2
+};
 
 typedef struct parley_key_provider parley_key_provider;
 struct parley_key_provider {
@@ -129,6 +159,8 @@ int parley_key_op_type(const parley_key_op *op);
 uint16_t parley_key_op_scheme(const parley_key_op *op); /* signature scheme */
 /* For SIGN: the message to sign (the scheme names the hash). */
 void parley_key_op_input(const parley_key_op *op, const uint8_t **data, size_t *len);
+/* For RSA_DECRYPT: the version the client offered (ClientHello.legacy_version). */
+uint16_t parley_key_op_client_version(const parley_key_op *op);
 /* Index of the certificate (in add order) whose key is wanted. */
 int parley_key_op_cert_index(const parley_key_op *op);
 /* Deliver the result (copied). ok=0 fails the handshake with internal_error. */
@@ -198,6 +230,8 @@ uint16_t parley_conn_signature_scheme(const parley_conn *conn);
 const char *parley_conn_alpn(const parley_conn *conn);        /* NULL if none */
 const char *parley_conn_server_name(const parley_conn *conn); /* SNI sent/received or NULL */
 int parley_conn_resumed(const parley_conn *conn);
+/* TLS 1.2: was the extended master secret (RFC 7627) used? (1 for TLS 1.3) */
+int parley_conn_ems(const parley_conn *conn);
 int parley_conn_is_server(const parley_conn *conn);
 int parley_conn_handshake_done(const parley_conn *conn);
 /* Verification result: PARLEY_OK, or the error string explains. */

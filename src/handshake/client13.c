@@ -32,7 +32,8 @@ static int pl_write_ch(parley_conn *c, pl_buf *b, const uint8_t *pub, size_t pub
     PL_GUARD(pl_buf_u8(b, (uint8_t)hs->session_id_len));
     PL_GUARD(pl_buf_bytes(b, hs->session_id, hs->session_id_len));
     PL_GUARD(pl_buf_open(b, 2, &m));
-    for (size_t i = 0; i < cfg->nsuites; i++) PL_GUARD(pl_buf_u16(b, cfg->suites[i]));
+    for (size_t i = 0; i < cfg->nsuites; i++)
+        if (pl_suite_usable(cfg, cfg->suites[i])) PL_GUARD(pl_buf_u16(b, cfg->suites[i]));
     PL_GUARD(pl_buf_close(b, 2, m));
     PL_GUARD(pl_buf_u8(b, 1));
     PL_GUARD(pl_buf_u8(b, 0)); /* null compression only */
@@ -49,24 +50,38 @@ static int pl_write_ch(parley_conn *c, pl_buf *b, const uint8_t *pub, size_t pub
         PL_GUARD(pl_buf_close(b, 2, m2));
         PL_GUARD(pl_buf_close(b, 2, m));
     }
-    PL_GUARD(pl_buf_u16(b, PL_EXT_SUPPORTED_VERSIONS));
-    PL_GUARD(pl_buf_u16(b, 3));
-    PL_GUARD(pl_buf_u8(b, 2));
-    PL_GUARD(pl_buf_u16(b, PARLEY_TLS1_3));
+    int offer12 = cfg->min_version <= PARLEY_TLS1_2, offer13 = cfg->max_version >= PARLEY_TLS1_3;
+    if (offer13) {
+        PL_GUARD(pl_buf_u16(b, PL_EXT_SUPPORTED_VERSIONS));
+        PL_GUARD(pl_buf_open(b, 2, &m));
+        PL_GUARD(pl_buf_open(b, 1, &m2));
+        PL_GUARD(pl_buf_u16(b, PARLEY_TLS1_3));
+        if (offer12) PL_GUARD(pl_buf_u16(b, PARLEY_TLS1_2));
+        PL_GUARD(pl_buf_close(b, 1, m2));
+        PL_GUARD(pl_buf_close(b, 2, m));
+    }
+    if (offer12) {
+        /* TLS 1.2: uncompressed points (RFC 8422 5.1.2), extended master
+         * secret (RFC 7627), an empty renegotiation_info (RFC 5746 3.4). */
+        static const uint8_t ext12[] = {0x00, 0x0b, 0x00, 0x02, 0x01, 0x00, 0x00, 0x17, 0x00, 0x00, 0xff, 0x01, 0x00, 0x01, 0x00};
+        PL_GUARD(pl_buf_bytes(b, ext12, sizeof ext12));
+    }
     PL_GUARD(pl_buf_u16(b, PL_EXT_SUPPORTED_GROUPS));
     PL_GUARD(pl_buf_open(b, 2, &m));
     PL_GUARD(pl_buf_open(b, 2, &m2));
     for (size_t i = 0; i < cfg->ngroups; i++) PL_GUARD(pl_buf_u16(b, cfg->groups[i]));
     PL_GUARD(pl_buf_close(b, 2, m2));
     PL_GUARD(pl_buf_close(b, 2, m));
-    PL_GUARD(pl_buf_u16(b, PL_EXT_KEY_SHARE));
-    PL_GUARD(pl_buf_open(b, 2, &m));
-    PL_GUARD(pl_buf_open(b, 2, &m2));
-    PL_GUARD(pl_buf_u16(b, hs->kex_group));
-    PL_GUARD(pl_buf_u16(b, (uint16_t)publen));
-    PL_GUARD(pl_buf_bytes(b, pub, publen));
-    PL_GUARD(pl_buf_close(b, 2, m2));
-    PL_GUARD(pl_buf_close(b, 2, m));
+    if (offer13) {
+        PL_GUARD(pl_buf_u16(b, PL_EXT_KEY_SHARE));
+        PL_GUARD(pl_buf_open(b, 2, &m));
+        PL_GUARD(pl_buf_open(b, 2, &m2));
+        PL_GUARD(pl_buf_u16(b, hs->kex_group));
+        PL_GUARD(pl_buf_u16(b, (uint16_t)publen));
+        PL_GUARD(pl_buf_bytes(b, pub, publen));
+        PL_GUARD(pl_buf_close(b, 2, m2));
+        PL_GUARD(pl_buf_close(b, 2, m));
+    }
     PL_GUARD(pl_buf_u16(b, PL_EXT_SIGNATURE_ALGORITHMS));
     PL_GUARD(pl_buf_open(b, 2, &m));
     PL_GUARD(pl_buf_open(b, 2, &m2));
@@ -109,7 +124,9 @@ static int c_send_ch(parley_conn *c, const uint8_t *msg, size_t len)
     }
     pl_kex_free(hs->kex);
     hs->kex = NULL;
-    PL_GUARD(pl_kex_generate(hs->kex_group, &hs->kex, pub, &publen));
+    publen = 0;
+    if (c->cfg->max_version >= PARLEY_TLS1_3) PL_GUARD(pl_kex_generate(hs->kex_group, &hs->kex, pub, &publen));
+    hs->client_version = PARLEY_TLS1_2;
     int rc = pl_write_ch(c, &b, pub, publen);
     if (rc == 0) rc = pl_conn_send_handshake(c, PL_HS_CLIENT_HELLO, b.data, b.len);
     pl_buf_free(&b);
@@ -165,18 +182,20 @@ static int c_recv_sh(parley_conn *c, const uint8_t *msg, size_t len)
     size_t slen;
     int aead, hash;
     PL_GUARD(pl_server_hello_parse(msg + 4, len - 4, &sh));
-    if (sh.version == 0) {
-        /* No supported_versions: the server chose TLS 1.2 or older, and we
-         * offered only 1.3 (RFC 8446 4.2.1). */
-        PL_BAIL(PL_ERR_PROTOCOL_VERSION, "server chose %s, but only TLS 1.3 was offered", parley_version_name(sh.legacy_version));
+    if (sh.version == 0 && !sh.is_hrr) {
+        /* No supported_versions: the server chose TLS 1.2 or older (RFC 8446 4.2.1). */
+        PL_ENSURE(cfg->min_version <= PARLEY_TLS1_2, PL_ERR_PROTOCOL_VERSION, "server chose %s, but only TLS 1.3 was offered",
+                  parley_version_name(sh.legacy_version));
+        return pl_client12_server_hello(c, &sh, msg, len);
     }
+    PL_ENSURE(cfg->max_version >= PARLEY_TLS1_3, PL_ERR_ILLEGAL_PARAMETER, "server selected TLS 1.3, which was not offered");
     PL_ENSURE(sh.version == PARLEY_TLS1_3, PL_ERR_ILLEGAL_PARAMETER, "server selected version 0x%04x, which was not offered", sh.version);
     PL_ENSURE(sh.legacy_version == 0x0303, PL_ERR_ILLEGAL_PARAMETER, "ServerHello legacy_version is 0x%04x", sh.legacy_version);
     PL_ENSURE(sh.session_id.len == hs->session_id_len && memcmp(sh.session_id.p, hs->session_id, hs->session_id_len) == 0,
               PL_ERR_ILLEGAL_PARAMETER, "ServerHello does not echo our legacy_session_id");
     PL_ENSURE(sh.compression == 0, PL_ERR_ILLEGAL_PARAMETER, "server selected compression method %u", sh.compression);
-    PL_ENSURE(pl_offered(cfg->suites, cfg->nsuites, sh.suite), PL_ERR_ILLEGAL_PARAMETER,
-              "server selected cipher suite 0x%04x, which was not offered", sh.suite);
+    PL_ENSURE(pl_offered(cfg->suites, cfg->nsuites, sh.suite) && pl_suite_find(sh.suite)->version == 13, PL_ERR_ILLEGAL_PARAMETER,
+              "server selected cipher suite 0x%04x, which was not offered for TLS 1.3", sh.suite);
     PL_ENSURE(!hs->hrr_done || sh.suite == c->suite, PL_ERR_ILLEGAL_PARAMETER,
               "ServerHello cipher suite differs from the HelloRetryRequest's");
     if (sh.is_hrr) return c_handle_hrr(c, &sh, msg, len);

@@ -87,7 +87,11 @@ static int pl_ch_ext(void *vctx, uint16_t type, pl_cursor *b)
         ch->has_ems = 1;
         break;
     case PL_EXT_RENEGOTIATION_INFO:
+        ch->reneg_info = *b; /* checked by the TLS 1.2 server (RFC 5746 3.6) */
         ch->has_reneg = 1;
+        return 0;
+    case PL_EXT_EC_POINT_FORMATS:
+        ch->has_point_formats = 1;
         return 0;
     default:
         return 0; /* unknown or unused extensions are ignored (RFC 8446 4.2) */

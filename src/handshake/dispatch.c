@@ -4,12 +4,16 @@
 const char *pl_hs_type_name(int type)
 {
     switch (type) {
+    case 0: return "HelloRequest";
     case PL_HS_CLIENT_HELLO: return "ClientHello";
     case PL_HS_SERVER_HELLO: return "ServerHello";
     case PL_HS_NEW_SESSION_TICKET: return "NewSessionTicket";
     case PL_HS_END_OF_EARLY_DATA: return "EndOfEarlyData";
     case PL_HS_ENCRYPTED_EXTENSIONS: return "EncryptedExtensions";
     case PL_HS_CERTIFICATE: return "Certificate";
+    case 12: return "ServerKeyExchange";
+    case 14: return "ServerHelloDone";
+    case 16: return "ClientKeyExchange";
     case PL_HS_CERTIFICATE_REQUEST: return "CertificateRequest";
     case PL_HS_CERTIFICATE_VERIFY: return "CertificateVerify";
     case PL_HS_FINISHED: return "Finished";
@@ -26,9 +30,11 @@ static int pl_next_allowed(const pl_hs_row *row, int st)
     return 0;
 }
 
-int pl_hs_run(parley_conn *c, const pl_hs_table *t)
+int pl_hs_run(parley_conn *c, const pl_hs_table *t0)
 {
+    if (!c->hs->table) c->hs->table = t0;
     while (c->hs->state != PL_ST_DONE) {
+        const pl_hs_table *t = c->hs->table;
         int st = c->hs->state, rc;
         PL_ENSURE(st > 0 && (size_t)st < t->n && t->rows[st].fn, PL_ERR_INTERNAL, "bad %s handshake state %d", t->role, st);
         const pl_hs_row *row = &t->rows[st];
@@ -56,8 +62,11 @@ int pl_hs_run(parley_conn *c, const pl_hs_table *t)
         }
         if (rc < 0) return rc;
         if (rc == PL_HS_WAIT_KEY_OP) return rc;
-        PL_ENSURE(pl_next_allowed(row, c->hs->state), PL_ERR_INTERNAL, "%s state %s moved to a state its table row does not allow",
-                  t->role, row->name);
+        /* A handler may hand over to another table (TLS 1.3 -> 1.2 after the
+         * hellos); otherwise the next state must be one its row allows. */
+        if (c->hs->table == t)
+            PL_ENSURE(pl_next_allowed(row, c->hs->state), PL_ERR_INTERNAL,
+                      "%s state %s moved to a state its table row does not allow", t->role, row->name);
     }
     return PL_HS_WAIT_OK;
 }

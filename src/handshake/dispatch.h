@@ -35,6 +35,12 @@ typedef struct {
 
 extern const pl_hs_table pl_client13_table;
 extern const pl_hs_table pl_server13_table;
+extern const pl_hs_table pl_client12_table;
+extern const pl_hs_table pl_server12_table;
+/* Entry points from the TLS 1.3 hello handlers once 1.2 is chosen. */
+struct pl_client_hello_s;
+PL_MUST_CHECK int pl_client12_server_hello(parley_conn *c, const void *sh, const uint8_t *msg, size_t len);
+PL_MUST_CHECK int pl_server12_client_hello(parley_conn *c, const void *ch, const uint8_t *msg, size_t len);
 
 PL_MUST_CHECK int pl_hs_run(parley_conn *c, const pl_hs_table *t);
 

@@ -7,26 +7,27 @@ typedef struct {
     const char *name;
 } pl_ext_desc;
 
-/* RFC 8446 4.2: where each recognised TLS 1.3 extension may appear. TLS 1.2
- * extensions are recognised in a ClientHello only. */
+/* RFC 8446 4.2: where each recognised TLS 1.3 extension may appear; PL_IN_SH12
+ * marks the extensions a TLS 1.2 ServerHello may carry (RFC 5246 7.4.1.4 and
+ * the RFCs defining each). */
 static const pl_ext_desc pl_ext_table[] = {
-    {PL_EXT_SERVER_NAME, PL_IN_CH | PL_IN_EE, "server_name"},
-    {PL_EXT_MAX_FRAGMENT_LENGTH, PL_IN_CH | PL_IN_EE, "max_fragment_length"},
-    {PL_EXT_STATUS_REQUEST, PL_IN_CH | PL_IN_CR | PL_IN_CT, "status_request"},
+    {PL_EXT_SERVER_NAME, PL_IN_CH | PL_IN_EE | PL_IN_SH12, "server_name"},
+    {PL_EXT_MAX_FRAGMENT_LENGTH, PL_IN_CH | PL_IN_EE | PL_IN_SH12, "max_fragment_length"},
+    {PL_EXT_STATUS_REQUEST, PL_IN_CH | PL_IN_CR | PL_IN_CT | PL_IN_SH12, "status_request"},
     {PL_EXT_SUPPORTED_GROUPS, PL_IN_CH | PL_IN_EE, "supported_groups"},
-    {PL_EXT_EC_POINT_FORMATS, PL_IN_CH, "ec_point_formats"},
+    {PL_EXT_EC_POINT_FORMATS, PL_IN_CH | PL_IN_SH12, "ec_point_formats"},
     {PL_EXT_SIGNATURE_ALGORITHMS, PL_IN_CH | PL_IN_CR, "signature_algorithms"},
-    {PL_EXT_USE_SRTP, PL_IN_CH | PL_IN_EE, "use_srtp"},
-    {PL_EXT_HEARTBEAT, PL_IN_CH | PL_IN_EE, "heartbeat"},
-    {PL_EXT_ALPN, PL_IN_CH | PL_IN_EE, "application_layer_protocol_negotiation"},
-    {PL_EXT_SCT, PL_IN_CH | PL_IN_CR | PL_IN_CT, "signed_certificate_timestamp"},
+    {PL_EXT_USE_SRTP, PL_IN_CH | PL_IN_EE | PL_IN_SH12, "use_srtp"},
+    {PL_EXT_HEARTBEAT, PL_IN_CH | PL_IN_EE | PL_IN_SH12, "heartbeat"},
+    {PL_EXT_ALPN, PL_IN_CH | PL_IN_EE | PL_IN_SH12, "application_layer_protocol_negotiation"},
+    {PL_EXT_SCT, PL_IN_CH | PL_IN_CR | PL_IN_CT | PL_IN_SH12, "signed_certificate_timestamp"},
     {PL_EXT_CLIENT_CERT_TYPE, PL_IN_CH | PL_IN_EE, "client_certificate_type"},
     {PL_EXT_SERVER_CERT_TYPE, PL_IN_CH | PL_IN_EE, "server_certificate_type"},
     {PL_EXT_PADDING, PL_IN_CH, "padding"},
-    {PL_EXT_ENCRYPT_THEN_MAC, PL_IN_CH, "encrypt_then_mac"},
-    {PL_EXT_EXTENDED_MASTER_SECRET, PL_IN_CH, "extended_master_secret"},
-    {PL_EXT_RECORD_SIZE_LIMIT, PL_IN_CH | PL_IN_EE, "record_size_limit"},
-    {PL_EXT_SESSION_TICKET, PL_IN_CH, "session_ticket"},
+    {PL_EXT_ENCRYPT_THEN_MAC, PL_IN_CH | PL_IN_SH12, "encrypt_then_mac"},
+    {PL_EXT_EXTENDED_MASTER_SECRET, PL_IN_CH | PL_IN_SH12, "extended_master_secret"},
+    {PL_EXT_RECORD_SIZE_LIMIT, PL_IN_CH | PL_IN_EE | PL_IN_SH12, "record_size_limit"},
+    {PL_EXT_SESSION_TICKET, PL_IN_CH | PL_IN_SH12, "session_ticket"},
     {PL_EXT_PRE_SHARED_KEY, PL_IN_CH | PL_IN_SH, "pre_shared_key"},
     {PL_EXT_EARLY_DATA, PL_IN_CH | PL_IN_EE | PL_IN_NST, "early_data"},
     {PL_EXT_SUPPORTED_VERSIONS, PL_IN_CH | PL_IN_SH | PL_IN_HRR, "supported_versions"},
@@ -37,7 +38,7 @@ static const pl_ext_desc pl_ext_table[] = {
     {PL_EXT_POST_HANDSHAKE_AUTH, PL_IN_CH, "post_handshake_auth"},
     {PL_EXT_SIGNATURE_ALGORITHMS_CERT, PL_IN_CH | PL_IN_CR, "signature_algorithms_cert"},
     {PL_EXT_KEY_SHARE, PL_IN_CH | PL_IN_SH | PL_IN_HRR, "key_share"},
-    {PL_EXT_RENEGOTIATION_INFO, PL_IN_CH, "renegotiation_info"},
+    {PL_EXT_RENEGOTIATION_INFO, PL_IN_CH | PL_IN_SH12, "renegotiation_info"},
 };
 
 static const pl_ext_desc *pl_ext_find(uint16_t type)

@@ -52,7 +52,8 @@ enum {
     PL_IN_CT = 1 << 3,
     PL_IN_CR = 1 << 4,
     PL_IN_NST = 1 << 5,
-    PL_IN_HRR = 1 << 6
+    PL_IN_HRR = 1 << 6,
+    PL_IN_SH12 = 1 << 7 /* a TLS 1.2 ServerHello */
 };
 
 typedef int (*pl_ext_fn)(void *ctx, uint16_t type, pl_cursor *body);
@@ -76,10 +77,11 @@ typedef struct {
     pl_cursor alpn;          /* ProtocolNameList body */
     pl_cursor cookie;
     pl_cursor psk_modes;
+    pl_cursor reneg_info;    /* raw renegotiation_info body */
     char sni[256];
     unsigned has_versions : 1, has_groups : 1, has_sigalgs : 1, has_sigalgs_cert : 1,
         has_key_share : 1, has_alpn : 1, has_cookie : 1, has_psk : 1, has_psk_modes : 1,
-        has_sni : 1, has_early_data : 1, has_ems : 1, has_reneg : 1;
+        has_sni : 1, has_early_data : 1, has_ems : 1, has_reneg : 1, has_point_formats : 1;
 } pl_client_hello;
 
 PL_MUST_CHECK int pl_client_hello_parse(const uint8_t *body, size_t len, pl_client_hello *ch);
@@ -102,7 +104,10 @@ typedef struct {
     uint16_t group;         /* key_share group (SH) or selected_group (HRR) */
     pl_cursor share;        /* SH key_exchange */
     pl_cursor cookie;
+    pl_cursor alpn;         /* TLS 1.2: the selected protocol */
     unsigned has_key_share : 1, has_cookie : 1, has_psk : 1;
+    /* TLS 1.2 extensions */
+    unsigned has_ems : 1, has_reneg : 1, reneg_ok : 1, has_alpn : 1, has_sni_ack : 1, has_point_formats : 1;
 } pl_server_hello;
 
 PL_MUST_CHECK int pl_server_hello_parse(const uint8_t *body, size_t len, pl_server_hello *sh);
@@ -149,6 +154,31 @@ typedef struct {
 PL_MUST_CHECK int pl_new_session_ticket_parse(const uint8_t *body, size_t len, pl_new_session_ticket *nst);
 
 PL_MUST_CHECK int pl_key_update_parse(const uint8_t *body, size_t len, int *request_update);
+
+/* ---- TLS 1.2 (RFC 5246 7.4, RFC 8422 5, RFC 7919) */
+/* Certificate: certificate_list<0..2^24-1> of ASN.1Cert<1..2^24-1>. */
+PL_MUST_CHECK int pl_certificate12_parse(const uint8_t *body, size_t len, pl_certificate *ct);
+PL_MUST_CHECK int pl_certificate12_write(pl_buf *b, uint8_t *const *der, const size_t *der_len, size_t n);
+
+typedef struct {
+    /* ECDHE: named group and point; DHE: p, g, Ys. */
+    uint16_t group;
+    pl_cursor point;
+    pl_cursor dh_p, dh_g, dh_ys;
+    pl_cursor params;       /* the signed span (ServerECDHParams / ServerDHParams) */
+    uint16_t scheme;
+    pl_cursor signature;
+} pl_server_key_exchange;
+/* kx: PL_KX_ECDHE (1) or PL_KX_DHE (2). */
+PL_MUST_CHECK int pl_server_key_exchange_parse(const uint8_t *body, size_t len, int kx, pl_server_key_exchange *ske);
+
+typedef struct {
+    pl_cursor sigalgs;
+} pl_certificate_request12;
+PL_MUST_CHECK int pl_certificate_request12_parse(const uint8_t *body, size_t len, pl_certificate_request12 *cr);
+
+/* ClientKeyExchange: ECDHE point<1..255>, DHE Yc<1..2^16-1>, RSA EncryptedPreMasterSecret<0..2^16-1>. */
+PL_MUST_CHECK int pl_client_key_exchange_parse(const uint8_t *body, size_t len, int kx, pl_cursor *value);
 
 /* A u16 list (suites, groups, sigalgs): even length, non-empty. */
 PL_MUST_CHECK int pl_u16_list_check(const pl_cursor *list, const char *what);

@@ -21,7 +21,6 @@ typedef struct {
     int cert;
     const uint8_t *share;
     size_t share_len;
-    pl_cursor alpn;
 } pl_choice;
 
 static int pl_choose_cert(parley_conn *c, const pl_client_hello *ch, pl_choice *ch_out)
@@ -50,18 +49,13 @@ static int pl_negotiate(parley_conn *c, const pl_client_hello *ch, pl_choice *ou
     parley_config *cfg = c->cfg;
     pl_hs *hs = c->hs;
     memset(out, 0, sizeof *out);
-    /* Version (RFC 8446 4.2.1): without supported_versions the client is TLS 1.2 or older. */
-    if (!ch->has_versions)
-        PL_BAIL(PL_ERR_PROTOCOL_VERSION, "client offered only %s; this server speaks TLS 1.3",
-                parley_version_name(ch->legacy_version));
-    PL_ENSURE(pl_u16_list_has(ch->versions, PARLEY_TLS1_3) && cfg->max_version >= PARLEY_TLS1_3, PL_ERR_PROTOCOL_VERSION,
-              "client does not offer TLS 1.3");
     /* RFC 8446 4.1.2: exactly one compression method, null. */
     PL_ENSURE(ch->compression.len == 1 && ch->compression.p[0] == 0, PL_ERR_ILLEGAL_PARAMETER,
               "TLS 1.3 ClientHello offers compression");
     /* Cipher suite: server preference. */
     for (size_t i = 0; i < cfg->nsuites && !out->suite; i++)
-        if (pl_u16_list_has(ch->suites, cfg->suites[i])) out->suite = cfg->suites[i];
+        if (pl_suite_find(cfg->suites[i])->version == 13 && pl_u16_list_has(ch->suites, cfg->suites[i]))
+            out->suite = cfg->suites[i];
     PL_ENSURE(out->suite, PL_ERR_HANDSHAKE_FAILURE, "no cipher suite in common with the client");
     PL_ENSURE(!hs->hrr_done || out->suite == c->suite, PL_ERR_ILLEGAL_PARAMETER, "second ClientHello changes the cipher suite");
     /* RFC 8446 9.2: certificate authentication needs signature_algorithms;
@@ -93,23 +87,24 @@ static int pl_negotiate(parley_conn *c, const pl_client_hello *ch, pl_choice *ou
         PL_ENSURE(out->group, PL_ERR_HANDSHAKE_FAILURE, "no key exchange group in common with the client");
         out->need_hrr = 1;
     }
-    /* ALPN (RFC 7301 3.2): server preference; none in common is fatal. */
-    if (ch->has_alpn && cfg->alpn_len) {
-        pl_cursor mine = pl_cur(cfg->alpn, cfg->alpn_len), name;
-        while (mine.len && !out->alpn.p) {
-            PL_GUARD(pl_cur_vec8(&mine, &name));
-            pl_cursor theirs = ch->alpn, t;
-            while (theirs.len) {
-                PL_GUARD(pl_cur_vec8(&theirs, &t));
-                if (t.len == name.len && memcmp(t.p, name.p, t.len) == 0) {
-                    out->alpn = name;
-                    break;
-                }
-            }
-        }
-        PL_ENSURE(out->alpn.p, PL_ERR_NO_APPLICATION_PROTOCOL, "no application protocol (ALPN) in common with the client");
+    int rc = pl_negotiate_alpn(c, ch->has_alpn, ch->alpn);
+    return rc < 0 ? rc : 0;
+}
+
+/* The highest version both sides speak (RFC 8446 4.2.1, RFC 5246 E.1);
+ * anything below TLS 1.2 is refused (RFC 8996). */
+static int pl_choose_version(const parley_config *cfg, const pl_client_hello *ch)
+{
+    if (ch->has_versions) {
+        if (cfg->max_version >= PARLEY_TLS1_3 && pl_u16_list_has(ch->versions, PARLEY_TLS1_3)) return 13;
+        if (cfg->min_version <= PARLEY_TLS1_2 && pl_u16_list_has(ch->versions, PARLEY_TLS1_2)) return 12;
+        PL_BAIL(PL_ERR_PROTOCOL_VERSION, "no protocol version in common with the client (this server speaks %s%s)",
+                cfg->min_version <= PARLEY_TLS1_2 ? "TLS 1.2" : "TLS 1.3",
+                cfg->min_version <= PARLEY_TLS1_2 && cfg->max_version >= PARLEY_TLS1_3 ? " and TLS 1.3" : "");
     }
-    return 0;
+    if (ch->legacy_version >= PARLEY_TLS1_2 && cfg->min_version <= PARLEY_TLS1_2) return 12;
+    PL_BAIL(PL_ERR_PROTOCOL_VERSION, "client offered only %s; this server speaks %s", parley_version_name(ch->legacy_version),
+            cfg->min_version <= PARLEY_TLS1_2 ? "TLS 1.2 and newer" : "TLS 1.3");
 }
 
 static int s_recv_ch(parley_conn *c, const uint8_t *msg, size_t len)
@@ -119,6 +114,12 @@ static int s_recv_ch(parley_conn *c, const uint8_t *msg, size_t len)
     pl_choice ch_out;
     int aead, hash;
     PL_GUARD(pl_client_hello_parse(msg + 4, len - 4, &ch));
+    int version = pl_choose_version(c->cfg, &ch);
+    PL_GUARD(version);
+    if (version == 12) {
+        PL_ENSURE(!hs->hrr_done, PL_ERR_ILLEGAL_PARAMETER, "second ClientHello no longer offers TLS 1.3");
+        return pl_server12_client_hello(c, &ch, msg, len);
+    }
     PL_GUARD(pl_negotiate(c, &ch, &ch_out));
     if (hs->hrr_done) {
         PL_ENSURE(ch.session_id.len == hs->session_id_len && memcmp(ch.session_id.p, hs->session_id, hs->session_id_len) == 0,
@@ -136,10 +137,6 @@ static int s_recv_ch(parley_conn *c, const uint8_t *msg, size_t len)
     c->sigscheme = ch_out.scheme;
     hs->cert_index = ch_out.cert;
     if (ch.has_sni && !c->server_name) c->server_name = pl_strdup(ch.sni);
-    if (ch_out.alpn.p) {
-        memcpy(c->alpn, ch_out.alpn.p, ch_out.alpn.len);
-        c->alpn[ch_out.alpn.len] = 0;
-    }
     PL_GUARD(pl_transcript_set_hash(&hs->transcript, hash));
     PL_GUARD(pl_transcript_add(&hs->transcript, msg, len));
     if (ch_out.need_hrr) {
@@ -236,40 +233,27 @@ out:
 static int s_send_cv(parley_conn *c, const uint8_t *msg, size_t len)
 {
     pl_hs *hs = c->hs;
-    struct parley_key_op *op = &hs->op;
+    pl_buf content = {0}, b = {0};
+    int rc = 0;
     (void)msg;
     (void)len;
-    if (op->state == PL_OP_IDLE) {
+    if (hs->op.state == PL_OP_IDLE) {
         uint8_t th[PL_MAX_HASH];
-        PL_GUARD(pl_transcript_hash(&hs->transcript, th));
-        pl_buf_reset(&op->input);
-        pl_buf_reset(&op->output);
-        PL_GUARD(pl_certificate_verify_content(1, th, pl_hash_len(hs->hash), &op->input));
-        op->type = PARLEY_KEY_OP_SIGN;
-        op->scheme = c->sigscheme;
-        op->cert_index = hs->cert_index;
-        op->ok = 0;
-        op->state = PL_OP_PENDING;
-        parley_key_provider *p = c->cfg->certs[hs->cert_index].provider;
-        int rc = p->start(p, op);
-        if (rc == PARLEY_WANT_KEY_OP && op->state == PL_OP_PENDING) {
-            pl_trace(c, PARLEY_TRACE_INFO, -1, "private-key operation pending", 0, parley_sigscheme_name(op->scheme));
-            return PL_HS_WAIT_KEY_OP;
-        }
-        PL_ENSURE(rc != PARLEY_ERROR, PL_ERR_INTERNAL, "the private-key provider failed to start the signature");
+        if ((rc = pl_transcript_hash(&hs->transcript, th)) < 0 ||
+            (rc = pl_certificate_verify_content(1, th, pl_hash_len(hs->hash), &content)) < 0)
+            goto out;
     }
-    if (op->state == PL_OP_PENDING) return PL_HS_WAIT_KEY_OP;
-    op->state = PL_OP_IDLE;
-    PL_ENSURE(op->ok && op->output.len > 0, PL_ERR_INTERNAL, "the private-key provider could not sign");
-    pl_buf b = {0};
-    int rc = pl_buf_u16(&b, op->scheme);
-    if (rc == 0) rc = pl_buf_u16(&b, (uint16_t)op->output.len);
-    if (rc == 0) rc = pl_buf_bytes(&b, op->output.data, op->output.len);
-    if (rc == 0) rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE_VERIFY, b.data, b.len);
-    pl_buf_free(&b);
-    PL_GUARD(rc);
+    rc = pl_key_op_run(c, PARLEY_KEY_OP_SIGN, c->sigscheme, content.data, content.len);
+    if (rc != 0) goto out;
+    if ((rc = pl_buf_u16(&b, c->sigscheme)) < 0 || (rc = pl_buf_u16(&b, (uint16_t)hs->op.output.len)) < 0 ||
+        (rc = pl_buf_bytes(&b, hs->op.output.data, hs->op.output.len)) < 0 ||
+        (rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE_VERIFY, b.data, b.len)) < 0)
+        goto out;
     hs->state = S_SEND_FIN;
-    return 0;
+out:
+    pl_buf_free(&content);
+    pl_buf_free(&b);
+    return rc;
 }
 
 static int s_send_fin(parley_conn *c, const uint8_t *msg, size_t len)

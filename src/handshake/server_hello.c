@@ -8,6 +8,66 @@ const uint8_t pl_hrr_random[32] = {
     0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
     0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C};
 
+/* A TLS 1.2 ServerHello: answers to what a client offers for 1.2. */
+static int pl_sh12_ext(void *vctx, uint16_t type, pl_cursor *b)
+{
+    pl_server_hello *sh = vctx;
+    switch (type) {
+    case PL_EXT_RENEGOTIATION_INFO: {
+        /* RFC 5746 3.4: on an initial handshake, renegotiated_connection is empty. */
+        pl_cursor rc;
+        PL_GUARD(pl_cur_vec8(b, &rc));
+        sh->has_reneg = 1;
+        sh->reneg_ok = rc.len == 0;
+        break;
+    }
+    case PL_EXT_EXTENDED_MASTER_SECRET:
+        sh->has_ems = 1;
+        break;
+    case PL_EXT_EC_POINT_FORMATS: {
+        /* RFC 8422 5.2: must include uncompressed (0). */
+        pl_cursor l;
+        PL_GUARD(pl_cur_vec8(b, &l));
+        int found = 0;
+        while (l.len) {
+            uint8_t f;
+            PL_GUARD(pl_cur_u8(&l, &f));
+            found |= f == 0;
+        }
+        PL_ENSURE(found, PL_ERR_ILLEGAL_PARAMETER, "server does not accept uncompressed EC points");
+        sh->has_point_formats = 1;
+        break;
+    }
+    case PL_EXT_ALPN: {
+        pl_cursor list;
+        PL_GUARD(pl_cur_vec16(b, &list));
+        PL_GUARD(pl_cur_vec8(&list, &sh->alpn));
+        PL_ENSURE(sh->alpn.len > 0, PL_ERR_DECODE, "empty ALPN protocol from server");
+        PL_GUARD(pl_cur_expect_empty(&list));
+        sh->has_alpn = 1;
+        break;
+    }
+    case PL_EXT_SERVER_NAME:
+        sh->has_sni_ack = 1;
+        break;
+    default:
+        PL_BAIL(PL_ERR_UNSUPPORTED_EXTENSION, "server sent extension %s (%u) that was not offered", pl_ext_name(type), type);
+    }
+    return pl_cur_expect_empty(b);
+}
+
+/* Is there a supported_versions extension in this block? (decides 1.3 vs 1.2 rules) */
+static int pl_has_supported_versions(pl_cursor exts)
+{
+    while (exts.len >= 4) {
+        uint16_t type;
+        pl_cursor body;
+        if (pl_cur_u16(&exts, &type) < 0 || pl_cur_vec16(&exts, &body) < 0) return 0;
+        if (type == PL_EXT_SUPPORTED_VERSIONS) return 1;
+    }
+    return 0;
+}
+
 static int pl_sh_ext(void *vctx, uint16_t type, pl_cursor *b)
 {
     pl_server_hello *sh = vctx;
@@ -53,6 +113,7 @@ int pl_server_hello_parse(const uint8_t *body, size_t len, pl_server_hello *sh)
     if (c.len == 0) return 0; /* a TLS 1.2 ServerHello may have no extensions */
     PL_GUARD(pl_cur_vec16(&c, &exts));
     PL_GUARD(pl_cur_expect_empty(&c));
+    if (!sh->is_hrr && !pl_has_supported_versions(exts)) return pl_ext_walk(&exts, PL_IN_SH12, pl_sh12_ext, sh);
     return pl_ext_walk(&exts, sh->is_hrr ? PL_IN_HRR : PL_IN_SH, pl_sh_ext, sh);
 }
 

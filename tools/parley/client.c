@@ -11,7 +11,8 @@
 
 typedef struct {
     const char *cafile, *servername, *ciphers, *groups, *alpn, *keylog, *send;
-    int insecure, trace, json, key_update, timeout, padding;
+    int insecure, trace, json, key_update, timeout, padding, allow_rsa;
+    uint16_t vmin, vmax;
     const char *target;
 } client_opts;
 
@@ -25,8 +26,9 @@ static void client_parse(int argc, char **argv, client_opts *o)
         if (!strcmp(a, "--cafile")) o->cafile = NEXT();
         else if (!strcmp(a, "--servername")) o->servername = NEXT();
         else if (!strcmp(a, "--insecure")) o->insecure = 1;
-        else if (!strcmp(a, "--tls1.3")) ;
-        else if (!strcmp(a, "--tls1.2")) tool_die("TLS 1.2 is not implemented yet");
+        else if (!strcmp(a, "--tls1.3")) o->vmin = o->vmax = PARLEY_TLS1_3;
+        else if (!strcmp(a, "--tls1.2")) o->vmin = o->vmax = PARLEY_TLS1_2;
+        else if (!strcmp(a, "--allow-rsa-kx")) o->allow_rsa = 1;
         else if (!strcmp(a, "--ciphers")) o->ciphers = NEXT();
         else if (!strcmp(a, "--groups")) o->groups = NEXT();
         else if (!strcmp(a, "--alpn")) o->alpn = NEXT();
@@ -120,6 +122,8 @@ int tool_client(int argc, char **argv)
         parley_config_set_verify(cfg, 0);
         fprintf(stderr, "WARNING: --insecure: the server certificate will NOT be verified; this connection is not authenticated\n");
     }
+    if (o.vmin && parley_config_set_versions(cfg, o.vmin, o.vmax)) tool_die("%s", parley_config_error_string(cfg));
+    if (o.allow_rsa) parley_config_allow_rsa_kx(cfg, 1);
     if (o.ciphers && parley_config_set_ciphers(cfg, o.ciphers)) tool_die("%s", parley_config_error_string(cfg));
     if (o.groups && parley_config_set_groups(cfg, o.groups)) tool_die("%s", parley_config_error_string(cfg));
     if (o.alpn && parley_config_set_alpn(cfg, o.alpn)) tool_die("%s", parley_config_error_string(cfg));
@@ -202,10 +206,11 @@ done:;
         printf("\n---\n");
         printf("protocol: %s\n", parley_version_name(parley_conn_version(c)));
         printf("cipher: %s\n", parley_cipher_name(parley_conn_cipher(c)));
-        printf("group: %s\n", parley_group_name(parley_conn_group(c)));
-        printf("signature: %s\n", parley_sigscheme_name(parley_conn_signature_scheme(c)));
+        printf("group: %s\n", parley_conn_group(c) ? parley_group_name(parley_conn_group(c)) : "rsa");
+        printf("signature: %s\n", parley_conn_signature_scheme(c) ? parley_sigscheme_name(parley_conn_signature_scheme(c)) : "none");
         printf("alpn: %s\n", alpn ? alpn : "none");
         printf("resumed: %s\n", parley_conn_resumed(c) ? "yes" : "no");
+        printf("extended_master_secret: %s\n", parley_conn_ems(c) ? "yes" : "no");
         printf("verify: %s\n", parley_conn_verify_result(c));
         printf("server_name: %s\n", sni);
         for (int i = 0; i < parley_conn_peer_cert_count(c); i++)
@@ -218,12 +223,13 @@ done:;
         printf(", \"cipher\": ");
         json_str(stdout, parley_cipher_name(parley_conn_cipher(c)));
         printf(", \"group\": ");
-        json_str(stdout, parley_group_name(parley_conn_group(c)));
+        json_str(stdout, parley_conn_group(c) ? parley_group_name(parley_conn_group(c)) : "rsa");
         printf(", \"signature\": ");
         json_str(stdout, parley_sigscheme_name(parley_conn_signature_scheme(c)));
         printf(", \"alpn\": ");
         json_str(stdout, alpn ? alpn : "none");
-        printf(", \"resumed\": %s, \"verify\": ", parley_conn_resumed(c) ? "true" : "false");
+        printf(", \"resumed\": %s, \"extended_master_secret\": %s, \"verify\": ", parley_conn_resumed(c) ? "true" : "false",
+               parley_conn_ems(c) ? "true" : "false");
         json_str(stdout, parley_conn_verify_result(c));
         printf(", \"server_name\": ");
         json_str(stdout, sni);

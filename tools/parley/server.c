@@ -48,7 +48,7 @@ static void *serve_one(void *arg)
     const char *sni = parley_conn_server_name(c), *alpn = parley_conn_alpn(c);
     fprintf(stderr, "parley: [%lu] %s: %s %s %s sni=%s alpn=%s\n", j->id, j->peer,
             parley_version_name(parley_conn_version(c)), parley_cipher_name(parley_conn_cipher(c)),
-            parley_group_name(parley_conn_group(c)), sni ? sni : "none", alpn ? alpn : "none");
+            parley_conn_group(c) ? parley_group_name(parley_conn_group(c)) : "rsa", sni ? sni : "none", alpn ? alpn : "none");
     /* Read one request: up to the end of the HTTP header, 16 KiB at most. */
     char req[16384];
     size_t rl = 0;
@@ -73,13 +73,16 @@ static void *serve_one(void *arg)
                       "group: %s\n"
                       "signature: %s\n"
                       "resumed: %s\n"
+                      "extended_master_secret: %s\n"
                       "sni: %s\n"
                       "alpn: %s\n"
                       "client_certificate: none\n"
                       "pid: %d\n",
                       PARLEY_VERSION_STRING, parley_version_name(parley_conn_version(c)),
-                      parley_cipher_name(parley_conn_cipher(c)), parley_group_name(parley_conn_group(c)),
-                      parley_sigscheme_name(parley_conn_signature_scheme(c)), parley_conn_resumed(c) ? "yes" : "no",
+                      parley_cipher_name(parley_conn_cipher(c)),
+                      parley_conn_group(c) ? parley_group_name(parley_conn_group(c)) : "rsa",
+                      parley_conn_signature_scheme(c) ? parley_sigscheme_name(parley_conn_signature_scheme(c)) : "none",
+                      parley_conn_resumed(c) ? "yes" : "no", parley_conn_ems(c) ? "yes" : "no",
                       sni ? sni : "none", alpn ? alpn : "none", (int)getpid());
     int n = snprintf(resp, sizeof resp,
                      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", bl,
@@ -110,7 +113,8 @@ int tool_server(int argc, char **argv)
     const char *listen_on = "127.0.0.1:8443", *alpn = NULL, *ciphers = NULL, *groups = NULL, *keylog = NULL;
     const char *export_cert = NULL;
     const char *certs[MAX_CERTS], *keys[MAX_CERTS];
-    int ncert = 0, nkey = 0, trace = 0, padding = 0;
+    int ncert = 0, nkey = 0, trace = 0, padding = 0, allow_rsa = 0;
+    uint16_t vmin = 0, vmax = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
 #define NEXT() (i + 1 < argc ? argv[++i] : (tool_die("%s needs a value", a), (char *)NULL))
@@ -128,8 +132,9 @@ int tool_server(int argc, char **argv)
         else if (!strcmp(a, "--trace")) trace = 1;
         else if (!strcmp(a, "--export-cert")) export_cert = NEXT();
         else if (!strcmp(a, "--record-padding")) padding = atoi(NEXT());
-        else if (!strcmp(a, "--tls1.3")) ;
-        else if (!strcmp(a, "--tls1.2")) tool_die("TLS 1.2 is not implemented yet");
+        else if (!strcmp(a, "--tls1.3")) vmin = vmax = PARLEY_TLS1_3;
+        else if (!strcmp(a, "--tls1.2")) vmin = vmax = PARLEY_TLS1_2;
+        else if (!strcmp(a, "--allow-rsa-kx")) allow_rsa = 1;
         else tool_die("unknown server option %s (see parley --help)", a);
 #undef NEXT
     }
@@ -154,6 +159,8 @@ int tool_server(int argc, char **argv)
         printf("certificate written to %s (give it to clients with --cafile)\n", export_cert);
     }
     if (alpn && parley_config_set_alpn(cfg, alpn)) tool_die("%s", parley_config_error_string(cfg));
+    if (vmin && parley_config_set_versions(cfg, vmin, vmax)) tool_die("%s", parley_config_error_string(cfg));
+    if (allow_rsa) parley_config_allow_rsa_kx(cfg, 1);
     if (ciphers && parley_config_set_ciphers(cfg, ciphers)) tool_die("%s", parley_config_error_string(cfg));
     if (groups && parley_config_set_groups(cfg, groups)) tool_die("%s", parley_config_error_string(cfg));
     const char *kl = keylog ? keylog : getenv("SSLKEYLOGFILE");

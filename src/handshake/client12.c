@@ -1,0 +1,268 @@
+/*
+ * client12.c - the TLS 1.2 client handshake (RFC 5246 7.3), entered from the
+ * TLS 1.3 client when the server answers with a TLS 1.2 ServerHello.
+ *
+ *   WAIT_CERT -> [WAIT_SKE] -> WAIT_CR_OR_SHD -> [WAIT_SHD] -> SEND_FLIGHT
+ *   (Certificate?, ClientKeyExchange, CCS, Finished) -> WAIT_FINISHED -> DONE
+ */
+#include <string.h>
+
+#include "dispatch.h"
+#include "messages.h"
+#include "prf12.h"
+
+enum { C12_WAIT_CERT = 1, C12_WAIT_SKE, C12_WAIT_CR_SHD, C12_WAIT_SHD, C12_SEND_FLIGHT, C12_WAIT_FIN };
+
+/* RFC 8446 4.1.3: "DOWNGRD" then 01 (TLS 1.2) or 00 (older). */
+static const uint8_t pl_downgrade12[8] = {0x44, 0x4F, 0x57, 0x4E, 0x47, 0x52, 0x44, 0x01};
+
+static int pl_list_has(const uint16_t *l, size_t n, uint16_t v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (l[i] == v) return 1;
+    return 0;
+}
+
+int pl_client12_server_hello(parley_conn *c, const void *vsh, const uint8_t *msg, size_t len)
+{
+    const pl_server_hello *sh = vsh;
+    parley_config *cfg = c->cfg;
+    pl_hs *hs = c->hs;
+    const pl_suite *suite = pl_suite_find(sh->suite);
+    PL_ENSURE(cfg->min_version <= PARLEY_TLS1_2 && sh->legacy_version == PARLEY_TLS1_2, PL_ERR_PROTOCOL_VERSION,
+              "server chose %s, which is not enabled", parley_version_name(sh->legacy_version));
+    PL_ENSURE(!hs->hrr_done, PL_ERR_ILLEGAL_PARAMETER, "TLS 1.2 ServerHello after a HelloRetryRequest");
+    /* RFC 8446 4.1.3: a TLS 1.3 client must catch a downgrade to 1.2. */
+    if (cfg->max_version >= PARLEY_TLS1_3) {
+        PL_ENSURE(memcmp(sh->random + 24, pl_downgrade12, 7) != 0 || (sh->random[31] != 0x01 && sh->random[31] != 0x00),
+                  PL_ERR_ILLEGAL_PARAMETER, "downgrade detected: the server supports TLS 1.3 but answered with TLS 1.2");
+    }
+    PL_ENSURE(suite && suite->version == 12 && pl_list_has(cfg->suites, cfg->nsuites, sh->suite) && pl_suite_usable(cfg, sh->suite),
+              PL_ERR_ILLEGAL_PARAMETER, "server selected cipher suite 0x%04x, which was not offered for TLS 1.2", sh->suite);
+    PL_ENSURE(sh->compression == 0, PL_ERR_ILLEGAL_PARAMETER, "server selected compression method %u", sh->compression);
+    /* RFC 5746 3.4: an initial handshake needs an empty renegotiation_info. */
+    PL_ENSURE(sh->has_reneg, PL_ERR_HANDSHAKE_FAILURE, "server does not support secure renegotiation (RFC 5746)");
+    PL_ENSURE(sh->reneg_ok, PL_ERR_HANDSHAKE_FAILURE, "server sent a non-empty renegotiation_info on an initial handshake");
+    /* RFC 7627 5.3. */
+    PL_ENSURE(sh->has_ems || !cfg->require_ems, PL_ERR_HANDSHAKE_FAILURE,
+              "server does not support the extended master secret (RFC 7627), which is required");
+    if (sh->has_alpn) {
+        pl_cursor offered = pl_cur(cfg->alpn, cfg->alpn_len), name;
+        int found = 0;
+        while (offered.len && !found) {
+            PL_GUARD(pl_cur_vec8(&offered, &name));
+            found = name.len == sh->alpn.len && memcmp(name.p, sh->alpn.p, name.len) == 0;
+        }
+        PL_ENSURE(found, PL_ERR_ILLEGAL_PARAMETER, "server selected an ALPN protocol that was not offered");
+        memcpy(c->alpn, sh->alpn.p, sh->alpn.len);
+        c->alpn[sh->alpn.len] = 0;
+    }
+    memcpy(hs->server_random, sh->random, 32);
+    hs->ems = sh->has_ems;
+    hs->kx = suite->kx;
+    hs->aead = suite->aead;
+    hs->hash = suite->hash;
+    c->suite = sh->suite;
+    c->version = PARLEY_TLS1_2;
+    c->ems = hs->ems;
+    PL_GUARD(pl_transcript_set_hash(&hs->transcript, hs->hash));
+    PL_GUARD(pl_transcript_add(&hs->transcript, msg, len));
+    hs->table = &pl_client12_table;
+    hs->state = C12_WAIT_CERT;
+    return 0;
+}
+
+static int c12_recv_cert(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    pl_certificate ct;
+    pl_der ders[PL_CERT_MAX_ENTRIES];
+    PL_GUARD(pl_certificate12_parse(msg + 4, len - 4, &ct));
+    PL_ENSURE(ct.n > 0, PL_ERR_BAD_CERTIFICATE, "the server sent an empty certificate chain");
+    for (size_t i = 0; i < ct.n; i++) {
+        ders[i].p = ct.certs[i].p;
+        ders[i].len = ct.certs[i].len;
+        if (i < PL_MAX_PEER_CERTS) {
+            pl_buf_reset(&c->peer_certs[i]);
+            PL_GUARD(pl_buf_bytes(&c->peer_certs[i], ct.certs[i].p, ct.certs[i].len));
+            c->npeer_certs = (int)i + 1;
+        }
+    }
+    PL_GUARD(pl_cert_pubkey(ders[0].p, ders[0].len, &hs->peer_key));
+    /* The certificate's key must suit the suite (RFC 5246 7.4.2, RFC 8422 5.3). */
+    const pl_suite *s = pl_suite_find(c->suite);
+    int fits = s->auth == PL_AUTH_ECDSA ? (pl_sig_scheme_fits_key(hs->peer_key, 0x0403, 0) || pl_sig_scheme_fits_key(hs->peer_key, 0x0807, 0))
+               : s->kx == PL_KX_RSA     ? pl_pkey_is_rsa(hs->peer_key)
+                                        : (pl_pkey_is_rsa(hs->peer_key) || pl_sig_scheme_fits_key(hs->peer_key, 0x0809, 0));
+    PL_ENSURE(fits, PL_ERR_UNSUPPORTED_CERTIFICATE, "the server's certificate key does not suit %s", s->name);
+    if (c->cfg->verify) {
+        PL_GUARD(pl_verify_server_chain(c->cfg->trust, ders, ct.n, c->server_name, c->cfg->now));
+        snprintf(c->verify_result, sizeof c->verify_result, "ok");
+    } else {
+        snprintf(c->verify_result, sizeof c->verify_result, "not verified (verification disabled)");
+    }
+    hs->state = hs->kx == PL_KX_RSA ? C12_WAIT_CR_SHD : C12_WAIT_SKE;
+    return 0;
+}
+
+/* RFC 7919 3: the server's DH parameters must be one of the named groups. */
+static int pl_identify_dh_group(const pl_server_key_exchange *ske, uint16_t *group)
+{
+    pl_cursor p = ske->dh_p, g = ske->dh_g;
+    while (p.len && p.p[0] == 0) p.p++, p.len--;
+    while (g.len > 1 && g.p[0] == 0) g.p++, g.len--;
+    PL_ENSURE(p.len * 8 >= 2048, PL_ERR_INSUFFICIENT_SECURITY, "server's DH group has only %zu bits (2048 needed)", p.len * 8);
+    for (uint16_t id = PARLEY_GROUP_FFDHE2048; id <= PARLEY_GROUP_FFDHE4096; id++) {
+        const uint8_t *prime;
+        size_t pl = pl_ffdhe_prime(id, &prime);
+        if (pl == p.len && memcmp(prime, p.p, pl) == 0 && g.len == 1 && g.p[0] == 2) {
+            *group = id;
+            return 0;
+        }
+    }
+    PL_BAIL(PL_ERR_INSUFFICIENT_SECURITY, "server's DH parameters are not an RFC 7919 named group");
+}
+
+static int c12_recv_ske(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    parley_config *cfg = c->cfg;
+    pl_server_key_exchange ske;
+    uint16_t group = 0;
+    const uint8_t *peer;
+    size_t peerlen, publen, slen;
+    uint8_t pub[PL_MAX_KEX_PUB], secret[PL_MAX_KEX_SECRET];
+    PL_GUARD(pl_server_key_exchange_parse(msg + 4, len - 4, hs->kx, &ske));
+    if (hs->kx == PL_KX_ECDHE) {
+        group = ske.group;
+        PL_ENSURE(pl_list_has(cfg->groups, cfg->ngroups, group) && !pl_kex_group_is_ffdhe(group), PL_ERR_ILLEGAL_PARAMETER,
+                  "server chose curve 0x%04x, which was not offered", group);
+        peer = ske.point.p;
+        peerlen = ske.point.len;
+    } else {
+        PL_GUARD(pl_identify_dh_group(&ske, &group));
+        peer = ske.dh_ys.p;
+        peerlen = ske.dh_ys.len;
+    }
+    /* The signature covers client_random + server_random + params (RFC 5246 7.4.3). */
+    PL_ENSURE(pl_list_has(cfg->sigalgs, cfg->nsigalgs, ske.scheme), PL_ERR_ILLEGAL_PARAMETER,
+              "server signed with %s, which was not offered", parley_sigscheme_name(ske.scheme));
+    PL_ENSURE(pl_sig_scheme_fits_key(hs->peer_key, ske.scheme, 0), PL_ERR_ILLEGAL_PARAMETER,
+              "server's signature scheme %s does not fit its certificate key", parley_sigscheme_name(ske.scheme));
+    pl_buf signed_ = {0};
+    int rc = pl_buf_bytes(&signed_, hs->client_random, 32);
+    if (rc == 0) rc = pl_buf_bytes(&signed_, hs->server_random, 32);
+    if (rc == 0) rc = pl_buf_bytes(&signed_, ske.params.p, ske.params.len);
+    if (rc == 0) rc = pl_sig_verify(hs->peer_key, ske.scheme, signed_.data, signed_.len, ske.signature.p, ske.signature.len);
+    pl_buf_free(&signed_);
+    if (rc < 0) PL_BAIL(PL_ERR_DECRYPT_ERROR, "the server's ServerKeyExchange signature is invalid");
+    c->sigscheme = ske.scheme;
+    c->group = group;
+    pl_kex_free(hs->kex);
+    hs->kex = NULL;
+    PL_GUARD(pl_kex_generate(group, &hs->kex, pub, &publen));
+    if (hs->kx == PL_KX_DHE) pl_kex_set_tls12(hs->kex);
+    rc = pl_kex_derive(hs->kex, peer, peerlen, secret, &slen);
+    if (rc == 0) rc = pl_buf_bytes(&hs->pm, secret, slen);
+    pl_cleanse(secret, sizeof secret);
+    PL_GUARD(rc);
+    pl_buf_reset(&hs->my_share);
+    PL_GUARD(pl_buf_bytes(&hs->my_share, pub, publen));
+    hs->state = C12_WAIT_CR_SHD;
+    return 0;
+}
+
+static int c12_recv_cr_shd(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    if (msg[0] == PL_HS_CERTIFICATE_REQUEST) {
+        pl_certificate_request12 cr;
+        PL_ENSURE(!hs->cert_requested, PL_ERR_UNEXPECTED_MESSAGE, "second CertificateRequest");
+        PL_GUARD(pl_certificate_request12_parse(msg + 4, len - 4, &cr));
+        hs->cert_requested = 1;
+        hs->state = C12_WAIT_SHD;
+        return 0;
+    }
+    PL_ENSURE(len == 4, PL_ERR_DECODE, "ServerHelloDone is not empty");
+    hs->state = C12_SEND_FLIGHT;
+    return 0;
+}
+
+static int c12_send_flight(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    pl_buf b = {0};
+    size_t m;
+    int rc = 0;
+    (void)msg;
+    (void)len;
+    hs->client_version = PARLEY_TLS1_2;
+    if (hs->cert_requested) {
+        /* No client certificate configured: an empty Certificate (RFC 5246 7.4.6). */
+        if ((rc = pl_certificate12_write(&b, NULL, NULL, 0)) < 0 ||
+            (rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE, b.data, b.len)) < 0)
+            goto out;
+        pl_buf_reset(&b);
+    }
+    if (hs->kx == PL_KX_RSA) {
+        /* RFC 5246 7.4.7.1: premaster = client_version (the offered one) + 46 random bytes. */
+        uint8_t pm[48], ct[1024];
+        size_t ctl;
+        pm[0] = (uint8_t)(hs->client_version >> 8);
+        pm[1] = (uint8_t)hs->client_version;
+        if ((rc = pl_random(pm + 2, 46)) < 0 || (rc = pl_rsa_encrypt_premaster(hs->peer_key, pm, ct, &ctl, sizeof ct)) < 0 ||
+            (rc = pl_buf_bytes(&hs->pm, pm, 48)) < 0 || (rc = pl_buf_u16(&b, (uint16_t)ctl)) < 0 ||
+            (rc = pl_buf_bytes(&b, ct, ctl)) < 0) {
+            pl_cleanse(pm, sizeof pm);
+            goto out;
+        }
+        pl_cleanse(pm, sizeof pm);
+        c->group = 0;
+    } else {
+        if ((rc = pl_buf_open(&b, hs->kx == PL_KX_ECDHE ? 1 : 2, &m)) < 0 ||
+            (rc = pl_buf_bytes(&b, hs->my_share.data, hs->my_share.len)) < 0 ||
+            (rc = pl_buf_close(&b, hs->kx == PL_KX_ECDHE ? 1 : 2, m)) < 0)
+            goto out;
+    }
+    if ((rc = pl_conn_send_handshake(c, 16 /* client_key_exchange */, b.data, b.len)) < 0) goto out;
+    /* RFC 7627 3: session_hash covers the messages through ClientKeyExchange. */
+    if ((rc = pl_transcript_hash(&hs->transcript, hs->session_hash)) < 0) goto out;
+    if ((rc = pl_tls12_derive_keys(c)) < 0) goto out;
+    if ((rc = pl_conn_send_ccs(c)) < 0) goto out;
+    c->wr = hs->pending_wr;
+    memset(&hs->pending_wr, 0, sizeof hs->pending_wr);
+    uint8_t th[PL_MAX_HASH], fin[12];
+    if ((rc = pl_transcript_hash(&hs->transcript, th)) < 0 || (rc = pl_finished12(hs->hash, hs->master, 0, th, fin)) < 0 ||
+        (rc = pl_conn_send_handshake(c, PL_HS_FINISHED, fin, 12)) < 0)
+        goto out;
+    hs->ccs_expected = 1;
+    hs->state = C12_WAIT_FIN;
+out:
+    pl_buf_free(&b);
+    return rc;
+}
+
+static int c12_recv_fin(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    uint8_t th[PL_MAX_HASH], expect[12];
+    /* RFC 5246 7.1: Finished must follow the peer's ChangeCipherSpec. */
+    PL_ENSURE(hs->ccs_seen, PL_ERR_UNEXPECTED_MESSAGE, "server Finished before its ChangeCipherSpec");
+    PL_ENSURE(len == 4 + 12, PL_ERR_DECODE, "Finished has %zu bytes, expected 12", len - 4);
+    PL_GUARD(pl_transcript_hash(&hs->transcript, th));
+    PL_GUARD(pl_finished12(hs->hash, hs->master, 1, th, expect));
+    PL_ENSURE(pl_ct_memcmp(expect, msg + 4, 12) == 0, PL_ERR_DECRYPT_ERROR, "the server's Finished does not verify");
+    hs->state = PL_ST_DONE;
+    return 0;
+}
+
+static const pl_hs_row pl_client12_rows[] = {
+    [C12_WAIT_CERT] = {"WAIT_CERTIFICATE", PL_HS_CERTIFICATE, 0, 0, c12_recv_cert, {C12_WAIT_SKE, C12_WAIT_CR_SHD}},
+    [C12_WAIT_SKE] = {"WAIT_SERVER_KEY_EXCHANGE", 12, 0, 0, c12_recv_ske, {C12_WAIT_CR_SHD}},
+    [C12_WAIT_CR_SHD] = {"WAIT_CERT_REQUEST_OR_HELLO_DONE", 14, PL_HS_CERTIFICATE_REQUEST, 0, c12_recv_cr_shd, {C12_WAIT_SHD, C12_SEND_FLIGHT}},
+    [C12_WAIT_SHD] = {"WAIT_SERVER_HELLO_DONE", 14, 0, 0, c12_recv_cr_shd, {C12_SEND_FLIGHT}},
+    [C12_SEND_FLIGHT] = {"SEND_KEY_EXCHANGE_AND_FINISHED", 0, 0, 0, c12_send_flight, {C12_WAIT_FIN}},
+    [C12_WAIT_FIN] = {"WAIT_FINISHED", PL_HS_FINISHED, 0, 0, c12_recv_fin, {PL_ST_DONE}},
+};
+
+const pl_hs_table pl_client12_table = {"client (TLS 1.2)", pl_client12_rows, sizeof pl_client12_rows / sizeof pl_client12_rows[0]};

@@ -1,0 +1,322 @@
+/*
+ * server12.c - the TLS 1.2 server handshake (RFC 5246 7.3), entered from the
+ * TLS 1.3 server's ClientHello handler when 1.2 is the highest common version.
+ *
+ *   SEND_HELLO (ServerHello, Certificate) -> [SEND_SKE: signature, may pause]
+ *   -> SEND_HELLO_DONE -> WAIT_CKE -> DERIVE (RSA decryption may pause)
+ *   -> WAIT_FINISHED (after the client's CCS) -> SEND_FINISHED (CCS, Finished) -> DONE
+ */
+#include <string.h>
+
+#include "dispatch.h"
+#include "messages.h"
+#include "prf12.h"
+
+enum { S12_SEND_HELLO = 1, S12_SEND_SKE, S12_SEND_SHD, S12_WAIT_CKE, S12_DERIVE, S12_WAIT_FIN, S12_SEND_FIN };
+
+static const uint8_t pl_downgrade12[8] = {0x44, 0x4F, 0x57, 0x4E, 0x47, 0x52, 0x44, 0x01};
+
+static int pl_has_ffdhe(pl_cursor groups)
+{
+    uint16_t g;
+    while (groups.len >= 2) {
+        if (pl_cur_u16(&groups, &g) < 0) return 0;
+        if (g >= 0x0100 && g <= 0x01ff) return 1;
+    }
+    return 0;
+}
+
+/* Does certificate entry e suit suite s, and with which signature scheme? */
+static int pl_cert_suits(const parley_config *cfg, const pl_cert_entry *e, const pl_suite *s, const pl_client_hello *ch,
+                         uint16_t *scheme)
+{
+    const pl_pkey *k = e->chain.pubkey;
+    if (s->kx == PL_KX_RSA) {
+        *scheme = 0;
+        return pl_pkey_is_rsa(k);
+    }
+    if (s->auth == PL_AUTH_RSA && !pl_pkey_is_rsa(k) && !pl_sig_scheme_fits_key(k, 0x0809, 0)) return 0;
+    if (s->auth == PL_AUTH_ECDSA && pl_pkey_is_rsa(k)) return 0;
+    /* RFC 5246 7.4.1.4.1: without signature_algorithms the client means SHA-1,
+     * which Parley does not sign with. */
+    if (!ch->has_sigalgs) return 0;
+    for (size_t j = 0; j < cfg->nsigalgs; j++) {
+        uint16_t sc = cfg->sigalgs[j];
+        if (pl_u16_list_has(ch->sigalgs, sc) && pl_sig_scheme_fits_key(k, sc, 0)) {
+            /* ECDSA suites sign with ECDSA or Ed25519, RSA suites with RSA. */
+            if (s->auth == PL_AUTH_ECDSA && (sc >> 8) == 0x08 && sc != 0x0807) continue;
+            *scheme = sc;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static uint16_t pl_choose_group(const parley_config *cfg, const pl_client_hello *ch, int ffdhe)
+{
+    for (size_t i = 0; i < cfg->ngroups; i++) {
+        uint16_t g = cfg->groups[i];
+        if (pl_kex_group_is_ffdhe(g) != ffdhe) continue;
+        if (ch->has_groups ? pl_u16_list_has(ch->groups, g) : 1) {
+            /* RFC 7919 4: a client listing no FFDHE group lets the server choose. */
+            return g;
+        }
+    }
+    if (ffdhe && ch->has_groups && !pl_has_ffdhe(ch->groups)) {
+        for (size_t i = 0; i < cfg->ngroups; i++)
+            if (pl_kex_group_is_ffdhe(cfg->groups[i])) return cfg->groups[i];
+    }
+    return 0;
+}
+
+int pl_server12_client_hello(parley_conn *c, const void *vch, const uint8_t *msg, size_t len)
+{
+    const pl_client_hello *ch = vch;
+    parley_config *cfg = c->cfg;
+    pl_hs *hs = c->hs;
+    uint16_t scheme = 0, group = 0;
+    const pl_suite *chosen = NULL;
+    int cert = -1, known = 0;
+    int nullc = 0;
+    for (size_t i = 0; i < ch->compression.len; i++) nullc |= ch->compression.p[i] == 0;
+    PL_ENSURE(nullc, PL_ERR_ILLEGAL_PARAMETER, "ClientHello does not offer null compression");
+    /* RFC 5746 3.6: renegotiation_info (empty) or the SCSV signals support. */
+    hs->reneg_ok = ch->has_reneg || pl_u16_list_has(ch->suites, 0x00ff);
+    if (ch->has_reneg) {
+        PL_ENSURE(ch->reneg_info.len == 1 && ch->reneg_info.p[0] == 0, PL_ERR_HANDSHAKE_FAILURE,
+                  "non-empty renegotiation_info on an initial handshake");
+    }
+    /* RFC 7627 5.3. */
+    PL_ENSURE(ch->has_ems || !cfg->require_ems, PL_ERR_HANDSHAKE_FAILURE,
+              "client does not support the extended master secret (RFC 7627), which is required");
+    /* Suite: server preference, then a certificate (SNI first) and a group that fit. */
+    for (size_t i = 0; i < cfg->nsuites && !chosen; i++) {
+        const pl_suite *s = pl_suite_find(cfg->suites[i]);
+        if (!s || s->version != 12 || !pl_suite_usable(cfg, s->id) || !pl_u16_list_has(ch->suites, s->id)) continue;
+        uint16_t g = 0;
+        if (s->kx == PL_KX_ECDHE && !(g = pl_choose_group(cfg, ch, 0))) continue;
+        if (s->kx == PL_KX_DHE && !(g = pl_choose_group(cfg, ch, 1))) continue;
+        for (int pass = 0; pass < 2 && cert < 0; pass++)
+            for (size_t k = 0; k < cfg->ncerts && cert < 0; k++) {
+                if (pass == 0 && (!ch->has_sni || !pl_chain_matches_name(&cfg->certs[k].chain, ch->sni))) continue;
+                if (pl_cert_suits(cfg, &cfg->certs[k], s, ch, &scheme)) cert = (int)k;
+            }
+        if (cert >= 0) {
+            chosen = s;
+            group = g;
+        }
+    }
+    if (!chosen) {
+        pl_cursor l = ch->suites;
+        uint16_t v;
+        while (l.len >= 2 && pl_cur_u16(&l, &v) == 0) known |= pl_suite_find(v) != NULL;
+        if (!known)
+            PL_BAIL(PL_ERR_HANDSHAKE_FAILURE, "the client offers no AEAD cipher suite (only CBC, RC4, export or other suites Parley does not implement)");
+        PL_BAIL(PL_ERR_HANDSHAKE_FAILURE, "no TLS 1.2 cipher suite in common with the client for the configured certificates");
+    }
+    PL_GUARD(pl_negotiate_alpn(c, ch->has_alpn, ch->alpn));
+    hs->kx = chosen->kx;
+    hs->aead = chosen->aead;
+    hs->hash = chosen->hash;
+    hs->cert_index = cert;
+    hs->sig_scheme = scheme;
+    hs->ems = ch->has_ems;
+    hs->peer_point_formats = ch->has_point_formats;
+    hs->client_version = ch->legacy_version;
+    c->suite = chosen->id;
+    c->group = group;
+    c->sigscheme = scheme;
+    c->version = PARLEY_TLS1_2;
+    c->ems = hs->ems;
+    memcpy(hs->client_random, ch->random, 32);
+    memcpy(c->client_random, ch->random, 32);
+    if (ch->has_sni && !c->server_name) c->server_name = pl_strdup(ch->sni);
+    PL_GUARD(pl_transcript_set_hash(&hs->transcript, hs->hash));
+    PL_GUARD(pl_transcript_add(&hs->transcript, msg, len));
+    hs->table = &pl_server12_table;
+    hs->state = S12_SEND_HELLO;
+    return 0;
+}
+
+static int s12_send_hello(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    parley_config *cfg = c->cfg;
+    pl_buf b = {0};
+    size_t exts, m;
+    int rc;
+    (void)msg;
+    (void)len;
+    PL_GUARD(pl_random(hs->server_random, 32));
+    /* RFC 8446 4.1.3: a TLS 1.3-capable server negotiating 1.2 says so. */
+    if (cfg->max_version >= PARLEY_TLS1_3) memcpy(hs->server_random + 24, pl_downgrade12, 8);
+    if ((rc = pl_buf_u16(&b, PARLEY_TLS1_2)) < 0 || (rc = pl_buf_bytes(&b, hs->server_random, 32)) < 0 ||
+        (rc = pl_buf_u8(&b, 0)) < 0 /* no session id: resumption is not offered yet */ ||
+        (rc = pl_buf_u16(&b, c->suite)) < 0 || (rc = pl_buf_u8(&b, 0)) < 0 || (rc = pl_buf_open(&b, 2, &exts)) < 0)
+        goto out;
+    if (hs->reneg_ok && ((rc = pl_buf_u16(&b, PL_EXT_RENEGOTIATION_INFO)) < 0 || (rc = pl_buf_u16(&b, 1)) < 0 ||
+                         (rc = pl_buf_u8(&b, 0)) < 0))
+        goto out;
+    if (hs->ems && ((rc = pl_buf_u16(&b, PL_EXT_EXTENDED_MASTER_SECRET)) < 0 || (rc = pl_buf_u16(&b, 0)) < 0)) goto out;
+    if (hs->kx == PL_KX_ECDHE && hs->peer_point_formats &&
+        ((rc = pl_buf_u16(&b, PL_EXT_EC_POINT_FORMATS)) < 0 || (rc = pl_buf_u16(&b, 2)) < 0 || (rc = pl_buf_u8(&b, 1)) < 0 ||
+         (rc = pl_buf_u8(&b, 0)) < 0))
+        goto out;
+    if (c->alpn[0]) {
+        size_t al = strlen(c->alpn);
+        if ((rc = pl_buf_u16(&b, PL_EXT_ALPN)) < 0 || (rc = pl_buf_open(&b, 2, &m)) < 0 ||
+            (rc = pl_buf_u16(&b, (uint16_t)(al + 1))) < 0 || (rc = pl_buf_u8(&b, (uint8_t)al)) < 0 ||
+            (rc = pl_buf_bytes(&b, c->alpn, al)) < 0 || (rc = pl_buf_close(&b, 2, m)) < 0)
+            goto out;
+    }
+    if (c->server_name && pl_chain_matches_name(&cfg->certs[hs->cert_index].chain, c->server_name) &&
+        ((rc = pl_buf_u16(&b, PL_EXT_SERVER_NAME)) < 0 || (rc = pl_buf_u16(&b, 0)) < 0))
+        goto out;
+    if ((rc = pl_buf_close(&b, 2, exts)) < 0 || (rc = pl_conn_send_handshake(c, PL_HS_SERVER_HELLO, b.data, b.len)) < 0)
+        goto out;
+    const pl_buf *cm = &cfg->certs[hs->cert_index].cert_msg12; /* encoded once per config */
+    if ((rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE, cm->data, cm->len)) < 0) goto out;
+    if (hs->kx == PL_KX_RSA) {
+        hs->state = S12_SEND_SHD;
+        goto out;
+    }
+    /* ServerECDHParams (RFC 8422 5.4) or ServerDHParams (RFC 5246 7.4.3). */
+    uint8_t pub[PL_MAX_KEX_PUB];
+    size_t publen;
+    if ((rc = pl_kex_generate(c->group, &hs->kex, pub, &publen)) < 0) goto out;
+    if (hs->kx == PL_KX_DHE) pl_kex_set_tls12(hs->kex);
+    pl_buf_reset(&hs->ske_params);
+    if (hs->kx == PL_KX_ECDHE) {
+        if ((rc = pl_buf_u8(&hs->ske_params, 3)) < 0 || (rc = pl_buf_u16(&hs->ske_params, c->group)) < 0 ||
+            (rc = pl_buf_u8(&hs->ske_params, (uint8_t)publen)) < 0 || (rc = pl_buf_bytes(&hs->ske_params, pub, publen)) < 0)
+            goto out;
+    } else {
+        const uint8_t *prime;
+        size_t pl = pl_ffdhe_prime(c->group, &prime);
+        if ((rc = pl_buf_u16(&hs->ske_params, (uint16_t)pl)) < 0 || (rc = pl_buf_bytes(&hs->ske_params, prime, pl)) < 0 ||
+            (rc = pl_buf_u16(&hs->ske_params, 1)) < 0 || (rc = pl_buf_u8(&hs->ske_params, 2)) < 0 ||
+            (rc = pl_buf_u16(&hs->ske_params, (uint16_t)publen)) < 0 || (rc = pl_buf_bytes(&hs->ske_params, pub, publen)) < 0)
+            goto out;
+    }
+    hs->state = S12_SEND_SKE;
+out:
+    pl_buf_free(&b);
+    return rc;
+}
+
+static int s12_send_ske(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    pl_buf in = {0}, b = {0};
+    int rc = 0;
+    (void)msg;
+    (void)len;
+    if (hs->op.state == PL_OP_IDLE) {
+        if ((rc = pl_buf_bytes(&in, hs->client_random, 32)) < 0 || (rc = pl_buf_bytes(&in, hs->server_random, 32)) < 0 ||
+            (rc = pl_buf_bytes(&in, hs->ske_params.data, hs->ske_params.len)) < 0)
+            goto out;
+    }
+    rc = pl_key_op_run(c, PARLEY_KEY_OP_SIGN, hs->sig_scheme, in.data, in.len);
+    if (rc != 0) goto out;
+    if ((rc = pl_buf_bytes(&b, hs->ske_params.data, hs->ske_params.len)) < 0 || (rc = pl_buf_u16(&b, hs->sig_scheme)) < 0 ||
+        (rc = pl_buf_u16(&b, (uint16_t)hs->op.output.len)) < 0 || (rc = pl_buf_bytes(&b, hs->op.output.data, hs->op.output.len)) < 0 ||
+        (rc = pl_conn_send_handshake(c, 12 /* server_key_exchange */, b.data, b.len)) < 0)
+        goto out;
+    hs->state = S12_SEND_SHD;
+out:
+    pl_buf_free(&in);
+    pl_buf_free(&b);
+    return rc;
+}
+
+static int s12_send_shd(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    (void)msg;
+    (void)len;
+    PL_GUARD(pl_conn_send_handshake(c, 14 /* server_hello_done */, NULL, 0));
+    c->hs->state = S12_WAIT_CKE;
+    return 0;
+}
+
+static int s12_recv_cke(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    pl_cursor v;
+    PL_GUARD(pl_client_key_exchange_parse(msg + 4, len - 4, hs->kx, &v));
+    pl_buf_reset(&hs->cke);
+    PL_GUARD(pl_buf_bytes(&hs->cke, v.p, v.len));
+    /* RFC 7627 3: session_hash covers the messages through ClientKeyExchange. */
+    PL_GUARD(pl_transcript_add(&hs->transcript, msg, len));
+    PL_GUARD(pl_transcript_hash(&hs->transcript, hs->session_hash));
+    hs->state = S12_DERIVE;
+    return 0;
+}
+
+static int s12_derive(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    (void)msg;
+    (void)len;
+    if (hs->kx == PL_KX_RSA) {
+        /* The provider decrypts with implicit rejection: 48 bytes, always. */
+        int rc = pl_key_op_run(c, PARLEY_KEY_OP_RSA_DECRYPT, 0, hs->cke.data, hs->cke.len);
+        if (rc != 0) return rc;
+        PL_ENSURE(hs->op.output.len == 48, PL_ERR_INTERNAL, "the key provider returned a %zu-byte premaster", hs->op.output.len);
+        PL_GUARD(pl_buf_bytes(&hs->pm, hs->op.output.data, 48));
+        pl_buf_reset(&hs->op.output);
+    } else {
+        uint8_t secret[PL_MAX_KEX_SECRET];
+        size_t slen;
+        int rc = pl_kex_derive(hs->kex, hs->cke.data, hs->cke.len, secret, &slen);
+        if (rc == 0) rc = pl_buf_bytes(&hs->pm, secret, slen);
+        pl_cleanse(secret, sizeof secret);
+        PL_GUARD(rc);
+    }
+    pl_buf_free(&hs->cke);
+    PL_GUARD(pl_tls12_derive_keys(c));
+    hs->ccs_expected = 1;
+    hs->state = S12_WAIT_FIN;
+    return 0;
+}
+
+static int s12_recv_fin(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    uint8_t th[PL_MAX_HASH], expect[12];
+    PL_ENSURE(hs->ccs_seen, PL_ERR_UNEXPECTED_MESSAGE, "client Finished before its ChangeCipherSpec");
+    PL_ENSURE(len == 4 + 12, PL_ERR_DECODE, "Finished has %zu bytes, expected 12", len - 4);
+    PL_GUARD(pl_transcript_hash(&hs->transcript, th));
+    PL_GUARD(pl_finished12(hs->hash, hs->master, 0, th, expect));
+    PL_ENSURE(pl_ct_memcmp(expect, msg + 4, 12) == 0, PL_ERR_DECRYPT_ERROR, "the client's Finished does not verify");
+    PL_GUARD(pl_transcript_add(&hs->transcript, msg, len));
+    hs->state = S12_SEND_FIN;
+    return 0;
+}
+
+static int s12_send_fin(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    uint8_t th[PL_MAX_HASH], fin[12];
+    (void)msg;
+    (void)len;
+    PL_GUARD(pl_conn_send_ccs(c));
+    c->wr = hs->pending_wr;
+    memset(&hs->pending_wr, 0, sizeof hs->pending_wr);
+    PL_GUARD(pl_transcript_hash(&hs->transcript, th));
+    PL_GUARD(pl_finished12(hs->hash, hs->master, 1, th, fin));
+    PL_GUARD(pl_conn_send_handshake(c, PL_HS_FINISHED, fin, 12));
+    hs->state = PL_ST_DONE;
+    return 0;
+}
+
+static const pl_hs_row pl_server12_rows[] = {
+    [S12_SEND_HELLO] = {"SEND_SERVER_HELLO_AND_CERTIFICATE", 0, 0, 0, s12_send_hello, {S12_SEND_SKE, S12_SEND_SHD}},
+    [S12_SEND_SKE] = {"SEND_SERVER_KEY_EXCHANGE", 0, 0, 0, s12_send_ske, {S12_SEND_SHD}},
+    [S12_SEND_SHD] = {"SEND_SERVER_HELLO_DONE", 0, 0, 0, s12_send_shd, {S12_WAIT_CKE}},
+    [S12_WAIT_CKE] = {"WAIT_CLIENT_KEY_EXCHANGE", 16, 0, 1, s12_recv_cke, {S12_DERIVE}},
+    [S12_DERIVE] = {"DERIVE_KEYS", 0, 0, 0, s12_derive, {S12_WAIT_FIN}},
+    [S12_WAIT_FIN] = {"WAIT_FINISHED", PL_HS_FINISHED, 0, 1, s12_recv_fin, {S12_SEND_FIN}},
+    [S12_SEND_FIN] = {"SEND_FINISHED", 0, 0, 0, s12_send_fin, {PL_ST_DONE}},
+};
+
+const pl_hs_table pl_server12_table = {"server (TLS 1.2)", pl_server12_rows, sizeof pl_server12_rows / sizeof pl_server12_rows[0]};

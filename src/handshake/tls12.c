@@ -1,0 +1,93 @@
+/* tls12.c - pieces shared by the TLS 1.2 client and server, and by both
+ * versions' private-key operations and ALPN choice. */
+#include <stdio.h>
+#include <string.h>
+
+#include "dispatch.h"
+#include "messages.h"
+#include "prf12.h"
+
+int pl_key_op_run(parley_conn *c, int type, uint16_t scheme, const uint8_t *in, size_t inlen)
+{
+    pl_hs *hs = c->hs;
+    struct parley_key_op *op = &hs->op;
+    if (op->state == PL_OP_IDLE) {
+        pl_buf_reset(&op->input);
+        pl_buf_reset(&op->output);
+        PL_GUARD(pl_buf_bytes(&op->input, in, inlen));
+        op->type = type;
+        op->scheme = scheme;
+        op->cert_index = hs->cert_index;
+        op->client_version = hs->client_version;
+        op->ok = 0;
+        op->state = PL_OP_PENDING;
+        parley_key_provider *p = c->cfg->certs[hs->cert_index].provider;
+        int rc = p->start(p, op);
+        if (rc == PARLEY_WANT_KEY_OP && op->state == PL_OP_PENDING) {
+            pl_trace(c, PARLEY_TRACE_INFO, -1, "private-key operation pending", 0,
+                     type == PARLEY_KEY_OP_SIGN ? parley_sigscheme_name(scheme) : "RSA premaster decryption");
+            return PL_HS_WAIT_KEY_OP;
+        }
+        if (rc == PARLEY_ERROR) op->state = PL_OP_IDLE;
+        PL_ENSURE(rc != PARLEY_ERROR, PL_ERR_INTERNAL, "the private-key provider failed to start the operation");
+    }
+    if (op->state == PL_OP_PENDING) return PL_HS_WAIT_KEY_OP;
+    op->state = PL_OP_IDLE;
+    PL_ENSURE(op->ok && op->output.len > 0, PL_ERR_INTERNAL, "the private-key provider could not complete the operation");
+    return 0;
+}
+
+int pl_negotiate_alpn(parley_conn *c, int client_sent, pl_cursor client_list)
+{
+    parley_config *cfg = c->cfg;
+    if (!client_sent || !cfg->alpn_len) return 0;
+    pl_cursor mine = pl_cur(cfg->alpn, cfg->alpn_len), name;
+    /* RFC 7301 3.2: server preference; nothing in common is fatal. */
+    while (mine.len) {
+        PL_GUARD(pl_cur_vec8(&mine, &name));
+        pl_cursor theirs = client_list, t;
+        while (theirs.len) {
+            PL_GUARD(pl_cur_vec8(&theirs, &t));
+            if (t.len == name.len && memcmp(t.p, name.p, t.len) == 0) {
+                memcpy(c->alpn, name.p, name.len);
+                c->alpn[name.len] = 0;
+                return 1;
+            }
+        }
+    }
+    PL_BAIL(PL_ERR_NO_APPLICATION_PROTOCOL, "no application protocol (ALPN) in common with the client");
+}
+
+int pl_tls12_derive_keys(parley_conn *c)
+{
+    pl_hs *hs = c->hs;
+    uint8_t kb[2 * 32 + 2 * 12];
+    size_t kl = pl_aead_key_len(hs->aead), il = hs->aead == PL_CHACHA20_POLY1305 ? 12 : 4;
+    PL_GUARD(pl_master12(hs->hash, hs->pm.data, hs->pm.len, hs->ems, hs->session_hash, hs->client_random,
+                         hs->server_random, hs->master));
+    pl_trace_master(c);
+    pl_buf_free(&hs->pm);
+    /* key_block = client_write_key, server_write_key, client_write_IV, server_write_IV (RFC 5246 6.3) */
+    PL_GUARD(pl_key_block12(hs->hash, hs->master, hs->client_random, hs->server_random, kb, 2 * kl + 2 * il));
+    const uint8_t *ck = kb, *sk = kb + kl, *civ = kb + 2 * kl, *siv = kb + 2 * kl + il;
+    int rc = pl_rec_install12(&hs->pending_wr, hs->aead, c->is_server ? sk : ck, c->is_server ? siv : civ, 1);
+    if (rc == 0) rc = pl_rec_install12(&hs->pending_rd, hs->aead, c->is_server ? ck : sk, c->is_server ? civ : siv, 0);
+    pl_cleanse(kb, sizeof kb);
+    return rc;
+}
+
+void pl_trace_master(parley_conn *c)
+{
+    pl_hs *hs = c->hs;
+    pl_keylog(c, "CLIENT_RANDOM", hs->master, 48);
+    if (!c->cfg->trace) return;
+    char d[512];
+    size_t o = (size_t)snprintf(d, sizeof d, "client random: ");
+    for (int i = 0; i < 32; i++) o += (size_t)snprintf(d + o, sizeof d - o, "%02x", hs->client_random[i]);
+    o += (size_t)snprintf(d + o, sizeof d - o, "\nserver random: ");
+    for (int i = 0; i < 32; i++) o += (size_t)snprintf(d + o, sizeof d - o, "%02x", hs->server_random[i]);
+    const char *kx = hs->kx == PL_KX_ECDHE ? "ECDHE" : hs->kx == PL_KX_DHE ? "DHE" : "RSA";
+    snprintf(d + o, sizeof d - o, "\nkey exchange: %s %s (premaster %zu bytes)\nextended master secret: %s", kx,
+             hs->kx == PL_KX_RSA ? "" : parley_group_name(c->group), hs->pm.len, hs->ems ? "yes" : "no");
+    pl_trace(c, PARLEY_TRACE_KEYS, -1, "master secret derived", 0, d);
+}
