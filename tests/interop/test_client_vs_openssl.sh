@@ -68,12 +68,15 @@ timeout 20 "$PARLEY" client --cafile "$PKI/ca.pem" "localhost:$PORT" >"$WORK/c.l
 check "not-yet-valid certificate is refused" "$WORK/c.log" 'is not valid until 2035-01-01' 'alert: sent certificate_expired'
 stop_bg "$LAST_PID"
 
-# A TLS 1.2-only server: the client offered only 1.3 and says so.
+# A TLS 1.2-only server: the default client negotiates 1.2; a client pinned
+# to 1.3 is refused with protocol_version.
 PORT=$(free_port)
 start_bg "$WORK/s.log" openssl s_server -accept "127.0.0.1:$PORT" -www -tls1_2 -cert "$PKI/ec256.pem" -key "$PKI/ec256.key"
 wait_port "$PORT"
 timeout 20 "$PARLEY" client --cafile "$PKI/ca.pem" "localhost:$PORT" >"$WORK/c.log" 2>&1
-check "TLS 1.2-only server" "$WORK/c.log" 'alert: (sent|received) protocol_version'
+check "TLS 1.2-only server: 1.2 is negotiated" "$WORK/c.log" '^protocol: TLSv1.2$' '^extended_master_secret: yes$'
+timeout 20 "$PARLEY" client --cafile "$PKI/ca.pem" --tls1.3 "localhost:$PORT" >"$WORK/c.log" 2>&1
+check "TLS 1.2-only server, client pinned to 1.3" "$WORK/c.log" 'alert: (sent|received) protocol_version'
 stop_bg "$LAST_PID"
 
 # A flipped bit in an encrypted record, each direction, through a relay.

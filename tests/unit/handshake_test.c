@@ -473,9 +473,19 @@ static void test_old_versions_refused(void **state)
     tls10[9] = 3;
     tls10[10] = 0;
     assert_int_equal(server_alert_for(tls10, sizeof tls10, &st), 70);
-    /* TLS 1.2 without supported_versions. */
+    /* TLS 1.2 without supported_versions is negotiated as 1.2, but this hello
+     * offers only a CBC suite and no extended master secret: handshake_failure. */
     tls10[10] = 3;
-    assert_int_equal(server_alert_for(tls10, sizeof tls10, &st), 70);
+    assert_int_equal(server_alert_for(tls10, sizeof tls10, &st), 40);
+    /* A server limited to TLS 1.3 refuses it with protocol_version. */
+    parley_config *sc = server_cfg("ec256");
+    assert_int_equal(parley_config_set_versions(sc, PARLEY_TLS1_3, PARLEY_TLS1_3), PARLEY_OK);
+    parley_conn *s = parley_conn_new_server(sc);
+    parley_config_free(sc);
+    conn_feed(s, tls10, sizeof tls10);
+    assert_int_equal(parley_conn_handshake(s), PARLEY_ERROR);
+    assert_int_equal(parley_conn_alert_sent(s), 70);
+    parley_conn_free(s);
 }
 
 static void test_unexpected_message_to_client(void **state)

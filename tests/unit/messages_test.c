@@ -191,18 +191,31 @@ static void test_extension_rules(void **state)
     pl_encrypted_extensions e;
     ee[1] = 11;
     assert_int_equal(pl_encrypted_extensions_parse(ee, 13, &e), -PL_ERR_DECODE);
-    /* Unsolicited extension in a ServerHello. */
-    uint8_t sh[2 + 32 + 1 + 2 + 1 + 2 + 4] = {3, 3};
-    sh[34] = 0;
-    sh[35] = 0x13;
-    sh[36] = 0x01;
-    sh[37] = 0;
-    sh[38] = 0;
-    sh[39] = 4;
-    sh[40] = 0;
-    sh[41] = 16; /* ALPN in a ServerHello: not allowed there */
+    /* ALPN in a TLS 1.3 ServerHello (it belongs in EncryptedExtensions). */
+    uint8_t sh[2 + 32 + 1 + 2 + 1 + 2 + 6 + 4] = {3, 3};
+    size_t o = 34;
+    sh[o++] = 0;                          /* session id */
+    sh[o++] = 0x13, sh[o++] = 0x01;       /* suite */
+    sh[o++] = 0;                          /* compression */
+    sh[o++] = 0, sh[o++] = 10;            /* extensions length */
+    sh[o++] = 0, sh[o++] = 43, sh[o++] = 0, sh[o++] = 2, sh[o++] = 3, sh[o++] = 4; /* supported_versions 1.3 */
+    sh[o++] = 0, sh[o++] = 16, sh[o++] = 0, sh[o++] = 0;                           /* ALPN */
     pl_server_hello s;
-    assert_int_equal(pl_server_hello_parse(sh, sizeof sh, &s), -PL_ERR_ILLEGAL_PARAMETER);
+    assert_int_equal(pl_server_hello_parse(sh, o, &s), -PL_ERR_ILLEGAL_PARAMETER);
+    /* A TLS 1.2 ServerHello (no supported_versions) may carry ALPN, but not a cookie. */
+    uint8_t sh12[2 + 32 + 1 + 2 + 1 + 2 + 4 + 4] = {3, 3};
+    o = 34;
+    sh12[o++] = 0;
+    sh12[o++] = 0xc0, sh12[o++] = 0x2f;
+    sh12[o++] = 0;
+    sh12[o++] = 0, sh12[o++] = 8;
+    sh12[o++] = 0, sh12[o++] = 23, sh12[o++] = 0, sh12[o++] = 0; /* extended_master_secret */
+    sh12[o++] = 0, sh12[o++] = 44, sh12[o++] = 0, sh12[o++] = 0; /* cookie */
+    assert_int_equal(pl_server_hello_parse(sh12, o, &s), -PL_ERR_ILLEGAL_PARAMETER);
+    sh12[o - 3] = 0x17 + 100; /* an unknown extension instead: unsolicited */
+    assert_int_equal(pl_server_hello_parse(sh12, o, &s), -PL_ERR_UNSUPPORTED_EXTENSION);
+    sh12[o - 4] = 0xff, sh12[o - 3] = 0x01, sh12[o - 1] = 0; /* renegotiation_info, but empty body: decode error */
+    assert_int_equal(pl_server_hello_parse(sh12, o, &s), -PL_ERR_DECODE);
 }
 
 static void test_small_messages(void **state)
