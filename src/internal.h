@@ -123,6 +123,7 @@ typedef struct {
     pl_pkey *peer_key;
     struct parley_key_op op;
     const void *table;      /* the handshake table in use (TLS 1.3 or 1.2) */
+    int offered12, offered13; /* client: versions offered (a usable suite for each) */
     /* TLS 1.2 */
     int kx;                 /* PL_KX_ECDHE, PL_KX_DHE, PL_KX_RSA */
     uint16_t client_version; /* ClientHello.legacy_version (RSA premaster check) */

@@ -29,11 +29,11 @@ int pl_client12_server_hello(parley_conn *c, const void *vsh, const uint8_t *msg
     parley_config *cfg = c->cfg;
     pl_hs *hs = c->hs;
     const pl_suite *suite = pl_suite_find(sh->suite);
-    PL_ENSURE(cfg->min_version <= PARLEY_TLS1_2 && sh->legacy_version == PARLEY_TLS1_2, PL_ERR_PROTOCOL_VERSION,
+    PL_ENSURE(hs->offered12 && sh->legacy_version == PARLEY_TLS1_2, PL_ERR_PROTOCOL_VERSION,
               "server chose %s, which is not enabled", parley_version_name(sh->legacy_version));
     PL_ENSURE(!hs->hrr_done, PL_ERR_ILLEGAL_PARAMETER, "TLS 1.2 ServerHello after a HelloRetryRequest");
     /* RFC 8446 4.1.3: a TLS 1.3 client must catch a downgrade to 1.2. */
-    if (cfg->max_version >= PARLEY_TLS1_3) {
+    if (hs->offered13) {
         PL_ENSURE(memcmp(sh->random + 24, pl_downgrade12, 7) != 0 || (sh->random[31] != 0x01 && sh->random[31] != 0x00),
                   PL_ERR_ILLEGAL_PARAMETER, "downgrade detected: the server supports TLS 1.3 but answered with TLS 1.2");
     }

@@ -50,7 +50,7 @@ static int pl_write_ch(parley_conn *c, pl_buf *b, const uint8_t *pub, size_t pub
         PL_GUARD(pl_buf_close(b, 2, m2));
         PL_GUARD(pl_buf_close(b, 2, m));
     }
-    int offer12 = cfg->min_version <= PARLEY_TLS1_2, offer13 = cfg->max_version >= PARLEY_TLS1_3;
+    int offer12 = hs->offered12, offer13 = hs->offered13;
     if (offer13) {
         PL_GUARD(pl_buf_u16(b, PL_EXT_SUPPORTED_VERSIONS));
         PL_GUARD(pl_buf_open(b, 2, &m));
@@ -122,10 +122,18 @@ static int c_send_ch(parley_conn *c, const uint8_t *msg, size_t len)
     } else {
         hs->kex_group = hs->hrr_group;
     }
+    /* Offer a version only with at least one usable suite for it. */
+    hs->offered12 = hs->offered13 = 0;
+    for (size_t i = 0; i < c->cfg->nsuites; i++) {
+        if (!pl_suite_usable(c->cfg, c->cfg->suites[i])) continue;
+        hs->offered13 |= pl_suite_find(c->cfg->suites[i])->version == 13;
+        hs->offered12 |= pl_suite_find(c->cfg->suites[i])->version == 12;
+    }
+    PL_ENSURE(hs->offered12 || hs->offered13, PL_ERR_USAGE, "no cipher suite is usable with the configured versions");
     pl_kex_free(hs->kex);
     hs->kex = NULL;
     publen = 0;
-    if (c->cfg->max_version >= PARLEY_TLS1_3) PL_GUARD(pl_kex_generate(hs->kex_group, &hs->kex, pub, &publen));
+    if (hs->offered13) PL_GUARD(pl_kex_generate(hs->kex_group, &hs->kex, pub, &publen));
     hs->client_version = PARLEY_TLS1_2;
     int rc = pl_write_ch(c, &b, pub, publen);
     if (rc == 0) rc = pl_conn_send_handshake(c, PL_HS_CLIENT_HELLO, b.data, b.len);
@@ -184,11 +192,11 @@ static int c_recv_sh(parley_conn *c, const uint8_t *msg, size_t len)
     PL_GUARD(pl_server_hello_parse(msg + 4, len - 4, &sh));
     if (sh.version == 0 && !sh.is_hrr) {
         /* No supported_versions: the server chose TLS 1.2 or older (RFC 8446 4.2.1). */
-        PL_ENSURE(cfg->min_version <= PARLEY_TLS1_2, PL_ERR_PROTOCOL_VERSION, "server chose %s, but only TLS 1.3 was offered",
+        PL_ENSURE(hs->offered12, PL_ERR_PROTOCOL_VERSION, "server chose %s, but only TLS 1.3 was offered",
                   parley_version_name(sh.legacy_version));
         return pl_client12_server_hello(c, &sh, msg, len);
     }
-    PL_ENSURE(cfg->max_version >= PARLEY_TLS1_3, PL_ERR_ILLEGAL_PARAMETER, "server selected TLS 1.3, which was not offered");
+    PL_ENSURE(hs->offered13, PL_ERR_ILLEGAL_PARAMETER, "server selected TLS 1.3, which was not offered");
     PL_ENSURE(sh.version == PARLEY_TLS1_3, PL_ERR_ILLEGAL_PARAMETER, "server selected version 0x%04x, which was not offered", sh.version);
     PL_ENSURE(sh.legacy_version == 0x0303, PL_ERR_ILLEGAL_PARAMETER, "ServerHello legacy_version is 0x%04x", sh.legacy_version);
     PL_ENSURE(sh.session_id.len == hs->session_id_len && memcmp(sh.session_id.p, hs->session_id, hs->session_id_len) == 0,

@@ -1,6 +1,10 @@
 /* helpers.c - see helpers.h. Tests may use libcrypto directly. */
 #include "helpers.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -220,3 +224,63 @@ int pair_handshake(pair *p, int *crc, int *src)
     if (src) *src = s;
     return (c == PARLEY_OK && s == PARLEY_OK) ? 0 : -1;
 }
+
+/* ---- configs and pairs shared by the handshake tests */
+parley_config *server_cfg(const char *name)
+{
+    char c[512], k[512];
+    parley_config *cfg = parley_config_new();
+    snprintf(c, sizeof c, "%s/%s.pem", test_dir(), name);
+    snprintf(k, sizeof k, "%s/%s.key", test_dir(), name);
+    assert_int_equal(parley_config_add_cert_files(cfg, c, k), PARLEY_OK);
+    return cfg;
+}
+
+parley_config *client_cfg(const char *ca_name)
+{
+    char c[512];
+    parley_config *cfg = parley_config_new();
+    snprintf(c, sizeof c, "%s/%s.pem", test_dir(), ca_name);
+    assert_int_equal(parley_config_set_ca_file(cfg, c), PARLEY_OK);
+    return cfg;
+}
+
+void make_pair(pair *p, parley_config *ccfg, parley_config *scfg, const char *sni)
+{
+    memset(p, 0, sizeof *p);
+    p->client = parley_conn_new_client(ccfg, sni);
+    p->server = parley_conn_new_server(scfg);
+    assert_non_null(p->client);
+    assert_non_null(p->server);
+    parley_config_free(ccfg); /* the connections hold references */
+    parley_config_free(scfg);
+}
+
+void free_pair(pair *p)
+{
+    pair_free_queues(p);
+    parley_conn_free(p->client);
+    parley_conn_free(p->server);
+}
+
+/* Send `msg` from a to b and check it arrives intact. */
+void exchange(pair *p, parley_conn *a, parley_conn *b, const char *msg)
+{
+    static uint8_t buf[1 << 18];
+    size_t n = 0, total = 0, len = strlen(msg);
+    assert_true(len <= sizeof buf);
+    assert_int_equal(parley_conn_write(a, (const uint8_t *)msg, len), PARLEY_OK);
+    pair_pump(p);
+    while (total < len) {
+        int rc = parley_conn_read(b, buf + total, sizeof buf - total, &n);
+        if (rc == PARLEY_WANT_READ) {
+            assert_true(pair_pump(p) > 0);
+            continue;
+        }
+        assert_int_equal(rc, PARLEY_OK);
+        total += n;
+    }
+    assert_int_equal(total, len);
+    assert_memory_equal(buf, msg, len);
+}
+

@@ -55,4 +55,14 @@ void conn_feed(parley_conn *c, const uint8_t *p, size_t len);
 /* Take all pending output of a connection into buf; returns length. */
 size_t conn_take(parley_conn *c, uint8_t *buf, size_t cap);
 
+/* Configs from test_dir() certificates: a server with NAME.pem/NAME.key, a
+ * client trusting CA_NAME.pem. */
+parley_config *server_cfg(const char *name);
+parley_config *client_cfg(const char *ca_name);
+/* Connections for a pair (the configs' references are handed over). */
+void make_pair(pair *p, parley_config *ccfg, parley_config *scfg, const char *sni);
+void free_pair(pair *p);
+/* Send msg from a to b through the pair and check it arrives intact. */
+void exchange(pair *p, parley_conn *a, parley_conn *b, const char *msg);
+
 #endif
