@@ -35,6 +35,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #elif defined(FUZZ_KEY_UPDATE)
     int r;
     (void)pl_key_update_parse(data, size, &r);
+#elif defined(FUZZ_CERTIFICATE12)
+    pl_certificate m;
+    (void)pl_certificate12_parse(data, size, &m);
+#elif defined(FUZZ_SERVER_KEY_EXCHANGE)
+    /* The first byte picks the key exchange, the rest is the message. */
+    pl_server_key_exchange m;
+    if (size) (void)pl_server_key_exchange_parse(data + 1, size - 1, 1 + data[0] % 2, &m);
+#elif defined(FUZZ_CERTIFICATE_REQUEST12)
+    pl_certificate_request12 m;
+    (void)pl_certificate_request12_parse(data, size, &m);
+#elif defined(FUZZ_CLIENT_KEY_EXCHANGE)
+    pl_cursor v;
+    if (size) (void)pl_client_key_exchange_parse(data + 1, size - 1, 1 + data[0] % 3, &v);
 #else
 #error "define FUZZ_<PARSER>"
 #endif

@@ -32,5 +32,10 @@ for b in blocks:
         put("server_records" if b["role"] == "client" else "client_records", "trace%d" % n, rec)
         n += 1
 put("key_update", "one", b"\x01")
+# TLS 1.2: a ServerKeyExchange (ECDHE x25519 + a signature), a ClientKeyExchange, a Certificate.
+put("server_key_exchange", "ecdhe", b"\x00\x03\x00\x1d\x20" + bytes(range(32)) + b"\x04\x03\x00\x04abcd")
+put("client_key_exchange", "ecdhe", b"\x00\x20" + bytes(range(32)))
+put("certificate12", "one", b"\x00\x00\x06\x00\x00\x03\x30\x01\x00")
+put("certificate_request12", "min", b"\x01\x40\x00\x02\x04\x03\x00\x00")
 put("certificate_request", "minimal", bytes.fromhex("0000060d000400020403"))
 print("wrote %d seeds" % n, file=sys.stderr)
