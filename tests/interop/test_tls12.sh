@@ -81,6 +81,13 @@ check "curl pinned to TLS 1.2" "$WORK/c.log" '^protocol: TLSv1.2' '^extended_mas
 printf "$REQ" | timeout 20 openssl s_client -connect "127.0.0.1:$PORT" -servername localhost -CAfile "$PKI/ca.pem" \
     -ign_eof >"$WORK/c.log" 2>&1
 check "openssl s_client unpinned gets TLS 1.3" "$WORK/c.log" '^protocol: TLSv1.3'
+printf "$REQ" | timeout 20 openssl s_client -connect "127.0.0.1:$PORT" -servername localhost -CAfile "$PKI/ca.pem" \
+    -tls1_3 -ign_eof >"$WORK/c.log" 2>&1
+check "openssl s_client pinned to TLS 1.3" "$WORK/c.log" '^protocol: TLSv1.3'
+printf "$REQ" | timeout 20 openssl s_client -connect "127.0.0.1:$PORT" -servername localhost -CAfile "$PKI/ca.pem" \
+    -tls1_2 -sigalgs RSA+SHA256 -ign_eof >"$WORK/c.log" 2>&1
+check "ServerKeyExchange signed with rsa_pkcs1_sha256 when that is all the client takes" "$WORK/c.log" \
+    '^signature: rsa_pkcs1_sha256' 'Verify return code: 0'
 # Negative: CBC-only and RC4-style offers, no extended master secret, renegotiation.
 printf "$REQ" | timeout 20 openssl s_client -connect "127.0.0.1:$PORT" -tls1_2 -cipher AES128-SHA:AES256-SHA >"$WORK/c.log" 2>&1
 check "CBC-only client gets handshake_failure" "$WORK/c.log" 'alert handshake failure'
@@ -106,6 +113,28 @@ start_bg "$WORK/s.log" "$PARLEY" server --listen "127.0.0.1:$PORT" --cert "$PKI/
 wait_port "$PORT"
 timeout 20 "$PARLEY" client --cafile "$PKI/ca.pem" "localhost:$PORT" >"$WORK/c.log" 2>&1
 check "parley server --tls1.2 with a 1.3-capable parley client (no false downgrade alarm)" "$WORK/c.log" '^protocol: TLSv1.2'
+stop_bg "$LAST_PID"
+
+# Ed25519 certificates in TLS 1.2 (RFC 8422 ECDHE_ECDSA), both directions.
+PORT=$(free_port)
+start_bg "$WORK/s.log" openssl s_server -accept "127.0.0.1:$PORT" -www -tls1_2 -cert "$PKI/ed25519.pem" -key "$PKI/ed25519.key"
+wait_port "$PORT"
+timeout 20 "$PARLEY" client --cafile "$PKI/ca.pem" "localhost:$PORT" >"$WORK/c.log" 2>&1
+check "parley client -> openssl s_server, Ed25519 in TLS 1.2" "$WORK/c.log" '^protocol: TLSv1.2' '^signature: ed25519' '^verify: ok'
+stop_bg "$LAST_PID"
+PORT=$(free_port)
+start_bg "$WORK/s.log" "$PARLEY" server --listen "127.0.0.1:$PORT" --cert "$PKI/ed25519.pem" --key "$PKI/ed25519.key"
+wait_port "$PORT"
+printf "$REQ" | timeout 20 openssl s_client -connect "127.0.0.1:$PORT" -servername localhost -CAfile "$PKI/ca.pem" \
+    -verify_return_error -tls1_2 -ign_eof >"$WORK/c.log" 2>&1
+check "openssl s_client -> parley server, Ed25519 in TLS 1.2" "$WORK/c.log" '^signature: ed25519' 'Verify return code: 0'
+stop_bg "$LAST_PID"
+# A TLS 1.3-only openssl server and a parley client pinned to 1.2.
+PORT=$(free_port)
+start_bg "$WORK/s.log" openssl s_server -accept "127.0.0.1:$PORT" -www -tls1_3 -cert "$PKI/ec256.pem" -key "$PKI/ec256.key"
+wait_port "$PORT"
+timeout 20 "$PARLEY" client --cafile "$PKI/ca.pem" --tls1.2 "localhost:$PORT" >"$WORK/c.log" 2>&1
+check "parley client pinned to 1.2 vs a 1.3-only server: protocol_version" "$WORK/c.log" 'alert: (sent|received) protocol_version'
 stop_bg "$LAST_PID"
 
 # Negative on the client: DH groups that are not RFC 7919 named groups.
