@@ -197,6 +197,20 @@ int pl_client13_start_state(void);
 int pl_server13_start_state(void);
 /* Is this suite offered/accepted under the config (version range, RSA kx)? */
 int pl_suite_usable(const parley_config *cfg, uint16_t suite);
+/* Is v in list[0..n)? */
+static inline int pl_u16_in(const uint16_t *list, size_t n, uint16_t v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (list[i] == v) return 1;
+    return 0;
+}
+/* RFC 8446 4.1.3: the last 8 bytes of a 1.3-capable server's random when it negotiates 1.2. */
+extern const uint8_t pl_downgrade12[8];
+/* Client: accept the server's ALPN choice if we offered it (RFC 7301 3.2). */
+int pl_client_accept_alpn(parley_conn *c, const uint8_t *proto, size_t len);
+/* Client: keep the server's chain (DER views, leaf first), take the leaf's key,
+ * verify unless verification is off. */
+int pl_client_take_chain(parley_conn *c, const pl_der *ders, size_t n);
 /* ALPN choice by server preference: 1 chose, 0 no ALPN, <0 no_application_protocol. */
 int pl_negotiate_alpn(parley_conn *c, int client_sent, pl_cursor client_list);
 /* Start a private-key operation; PL_HS_WAIT_KEY_OP while pending, 0 when its

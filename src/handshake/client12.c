@@ -13,16 +13,6 @@
 
 enum { C12_WAIT_CERT = 1, C12_WAIT_SKE, C12_WAIT_CR_SHD, C12_WAIT_SHD, C12_SEND_FLIGHT, C12_WAIT_FIN };
 
-/* RFC 8446 4.1.3: "DOWNGRD" then 01 (TLS 1.2) or 00 (older). */
-static const uint8_t pl_downgrade12[8] = {0x44, 0x4F, 0x57, 0x4E, 0x47, 0x52, 0x44, 0x01};
-
-static int pl_list_has(const uint16_t *l, size_t n, uint16_t v)
-{
-    for (size_t i = 0; i < n; i++)
-        if (l[i] == v) return 1;
-    return 0;
-}
-
 int pl_client12_server_hello(parley_conn *c, const void *vsh, const uint8_t *msg, size_t len)
 {
     const pl_server_hello *sh = vsh;
@@ -37,7 +27,7 @@ int pl_client12_server_hello(parley_conn *c, const void *vsh, const uint8_t *msg
         PL_ENSURE(memcmp(sh->random + 24, pl_downgrade12, 7) != 0 || (sh->random[31] != 0x01 && sh->random[31] != 0x00),
                   PL_ERR_ILLEGAL_PARAMETER, "downgrade detected: the server supports TLS 1.3 but answered with TLS 1.2");
     }
-    PL_ENSURE(suite && suite->version == 12 && pl_list_has(cfg->suites, cfg->nsuites, sh->suite) && pl_suite_usable(cfg, sh->suite),
+    PL_ENSURE(suite && suite->version == 12 && pl_u16_in(cfg->suites, cfg->nsuites, sh->suite) && pl_suite_usable(cfg, sh->suite),
               PL_ERR_ILLEGAL_PARAMETER, "server selected cipher suite 0x%04x, which was not offered for TLS 1.2", sh->suite);
     PL_ENSURE(sh->compression == 0, PL_ERR_ILLEGAL_PARAMETER, "server selected compression method %u", sh->compression);
     /* RFC 5746 3.4: an initial handshake needs an empty renegotiation_info. */
@@ -46,17 +36,7 @@ int pl_client12_server_hello(parley_conn *c, const void *vsh, const uint8_t *msg
     /* RFC 7627 5.3. */
     PL_ENSURE(sh->has_ems || !cfg->require_ems, PL_ERR_HANDSHAKE_FAILURE,
               "server does not support the extended master secret (RFC 7627), which is required");
-    if (sh->has_alpn) {
-        pl_cursor offered = pl_cur(cfg->alpn, cfg->alpn_len), name;
-        int found = 0;
-        while (offered.len && !found) {
-            PL_GUARD(pl_cur_vec8(&offered, &name));
-            found = name.len == sh->alpn.len && memcmp(name.p, sh->alpn.p, name.len) == 0;
-        }
-        PL_ENSURE(found, PL_ERR_ILLEGAL_PARAMETER, "server selected an ALPN protocol that was not offered");
-        memcpy(c->alpn, sh->alpn.p, sh->alpn.len);
-        c->alpn[sh->alpn.len] = 0;
-    }
+    if (sh->has_alpn) PL_GUARD(pl_client_accept_alpn(c, sh->alpn.p, sh->alpn.len));
     memcpy(hs->server_random, sh->random, 32);
     hs->ems = sh->has_ems;
     hs->kx = suite->kx;
@@ -82,25 +62,15 @@ static int c12_recv_cert(parley_conn *c, const uint8_t *msg, size_t len)
     for (size_t i = 0; i < ct.n; i++) {
         ders[i].p = ct.certs[i].p;
         ders[i].len = ct.certs[i].len;
-        if (i < PL_MAX_PEER_CERTS) {
-            pl_buf_reset(&c->peer_certs[i]);
-            PL_GUARD(pl_buf_bytes(&c->peer_certs[i], ct.certs[i].p, ct.certs[i].len));
-            c->npeer_certs = (int)i + 1;
-        }
     }
-    PL_GUARD(pl_cert_pubkey(ders[0].p, ders[0].len, &hs->peer_key));
+    /* Keep and verify the chain first: a wrong certificate is reported as such. */
+    PL_GUARD(pl_client_take_chain(c, ders, ct.n));
     /* The certificate's key must suit the suite (RFC 5246 7.4.2, RFC 8422 5.3). */
     const pl_suite *s = pl_suite_find(c->suite);
     int fits = s->auth == PL_AUTH_ECDSA ? (pl_sig_scheme_fits_key(hs->peer_key, 0x0403, 0) || pl_sig_scheme_fits_key(hs->peer_key, 0x0807, 0))
                : s->kx == PL_KX_RSA     ? pl_pkey_is_rsa(hs->peer_key)
                                         : (pl_pkey_is_rsa(hs->peer_key) || pl_sig_scheme_fits_key(hs->peer_key, 0x0809, 0));
     PL_ENSURE(fits, PL_ERR_UNSUPPORTED_CERTIFICATE, "the server's certificate key does not suit %s", s->name);
-    if (c->cfg->verify) {
-        PL_GUARD(pl_verify_server_chain(c->cfg->trust, ders, ct.n, c->server_name, c->cfg->now));
-        snprintf(c->verify_result, sizeof c->verify_result, "ok");
-    } else {
-        snprintf(c->verify_result, sizeof c->verify_result, "not verified (verification disabled)");
-    }
     hs->state = hs->kx == PL_KX_RSA ? C12_WAIT_CR_SHD : C12_WAIT_SKE;
     return 0;
 }
@@ -135,7 +105,7 @@ static int c12_recv_ske(parley_conn *c, const uint8_t *msg, size_t len)
     PL_GUARD(pl_server_key_exchange_parse(msg + 4, len - 4, hs->kx, &ske));
     if (hs->kx == PL_KX_ECDHE) {
         group = ske.group;
-        PL_ENSURE(pl_list_has(cfg->groups, cfg->ngroups, group) && !pl_kex_group_is_ffdhe(group), PL_ERR_ILLEGAL_PARAMETER,
+        PL_ENSURE(pl_u16_in(cfg->groups, cfg->ngroups, group) && !pl_kex_group_is_ffdhe(group), PL_ERR_ILLEGAL_PARAMETER,
                   "server chose curve 0x%04x, which was not offered", group);
         peer = ske.point.p;
         peerlen = ske.point.len;
@@ -145,7 +115,7 @@ static int c12_recv_ske(parley_conn *c, const uint8_t *msg, size_t len)
         peerlen = ske.dh_ys.len;
     }
     /* The signature covers client_random + server_random + params (RFC 5246 7.4.3). */
-    PL_ENSURE(pl_list_has(cfg->sigalgs, cfg->nsigalgs, ske.scheme), PL_ERR_ILLEGAL_PARAMETER,
+    PL_ENSURE(pl_u16_in(cfg->sigalgs, cfg->nsigalgs, ske.scheme), PL_ERR_ILLEGAL_PARAMETER,
               "server signed with %s, which was not offered", parley_sigscheme_name(ske.scheme));
     PL_ENSURE(pl_sig_scheme_fits_key(hs->peer_key, ske.scheme, 0), PL_ERR_ILLEGAL_PARAMETER,
               "server's signature scheme %s does not fit its certificate key", parley_sigscheme_name(ske.scheme));

@@ -143,13 +143,6 @@ static int c_send_ch(parley_conn *c, const uint8_t *msg, size_t len)
     return 0;
 }
 
-static int pl_offered(const uint16_t *list, size_t n, uint16_t v)
-{
-    for (size_t i = 0; i < n; i++)
-        if (list[i] == v) return 1;
-    return 0;
-}
-
 static int c_handle_hrr(parley_conn *c, const pl_server_hello *sh, const uint8_t *msg, size_t len)
 {
     pl_hs *hs = c->hs;
@@ -159,7 +152,7 @@ static int c_handle_hrr(parley_conn *c, const pl_server_hello *sh, const uint8_t
     PL_ENSURE(sh->has_key_share || sh->has_cookie, PL_ERR_ILLEGAL_PARAMETER,
               "HelloRetryRequest would not change the ClientHello");
     if (sh->has_key_share) {
-        PL_ENSURE(pl_offered(c->cfg->groups, c->cfg->ngroups, sh->group), PL_ERR_ILLEGAL_PARAMETER,
+        PL_ENSURE(pl_u16_in(c->cfg->groups, c->cfg->ngroups, sh->group), PL_ERR_ILLEGAL_PARAMETER,
                   "HelloRetryRequest asks for group 0x%04x, which was not offered", sh->group);
         PL_ENSURE(sh->group != hs->kex_group, PL_ERR_ILLEGAL_PARAMETER,
                   "HelloRetryRequest asks for group %s, for which a key share was already sent", parley_group_name(sh->group));
@@ -202,7 +195,7 @@ static int c_recv_sh(parley_conn *c, const uint8_t *msg, size_t len)
     PL_ENSURE(sh.session_id.len == hs->session_id_len && memcmp(sh.session_id.p, hs->session_id, hs->session_id_len) == 0,
               PL_ERR_ILLEGAL_PARAMETER, "ServerHello does not echo our legacy_session_id");
     PL_ENSURE(sh.compression == 0, PL_ERR_ILLEGAL_PARAMETER, "server selected compression method %u", sh.compression);
-    PL_ENSURE(pl_offered(cfg->suites, cfg->nsuites, sh.suite) && pl_suite_find(sh.suite)->version == 13, PL_ERR_ILLEGAL_PARAMETER,
+    PL_ENSURE(pl_u16_in(cfg->suites, cfg->nsuites, sh.suite) && pl_suite_find(sh.suite)->version == 13, PL_ERR_ILLEGAL_PARAMETER,
               "server selected cipher suite 0x%04x, which was not offered for TLS 1.3", sh.suite);
     PL_ENSURE(!hs->hrr_done || sh.suite == c->suite, PL_ERR_ILLEGAL_PARAMETER,
               "ServerHello cipher suite differs from the HelloRetryRequest's");
@@ -243,18 +236,7 @@ static int c_recv_ee(parley_conn *c, const uint8_t *msg, size_t len)
 {
     pl_encrypted_extensions ee;
     PL_GUARD(pl_encrypted_extensions_parse(msg + 4, len - 4, &ee));
-    if (ee.has_alpn) {
-        /* RFC 7301 3.2: the protocol must be one we offered. */
-        pl_cursor offered = pl_cur(c->cfg->alpn, c->cfg->alpn_len), name;
-        int found = 0;
-        while (offered.len && !found) {
-            PL_GUARD(pl_cur_vec8(&offered, &name));
-            found = name.len == ee.alpn.len && memcmp(name.p, ee.alpn.p, name.len) == 0;
-        }
-        PL_ENSURE(found, PL_ERR_ILLEGAL_PARAMETER, "server selected an ALPN protocol that was not offered");
-        memcpy(c->alpn, ee.alpn.p, ee.alpn.len);
-        c->alpn[ee.alpn.len] = 0;
-    }
+    if (ee.has_alpn) PL_GUARD(pl_client_accept_alpn(c, ee.alpn.p, ee.alpn.len));
     PL_ENSURE(!ee.has_early_data, PL_ERR_UNSUPPORTED_EXTENSION, "server accepted early data that was not offered");
     c->hs->state = C_WAIT_CERT_CR;
     return 0;
@@ -280,19 +262,8 @@ static int c_recv_cert(parley_conn *c, const uint8_t *msg, size_t len)
     for (size_t i = 0; i < ct.n; i++) {
         ders[i].p = ct.certs[i].p;
         ders[i].len = ct.certs[i].len;
-        if (i < PL_MAX_PEER_CERTS) {
-            pl_buf_reset(&c->peer_certs[i]);
-            PL_GUARD(pl_buf_bytes(&c->peer_certs[i], ct.certs[i].p, ct.certs[i].len));
-            c->npeer_certs = (int)i + 1;
-        }
     }
-    PL_GUARD(pl_cert_pubkey(ders[0].p, ders[0].len, &hs->peer_key));
-    if (c->cfg->verify) {
-        PL_GUARD(pl_verify_server_chain(c->cfg->trust, ders, ct.n, c->server_name, c->cfg->now));
-        snprintf(c->verify_result, sizeof c->verify_result, "ok");
-    } else {
-        snprintf(c->verify_result, sizeof c->verify_result, "not verified (verification disabled)");
-    }
+    PL_GUARD(pl_client_take_chain(c, ders, ct.n));
     hs->state = C_WAIT_CV;
     return 0;
 }
@@ -305,7 +276,7 @@ static int c_recv_cv(parley_conn *c, const uint8_t *msg, size_t len)
     pl_buf content = {0};
     PL_GUARD(pl_certificate_verify_parse(msg + 4, len - 4, &cv));
     /* RFC 8446 4.4.3: the scheme must be one we offered and fit the key. */
-    PL_ENSURE(pl_offered(c->cfg->sigalgs, c->cfg->nsigalgs, cv.scheme), PL_ERR_ILLEGAL_PARAMETER,
+    PL_ENSURE(pl_u16_in(c->cfg->sigalgs, c->cfg->nsigalgs, cv.scheme), PL_ERR_ILLEGAL_PARAMETER,
               "server signed with %s, which was not offered", parley_sigscheme_name(cv.scheme));
     PL_ENSURE(pl_sig_scheme_fits_key(hs->peer_key, cv.scheme, 1), PL_ERR_ILLEGAL_PARAMETER,
               "server's signature scheme %s does not fit its certificate key", parley_sigscheme_name(cv.scheme));

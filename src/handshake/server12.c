@@ -14,8 +14,6 @@
 
 enum { S12_SEND_HELLO = 1, S12_SEND_SKE, S12_SEND_SHD, S12_WAIT_CKE, S12_DERIVE, S12_WAIT_FIN, S12_SEND_FIN };
 
-static const uint8_t pl_downgrade12[8] = {0x44, 0x4F, 0x57, 0x4E, 0x47, 0x52, 0x44, 0x01};
-
 static int pl_has_ffdhe(pl_cursor groups)
 {
     uint16_t g;

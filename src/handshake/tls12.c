@@ -37,6 +37,39 @@ int pl_key_op_run(parley_conn *c, int type, uint16_t scheme, const uint8_t *in, 
     return 0;
 }
 
+const uint8_t pl_downgrade12[8] = {0x44, 0x4F, 0x57, 0x4E, 0x47, 0x52, 0x44, 0x01}; /* "DOWNGRD" 01 */
+
+int pl_client_accept_alpn(parley_conn *c, const uint8_t *proto, size_t len)
+{
+    pl_cursor offered = pl_cur(c->cfg->alpn, c->cfg->alpn_len), name;
+    while (offered.len) {
+        PL_GUARD(pl_cur_vec8(&offered, &name));
+        if (name.len == len && memcmp(name.p, proto, len) == 0) {
+            memcpy(c->alpn, proto, len);
+            c->alpn[len] = 0;
+            return 0;
+        }
+    }
+    PL_BAIL(PL_ERR_ILLEGAL_PARAMETER, "server selected an ALPN protocol that was not offered");
+}
+
+int pl_client_take_chain(parley_conn *c, const pl_der *ders, size_t n)
+{
+    for (size_t i = 0; i < n && i < PL_MAX_PEER_CERTS; i++) {
+        pl_buf_reset(&c->peer_certs[i]);
+        PL_GUARD(pl_buf_bytes(&c->peer_certs[i], ders[i].p, ders[i].len));
+        c->npeer_certs = (int)i + 1;
+    }
+    PL_GUARD(pl_cert_pubkey(ders[0].p, ders[0].len, &c->hs->peer_key));
+    if (c->cfg->verify) {
+        PL_GUARD(pl_verify_server_chain(c->cfg->trust, ders, n, c->server_name, c->cfg->now));
+        snprintf(c->verify_result, sizeof c->verify_result, "ok");
+    } else {
+        snprintf(c->verify_result, sizeof c->verify_result, "not verified (verification disabled)");
+    }
+    return 0;
+}
+
 int pl_negotiate_alpn(parley_conn *c, int client_sent, pl_cursor client_list)
 {
     parley_config *cfg = c->cfg;
