@@ -141,6 +141,26 @@ static void test_every_suite_async(void **state)
     }
 }
 
+static void test_groups12(void **state)
+{
+    (void)state;
+    const char *groups[] = {"x25519", "secp256r1", "secp384r1", "ffdhe2048", "ffdhe3072", "ffdhe4096"};
+    const uint16_t ids[] = {0x001d, 0x0017, 0x0018, 0x0100, 0x0101, 0x0102};
+    for (int i = 0; i < 6; i++) {
+        pair p;
+        const char *suite = ids[i] >= 0x0100 ? "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256" : "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256";
+        parley_config *cc = cfg12(client_cfg("rsa2048"), suite);
+        assert_int_equal(parley_config_set_groups(cc, groups[i]), PARLEY_OK);
+        make_pair(&p, cc, server_cfg("rsa2048"), "localhost");
+        assert_int_equal(pair_handshake(&p, NULL, NULL), 0);
+        assert_int_equal(parley_conn_version(p.client), PARLEY_TLS1_2);
+        assert_int_equal(parley_conn_group(p.client), ids[i]);
+        assert_int_equal(parley_conn_group(p.server), ids[i]);
+        exchange(&p, p.client, p.server, groups[i]);
+        free_pair(&p);
+    }
+}
+
 static void test_version_negotiation(void **state)
 {
     (void)state;
@@ -372,6 +392,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_suite_async),
+        cmocka_unit_test(test_groups12),
         cmocka_unit_test(test_version_negotiation),
         cmocka_unit_test(test_downgrade_sentinel),
         cmocka_unit_test(test_rsa_bad_premasters_look_alike),
