@@ -74,6 +74,9 @@ void parley_config_free(parley_config *cfg)
         pl_buf_free(&cfg->certs[i].cert_msg12);
     }
     pl_trust_free(cfg->trust);
+    pl_trust_free(cfg->client_trust);
+    pl_buf_free(&cfg->ca_names);
+    pl_free(cfg->client_ca_file);
     pl_free(cfg->ca_file);
     if (cfg->keylog_file) fclose(cfg->keylog_file);
     pthread_mutex_destroy(&cfg->lock);
@@ -108,6 +111,15 @@ int pl_config_freeze(parley_config *cfg, int client)
     int rc = 0;
     pthread_mutex_lock(&cfg->lock);
     atomic_store(&cfg->frozen, 1);
+    if (!client && cfg->verify_client && !cfg->client_trust) {
+        if (!cfg->client_ca_file) {
+            snprintf(cfg->err, sizeof cfg->err, "verifying client certificates needs a client CA file (parley_config_set_client_ca)");
+            rc = -1;
+        } else if (pl_trust_load(cfg->client_ca_file, &cfg->client_trust) < 0 || pl_trust_ca_names(cfg->client_trust, &cfg->ca_names) < 0) {
+            snprintf(cfg->err, sizeof cfg->err, "%s", pl_last_message());
+            rc = -1;
+        }
+    }
     if (client && cfg->verify && !cfg->trust_loaded) {
         if (pl_trust_load(cfg->ca_file, &cfg->trust) < 0) {
             snprintf(cfg->err, sizeof cfg->err, "%s", pl_last_message());
@@ -294,6 +306,23 @@ int parley_config_add_cert_with_provider(parley_config *cfg, const char *chain_p
     if (!provider || !provider->start) return pl_cfg_err(cfg, "a key provider needs a start function");
     if (pl_chain_load_pem(chain_pem, &chain) < 0) return pl_cfg_err(cfg, pl_last_message());
     return pl_add_entry(cfg, &chain, provider);
+}
+
+int parley_config_set_client_ca(parley_config *cfg, const char *path)
+{
+    PL_CFG_MUTABLE(cfg);
+    pl_free(cfg->client_ca_file);
+    cfg->client_ca_file = pl_strdup(path);
+    if (!cfg->verify_client) cfg->verify_client = PARLEY_VERIFY_CLIENT_OPTIONAL;
+    return cfg->client_ca_file ? PARLEY_OK : PARLEY_ERROR;
+}
+
+int parley_config_set_verify_client(parley_config *cfg, int mode)
+{
+    PL_CFG_MUTABLE(cfg);
+    if (mode < PARLEY_VERIFY_CLIENT_NONE || mode > PARLEY_VERIFY_CLIENT_REQUIRE) return pl_cfg_err(cfg, "bad client verification mode");
+    cfg->verify_client = mode;
+    return PARLEY_OK;
 }
 
 int parley_config_set_record_padding(parley_config *cfg, size_t block)

@@ -38,6 +38,9 @@ static parley_conn *pl_conn_new(parley_config *cfg, int is_server, const char *s
     c->alert_sent = c->alert_received = -1;
     c->hsin.max = PL_MAX_HS_MESSAGE + PL_MAX_PLAINTEXT + 4;
     c->hs->state = is_server ? pl_server13_start_state() : pl_client13_start_state();
+    c->hs->client_cert = -1;
+    /* A server verifying clients may need the raw messages (TLS 1.2 CertificateVerify). */
+    c->hs->transcript.keep_raw = is_server && cfg->verify_client;
     snprintf(c->verify_result, sizeof c->verify_result, "%s", is_server ? "no client certificate" : "not checked");
     return c;
 }
@@ -64,6 +67,8 @@ static void pl_hs_free(pl_hs *hs)
     pl_buf_free(&hs->my_share);
     pl_buf_free(&hs->ske_params);
     pl_buf_free(&hs->cke);
+    pl_buf_free(&hs->req_sigalgs);
+    pl_buf_free(&hs->req_cas);
     pl_rec_clear(&hs->pending_rd);
     pl_rec_clear(&hs->pending_wr);
     pl_pkey_free(hs->peer_key);

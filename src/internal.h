@@ -77,6 +77,10 @@ struct parley_config {
     int64_t now;
     size_t record_pad;
     int allow_rsa_kx;   /* static RSA key exchange (no forward secrecy): off by default */
+    int verify_client;  /* PARLEY_VERIFY_CLIENT_* */
+    char *client_ca_file;
+    pl_trust *client_trust;
+    pl_buf ca_names;    /* certificate_authorities body, from client_trust */
     int require_ems;    /* RFC 7627 extended master secret: required by default */
     parley_trace_fn trace;
     void *trace_arg;
@@ -124,6 +128,11 @@ typedef struct {
     struct parley_key_op op;
     const void *table;      /* the handshake table in use (TLS 1.3 or 1.2) */
     int offered12, offered13; /* client: versions offered (a usable suite for each) */
+    /* Client authentication. Client: the request and our choice. Server: what came. */
+    pl_buf req_sigalgs, req_cas;
+    int client_cert;        /* client: index of the certificate to send, -1 none */
+    uint16_t client_scheme;
+    int peer_sent_cert;     /* server: the client's chain was not empty */
     /* TLS 1.2 */
     int kx;                 /* PL_KX_ECDHE, PL_KX_DHE, PL_KX_RSA */
     uint16_t client_version; /* ClientHello.legacy_version (RSA premaster check) */
@@ -208,9 +217,12 @@ static inline int pl_u16_in(const uint16_t *list, size_t n, uint16_t v)
 extern const uint8_t pl_downgrade12[8];
 /* Client: accept the server's ALPN choice if we offered it (RFC 7301 3.2). */
 int pl_client_accept_alpn(parley_conn *c, const uint8_t *proto, size_t len);
-/* Client: keep the server's chain (DER views, leaf first), take the leaf's key,
- * verify unless verification is off. */
-int pl_client_take_chain(parley_conn *c, const pl_der *ders, size_t n);
+/* Keep the peer's chain (DER views, leaf first), take the leaf's key, and
+ * verify it: a client verifies the server (unless verification is off), a
+ * server verifies a client against its client CA store. */
+int pl_take_peer_chain(parley_conn *c, const pl_der *ders, size_t n);
+/* Client: choose the certificate to answer a CertificateRequest with. */
+void pl_choose_client_cert(parley_conn *c, int tls13);
 /* ALPN choice by server preference: 1 chose, 0 no ALPN, <0 no_application_protocol. */
 int pl_negotiate_alpn(parley_conn *c, int client_sent, pl_cursor client_list);
 /* Start a private-key operation; PL_HS_WAIT_KEY_OP while pending, 0 when its

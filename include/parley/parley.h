@@ -129,6 +129,15 @@ int parley_config_export_cert_pem(const parley_config *cfg, int index, char *pem
 
 /* Trust store: a PEM bundle; without one the system default paths are used. */
 int parley_config_set_ca_file(parley_config *cfg, const char *path);
+/* Server: ask for client certificates and verify them against `path` (a PEM
+ * bundle whose subjects are also sent as certificate_authorities). */
+int parley_config_set_client_ca(parley_config *cfg, const char *path);
+enum { PARLEY_VERIFY_CLIENT_NONE = 0, PARLEY_VERIFY_CLIENT_OPTIONAL = 1, PARLEY_VERIFY_CLIENT_REQUIRE = 2 };
+/* REQUIRE: no certificate ends the handshake (certificate_required in TLS 1.3,
+ * handshake_failure in 1.2). A client's certificates are the ones added with
+ * parley_config_add_cert_files; it picks one that fits the request. */
+int parley_config_set_verify_client(parley_config *cfg, int mode);
+
 /* Turn certificate verification off (client). Dangerous; the tool says so. */
 int parley_config_set_verify(parley_config *cfg, int verify);
 /* Injectable clock for certificate validity checks (0 = real time). */
@@ -234,9 +243,11 @@ int parley_conn_resumed(const parley_conn *conn);
 int parley_conn_ems(const parley_conn *conn);
 int parley_conn_is_server(const parley_conn *conn);
 int parley_conn_handshake_done(const parley_conn *conn);
-/* Verification result: PARLEY_OK, or the error string explains. */
-const char *parley_conn_verify_result(const parley_conn *conn); /* "ok", "not verified", reason */
-/* Peer chain, one entry per certificate: subject, issuer and validity as text. */
+/* Verification of the peer's chain: "ok", "not verified ...", "no client
+ * certificate", or the reason it failed. */
+const char *parley_conn_verify_result(const parley_conn *conn);
+/* Peer chain (the server's, or a client's certificate on a server), one entry
+ * per certificate: subject, issuer and validity as text. */
 int parley_conn_peer_cert_count(const parley_conn *conn);
 int parley_conn_peer_cert_info(const parley_conn *conn, int i, char *subject, size_t sl,
                                char *issuer, size_t il, char *not_before, size_t nbl,

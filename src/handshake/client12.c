@@ -11,7 +11,7 @@
 #include "messages.h"
 #include "prf12.h"
 
-enum { C12_WAIT_CERT = 1, C12_WAIT_SKE, C12_WAIT_CR_SHD, C12_WAIT_SHD, C12_SEND_FLIGHT, C12_WAIT_FIN };
+enum { C12_WAIT_CERT = 1, C12_WAIT_SKE, C12_WAIT_CR_SHD, C12_WAIT_SHD, C12_SEND_FLIGHT, C12_WAIT_FIN, C12_SEND_CV, C12_SEND_FIN };
 
 int pl_client12_server_hello(parley_conn *c, const void *vsh, const uint8_t *msg, size_t len)
 {
@@ -64,7 +64,7 @@ static int c12_recv_cert(parley_conn *c, const uint8_t *msg, size_t len)
         ders[i].len = ct.certs[i].len;
     }
     /* Keep and verify the chain first: a wrong certificate is reported as such. */
-    PL_GUARD(pl_client_take_chain(c, ders, ct.n));
+    PL_GUARD(pl_take_peer_chain(c, ders, ct.n));
     /* The certificate's key must suit the suite (RFC 5246 7.4.2, RFC 8422 5.3). */
     const pl_suite *s = pl_suite_find(c->suite);
     int fits = s->auth == PL_AUTH_ECDSA ? (pl_sig_scheme_fits_key(hs->peer_key, 0x0403, 0) || pl_sig_scheme_fits_key(hs->peer_key, 0x0807, 0))
@@ -149,6 +149,8 @@ static int c12_recv_cr_shd(parley_conn *c, const uint8_t *msg, size_t len)
         pl_certificate_request12 cr;
         PL_ENSURE(!hs->cert_requested, PL_ERR_UNEXPECTED_MESSAGE, "second CertificateRequest");
         PL_GUARD(pl_certificate_request12_parse(msg + 4, len - 4, &cr));
+        PL_GUARD(pl_buf_bytes(&hs->req_sigalgs, cr.sigalgs.p, cr.sigalgs.len));
+        PL_GUARD(pl_buf_bytes(&hs->req_cas, cr.cas.p, cr.cas.len));
         hs->cert_requested = 1;
         hs->state = C12_WAIT_SHD;
         return 0;
@@ -167,9 +169,12 @@ static int c12_send_flight(parley_conn *c, const uint8_t *msg, size_t len)
     (void)msg;
     (void)len;
     hs->client_version = PARLEY_TLS1_2;
+    hs->client_cert = -1;
     if (hs->cert_requested) {
-        /* No client certificate configured: an empty Certificate (RFC 5246 7.4.6). */
-        if ((rc = pl_certificate12_write(&b, NULL, NULL, 0)) < 0 ||
+        /* RFC 5246 7.4.6: our chain, or an empty Certificate when none fits. */
+        pl_choose_client_cert(c, 0);
+        const pl_chain *ch = hs->client_cert >= 0 ? &c->cfg->certs[hs->client_cert].chain : NULL;
+        if ((rc = pl_certificate12_write(&b, ch ? ch->der : NULL, ch ? ch->der_len : NULL, ch ? ch->n : 0)) < 0 ||
             (rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE, b.data, b.len)) < 0)
             goto out;
         pl_buf_reset(&b);
@@ -198,18 +203,45 @@ static int c12_send_flight(parley_conn *c, const uint8_t *msg, size_t len)
     /* RFC 7627 3: session_hash covers the messages through ClientKeyExchange. */
     if ((rc = pl_transcript_hash(&hs->transcript, hs->session_hash)) < 0) goto out;
     if ((rc = pl_tls12_derive_keys(c)) < 0) goto out;
-    if ((rc = pl_conn_send_ccs(c)) < 0) goto out;
-    c->wr = hs->pending_wr;
-    memset(&hs->pending_wr, 0, sizeof hs->pending_wr);
-    uint8_t th[PL_MAX_HASH], fin[12];
-    if ((rc = pl_transcript_hash(&hs->transcript, th)) < 0 || (rc = pl_finished12(hs->hash, hs->master, 0, th, fin)) < 0 ||
-        (rc = pl_conn_send_handshake(c, PL_HS_FINISHED, fin, 12)) < 0)
-        goto out;
-    hs->ccs_expected = 1;
-    hs->state = C12_WAIT_FIN;
+    hs->state = hs->client_cert >= 0 ? C12_SEND_CV : C12_SEND_FIN;
 out:
     pl_buf_free(&b);
     return rc;
+}
+
+/* RFC 5246 7.4.8: the signature covers every handshake message so far. */
+static int c12_send_cv(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    pl_buf b = {0};
+    (void)msg;
+    (void)len;
+    int rc = pl_key_op_run(c, PARLEY_KEY_OP_SIGN, hs->client_scheme, hs->transcript.raw.data, hs->transcript.raw.len);
+    if (rc != 0) return rc;
+    if ((rc = pl_buf_u16(&b, hs->client_scheme)) == 0 && (rc = pl_buf_u16(&b, (uint16_t)hs->op.output.len)) == 0 &&
+        (rc = pl_buf_bytes(&b, hs->op.output.data, hs->op.output.len)) == 0)
+        rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE_VERIFY, b.data, b.len);
+    pl_buf_free(&b);
+    PL_GUARD(rc);
+    hs->state = C12_SEND_FIN;
+    return 0;
+}
+
+static int c12_send_fin(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    uint8_t th[PL_MAX_HASH], fin[12];
+    (void)msg;
+    (void)len;
+    PL_GUARD(pl_conn_send_ccs(c));
+    c->wr = hs->pending_wr;
+    memset(&hs->pending_wr, 0, sizeof hs->pending_wr);
+    PL_GUARD(pl_transcript_hash(&hs->transcript, th));
+    PL_GUARD(pl_finished12(hs->hash, hs->master, 0, th, fin));
+    PL_GUARD(pl_conn_send_handshake(c, PL_HS_FINISHED, fin, 12));
+    hs->ccs_expected = 1;
+    hs->state = C12_WAIT_FIN;
+    return 0;
 }
 
 static int c12_recv_fin(parley_conn *c, const uint8_t *msg, size_t len)
@@ -231,7 +263,9 @@ static const pl_hs_row pl_client12_rows[] = {
     [C12_WAIT_SKE] = {"WAIT_SERVER_KEY_EXCHANGE", 12, 0, 0, c12_recv_ske, {C12_WAIT_CR_SHD}},
     [C12_WAIT_CR_SHD] = {"WAIT_CERT_REQUEST_OR_HELLO_DONE", 14, PL_HS_CERTIFICATE_REQUEST, 0, c12_recv_cr_shd, {C12_WAIT_SHD, C12_SEND_FLIGHT}},
     [C12_WAIT_SHD] = {"WAIT_SERVER_HELLO_DONE", 14, 0, 0, c12_recv_cr_shd, {C12_SEND_FLIGHT}},
-    [C12_SEND_FLIGHT] = {"SEND_KEY_EXCHANGE_AND_FINISHED", 0, 0, 0, c12_send_flight, {C12_WAIT_FIN}},
+    [C12_SEND_FLIGHT] = {"SEND_CERTIFICATE_AND_KEY_EXCHANGE", 0, 0, 0, c12_send_flight, {C12_SEND_CV, C12_SEND_FIN}},
+    [C12_SEND_CV] = {"SEND_CERTIFICATE_VERIFY", 0, 0, 0, c12_send_cv, {C12_SEND_FIN}},
+    [C12_SEND_FIN] = {"SEND_CCS_AND_FINISHED", 0, 0, 0, c12_send_fin, {C12_WAIT_FIN}},
     [C12_WAIT_FIN] = {"WAIT_FINISHED", PL_HS_FINISHED, 0, 0, c12_recv_fin, {PL_ST_DONE}},
 };
 

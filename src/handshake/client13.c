@@ -12,7 +12,7 @@
 #include "messages.h"
 
 /* State 0 is unused so that 0 in a row's next[] means "no entry". */
-enum { C_SEND_CH = 1, C_WAIT_SH, C_WAIT_EE, C_WAIT_CERT_CR, C_WAIT_CERT, C_WAIT_CV, C_WAIT_FIN, C_SEND_FIN };
+enum { C_SEND_CH = 1, C_WAIT_SH, C_WAIT_EE, C_WAIT_CERT_CR, C_WAIT_CERT, C_WAIT_CV, C_WAIT_FIN, C_SEND_FIN, C_SEND_CCV, C_SEND_FINISHED };
 
 int pl_client13_start_state(void) { return C_SEND_CH; }
 
@@ -112,6 +112,9 @@ static int c_send_ch(parley_conn *c, const uint8_t *msg, size_t len)
     (void)msg;
     (void)len;
     if (!hs->hrr_done) {
+        /* TLS 1.2 client authentication signs the raw messages: keep them
+         * when we might have to (RFC 5246 7.4.8). */
+        hs->transcript.keep_raw = c->cfg->ncerts > 0 && c->cfg->min_version <= PARLEY_TLS1_2;
         PL_GUARD(pl_random(hs->client_random, 32));
         memcpy(c->client_random, hs->client_random, 32);
         /* RFC 8446 D.4: a non-empty session id puts us in middlebox
@@ -251,6 +254,8 @@ static int c_recv_cert(parley_conn *c, const uint8_t *msg, size_t len)
         pl_certificate_request cr;
         PL_GUARD(pl_certificate_request_parse(msg + 4, len - 4, &cr));
         PL_GUARD(pl_buf_bytes(&hs->cert_req_ctx, cr.context.p, cr.context.len));
+        PL_GUARD(pl_buf_bytes(&hs->req_sigalgs, cr.sigalgs.p, cr.sigalgs.len));
+        if (cr.has_cas) PL_GUARD(pl_buf_bytes(&hs->req_cas, cr.cas.p, cr.cas.len));
         hs->cert_requested = 1;
         hs->state = C_WAIT_CERT;
         return 0;
@@ -263,7 +268,7 @@ static int c_recv_cert(parley_conn *c, const uint8_t *msg, size_t len)
         ders[i].p = ct.certs[i].p;
         ders[i].len = ct.certs[i].len;
     }
-    PL_GUARD(pl_client_take_chain(c, ders, ct.n));
+    PL_GUARD(pl_take_peer_chain(c, ders, ct.n));
     hs->state = C_WAIT_CV;
     return 0;
 }
@@ -314,7 +319,6 @@ static int c_recv_fin(parley_conn *c, const uint8_t *msg, size_t len)
 static int c_send_fin(parley_conn *c, const uint8_t *msg, size_t len)
 {
     pl_hs *hs = c->hs;
-    uint8_t th[PL_MAX_HASH], fin[PL_MAX_HASH];
     (void)msg;
     (void)len;
     /* RFC 8446 D.4: in compatibility mode the client sends a CCS before its second flight. */
@@ -322,14 +326,54 @@ static int c_send_fin(parley_conn *c, const uint8_t *msg, size_t len)
         PL_GUARD(pl_conn_send_ccs(c));
         hs->ccs_sent = 1;
     }
+    hs->state = C_SEND_FINISHED;
     if (hs->cert_requested) {
-        /* No client certificate configured: an empty Certificate (RFC 8446 4.4.2). */
+        /* RFC 8446 4.4.2: our chain, or an empty Certificate when none fits. */
         pl_buf b = {0};
-        int rc = pl_certificate_write(&b, hs->cert_req_ctx.data, hs->cert_req_ctx.len, NULL, NULL, 0);
+        pl_choose_client_cert(c, 1);
+        const pl_chain *ch = hs->client_cert >= 0 ? &c->cfg->certs[hs->client_cert].chain : NULL;
+        int rc = pl_certificate_write(&b, hs->cert_req_ctx.data, hs->cert_req_ctx.len, ch ? ch->der : NULL,
+                                      ch ? ch->der_len : NULL, ch ? ch->n : 0);
         if (rc == 0) rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE, b.data, b.len);
         pl_buf_free(&b);
         PL_GUARD(rc);
+        if (ch) hs->state = C_SEND_CCV;
     }
+    return 0;
+}
+
+static int c_send_ccv(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    pl_buf content = {0}, b = {0};
+    int rc = 0;
+    (void)msg;
+    (void)len;
+    if (hs->op.state == PL_OP_IDLE) {
+        uint8_t th[PL_MAX_HASH];
+        if ((rc = pl_transcript_hash(&hs->transcript, th)) < 0 ||
+            (rc = pl_certificate_verify_content(0, th, pl_hash_len(hs->hash), &content)) < 0)
+            goto out;
+    }
+    rc = pl_key_op_run(c, PARLEY_KEY_OP_SIGN, hs->client_scheme, content.data, content.len);
+    if (rc != 0) goto out;
+    if ((rc = pl_buf_u16(&b, hs->client_scheme)) < 0 || (rc = pl_buf_u16(&b, (uint16_t)hs->op.output.len)) < 0 ||
+        (rc = pl_buf_bytes(&b, hs->op.output.data, hs->op.output.len)) < 0 ||
+        (rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE_VERIFY, b.data, b.len)) < 0)
+        goto out;
+    hs->state = C_SEND_FINISHED;
+out:
+    pl_buf_free(&content);
+    pl_buf_free(&b);
+    return rc;
+}
+
+static int c_send_finished(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    uint8_t th[PL_MAX_HASH], fin[PL_MAX_HASH];
+    (void)msg;
+    (void)len;
     PL_GUARD(pl_transcript_hash(&hs->transcript, th));
     PL_GUARD(pl_ks13_finished(hs->hash, hs->ks.c_hs, th, fin));
     PL_GUARD(pl_conn_send_handshake(c, PL_HS_FINISHED, fin, pl_hash_len(hs->hash)));
@@ -349,7 +393,9 @@ static const pl_hs_row pl_client13_rows[] = {
     [C_WAIT_CERT] = {"WAIT_CERTIFICATE", PL_HS_CERTIFICATE, 0, 0, c_recv_cert, {C_WAIT_CV}},
     [C_WAIT_CV] = {"WAIT_CERTIFICATE_VERIFY", PL_HS_CERTIFICATE_VERIFY, 0, 0, c_recv_cv, {C_WAIT_FIN}},
     [C_WAIT_FIN] = {"WAIT_FINISHED", PL_HS_FINISHED, 0, 1, c_recv_fin, {C_SEND_FIN}},
-    [C_SEND_FIN] = {"SEND_FINISHED", 0, 0, 0, c_send_fin, {PL_ST_DONE}},
+    [C_SEND_FIN] = {"SEND_CCS_AND_CERTIFICATE", 0, 0, 0, c_send_fin, {C_SEND_CCV, C_SEND_FINISHED}},
+    [C_SEND_CCV] = {"SEND_CERTIFICATE_VERIFY", 0, 0, 0, c_send_ccv, {C_SEND_FINISHED}},
+    [C_SEND_FINISHED] = {"SEND_FINISHED", 0, 0, 0, c_send_finished, {PL_ST_DONE}},
 };
 
 const pl_hs_table pl_client13_table = {"client", pl_client13_rows, sizeof pl_client13_rows / sizeof pl_client13_rows[0]};

@@ -134,7 +134,8 @@ PL_MUST_CHECK int pl_certificate_write(pl_buf *b, const uint8_t *ctx, size_t ctx
 typedef struct {
     pl_cursor context;
     pl_cursor sigalgs;
-    unsigned has_sigalgs : 1;
+    pl_cursor cas;          /* certificate_authorities: DistinguishedName list body */
+    unsigned has_sigalgs : 1, has_cas : 1;
 } pl_certificate_request;
 PL_MUST_CHECK int pl_certificate_request_parse(const uint8_t *body, size_t len, pl_certificate_request *cr);
 
@@ -173,7 +174,9 @@ typedef struct {
 PL_MUST_CHECK int pl_server_key_exchange_parse(const uint8_t *body, size_t len, int kx, pl_server_key_exchange *ske);
 
 typedef struct {
+    pl_cursor types;
     pl_cursor sigalgs;
+    pl_cursor cas;
 } pl_certificate_request12;
 PL_MUST_CHECK int pl_certificate_request12_parse(const uint8_t *body, size_t len, pl_certificate_request12 *cr);
 

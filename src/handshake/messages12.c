@@ -64,12 +64,13 @@ int pl_server_key_exchange_parse(const uint8_t *body, size_t len, int kx, pl_ser
 
 int pl_certificate_request12_parse(const uint8_t *body, size_t len, pl_certificate_request12 *cr)
 {
-    pl_cursor c = pl_cur(body, len), types, cas;
-    PL_GUARD(pl_cur_vec8(&c, &types));
-    PL_ENSURE(types.len > 0, PL_ERR_DECODE, "CertificateRequest without certificate types");
+    pl_cursor c = pl_cur(body, len), cas;
+    PL_GUARD(pl_cur_vec8(&c, &cr->types));
+    PL_ENSURE(cr->types.len > 0, PL_ERR_DECODE, "CertificateRequest without certificate types");
     PL_GUARD(pl_cur_vec16(&c, &cr->sigalgs));
     PL_GUARD(pl_u16_list_check(&cr->sigalgs, "signature_algorithms"));
-    PL_GUARD(pl_cur_vec16(&c, &cas));
+    PL_GUARD(pl_cur_vec16(&c, &cr->cas));
+    cas = cr->cas;
     while (cas.len) {
         pl_cursor dn;
         PL_GUARD(pl_cur_vec16(&cas, &dn));

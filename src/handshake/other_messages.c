@@ -101,6 +101,18 @@ static int pl_cr_ext(void *vctx, uint16_t type, pl_cursor *b)
         cr->has_sigalgs = 1;
         return pl_cur_expect_empty(b);
     }
+    if (type == PL_EXT_CERTIFICATE_AUTHORITIES) {
+        /* RFC 8446 4.2.4: DistinguishedName authorities<3..2^16-1>. */
+        PL_GUARD(pl_cur_vec16(b, &cr->cas));
+        pl_cursor l = cr->cas, dn;
+        PL_ENSURE(l.len >= 3, PL_ERR_DECODE, "empty certificate_authorities");
+        while (l.len) {
+            PL_GUARD(pl_cur_vec16(&l, &dn));
+            PL_ENSURE(dn.len > 0, PL_ERR_DECODE, "empty distinguished name");
+        }
+        cr->has_cas = 1;
+        return pl_cur_expect_empty(b);
+    }
     return 0;
 }
 

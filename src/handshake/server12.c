@@ -12,7 +12,8 @@
 #include "messages.h"
 #include "prf12.h"
 
-enum { S12_SEND_HELLO = 1, S12_SEND_SKE, S12_SEND_SHD, S12_WAIT_CKE, S12_DERIVE, S12_WAIT_FIN, S12_SEND_FIN };
+enum { S12_SEND_HELLO = 1, S12_SEND_SKE, S12_SEND_SHD, S12_WAIT_CKE, S12_DERIVE, S12_WAIT_FIN, S12_SEND_FIN, S12_WAIT_CCERT,
+       S12_WAIT_CCV };
 
 static int pl_has_ffdhe(pl_cursor groups)
 {
@@ -229,10 +230,69 @@ out:
 
 static int s12_send_shd(parley_conn *c, const uint8_t *msg, size_t len)
 {
+    pl_hs *hs = c->hs;
+    parley_config *cfg = c->cfg;
     (void)msg;
     (void)len;
+    if (cfg->verify_client) {
+        /* RFC 5246 7.4.4: certificate types, signature algorithms, CA names. */
+        static const uint8_t types[] = {2, 1 /* rsa_sign */, 64 /* ecdsa_sign */};
+        pl_buf b = {0};
+        size_t m;
+        int rc = pl_buf_bytes(&b, types, sizeof types);
+        if (rc == 0) rc = pl_buf_open(&b, 2, &m);
+        for (size_t i = 0; rc == 0 && i < cfg->nsigalgs; i++) rc = pl_buf_u16(&b, cfg->sigalgs[i]);
+        if (rc == 0) rc = pl_buf_close(&b, 2, m);
+        if (rc == 0) rc = pl_buf_u16(&b, (uint16_t)cfg->ca_names.len);
+        if (rc == 0) rc = pl_buf_bytes(&b, cfg->ca_names.data, cfg->ca_names.len);
+        if (rc == 0) rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE_REQUEST, b.data, b.len);
+        pl_buf_free(&b);
+        PL_GUARD(rc);
+        hs->cert_requested = 1;
+    }
     PL_GUARD(pl_conn_send_handshake(c, 14 /* server_hello_done */, NULL, 0));
-    c->hs->state = S12_WAIT_CKE;
+    hs->state = hs->cert_requested ? S12_WAIT_CCERT : S12_WAIT_CKE;
+    return 0;
+}
+
+static int s12_recv_ccert(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    pl_certificate ct;
+    pl_der ders[PL_CERT_MAX_ENTRIES];
+    PL_GUARD(pl_certificate12_parse(msg + 4, len - 4, &ct));
+    if (ct.n == 0) {
+        /* RFC 5246 7.4.6: a server that requires one answers handshake_failure. */
+        PL_ENSURE(c->cfg->verify_client != PARLEY_VERIFY_CLIENT_REQUIRE, PL_ERR_HANDSHAKE_FAILURE,
+                  "the client sent no certificate, and one is required");
+    } else {
+        for (size_t i = 0; i < ct.n; i++) {
+            ders[i].p = ct.certs[i].p;
+            ders[i].len = ct.certs[i].len;
+        }
+        PL_GUARD(pl_take_peer_chain(c, ders, ct.n));
+        hs->peer_sent_cert = 1;
+    }
+    hs->state = S12_WAIT_CKE;
+    return 0;
+}
+
+static int s12_recv_ccv(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    pl_certificate_verify cv;
+    PL_GUARD(pl_certificate_verify_parse(msg + 4, len - 4, &cv));
+    PL_ENSURE(pl_u16_in(c->cfg->sigalgs, c->cfg->nsigalgs, cv.scheme), PL_ERR_ILLEGAL_PARAMETER,
+              "client signed with %s, which was not requested", parley_sigscheme_name(cv.scheme));
+    PL_ENSURE(pl_sig_scheme_fits_key(hs->peer_key, cv.scheme, 0), PL_ERR_ILLEGAL_PARAMETER,
+              "client's signature scheme %s does not fit its certificate key", parley_sigscheme_name(cv.scheme));
+    /* RFC 5246 7.4.8: the signature covers all handshake messages so far. The
+     * raw transcript holds them; the CertificateVerify itself is not yet in it. */
+    const pl_buf *raw = &hs->transcript.raw;
+    if (pl_sig_verify(hs->peer_key, cv.scheme, raw->data, raw->len, cv.signature.p, cv.signature.len) < 0)
+        PL_BAIL(PL_ERR_DECRYPT_ERROR, "the client's CertificateVerify signature is invalid");
+    hs->ccs_expected = 1;
+    hs->state = S12_WAIT_FIN;
     return 0;
 }
 
@@ -272,8 +332,9 @@ static int s12_derive(parley_conn *c, const uint8_t *msg, size_t len)
     }
     pl_buf_free(&hs->cke);
     PL_GUARD(pl_tls12_derive_keys(c));
-    hs->ccs_expected = 1;
-    hs->state = S12_WAIT_FIN;
+    /* With a client certificate, its CertificateVerify comes before the CCS. */
+    hs->ccs_expected = !hs->peer_sent_cert;
+    hs->state = hs->peer_sent_cert ? S12_WAIT_CCV : S12_WAIT_FIN;
     return 0;
 }
 
@@ -310,9 +371,11 @@ static int s12_send_fin(parley_conn *c, const uint8_t *msg, size_t len)
 static const pl_hs_row pl_server12_rows[] = {
     [S12_SEND_HELLO] = {"SEND_SERVER_HELLO_AND_CERTIFICATE", 0, 0, 0, s12_send_hello, {S12_SEND_SKE, S12_SEND_SHD}},
     [S12_SEND_SKE] = {"SEND_SERVER_KEY_EXCHANGE", 0, 0, 0, s12_send_ske, {S12_SEND_SHD}},
-    [S12_SEND_SHD] = {"SEND_SERVER_HELLO_DONE", 0, 0, 0, s12_send_shd, {S12_WAIT_CKE}},
+    [S12_SEND_SHD] = {"SEND_SERVER_HELLO_DONE", 0, 0, 0, s12_send_shd, {S12_WAIT_CKE, S12_WAIT_CCERT}},
+    [S12_WAIT_CCERT] = {"WAIT_CLIENT_CERTIFICATE", PL_HS_CERTIFICATE, 0, 0, s12_recv_ccert, {S12_WAIT_CKE}},
+    [S12_WAIT_CCV] = {"WAIT_CLIENT_CERTIFICATE_VERIFY", PL_HS_CERTIFICATE_VERIFY, 0, 0, s12_recv_ccv, {S12_WAIT_FIN}},
     [S12_WAIT_CKE] = {"WAIT_CLIENT_KEY_EXCHANGE", 16, 0, 1, s12_recv_cke, {S12_DERIVE}},
-    [S12_DERIVE] = {"DERIVE_KEYS", 0, 0, 0, s12_derive, {S12_WAIT_FIN}},
+    [S12_DERIVE] = {"DERIVE_KEYS", 0, 0, 0, s12_derive, {S12_WAIT_FIN, S12_WAIT_CCV}},
     [S12_WAIT_FIN] = {"WAIT_FINISHED", PL_HS_FINISHED, 0, 1, s12_recv_fin, {S12_SEND_FIN}},
     [S12_SEND_FIN] = {"SEND_FINISHED", 0, 0, 0, s12_send_fin, {PL_ST_DONE}},
 };

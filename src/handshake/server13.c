@@ -10,7 +10,7 @@
 #include "dispatch.h"
 #include "messages.h"
 
-enum { S_WAIT_CH = 1, S_SEND_HRR, S_WAIT_CH2, S_SEND_SH, S_SEND_CV, S_SEND_FIN, S_WAIT_FIN };
+enum { S_WAIT_CH = 1, S_SEND_HRR, S_WAIT_CH2, S_SEND_SH, S_SEND_CV, S_SEND_FIN, S_WAIT_FIN, S_WAIT_CCERT, S_WAIT_CCV };
 
 int pl_server13_start_state(void) { return S_WAIT_CH; }
 
@@ -222,6 +222,26 @@ static int s_send_sh(parley_conn *c, const uint8_t *msg, size_t len)
     }
     if ((rc = pl_buf_close(&b, 2, exts)) < 0) goto out;
     if ((rc = pl_conn_send_handshake(c, PL_HS_ENCRYPTED_EXTENSIONS, b.data, b.len)) < 0) goto out;
+    if (cfg->verify_client) {
+        /* RFC 8446 4.3.2: empty context, signature_algorithms, and the CAs we trust. */
+        size_t sa, m2;
+        pl_buf_reset(&b);
+        if ((rc = pl_buf_u8(&b, 0)) < 0 || (rc = pl_buf_open(&b, 2, &exts)) < 0 ||
+            (rc = pl_buf_u16(&b, PL_EXT_SIGNATURE_ALGORITHMS)) < 0 || (rc = pl_buf_open(&b, 2, &sa)) < 0 ||
+            (rc = pl_buf_open(&b, 2, &m2)) < 0)
+            goto out;
+        for (size_t i = 0; i < cfg->nsigalgs; i++)
+            if ((cfg->sigalgs[i] & 0xff) != 0x01 && (rc = pl_buf_u16(&b, cfg->sigalgs[i])) < 0) goto out; /* no PKCS#1 in 1.3 */
+        if ((rc = pl_buf_close(&b, 2, m2)) < 0 || (rc = pl_buf_close(&b, 2, sa)) < 0) goto out;
+        if (cfg->ca_names.len &&
+            ((rc = pl_buf_u16(&b, PL_EXT_CERTIFICATE_AUTHORITIES)) < 0 || (rc = pl_buf_u16(&b, (uint16_t)(cfg->ca_names.len + 2))) < 0 ||
+             (rc = pl_buf_u16(&b, (uint16_t)cfg->ca_names.len)) < 0 || (rc = pl_buf_bytes(&b, cfg->ca_names.data, cfg->ca_names.len)) < 0))
+            goto out;
+        if ((rc = pl_buf_close(&b, 2, exts)) < 0 ||
+            (rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE_REQUEST, b.data, b.len)) < 0)
+            goto out;
+        hs->cert_requested = 1;
+    }
     const pl_buf *cm = &cfg->certs[hs->cert_index].cert_msg; /* encoded once per config */
     if ((rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE, cm->data, cm->len)) < 0) goto out;
     hs->state = S_SEND_CV;
@@ -272,6 +292,51 @@ static int s_send_fin(parley_conn *c, const uint8_t *msg, size_t len)
     pl_keylog(c, "EXPORTER_SECRET", hs->ks.exporter, hs->ks.hlen);
     PL_GUARD(pl_conn_set_write_keys(c, hs->ks.s_ap));
     pl_trace(c, PARLEY_TRACE_KEYS, -1, "server application traffic (write)", 0, "");
+    hs->state = hs->cert_requested ? S_WAIT_CCERT : S_WAIT_FIN;
+    return 0;
+}
+
+static int s_recv_ccert(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    pl_certificate ct;
+    pl_der ders[PL_CERT_MAX_ENTRIES];
+    PL_GUARD(pl_certificate_parse(msg + 4, len - 4, &ct));
+    /* RFC 8446 4.4.2: the context echoes the CertificateRequest's (empty). */
+    PL_ENSURE(ct.context.len == 0, PL_ERR_ILLEGAL_PARAMETER, "client Certificate has the wrong request context");
+    if (ct.n == 0) {
+        /* RFC 8446 4.4.2.4: certificate_required when one is required. */
+        PL_ENSURE(c->cfg->verify_client != PARLEY_VERIFY_CLIENT_REQUIRE, PL_ERR_CERTIFICATE_REQUIRED,
+                  "the client sent no certificate, and one is required");
+        hs->state = S_WAIT_FIN;
+        return 0;
+    }
+    for (size_t i = 0; i < ct.n; i++) {
+        ders[i].p = ct.certs[i].p;
+        ders[i].len = ct.certs[i].len;
+    }
+    PL_GUARD(pl_take_peer_chain(c, ders, ct.n));
+    hs->peer_sent_cert = 1;
+    hs->state = S_WAIT_CCV;
+    return 0;
+}
+
+static int s_recv_ccv(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    pl_certificate_verify cv;
+    uint8_t th[PL_MAX_HASH];
+    pl_buf content = {0};
+    PL_GUARD(pl_certificate_verify_parse(msg + 4, len - 4, &cv));
+    PL_ENSURE(pl_u16_in(c->cfg->sigalgs, c->cfg->nsigalgs, cv.scheme) && (cv.scheme & 0xff) != 0x01, PL_ERR_ILLEGAL_PARAMETER,
+              "client signed with %s, which was not requested", parley_sigscheme_name(cv.scheme));
+    PL_ENSURE(pl_sig_scheme_fits_key(hs->peer_key, cv.scheme, 1), PL_ERR_ILLEGAL_PARAMETER,
+              "client's signature scheme %s does not fit its certificate key", parley_sigscheme_name(cv.scheme));
+    PL_GUARD(pl_transcript_hash(&hs->transcript, th));
+    int rc = pl_certificate_verify_content(0, th, pl_hash_len(hs->hash), &content);
+    if (rc == 0) rc = pl_sig_verify(hs->peer_key, cv.scheme, content.data, content.len, cv.signature.p, cv.signature.len);
+    pl_buf_free(&content);
+    if (rc < 0) PL_BAIL(PL_ERR_DECRYPT_ERROR, "the client's CertificateVerify signature is invalid");
     hs->state = S_WAIT_FIN;
     return 0;
 }
@@ -300,7 +365,9 @@ static const pl_hs_row pl_server13_rows[] = {
     [S_WAIT_CH2] = {"WAIT_SECOND_CLIENT_HELLO", PL_HS_CLIENT_HELLO, 0, 1, s_recv_ch, {S_SEND_SH}},
     [S_SEND_SH] = {"SEND_SERVER_HELLO_TO_CERTIFICATE", 0, 0, 0, s_send_sh, {S_SEND_CV}},
     [S_SEND_CV] = {"SEND_CERTIFICATE_VERIFY", 0, 0, 0, s_send_cv, {S_SEND_FIN}},
-    [S_SEND_FIN] = {"SEND_FINISHED", 0, 0, 0, s_send_fin, {S_WAIT_FIN}},
+    [S_SEND_FIN] = {"SEND_FINISHED", 0, 0, 0, s_send_fin, {S_WAIT_FIN, S_WAIT_CCERT}},
+    [S_WAIT_CCERT] = {"WAIT_CLIENT_CERTIFICATE", PL_HS_CERTIFICATE, 0, 0, s_recv_ccert, {S_WAIT_CCV, S_WAIT_FIN}},
+    [S_WAIT_CCV] = {"WAIT_CLIENT_CERTIFICATE_VERIFY", PL_HS_CERTIFICATE_VERIFY, 0, 0, s_recv_ccv, {S_WAIT_FIN}},
     [S_WAIT_FIN] = {"WAIT_FINISHED", PL_HS_FINISHED, 0, 1, s_recv_fin, {PL_ST_DONE}},
 };
 

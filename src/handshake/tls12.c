@@ -17,11 +17,11 @@ int pl_key_op_run(parley_conn *c, int type, uint16_t scheme, const uint8_t *in, 
         PL_GUARD(pl_buf_bytes(&op->input, in, inlen));
         op->type = type;
         op->scheme = scheme;
-        op->cert_index = hs->cert_index;
+        op->cert_index = c->is_server ? hs->cert_index : hs->client_cert;
         op->client_version = hs->client_version;
         op->ok = 0;
         op->state = PL_OP_PENDING;
-        parley_key_provider *p = c->cfg->certs[hs->cert_index].provider;
+        parley_key_provider *p = c->cfg->certs[op->cert_index].provider;
         int rc = p->start(p, op);
         if (rc == PARLEY_WANT_KEY_OP && op->state == PL_OP_PENDING) {
             pl_trace(c, PARLEY_TRACE_INFO, -1, "private-key operation pending", 0,
@@ -53,7 +53,7 @@ int pl_client_accept_alpn(parley_conn *c, const uint8_t *proto, size_t len)
     PL_BAIL(PL_ERR_ILLEGAL_PARAMETER, "server selected an ALPN protocol that was not offered");
 }
 
-int pl_client_take_chain(parley_conn *c, const pl_der *ders, size_t n)
+int pl_take_peer_chain(parley_conn *c, const pl_der *ders, size_t n)
 {
     for (size_t i = 0; i < n && i < PL_MAX_PEER_CERTS; i++) {
         pl_buf_reset(&c->peer_certs[i]);
@@ -61,13 +61,39 @@ int pl_client_take_chain(parley_conn *c, const pl_der *ders, size_t n)
         c->npeer_certs = (int)i + 1;
     }
     PL_GUARD(pl_cert_pubkey(ders[0].p, ders[0].len, &c->hs->peer_key));
-    if (c->cfg->verify) {
+    if (c->is_server) {
+        PL_GUARD(pl_verify_chain(c->cfg->client_trust, ders, n, NULL, c->cfg->now, PL_PURPOSE_CLIENT));
+        snprintf(c->verify_result, sizeof c->verify_result, "ok");
+    } else if (c->cfg->verify) {
         PL_GUARD(pl_verify_server_chain(c->cfg->trust, ders, n, c->server_name, c->cfg->now));
         snprintf(c->verify_result, sizeof c->verify_result, "ok");
     } else {
         snprintf(c->verify_result, sizeof c->verify_result, "not verified (verification disabled)");
     }
     return 0;
+}
+
+void pl_choose_client_cert(parley_conn *c, int tls13)
+{
+    pl_hs *hs = c->hs;
+    parley_config *cfg = c->cfg;
+    pl_cursor req = pl_cur(hs->req_sigalgs.data, hs->req_sigalgs.len);
+    hs->client_cert = -1;
+    /* The first certificate, in add order, with a scheme the server takes
+     * (in our preference order) and an issuer among the requested CAs. */
+    for (size_t i = 0; i < cfg->ncerts && hs->client_cert < 0; i++) {
+        if (!pl_chain_issued_by_any(&cfg->certs[i].chain, hs->req_cas.data, hs->req_cas.len)) continue;
+        for (size_t j = 0; j < cfg->nsigalgs; j++) {
+            uint16_t sc = cfg->sigalgs[j];
+            if (pl_u16_list_has(req, sc) && pl_sig_scheme_fits_key(cfg->certs[i].chain.pubkey, sc, tls13)) {
+                hs->client_cert = (int)i;
+                hs->client_scheme = sc;
+                break;
+            }
+        }
+    }
+    pl_trace(c, PARLEY_TRACE_INFO, -1, "client certificate", 0,
+             hs->client_cert < 0 ? "none fits the request: sending an empty Certificate" : parley_sigscheme_name(hs->client_scheme));
 }
 
 int pl_negotiate_alpn(parley_conn *c, int client_sent, pl_cursor client_list)

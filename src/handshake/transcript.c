@@ -3,6 +3,7 @@
 
 int pl_transcript_add(pl_transcript *t, const uint8_t *msg, size_t len)
 {
+    if (t->keep_raw) PL_GUARD(pl_buf_bytes(&t->raw, msg, len));
     if (!t->h) return pl_buf_bytes(&t->pending, msg, len);
     return pl_hash_update(t->h, msg, len);
 }
@@ -49,4 +50,5 @@ void pl_transcript_free(pl_transcript *t)
     pl_hash_free(t->h);
     t->h = NULL;
     pl_buf_free(&t->pending);
+    pl_buf_free(&t->raw);
 }

@@ -14,6 +14,11 @@ typedef struct {
     int hash;
     pl_hash_ctx *h;
     pl_buf pending;
+    /* TLS 1.2 CertificateVerify signs the messages themselves (RFC 5246
+     * 7.4.8), with a hash that may differ from the PRF's: keep them when
+     * client authentication may happen. */
+    int keep_raw;
+    pl_buf raw;
 } pl_transcript;
 
 PL_MUST_CHECK int pl_transcript_add(pl_transcript *t, const uint8_t *msg, size_t len);

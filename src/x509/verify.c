@@ -104,9 +104,9 @@ static void pl_subject_cn(X509 *x, char *out, size_t n)
     }
 }
 
-int pl_verify_server_chain(const pl_trust *t, const pl_der *chain, size_t n, const char *host,
-                           int64_t now)
+int pl_verify_chain(const pl_trust *t, const pl_der *chain, size_t n, const char *host, int64_t now, int purpose)
 {
+    const char *role = purpose == PL_PURPOSE_CLIENT ? "client" : "server";
     X509 *leaf = NULL;
     STACK_OF(X509) *untrusted = sk_X509_new_null();
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -117,7 +117,7 @@ int pl_verify_server_chain(const pl_trust *t, const pl_der *chain, size_t n, con
         goto out;
     }
     if (n == 0) {
-        rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "the server sent no certificate");
+        rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "the %s sent no certificate", role);
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
@@ -137,7 +137,8 @@ int pl_verify_server_chain(const pl_trust *t, const pl_der *chain, size_t n, con
         goto out;
     }
     X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
-    X509_VERIFY_PARAM_set_purpose(param, X509_PURPOSE_SSL_SERVER);
+    /* The purpose checks extendedKeyUsage (serverAuth / clientAuth) when present. */
+    X509_VERIFY_PARAM_set_purpose(param, purpose == PL_PURPOSE_CLIENT ? X509_PURPOSE_SSL_CLIENT : X509_PURPOSE_SSL_SERVER);
     if (now) X509_VERIFY_PARAM_set_time(param, (time_t)now);
     pl_now_text(now, today, sizeof today);
     if (X509_verify_cert(ctx) != 1) {
@@ -166,7 +167,7 @@ int pl_verify_server_chain(const pl_trust *t, const pl_der *chain, size_t n, con
             break;
         }
         case X509_V_ERR_INVALID_PURPOSE:
-            rc = pl_fail(PL_ERR_UNSUPPORTED_CERTIFICATE, __FILE__, __LINE__, "certificate for %s is not allowed for TLS server authentication (key usage / extended key usage)", badname);
+            rc = pl_fail(PL_ERR_UNSUPPORTED_CERTIFICATE, __FILE__, __LINE__, "certificate for %s is not allowed for TLS %s authentication (key usage / extended key usage)", badname, role);
             break;
         case X509_V_ERR_CERT_REVOKED:
             rc = pl_fail(PL_ERR_CERTIFICATE_REVOKED, __FILE__, __LINE__, "certificate for %s has been revoked", badname);
@@ -190,4 +191,43 @@ out:
     X509_free(leaf);
     sk_X509_pop_free(untrusted, X509_free);
     return rc;
+}
+
+int pl_trust_ca_names(const pl_trust *t, pl_buf *out)
+{
+    STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(t->store);
+    for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+        X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+        unsigned char *der = NULL;
+        int len = x ? i2d_X509_NAME(X509_get_subject_name(x), &der) : -1;
+        if (len <= 0) continue;
+        int rc = pl_buf_u16(out, (uint16_t)len);
+        if (rc == 0) rc = pl_buf_bytes(out, der, (size_t)len);
+        OPENSSL_free(der);
+        PL_GUARD(rc);
+    }
+    return 0;
+}
+
+int pl_chain_issued_by_any(const pl_chain *c, const uint8_t *names, size_t len)
+{
+    if (len == 0) return 1;
+    for (size_t i = 0; i < c->n; i++) {
+        const unsigned char *p = c->der[i];
+        X509 *x = d2i_X509(NULL, &p, (long)c->der_len[i]);
+        unsigned char *der = NULL;
+        int dl = x ? i2d_X509_NAME(X509_get_issuer_name(x), &der) : -1;
+        X509_free(x);
+        size_t off = 0;
+        int found = 0;
+        while (dl > 0 && off + 2 <= len && !found) {
+            size_t nl = ((size_t)names[off] << 8) | names[off + 1];
+            if (off + 2 + nl > len) break;
+            found = nl == (size_t)dl && memcmp(names + off + 2, der, nl) == 0;
+            off += 2 + nl;
+        }
+        OPENSSL_free(der);
+        if (found) return 1;
+    }
+    return 0;
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "../crypto/crypto.h"
+#include "../util/buf.h"
 #include "../util/err.h"
 
 typedef struct {
@@ -57,11 +58,23 @@ typedef struct pl_trust pl_trust;
 PL_MUST_CHECK int pl_trust_load(const char *cafile, pl_trust **out);
 void pl_trust_free(pl_trust *t);
 
-/* Verify a server chain for `host` at time `now` (0: real time). On failure
- * returns the code whose alert fits (certificate_expired, unknown_ca,
+/* Verify a peer chain at time `now` (0: real time) for TLS server
+ * authentication (with `host`) or client authentication (host NULL). On
+ * failure returns the code whose alert fits (certificate_expired, unknown_ca,
  * bad_certificate, unsupported_certificate ...) with a sentence for people. */
-PL_MUST_CHECK int pl_verify_server_chain(const pl_trust *t, const pl_der *chain, size_t n,
-                                         const char *host, int64_t now);
+enum { PL_PURPOSE_SERVER = 1, PL_PURPOSE_CLIENT = 2 };
+PL_MUST_CHECK int pl_verify_chain(const pl_trust *t, const pl_der *chain, size_t n, const char *host, int64_t now,
+                                  int purpose);
+static inline int pl_verify_server_chain(const pl_trust *t, const pl_der *chain, size_t n, const char *host, int64_t now)
+{
+    return pl_verify_chain(t, chain, n, host, now, PL_PURPOSE_SERVER);
+}
+/* The subjects of the trusted certificates as a TLS DistinguishedName list
+ * body (each a vec16 of DER), for certificate_authorities. */
+PL_MUST_CHECK int pl_trust_ca_names(const pl_trust *t, pl_buf *out);
+/* Was some certificate of the chain issued by one of the DER names in the
+ * DistinguishedName list body `names`? (An empty list matches everything.) */
+int pl_chain_issued_by_any(const pl_chain *c, const uint8_t *names, size_t len);
 
 /* RFC 6125 6.4: does presented DNS identifier `pattern` match reference `host`? */
 int pl_hostname_match(const char *pattern, const char *host);

@@ -10,7 +10,7 @@
 #include "common.h"
 
 typedef struct {
-    const char *cafile, *servername, *ciphers, *groups, *alpn, *keylog, *send;
+    const char *cafile, *servername, *ciphers, *groups, *alpn, *keylog, *send, *cert, *key;
     int insecure, trace, json, key_update, timeout, padding, allow_rsa;
     uint16_t vmin, vmax;
     const char *target;
@@ -29,6 +29,8 @@ static void client_parse(int argc, char **argv, client_opts *o)
         else if (!strcmp(a, "--tls1.3")) o->vmin = o->vmax = PARLEY_TLS1_3;
         else if (!strcmp(a, "--tls1.2")) o->vmin = o->vmax = PARLEY_TLS1_2;
         else if (!strcmp(a, "--allow-rsa-kx")) o->allow_rsa = 1;
+        else if (!strcmp(a, "--cert")) o->cert = NEXT();
+        else if (!strcmp(a, "--key")) o->key = NEXT();
         else if (!strcmp(a, "--ciphers")) o->ciphers = NEXT();
         else if (!strcmp(a, "--groups")) o->groups = NEXT();
         else if (!strcmp(a, "--alpn")) o->alpn = NEXT();
@@ -45,6 +47,7 @@ static void client_parse(int argc, char **argv, client_opts *o)
 #undef NEXT
     }
     if (!o->target) tool_die("usage: parley client [options] HOST:PORT");
+    if (!o->cert != !o->key) tool_die("--cert and --key go together");
 }
 
 static int client_connect(const char *host, const char *port, int timeout)
@@ -124,6 +127,7 @@ int tool_client(int argc, char **argv)
     }
     if (o.vmin && parley_config_set_versions(cfg, o.vmin, o.vmax)) tool_die("%s", parley_config_error_string(cfg));
     if (o.allow_rsa) parley_config_allow_rsa_kx(cfg, 1);
+    if (o.cert && parley_config_add_cert_files(cfg, o.cert, o.key)) tool_die("%s", parley_config_error_string(cfg));
     if (o.ciphers && parley_config_set_ciphers(cfg, o.ciphers)) tool_die("%s", parley_config_error_string(cfg));
     if (o.groups && parley_config_set_groups(cfg, o.groups)) tool_die("%s", parley_config_error_string(cfg));
     if (o.alpn && parley_config_set_alpn(cfg, o.alpn)) tool_die("%s", parley_config_error_string(cfg));

@@ -65,7 +65,12 @@ static void *serve_one(void *arg)
         if (rc == PARLEY_ERROR) fprintf(stderr, "parley: [%lu] %s: %s\n", j->id, j->peer, parley_conn_error_string(c));
         goto close;
     }
-    char body[2048], resp[2600];
+    char body[4096], resp[4600], who[1200] = "none";
+    if (parley_conn_peer_cert_count(c) > 0) {
+        char subj[512], iss[512], nb[64], na[64];
+        if (parley_conn_peer_cert_info(c, 0, subj, sizeof subj, iss, sizeof iss, nb, sizeof nb, na, sizeof na) == PARLEY_OK)
+            snprintf(who, sizeof who, "%s (issuer %s, verify: %s)", subj, iss, parley_conn_verify_result(c));
+    }
     int bl = snprintf(body, sizeof body,
                       "Hello from parley %s\n"
                       "protocol: %s\n"
@@ -76,14 +81,14 @@ static void *serve_one(void *arg)
                       "extended_master_secret: %s\n"
                       "sni: %s\n"
                       "alpn: %s\n"
-                      "client_certificate: none\n"
+                      "client_certificate: %s\n"
                       "pid: %d\n",
                       PARLEY_VERSION_STRING, parley_version_name(parley_conn_version(c)),
                       parley_cipher_name(parley_conn_cipher(c)),
                       parley_conn_group(c) ? parley_group_name(parley_conn_group(c)) : "rsa",
                       parley_conn_signature_scheme(c) ? parley_sigscheme_name(parley_conn_signature_scheme(c)) : "none",
                       parley_conn_resumed(c) ? "yes" : "no", parley_conn_ems(c) ? "yes" : "no",
-                      sni ? sni : "none", alpn ? alpn : "none", (int)getpid());
+                      sni ? sni : "none", alpn ? alpn : "none", who, (int)getpid());
     int n = snprintf(resp, sizeof resp,
                      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", bl,
                      body);
@@ -111,7 +116,7 @@ out:
 int tool_server(int argc, char **argv)
 {
     const char *listen_on = "127.0.0.1:8443", *alpn = NULL, *ciphers = NULL, *groups = NULL, *keylog = NULL;
-    const char *export_cert = NULL;
+    const char *export_cert = NULL, *client_ca = NULL, *verify = NULL;
     const char *certs[MAX_CERTS], *keys[MAX_CERTS];
     int ncert = 0, nkey = 0, trace = 0, padding = 0, allow_rsa = 0;
     uint16_t vmin = 0, vmax = 0;
@@ -135,6 +140,8 @@ int tool_server(int argc, char **argv)
         else if (!strcmp(a, "--tls1.3")) vmin = vmax = PARLEY_TLS1_3;
         else if (!strcmp(a, "--tls1.2")) vmin = vmax = PARLEY_TLS1_2;
         else if (!strcmp(a, "--allow-rsa-kx")) allow_rsa = 1;
+        else if (!strcmp(a, "--client-ca")) client_ca = NEXT();
+        else if (!strcmp(a, "--verify")) verify = NEXT();
         else tool_die("unknown server option %s (see parley --help)", a);
 #undef NEXT
     }
@@ -161,6 +168,14 @@ int tool_server(int argc, char **argv)
     if (alpn && parley_config_set_alpn(cfg, alpn)) tool_die("%s", parley_config_error_string(cfg));
     if (vmin && parley_config_set_versions(cfg, vmin, vmax)) tool_die("%s", parley_config_error_string(cfg));
     if (allow_rsa) parley_config_allow_rsa_kx(cfg, 1);
+    if (verify && strcmp(verify, "optional") && strcmp(verify, "require") && strcmp(verify, "none"))
+        tool_die("--verify takes optional, require or none");
+    if (verify && strcmp(verify, "none") && !client_ca) tool_die("--verify %s needs --client-ca FILE", verify);
+    if (client_ca && parley_config_set_client_ca(cfg, client_ca)) tool_die("%s", parley_config_error_string(cfg));
+    if (verify)
+        parley_config_set_verify_client(cfg, !strcmp(verify, "require")    ? PARLEY_VERIFY_CLIENT_REQUIRE
+                                             : !strcmp(verify, "optional") ? PARLEY_VERIFY_CLIENT_OPTIONAL
+                                                                           : PARLEY_VERIFY_CLIENT_NONE);
     if (ciphers && parley_config_set_ciphers(cfg, ciphers)) tool_die("%s", parley_config_error_string(cfg));
     if (groups && parley_config_set_groups(cfg, groups)) tool_die("%s", parley_config_error_string(cfg));
     const char *kl = keylog ? keylog : getenv("SSLKEYLOGFILE");
