@@ -53,6 +53,8 @@ parley_config *parley_config_new(void)
     cfg->min_version = PARLEY_TLS1_2;
     cfg->max_version = PARLEY_TLS1_3;
     cfg->require_ems = 1;
+    cfg->max_depth = 8;
+    cfg->crl_expired_fatal = 1;
     memcpy(cfg->suites, pl_default_suites, sizeof pl_default_suites);
     cfg->nsuites = sizeof pl_default_suites / sizeof pl_default_suites[0];
     memcpy(cfg->groups, pl_default_groups, sizeof pl_default_groups);
@@ -77,6 +79,7 @@ void parley_config_free(parley_config *cfg)
     pl_trust_free(cfg->client_trust);
     pl_buf_free(&cfg->ca_names);
     pl_free(cfg->client_ca_file);
+    for (int i = 0; i < cfg->ncrl_files; i++) pl_free(cfg->crl_files[i]);
     pl_free(cfg->ca_file);
     if (cfg->keylog_file) fclose(cfg->keylog_file);
     pthread_mutex_destroy(&cfg->lock);
@@ -105,6 +108,8 @@ static int pl_cfg_mutable(parley_config *cfg)
         if (!pl_cfg_mutable(cfg)) return PARLEY_ERROR;                                                                 \
     } while (0)
 
+static int pl_trust_setup(parley_config *cfg, pl_trust *t);
+
 int pl_config_freeze(parley_config *cfg, int client);
 int pl_config_freeze(parley_config *cfg, int client)
 {
@@ -115,13 +120,14 @@ int pl_config_freeze(parley_config *cfg, int client)
         if (!cfg->client_ca_file) {
             snprintf(cfg->err, sizeof cfg->err, "verifying client certificates needs a client CA file (parley_config_set_client_ca)");
             rc = -1;
-        } else if (pl_trust_load(cfg->client_ca_file, &cfg->client_trust) < 0 || pl_trust_ca_names(cfg->client_trust, &cfg->ca_names) < 0) {
+        } else if (pl_trust_load(cfg->client_ca_file, &cfg->client_trust) < 0 || pl_trust_ca_names(cfg->client_trust, &cfg->ca_names) < 0 ||
+                   pl_trust_setup(cfg, cfg->client_trust) < 0) {
             snprintf(cfg->err, sizeof cfg->err, "%s", pl_last_message());
             rc = -1;
         }
     }
     if (client && cfg->verify && !cfg->trust_loaded) {
-        if (pl_trust_load(cfg->ca_file, &cfg->trust) < 0) {
+        if (pl_trust_load(cfg->ca_file, &cfg->trust) < 0 || pl_trust_setup(cfg, cfg->trust) < 0) {
             snprintf(cfg->err, sizeof cfg->err, "%s", pl_last_message());
             rc = -1;
         } else {
@@ -312,6 +318,7 @@ int parley_config_set_client_ca(parley_config *cfg, const char *path)
 {
     PL_CFG_MUTABLE(cfg);
     pl_free(cfg->client_ca_file);
+    for (int i = 0; i < cfg->ncrl_files; i++) pl_free(cfg->crl_files[i]);
     cfg->client_ca_file = pl_strdup(path);
     if (!cfg->verify_client) cfg->verify_client = PARLEY_VERIFY_CLIENT_OPTIONAL;
     return cfg->client_ca_file ? PARLEY_OK : PARLEY_ERROR;
@@ -323,6 +330,39 @@ int parley_config_set_verify_client(parley_config *cfg, int mode)
     if (mode < PARLEY_VERIFY_CLIENT_NONE || mode > PARLEY_VERIFY_CLIENT_REQUIRE) return pl_cfg_err(cfg, "bad client verification mode");
     cfg->verify_client = mode;
     return PARLEY_OK;
+}
+
+int parley_config_add_crl_file(parley_config *cfg, const char *path)
+{
+    PL_CFG_MUTABLE(cfg);
+    if (cfg->ncrl_files == PL_MAX_CRL_FILES) return pl_cfg_err(cfg, "too many CRL files");
+    cfg->crl_files[cfg->ncrl_files] = pl_strdup(path);
+    if (!cfg->crl_files[cfg->ncrl_files]) return PARLEY_ERROR;
+    cfg->ncrl_files++;
+    return PARLEY_OK;
+}
+
+int parley_config_set_crl_expired_fatal(parley_config *cfg, int fatal)
+{
+    PL_CFG_MUTABLE(cfg);
+    cfg->crl_expired_fatal = fatal ? 1 : 0;
+    return PARLEY_OK;
+}
+
+int parley_config_set_max_chain_depth(parley_config *cfg, int depth)
+{
+    PL_CFG_MUTABLE(cfg);
+    if (depth < 0 || depth > 32) return pl_cfg_err(cfg, "chain depth out of range (0..32)");
+    cfg->max_depth = depth;
+    return PARLEY_OK;
+}
+
+/* Load CRLs and policy into a freshly loaded trust store. */
+static int pl_trust_setup(parley_config *cfg, pl_trust *t)
+{
+    pl_trust_set_policy(t, cfg->max_depth, cfg->crl_expired_fatal);
+    for (int i = 0; i < cfg->ncrl_files; i++) PL_GUARD(pl_trust_add_crl_file(t, cfg->crl_files[i]));
+    return 0;
 }
 
 int parley_config_set_record_padding(parley_config *cfg, size_t block)

@@ -81,6 +81,11 @@ struct parley_config {
     char *client_ca_file;
     pl_trust *client_trust;
     pl_buf ca_names;    /* certificate_authorities body, from client_trust */
+#define PL_MAX_CRL_FILES 16
+    char *crl_files[PL_MAX_CRL_FILES];
+    int ncrl_files;
+    int crl_expired_fatal;
+    int max_depth;
     int require_ems;    /* RFC 7627 extended master secret: required by default */
     parley_trace_fn trace;
     void *trace_arg;

@@ -138,6 +138,16 @@ enum { PARLEY_VERIFY_CLIENT_NONE = 0, PARLEY_VERIFY_CLIENT_OPTIONAL = 1, PARLEY_
  * parley_config_add_cert_files; it picks one that fits the request. */
 int parley_config_set_verify_client(parley_config *cfg, int mode);
 
+/* Certificate revocation lists (PEM or DER, repeatable), checked for the
+ * leaf and every intermediate of the peer's chain, in both roles. A
+ * certificate whose issuer has no CRL among them fails verification. */
+int parley_config_add_crl_file(parley_config *cfg, const char *path);
+/* An expired CRL (past nextUpdate): 1 (default) fails, 0 only warns (the
+ * warning appears in parley_conn_verify_result). */
+int parley_config_set_crl_expired_fatal(parley_config *cfg, int fatal);
+/* Longest accepted chain (intermediates between leaf and trust anchor); default 8. */
+int parley_config_set_max_chain_depth(parley_config *cfg, int depth);
+
 /* Turn certificate verification off (client). Dangerous; the tool says so. */
 int parley_config_set_verify(parley_config *cfg, int verify);
 /* Injectable clock for certificate validity checks (0 = real time). */

@@ -53,6 +53,14 @@ int pl_client_accept_alpn(parley_conn *c, const uint8_t *proto, size_t len)
     PL_BAIL(PL_ERR_ILLEGAL_PARAMETER, "server selected an ALPN protocol that was not offered");
 }
 
+/* "ok", or "ok (warning: ...)" when verification passed with a policy warning. */
+static void pl_set_verified(parley_conn *c)
+{
+    const char *w = pl_verify_warning();
+    if (w[0]) snprintf(c->verify_result, sizeof c->verify_result, "ok (%s)", w);
+    else snprintf(c->verify_result, sizeof c->verify_result, "ok");
+}
+
 int pl_take_peer_chain(parley_conn *c, const pl_der *ders, size_t n)
 {
     for (size_t i = 0; i < n && i < PL_MAX_PEER_CERTS; i++) {
@@ -63,10 +71,10 @@ int pl_take_peer_chain(parley_conn *c, const pl_der *ders, size_t n)
     PL_GUARD(pl_cert_pubkey(ders[0].p, ders[0].len, &c->hs->peer_key));
     if (c->is_server) {
         PL_GUARD(pl_verify_chain(c->cfg->client_trust, ders, n, NULL, c->cfg->now, PL_PURPOSE_CLIENT));
-        snprintf(c->verify_result, sizeof c->verify_result, "ok");
+        pl_set_verified(c);
     } else if (c->cfg->verify) {
         PL_GUARD(pl_verify_server_chain(c->cfg->trust, ders, n, c->server_name, c->cfg->now));
-        snprintf(c->verify_result, sizeof c->verify_result, "ok");
+        pl_set_verified(c);
     } else {
         snprintf(c->verify_result, sizeof c->verify_result, "not verified (verification disabled)");
     }

@@ -18,7 +18,42 @@
 
 struct pl_trust {
     X509_STORE *store;
+    int ncrls;
+    int max_depth;
+    int crl_expired_fatal;
 };
+
+static _Thread_local char pl_warning[256];
+const char *pl_verify_warning(void) { return pl_warning; }
+
+int pl_trust_add_crl_file(pl_trust *t, const char *path)
+{
+    /* X509_load_crl_file takes one DER CRL or any number of PEM ones. */
+    X509_LOOKUP *lu = X509_STORE_add_lookup(t->store, X509_LOOKUP_file());
+    int n = lu ? X509_load_crl_file(lu, path, X509_FILETYPE_PEM) : 0;
+    if (n <= 0 && lu) n = X509_load_crl_file(lu, path, X509_FILETYPE_ASN1);
+    ERR_clear_error();
+    PL_ENSURE(n > 0, PL_ERR_USAGE, "no CRL could be read from %s", path);
+    t->ncrls += n;
+    return 0;
+}
+
+void pl_trust_set_policy(pl_trust *t, int max_depth, int crl_expired_fatal)
+{
+    t->max_depth = max_depth;
+    t->crl_expired_fatal = crl_expired_fatal;
+}
+
+/* An expired CRL is only a warning when the policy says so. */
+static int pl_verify_cb(int ok, X509_STORE_CTX *ctx)
+{
+    const pl_trust *t = X509_STORE_CTX_get_app_data(ctx);
+    if (!ok && t && !t->crl_expired_fatal && X509_STORE_CTX_get_error(ctx) == X509_V_ERR_CRL_HAS_EXPIRED) {
+        snprintf(pl_warning, sizeof pl_warning, "warning: a CRL used for this chain has expired (past its nextUpdate)");
+        return 1;
+    }
+    return ok;
+}
 
 void pl_asn1_time_text(const ASN1_TIME *t, char *out, size_t n);
 
@@ -26,6 +61,8 @@ int pl_trust_load(const char *cafile, pl_trust **out)
 {
     pl_trust *t = OPENSSL_zalloc(sizeof *t);
     PL_ENSURE(t, PL_ERR_NOMEM, "out of memory");
+    t->max_depth = 8;
+    t->crl_expired_fatal = 1;
     t->store = X509_STORE_new();
     int ok = t->store != NULL;
     if (ok && cafile) ok = X509_STORE_load_file(t->store, cafile) == 1;
@@ -137,6 +174,12 @@ int pl_verify_chain(const pl_trust *t, const pl_der *chain, size_t n, const char
         goto out;
     }
     X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
+    pl_warning[0] = 0;
+    X509_STORE_CTX_set_app_data(ctx, (void *)t);
+    X509_STORE_CTX_set_verify_cb(ctx, pl_verify_cb);
+    X509_VERIFY_PARAM_set_depth(param, t->max_depth);
+    /* With CRLs given, every certificate of the chain is checked (RFC 5280 6.3). */
+    if (t->ncrls) X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
     /* The purpose checks extendedKeyUsage (serverAuth / clientAuth) when present. */
     X509_VERIFY_PARAM_set_purpose(param, purpose == PL_PURPOSE_CLIENT ? X509_PURPOSE_SSL_CLIENT : X509_PURPOSE_SSL_SERVER);
     if (now) X509_VERIFY_PARAM_set_time(param, (time_t)now);
@@ -169,8 +212,50 @@ int pl_verify_chain(const pl_trust *t, const pl_der *chain, size_t n, const char
         case X509_V_ERR_INVALID_PURPOSE:
             rc = pl_fail(PL_ERR_UNSUPPORTED_CERTIFICATE, __FILE__, __LINE__, "certificate for %s is not allowed for TLS %s authentication (key usage / extended key usage)", badname, role);
             break;
-        case X509_V_ERR_CERT_REVOKED:
-            rc = pl_fail(PL_ERR_CERTIFICATE_REVOKED, __FILE__, __LINE__, "certificate for %s has been revoked", badname);
+        case X509_V_ERR_CERT_REVOKED: {
+            /* Name the revocation date from the CRL that says so. */
+            char rdate[32] = "an unknown date";
+            STACK_OF(X509_CRL) *crls = X509_STORE_CTX_get1_crls(ctx, X509_get_issuer_name(bad));
+            for (int i = 0; crls && i < sk_X509_CRL_num(crls); i++) {
+                X509_REVOKED *rev = NULL;
+                if (X509_CRL_get0_by_cert(sk_X509_CRL_value(crls, i), &rev, bad) == 1 && rev) {
+                    pl_date_only(X509_REVOKED_get0_revocationDate(rev), rdate, sizeof rdate);
+                    break;
+                }
+            }
+            sk_X509_CRL_pop_free(crls, X509_CRL_free);
+            rc = pl_fail(PL_ERR_CERTIFICATE_REVOKED, __FILE__, __LINE__, "certificate for %s was revoked on %s", badname, rdate);
+            break;
+        }
+        case X509_V_ERR_CRL_HAS_EXPIRED: {
+            char nu[32] = "?";
+            STACK_OF(X509_CRL) *crls = X509_STORE_CTX_get1_crls(ctx, X509_get_issuer_name(bad));
+            if (crls && sk_X509_CRL_num(crls) > 0) pl_date_only(X509_CRL_get0_nextUpdate(sk_X509_CRL_value(crls, 0)), nu, sizeof nu);
+            sk_X509_CRL_pop_free(crls, X509_CRL_free);
+            rc = pl_fail(PL_ERR_CERTIFICATE_UNKNOWN, __FILE__, __LINE__, "the CRL for the issuer of %s expired on %s (now %s)", badname, nu, today);
+            break;
+        }
+        case X509_V_ERR_UNABLE_TO_GET_CRL: {
+            char iss[256];
+            X509_NAME_oneline(X509_get_issuer_name(bad), iss, sizeof iss);
+            rc = pl_fail(PL_ERR_CERTIFICATE_UNKNOWN, __FILE__, __LINE__, "no CRL from %s was given, so the revocation of %s cannot be checked", iss, badname);
+            break;
+        }
+        case X509_V_ERR_INVALID_CA:
+            rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "certificate for %s signs other certificates but is not a CA (basicConstraints CA:TRUE missing)", badname);
+            break;
+        case X509_V_ERR_PATH_LENGTH_EXCEEDED:
+            rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "the chain is longer than the path length constraint of %s allows", badname);
+            break;
+        case X509_V_ERR_CERT_CHAIN_TOO_LONG:
+            rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "the chain is longer than the configured maximum depth of %d", t->max_depth);
+            break;
+        case X509_V_ERR_PERMITTED_VIOLATION:
+        case X509_V_ERR_EXCLUDED_VIOLATION:
+            rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "certificate for %s violates the name constraints of an issuing CA", badname);
+            break;
+        case X509_V_ERR_KEYUSAGE_NO_CERTSIGN:
+            rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "certificate for %s signs certificates but its keyUsage does not allow it", badname);
             break;
         case X509_V_ERR_CERT_SIGNATURE_FAILURE:
             rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "certificate for %s has an invalid signature", badname);

@@ -56,6 +56,11 @@ PL_MUST_CHECK int pl_cert_describe(const uint8_t *der, size_t len, char *subject
 /* Trust store: a PEM bundle, or the system default paths when path is NULL. */
 typedef struct pl_trust pl_trust;
 PL_MUST_CHECK int pl_trust_load(const char *cafile, pl_trust **out);
+/* Add the CRLs of a PEM or DER file; revocation checking is then on for the
+ * leaf and all intermediates. */
+PL_MUST_CHECK int pl_trust_add_crl_file(pl_trust *t, const char *path);
+/* Policy for verification beyond the trust anchors. */
+void pl_trust_set_policy(pl_trust *t, int max_depth, int crl_expired_fatal);
 void pl_trust_free(pl_trust *t);
 
 /* Verify a peer chain at time `now` (0: real time) for TLS server
@@ -65,6 +70,9 @@ void pl_trust_free(pl_trust *t);
 enum { PL_PURPOSE_SERVER = 1, PL_PURPOSE_CLIENT = 2 };
 PL_MUST_CHECK int pl_verify_chain(const pl_trust *t, const pl_der *chain, size_t n, const char *host, int64_t now,
                                   int purpose);
+/* After a successful verification: a warning to show (e.g. an expired CRL
+ * accepted by policy), or "" (thread-local, valid until the next call). */
+const char *pl_verify_warning(void);
 static inline int pl_verify_server_chain(const pl_trust *t, const pl_der *chain, size_t n, const char *host, int64_t now)
 {
     return pl_verify_chain(t, chain, n, host, now, PL_PURPOSE_SERVER);

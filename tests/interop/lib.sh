@@ -75,6 +75,19 @@ commonName = supplied
 [leaf]
 basicConstraints = CA:FALSE
 extendedKeyUsage = serverAuth
+[client]
+basicConstraints = CA:FALSE
+extendedKeyUsage = clientAuth
+[inter]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+[notca]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,keyCertSign,cRLSign
+[constrained]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+nameConstraints = critical,permitted;DNS:example.com
 CNF
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$d/ca.key" -out "$d/ca.pem" \
         -days 30 -subj "/CN=Parley Test CA" -addext "basicConstraints=critical,CA:TRUE" \
@@ -100,4 +113,55 @@ leaf() {
     openssl ca -batch -config "$d/ca.cnf" -extensions leaf -cert "$d/ca.pem" -keyfile "$d/ca.key" \
         -in "$d/$name.csr" -out "$d/$name.pem" -notext $dates 2>/dev/null ||
         { echo "could not make certificate $name"; exit 1; }
+}
+
+# make_ca_pki: more certificates for chain policy, client authentication and
+# revocation. Each issuing CA gets its own `openssl ca` directory.
+ca_dir() { # ca_dir NAME CERT KEY: a signing directory for an existing CA
+    local d=$WORK/pki/ca-$1
+    mkdir -p "$d/new"
+    : >"$d/index.txt"
+    echo 2000 >"$d/serial"
+    sed "s|^dir = .*|dir = $d|; s|^database = .*|database = $d/index.txt|; s|^new_certs_dir = .*|new_certs_dir = $d/new|; s|^serial = .*|serial = $d/serial|" \
+        "$WORK/pki/ca.cnf" >"$d/ca.cnf"
+    echo "$d"
+}
+# sign CA_DIR CA_CERT CA_KEY NAME CN SECTION [SAN]: a P-256 key and certificate
+sign() {
+    local d=$1 cacert=$2 cakey=$3 name=$4 cn=$5 sect=$6 san=${7:-}
+    local add=()
+    [ -n "$san" ] && add=(-addext "subjectAltName=$san")
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$WORK/pki/$name.key" \
+        -out "$WORK/pki/$name.csr" -subj "/CN=$cn" "${add[@]}" 2>/dev/null
+    openssl ca -batch -config "$d/ca.cnf" -extensions "$sect" -cert "$cacert" -keyfile "$cakey" \
+        -in "$WORK/pki/$name.csr" -out "$WORK/pki/$name.pem" -notext -days 30 2>/dev/null ||
+        { echo "could not make certificate $name"; exit 1; }
+}
+make_ca_pki() {
+    local p=$WORK/pki main
+    main=$(ca_dir main)
+    # Client certificates: one for clientAuth, one for serverAuth only.
+    sign "$main" "$p/ca.pem" "$p/ca.key" alice alice client
+    sign "$main" "$p/ca.pem" "$p/ca.key" bob bob client
+    # An intermediate CA, a leaf under it, and a chain file.
+    sign "$main" "$p/ca.pem" "$p/ca.key" inter "Parley Intermediate" inter
+    local id; id=$(ca_dir inter)
+    sign "$id" "$p/inter.pem" "$p/inter.key" viainter localhost leaf "DNS:localhost,IP:127.0.0.1"
+    cat "$p/viainter.pem" "$p/inter.pem" >"$p/viainter-chain.pem"
+    # An "intermediate" without CA:TRUE that signs a leaf anyway.
+    sign "$main" "$p/ca.pem" "$p/ca.key" notca "Not A CA" notca
+    local nd; nd=$(ca_dir notca)
+    sign "$nd" "$p/notca.pem" "$p/notca.key" vianotca localhost leaf "DNS:localhost,IP:127.0.0.1"
+    # A name-constrained CA (example.com only) that signs localhost.
+    sign "$main" "$p/ca.pem" "$p/ca.key" nc "Constrained CA" constrained
+    local cd; cd=$(ca_dir nc)
+    sign "$cd" "$p/nc.pem" "$p/nc.key" vianc localhost leaf "DNS:localhost"
+    # Revocation: a server certificate and bob revoked; CRLs of the root and
+    # of the intermediate; an expired CRL.
+    sign "$main" "$p/ca.pem" "$p/ca.key" revoked localhost leaf "DNS:localhost,IP:127.0.0.1"
+    openssl ca -batch -config "$main/ca.cnf" -cert "$p/ca.pem" -keyfile "$p/ca.key" -revoke "$p/revoked.pem" 2>/dev/null
+    openssl ca -batch -config "$main/ca.cnf" -cert "$p/ca.pem" -keyfile "$p/ca.key" -revoke "$p/bob.pem" 2>/dev/null
+    openssl ca -batch -config "$main/ca.cnf" -cert "$p/ca.pem" -keyfile "$p/ca.key" -gencrl -crldays 7 -out "$p/ca.crl" 2>/dev/null
+    openssl ca -batch -config "$id/ca.cnf" -cert "$p/inter.pem" -keyfile "$p/inter.key" -gencrl -crldays 7 -out "$p/inter.crl" 2>/dev/null
+    openssl ca -batch -config "$main/ca.cnf" -cert "$p/ca.pem" -keyfile "$p/ca.key" -gencrl -crlsec 1 -out "$p/ca-expired.crl" 2>/dev/null
 }

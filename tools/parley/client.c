@@ -11,7 +11,9 @@
 
 typedef struct {
     const char *cafile, *servername, *ciphers, *groups, *alpn, *keylog, *send, *cert, *key;
-    int insecure, trace, json, key_update, timeout, padding, allow_rsa;
+    int insecure, trace, json, key_update, timeout, padding, allow_rsa, max_depth, crl_warn;
+    const char *crls[16];
+    int ncrls;
     uint16_t vmin, vmax;
     const char *target;
 } client_opts;
@@ -30,6 +32,14 @@ static void client_parse(int argc, char **argv, client_opts *o)
         else if (!strcmp(a, "--tls1.2")) o->vmin = o->vmax = PARLEY_TLS1_2;
         else if (!strcmp(a, "--allow-rsa-kx")) o->allow_rsa = 1;
         else if (!strcmp(a, "--cert")) o->cert = NEXT();
+        else if (!strcmp(a, "--crl")) {
+            if (o->ncrls == 16) tool_die("at most 16 --crl files");
+            o->crls[o->ncrls++] = NEXT();
+        } else if (!strcmp(a, "--crl-expired")) {
+            const char *v = NEXT();
+            if (strcmp(v, "warn") && strcmp(v, "fail")) tool_die("--crl-expired takes warn or fail");
+            o->crl_warn = !strcmp(v, "warn");
+        } else if (!strcmp(a, "--max-chain-depth")) o->max_depth = atoi(NEXT()) + 1;
         else if (!strcmp(a, "--key")) o->key = NEXT();
         else if (!strcmp(a, "--ciphers")) o->ciphers = NEXT();
         else if (!strcmp(a, "--groups")) o->groups = NEXT();
@@ -128,6 +138,10 @@ int tool_client(int argc, char **argv)
     if (o.vmin && parley_config_set_versions(cfg, o.vmin, o.vmax)) tool_die("%s", parley_config_error_string(cfg));
     if (o.allow_rsa) parley_config_allow_rsa_kx(cfg, 1);
     if (o.cert && parley_config_add_cert_files(cfg, o.cert, o.key)) tool_die("%s", parley_config_error_string(cfg));
+    for (int i = 0; i < o.ncrls; i++)
+        if (parley_config_add_crl_file(cfg, o.crls[i])) tool_die("%s", parley_config_error_string(cfg));
+    if (o.crl_warn) parley_config_set_crl_expired_fatal(cfg, 0);
+    if (o.max_depth && parley_config_set_max_chain_depth(cfg, o.max_depth - 1)) tool_die("%s", parley_config_error_string(cfg));
     if (o.ciphers && parley_config_set_ciphers(cfg, o.ciphers)) tool_die("%s", parley_config_error_string(cfg));
     if (o.groups && parley_config_set_groups(cfg, o.groups)) tool_die("%s", parley_config_error_string(cfg));
     if (o.alpn && parley_config_set_alpn(cfg, o.alpn)) tool_die("%s", parley_config_error_string(cfg));

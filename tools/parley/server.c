@@ -118,7 +118,8 @@ int tool_server(int argc, char **argv)
     const char *listen_on = "127.0.0.1:8443", *alpn = NULL, *ciphers = NULL, *groups = NULL, *keylog = NULL;
     const char *export_cert = NULL, *client_ca = NULL, *verify = NULL;
     const char *certs[MAX_CERTS], *keys[MAX_CERTS];
-    int ncert = 0, nkey = 0, trace = 0, padding = 0, allow_rsa = 0;
+    int ncert = 0, nkey = 0, trace = 0, padding = 0, allow_rsa = 0, ncrl = 0, crl_warn = 0;
+    const char *crls[16];
     uint16_t vmin = 0, vmax = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -142,6 +143,10 @@ int tool_server(int argc, char **argv)
         else if (!strcmp(a, "--allow-rsa-kx")) allow_rsa = 1;
         else if (!strcmp(a, "--client-ca")) client_ca = NEXT();
         else if (!strcmp(a, "--verify")) verify = NEXT();
+        else if (!strcmp(a, "--crl")) {
+            if (ncrl == 16) tool_die("at most 16 --crl files");
+            crls[ncrl++] = NEXT();
+        } else if (!strcmp(a, "--crl-expired")) crl_warn = !strcmp(NEXT(), "warn");
         else tool_die("unknown server option %s (see parley --help)", a);
 #undef NEXT
     }
@@ -172,6 +177,9 @@ int tool_server(int argc, char **argv)
         tool_die("--verify takes optional, require or none");
     if (verify && strcmp(verify, "none") && !client_ca) tool_die("--verify %s needs --client-ca FILE", verify);
     if (client_ca && parley_config_set_client_ca(cfg, client_ca)) tool_die("%s", parley_config_error_string(cfg));
+    for (int i = 0; i < ncrl; i++)
+        if (parley_config_add_crl_file(cfg, crls[i])) tool_die("%s", parley_config_error_string(cfg));
+    if (crl_warn) parley_config_set_crl_expired_fatal(cfg, 0);
     if (verify)
         parley_config_set_verify_client(cfg, !strcmp(verify, "require")    ? PARLEY_VERIFY_CLIENT_REQUIRE
                                              : !strcmp(verify, "optional") ? PARLEY_VERIFY_CLIENT_OPTIONAL
