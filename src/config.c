@@ -74,6 +74,8 @@ void parley_config_free(parley_config *cfg)
         pl_chain_free(&cfg->certs[i].chain);
         pl_buf_free(&cfg->certs[i].cert_msg);
         pl_buf_free(&cfg->certs[i].cert_msg12);
+        pl_buf_free(&cfg->certs[i].ocsp);
+        pl_buf_free(&cfg->certs[i].cert_msg_ocsp);
     }
     pl_trust_free(cfg->trust);
     pl_trust_free(cfg->client_trust);
@@ -363,6 +365,51 @@ static int pl_trust_setup(parley_config *cfg, pl_trust *t)
     pl_trust_set_policy(t, cfg->max_depth, cfg->crl_expired_fatal);
     for (int i = 0; i < cfg->ncrl_files; i++) PL_GUARD(pl_trust_add_crl_file(t, cfg->crl_files[i]));
     return 0;
+}
+
+int parley_config_set_ocsp_response_file(parley_config *cfg, int index, const char *path)
+{
+    PL_CFG_MUTABLE(cfg);
+    if (index < 0 || (size_t)index >= cfg->ncerts) return pl_cfg_err(cfg, "no certificate with that index for the OCSP response");
+    pl_cert_entry *e = &cfg->certs[index];
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(cfg->err, sizeof cfg->err, "cannot open OCSP response %s", path);
+        return PARLEY_ERROR;
+    }
+    uint8_t tmp[4096];
+    size_t n;
+    pl_buf_free(&e->ocsp);
+    e->ocsp.max = 1 << 20;
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+        if (pl_buf_bytes(&e->ocsp, tmp, n) < 0) break;
+    fclose(f);
+    if (e->ocsp.len == 0) return pl_cfg_err(cfg, "empty OCSP response file");
+    /* The TLS 1.3 Certificate with the staple on the leaf (RFC 8446 4.4.2.1), once. */
+    pl_buf *b = &e->cert_msg_ocsp;
+    size_t list, m, ex, sr;
+    pl_buf_free(b);
+    int rc = pl_buf_u8(b, 0);
+    if (rc == 0) rc = pl_buf_open(b, 3, &list);
+    for (size_t i = 0; rc == 0 && i < e->chain.n; i++) {
+        if ((rc = pl_buf_open(b, 3, &m)) < 0 || (rc = pl_buf_bytes(b, e->chain.der[i], e->chain.der_len[i])) < 0 ||
+            (rc = pl_buf_close(b, 3, m)) < 0 || (rc = pl_buf_open(b, 2, &ex)) < 0)
+            break;
+        if (i == 0 && ((rc = pl_buf_u16(b, PL_EXT_STATUS_REQUEST)) < 0 || (rc = pl_buf_open(b, 2, &sr)) < 0 ||
+                       (rc = pl_certificate_status_write(b, e->ocsp.data, e->ocsp.len)) < 0 || (rc = pl_buf_close(b, 2, sr)) < 0))
+            break;
+        rc = pl_buf_close(b, 2, ex);
+    }
+    if (rc == 0) rc = pl_buf_close(b, 3, list);
+    return rc < 0 ? pl_cfg_err(cfg, "cannot encode the stapled Certificate message") : PARLEY_OK;
+}
+
+int parley_config_set_ocsp(parley_config *cfg, int mode)
+{
+    PL_CFG_MUTABLE(cfg);
+    if (mode < PARLEY_OCSP_NONE || mode > PARLEY_OCSP_REQUIRE) return pl_cfg_err(cfg, "bad OCSP mode");
+    cfg->ocsp_mode = mode;
+    return PARLEY_OK;
 }
 
 int parley_config_set_record_padding(parley_config *cfg, size_t block)

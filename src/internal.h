@@ -52,6 +52,8 @@ typedef struct {
     pl_pkey *local_key;
     /* The Certificate message bodies (TLS 1.3, TLS 1.2), encoded once per config. */
     pl_buf cert_msg, cert_msg12;
+    pl_buf ocsp;            /* stapled OCSP response (DER), if any */
+    pl_buf cert_msg_ocsp;   /* TLS 1.3 Certificate with the staple on the leaf */
 } pl_cert_entry;
 
 struct parley_config {
@@ -86,6 +88,7 @@ struct parley_config {
     int ncrl_files;
     int crl_expired_fatal;
     int max_depth;
+    int ocsp_mode;      /* client: PARLEY_OCSP_* */
     int require_ems;    /* RFC 7627 extended master secret: required by default */
     parley_trace_fn trace;
     void *trace_arg;
@@ -138,6 +141,8 @@ typedef struct {
     int client_cert;        /* client: index of the certificate to send, -1 none */
     uint16_t client_scheme;
     int peer_sent_cert;     /* server: the client's chain was not empty */
+    int status_requested;   /* server: the client sent status_request */
+    int status_acked;       /* client, TLS 1.2: the server will send CertificateStatus */
     /* TLS 1.2 */
     int kx;                 /* PL_KX_ECDHE, PL_KX_DHE, PL_KX_RSA */
     uint16_t client_version; /* ClientHello.legacy_version (RSA premaster check) */
@@ -226,6 +231,8 @@ int pl_client_accept_alpn(parley_conn *c, const uint8_t *proto, size_t len);
  * verify it: a client verifies the server (unless verification is off), a
  * server verifies a client against its client CA store. */
 int pl_take_peer_chain(parley_conn *c, const pl_der *ders, size_t n);
+/* Client: check a stapled OCSP response (NULL: none) against the policy. */
+int pl_client_check_staple(parley_conn *c, const uint8_t *resp, size_t len);
 /* Client: choose the certificate to answer a CertificateRequest with. */
 void pl_choose_client_cert(parley_conn *c, int tls13);
 /* ALPN choice by server preference: 1 chose, 0 no ALPN, <0 no_application_protocol. */

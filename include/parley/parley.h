@@ -148,6 +148,14 @@ int parley_config_set_crl_expired_fatal(parley_config *cfg, int fatal);
 /* Longest accepted chain (intermediates between leaf and trust anchor); default 8. */
 int parley_config_set_max_chain_depth(parley_config *cfg, int depth);
 
+/* Server: staple this DER OCSP response for certificate `index` (add order)
+ * when the client asks (status_request; RFC 6066 8, RFC 8446 4.4.2.1). */
+int parley_config_set_ocsp_response_file(parley_config *cfg, int index, const char *path);
+/* Client: ask for a stapled OCSP response. PREFER checks one if stapled;
+ * REQUIRE also fails without one (bad_certificate_status_response). */
+enum { PARLEY_OCSP_NONE = 0, PARLEY_OCSP_PREFER = 1, PARLEY_OCSP_REQUIRE = 2 };
+int parley_config_set_ocsp(parley_config *cfg, int mode);
+
 /* Turn certificate verification off (client). Dangerous; the tool says so. */
 int parley_config_set_verify(parley_config *cfg, int verify);
 /* Injectable clock for certificate validity checks (0 = real time). */

@@ -11,7 +11,8 @@
 #include "messages.h"
 #include "prf12.h"
 
-enum { C12_WAIT_CERT = 1, C12_WAIT_SKE, C12_WAIT_CR_SHD, C12_WAIT_SHD, C12_SEND_FLIGHT, C12_WAIT_FIN, C12_SEND_CV, C12_SEND_FIN };
+enum { C12_WAIT_CERT = 1, C12_WAIT_SKE, C12_WAIT_CR_SHD, C12_WAIT_SHD, C12_SEND_FLIGHT, C12_WAIT_FIN, C12_SEND_CV, C12_SEND_FIN,
+       C12_WAIT_CS };
 
 int pl_client12_server_hello(parley_conn *c, const void *vsh, const uint8_t *msg, size_t len)
 {
@@ -37,6 +38,8 @@ int pl_client12_server_hello(parley_conn *c, const void *vsh, const uint8_t *msg
     PL_ENSURE(sh->has_ems || !cfg->require_ems, PL_ERR_HANDSHAKE_FAILURE,
               "server does not support the extended master secret (RFC 7627), which is required");
     if (sh->has_alpn) PL_GUARD(pl_client_accept_alpn(c, sh->alpn.p, sh->alpn.len));
+    PL_ENSURE(!sh->has_status_request || cfg->ocsp_mode, PL_ERR_UNSUPPORTED_EXTENSION, "server acknowledged a status_request that was not sent");
+    hs->status_acked = sh->has_status_request;
     memcpy(hs->server_random, sh->random, 32);
     hs->ems = sh->has_ems;
     hs->kx = suite->kx;
@@ -71,7 +74,17 @@ static int c12_recv_cert(parley_conn *c, const uint8_t *msg, size_t len)
                : s->kx == PL_KX_RSA     ? pl_pkey_is_rsa(hs->peer_key)
                                         : (pl_pkey_is_rsa(hs->peer_key) || pl_sig_scheme_fits_key(hs->peer_key, 0x0809, 0));
     PL_ENSURE(fits, PL_ERR_UNSUPPORTED_CERTIFICATE, "the server's certificate key does not suit %s", s->name);
-    hs->state = hs->kx == PL_KX_RSA ? C12_WAIT_CR_SHD : C12_WAIT_SKE;
+    if (!hs->status_acked) PL_GUARD(pl_client_check_staple(c, NULL, 0));
+    hs->state = hs->status_acked ? C12_WAIT_CS : hs->kx == PL_KX_RSA ? C12_WAIT_CR_SHD : C12_WAIT_SKE;
+    return 0;
+}
+
+static int c12_recv_cs(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_cursor resp;
+    PL_GUARD(pl_certificate_status_parse(msg + 4, len - 4, &resp));
+    PL_GUARD(pl_client_check_staple(c, resp.p, resp.len));
+    c->hs->state = c->hs->kx == PL_KX_RSA ? C12_WAIT_CR_SHD : C12_WAIT_SKE;
     return 0;
 }
 
@@ -259,7 +272,8 @@ static int c12_recv_fin(parley_conn *c, const uint8_t *msg, size_t len)
 }
 
 static const pl_hs_row pl_client12_rows[] = {
-    [C12_WAIT_CERT] = {"WAIT_CERTIFICATE", PL_HS_CERTIFICATE, 0, 0, c12_recv_cert, {C12_WAIT_SKE, C12_WAIT_CR_SHD}},
+    [C12_WAIT_CERT] = {"WAIT_CERTIFICATE", PL_HS_CERTIFICATE, 0, 0, c12_recv_cert, {C12_WAIT_SKE, C12_WAIT_CR_SHD, C12_WAIT_CS}},
+    [C12_WAIT_CS] = {"WAIT_CERTIFICATE_STATUS", 22, 0, 0, c12_recv_cs, {C12_WAIT_SKE, C12_WAIT_CR_SHD}},
     [C12_WAIT_SKE] = {"WAIT_SERVER_KEY_EXCHANGE", 12, 0, 0, c12_recv_ske, {C12_WAIT_CR_SHD}},
     [C12_WAIT_CR_SHD] = {"WAIT_CERT_REQUEST_OR_HELLO_DONE", 14, PL_HS_CERTIFICATE_REQUEST, 0, c12_recv_cr_shd, {C12_WAIT_SHD, C12_SEND_FLIGHT}},
     [C12_WAIT_SHD] = {"WAIT_SERVER_HELLO_DONE", 14, 0, 0, c12_recv_cr_shd, {C12_SEND_FLIGHT}},

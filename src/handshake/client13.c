@@ -60,6 +60,11 @@ static int pl_write_ch(parley_conn *c, pl_buf *b, const uint8_t *pub, size_t pub
         PL_GUARD(pl_buf_close(b, 1, m2));
         PL_GUARD(pl_buf_close(b, 2, m));
     }
+    if (cfg->ocsp_mode) {
+        /* RFC 6066 8: status_request, ocsp, no responder ids, no extensions. */
+        static const uint8_t sr[] = {0x00, 0x05, 0x00, 0x05, 0x01, 0x00, 0x00, 0x00, 0x00};
+        PL_GUARD(pl_buf_bytes(b, sr, sizeof sr));
+    }
     if (offer12) {
         /* TLS 1.2: uncompressed points (RFC 8422 5.1.2), extended master
          * secret (RFC 7627), an empty renegotiation_info (RFC 5746 3.4). */
@@ -269,6 +274,7 @@ static int c_recv_cert(parley_conn *c, const uint8_t *msg, size_t len)
         ders[i].len = ct.certs[i].len;
     }
     PL_GUARD(pl_take_peer_chain(c, ders, ct.n));
+    PL_GUARD(pl_client_check_staple(c, ct.leaf_ocsp.len ? ct.leaf_ocsp.p : NULL, ct.leaf_ocsp.len));
     hs->state = C_WAIT_CV;
     return 0;
 }

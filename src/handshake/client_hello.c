@@ -93,6 +93,13 @@ static int pl_ch_ext(void *vctx, uint16_t type, pl_cursor *b)
     case PL_EXT_EC_POINT_FORMATS:
         ch->has_point_formats = 1;
         return 0;
+    case PL_EXT_STATUS_REQUEST: {
+        /* RFC 6066 8: only status_type ocsp (1) means anything to us. */
+        uint8_t st;
+        PL_GUARD(pl_cur_u8(b, &st));
+        ch->has_status_request = st == 1;
+        return 0;
+    }
     default:
         return 0; /* unknown or unused extensions are ignored (RFC 8446 4.2) */
     }

@@ -17,6 +17,7 @@ const char *pl_hs_type_name(int type)
     case PL_HS_CERTIFICATE_REQUEST: return "CertificateRequest";
     case PL_HS_CERTIFICATE_VERIFY: return "CertificateVerify";
     case PL_HS_FINISHED: return "Finished";
+    case 22: return "CertificateStatus";
     case PL_HS_KEY_UPDATE: return "KeyUpdate";
     case PL_HS_MESSAGE_HASH: return "message_hash";
     default: return "unknown handshake message";

@@ -81,7 +81,7 @@ typedef struct {
     char sni[256];
     unsigned has_versions : 1, has_groups : 1, has_sigalgs : 1, has_sigalgs_cert : 1,
         has_key_share : 1, has_alpn : 1, has_cookie : 1, has_psk : 1, has_psk_modes : 1,
-        has_sni : 1, has_early_data : 1, has_ems : 1, has_reneg : 1, has_point_formats : 1;
+        has_sni : 1, has_early_data : 1, has_ems : 1, has_reneg : 1, has_point_formats : 1, has_status_request : 1;
 } pl_client_hello;
 
 PL_MUST_CHECK int pl_client_hello_parse(const uint8_t *body, size_t len, pl_client_hello *ch);
@@ -107,7 +107,8 @@ typedef struct {
     pl_cursor alpn;         /* TLS 1.2: the selected protocol */
     unsigned has_key_share : 1, has_cookie : 1, has_psk : 1;
     /* TLS 1.2 extensions */
-    unsigned has_ems : 1, has_reneg : 1, reneg_ok : 1, has_alpn : 1, has_sni_ack : 1, has_point_formats : 1;
+    unsigned has_ems : 1, has_reneg : 1, reneg_ok : 1, has_alpn : 1, has_sni_ack : 1, has_point_formats : 1,
+        has_status_request : 1;
 } pl_server_hello;
 
 PL_MUST_CHECK int pl_server_hello_parse(const uint8_t *body, size_t len, pl_server_hello *sh);
@@ -126,6 +127,7 @@ typedef struct {
     pl_cursor context;
     size_t n;
     pl_cursor certs[PL_CERT_MAX_ENTRIES];
+    pl_cursor leaf_ocsp;    /* TLS 1.3: OCSPResponse stapled on the leaf, if any */
 } pl_certificate;
 PL_MUST_CHECK int pl_certificate_parse(const uint8_t *body, size_t len, pl_certificate *ct);
 PL_MUST_CHECK int pl_certificate_write(pl_buf *b, const uint8_t *ctx, size_t ctxlen,
@@ -181,6 +183,10 @@ typedef struct {
 PL_MUST_CHECK int pl_certificate_request12_parse(const uint8_t *body, size_t len, pl_certificate_request12 *cr);
 
 /* ClientKeyExchange: ECDHE point<1..255>, DHE Yc<1..2^16-1>, RSA EncryptedPreMasterSecret<0..2^16-1>. */
+/* CertificateStatus (RFC 6066 8): status_type ocsp(1), OCSPResponse<1..2^24-1>;
+ * the same body is the TLS 1.3 status_request CertificateEntry extension. */
+PL_MUST_CHECK int pl_certificate_status_parse(const uint8_t *body, size_t len, pl_cursor *response);
+PL_MUST_CHECK int pl_certificate_status_write(pl_buf *b, const uint8_t *resp, size_t len);
 PL_MUST_CHECK int pl_client_key_exchange_parse(const uint8_t *body, size_t len, int kx, pl_cursor *value);
 
 /* A u16 list (suites, groups, sigalgs): even length, non-empty. */

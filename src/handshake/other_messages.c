@@ -55,6 +55,37 @@ int pl_encrypted_extensions_parse(const uint8_t *body, size_t len, pl_encrypted_
     return pl_ext_walk(&exts, PL_IN_EE, pl_ee_ext, ee);
 }
 
+/* Certificate entry extensions: keep the leaf's status_request (the staple). */
+static int pl_ct_ext(void *vctx, uint16_t type, pl_cursor *b)
+{
+    pl_certificate *ct = vctx;
+    if (type == PL_EXT_STATUS_REQUEST && ct->n == 0) {
+        PL_GUARD(pl_certificate_status_parse(b->p, b->len, &ct->leaf_ocsp));
+        b->len = 0;
+    }
+    return 0;
+}
+
+int pl_certificate_status_parse(const uint8_t *body, size_t len, pl_cursor *response)
+{
+    pl_cursor c = pl_cur(body, len);
+    uint8_t st;
+    PL_GUARD(pl_cur_u8(&c, &st));
+    PL_ENSURE(st == 1, PL_ERR_DECODE, "certificate status type %u is not ocsp", st);
+    PL_GUARD(pl_cur_vec24(&c, response));
+    PL_ENSURE(response->len > 0, PL_ERR_DECODE, "empty OCSP response");
+    return pl_cur_expect_empty(&c);
+}
+
+int pl_certificate_status_write(pl_buf *b, const uint8_t *resp, size_t len)
+{
+    size_t m;
+    PL_GUARD(pl_buf_u8(b, 1));
+    PL_GUARD(pl_buf_open(b, 3, &m));
+    PL_GUARD(pl_buf_bytes(b, resp, len));
+    return pl_buf_close(b, 3, m);
+}
+
 int pl_certificate_parse(const uint8_t *body, size_t len, pl_certificate *ct)
 {
     pl_cursor c = pl_cur(body, len), list, exts;
@@ -69,7 +100,7 @@ int pl_certificate_parse(const uint8_t *body, size_t len, pl_certificate *ct)
         PL_GUARD(pl_cur_vec16(&list, &exts));
         /* Entry extensions (status_request, SCT) are checked for form and
          * for where they may appear; their contents are not used yet. */
-        PL_GUARD(pl_ext_walk(&exts, PL_IN_CT, NULL, NULL));
+        PL_GUARD(pl_ext_walk(&exts, PL_IN_CT, pl_ct_ext, ct));
         PL_ENSURE(ct->n < PL_CERT_MAX_ENTRIES, PL_ERR_BAD_CERTIFICATE, "certificate chain longer than %d", PL_CERT_MAX_ENTRIES);
         ct->certs[ct->n++] = der;
     }

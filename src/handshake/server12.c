@@ -121,6 +121,7 @@ int pl_server12_client_hello(parley_conn *c, const void *vch, const uint8_t *msg
     hs->sig_scheme = scheme;
     hs->ems = ch->has_ems;
     hs->peer_point_formats = ch->has_point_formats;
+    hs->status_requested = ch->has_status_request && cfg->certs[cert].ocsp.len > 0;
     hs->client_version = ch->legacy_version;
     c->suite = chosen->id;
     c->group = group;
@@ -168,6 +169,7 @@ static int s12_send_hello(parley_conn *c, const uint8_t *msg, size_t len)
             (rc = pl_buf_bytes(&b, c->alpn, al)) < 0 || (rc = pl_buf_close(&b, 2, m)) < 0)
             goto out;
     }
+    if (hs->status_requested && ((rc = pl_buf_u16(&b, PL_EXT_STATUS_REQUEST)) < 0 || (rc = pl_buf_u16(&b, 0)) < 0)) goto out;
     if (c->server_name && pl_chain_matches_name(&cfg->certs[hs->cert_index].chain, c->server_name) &&
         ((rc = pl_buf_u16(&b, PL_EXT_SERVER_NAME)) < 0 || (rc = pl_buf_u16(&b, 0)) < 0))
         goto out;
@@ -175,6 +177,14 @@ static int s12_send_hello(parley_conn *c, const uint8_t *msg, size_t len)
         goto out;
     const pl_buf *cm = &cfg->certs[hs->cert_index].cert_msg12; /* encoded once per config */
     if ((rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE, cm->data, cm->len)) < 0) goto out;
+    if (hs->status_requested) {
+        /* RFC 6066 8: CertificateStatus right after Certificate. */
+        const pl_buf *o = &cfg->certs[hs->cert_index].ocsp;
+        pl_buf_reset(&b);
+        if ((rc = pl_certificate_status_write(&b, o->data, o->len)) < 0 ||
+            (rc = pl_conn_send_handshake(c, 22 /* certificate_status */, b.data, b.len)) < 0)
+            goto out;
+    }
     if (hs->kx == PL_KX_RSA) {
         hs->state = S12_SEND_SHD;
         goto out;

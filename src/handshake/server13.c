@@ -137,6 +137,7 @@ static int s_recv_ch(parley_conn *c, const uint8_t *msg, size_t len)
     c->sigscheme = ch_out.scheme;
     hs->cert_index = ch_out.cert;
     if (ch.has_sni && !c->server_name) c->server_name = pl_strdup(ch.sni);
+    hs->status_requested = ch.has_status_request;
     PL_GUARD(pl_transcript_set_hash(&hs->transcript, hash));
     PL_GUARD(pl_transcript_add(&hs->transcript, msg, len));
     if (ch_out.need_hrr) {
@@ -242,7 +243,9 @@ static int s_send_sh(parley_conn *c, const uint8_t *msg, size_t len)
             goto out;
         hs->cert_requested = 1;
     }
-    const pl_buf *cm = &cfg->certs[hs->cert_index].cert_msg; /* encoded once per config */
+    const pl_cert_entry *ce = &cfg->certs[hs->cert_index];
+    /* Encoded once per config; with the OCSP staple when the client asked. */
+    const pl_buf *cm = hs->status_requested && ce->ocsp.len ? &ce->cert_msg_ocsp : &ce->cert_msg;
     if ((rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE, cm->data, cm->len)) < 0) goto out;
     hs->state = S_SEND_CV;
 out:

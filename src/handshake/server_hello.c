@@ -50,6 +50,10 @@ static int pl_sh12_ext(void *vctx, uint16_t type, pl_cursor *b)
     case PL_EXT_SERVER_NAME:
         sh->has_sni_ack = 1;
         break;
+    case PL_EXT_STATUS_REQUEST:
+        /* RFC 6066 8: empty; a CertificateStatus message will follow Certificate. */
+        sh->has_status_request = 1;
+        break;
     default:
         PL_BAIL(PL_ERR_UNSUPPORTED_EXTENSION, "server sent extension %s (%u) that was not offered", pl_ext_name(type), type);
     }

@@ -81,6 +81,26 @@ int pl_take_peer_chain(parley_conn *c, const pl_der *ders, size_t n)
     return 0;
 }
 
+int pl_client_check_staple(parley_conn *c, const uint8_t *resp, size_t len)
+{
+    parley_config *cfg = c->cfg;
+    if (!resp) {
+        PL_ENSURE(cfg->ocsp_mode != PARLEY_OCSP_REQUIRE, PL_ERR_BAD_CERTIFICATE_STATUS,
+                  "the server stapled no OCSP response, and one is required");
+        return 0;
+    }
+    if (cfg->ocsp_mode == PARLEY_OCSP_NONE || !cfg->verify) return 0;
+    pl_der ders[PL_MAX_PEER_CERTS];
+    for (int i = 0; i < c->npeer_certs; i++) {
+        ders[i].p = c->peer_certs[i].data;
+        ders[i].len = c->peer_certs[i].len;
+    }
+    PL_GUARD(pl_ocsp_check(cfg->trust, ders, (size_t)c->npeer_certs, resp, len, cfg->now));
+    size_t o = strlen(c->verify_result);
+    snprintf(c->verify_result + o, sizeof c->verify_result - o, " (OCSP: good)");
+    return 0;
+}
+
 void pl_choose_client_cert(parley_conn *c, int tls13)
 {
     pl_hs *hs = c->hs;

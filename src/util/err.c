@@ -32,6 +32,7 @@ static const struct {
     [PL_ERR_UNRECOGNIZED_NAME] = {"unrecognized_name", PL_ALERT_UNRECOGNIZED_NAME},
     [PL_ERR_CERTIFICATE_REQUIRED] = {"certificate_required", PL_ALERT_CERTIFICATE_REQUIRED},
     [PL_ERR_NO_APPLICATION_PROTOCOL] = {"no_application_protocol", PL_ALERT_NO_APPLICATION_PROTOCOL},
+    [PL_ERR_BAD_CERTIFICATE_STATUS] = {"bad_certificate_status_response", PL_ALERT_BAD_CERTIFICATE_STATUS_RESPONSE},
     [PL_ERR_PEER_ALERT] = {"peer_alert", -1},
     [PL_ERR_IO] = {"io_error", -1},
     [PL_ERR_USAGE] = {"usage_error", PL_ALERT_INTERNAL_ERROR},

@@ -77,6 +77,7 @@ enum pl_err {
     PL_ERR_UNRECOGNIZED_NAME,
     PL_ERR_CERTIFICATE_REQUIRED,
     PL_ERR_NO_APPLICATION_PROTOCOL,
+    PL_ERR_BAD_CERTIFICATE_STATUS,
     PL_ERR_PEER_ALERT,            /* the peer sent a fatal alert: we send none */
     PL_ERR_IO,                    /* socket failure: no alert possible */
     PL_ERR_USAGE,                 /* API misuse */

@@ -316,3 +316,6 @@ int pl_chain_issued_by_any(const pl_chain *c, const uint8_t *names, size_t len)
     }
     return 0;
 }
+
+X509_STORE *pl_trust_store(const pl_trust *t);
+X509_STORE *pl_trust_store(const pl_trust *t) { return t->store; }

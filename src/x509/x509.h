@@ -70,6 +70,13 @@ void pl_trust_free(pl_trust *t);
 enum { PL_PURPOSE_SERVER = 1, PL_PURPOSE_CLIENT = 2 };
 PL_MUST_CHECK int pl_verify_chain(const pl_trust *t, const pl_der *chain, size_t n, const char *host, int64_t now,
                                   int purpose);
+/* Check a stapled OCSP response (DER) for chain[0] (RFC 6960): responder
+ * status, signature by the issuer or an authorized responder, the
+ * certificate id, thisUpdate/nextUpdate freshness at `now` (5 minutes of
+ * skew), and the status. Revoked: certificate_revoked; anything else wrong:
+ * bad_certificate_status_response. */
+PL_MUST_CHECK int pl_ocsp_check(const pl_trust *t, const pl_der *chain, size_t n, const uint8_t *resp, size_t len,
+                                int64_t now);
 /* After a successful verification: a warning to show (e.g. an expired CRL
  * accepted by policy), or "" (thread-local, valid until the next call). */
 const char *pl_verify_warning(void);

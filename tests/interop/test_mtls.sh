@@ -117,4 +117,59 @@ timeout 20 "$PARLEY" client --cafile "$P/ca.pem" "localhost:$PORT" >"$WORK/c.log
 check "a name-constraint violation is refused" "$WORK/c.log" 'violates the name constraints' 'alert: sent bad_certificate'
 stop_bg "$LAST_PID"
 
+# ---- OCSP stapling (responses made with openssl ocsp), both versions, both roles
+ocsp_resp() { # ocsp_resp INDEX CERT SIGNER KEY OUT
+    openssl ocsp -issuer "$P/ca.pem" -cert "$2" -reqout "$WORK/req.der" -no_nonce 2>/dev/null
+    openssl ocsp -index "$1" -rsigner "$3" -rkey "$4" -CA "$P/ca.pem" -reqin "$WORK/req.der" -respout "$5" -ndays 1 2>/dev/null
+}
+ocsp_resp "$P/index.txt" "$P/ec256.pem" "$P/ca.pem" "$P/ca.key" "$WORK/good.der"
+ocsp_resp "$P/ca-main/index.txt" "$P/revoked.pem" "$P/ca.pem" "$P/ca.key" "$WORK/revoked.der"
+ocsp_resp "$P/index.txt" "$P/ec256.pem" "$P/ca2.pem" "$P/ca2.key" "$WORK/wrongkey.der"
+later=$(( $(date +%s) + 3 * 86400 ))
+for v in --tls1.3 --tls1.2; do
+    PORT=$(free_port)
+    start_bg "$WORK/s.log" openssl s_server -accept "127.0.0.1:$PORT" -www -cert "$P/ec256.pem" -key "$P/ec256.key" -status_file "$WORK/good.der"
+    wait_port "$PORT"
+    timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --ocsp require $v "localhost:$PORT" >"$WORK/c.log" 2>&1
+    check "parley client $v: good stapled response" "$WORK/c.log" '^verify: ok \(OCSP: good\)'
+    timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --ocsp require --at-time "$later" $v "localhost:$PORT" >"$WORK/c.log" 2>&1
+    check "parley client $v: stale response" "$WORK/c.log" 'is not current' 'alert: sent bad_certificate_status_response'
+    stop_bg "$LAST_PID"
+    PORT=$(free_port)
+    start_bg "$WORK/s.log" openssl s_server -accept "127.0.0.1:$PORT" -www -cert "$P/ec256.pem" -key "$P/ec256.key" -status_file "$WORK/wrongkey.der"
+    wait_port "$PORT"
+    timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --ocsp prefer $v "localhost:$PORT" >"$WORK/c.log" 2>&1
+    check "parley client $v: response signed by the wrong key" "$WORK/c.log" 'not signed by its issuer or an authorized responder' \
+        'alert: sent bad_certificate_status_response'
+    stop_bg "$LAST_PID"
+    PORT=$(free_port)
+    start_bg "$WORK/s.log" openssl s_server -accept "127.0.0.1:$PORT" -www -cert "$P/revoked.pem" -key "$P/revoked.key" -status_file "$WORK/revoked.der"
+    wait_port "$PORT"
+    timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --ocsp prefer $v "localhost:$PORT" >"$WORK/c.log" 2>&1
+    check "parley client $v: revoked by OCSP" "$WORK/c.log" 'was revoked on .* \(stapled OCSP response\)' 'alert: sent certificate_revoked'
+    stop_bg "$LAST_PID"
+done
+PORT=$(free_port)
+start_bg "$WORK/s.log" openssl s_server -accept "127.0.0.1:$PORT" -www -cert "$P/ec256.pem" -key "$P/ec256.key"
+wait_port "$PORT"
+timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --ocsp require "localhost:$PORT" >"$WORK/c.log" 2>&1
+check "--ocsp require without a staple" "$WORK/c.log" 'stapled no OCSP response, and one is required'
+timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --ocsp prefer "localhost:$PORT" >"$WORK/c.log" 2>&1
+check "--ocsp prefer without a staple" "$WORK/c.log" '^verify: ok$'
+stop_bg "$LAST_PID"
+PORT=$(free_port)
+start_bg "$WORK/s.log" "$PARLEY" server --listen "127.0.0.1:$PORT" --cert "$P/ec256.pem" --key "$P/ec256.key" --ocsp-response "$WORK/good.der"
+wait_port "$PORT"
+for v in -tls1_3 -tls1_2; do
+    printf "$REQ" | timeout 20 openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$P/ca.pem" -status $v -ign_eof >"$WORK/c.log" 2>&1
+    check "openssl s_client $v -status gets parley's staple" "$WORK/c.log" 'OCSP Response Status: successful' 'Cert Status: good'
+done
+for v in --tls1.3 --tls1.2; do
+    timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --ocsp require $v "localhost:$PORT" >"$WORK/c.log" 2>&1
+    check "parley client $v -> parley server staple" "$WORK/c.log" '^verify: ok \(OCSP: good\)'
+done
+printf "$REQ" | timeout 20 gnutls-cli --x509cafile "$P/ca.pem" -p "$PORT" localhost --ocsp >"$WORK/c.log" 2>&1
+check "gnutls-cli receives parley's staple" "$WORK/c.log" 'Options: OCSP status request' 'The certificate is trusted'
+stop_bg "$LAST_PID"
+
 finish

@@ -11,7 +11,8 @@
 
 typedef struct {
     const char *cafile, *servername, *ciphers, *groups, *alpn, *keylog, *send, *cert, *key;
-    int insecure, trace, json, key_update, timeout, padding, allow_rsa, max_depth, crl_warn;
+    int insecure, trace, json, key_update, timeout, padding, allow_rsa, max_depth, crl_warn, ocsp;
+    long long at_time;
     const char *crls[16];
     int ncrls;
     uint16_t vmin, vmax;
@@ -40,6 +41,12 @@ static void client_parse(int argc, char **argv, client_opts *o)
             if (strcmp(v, "warn") && strcmp(v, "fail")) tool_die("--crl-expired takes warn or fail");
             o->crl_warn = !strcmp(v, "warn");
         } else if (!strcmp(a, "--max-chain-depth")) o->max_depth = atoi(NEXT()) + 1;
+        else if (!strcmp(a, "--ocsp")) {
+            const char *v = NEXT();
+            if (!strcmp(v, "require")) o->ocsp = PARLEY_OCSP_REQUIRE;
+            else if (!strcmp(v, "prefer")) o->ocsp = PARLEY_OCSP_PREFER;
+            else tool_die("--ocsp takes require or prefer");
+        } else if (!strcmp(a, "--at-time")) o->at_time = atoll(NEXT());
         else if (!strcmp(a, "--key")) o->key = NEXT();
         else if (!strcmp(a, "--ciphers")) o->ciphers = NEXT();
         else if (!strcmp(a, "--groups")) o->groups = NEXT();
@@ -141,6 +148,8 @@ int tool_client(int argc, char **argv)
     for (int i = 0; i < o.ncrls; i++)
         if (parley_config_add_crl_file(cfg, o.crls[i])) tool_die("%s", parley_config_error_string(cfg));
     if (o.crl_warn) parley_config_set_crl_expired_fatal(cfg, 0);
+    if (o.ocsp) parley_config_set_ocsp(cfg, o.ocsp);
+    if (o.at_time) parley_config_set_time(cfg, (int64_t)o.at_time);
     if (o.max_depth && parley_config_set_max_chain_depth(cfg, o.max_depth - 1)) tool_die("%s", parley_config_error_string(cfg));
     if (o.ciphers && parley_config_set_ciphers(cfg, o.ciphers)) tool_die("%s", parley_config_error_string(cfg));
     if (o.groups && parley_config_set_groups(cfg, o.groups)) tool_die("%s", parley_config_error_string(cfg));

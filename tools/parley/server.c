@@ -117,7 +117,8 @@ int tool_server(int argc, char **argv)
 {
     const char *listen_on = "127.0.0.1:8443", *alpn = NULL, *ciphers = NULL, *groups = NULL, *keylog = NULL;
     const char *export_cert = NULL, *client_ca = NULL, *verify = NULL;
-    const char *certs[MAX_CERTS], *keys[MAX_CERTS];
+    const char *certs[MAX_CERTS], *keys[MAX_CERTS], *ocsps[MAX_CERTS];
+    int nocsp = 0;
     int ncert = 0, nkey = 0, trace = 0, padding = 0, allow_rsa = 0, ncrl = 0, crl_warn = 0;
     const char *crls[16];
     uint16_t vmin = 0, vmax = 0;
@@ -147,6 +148,10 @@ int tool_server(int argc, char **argv)
             if (ncrl == 16) tool_die("at most 16 --crl files");
             crls[ncrl++] = NEXT();
         } else if (!strcmp(a, "--crl-expired")) crl_warn = !strcmp(NEXT(), "warn");
+        else if (!strcmp(a, "--ocsp-response")) {
+            if (nocsp == MAX_CERTS) tool_die("at most %d OCSP responses", MAX_CERTS);
+            ocsps[nocsp++] = NEXT();
+        }
         else tool_die("unknown server option %s (see parley --help)", a);
 #undef NEXT
     }
@@ -157,6 +162,9 @@ int tool_server(int argc, char **argv)
     parley_config *cfg = parley_config_new();
     for (int i = 0; i < ncert; i++)
         if (parley_config_add_cert_files(cfg, certs[i], keys[i])) tool_die("%s", parley_config_error_string(cfg));
+    if (nocsp > ncert) tool_die("each --ocsp-response goes with a --cert (in the same order)");
+    for (int i = 0; i < nocsp; i++)
+        if (parley_config_set_ocsp_response_file(cfg, i, ocsps[i])) tool_die("%s", parley_config_error_string(cfg));
     if (ncert == 0) {
         char fp[128];
         if (parley_config_add_self_signed(cfg, fp, sizeof fp)) tool_die("%s", parley_config_error_string(cfg));
