@@ -520,6 +520,12 @@ int parley_conn_peer_cert_info(const parley_conn *c, int i, char *subject, size_
                : PARLEY_OK;
 }
 
+int parley_conn_peer_cert_sans(const parley_conn *c, int i, char *out, size_t len)
+{
+    if (i < 0 || i >= c->npeer_certs || len == 0) return PARLEY_ERROR;
+    return pl_cert_sans(c->peer_certs[i].data, c->peer_certs[i].len, out, len) < 0 ? PARLEY_ERROR : PARLEY_OK;
+}
+
 /* -------------------------------------------------------- key operations */
 
 int parley_key_op_type(const parley_key_op *op) { return op->type; }

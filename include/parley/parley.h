@@ -270,6 +270,8 @@ int parley_conn_peer_cert_count(const parley_conn *conn);
 int parley_conn_peer_cert_info(const parley_conn *conn, int i, char *subject, size_t sl,
                                char *issuer, size_t il, char *not_before, size_t nbl,
                                char *not_after, size_t nal);
+/* subjectAltNames of peer certificate i as "DNS:a, IP:1.2.3.4, email:x" ("" if none). */
+int parley_conn_peer_cert_sans(const parley_conn *conn, int i, char *out, size_t len);
 /* Error: the reason in one sentence, and the alert sent (-1 none) / received. */
 const char *parley_conn_error_string(const parley_conn *conn);
 int parley_conn_alert_sent(const parley_conn *conn);

@@ -1,4 +1,5 @@
 /* chain.c - loading, describing and naming certificate chains. */
+#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -184,5 +185,35 @@ int pl_chain_leaf_pem(const pl_chain *c, char *out, size_t len)
     memcpy(out, data, (size_t)n);
     out[n] = 0;
     BIO_free(b);
+    return 0;
+}
+
+int pl_cert_sans(const uint8_t *der, size_t len, char *out, size_t outlen)
+{
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    PL_ENSURE(x, PL_ERR_BAD_CERTIFICATE, "certificate is not valid DER");
+    GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    size_t o = 0;
+    out[0] = 0;
+    for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens) && o < outlen; i++) {
+        GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+        const char *sep = o ? ", " : "";
+        int n = 0;
+        if (g->type == GEN_DNS || g->type == GEN_EMAIL || g->type == GEN_URI) {
+            ASN1_IA5STRING *v = g->type == GEN_DNS ? g->d.dNSName : g->type == GEN_EMAIL ? g->d.rfc822Name : g->d.uniformResourceIdentifier;
+            n = snprintf(out + o, outlen - o, "%s%s:%.*s", sep, g->type == GEN_DNS ? "DNS" : g->type == GEN_EMAIL ? "email" : "URI",
+                         ASN1_STRING_length(v), (const char *)ASN1_STRING_get0_data(v));
+        } else if (g->type == GEN_IPADD) {
+            char ip[64] = "?";
+            int l = ASN1_STRING_length(g->d.iPAddress);
+            const unsigned char *b = ASN1_STRING_get0_data(g->d.iPAddress);
+            if (l == 4 || l == 16) inet_ntop(l == 4 ? AF_INET : AF_INET6, b, ip, sizeof ip);
+            n = snprintf(out + o, outlen - o, "%sIP:%s", sep, ip);
+        }
+        if (n > 0) o += (size_t)n < outlen - o ? (size_t)n : outlen - o - 1;
+    }
+    GENERAL_NAMES_free(gens);
+    X509_free(x);
     return 0;
 }

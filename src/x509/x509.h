@@ -53,6 +53,9 @@ PL_MUST_CHECK int pl_cert_describe(const uint8_t *der, size_t len, char *subject
                                    char *issuer, size_t il, char *nb, size_t nbl, char *na,
                                    size_t nal);
 
+/* subjectAltNames as "DNS:a, IP:1.2.3.4, email:x, URI:u". */
+PL_MUST_CHECK int pl_cert_sans(const uint8_t *der, size_t len, char *out, size_t outlen);
+
 /* Trust store: a PEM bundle, or the system default paths when path is NULL. */
 typedef struct pl_trust pl_trust;
 PL_MUST_CHECK int pl_trust_load(const char *cafile, pl_trust **out);

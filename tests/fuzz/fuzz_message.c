@@ -48,6 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #elif defined(FUZZ_CLIENT_KEY_EXCHANGE)
     pl_cursor v;
     if (size) (void)pl_client_key_exchange_parse(data + 1, size - 1, 1 + data[0] % 3, &v);
+#elif defined(FUZZ_CERTIFICATE_STATUS)
+    pl_cursor r;
+    (void)pl_certificate_status_parse(data, size, &r);
 #else
 #error "define FUZZ_<PARSER>"
 #endif

@@ -84,6 +84,13 @@ keyUsage = critical,keyCertSign,cRLSign
 [notca]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,keyCertSign,cRLSign
+[pathlen0]
+basicConstraints = critical,CA:TRUE,pathlen:0
+keyUsage = critical,keyCertSign,cRLSign
+[kucertsign]
+basicConstraints = CA:FALSE
+keyUsage = critical,keyCertSign
+extendedKeyUsage = serverAuth
 [constrained]
 basicConstraints = critical,CA:TRUE
 keyUsage = critical,keyCertSign,cRLSign
@@ -156,6 +163,15 @@ make_ca_pki() {
     sign "$main" "$p/ca.pem" "$p/ca.key" nc "Constrained CA" constrained
     local cd; cd=$(ca_dir nc)
     sign "$cd" "$p/nc.pem" "$p/nc.key" vianc localhost leaf "DNS:localhost"
+    # pathlen:0 CA -> a second CA -> leaf (the path is one CA too long).
+    sign "$main" "$p/ca.pem" "$p/ca.key" pl0 "Pathlen Zero CA" pathlen0
+    local pd; pd=$(ca_dir pl0)
+    sign "$pd" "$p/pl0.pem" "$p/pl0.key" pl0sub "Second Level CA" inter
+    local sd; sd=$(ca_dir pl0sub)
+    sign "$sd" "$p/pl0sub.pem" "$p/pl0sub.key" viapl0 localhost leaf "DNS:localhost,IP:127.0.0.1"
+    cat "$p/pl0sub.pem" "$p/pl0.pem" >"$p/pl0-chain.pem"
+    # A server certificate whose keyUsage allows only certificate signing.
+    sign "$main" "$p/ca.pem" "$p/ca.key" kubad localhost kucertsign "DNS:localhost,IP:127.0.0.1"
     # Revocation: a server certificate and bob revoked; CRLs of the root and
     # of the intermediate; an expired CRL.
     sign "$main" "$p/ca.pem" "$p/ca.key" revoked localhost leaf "DNS:localhost,IP:127.0.0.1"

@@ -112,6 +112,15 @@ serve_chain "$P/vianotca.pem" "$P/vianotca.key" "$P/notca.pem"
 timeout 20 "$PARLEY" client --cafile "$P/ca.pem" "localhost:$PORT" >"$WORK/c.log" 2>&1
 check "an intermediate without CA:TRUE is refused" "$WORK/c.log" 'Not A CA signs other certificates but is not a CA' 'alert: sent bad_certificate'
 stop_bg "$LAST_PID"
+serve_chain "$P/viapl0.pem" "$P/viapl0.key" "$P/pl0-chain.pem"
+timeout 20 "$PARLEY" client --cafile "$P/ca.pem" "localhost:$PORT" >"$WORK/c.log" 2>&1
+check "a path length constraint violation is refused" "$WORK/c.log" 'longer than the path length constraint of Pathlen Zero CA'
+stop_bg "$LAST_PID"
+serve_chain "$P/kubad.pem" "$P/kubad.key"
+timeout 20 "$PARLEY" client --cafile "$P/ca.pem" "localhost:$PORT" >"$WORK/c.log" 2>&1
+check "a keyUsage without digitalSignature is refused" "$WORK/c.log" 'not allowed for TLS server authentication \(key usage' \
+    'alert: sent unsupported_certificate'
+stop_bg "$LAST_PID"
 serve_chain "$P/vianc.pem" "$P/vianc.key" "$P/nc.pem"
 timeout 20 "$PARLEY" client --cafile "$P/ca.pem" "localhost:$PORT" >"$WORK/c.log" 2>&1
 check "a name-constraint violation is refused" "$WORK/c.log" 'violates the name constraints' 'alert: sent bad_certificate'

@@ -361,6 +361,62 @@ static void test_renegotiation_refused(void **state)
     free_pair(&p);
 }
 
+/* Mutual TLS in both versions, the client's key held by an asynchronous
+ * provider: the client pauses with WANT_KEY_OP for its CertificateVerify. */
+static void test_mutual_tls_async_client_key(void **state)
+{
+    (void)state;
+    const uint16_t versions[] = {PARLEY_TLS1_3, PARLEY_TLS1_2};
+    for (int v = 0; v < 2; v++) {
+        char pem[512], key[512];
+        snprintf(pem, sizeof pem, "%s/rsa2048.pem", test_dir());
+        snprintf(key, sizeof key, "%s/rsa2048.key", test_dir());
+        deferred d = {{deferred_start}, NULL, NULL, 0};
+        FILE *f = fopen(key, "r");
+        d.key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+        fclose(f);
+        parley_config *cc = client_cfg("ec256");
+        assert_int_equal(parley_config_set_versions(cc, versions[v], versions[v]), PARLEY_OK);
+        assert_int_equal(parley_config_add_cert_with_provider(cc, pem, &d.base), PARLEY_OK);
+        parley_config *sc = server_cfg("ec256");
+        assert_int_equal(parley_config_set_client_ca(sc, pem), PARLEY_OK);
+        assert_int_equal(parley_config_set_verify_client(sc, PARLEY_VERIFY_CLIENT_REQUIRE), PARLEY_OK);
+        pair p;
+        make_pair(&p, cc, sc, "localhost");
+        int c, s, rc = -1;
+        for (int i = 0; i < 10 && rc != 0; i++) {
+            rc = pair_handshake(&p, &c, &s);
+            if (rc != 0) {
+                assert_int_equal(c, PARLEY_WANT_KEY_OP);
+                deferred_finish(&d);
+            }
+        }
+        assert_int_equal(rc, 0);
+        assert_int_equal(d.ops, 1);
+        assert_int_equal(parley_conn_version(p.server), versions[v]);
+        assert_string_equal(parley_conn_verify_result(p.server), "ok");
+        char subj[256], iss[256], nb[64], na[64], sans[256];
+        assert_int_equal(parley_conn_peer_cert_count(p.server), 1);
+        assert_int_equal(parley_conn_peer_cert_info(p.server, 0, subj, sizeof subj, iss, sizeof iss, nb, sizeof nb, na, sizeof na), PARLEY_OK);
+        assert_string_equal(subj, "/CN=localhost");
+        assert_int_equal(parley_conn_peer_cert_sans(p.server, 0, sans, sizeof sans), PARLEY_OK);
+        assert_string_equal(sans, "DNS:localhost, IP:127.0.0.1");
+        exchange(&p, p.client, p.server, "authenticated");
+        free_pair(&p);
+        /* Without a client certificate: certificate_required (1.3) or handshake_failure (1.2). */
+        cc = client_cfg("ec256");
+        assert_int_equal(parley_config_set_versions(cc, versions[v], versions[v]), PARLEY_OK);
+        sc = server_cfg("ec256");
+        assert_int_equal(parley_config_set_client_ca(sc, pem), PARLEY_OK);
+        assert_int_equal(parley_config_set_verify_client(sc, PARLEY_VERIFY_CLIENT_REQUIRE), PARLEY_OK);
+        make_pair(&p, cc, sc, "localhost");
+        assert_int_not_equal(pair_handshake(&p, NULL, NULL), 0);
+        assert_int_equal(parley_conn_alert_sent(p.server), v == 0 ? 116 : 40);
+        free_pair(&p);
+        EVP_PKEY_free(d.key);
+    }
+}
+
 static void test_ccs_out_of_order(void **state)
 {
     (void)state;
@@ -399,6 +455,7 @@ int main(void)
         cmocka_unit_test(test_invalid_key_exchange_point),
         cmocka_unit_test(test_ems_policy),
         cmocka_unit_test(test_renegotiation_refused),
+        cmocka_unit_test(test_mutual_tls_async_client_key),
         cmocka_unit_test(test_ccs_out_of_order),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

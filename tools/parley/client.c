@@ -242,7 +242,11 @@ done:;
         printf("server_name: %s\n", sni);
         for (int i = 0; i < parley_conn_peer_cert_count(c); i++)
             if (parley_conn_peer_cert_info(c, i, subj, sizeof subj, iss, sizeof iss, nb, sizeof nb, na, sizeof na) == PARLEY_OK)
-                printf("peer_cert.%d: subject=%s; issuer=%s; not_before=%s; not_after=%s\n", i, subj, iss, nb, na);
+            {
+                char sans[512] = "";
+                (void)parley_conn_peer_cert_sans(c, i, sans, sizeof sans);
+                printf("peer_cert.%d: subject=%s; issuer=%s; not_before=%s; not_after=%s; san=%s\n", i, subj, iss, nb, na, sans);
+            }
     } else if (o.json) {
         printf("{\"ok\": %s, ", status == 0 ? "true" : "false");
         printf("\"protocol\": ");

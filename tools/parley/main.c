@@ -65,7 +65,7 @@ void tool_usage(FILE *f)
             "  extended_master_secret: <yes|no>   (always yes for TLS 1.3)\n"
             "  verify: <ok|the reason>\n"
             "  server_name: <SNI sent|none>\n"
-            "  peer_cert.N: subject=<..>; issuer=<..>; not_before=<..>; not_after=<..>\n"
+            "  peer_cert.N: subject=<..>; issuer=<..>; not_before=<..>; not_after=<..>; san=<..>\n"
             "  On failure: 'error: <reason>' and 'alert: <sent|received> <name>' on stderr.\n"
             "\n"
             "exit codes: 0 success, 1 usage error, 2 connection or handshake failure\n",

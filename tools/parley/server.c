@@ -68,8 +68,11 @@ static void *serve_one(void *arg)
     char body[4096], resp[4600], who[1200] = "none";
     if (parley_conn_peer_cert_count(c) > 0) {
         char subj[512], iss[512], nb[64], na[64];
+        char sans[256] = "";
+        (void)parley_conn_peer_cert_sans(c, 0, sans, sizeof sans);
         if (parley_conn_peer_cert_info(c, 0, subj, sizeof subj, iss, sizeof iss, nb, sizeof nb, na, sizeof na) == PARLEY_OK)
-            snprintf(who, sizeof who, "%s (issuer %s, verify: %s)", subj, iss, parley_conn_verify_result(c));
+            snprintf(who, sizeof who, "%s (issuer %s, verify: %s%s%s)", subj, iss, parley_conn_verify_result(c),
+                     sans[0] ? ", " : "", sans);
     }
     int bl = snprintf(body, sizeof body,
                       "Hello from parley %s\n"
