@@ -261,6 +261,10 @@ static int pl_add_entry(parley_config *cfg, pl_chain *chain, parley_key_provider
     pl_cert_entry *e = &cfg->certs[cfg->ncerts];
     memset(e, 0, sizeof *e);
     e->chain = *chain;
+    if (pl_pkey_spki_hash(e->chain.pubkey, e->key_id) < 0) {
+        pl_chain_free(&e->chain);
+        return pl_cfg_err(cfg, "cannot hash the certificate's public key");
+    }
     if (pl_certificate_write(&e->cert_msg, NULL, 0, e->chain.der, e->chain.der_len, e->chain.n) < 0 ||
         pl_certificate12_write(&e->cert_msg12, e->chain.der, e->chain.der_len, e->chain.n) < 0) {
         pl_chain_free(&e->chain);

@@ -528,6 +528,11 @@ int parley_conn_peer_cert_sans(const parley_conn *c, int i, char *out, size_t le
 
 /* -------------------------------------------------------- key operations */
 
+parley_key_op *parley_conn_pending_key_op(parley_conn *c)
+{
+    return c->hs && c->hs->op.state == PL_OP_PENDING ? &c->hs->op : NULL;
+}
+
 int parley_key_op_type(const parley_key_op *op) { return op->type; }
 uint16_t parley_key_op_scheme(const parley_key_op *op) { return op->scheme; }
 int parley_key_op_cert_index(const parley_key_op *op) { return op->cert_index; }

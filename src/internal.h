@@ -53,6 +53,7 @@ typedef struct {
     /* The Certificate message bodies (TLS 1.3, TLS 1.2), encoded once per config. */
     pl_buf cert_msg, cert_msg12;
     pl_buf ocsp;            /* stapled OCSP response (DER), if any */
+    uint8_t key_id[32];     /* SHA-256 of the leaf's SubjectPublicKeyInfo */
     pl_buf cert_msg_ocsp;   /* TLS 1.3 Certificate with the staple on the leaf */
 } pl_cert_entry;
 
@@ -106,6 +107,7 @@ struct parley_key_op {
     int cert_index;
     uint16_t scheme;
     uint16_t client_version;
+    uint8_t key_id[32];
     pl_buf input;
     pl_buf output;
 };

@@ -197,6 +197,69 @@ int parley_key_op_complete(parley_key_op *op, int ok, const uint8_t *out, size_t
 int parley_config_add_cert_with_provider(parley_config *cfg, const char *chain_pem,
                                          parley_key_provider *provider);
 
+/* The key id of certificate `index`'s public key: SHA-256 of its
+ * SubjectPublicKeyInfo (how a key server names keys). */
+int parley_key_op_key_id(const parley_key_op *op, uint8_t id[32]);
+/* The operation a connection is waiting on (WANT_KEY_OP), or NULL. */
+parley_key_op *parley_conn_pending_key_op(parley_conn *conn);
+
+/* ------------------------------------------------- keys held by the caller */
+
+/* A private key for a key server or an application's own provider. */
+typedef struct parley_key parley_key;
+parley_key *parley_key_load_pem(const char *path, char *err, size_t errlen);
+void parley_key_free(parley_key *key);
+/* SHA-256 of the key's SubjectPublicKeyInfo. */
+void parley_key_id(const parley_key *key, uint8_t id[32]);
+/* "RSA 2048", "EC P-256", "Ed25519". */
+const char *parley_key_describe(const parley_key *key, char *buf, size_t len);
+/* Sign with a TLS signature scheme; PARLEY_ERROR if the key cannot. */
+int parley_key_sign(const parley_key *key, uint16_t scheme, const uint8_t *in, size_t inlen, uint8_t *sig, size_t *siglen,
+                    size_t cap);
+/* RSA premaster decryption with implicit rejection: always 48 bytes (a random
+ * premaster on any padding, length or version failure), PARLEY_ERROR only
+ * when the key is not RSA. */
+int parley_key_rsa_decrypt_premaster(const parley_key *key, const uint8_t *ct, size_t len, uint16_t client_version,
+                                     uint8_t out[48]);
+
+/* ------------------------------------------------- the keyless protocol
+ * Frames exchanged with `parley keyserver` (docs/keyless.md). */
+#define PARLEY_KEYLESS_REQUEST_SIZE 2048 /* every request frame has this size */
+enum parley_keyless_opcode { PARLEY_KEYLESS_SIGN = 1, PARLEY_KEYLESS_RSA_DECRYPT = 2, PARLEY_KEYLESS_PING = 3 };
+enum parley_keyless_status {
+    PARLEY_KEYLESS_OK = 0,
+    PARLEY_KEYLESS_KEY_NOT_FOUND = 1,
+    PARLEY_KEYLESS_BAD_INPUT = 2,
+    PARLEY_KEYLESS_UNSUPPORTED = 3,
+    PARLEY_KEYLESS_DEADLINE_PASSED = 4,
+    PARLEY_KEYLESS_INTERNAL = 5
+};
+typedef struct {
+    uint32_t id;
+    int opcode;            /* request */
+    int status;            /* response */
+    uint8_t key_id[32];
+    uint16_t scheme;       /* SIGN */
+    uint16_t client_version; /* RSA_DECRYPT */
+    uint64_t deadline_ms;  /* Unix time in ms; 0 = none */
+    const uint8_t *payload;
+    size_t payload_len;
+} parley_keyless_msg;
+/* Encode a request (padded to PARLEY_KEYLESS_REQUEST_SIZE) or a response. */
+int parley_keyless_encode(const parley_keyless_msg *m, int response, uint8_t *out, size_t cap, size_t *len);
+/* Decode one frame at the start of buf: PARLEY_OK with *used set,
+ * PARLEY_WANT_READ if incomplete, PARLEY_ERROR if malformed. Views point into buf. */
+int parley_keyless_decode(const uint8_t *buf, size_t len, int *response, parley_keyless_msg *m, size_t *used);
+
+/* A key server's keys and its answer to one request. */
+typedef struct parley_keystore parley_keystore;
+/* Load every *.pem private key in dir. */
+parley_keystore *parley_keystore_load_dir(const char *dir, char *err, size_t errlen);
+void parley_keystore_free(parley_keystore *ks);
+int parley_keystore_count(const parley_keystore *ks);
+/* Answer a decoded request: fills the response frame (never key material). */
+int parley_keystore_answer(const parley_keystore *ks, const parley_keyless_msg *req, uint8_t *out, size_t cap, size_t *len);
+
 /* ----------------------------------------------------- trace and keylog */
 
 enum parley_trace_kind {

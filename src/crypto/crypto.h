@@ -99,6 +99,8 @@ PL_MUST_CHECK int pl_rsa_encrypt_premaster(const pl_pkey *pub, const uint8_t pm[
 PL_MUST_CHECK int pl_rsa_decrypt_premaster(const pl_pkey *key, const uint8_t *ct, size_t ctlen,
                                            uint16_t client_version, uint8_t out[48]);
 int pl_pkey_is_rsa(const pl_pkey *k);
+/* SHA-256 of the DER SubjectPublicKeyInfo: the keyless key id. */
+PL_MUST_CHECK int pl_pkey_spki_hash(const pl_pkey *k, uint8_t out[32]);
 
 /* ---- randomness */
 PL_MUST_CHECK int pl_random(uint8_t *out, size_t n);

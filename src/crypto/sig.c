@@ -2,6 +2,7 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -144,4 +145,14 @@ int pl_sig_verify(const pl_pkey *k, uint16_t scheme, const uint8_t *msg, size_t 
     pl_crypto_errstr(); /* clear libcrypto's queue */
     PL_ENSURE(ok, PL_ERR_DECRYPT_ERROR, "signature verification failed (scheme 0x%04x)", scheme);
     return 0;
+}
+
+int pl_pkey_spki_hash(const pl_pkey *k, uint8_t out[32])
+{
+    unsigned char *der = NULL;
+    int n = i2d_PUBKEY(PK(k), &der);
+    PL_ENSURE(n > 0, PL_ERR_CRYPTO, "cannot encode the public key");
+    int rc = pl_hash(PL_SHA256, der, (size_t)n, out);
+    OPENSSL_free(der);
+    return rc;
 }

@@ -18,6 +18,7 @@ int pl_key_op_run(parley_conn *c, int type, uint16_t scheme, const uint8_t *in, 
         op->type = type;
         op->scheme = scheme;
         op->cert_index = c->is_server ? hs->cert_index : hs->client_cert;
+        memcpy(op->key_id, c->cfg->certs[op->cert_index].key_id, 32);
         op->client_version = hs->client_version;
         op->ok = 0;
         op->state = PL_OP_PENDING;
