@@ -260,6 +260,23 @@ int parley_keystore_count(const parley_keystore *ks);
 /* Answer a decoded request: fills the response frame (never key material). */
 int parley_keystore_answer(const parley_keystore *ks, const parley_keyless_msg *req, uint8_t *out, size_t cap, size_t *len);
 
+/* ------------------------------------------------- keyless client provider
+ * A key provider that sends each operation to `parley keyserver` at
+ * host:port over Parley TLS 1.3 with the client certificate in `tls` (a client
+ * config: trust anchors, certificate and key). A pool of connections carries
+ * pipelined operations; each has a deadline; when no connection is up,
+ * operations fail at once and the pool reconnects with backoff. */
+parley_key_provider *parley_keyless_new(const char *host_port, parley_config *tls, int pool, int timeout_ms, char *err,
+                                        size_t errlen);
+/* Block until `op` (started by this provider) completes or times out; for
+ * callers that run one connection per thread. Event loops instead poll
+ * parley_keyless_done(). */
+int parley_keyless_wait(parley_key_provider *p, parley_key_op *op);
+int parley_keyless_done(parley_key_provider *p, parley_key_op *op);
+/* Connections currently up. */
+int parley_keyless_connected(parley_key_provider *p);
+void parley_keyless_free(parley_key_provider *p);
+
 /* ----------------------------------------------------- trace and keylog */
 
 enum parley_trace_kind {

@@ -10,6 +10,7 @@
 
 int tool_client(int argc, char **argv);
 int tool_server(int argc, char **argv);
+int tool_keyserver(int argc, char **argv);
 void tool_usage(FILE *f);
 
 /* Split "HOST:PORT" or "[v6]:PORT". */

@@ -13,7 +13,7 @@ void tool_usage(FILE *f)
             "  parley client [options] HOST:PORT\n"
             "  parley server [options]\n"
             "  parley proxy ...      (not implemented yet)\n"
-            "  parley keyserver ...  (not implemented yet)\n"
+            "  parley keyserver --listen ADDR:PORT --keys DIR --ca FILE --cert FILE --key FILE\n"
             "\n"
             "client options:\n"
             "  --cafile FILE        trust these CA certificates (default: the system store)\n"
@@ -55,6 +55,17 @@ void tool_usage(FILE *f)
             "  --keylog FILE, --trace,\n"
             "  --record-padding N   (as for the client)\n"
             "\n"
+            "keyserver options (docs/keyless.md):\n"
+            "  --listen ADDR:PORT   where key-operation clients connect (Parley TLS 1.3)\n"
+            "  --keys DIR           PEM private keys (*.pem), reloaded on SIGHUP\n"
+            "  --ca FILE            only clients with a certificate from this CA may connect\n"
+            "  --cert FILE --key FILE   the key server's own identity\n"
+            "  --log-ops            log every operation, not just one line per client\n"
+            "\n"
+            "server keyless options (the TLS private key stays on the key server):\n"
+            "  --cert FILE (no --key) --keyless HOST:PORT --keyless-ca FILE\n"
+            "  --keyless-cert FILE --keyless-key FILE [--keyless-timeout MS] [--keyless-pool N]\n"
+            "\n"
             "client summary (one 'key: value' per line after the response; stable for scripts):\n"
             "  protocol: <TLSv1.3|TLSv1.2>\n"
             "  cipher: <IANA suite name>\n"
@@ -84,7 +95,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "client") == 0) return tool_client(argc - 1, argv + 1);
     if (strcmp(argv[1], "server") == 0) return tool_server(argc - 1, argv + 1);
-    if (strcmp(argv[1], "proxy") == 0 || strcmp(argv[1], "keyserver") == 0) {
+    if (strcmp(argv[1], "keyserver") == 0) return tool_keyserver(argc - 1, argv + 1);
+    if (strcmp(argv[1], "proxy") == 0) {
         fprintf(stderr, "parley: '%s' is not implemented yet\n", argv[1]);
         return TOOL_EXIT_USAGE;
     }

@@ -20,6 +20,21 @@
 
 #define MAX_CERTS 8
 
+static parley_key_provider *g_keyless; /* set with --keyless */
+
+/* A handshake on a blocking socket; a pending key operation is waited for. */
+static int serve_handshake(parley_conn *c)
+{
+    for (;;) {
+        int rc = parley_fd_handshake(c);
+        if (rc != PARLEY_WANT_KEY_OP) return rc;
+        if (!g_keyless) return PARLEY_ERROR;
+        /* NULL: the answer already came; the handshake simply goes on. */
+        parley_key_op *op = parley_conn_pending_key_op(c);
+        if (op) parley_keyless_wait(g_keyless, op);
+    }
+}
+
 typedef struct {
     parley_config *cfg;
     int fd;
@@ -38,7 +53,7 @@ static void *serve_one(void *arg)
     }
     parley_conn_set_userdata(c, (void *)(uintptr_t)j->id);
     parley_conn_set_fd(c, j->fd);
-    if (parley_fd_handshake(c) != PARLEY_OK) {
+    if (serve_handshake(c) != PARLEY_OK) {
         fprintf(stderr, "parley: [%lu] %s: handshake failed: %s", j->id, j->peer, parley_conn_error_string(c));
         if (parley_conn_alert_sent(c) >= 0) fprintf(stderr, " (alert sent: %s)", parley_alert_name(parley_conn_alert_sent(c)));
         if (parley_conn_alert_received(c) >= 0) fprintf(stderr, " (alert received: %s)", parley_alert_name(parley_conn_alert_received(c)));
@@ -120,6 +135,8 @@ int tool_server(int argc, char **argv)
 {
     const char *listen_on = "127.0.0.1:8443", *alpn = NULL, *ciphers = NULL, *groups = NULL, *keylog = NULL;
     const char *export_cert = NULL, *client_ca = NULL, *verify = NULL;
+    const char *keyless = NULL, *kl_ca = NULL, *kl_cert = NULL, *kl_key = NULL;
+    int kl_timeout = 2000, kl_pool = 2;
     const char *certs[MAX_CERTS], *keys[MAX_CERTS], *ocsps[MAX_CERTS];
     int nocsp = 0;
     int ncert = 0, nkey = 0, trace = 0, padding = 0, allow_rsa = 0, ncrl = 0, crl_warn = 0;
@@ -151,6 +168,12 @@ int tool_server(int argc, char **argv)
             if (ncrl == 16) tool_die("at most 16 --crl files");
             crls[ncrl++] = NEXT();
         } else if (!strcmp(a, "--crl-expired")) crl_warn = !strcmp(NEXT(), "warn");
+        else if (!strcmp(a, "--keyless")) keyless = NEXT();
+        else if (!strcmp(a, "--keyless-ca")) kl_ca = NEXT();
+        else if (!strcmp(a, "--keyless-cert")) kl_cert = NEXT();
+        else if (!strcmp(a, "--keyless-key")) kl_key = NEXT();
+        else if (!strcmp(a, "--keyless-timeout")) kl_timeout = atoi(NEXT());
+        else if (!strcmp(a, "--keyless-pool")) kl_pool = atoi(NEXT());
         else if (!strcmp(a, "--ocsp-response")) {
             if (nocsp == MAX_CERTS) tool_die("at most %d OCSP responses", MAX_CERTS);
             ocsps[nocsp++] = NEXT();
@@ -158,12 +181,30 @@ int tool_server(int argc, char **argv)
         else tool_die("unknown server option %s (see parley --help)", a);
 #undef NEXT
     }
-    if (ncert != nkey) tool_die("each --cert needs a --key");
+    if (keyless) {
+        if (nkey) tool_die("with --keyless the private keys stay on the key server: give --cert without --key");
+        if (!ncert) tool_die("--keyless needs the certificates (--cert)");
+        if (!kl_ca || !kl_cert || !kl_key) tool_die("--keyless needs --keyless-ca, --keyless-cert and --keyless-key");
+    } else if (ncert != nkey) tool_die("each --cert needs a --key");
     char host[256], port[32];
     if (tool_split_hostport(listen_on, host, sizeof host, port, sizeof port) < 0) tool_die("--listen wants ADDR:PORT");
 
     parley_config *cfg = parley_config_new();
-    for (int i = 0; i < ncert; i++)
+    if (keyless) {
+        /* The channel to the key server: Parley TLS 1.3 with our client certificate. */
+        char err[512];
+        parley_config *kc = parley_config_new();
+        if (parley_config_set_ca_file(kc, kl_ca) || parley_config_add_cert_files(kc, kl_cert, kl_key) ||
+            parley_config_set_versions(kc, PARLEY_TLS1_3, PARLEY_TLS1_3))
+            tool_die("%s", parley_config_error_string(kc));
+        g_keyless = parley_keyless_new(keyless, kc, kl_pool, kl_timeout, err, sizeof err);
+        parley_config_free(kc);
+        if (!g_keyless) tool_die("%s", err);
+        for (int i = 0; i < ncert; i++)
+            if (parley_config_add_cert_with_provider(cfg, certs[i], g_keyless)) tool_die("%s", parley_config_error_string(cfg));
+        printf("keyless: private-key operations go to %s\n", keyless);
+    }
+    for (int i = 0; !keyless && i < ncert; i++)
         if (parley_config_add_cert_files(cfg, certs[i], keys[i])) tool_die("%s", parley_config_error_string(cfg));
     if (nocsp > ncert) tool_die("each --ocsp-response goes with a --cert (in the same order)");
     for (int i = 0; i < nocsp; i++)

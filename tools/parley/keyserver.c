@@ -1,0 +1,336 @@
+/*
+ * keyserver.c - `parley keyserver`: holds private keys and answers
+ * key-operation requests (docs/keyless.md) from mutually authenticated
+ * Parley TLS 1.3 clients. One libuv event loop drives every connection
+ * through Parley's sans-I/O core; each operation runs on libuv's worker pool
+ * so a slow RSA operation never stalls other clients, and answers are sent
+ * in completion order (the protocol's operation ids allow that).
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "common.h"
+
+typedef struct {
+    uv_loop_t *loop;
+    parley_config *cfg;
+    parley_keystore *keys;
+    pthread_rwlock_t keys_lock; /* workers read, SIGHUP swaps */
+    const char *keydir;
+    int log_ops;
+    unsigned long next_client;
+} ks_server;
+
+typedef struct {
+    uv_tcp_t tcp;
+    ks_server *srv;
+    parley_conn *conn;
+    char peer[80];
+    unsigned long id, ops;
+    int closing, refs;
+    uint8_t *frames;
+    size_t flen, fcap;
+} ks_client;
+
+typedef struct {
+    uv_work_t work;
+    ks_client *c;
+    uint8_t req[PARLEY_KEYLESS_REQUEST_SIZE + 64];
+    size_t reqlen;
+    uint8_t resp[4096];
+    size_t resplen;
+    int opcode, status;
+} ks_job;
+
+static void ks_unref(ks_client *c)
+{
+    if (--c->refs > 0) return;
+    parley_conn_free(c->conn);
+    free(c->frames);
+    free(c);
+}
+
+static void ks_on_close(uv_handle_t *h) { ks_unref((ks_client *)h->data); }
+
+static void ks_close(ks_client *c, const char *why)
+{
+    if (c->closing) return;
+    c->closing = 1;
+    fprintf(stderr, "parley keyserver: client %lu %s: %s after %lu operations\n", c->id, c->peer, why, c->ops);
+    uv_close((uv_handle_t *)&c->tcp, ks_on_close);
+}
+
+static void ks_on_write(uv_write_t *w, int status)
+{
+    (void)status;
+    free(w->data);
+    free(w);
+}
+
+/* Send whatever Parley has queued. */
+static void ks_flush(ks_client *c)
+{
+    const uint8_t *p;
+    size_t n;
+    if (c->closing) return;
+    parley_conn_pending_output(c->conn, &p, &n);
+    if (!n) return;
+    uv_write_t *w = malloc(sizeof *w);
+    char *copy = malloc(n);
+    if (!w || !copy) {
+        free(w);
+        free(copy);
+        ks_close(c, "out of memory");
+        return;
+    }
+    memcpy(copy, p, n);
+    parley_conn_output_sent(c->conn, n);
+    w->data = copy;
+    uv_buf_t b = uv_buf_init(copy, (unsigned)n);
+    if (uv_write(w, (uv_stream_t *)&c->tcp, &b, 1, ks_on_write) != 0) {
+        free(copy);
+        free(w);
+        ks_close(c, "write failed");
+    }
+}
+
+static void ks_work(uv_work_t *w)
+{
+    ks_job *j = w->data;
+    ks_server *s = j->c->srv;
+    parley_keyless_msg m;
+    int resp;
+    size_t used;
+    if (parley_keyless_decode(j->req, j->reqlen, &resp, &m, &used) != PARLEY_OK || resp) {
+        j->status = -1;
+        return;
+    }
+    j->opcode = m.opcode;
+    pthread_rwlock_rdlock(&s->keys_lock);
+    if (parley_keystore_answer(s->keys, &m, j->resp, sizeof j->resp, &j->resplen) != PARLEY_OK) j->status = -1;
+    pthread_rwlock_unlock(&s->keys_lock);
+    if (j->status == 0 && j->resplen > 13) j->status = j->resp[15]; /* the STATUS field's value */
+}
+
+static void ks_after_work(uv_work_t *w, int status)
+{
+    ks_job *j = w->data;
+    ks_client *c = j->c;
+    (void)status;
+    if (!c->closing) {
+        if (j->status < 0) {
+            ks_close(c, "sent a malformed request");
+        } else {
+            c->ops++;
+            if (c->srv->log_ops)
+                fprintf(stderr, "parley keyserver: client %lu: operation %d -> status %d\n", c->id, j->opcode, j->status);
+            if (parley_conn_write(c->conn, j->resp, j->resplen) != PARLEY_OK) ks_close(c, parley_conn_error_string(c->conn));
+            else ks_flush(c);
+        }
+    }
+    free(j);
+    ks_unref(c);
+}
+
+/* Complete request frames are handed to the worker pool. */
+static void ks_frames(ks_client *c)
+{
+    size_t off = 0;
+    while (c->flen - off >= 12) {
+        size_t blen = ((size_t)c->frames[off + 8] << 24) | ((size_t)c->frames[off + 9] << 16) |
+                      ((size_t)c->frames[off + 10] << 8) | c->frames[off + 11];
+        if (blen > PARLEY_KEYLESS_REQUEST_SIZE) {
+            ks_close(c, "sent an oversized frame");
+            return;
+        }
+        if (c->flen - off < 12 + blen) break;
+        ks_job *j = calloc(1, sizeof *j);
+        if (!j) {
+            ks_close(c, "out of memory");
+            return;
+        }
+        j->c = c;
+        memcpy(j->req, c->frames + off, 12 + blen);
+        j->reqlen = 12 + blen;
+        j->work.data = j;
+        c->refs++;
+        uv_queue_work(c->srv->loop, &j->work, ks_work, ks_after_work);
+        off += 12 + blen;
+    }
+    memmove(c->frames, c->frames + off, c->flen - off);
+    c->flen -= off;
+}
+
+static void ks_drive(ks_client *c)
+{
+    if (!parley_conn_handshake_done(c->conn)) {
+        int rc = parley_conn_handshake(c->conn);
+        ks_flush(c);
+        if (rc == PARLEY_ERROR) {
+            ks_close(c, parley_conn_error_string(c->conn));
+            return;
+        }
+        if (rc != PARLEY_OK) return;
+        char subj[256] = "?", iss[256], nb[64], na[64];
+        parley_conn_peer_cert_info(c->conn, 0, subj, sizeof subj, iss, sizeof iss, nb, sizeof nb, na, sizeof na);
+        fprintf(stderr, "parley keyserver: client %lu %s connected as %s\n", c->id, c->peer, subj);
+    }
+    for (;;) {
+        if (c->fcap - c->flen < 4096) {
+            size_t ncap = c->fcap ? c->fcap * 2 : 16384;
+            if (ncap > 1 << 20) {
+                ks_close(c, "too much unprocessed data");
+                return;
+            }
+            uint8_t *nf = realloc(c->frames, ncap);
+            if (!nf) {
+                ks_close(c, "out of memory");
+                return;
+            }
+            c->frames = nf;
+            c->fcap = ncap;
+        }
+        size_t n = 0;
+        int rc = parley_conn_read(c->conn, c->frames + c->flen, c->fcap - c->flen, &n);
+        ks_flush(c);
+        if (rc == PARLEY_OK) {
+            c->flen += n;
+            continue;
+        }
+        if (rc == PARLEY_CLOSED) ks_close(c, "closed the connection");
+        else if (rc == PARLEY_ERROR) ks_close(c, parley_conn_error_string(c->conn));
+        break;
+    }
+    if (!c->closing) ks_frames(c);
+}
+
+static void ks_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    (void)suggested;
+    buf->base = malloc(16384);
+    buf->len = buf->base ? 16384 : 0;
+}
+
+static void ks_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+    ks_client *c = st->data;
+    if (nread < 0) {
+        ks_close(c, nread == UV_EOF ? "disconnected" : uv_strerror((int)nread));
+    } else {
+        size_t off = 0;
+        while (!c->closing && off < (size_t)nread) {
+            size_t used = 0;
+            parley_conn_recv_bytes(c->conn, (const uint8_t *)buf->base + off, (size_t)nread - off, &used);
+            off += used;
+            ks_drive(c);
+            if (used == 0 && !c->closing) {
+                ks_close(c, "stalled");
+                break;
+            }
+        }
+    }
+    free(buf->base);
+}
+
+static void ks_on_connection(uv_stream_t *listener, int status)
+{
+    ks_server *s = listener->data;
+    if (status < 0) return;
+    ks_client *c = calloc(1, sizeof *c);
+    if (!c) return;
+    c->srv = s;
+    c->refs = 1;
+    c->id = ++s->next_client;
+    uv_tcp_init(s->loop, &c->tcp);
+    c->tcp.data = c;
+    if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0 || !(c->conn = parley_conn_new_server(s->cfg))) {
+        uv_close((uv_handle_t *)&c->tcp, ks_on_close);
+        return;
+    }
+    struct sockaddr_storage ss;
+    int sl = sizeof ss;
+    char host[64] = "?";
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET) uv_ip4_name((struct sockaddr_in *)&ss, host, sizeof host);
+        else uv_ip6_name((struct sockaddr_in6 *)&ss, host, sizeof host);
+        snprintf(c->peer, sizeof c->peer, "%s:%d", host, ntohs(((struct sockaddr_in *)&ss)->sin_port));
+    }
+    uv_read_start((uv_stream_t *)&c->tcp, ks_alloc, ks_on_read);
+}
+
+static void ks_on_hup(uv_signal_t *h, int sig)
+{
+    ks_server *s = h->data;
+    char err[512];
+    (void)sig;
+    parley_keystore *n = parley_keystore_load_dir(s->keydir, err, sizeof err);
+    if (!n) {
+        fprintf(stderr, "parley keyserver: reload failed, keeping the old keys: %s\n", err);
+        return;
+    }
+    pthread_rwlock_wrlock(&s->keys_lock);
+    parley_keystore *old = s->keys;
+    s->keys = n;
+    pthread_rwlock_unlock(&s->keys_lock);
+    parley_keystore_free(old);
+    fprintf(stderr, "parley keyserver: reloaded %d keys\n", parley_keystore_count(n));
+}
+
+int tool_keyserver(int argc, char **argv)
+{
+    const char *listen_on = "127.0.0.1:8600", *keydir = NULL, *ca = NULL, *cert = NULL, *key = NULL;
+    int log_ops = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+#define NEXT() (i + 1 < argc ? argv[++i] : (tool_die("%s needs a value", a), (char *)NULL))
+        if (!strcmp(a, "--listen")) listen_on = NEXT();
+        else if (!strcmp(a, "--keys")) keydir = NEXT();
+        else if (!strcmp(a, "--ca")) ca = NEXT();
+        else if (!strcmp(a, "--cert")) cert = NEXT();
+        else if (!strcmp(a, "--key")) key = NEXT();
+        else if (!strcmp(a, "--log-ops")) log_ops = 1;
+        else tool_die("unknown keyserver option %s (see parley --help)", a);
+#undef NEXT
+    }
+    if (!keydir || !ca || !cert || !key) tool_die("parley keyserver needs --keys DIR --ca FILE --cert FILE --key FILE");
+    char host[256], port[32], err[512];
+    if (tool_split_hostport(listen_on, host, sizeof host, port, sizeof port) < 0) tool_die("--listen wants ADDR:PORT");
+    ks_server s = {0};
+    s.keydir = keydir;
+    s.log_ops = log_ops;
+    pthread_rwlock_init(&s.keys_lock, NULL);
+    if (!(s.keys = parley_keystore_load_dir(keydir, err, sizeof err))) tool_die("%s", err);
+    /* The channel: TLS 1.3 only, client certificates from --ca required. */
+    s.cfg = parley_config_new();
+    if (parley_config_add_cert_files(s.cfg, cert, key) || parley_config_set_versions(s.cfg, PARLEY_TLS1_3, PARLEY_TLS1_3) ||
+        parley_config_set_client_ca(s.cfg, ca) || parley_config_set_verify_client(s.cfg, PARLEY_VERIFY_CLIENT_REQUIRE))
+        tool_die("%s", parley_config_error_string(s.cfg));
+    s.loop = uv_default_loop();
+    uv_tcp_t listener;
+    struct sockaddr_storage addr;
+    if (uv_ip4_addr(host, atoi(port), (struct sockaddr_in *)&addr) != 0 &&
+        uv_ip6_addr(host, atoi(port), (struct sockaddr_in6 *)&addr) != 0)
+        tool_die("bad listen address %s", listen_on);
+    uv_tcp_init(s.loop, &listener);
+    listener.data = &s;
+    int rc = uv_tcp_bind(&listener, (const struct sockaddr *)&addr, 0);
+    if (rc == 0) rc = uv_listen((uv_stream_t *)&listener, 128, ks_on_connection);
+    if (rc != 0) {
+        fprintf(stderr, "parley keyserver: cannot listen on %s: %s\n", listen_on, uv_strerror(rc));
+        return TOOL_EXIT_FAIL;
+    }
+    uv_signal_t hup, term;
+    uv_signal_init(s.loop, &hup);
+    hup.data = &s;
+    uv_signal_start(&hup, ks_on_hup, SIGHUP);
+    signal(SIGPIPE, SIG_IGN);
+    (void)term;
+    printf("parley keyserver: %d keys, listening on %s\n", parley_keystore_count(s.keys), listen_on);
+    fflush(stdout);
+    uv_run(s.loop, UV_RUN_DEFAULT);
+    return 0;
+}
