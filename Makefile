@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_TIME ?= 10
 PREFIX ?= /usr/local
 
-.PHONY: all deps build demo test test-unit test-asan fuzz fuzz-smoke install clean
+.PHONY: all deps build demo test test-unit test-asan fuzz fuzz-smoke bench-keyless install clean
 
 all: build
 
@@ -47,6 +47,11 @@ $(FUZZ_BUILD)/fuzz-built: deps
 # Each target for FUZZ_TIME seconds (CI: 10 s). Longer: make fuzz FUZZ_TIME=600
 fuzz-smoke fuzz: $(FUZZ_BUILD)/fuzz-built
 	@bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TIME)
+
+# Keyless handshakes per second next to local-key ones, in one run (BENCH_TIME s each).
+BENCH_TIME ?= 5
+bench-keyless: build
+	@bash bench/keyless.sh $(BUILD) $(BENCH_TIME)
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -45,6 +45,14 @@ for v in --tls1.3 --tls1.2; do
     timeout 20 "$PARLEY" client --cafile "$P/ca.pem" $v "localhost:$PORT" >"$WORK/c.log" 2>&1
     check "parley client $v through the key server" "$WORK/c.log" '^verify: ok'
 done
+# Many handshakes at once: operations pipelined on the pool, answered out of order.
+for i in $(seq 1 24); do
+    ( timeout 30 "$PARLEY" client --cafile "$P/ca.pem" "localhost:$PORT" >"$WORK/par$i.log" 2>&1 ) &
+done
+for i in $(seq 1 24); do wait -n 2>/dev/null || true; done
+sleep 0.5
+n=$(grep -l '^verify: ok' "$WORK"/par*.log | wc -l)
+[ "$n" -eq 24 ] && ok "24 concurrent handshakes through the key server" || bad "only $n of 24 concurrent handshakes succeeded"
 check "the edge server has no private key, and says where operations go" "$WORK/s.log" 'private-key operations go to'
 # A client whose certificate is not from the key server's CA is refused.
 timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --cert "$P/ca2.pem" --key "$P/ca2.key" --send 'x' "localhost:$KPORT" >"$WORK/c.log" 2>&1
