@@ -98,6 +98,13 @@ PY
 timeout 20 python3 "$WORK/raw.py" >"$WORK/c.log" 2>&1
 check "typed answers to raw requests" "$WORK/c.log" '^unknown key: id 1 status 1$' '^ping: id 2 status 0$' \
     '^unknown opcode: id 3 status 3$' "^after garbage: (closed|b'')"
+# SIGHUP reloads the key directory without dropping connections.
+cp "$P/ec384.key" "$WORK/keys/ec384.pem"
+kill -HUP "$KS_PID"
+wait_line "$WORK/ks.log" 'reloaded 3 keys'
+check "SIGHUP reloads the keys" "$WORK/ks.log" 'reloaded 3 keys'
+timeout 20 "$PARLEY" client --cafile "$P/ca.pem" "localhost:$PORT" >"$WORK/c.log" 2>&1
+check "handshakes go on after the reload" "$WORK/c.log" '^verify: ok'
 # The key server dies: handshakes fail fast with internal_error; it returns: they succeed.
 stop_bg "$KS_PID"
 sleep 0.5

@@ -59,7 +59,10 @@ static void ks_close(ks_client *c, const char *why)
 {
     if (c->closing) return;
     c->closing = 1;
-    fprintf(stderr, "parley keyserver: client %lu %s: %s after %lu operations\n", c->id, c->peer, why, c->ops);
+    /* One line per client: its identity when it connects; a line at the end
+     * only when something went wrong (a refused or misbehaving client). */
+    if (strcmp(why, "disconnected") && strcmp(why, "closed the connection"))
+        fprintf(stderr, "parley keyserver: client %lu %s: %s after %lu operations\n", c->id, c->peer, why, c->ops);
     uv_close((uv_handle_t *)&c->tcp, ks_on_close);
 }
 
