@@ -55,6 +55,7 @@ parley_config *parley_config_new(void)
     cfg->require_ems = 1;
     cfg->max_depth = 8;
     cfg->crl_expired_fatal = 1;
+    cfg->session_lifetime = 7200;
     memcpy(cfg->suites, pl_default_suites, sizeof pl_default_suites);
     cfg->nsuites = sizeof pl_default_suites / sizeof pl_default_suites[0];
     memcpy(cfg->groups, pl_default_groups, sizeof pl_default_groups);
@@ -78,6 +79,7 @@ void parley_config_free(parley_config *cfg)
         pl_buf_free(&cfg->certs[i].cert_msg_ocsp);
     }
     pl_trust_free(cfg->trust);
+    if (cfg->cache_owned) parley_session_cache_memory_free(cfg->cache);
     pl_trust_free(cfg->client_trust);
     pl_buf_free(&cfg->ca_names);
     pl_free(cfg->client_ca_file);
@@ -118,6 +120,11 @@ int pl_config_freeze(parley_config *cfg, int client)
     int rc = 0;
     pthread_mutex_lock(&cfg->lock);
     atomic_store(&cfg->frozen, 1);
+    if (!client && !cfg->cache && !cfg->cache_disabled) {
+        /* The default: an in-process cache for TLS 1.2 session IDs. */
+        cfg->cache = parley_session_cache_memory_new(0);
+        cfg->cache_owned = cfg->cache != NULL;
+    }
     if (!client && cfg->verify_client && !cfg->client_trust) {
         if (!cfg->client_ca_file) {
             snprintf(cfg->err, sizeof cfg->err, "verifying client certificates needs a client CA file (parley_config_set_client_ca)");
@@ -413,6 +420,24 @@ int parley_config_set_ocsp(parley_config *cfg, int mode)
     PL_CFG_MUTABLE(cfg);
     if (mode < PARLEY_OCSP_NONE || mode > PARLEY_OCSP_REQUIRE) return pl_cfg_err(cfg, "bad OCSP mode");
     cfg->ocsp_mode = mode;
+    return PARLEY_OK;
+}
+
+int parley_config_set_session_cache(parley_config *cfg, parley_session_cache *cache)
+{
+    PL_CFG_MUTABLE(cfg);
+    if (cfg->cache_owned) parley_session_cache_memory_free(cfg->cache);
+    cfg->cache = cache;
+    cfg->cache_owned = 0;
+    cfg->cache_disabled = cache == NULL;
+    return PARLEY_OK;
+}
+
+int parley_config_set_session_lifetime(parley_config *cfg, uint32_t seconds)
+{
+    PL_CFG_MUTABLE(cfg);
+    if (seconds == 0 || seconds > 7 * 86400) return pl_cfg_err(cfg, "session lifetime must be 1 s .. 7 days");
+    cfg->session_lifetime = seconds;
     return PARLEY_OK;
 }
 

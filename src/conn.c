@@ -88,6 +88,8 @@ void parley_conn_free(parley_conn *c)
     pl_buf_free(&c->hsin);
     for (int i = 0; i < PL_MAX_PEER_CERTS; i++) pl_buf_free(&c->peer_certs[i]);
     pl_free(c->server_name);
+    if (c->sess) pl_cleanse(c->sess, sizeof *c->sess);
+    pl_free(c->sess);
     parley_config_free(c->cfg);
     pl_cleanse(c, sizeof *c);
     pl_free(c);
@@ -497,7 +499,33 @@ uint16_t parley_conn_group(const parley_conn *c) { return c->group; }
 uint16_t parley_conn_signature_scheme(const parley_conn *c) { return c->sigscheme; }
 const char *parley_conn_alpn(const parley_conn *c) { return c->alpn[0] ? c->alpn : NULL; }
 const char *parley_conn_server_name(const parley_conn *c) { return c->server_name; }
-int parley_conn_resumed(const parley_conn *c) { (void)c; return 0; }
+int parley_conn_resumed(const parley_conn *c) { return c->resumed; }
+
+int parley_conn_get_session(const parley_conn *c, uint8_t *buf, size_t cap, size_t *len)
+{
+    pl_buf b = {0};
+    if (c->is_server || !c->hs_done || !c->sess || c->sess->version != PARLEY_TLS1_2) return PARLEY_ERROR;
+    int rc = pl_session_encode(c->sess, &b);
+    if (rc == 0 && b.len <= cap) {
+        memcpy(buf, b.data, b.len);
+        *len = b.len;
+    } else {
+        rc = -1;
+    }
+    pl_buf_free(&b);
+    return rc < 0 ? PARLEY_ERROR : PARLEY_OK;
+}
+
+int parley_conn_set_session(parley_conn *c, const uint8_t *buf, size_t len)
+{
+    pl_session s;
+    if (c->is_server || !c->hs || c->hs->state != pl_client13_start_state() || c->hs->hrr_done) return PARLEY_ERROR;
+    if (pl_session_decode(buf, len, &s) < 0) return PARLEY_ERROR;
+    if (!c->sess && !(c->sess = pl_malloc(sizeof *c->sess))) return PARLEY_ERROR;
+    *c->sess = s;
+    pl_cleanse(&s, sizeof s);
+    return PARLEY_OK;
+}
 int parley_conn_ems(const parley_conn *c) { return c->version == PARLEY_TLS1_3 ? 1 : c->ems; }
 uint16_t parley_key_op_client_version(const parley_key_op *op) { return op->client_version; }
 int parley_conn_is_server(const parley_conn *c) { return c->is_server; }

@@ -14,6 +14,7 @@
 #include "handshake/keyschedule13.h"
 #include "handshake/transcript.h"
 #include "record/record.h"
+#include "session/session.h"
 #include "util/buf.h"
 #include "util/cursor.h"
 #include "util/err.h"
@@ -90,6 +91,9 @@ struct parley_config {
     int crl_expired_fatal;
     int max_depth;
     int ocsp_mode;      /* client: PARLEY_OCSP_* */
+    parley_session_cache *cache; /* server: TLS 1.2 session IDs */
+    int cache_owned, cache_disabled;
+    uint32_t session_lifetime;
     int require_ems;    /* RFC 7627 extended master secret: required by default */
     parley_trace_fn trace;
     void *trace_arg;
@@ -145,6 +149,9 @@ typedef struct {
     int peer_sent_cert;     /* server: the client's chain was not empty */
     int status_requested;   /* server: the client sent status_request */
     int status_acked;       /* client, TLS 1.2: the server will send CertificateStatus */
+    int resumed;            /* an abbreviated handshake is under way */
+    uint8_t peer_session[32]; /* client: the session id the server gave */
+    uint8_t peer_session_len;
     /* TLS 1.2 */
     int kx;                 /* PL_KX_ECDHE, PL_KX_DHE, PL_KX_RSA */
     uint16_t client_version; /* ClientHello.legacy_version (RSA premaster check) */
@@ -196,6 +203,8 @@ struct parley_conn {
     int npeer_certs;
     int key_update_pending;  /* peer asked us to update */
     int ems;                 /* TLS 1.2 extended master secret used */
+    int resumed;
+    pl_session *sess;        /* client: offered before, resumable after the handshake */
 };
 
 #define PL_IN_CAP (PL_MAX_RECORD12 + 256) /* the larger of the 1.2 and 1.3 limits */

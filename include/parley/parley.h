@@ -277,6 +277,34 @@ int parley_keyless_done(parley_key_provider *p, parley_key_op *op);
 int parley_keyless_connected(parley_key_provider *p);
 void parley_keyless_free(parley_key_provider *p);
 
+/* ------------------------------------------------------------ sessions */
+
+/* A session cache (server side): values are opaque, versioned and
+ * authenticated by the library; `lifetime` is in seconds. Implementations
+ * must be thread-safe when the config is shared by threads. */
+typedef struct parley_session_cache parley_session_cache;
+struct parley_session_cache {
+    int (*store)(parley_session_cache *self, const uint8_t *id, size_t idlen, const uint8_t *val, size_t vlen,
+                 uint32_t lifetime);
+    /* PARLEY_OK with *vlen set, or PARLEY_ERROR when absent or expired. */
+    int (*fetch)(parley_session_cache *self, const uint8_t *id, size_t idlen, uint8_t *val, size_t cap, size_t *vlen);
+    void (*remove)(parley_session_cache *self, const uint8_t *id, size_t idlen);
+};
+/* In-process LRU cache of at most `capacity` sessions (the default, 20480). */
+parley_session_cache *parley_session_cache_memory_new(size_t capacity);
+void parley_session_cache_memory_free(parley_session_cache *cache);
+/* Server: the cache to use (not owned); NULL disables session IDs. */
+int parley_config_set_session_cache(parley_config *cfg, parley_session_cache *cache);
+/* Server: how long sessions may be resumed (seconds, default 7200). */
+int parley_config_set_session_lifetime(parley_config *cfg, uint32_t seconds);
+
+/* Client: the session of a completed handshake, for a later connection
+ * (a versioned blob holding secrets: store it like a key). PARLEY_ERROR if
+ * the connection has no resumable session. */
+int parley_conn_get_session(const parley_conn *conn, uint8_t *buf, size_t cap, size_t *len);
+/* Client: offer this session on the next handshake (before it starts). */
+int parley_conn_set_session(parley_conn *conn, const uint8_t *buf, size_t len);
+
 /* ----------------------------------------------------- trace and keylog */
 
 enum parley_trace_kind {
@@ -336,7 +364,7 @@ uint16_t parley_conn_group(const parley_conn *conn);
 uint16_t parley_conn_signature_scheme(const parley_conn *conn);
 const char *parley_conn_alpn(const parley_conn *conn);        /* NULL if none */
 const char *parley_conn_server_name(const parley_conn *conn); /* SNI sent/received or NULL */
-int parley_conn_resumed(const parley_conn *conn);
+int parley_conn_resumed(const parley_conn *conn); /* 1 after an abbreviated handshake */
 /* TLS 1.2: was the extended master secret (RFC 7627) used? (1 for TLS 1.3) */
 int parley_conn_ems(const parley_conn *conn);
 int parley_conn_is_server(const parley_conn *conn);

@@ -5,7 +5,9 @@
  *   WAIT_CERT -> [WAIT_SKE] -> WAIT_CR_OR_SHD -> [WAIT_SHD] -> SEND_FLIGHT
  *   (Certificate?, ClientKeyExchange, CCS, Finished) -> WAIT_FINISHED -> DONE
  */
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "dispatch.h"
 #include "messages.h"
@@ -13,6 +15,45 @@
 
 enum { C12_WAIT_CERT = 1, C12_WAIT_SKE, C12_WAIT_CR_SHD, C12_WAIT_SHD, C12_SEND_FLIGHT, C12_WAIT_FIN, C12_SEND_CV, C12_SEND_FIN,
        C12_WAIT_CS };
+
+/* The server echoed the session we offered: the abbreviated handshake. */
+static int pl_client12_resume(parley_conn *c, const pl_server_hello *sh)
+{
+    pl_hs *hs = c->hs;
+    const pl_session *ss = c->sess;
+    PL_ENSURE(sh->suite == ss->suite, PL_ERR_ILLEGAL_PARAMETER, "server resumed the session with a different cipher suite");
+    /* RFC 7627 5.3: the EMS state of the resumed session must not change. */
+    PL_ENSURE(sh->has_ems == ss->ems, PL_ERR_HANDSHAKE_FAILURE, "server resumed the session with a different extended master secret state");
+    memcpy(hs->master, ss->secret, 48);
+    hs->resumed = 1;
+    c->resumed = 1;
+    snprintf(c->verify_result, sizeof c->verify_result, "ok (resumed session; verified when it was made)");
+    PL_GUARD(pl_tls12_derive_keys(c));
+    pl_trace(c, PARLEY_TRACE_INFO, -1, "session resumed", 0, "abbreviated handshake (RFC 5246 7.3)");
+    hs->ccs_expected = 1;
+    hs->state = C12_WAIT_FIN;
+    return 0;
+}
+
+/* After a full handshake: keep the session the server named, for later. */
+static void pl_client12_keep_session(parley_conn *c)
+{
+    pl_hs *hs = c->hs;
+    if (!hs->peer_session_len) return;
+    if (!c->sess && !(c->sess = pl_calloc(1, sizeof *c->sess))) return;
+    pl_session *ss = c->sess;
+    memset(ss, 0, sizeof *ss);
+    ss->version = PARLEY_TLS1_2;
+    ss->suite = c->suite;
+    ss->ems = (uint8_t)hs->ems;
+    memcpy(ss->id, hs->peer_session, hs->peer_session_len);
+    ss->id_len = hs->peer_session_len;
+    memcpy(ss->secret, hs->master, 48);
+    ss->secret_len = 48;
+    ss->created = (uint64_t)time(NULL);
+    ss->lifetime = 86400;
+    snprintf(ss->sni, sizeof ss->sni, "%s", c->server_name ? c->server_name : "");
+}
 
 int pl_client12_server_hello(parley_conn *c, const void *vsh, const uint8_t *msg, size_t len)
 {
@@ -51,6 +92,11 @@ int pl_client12_server_hello(parley_conn *c, const void *vsh, const uint8_t *msg
     PL_GUARD(pl_transcript_set_hash(&hs->transcript, hs->hash));
     PL_GUARD(pl_transcript_add(&hs->transcript, msg, len));
     hs->table = &pl_client12_table;
+    if (c->sess && c->sess->version == PARLEY_TLS1_2 && sh->session_id.len == c->sess->id_len &&
+        memcmp(sh->session_id.p, c->sess->id, c->sess->id_len) == 0)
+        return pl_client12_resume(c, sh);
+    memcpy(hs->peer_session, sh->session_id.p, sh->session_id.len);
+    hs->peer_session_len = (uint8_t)sh->session_id.len;
     hs->state = C12_WAIT_CERT;
     return 0;
 }
@@ -252,6 +298,11 @@ static int c12_send_fin(parley_conn *c, const uint8_t *msg, size_t len)
     PL_GUARD(pl_transcript_hash(&hs->transcript, th));
     PL_GUARD(pl_finished12(hs->hash, hs->master, 0, th, fin));
     PL_GUARD(pl_conn_send_handshake(c, PL_HS_FINISHED, fin, 12));
+    if (hs->resumed) {
+        /* Abbreviated handshake: the server's Finished came first; we are done. */
+        hs->state = PL_ST_DONE;
+        return 0;
+    }
     hs->ccs_expected = 1;
     hs->state = C12_WAIT_FIN;
     return 0;
@@ -267,6 +318,11 @@ static int c12_recv_fin(parley_conn *c, const uint8_t *msg, size_t len)
     PL_GUARD(pl_transcript_hash(&hs->transcript, th));
     PL_GUARD(pl_finished12(hs->hash, hs->master, 1, th, expect));
     PL_ENSURE(pl_ct_memcmp(expect, msg + 4, 12) == 0, PL_ERR_DECRYPT_ERROR, "the server's Finished does not verify");
+    if (hs->resumed) {
+        hs->state = C12_SEND_FIN; /* our CCS and Finished follow the server's */
+        return 0;
+    }
+    pl_client12_keep_session(c);
     hs->state = PL_ST_DONE;
     return 0;
 }
@@ -279,8 +335,8 @@ static const pl_hs_row pl_client12_rows[] = {
     [C12_WAIT_SHD] = {"WAIT_SERVER_HELLO_DONE", 14, 0, 0, c12_recv_cr_shd, {C12_SEND_FLIGHT}},
     [C12_SEND_FLIGHT] = {"SEND_CERTIFICATE_AND_KEY_EXCHANGE", 0, 0, 0, c12_send_flight, {C12_SEND_CV, C12_SEND_FIN}},
     [C12_SEND_CV] = {"SEND_CERTIFICATE_VERIFY", 0, 0, 0, c12_send_cv, {C12_SEND_FIN}},
-    [C12_SEND_FIN] = {"SEND_CCS_AND_FINISHED", 0, 0, 0, c12_send_fin, {C12_WAIT_FIN}},
-    [C12_WAIT_FIN] = {"WAIT_FINISHED", PL_HS_FINISHED, 0, 0, c12_recv_fin, {PL_ST_DONE}},
+    [C12_SEND_FIN] = {"SEND_CCS_AND_FINISHED", 0, 0, 0, c12_send_fin, {C12_WAIT_FIN, PL_ST_DONE}},
+    [C12_WAIT_FIN] = {"WAIT_FINISHED", PL_HS_FINISHED, 0, 0, c12_recv_fin, {PL_ST_DONE, C12_SEND_FIN}},
 };
 
 const pl_hs_table pl_client12_table = {"client (TLS 1.2)", pl_client12_rows, sizeof pl_client12_rows / sizeof pl_client12_rows[0]};

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "dispatch.h"
 #include "messages.h"
@@ -126,6 +127,12 @@ static int c_send_ch(parley_conn *c, const uint8_t *msg, size_t len)
          * compatibility mode (the server answers with a CCS). */
         hs->session_id_len = 32;
         PL_GUARD(pl_random(hs->session_id, 32));
+        /* A stored TLS 1.2 session is offered by its id (RFC 5246 7.4.1.2);
+         * the same field serves TLS 1.3 compatibility mode. */
+        if (c->sess && c->sess->version == PARLEY_TLS1_2 && pl_session_fresh(c->sess, (uint64_t)time(NULL))) {
+            memcpy(hs->session_id, c->sess->id, c->sess->id_len);
+            hs->session_id_len = c->sess->id_len;
+        }
         hs->kex_group = c->cfg->groups[0];
     } else {
         hs->kex_group = hs->hrr_group;

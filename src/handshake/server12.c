@@ -6,7 +6,9 @@
  *   -> SEND_HELLO_DONE -> WAIT_CKE -> DERIVE (RSA decryption may pause)
  *   -> WAIT_FINISHED (after the client's CCS) -> SEND_FINISHED (CCS, Finished) -> DONE
  */
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "dispatch.h"
 #include "messages.h"
@@ -68,6 +70,25 @@ static uint16_t pl_choose_group(const parley_config *cfg, const pl_client_hello 
     return 0;
 }
 
+/* A session from the cache that this ClientHello may resume, or 0. */
+static int pl_try_resume(parley_conn *c, const pl_client_hello *ch, pl_session *ss)
+{
+    parley_config *cfg = c->cfg;
+    uint8_t val[512];
+    size_t vlen;
+    if (!cfg->cache || ch->session_id.len == 0 ||
+        cfg->cache->fetch(cfg->cache, ch->session_id.p, ch->session_id.len, val, sizeof val, &vlen) != PARLEY_OK)
+        return 0;
+    int ok = pl_session_decode(val, vlen, ss) == 0 && ss->version == PARLEY_TLS1_2 && pl_session_fresh(ss, (uint64_t)time(NULL)) &&
+             pl_u16_list_has(ch->suites, ss->suite) && pl_suite_usable(cfg, ss->suite) &&
+             /* RFC 6066 3: never resume under another server name. */
+             strcmp(ss->sni, ch->has_sni ? ch->sni : "") == 0 &&
+             /* RFC 7627 5.3: the EMS state must match; otherwise a full handshake. */
+             ss->ems == (uint8_t)ch->has_ems;
+    pl_cleanse(val, sizeof val);
+    return ok;
+}
+
 int pl_server12_client_hello(parley_conn *c, const void *vch, const uint8_t *msg, size_t len)
 {
     const pl_client_hello *ch = vch;
@@ -88,6 +109,17 @@ int pl_server12_client_hello(parley_conn *c, const void *vch, const uint8_t *msg
     /* RFC 7627 5.3. */
     PL_ENSURE(ch->has_ems || !cfg->require_ems, PL_ERR_HANDSHAKE_FAILURE,
               "client does not support the extended master secret (RFC 7627), which is required");
+    pl_session ss;
+    if (pl_try_resume(c, ch, &ss)) {
+        chosen = pl_suite_find(ss.suite);
+        memcpy(hs->master, ss.secret, 48);
+        memcpy(hs->session_id, ss.id, ss.id_len);
+        hs->session_id_len = ss.id_len;
+        hs->resumed = 1;
+        c->resumed = 1;
+        cert = 0;
+        pl_cleanse(&ss, sizeof ss);
+    }
     /* Suite: server preference, then a certificate (SNI first) and a group that fit. */
     for (size_t i = 0; i < cfg->nsuites && !chosen; i++) {
         const pl_suite *s = pl_suite_find(cfg->suites[i]);
@@ -131,6 +163,13 @@ int pl_server12_client_hello(parley_conn *c, const void *vch, const uint8_t *msg
     memcpy(hs->client_random, ch->random, 32);
     memcpy(c->client_random, ch->random, 32);
     if (ch->has_sni && !c->server_name) c->server_name = pl_strdup(ch->sni);
+    if (!hs->resumed && cfg->cache) {
+        /* A new session id; the session is stored once the handshake completes. */
+        PL_GUARD(pl_random(hs->session_id, 32));
+        hs->session_id_len = 32;
+    } else if (!hs->resumed) {
+        hs->session_id_len = 0;
+    }
     PL_GUARD(pl_transcript_set_hash(&hs->transcript, hs->hash));
     PL_GUARD(pl_transcript_add(&hs->transcript, msg, len));
     hs->table = &pl_server12_table;
@@ -151,7 +190,7 @@ static int s12_send_hello(parley_conn *c, const uint8_t *msg, size_t len)
     /* RFC 8446 4.1.3: a TLS 1.3-capable server negotiating 1.2 says so. */
     if (cfg->max_version >= PARLEY_TLS1_3) memcpy(hs->server_random + 24, pl_downgrade12, 8);
     if ((rc = pl_buf_u16(&b, PARLEY_TLS1_2)) < 0 || (rc = pl_buf_bytes(&b, hs->server_random, 32)) < 0 ||
-        (rc = pl_buf_u8(&b, 0)) < 0 /* no session id: resumption is not offered yet */ ||
+        (rc = pl_buf_u8(&b, (uint8_t)hs->session_id_len)) < 0 || (rc = pl_buf_bytes(&b, hs->session_id, hs->session_id_len)) < 0 ||
         (rc = pl_buf_u16(&b, c->suite)) < 0 || (rc = pl_buf_u8(&b, 0)) < 0 || (rc = pl_buf_open(&b, 2, &exts)) < 0)
         goto out;
     if (hs->reneg_ok && ((rc = pl_buf_u16(&b, PL_EXT_RENEGOTIATION_INFO)) < 0 || (rc = pl_buf_u16(&b, 1)) < 0 ||
@@ -175,6 +214,13 @@ static int s12_send_hello(parley_conn *c, const uint8_t *msg, size_t len)
         goto out;
     if ((rc = pl_buf_close(&b, 2, exts)) < 0 || (rc = pl_conn_send_handshake(c, PL_HS_SERVER_HELLO, b.data, b.len)) < 0)
         goto out;
+    if (hs->resumed) {
+        /* Abbreviated handshake (RFC 5246 7.3): our CCS and Finished now, the client's follow. */
+        pl_trace(c, PARLEY_TRACE_INFO, -1, "session resumed", 0, "abbreviated handshake (RFC 5246 7.3)");
+        if ((rc = pl_tls12_derive_keys(c)) < 0) goto out;
+        hs->state = S12_SEND_FIN;
+        goto out;
+    }
     const pl_buf *cm = &cfg->certs[hs->cert_index].cert_msg12; /* encoded once per config */
     if ((rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE, cm->data, cm->len)) < 0) goto out;
     if (hs->status_requested) {
@@ -358,8 +404,31 @@ static int s12_recv_fin(parley_conn *c, const uint8_t *msg, size_t len)
     PL_GUARD(pl_finished12(hs->hash, hs->master, 0, th, expect));
     PL_ENSURE(pl_ct_memcmp(expect, msg + 4, 12) == 0, PL_ERR_DECRYPT_ERROR, "the client's Finished does not verify");
     PL_GUARD(pl_transcript_add(&hs->transcript, msg, len));
-    hs->state = S12_SEND_FIN;
+    hs->state = hs->resumed ? PL_ST_DONE : S12_SEND_FIN;
     return 0;
+}
+
+/* After a full handshake: remember the session under its id. */
+static void pl_server12_store_session(parley_conn *c)
+{
+    pl_hs *hs = c->hs;
+    parley_config *cfg = c->cfg;
+    pl_session ss = {0};
+    pl_buf b = {0};
+    if (!cfg->cache || !hs->session_id_len) return;
+    ss.version = PARLEY_TLS1_2;
+    ss.suite = c->suite;
+    ss.ems = (uint8_t)hs->ems;
+    memcpy(ss.id, hs->session_id, hs->session_id_len);
+    ss.id_len = (uint8_t)hs->session_id_len;
+    memcpy(ss.secret, hs->master, 48);
+    ss.secret_len = 48;
+    ss.created = (uint64_t)time(NULL);
+    ss.lifetime = cfg->session_lifetime;
+    snprintf(ss.sni, sizeof ss.sni, "%s", c->server_name ? c->server_name : "");
+    if (pl_session_encode(&ss, &b) == 0) (void)cfg->cache->store(cfg->cache, ss.id, ss.id_len, b.data, b.len, ss.lifetime);
+    pl_buf_free(&b);
+    pl_cleanse(&ss, sizeof ss);
 }
 
 static int s12_send_fin(parley_conn *c, const uint8_t *msg, size_t len)
@@ -374,20 +443,26 @@ static int s12_send_fin(parley_conn *c, const uint8_t *msg, size_t len)
     PL_GUARD(pl_transcript_hash(&hs->transcript, th));
     PL_GUARD(pl_finished12(hs->hash, hs->master, 1, th, fin));
     PL_GUARD(pl_conn_send_handshake(c, PL_HS_FINISHED, fin, 12));
+    if (hs->resumed) {
+        hs->ccs_expected = 1; /* now the client's CCS and Finished */
+        hs->state = S12_WAIT_FIN;
+        return 0;
+    }
+    pl_server12_store_session(c);
     hs->state = PL_ST_DONE;
     return 0;
 }
 
 static const pl_hs_row pl_server12_rows[] = {
-    [S12_SEND_HELLO] = {"SEND_SERVER_HELLO_AND_CERTIFICATE", 0, 0, 0, s12_send_hello, {S12_SEND_SKE, S12_SEND_SHD}},
+    [S12_SEND_HELLO] = {"SEND_SERVER_HELLO_AND_CERTIFICATE", 0, 0, 0, s12_send_hello, {S12_SEND_SKE, S12_SEND_SHD, S12_SEND_FIN}},
     [S12_SEND_SKE] = {"SEND_SERVER_KEY_EXCHANGE", 0, 0, 0, s12_send_ske, {S12_SEND_SHD}},
     [S12_SEND_SHD] = {"SEND_SERVER_HELLO_DONE", 0, 0, 0, s12_send_shd, {S12_WAIT_CKE, S12_WAIT_CCERT}},
     [S12_WAIT_CCERT] = {"WAIT_CLIENT_CERTIFICATE", PL_HS_CERTIFICATE, 0, 0, s12_recv_ccert, {S12_WAIT_CKE}},
     [S12_WAIT_CCV] = {"WAIT_CLIENT_CERTIFICATE_VERIFY", PL_HS_CERTIFICATE_VERIFY, 0, 0, s12_recv_ccv, {S12_WAIT_FIN}},
     [S12_WAIT_CKE] = {"WAIT_CLIENT_KEY_EXCHANGE", 16, 0, 1, s12_recv_cke, {S12_DERIVE}},
     [S12_DERIVE] = {"DERIVE_KEYS", 0, 0, 0, s12_derive, {S12_WAIT_FIN, S12_WAIT_CCV}},
-    [S12_WAIT_FIN] = {"WAIT_FINISHED", PL_HS_FINISHED, 0, 1, s12_recv_fin, {S12_SEND_FIN}},
-    [S12_SEND_FIN] = {"SEND_FINISHED", 0, 0, 0, s12_send_fin, {PL_ST_DONE}},
+    [S12_WAIT_FIN] = {"WAIT_FINISHED", PL_HS_FINISHED, 0, 1, s12_recv_fin, {S12_SEND_FIN, PL_ST_DONE}},
+    [S12_SEND_FIN] = {"SEND_FINISHED", 0, 0, 0, s12_send_fin, {PL_ST_DONE, S12_WAIT_FIN}},
 };
 
 const pl_hs_table pl_server12_table = {"server (TLS 1.2)", pl_server12_rows, sizeof pl_server12_rows / sizeof pl_server12_rows[0]};

@@ -151,10 +151,13 @@ int pl_tls12_derive_keys(parley_conn *c)
     pl_hs *hs = c->hs;
     uint8_t kb[2 * 32 + 2 * 12];
     size_t kl = pl_aead_key_len(hs->aead), il = hs->aead == PL_CHACHA20_POLY1305 ? 12 : 4;
-    PL_GUARD(pl_master12(hs->hash, hs->pm.data, hs->pm.len, hs->ems, hs->session_hash, hs->client_random,
-                         hs->server_random, hs->master));
-    pl_trace_master(c);
-    pl_buf_free(&hs->pm);
+    if (!hs->resumed) {
+        /* An abbreviated handshake reuses the session's master secret (RFC 5246 7.3). */
+        PL_GUARD(pl_master12(hs->hash, hs->pm.data, hs->pm.len, hs->ems, hs->session_hash, hs->client_random,
+                             hs->server_random, hs->master));
+        pl_trace_master(c);
+        pl_buf_free(&hs->pm);
+    }
     /* key_block = client_write_key, server_write_key, client_write_IV, server_write_IV (RFC 5246 6.3) */
     PL_GUARD(pl_key_block12(hs->hash, hs->master, hs->client_random, hs->server_random, kb, 2 * kl + 2 * il));
     const uint8_t *ck = kb, *sk = kb + kl, *civ = kb + 2 * kl, *siv = kb + 2 * kl + il;

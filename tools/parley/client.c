@@ -10,7 +10,8 @@
 #include "common.h"
 
 typedef struct {
-    const char *cafile, *servername, *ciphers, *groups, *alpn, *keylog, *send, *cert, *key;
+    const char *cafile, *servername, *ciphers, *groups, *alpn, *keylog, *send, *cert, *key, *sess_in, *sess_out;
+    int reconnect;
     int insecure, trace, json, key_update, timeout, padding, allow_rsa, max_depth, crl_warn, ocsp;
     long long at_time;
     const char *crls[16];
@@ -47,6 +48,9 @@ static void client_parse(int argc, char **argv, client_opts *o)
             else if (!strcmp(v, "prefer")) o->ocsp = PARLEY_OCSP_PREFER;
             else tool_die("--ocsp takes require or prefer");
         } else if (!strcmp(a, "--at-time")) o->at_time = atoll(NEXT());
+        else if (!strcmp(a, "--sess-in")) o->sess_in = NEXT();
+        else if (!strcmp(a, "--sess-out")) o->sess_out = NEXT();
+        else if (!strcmp(a, "--reconnect")) o->reconnect = atoi(NEXT());
         else if (!strcmp(a, "--key")) o->key = NEXT();
         else if (!strcmp(a, "--ciphers")) o->ciphers = NEXT();
         else if (!strcmp(a, "--groups")) o->groups = NEXT();
@@ -127,48 +131,21 @@ static void print_failure(parley_conn *c)
         fprintf(stderr, "alert: received %s\n", parley_alert_name(parley_conn_alert_received(c)));
 }
 
-int tool_client(int argc, char **argv)
+/* One connection: handshake (offering *sess if any), request, response,
+ * summary. On success the connection's session replaces *sess. */
+static int client_once(const client_opts *o, parley_config *cfg, const char *host, const char *port, const char *sni,
+                       uint8_t *sess, size_t *sess_len, int quiet_response)
 {
-    client_opts o;
-    char host[256], port[32];
-    client_parse(argc, argv, &o);
-    if (tool_split_hostport(o.target, host, sizeof host, port, sizeof port) < 0)
-        tool_die("target must be HOST:PORT, got %s", o.target);
-    const char *sni = o.servername ? o.servername : host;
-
-    parley_config *cfg = parley_config_new();
-    if (o.cafile && parley_config_set_ca_file(cfg, o.cafile)) tool_die("%s", parley_config_error_string(cfg));
-    if (o.insecure) {
-        parley_config_set_verify(cfg, 0);
-        fprintf(stderr, "WARNING: --insecure: the server certificate will NOT be verified; this connection is not authenticated\n");
-    }
-    if (o.vmin && parley_config_set_versions(cfg, o.vmin, o.vmax)) tool_die("%s", parley_config_error_string(cfg));
-    if (o.allow_rsa) parley_config_allow_rsa_kx(cfg, 1);
-    if (o.cert && parley_config_add_cert_files(cfg, o.cert, o.key)) tool_die("%s", parley_config_error_string(cfg));
-    for (int i = 0; i < o.ncrls; i++)
-        if (parley_config_add_crl_file(cfg, o.crls[i])) tool_die("%s", parley_config_error_string(cfg));
-    if (o.crl_warn) parley_config_set_crl_expired_fatal(cfg, 0);
-    if (o.ocsp) parley_config_set_ocsp(cfg, o.ocsp);
-    if (o.at_time) parley_config_set_time(cfg, (int64_t)o.at_time);
-    if (o.max_depth && parley_config_set_max_chain_depth(cfg, o.max_depth - 1)) tool_die("%s", parley_config_error_string(cfg));
-    if (o.ciphers && parley_config_set_ciphers(cfg, o.ciphers)) tool_die("%s", parley_config_error_string(cfg));
-    if (o.groups && parley_config_set_groups(cfg, o.groups)) tool_die("%s", parley_config_error_string(cfg));
-    if (o.alpn && parley_config_set_alpn(cfg, o.alpn)) tool_die("%s", parley_config_error_string(cfg));
-    const char *kl = o.keylog ? o.keylog : getenv("SSLKEYLOGFILE");
-    if (kl && *kl && parley_config_set_keylog_file(cfg, kl)) tool_die("%s", parley_config_error_string(cfg));
-    if (o.trace) parley_config_set_trace(cfg, tool_trace, o.json ? stderr : stdout);
-    if (o.padding && parley_config_set_record_padding(cfg, (size_t)o.padding)) tool_die("%s", parley_config_error_string(cfg));
-
     parley_conn *c = parley_conn_new_client(cfg, sni);
     if (!c) {
         fprintf(stderr, "parley: %s\n", parley_config_error_string(cfg));
-        parley_config_free(cfg);
         return TOOL_EXIT_FAIL;
     }
-    int fd = client_connect(host, port, o.timeout > 0 ? o.timeout : 10);
+    if (*sess_len && parley_conn_set_session(c, sess, *sess_len) != PARLEY_OK)
+        fprintf(stderr, "parley: the stored session cannot be used; doing a full handshake\n");
+    int fd = client_connect(host, port, o->timeout > 0 ? o->timeout : 10);
     if (fd < 0) {
         parley_conn_free(c);
-        parley_config_free(cfg);
         return TOOL_EXIT_FAIL;
     }
     parley_conn_set_fd(c, fd);
@@ -180,16 +157,16 @@ int tool_client(int argc, char **argv)
         status = TOOL_EXIT_FAIL;
         goto done;
     }
-    if (o.key_update && (parley_conn_key_update(c, 1) != PARLEY_OK || parley_fd_flush(c) != PARLEY_OK)) {
+    if (o->key_update && (parley_conn_key_update(c, 1) != PARLEY_OK || parley_fd_flush(c) != PARLEY_OK)) {
         print_failure(c);
         status = TOOL_EXIT_FAIL;
         goto done;
     }
     char req[4096];
     size_t rl;
-    if (o.send) {
-        if (strlen(o.send) >= sizeof req) tool_die("--send text too long");
-        rl = unescape(o.send, req);
+    if (o->send) {
+        if (strlen(o->send) >= sizeof req) tool_die("--send text too long");
+        rl = unescape(o->send, req);
     } else {
         rl = (size_t)snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: %s\r\nUser-Agent: parley/%s\r\nConnection: close\r\n\r\n",
                               sni, PARLEY_VERSION_STRING);
@@ -210,7 +187,7 @@ int tool_client(int argc, char **argv)
             memcpy(resp + resp_len, buf, n);
             resp_len += n;
             resp[resp_len] = 0;
-            if (!o.json) {
+            if (!o->json && !quiet_response) {
                 fwrite(buf, 1, n, stdout);
                 fflush(stdout);
             }
@@ -229,11 +206,17 @@ int tool_client(int argc, char **argv)
 done:;
     char subj[512], iss[512], nb[64], na[64];
     const char *alpn = parley_conn_alpn(c);
-    if (status == 0 && !o.json) {
+    size_t nl = 0;
+    if (status == 0 && parley_conn_get_session(c, sess, 1024, &nl) == PARLEY_OK) *sess_len = nl;
+    if (status == 0 && quiet_response && !o->json) {
+        printf("protocol: %s\n", parley_version_name(parley_conn_version(c)));
+        printf("cipher: %s\n", parley_cipher_name(parley_conn_cipher(c)));
+        printf("resumed: %s\n", parley_conn_resumed(c) ? "yes" : "no");
+    } else if (status == 0 && !o->json) {
         printf("\n---\n");
         printf("protocol: %s\n", parley_version_name(parley_conn_version(c)));
         printf("cipher: %s\n", parley_cipher_name(parley_conn_cipher(c)));
-        printf("group: %s\n", parley_conn_group(c) ? parley_group_name(parley_conn_group(c)) : "rsa");
+        printf("group: %s\n", parley_conn_resumed(c) ? "none" : parley_conn_group(c) ? parley_group_name(parley_conn_group(c)) : "rsa");
         printf("signature: %s\n", parley_conn_signature_scheme(c) ? parley_sigscheme_name(parley_conn_signature_scheme(c)) : "none");
         printf("alpn: %s\n", alpn ? alpn : "none");
         printf("resumed: %s\n", parley_conn_resumed(c) ? "yes" : "no");
@@ -247,7 +230,7 @@ done:;
                 (void)parley_conn_peer_cert_sans(c, i, sans, sizeof sans);
                 printf("peer_cert.%d: subject=%s; issuer=%s; not_before=%s; not_after=%s; san=%s\n", i, subj, iss, nb, na, sans);
             }
-    } else if (o.json) {
+    } else if (o->json) {
         printf("{\"ok\": %s, ", status == 0 ? "true" : "false");
         printf("\"protocol\": ");
         json_str(stdout, parley_version_name(parley_conn_version(c)));
@@ -286,6 +269,59 @@ done:;
     free(resp);
     close(fd);
     parley_conn_free(c);
+    return status;
+}
+
+int tool_client(int argc, char **argv)
+{
+    client_opts o;
+    char host[256], port[32];
+    client_parse(argc, argv, &o);
+    if (tool_split_hostport(o.target, host, sizeof host, port, sizeof port) < 0)
+        tool_die("target must be HOST:PORT, got %s", o.target);
+    const char *sni = o.servername ? o.servername : host;
+
+    parley_config *cfg = parley_config_new();
+    if (o.cafile && parley_config_set_ca_file(cfg, o.cafile)) tool_die("%s", parley_config_error_string(cfg));
+    if (o.insecure) {
+        parley_config_set_verify(cfg, 0);
+        fprintf(stderr, "WARNING: --insecure: the server certificate will NOT be verified; this connection is not authenticated\n");
+    }
+    if (o.vmin && parley_config_set_versions(cfg, o.vmin, o.vmax)) tool_die("%s", parley_config_error_string(cfg));
+    if (o.allow_rsa) parley_config_allow_rsa_kx(cfg, 1);
+    if (o.cert && parley_config_add_cert_files(cfg, o.cert, o.key)) tool_die("%s", parley_config_error_string(cfg));
+    for (int i = 0; i < o.ncrls; i++)
+        if (parley_config_add_crl_file(cfg, o.crls[i])) tool_die("%s", parley_config_error_string(cfg));
+    if (o.crl_warn) parley_config_set_crl_expired_fatal(cfg, 0);
+    if (o.ocsp) parley_config_set_ocsp(cfg, o.ocsp);
+    if (o.at_time) parley_config_set_time(cfg, (int64_t)o.at_time);
+    if (o.max_depth && parley_config_set_max_chain_depth(cfg, o.max_depth - 1)) tool_die("%s", parley_config_error_string(cfg));
+    if (o.ciphers && parley_config_set_ciphers(cfg, o.ciphers)) tool_die("%s", parley_config_error_string(cfg));
+    if (o.groups && parley_config_set_groups(cfg, o.groups)) tool_die("%s", parley_config_error_string(cfg));
+    if (o.alpn && parley_config_set_alpn(cfg, o.alpn)) tool_die("%s", parley_config_error_string(cfg));
+    const char *kl = o.keylog ? o.keylog : getenv("SSLKEYLOGFILE");
+    if (kl && *kl && parley_config_set_keylog_file(cfg, kl)) tool_die("%s", parley_config_error_string(cfg));
+    if (o.trace) parley_config_set_trace(cfg, tool_trace, o.json ? stderr : stdout);
+    if (o.padding && parley_config_set_record_padding(cfg, (size_t)o.padding)) tool_die("%s", parley_config_error_string(cfg));
+
+    uint8_t sess[1024];
+    size_t sess_len = 0;
+    if (o.sess_in) {
+        FILE *f = fopen(o.sess_in, "rb");
+        if (!f) tool_die("cannot read session file %s", o.sess_in);
+        sess_len = fread(sess, 1, sizeof sess, f);
+        fclose(f);
+    }
+    int status = 0;
+    for (int round = 0; round <= o.reconnect && status == 0; round++) {
+        if (round) printf("\n--- reconnect %d\n", round);
+        status = client_once(&o, cfg, host, port, sni, sess, &sess_len, round > 0);
+    }
+    if (o.sess_out && sess_len) {
+        FILE *f = fopen(o.sess_out, "wb");
+        if (!f || fwrite(sess, 1, sess_len, f) != sess_len) tool_die("cannot write session file %s", o.sess_out);
+        fclose(f);
+    }
     parley_config_free(cfg);
     return status;
 }

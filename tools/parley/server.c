@@ -63,7 +63,8 @@ static void *serve_one(void *arg)
     const char *sni = parley_conn_server_name(c), *alpn = parley_conn_alpn(c);
     fprintf(stderr, "parley: [%lu] %s: %s %s %s sni=%s alpn=%s\n", j->id, j->peer,
             parley_version_name(parley_conn_version(c)), parley_cipher_name(parley_conn_cipher(c)),
-            parley_conn_group(c) ? parley_group_name(parley_conn_group(c)) : "rsa", sni ? sni : "none", alpn ? alpn : "none");
+            parley_conn_resumed(c) ? "resumed" : parley_conn_group(c) ? parley_group_name(parley_conn_group(c)) : "rsa",
+            sni ? sni : "none", alpn ? alpn : "none");
     /* Read one request: up to the end of the HTTP header, 16 KiB at most. */
     char req[16384];
     size_t rl = 0;
@@ -103,7 +104,7 @@ static void *serve_one(void *arg)
                       "pid: %d\n",
                       PARLEY_VERSION_STRING, parley_version_name(parley_conn_version(c)),
                       parley_cipher_name(parley_conn_cipher(c)),
-                      parley_conn_group(c) ? parley_group_name(parley_conn_group(c)) : "rsa",
+                      parley_conn_resumed(c) ? "none" : parley_conn_group(c) ? parley_group_name(parley_conn_group(c)) : "rsa",
                       parley_conn_signature_scheme(c) ? parley_sigscheme_name(parley_conn_signature_scheme(c)) : "none",
                       parley_conn_resumed(c) ? "yes" : "no", parley_conn_ems(c) ? "yes" : "no",
                       sni ? sni : "none", alpn ? alpn : "none", who, (int)getpid());

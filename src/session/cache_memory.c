@@ -1,0 +1,152 @@
+/* cache_memory.c - the default session cache: in-process, LRU, thread-safe. */
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#include "../internal.h"
+
+#define MC_VAL 512
+
+typedef struct mc_entry {
+    struct mc_entry *prev, *next; /* LRU list, most recent first */
+    struct mc_entry *hnext;       /* hash chain */
+    uint8_t id[32];
+    size_t idlen;
+    uint8_t val[MC_VAL];
+    size_t vlen;
+    time_t expires;
+} mc_entry;
+
+typedef struct {
+    parley_session_cache base;
+    pthread_mutex_t lock;
+    mc_entry **table;
+    size_t nbuckets, count, capacity;
+    mc_entry *head, *tail;
+} mc_cache;
+
+static size_t mc_hash(const mc_cache *m, const uint8_t *id, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ id[i]) * 1099511628211ull;
+    return (size_t)(h % m->nbuckets);
+}
+
+static void mc_unlink(mc_cache *m, mc_entry *e)
+{
+    if (e->prev) e->prev->next = e->next;
+    else m->head = e->next;
+    if (e->next) e->next->prev = e->prev;
+    else m->tail = e->prev;
+    e->prev = e->next = NULL;
+}
+
+static void mc_push_front(mc_cache *m, mc_entry *e)
+{
+    e->next = m->head;
+    e->prev = NULL;
+    if (m->head) m->head->prev = e;
+    m->head = e;
+    if (!m->tail) m->tail = e;
+}
+
+static mc_entry **mc_slot(mc_cache *m, const uint8_t *id, size_t n)
+{
+    mc_entry **pp = &m->table[mc_hash(m, id, n)];
+    while (*pp && !((*pp)->idlen == n && memcmp((*pp)->id, id, n) == 0)) pp = &(*pp)->hnext;
+    return pp;
+}
+
+static void mc_delete(mc_cache *m, mc_entry **slot)
+{
+    mc_entry *e = *slot;
+    *slot = e->hnext;
+    mc_unlink(m, e);
+    pl_cleanse(e, sizeof *e);
+    pl_free(e);
+    m->count--;
+}
+
+static int mc_store(parley_session_cache *self, const uint8_t *id, size_t idlen, const uint8_t *val, size_t vlen, uint32_t lifetime)
+{
+    mc_cache *m = (mc_cache *)self;
+    if (idlen == 0 || idlen > 32 || vlen > MC_VAL) return PARLEY_ERROR;
+    pthread_mutex_lock(&m->lock);
+    mc_entry **slot = mc_slot(m, id, idlen);
+    if (*slot) mc_delete(m, slot);
+    if (m->count >= m->capacity && m->tail) mc_delete(m, mc_slot(m, m->tail->id, m->tail->idlen)); /* evict LRU */
+    mc_entry *e = pl_calloc(1, sizeof *e);
+    if (!e) {
+        pthread_mutex_unlock(&m->lock);
+        return PARLEY_ERROR;
+    }
+    memcpy(e->id, id, idlen);
+    e->idlen = idlen;
+    memcpy(e->val, val, vlen);
+    e->vlen = vlen;
+    e->expires = time(NULL) + (time_t)lifetime;
+    slot = mc_slot(m, id, idlen);
+    e->hnext = *slot;
+    *slot = e;
+    mc_push_front(m, e);
+    m->count++;
+    pthread_mutex_unlock(&m->lock);
+    return PARLEY_OK;
+}
+
+static int mc_fetch(parley_session_cache *self, const uint8_t *id, size_t idlen, uint8_t *val, size_t cap, size_t *vlen)
+{
+    mc_cache *m = (mc_cache *)self;
+    int rc = PARLEY_ERROR;
+    if (idlen == 0 || idlen > 32) return rc;
+    pthread_mutex_lock(&m->lock);
+    mc_entry **slot = mc_slot(m, id, idlen);
+    if (*slot && (*slot)->expires <= time(NULL)) mc_delete(m, slot); /* expired */
+    else if (*slot && (*slot)->vlen <= cap) {
+        memcpy(val, (*slot)->val, (*slot)->vlen);
+        *vlen = (*slot)->vlen;
+        mc_unlink(m, *slot);
+        mc_push_front(m, *slot);
+        rc = PARLEY_OK;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return rc;
+}
+
+static void mc_remove(parley_session_cache *self, const uint8_t *id, size_t idlen)
+{
+    mc_cache *m = (mc_cache *)self;
+    if (idlen == 0 || idlen > 32) return;
+    pthread_mutex_lock(&m->lock);
+    mc_entry **slot = mc_slot(m, id, idlen);
+    if (*slot) mc_delete(m, slot);
+    pthread_mutex_unlock(&m->lock);
+}
+
+parley_session_cache *parley_session_cache_memory_new(size_t capacity)
+{
+    mc_cache *m = pl_calloc(1, sizeof *m);
+    if (!m) return NULL;
+    m->capacity = capacity ? capacity : 20480;
+    m->nbuckets = m->capacity;
+    m->table = pl_calloc(m->nbuckets, sizeof *m->table);
+    if (!m->table) {
+        pl_free(m);
+        return NULL;
+    }
+    pthread_mutex_init(&m->lock, NULL);
+    m->base.store = mc_store;
+    m->base.fetch = mc_fetch;
+    m->base.remove = mc_remove;
+    return &m->base;
+}
+
+void parley_session_cache_memory_free(parley_session_cache *c)
+{
+    mc_cache *m = (mc_cache *)c;
+    if (!m) return;
+    while (m->head) mc_delete(m, mc_slot(m, m->head->id, m->head->idlen));
+    pthread_mutex_destroy(&m->lock);
+    pl_free(m->table);
+    pl_free(m);
+}

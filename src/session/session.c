@@ -1,0 +1,61 @@
+/* session.c - see session.h. */
+#include "session.h"
+
+#include <string.h>
+
+#include "../util/cursor.h"
+#include "../util/mem.h"
+
+int pl_session_encode(const pl_session *s, pl_buf *out)
+{
+    size_t snl = strlen(s->sni);
+    PL_GUARD(pl_buf_bytes(out, "PLS", 3));
+    PL_GUARD(pl_buf_u8(out, PL_SESSION_VERSION));
+    PL_GUARD(pl_buf_u16(out, s->version));
+    PL_GUARD(pl_buf_u16(out, s->suite));
+    PL_GUARD(pl_buf_u8(out, s->ems));
+    PL_GUARD(pl_buf_u8(out, s->id_len));
+    PL_GUARD(pl_buf_bytes(out, s->id, s->id_len));
+    PL_GUARD(pl_buf_u8(out, s->secret_len));
+    PL_GUARD(pl_buf_bytes(out, s->secret, s->secret_len));
+    PL_GUARD(pl_buf_u32(out, (uint32_t)(s->created >> 32)));
+    PL_GUARD(pl_buf_u32(out, (uint32_t)s->created));
+    PL_GUARD(pl_buf_u32(out, s->lifetime));
+    PL_GUARD(pl_buf_u8(out, (uint8_t)snl));
+    return pl_buf_bytes(out, s->sni, snl);
+}
+
+int pl_session_decode(const uint8_t *p, size_t len, pl_session *s)
+{
+    pl_cursor c = pl_cur(p, len), v;
+    const uint8_t *magic;
+    uint8_t ver;
+    uint32_t hi, lo;
+    memset(s, 0, sizeof *s);
+    PL_GUARD(pl_cur_bytes(&c, 3, &magic));
+    PL_ENSURE(memcmp(magic, "PLS", 3) == 0, PL_ERR_DECODE, "not a Parley session");
+    PL_GUARD(pl_cur_u8(&c, &ver));
+    PL_ENSURE(ver == PL_SESSION_VERSION, PL_ERR_DECODE, "session format version %u is not supported", ver);
+    PL_GUARD(pl_cur_u16(&c, &s->version));
+    PL_GUARD(pl_cur_u16(&c, &s->suite));
+    PL_GUARD(pl_cur_u8(&c, &s->ems));
+    PL_GUARD(pl_cur_vec8(&c, &v));
+    PL_ENSURE(v.len >= 1 && v.len <= 32, PL_ERR_DECODE, "bad session id length");
+    memcpy(s->id, v.p, v.len);
+    s->id_len = (uint8_t)v.len;
+    PL_GUARD(pl_cur_vec8(&c, &v));
+    PL_ENSURE(v.len == 48, PL_ERR_DECODE, "bad session secret length");
+    memcpy(s->secret, v.p, v.len);
+    s->secret_len = 48;
+    PL_GUARD(pl_cur_u32(&c, &hi));
+    PL_GUARD(pl_cur_u32(&c, &lo));
+    s->created = ((uint64_t)hi << 32) | lo;
+    PL_GUARD(pl_cur_u32(&c, &s->lifetime));
+    PL_GUARD(pl_cur_vec8(&c, &v));
+    memcpy(s->sni, v.p, v.len);
+    s->sni[v.len] = 0;
+    for (size_t i = 0; i < v.len; i++) PL_ENSURE(v.p[i] > 0x20 && v.p[i] < 0x7f, PL_ERR_DECODE, "bad session server name");
+    return pl_cur_expect_empty(&c);
+}
+
+int pl_session_fresh(const pl_session *s, uint64_t now) { return now >= s->created && now - s->created < s->lifetime; }

@@ -1,0 +1,35 @@
+/*
+ * session.h - resumable session state and its serialization. The encoding is
+ * versioned ("PLS" + version byte) and every field is length-checked on the
+ * way back in; a session is never trusted beyond what the RFCs allow (the
+ * same version, a suite with the same hash, the same SNI, the same EMS
+ * state: RFC 5246 7.4.1.2, RFC 7627 5.3, RFC 6066 3).
+ */
+#ifndef PL_SESSION_H
+#define PL_SESSION_H
+
+#include <stdint.h>
+
+#include "../util/buf.h"
+
+#define PL_SESSION_VERSION 1
+
+typedef struct {
+    uint16_t version;     /* PARLEY_TLS1_2 (TLS 1.3 PSKs come with tickets) */
+    uint16_t suite;
+    uint8_t ems;
+    uint8_t id[32];
+    uint8_t id_len;
+    uint8_t secret[48];   /* TLS 1.2 master secret */
+    uint8_t secret_len;
+    uint64_t created;     /* Unix seconds */
+    uint32_t lifetime;    /* seconds */
+    char sni[256];
+} pl_session;
+
+PL_MUST_CHECK int pl_session_encode(const pl_session *s, pl_buf *out);
+PL_MUST_CHECK int pl_session_decode(const uint8_t *p, size_t len, pl_session *s);
+/* Still resumable at `now`? */
+int pl_session_fresh(const pl_session *s, uint64_t now);
+
+#endif

@@ -1,0 +1,123 @@
+/* session_test.c - session encoding, the memory cache (LRU, expiry), and
+ * TLS 1.2 session-ID resumption in memory, with the cases that must fall
+ * back to a full handshake. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "helpers.h"
+#include "session/session.h"
+
+static int setup(void **state)
+{
+    (void)state;
+    return make_cert(test_dir(), "ec256", "ec256", "localhost", -1, 30);
+}
+
+static void test_encoding(void **state)
+{
+    (void)state;
+    pl_session s = {.version = 0x0303, .suite = 0xc02b, .ems = 1, .id_len = 32, .secret_len = 48, .created = 1700000000, .lifetime = 60};
+    memset(s.id, 7, 32);
+    memset(s.secret, 9, 48);
+    strcpy(s.sni, "example.com");
+    pl_buf b = {0};
+    assert_int_equal(pl_session_encode(&s, &b), 0);
+    pl_session d;
+    assert_int_equal(pl_session_decode(b.data, b.len, &d), 0);
+    assert_memory_equal(&d.secret, s.secret, 48);
+    assert_string_equal(d.sni, "example.com");
+    assert_int_equal(d.created, 1700000000);
+    assert_true(pl_session_fresh(&d, 1700000059));
+    assert_false(pl_session_fresh(&d, 1700000060));
+    for (size_t cut = 0; cut < b.len; cut++) assert_int_equal(pl_session_decode(b.data, cut, &d), -PL_ERR_DECODE);
+    b.data[3] = 9; /* format version */
+    assert_int_equal(pl_session_decode(b.data, b.len, &d), -PL_ERR_DECODE);
+    pl_buf_free(&b);
+}
+
+static void test_memory_cache(void **state)
+{
+    (void)state;
+    parley_session_cache *c = parley_session_cache_memory_new(2);
+    uint8_t v[16];
+    size_t vl;
+    assert_int_equal(c->store(c, (const uint8_t *)"a", 1, (const uint8_t *)"A", 1, 60), PARLEY_OK);
+    assert_int_equal(c->store(c, (const uint8_t *)"b", 1, (const uint8_t *)"B", 1, 60), PARLEY_OK);
+    assert_int_equal(c->fetch(c, (const uint8_t *)"a", 1, v, sizeof v, &vl), PARLEY_OK); /* a is now most recent */
+    assert_int_equal(c->store(c, (const uint8_t *)"c", 1, (const uint8_t *)"C", 1, 60), PARLEY_OK); /* evicts b */
+    assert_int_equal(c->fetch(c, (const uint8_t *)"b", 1, v, sizeof v, &vl), PARLEY_ERROR);
+    assert_int_equal(c->fetch(c, (const uint8_t *)"a", 1, v, sizeof v, &vl), PARLEY_OK);
+    assert_int_equal(v[0], 'A');
+    c->remove(c, (const uint8_t *)"a", 1);
+    assert_int_equal(c->fetch(c, (const uint8_t *)"a", 1, v, sizeof v, &vl), PARLEY_ERROR);
+    assert_int_equal(c->store(c, (const uint8_t *)"e", 1, (const uint8_t *)"E", 1, 1), PARLEY_OK);
+    sleep(2);
+    assert_int_equal(c->fetch(c, (const uint8_t *)"e", 1, v, sizeof v, &vl), PARLEY_ERROR); /* expired */
+    parley_session_cache_memory_free(c);
+}
+
+/* A full 1.2 handshake, then a second connection offering its session. */
+static int resume_once(parley_config *sc, const char *sni1, const char *sni2)
+{
+    pair p;
+    uint8_t sess[1024];
+    size_t sl;
+    parley_config *cc = client_cfg("ec256");
+    assert_int_equal(parley_config_set_versions(cc, PARLEY_TLS1_2, PARLEY_TLS1_2), PARLEY_OK);
+    parley_config_ref(sc);
+    make_pair(&p, cc, sc, sni1);
+    assert_int_equal(pair_handshake(&p, NULL, NULL), 0);
+    assert_int_equal(parley_conn_resumed(p.client), 0);
+    if (parley_conn_get_session(p.client, sess, sizeof sess, &sl) != PARLEY_OK) {
+        free_pair(&p);
+        return -2; /* the server named no session: nothing to resume */
+    }
+    free_pair(&p);
+    cc = client_cfg("ec256");
+    assert_int_equal(parley_config_set_versions(cc, PARLEY_TLS1_2, PARLEY_TLS1_2), PARLEY_OK);
+    parley_config_ref(sc);
+    make_pair(&p, cc, sc, sni2);
+    assert_int_equal(parley_conn_set_session(p.client, sess, sl), PARLEY_OK);
+    int ok = pair_handshake(&p, NULL, NULL);
+    int resumed = ok == 0 ? parley_conn_resumed(p.client) : -1;
+    if (ok == 0) {
+        assert_int_equal(parley_conn_resumed(p.server), resumed);
+        exchange(&p, p.client, p.server, "after resumption");
+    }
+    free_pair(&p);
+    return resumed;
+}
+
+static void test_resumption12(void **state)
+{
+    (void)state;
+    parley_config *sc = server_cfg("ec256");
+    assert_int_equal(resume_once(sc, "localhost", "localhost"), 1);
+    /* Another server name: a full handshake (RFC 6066 3). */
+    assert_int_equal(resume_once(sc, "localhost", "127.0.0.1"), 0);
+    parley_config_free(sc);
+    /* A server without a session cache names no session, so there is none to offer. */
+    sc = server_cfg("ec256");
+    assert_int_equal(parley_config_set_session_cache(sc, NULL), PARLEY_OK);
+    assert_int_equal(resume_once(sc, "localhost", "localhost"), -2);
+    parley_config_free(sc);
+    /* A session blob that is not one is refused. */
+    parley_config *cc = client_cfg("ec256");
+    parley_conn *c = parley_conn_new_client(cc, "localhost");
+    assert_int_equal(parley_conn_set_session(c, (const uint8_t *)"garbage", 7), PARLEY_ERROR);
+    parley_conn_free(c);
+    parley_config_free(cc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_encoding), cmocka_unit_test(test_memory_cache),
+                                       cmocka_unit_test(test_resumption12)};
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
