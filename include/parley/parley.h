@@ -293,6 +293,11 @@ struct parley_session_cache {
 /* In-process LRU cache of at most `capacity` sessions (the default, 20480). */
 parley_session_cache *parley_session_cache_memory_new(size_t capacity);
 void parley_session_cache_memory_free(parley_session_cache *cache);
+/* One fixed-size shared memory segment for the worker processes of one
+ * server: create it before fork(). LRU eviction when full; a robust lock, so
+ * a worker killed while holding it cannot stall the others. */
+parley_session_cache *parley_session_cache_shm_new(size_t bytes);
+void parley_session_cache_shm_free(parley_session_cache *cache);
 /* Server: the cache to use (not owned); NULL disables session IDs. */
 int parley_config_set_session_cache(parley_config *cfg, parley_session_cache *cache);
 /* Server: how long sessions may be resumed (seconds, default 7200). */

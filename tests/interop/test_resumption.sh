@@ -34,4 +34,31 @@ check "parley client --sess-in resumes" "$WORK/c.log" '^resumed: yes' 'resumed: 
 timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-in "$WORK/p.sess" "127.0.0.1:$PORT" >"$WORK/c.log" 2>&1
 check "a session offered under another server name is not resumed" "$WORK/c.log" '^resumed: no' '^verify: ok$'
 stop_bg "$LAST_PID"
+# Workers sharing one shm cache: a session made on one resumes on the others.
+PORT=$(free_port)
+start_bg "$WORK/w.log" "$PARLEY" server --listen "127.0.0.1:$PORT" --cert "$P/ec256.pem" --key "$P/ec256.key" \
+    --workers 3 --session-cache shm:1m
+wait_line "$WORK/w.log" '3 workers'
+wait_port "$PORT"
+sleep 0.3
+timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-out "$WORK/w.sess" "localhost:$PORT" >"$WORK/c0.log" 2>&1
+for i in $(seq 1 10); do
+    timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-in "$WORK/w.sess" "localhost:$PORT" >"$WORK/c$i.log" 2>&1
+done
+resumed=$(grep -l '^resumed: yes' "$WORK"/c[0-9]*.log | wc -l)
+pids=$(grep -h '^pid: ' "$WORK"/c[0-9]*.log | sort -u | wc -l)
+[ "$resumed" -eq 10 ] && ok "10 of 10 resumed on 3 workers" || bad "only $resumed of 10 resumed across workers"
+[ "$pids" -ge 2 ] && ok "resumptions served by $pids different worker pids" || bad "all connections went to one worker"
+# A worker killed with SIGKILL: the others go on.
+victim=$(grep -h '^pid: ' "$WORK/c1.log" | awk '{print $2}')
+kill -9 "$victim"
+sleep 0.3
+n=0
+for i in $(seq 1 5); do
+    timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-in "$WORK/w.sess" "localhost:$PORT" >"$WORK/k$i.log" 2>&1 &&
+        grep -q '^resumed: yes' "$WORK/k$i.log" && n=$((n + 1))
+done
+[ "$n" -eq 5 ] && ok "after a worker was killed, 5 of 5 handshakes resumed on the others" || bad "after a worker was killed only $n of 5 resumed"
+check "the parent notices the killed worker" "$WORK/w.log" 'ended by signal 9; 2 workers left'
+
 finish

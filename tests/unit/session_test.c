@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -115,9 +117,47 @@ static void test_resumption12(void **state)
     parley_config_free(cc);
 }
 
+void pl_shm_test_hold_lock(parley_session_cache *cache);
+
+static void test_shm_cache_across_processes(void **state)
+{
+    (void)state;
+    parley_session_cache *c = parley_session_cache_shm_new(64 * 1024);
+    assert_non_null(c);
+    uint8_t v[16];
+    size_t vl;
+    /* A child process stores; the parent fetches. */
+    pid_t pid = fork();
+    if (pid == 0) _exit(c->store(c, (const uint8_t *)"child", 5, (const uint8_t *)"made by child", 13, 60) == PARLEY_OK ? 0 : 1);
+    int st;
+    waitpid(pid, &st, 0);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_int_equal(c->fetch(c, (const uint8_t *)"child", 5, v, sizeof v, &vl), PARLEY_OK);
+    assert_memory_equal(v, "made by child", 13);
+    /* A child dies holding the lock in the middle of a write: the others go on. */
+    pid = fork();
+    if (pid == 0) {
+        pl_shm_test_hold_lock(c);
+        kill(getpid(), SIGKILL);
+    }
+    waitpid(pid, &st, 0);
+    assert_true(WIFSIGNALED(st));
+    assert_int_equal(c->store(c, (const uint8_t *)"after", 5, (const uint8_t *)"still works", 11, 60), PARLEY_OK);
+    assert_int_equal(c->fetch(c, (const uint8_t *)"after", 5, v, sizeof v, &vl), PARLEY_OK);
+    /* LRU eviction when full: a small segment, many sessions. */
+    for (int i = 0; i < 500; i++) {
+        uint8_t id[4] = {(uint8_t)(i >> 8), (uint8_t)i, 1, 2};
+        assert_int_equal(c->store(c, id, 4, (const uint8_t *)"x", 1, 60), PARLEY_OK);
+    }
+    uint8_t last[4] = {(uint8_t)(499 >> 8), (uint8_t)499, 1, 2}, first[4] = {0, 0, 1, 2};
+    assert_int_equal(c->fetch(c, last, 4, v, sizeof v, &vl), PARLEY_OK);
+    assert_int_equal(c->fetch(c, first, 4, v, sizeof v, &vl), PARLEY_ERROR);
+    parley_session_cache_shm_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_encoding), cmocka_unit_test(test_memory_cache),
-                                       cmocka_unit_test(test_resumption12)};
+                                       cmocka_unit_test(test_resumption12), cmocka_unit_test(test_shm_cache_across_processes)};
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -21,6 +23,15 @@
 #define MAX_CERTS 8
 
 static parley_key_provider *g_keyless; /* set with --keyless */
+static pid_t g_workers[64];
+static int g_nworkers;
+
+/* The parent passes SIGTERM / SIGINT on to its workers, then ends. */
+static void stop_workers(int sig)
+{
+    for (int i = 0; i < g_nworkers; i++) kill(g_workers[i], SIGTERM);
+    _exit(sig == SIGTERM ? 0 : 1);
+}
 
 /* A handshake on a blocking socket; a pending key operation is waited for. */
 static int serve_handshake(parley_conn *c)
@@ -132,6 +143,13 @@ out:
     return NULL;
 }
 
+static int server_run(const char *listen_on, const char *alpn, const char *ciphers, const char *groups, const char *keylog,
+                      const char **certs, const char **keys, int ncert, int nkey, int trace, int padding, int allow_rsa,
+                      uint16_t vmin, uint16_t vmax, const char *export_cert, const char *client_ca, const char *verify,
+                      const char *keyless, const char *kl_ca, const char *kl_cert, const char *kl_key, int kl_timeout,
+                      int kl_pool, const char **crls, int ncrl, int crl_warn, const char **ocsps, int nocsp,
+                      parley_session_cache *cache, int reuseport);
+
 int tool_server(int argc, char **argv)
 {
     const char *listen_on = "127.0.0.1:8443", *alpn = NULL, *ciphers = NULL, *groups = NULL, *keylog = NULL;
@@ -140,7 +158,8 @@ int tool_server(int argc, char **argv)
     int kl_timeout = 2000, kl_pool = 2;
     const char *certs[MAX_CERTS], *keys[MAX_CERTS], *ocsps[MAX_CERTS];
     int nocsp = 0;
-    int ncert = 0, nkey = 0, trace = 0, padding = 0, allow_rsa = 0, ncrl = 0, crl_warn = 0;
+    int ncert = 0, nkey = 0, trace = 0, padding = 0, allow_rsa = 0, ncrl = 0, crl_warn = 0, workers = 0;
+    const char *cache_spec = NULL;
     const char *crls[16];
     uint16_t vmin = 0, vmax = 0;
     for (int i = 1; i < argc; i++) {
@@ -170,6 +189,8 @@ int tool_server(int argc, char **argv)
             crls[ncrl++] = NEXT();
         } else if (!strcmp(a, "--crl-expired")) crl_warn = !strcmp(NEXT(), "warn");
         else if (!strcmp(a, "--keyless")) keyless = NEXT();
+        else if (!strcmp(a, "--workers")) workers = atoi(NEXT());
+        else if (!strcmp(a, "--session-cache")) cache_spec = NEXT();
         else if (!strcmp(a, "--keyless-ca")) kl_ca = NEXT();
         else if (!strcmp(a, "--keyless-cert")) kl_cert = NEXT();
         else if (!strcmp(a, "--keyless-key")) kl_key = NEXT();
@@ -187,6 +208,66 @@ int tool_server(int argc, char **argv)
         if (!ncert) tool_die("--keyless needs the certificates (--cert)");
         if (!kl_ca || !kl_cert || !kl_key) tool_die("--keyless needs --keyless-ca, --keyless-cert and --keyless-key");
     } else if (ncert != nkey) tool_die("each --cert needs a --key");
+    parley_session_cache *cache = NULL;
+    if (cache_spec && !strcmp(cache_spec, "none")) {
+        cache = NULL;
+    } else if (cache_spec && !strncmp(cache_spec, "shm:", 4)) {
+        char *end = NULL;
+        double v = strtod(cache_spec + 4, &end);
+        size_t bytes = (size_t)(v * (*end == 'm' || *end == 'M' ? 1048576 : *end == 'k' || *end == 'K' ? 1024 : 1));
+        if (!(cache = parley_session_cache_shm_new(bytes))) tool_die("cannot make a shared session cache of %s", cache_spec + 4);
+    } else if (cache_spec && !strncmp(cache_spec, "memory:", 7)) {
+        if (workers > 1) fprintf(stderr, "parley: note: memory:N caches are per worker; use shm:SIZE to share sessions\n");
+        cache = parley_session_cache_memory_new((size_t)atol(cache_spec + 7));
+    } else if (cache_spec) {
+        tool_die("--session-cache takes memory:N, shm:SIZE or none");
+    }
+    if (workers > 1 && ncert == 0) tool_die("--workers needs --cert/--key (each worker would otherwise make its own certificate)");
+    if (workers <= 1)
+        return server_run(listen_on, alpn, ciphers, groups, keylog, certs, keys, ncert, nkey, trace, padding, allow_rsa, vmin, vmax,
+                      export_cert, client_ca, verify, keyless, kl_ca, kl_cert, kl_key, kl_timeout, kl_pool, crls, ncrl, crl_warn,
+                      ocsps, nocsp, cache, workers > 1);
+    /* Forked workers sharing the port (SO_REUSEPORT) and the shm cache. */
+    if (workers > 64) workers = 64;
+    struct sigaction sa = {0};
+    sa.sa_handler = stop_workers;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    for (int i = 0; i < workers; i++) {
+        pid_t pid = fork();
+        if (pid < 0) tool_die("fork failed");
+        if (pid == 0) {
+            /* A worker does not outlive its parent. */
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+            signal(SIGTERM, SIG_DFL);
+            signal(SIGINT, SIG_DFL);
+            _exit(server_run(listen_on, alpn, ciphers, groups, keylog, certs, keys, ncert, nkey, trace, padding, allow_rsa, vmin, vmax,
+                      export_cert, client_ca, verify, keyless, kl_ca, kl_cert, kl_key, kl_timeout, kl_pool, crls, ncrl, crl_warn,
+                      ocsps, nocsp, cache, 1));
+        }
+        g_workers[g_nworkers++] = pid;
+    }
+    printf("parley server: %d workers\n", workers);
+    fflush(stdout);
+    int status = 0, alive = workers;
+    while (alive > 0) {
+        int st;
+        pid_t w = wait(&st);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) break;
+        alive--;
+        if (WIFSIGNALED(st)) fprintf(stderr, "parley server: worker %d ended by signal %d; %d workers left\n", (int)w, WTERMSIG(st), alive);
+    }
+    return status;
+}
+
+static int server_run(const char *listen_on, const char *alpn, const char *ciphers, const char *groups, const char *keylog,
+                      const char **certs, const char **keys, int ncert, int nkey, int trace, int padding, int allow_rsa,
+                      uint16_t vmin, uint16_t vmax, const char *export_cert, const char *client_ca, const char *verify,
+                      const char *keyless, const char *kl_ca, const char *kl_cert, const char *kl_key, int kl_timeout,
+                      int kl_pool, const char **crls, int ncrl, int crl_warn, const char **ocsps, int nocsp,
+                      parley_session_cache *cache, int reuseport)
+{
     char host[256], port[32];
     if (tool_split_hostport(listen_on, host, sizeof host, port, sizeof port) < 0) tool_die("--listen wants ADDR:PORT");
 
@@ -242,6 +323,7 @@ int tool_server(int argc, char **argv)
     const char *kl = keylog ? keylog : getenv("SSLKEYLOGFILE");
     if (kl && *kl && parley_config_set_keylog_file(cfg, kl)) tool_die("%s", parley_config_error_string(cfg));
     if (trace) parley_config_set_trace(cfg, tool_trace, stdout);
+    if (cache) parley_config_set_session_cache(cfg, cache);
     if (padding && parley_config_set_record_padding(cfg, (size_t)padding)) tool_die("%s", parley_config_error_string(cfg));
 
     struct addrinfo hints = {0}, *res;
@@ -250,13 +332,15 @@ int tool_server(int argc, char **argv)
     if (getaddrinfo(host, port, &hints, &res) != 0) tool_die("cannot resolve %s", listen_on);
     int lfd = socket(res->ai_family, SOCK_STREAM, 0), one = 1;
     setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* Workers each bind the same port; the kernel spreads connections. */
+    if (reuseport) setsockopt(lfd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     if (lfd < 0 || bind(lfd, res->ai_addr, res->ai_addrlen) < 0 || listen(lfd, 128) < 0) {
         fprintf(stderr, "parley: cannot listen on %s: %s\n", listen_on, strerror(errno));
         return TOOL_EXIT_FAIL;
     }
     freeaddrinfo(res);
     signal(SIGPIPE, SIG_IGN);
-    printf("listening on %s\n", listen_on);
+    printf("listening on %s (pid %d)\n", listen_on, (int)getpid());
     fflush(stdout);
     unsigned long next_id = 1;
     for (;;) {
