@@ -11,6 +11,8 @@
 int tool_client(int argc, char **argv);
 int tool_server(int argc, char **argv);
 int tool_keyserver(int argc, char **argv);
+/* redis://HOST:PORT[/DB] session cache (tools/parley/cache_redis.c). */
+parley_session_cache *tool_redis_cache_new(const char *spec);
 void tool_usage(FILE *f);
 
 /* Split "HOST:PORT" or "[v6]:PORT". */

@@ -219,8 +219,11 @@ int tool_server(int argc, char **argv)
     } else if (cache_spec && !strncmp(cache_spec, "memory:", 7)) {
         if (workers > 1) fprintf(stderr, "parley: note: memory:N caches are per worker; use shm:SIZE to share sessions\n");
         cache = parley_session_cache_memory_new((size_t)atol(cache_spec + 7));
+    } else if (cache_spec && !strncmp(cache_spec, "redis://", 8)) {
+        /* Made in the parent: its connection is opened lazily, so each worker opens its own. */
+        if (!(cache = tool_redis_cache_new(cache_spec))) tool_die("--session-cache redis://HOST:PORT[/DB], got %s", cache_spec);
     } else if (cache_spec) {
-        tool_die("--session-cache takes memory:N, shm:SIZE or none");
+        tool_die("--session-cache takes memory:N, shm:SIZE, redis://HOST:PORT[/DB] or none");
     }
     if (workers > 1 && ncert == 0) tool_die("--workers needs --cert/--key (each worker would otherwise make its own certificate)");
     if (workers <= 1)

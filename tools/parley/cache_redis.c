@@ -1,0 +1,156 @@
+/*
+ * cache_redis.c - a session cache in Redis, for a fleet of servers: keys
+ * "parley:sess:<hex id>", TTL equal to the session lifetime, one reused
+ * connection (guarded by a mutex: the server's connection threads share it)
+ * with a short timeout. When Redis is unreachable the server logs it once,
+ * goes on with full handshakes, retries about once a second, and says when
+ * Redis is back. It lives with the tools so that libparley itself depends on
+ * libcrypto alone; it implements the public parley_session_cache interface.
+ */
+#include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common.h"
+
+typedef struct {
+    parley_session_cache base;
+    char host[256];
+    int port, db;
+    pthread_mutex_t lock;
+    redisContext *rc;
+    time_t retry_at;
+    int down_logged;
+} redis_cache;
+
+static void rc_down(redis_cache *r, const char *why)
+{
+    if (r->rc) redisFree(r->rc);
+    r->rc = NULL;
+    r->retry_at = time(NULL) + 1;
+    if (!r->down_logged)
+        fprintf(stderr, "parley: session cache: redis %s:%d unreachable (%s); continuing with full handshakes\n", r->host, r->port, why);
+    r->down_logged = 1;
+}
+
+/* A usable connection, or NULL (caller holds the lock). */
+static redisContext *rc_get(redis_cache *r)
+{
+    if (r->rc) return r->rc;
+    if (time(NULL) < r->retry_at) return NULL;
+    struct timeval tv = {0, 200000};
+    redisContext *c = redisConnectWithTimeout(r->host, r->port, tv);
+    if (!c || c->err) {
+        rc_down(r, c ? c->errstr : "cannot connect");
+        if (c) redisFree(c);
+        return NULL;
+    }
+    redisSetTimeout(c, tv);
+    if (r->db) {
+        redisReply *rep = redisCommand(c, "SELECT %d", r->db);
+        int ok = rep && rep->type == REDIS_REPLY_STATUS;
+        if (rep) freeReplyObject(rep);
+        if (!ok) {
+            r->rc = c;
+            rc_down(r, "SELECT failed");
+            return NULL;
+        }
+    }
+    if (r->down_logged) fprintf(stderr, "parley: session cache: redis %s:%d is back\n", r->host, r->port);
+    r->down_logged = 0;
+    r->rc = c;
+    return c;
+}
+
+/* Run a command; a connection that turns out to be dead (Redis restarted)
+ * is replaced at once and the command retried once. Caller holds the lock. */
+static redisReply *rc_command(redis_cache *r, const char *fmt, const char *key, const uint8_t *val, size_t vlen, uint32_t ttl)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int fresh = r->rc == NULL;
+        redisContext *c = rc_get(r);
+        if (!c) return NULL;
+        redisReply *rep = val ? redisCommand(c, fmt, key, val, vlen, ttl) : redisCommand(c, fmt, key);
+        if (rep) return rep;
+        rc_down(r, c->errstr);
+        if (fresh) return NULL; /* a new connection failed: wait for the retry time */
+        r->retry_at = 0;        /* a stale one: reconnect now */
+    }
+    return NULL;
+}
+
+static void rc_key(char *out, const uint8_t *id, size_t n)
+{
+    size_t o = (size_t)sprintf(out, "parley:sess:");
+    for (size_t i = 0; i < n; i++) o += (size_t)sprintf(out + o, "%02x", id[i]);
+}
+
+static int rc_store(parley_session_cache *self, const uint8_t *id, size_t idlen, const uint8_t *val, size_t vlen, uint32_t lifetime)
+{
+    redis_cache *r = (redis_cache *)self;
+    char key[96];
+    int ok = 0;
+    if (idlen == 0 || idlen > 32) return PARLEY_ERROR;
+    rc_key(key, id, idlen);
+    pthread_mutex_lock(&r->lock);
+    redisReply *rep = rc_command(r, "SET %s %b EX %u", key, val, vlen, lifetime);
+    ok = rep && rep->type == REDIS_REPLY_STATUS;
+    if (rep) freeReplyObject(rep);
+    pthread_mutex_unlock(&r->lock);
+    return ok ? PARLEY_OK : PARLEY_ERROR;
+}
+
+static int rc_fetch(parley_session_cache *self, const uint8_t *id, size_t idlen, uint8_t *val, size_t cap, size_t *vlen)
+{
+    redis_cache *r = (redis_cache *)self;
+    char key[96];
+    int ok = 0;
+    if (idlen == 0 || idlen > 32) return PARLEY_ERROR;
+    rc_key(key, id, idlen);
+    pthread_mutex_lock(&r->lock);
+    redisReply *rep = rc_command(r, "GET %s", key, NULL, 0, 0);
+    if (rep && rep->type == REDIS_REPLY_STRING && rep->len <= cap) {
+        memcpy(val, rep->str, rep->len);
+        *vlen = rep->len;
+        ok = 1;
+    }
+    if (rep) freeReplyObject(rep);
+    pthread_mutex_unlock(&r->lock);
+    return ok ? PARLEY_OK : PARLEY_ERROR;
+}
+
+static void rc_remove(parley_session_cache *self, const uint8_t *id, size_t idlen)
+{
+    redis_cache *r = (redis_cache *)self;
+    char key[96];
+    if (idlen == 0 || idlen > 32) return;
+    rc_key(key, id, idlen);
+    pthread_mutex_lock(&r->lock);
+    redisReply *rep = rc_command(r, "DEL %s", key, NULL, 0, 0);
+    if (rep) freeReplyObject(rep);
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* redis://HOST:PORT[/DB] */
+parley_session_cache *tool_redis_cache_new(const char *spec)
+{
+    const char *p = spec + strlen("redis://");
+    redis_cache *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    const char *colon = strrchr(p, ':'), *slash = strchr(p, '/');
+    if (!colon || (slash && slash < colon) || (size_t)(colon - p) >= sizeof r->host) {
+        free(r);
+        return NULL;
+    }
+    memcpy(r->host, p, (size_t)(colon - p));
+    r->port = atoi(colon + 1);
+    r->db = slash ? atoi(slash + 1) : 0;
+    pthread_mutex_init(&r->lock, NULL);
+    r->base.store = rc_store;
+    r->base.fetch = rc_fetch;
+    r->base.remove = rc_remove;
+    return &r->base;
+}
