@@ -26,8 +26,11 @@ typedef struct {
     int down_logged;
 } redis_cache;
 
-static void rc_down(redis_cache *r, const char *why)
+static void rc_down(redis_cache *r, const char *reason)
 {
+    char why[128];
+    /* `reason` may point into the context about to be freed. */
+    snprintf(why, sizeof why, "%s", reason);
     if (r->rc) redisFree(r->rc);
     r->rc = NULL;
     r->retry_at = time(NULL) + 1;
