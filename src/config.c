@@ -83,6 +83,8 @@ void parley_config_free(parley_config *cfg)
     pl_trust_free(cfg->client_trust);
     pl_buf_free(&cfg->ca_names);
     pl_free(cfg->client_ca_file);
+    pl_free(cfg->ticket_keys_file);
+    pl_cleanse(&cfg->tickets, sizeof cfg->tickets);
     for (int i = 0; i < cfg->ncrl_files; i++) pl_free(cfg->crl_files[i]);
     pl_free(cfg->ca_file);
     if (cfg->keylog_file) fclose(cfg->keylog_file);
@@ -120,6 +122,7 @@ int pl_config_freeze(parley_config *cfg, int client)
     int rc = 0;
     pthread_mutex_lock(&cfg->lock);
     atomic_store(&cfg->frozen, 1);
+    if (!client && !cfg->tickets_disabled && cfg->tickets.n == 0 && pl_ticket_ring_generate(&cfg->tickets) < 0) rc = -1;
     if (!client && !cfg->cache && !cfg->cache_disabled) {
         /* The default: an in-process cache for TLS 1.2 session IDs. */
         cfg->cache = parley_session_cache_memory_new(0);
@@ -331,6 +334,8 @@ int parley_config_set_client_ca(parley_config *cfg, const char *path)
 {
     PL_CFG_MUTABLE(cfg);
     pl_free(cfg->client_ca_file);
+    pl_free(cfg->ticket_keys_file);
+    pl_cleanse(&cfg->tickets, sizeof cfg->tickets);
     for (int i = 0; i < cfg->ncrl_files; i++) pl_free(cfg->crl_files[i]);
     cfg->client_ca_file = pl_strdup(path);
     if (!cfg->verify_client) cfg->verify_client = PARLEY_VERIFY_CLIENT_OPTIONAL;
@@ -430,6 +435,34 @@ int parley_config_set_session_cache(parley_config *cfg, parley_session_cache *ca
     cfg->cache = cache;
     cfg->cache_owned = 0;
     cfg->cache_disabled = cache == NULL;
+    return PARLEY_OK;
+}
+
+int parley_config_set_tickets(parley_config *cfg, int enable)
+{
+    PL_CFG_MUTABLE(cfg);
+    cfg->tickets_disabled = !enable;
+    return PARLEY_OK;
+}
+
+int parley_config_set_ticket_keys_file(parley_config *cfg, const char *path)
+{
+    PL_CFG_MUTABLE(cfg);
+    if (pl_ticket_ring_load(&cfg->tickets, path) < 0) return pl_cfg_err(cfg, pl_last_message());
+    pl_free(cfg->ticket_keys_file);
+    cfg->ticket_keys_file = pl_strdup(path);
+    return PARLEY_OK;
+}
+
+int parley_config_reload_ticket_keys(parley_config *cfg)
+{
+    pl_ticket_ring r;
+    if (!cfg->ticket_keys_file) return pl_cfg_err(cfg, "no ticket key file to reload");
+    if (pl_ticket_ring_load(&r, cfg->ticket_keys_file) < 0) return pl_cfg_err(cfg, pl_last_message());
+    pthread_mutex_lock(&cfg->lock);
+    cfg->tickets = r;
+    pthread_mutex_unlock(&cfg->lock);
+    pl_cleanse(&r, sizeof r);
     return PARLEY_OK;
 }
 

@@ -68,6 +68,7 @@ static void pl_hs_free(pl_hs *hs)
     pl_buf_free(&hs->ske_params);
     pl_buf_free(&hs->cke);
     pl_buf_free(&hs->req_sigalgs);
+    pl_buf_free(&hs->new_ticket);
     pl_buf_free(&hs->req_cas);
     pl_rec_clear(&hs->pending_rd);
     pl_rec_clear(&hs->pending_wr);
@@ -504,7 +505,8 @@ int parley_conn_resumed(const parley_conn *c) { return c->resumed; }
 int parley_conn_get_session(const parley_conn *c, uint8_t *buf, size_t cap, size_t *len)
 {
     pl_buf b = {0};
-    if (c->is_server || !c->hs_done || !c->sess || c->sess->version != PARLEY_TLS1_2) return PARLEY_ERROR;
+    if (c->is_server || !c->hs_done || !c->sess || c->sess->version != PARLEY_TLS1_2 || (!c->sess->id_len && !c->sess->ticket_len))
+        return PARLEY_ERROR;
     int rc = pl_session_encode(c->sess, &b);
     if (rc == 0 && b.len <= cap) {
         memcpy(buf, b.data, b.len);

@@ -15,6 +15,7 @@
 #include "handshake/transcript.h"
 #include "record/record.h"
 #include "session/session.h"
+#include "session/ticket.h"
 #include "util/buf.h"
 #include "util/cursor.h"
 #include "util/err.h"
@@ -92,6 +93,9 @@ struct parley_config {
     int max_depth;
     int ocsp_mode;      /* client: PARLEY_OCSP_* */
     parley_session_cache *cache; /* server: TLS 1.2 session IDs */
+    pl_ticket_ring tickets;      /* server: TLS 1.2 session tickets (guarded by lock) */
+    int tickets_disabled;
+    char *ticket_keys_file;
     int cache_owned, cache_disabled;
     uint32_t session_lifetime;
     int require_ems;    /* RFC 7627 extended master secret: required by default */
@@ -152,6 +156,11 @@ typedef struct {
     int resumed;            /* an abbreviated handshake is under way */
     uint8_t peer_session[32]; /* client: the session id the server gave */
     uint8_t peer_session_len;
+    int offered_session;    /* client: a stored session was offered (by id or ticket) */
+    int ticket_expected;    /* client: the server will send a NewSessionTicket */
+    int issue_ticket;       /* server: send a NewSessionTicket */
+    pl_buf new_ticket;      /* client: the ticket just received */
+    uint64_t sess_created;  /* server: creation time of the session being resumed */
     /* TLS 1.2 */
     int kx;                 /* PL_KX_ECDHE, PL_KX_DHE, PL_KX_RSA */
     uint16_t client_version; /* ClientHello.legacy_version (RSA premaster check) */

@@ -303,6 +303,16 @@ int parley_config_set_session_cache(parley_config *cfg, parley_session_cache *ca
 /* Server: how long sessions may be resumed (seconds, default 7200). */
 int parley_config_set_session_lifetime(parley_config *cfg, uint32_t seconds);
 
+/* Server: TLS 1.2 session tickets (RFC 5077), on by default, sealed with
+ * AES-256-GCM under a ring of named keys: generated and rotated daily, or
+ * loaded from a file shared by a fleet (one key per line, 96 hex digits as
+ * `openssl rand -hex 48` prints; the first seals, every line opens). */
+int parley_config_set_tickets(parley_config *cfg, int enable);
+int parley_config_set_ticket_keys_file(parley_config *cfg, const char *path);
+/* Re-read the ticket key file (allowed while connections use the config,
+ * e.g. on SIGHUP); the old ring stays if the file is bad. */
+int parley_config_reload_ticket_keys(parley_config *cfg);
+
 /* Client: the session of a completed handshake, for a later connection
  * (a versioned blob holding secrets: store it like a key). PARLEY_ERROR if
  * the connection has no resumable session. */

@@ -14,7 +14,7 @@
 #include "prf12.h"
 
 enum { C12_WAIT_CERT = 1, C12_WAIT_SKE, C12_WAIT_CR_SHD, C12_WAIT_SHD, C12_SEND_FLIGHT, C12_WAIT_FIN, C12_SEND_CV, C12_SEND_FIN,
-       C12_WAIT_CS };
+       C12_WAIT_CS, C12_WAIT_NST };
 
 /* The server echoed the session we offered: the abbreviated handshake. */
 static int pl_client12_resume(parley_conn *c, const pl_server_hello *sh)
@@ -30,8 +30,9 @@ static int pl_client12_resume(parley_conn *c, const pl_server_hello *sh)
     snprintf(c->verify_result, sizeof c->verify_result, "ok (resumed session; verified when it was made)");
     PL_GUARD(pl_tls12_derive_keys(c));
     pl_trace(c, PARLEY_TRACE_INFO, -1, "session resumed", 0, "abbreviated handshake (RFC 5246 7.3)");
-    hs->ccs_expected = 1;
-    hs->state = C12_WAIT_FIN;
+    /* A new ticket, if announced, comes before the server's CCS (RFC 5077 3.1). */
+    hs->ccs_expected = !hs->ticket_expected;
+    hs->state = hs->ticket_expected ? C12_WAIT_NST : C12_WAIT_FIN;
     return 0;
 }
 
@@ -39,10 +40,14 @@ static int pl_client12_resume(parley_conn *c, const pl_server_hello *sh)
 static void pl_client12_keep_session(parley_conn *c)
 {
     pl_hs *hs = c->hs;
-    if (!hs->peer_session_len) return;
+    if (!hs->peer_session_len && !hs->new_ticket.len) return;
     if (!c->sess && !(c->sess = pl_calloc(1, sizeof *c->sess))) return;
     pl_session *ss = c->sess;
     memset(ss, 0, sizeof *ss);
+    if (hs->new_ticket.len <= PL_MAX_TICKET) {
+        memcpy(ss->ticket, hs->new_ticket.data, hs->new_ticket.len);
+        ss->ticket_len = (uint16_t)hs->new_ticket.len;
+    }
     ss->version = PARLEY_TLS1_2;
     ss->suite = c->suite;
     ss->ems = (uint8_t)hs->ems;
@@ -92,8 +97,10 @@ int pl_client12_server_hello(parley_conn *c, const void *vsh, const uint8_t *msg
     PL_GUARD(pl_transcript_set_hash(&hs->transcript, hs->hash));
     PL_GUARD(pl_transcript_add(&hs->transcript, msg, len));
     hs->table = &pl_client12_table;
-    if (c->sess && c->sess->version == PARLEY_TLS1_2 && sh->session_id.len == c->sess->id_len &&
-        memcmp(sh->session_id.p, c->sess->id, c->sess->id_len) == 0)
+    hs->ticket_expected = sh->has_ticket;
+    /* Resumed: the server echoed the id we sent with the session we offered. */
+    if (hs->offered_session && sh->session_id.len && sh->session_id.len == hs->session_id_len &&
+        memcmp(sh->session_id.p, hs->session_id, hs->session_id_len) == 0)
         return pl_client12_resume(c, sh);
     memcpy(hs->peer_session, sh->session_id.p, sh->session_id.len);
     hs->peer_session_len = (uint8_t)sh->session_id.len;
@@ -303,6 +310,24 @@ static int c12_send_fin(parley_conn *c, const uint8_t *msg, size_t len)
         hs->state = PL_ST_DONE;
         return 0;
     }
+    hs->ccs_expected = !hs->ticket_expected;
+    hs->state = hs->ticket_expected ? C12_WAIT_NST : C12_WAIT_FIN;
+    return 0;
+}
+
+/* RFC 5077 3.3: the ticket, before the server's ChangeCipherSpec. */
+static int c12_recv_nst(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    uint32_t hint;
+    pl_cursor t;
+    PL_GUARD(pl_new_session_ticket12_parse(msg + 4, len - 4, &hint, &t));
+    pl_buf_reset(&hs->new_ticket);
+    PL_GUARD(pl_buf_bytes(&hs->new_ticket, t.p, t.len));
+    if (hs->resumed && c->sess && t.len) {
+        memcpy(c->sess->ticket, t.p, t.len);
+        c->sess->ticket_len = (uint16_t)t.len;
+    }
     hs->ccs_expected = 1;
     hs->state = C12_WAIT_FIN;
     return 0;
@@ -335,7 +360,8 @@ static const pl_hs_row pl_client12_rows[] = {
     [C12_WAIT_SHD] = {"WAIT_SERVER_HELLO_DONE", 14, 0, 0, c12_recv_cr_shd, {C12_SEND_FLIGHT}},
     [C12_SEND_FLIGHT] = {"SEND_CERTIFICATE_AND_KEY_EXCHANGE", 0, 0, 0, c12_send_flight, {C12_SEND_CV, C12_SEND_FIN}},
     [C12_SEND_CV] = {"SEND_CERTIFICATE_VERIFY", 0, 0, 0, c12_send_cv, {C12_SEND_FIN}},
-    [C12_SEND_FIN] = {"SEND_CCS_AND_FINISHED", 0, 0, 0, c12_send_fin, {C12_WAIT_FIN, PL_ST_DONE}},
+    [C12_SEND_FIN] = {"SEND_CCS_AND_FINISHED", 0, 0, 0, c12_send_fin, {C12_WAIT_FIN, PL_ST_DONE, C12_WAIT_NST}},
+    [C12_WAIT_NST] = {"WAIT_NEW_SESSION_TICKET", PL_HS_NEW_SESSION_TICKET, 0, 0, c12_recv_nst, {C12_WAIT_FIN}},
     [C12_WAIT_FIN] = {"WAIT_FINISHED", PL_HS_FINISHED, 0, 0, c12_recv_fin, {PL_ST_DONE, C12_SEND_FIN}},
 };
 

@@ -71,6 +71,12 @@ static int pl_write_ch(parley_conn *c, pl_buf *b, const uint8_t *pub, size_t pub
          * secret (RFC 7627), an empty renegotiation_info (RFC 5746 3.4). */
         static const uint8_t ext12[] = {0x00, 0x0b, 0x00, 0x02, 0x01, 0x00, 0x00, 0x17, 0x00, 0x00, 0xff, 0x01, 0x00, 0x01, 0x00};
         PL_GUARD(pl_buf_bytes(b, ext12, sizeof ext12));
+        /* RFC 5077 3.2: session_ticket, with our ticket or empty to ask for one. */
+        const pl_session *ss = hs->offered_session ? c->sess : NULL;
+        size_t tl = ss ? ss->ticket_len : 0;
+        PL_GUARD(pl_buf_u16(b, PL_EXT_SESSION_TICKET));
+        PL_GUARD(pl_buf_u16(b, (uint16_t)tl));
+        PL_GUARD(pl_buf_bytes(b, ss ? ss->ticket : NULL, tl));
     }
     PL_GUARD(pl_buf_u16(b, PL_EXT_SUPPORTED_GROUPS));
     PL_GUARD(pl_buf_open(b, 2, &m));
@@ -130,8 +136,14 @@ static int c_send_ch(parley_conn *c, const uint8_t *msg, size_t len)
         /* A stored TLS 1.2 session is offered by its id (RFC 5246 7.4.1.2);
          * the same field serves TLS 1.3 compatibility mode. */
         if (c->sess && c->sess->version == PARLEY_TLS1_2 && pl_session_fresh(c->sess, (uint64_t)time(NULL))) {
-            memcpy(hs->session_id, c->sess->id, c->sess->id_len);
-            hs->session_id_len = c->sess->id_len;
+            /* Offer the session's id when it has one, also beside a ticket: a
+             * server that accepts the ticket echoes whatever id we send (RFC
+             * 5077 3.4), and one that cannot open it may still know the id. */
+            if (c->sess->id_len) {
+                memcpy(hs->session_id, c->sess->id, c->sess->id_len);
+                hs->session_id_len = c->sess->id_len;
+            }
+            hs->offered_session = c->sess->ticket_len || c->sess->id_len;
         }
         hs->kex_group = c->cfg->groups[0];
     } else {

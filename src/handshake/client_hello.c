@@ -93,6 +93,10 @@ static int pl_ch_ext(void *vctx, uint16_t type, pl_cursor *b)
     case PL_EXT_EC_POINT_FORMATS:
         ch->has_point_formats = 1;
         return 0;
+    case PL_EXT_SESSION_TICKET:
+        ch->ticket = *b;
+        ch->has_ticket = 1;
+        return 0;
     case PL_EXT_STATUS_REQUEST: {
         /* RFC 6066 8: only status_type ocsp (1) means anything to us. */
         uint8_t st;

@@ -78,10 +78,12 @@ typedef struct {
     pl_cursor cookie;
     pl_cursor psk_modes;
     pl_cursor reneg_info;    /* raw renegotiation_info body */
+    pl_cursor ticket;        /* session_ticket (RFC 5077): empty = wants one */
     char sni[256];
     unsigned has_versions : 1, has_groups : 1, has_sigalgs : 1, has_sigalgs_cert : 1,
         has_key_share : 1, has_alpn : 1, has_cookie : 1, has_psk : 1, has_psk_modes : 1,
-        has_sni : 1, has_early_data : 1, has_ems : 1, has_reneg : 1, has_point_formats : 1, has_status_request : 1;
+        has_sni : 1, has_early_data : 1, has_ems : 1, has_reneg : 1, has_point_formats : 1, has_status_request : 1,
+        has_ticket : 1;
 } pl_client_hello;
 
 PL_MUST_CHECK int pl_client_hello_parse(const uint8_t *body, size_t len, pl_client_hello *ch);
@@ -108,7 +110,7 @@ typedef struct {
     unsigned has_key_share : 1, has_cookie : 1, has_psk : 1;
     /* TLS 1.2 extensions */
     unsigned has_ems : 1, has_reneg : 1, reneg_ok : 1, has_alpn : 1, has_sni_ack : 1, has_point_formats : 1,
-        has_status_request : 1;
+        has_status_request : 1, has_ticket : 1;
 } pl_server_hello;
 
 PL_MUST_CHECK int pl_server_hello_parse(const uint8_t *body, size_t len, pl_server_hello *sh);
@@ -183,6 +185,8 @@ typedef struct {
 PL_MUST_CHECK int pl_certificate_request12_parse(const uint8_t *body, size_t len, pl_certificate_request12 *cr);
 
 /* ClientKeyExchange: ECDHE point<1..255>, DHE Yc<1..2^16-1>, RSA EncryptedPreMasterSecret<0..2^16-1>. */
+/* TLS 1.2 NewSessionTicket (RFC 5077 3.3): lifetime hint, ticket (may be empty). */
+PL_MUST_CHECK int pl_new_session_ticket12_parse(const uint8_t *body, size_t len, uint32_t *hint, pl_cursor *ticket);
 /* CertificateStatus (RFC 6066 8): status_type ocsp(1), OCSPResponse<1..2^24-1>;
  * the same body is the TLS 1.3 status_request CertificateEntry extension. */
 PL_MUST_CHECK int pl_certificate_status_parse(const uint8_t *body, size_t len, pl_cursor *response);

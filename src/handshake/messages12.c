@@ -86,3 +86,12 @@ int pl_client_key_exchange_parse(const uint8_t *body, size_t len, int kx, pl_cur
     PL_ENSURE(value->len > 0, PL_ERR_DECODE, "empty ClientKeyExchange");
     return pl_cur_expect_empty(&c);
 }
+
+int pl_new_session_ticket12_parse(const uint8_t *body, size_t len, uint32_t *hint, pl_cursor *ticket)
+{
+    pl_cursor c = pl_cur(body, len);
+    PL_GUARD(pl_cur_u32(&c, hint));
+    PL_GUARD(pl_cur_vec16(&c, ticket));
+    PL_ENSURE(ticket->len <= PL_MAX_TICKET, PL_ERR_DECODE, "session ticket of %zu bytes", ticket->len);
+    return pl_cur_expect_empty(&c);
+}

@@ -70,15 +70,34 @@ static uint16_t pl_choose_group(const parley_config *cfg, const pl_client_hello 
     return 0;
 }
 
-/* A session from the cache that this ClientHello may resume, or 0. */
+/* A session this ClientHello may resume, from its ticket (RFC 5077) or from
+ * the cache by id, or 0. Same rules either way. */
 static int pl_try_resume(parley_conn *c, const pl_client_hello *ch, pl_session *ss)
 {
     parley_config *cfg = c->cfg;
     uint8_t val[512];
-    size_t vlen;
-    if (!cfg->cache || ch->session_id.len == 0 ||
-        cfg->cache->fetch(cfg->cache, ch->session_id.p, ch->session_id.len, val, sizeof val, &vlen) != PARLEY_OK)
-        return 0;
+    size_t vlen = 0;
+    int found = 0;
+    if (!cfg->tickets_disabled && ch->has_ticket && ch->ticket.len) {
+        pl_buf plain = {0};
+        pthread_mutex_lock(&cfg->lock);
+        int rc = pl_ticket_open(&cfg->tickets, ch->ticket.p, ch->ticket.len, &plain);
+        pthread_mutex_unlock(&cfg->lock);
+        /* A ticket that does not open (unknown or retired key, tampered) means a full handshake. */
+        if (rc == 0 && plain.len <= sizeof val) {
+            memcpy(val, plain.data, plain.len);
+            vlen = plain.len;
+            found = 1;
+            pl_trace(c, PARLEY_TRACE_INFO, -1, "session ticket", 0, "opened");
+        } else {
+            pl_trace(c, PARLEY_TRACE_INFO, -1, "session ticket", 0, "does not open: full handshake");
+        }
+        pl_buf_free(&plain);
+    }
+    if (!found && cfg->cache && ch->session_id.len &&
+        cfg->cache->fetch(cfg->cache, ch->session_id.p, ch->session_id.len, val, sizeof val, &vlen) == PARLEY_OK)
+        found = 1;
+    if (!found) return 0;
     int ok = pl_session_decode(val, vlen, ss) == 0 && ss->version == PARLEY_TLS1_2 && pl_session_fresh(ss, (uint64_t)time(NULL)) &&
              pl_u16_list_has(ch->suites, ss->suite) && pl_suite_usable(cfg, ss->suite) &&
              /* RFC 6066 3: never resume under another server name. */
@@ -87,6 +106,39 @@ static int pl_try_resume(parley_conn *c, const pl_client_hello *ch, pl_session *
              ss->ems == (uint8_t)ch->has_ems;
     pl_cleanse(val, sizeof val);
     return ok;
+}
+
+/* A sealed ticket for the current session (RFC 5077 4), sent as NewSessionTicket. */
+static int pl_send_ticket(parley_conn *c)
+{
+    pl_hs *hs = c->hs;
+    parley_config *cfg = c->cfg;
+    pl_session ss = {0};
+    pl_buf plain = {0}, b = {0};
+    size_t m;
+    ss.version = PARLEY_TLS1_2;
+    ss.suite = c->suite;
+    ss.ems = (uint8_t)hs->ems;
+    memcpy(ss.secret, hs->master, 48);
+    ss.secret_len = 48;
+    ss.created = hs->sess_created ? hs->sess_created : (uint64_t)time(NULL);
+    ss.lifetime = cfg->session_lifetime;
+    snprintf(ss.sni, sizeof ss.sni, "%s", c->server_name ? c->server_name : "");
+    int rc = pl_session_encode(&ss, &plain);
+    pl_cleanse(&ss, sizeof ss);
+    if (rc == 0) rc = pl_buf_u32(&b, cfg->session_lifetime);
+    if (rc == 0) rc = pl_buf_open(&b, 2, &m);
+    if (rc == 0) {
+        pthread_mutex_lock(&cfg->lock);
+        rc = pl_ticket_ring_rotate(&cfg->tickets, time(NULL), 86400);
+        if (rc == 0) rc = pl_ticket_seal(&cfg->tickets, plain.data, plain.len, &b);
+        pthread_mutex_unlock(&cfg->lock);
+    }
+    if (rc == 0) rc = pl_buf_close(&b, 2, m);
+    if (rc == 0) rc = pl_conn_send_handshake(c, PL_HS_NEW_SESSION_TICKET, b.data, b.len);
+    pl_buf_free(&plain);
+    pl_buf_free(&b);
+    return rc;
 }
 
 int pl_server12_client_hello(parley_conn *c, const void *vch, const uint8_t *msg, size_t len)
@@ -110,11 +162,15 @@ int pl_server12_client_hello(parley_conn *c, const void *vch, const uint8_t *msg
     PL_ENSURE(ch->has_ems || !cfg->require_ems, PL_ERR_HANDSHAKE_FAILURE,
               "client does not support the extended master secret (RFC 7627), which is required");
     pl_session ss;
+    hs->issue_ticket = !cfg->tickets_disabled && ch->has_ticket;
     if (pl_try_resume(c, ch, &ss)) {
         chosen = pl_suite_find(ss.suite);
         memcpy(hs->master, ss.secret, 48);
-        memcpy(hs->session_id, ss.id, ss.id_len);
-        hs->session_id_len = ss.id_len;
+        /* Echo the client's session id: that is how it learns of the resumption
+         * (RFC 5246 7.4.1.3, RFC 5077 3.4). */
+        memcpy(hs->session_id, ch->session_id.p, ch->session_id.len);
+        hs->session_id_len = ch->session_id.len;
+        hs->sess_created = ss.created;
         hs->resumed = 1;
         c->resumed = 1;
         cert = 0;
@@ -209,6 +265,7 @@ static int s12_send_hello(parley_conn *c, const uint8_t *msg, size_t len)
             goto out;
     }
     if (hs->status_requested && ((rc = pl_buf_u16(&b, PL_EXT_STATUS_REQUEST)) < 0 || (rc = pl_buf_u16(&b, 0)) < 0)) goto out;
+    if (hs->issue_ticket && ((rc = pl_buf_u16(&b, PL_EXT_SESSION_TICKET)) < 0 || (rc = pl_buf_u16(&b, 0)) < 0)) goto out;
     if (c->server_name && pl_chain_matches_name(&cfg->certs[hs->cert_index].chain, c->server_name) &&
         ((rc = pl_buf_u16(&b, PL_EXT_SERVER_NAME)) < 0 || (rc = pl_buf_u16(&b, 0)) < 0))
         goto out;
@@ -218,6 +275,7 @@ static int s12_send_hello(parley_conn *c, const uint8_t *msg, size_t len)
         /* Abbreviated handshake (RFC 5246 7.3): our CCS and Finished now, the client's follow. */
         pl_trace(c, PARLEY_TRACE_INFO, -1, "session resumed", 0, "abbreviated handshake (RFC 5246 7.3)");
         if ((rc = pl_tls12_derive_keys(c)) < 0) goto out;
+        if (hs->issue_ticket && (rc = pl_send_ticket(c)) < 0) goto out;
         hs->state = S12_SEND_FIN;
         goto out;
     }
@@ -437,6 +495,9 @@ static int s12_send_fin(parley_conn *c, const uint8_t *msg, size_t len)
     uint8_t th[PL_MAX_HASH], fin[12];
     (void)msg;
     (void)len;
+    /* Full handshake: the ticket goes before our CCS (RFC 5077 3.1). On a
+     * resumption it was sent right after the ServerHello. */
+    if (!hs->resumed && hs->issue_ticket) PL_GUARD(pl_send_ticket(c));
     PL_GUARD(pl_conn_send_ccs(c));
     c->wr = hs->pending_wr;
     memset(&hs->pending_wr, 0, sizeof hs->pending_wr);

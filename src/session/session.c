@@ -22,7 +22,9 @@ int pl_session_encode(const pl_session *s, pl_buf *out)
     PL_GUARD(pl_buf_u32(out, (uint32_t)s->created));
     PL_GUARD(pl_buf_u32(out, s->lifetime));
     PL_GUARD(pl_buf_u8(out, (uint8_t)snl));
-    return pl_buf_bytes(out, s->sni, snl);
+    PL_GUARD(pl_buf_bytes(out, s->sni, snl));
+    PL_GUARD(pl_buf_u16(out, s->ticket_len));
+    return pl_buf_bytes(out, s->ticket, s->ticket_len);
 }
 
 int pl_session_decode(const uint8_t *p, size_t len, pl_session *s)
@@ -40,7 +42,7 @@ int pl_session_decode(const uint8_t *p, size_t len, pl_session *s)
     PL_GUARD(pl_cur_u16(&c, &s->suite));
     PL_GUARD(pl_cur_u8(&c, &s->ems));
     PL_GUARD(pl_cur_vec8(&c, &v));
-    PL_ENSURE(v.len >= 1 && v.len <= 32, PL_ERR_DECODE, "bad session id length");
+    PL_ENSURE(v.len <= 32, PL_ERR_DECODE, "bad session id length");
     memcpy(s->id, v.p, v.len);
     s->id_len = (uint8_t)v.len;
     PL_GUARD(pl_cur_vec8(&c, &v));
@@ -55,6 +57,10 @@ int pl_session_decode(const uint8_t *p, size_t len, pl_session *s)
     memcpy(s->sni, v.p, v.len);
     s->sni[v.len] = 0;
     for (size_t i = 0; i < v.len; i++) PL_ENSURE(v.p[i] > 0x20 && v.p[i] < 0x7f, PL_ERR_DECODE, "bad session server name");
+    PL_GUARD(pl_cur_vec16(&c, &v));
+    PL_ENSURE(v.len <= PL_MAX_TICKET, PL_ERR_DECODE, "session ticket of %zu bytes", v.len);
+    memcpy(s->ticket, v.p, v.len);
+    s->ticket_len = (uint16_t)v.len;
     return pl_cur_expect_empty(&c);
 }
 

@@ -12,7 +12,8 @@
 
 #include "../util/buf.h"
 
-#define PL_SESSION_VERSION 1
+#define PL_SESSION_VERSION 2
+#define PL_MAX_TICKET 2048
 
 typedef struct {
     uint16_t version;     /* PARLEY_TLS1_2 (TLS 1.3 PSKs come with tickets) */
@@ -25,6 +26,8 @@ typedef struct {
     uint64_t created;     /* Unix seconds */
     uint32_t lifetime;    /* seconds */
     char sni[256];
+    uint16_t ticket_len;  /* client: an RFC 5077 ticket to present (0: offer the id) */
+    uint8_t ticket[PL_MAX_TICKET];
 } pl_session;
 
 PL_MUST_CHECK int pl_session_encode(const pl_session *s, pl_buf *out);

@@ -51,6 +51,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #elif defined(FUZZ_CERTIFICATE_STATUS)
     pl_cursor r;
     (void)pl_certificate_status_parse(data, size, &r);
+#elif defined(FUZZ_NEW_SESSION_TICKET12)
+    uint32_t hint;
+    pl_cursor t;
+    (void)pl_new_session_ticket12_parse(data, size, &hint, &t);
 #else
 #error "define FUZZ_<PARSER>"
 #endif

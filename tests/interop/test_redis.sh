@@ -17,7 +17,7 @@ A=$(free_port)
 B=$(free_port)
 for port in $A $B; do
     start_bg "$WORK/s$port.log" "$PARLEY" server --listen "127.0.0.1:$port" --cert "$P/ec256.pem" --key "$P/ec256.key" \
-        --session-cache "redis://127.0.0.1:$RPORT"
+        --session-cache "redis://127.0.0.1:$RPORT" --no-tickets
     wait_port "$port"
 done
 c() { timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 "$@" >"$WORK/c.log" 2>&1; }

@@ -34,6 +34,45 @@ check "parley client --sess-in resumes" "$WORK/c.log" '^resumed: yes' 'resumed: 
 timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-in "$WORK/p.sess" "127.0.0.1:$PORT" >"$WORK/c.log" 2>&1
 check "a session offered under another server name is not resumed" "$WORK/c.log" '^resumed: no' '^verify: ok$'
 stop_bg "$LAST_PID"
+# TLS 1.2 session tickets (RFC 5077), with session caches off so only tickets can resume.
+PORT=$(free_port)
+start_bg "$WORK/t.log" openssl s_server -accept "127.0.0.1:$PORT" -www -tls1_2 -no_cache -cert "$P/ec256.pem" -key "$P/ec256.key"
+wait_port "$PORT"
+timeout 30 "$PARLEY" client --cafile "$P/ca.pem" --reconnect 1 --trace "localhost:$PORT" >"$WORK/c.log" 2>&1
+check "parley client resumes with openssl's ticket" "$WORK/c.log" 'NewSessionTicket' '^resumed: yes$'
+stop_bg "$LAST_PID"
+openssl rand -hex 48 >"$WORK/k1"
+openssl rand -hex 48 >"$WORK/k2"
+TA=$(free_port)
+TB=$(free_port)
+for port in $TA $TB; do
+    start_bg "$WORK/t$port.log" "$PARLEY" server --listen "127.0.0.1:$port" --cert "$P/ec256.pem" --key "$P/ec256.key" \
+        --session-cache none --ticket-keys "$WORK/k1"
+    wait_port "$port"
+done
+TB_PID=$LAST_PID
+printf "$REQ" | timeout 20 openssl s_client -connect "127.0.0.1:$TA" -servername localhost -CAfile "$P/ca.pem" -tls1_2 \
+    -sess_out "$WORK/ot.sess" -ign_eof >"$WORK/c.log" 2>&1
+printf "$REQ" | timeout 20 openssl s_client -connect "127.0.0.1:$TA" -servername localhost -CAfile "$P/ca.pem" -tls1_2 \
+    -sess_in "$WORK/ot.sess" -ign_eof >"$WORK/c.log" 2>&1
+check "openssl s_client resumes with parley's ticket" "$WORK/c.log" 'Reused, TLSv1.2' '^resumed: yes'
+timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-out "$WORK/t.sess" "localhost:$TA" >"$WORK/c.log" 2>&1
+timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-in "$WORK/t.sess" "localhost:$TB" >"$WORK/c.log" 2>&1
+check "two servers sharing --ticket-keys resume each other's tickets" "$WORK/c.log" '^resumed: yes'
+# Rotation: k2 seals, k1 still opens; then k1 retired: a full handshake.
+cat "$WORK/k2" "$WORK/k1" >"$WORK/k12"
+mv "$WORK/k12" "$WORK/k1"
+kill -HUP "$TB_PID"
+sleep 0.3
+timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-in "$WORK/t.sess" "localhost:$TB" >"$WORK/c.log" 2>&1
+check "after SIGHUP with a new first key, the old key still opens" "$WORK/c.log" '^resumed: yes'
+cp "$WORK/k2" "$WORK/k1"
+kill -HUP "$TB_PID"
+sleep 0.3
+timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-in "$WORK/t.sess" "localhost:$TB" >"$WORK/c.log" 2>&1
+check "a ticket under a retired key: full handshake, no error" "$WORK/c.log" '^resumed: no' '^verify: ok'
+check "the server logs the reloads" "$WORK/t$TB.log" 'ticket keys reloaded'
+
 # Workers sharing one shm cache: a session made on one resumes on the others.
 PORT=$(free_port)
 start_bg "$WORK/w.log" "$PARLEY" server --listen "127.0.0.1:$PORT" --cert "$P/ec256.pem" --key "$P/ec256.key" \

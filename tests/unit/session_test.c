@@ -104,10 +104,16 @@ static void test_resumption12(void **state)
     /* Another server name: a full handshake (RFC 6066 3). */
     assert_int_equal(resume_once(sc, "localhost", "127.0.0.1"), 0);
     parley_config_free(sc);
-    /* A server without a session cache names no session, so there is none to offer. */
+    /* No cache and no tickets: the server names no session, there is none to offer. */
     sc = server_cfg("ec256");
     assert_int_equal(parley_config_set_session_cache(sc, NULL), PARLEY_OK);
+    assert_int_equal(parley_config_set_tickets(sc, 0), PARLEY_OK);
     assert_int_equal(resume_once(sc, "localhost", "localhost"), -2);
+    parley_config_free(sc);
+    /* No cache, tickets on (the default): resumed from the ticket alone. */
+    sc = server_cfg("ec256");
+    assert_int_equal(parley_config_set_session_cache(sc, NULL), PARLEY_OK);
+    assert_int_equal(resume_once(sc, "localhost", "localhost"), 1);
     parley_config_free(sc);
     /* A session blob that is not one is refused. */
     parley_config *cc = client_cfg("ec256");
@@ -155,9 +161,77 @@ static void test_shm_cache_across_processes(void **state)
     parley_session_cache_shm_free(c);
 }
 
+/* A full handshake against a, then the session offered to b. */
+static int ticket_across(parley_config *a, parley_config *b, void (*mangle)(uint8_t *sess, size_t len))
+{
+    pair p;
+    uint8_t sess[4096];
+    size_t sl;
+    parley_config *cc = client_cfg("ec256");
+    assert_int_equal(parley_config_set_versions(cc, PARLEY_TLS1_2, PARLEY_TLS1_2), PARLEY_OK);
+    parley_config_ref(a);
+    make_pair(&p, cc, a, "localhost");
+    assert_int_equal(pair_handshake(&p, NULL, NULL), 0);
+    assert_int_equal(parley_conn_get_session(p.client, sess, sizeof sess, &sl), PARLEY_OK);
+    free_pair(&p);
+    if (mangle) mangle(sess, sl);
+    cc = client_cfg("ec256");
+    assert_int_equal(parley_config_set_versions(cc, PARLEY_TLS1_2, PARLEY_TLS1_2), PARLEY_OK);
+    parley_config_ref(b);
+    make_pair(&p, cc, b, "localhost");
+    assert_int_equal(parley_conn_set_session(p.client, sess, sl), PARLEY_OK);
+    assert_int_equal(pair_handshake(&p, NULL, NULL), 0); /* never an error, at worst a full handshake */
+    int r = parley_conn_resumed(p.client);
+    free_pair(&p);
+    return r;
+}
+
+/* Flip a byte inside the ticket (the last bytes of the session blob are the ticket's tag). */
+static void flip_ticket(uint8_t *sess, size_t len) { sess[len - 3] ^= 1; }
+
+static void write_keys(const char *path, const char *first, const char *second)
+{
+    FILE *f = fopen(path, "w");
+    fprintf(f, "%s\n", first);
+    if (second) fprintf(f, "%s\n", second);
+    fclose(f);
+}
+
+static void test_tickets12(void **state)
+{
+    (void)state;
+    const char *k1 = "00112233445566778899aabbccddeeff000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    const char *k2 = "ffeeddccbbaa99887766554433221100f0f1f2f3f4f5f6f7f8f9fafbfcfdfeffe0e1e2e3e4e5e6e7e8e9eaebecedeeef";
+    char f1[512], f2[512], f3[512];
+    snprintf(f1, sizeof f1, "%s/keys1", test_dir());
+    snprintf(f2, sizeof f2, "%s/keys2", test_dir());
+    snprintf(f3, sizeof f3, "%s/keys3", test_dir());
+    write_keys(f1, k1, NULL);
+    write_keys(f2, k2, k1); /* k2 seals now, k1 still opens */
+    write_keys(f3, k2, NULL); /* k1 retired */
+    parley_config *a = server_cfg("ec256"), *b = server_cfg("ec256"), *c = server_cfg("ec256"), *d = server_cfg("ec256");
+    parley_config *cfgs[] = {a, b, c, d};
+    const char *files[] = {f1, f1, f2, f3};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(parley_config_set_session_cache(cfgs[i], NULL), PARLEY_OK); /* tickets only */
+        assert_int_equal(parley_config_set_ticket_keys_file(cfgs[i], files[i]), PARLEY_OK);
+    }
+    assert_int_equal(ticket_across(a, b, NULL), 1);  /* two servers sharing a key file */
+    assert_int_equal(ticket_across(a, c, NULL), 1);  /* rotated: the old key still opens */
+    assert_int_equal(ticket_across(a, d, NULL), 0);  /* retired key: full handshake */
+    assert_int_equal(ticket_across(a, a, flip_ticket), 0); /* tampered: full handshake */
+    for (int i = 0; i < 4; i++) parley_config_free(cfgs[i]);
+    parley_config *bad = parley_config_new();
+    write_keys(f1, "not hex", NULL);
+    assert_int_equal(parley_config_set_ticket_keys_file(bad, f1), PARLEY_ERROR);
+    assert_non_null(strstr(parley_config_error_string(bad), "96 hex digits"));
+    parley_config_free(bad);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_encoding), cmocka_unit_test(test_memory_cache),
-                                       cmocka_unit_test(test_resumption12), cmocka_unit_test(test_shm_cache_across_processes)};
+                                       cmocka_unit_test(test_resumption12), cmocka_unit_test(test_shm_cache_across_processes),
+                                       cmocka_unit_test(test_tickets12)};
     return cmocka_run_group_tests(tests, setup, NULL);
 }

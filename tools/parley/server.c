@@ -23,6 +23,12 @@
 #define MAX_CERTS 8
 
 static parley_key_provider *g_keyless; /* set with --keyless */
+static volatile sig_atomic_t g_hup;
+static void on_hup(int sig)
+{
+    (void)sig;
+    g_hup = 1;
+}
 static pid_t g_workers[64];
 static int g_nworkers;
 
@@ -148,7 +154,7 @@ static int server_run(const char *listen_on, const char *alpn, const char *ciphe
                       uint16_t vmin, uint16_t vmax, const char *export_cert, const char *client_ca, const char *verify,
                       const char *keyless, const char *kl_ca, const char *kl_cert, const char *kl_key, int kl_timeout,
                       int kl_pool, const char **crls, int ncrl, int crl_warn, const char **ocsps, int nocsp,
-                      parley_session_cache *cache, int reuseport);
+                      parley_session_cache *cache, int reuseport, const char *ticket_keys, int no_tickets);
 
 int tool_server(int argc, char **argv)
 {
@@ -159,7 +165,8 @@ int tool_server(int argc, char **argv)
     const char *certs[MAX_CERTS], *keys[MAX_CERTS], *ocsps[MAX_CERTS];
     int nocsp = 0;
     int ncert = 0, nkey = 0, trace = 0, padding = 0, allow_rsa = 0, ncrl = 0, crl_warn = 0, workers = 0;
-    const char *cache_spec = NULL;
+    const char *cache_spec = NULL, *ticket_keys = NULL;
+    int no_tickets = 0;
     const char *crls[16];
     uint16_t vmin = 0, vmax = 0;
     for (int i = 1; i < argc; i++) {
@@ -191,6 +198,8 @@ int tool_server(int argc, char **argv)
         else if (!strcmp(a, "--keyless")) keyless = NEXT();
         else if (!strcmp(a, "--workers")) workers = atoi(NEXT());
         else if (!strcmp(a, "--session-cache")) cache_spec = NEXT();
+        else if (!strcmp(a, "--ticket-keys")) ticket_keys = NEXT();
+        else if (!strcmp(a, "--no-tickets")) no_tickets = 1;
         else if (!strcmp(a, "--keyless-ca")) kl_ca = NEXT();
         else if (!strcmp(a, "--keyless-cert")) kl_cert = NEXT();
         else if (!strcmp(a, "--keyless-key")) kl_key = NEXT();
@@ -229,7 +238,7 @@ int tool_server(int argc, char **argv)
     if (workers <= 1)
         return server_run(listen_on, alpn, ciphers, groups, keylog, certs, keys, ncert, nkey, trace, padding, allow_rsa, vmin, vmax,
                       export_cert, client_ca, verify, keyless, kl_ca, kl_cert, kl_key, kl_timeout, kl_pool, crls, ncrl, crl_warn,
-                      ocsps, nocsp, cache, workers > 1);
+                      ocsps, nocsp, cache, workers > 1, ticket_keys, no_tickets);
     /* Forked workers sharing the port (SO_REUSEPORT) and the shm cache. */
     if (workers > 64) workers = 64;
     struct sigaction sa = {0};
@@ -246,7 +255,7 @@ int tool_server(int argc, char **argv)
             signal(SIGINT, SIG_DFL);
             _exit(server_run(listen_on, alpn, ciphers, groups, keylog, certs, keys, ncert, nkey, trace, padding, allow_rsa, vmin, vmax,
                       export_cert, client_ca, verify, keyless, kl_ca, kl_cert, kl_key, kl_timeout, kl_pool, crls, ncrl, crl_warn,
-                      ocsps, nocsp, cache, 1));
+                      ocsps, nocsp, cache, 1, ticket_keys, no_tickets));
         }
         g_workers[g_nworkers++] = pid;
     }
@@ -269,7 +278,7 @@ static int server_run(const char *listen_on, const char *alpn, const char *ciphe
                       uint16_t vmin, uint16_t vmax, const char *export_cert, const char *client_ca, const char *verify,
                       const char *keyless, const char *kl_ca, const char *kl_cert, const char *kl_key, int kl_timeout,
                       int kl_pool, const char **crls, int ncrl, int crl_warn, const char **ocsps, int nocsp,
-                      parley_session_cache *cache, int reuseport)
+                      parley_session_cache *cache, int reuseport, const char *ticket_keys, int no_tickets)
 {
     char host[256], port[32];
     if (tool_split_hostport(listen_on, host, sizeof host, port, sizeof port) < 0) tool_die("--listen wants ADDR:PORT");
@@ -327,6 +336,14 @@ static int server_run(const char *listen_on, const char *alpn, const char *ciphe
     if (kl && *kl && parley_config_set_keylog_file(cfg, kl)) tool_die("%s", parley_config_error_string(cfg));
     if (trace) parley_config_set_trace(cfg, tool_trace, stdout);
     if (cache) parley_config_set_session_cache(cfg, cache);
+    if (no_tickets) parley_config_set_tickets(cfg, 0);
+    if (ticket_keys && parley_config_set_ticket_keys_file(cfg, ticket_keys)) tool_die("%s", parley_config_error_string(cfg));
+    if (ticket_keys) {
+        /* SIGHUP re-reads the ticket keys; accept() is interrupted to do it. */
+        struct sigaction hup = {0};
+        hup.sa_handler = on_hup;
+        sigaction(SIGHUP, &hup, NULL);
+    }
     if (padding && parley_config_set_record_padding(cfg, (size_t)padding)) tool_die("%s", parley_config_error_string(cfg));
 
     struct addrinfo hints = {0}, *res;
@@ -350,6 +367,11 @@ static int server_run(const char *listen_on, const char *alpn, const char *ciphe
         struct sockaddr_storage ss;
         socklen_t sl = sizeof ss;
         int fd = accept(lfd, (struct sockaddr *)&ss, &sl);
+        if (g_hup) {
+            g_hup = 0;
+            if (parley_config_reload_ticket_keys(cfg) == PARLEY_OK) fprintf(stderr, "parley: ticket keys reloaded\n");
+            else fprintf(stderr, "parley: ticket keys not reloaded: %s\n", parley_config_error_string(cfg));
+        }
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
             fprintf(stderr, "parley: accept failed: %s\n", strerror(errno));

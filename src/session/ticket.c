@@ -1,0 +1,111 @@
+/* ticket.c - see ticket.h. */
+#include "ticket.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../crypto/crypto.h"
+#include "../util/mem.h"
+
+int pl_ticket_ring_load(pl_ticket_ring *r, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[256];
+    pl_ticket_ring nr = {0};
+    PL_ENSURE(f, PL_ERR_USAGE, "cannot open ticket key file %s", path);
+    int lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t l = strlen(line);
+        while (l && isspace((unsigned char)line[l - 1])) line[--l] = 0;
+        if (l == 0 || line[0] == '#') continue;
+        if (l != 2 * PL_TICKET_KEY_LEN || nr.n == PL_TICKET_KEYS) {
+            fclose(f);
+            pl_cleanse(&nr, sizeof nr);
+            PL_BAIL(PL_ERR_USAGE, "%s line %d: a ticket key is 96 hex digits (at most %d keys)", path, lineno, PL_TICKET_KEYS);
+        }
+        uint8_t raw[PL_TICKET_KEY_LEN];
+        for (size_t i = 0; i < PL_TICKET_KEY_LEN; i++) {
+            unsigned v;
+            if (!isxdigit((unsigned char)line[2 * i]) || !isxdigit((unsigned char)line[2 * i + 1]) || sscanf(line + 2 * i, "%2x", &v) != 1) {
+                fclose(f);
+                pl_cleanse(&nr, sizeof nr);
+                PL_BAIL(PL_ERR_USAGE, "%s line %d: not hex", path, lineno);
+            }
+            raw[i] = (uint8_t)v;
+        }
+        memcpy(nr.keys[nr.n].name, raw, 16);
+        memcpy(nr.keys[nr.n].key, raw + 16, 32);
+        nr.n++;
+        pl_cleanse(raw, sizeof raw);
+    }
+    fclose(f);
+    pl_cleanse(line, sizeof line);
+    PL_ENSURE(nr.n > 0, PL_ERR_USAGE, "no ticket key in %s", path);
+    nr.from_file = 1;
+    nr.made = time(NULL);
+    *r = nr;
+    pl_cleanse(&nr, sizeof nr);
+    return 0;
+}
+
+int pl_ticket_ring_generate(pl_ticket_ring *r)
+{
+    memset(r, 0, sizeof *r);
+    PL_GUARD(pl_random((uint8_t *)&r->keys[0], sizeof r->keys[0]));
+    r->n = 1;
+    r->made = time(NULL);
+    return 0;
+}
+
+int pl_ticket_ring_rotate(pl_ticket_ring *r, time_t now, time_t period)
+{
+    if (r->from_file || now - r->made < period) return 0; /* a shared ring is rotated by whoever writes the file */
+    int keep = r->n < PL_TICKET_KEYS ? r->n : PL_TICKET_KEYS - 1;
+    memmove(&r->keys[1], &r->keys[0], (size_t)keep * sizeof r->keys[0]);
+    PL_GUARD(pl_random((uint8_t *)&r->keys[0], sizeof r->keys[0]));
+    r->n = keep + 1;
+    r->made = now;
+    return 0;
+}
+
+int pl_ticket_seal(const pl_ticket_ring *r, const uint8_t *plain, size_t len, pl_buf *out)
+{
+    uint8_t nonce[PL_AEAD_NONCE];
+    const pl_ticket_key *k = &r->keys[0];
+    PL_ENSURE(r->n > 0, PL_ERR_INTERNAL, "no ticket key");
+    PL_GUARD(pl_random(nonce, sizeof nonce));
+    pl_aead *a = pl_aead_new(PL_AES_256_GCM, k->key, 1);
+    PL_ENSURE(a, PL_ERR_CRYPTO, "cannot set up ticket encryption");
+    int rc = pl_buf_reserve(out, 16 + sizeof nonce + len + PL_AEAD_TAG);
+    if (rc == 0) {
+        uint8_t *p = out->data + out->len;
+        memcpy(p, k->name, 16);
+        memcpy(p + 16, nonce, sizeof nonce);
+        memcpy(p + 28, plain, len);
+        rc = pl_aead_seal(a, nonce, k->name, 16, p + 28, len, p + 28 + len);
+        if (rc == 0) out->len += 28 + len + PL_AEAD_TAG;
+    }
+    pl_aead_free(a);
+    return rc;
+}
+
+int pl_ticket_open(const pl_ticket_ring *r, const uint8_t *t, size_t len, pl_buf *plain)
+{
+    if (len < 28 + PL_AEAD_TAG + 1) return -1;
+    for (int i = 0; i < r->n; i++) {
+        const pl_ticket_key *k = &r->keys[i];
+        if (pl_ct_memcmp(k->name, t, 16) != 0) continue;
+        size_t clen = len - 28 - PL_AEAD_TAG;
+        pl_buf_reset(plain);
+        if (pl_buf_bytes(plain, t + 28, clen) < 0) return -1;
+        pl_aead *a = pl_aead_new(PL_AES_256_GCM, k->key, 0);
+        int rc = a ? pl_aead_open(a, t + 16, k->name, 16, plain->data, clen, t + 28 + clen) : -1;
+        pl_aead_free(a);
+        pl_clear_error(); /* a bad ticket is not an error of the connection */
+        if (rc < 0) pl_buf_reset(plain);
+        return rc < 0 ? -1 : 0;
+    }
+    return -1; /* unknown or retired key */
+}
