@@ -44,7 +44,7 @@ static void pl_client12_keep_session(parley_conn *c)
     if (!c->sess && !(c->sess = pl_calloc(1, sizeof *c->sess))) return;
     pl_session *ss = c->sess;
     memset(ss, 0, sizeof *ss);
-    if (hs->new_ticket.len <= PL_MAX_TICKET) {
+    if (hs->new_ticket.len && hs->new_ticket.len <= PL_MAX_TICKET) {
         memcpy(ss->ticket, hs->new_ticket.data, hs->new_ticket.len);
         ss->ticket_len = (uint16_t)hs->new_ticket.len;
     }
