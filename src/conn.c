@@ -573,7 +573,6 @@ void parley_key_op_input(const parley_key_op *op, const uint8_t **data, size_t *
     *len = op->input.len;
 }
 
-int parley_key_op_done(const parley_key_op *op);
 int parley_key_op_done(const parley_key_op *op) { return op->state != PL_OP_PENDING; }
 
 int parley_key_op_complete(parley_key_op *op, int ok, const uint8_t *out, size_t len)

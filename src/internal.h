@@ -39,9 +39,13 @@ enum {
     PL_HS_END_OF_EARLY_DATA = 5,
     PL_HS_ENCRYPTED_EXTENSIONS = 8,
     PL_HS_CERTIFICATE = 11,
+    PL_HS_SERVER_KEY_EXCHANGE = 12, /* TLS 1.2 */
     PL_HS_CERTIFICATE_REQUEST = 13,
+    PL_HS_SERVER_HELLO_DONE = 14,   /* TLS 1.2 */
     PL_HS_CERTIFICATE_VERIFY = 15,
+    PL_HS_CLIENT_KEY_EXCHANGE = 16, /* TLS 1.2 */
     PL_HS_FINISHED = 20,
+    PL_HS_CERTIFICATE_STATUS = 22,  /* TLS 1.2, RFC 6066 8 */
     PL_HS_KEY_UPDATE = 24,
     PL_HS_MESSAGE_HASH = 254
 };
@@ -227,6 +231,8 @@ void pl_conn_drop_message(parley_conn *c, size_t len);
 PL_MUST_CHECK int pl_conn_set_read_keys(parley_conn *c, const uint8_t *secret);
 PL_MUST_CHECK int pl_conn_set_write_keys(parley_conn *c, const uint8_t *secret);
 int pl_conn_fail(parley_conn *c, int rc);
+/* Has a key operation left the pending state? */
+int parley_key_op_done(const parley_key_op *op);
 
 /* handshake drivers (client13.c, server13.c, dispatch.c) */
 enum { PL_HS_WAIT_OK = 0, PL_HS_WAIT_READ = 1, PL_HS_WAIT_KEY_OP = 2 };
@@ -250,9 +256,13 @@ int pl_client_accept_alpn(parley_conn *c, const uint8_t *proto, size_t len);
 /* Keep the peer's chain (DER views, leaf first), take the leaf's key, and
  * verify it: a client verifies the server (unless verification is off), a
  * server verifies a client against its client CA store. */
-int pl_take_peer_chain(parley_conn *c, const pl_der *ders, size_t n);
+struct pl_certificate_s;
+int pl_take_peer_chain(parley_conn *c, const struct pl_certificate_s *ct);
 /* Client: check a stapled OCSP response (NULL: none) against the policy. */
 int pl_client_check_staple(parley_conn *c, const uint8_t *resp, size_t len);
+/* The TLS 1.2 session of this connection (version, suite, EMS, master secret,
+ * lifetime, server name); the caller adds an id or a ticket. */
+void pl_session_from_conn(const parley_conn *c, pl_session *ss, uint64_t created, uint32_t lifetime);
 /* Client: choose the certificate to answer a CertificateRequest with. */
 void pl_choose_client_cert(parley_conn *c, int tls13);
 /* ALPN choice by server preference: 1 chose, 0 no ALPN, <0 no_application_protocol. */

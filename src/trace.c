@@ -136,7 +136,7 @@ static void pl_describe(parley_conn *c, pl_text *t, const uint8_t *msg, size_t l
         pl_tx(t, "lifetime: %u s\nticket: %zu bytes\n", nst.lifetime, nst.ticket.len);
         return;
     }
-    case 12: { /* ServerKeyExchange */
+    case PL_HS_SERVER_KEY_EXCHANGE: {
         pl_server_key_exchange ske;
         const pl_suite *s = pl_suite_find(c->suite);
         if (!s || pl_server_key_exchange_parse(b, bl, s->kx, &ske) < 0) break;
@@ -145,14 +145,14 @@ static void pl_describe(parley_conn *c, pl_text *t, const uint8_t *msg, size_t l
         pl_tx(t, "signature_scheme: %s\nsignature: %zu bytes\n", parley_sigscheme_name(ske.scheme), ske.signature.len);
         return;
     }
-    case 16: { /* ClientKeyExchange */
+    case PL_HS_CLIENT_KEY_EXCHANGE: {
         const pl_suite *s = pl_suite_find(c->suite);
         pl_cursor v;
         if (!s || pl_client_key_exchange_parse(b, bl, s->kx, &v) < 0) break;
         pl_tx(t, "%s: %zu bytes\n", s->kx == PL_KX_RSA ? "encrypted premaster" : "public", v.len);
         return;
     }
-    case 14:
+    case PL_HS_SERVER_HELLO_DONE:
         return;
     case PL_HS_KEY_UPDATE:
         if (bl == 1) pl_tx(t, "request_update: %s\n", b[0] ? "update_requested" : "update_not_requested");

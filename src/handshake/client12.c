@@ -43,21 +43,13 @@ static void pl_client12_keep_session(parley_conn *c)
     if (!hs->peer_session_len && !hs->new_ticket.len) return;
     if (!c->sess && !(c->sess = pl_calloc(1, sizeof *c->sess))) return;
     pl_session *ss = c->sess;
-    memset(ss, 0, sizeof *ss);
+    pl_session_from_conn(c, ss, (uint64_t)time(NULL), 86400);
     if (hs->new_ticket.len && hs->new_ticket.len <= PL_MAX_TICKET) {
         memcpy(ss->ticket, hs->new_ticket.data, hs->new_ticket.len);
         ss->ticket_len = (uint16_t)hs->new_ticket.len;
     }
-    ss->version = PARLEY_TLS1_2;
-    ss->suite = c->suite;
-    ss->ems = (uint8_t)hs->ems;
     memcpy(ss->id, hs->peer_session, hs->peer_session_len);
     ss->id_len = hs->peer_session_len;
-    memcpy(ss->secret, hs->master, 48);
-    ss->secret_len = 48;
-    ss->created = (uint64_t)time(NULL);
-    ss->lifetime = 86400;
-    snprintf(ss->sni, sizeof ss->sni, "%s", c->server_name ? c->server_name : "");
 }
 
 int pl_client12_server_hello(parley_conn *c, const void *vsh, const uint8_t *msg, size_t len)
@@ -112,15 +104,10 @@ static int c12_recv_cert(parley_conn *c, const uint8_t *msg, size_t len)
 {
     pl_hs *hs = c->hs;
     pl_certificate ct;
-    pl_der ders[PL_CERT_MAX_ENTRIES];
     PL_GUARD(pl_certificate12_parse(msg + 4, len - 4, &ct));
     PL_ENSURE(ct.n > 0, PL_ERR_BAD_CERTIFICATE, "the server sent an empty certificate chain");
-    for (size_t i = 0; i < ct.n; i++) {
-        ders[i].p = ct.certs[i].p;
-        ders[i].len = ct.certs[i].len;
-    }
     /* Keep and verify the chain first: a wrong certificate is reported as such. */
-    PL_GUARD(pl_take_peer_chain(c, ders, ct.n));
+    PL_GUARD(pl_take_peer_chain(c, &ct));
     /* The certificate's key must suit the suite (RFC 5246 7.4.2, RFC 8422 5.3). */
     const pl_suite *s = pl_suite_find(c->suite);
     int fits = s->auth == PL_AUTH_ECDSA ? (pl_sig_scheme_fits_key(hs->peer_key, 0x0403, 0) || pl_sig_scheme_fits_key(hs->peer_key, 0x0807, 0))
@@ -265,7 +252,7 @@ static int c12_send_flight(parley_conn *c, const uint8_t *msg, size_t len)
             (rc = pl_buf_close(&b, hs->kx == PL_KX_ECDHE ? 1 : 2, m)) < 0)
             goto out;
     }
-    if ((rc = pl_conn_send_handshake(c, 16 /* client_key_exchange */, b.data, b.len)) < 0) goto out;
+    if ((rc = pl_conn_send_handshake(c, PL_HS_CLIENT_KEY_EXCHANGE, b.data, b.len)) < 0) goto out;
     /* RFC 7627 3: session_hash covers the messages through ClientKeyExchange. */
     if ((rc = pl_transcript_hash(&hs->transcript, hs->session_hash)) < 0) goto out;
     if ((rc = pl_tls12_derive_keys(c)) < 0) goto out;
@@ -354,10 +341,10 @@ static int c12_recv_fin(parley_conn *c, const uint8_t *msg, size_t len)
 
 static const pl_hs_row pl_client12_rows[] = {
     [C12_WAIT_CERT] = {"WAIT_CERTIFICATE", PL_HS_CERTIFICATE, 0, 0, c12_recv_cert, {C12_WAIT_SKE, C12_WAIT_CR_SHD, C12_WAIT_CS}},
-    [C12_WAIT_CS] = {"WAIT_CERTIFICATE_STATUS", 22, 0, 0, c12_recv_cs, {C12_WAIT_SKE, C12_WAIT_CR_SHD}},
-    [C12_WAIT_SKE] = {"WAIT_SERVER_KEY_EXCHANGE", 12, 0, 0, c12_recv_ske, {C12_WAIT_CR_SHD}},
-    [C12_WAIT_CR_SHD] = {"WAIT_CERT_REQUEST_OR_HELLO_DONE", 14, PL_HS_CERTIFICATE_REQUEST, 0, c12_recv_cr_shd, {C12_WAIT_SHD, C12_SEND_FLIGHT}},
-    [C12_WAIT_SHD] = {"WAIT_SERVER_HELLO_DONE", 14, 0, 0, c12_recv_cr_shd, {C12_SEND_FLIGHT}},
+    [C12_WAIT_CS] = {"WAIT_CERTIFICATE_STATUS", PL_HS_CERTIFICATE_STATUS, 0, 0, c12_recv_cs, {C12_WAIT_SKE, C12_WAIT_CR_SHD}},
+    [C12_WAIT_SKE] = {"WAIT_SERVER_KEY_EXCHANGE", PL_HS_SERVER_KEY_EXCHANGE, 0, 0, c12_recv_ske, {C12_WAIT_CR_SHD}},
+    [C12_WAIT_CR_SHD] = {"WAIT_CERT_REQUEST_OR_HELLO_DONE", PL_HS_SERVER_HELLO_DONE, PL_HS_CERTIFICATE_REQUEST, 0, c12_recv_cr_shd, {C12_WAIT_SHD, C12_SEND_FLIGHT}},
+    [C12_WAIT_SHD] = {"WAIT_SERVER_HELLO_DONE", PL_HS_SERVER_HELLO_DONE, 0, 0, c12_recv_cr_shd, {C12_SEND_FLIGHT}},
     [C12_SEND_FLIGHT] = {"SEND_CERTIFICATE_AND_KEY_EXCHANGE", 0, 0, 0, c12_send_flight, {C12_SEND_CV, C12_SEND_FIN}},
     [C12_SEND_CV] = {"SEND_CERTIFICATE_VERIFY", 0, 0, 0, c12_send_cv, {C12_SEND_FIN}},
     [C12_SEND_FIN] = {"SEND_CCS_AND_FINISHED", 0, 0, 0, c12_send_fin, {C12_WAIT_FIN, PL_ST_DONE, C12_WAIT_NST}},

@@ -4,7 +4,6 @@
  *   SEND_CH -> WAIT_SH -(HRR)-> SEND_CH -> WAIT_SH
  *           -> WAIT_EE -> WAIT_CERT_CR -> [WAIT_CERT] -> WAIT_CV -> WAIT_FIN -> SEND_FIN -> DONE
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -16,12 +15,6 @@
 enum { C_SEND_CH = 1, C_WAIT_SH, C_WAIT_EE, C_WAIT_CERT_CR, C_WAIT_CERT, C_WAIT_CV, C_WAIT_FIN, C_SEND_FIN, C_SEND_CCV, C_SEND_FINISHED };
 
 int pl_client13_start_state(void) { return C_SEND_CH; }
-
-static int pl_is_ip_literal(const char *s)
-{
-    uint8_t b[16];
-    return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
-}
 
 static int pl_write_ch(parley_conn *c, pl_buf *b, const uint8_t *pub, size_t publen)
 {
@@ -273,7 +266,6 @@ static int c_recv_cert(parley_conn *c, const uint8_t *msg, size_t len)
 {
     pl_hs *hs = c->hs;
     pl_certificate ct;
-    pl_der ders[PL_CERT_MAX_ENTRIES];
     if (msg[0] == PL_HS_CERTIFICATE_REQUEST) {
         pl_certificate_request cr;
         PL_GUARD(pl_certificate_request_parse(msg + 4, len - 4, &cr));
@@ -288,11 +280,7 @@ static int c_recv_cert(parley_conn *c, const uint8_t *msg, size_t len)
     PL_ENSURE(ct.context.len == 0, PL_ERR_ILLEGAL_PARAMETER, "server Certificate has a non-empty request context");
     /* RFC 8446 4.4.2.4: an empty server Certificate is decode_error. */
     PL_ENSURE(ct.n > 0, PL_ERR_DECODE, "server sent an empty certificate chain");
-    for (size_t i = 0; i < ct.n; i++) {
-        ders[i].p = ct.certs[i].p;
-        ders[i].len = ct.certs[i].len;
-    }
-    PL_GUARD(pl_take_peer_chain(c, ders, ct.n));
+    PL_GUARD(pl_take_peer_chain(c, &ct));
     PL_GUARD(pl_client_check_staple(c, ct.leaf_ocsp.len ? ct.leaf_ocsp.p : NULL, ct.leaf_ocsp.len));
     hs->state = C_WAIT_CV;
     return 0;

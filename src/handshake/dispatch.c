@@ -11,13 +11,13 @@ const char *pl_hs_type_name(int type)
     case PL_HS_END_OF_EARLY_DATA: return "EndOfEarlyData";
     case PL_HS_ENCRYPTED_EXTENSIONS: return "EncryptedExtensions";
     case PL_HS_CERTIFICATE: return "Certificate";
-    case 12: return "ServerKeyExchange";
-    case 14: return "ServerHelloDone";
-    case 16: return "ClientKeyExchange";
+    case PL_HS_SERVER_KEY_EXCHANGE: return "ServerKeyExchange";
+    case PL_HS_SERVER_HELLO_DONE: return "ServerHelloDone";
+    case PL_HS_CLIENT_KEY_EXCHANGE: return "ClientKeyExchange";
     case PL_HS_CERTIFICATE_REQUEST: return "CertificateRequest";
     case PL_HS_CERTIFICATE_VERIFY: return "CertificateVerify";
     case PL_HS_FINISHED: return "Finished";
-    case 22: return "CertificateStatus";
+    case PL_HS_CERTIFICATE_STATUS: return "CertificateStatus";
     case PL_HS_KEY_UPDATE: return "KeyUpdate";
     case PL_HS_MESSAGE_HASH: return "message_hash";
     default: return "unknown handshake message";

@@ -125,7 +125,7 @@ typedef struct {
 PL_MUST_CHECK int pl_encrypted_extensions_parse(const uint8_t *body, size_t len, pl_encrypted_extensions *ee);
 
 #define PL_CERT_MAX_ENTRIES 10
-typedef struct {
+typedef struct pl_certificate_s {
     pl_cursor context;
     size_t n;
     pl_cursor certs[PL_CERT_MAX_ENTRIES];

@@ -113,17 +113,10 @@ static int pl_send_ticket(parley_conn *c)
 {
     pl_hs *hs = c->hs;
     parley_config *cfg = c->cfg;
-    pl_session ss = {0};
+    pl_session ss;
     pl_buf plain = {0}, b = {0};
     size_t m;
-    ss.version = PARLEY_TLS1_2;
-    ss.suite = c->suite;
-    ss.ems = (uint8_t)hs->ems;
-    memcpy(ss.secret, hs->master, 48);
-    ss.secret_len = 48;
-    ss.created = hs->sess_created ? hs->sess_created : (uint64_t)time(NULL);
-    ss.lifetime = cfg->session_lifetime;
-    snprintf(ss.sni, sizeof ss.sni, "%s", c->server_name ? c->server_name : "");
+    pl_session_from_conn(c, &ss, hs->sess_created ? hs->sess_created : (uint64_t)time(NULL), cfg->session_lifetime);
     int rc = pl_session_encode(&ss, &plain);
     pl_cleanse(&ss, sizeof ss);
     if (rc == 0) rc = pl_buf_u32(&b, cfg->session_lifetime);
@@ -286,7 +279,7 @@ static int s12_send_hello(parley_conn *c, const uint8_t *msg, size_t len)
         const pl_buf *o = &cfg->certs[hs->cert_index].ocsp;
         pl_buf_reset(&b);
         if ((rc = pl_certificate_status_write(&b, o->data, o->len)) < 0 ||
-            (rc = pl_conn_send_handshake(c, 22 /* certificate_status */, b.data, b.len)) < 0)
+            (rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE_STATUS, b.data, b.len)) < 0)
             goto out;
     }
     if (hs->kx == PL_KX_RSA) {
@@ -333,7 +326,7 @@ static int s12_send_ske(parley_conn *c, const uint8_t *msg, size_t len)
     if (rc != 0) goto out;
     if ((rc = pl_buf_bytes(&b, hs->ske_params.data, hs->ske_params.len)) < 0 || (rc = pl_buf_u16(&b, hs->sig_scheme)) < 0 ||
         (rc = pl_buf_u16(&b, (uint16_t)hs->op.output.len)) < 0 || (rc = pl_buf_bytes(&b, hs->op.output.data, hs->op.output.len)) < 0 ||
-        (rc = pl_conn_send_handshake(c, 12 /* server_key_exchange */, b.data, b.len)) < 0)
+        (rc = pl_conn_send_handshake(c, PL_HS_SERVER_KEY_EXCHANGE, b.data, b.len)) < 0)
         goto out;
     hs->state = S12_SEND_SHD;
 out:
@@ -364,7 +357,7 @@ static int s12_send_shd(parley_conn *c, const uint8_t *msg, size_t len)
         PL_GUARD(rc);
         hs->cert_requested = 1;
     }
-    PL_GUARD(pl_conn_send_handshake(c, 14 /* server_hello_done */, NULL, 0));
+    PL_GUARD(pl_conn_send_handshake(c, PL_HS_SERVER_HELLO_DONE, NULL, 0));
     hs->state = hs->cert_requested ? S12_WAIT_CCERT : S12_WAIT_CKE;
     return 0;
 }
@@ -373,18 +366,13 @@ static int s12_recv_ccert(parley_conn *c, const uint8_t *msg, size_t len)
 {
     pl_hs *hs = c->hs;
     pl_certificate ct;
-    pl_der ders[PL_CERT_MAX_ENTRIES];
     PL_GUARD(pl_certificate12_parse(msg + 4, len - 4, &ct));
     if (ct.n == 0) {
         /* RFC 5246 7.4.6: a server that requires one answers handshake_failure. */
         PL_ENSURE(c->cfg->verify_client != PARLEY_VERIFY_CLIENT_REQUIRE, PL_ERR_HANDSHAKE_FAILURE,
                   "the client sent no certificate, and one is required");
     } else {
-        for (size_t i = 0; i < ct.n; i++) {
-            ders[i].p = ct.certs[i].p;
-            ders[i].len = ct.certs[i].len;
-        }
-        PL_GUARD(pl_take_peer_chain(c, ders, ct.n));
+        PL_GUARD(pl_take_peer_chain(c, &ct));
         hs->peer_sent_cert = 1;
     }
     hs->state = S12_WAIT_CKE;
@@ -471,19 +459,12 @@ static void pl_server12_store_session(parley_conn *c)
 {
     pl_hs *hs = c->hs;
     parley_config *cfg = c->cfg;
-    pl_session ss = {0};
+    pl_session ss;
     pl_buf b = {0};
     if (!cfg->cache || !hs->session_id_len) return;
-    ss.version = PARLEY_TLS1_2;
-    ss.suite = c->suite;
-    ss.ems = (uint8_t)hs->ems;
+    pl_session_from_conn(c, &ss, (uint64_t)time(NULL), cfg->session_lifetime);
     memcpy(ss.id, hs->session_id, hs->session_id_len);
     ss.id_len = (uint8_t)hs->session_id_len;
-    memcpy(ss.secret, hs->master, 48);
-    ss.secret_len = 48;
-    ss.created = (uint64_t)time(NULL);
-    ss.lifetime = cfg->session_lifetime;
-    snprintf(ss.sni, sizeof ss.sni, "%s", c->server_name ? c->server_name : "");
     if (pl_session_encode(&ss, &b) == 0) (void)cfg->cache->store(cfg->cache, ss.id, ss.id_len, b.data, b.len, ss.lifetime);
     pl_buf_free(&b);
     pl_cleanse(&ss, sizeof ss);
@@ -520,7 +501,7 @@ static const pl_hs_row pl_server12_rows[] = {
     [S12_SEND_SHD] = {"SEND_SERVER_HELLO_DONE", 0, 0, 0, s12_send_shd, {S12_WAIT_CKE, S12_WAIT_CCERT}},
     [S12_WAIT_CCERT] = {"WAIT_CLIENT_CERTIFICATE", PL_HS_CERTIFICATE, 0, 0, s12_recv_ccert, {S12_WAIT_CKE}},
     [S12_WAIT_CCV] = {"WAIT_CLIENT_CERTIFICATE_VERIFY", PL_HS_CERTIFICATE_VERIFY, 0, 0, s12_recv_ccv, {S12_WAIT_FIN}},
-    [S12_WAIT_CKE] = {"WAIT_CLIENT_KEY_EXCHANGE", 16, 0, 1, s12_recv_cke, {S12_DERIVE}},
+    [S12_WAIT_CKE] = {"WAIT_CLIENT_KEY_EXCHANGE", PL_HS_CLIENT_KEY_EXCHANGE, 0, 1, s12_recv_cke, {S12_DERIVE}},
     [S12_DERIVE] = {"DERIVE_KEYS", 0, 0, 0, s12_derive, {S12_WAIT_FIN, S12_WAIT_CCV}},
     [S12_WAIT_FIN] = {"WAIT_FINISHED", PL_HS_FINISHED, 0, 1, s12_recv_fin, {S12_SEND_FIN, PL_ST_DONE}},
     [S12_SEND_FIN] = {"SEND_FINISHED", 0, 0, 0, s12_send_fin, {PL_ST_DONE, S12_WAIT_FIN}},

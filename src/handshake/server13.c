@@ -303,7 +303,6 @@ static int s_recv_ccert(parley_conn *c, const uint8_t *msg, size_t len)
 {
     pl_hs *hs = c->hs;
     pl_certificate ct;
-    pl_der ders[PL_CERT_MAX_ENTRIES];
     PL_GUARD(pl_certificate_parse(msg + 4, len - 4, &ct));
     /* RFC 8446 4.4.2: the context echoes the CertificateRequest's (empty). */
     PL_ENSURE(ct.context.len == 0, PL_ERR_ILLEGAL_PARAMETER, "client Certificate has the wrong request context");
@@ -314,11 +313,7 @@ static int s_recv_ccert(parley_conn *c, const uint8_t *msg, size_t len)
         hs->state = S_WAIT_FIN;
         return 0;
     }
-    for (size_t i = 0; i < ct.n; i++) {
-        ders[i].p = ct.certs[i].p;
-        ders[i].len = ct.certs[i].len;
-    }
-    PL_GUARD(pl_take_peer_chain(c, ders, ct.n));
+    PL_GUARD(pl_take_peer_chain(c, &ct));
     hs->peer_sent_cert = 1;
     hs->state = S_WAIT_CCV;
     return 0;

@@ -62,8 +62,14 @@ static void pl_set_verified(parley_conn *c)
     else snprintf(c->verify_result, sizeof c->verify_result, "ok");
 }
 
-int pl_take_peer_chain(parley_conn *c, const pl_der *ders, size_t n)
+int pl_take_peer_chain(parley_conn *c, const pl_certificate *ct)
 {
+    pl_der ders[PL_CERT_MAX_ENTRIES];
+    size_t n = ct->n;
+    for (size_t i = 0; i < n; i++) {
+        ders[i].p = ct->certs[i].p;
+        ders[i].len = ct->certs[i].len;
+    }
     for (size_t i = 0; i < n && i < PL_MAX_PEER_CERTS; i++) {
         pl_buf_reset(&c->peer_certs[i]);
         PL_GUARD(pl_buf_bytes(&c->peer_certs[i], ders[i].p, ders[i].len));
@@ -100,6 +106,19 @@ int pl_client_check_staple(parley_conn *c, const uint8_t *resp, size_t len)
     size_t o = strlen(c->verify_result);
     snprintf(c->verify_result + o, sizeof c->verify_result - o, " (OCSP: good)");
     return 0;
+}
+
+void pl_session_from_conn(const parley_conn *c, pl_session *ss, uint64_t created, uint32_t lifetime)
+{
+    memset(ss, 0, sizeof *ss);
+    ss->version = PARLEY_TLS1_2;
+    ss->suite = c->suite;
+    ss->ems = (uint8_t)c->hs->ems;
+    memcpy(ss->secret, c->hs->master, 48);
+    ss->secret_len = 48;
+    ss->created = created;
+    ss->lifetime = lifetime;
+    snprintf(ss->sni, sizeof ss->sni, "%s", c->server_name ? c->server_name : "");
 }
 
 void pl_choose_client_cert(parley_conn *c, int tls13)

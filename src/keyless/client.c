@@ -27,8 +27,6 @@
 
 #include "../internal.h"
 
-int parley_key_op_done(const parley_key_op *op);
-
 #define KL_MAX_POOL 16
 #define KL_MAX_PENDING 1024
 

@@ -9,6 +9,7 @@
  *  - the wildcard needs at least two labels after it ("*.com" never matches);
  *  - no wildcard matching for A-labels ("xn--") in the reference label (6.4.3).
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <string.h>
 
@@ -26,6 +27,12 @@ static int pl_ieq(const char *a, const char *b, size_t n)
     for (size_t i = 0; i < n; i++)
         if (tolower((unsigned char)a[i]) != tolower((unsigned char)b[i])) return 0;
     return 1;
+}
+
+int pl_is_ip_literal(const char *host)
+{
+    unsigned char b[16];
+    return inet_pton(AF_INET, host, b) == 1 || inet_pton(AF_INET6, host, b) == 1;
 }
 
 int pl_hostname_match(const char *pattern, const char *host)

@@ -98,25 +98,13 @@ static void pl_now_text(int64_t now, char *out, size_t n)
     strftime(out, n, "%Y-%m-%d", &tm);
 }
 
-static int pl_is_ip(const char *host, unsigned char *bin, size_t *binlen)
-{
-    if (inet_pton(AF_INET, host, bin) == 1) {
-        *binlen = 4;
-        return 1;
-    }
-    if (inet_pton(AF_INET6, host, bin) == 1) {
-        *binlen = 16;
-        return 1;
-    }
-    return 0;
-}
-
 /* RFC 6125 6.4 / RFC 5280 4.2.1.6: match against subjectAltName entries only. */
 static int pl_leaf_matches_host(X509 *leaf, const char *host)
 {
     unsigned char ip[16];
-    size_t iplen = 0;
-    int want_ip = pl_is_ip(host, ip, &iplen), match = 0;
+    /* An IP literal (pl_is_ip_literal) is matched against iPAddress SANs. */
+    size_t iplen = inet_pton(AF_INET, host, ip) == 1 ? 4 : inet_pton(AF_INET6, host, ip) == 1 ? 16 : 0;
+    int want_ip = iplen != 0, match = 0;
     GENERAL_NAMES *gens = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
     for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens) && !match; i++) {
         GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);

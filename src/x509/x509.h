@@ -94,6 +94,9 @@ PL_MUST_CHECK int pl_trust_ca_names(const pl_trust *t, pl_buf *out);
  * DistinguishedName list body `names`? (An empty list matches everything.) */
 int pl_chain_issued_by_any(const pl_chain *c, const uint8_t *names, size_t len);
 
+/* Is `host` an IPv4 or IPv6 literal? (Matched against iPAddress SANs, never sent as SNI.) */
+int pl_is_ip_literal(const char *host);
+
 /* RFC 6125 6.4: does presented DNS identifier `pattern` match reference `host`? */
 int pl_hostname_match(const char *pattern, const char *host);
 
