@@ -115,7 +115,12 @@ static void ks_work(uv_work_t *w)
     pthread_rwlock_rdlock(&s->keys_lock);
     if (parley_keystore_answer(s->keys, &m, j->resp, sizeof j->resp, &j->resplen) != PARLEY_OK) j->status = -1;
     pthread_rwlock_unlock(&s->keys_lock);
-    if (j->status == 0 && j->resplen > 13) j->status = j->resp[15]; /* the STATUS field's value */
+    if (j->status == 0) {
+        parley_keyless_msg r;
+        int is_resp;
+        size_t used;
+        j->status = parley_keyless_decode(j->resp, j->resplen, &is_resp, &r, &used) == PARLEY_OK ? r.status : -1;
+    }
 }
 
 static void ks_after_work(uv_work_t *w, int status)
