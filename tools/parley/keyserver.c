@@ -117,9 +117,7 @@ static void ks_work(uv_work_t *w)
     pthread_rwlock_unlock(&s->keys_lock);
     if (j->status == 0) {
         parley_keyless_msg r;
-        int is_resp;
-        size_t used;
-        j->status = parley_keyless_decode(j->resp, j->resplen, &is_resp, &r, &used) == PARLEY_OK ? r.status : -1;
+        j->status = parley_keyless_decode(j->resp, j->resplen, &resp, &r, &used) == PARLEY_OK ? r.status : -1;
     }
 }
 
