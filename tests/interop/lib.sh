@@ -48,6 +48,16 @@ wait_line() {
     done
     echo "never saw '$2' in $1"; return 1
 }
+# wait_count LOG REGEX N : wait until N lines of LOG match REGEX (e.g. every
+# forked worker has said it is listening; until then the kernel hands every
+# connection to the workers already bound)
+wait_count() {
+    for _ in $(seq 1 300); do
+        [ "$(grep -Ec -- "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
+        sleep 0.05
+    done
+    echo "saw fewer than $3 lines '$2' in $1"; return 1
+}
 # start_bg LOG CMD... : run a peer in the background, remember it for cleanup
 start_bg() { local log=$1; shift; "$@" >"$log" 2>&1 </dev/null & LAST_PID=$!; PIDS+=("$LAST_PID"); }
 stop_bg() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; return 0; }

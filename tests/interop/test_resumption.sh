@@ -77,9 +77,8 @@ check "the server logs the reloads" "$WORK/t$TB.log" 'ticket keys reloaded'
 PORT=$(free_port)
 start_bg "$WORK/w.log" "$PARLEY" server --listen "127.0.0.1:$PORT" --cert "$P/ec256.pem" --key "$P/ec256.key" \
     --workers 3 --session-cache shm:1m
-wait_line "$WORK/w.log" '3 workers'
+wait_count "$WORK/w.log" '^(proxy )?listening on .*\(pid [0-9]+\)$' 3
 wait_port "$PORT"
-sleep 0.3
 timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-out "$WORK/w.sess" "localhost:$PORT" >"$WORK/c0.log" 2>&1
 for i in $(seq 1 10); do
     timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-in "$WORK/w.sess" "localhost:$PORT" >"$WORK/c$i.log" 2>&1
