@@ -83,6 +83,7 @@ void parley_config_free(parley_config *cfg)
     pl_trust_free(cfg->client_trust);
     pl_buf_free(&cfg->ca_names);
     pl_free(cfg->client_ca_file);
+    for (int i = 0; i < cfg->in_pool_n; i++) pl_free(cfg->in_pool[i]);
     pl_free(cfg->ticket_keys_file);
     pl_cleanse(&cfg->tickets, sizeof cfg->tickets);
     for (int i = 0; i < cfg->ncrl_files; i++) pl_free(cfg->crl_files[i]);
@@ -379,6 +380,7 @@ int parley_config_set_max_chain_depth(parley_config *cfg, int depth)
 static int pl_trust_setup(parley_config *cfg, pl_trust *t)
 {
     pl_trust_set_policy(t, cfg->max_depth, cfg->crl_expired_fatal);
+    pl_trust_set_cache(t, !cfg->verify_cache_off);
     for (int i = 0; i < cfg->ncrl_files; i++) PL_GUARD(pl_trust_add_crl_file(t, cfg->crl_files[i]));
     return 0;
 }
@@ -454,6 +456,13 @@ int parley_config_set_ticket_keys_file(parley_config *cfg, const char *path)
     return PARLEY_OK;
 }
 
+int parley_config_set_ticket_keys(parley_config *cfg, const uint8_t *keys, size_t n)
+{
+    PL_CFG_MUTABLE(cfg);
+    if (pl_ticket_ring_from_bytes(&cfg->tickets, keys, n) < 0) return pl_cfg_err(cfg, pl_last_message());
+    return PARLEY_OK;
+}
+
 int parley_config_reload_ticket_keys(parley_config *cfg)
 {
     pl_ticket_ring r;
@@ -463,6 +472,20 @@ int parley_config_reload_ticket_keys(parley_config *cfg)
     cfg->tickets = r;
     pthread_mutex_unlock(&cfg->lock);
     pl_cleanse(&r, sizeof r);
+    return PARLEY_OK;
+}
+
+int parley_config_set_psk_ke(parley_config *cfg, int allow)
+{
+    PL_CFG_MUTABLE(cfg);
+    cfg->psk_ke = allow != 0;
+    return PARLEY_OK;
+}
+
+int parley_config_set_max_early_data(parley_config *cfg, uint32_t bytes)
+{
+    PL_CFG_MUTABLE(cfg);
+    cfg->max_early_data = bytes;
     return PARLEY_OK;
 }
 
@@ -494,6 +517,13 @@ int parley_config_set_verify(parley_config *cfg, int verify)
 {
     PL_CFG_MUTABLE(cfg);
     cfg->verify = verify ? 1 : 0;
+    return PARLEY_OK;
+}
+
+int parley_config_set_verify_cache(parley_config *cfg, int enable)
+{
+    PL_CFG_MUTABLE(cfg);
+    cfg->verify_cache_off = !enable;
     return PARLEY_OK;
 }
 

@@ -5,6 +5,7 @@
  * place; bytes out (pending_output). Errors are sticky: the first fatal error
  * queues its alert and every later call returns PARLEY_ERROR.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,10 +24,8 @@ static parley_conn *pl_conn_new(parley_config *cfg, int is_server, const char *s
     }
     parley_conn *c = pl_calloc(1, sizeof *c);
     if (!c) return NULL;
-    c->in = pl_malloc(PL_IN_CAP);
     c->hs = pl_calloc(1, sizeof *c->hs);
-    if (!c->in || !c->hs || (server_name && !(c->server_name = pl_strdup(server_name)))) {
-        pl_free(c->in);
+    if (!c->hs || (server_name && !(c->server_name = pl_strdup(server_name)))) {
         pl_free(c->hs);
         pl_free(c);
         return NULL;
@@ -41,7 +40,6 @@ static parley_conn *pl_conn_new(parley_config *cfg, int is_server, const char *s
     c->hs->client_cert = -1;
     /* A server verifying clients may need the raw messages (TLS 1.2 CertificateVerify). */
     c->hs->transcript.keep_raw = is_server && cfg->verify_client;
-    snprintf(c->verify_result, sizeof c->verify_result, "%s", is_server ? "no client certificate" : "not checked");
     return c;
 }
 
@@ -69,6 +67,7 @@ static void pl_hs_free(pl_hs *hs)
     pl_buf_free(&hs->cke);
     pl_buf_free(&hs->req_sigalgs);
     pl_buf_free(&hs->new_ticket);
+    pl_buf_free(&hs->lookup_val);
     pl_buf_free(&hs->req_cas);
     pl_rec_clear(&hs->pending_rd);
     pl_rec_clear(&hs->pending_wr);
@@ -83,14 +82,19 @@ void parley_conn_free(parley_conn *c)
     pl_hs_free(c->hs);
     pl_rec_clear(&c->rd);
     pl_rec_clear(&c->wr);
-    pl_cleanse(c->in, PL_IN_CAP);
-    pl_free(c->in);
+    c->in_len = c->app_len = 0;
+    pl_conn_release_idle(c);
     pl_buf_free(&c->out);
     pl_buf_free(&c->hsin);
-    for (int i = 0; i < PL_MAX_PEER_CERTS; i++) pl_buf_free(&c->peer_certs[i]);
+    for (int i = 0; c->peer_certs && i < PL_MAX_PEER_CERTS; i++) pl_buf_free(&c->peer_certs[i]);
+    pl_free(c->peer_certs);
     pl_free(c->server_name);
+    pl_free(c->errmsg);
+    pl_free(c->verify_result);
+    pl_free(c->alpn);
     if (c->sess) pl_cleanse(c->sess, sizeof *c->sess);
     pl_free(c->sess);
+    pl_cleanse(c->res_secret, sizeof c->res_secret);
     parley_config_free(c->cfg);
     pl_cleanse(c, sizeof *c);
     pl_free(c);
@@ -155,13 +159,10 @@ int pl_conn_fail(parley_conn *c, int rc)
     int code = PL_CODE(rc);
     if (code <= 0 || code >= PL_ERR__COUNT) code = PL_ERR_INTERNAL;
     c->failed = code;
-    if (pl_last_code() == code && pl_last_message()[0])
-        snprintf(c->errmsg, sizeof c->errmsg, "%s", pl_last_message());
-    else
-        snprintf(c->errmsg, sizeof c->errmsg, "%s", pl_err_name(code));
+    pl_conn_set_error(c, "%s", pl_last_code() == code && pl_last_message()[0] ? pl_last_message() : pl_err_name(code));
     if (code == PL_ERR_CERTIFICATE_EXPIRED || code == PL_ERR_UNKNOWN_CA || code == PL_ERR_BAD_CERTIFICATE ||
         code == PL_ERR_UNSUPPORTED_CERTIFICATE || code == PL_ERR_CERTIFICATE_REVOKED)
-        snprintf(c->verify_result, sizeof c->verify_result, "%s", c->errmsg);
+        pl_conn_set_verify(c, "%s", parley_conn_error_string(c));
     int alert = pl_err_alert(code);
     if (alert >= 0 && !c->closed_sent) {
         /* Best effort: if even the alert cannot be encoded there is nothing more to do. */
@@ -173,25 +174,112 @@ int pl_conn_fail(parley_conn *c, int rc)
     return PARLEY_ERROR;
 }
 
+static char *pl_vformat(const char *fmt, va_list ap)
+{
+    char tmp[512];
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    return pl_strdup(tmp);
+}
+
+void pl_conn_set_error(parley_conn *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *m = pl_vformat(fmt, ap); /* NULL when out of memory: the code's name is reported */
+    va_end(ap);
+    pl_free(c->errmsg);
+    c->errmsg = m;
+}
+
+void pl_conn_set_verify(parley_conn *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *m = pl_vformat(fmt, ap); /* formatted before the old text goes: it may be an argument */
+    va_end(ap);
+    pl_free(c->verify_result);
+    c->verify_result = m;
+}
+
+int pl_conn_set_alpn(parley_conn *c, const uint8_t *p, size_t len)
+{
+    char *a = pl_malloc(len + 1);
+    PL_ENSURE(a, PL_ERR_INTERNAL, "out of memory");
+    memcpy(a, p, len);
+    a[len] = 0;
+    pl_free(c->alpn);
+    c->alpn = a;
+    return 0;
+}
+
+/* ------------------------------------------------------ idle buffers */
+
+/* The input buffer, from the config's pool when it has one to spare. */
+static int pl_conn_take_in(parley_conn *c)
+{
+    if (c->in) return 0;
+    parley_config *cfg = c->cfg;
+    pthread_mutex_lock(&cfg->lock);
+    if (cfg->in_pool_n) c->in = cfg->in_pool[--cfg->in_pool_n];
+    pthread_mutex_unlock(&cfg->lock);
+    if (!c->in) c->in = pl_malloc(PL_IN_CAP);
+    c->in_hw = 0;
+    return c->in ? 0 : -1;
+}
+
+void pl_conn_release_idle(parley_conn *c)
+{
+    /* Idle: no byte of a record and no unread data. The bytes it held
+     * (decrypted records) are wiped before the buffer is reused. */
+    if (c->in && c->in_len == 0 && c->app_len == 0) {
+        parley_config *cfg = c->cfg;
+        pl_cleanse(c->in, c->in_hw);
+        pthread_mutex_lock(&cfg->lock);
+        if (cfg->in_pool_n < PL_IN_POOL) {
+            cfg->in_pool[cfg->in_pool_n++] = c->in;
+            c->in = NULL;
+        }
+        pthread_mutex_unlock(&cfg->lock);
+        pl_free(c->in);
+        c->in = NULL;
+    }
+    /* Output and handshake reassembly: freed when empty (they regrow on use). */
+    if (c->out.len == 0 && c->out.data) pl_buf_free(&c->out);
+    if (c->hsin.len == 0 && c->hsin.data) {
+        size_t max = c->hsin.max;
+        pl_buf_free(&c->hsin);
+        c->hsin.max = max;
+    }
+}
+
 /* -------------------------------------------------------------- input */
 
 int parley_conn_recv_bytes(parley_conn *c, const uint8_t *data, size_t len, size_t *consumed)
 {
+    *consumed = 0;
+    if (c->failed) return PARLEY_ERROR;
+    if (len && pl_conn_take_in(c) < 0) return pl_conn_fail(c, -PL_ERR_INTERNAL);
     size_t space = PL_IN_CAP - c->in_len, n = len < space ? len : space;
     if (n) memcpy(c->in + c->in_len, data, n);
     c->in_len += n;
+    if (c->in_len > c->in_hw) c->in_hw = c->in_len;
     *consumed = n;
-    return c->failed ? PARLEY_ERROR : PARLEY_OK;
+    return PARLEY_OK;
 }
 
 size_t pl_conn_in_space(parley_conn *c, uint8_t **p);
 size_t pl_conn_in_space(parley_conn *c, uint8_t **p)
 {
+    if (pl_conn_take_in(c) < 0) return 0;
     *p = c->in + c->in_len;
     return PL_IN_CAP - c->in_len;
 }
 void pl_conn_in_added(parley_conn *c, size_t n);
-void pl_conn_in_added(parley_conn *c, size_t n) { c->in_len += n; }
+void pl_conn_in_added(parley_conn *c, size_t n)
+{
+    c->in_len += n;
+    if (c->in_len > c->in_hw) c->in_hw = c->in_len;
+}
 
 static void pl_drop_record(parley_conn *c, size_t n)
 {
@@ -265,7 +353,23 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
         pl_drop_record(c, PL_REC_HEADER + len);
         return 1;
     }
-    if (v12) {
+    if (!v12 && type == PL_CT_APPLICATION_DATA && c->hs && c->hs->early_skipping) {
+        /* RFC 8446 4.2.10: rejected 0-RTT records are skipped: every
+         * application_data record before our handshake keys exist (after a
+         * HelloRetryRequest), then those that fail to open under them, up to
+         * the budget. The first one that opens ends the skipping. */
+        int skip = !pl_rec_active(&c->rd) || pl_rec_open13(&c->rd, c->in, payload, len, &type, &plen) < 0;
+        if (skip) {
+            size_t n = len > PL_AEAD_TAG + 1 ? len - PL_AEAD_TAG - 1 : 0;
+            PL_ENSURE(n <= c->hs->early_budget, PL_ERR_UNEXPECTED_MESSAGE, "more early data than the server allows");
+            c->hs->early_budget -= (uint32_t)n;
+            pl_trace(c, PARLEY_TRACE_RECORD_RECEIVED, PL_CT_APPLICATION_DATA, "early data (skipped)", len, "");
+            pl_drop_record(c, PL_REC_HEADER + len);
+            return 1;
+        }
+        c->hs->early_skipping = 0;
+        PL_ENSURE(type != PL_CT_CHANGE_CIPHER_SPEC, PL_ERR_UNEXPECTED_MESSAGE, "encrypted ChangeCipherSpec record");
+    } else if (v12) {
         /* opened above */
     } else if (pl_rec_active(&c->rd) && type == PL_CT_ALERT && !c->hs_done) {
         /* A peer that fails before it has derived handshake keys (e.g. it
@@ -359,10 +463,12 @@ int parley_conn_handshake(parley_conn *c)
     if (rc < 0) return pl_conn_fail(c, rc);
     if (rc == PL_HS_WAIT_READ) return PARLEY_WANT_READ;
     if (rc == PL_HS_WAIT_KEY_OP) return PARLEY_WANT_KEY_OP;
+    if (rc == PL_HS_WAIT_SESSION) return PARLEY_WANT_SESSION;
     c->hs_done = 1;
     pl_trace(c, PARLEY_TRACE_INFO, -1, "handshake complete", 0, "");
     pl_hs_free(c->hs);
     c->hs = NULL;
+    pl_conn_release_idle(c);
     return PARLEY_OK;
 }
 
@@ -396,7 +502,12 @@ int parley_conn_read(parley_conn *c, uint8_t *buf, size_t len, size_t *n)
         }
         if (rc == 0) rc = pl_conn_process_records(c, 0);
         if (rc < 0) return pl_conn_fail(c, rc);
-        if (rc == 0) return PARLEY_WANT_READ;
+        if (rc == 0) {
+            /* The application has read everything there is: idle until more
+             * bytes come, so the buffers can go (taken again on arrival). */
+            pl_conn_release_idle(c);
+            return PARLEY_WANT_READ;
+        }
     }
 }
 
@@ -409,7 +520,7 @@ int parley_conn_write(parley_conn *c, const uint8_t *buf, size_t len)
     }
     if (c->closed_sent) {
         pl_fail(PL_ERR_USAGE, __FILE__, __LINE__, "write after close");
-        snprintf(c->errmsg, sizeof c->errmsg, "write after close_notify was sent");
+        pl_conn_set_error(c, "write after close_notify was sent");
         return PARLEY_ERROR;
     }
     /* Reserve once for the whole write so sealing never reallocates mid-way. */
@@ -456,13 +567,8 @@ int pl_hs_post_handshake(parley_conn *c, const uint8_t *msg, size_t len)
         PL_BAIL(PL_ERR_UNEXPECTED_MESSAGE, "received %s after the TLS 1.2 handshake", pl_hs_type_name(msg[0]));
     }
     switch (msg[0]) {
-    case PL_HS_NEW_SESSION_TICKET: {
-        pl_new_session_ticket nst;
-        PL_ENSURE(!c->is_server, PL_ERR_UNEXPECTED_MESSAGE, "client sent NewSessionTicket");
-        PL_GUARD(pl_new_session_ticket_parse(msg + 4, len - 4, &nst));
-        /* Accepted and ignored until resumption is implemented. */
-        return 0;
-    }
+    case PL_HS_NEW_SESSION_TICKET:
+        return pl_client13_ticket(c, msg, len);
     case PL_HS_KEY_UPDATE: {
         int request;
         PL_GUARD(pl_key_update_parse(msg + 4, len - 4, &request));
@@ -498,14 +604,16 @@ uint16_t parley_conn_version(const parley_conn *c) { return c->version; }
 uint16_t parley_conn_cipher(const parley_conn *c) { return c->suite; }
 uint16_t parley_conn_group(const parley_conn *c) { return c->group; }
 uint16_t parley_conn_signature_scheme(const parley_conn *c) { return c->sigscheme; }
-const char *parley_conn_alpn(const parley_conn *c) { return c->alpn[0] ? c->alpn : NULL; }
+const char *parley_conn_alpn(const parley_conn *c) { return c->alpn; }
 const char *parley_conn_server_name(const parley_conn *c) { return c->server_name; }
 int parley_conn_resumed(const parley_conn *c) { return c->resumed; }
 
 int parley_conn_get_session(const parley_conn *c, uint8_t *buf, size_t cap, size_t *len)
 {
     pl_buf b = {0};
-    if (c->is_server || !c->hs_done || !c->sess || c->sess->version != PARLEY_TLS1_2 || (!c->sess->id_len && !c->sess->ticket_len))
+    /* TLS 1.2: an id or a ticket; TLS 1.3: a ticket (it arrives after the handshake). */
+    if (c->is_server || !c->hs_done || !c->sess || (!c->sess->id_len && !c->sess->ticket_len) ||
+        (c->sess->version == PARLEY_TLS1_3 && !c->sess->ticket_len))
         return PARLEY_ERROR;
     int rc = pl_session_encode(c->sess, &b);
     if (rc == 0 && b.len <= cap) {
@@ -516,6 +624,15 @@ int parley_conn_get_session(const parley_conn *c, uint8_t *buf, size_t cap, size
     }
     pl_buf_free(&b);
     return rc < 0 ? PARLEY_ERROR : PARLEY_OK;
+}
+
+int parley_conn_session_found(parley_conn *c, const uint8_t *val, size_t len)
+{
+    if (!c->is_server || !c->hs || c->hs->lookup_state != PL_LOOKUP_PENDING) return PARLEY_ERROR;
+    pl_buf_reset(&c->hs->lookup_val);
+    if (val && len && pl_buf_bytes(&c->hs->lookup_val, val, len) < 0) pl_buf_reset(&c->hs->lookup_val);
+    c->hs->lookup_state = PL_LOOKUP_ANSWERED;
+    return PARLEY_OK;
 }
 
 int parley_conn_set_session(parley_conn *c, const uint8_t *buf, size_t len)
@@ -532,9 +649,17 @@ int parley_conn_ems(const parley_conn *c) { return c->version == PARLEY_TLS1_3 ?
 uint16_t parley_key_op_client_version(const parley_key_op *op) { return op->client_version; }
 int parley_conn_is_server(const parley_conn *c) { return c->is_server; }
 int parley_conn_handshake_done(const parley_conn *c) { return c->hs_done; }
-const char *parley_conn_verify_result(const parley_conn *c) { return c->verify_result; }
+const char *parley_conn_verify_result(const parley_conn *c)
+{
+    if (c->verify_result) return c->verify_result;
+    return c->is_server ? "no client certificate" : "not checked";
+}
 int parley_conn_peer_cert_count(const parley_conn *c) { return c->npeer_certs; }
-const char *parley_conn_error_string(const parley_conn *c) { return c->failed ? c->errmsg : ""; }
+const char *parley_conn_error_string(const parley_conn *c)
+{
+    if (!c->failed) return "";
+    return c->errmsg ? c->errmsg : pl_err_name(c->failed);
+}
 int parley_conn_alert_sent(const parley_conn *c) { return c->alert_sent; }
 int parley_conn_alert_received(const parley_conn *c) { return c->alert_received; }
 void parley_conn_set_userdata(parley_conn *c, void *p) { c->userdata = p; }

@@ -95,14 +95,21 @@ struct parley_config {
     int ncrl_files;
     int crl_expired_fatal;
     int max_depth;
+    int verify_cache_off;   /* verify every chain in full, even one seen before */
     int ocsp_mode;      /* client: PARLEY_OCSP_* */
     parley_session_cache *cache; /* server: TLS 1.2 session IDs */
     pl_ticket_ring tickets;      /* server: TLS 1.2 session tickets (guarded by lock) */
+    /* Input buffers of idle connections, reused (guarded by lock). */
+#define PL_IN_POOL 32
+    uint8_t *in_pool[PL_IN_POOL];
+    int in_pool_n;
     int tickets_disabled;
     char *ticket_keys_file;
     int cache_owned, cache_disabled;
     uint32_t session_lifetime;
     int require_ems;    /* RFC 7627 extended master secret: required by default */
+    int psk_ke;         /* TLS 1.3 resumption without (EC)DHE (psk_ke): off by default */
+    uint32_t max_early_data; /* server: advertised in tickets; 0-RTT is still rejected (skipped) */
     parley_trace_fn trace;
     void *trace_arg;
     parley_keylog_fn keylog;
@@ -165,6 +172,25 @@ typedef struct {
     int issue_ticket;       /* server: send a NewSessionTicket */
     pl_buf new_ticket;      /* client: the ticket just received */
     uint64_t sess_created;  /* server: creation time of the session being resumed */
+    int sess_client_auth;   /* server: the resumed session had a verified client certificate */
+    /* TLS 1.3 PSK resumption (RFC 8446 4.2.11). */
+    int psk_mode;           /* PL_PSK_NONE, PL_PSK_KE, PL_PSK_DHE */
+    int psk_offered;        /* client: a ticket is offered */
+    int psk_hash;           /* hash of the offered / accepted PSK's suite */
+    int psk_index;          /* server: the identity chosen */
+    uint8_t psk[PL_MAX_HASH];
+    size_t psk_len;
+    uint8_t psk_id[32];     /* server: a stateful ticket (cache key) to forget once used */
+    size_t psk_id_len;
+    int client_psk_modes;   /* server: bit 0 psk_ke, bit 1 psk_dhe_ke offered */
+    int early_skipping;     /* server: rejected 0-RTT records are being skipped */
+    /* An asynchronous cache lookup (fetch_start): for which id, and its answer. */
+    int lookup_state;       /* PL_LOOKUP_IDLE, _PENDING, _ANSWERED */
+    uint8_t lookup_id[32];
+    size_t lookup_id_len;
+    pl_buf lookup_val;      /* empty: not found */
+    int lookups_done;       /* per ClientHello: one asynchronous lookup at most */
+    uint32_t early_budget;  /* ... and how many more bytes may be skipped */
     /* TLS 1.2 */
     int kx;                 /* PL_KX_ECDHE, PL_KX_DHE, PL_KX_RSA */
     uint16_t client_version; /* ClientHello.legacy_version (RSA premaster check) */
@@ -189,13 +215,17 @@ struct parley_conn {
     int failed;              /* sticky error: first fatal error wins */
     int closed_recv, closed_sent;
     int alert_sent, alert_received;
-    char errmsg[384];
-    char verify_result[384];
+    /* Strings allocated when set (an idle connection keeps only what it uses). */
+    char *errmsg;            /* the failure, once failed */
+    char *verify_result;     /* NULL: the default for the role */
     void *userdata;
     int fd;
 
-    /* Input: raw bytes; one record decrypted in place at a time. */
+    /* Input: raw bytes; one record decrypted in place at a time. The buffer
+     * comes from the config's pool when bytes arrive and goes back when the
+     * connection is idle (nothing buffered), so idle connections hold none. */
     uint8_t *in;
+    size_t in_hw;            /* high-water mark since taken: what to wipe on return */
     size_t in_len;
     size_t app_off, app_len; /* decrypted application data awaiting read */
     size_t app_rec_len;      /* size of the record holding it */
@@ -209,15 +239,18 @@ struct parley_conn {
     pl_hs *hs;
     int hs_done;
     uint16_t version, suite, group, sigscheme;
-    char alpn[PL_MAX_ALPN + 1];
+    char *alpn;              /* negotiated protocol, or NULL */
     char *server_name;
     uint8_t client_random[32]; /* kept for the key log */
-    pl_buf peer_certs[PL_MAX_PEER_CERTS];
+    pl_buf *peer_certs;      /* PL_MAX_PEER_CERTS, allocated with the first */
     int npeer_certs;
     int key_update_pending;  /* peer asked us to update */
     int ems;                 /* TLS 1.2 extended master secret used */
     int resumed;
     pl_session *sess;        /* client: offered before, resumable after the handshake */
+    /* TLS 1.3 client: the resumption master secret, for NewSessionTickets. */
+    uint8_t res_secret[PL_MAX_HASH];
+    int res_hash;
 };
 
 #define PL_IN_CAP (PL_MAX_RECORD12 + 256) /* the larger of the 1.2 and 1.3 limits */
@@ -231,11 +264,22 @@ void pl_conn_drop_message(parley_conn *c, size_t len);
 PL_MUST_CHECK int pl_conn_set_read_keys(parley_conn *c, const uint8_t *secret);
 PL_MUST_CHECK int pl_conn_set_write_keys(parley_conn *c, const uint8_t *secret);
 int pl_conn_fail(parley_conn *c, int rc);
+/* Set (replace) the error / verification result text; allocation failures
+ * leave a shorter fixed text. Append adds to the verification result. */
+void pl_conn_set_error(parley_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pl_conn_set_verify(parley_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+PL_MUST_CHECK int pl_conn_set_alpn(parley_conn *c, const uint8_t *p, size_t len);
+/* Buffers of an idle connection go back (input to the config's pool). */
+void pl_conn_release_idle(parley_conn *c);
 /* Has a key operation left the pending state? */
 int parley_key_op_done(const parley_key_op *op);
 
 /* handshake drivers (client13.c, server13.c, dispatch.c) */
-enum { PL_HS_WAIT_OK = 0, PL_HS_WAIT_READ = 1, PL_HS_WAIT_KEY_OP = 2 };
+enum { PL_HS_WAIT_OK = 0, PL_HS_WAIT_READ = 1, PL_HS_WAIT_KEY_OP = 2, PL_HS_WAIT_SESSION = 3 };
+enum { PL_LOOKUP_IDLE = 0, PL_LOOKUP_PENDING, PL_LOOKUP_ANSWERED };
+/* A session by id from the config's cache, synchronously or through
+ * fetch_start: 1 found (in val), 0 not, PL_HS_WAIT_SESSION while pending. */
+int pl_cache_lookup(parley_conn *c, const uint8_t *id, size_t idlen, uint8_t *val, size_t cap, size_t *vlen);
 PL_MUST_CHECK int pl_hs_drive(parley_conn *c);
 PL_MUST_CHECK int pl_hs_post_handshake(parley_conn *c, const uint8_t *msg, size_t len);
 int pl_client13_start_state(void);
@@ -263,6 +307,8 @@ int pl_client_check_staple(parley_conn *c, const uint8_t *resp, size_t len);
 /* The TLS 1.2 session of this connection (version, suite, EMS, master secret,
  * lifetime, server name); the caller adds an id or a ticket. */
 void pl_session_from_conn(const parley_conn *c, pl_session *ss, uint64_t created, uint32_t lifetime);
+/* What every session starts with: version, suite, creation, lifetime, server name. */
+void pl_session_base(const parley_conn *c, pl_session *ss, uint16_t version, uint64_t created, uint32_t lifetime);
 /* Client: choose the certificate to answer a CertificateRequest with. */
 void pl_choose_client_cert(parley_conn *c, int tls13);
 /* ALPN choice by server preference: 1 chose, 0 no ALPN, <0 no_application_protocol. */
@@ -273,6 +319,27 @@ int pl_key_op_run(parley_conn *c, int type, uint16_t scheme, const uint8_t *in, 
 /* TLS 1.2 key block -> pending read keys and write keys. */
 int pl_tls12_derive_keys(parley_conn *c);
 void pl_trace_master(parley_conn *c);
+
+/* TLS 1.3 PSK modes (internal values; on the wire psk_ke = 0, psk_dhe_ke = 1). */
+enum { PL_PSK_NONE = 0, PL_PSK_KE, PL_PSK_DHE };
+/* tickets.c: sessions sealed into tickets, or kept in the cache; the wall
+ * clock in milliseconds (ticket ages, keyless deadlines). */
+uint64_t pl_now_ms(void);
+PL_MUST_CHECK int pl_ticket_seal_session(parley_config *cfg, const pl_session *ss, pl_buf *out);
+/* 1 with *ss filled, 0 when the ticket does not open or decode (never fatal). */
+int pl_ticket_open_session(parley_config *cfg, const uint8_t *t, size_t len, pl_session *ss);
+/* psk13.c */
+PL_MUST_CHECK int pl_client13_psk_usable(parley_conn *c);
+PL_MUST_CHECK int pl_client13_write_psk_modes(parley_conn *c, pl_buf *b);
+PL_MUST_CHECK int pl_client13_write_psk(parley_conn *c, pl_buf *b);
+PL_MUST_CHECK int pl_client13_bind_psk(parley_conn *c, pl_buf *body);
+struct pl_client_hello_s;
+PL_MUST_CHECK int pl_server13_choose_psk(parley_conn *c, const struct pl_client_hello_s *ch, const uint8_t *msg, size_t len);
+PL_MUST_CHECK int pl_server13_send_ticket(parley_conn *c);
+/* The budget of rejected early data to skip (RFC 8446 4.2.10), set when a
+ * first ClientHello offers early_data; 0-RTT is never accepted (yet). */
+void pl_server13_reject_early_data(parley_conn *c);
+PL_MUST_CHECK int pl_client13_ticket(parley_conn *c, const uint8_t *msg, size_t len);
 
 /* suites (names.c) */
 enum { PL_KX_NONE = 0, PL_KX_ECDHE, PL_KX_DHE, PL_KX_RSA };

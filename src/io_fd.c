@@ -26,7 +26,7 @@ int parley_fd_flush(parley_conn *c)
         if (n <= 0) {
             if (!c->failed) {
                 c->failed = PL_ERR_IO;
-                snprintf(c->errmsg, sizeof c->errmsg, "send failed: %s", n < 0 ? strerror(errno) : "connection closed");
+                pl_conn_set_error(c, "send failed: %s", n < 0 ? strerror(errno) : "connection closed");
             }
             return PARLEY_ERROR;
         }
@@ -42,6 +42,11 @@ static int pl_fd_fill(parley_conn *c)
 {
     uint8_t *p;
     size_t space = pl_conn_in_space(c, &p);
+    if (space == 0 && !c->in) {
+        c->failed = PL_ERR_INTERNAL;
+        pl_conn_set_error(c, "out of memory for the record buffer");
+        return PARLEY_ERROR;
+    }
     if (space == 0) return FILL_DATA;
     for (;;) {
         ssize_t n = recv(c->fd, p, space, 0);
@@ -49,7 +54,7 @@ static int pl_fd_fill(parley_conn *c)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return PARLEY_WANT_READ;
         if (n < 0) {
             c->failed = PL_ERR_IO;
-            snprintf(c->errmsg, sizeof c->errmsg, "receive failed: %s", strerror(errno));
+            pl_conn_set_error(c, "receive failed: %s", strerror(errno));
             return PARLEY_ERROR;
         }
         if (n == 0) return FILL_EOF;
@@ -70,7 +75,7 @@ int parley_fd_handshake(parley_conn *c)
         if (r == PARLEY_WANT_READ || r == PARLEY_ERROR) return r;
         if (r == FILL_EOF) {
             c->failed = PL_ERR_IO;
-            snprintf(c->errmsg, sizeof c->errmsg, "the peer closed the connection during the handshake");
+            pl_conn_set_error(c, "the peer closed the connection during the handshake");
             return PARLEY_ERROR;
         }
     }
@@ -91,7 +96,7 @@ int parley_fd_read(parley_conn *c, uint8_t *buf, size_t len, size_t *n)
             c->closed_recv = 1;
             if (!c->hs_done) {
                 c->failed = PL_ERR_IO;
-                snprintf(c->errmsg, sizeof c->errmsg, "the peer closed the connection during the handshake");
+                pl_conn_set_error(c, "the peer closed the connection during the handshake");
                 return PARLEY_ERROR;
             }
             return PARLEY_CLOSED;

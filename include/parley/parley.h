@@ -34,6 +34,7 @@ typedef enum {
     PARLEY_WANT_WRITE = 2,  /* send pending output first */
     PARLEY_WANT_KEY_OP = 3, /* a private-key operation is pending (see key provider) */
     PARLEY_CLOSED = 4,      /* peer sent close_notify (or we closed) */
+    PARLEY_WANT_SESSION = 5, /* a session-cache lookup is pending (see fetch_start) */
     PARLEY_ERROR = -1       /* fatal; see parley_conn_error_string() */
 } parley_status;
 
@@ -158,6 +159,12 @@ int parley_config_set_ocsp(parley_config *cfg, int mode);
 
 /* Turn certificate verification off (client). Dangerous; the tool says so. */
 int parley_config_set_verify(parley_config *cfg, int verify);
+/* A chain verified once is remembered (keyed by its exact bytes, the host
+ * name and the trust store) for up to 10 minutes and never past the validity
+ * of any certificate in it, so a client meeting the same server again skips
+ * parsing and verifying it; a store with CRLs does not remember. On by
+ * default; 0 verifies every chain in full. */
+int parley_config_set_verify_cache(parley_config *cfg, int enable);
 /* Injectable clock for certificate validity checks (0 = real time). */
 int parley_config_set_time(parley_config *cfg, int64_t unix_seconds);
 
@@ -277,6 +284,13 @@ int parley_keyless_done(parley_key_provider *p, parley_key_op *op);
 int parley_keyless_connected(parley_key_provider *p);
 void parley_keyless_free(parley_key_provider *p);
 
+/* ------------------------------------------------------------ memory */
+
+/* Replace the allocator for everything libparley allocates itself (not
+ * libcrypto's allocations: see CRYPTO_set_mem_functions). Call it before any
+ * other function; the benchmark uses it to count bytes per connection. */
+int parley_set_allocator(void *(*malloc_fn)(size_t), void (*free_fn)(void *));
+
 /* ------------------------------------------------------------ sessions */
 
 /* A session cache (server side): values are opaque, versioned and
@@ -289,7 +303,15 @@ struct parley_session_cache {
     /* PARLEY_OK with *vlen set, or PARLEY_ERROR when absent or expired. */
     int (*fetch)(parley_session_cache *self, const uint8_t *id, size_t idlen, uint8_t *val, size_t cap, size_t *vlen);
     void (*remove)(parley_session_cache *self, const uint8_t *id, size_t idlen);
+    /* Optional, for event loops: begin a lookup and answer it later with
+     * parley_conn_session_found(conn, ...). PARLEY_OK when started (the
+     * handshake then returns PARLEY_WANT_SESSION until the answer comes; call
+     * parley_conn_handshake again after it), PARLEY_ERROR to treat the
+     * session as unknown. When set, fetch is not used by the handshake. */
+    int (*fetch_start)(parley_session_cache *self, parley_conn *conn, const uint8_t *id, size_t idlen);
 };
+/* The answer to a fetch_start: the value, or NULL / 0 when there is none. */
+int parley_conn_session_found(parley_conn *conn, const uint8_t *val, size_t len);
 /* In-process LRU cache of at most `capacity` sessions (the default, 20480). */
 parley_session_cache *parley_session_cache_memory_new(size_t capacity);
 void parley_session_cache_memory_free(parley_session_cache *cache);
@@ -303,19 +325,36 @@ int parley_config_set_session_cache(parley_config *cfg, parley_session_cache *ca
 /* Server: how long sessions may be resumed (seconds, default 7200). */
 int parley_config_set_session_lifetime(parley_config *cfg, uint32_t seconds);
 
-/* Server: TLS 1.2 session tickets (RFC 5077), on by default, sealed with
+/* Server: session tickets, on by default: TLS 1.2 (RFC 5077) and TLS 1.3
+ * (one NewSessionTicket after each handshake, RFC 8446 4.6.1), sealed with
  * AES-256-GCM under a ring of named keys: generated and rotated daily, or
  * loaded from a file shared by a fleet (one key per line, 96 hex digits as
- * `openssl rand -hex 48` prints; the first seals, every line opens). */
+ * `openssl rand -hex 48` prints; the first seals, every line opens). With
+ * tickets off and a session cache set, TLS 1.3 tickets are single-use keys
+ * into the cache instead. */
 int parley_config_set_tickets(parley_config *cfg, int enable);
 int parley_config_set_ticket_keys_file(parley_config *cfg, const char *path);
+/* The same ring from memory: n keys of 48 bytes (name 16, AES-256 key 32),
+ * the first seals. E.g. one key made before fork() for all workers. */
+int parley_config_set_ticket_keys(parley_config *cfg, const uint8_t *keys, size_t n);
 /* Re-read the ticket key file (allowed while connections use the config,
  * e.g. on SIGHUP); the old ring stays if the file is bad. */
 int parley_config_reload_ticket_keys(parley_config *cfg);
 
+/* TLS 1.3 resumption without a new (EC)DHE exchange (psk_ke: no forward
+ * secrecy for the resumed connection, and no public-key operation). Off by
+ * default: psk_dhe_ke only. A client offers it beside psk_dhe_ke; a server
+ * that allows it uses it whenever the client offers it. */
+int parley_config_set_psk_ke(parley_config *cfg, int allow);
+/* Server: the max_early_data_size advertised in TLS 1.3 tickets (default 0,
+ * none). Early data (0-RTT) is never accepted: a client's 0-RTT records are
+ * skipped (RFC 8446 4.2.10) and it resends after the handshake. */
+int parley_config_set_max_early_data(parley_config *cfg, uint32_t bytes);
+
 /* Client: the session of a completed handshake, for a later connection
  * (a versioned blob holding secrets: store it like a key). PARLEY_ERROR if
- * the connection has no resumable session. */
+ * the connection has no resumable session. In TLS 1.3 the session comes with
+ * the server's NewSessionTicket, after the handshake: read first. */
 int parley_conn_get_session(const parley_conn *conn, uint8_t *buf, size_t cap, size_t *len);
 /* Client: offer this session on the next handshake (before it starts). */
 int parley_conn_set_session(parley_conn *conn, const uint8_t *buf, size_t len);

@@ -34,6 +34,14 @@ fail:
     return NULL;
 }
 
+int pl_aead_rekey(pl_aead *a, const uint8_t *key)
+{
+    /* Same cipher and direction: only the key schedule is redone, the
+     * context and its provider state are kept (TLS 1.3 installs four keys). */
+    PL_ENSURE(EVP_CipherInit_ex2(a->ctx, NULL, key, NULL, a->encrypt, NULL), PL_ERR_CRYPTO, "cannot re-key the AEAD");
+    return 0;
+}
+
 void pl_aead_free(pl_aead *a)
 {
     if (!a) return;
@@ -51,6 +59,23 @@ int pl_aead_seal(pl_aead *a, const uint8_t nonce[PL_AEAD_NONCE], const uint8_t *
              (len == 0 || EVP_CipherUpdate(a->ctx, buf, &outl, buf, (int)len)) &&
              EVP_CipherFinal_ex(a->ctx, buf + len, &outl) &&
              EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_GET_TAG, PL_AEAD_TAG, tag);
+    PL_ENSURE(ok, PL_ERR_CRYPTO, "AEAD encryption failed");
+    return 0;
+}
+
+int pl_aead_seal_to(pl_aead *a, const uint8_t nonce[PL_AEAD_NONCE], const uint8_t *aad, size_t aadlen,
+                    const uint8_t *const *parts, const size_t *lens, int nparts, uint8_t *out, uint8_t tag[PL_AEAD_TAG])
+{
+    int outl = 0;
+    size_t off = 0;
+    int ok = EVP_CipherInit_ex2(a->ctx, NULL, NULL, nonce, 1, NULL) && EVP_CipherUpdate(a->ctx, NULL, &outl, aad, (int)aadlen);
+    for (int i = 0; ok && i < nparts; i++) {
+        if (!lens[i]) continue;
+        PL_ENSURE(lens[i] <= INT32_MAX, PL_ERR_INTERNAL, "AEAD input too large");
+        ok = EVP_CipherUpdate(a->ctx, out + off, &outl, parts[i], (int)lens[i]);
+        off += lens[i];
+    }
+    ok = ok && EVP_CipherFinal_ex(a->ctx, out + off, &outl) && EVP_CIPHER_CTX_ctrl(a->ctx, EVP_CTRL_AEAD_GET_TAG, PL_AEAD_TAG, tag);
     PL_ENSURE(ok, PL_ERR_CRYPTO, "AEAD encryption failed");
     return 0;
 }

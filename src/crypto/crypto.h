@@ -27,9 +27,21 @@ void pl_hash_free(pl_hash_ctx *h);
 PL_MUST_CHECK int pl_hash_update(pl_hash_ctx *h, const uint8_t *p, size_t n);
 /* Hash of everything so far; the context keeps running. */
 PL_MUST_CHECK int pl_hash_peek(const pl_hash_ctx *h, uint8_t *out);
+/* The hash of everything so far plus `extra`, without absorbing `extra`. */
+PL_MUST_CHECK int pl_hash_peek_with(const pl_hash_ctx *h, const uint8_t *extra, size_t n, uint8_t *out);
 PL_MUST_CHECK int pl_hash(int alg, const uint8_t *p, size_t n, uint8_t *out);
 PL_MUST_CHECK int pl_hmac(int alg, const uint8_t *key, size_t klen, const uint8_t *p, size_t n,
                           uint8_t *out);
+/* A keyed HMAC state for many messages under one key (the TLS 1.2 PRF):
+ * the message is p1 || p2. Opaque storage for libcrypto's SHA-2 contexts. */
+typedef struct {
+    int alg;
+    _Alignas(16) uint8_t in[224];
+    _Alignas(16) uint8_t out[224];
+} pl_hmac_key;
+PL_MUST_CHECK int pl_hmac_key_init(pl_hmac_key *k, int alg, const uint8_t *key, size_t klen);
+void pl_hmac_key_mac(const pl_hmac_key *k, const uint8_t *p1, size_t n1, const uint8_t *p2, size_t n2, uint8_t *out);
+void pl_hmac_key_wipe(pl_hmac_key *k);
 PL_MUST_CHECK int pl_hkdf_extract(int alg, const uint8_t *salt, size_t saltlen,
                                   const uint8_t *ikm, size_t ikmlen, uint8_t *prk);
 PL_MUST_CHECK int pl_hkdf_expand(int alg, const uint8_t *prk, const uint8_t *info,
@@ -40,10 +52,17 @@ enum pl_aead_alg { PL_AES_128_GCM = 1, PL_AES_256_GCM = 2, PL_CHACHA20_POLY1305 
 size_t pl_aead_key_len(int alg);
 typedef struct pl_aead pl_aead;
 pl_aead *pl_aead_new(int alg, const uint8_t *key, int encrypt);
+/* New key, same cipher and direction (no new context). */
+PL_MUST_CHECK int pl_aead_rekey(pl_aead *a, const uint8_t *key);
 void pl_aead_free(pl_aead *a);
 PL_MUST_CHECK int pl_aead_seal(pl_aead *a, const uint8_t nonce[PL_AEAD_NONCE], const uint8_t *aad,
                                size_t aadlen, uint8_t *buf, size_t len, uint8_t tag[PL_AEAD_TAG]);
 /* PL_ERR_BAD_RECORD_MAC when the tag does not verify. */
+/* Encrypt the concatenation of parts into out (not in place: the record
+ * writer encrypts straight from the caller's buffer, saving a copy). */
+PL_MUST_CHECK int pl_aead_seal_to(pl_aead *a, const uint8_t nonce[PL_AEAD_NONCE], const uint8_t *aad, size_t aadlen,
+                                  const uint8_t *const *parts, const size_t *lens, int nparts, uint8_t *out,
+                                  uint8_t tag[PL_AEAD_TAG]);
 PL_MUST_CHECK int pl_aead_open(pl_aead *a, const uint8_t nonce[PL_AEAD_NONCE], const uint8_t *aad,
                                size_t aadlen, uint8_t *buf, size_t len,
                                const uint8_t tag[PL_AEAD_TAG]);

@@ -8,7 +8,6 @@
 static pthread_once_t pl_fetch_once = PTHREAD_ONCE_INIT;
 static EVP_MD *pl_mds[4];
 static EVP_CIPHER *pl_ciphers[4];
-static EVP_MAC *pl_hmac_obj;
 
 static void pl_fetch_all(void)
 {
@@ -18,7 +17,6 @@ static void pl_fetch_all(void)
     pl_ciphers[PL_AES_128_GCM] = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
     pl_ciphers[PL_AES_256_GCM] = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
     pl_ciphers[PL_CHACHA20_POLY1305] = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
-    pl_hmac_obj = EVP_MAC_fetch(NULL, "HMAC", NULL);
 }
 
 const EVP_MD *pl_fetch_md(int alg)
@@ -31,12 +29,6 @@ const EVP_CIPHER *pl_fetch_cipher(int alg)
 {
     pthread_once(&pl_fetch_once, pl_fetch_all);
     return (alg >= 1 && alg <= 3) ? pl_ciphers[alg] : NULL;
-}
-
-EVP_MAC *pl_fetch_hmac(void)
-{
-    pthread_once(&pl_fetch_once, pl_fetch_all);
-    return pl_hmac_obj;
 }
 
 const char *pl_md_name(int alg)

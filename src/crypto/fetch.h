@@ -4,6 +4,5 @@
 #include <openssl/evp.h>
 const EVP_MD *pl_fetch_md(int alg);
 const EVP_CIPHER *pl_fetch_cipher(int alg);
-EVP_MAC *pl_fetch_hmac(void);
 const char *pl_md_name(int alg);
 #endif

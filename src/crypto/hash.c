@@ -1,5 +1,4 @@
 /* hash.c - SHA-2, HMAC and HKDF (RFC 5869) over libcrypto. */
-#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
@@ -48,38 +47,22 @@ int pl_hash_update(pl_hash_ctx *h, const uint8_t *p, size_t n)
     return 0;
 }
 
-int pl_hash_peek(const pl_hash_ctx *h, uint8_t *out)
+int pl_hash_peek_with(const pl_hash_ctx *h, const uint8_t *extra, size_t n, uint8_t *out)
 {
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     unsigned int len = 0;
-    int ok = c && EVP_MD_CTX_copy_ex(c, h->md) && EVP_DigestFinal_ex(c, out, &len);
+    int ok = c && EVP_MD_CTX_copy_ex(c, h->md) && (n == 0 || EVP_DigestUpdate(c, extra, n)) && EVP_DigestFinal_ex(c, out, &len);
     EVP_MD_CTX_free(c);
     PL_ENSURE(ok, PL_ERR_CRYPTO, "hash finalisation failed");
     return 0;
 }
 
+int pl_hash_peek(const pl_hash_ctx *h, uint8_t *out) { return pl_hash_peek_with(h, NULL, 0, out); }
+
 int pl_hash(int alg, const uint8_t *p, size_t n, uint8_t *out)
 {
     const EVP_MD *md = pl_fetch_md(alg);
     PL_ENSURE(md && EVP_Digest(p, n, out, NULL, md, NULL) == 1, PL_ERR_CRYPTO, "hash failed");
-    return 0;
-}
-
-int pl_hmac(int alg, const uint8_t *key, size_t klen, const uint8_t *p, size_t n, uint8_t *out)
-{
-    EVP_MAC_CTX *c = EVP_MAC_CTX_new(pl_fetch_hmac());
-    OSSL_PARAM params[2];
-    size_t outlen = 0;
-    int ok;
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)pl_md_name(alg), 0);
-    params[1] = OSSL_PARAM_construct_end();
-    /* A zero-length key is legal for HKDF-Extract with an empty salt;
-     * EVP_MAC_init wants a non-NULL pointer. */
-    static const uint8_t zero = 0;
-    ok = c && EVP_MAC_init(c, klen ? key : &zero, klen, params) && EVP_MAC_update(c, p, n) &&
-         EVP_MAC_final(c, out, &outlen, PL_MAX_HASH);
-    EVP_MAC_CTX_free(c);
-    PL_ENSURE(ok, PL_ERR_CRYPTO, "HMAC failed");
     return 0;
 }
 

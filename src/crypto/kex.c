@@ -74,6 +74,30 @@ static int pl_group_info(uint16_t group, size_t *publen, const char **curve)
     }
 }
 
+/* One key per elliptic-curve group, made once: new keys and peer keys are
+ * created from it (EVP_PKEY_CTX_new_from_pkey), so libcrypto does not look the
+ * algorithm up by name for every share (anchors.md: fetch once). */
+static EVP_PKEY *pl_templates[3]; /* x25519, P-256, P-384 */
+static pthread_once_t pl_templates_once = PTHREAD_ONCE_INIT;
+
+static void pl_make_templates(void)
+{
+    pl_templates[0] = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
+    pl_templates[1] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    pl_templates[2] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+}
+
+static EVP_PKEY *pl_template(uint16_t group)
+{
+    pthread_once(&pl_templates_once, pl_make_templates);
+    switch (group) {
+    case 0x001d: return pl_templates[0];
+    case 0x0017: return pl_templates[1];
+    case 0x0018: return pl_templates[2];
+    default: return NULL;
+    }
+}
+
 int pl_kex_group_supported(uint16_t group)
 {
     size_t l;
@@ -119,7 +143,12 @@ int pl_kex_generate(uint16_t group, pl_kex **out, uint8_t *pub, size_t *publen)
             (void)EVP_PKEY_generate(c, &k->key);
         EVP_PKEY_CTX_free(c);
     } else {
-        k->key = curve ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", curve) : EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
+        /* The template's group is the new key's (EVP_PKEY_generate uses the
+         * context's key as its parameter template). */
+        EVP_PKEY *t = pl_template(group);
+        EVP_PKEY_CTX *c = t ? EVP_PKEY_CTX_new_from_pkey(NULL, t, NULL) : NULL;
+        if (c && EVP_PKEY_keygen_init(c) == 1) (void)EVP_PKEY_generate(c, &k->key);
+        EVP_PKEY_CTX_free(c);
     }
     if (!k->key) {
         pl_free(k);
@@ -205,14 +234,20 @@ int pl_kex_derive(pl_kex *k, const uint8_t *peer, size_t peerlen, uint8_t *secre
             rc = pl_fail(PL_ERR_ILLEGAL_PARAMETER, __FILE__, __LINE__, "peer's EC key share is not a point on the curve");
             goto out;
         }
-        /* Full public-key validation: on the curve, not the point at infinity. */
+        /* RFC 8446 4.2.8.2: on the curve and not the point at infinity (SP
+         * 800-56A partial validation). The curves have cofactor 1, so the
+         * order check of a full validation (a scalar multiplication, half
+         * the cost of the exchange itself) adds nothing. */
         pc = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
-        if (!pc || EVP_PKEY_public_check(pc) != 1) {
+        if (!pc || EVP_PKEY_public_check_quick(pc) != 1) {
             rc = pl_fail(PL_ERR_ILLEGAL_PARAMETER, __FILE__, __LINE__, "peer's EC key share failed validation");
             goto out;
         }
     } else {
-        pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer, peerlen);
+        EVP_PKEY_CTX *fc = EVP_PKEY_CTX_new_from_pkey(NULL, pl_template(k->group), NULL);
+        OSSL_PARAM p[] = {OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)peer, peerlen), OSSL_PARAM_END};
+        if (fc && EVP_PKEY_fromdata_init(fc) == 1) (void)EVP_PKEY_fromdata(fc, &pk, EVP_PKEY_PUBLIC_KEY, p);
+        EVP_PKEY_CTX_free(fc);
         if (!pk) {
             rc = pl_fail(PL_ERR_ILLEGAL_PARAMETER, __FILE__, __LINE__, "bad x25519 key share");
             goto out;
@@ -223,7 +258,11 @@ int pl_kex_derive(pl_kex *k, const uint8_t *peer, size_t peerlen, uint8_t *secre
      * leading zero bytes. */
     if (dc && pl_kex_group_is_ffdhe(k->group) && EVP_PKEY_derive_init(dc) == 1)
         (void)EVP_PKEY_CTX_set_dh_pad(dc, k->tls12 ? 0 : 1);
-    if (!dc || (!pl_kex_group_is_ffdhe(k->group) && EVP_PKEY_derive_init(dc) != 1) || EVP_PKEY_derive_set_peer(dc, pk) != 1 ||
+    /* The peer value was validated above (range check for the safe-prime
+     * FFDHE groups, point check for EC, the zero-output check for x25519
+     * below): libcrypto's own peer check (for DH a full subgroup check, a
+     * modular exponentiation) is not repeated. */
+    if (!dc || (!pl_kex_group_is_ffdhe(k->group) && EVP_PKEY_derive_init(dc) != 1) || EVP_PKEY_derive_set_peer_ex(dc, pk, 0) != 1 ||
         EVP_PKEY_derive(dc, secret, &slen) != 1) {
         rc = pl_fail(PL_ERR_ILLEGAL_PARAMETER, __FILE__, __LINE__, "key exchange failed with the peer's share");
         goto out;

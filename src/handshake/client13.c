@@ -3,6 +3,7 @@
  *
  *   SEND_CH -> WAIT_SH -(HRR)-> SEND_CH -> WAIT_SH
  *           -> WAIT_EE -> WAIT_CERT_CR -> [WAIT_CERT] -> WAIT_CV -> WAIT_FIN -> SEND_FIN -> DONE
+ * A ticket offered and accepted (psk13.c) goes from WAIT_EE to WAIT_FIN.
  */
 #include <stdio.h>
 #include <string.h>
@@ -105,6 +106,9 @@ static int pl_write_ch(parley_conn *c, pl_buf *b, const uint8_t *pub, size_t pub
         PL_GUARD(pl_buf_u16(b, (uint16_t)hs->cookie.len));
         PL_GUARD(pl_buf_bytes(b, hs->cookie.data, hs->cookie.len));
     }
+    if (offer13) PL_GUARD(pl_client13_write_psk_modes(c, b));
+    /* RFC 8446 4.2.11: pre_shared_key is the last extension. */
+    if (hs->psk_offered) PL_GUARD(pl_client13_write_psk(c, b));
     return pl_buf_close(b, 2, exts);
 }
 
@@ -139,8 +143,11 @@ static int c_send_ch(parley_conn *c, const uint8_t *msg, size_t len)
             hs->offered_session = c->sess->ticket_len || c->sess->id_len;
         }
         hs->kex_group = c->cfg->groups[0];
+        hs->psk_offered = pl_client13_psk_usable(c);
     } else {
         hs->kex_group = hs->hrr_group;
+        /* RFC 8446 4.1.4: keep the PSK only if it fits the HRR's suite hash. */
+        if (hs->psk_offered && hs->psk_hash != hs->hash) hs->psk_offered = 0;
     }
     /* Offer a version only with at least one usable suite for it. */
     hs->offered12 = hs->offered13 = 0;
@@ -150,12 +157,14 @@ static int c_send_ch(parley_conn *c, const uint8_t *msg, size_t len)
         hs->offered12 |= pl_suite_find(c->cfg->suites[i])->version == 12;
     }
     PL_ENSURE(hs->offered12 || hs->offered13, PL_ERR_USAGE, "no cipher suite is usable with the configured versions");
+    if (!hs->offered13) hs->psk_offered = 0;
     pl_kex_free(hs->kex);
     hs->kex = NULL;
     publen = 0;
     if (hs->offered13) PL_GUARD(pl_kex_generate(hs->kex_group, &hs->kex, pub, &publen));
     hs->client_version = PARLEY_TLS1_2;
     int rc = pl_write_ch(c, &b, pub, publen);
+    if (rc == 0 && hs->psk_offered) rc = pl_client13_bind_psk(c, &b);
     if (rc == 0) rc = pl_conn_send_handshake(c, PL_HS_CLIENT_HELLO, b.data, b.len);
     pl_buf_free(&b);
     PL_GUARD(rc);
@@ -220,24 +229,34 @@ static int c_recv_sh(parley_conn *c, const uint8_t *msg, size_t len)
     PL_ENSURE(!hs->hrr_done || sh.suite == c->suite, PL_ERR_ILLEGAL_PARAMETER,
               "ServerHello cipher suite differs from the HelloRetryRequest's");
     if (sh.is_hrr) return c_handle_hrr(c, &sh, msg, len);
-    PL_ENSURE(!sh.has_psk, PL_ERR_ILLEGAL_PARAMETER, "server selected a PSK that was not offered");
-    PL_ENSURE(!sh.has_cookie, PL_ERR_ILLEGAL_PARAMETER, "cookie in ServerHello");
-    PL_ENSURE(sh.has_key_share, PL_ERR_MISSING_EXTENSION, "ServerHello has no key_share");
-    PL_ENSURE(sh.group == hs->kex_group, PL_ERR_ILLEGAL_PARAMETER,
-              "server's key share is for group 0x%04x, not the one we sent (%s)", sh.group, parley_group_name(hs->kex_group));
-    PL_GUARD(pl_kex_derive(hs->kex, sh.share.p, sh.share.len, secret, &slen));
-    memcpy(hs->server_random, sh.random, 32);
     (void)pl_suite_params(sh.suite, &aead, &hash);
+    if (sh.has_psk) {
+        /* RFC 8446 4.2.11: the one identity we offered, with a suite of its hash. */
+        PL_ENSURE(hs->psk_offered && sh.psk_identity == 0, PL_ERR_ILLEGAL_PARAMETER, "server selected a PSK that was not offered");
+        PL_ENSURE(hash == hs->psk_hash, PL_ERR_ILLEGAL_PARAMETER, "server resumed with a cipher suite of another hash");
+        /* psk_ke (no key_share) only if we offered it (4.2.9). */
+        PL_ENSURE(sh.has_key_share || cfg->psk_ke, PL_ERR_MISSING_EXTENSION, "ServerHello has no key_share");
+    }
+    PL_ENSURE(!sh.has_cookie, PL_ERR_ILLEGAL_PARAMETER, "cookie in ServerHello");
+    PL_ENSURE(sh.has_key_share || sh.has_psk, PL_ERR_MISSING_EXTENSION, "ServerHello has no key_share");
+    slen = 0;
+    if (sh.has_key_share) {
+        PL_ENSURE(sh.group == hs->kex_group, PL_ERR_ILLEGAL_PARAMETER,
+                  "server's key share is for group 0x%04x, not the one we sent (%s)", sh.group, parley_group_name(hs->kex_group));
+        PL_GUARD(pl_kex_derive(hs->kex, sh.share.p, sh.share.len, secret, &slen));
+    }
+    memcpy(hs->server_random, sh.random, 32);
     hs->aead = aead;
     hs->hash = hash;
     c->suite = sh.suite;
-    c->group = sh.group;
+    c->group = sh.has_key_share ? sh.group : 0;
     c->version = PARLEY_TLS1_3;
-    PL_GUARD(pl_transcript_set_hash(&hs->transcript, hash));
-    PL_GUARD(pl_transcript_add(&hs->transcript, msg, len));
-    PL_GUARD(pl_transcript_hash(&hs->transcript, th));
-    PL_GUARD(pl_ks13_init(&hs->ks, hash));
-    int rc = pl_ks13_handshake(&hs->ks, secret, slen, th);
+    hs->resumed = c->resumed = sh.has_psk;
+    int rc = pl_transcript_set_hash(&hs->transcript, hash);
+    if (rc == 0) rc = pl_transcript_add(&hs->transcript, msg, len);
+    if (rc == 0) rc = pl_transcript_hash(&hs->transcript, th);
+    if (rc == 0) rc = sh.has_psk ? pl_ks13_init_psk(&hs->ks, hash, c->sess->secret, c->sess->secret_len) : pl_ks13_init(&hs->ks, hash);
+    if (rc == 0) rc = pl_ks13_handshake(&hs->ks, sh.has_key_share ? secret : NULL, slen, th);
     pl_cleanse(secret, sizeof secret);
     PL_GUARD(rc);
     pl_keylog(c, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", hs->ks.c_hs, hs->ks.hlen);
@@ -258,6 +277,12 @@ static int c_recv_ee(parley_conn *c, const uint8_t *msg, size_t len)
     PL_GUARD(pl_encrypted_extensions_parse(msg + 4, len - 4, &ee));
     if (ee.has_alpn) PL_GUARD(pl_client_accept_alpn(c, ee.alpn.p, ee.alpn.len));
     PL_ENSURE(!ee.has_early_data, PL_ERR_UNSUPPORTED_EXTENSION, "server accepted early data that was not offered");
+    if (c->hs->resumed) {
+        /* Authenticated by the PSK: the server's Finished comes next (RFC 8446 2.2). */
+        pl_conn_set_verify(c, "ok (resumed session; verified when it was made)");
+        c->hs->state = C_WAIT_FIN;
+        return 0;
+    }
     c->hs->state = C_WAIT_CERT_CR;
     return 0;
 }
@@ -392,6 +417,9 @@ static int c_send_finished(parley_conn *c, const uint8_t *msg, size_t len)
     PL_GUARD(pl_conn_send_handshake(c, PL_HS_FINISHED, fin, pl_hash_len(hs->hash)));
     PL_GUARD(pl_transcript_hash(&hs->transcript, th));
     PL_GUARD(pl_ks13_resumption(&hs->ks, th));
+    /* Kept for the NewSessionTickets that may follow (RFC 8446 4.6.1). */
+    memcpy(c->res_secret, hs->ks.resumption, hs->ks.hlen);
+    c->res_hash = hs->hash;
     PL_GUARD(pl_conn_set_write_keys(c, hs->ks.c_ap));
     pl_trace(c, PARLEY_TRACE_KEYS, -1, "client application traffic (write)", 0, "");
     hs->state = PL_ST_DONE;
@@ -401,7 +429,7 @@ static int c_send_finished(parley_conn *c, const uint8_t *msg, size_t len)
 static const pl_hs_row pl_client13_rows[] = {
     [C_SEND_CH] = {"SEND_CLIENT_HELLO", 0, 0, 0, c_send_ch, {C_WAIT_SH}},
     [C_WAIT_SH] = {"WAIT_SERVER_HELLO", PL_HS_SERVER_HELLO, 0, 1, c_recv_sh, {C_WAIT_EE, C_SEND_CH}},
-    [C_WAIT_EE] = {"WAIT_ENCRYPTED_EXTENSIONS", PL_HS_ENCRYPTED_EXTENSIONS, 0, 0, c_recv_ee, {C_WAIT_CERT_CR}},
+    [C_WAIT_EE] = {"WAIT_ENCRYPTED_EXTENSIONS", PL_HS_ENCRYPTED_EXTENSIONS, 0, 0, c_recv_ee, {C_WAIT_CERT_CR, C_WAIT_FIN}},
     [C_WAIT_CERT_CR] = {"WAIT_CERT_OR_CERT_REQUEST", PL_HS_CERTIFICATE, PL_HS_CERTIFICATE_REQUEST, 0, c_recv_cert, {C_WAIT_CV, C_WAIT_CERT}},
     [C_WAIT_CERT] = {"WAIT_CERTIFICATE", PL_HS_CERTIFICATE, 0, 0, c_recv_cert, {C_WAIT_CV}},
     [C_WAIT_CV] = {"WAIT_CERTIFICATE_VERIFY", PL_HS_CERTIFICATE_VERIFY, 0, 0, c_recv_cv, {C_WAIT_FIN}},

@@ -75,9 +75,34 @@ static int pl_ch_ext(void *vctx, uint16_t type, pl_cursor *b)
         PL_ENSURE(ch->psk_modes.len > 0, PL_ERR_DECODE, "empty psk_key_exchange_modes");
         ch->has_psk_modes = 1;
         break;
-    case PL_EXT_PRE_SHARED_KEY:
+    case PL_EXT_PRE_SHARED_KEY: {
+        /* RFC 8446 4.2.11: identities<7..2^16-1>, binders<33..2^16-1>, one
+         * binder per identity. It is the last extension (pl_ext_walk), so the
+         * binders vector ends the message. */
+        pl_cursor ids, binders, v;
+        uint32_t age;
+        size_t nb = 0;
+        PL_GUARD(pl_cur_vec16(b, &ids));
+        PL_GUARD(pl_cur_vec16(b, &binders));
+        ch->psk_ids = ids;
+        ch->psk_binders = binders;
+        ch->psk_binders_total = 2 + binders.len;
+        PL_ENSURE(ids.len > 0 && binders.len > 0, PL_ERR_DECODE, "empty pre_shared_key identities or binders");
+        while (ids.len) {
+            PL_GUARD(pl_cur_vec16(&ids, &v));
+            PL_GUARD(pl_cur_u32(&ids, &age));
+            PL_ENSURE(v.len > 0, PL_ERR_DECODE, "empty PSK identity");
+            ch->psk_count++;
+        }
+        while (binders.len) {
+            PL_GUARD(pl_cur_vec8(&binders, &v));
+            PL_ENSURE(v.len >= 32, PL_ERR_DECODE, "PSK binder of %zu bytes", v.len);
+            nb++;
+        }
+        PL_ENSURE(nb == ch->psk_count, PL_ERR_ILLEGAL_PARAMETER, "%zu PSK identities but %zu binders", ch->psk_count, nb);
         ch->has_psk = 1;
-        return 0; /* resumption issue: parsed when PSKs are supported */
+        break;
+    }
     case PL_EXT_EARLY_DATA:
         PL_ENSURE(b->len == 0, PL_ERR_DECODE, "early_data in ClientHello must be empty");
         ch->has_early_data = 1;
@@ -126,6 +151,18 @@ int pl_client_hello_parse(const uint8_t *body, size_t len, pl_client_hello *ch)
     PL_GUARD(pl_cur_vec16(&c, &exts));
     PL_GUARD(pl_cur_expect_empty(&c));
     return pl_ext_walk(&exts, PL_IN_CH, pl_ch_ext, ch);
+}
+
+int pl_client_hello_psk(const pl_client_hello *ch, size_t n, pl_cursor *identity, uint32_t *obf_age, pl_cursor *binder)
+{
+    pl_cursor ids = ch->psk_ids, binders = ch->psk_binders;
+    PL_ENSURE(n < ch->psk_count, PL_ERR_INTERNAL, "no PSK identity %zu", n);
+    for (size_t i = 0; i <= n; i++) {
+        PL_GUARD(pl_cur_vec16(&ids, identity));
+        PL_GUARD(pl_cur_u32(&ids, obf_age));
+        PL_GUARD(pl_cur_vec8(&binders, binder));
+    }
+    return 0;
 }
 
 int pl_client_hello_find_share(const pl_client_hello *ch, uint16_t group, const uint8_t **share, size_t *len)

@@ -56,8 +56,11 @@ int pl_hs_run(parley_conn *c, const pl_hs_table *t0)
                 PL_BAIL(PL_ERR_UNEXPECTED_MESSAGE, "received %s while waiting for %s", pl_hs_type_name(msg[0]),
                         pl_hs_type_name(row->expect));
             }
-            pl_trace_handshake(c, 0, msg, len);
+            if (c->hs->lookup_state == PL_LOOKUP_IDLE) pl_trace_handshake(c, 0, msg, len);
             rc = row->fn(c, msg, len);
+            /* A session lookup pending: the message stays queued and this
+             * state runs again when the answer is in. */
+            if (rc == PL_HS_WAIT_SESSION) return rc;
             if (rc >= 0 && !row->own_transcript) rc = pl_transcript_add(&c->hs->transcript, msg, len);
             pl_conn_drop_message(c, len);
         }

@@ -53,9 +53,41 @@ int pl_ks13_init(pl_ks13 *ks, int hash)
     return 0;
 }
 
+int pl_ks13_init_psk(pl_ks13 *ks, int hash, const uint8_t *psk, size_t len)
+{
+    memset(ks, 0, sizeof *ks);
+    ks->hash = hash;
+    ks->hlen = pl_hash_len(hash);
+    PL_ENSURE(ks->hlen && len == ks->hlen, PL_ERR_INTERNAL, "PSK length does not fit the hash");
+    PL_GUARD(pl_hkdf_extract(hash, NULL, 0, psk, len, ks->secret));
+    ks->stage = PL_KS_EARLY;
+    return 0;
+}
+
+int pl_ks13_binder(const pl_ks13 *ks, const uint8_t *th, uint8_t *out)
+{
+    uint8_t empty[PL_MAX_HASH], bk[PL_MAX_HASH];
+    PL_ENSURE(ks->stage == PL_KS_EARLY, PL_ERR_INTERNAL, "key schedule out of order (binder)");
+    PL_GUARD(pl_hash(ks->hash, (const uint8_t *)"", 0, empty));
+    PL_GUARD(pl_ks13_derive_secret(ks->hash, ks->secret, "res binder", empty, bk));
+    int rc = pl_ks13_finished(ks->hash, bk, th, out);
+    pl_cleanse(bk, sizeof bk);
+    return rc;
+}
+
+int pl_ks13_ticket_psk(int hash, const uint8_t *res_master, const uint8_t *nonce, size_t nlen, uint8_t *out)
+{
+    size_t hl = pl_hash_len(hash);
+    return pl_ks13_expand_label(hash, res_master, "resumption", nonce, nlen, out, hl);
+}
+
 int pl_ks13_handshake(pl_ks13 *ks, const uint8_t *ecdhe, size_t len, const uint8_t *th)
 {
-    uint8_t salt[PL_MAX_HASH];
+    uint8_t salt[PL_MAX_HASH], zeros[PL_MAX_HASH] = {0};
+    if (!ecdhe) {
+        ecdhe = zeros;
+        len = ks->hlen;
+    }
     PL_ENSURE(ks->stage == PL_KS_EARLY, PL_ERR_INTERNAL, "key schedule out of order (handshake)");
     PL_GUARD(pl_ks13_derived(ks, salt));
     PL_GUARD(pl_hkdf_extract(ks->hash, salt, ks->hlen, ecdhe, len, ks->secret));

@@ -33,7 +33,18 @@ PL_MUST_CHECK int pl_ks13_derive_secret(int hash, const uint8_t *secret, const c
 
 /* Early secret with no PSK (zeros). */
 PL_MUST_CHECK int pl_ks13_init(pl_ks13 *ks, int hash);
-/* Handshake secret from the (EC)DHE secret; c_hs/s_hs from Hash(CH..SH). */
+/* Early secret from a resumption PSK (RFC 8446 7.1). */
+PL_MUST_CHECK int pl_ks13_init_psk(pl_ks13 *ks, int hash, const uint8_t *psk, size_t len);
+/* The binder for a ClientHello truncated before its binders, given
+ * Hash(transcript || truncated ClientHello): HMAC over it with the finished
+ * key of Derive-Secret(early, "res binder", "") (RFC 8446 4.2.11.2). */
+PL_MUST_CHECK int pl_ks13_binder(const pl_ks13 *ks, const uint8_t *th_partial, uint8_t *out);
+/* The PSK a NewSessionTicket stands for: HKDF-Expand-Label(resumption
+ * master secret, "resumption", ticket_nonce, Hash.length) (RFC 8446 4.6.1). */
+PL_MUST_CHECK int pl_ks13_ticket_psk(int hash, const uint8_t *res_master, const uint8_t *nonce, size_t nlen,
+                                     uint8_t *out);
+/* Handshake secret from the (EC)DHE secret (NULL for psk_ke: zeros, RFC
+ * 8446 7.1); c_hs/s_hs from Hash(CH..SH). */
 PL_MUST_CHECK int pl_ks13_handshake(pl_ks13 *ks, const uint8_t *ecdhe, size_t len, const uint8_t *th_ch_sh);
 /* Master secret; c_ap/s_ap/exporter from Hash(CH..server Finished). */
 PL_MUST_CHECK int pl_ks13_master(pl_ks13 *ks, const uint8_t *th_ch_sfin);

@@ -63,7 +63,7 @@ typedef int (*pl_ext_fn)(void *ctx, uint16_t type, pl_cursor *body);
 PL_MUST_CHECK int pl_ext_walk(pl_cursor *block, int in_msg, pl_ext_fn fn, void *ctx);
 const char *pl_ext_name(uint16_t type);
 
-typedef struct {
+typedef struct pl_client_hello_s {
     uint16_t legacy_version;
     const uint8_t *random;
     pl_cursor session_id;
@@ -79,6 +79,10 @@ typedef struct {
     pl_cursor psk_modes;
     pl_cursor reneg_info;    /* raw renegotiation_info body */
     pl_cursor ticket;        /* session_ticket (RFC 5077): empty = wants one */
+    pl_cursor psk_ids;       /* pre_shared_key: PskIdentity list body */
+    pl_cursor psk_binders;   /* ... and PskBinderEntry list body */
+    size_t psk_binders_total; /* bytes of the binders vector with its length: the tail a binder does not cover */
+    size_t psk_count;        /* identities (= binders) */
     char sni[256];
     unsigned has_versions : 1, has_groups : 1, has_sigalgs : 1, has_sigalgs_cert : 1,
         has_key_share : 1, has_alpn : 1, has_cookie : 1, has_psk : 1, has_psk_modes : 1,
@@ -107,6 +111,7 @@ typedef struct {
     pl_cursor share;        /* SH key_exchange */
     pl_cursor cookie;
     pl_cursor alpn;         /* TLS 1.2: the selected protocol */
+    uint16_t psk_identity;  /* pre_shared_key: selected_identity */
     unsigned has_key_share : 1, has_cookie : 1, has_psk : 1;
     /* TLS 1.2 extensions */
     unsigned has_ems : 1, has_reneg : 1, reneg_ok : 1, has_alpn : 1, has_sni_ack : 1, has_point_formats : 1,
@@ -114,9 +119,13 @@ typedef struct {
 } pl_server_hello;
 
 PL_MUST_CHECK int pl_server_hello_parse(const uint8_t *body, size_t len, pl_server_hello *sh);
+/* group 0 (psk_ke) omits key_share; psk_identity < 0 omits pre_shared_key. */
 PL_MUST_CHECK int pl_server_hello_write(pl_buf *b, const uint8_t random[32], const uint8_t *sid,
                                         size_t sidlen, uint16_t suite, int hrr, uint16_t group,
-                                        const uint8_t *share, size_t sharelen);
+                                        const uint8_t *share, size_t sharelen, int psk_identity);
+/* The n-th identity of a ClientHello's pre_shared_key, with its binder. */
+PL_MUST_CHECK int pl_client_hello_psk(const pl_client_hello *ch, size_t n, pl_cursor *identity, uint32_t *obf_age,
+                                      pl_cursor *binder);
 
 typedef struct {
     pl_cursor alpn;   /* the one selected protocol name */
@@ -155,6 +164,7 @@ typedef struct {
     uint32_t lifetime;
     uint32_t age_add;
     pl_cursor nonce, ticket;
+    uint32_t max_early_data; /* early_data extension, 0 if absent */
 } pl_new_session_ticket;
 PL_MUST_CHECK int pl_new_session_ticket_parse(const uint8_t *body, size_t len, pl_new_session_ticket *nst);
 

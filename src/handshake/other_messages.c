@@ -181,6 +181,15 @@ int pl_certificate_verify_content(int server, const uint8_t *th, size_t hlen, pl
     return pl_buf_bytes(out, th, hlen);
 }
 
+static int pl_nst_ext(void *vctx, uint16_t type, pl_cursor *b)
+{
+    pl_new_session_ticket *nst = vctx;
+    if (type != PL_EXT_EARLY_DATA) return 0; /* others are ignored (RFC 8446 4.6.1) */
+    /* RFC 8446 4.2.10: max_early_data_size. */
+    PL_GUARD(pl_cur_u32(b, &nst->max_early_data));
+    return pl_cur_expect_empty(b);
+}
+
 int pl_new_session_ticket_parse(const uint8_t *body, size_t len, pl_new_session_ticket *nst)
 {
     pl_cursor c = pl_cur(body, len), exts;
@@ -193,7 +202,8 @@ int pl_new_session_ticket_parse(const uint8_t *body, size_t len, pl_new_session_
     PL_GUARD(pl_cur_expect_empty(&c));
     /* RFC 8446 4.6.1: lifetime at most seven days. */
     PL_ENSURE(nst->lifetime <= 604800, PL_ERR_ILLEGAL_PARAMETER, "ticket lifetime %u exceeds seven days", nst->lifetime);
-    return pl_ext_walk(&exts, PL_IN_NST, NULL, NULL);
+    nst->max_early_data = 0;
+    return pl_ext_walk(&exts, PL_IN_NST, pl_nst_ext, nst);
 }
 
 int pl_key_update_parse(const uint8_t *body, size_t len, int *request_update)

@@ -9,25 +9,26 @@ int pl_prf12(int hash, const uint8_t *secret, size_t slen, const char *label, co
              const uint8_t *seed2, size_t s2len, uint8_t *out, size_t outlen)
 {
     /* P_hash(secret, seed) = HMAC(secret, A(1) + seed) || HMAC(secret, A(2) + seed) ...
-     * with A(0) = seed = label || seed1 || seed2, A(i) = HMAC(secret, A(i-1)). */
-    uint8_t seed[256], a[PL_MAX_HASH], buf[PL_MAX_HASH + 256], t[PL_MAX_HASH];
+     * with A(0) = seed = label || seed1 || seed2, A(i) = HMAC(secret, A(i-1)).
+     * The key is absorbed once for all the HMACs. */
+    uint8_t seed[256], a[PL_MAX_HASH], t[PL_MAX_HASH];
     size_t ll = strlen(label), sl = ll + s1len + s2len, hl = pl_hash_len(hash), done = 0;
+    pl_hmac_key k;
     PL_ENSURE(hl && sl <= sizeof seed, PL_ERR_INTERNAL, "PRF seed too long");
     memcpy(seed, label, ll);
     if (s1len) memcpy(seed + ll, seed1, s1len);
     if (s2len) memcpy(seed + ll + s1len, seed2, s2len);
-    PL_GUARD(pl_hmac(hash, secret, slen, seed, sl, a));
+    PL_GUARD(pl_hmac_key_init(&k, hash, secret, slen));
+    pl_hmac_key_mac(&k, seed, sl, NULL, 0, a);
     while (done < outlen) {
-        memcpy(buf, a, hl);
-        memcpy(buf + hl, seed, sl);
-        PL_GUARD(pl_hmac(hash, secret, slen, buf, hl + sl, t));
+        pl_hmac_key_mac(&k, a, hl, seed, sl, t);
         size_t take = outlen - done < hl ? outlen - done : hl;
         memcpy(out + done, t, take);
         done += take;
-        PL_GUARD(pl_hmac(hash, secret, slen, a, hl, a));
+        if (done < outlen) pl_hmac_key_mac(&k, a, hl, NULL, 0, a);
     }
+    pl_hmac_key_wipe(&k);
     pl_cleanse(t, sizeof t);
-    pl_cleanse(buf, sizeof buf);
     pl_cleanse(a, sizeof a);
     return 0;
 }

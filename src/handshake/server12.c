@@ -71,7 +71,8 @@ static uint16_t pl_choose_group(const parley_config *cfg, const pl_client_hello 
 }
 
 /* A session this ClientHello may resume, from its ticket (RFC 5077) or from
- * the cache by id, or 0. Same rules either way. */
+ * the cache by id: 1, or 0, or PL_HS_WAIT_SESSION while an asynchronous
+ * cache looks it up. Same rules either way. */
 static int pl_try_resume(parley_conn *c, const pl_client_hello *ch, pl_session *ss)
 {
     parley_config *cfg = c->cfg;
@@ -79,33 +80,23 @@ static int pl_try_resume(parley_conn *c, const pl_client_hello *ch, pl_session *
     size_t vlen = 0;
     int found = 0;
     if (!cfg->tickets_disabled && ch->has_ticket && ch->ticket.len) {
-        pl_buf plain = {0};
-        pthread_mutex_lock(&cfg->lock);
-        int rc = pl_ticket_open(&cfg->tickets, ch->ticket.p, ch->ticket.len, &plain);
-        pthread_mutex_unlock(&cfg->lock);
-        /* A ticket that does not open (unknown or retired key, tampered) means a full handshake. */
-        if (rc == 0 && plain.len <= sizeof val) {
-            memcpy(val, plain.data, plain.len);
-            vlen = plain.len;
-            found = 1;
-            pl_trace(c, PARLEY_TRACE_INFO, -1, "session ticket", 0, "opened");
-        } else {
-            pl_trace(c, PARLEY_TRACE_INFO, -1, "session ticket", 0, "does not open: full handshake");
-        }
-        pl_buf_free(&plain);
+        found = pl_ticket_open_session(cfg, ch->ticket.p, ch->ticket.len, ss);
+        pl_trace(c, PARLEY_TRACE_INFO, -1, "session ticket", 0, found ? "opened" : "does not open: full handshake");
     }
-    if (!found && cfg->cache && ch->session_id.len &&
-        cfg->cache->fetch(cfg->cache, ch->session_id.p, ch->session_id.len, val, sizeof val, &vlen) == PARLEY_OK)
-        found = 1;
-    if (!found) return 0;
-    int ok = pl_session_decode(val, vlen, ss) == 0 && ss->version == PARLEY_TLS1_2 && pl_session_fresh(ss, (uint64_t)time(NULL)) &&
-             pl_u16_list_has(ch->suites, ss->suite) && pl_suite_usable(cfg, ss->suite) &&
-             /* RFC 6066 3: never resume under another server name. */
-             strcmp(ss->sni, ch->has_sni ? ch->sni : "") == 0 &&
-             /* RFC 7627 5.3: the EMS state must match; otherwise a full handshake. */
-             ss->ems == (uint8_t)ch->has_ems;
+    if (!found && cfg->cache && ch->session_id.len) {
+        int rc = pl_cache_lookup(c, ch->session_id.p, ch->session_id.len, val, sizeof val, &vlen);
+        if (rc == PL_HS_WAIT_SESSION) return rc;
+        found = rc == 1 && pl_session_decode(val, vlen, ss) == 0;
+    }
     pl_cleanse(val, sizeof val);
-    return ok;
+    return found && ss->version == PARLEY_TLS1_2 && pl_session_fresh(ss, (uint64_t)time(NULL)) &&
+           pl_u16_list_has(ch->suites, ss->suite) && pl_suite_usable(cfg, ss->suite) &&
+           /* RFC 6066 3: never resume under another server name. */
+           strcmp(ss->sni, ch->has_sni ? ch->sni : "") == 0 &&
+           /* RFC 7627 5.3: the EMS state must match; otherwise a full handshake. */
+           ss->ems == (uint8_t)ch->has_ems &&
+           /* A server that requires client certificates resumes only sessions that had one. */
+           (cfg->verify_client != PARLEY_VERIFY_CLIENT_REQUIRE || ss->client_auth);
 }
 
 /* A sealed ticket for the current session (RFC 5077 4), sent as NewSessionTicket. */
@@ -114,22 +105,15 @@ static int pl_send_ticket(parley_conn *c)
     pl_hs *hs = c->hs;
     parley_config *cfg = c->cfg;
     pl_session ss;
-    pl_buf plain = {0}, b = {0};
+    pl_buf b = {0};
     size_t m;
     pl_session_from_conn(c, &ss, hs->sess_created ? hs->sess_created : (uint64_t)time(NULL), cfg->session_lifetime);
-    int rc = pl_session_encode(&ss, &plain);
-    pl_cleanse(&ss, sizeof ss);
-    if (rc == 0) rc = pl_buf_u32(&b, cfg->session_lifetime);
+    int rc = pl_buf_u32(&b, cfg->session_lifetime);
     if (rc == 0) rc = pl_buf_open(&b, 2, &m);
-    if (rc == 0) {
-        pthread_mutex_lock(&cfg->lock);
-        rc = pl_ticket_ring_rotate(&cfg->tickets, time(NULL), 86400);
-        if (rc == 0) rc = pl_ticket_seal(&cfg->tickets, plain.data, plain.len, &b);
-        pthread_mutex_unlock(&cfg->lock);
-    }
+    if (rc == 0) rc = pl_ticket_seal_session(cfg, &ss, &b);
+    pl_cleanse(&ss, sizeof ss);
     if (rc == 0) rc = pl_buf_close(&b, 2, m);
     if (rc == 0) rc = pl_conn_send_handshake(c, PL_HS_NEW_SESSION_TICKET, b.data, b.len);
-    pl_buf_free(&plain);
     pl_buf_free(&b);
     return rc;
 }
@@ -156,7 +140,9 @@ int pl_server12_client_hello(parley_conn *c, const void *vch, const uint8_t *msg
               "client does not support the extended master secret (RFC 7627), which is required");
     pl_session ss;
     hs->issue_ticket = !cfg->tickets_disabled && ch->has_ticket;
-    if (pl_try_resume(c, ch, &ss)) {
+    int resume = pl_try_resume(c, ch, &ss);
+    if (resume == PL_HS_WAIT_SESSION) return resume; /* this handler runs again with the answer */
+    if (resume) {
         chosen = pl_suite_find(ss.suite);
         memcpy(hs->master, ss.secret, 48);
         /* Echo the client's session id: that is how it learns of the resumption
@@ -164,6 +150,7 @@ int pl_server12_client_hello(parley_conn *c, const void *vch, const uint8_t *msg
         memcpy(hs->session_id, ch->session_id.p, ch->session_id.len);
         hs->session_id_len = ch->session_id.len;
         hs->sess_created = ss.created;
+        hs->sess_client_auth = ss.client_auth;
         hs->resumed = 1;
         c->resumed = 1;
         cert = 0;
@@ -250,7 +237,7 @@ static int s12_send_hello(parley_conn *c, const uint8_t *msg, size_t len)
         ((rc = pl_buf_u16(&b, PL_EXT_EC_POINT_FORMATS)) < 0 || (rc = pl_buf_u16(&b, 2)) < 0 || (rc = pl_buf_u8(&b, 1)) < 0 ||
          (rc = pl_buf_u8(&b, 0)) < 0))
         goto out;
-    if (c->alpn[0]) {
+    if (c->alpn) {
         size_t al = strlen(c->alpn);
         if ((rc = pl_buf_u16(&b, PL_EXT_ALPN)) < 0 || (rc = pl_buf_open(&b, 2, &m)) < 0 ||
             (rc = pl_buf_u16(&b, (uint16_t)(al + 1))) < 0 || (rc = pl_buf_u8(&b, (uint8_t)al)) < 0 ||

@@ -3,14 +3,16 @@
  *
  *   WAIT_CH -(no usable share)-> SEND_HRR -> WAIT_CH2 -> SEND_SH
  *           -> SEND_SH (SH, [CCS], EE, Certificate) -> SEND_CV (key op, may pause)
- *           -> SEND_FIN -> WAIT_FIN -> DONE
+ *           -> SEND_FIN -> [WAIT_CCERT -> WAIT_CCV] -> WAIT_FIN -> [SEND_TICKET] -> DONE
+ * With a PSK accepted (psk13.c), SEND_SH goes straight to SEND_FIN: no
+ * Certificate, CertificateVerify or CertificateRequest (RFC 8446 2.2, 4.3.2).
  */
 #include <string.h>
 
 #include "dispatch.h"
 #include "messages.h"
 
-enum { S_WAIT_CH = 1, S_SEND_HRR, S_WAIT_CH2, S_SEND_SH, S_SEND_CV, S_SEND_FIN, S_WAIT_FIN, S_WAIT_CCERT, S_WAIT_CCV };
+enum { S_WAIT_CH = 1, S_SEND_HRR, S_WAIT_CH2, S_SEND_SH, S_SEND_CV, S_SEND_FIN, S_WAIT_FIN, S_WAIT_CCERT, S_WAIT_CCV, S_SEND_TICKET };
 
 int pl_server13_start_state(void) { return S_WAIT_CH; }
 
@@ -44,10 +46,22 @@ static int pl_choose_cert(parley_conn *c, const pl_client_hello *ch, pl_choice *
     PL_BAIL(PL_ERR_HANDSHAKE_FAILURE, "no certificate can be signed with a signature algorithm the client offers");
 }
 
-static int pl_negotiate(parley_conn *c, const pl_client_hello *ch, pl_choice *out)
+/* Which psk_key_exchange_modes the client offered: bit 0 psk_ke, bit 1 psk_dhe_ke. */
+static int pl_psk_modes(const pl_client_hello *ch)
+{
+    pl_cursor l = ch->psk_modes;
+    int bits = 0;
+    uint8_t m;
+    while (l.len && pl_cur_u8(&l, &m) == 0)
+        if (m <= 1) bits |= 1 << m;
+    return bits;
+}
+
+static int pl_negotiate(parley_conn *c, const pl_client_hello *ch, const uint8_t *msg, size_t len, pl_choice *out)
 {
     parley_config *cfg = c->cfg;
     pl_hs *hs = c->hs;
+    int aead, hash;
     memset(out, 0, sizeof *out);
     /* RFC 8446 4.1.2: exactly one compression method, null. */
     PL_ENSURE(ch->compression.len == 1 && ch->compression.p[0] == 0, PL_ERR_ILLEGAL_PARAMETER,
@@ -58,34 +72,51 @@ static int pl_negotiate(parley_conn *c, const pl_client_hello *ch, pl_choice *ou
             out->suite = cfg->suites[i];
     PL_ENSURE(out->suite, PL_ERR_HANDSHAKE_FAILURE, "no cipher suite in common with the client");
     PL_ENSURE(!hs->hrr_done || out->suite == c->suite, PL_ERR_ILLEGAL_PARAMETER, "second ClientHello changes the cipher suite");
-    /* RFC 8446 9.2: certificate authentication needs signature_algorithms;
-     * (EC)DHE needs supported_groups and key_share. */
-    PL_ENSURE(ch->has_sigalgs, PL_ERR_MISSING_EXTENSION, "ClientHello has no signature_algorithms");
-    PL_ENSURE(ch->has_groups && ch->has_key_share, PL_ERR_MISSING_EXTENSION,
-              "ClientHello lacks supported_groups or key_share");
-    PL_GUARD(pl_choose_cert(c, ch, out));
-    /* Group: a share we can use, in server preference order; otherwise HRR. */
-    for (size_t i = 0; i < cfg->ngroups; i++) {
-        const uint8_t *share;
-        size_t slen;
-        int rc = pl_client_hello_find_share(ch, cfg->groups[i], &share, &slen);
-        PL_GUARD(rc);
-        if (rc == 1 && !out->group) {
-            out->group = cfg->groups[i];
-            out->share = share;
-            out->share_len = slen;
+    (void)pl_suite_params(out->suite, &aead, &hash);
+    hs->aead = aead;
+    hs->hash = hash;
+    c->suite = out->suite;
+    PL_GUARD(pl_transcript_set_hash(&hs->transcript, hash));
+    /* A PSK first: when one is accepted, certificates are not needed, and
+     * with psk_ke neither is a key share (RFC 8446 4.2.9, 4.2.11). */
+    hs->client_psk_modes = ch->has_psk_modes ? pl_psk_modes(ch) : 0;
+    hs->psk_mode = PL_PSK_NONE;
+    if (ch->has_psk) {
+        int rc = pl_server13_choose_psk(c, ch, msg, len);
+        if (rc != 0) return rc; /* an error, or PL_HS_WAIT_SESSION */
+    }
+    if (hs->psk_mode == PL_PSK_NONE) {
+        /* RFC 8446 9.2: certificate authentication needs signature_algorithms. */
+        PL_ENSURE(ch->has_sigalgs, PL_ERR_MISSING_EXTENSION, "ClientHello has no signature_algorithms");
+        PL_GUARD(pl_choose_cert(c, ch, out));
+    }
+    if (hs->psk_mode != PL_PSK_KE) {
+        /* (EC)DHE needs supported_groups and key_share. */
+        PL_ENSURE(ch->has_groups && ch->has_key_share, PL_ERR_MISSING_EXTENSION,
+                  "ClientHello lacks supported_groups or key_share");
+        /* Group: a share we can use, in server preference order; otherwise HRR. */
+        for (size_t i = 0; i < cfg->ngroups; i++) {
+            const uint8_t *share;
+            size_t slen;
+            int rc = pl_client_hello_find_share(ch, cfg->groups[i], &share, &slen);
+            PL_GUARD(rc);
+            if (rc == 1 && !out->group) {
+                out->group = cfg->groups[i];
+                out->share = share;
+                out->share_len = slen;
+            }
         }
-    }
-    if (hs->hrr_done) {
-        /* RFC 8446 4.1.2: the second ClientHello carries the requested share. */
-        PL_ENSURE(out->group == hs->hrr_group && out->share, PL_ERR_ILLEGAL_PARAMETER,
-                  "second ClientHello has no key share for %s", parley_group_name(hs->hrr_group));
-    }
-    if (!out->group) {
-        for (size_t i = 0; i < cfg->ngroups && !out->group; i++)
-            if (pl_u16_list_has(ch->groups, cfg->groups[i])) out->group = cfg->groups[i];
-        PL_ENSURE(out->group, PL_ERR_HANDSHAKE_FAILURE, "no key exchange group in common with the client");
-        out->need_hrr = 1;
+        if (hs->hrr_done) {
+            /* RFC 8446 4.1.2: the second ClientHello carries the requested share. */
+            PL_ENSURE(out->group == hs->hrr_group && out->share, PL_ERR_ILLEGAL_PARAMETER,
+                      "second ClientHello has no key share for %s", parley_group_name(hs->hrr_group));
+        }
+        if (!out->group) {
+            for (size_t i = 0; i < cfg->ngroups && !out->group; i++)
+                if (pl_u16_list_has(ch->groups, cfg->groups[i])) out->group = cfg->groups[i];
+            PL_ENSURE(out->group, PL_ERR_HANDSHAKE_FAILURE, "no key exchange group in common with the client");
+            out->need_hrr = 1;
+        }
     }
     int rc = pl_negotiate_alpn(c, ch->has_alpn, ch->alpn);
     return rc < 0 ? rc : 0;
@@ -112,7 +143,6 @@ static int s_recv_ch(parley_conn *c, const uint8_t *msg, size_t len)
     pl_hs *hs = c->hs;
     pl_client_hello ch;
     pl_choice ch_out;
-    int aead, hash;
     PL_GUARD(pl_client_hello_parse(msg + 4, len - 4, &ch));
     int version = pl_choose_version(c->cfg, &ch);
     PL_GUARD(version);
@@ -120,7 +150,8 @@ static int s_recv_ch(parley_conn *c, const uint8_t *msg, size_t len)
         PL_ENSURE(!hs->hrr_done, PL_ERR_ILLEGAL_PARAMETER, "second ClientHello no longer offers TLS 1.3");
         return pl_server12_client_hello(c, &ch, msg, len);
     }
-    PL_GUARD(pl_negotiate(c, &ch, &ch_out));
+    int nrc = pl_negotiate(c, &ch, msg, len, &ch_out);
+    if (nrc != 0) return nrc; /* an error, or a session lookup pending */
     if (hs->hrr_done) {
         PL_ENSURE(ch.session_id.len == hs->session_id_len && memcmp(ch.session_id.p, hs->session_id, hs->session_id_len) == 0,
                   PL_ERR_ILLEGAL_PARAMETER, "second ClientHello changes legacy_session_id");
@@ -130,15 +161,14 @@ static int s_recv_ch(parley_conn *c, const uint8_t *msg, size_t len)
         memcpy(hs->session_id, ch.session_id.p, ch.session_id.len);
         hs->session_id_len = ch.session_id.len;
     }
-    (void)pl_suite_params(ch_out.suite, &aead, &hash);
-    hs->aead = aead;
-    hs->hash = hash;
-    c->suite = ch_out.suite;
     c->sigscheme = ch_out.scheme;
     hs->cert_index = ch_out.cert;
     if (ch.has_sni && !c->server_name) c->server_name = pl_strdup(ch.sni);
     hs->status_requested = ch.has_status_request;
-    PL_GUARD(pl_transcript_set_hash(&hs->transcript, hash));
+    /* RFC 8446 4.2.10: early data is not accepted; skip it. A second
+     * ClientHello never offers it, and after it nothing more is skipped. */
+    if (!hs->hrr_done && ch.has_early_data) pl_server13_reject_early_data(c);
+    if (hs->hrr_done) hs->early_skipping = 0;
     PL_GUARD(pl_transcript_add(&hs->transcript, msg, len));
     if (ch_out.need_hrr) {
         hs->hrr_group = ch_out.group;
@@ -160,11 +190,12 @@ static int s_send_hrr(parley_conn *c, const uint8_t *msg, size_t len)
     pl_buf b = {0};
     (void)msg;
     (void)len;
-    int rc = pl_server_hello_write(&b, NULL, hs->session_id, hs->session_id_len, c->suite, 1, hs->hrr_group, NULL, 0);
+    int rc = pl_server_hello_write(&b, NULL, hs->session_id, hs->session_id_len, c->suite, 1, hs->hrr_group, NULL, 0, -1);
     if (rc == 0) rc = pl_conn_send_handshake(c, PL_HS_SERVER_HELLO, b.data, b.len);
     pl_buf_free(&b);
     PL_GUARD(rc);
     hs->hrr_done = 1;
+    hs->lookups_done = 0; /* the second ClientHello may look its ticket up again */
     /* RFC 8446 D.4: in compatibility mode the CCS follows the first server message. */
     if (hs->session_id_len) {
         PL_GUARD(pl_conn_send_ccs(c));
@@ -184,22 +215,27 @@ static int s_send_sh(parley_conn *c, const uint8_t *msg, size_t len)
     int rc;
     (void)msg;
     (void)len;
+    int psk_ke = hs->psk_mode == PL_PSK_KE;
     PL_GUARD(pl_random(hs->server_random, 32));
-    PL_GUARD(pl_kex_generate(hs->kex_group, &hs->kex, pub, &publen));
-    rc = pl_kex_derive(hs->kex, hs->peer_share.data, hs->peer_share.len, secret, &slen);
-    pl_buf_free(&hs->peer_share);
-    PL_GUARD(rc);
-    c->group = hs->kex_group;
+    publen = slen = 0;
+    if (!psk_ke) {
+        PL_GUARD(pl_kex_generate(hs->kex_group, &hs->kex, pub, &publen));
+        rc = pl_kex_derive(hs->kex, hs->peer_share.data, hs->peer_share.len, secret, &slen);
+        pl_buf_free(&hs->peer_share);
+        PL_GUARD(rc);
+    }
+    c->group = psk_ke ? 0 : hs->kex_group;
     c->version = PARLEY_TLS1_3;
-    rc = pl_server_hello_write(&b, hs->server_random, hs->session_id, hs->session_id_len, c->suite, 0, hs->kex_group, pub, publen);
+    rc = pl_server_hello_write(&b, hs->server_random, hs->session_id, hs->session_id_len, c->suite, 0, c->group, pub, publen,
+                               hs->psk_mode ? hs->psk_index : -1);
     if (rc == 0) rc = pl_conn_send_handshake(c, PL_HS_SERVER_HELLO, b.data, b.len);
     if (rc == 0 && !hs->ccs_sent && hs->session_id_len) {
         rc = pl_conn_send_ccs(c);
         hs->ccs_sent = 1;
     }
     if (rc == 0) rc = pl_transcript_hash(&hs->transcript, th);
-    if (rc == 0) rc = pl_ks13_init(&hs->ks, hs->hash);
-    if (rc == 0) rc = pl_ks13_handshake(&hs->ks, secret, slen, th);
+    if (rc == 0) rc = hs->psk_mode ? pl_ks13_init_psk(&hs->ks, hs->hash, hs->psk, hs->psk_len) : pl_ks13_init(&hs->ks, hs->hash);
+    if (rc == 0) rc = pl_ks13_handshake(&hs->ks, psk_ke ? NULL : secret, slen, th);
     pl_cleanse(secret, sizeof secret);
     if (rc < 0) goto out;
     pl_keylog(c, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", hs->ks.c_hs, hs->ks.hlen);
@@ -211,7 +247,7 @@ static int s_send_sh(parley_conn *c, const uint8_t *msg, size_t len)
     pl_buf_reset(&b);
     size_t exts;
     if ((rc = pl_buf_open(&b, 2, &exts)) < 0) goto out;
-    if (c->alpn[0]) {
+    if (c->alpn) {
         size_t al = strlen(c->alpn);
         if ((rc = pl_buf_u16(&b, PL_EXT_ALPN)) < 0 || (rc = pl_buf_open(&b, 2, &m)) < 0 ||
             (rc = pl_buf_u16(&b, (uint16_t)(al + 1))) < 0 || (rc = pl_buf_u8(&b, (uint8_t)al)) < 0 ||
@@ -223,6 +259,16 @@ static int s_send_sh(parley_conn *c, const uint8_t *msg, size_t len)
     }
     if ((rc = pl_buf_close(&b, 2, exts)) < 0) goto out;
     if ((rc = pl_conn_send_handshake(c, PL_HS_ENCRYPTED_EXTENSIONS, b.data, b.len)) < 0) goto out;
+    if (hs->psk_mode) {
+        /* Resumed: authenticated by the PSK (RFC 8446 2.2). A stateful
+         * ticket is single-use (RFC 8446 8.1): forget it now. */
+        hs->resumed = c->resumed = 1;
+        if (hs->psk_id_len) cfg->cache->remove(cfg->cache, hs->psk_id, hs->psk_id_len);
+        if (hs->sess_client_auth)
+            pl_conn_set_verify(c, "ok (resumed session; verified when it was made)");
+        hs->state = S_SEND_FIN;
+        goto out;
+    }
     if (cfg->verify_client) {
         /* RFC 8446 4.3.2: empty context, signature_algorithms, and the CAs we trust. */
         size_t sa, m2;
@@ -353,7 +399,19 @@ static int s_recv_fin(parley_conn *c, const uint8_t *msg, size_t len)
     PL_GUARD(pl_ks13_resumption(&hs->ks, th));
     PL_GUARD(pl_conn_set_read_keys(c, hs->ks.c_ap));
     pl_trace(c, PARLEY_TRACE_KEYS, -1, "client application traffic (read)", 0, "");
-    hs->state = PL_ST_DONE;
+    /* A ticket when we can make one (sealed, or a cache key) and the client
+     * can use it: it offered a PSK mode we accept (RFC 8446 4.2.9). */
+    int usable = (hs->client_psk_modes & 2) || ((hs->client_psk_modes & 1) && c->cfg->psk_ke);
+    hs->state = usable && (!c->cfg->tickets_disabled || c->cfg->cache) ? S_SEND_TICKET : PL_ST_DONE;
+    return 0;
+}
+
+static int s_send_ticket(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    (void)msg;
+    (void)len;
+    PL_GUARD(pl_server13_send_ticket(c));
+    c->hs->state = PL_ST_DONE;
     return 0;
 }
 
@@ -361,12 +419,13 @@ static const pl_hs_row pl_server13_rows[] = {
     [S_WAIT_CH] = {"WAIT_CLIENT_HELLO", PL_HS_CLIENT_HELLO, 0, 1, s_recv_ch, {S_SEND_SH, S_SEND_HRR}},
     [S_SEND_HRR] = {"SEND_HELLO_RETRY_REQUEST", 0, 0, 0, s_send_hrr, {S_WAIT_CH2}},
     [S_WAIT_CH2] = {"WAIT_SECOND_CLIENT_HELLO", PL_HS_CLIENT_HELLO, 0, 1, s_recv_ch, {S_SEND_SH}},
-    [S_SEND_SH] = {"SEND_SERVER_HELLO_TO_CERTIFICATE", 0, 0, 0, s_send_sh, {S_SEND_CV}},
+    [S_SEND_SH] = {"SEND_SERVER_HELLO_TO_CERTIFICATE", 0, 0, 0, s_send_sh, {S_SEND_CV, S_SEND_FIN}},
     [S_SEND_CV] = {"SEND_CERTIFICATE_VERIFY", 0, 0, 0, s_send_cv, {S_SEND_FIN}},
     [S_SEND_FIN] = {"SEND_FINISHED", 0, 0, 0, s_send_fin, {S_WAIT_FIN, S_WAIT_CCERT}},
     [S_WAIT_CCERT] = {"WAIT_CLIENT_CERTIFICATE", PL_HS_CERTIFICATE, 0, 0, s_recv_ccert, {S_WAIT_CCV, S_WAIT_FIN}},
     [S_WAIT_CCV] = {"WAIT_CLIENT_CERTIFICATE_VERIFY", PL_HS_CERTIFICATE_VERIFY, 0, 0, s_recv_ccv, {S_WAIT_FIN}},
-    [S_WAIT_FIN] = {"WAIT_FINISHED", PL_HS_FINISHED, 0, 1, s_recv_fin, {PL_ST_DONE}},
+    [S_WAIT_FIN] = {"WAIT_FINISHED", PL_HS_FINISHED, 0, 1, s_recv_fin, {PL_ST_DONE, S_SEND_TICKET}},
+    [S_SEND_TICKET] = {"SEND_NEW_SESSION_TICKET", 0, 0, 0, s_send_ticket, {PL_ST_DONE}},
 };
 
 const pl_hs_table pl_server13_table = {"server", pl_server13_rows, sizeof pl_server13_rows / sizeof pl_server13_rows[0]};

@@ -97,8 +97,9 @@ static int pl_sh_ext(void *vctx, uint16_t type, pl_cursor *b)
         sh->has_cookie = 1;
         break;
     case PL_EXT_PRE_SHARED_KEY:
+        PL_GUARD(pl_cur_u16(b, &sh->psk_identity));
         sh->has_psk = 1;
-        return 0;
+        break;
     default:
         /* RFC 8446 4.1.3/4.2: the client offered nothing else, so anything
          * else is unsolicited. */
@@ -126,7 +127,8 @@ int pl_server_hello_parse(const uint8_t *body, size_t len, pl_server_hello *sh)
 }
 
 int pl_server_hello_write(pl_buf *b, const uint8_t random[32], const uint8_t *sid, size_t sidlen,
-                          uint16_t suite, int hrr, uint16_t group, const uint8_t *share, size_t sharelen)
+                          uint16_t suite, int hrr, uint16_t group, const uint8_t *share, size_t sharelen,
+                          int psk_identity)
 {
     size_t exts, m;
     PL_GUARD(pl_buf_u16(b, 0x0303));
@@ -139,13 +141,20 @@ int pl_server_hello_write(pl_buf *b, const uint8_t random[32], const uint8_t *si
     PL_GUARD(pl_buf_u16(b, PL_EXT_SUPPORTED_VERSIONS));
     PL_GUARD(pl_buf_u16(b, 2));
     PL_GUARD(pl_buf_u16(b, 0x0304));
-    PL_GUARD(pl_buf_u16(b, PL_EXT_KEY_SHARE));
-    PL_GUARD(pl_buf_open(b, 2, &m));
-    PL_GUARD(pl_buf_u16(b, group));
-    if (!hrr) {
-        PL_GUARD(pl_buf_u16(b, (uint16_t)sharelen));
-        PL_GUARD(pl_buf_bytes(b, share, sharelen));
+    if (group) {
+        PL_GUARD(pl_buf_u16(b, PL_EXT_KEY_SHARE));
+        PL_GUARD(pl_buf_open(b, 2, &m));
+        PL_GUARD(pl_buf_u16(b, group));
+        if (!hrr) {
+            PL_GUARD(pl_buf_u16(b, (uint16_t)sharelen));
+            PL_GUARD(pl_buf_bytes(b, share, sharelen));
+        }
+        PL_GUARD(pl_buf_close(b, 2, m));
     }
-    PL_GUARD(pl_buf_close(b, 2, m));
+    if (psk_identity >= 0) {
+        PL_GUARD(pl_buf_u16(b, PL_EXT_PRE_SHARED_KEY));
+        PL_GUARD(pl_buf_u16(b, 2));
+        PL_GUARD(pl_buf_u16(b, (uint16_t)psk_identity));
+    }
     return pl_buf_close(b, 2, exts);
 }

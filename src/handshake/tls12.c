@@ -46,9 +46,7 @@ int pl_client_accept_alpn(parley_conn *c, const uint8_t *proto, size_t len)
     while (offered.len) {
         PL_GUARD(pl_cur_vec8(&offered, &name));
         if (name.len == len && memcmp(name.p, proto, len) == 0) {
-            memcpy(c->alpn, proto, len);
-            c->alpn[len] = 0;
-            return 0;
+            return pl_conn_set_alpn(c, proto, len);
         }
     }
     PL_BAIL(PL_ERR_ILLEGAL_PARAMETER, "server selected an ALPN protocol that was not offered");
@@ -58,8 +56,8 @@ int pl_client_accept_alpn(parley_conn *c, const uint8_t *proto, size_t len)
 static void pl_set_verified(parley_conn *c)
 {
     const char *w = pl_verify_warning();
-    if (w[0]) snprintf(c->verify_result, sizeof c->verify_result, "ok (%s)", w);
-    else snprintf(c->verify_result, sizeof c->verify_result, "ok");
+    if (w[0]) pl_conn_set_verify(c, "ok (%s)", w);
+    else pl_conn_set_verify(c, "ok");
 }
 
 int pl_take_peer_chain(parley_conn *c, const pl_certificate *ct)
@@ -70,20 +68,25 @@ int pl_take_peer_chain(parley_conn *c, const pl_certificate *ct)
         ders[i].p = ct->certs[i].p;
         ders[i].len = ct->certs[i].len;
     }
+    if (!c->peer_certs && !(c->peer_certs = pl_calloc(PL_MAX_PEER_CERTS, sizeof *c->peer_certs)))
+        PL_BAIL(PL_ERR_INTERNAL, "out of memory");
     for (size_t i = 0; i < n && i < PL_MAX_PEER_CERTS; i++) {
         pl_buf_reset(&c->peer_certs[i]);
         PL_GUARD(pl_buf_bytes(&c->peer_certs[i], ders[i].p, ders[i].len));
         c->npeer_certs = (int)i + 1;
     }
-    PL_GUARD(pl_cert_pubkey(ders[0].p, ders[0].len, &c->hs->peer_key));
+    pl_pkey_free(c->hs->peer_key);
+    c->hs->peer_key = NULL;
+    /* Verification hands back the leaf's key (no second parse). */
     if (c->is_server) {
-        PL_GUARD(pl_verify_chain(c->cfg->client_trust, ders, n, NULL, c->cfg->now, PL_PURPOSE_CLIENT));
+        PL_GUARD(pl_verify_chain(c->cfg->client_trust, ders, n, NULL, c->cfg->now, PL_PURPOSE_CLIENT, &c->hs->peer_key));
         pl_set_verified(c);
     } else if (c->cfg->verify) {
-        PL_GUARD(pl_verify_server_chain(c->cfg->trust, ders, n, c->server_name, c->cfg->now));
+        PL_GUARD(pl_verify_server_chain(c->cfg->trust, ders, n, c->server_name, c->cfg->now, &c->hs->peer_key));
         pl_set_verified(c);
     } else {
-        snprintf(c->verify_result, sizeof c->verify_result, "not verified (verification disabled)");
+        PL_GUARD(pl_cert_pubkey(ders[0].p, ders[0].len, &c->hs->peer_key));
+        pl_conn_set_verify(c, "not verified (verification disabled)");
     }
     return 0;
 }
@@ -103,22 +106,28 @@ int pl_client_check_staple(parley_conn *c, const uint8_t *resp, size_t len)
         ders[i].len = c->peer_certs[i].len;
     }
     PL_GUARD(pl_ocsp_check(cfg->trust, ders, (size_t)c->npeer_certs, resp, len, cfg->now));
-    size_t o = strlen(c->verify_result);
-    snprintf(c->verify_result + o, sizeof c->verify_result - o, " (OCSP: good)");
+    pl_conn_set_verify(c, "%s (OCSP: good)", parley_conn_verify_result(c));
     return 0;
+}
+
+void pl_session_base(const parley_conn *c, pl_session *ss, uint16_t version, uint64_t created, uint32_t lifetime)
+{
+    memset(ss, 0, sizeof *ss);
+    ss->version = version;
+    ss->suite = c->suite;
+    ss->created = created;
+    ss->lifetime = lifetime;
+    snprintf(ss->sni, sizeof ss->sni, "%s", c->server_name ? c->server_name : "");
 }
 
 void pl_session_from_conn(const parley_conn *c, pl_session *ss, uint64_t created, uint32_t lifetime)
 {
-    memset(ss, 0, sizeof *ss);
-    ss->version = PARLEY_TLS1_2;
-    ss->suite = c->suite;
+    pl_session_base(c, ss, PARLEY_TLS1_2, created, lifetime);
     ss->ems = (uint8_t)c->hs->ems;
     memcpy(ss->secret, c->hs->master, 48);
     ss->secret_len = 48;
-    ss->created = created;
-    ss->lifetime = lifetime;
-    snprintf(ss->sni, sizeof ss->sni, "%s", c->server_name ? c->server_name : "");
+    /* Server: a session resumed keeps the original handshake's client authentication. */
+    ss->client_auth = (uint8_t)(c->hs->resumed ? c->hs->sess_client_auth : c->hs->peer_sent_cert);
 }
 
 void pl_choose_client_cert(parley_conn *c, int tls13)
@@ -156,8 +165,7 @@ int pl_negotiate_alpn(parley_conn *c, int client_sent, pl_cursor client_list)
         while (theirs.len) {
             PL_GUARD(pl_cur_vec8(&theirs, &t));
             if (t.len == name.len && memcmp(t.p, name.p, t.len) == 0) {
-                memcpy(c->alpn, name.p, name.len);
-                c->alpn[name.len] = 0;
+                PL_GUARD(pl_conn_set_alpn(c, name.p, name.len));
                 return 1;
             }
         }

@@ -45,6 +45,20 @@ int pl_transcript_hash(const pl_transcript *t, uint8_t *out)
     return pl_hash_peek(t->h, out);
 }
 
+int pl_transcript_hash_with(const pl_transcript *t, int hash, const uint8_t *partial, size_t len, uint8_t *out)
+{
+    if (t->h) {
+        PL_ENSURE(t->hash == hash, PL_ERR_INTERNAL, "binder hash differs from the transcript's");
+        return pl_hash_peek_with(t->h, partial, len, out);
+    }
+    pl_hash_ctx *h = pl_hash_new(hash);
+    PL_ENSURE(h, PL_ERR_CRYPTO, "cannot start a hash");
+    int rc = pl_hash_update(h, t->pending.data, t->pending.len);
+    if (rc == 0) rc = pl_hash_peek_with(h, partial, len, out);
+    pl_hash_free(h);
+    return rc;
+}
+
 void pl_transcript_free(pl_transcript *t)
 {
     pl_hash_free(t->h);

@@ -27,6 +27,11 @@ PL_MUST_CHECK int pl_transcript_set_hash(pl_transcript *t, int hash);
 /* Replace everything so far with message_hash(Hash(so far)). */
 PL_MUST_CHECK int pl_transcript_hrr(pl_transcript *t);
 PL_MUST_CHECK int pl_transcript_hash(const pl_transcript *t, uint8_t *out);
+/* Hash(messages so far || partial) without adding `partial`: a PSK binder
+ * covers a ClientHello truncated before its binders (RFC 8446 4.2.11.2).
+ * `hash` is used when the transcript has not chosen one yet. */
+PL_MUST_CHECK int pl_transcript_hash_with(const pl_transcript *t, int hash, const uint8_t *partial, size_t len,
+                                          uint8_t *out);
 void pl_transcript_free(pl_transcript *t);
 
 #endif

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,13 +64,6 @@ struct kl_client {
     unsigned rr;
     kl_slot slots[KL_MAX_POOL];
 };
-
-static uint64_t kl_now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
-}
 
 /* Complete and forget pending[i]; caller holds mu. */
 static void kl_finish(kl_client *k, int i, int ok, const uint8_t *out, size_t len)
@@ -237,7 +229,7 @@ static int kl_start(parley_key_provider *self, parley_key_op *op)
     parley_key_op_key_id(op, m.key_id);
     m.scheme = parley_key_op_scheme(op);
     m.client_version = parley_key_op_client_version(op);
-    m.deadline_ms = kl_now_ms() + (uint64_t)k->timeout_ms;
+    m.deadline_ms = pl_now_ms() + (uint64_t)k->timeout_ms;
     parley_key_op_input(op, &in, &m.payload_len);
     m.payload = in;
     if (parley_keyless_encode(&m, 0, frame, sizeof frame, &flen) != PARLEY_OK) {
@@ -272,7 +264,7 @@ int parley_keyless_done(parley_key_provider *p, parley_key_op *op)
     int done = parley_key_op_done(op);
     if (!done) {
         for (int i = 0; i < k->npending; i++)
-            if (k->pending[i].op == op && kl_now_ms() > k->pending[i].deadline) {
+            if (k->pending[i].op == op && pl_now_ms() > k->pending[i].deadline) {
                 fprintf(stderr, "parley: keyless: operation %u timed out after %d ms\n", k->pending[i].id, k->timeout_ms);
                 kl_finish(k, i, 0, NULL, 0);
                 done = 1;

@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "../internal.h"
 
@@ -59,13 +58,6 @@ void parley_keystore_free(parley_keystore *ks)
 
 int parley_keystore_count(const parley_keystore *ks) { return ks->n; }
 
-static uint64_t ks_now_ms(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
-}
-
 int parley_keystore_answer(const parley_keystore *ks, const parley_keyless_msg *req, uint8_t *out, size_t cap, size_t *len)
 {
     parley_keyless_msg r = {0};
@@ -79,7 +71,7 @@ int parley_keystore_answer(const parley_keystore *ks, const parley_keyless_msg *
         parley_key_id(ks->keys[i], id);
         if (memcmp(id, req->key_id, 32) == 0) key = ks->keys[i];
     }
-    if (req->deadline_ms && ks_now_ms() > req->deadline_ms) {
+    if (req->deadline_ms && pl_now_ms() > req->deadline_ms) {
         r.status = PARLEY_KEYLESS_DEADLINE_PASSED;
     } else if (req->opcode == PARLEY_KEYLESS_PING) {
         r.payload = req->payload;

@@ -8,13 +8,25 @@
 
 int pl_rec_install13(pl_rec_keys *k, int aead_alg, int hash, const uint8_t *secret, int encrypt)
 {
-    uint8_t key[PL_MAX_KEY];
+    uint8_t key[PL_MAX_KEY], iv[PL_AEAD_NONCE];
     size_t hl = pl_hash_len(hash);
-    pl_rec_clear(k);
-    PL_GUARD(pl_ks13_traffic_keys(hash, aead_alg, secret, key, k->iv));
-    k->aead = pl_aead_new(aead_alg, key, encrypt);
+    PL_GUARD(pl_ks13_traffic_keys(hash, aead_alg, secret, key, iv));
+    int rc = 0;
+    if (k->aead && k->alg == aead_alg && !k->tls12) {
+        /* Handshake keys to application keys: re-key the same context. */
+        rc = pl_aead_rekey(k->aead, key);
+    } else {
+        pl_rec_clear(k);
+        k->aead = pl_aead_new(aead_alg, key, encrypt);
+        if (!k->aead) rc = pl_fail(PL_ERR_CRYPTO, __FILE__, __LINE__, "cannot set up record protection");
+    }
     pl_cleanse(key, sizeof key);
-    PL_ENSURE(k->aead, PL_ERR_CRYPTO, "cannot set up record protection");
+    if (rc < 0) {
+        pl_rec_clear(k);
+        return rc;
+    }
+    memcpy(k->iv, iv, sizeof iv);
+    pl_cleanse(iv, sizeof iv);
     k->alg = aead_alg;
     k->hash = hash;
     k->seq = 0;
@@ -88,12 +100,15 @@ int pl_rec_seal13(pl_rec_keys *k, pl_buf *out, uint8_t type, const uint8_t *data
     h[3] = (uint8_t)(clen >> 8);
     h[4] = (uint8_t)clen;
     uint8_t *p = h + PL_REC_HEADER;
-    if (len) memmove(p, data, len);
-    p[len] = type;
-    memset(p + len + 1, 0, pad);
     pl_nonce(k, nonce);
-    /* additional_data is the record header (RFC 8446 5.2). */
-    PL_GUARD(pl_aead_seal(k->aead, nonce, h, PL_REC_HEADER, p, inner, p + inner));
+    /* additional_data is the record header (RFC 8446 5.2). The content is
+     * encrypted from the caller's buffer into the record (one copy fewer),
+     * then the content type and the padding. `data` never lies in `out`:
+     * the reserve above may have moved it. */
+    static const uint8_t zeros[PL_MAX_PLAINTEXT + 1];
+    const uint8_t *parts[3] = {data, &type, zeros};
+    size_t lens[3] = {len, 1, pad};
+    PL_GUARD(pl_aead_seal_to(k->aead, nonce, h, PL_REC_HEADER, parts, lens, 3, p, p + inner));
     out->len = start + PL_REC_HEADER + clen;
     k->seq++;
     return 0;
@@ -177,10 +192,12 @@ int pl_rec_seal12(pl_rec_keys *k, pl_buf *out, uint8_t type, const uint8_t *data
     /* The explicit nonce is the sequence number: unique per key, as RFC 5288 requires. */
     for (int i = 0; i < 8; i++) expl[i] = (uint8_t)(k->seq >> (56 - 8 * i));
     if (ex) memcpy(p, expl, ex);
-    if (len) memmove(p + ex, data, len);
     pl_aad12(k, type, len, aad);
     pl_nonce12(k, nonce, expl);
-    PL_GUARD(pl_aead_seal(k->aead, nonce, aad, sizeof aad, p + ex, len, p + ex + len));
+    /* From the caller's buffer straight into the record (never from `out`). */
+    const uint8_t *parts[1] = {data};
+    size_t lens[1] = {len};
+    PL_GUARD(pl_aead_seal_to(k->aead, nonce, aad, sizeof aad, parts, lens, 1, p + ex, p + ex + len));
     out->len = start + PL_REC_HEADER + clen;
     k->seq++;
     return 0;

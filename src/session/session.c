@@ -21,6 +21,10 @@ int pl_session_encode(const pl_session *s, pl_buf *out)
     PL_GUARD(pl_buf_u32(out, (uint32_t)(s->created >> 32)));
     PL_GUARD(pl_buf_u32(out, (uint32_t)s->created));
     PL_GUARD(pl_buf_u32(out, s->lifetime));
+    PL_GUARD(pl_buf_u32(out, (uint32_t)(s->issued_ms >> 32)));
+    PL_GUARD(pl_buf_u32(out, (uint32_t)s->issued_ms));
+    PL_GUARD(pl_buf_u32(out, s->age_add));
+    PL_GUARD(pl_buf_u8(out, s->client_auth));
     PL_GUARD(pl_buf_u8(out, (uint8_t)snl));
     PL_GUARD(pl_buf_bytes(out, s->sni, snl));
     PL_GUARD(pl_buf_u16(out, s->ticket_len));
@@ -46,13 +50,21 @@ int pl_session_decode(const uint8_t *p, size_t len, pl_session *s)
     memcpy(s->id, v.p, v.len);
     s->id_len = (uint8_t)v.len;
     PL_GUARD(pl_cur_vec8(&c, &v));
-    PL_ENSURE(v.len == 48, PL_ERR_DECODE, "bad session secret length");
+    /* TLS 1.2: a 48-byte master secret; TLS 1.3: a PSK of the suite hash's length. */
+    PL_ENSURE(s->version == 0x0303 ? v.len == 48 : s->version == 0x0304 && (v.len == 32 || v.len == 48), PL_ERR_DECODE,
+              "bad session version or secret length");
     memcpy(s->secret, v.p, v.len);
-    s->secret_len = 48;
+    s->secret_len = (uint8_t)v.len;
     PL_GUARD(pl_cur_u32(&c, &hi));
     PL_GUARD(pl_cur_u32(&c, &lo));
     s->created = ((uint64_t)hi << 32) | lo;
     PL_GUARD(pl_cur_u32(&c, &s->lifetime));
+    PL_GUARD(pl_cur_u32(&c, &hi));
+    PL_GUARD(pl_cur_u32(&c, &lo));
+    s->issued_ms = ((uint64_t)hi << 32) | lo;
+    PL_GUARD(pl_cur_u32(&c, &s->age_add));
+    PL_GUARD(pl_cur_u8(&c, &s->client_auth));
+    PL_ENSURE(s->client_auth <= 1, PL_ERR_DECODE, "bad session flags");
     PL_GUARD(pl_cur_vec8(&c, &v));
     memcpy(s->sni, v.p, v.len);
     s->sni[v.len] = 0;

@@ -12,19 +12,24 @@
 
 #include "../util/buf.h"
 
-#define PL_SESSION_VERSION 2
+#define PL_SESSION_VERSION 3
 #define PL_MAX_TICKET 2048
 
 typedef struct {
-    uint16_t version;     /* PARLEY_TLS1_2 (TLS 1.3 PSKs come with tickets) */
+    uint16_t version;     /* PARLEY_TLS1_2 or PARLEY_TLS1_3 */
     uint16_t suite;
     uint8_t ems;
     uint8_t id[32];
     uint8_t id_len;
-    uint8_t secret[48];   /* TLS 1.2 master secret */
+    uint8_t secret[48];   /* TLS 1.2 master secret; TLS 1.3 resumption PSK (Hash.length) */
     uint8_t secret_len;
-    uint64_t created;     /* Unix seconds */
+    uint64_t created;     /* Unix seconds of the full handshake that authenticated it */
     uint32_t lifetime;    /* seconds */
+    /* TLS 1.3 tickets (RFC 8446 4.6.1): when the ticket was issued (server)
+     * or received (client), in Unix milliseconds, and its age obfuscator. */
+    uint64_t issued_ms;
+    uint32_t age_add;
+    uint8_t client_auth;  /* the full handshake verified a client certificate */
     char sni[256];
     uint16_t ticket_len;  /* client: an RFC 5077 ticket to present (0: offer the id) */
     uint8_t ticket[PL_MAX_TICKET];

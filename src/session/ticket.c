@@ -12,41 +12,49 @@ int pl_ticket_ring_load(pl_ticket_ring *r, const char *path)
 {
     FILE *f = fopen(path, "r");
     char line[256];
-    pl_ticket_ring nr = {0};
+    uint8_t raw[PL_TICKET_KEYS * PL_TICKET_KEY_LEN];
+    size_t n = 0;
     PL_ENSURE(f, PL_ERR_USAGE, "cannot open ticket key file %s", path);
-    int lineno = 0;
-    while (fgets(line, sizeof line, f)) {
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
         lineno++;
         size_t l = strlen(line);
         while (l && isspace((unsigned char)line[l - 1])) line[--l] = 0;
         if (l == 0 || line[0] == '#') continue;
-        if (l != 2 * PL_TICKET_KEY_LEN || nr.n == PL_TICKET_KEYS) {
-            fclose(f);
-            pl_cleanse(&nr, sizeof nr);
-            PL_BAIL(PL_ERR_USAGE, "%s line %d: a ticket key is 96 hex digits (at most %d keys)", path, lineno, PL_TICKET_KEYS);
+        if (l != 2 * PL_TICKET_KEY_LEN || n == PL_TICKET_KEYS) {
+            rc = pl_fail(PL_ERR_USAGE, __FILE__, __LINE__, "%s line %d: a ticket key is 96 hex digits (at most %d keys)", path,
+                         lineno, PL_TICKET_KEYS);
+            break;
         }
-        uint8_t raw[PL_TICKET_KEY_LEN];
-        for (size_t i = 0; i < PL_TICKET_KEY_LEN; i++) {
+        uint8_t *k = raw + n * PL_TICKET_KEY_LEN;
+        for (size_t i = 0; i < PL_TICKET_KEY_LEN && rc == 0; i++) {
             unsigned v;
-            if (!isxdigit((unsigned char)line[2 * i]) || !isxdigit((unsigned char)line[2 * i + 1]) || sscanf(line + 2 * i, "%2x", &v) != 1) {
-                fclose(f);
-                pl_cleanse(&nr, sizeof nr);
-                PL_BAIL(PL_ERR_USAGE, "%s line %d: not hex", path, lineno);
-            }
-            raw[i] = (uint8_t)v;
+            if (!isxdigit((unsigned char)line[2 * i]) || !isxdigit((unsigned char)line[2 * i + 1]) || sscanf(line + 2 * i, "%2x", &v) != 1)
+                rc = pl_fail(PL_ERR_USAGE, __FILE__, __LINE__, "%s line %d: not hex", path, lineno);
+            k[i] = (uint8_t)v;
         }
-        memcpy(nr.keys[nr.n].name, raw, 16);
-        memcpy(nr.keys[nr.n].key, raw + 16, 32);
-        nr.n++;
-        pl_cleanse(raw, sizeof raw);
+        n++;
     }
     fclose(f);
     pl_cleanse(line, sizeof line);
-    PL_ENSURE(nr.n > 0, PL_ERR_USAGE, "no ticket key in %s", path);
-    nr.from_file = 1;
-    nr.made = time(NULL);
-    *r = nr;
-    pl_cleanse(&nr, sizeof nr);
+    if (rc == 0 && n == 0) rc = pl_fail(PL_ERR_USAGE, __FILE__, __LINE__, "no ticket key in %s", path);
+    /* Keys from a file are rotated by rewriting the file, not by time. */
+    if (rc == 0) rc = pl_ticket_ring_from_bytes(r, raw, n);
+    pl_cleanse(raw, sizeof raw);
+    return rc;
+}
+
+int pl_ticket_ring_from_bytes(pl_ticket_ring *r, const uint8_t *keys, size_t n)
+{
+    PL_ENSURE(n >= 1 && n <= PL_TICKET_KEYS, PL_ERR_USAGE, "1 to %d ticket keys", PL_TICKET_KEYS);
+    memset(r, 0, sizeof *r);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(r->keys[i].name, keys + i * PL_TICKET_KEY_LEN, 16);
+        memcpy(r->keys[i].key, keys + i * PL_TICKET_KEY_LEN + 16, 32);
+    }
+    r->n = (int)n;
+    r->from_file = 1;
+    r->made = time(NULL);
     return 0;
 }
 

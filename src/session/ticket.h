@@ -30,6 +30,9 @@ typedef struct {
 
 /* Lines of 96 hex digits; the first seals, all open. */
 PL_MUST_CHECK int pl_ticket_ring_load(pl_ticket_ring *r, const char *path);
+/* A ring of n keys given as bytes (48 each: name 16, key 32); the first
+ * seals. Like a file ring it is not rotated by time. */
+PL_MUST_CHECK int pl_ticket_ring_from_bytes(pl_ticket_ring *r, const uint8_t *keys, size_t n);
 /* A generated ring: one random key. */
 PL_MUST_CHECK int pl_ticket_ring_generate(pl_ticket_ring *r);
 /* A generated ring rotates: a new sealing key when the old one is older than

@@ -4,9 +4,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-void *pl_malloc(size_t n) { return malloc(n ? n : 1); }
-void *pl_calloc(size_t n, size_t size) { return calloc(n ? n : 1, size ? size : 1); }
-void pl_free(void *p) { free(p); }
+#include "../../include/parley/parley.h"
+
+/* The allocator: the C library's unless parley_set_allocator() replaced it
+ * (before any other call), e.g. to count bytes per connection. */
+static void *(*pl_malloc_fn)(size_t) = malloc;
+static void (*pl_free_fn)(void *) = free;
+
+int parley_set_allocator(void *(*malloc_fn)(size_t), void (*free_fn)(void *))
+{
+    if (!malloc_fn || !free_fn) return PARLEY_ERROR;
+    pl_malloc_fn = malloc_fn;
+    pl_free_fn = free_fn;
+    return PARLEY_OK;
+}
+
+void *pl_malloc(size_t n) { return pl_malloc_fn(n ? n : 1); }
+
+void *pl_calloc(size_t n, size_t size)
+{
+    if (size && n > (size_t)-1 / size) return NULL;
+    size_t t = n * size;
+    if (t == 0) t = 1;
+    void *p = pl_malloc_fn(t);
+    if (p) memset(p, 0, t);
+    return p;
+}
+
+void pl_free(void *p)
+{
+    if (p) pl_free_fn(p);
+}
 
 void pl_cleanse(void *p, size_t n)
 {

@@ -6,21 +6,39 @@
  * sentence a person understands.
  */
 #include <arpa/inet.h>
+#include <openssl/evp.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "x509.h"
 
+/* Chains verified before (see x509.h): a client that meets the same server
+ * again skips parsing and verifying its chain. */
+#define PL_VCACHE_SLOTS 64
+#define PL_VCACHE_TTL 600
+typedef struct {
+    uint8_t key[32];
+    int used;
+    int64_t not_before, not_after, stored;
+    EVP_PKEY *leaf_key;
+    char warning[256];
+} pl_vcache_entry;
+
 struct pl_trust {
     X509_STORE *store;
     int ncrls;
     int max_depth;
     int crl_expired_fatal;
+    int cache_off;
+    pthread_mutex_t lock; /* guards the cache: a config's connections share the store */
+    pl_vcache_entry cache[PL_VCACHE_SLOTS];
+    int cache_next;
 };
 
 static _Thread_local char pl_warning[256];
@@ -61,6 +79,7 @@ int pl_trust_load(const char *cafile, pl_trust **out)
 {
     pl_trust *t = OPENSSL_zalloc(sizeof *t);
     PL_ENSURE(t, PL_ERR_NOMEM, "out of memory");
+    pthread_mutex_init(&t->lock, NULL);
     t->max_depth = 8;
     t->crl_expired_fatal = 1;
     t->store = X509_STORE_new();
@@ -76,10 +95,23 @@ int pl_trust_load(const char *cafile, pl_trust **out)
     return 0;
 }
 
+void pl_trust_set_cache(pl_trust *t, int enabled) { t->cache_off = !enabled; }
+
+int pl_trust_cached(pl_trust *t)
+{
+    int n = 0;
+    pthread_mutex_lock(&t->lock);
+    for (int i = 0; i < PL_VCACHE_SLOTS; i++) n += t->cache[i].used;
+    pthread_mutex_unlock(&t->lock);
+    return n;
+}
+
 void pl_trust_free(pl_trust *t)
 {
     if (!t) return;
     X509_STORE_free(t->store);
+    for (int i = 0; i < PL_VCACHE_SLOTS; i++) EVP_PKEY_free(t->cache[i].leaf_key);
+    pthread_mutex_destroy(&t->lock);
     OPENSSL_free(t);
 }
 
@@ -129,8 +161,94 @@ static void pl_subject_cn(X509 *x, char *out, size_t n)
     }
 }
 
-int pl_verify_chain(const pl_trust *t, const pl_der *chain, size_t n, const char *host, int64_t now, int purpose)
+static int64_t pl_asn1_unix(const ASN1_TIME *a)
 {
+    struct tm tm;
+    if (!a || ASN1_TIME_to_tm(a, &tm) != 1) return 0;
+    return (int64_t)timegm(&tm);
+}
+
+/* A store with CRLs, or told not to, remembers nothing. */
+static int pl_vcache_on(const pl_trust *t) { return !t->ncrls && !t->cache_off; }
+
+static void pl_vcache_key(const pl_der *chain, size_t n, const char *host, int purpose, uint8_t key[32])
+{
+    EVP_MD_CTX *m = EVP_MD_CTX_new();
+    uint8_t hdr[4] = {(uint8_t)purpose};
+    unsigned int kl = 0;
+    int ok = m && EVP_DigestInit_ex2(m, EVP_sha256(), NULL) && EVP_DigestUpdate(m, hdr, 1) &&
+             EVP_DigestUpdate(m, host ? host : "", host ? strlen(host) + 1 : 1);
+    for (size_t i = 0; ok && i < n; i++) {
+        hdr[0] = (uint8_t)(chain[i].len >> 16), hdr[1] = (uint8_t)(chain[i].len >> 8), hdr[2] = (uint8_t)chain[i].len;
+        ok = EVP_DigestUpdate(m, hdr, 3) && EVP_DigestUpdate(m, chain[i].p, chain[i].len);
+    }
+    if (!ok || !EVP_DigestFinal_ex(m, key, &kl)) memset(key, 0, 32); /* all-zero: never stored */
+    EVP_MD_CTX_free(m);
+}
+
+static int pl_vcache_find(pl_trust *t, const uint8_t key[32], int64_t now, pl_pkey **leaf_key)
+{
+    static const uint8_t zero[32];
+    int hit = 0;
+    if (!pl_vcache_on(t) || !memcmp(key, zero, 32)) return 0;
+    pthread_mutex_lock(&t->lock);
+    for (int i = 0; i < PL_VCACHE_SLOTS && !hit; i++) {
+        pl_vcache_entry *e = &t->cache[i];
+        if (!e->used || memcmp(e->key, key, 32) != 0) continue;
+        if (now < e->not_before || now > e->not_after || now - e->stored >= PL_VCACHE_TTL || now < e->stored) {
+            e->used = 0; /* stale: verify again */
+            break;
+        }
+        if (leaf_key) {
+            EVP_PKEY_up_ref(e->leaf_key);
+            *leaf_key = (pl_pkey *)e->leaf_key;
+        }
+        snprintf(pl_warning, sizeof pl_warning, "%s", e->warning);
+        hit = 1;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return hit;
+}
+
+static void pl_vcache_store(pl_trust *t, const uint8_t key[32], X509_STORE_CTX *ctx, X509 *leaf, int64_t now)
+{
+    static const uint8_t zero[32];
+    if (!pl_vcache_on(t) || !memcmp(key, zero, 32)) return;
+    /* The window in which every certificate of the verified path (anchor included) is valid. */
+    STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
+    int64_t nb = 0, na = INT64_MAX;
+    for (int i = 0; path && i < sk_X509_num(path); i++) {
+        X509 *x = sk_X509_value(path, i);
+        int64_t b = pl_asn1_unix(X509_get0_notBefore(x)), a = pl_asn1_unix(X509_get0_notAfter(x));
+        if (!b || !a) return;
+        if (b > nb) nb = b;
+        if (a < na) na = a;
+    }
+    EVP_PKEY *k = X509_get_pubkey(leaf);
+    if (!k) return;
+    pthread_mutex_lock(&t->lock);
+    pl_vcache_entry *e = &t->cache[t->cache_next++ % PL_VCACHE_SLOTS];
+    EVP_PKEY_free(e->leaf_key);
+    memcpy(e->key, key, 32);
+    e->not_before = nb;
+    e->not_after = na;
+    e->stored = now;
+    e->leaf_key = k;
+    snprintf(e->warning, sizeof e->warning, "%s", pl_warning);
+    e->used = 1;
+    pthread_mutex_unlock(&t->lock);
+}
+
+int pl_verify_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host, int64_t now, int purpose, pl_pkey **leaf_key)
+{
+    uint8_t ckey[32] = {0}; /* all zero: not remembered */
+    int64_t at = now ? now : (int64_t)time(NULL);
+    if (leaf_key) *leaf_key = NULL;
+    /* The key hashes the whole chain: only worth it when the store remembers. */
+    if (n && pl_vcache_on(t)) {
+        pl_vcache_key(chain, n, host, purpose, ckey);
+        if (pl_vcache_find(t, ckey, at, leaf_key)) return 0;
+    }
     const char *role = purpose == PL_PURPOSE_CLIENT ? "client" : "server";
     X509 *leaf = NULL;
     STACK_OF(X509) *untrusted = sk_X509_new_null();
@@ -258,6 +376,11 @@ int pl_verify_chain(const pl_trust *t, const pl_der *chain, size_t n, const char
         rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "certificate for %s does not match host name %s", who, host);
         goto out;
     }
+    if (leaf_key && !(*leaf_key = (pl_pkey *)X509_get_pubkey(leaf))) {
+        rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "the public key of %s cannot be used", who);
+        goto out;
+    }
+    pl_vcache_store(t, ckey, ctx, leaf, at);
 out:
     ERR_clear_error();
     X509_STORE_CTX_free(ctx);

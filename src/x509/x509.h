@@ -65,14 +65,23 @@ PL_MUST_CHECK int pl_trust_add_crl_file(pl_trust *t, const char *path);
 /* Policy for verification beyond the trust anchors. */
 void pl_trust_set_policy(pl_trust *t, int max_depth, int crl_expired_fatal);
 void pl_trust_free(pl_trust *t);
+/* The verification cache (on by default) and how many chains it holds. */
+void pl_trust_set_cache(pl_trust *t, int enabled);
+int pl_trust_cached(pl_trust *t);
 
 /* Verify a peer chain at time `now` (0: real time) for TLS server
  * authentication (with `host`) or client authentication (host NULL). On
  * failure returns the code whose alert fits (certificate_expired, unknown_ca,
  * bad_certificate, unsupported_certificate ...) with a sentence for people. */
 enum { PL_PURPOSE_SERVER = 1, PL_PURPOSE_CLIENT = 2 };
-PL_MUST_CHECK int pl_verify_chain(const pl_trust *t, const pl_der *chain, size_t n, const char *host, int64_t now,
-                                  int purpose);
+/* On success *leaf_key (when not NULL) is the leaf's public key, taken from
+ * the certificate parsed for verification (no second parse).
+ * A chain verified once is remembered by the trust store (up to 64 chains,
+ * keyed by SHA-256 of purpose, host name and the exact DER bytes) for at most
+ * 10 minutes and never past any certificate's validity at `now`; a store
+ * with CRLs does not remember. */
+PL_MUST_CHECK int pl_verify_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host, int64_t now,
+                                  int purpose, pl_pkey **leaf_key);
 /* Check a stapled OCSP response (DER) for chain[0] (RFC 6960): responder
  * status, signature by the issuer or an authorized responder, the
  * certificate id, thisUpdate/nextUpdate freshness at `now` (5 minutes of
@@ -83,9 +92,10 @@ PL_MUST_CHECK int pl_ocsp_check(const pl_trust *t, const pl_der *chain, size_t n
 /* After a successful verification: a warning to show (e.g. an expired CRL
  * accepted by policy), or "" (thread-local, valid until the next call). */
 const char *pl_verify_warning(void);
-static inline int pl_verify_server_chain(const pl_trust *t, const pl_der *chain, size_t n, const char *host, int64_t now)
+static inline int pl_verify_server_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host, int64_t now,
+                                         pl_pkey **leaf_key)
 {
-    return pl_verify_chain(t, chain, n, host, now, PL_PURPOSE_SERVER);
+    return pl_verify_chain(t, chain, n, host, now, PL_PURPOSE_SERVER, leaf_key);
 }
 /* The subjects of the trusted certificates as a TLS DistinguishedName list
  * body (each a vec16 of DER), for certificate_authorities. */

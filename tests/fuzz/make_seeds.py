@@ -38,7 +38,10 @@ put("client_key_exchange", "ecdhe", b"\x00\x20" + bytes(range(32)))
 put("certificate12", "one", b"\x00\x00\x06\x00\x00\x03\x30\x01\x00")
 put("certificate_status", "min", b"\x01\x00\x00\x03\x30\x01\x00")
 put("ocsp", "unauthorized", bytes.fromhex("30030a0106"))
-put("session", "one", b"PLS\x01\x03\x03\xc0\x2b\x01\x20" + bytes(32) + b"\x30" + bytes(48) + bytes(8) + b"\x00\x00\x1c\x20\x09localhost")
+# Session format 3 (src/session/session.c): a TLS 1.2 session with an id, a TLS 1.3 one with a ticket.
+tail = bytes(8) + b"\x00\x00\x1c\x20" + bytes(8) + b"\x01\x02\x03\x04" + b"\x00"
+put("session", "one", b"PLS\x03\x03\x03\xc0\x2b\x01\x20" + bytes(32) + b"\x30" + bytes(48) + tail + b"\x09localhost\x00\x00")
+put("session", "tls13", b"PLS\x03\x03\x04\x13\x01\x00\x00\x20" + bytes(32) + tail + b"\x09localhost\x00\x04abcd")
 put("new_session_ticket12", "one", b"\x00\x00\x1c\x20\x00\x04abcd")
 put("keyless", "ping", bytes.fromhex("010100000000000100000007010001030500024142"))
 put("certificate_request12", "min", b"\x01\x40\x00\x02\x04\x03\x00\x00")

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "crypto/crypto.h"
@@ -99,6 +101,68 @@ static void test_signatures(void **state)
     }
 }
 
+/* RFC 4231 test cases 1 and 6 (a key longer than the block) for each hash. */
+static void test_hmac_rfc4231(void **state)
+{
+    (void)state;
+    static const struct {
+        int alg, key_byte;
+        size_t key_len;
+        const char *data, *mac;
+    } v[] = {
+        {PL_SHA256, 0x0b, 20, "Hi There", "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
+        {PL_SHA384, 0x0b, 20, "Hi There",
+         "afd03944d84895626b0825f4ab46907f15f9dadbe4101ec682aa034c7cebc59cfaea9ea9076ede7f4af152e8b2fa9cb6"},
+        {PL_SHA512, 0x0b, 20, "Hi There",
+         "87aa7cdea5ef619d4ff0b4241a1d6cb02379f4e2ce4ec2787ad0b30545e17cdedaa833b7d6b8a702038b274eaea3f4e4be9d914eeb61f1702e696c203a126854"},
+        {PL_SHA256, 0xaa, 131, "Test Using Larger Than Block-Size Key - Hash Key First",
+         "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
+        {PL_SHA384, 0xaa, 131, "Test Using Larger Than Block-Size Key - Hash Key First",
+         "4ece084485813e9088d2c63a041bc5b44f9ef1012a2b588f3cd11f05033ac4c60c2ef6ab4030fe8296248df163f44952"},
+        {PL_SHA512, 0xaa, 131, "Test Using Larger Than Block-Size Key - Hash Key First",
+         "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f3526b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0aec8b915a985d786598"},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        uint8_t key[131], out[64], want[64];
+        memset(key, v[i].key_byte, v[i].key_len);
+        size_t wl = hex_decode(v[i].mac, want, sizeof want);
+        assert_int_equal(pl_hmac(v[i].alg, key, v[i].key_len, (const uint8_t *)v[i].data, strlen(v[i].data), out), 0);
+        assert_memory_equal(out, want, wl);
+        /* The keyed state gives the same MAC with the message in two parts. */
+        pl_hmac_key k;
+        assert_int_equal(pl_hmac_key_init(&k, v[i].alg, key, v[i].key_len), 0);
+        pl_hmac_key_mac(&k, (const uint8_t *)v[i].data, 3, (const uint8_t *)v[i].data + 3, strlen(v[i].data) - 3, out);
+        assert_memory_equal(out, want, wl);
+    }
+}
+
+/* Random bytes come from a per-thread block: a forked child must not hand out
+ * the bytes its parent still holds. */
+static void test_random_after_fork(void **state)
+{
+    (void)state;
+    uint8_t first[16], mine[16], childs[16];
+    int fds[2];
+    assert_int_equal(pl_random(first, sizeof first), 0); /* fills the parent's block */
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        uint8_t b[16];
+        if (pl_random(b, sizeof b) == 0 && write(fds[1], b, sizeof b) == (ssize_t)sizeof b) _exit(0);
+        _exit(1);
+    }
+    close(fds[1]);
+    assert_int_equal(read(fds[0], childs, sizeof childs), (ssize_t)sizeof childs);
+    close(fds[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    assert_int_equal(WEXITSTATUS(st), 0);
+    assert_int_equal(pl_random(mine, sizeof mine), 0);
+    assert_memory_not_equal(mine, childs, sizeof mine);
+    assert_memory_not_equal(first, mine, sizeof mine);
+}
+
 static void test_hostname_rules(void **state)
 {
     (void)state;
@@ -127,6 +191,8 @@ int main(void)
         cmocka_unit_test(test_kex_round_trip_and_validation),
         cmocka_unit_test(test_signatures),
         cmocka_unit_test(test_hostname_rules),
+        cmocka_unit_test(test_hmac_rfc4231),
+        cmocka_unit_test(test_random_after_fork),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -47,7 +47,7 @@ static void test_every_extract(void **state)
         assert_memory_equal(out, sec, secl);
         checked++;
     }
-    assert_int_equal(checked, 6);
+    assert_int_equal(checked, 9); /* sections 3, 4 (resumed) and 5 */
 }
 
 /* Every derive step: HKDF-Expand(PRK, info) == expanded, and the same value
@@ -96,7 +96,7 @@ static void test_every_traffic_key(void **state)
         assert_memory_equal(v, iv, ivl);
         checked++;
     }
-    assert_int_equal(checked, 8);
+    assert_int_equal(checked, 13);
 }
 
 /* Every x25519 key pair: public key from private key. */
@@ -219,6 +219,67 @@ static void test_schedule_hrr(void **state)
     run_schedule(5, 1);
 }
 
+/* Section 4: the ticket's PSK from section 3's resumption master secret,
+ * the binder over the truncated ClientHello, and the resumed schedule. */
+static void test_schedule_resumed(void **state)
+{
+    pl_transcript t = {0};
+    pl_ks13 ks;
+    uint8_t psk[32], th[PL_MAX_HASH], fin[PL_MAX_HASH];
+    size_t l, il, pl;
+    (void)state;
+    const vec_block *rs = vec_find(V, NV, 3, "server", "generate resumption secret", 0);
+    assert_non_null(rs);
+    assert_int_equal(pl_ks13_ticket_psk(PL_SHA256, vec_field(rs, "PRK", NULL), (const uint8_t *)"\0\0", 2, psk), 0);
+    assert_memory_equal(psk, vec_field(rs, "expanded", NULL), 32);
+    const vec_block *early = vec_find(V, NV, 4, "client", "extract secret \"early\"", 0);
+    assert_int_equal(pl_ks13_init_psk(&ks, PL_SHA256, psk, 32), 0);
+    assert_memory_equal(ks.secret, vec_field(early, "secret", NULL), 32);
+    /* The binder: over Hash(ClientHello up to the binders), computed as the
+     * handshake does, through the transcript without absorbing the prefix. */
+    const vec_block *bb = vec_find(V, NV, 4, "client", "calculate PSK binder", 0);
+    const uint8_t *prefix = vec_field(bb, "ClientHello_prefix", &pl);
+    assert_int_equal(pl_transcript_hash_with(&t, PL_SHA256, prefix, pl, th), 0);
+    assert_memory_equal(th, vec_field(bb, "binder_hash", NULL), 32);
+    assert_int_equal(pl_ks13_binder(&ks, th, fin), 0);
+    assert_memory_equal(fin, vec_field(bb, "finished", NULL), 32);
+
+    /* The trace's "ClientHello" is the truncated one; the full message is
+     * the first handshake record's payload, binders included. */
+    const uint8_t *full = vec_field(vec_find(V, NV, 4, "client", "send handshake record", 0), "payload", &l);
+    assert_true(l > pl && memcmp(full, prefix, pl) == 0);
+    assert_int_equal(pl_transcript_add(&t, full, l), 0);
+    add(&t, 4, "ServerHello", 0);
+    assert_int_equal(pl_transcript_set_hash(&t, PL_SHA256), 0);
+    assert_int_equal(pl_transcript_hash(&t, th), 0);
+    const vec_block *hsx = vec_find(V, NV, 4, "server", "extract secret \"handshake\"", 0);
+    const uint8_t *ecdhe = vec_field(hsx, "IKM", &il);
+    assert_int_equal(pl_ks13_handshake(&ks, ecdhe, il, th), 0);
+    assert_memory_equal(ks.secret, vec_field(hsx, "secret", NULL), 32);
+    assert_memory_equal(ks.c_hs, expanded(4, "derive secret \"tls13 c hs traffic\"", &l), 32);
+    assert_memory_equal(ks.s_hs, expanded(4, "derive secret \"tls13 s hs traffic\"", &l), 32);
+    /* No Certificate or CertificateVerify: the server's Finished follows EncryptedExtensions. */
+    add(&t, 4, "EncryptedExtensions", 0);
+    assert_int_equal(pl_transcript_hash(&t, th), 0);
+    assert_int_equal(pl_ks13_finished(PL_SHA256, ks.s_hs, th, fin), 0);
+    assert_memory_equal(fin, vec_field(vec_find(V, NV, 4, "server", "calculate finished", 0), "finished", NULL), 32);
+    add(&t, 4, "Finished", 0);
+    assert_int_equal(pl_transcript_hash(&t, th), 0);
+    assert_int_equal(pl_ks13_master(&ks, th), 0);
+    assert_memory_equal(ks.c_ap, expanded(4, "derive secret \"tls13 c ap traffic\"", &l), 32);
+    assert_memory_equal(ks.s_ap, expanded(4, "derive secret \"tls13 s ap traffic\"", &l), 32);
+    /* The trace's client had 0-RTT accepted, so EndOfEarlyData is in its transcript. */
+    add(&t, 4, "EndOfEarlyData", 0);
+    assert_int_equal(pl_transcript_hash(&t, th), 0);
+    assert_int_equal(pl_ks13_finished(PL_SHA256, ks.c_hs, th, fin), 0);
+    assert_memory_equal(fin, vec_field(vec_find(V, NV, 4, "client", "calculate finished \"tls13 finished\":", 0), "finished", NULL), 32);
+    add(&t, 4, "Finished", 1);
+    assert_int_equal(pl_transcript_hash(&t, th), 0);
+    assert_int_equal(pl_ks13_resumption(&ks, th), 0);
+    assert_memory_equal(ks.resumption, vec_field(vec_find(V, NV, 4, "client", "derive secret \"tls13 res master\"", 0), "expanded", NULL), 32);
+    pl_transcript_free(&t);
+}
+
 /* The 1-RTT ECDHE secret from the client's private key and the server's share. */
 static void test_x25519_shared_secret(void **state)
 {
@@ -241,7 +302,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_extract),     cmocka_unit_test(test_every_expand_label),
         cmocka_unit_test(test_every_traffic_key), cmocka_unit_test(test_x25519_keypairs),
-        cmocka_unit_test(test_schedule_1rtt),     cmocka_unit_test(test_schedule_hrr),
+        cmocka_unit_test(test_schedule_1rtt),     cmocka_unit_test(test_schedule_hrr), cmocka_unit_test(test_schedule_resumed),
         cmocka_unit_test(test_x25519_shared_secret),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -126,7 +126,7 @@ static void test_server_hello_round_trip(void **state)
     memset(rnd, 1, 32);
     memset(sid, 2, 32);
     memset(share, 3, 32);
-    assert_int_equal(pl_server_hello_write(&b, rnd, sid, 32, 0x1303, 0, 0x001d, share, 32), 0);
+    assert_int_equal(pl_server_hello_write(&b, rnd, sid, 32, 0x1303, 0, 0x001d, share, 32, -1), 0);
     pl_server_hello sh;
     assert_int_equal(pl_server_hello_parse(b.data, b.len, &sh), 0);
     assert_int_equal(sh.suite, 0x1303);
@@ -135,7 +135,7 @@ static void test_server_hello_round_trip(void **state)
     assert_memory_equal(sh.random, rnd, 32);
     assert_memory_equal(sh.session_id.p, sid, 32);
     pl_buf_reset(&b);
-    assert_int_equal(pl_server_hello_write(&b, rnd, sid, 0, 0x1301, 1, 0x0018, NULL, 0), 0);
+    assert_int_equal(pl_server_hello_write(&b, rnd, sid, 0, 0x1301, 1, 0x0018, NULL, 0, -1), 0);
     assert_int_equal(pl_server_hello_parse(b.data, b.len, &sh), 0);
     assert_true(sh.is_hrr);
     assert_int_equal(sh.group, 0x0018);

@@ -3,7 +3,7 @@
 
 Usage: extract_traces.py TRACES.txt > tls13_traces.vec
 
-Output, one block per {client}/{server} step of sections 3 (simple 1-RTT)
+Output, one block per {client}/{server} step of sections 3 (simple 1-RTT), 4 (resumed)
 and 5 (HelloRetryRequest):
     block <section> <client|server> <action text>
     field <name_with_underscores> <hex or empty>
@@ -13,7 +13,7 @@ The project's tests read only the .vec file, so the build never needs ../shared.
 import re
 import sys
 
-SECTIONS = {"3": "Simple 1-RTT Handshake", "5": "HelloRetryRequest"}
+SECTIONS = {"3": "Simple 1-RTT Handshake", "4": "Resumed 0-RTT Handshake", "5": "HelloRetryRequest"}
 
 def main():
     text = open(sys.argv[1]).read().splitlines()
