@@ -2,6 +2,8 @@
 # Sessions across hosts through a real redis-server: two parley servers on
 # different ports resume each other's TLS 1.2 sessions; with Redis stopped
 # handshakes go on in full (logged once) and resume again once it is back.
+# Then the same with two parley proxies, whose Redis cache never blocks their
+# event loop (a lookup answers within 200 ms or counts as not found).
 source "$(dirname "$0")/lib.sh" "$@"
 command -v redis-server >/dev/null || { bad "redis-server is not installed (scripts/install-deps.sh)"; finish; exit; }
 make_pki
@@ -29,6 +31,13 @@ redis-cli -p "$RPORT" --scan --pattern 'parley:sess:*' >"$WORK/keys.txt" 2>&1 ||
 check "the session is stored under a prefixed key with a TTL" "$WORK/keys.txt" '^parley:sess:[0-9a-f]{64}$'
 ttl=$(redis-cli -p "$RPORT" ttl "$(head -1 "$WORK/keys.txt")" 2>/dev/null)
 [ "${ttl:-0}" -gt 7000 ] && ok "TTL is the session lifetime ($ttl s)" || bad "unexpected TTL '$ttl'"
+# TLS 1.3 with --no-tickets: the ticket is a single-use key into Redis.
+c13() { timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.3 "$@" >"$WORK/c.log" 2>&1; }
+c13 --sess-out "$WORK/s13.sess" "localhost:$A"
+c13 --sess-in "$WORK/s13.sess" "localhost:$B"
+check "server B resumes server A's TLS 1.3 ticket through Redis" "$WORK/c.log" '^resumed: yes' '^protocol: TLSv1.3'
+c13 --sess-in "$WORK/s13.sess" "localhost:$A"
+check "a TLS 1.3 cache ticket is single-use" "$WORK/c.log" '^resumed: no' '^verify: ok$'
 stop_bg "$REDIS_PID"
 c --sess-in "$WORK/s.sess" "localhost:$A"
 check "Redis down: the handshake goes on in full" "$WORK/c.log" '^resumed: no' '^verify: ok'
@@ -41,4 +50,35 @@ c --sess-out "$WORK/s2.sess" "localhost:$A"
 c --sess-in "$WORK/s2.sess" "localhost:$B"
 check "Redis back: resumption across servers again" "$WORK/c.log" '^resumed: yes'
 check "Redis back: logged" "$WORK/s$A.log" 'redis 127.0.0.1:[0-9]+ is back'
+
+# Two proxies on one Redis (non-blocking cache on their libuv loops).
+BPORT=$(free_port)
+start_bg "$WORK/backend.log" python3 "$(dirname "$0")/backend_http.py" "$BPORT"
+wait_port "$BPORT"
+PA=$(free_port)
+PB=$(free_port)
+for port in $PA $PB; do
+    start_bg "$WORK/p$port.log" "$PARLEY" proxy --listen "127.0.0.1:$port" --backend "127.0.0.1:$BPORT" \
+        --cert "$P/ec256.pem" --key "$P/ec256.key" --session-cache "redis://127.0.0.1:$RPORT" --no-tickets
+    wait_port "$port"
+done
+c --sess-out "$WORK/x.sess" "localhost:$PA"
+c --sess-in "$WORK/x.sess" "localhost:$PB"
+check "proxy B resumes proxy A's TLS 1.2 session through Redis" "$WORK/c.log" '^resumed: yes' 'hello from backend'
+c13 --sess-out "$WORK/x13.sess" "localhost:$PA"
+c13 --sess-in "$WORK/x13.sess" "localhost:$PB"
+check "proxy B resumes proxy A's TLS 1.3 ticket through Redis" "$WORK/c.log" '^resumed: yes' '^protocol: TLSv1.3'
+stop_bg "$REDIS_PID"
+start=$(date +%s%N)
+for i in 1 2 3; do c --sess-in "$WORK/x.sess" "localhost:$PA"; done
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check "Redis down: the proxy goes on with full handshakes" "$WORK/c.log" '^resumed: no' 'hello from backend'
+[ "$ms" -lt 5000 ] && ok "Redis down: three handshakes in ${ms} ms (no stall)" || bad "Redis down: three handshakes took ${ms} ms"
+check "Redis down: logged by the proxy" "$WORK/p$PA.log" 'redis 127.0.0.1:[0-9]+ unreachable'
+start_redis
+sleep 1.2
+c --sess-out "$WORK/y.sess" "localhost:$PA"
+sleep 0.2
+c --sess-in "$WORK/y.sess" "localhost:$PB"
+check "Redis back: the proxies resume each other's sessions again" "$WORK/c.log" '^resumed: yes'
 finish

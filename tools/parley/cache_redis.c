@@ -85,10 +85,24 @@ static redisReply *rc_command(redis_cache *r, const char *fmt, const char *key, 
     return NULL;
 }
 
-static void rc_key(char *out, const uint8_t *id, size_t n)
+int tool_redis_key(char out[96], const uint8_t *id, size_t n)
 {
+    if (n == 0 || n > 32) return -1;
     size_t o = (size_t)sprintf(out, "parley:sess:");
     for (size_t i = 0; i < n; i++) o += (size_t)sprintf(out + o, "%02x", id[i]);
+    return 0;
+}
+
+int tool_redis_spec(const char *spec, char *host, size_t hl, int *port, int *db)
+{
+    const char *p = spec + strlen("redis://");
+    const char *colon = strrchr(p, ':'), *slash = strchr(p, '/');
+    if (strncmp(spec, "redis://", 8) != 0 || !colon || (slash && slash < colon) || (size_t)(colon - p) >= hl) return -1;
+    memcpy(host, p, (size_t)(colon - p));
+    host[colon - p] = 0;
+    *port = atoi(colon + 1);
+    *db = slash ? atoi(slash + 1) : 0;
+    return 0;
 }
 
 static int rc_store(parley_session_cache *self, const uint8_t *id, size_t idlen, const uint8_t *val, size_t vlen, uint32_t lifetime)
@@ -96,8 +110,7 @@ static int rc_store(parley_session_cache *self, const uint8_t *id, size_t idlen,
     redis_cache *r = (redis_cache *)self;
     char key[96];
     int ok = 0;
-    if (idlen == 0 || idlen > 32) return PARLEY_ERROR;
-    rc_key(key, id, idlen);
+    if (tool_redis_key(key, id, idlen) < 0) return PARLEY_ERROR;
     pthread_mutex_lock(&r->lock);
     redisReply *rep = rc_command(r, "SET %s %b EX %u", key, val, vlen, lifetime);
     ok = rep && rep->type == REDIS_REPLY_STATUS;
@@ -111,8 +124,7 @@ static int rc_fetch(parley_session_cache *self, const uint8_t *id, size_t idlen,
     redis_cache *r = (redis_cache *)self;
     char key[96];
     int ok = 0;
-    if (idlen == 0 || idlen > 32) return PARLEY_ERROR;
-    rc_key(key, id, idlen);
+    if (tool_redis_key(key, id, idlen) < 0) return PARLEY_ERROR;
     pthread_mutex_lock(&r->lock);
     redisReply *rep = rc_command(r, "GET %s", key, NULL, 0, 0);
     if (rep && rep->type == REDIS_REPLY_STRING && rep->len <= cap) {
@@ -129,8 +141,7 @@ static void rc_remove(parley_session_cache *self, const uint8_t *id, size_t idle
 {
     redis_cache *r = (redis_cache *)self;
     char key[96];
-    if (idlen == 0 || idlen > 32) return;
-    rc_key(key, id, idlen);
+    if (tool_redis_key(key, id, idlen) < 0) return;
     pthread_mutex_lock(&r->lock);
     redisReply *rep = rc_command(r, "DEL %s", key, NULL, 0, 0);
     if (rep) freeReplyObject(rep);
@@ -140,17 +151,12 @@ static void rc_remove(parley_session_cache *self, const uint8_t *id, size_t idle
 /* redis://HOST:PORT[/DB] */
 parley_session_cache *tool_redis_cache_new(const char *spec)
 {
-    const char *p = spec + strlen("redis://");
     redis_cache *r = calloc(1, sizeof *r);
     if (!r) return NULL;
-    const char *colon = strrchr(p, ':'), *slash = strchr(p, '/');
-    if (!colon || (slash && slash < colon) || (size_t)(colon - p) >= sizeof r->host) {
+    if (tool_redis_spec(spec, r->host, sizeof r->host, &r->port, &r->db) < 0) {
         free(r);
         return NULL;
     }
-    memcpy(r->host, p, (size_t)(colon - p));
-    r->port = atoi(colon + 1);
-    r->db = slash ? atoi(slash + 1) : 0;
     pthread_mutex_init(&r->lock, NULL);
     r->base.store = rc_store;
     r->base.fetch = rc_fetch;

@@ -12,7 +12,7 @@
 typedef struct {
     const char *cafile, *servername, *ciphers, *groups, *alpn, *keylog, *send, *cert, *key, *sess_in, *sess_out;
     int reconnect;
-    int insecure, trace, json, key_update, timeout, padding, allow_rsa, max_depth, crl_warn, ocsp;
+    int insecure, trace, json, key_update, timeout, padding, allow_rsa, max_depth, crl_warn, ocsp, psk_ke;
     long long at_time;
     const char *crls[16];
     int ncrls;
@@ -33,6 +33,7 @@ static void client_parse(int argc, char **argv, client_opts *o)
         else if (!strcmp(a, "--tls1.3")) o->vmin = o->vmax = PARLEY_TLS1_3;
         else if (!strcmp(a, "--tls1.2")) o->vmin = o->vmax = PARLEY_TLS1_2;
         else if (!strcmp(a, "--allow-rsa-kx")) o->allow_rsa = 1;
+        else if (!strcmp(a, "--psk-ke")) o->psk_ke = 1;
         else if (!strcmp(a, "--cert")) o->cert = NEXT();
         else if (!strcmp(a, "--crl")) {
             if (o->ncrls == 16) tool_die("at most 16 --crl files");
@@ -207,7 +208,7 @@ done:;
     char subj[512], iss[512], nb[64], na[64];
     const char *alpn = parley_conn_alpn(c);
     size_t nl = 0;
-    if (status == 0 && parley_conn_get_session(c, sess, 1024, &nl) == PARLEY_OK) *sess_len = nl;
+    if (status == 0 && parley_conn_get_session(c, sess, 4096, &nl) == PARLEY_OK) *sess_len = nl;
     if (status == 0 && quiet_response && !o->json) {
         printf("protocol: %s\n", parley_version_name(parley_conn_version(c)));
         printf("cipher: %s\n", parley_cipher_name(parley_conn_cipher(c)));
@@ -216,7 +217,7 @@ done:;
         printf("\n---\n");
         printf("protocol: %s\n", parley_version_name(parley_conn_version(c)));
         printf("cipher: %s\n", parley_cipher_name(parley_conn_cipher(c)));
-        printf("group: %s\n", parley_conn_resumed(c) ? "none" : parley_conn_group(c) ? parley_group_name(parley_conn_group(c)) : "rsa");
+        printf("group: %s\n", tool_group(c));
         printf("signature: %s\n", parley_conn_signature_scheme(c) ? parley_sigscheme_name(parley_conn_signature_scheme(c)) : "none");
         printf("alpn: %s\n", alpn ? alpn : "none");
         printf("resumed: %s\n", parley_conn_resumed(c) ? "yes" : "no");
@@ -237,7 +238,7 @@ done:;
         printf(", \"cipher\": ");
         json_str(stdout, parley_cipher_name(parley_conn_cipher(c)));
         printf(", \"group\": ");
-        json_str(stdout, parley_conn_group(c) ? parley_group_name(parley_conn_group(c)) : "rsa");
+        json_str(stdout, tool_group(c));
         printf(", \"signature\": ");
         json_str(stdout, parley_sigscheme_name(parley_conn_signature_scheme(c)));
         printf(", \"alpn\": ");
@@ -289,6 +290,7 @@ int tool_client(int argc, char **argv)
     }
     if (o.vmin && parley_config_set_versions(cfg, o.vmin, o.vmax)) tool_die("%s", parley_config_error_string(cfg));
     if (o.allow_rsa) parley_config_allow_rsa_kx(cfg, 1);
+    if (o.psk_ke) parley_config_set_psk_ke(cfg, 1);
     if (o.cert && parley_config_add_cert_files(cfg, o.cert, o.key)) tool_die("%s", parley_config_error_string(cfg));
     for (int i = 0; i < o.ncrls; i++)
         if (parley_config_add_crl_file(cfg, o.crls[i])) tool_die("%s", parley_config_error_string(cfg));
@@ -304,7 +306,7 @@ int tool_client(int argc, char **argv)
     if (o.trace) parley_config_set_trace(cfg, tool_trace, o.json ? stderr : stdout);
     if (o.padding && parley_config_set_record_padding(cfg, (size_t)o.padding)) tool_die("%s", parley_config_error_string(cfg));
 
-    uint8_t sess[1024];
+    uint8_t sess[4096]; /* a session holds a ticket of up to 2 KB */
     size_t sess_len = 0;
     if (o.sess_in) {
         FILE *f = fopen(o.sess_in, "rb");

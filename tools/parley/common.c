@@ -84,3 +84,9 @@ void tool_trace(void *arg, const parley_conn *conn, const parley_trace_event *ev
     fflush(f);
     pthread_mutex_unlock(&tool_trace_lock);
 }
+
+const char *tool_group(const parley_conn *c)
+{
+    if (parley_conn_group(c)) return parley_group_name(parley_conn_group(c));
+    return parley_conn_resumed(c) ? "none" : "rsa";
+}

@@ -1,0 +1,270 @@
+/*
+ * server_opts.c - what `parley server` and `parley proxy` share: the TLS
+ * server options, the config built from them, and forked workers that share
+ * the listening port (SO_REUSEPORT) and the shared-memory session cache.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "server_opts.h"
+
+parley_key_provider *server_keyless;
+static pid_t g_workers[64];
+static int g_nworkers;
+
+/* The parent passes SIGTERM / SIGINT on to its workers, then ends. */
+static void stop_workers(int sig)
+{
+    for (int i = 0; i < g_nworkers; i++) kill(g_workers[i], SIGTERM);
+    _exit(sig == SIGTERM ? 0 : 1);
+}
+
+/* --cert-dir DIR: every NAME.pem with a NAME.key beside it (or, keyless, every
+ * NAME.pem), in name order, as if given with --cert/--key. */
+static int pem_name(const struct dirent *d)
+{
+    size_t l = strlen(d->d_name);
+    return l > 4 && !strcmp(d->d_name + l - 4, ".pem");
+}
+
+static void add_cert_dir(server_opts *o, const char *dir)
+{
+    struct dirent **list;
+    int n = scandir(dir, &list, pem_name, alphasort);
+    if (n < 0) tool_die("cannot read the certificate directory %s", dir);
+    for (int i = 0; i < n; i++) {
+        char cert[4096], key[4096];
+        snprintf(cert, sizeof cert, "%s/%s", dir, list[i]->d_name);
+        snprintf(key, sizeof key, "%.*s.key", (int)(strlen(cert) - 4), cert);
+        free(list[i]);
+        if (o->keyless || access(key, R_OK) == 0) {
+            if (o->ncert == MAX_CERTS) tool_die("at most %d certificates", MAX_CERTS);
+            o->certs[o->ncert++] = strdup(cert);
+            if (!o->keyless) o->keys[o->nkey++] = strdup(key);
+        }
+    }
+    free(list);
+    if (!o->ncert) tool_die("no NAME.pem with a NAME.key in %s", dir);
+}
+
+int server_opt(server_opts *o, int argc, char **argv, int *ip)
+{
+    int i = *ip;
+    const char *a = argv[i];
+#define NEXT() (i + 1 < argc ? argv[++i] : (tool_die("%s needs a value", a), (char *)NULL))
+        if (!strcmp(a, "--listen")) o->listen_on = NEXT();
+        else if (!strcmp(a, "--cert-dir")) add_cert_dir(o, NEXT());
+        else if (!strcmp(a, "--cert")) {
+            if (o->ncert == MAX_CERTS) tool_die("at most %d certificates", MAX_CERTS);
+            o->certs[o->ncert++] = NEXT();
+        } else if (!strcmp(a, "--key")) {
+            if (o->nkey == MAX_CERTS) tool_die("at most %d keys", MAX_CERTS);
+            o->keys[o->nkey++] = NEXT();
+        } else if (!strcmp(a, "--alpn")) o->alpn = NEXT();
+        else if (!strcmp(a, "--ciphers")) o->ciphers = NEXT();
+        else if (!strcmp(a, "--groups")) o->groups = NEXT();
+        else if (!strcmp(a, "--keylog")) o->keylog = NEXT();
+        else if (!strcmp(a, "--trace")) o->trace = 1;
+        else if (!strcmp(a, "--export-cert")) o->export_cert = NEXT();
+        else if (!strcmp(a, "--record-padding")) o->padding = atoi(NEXT());
+        else if (!strcmp(a, "--tls1.3")) o->vmin = o->vmax = PARLEY_TLS1_3;
+        else if (!strcmp(a, "--tls1.2")) o->vmin = o->vmax = PARLEY_TLS1_2;
+        else if (!strcmp(a, "--allow-rsa-kx")) o->allow_rsa = 1;
+        else if (!strcmp(a, "--client-ca")) o->client_ca = NEXT();
+        else if (!strcmp(a, "--verify")) o->verify = NEXT();
+        else if (!strcmp(a, "--crl")) {
+            if (o->ncrl == 16) tool_die("at most 16 --crl files");
+            o->crls[o->ncrl++] = NEXT();
+        } else if (!strcmp(a, "--crl-expired")) o->crl_warn = !strcmp(NEXT(), "warn");
+        else if (!strcmp(a, "--keyless")) o->keyless = NEXT();
+        else if (!strcmp(a, "--workers")) o->workers = atoi(NEXT());
+        else if (!strcmp(a, "--session-cache")) o->cache_spec = NEXT();
+        else if (!strcmp(a, "--ticket-keys")) o->ticket_keys = NEXT();
+        else if (!strcmp(a, "--no-tickets")) o->no_tickets = 1;
+        else if (!strcmp(a, "--psk-ke")) o->psk_ke = 1;
+        else if (!strcmp(a, "--session-lifetime")) o->lifetime = atoi(NEXT());
+        else if (!strcmp(a, "--max-early-data")) o->max_early = (unsigned)strtoul(NEXT(), NULL, 10);
+        else if (!strcmp(a, "--keyless-ca")) o->kl_ca = NEXT();
+        else if (!strcmp(a, "--keyless-cert")) o->kl_cert = NEXT();
+        else if (!strcmp(a, "--keyless-key")) o->kl_key = NEXT();
+        else if (!strcmp(a, "--keyless-timeout")) o->kl_timeout = atoi(NEXT());
+        else if (!strcmp(a, "--keyless-pool")) o->kl_pool = atoi(NEXT());
+        else if (!strcmp(a, "--ocsp-response")) {
+            if (o->nocsp == MAX_CERTS) tool_die("at most %d OCSP responses", MAX_CERTS);
+            o->ocsps[o->nocsp++] = NEXT();
+        }
+        else return 0;
+#undef NEXT
+    *ip = i;
+    return 1;
+}
+
+void server_opts_finish(server_opts *o)
+{
+    if (o->keyless) {
+        if (o->nkey) tool_die("with --keyless the private keys stay on the key server: give --cert without --key");
+        if (!o->ncert) tool_die("--keyless needs the certificates (--cert)");
+        if (!o->kl_ca || !o->kl_cert || !o->kl_key) tool_die("--keyless needs --keyless-ca, --keyless-cert and --keyless-key");
+    } else if (o->ncert != o->nkey) tool_die("each --cert needs a --key");
+    if (o->cache_spec && !strcmp(o->cache_spec, "none")) {
+        o->cache = NULL;
+    } else if (o->cache_spec && !strncmp(o->cache_spec, "shm:", 4)) {
+        char *end = NULL;
+        double v = strtod(o->cache_spec + 4, &end);
+        size_t bytes = (size_t)(v * (*end == 'm' || *end == 'M' ? 1048576 : *end == 'k' || *end == 'K' ? 1024 : 1));
+        if (!(o->cache = parley_session_cache_shm_new(bytes))) tool_die("cannot make a shared session cache of %s", o->cache_spec + 4);
+    } else if (o->cache_spec && !strncmp(o->cache_spec, "memory:", 7)) {
+        if (o->workers > 1) fprintf(stderr, "parley: note: memory:N caches are per worker; use shm:SIZE to share sessions\n");
+        o->cache = parley_session_cache_memory_new((size_t)atol(o->cache_spec + 7));
+    } else if (o->cache_spec && !strncmp(o->cache_spec, "redis://", 8)) {
+        /* Made in the parent: its connection is opened lazily, so each worker opens its own. */
+        if (!(o->cache = tool_redis_cache_new(o->cache_spec))) tool_die("--session-cache redis://HOST:PORT[/DB], got %s", o->cache_spec);
+    } else if (o->cache_spec) {
+        tool_die("--session-cache takes memory:N, shm:SIZE, redis://HOST:PORT[/DB] or none");
+    }
+    if (o->workers > 1 && o->ncert == 0) tool_die("--workers needs --cert/--key (each worker would otherwise make its own certificate)");
+    if (o->workers > 1 && !o->ticket_keys && !o->no_tickets) {
+        /* One ticket key for all workers, so a ticket from one opens on another
+         * (not rotated: --ticket-keys with SIGHUP rotates). */
+        FILE *f = fopen("/dev/urandom", "rb");
+        if (!f || fread(o->ticket_key, 1, sizeof o->ticket_key, f) != sizeof o->ticket_key) tool_die("cannot read /dev/urandom");
+        fclose(f);
+        o->shared_ticket_key = 1;
+    }
+}
+
+/* A failure at start-up ends the program; on a reload it is reported and the
+ * caller keeps the config it has. */
+static parley_config *cfg_fail(parley_config *cfg, int fatal)
+{
+    if (fatal) tool_die("%s", parley_config_error_string(cfg));
+    fprintf(stderr, "parley: %s\n", parley_config_error_string(cfg));
+    parley_config_free(cfg);
+    return NULL;
+}
+
+parley_config *server_opts_config(const server_opts *o, int fatal)
+{
+    parley_config *cfg = parley_config_new();
+    if (o->keyless) {
+        /* The channel to the key server: Parley TLS 1.3 with our client certificate. */
+        char err[512];
+        parley_config *kc = parley_config_new();
+        if (parley_config_set_ca_file(kc, o->kl_ca) || parley_config_add_cert_files(kc, o->kl_cert, o->kl_key) ||
+            parley_config_set_versions(kc, PARLEY_TLS1_3, PARLEY_TLS1_3))
+            tool_die("%s", parley_config_error_string(kc));
+        server_keyless = parley_keyless_new(o->keyless, kc, o->kl_pool, o->kl_timeout, err, sizeof err);
+        parley_config_free(kc);
+        if (!server_keyless) tool_die("%s", err);
+        for (int i = 0; i < o->ncert; i++)
+            if (parley_config_add_cert_with_provider(cfg, o->certs[i], server_keyless)) return cfg_fail(cfg, fatal);
+        printf("keyless: private-key operations go to %s\n", o->keyless);
+    }
+    for (int i = 0; !o->keyless && i < o->ncert; i++)
+        if (parley_config_add_cert_files(cfg, o->certs[i], o->keys[i])) return cfg_fail(cfg, fatal);
+    if (o->nocsp > o->ncert) tool_die("each --ocsp-response goes with a --cert (in the same order)");
+    for (int i = 0; i < o->nocsp; i++)
+        if (parley_config_set_ocsp_response_file(cfg, i, o->ocsps[i])) return cfg_fail(cfg, fatal);
+    if (o->ncert == 0) {
+        char fp[128];
+        if (parley_config_add_self_signed(cfg, fp, sizeof fp)) return cfg_fail(cfg, fatal);
+        printf("certificate: self-signed for localhost, 127.0.0.1, ::1\nfingerprint: SHA256:%s\n", fp);
+    }
+    if (o->export_cert) {
+        char pem[8192];
+        FILE *f = fopen(o->export_cert, "w");
+        if (!f || parley_config_export_cert_pem(cfg, 0, pem, sizeof pem) || fputs(pem, f) < 0)
+            tool_die("cannot write the certificate to %s", o->export_cert);
+        fclose(f);
+        printf("certificate written to %s (give it to clients with --cafile)\n", o->export_cert);
+    }
+    if (o->alpn && parley_config_set_alpn(cfg, o->alpn)) return cfg_fail(cfg, fatal);
+    if (o->vmin && parley_config_set_versions(cfg, o->vmin, o->vmax)) return cfg_fail(cfg, fatal);
+    if (o->allow_rsa) parley_config_allow_rsa_kx(cfg, 1);
+    if (o->verify && strcmp(o->verify, "optional") && strcmp(o->verify, "require") && strcmp(o->verify, "none"))
+        tool_die("--verify takes optional, require or none");
+    if (o->verify && strcmp(o->verify, "none") && !o->client_ca) tool_die("--verify %s needs --client-ca FILE", o->verify);
+    if (o->client_ca && parley_config_set_client_ca(cfg, o->client_ca)) return cfg_fail(cfg, fatal);
+    for (int i = 0; i < o->ncrl; i++)
+        if (parley_config_add_crl_file(cfg, o->crls[i])) return cfg_fail(cfg, fatal);
+    if (o->crl_warn) parley_config_set_crl_expired_fatal(cfg, 0);
+    if (o->verify)
+        parley_config_set_verify_client(cfg, !strcmp(o->verify, "require")    ? PARLEY_VERIFY_CLIENT_REQUIRE
+                                             : !strcmp(o->verify, "optional") ? PARLEY_VERIFY_CLIENT_OPTIONAL
+                                                                           : PARLEY_VERIFY_CLIENT_NONE);
+    if (o->ciphers && parley_config_set_ciphers(cfg, o->ciphers)) return cfg_fail(cfg, fatal);
+    if (o->groups && parley_config_set_groups(cfg, o->groups)) return cfg_fail(cfg, fatal);
+    const char *kl = o->keylog ? o->keylog : getenv("SSLKEYLOGFILE");
+    if (kl && *kl && parley_config_set_keylog_file(cfg, kl)) return cfg_fail(cfg, fatal);
+    if (o->trace) parley_config_set_trace(cfg, tool_trace, stdout);
+    if (o->cache) parley_config_set_session_cache(cfg, o->cache);
+    if (o->no_tickets) parley_config_set_tickets(cfg, 0);
+    if (o->psk_ke) parley_config_set_psk_ke(cfg, 1);
+    if (o->max_early) parley_config_set_max_early_data(cfg, o->max_early);
+    if (o->lifetime && parley_config_set_session_lifetime(cfg, (uint32_t)o->lifetime)) return cfg_fail(cfg, fatal);
+    if (o->ticket_keys && parley_config_set_ticket_keys_file(cfg, o->ticket_keys)) return cfg_fail(cfg, fatal);
+    if (o->shared_ticket_key && parley_config_set_ticket_keys(cfg, o->ticket_key, 1)) return cfg_fail(cfg, fatal);
+    if (o->padding && parley_config_set_record_padding(cfg, (size_t)o->padding)) return cfg_fail(cfg, fatal);
+
+    return cfg;
+}
+
+int tool_bind(const char *spec, int reuseport)
+{
+    char host[256], port[32];
+    struct addrinfo hints = {0}, *res;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    if (tool_split_hostport(spec, host, sizeof host, port, sizeof port) < 0 || getaddrinfo(host, port, &hints, &res) != 0) return -1;
+    int fd = socket(res->ai_family, SOCK_STREAM, 0), one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* Workers each bind the same port; the kernel spreads connections. */
+    if (reuseport) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    int ok = fd >= 0 && bind(fd, res->ai_addr, res->ai_addrlen) == 0;
+    freeaddrinfo(res);
+    if (!ok && fd >= 0) close(fd);
+    return ok ? fd : -1;
+}
+
+int server_run_workers(int workers, int (*run)(void *), void *arg, const char *what)
+{
+    /* Forked workers sharing the port (SO_REUSEPORT) and the shm cache. */
+    if (workers > 64) workers = 64;
+    struct sigaction sa = {0};
+    sa.sa_handler = stop_workers;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    for (int i = 0; i < workers; i++) {
+        pid_t pid = fork();
+        if (pid < 0) tool_die("fork failed");
+        if (pid == 0) {
+            /* A worker does not outlive its parent. */
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+            signal(SIGTERM, SIG_DFL);
+            signal(SIGINT, SIG_DFL);
+            _exit(run(arg));
+        }
+        g_workers[g_nworkers++] = pid;
+    }
+    printf("parley %s: %d workers\n", what, workers);
+    fflush(stdout);
+    int status = 0, alive = workers;
+    while (alive > 0) {
+        int st;
+        pid_t w = wait(&st);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) break;
+        alive--;
+        if (WIFSIGNALED(st)) fprintf(stderr, "parley %s: worker %d ended by signal %d; %d workers left\n", what, (int)w, WTERMSIG(st), alive);
+    }
+    return status;
+}
+

@@ -1,0 +1,40 @@
+/* server_opts.h - the TLS server options of `parley server` and `parley proxy`. */
+#ifndef PARLEY_TOOL_SERVER_OPTS_H
+#define PARLEY_TOOL_SERVER_OPTS_H
+
+#include <stdint.h>
+
+#include "common.h"
+
+#define MAX_CERTS 8
+
+/* Everything asked for, parsed once and handed to each worker. */
+typedef struct {
+    const char *listen_on, *alpn, *ciphers, *groups, *keylog, *export_cert, *client_ca, *verify;
+    const char *keyless, *kl_ca, *kl_cert, *kl_key, *cache_spec, *ticket_keys;
+    const char *certs[MAX_CERTS], *keys[MAX_CERTS], *ocsps[MAX_CERTS], *crls[16];
+    int ncert, nkey, nocsp, ncrl, trace, padding, allow_rsa, crl_warn, kl_timeout, kl_pool, no_tickets, reuseport;
+    int psk_ke, lifetime, workers;
+    unsigned max_early;
+    uint16_t vmin, vmax;
+    parley_session_cache *cache;
+    uint8_t ticket_key[48];      /* made before fork when workers share no --ticket-keys */
+    int shared_ticket_key;
+} server_opts;
+
+/* One option at argv[*i] (advancing *i past its value): 1 if it was one. */
+int server_opt(server_opts *o, int argc, char **argv, int *i);
+/* Checks the combination and makes the session cache (before any fork). */
+void server_opts_finish(server_opts *o);
+/* The config (certificates or keyless provider, policy, caches, tickets).
+ * fatal: errors end the program; otherwise they are printed and NULL returned. */
+parley_config *server_opts_config(const server_opts *o, int fatal);
+/* The keyless provider the config uses, if any. */
+extern parley_key_provider *server_keyless;
+/* A TCP socket bound to ADDR:PORT (SO_REUSEADDR; SO_REUSEPORT for workers), or -1. */
+int tool_bind(const char *spec, int reuseport);
+/* Fork `workers` processes running run(arg), wait for them; the parent passes
+ * SIGTERM on and reports workers that die. */
+int server_run_workers(int workers, int (*run)(void *), void *arg, const char *what);
+
+#endif
