@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_TIME ?= 10
 PREFIX ?= /usr/local
 
-.PHONY: all deps build demo test test-unit test-asan fuzz fuzz-smoke bench-keyless install clean
+.PHONY: all deps build demo test test-unit test-asan fuzz fuzz-smoke bench bench-quick bench-keyless bench-proxy install clean
 
 all: build
 
@@ -47,6 +47,18 @@ $(FUZZ_BUILD)/fuzz-built: deps
 # Each target for FUZZ_TIME seconds (CI: 10 s). Longer: make fuzz FUZZ_TIME=600
 fuzz-smoke fuzz: $(FUZZ_BUILD)/fuzz-built
 	@bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TIME)
+
+# Parley, OpenSSL and GnuTLS in the same run, in memory (bench/results.json and a
+# table with Parley / best peer per row; docs/performance.md explains the rows).
+bench: build
+	@bash bench/run.sh $(BUILD) 2 10000 bench/results.json
+bench-quick: build
+	@bash bench/run.sh $(BUILD) 0.3 1000 bench/results.json
+
+# parley proxy, hitch and nginx in front of one nginx backend, loaded by wrk
+# (installs wrk, hitch, nginx-light); BENCH_TIME seconds per run.
+bench-proxy: build
+	@bash bench/proxy_load.sh $(BUILD) $(BENCH_TIME) 64 2000
 
 # Keyless handshakes per second next to local-key ones, in one run (BENCH_TIME s each).
 BENCH_TIME ?= 5
