@@ -63,12 +63,12 @@ check "two servers sharing --ticket-keys resume each other's tickets" "$WORK/c.l
 cat "$WORK/k2" "$WORK/k1" >"$WORK/k12"
 mv "$WORK/k12" "$WORK/k1"
 kill -HUP "$TB_PID"
-sleep 0.3
+wait_count "$WORK/t$TB.log" 'ticket keys reloaded' 1
 timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-in "$WORK/t.sess" "localhost:$TB" >"$WORK/c.log" 2>&1
 check "after SIGHUP with a new first key, the old key still opens" "$WORK/c.log" '^resumed: yes'
 cp "$WORK/k2" "$WORK/k1"
 kill -HUP "$TB_PID"
-sleep 0.3
+wait_count "$WORK/t$TB.log" 'ticket keys reloaded' 2
 timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-in "$WORK/t.sess" "localhost:$TB" >"$WORK/c.log" 2>&1
 check "a ticket under a retired key: full handshake, no error" "$WORK/c.log" '^resumed: no' '^verify: ok'
 check "the server logs the reloads" "$WORK/t$TB.log" 'ticket keys reloaded'

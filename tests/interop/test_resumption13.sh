@@ -90,7 +90,7 @@ pc --sess-in "$WORK/t.sess" "localhost:$TB"
 check "two servers sharing --ticket-keys resume each other's 1.3 tickets" "$WORK/c.log" '^resumed: yes'
 cp "$WORK/k2" "$WORK/k1"
 kill -HUP "$TB_PID"
-sleep 0.3
+wait_count "$WORK/t$TB.log" 'ticket keys reloaded' 1
 pc --sess-in "$WORK/t.sess" "localhost:$TB"
 check "a 1.3 ticket under a retired key: full handshake" "$WORK/c.log" '^resumed: no' '^verify: ok$'
 
