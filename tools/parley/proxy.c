@@ -656,6 +656,7 @@ static int proxy_run(void *arg)
     uv_run(g_loop, UV_RUN_DEFAULT);
     fprintf(stderr, "parley proxy: stopped (pid %d)\n", (int)getpid());
     parley_config_free(g_cfg);
+    server_opts_keyless_free();
     return 0;
 }
 

@@ -155,15 +155,19 @@ parley_config *server_opts_config(const server_opts *o, int fatal)
 {
     parley_config *cfg = parley_config_new();
     if (o->keyless) {
-        /* The channel to the key server: Parley TLS 1.3 with our client certificate. */
-        char err[512];
-        parley_config *kc = parley_config_new();
-        if (parley_config_set_ca_file(kc, o->kl_ca) || parley_config_add_cert_files(kc, o->kl_cert, o->kl_key) ||
-            parley_config_set_versions(kc, PARLEY_TLS1_3, PARLEY_TLS1_3))
-            tool_die("%s", parley_config_error_string(kc));
-        server_keyless = parley_keyless_new(o->keyless, kc, o->kl_pool, o->kl_timeout, err, sizeof err);
-        parley_config_free(kc);
-        if (!server_keyless) tool_die("%s", err);
+        /* The channel to the key server: Parley TLS 1.3 with our client
+         * certificate. Made once; a reload's new config shares it with the
+         * connections still on the old one. */
+        if (!server_keyless) {
+            char err[512];
+            parley_config *kc = parley_config_new();
+            if (parley_config_set_ca_file(kc, o->kl_ca) || parley_config_add_cert_files(kc, o->kl_cert, o->kl_key) ||
+                parley_config_set_versions(kc, PARLEY_TLS1_3, PARLEY_TLS1_3))
+                tool_die("%s", parley_config_error_string(kc));
+            server_keyless = parley_keyless_new(o->keyless, kc, o->kl_pool, o->kl_timeout, err, sizeof err);
+            parley_config_free(kc);
+            if (!server_keyless) tool_die("%s", err);
+        }
         for (int i = 0; i < o->ncert; i++)
             if (parley_config_add_cert_with_provider(cfg, o->certs[i], server_keyless)) return cfg_fail(cfg, fatal);
         printf("keyless: private-key operations go to %s\n", o->keyless);
@@ -215,6 +219,14 @@ parley_config *server_opts_config(const server_opts *o, int fatal)
     if (o->padding && parley_config_set_record_padding(cfg, (size_t)o->padding)) return cfg_fail(cfg, fatal);
 
     return cfg;
+}
+
+void server_opts_keyless_free(void)
+{
+    /* Joins the provider's threads: none may still run while exit() tears
+     * libcrypto down. */
+    parley_keyless_free(server_keyless);
+    server_keyless = NULL;
 }
 
 int tool_bind(const char *spec, int reuseport)

@@ -29,8 +29,10 @@ void server_opts_finish(server_opts *o);
 /* The config (certificates or keyless provider, policy, caches, tickets).
  * fatal: errors end the program; otherwise they are printed and NULL returned. */
 parley_config *server_opts_config(const server_opts *o, int fatal);
-/* The keyless provider the config uses, if any. */
+/* The keyless provider the config uses, if any (one for every reload). */
 extern parley_key_provider *server_keyless;
+/* After the last connection and config: stop and free it. */
+void server_opts_keyless_free(void);
 /* A TCP socket bound to ADDR:PORT (SO_REUSEADDR; SO_REUSEPORT for workers), or -1. */
 int tool_bind(const char *spec, int reuseport);
 /* Fork `workers` processes running run(arg), wait for them; the parent passes
