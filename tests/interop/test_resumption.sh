@@ -73,6 +73,16 @@ timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-in "$WORK/t.ses
 check "a ticket under a retired key: full handshake, no error" "$WORK/c.log" '^resumed: no' '^verify: ok'
 check "the server logs the reloads" "$WORK/t$TB.log" 'ticket keys reloaded'
 
+# --session-cache none --no-tickets: nothing to resume with.
+PORT=$(free_port)
+start_bg "$WORK/n.log" "$PARLEY" server --listen "127.0.0.1:$PORT" --cert "$P/ec256.pem" --key "$P/ec256.key" \
+    --session-cache none --no-tickets
+wait_port "$PORT"
+timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --reconnect 1 "localhost:$PORT" >"$WORK/c.log" 2>&1
+[ "$(grep -c '^resumed: no$' "$WORK/c.log")" -ge 2 ] && ! grep -q '^resumed: yes' "$WORK/c.log" && grep -q '^--- reconnect 1$' "$WORK/c.log" &&
+    ok "--session-cache none --no-tickets: no resumption" || bad "--session-cache none still resumed"
+stop_bg "$LAST_PID"
+
 # Workers sharing one shm cache: a session made on one resumes on the others.
 PORT=$(free_port)
 start_bg "$WORK/w.log" "$PARLEY" server --listen "127.0.0.1:$PORT" --cert "$P/ec256.pem" --key "$P/ec256.key" \

@@ -209,7 +209,8 @@ parley_config *server_opts_config(const server_opts *o, int fatal)
     const char *kl = o->keylog ? o->keylog : getenv("SSLKEYLOGFILE");
     if (kl && *kl && parley_config_set_keylog_file(cfg, kl)) return cfg_fail(cfg, fatal);
     if (o->trace) parley_config_set_trace(cfg, tool_trace, stdout);
-    if (o->cache) parley_config_set_session_cache(cfg, o->cache);
+    /* "none" turns off the library's default in-process cache too. */
+    if (o->cache || (o->cache_spec && !strcmp(o->cache_spec, "none"))) parley_config_set_session_cache(cfg, o->cache);
     if (o->no_tickets) parley_config_set_tickets(cfg, 0);
     if (o->psk_ke) parley_config_set_psk_ke(cfg, 1);
     if (o->max_early) parley_config_set_max_early_data(cfg, o->max_early);
