@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "handshake/messages.h"
 #include "internal.h"
@@ -56,6 +57,7 @@ parley_config *parley_config_new(void)
     cfg->max_depth = 8;
     cfg->crl_expired_fatal = 1;
     cfg->session_lifetime = 7200;
+    cfg->ticket_rotation = 86400;
     memcpy(cfg->suites, pl_default_suites, sizeof pl_default_suites);
     cfg->nsuites = sizeof pl_default_suites / sizeof pl_default_suites[0];
     memcpy(cfg->groups, pl_default_groups, sizeof pl_default_groups);
@@ -460,6 +462,24 @@ int parley_config_set_ticket_keys(parley_config *cfg, const uint8_t *keys, size_
 {
     PL_CFG_MUTABLE(cfg);
     if (pl_ticket_ring_from_bytes(&cfg->tickets, keys, n) < 0) return pl_cfg_err(cfg, pl_last_message());
+    return PARLEY_OK;
+}
+
+int parley_config_set_ticket_secret(parley_config *cfg, const uint8_t *secret, size_t len)
+{
+    PL_CFG_MUTABLE(cfg);
+    if (pl_ticket_ring_derive(&cfg->tickets, secret, len, time(NULL), cfg->ticket_rotation) < 0)
+        return pl_cfg_err(cfg, pl_last_message());
+    return PARLEY_OK;
+}
+
+int parley_config_set_ticket_rotation(parley_config *cfg, uint32_t seconds)
+{
+    PL_CFG_MUTABLE(cfg);
+    if (seconds == 0) return pl_cfg_err(cfg, "the ticket rotation period is at least one second");
+    cfg->ticket_rotation = seconds;
+    /* A derived ring made before moves to the period number of the new length. */
+    if (cfg->tickets.derived && pl_ticket_ring_rotate(&cfg->tickets, time(NULL), seconds) < 0) return pl_cfg_err(cfg, pl_last_message());
     return PARLEY_OK;
 }
 

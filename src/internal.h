@@ -105,6 +105,7 @@ struct parley_config {
     int in_pool_n;
     int tickets_disabled;
     char *ticket_keys_file;
+    uint32_t ticket_rotation; /* seconds: generated and derived rings rotate */
     int cache_owned, cache_disabled;
     uint32_t session_lifetime;
     int require_ems;    /* RFC 7627 extended master secret: required by default */

@@ -335,8 +335,17 @@ int parley_config_set_session_lifetime(parley_config *cfg, uint32_t seconds);
 int parley_config_set_tickets(parley_config *cfg, int enable);
 int parley_config_set_ticket_keys_file(parley_config *cfg, const char *path);
 /* The same ring from memory: n keys of 48 bytes (name 16, AES-256 key 32),
- * the first seals. E.g. one key made before fork() for all workers. */
+ * the first seals. Not rotated by time. */
 int parley_config_set_ticket_keys(parley_config *cfg, const uint8_t *keys, size_t n);
+/* A ring derived from a secret (at least 16 bytes) held by every process or
+ * host that should open each other's tickets, e.g. made before fork() for all
+ * workers: period e = time / rotation seals with HKDF-Expand(HKDF-Extract(
+ * "parley ticket secret", secret), "parley ticket key" || e (8 bytes, big
+ * endian), 48); e + 1 and e - 1 ... e - 6 still open. They rotate in step
+ * without exchanging keys (clocks must agree within one period). */
+int parley_config_set_ticket_secret(parley_config *cfg, const uint8_t *secret, size_t len);
+/* How often generated and derived ticket keys rotate (default 86400 s). */
+int parley_config_set_ticket_rotation(parley_config *cfg, uint32_t seconds);
 /* Re-read the ticket key file (allowed while connections use the config,
  * e.g. on SIGHUP); the old ring stays if the file is bad. */
 int parley_config_reload_ticket_keys(parley_config *cfg);

@@ -60,7 +60,7 @@ int pl_ticket_seal_session(parley_config *cfg, const pl_session *ss, pl_buf *out
     if (rc == 0) {
         /* The ring is shared by every connection of the config (and replaced on reload). */
         pthread_mutex_lock(&cfg->lock);
-        rc = pl_ticket_ring_rotate(&cfg->tickets, time(NULL), 86400);
+        rc = pl_ticket_ring_rotate(&cfg->tickets, time(NULL), cfg->ticket_rotation);
         if (rc == 0) rc = pl_ticket_seal(&cfg->tickets, plain.data, plain.len, out);
         pthread_mutex_unlock(&cfg->lock);
     }
@@ -73,7 +73,10 @@ int pl_ticket_open_session(parley_config *cfg, const uint8_t *t, size_t len, pl_
 {
     pl_buf plain = {0};
     pthread_mutex_lock(&cfg->lock);
-    int rc = pl_ticket_open(&cfg->tickets, t, len, &plain);
+    /* A derived ring idle since an earlier period catches up before opening
+     * (a ticket sealed elsewhere in this period must open here). */
+    int rc = pl_ticket_ring_rotate(&cfg->tickets, time(NULL), cfg->ticket_rotation);
+    if (rc == 0) rc = pl_ticket_open(&cfg->tickets, t, len, &plain);
     pthread_mutex_unlock(&cfg->lock);
     /* A ticket that does not open (unknown or retired key, tampered) or does
      * not decode means a full handshake, never an error. */

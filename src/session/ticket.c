@@ -67,8 +67,41 @@ int pl_ticket_ring_generate(pl_ticket_ring *r)
     return 0;
 }
 
+/* The keys of a derived ring for period e: e seals, e + 1 opens (another
+ * host's clock may have crossed the boundary first), e - 1 ... e - 6 open
+ * tickets sealed earlier that are still within their lifetime. */
+static int derive_keys(pl_ticket_ring *r, int64_t e)
+{
+    static const int64_t offsets[PL_TICKET_KEYS] = {0, 1, -1, -2, -3, -4, -5, -6};
+    for (int i = 0; i < PL_TICKET_KEYS; i++) {
+        uint8_t info[17 + 8];
+        uint64_t k = (uint64_t)(e + offsets[i]);
+        memcpy(info, "parley ticket key", 17);
+        for (int b = 0; b < 8; b++) info[17 + b] = (uint8_t)(k >> (56 - 8 * b));
+        PL_GUARD(pl_hkdf_expand(PL_SHA256, r->prk, info, sizeof info, (uint8_t *)&r->keys[i], sizeof r->keys[i]));
+    }
+    r->n = PL_TICKET_KEYS;
+    r->epoch = e;
+    return 0;
+}
+
+int pl_ticket_ring_derive(pl_ticket_ring *r, const uint8_t *secret, size_t len, time_t now, time_t period)
+{
+    PL_ENSURE(len >= 16, PL_ERR_USAGE, "a ticket secret needs at least 16 bytes");
+    PL_ENSURE(period > 0, PL_ERR_USAGE, "a ticket rotation period is at least one second");
+    memset(r, 0, sizeof *r);
+    static const uint8_t salt[] = "parley ticket secret";
+    PL_GUARD(pl_hkdf_extract(PL_SHA256, salt, sizeof salt - 1, secret, len, r->prk));
+    r->derived = 1;
+    return derive_keys(r, (int64_t)(now / period));
+}
+
 int pl_ticket_ring_rotate(pl_ticket_ring *r, time_t now, time_t period)
 {
+    if (r->derived) {
+        int64_t e = (int64_t)(now / period);
+        return e == r->epoch ? 0 : derive_keys(r, e);
+    }
     if (r->from_file || now - r->made < period) return 0; /* a shared ring is rotated by whoever writes the file */
     int keep = r->n < PL_TICKET_KEYS ? r->n : PL_TICKET_KEYS - 1;
     memmove(&r->keys[1], &r->keys[0], (size_t)keep * sizeof r->keys[0]);

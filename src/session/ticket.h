@@ -26,6 +26,11 @@ typedef struct {
     int n;
     time_t made;     /* when the sealing key was made (generated rings rotate) */
     int from_file;
+    /* A derived ring: keys computed from a shared secret and the period number,
+     * so that processes and hosts holding the secret rotate in step. */
+    int derived;
+    uint8_t prk[32];
+    int64_t epoch;   /* the period number keys[0] belongs to */
 } pl_ticket_ring;
 
 /* Lines of 96 hex digits; the first seals, all open. */
@@ -35,8 +40,16 @@ PL_MUST_CHECK int pl_ticket_ring_load(pl_ticket_ring *r, const char *path);
 PL_MUST_CHECK int pl_ticket_ring_from_bytes(pl_ticket_ring *r, const uint8_t *keys, size_t n);
 /* A generated ring: one random key. */
 PL_MUST_CHECK int pl_ticket_ring_generate(pl_ticket_ring *r);
+/* A ring derived from a shared secret (at least 16 bytes). Key e is
+ * HKDF-Expand(PRK, "parley ticket key" || e, 48) with e = floor(time / period):
+ * every holder of the secret seals with the same key in the same period,
+ * without talking to the others. */
+PL_MUST_CHECK int pl_ticket_ring_derive(pl_ticket_ring *r, const uint8_t *secret, size_t len, time_t now, time_t period);
 /* A generated ring rotates: a new sealing key when the old one is older than
- * `period` seconds; the old ones keep opening until pushed out. */
+ * `period` seconds; the old ones keep opening until pushed out. A derived ring
+ * moves to period floor(now / period): it seals with that period's key and
+ * opens with the next one (a clock a little ahead elsewhere) and the six
+ * before it. A ring from a file or from bytes does not rotate by time. */
 PL_MUST_CHECK int pl_ticket_ring_rotate(pl_ticket_ring *r, time_t now, time_t period);
 PL_MUST_CHECK int pl_ticket_seal(const pl_ticket_ring *r, const uint8_t *plain, size_t len, pl_buf *out);
 /* 0 and the plaintext, or <0 when the ticket does not open. */

@@ -83,6 +83,43 @@ timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --reconnect 1 "localho
     ok "--session-cache none --no-tickets: no resumption" || bad "--session-cache none still resumed"
 stop_bg "$LAST_PID"
 
+# Ticket keys derived from one secret (--ticket-secret) rotate in step on every
+# host and worker: a ticket from server SA opens on each of SB's workers a
+# period later, not on a server with another secret, and not after 7 periods.
+openssl rand -hex 32 >"$WORK/secret"
+openssl rand -hex 32 >"$WORK/secret2"
+SA=$(free_port)
+SB=$(free_port)
+SC=$(free_port)
+start_bg "$WORK/sa.log" "$PARLEY" server --listen "127.0.0.1:$SA" --cert "$P/ec256.pem" --key "$P/ec256.key" \
+    --session-cache none --ticket-secret "$WORK/secret" --ticket-rotate 1
+start_bg "$WORK/sb.log" "$PARLEY" server --listen "127.0.0.1:$SB" --cert "$P/ec256.pem" --key "$P/ec256.key" \
+    --session-cache none --ticket-secret "$WORK/secret" --ticket-rotate 1 --workers 3
+start_bg "$WORK/sc.log" "$PARLEY" server --listen "127.0.0.1:$SC" --cert "$P/ec256.pem" --key "$P/ec256.key" \
+    --session-cache none --ticket-secret "$WORK/secret2" --ticket-rotate 1
+wait_port "$SA"
+wait_port "$SC"
+wait_count "$WORK/sb.log" '^listening on .*\(pid [0-9]+\)$' 3
+ts() { timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 "$@" >"$WORK/c.log" 2>&1; }
+ts --sess-out "$WORK/sec.sess" "localhost:$SA"
+sealed=$(date +%s.%N)
+sleep 1.1
+n=0
+rm -f "$WORK"/sb[0-9].log
+for i in 1 2 3 4 5 6; do
+    ts --sess-in "$WORK/sec.sess" "localhost:$SB"
+    cp "$WORK/c.log" "$WORK/sb$i.log"
+    grep -q '^resumed: yes' "$WORK/c.log" && n=$((n + 1))
+done
+pids=$(grep -h '^pid: ' "$WORK"/sb[0-9].log | sort -u | wc -l)
+[ "$n" -eq 6 ] && [ "$pids" -ge 2 ] && ok "--ticket-secret: a ticket from one server resumes on $pids workers of another, a period later" ||
+    bad "--ticket-secret: $n of 6 resumed on $pids workers"
+ts --sess-in "$WORK/sec.sess" "localhost:$SC"
+check "--ticket-secret: a server with another secret gives a full handshake" "$WORK/c.log" '^resumed: no' '^verify: ok'
+sleep "$(python3 -c "import time; print(max(0, $sealed + 7.2 - time.time()))")"
+ts --sess-in "$WORK/sec.sess" "localhost:$SA"
+check "--ticket-rotate 1: seven periods later the ticket's key is retired (full handshake)" "$WORK/c.log" '^resumed: no' '^verify: ok'
+
 # Workers sharing one shm cache: a session made on one resumes on the others.
 PORT=$(free_port)
 start_bg "$WORK/w.log" "$PARLEY" server --listen "127.0.0.1:$PORT" --cert "$P/ec256.pem" --key "$P/ec256.key" \

@@ -14,6 +14,7 @@
 
 #include "helpers.h"
 #include "session/session.h"
+#include "session/ticket.h"
 
 static int setup(void **state)
 {
@@ -228,10 +229,73 @@ static void test_tickets12(void **state)
     parley_config_free(bad);
 }
 
+/* Rings derived from one secret rotate in step: the same key in the same
+ * period, the next period's key opens (a clock ahead elsewhere), six earlier
+ * periods open, the seventh does not; another secret never opens. */
+static void test_ticket_secret_ring(void **state)
+{
+    (void)state;
+    const time_t P = 3600, T = 1000 * 3600 + 17;
+    uint8_t secret[32], other[32];
+    memset(secret, 0x5a, sizeof secret);
+    memset(other, 0xa5, sizeof other);
+    pl_ticket_ring a, b, c;
+    assert_int_equal(pl_ticket_ring_derive(&a, secret, sizeof secret, T, P), 0);
+    assert_int_equal(pl_ticket_ring_derive(&b, secret, sizeof secret, T + 5, P), 0);
+    assert_memory_equal(&a.keys[0], &b.keys[0], sizeof a.keys[0]);
+    pl_buf t = {0}, plain = {0};
+    const uint8_t msg[] = "a session";
+    assert_int_equal(pl_ticket_seal(&a, msg, sizeof msg, &t), 0);
+    assert_int_equal(pl_ticket_open(&b, t.data, t.len, &plain), 0);
+    assert_memory_equal(plain.data, msg, sizeof msg);
+    /* b's clock is a period behind: a's key is its "next" one. */
+    assert_int_equal(pl_ticket_ring_rotate(&b, T - P, P), 0);
+    assert_int_equal(pl_ticket_open(&b, t.data, t.len, &plain), 0);
+    /* Six periods later it still opens; seven, and it is retired. */
+    assert_int_equal(pl_ticket_ring_rotate(&b, T + 6 * P, P), 0);
+    assert_int_equal(pl_ticket_open(&b, t.data, t.len, &plain), 0);
+    assert_int_equal(pl_ticket_ring_rotate(&b, T + 7 * P, P), 0);
+    assert_int_equal(pl_ticket_open(&b, t.data, t.len, &plain), -1);
+    /* A new period seals under a new key name. */
+    assert_memory_not_equal(a.keys[0].name, b.keys[0].name, 16);
+    assert_int_equal(pl_ticket_ring_derive(&c, other, sizeof other, T, P), 0);
+    assert_int_equal(pl_ticket_open(&c, t.data, t.len, &plain), -1);
+    assert_true(pl_ticket_ring_derive(&c, secret, 15, T, P) < 0);
+    pl_clear_error();
+    pl_buf_free(&t);
+    pl_buf_free(&plain);
+}
+
+/* The same through the API: servers given one secret resume each other's
+ * tickets; a server with another secret gives a full handshake. */
+static void test_ticket_secret_config(void **state)
+{
+    (void)state;
+    uint8_t secret[32], other[32];
+    memset(secret, 0x11, sizeof secret);
+    memset(other, 0x22, sizeof other);
+    parley_config *a = server_cfg("ec256"), *b = server_cfg("ec256"), *c = server_cfg("ec256");
+    parley_config *cfgs[] = {a, b, c};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(parley_config_set_session_cache(cfgs[i], NULL), PARLEY_OK);
+        assert_int_equal(parley_config_set_ticket_rotation(cfgs[i], 600), PARLEY_OK);
+        assert_int_equal(parley_config_set_ticket_secret(cfgs[i], i == 2 ? other : secret, 32), PARLEY_OK);
+    }
+    assert_int_equal(ticket_across(a, b, NULL), 1);
+    assert_int_equal(ticket_across(a, c, NULL), 0);
+    for (int i = 0; i < 3; i++) parley_config_free(cfgs[i]);
+    parley_config *d = parley_config_new();
+    assert_int_equal(parley_config_set_ticket_secret(d, secret, 8), PARLEY_ERROR);
+    assert_non_null(strstr(parley_config_error_string(d), "16 bytes"));
+    assert_int_equal(parley_config_set_ticket_rotation(d, 0), PARLEY_ERROR);
+    parley_config_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_encoding), cmocka_unit_test(test_memory_cache),
                                        cmocka_unit_test(test_resumption12), cmocka_unit_test(test_shm_cache_across_processes),
-                                       cmocka_unit_test(test_tickets12)};
+                                       cmocka_unit_test(test_tickets12), cmocka_unit_test(test_ticket_secret_ring),
+                                       cmocka_unit_test(test_ticket_secret_config)};
     return cmocka_run_group_tests(tests, setup, NULL);
 }

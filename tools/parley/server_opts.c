@@ -3,6 +3,7 @@
  * server options, the config built from them, and forked workers that share
  * the listening port (SO_REUSEPORT) and the shared-memory session cache.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <netdb.h>
@@ -88,6 +89,8 @@ int server_opt(server_opts *o, int argc, char **argv, int *ip)
         else if (!strcmp(a, "--workers")) o->workers = atoi(NEXT());
         else if (!strcmp(a, "--session-cache")) o->cache_spec = NEXT();
         else if (!strcmp(a, "--ticket-keys")) o->ticket_keys = NEXT();
+        else if (!strcmp(a, "--ticket-secret")) o->ticket_secret_file = NEXT();
+        else if (!strcmp(a, "--ticket-rotate")) o->ticket_rotate = atoi(NEXT());
         else if (!strcmp(a, "--no-tickets")) o->no_tickets = 1;
         else if (!strcmp(a, "--psk-ke")) o->psk_ke = 1;
         else if (!strcmp(a, "--session-lifetime")) o->lifetime = atoi(NEXT());
@@ -105,6 +108,27 @@ int server_opt(server_opts *o, int argc, char **argv, int *ip)
 #undef NEXT
     *ip = i;
     return 1;
+}
+
+/* --ticket-secret FILE: 32 to 128 hex digits (openssl rand -hex 32), on one line. */
+static void read_ticket_secret(server_opts *o)
+{
+    FILE *f = fopen(o->ticket_secret_file, "r");
+    char line[160];
+    if (!f) tool_die("cannot open the ticket secret %s", o->ticket_secret_file);
+    size_t n = 0;
+    int c, bad = 0;
+    while ((c = fgetc(f)) != EOF && n < sizeof line - 1)
+        if (isxdigit(c)) line[n++] = (char)c;
+        else if (!isspace(c)) bad = 1;
+    fclose(f);
+    if (bad || n < 32 || n > 128 || n % 2) tool_die("%s: a ticket secret is 32 to 128 hex digits (openssl rand -hex 32)", o->ticket_secret_file);
+    for (size_t i = 0; i < n / 2; i++) {
+        unsigned v;
+        sscanf(line + 2 * i, "%2x", &v);
+        o->ticket_secret[i] = (uint8_t)v;
+    }
+    o->ticket_secret_len = n / 2;
 }
 
 void server_opts_finish(server_opts *o)
@@ -131,13 +155,17 @@ void server_opts_finish(server_opts *o)
         tool_die("--session-cache takes memory:N, shm:SIZE, redis://HOST:PORT[/DB] or none");
     }
     if (o->workers > 1 && o->ncert == 0) tool_die("--workers needs --cert/--key (each worker would otherwise make its own certificate)");
-    if (o->workers > 1 && !o->ticket_keys && !o->no_tickets) {
-        /* One ticket key for all workers, so a ticket from one opens on another
-         * (not rotated: --ticket-keys with SIGHUP rotates). */
+    if (o->ticket_keys && o->ticket_secret_file) tool_die("--ticket-keys and --ticket-secret are two ways to share ticket keys: choose one");
+    if (o->ticket_rotate < 0) tool_die("--ticket-rotate takes seconds");
+    if (o->ticket_secret_file) {
+        read_ticket_secret(o);
+    } else if (o->workers > 1 && !o->ticket_keys && !o->no_tickets) {
+        /* One secret for all workers: they derive the same keys and rotate them
+         * in step, so a ticket from one opens on another. */
         FILE *f = fopen("/dev/urandom", "rb");
-        if (!f || fread(o->ticket_key, 1, sizeof o->ticket_key, f) != sizeof o->ticket_key) tool_die("cannot read /dev/urandom");
+        o->ticket_secret_len = 32;
+        if (!f || fread(o->ticket_secret, 1, o->ticket_secret_len, f) != o->ticket_secret_len) tool_die("cannot read /dev/urandom");
         fclose(f);
-        o->shared_ticket_key = 1;
     }
 }
 
@@ -216,7 +244,9 @@ parley_config *server_opts_config(const server_opts *o, int fatal)
     if (o->max_early) parley_config_set_max_early_data(cfg, o->max_early);
     if (o->lifetime && parley_config_set_session_lifetime(cfg, (uint32_t)o->lifetime)) return cfg_fail(cfg, fatal);
     if (o->ticket_keys && parley_config_set_ticket_keys_file(cfg, o->ticket_keys)) return cfg_fail(cfg, fatal);
-    if (o->shared_ticket_key && parley_config_set_ticket_keys(cfg, o->ticket_key, 1)) return cfg_fail(cfg, fatal);
+    if (o->ticket_rotate && parley_config_set_ticket_rotation(cfg, (uint32_t)o->ticket_rotate)) return cfg_fail(cfg, fatal);
+    if (o->ticket_secret_len && parley_config_set_ticket_secret(cfg, o->ticket_secret, o->ticket_secret_len))
+        return cfg_fail(cfg, fatal);
     if (o->padding && parley_config_set_record_padding(cfg, (size_t)o->padding)) return cfg_fail(cfg, fatal);
 
     return cfg;

@@ -11,15 +11,17 @@
 /* Everything asked for, parsed once and handed to each worker. */
 typedef struct {
     const char *listen_on, *alpn, *ciphers, *groups, *keylog, *export_cert, *client_ca, *verify;
-    const char *keyless, *kl_ca, *kl_cert, *kl_key, *cache_spec, *ticket_keys;
+    const char *keyless, *kl_ca, *kl_cert, *kl_key, *cache_spec, *ticket_keys, *ticket_secret_file;
     const char *certs[MAX_CERTS], *keys[MAX_CERTS], *ocsps[MAX_CERTS], *crls[16];
     int ncert, nkey, nocsp, ncrl, trace, padding, allow_rsa, crl_warn, kl_timeout, kl_pool, no_tickets, reuseport;
-    int psk_ke, lifetime, workers;
+    int psk_ke, lifetime, workers, ticket_rotate;
     unsigned max_early;
     uint16_t vmin, vmax;
     parley_session_cache *cache;
-    uint8_t ticket_key[48];      /* made before fork when workers share no --ticket-keys */
-    int shared_ticket_key;
+    /* Ticket keys derived from this secret (--ticket-secret, or made before
+     * fork so that workers without --ticket-keys open each other's tickets). */
+    uint8_t ticket_secret[64];
+    size_t ticket_secret_len;
 } server_opts;
 
 /* One option at argv[*i] (advancing *i past its value): 1 if it was one. */
