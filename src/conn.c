@@ -59,6 +59,10 @@ static void pl_hs_free(pl_hs *hs)
     pl_buf_free(&hs->cookie);
     pl_buf_free(&hs->peer_share);
     pl_buf_free(&hs->cert_req_ctx);
+    /* A connection freed while its key operation is out (a client gone
+     * mid-handshake): the provider must forget the op before its memory goes. */
+    if (hs->op.state == PL_OP_PENDING && hs->op.provider && hs->op.provider->cancel)
+        hs->op.provider->cancel(hs->op.provider, &hs->op);
     pl_buf_free(&hs->op.input);
     pl_buf_free(&hs->op.output);
     pl_buf_free(&hs->pm);

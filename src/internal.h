@@ -130,6 +130,7 @@ struct parley_key_op {
     uint8_t key_id[32];
     pl_buf input;
     pl_buf output;
+    parley_key_provider *provider; /* where a pending operation went */
 };
 
 /* Handshake state: allocated for the handshake, freed after it. */

@@ -187,6 +187,11 @@ struct parley_key_provider {
      * then pauses, and the caller completes the op later and calls
      * parley_conn_handshake() again. Return PARLEY_ERROR to fail. */
     int (*start)(parley_key_provider *self, parley_key_op *op);
+    /* Optional: forget a kept `op` for good, because its connection is being
+     * freed (parley_conn_free calls it). After it returns the provider must
+     * never touch `op` again. Without it, a caller must not free a connection
+     * whose operation is still pending. */
+    void (*cancel)(parley_key_provider *self, parley_key_op *op);
 };
 
 int parley_key_op_type(const parley_key_op *op);
@@ -276,10 +281,17 @@ int parley_keystore_answer(const parley_keystore *ks, const parley_keyless_msg *
 parley_key_provider *parley_keyless_new(const char *host_port, parley_config *tls, int pool, int timeout_ms, char *err,
                                         size_t errlen);
 /* Block until `op` (started by this provider) completes or times out; for
- * callers that run one connection per thread. Event loops instead poll
- * parley_keyless_done(). */
+ * callers that run one connection per thread. */
 int parley_keyless_wait(parley_key_provider *p, parley_key_op *op);
+/* Whether `op` has completed (or passed its deadline, then it fails). */
 int parley_keyless_done(parley_key_provider *p, parley_key_op *op);
+/* For event loops: fn(arg) is called whenever an operation completes,
+ * answered, failed or timed out (deadlines are enforced by the provider within
+ * about 100 ms). It runs on one of the provider's threads with its lock held:
+ * it must only wake the loop (uv_async_send, a write to an eventfd), which
+ * then calls parley_conn_handshake() for connections whose op is done. Set it
+ * before the first operation. */
+void parley_keyless_set_notify(parley_key_provider *p, void (*fn)(void *arg), void *arg);
 /* Connections currently up. */
 int parley_keyless_connected(parley_key_provider *p);
 void parley_keyless_free(parley_key_provider *p);

@@ -23,6 +23,7 @@ int pl_key_op_run(parley_conn *c, int type, uint16_t scheme, const uint8_t *in, 
         op->ok = 0;
         op->state = PL_OP_PENDING;
         parley_key_provider *p = c->cfg->certs[op->cert_index].provider;
+        op->provider = p;
         int rc = p->start(p, op);
         if (rc == PARLEY_WANT_KEY_OP && op->state == PL_OP_PENDING) {
             pl_trace(c, PARLEY_TRACE_INFO, -1, "private-key operation pending", 0,

@@ -62,6 +62,8 @@ struct kl_client {
     uint32_t next_id;
     int logged_down;
     unsigned rr;
+    void (*notify)(void *arg); /* an operation completed (called with mu held) */
+    void *notify_arg;
     kl_slot slots[KL_MAX_POOL];
 };
 
@@ -71,6 +73,23 @@ static void kl_finish(kl_client *k, int i, int ok, const uint8_t *out, size_t le
     parley_key_op_complete(k->pending[i].op, ok, out, len);
     k->pending[i] = k->pending[--k->npending];
     pthread_cond_broadcast(&k->cv);
+    if (k->notify) k->notify(k->notify_arg);
+}
+
+/* Fail the operations of slot `slot` (-1: all) whose deadline has passed;
+ * caller holds mu. 1 if `op` was one of them. */
+static int kl_expire(kl_client *k, int slot, const parley_key_op *op)
+{
+    uint64_t now = pl_now_ms();
+    int hit = 0;
+    for (int i = k->npending - 1; i >= 0; i--) {
+        kl_pending *p = &k->pending[i];
+        if ((slot >= 0 && p->slot != slot) || now <= p->deadline) continue;
+        fprintf(stderr, "parley: keyless: operation %u timed out after %d ms\n", p->id, k->timeout_ms);
+        hit |= p->op == op;
+        kl_finish(k, i, 0, NULL, 0);
+    }
+    return hit;
 }
 
 static int kl_connect(kl_slot *s)
@@ -181,6 +200,11 @@ static void *kl_slot_main(void *arg)
         }
         struct pollfd pfd = {s->fd, POLLIN, 0};
         int pr = poll(&pfd, 1, 100);
+        /* Deadlines are kept here, so that an event loop waiting for the
+         * notification hears of a key server that never answers. */
+        pthread_mutex_lock(&k->mu);
+        kl_expire(k, s->index, NULL);
+        pthread_mutex_unlock(&k->mu);
         if (pr <= 0) continue;
         int broken = 0;
         pthread_mutex_lock(&s->lock);
@@ -261,18 +285,31 @@ int parley_keyless_done(parley_key_provider *p, parley_key_op *op)
 {
     kl_client *k = (kl_client *)p;
     pthread_mutex_lock(&k->mu);
-    int done = parley_key_op_done(op);
-    if (!done) {
-        for (int i = 0; i < k->npending; i++)
-            if (k->pending[i].op == op && pl_now_ms() > k->pending[i].deadline) {
-                fprintf(stderr, "parley: keyless: operation %u timed out after %d ms\n", k->pending[i].id, k->timeout_ms);
-                kl_finish(k, i, 0, NULL, 0);
-                done = 1;
-                break;
-            }
-    }
+    int done = parley_key_op_done(op) || kl_expire(k, -1, op);
     pthread_mutex_unlock(&k->mu);
     return done;
+}
+
+static void kl_cancel(parley_key_provider *p, parley_key_op *op)
+{
+    kl_client *k = (kl_client *)p;
+    pthread_mutex_lock(&k->mu);
+    for (int i = 0; i < k->npending; i++)
+        if (k->pending[i].op == op) {
+            /* Its answer, if one comes, matches no pending id and is dropped. */
+            k->pending[i] = k->pending[--k->npending];
+            break;
+        }
+    pthread_mutex_unlock(&k->mu);
+}
+
+void parley_keyless_set_notify(parley_key_provider *p, void (*fn)(void *arg), void *arg)
+{
+    kl_client *k = (kl_client *)p;
+    pthread_mutex_lock(&k->mu);
+    k->notify = fn;
+    k->notify_arg = arg;
+    pthread_mutex_unlock(&k->mu);
 }
 
 int parley_keyless_wait(parley_key_provider *p, parley_key_op *op)
@@ -309,6 +346,7 @@ parley_key_provider *parley_keyless_new(const char *host_port, parley_config *tl
     kl_client *k = pl_calloc(1, sizeof *k);
     if (!k) return NULL;
     k->base.start = kl_start;
+    k->base.cancel = kl_cancel;
     memcpy(k->host, host_port, (size_t)(colon - host_port));
     snprintf(k->port, sizeof k->port, "%s", colon + 1);
     k->tls = tls;

@@ -118,6 +118,7 @@ typedef struct {
     EVP_PKEY *key;
     parley_key_op *pending;
     int calls;
+    int cancelled;
 } async_provider;
 
 static int async_start(parley_key_provider *self, parley_key_op *op)
@@ -128,10 +129,18 @@ static int async_start(parley_key_provider *self, parley_key_op *op)
     return PARLEY_WANT_KEY_OP;
 }
 
+static void async_cancel(parley_key_provider *self, parley_key_op *op)
+{
+    async_provider *a = (async_provider *)self;
+    assert_ptr_equal(op, a->pending);
+    a->pending = NULL;
+    a->cancelled++;
+}
+
 static void test_async_key_operation(void **state)
 {
     (void)state;
-    async_provider ap = {{async_start}, NULL, NULL, 0};
+    async_provider ap = {{async_start, async_cancel}, NULL, NULL, 0, 0};
     FILE *f = fopen(EC_KEYFILE, "r");
     ap.key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
     fclose(f);
@@ -172,6 +181,19 @@ static void test_async_key_operation(void **state)
     assert_int_equal(parley_conn_handshake(p.server), PARLEY_ERROR);
     assert_int_equal(parley_conn_alert_sent(p.server), 80);
     free_pair(&p);
+    assert_int_equal(ap.cancelled, 0); /* completed operations are not cancelled */
+    /* A connection freed while its operation is out: the provider is told to
+     * forget it (so a late answer cannot write into freed memory). */
+    sc = parley_config_new();
+    ap.pending = NULL;
+    assert_int_equal(parley_config_add_cert_with_provider(sc, EC, &ap.base), PARLEY_OK);
+    make_pair(&p, client_cfg("ec256"), sc, "localhost");
+    (void)pair_handshake(&p, &crc, &src);
+    assert_int_equal(src, PARLEY_WANT_KEY_OP);
+    assert_non_null(ap.pending);
+    free_pair(&p);
+    assert_int_equal(ap.cancelled, 1);
+    assert_null(ap.pending);
     EVP_PKEY_free(ap.key);
 }
 

@@ -112,7 +112,7 @@ static void test_every_suite_async(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char path[512];
-        deferred d = {{deferred_start}, NULL, NULL, 0};
+        deferred d = {{deferred_start, NULL}, NULL, NULL, 0};
         snprintf(path, sizeof path, "%s/%s.key", test_dir(), cases[i].cert);
         FILE *f = fopen(path, "r");
         d.key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
@@ -371,7 +371,7 @@ static void test_mutual_tls_async_client_key(void **state)
         char pem[512], key[512];
         snprintf(pem, sizeof pem, "%s/rsa2048.pem", test_dir());
         snprintf(key, sizeof key, "%s/rsa2048.key", test_dir());
-        deferred d = {{deferred_start}, NULL, NULL, 0};
+        deferred d = {{deferred_start, NULL}, NULL, NULL, 0};
         FILE *f = fopen(key, "r");
         d.key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
         fclose(f);
