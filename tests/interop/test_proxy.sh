@@ -205,4 +205,75 @@ wait_port "$PORT"
 check "keyless: the proxy signs through the key server" "$WORK/c.out" 'hello from backend /keyless'
 "${C[@]}" --tlsv1.2 --tls-max 1.2 "https://localhost:$PORT/keyless12" >"$WORK/c.out" 2>&1
 check "keyless with TLS 1.2" "$WORK/c.out" 'hello from backend /keyless12'
+# Many at once: each handshake waits on the loop, woken by the provider's notice.
+jobs_=()
+for i in $(seq 1 16); do ("${C[@]}" "https://localhost:$PORT/kl$i" >"$WORK/kl$i.out" 2>&1) & jobs_+=($!); done
+wait "${jobs_[@]}"
+n=$(grep -l 'hello from backend /kl[0-9]' "$WORK"/kl[0-9]*.out | wc -l)
+[ "$n" -eq 16 ] && ok "keyless: 16 concurrent handshakes through the proxy" || bad "keyless: $n of 16 concurrent handshakes"
+stop_bg "$LAST_PID"
+
+# A key server that never answers (TLS with the client certificate checked,
+# then silence). An operation times out on its own
+# deadline and the waiting handshake fails at once; a client that leaves while
+# its operation is out is forgotten (its operation cancelled, never completed
+# into freed memory), and the proxy goes on.
+SPORT2=$(free_port)
+cat >"$WORK/mute.py" <<'PY'
+import socket, ssl, sys, threading
+port, cert, key, ca = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+ctx.load_verify_locations(ca)
+ctx.verify_mode = ssl.CERT_REQUIRED
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", port))
+ls.listen(16)
+def serve(c):
+    try:
+        t = ctx.wrap_socket(c, server_side=True)
+        while t.recv(65536):  # read requests, answer none
+            pass
+    except Exception:
+        pass
+while True:
+    c, _ = ls.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+start_bg "$WORK/mute.log" python3 "$WORK/mute.py" "$SPORT2" "$P/ksrv.pem" "$P/ksrv.key" "$P/ca.pem"
+wait_port "$SPORT2"
+PORT=$(free_port)
+start_bg "$WORK/mute_px.log" "$PARLEY" proxy --listen "127.0.0.1:$PORT" --backend "127.0.0.1:$BPORT" --cert "$P/ec256.pem" \
+    --keyless "127.0.0.1:$SPORT2" --keyless-ca "$P/ca.pem" --keyless-cert "$P/edge.pem" --keyless-key "$P/edge.key" \
+    --keyless-timeout 600
+MPX=$LAST_PID
+wait_port "$PORT"
+sleep 0.3 # the provider's connections to the mute key server come up
+start=$(date +%s%N)
+"${C[@]}" "https://localhost:$PORT/mute" >"$WORK/c.out" 2>&1 || true
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$ms" -lt 5000 ] && ! grep -q 'hello from backend' "$WORK/c.out" && grep -q 'timed out after 600 ms' "$WORK/mute_px.log" &&
+    ok "keyless: an unanswered operation fails the handshake on its deadline (${ms} ms)" ||
+    { bad "keyless: unanswered operation took ${ms} ms"; tail -n 5 "$WORK/mute_px.log" "$WORK/mute.log"; }
+n0=$(grep -c 'timed out after' "$WORK/mute_px.log")
+python3 - "$PORT" <<'PY'
+import socket, ssl, sys, time
+# Send a real ClientHello, let the proxy start the key operation, then leave.
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+obj = ssl.create_default_context().wrap_bio(inc, out, server_hostname="localhost")
+try:
+    obj.do_handshake()
+except ssl.SSLWantReadError:
+    pass
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(out.read())
+time.sleep(0.2)
+s.close()
+PY
+sleep 1
+n1=$(grep -c 'timed out after' "$WORK/mute_px.log")
+kill -0 "$MPX" 2>/dev/null && [ "$n1" -eq "$n0" ] && grep -q 'result=client closed during the handshake' "$WORK/mute_px.log" &&
+    ok "keyless: a client gone mid-operation is cancelled, not timed out, and the proxy goes on" ||
+    bad "keyless: client gone mid-operation (alive? timeouts $n0 -> $n1)"
 finish

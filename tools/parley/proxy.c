@@ -3,8 +3,9 @@
  * backend and back. Each worker runs one libuv loop driving Parley's sans-I/O
  * core: bytes from the client socket go into parley_conn_recv_bytes, records
  * out of parley_conn_pending_output go to uv_write, decrypted data to the
- * backend. Nothing blocks: a pending keyless operation is polled on the
- * connection's timer.
+ * backend. Nothing blocks: a connection waiting on a keyless operation sits
+ * on a list, and the provider's completion notice (a uv_async) drives the
+ * ones whose operation is done.
  *
  * Backpressure: when more than PROXY_HIGH bytes wait to be written to one
  * side, reading from the other side stops until they drain below PROXY_LOW,
@@ -57,6 +58,7 @@ typedef struct proxy_conn {
     char peer[80];
     struct sockaddr_storage peer_addr, local_addr;
     const char *why;             /* how it ended */
+    struct proxy_conn *kl_prev, *kl_next; /* on g_kl_waiting while key_op_wait */
 } proxy_conn;
 
 typedef struct {
@@ -73,6 +75,26 @@ static parley_config *g_cfg;
 static const proxy_opts *g_opts;
 static server_opts g_tls; /* this worker's TLS options (its own Redis cache) */
 static struct sockaddr_storage g_backend;
+/* Connections waiting on a keyless operation, and the handle the provider's
+ * threads wake when one completes. */
+static proxy_conn *g_kl_waiting;
+static uv_async_t g_kl_async;
+
+static void kl_wait_add(proxy_conn *pc)
+{
+    pc->kl_prev = NULL;
+    pc->kl_next = g_kl_waiting;
+    if (g_kl_waiting) g_kl_waiting->kl_prev = pc;
+    g_kl_waiting = pc;
+}
+
+static void kl_wait_remove(proxy_conn *pc)
+{
+    if (pc->kl_prev) pc->kl_prev->kl_next = pc->kl_next;
+    else g_kl_waiting = pc->kl_next;
+    if (pc->kl_next) pc->kl_next->kl_prev = pc->kl_prev;
+    pc->kl_prev = pc->kl_next = NULL;
+}
 static uv_tcp_t g_listener;
 static int g_conns, g_draining;
 static uint8_t g_buf[65536];
@@ -132,6 +154,9 @@ static void conn_close(proxy_conn *pc, const char *why)
         if (a >= 0 && a < 256) g_count.by_alert[a]++;
         else g_count.closed_early++;
     }
+    /* Freeing the connection later cancels its key operation, if still out. */
+    if (pc->key_op_wait) kl_wait_remove(pc);
+    pc->key_op_wait = 0;
     uv_close((uv_handle_t *)&pc->timer, on_handle_closed);
     uv_close((uv_handle_t *)&pc->client, on_handle_closed);
     if (pc->backend_init) uv_close((uv_handle_t *)&pc->backend, on_handle_closed);
@@ -332,8 +357,6 @@ static int to_backend(proxy_conn *pc, const uint8_t *d, size_t n)
     return 0;
 }
 
-static void on_timer(uv_timer_t *t);
-
 /* Run the TLS connection as far as the bytes it has allow. */
 static void drive(proxy_conn *pc)
 {
@@ -351,10 +374,10 @@ static void drive(proxy_conn *pc)
         int was_waiting = pc->key_op_wait;
         pc->key_op_wait = rc == PARLEY_WANT_KEY_OP;
         if (rc == PARLEY_WANT_KEY_OP) {
-            if (!was_waiting) uv_timer_start(&pc->timer, on_timer, 1, 1); /* poll the key operation */
+            if (!was_waiting) kl_wait_add(pc); /* on_key_ops_done drives it on */
             return;
         }
-        if (was_waiting) uv_timer_start(&pc->timer, on_timer, PROXY_TICK_MS, PROXY_TICK_MS);
+        if (was_waiting) kl_wait_remove(pc);
         if (rc == PARLEY_WANT_READ) return;
         if (rc != PARLEY_OK) {
             pc->why = parley_conn_error_string(pc->tls);
@@ -475,16 +498,35 @@ static void on_timer(uv_timer_t *t)
     uint64_t now = now_ms();
     if (pc->closing) return;
     if (!pc->hs_done) {
-        if (pc->key_op_wait) {
-            parley_key_op *op = parley_conn_pending_key_op(pc->tls);
-            if (!op || (server_keyless && parley_keyless_done(server_keyless, op))) drive(pc);
-        }
-        if (!pc->closing && !pc->hs_done && now - pc->started > (uint64_t)g_opts->hs_timeout_ms)
+        if (now - pc->started > (uint64_t)g_opts->hs_timeout_ms)
             conn_close(pc, "handshake timeout");
         return;
     }
     /* Idle: nothing read from either side, or the client not reading what we send. */
     if (now - pc->last_active > (uint64_t)g_opts->idle_timeout_ms) conn_close(pc, "idle timeout");
+}
+
+/* The keyless provider says an operation completed (on its thread): wake the loop. */
+static void kl_notify(void *arg)
+{
+    (void)arg;
+    uv_async_send(&g_kl_async);
+}
+
+/* On the loop: drive every waiting connection whose operation is done (one
+ * wake-up may stand for several completions). */
+static void on_key_ops_done(uv_async_t *h)
+{
+    (void)h;
+    proxy_conn *pc = g_kl_waiting, *next;
+    for (; pc; pc = next) {
+        next = pc->kl_next;
+        parley_key_op *op = parley_conn_pending_key_op(pc->tls);
+        if (op && !parley_keyless_done(server_keyless, op)) continue;
+        kl_wait_remove(pc);
+        pc->key_op_wait = 0;
+        drive(pc);
+    }
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -633,6 +675,11 @@ static int proxy_run(void *arg)
     if (o->redis && !(g_tls.cache = tool_redis_async_cache_new(o->redis, g_loop, on_lookup_done)))
         tool_die("--session-cache redis://HOST:PORT[/DB], got %s", o->redis);
     g_cfg = server_opts_config(&g_tls, 1);
+    if (server_keyless) {
+        uv_async_init(g_loop, &g_kl_async, on_key_ops_done);
+        uv_unref((uv_handle_t *)&g_kl_async);
+        parley_keyless_set_notify(server_keyless, kl_notify, NULL);
+    }
     if (listen_on(o->tls.listen_on, o->tls.reuseport, &g_listener, on_connection) < 0) {
         fprintf(stderr, "parley proxy: cannot listen on %s: %s\n", o->tls.listen_on, strerror(errno));
         return TOOL_EXIT_FAIL;
@@ -654,6 +701,7 @@ static int proxy_run(void *arg)
     printf("proxy listening on %s -> %s (pid %d)\n", o->tls.listen_on, o->backend, (int)getpid());
     fflush(stdout);
     uv_run(g_loop, UV_RUN_DEFAULT);
+    if (server_keyless) parley_keyless_set_notify(server_keyless, NULL, NULL);
     fprintf(stderr, "parley proxy: stopped (pid %d)\n", (int)getpid());
     parley_config_free(g_cfg);
     server_opts_keyless_free();
