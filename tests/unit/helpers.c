@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -86,14 +87,30 @@ const vec_block *vec_find(const vec_block *b, int n, int section, const char *ro
     return NULL;
 }
 
+static char g_test_dir[256];
+static pid_t g_test_dir_owner;
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* The directory goes when the test program ends (not when a forked child does). */
+static void remove_test_dir(void)
+{
+    if (g_test_dir[0] && getpid() == g_test_dir_owner) nftw(g_test_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 const char *test_dir(void)
 {
-    static char dir[256];
-    if (!dir[0]) {
-        snprintf(dir, sizeof dir, "/tmp/parley-unit-%d", (int)getpid());
-        mkdir(dir, 0700);
+    if (!g_test_dir[0]) {
+        snprintf(g_test_dir, sizeof g_test_dir, "/tmp/parley-unit-%d", (int)getpid());
+        mkdir(g_test_dir, 0700);
+        g_test_dir_owner = getpid();
+        atexit(remove_test_dir);
     }
-    return dir;
+    return g_test_dir;
 }
 
 int make_cert(const char *dir, const char *name, const char *kind, const char *host, int nb_days, int na_days)
