@@ -161,6 +161,7 @@ typedef struct {
     int offered12, offered13; /* client: versions offered (a usable suite for each) */
     /* Client authentication. Client: the request and our choice. Server: what came. */
     pl_buf req_sigalgs, req_cas;
+    uint8_t req_types;      /* TLS 1.2 CertificateRequest.certificate_types: PL_CERT_TYPE_* bits */
     int client_cert;        /* client: index of the certificate to send, -1 none */
     uint16_t client_scheme;
     int peer_sent_cert;     /* server: the client's chain was not empty */

@@ -204,6 +204,7 @@ static int c12_recv_cr_shd(parley_conn *c, const uint8_t *msg, size_t len)
         PL_GUARD(pl_certificate_request12_parse(msg + 4, len - 4, &cr));
         PL_GUARD(pl_buf_bytes(&hs->req_sigalgs, cr.sigalgs.p, cr.sigalgs.len));
         PL_GUARD(pl_buf_bytes(&hs->req_cas, cr.cas.p, cr.cas.len));
+        hs->req_types = pl_cert_types_bits(cr.types);
         hs->cert_requested = 1;
         hs->state = C12_WAIT_SHD;
         return 0;

@@ -192,6 +192,11 @@ typedef struct {
     pl_cursor sigalgs;
     pl_cursor cas;
 } pl_certificate_request12;
+/* The certificate types (RFC 5246 7.4.4, RFC 8422 5.5) a TLS 1.2 client can
+ * answer with, as bits: rsa_sign (1) and ecdsa_sign (64). */
+#define PL_CERT_TYPE_RSA 1
+#define PL_CERT_TYPE_ECDSA 2
+uint8_t pl_cert_types_bits(pl_cursor types);
 PL_MUST_CHECK int pl_certificate_request12_parse(const uint8_t *body, size_t len, pl_certificate_request12 *cr);
 
 /* ClientKeyExchange: ECDHE point<1..255>, DHE Yc<1..2^16-1>, RSA EncryptedPreMasterSecret<0..2^16-1>. */

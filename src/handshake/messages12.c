@@ -78,6 +78,16 @@ int pl_certificate_request12_parse(const uint8_t *body, size_t len, pl_certifica
     return pl_cur_expect_empty(&c);
 }
 
+uint8_t pl_cert_types_bits(pl_cursor types)
+{
+    uint8_t bits = 0, t;
+    while (pl_cur_u8(&types, &t) == 0) {
+        if (t == 1) bits |= PL_CERT_TYPE_RSA;
+        if (t == 64) bits |= PL_CERT_TYPE_ECDSA;
+    }
+    return bits;
+}
+
 int pl_client_key_exchange_parse(const uint8_t *body, size_t len, int kx, pl_cursor *value)
 {
     pl_cursor c = pl_cur(body, len);

@@ -138,9 +138,13 @@ void pl_choose_client_cert(parley_conn *c, int tls13)
     pl_cursor req = pl_cur(hs->req_sigalgs.data, hs->req_sigalgs.len);
     hs->client_cert = -1;
     /* The first certificate, in add order, with a scheme the server takes
-     * (in our preference order) and an issuer among the requested CAs. */
+     * (in our preference order), an issuer among the requested CAs and, in
+     * TLS 1.2, a key type among the requested certificate_types (RFC 5246
+     * 7.4.4: rsa_sign, RFC 8422 5.5: ecdsa_sign). */
     for (size_t i = 0; i < cfg->ncerts && hs->client_cert < 0; i++) {
         if (!pl_chain_issued_by_any(&cfg->certs[i].chain, hs->req_cas.data, hs->req_cas.len)) continue;
+        if (!tls13 && !(hs->req_types & (pl_pkey_is_rsa(cfg->certs[i].chain.pubkey) ? PL_CERT_TYPE_RSA : PL_CERT_TYPE_ECDSA)))
+            continue;
         for (size_t j = 0; j < cfg->nsigalgs; j++) {
             uint16_t sc = cfg->sigalgs[j];
             if (pl_u16_list_has(req, sc) && pl_sig_scheme_fits_key(cfg->certs[i].chain.pubkey, sc, tls13)) {

@@ -417,6 +417,63 @@ static void test_mutual_tls_async_client_key(void **state)
     }
 }
 
+/* Rewrite the server's CertificateRequest.certificate_types {rsa_sign,
+ * ecdsa_sign} to the two bytes in `to`, and note the length of the client's
+ * Certificate message (3: an empty certificate_list). */
+typedef struct {
+    const uint8_t *to;
+    long client_cert_len;
+} cert_types_probe;
+
+static void set_cert_types(void *arg, int dir, uint8_t *b, size_t n)
+{
+    cert_types_probe *t = arg;
+    for (size_t i = 0; dir == 1 && i + 7 <= n; i++)
+        if (b[i] == 13 && b[i + 4] == 2 && b[i + 5] == 1 && b[i + 6] == 64) {
+            b[i + 5] = t->to[0];
+            b[i + 6] = t->to[1];
+            return;
+        }
+    /* The client's second flight starts with a plaintext record holding its Certificate. */
+    if (dir == 0 && t->client_cert_len < 0 && n >= 9 && b[0] == 22 && b[5] == 11)
+        t->client_cert_len = (long)((b[6] << 16) | (b[7] << 8) | b[8]);
+}
+
+/* RFC 5246 7.4.4: a TLS 1.2 client answers only with a key type the server
+ * listed; an RSA certificate is not sent to a server asking for ecdsa_sign.
+ * (The rewritten request breaks the transcript, so neither handshake
+ * completes: what counts is the Certificate the client sends.) */
+static void test_client_cert_types12(void **state)
+{
+    (void)state;
+    static const uint8_t rsa_only[2] = {1, 1}, ecdsa_only[2] = {64, 64};
+    const uint8_t *cases[] = {rsa_only, ecdsa_only};
+    for (int k = 0; k < 2; k++) {
+        char pem[512], key[512];
+        snprintf(pem, sizeof pem, "%s/rsa2048.pem", test_dir());
+        snprintf(key, sizeof key, "%s/rsa2048.key", test_dir());
+        parley_config *cc = client_cfg("ec256");
+        assert_int_equal(parley_config_set_versions(cc, PARLEY_TLS1_2, PARLEY_TLS1_2), PARLEY_OK);
+        assert_int_equal(parley_config_add_cert_files(cc, pem, key), PARLEY_OK);
+        parley_config *sc = server_cfg("ec256");
+        assert_int_equal(parley_config_set_client_ca(sc, pem), PARLEY_OK);
+        assert_int_equal(parley_config_set_verify_client(sc, PARLEY_VERIFY_CLIENT_REQUIRE), PARLEY_OK);
+        pair p;
+        make_pair(&p, cc, sc, "localhost");
+        cert_types_probe probe = {cases[k], -1};
+        p.tamper = set_cert_types;
+        p.tamper_arg = &probe;
+        assert_int_not_equal(pair_handshake(&p, NULL, NULL), 0);
+        if (k == 0) {
+            assert_true(probe.client_cert_len > 3); /* rsa_sign asked: the RSA chain goes */
+        } else {
+            assert_int_equal(probe.client_cert_len, 3); /* an empty Certificate... */
+            assert_int_equal(parley_conn_alert_sent(p.server), 40); /* ...which this server refuses */
+        }
+        free_pair(&p);
+    }
+}
+
 static void test_ccs_out_of_order(void **state)
 {
     (void)state;
@@ -456,7 +513,7 @@ int main(void)
         cmocka_unit_test(test_ems_policy),
         cmocka_unit_test(test_renegotiation_refused),
         cmocka_unit_test(test_mutual_tls_async_client_key),
-        cmocka_unit_test(test_ccs_out_of_order),
+        cmocka_unit_test(test_client_cert_types12), cmocka_unit_test(test_ccs_out_of_order),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
