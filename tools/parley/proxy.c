@@ -209,6 +209,21 @@ static void on_write_done(uv_write_t *req, int status)
 
 static int queue_write(proxy_conn *pc, int to_client, const uint8_t *data, size_t len)
 {
+    uv_stream_t *s = to_client ? (uv_stream_t *)&pc->client : (uv_stream_t *)&pc->backend;
+    /* Nothing queued on that side: try the socket first, and copy only what
+     * it did not take (usually nothing: no allocation per record). */
+    if ((to_client ? pc->to_client : pc->to_backend) == 0) {
+        uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+        int n = uv_try_write(s, &b, 1);
+        if (n > 0) {
+            if (to_client) pc->last_active = uv_now(g_loop);
+            data += n;
+            len -= (size_t)n;
+            if (len == 0) return 0;
+        } else if (n != UV_EAGAIN) {
+            return -1;
+        }
+    }
     proxy_write *w = malloc(sizeof *w + len);
     if (!w) return -1;
     w->pc = pc;
@@ -216,7 +231,6 @@ static int queue_write(proxy_conn *pc, int to_client, const uint8_t *data, size_
     w->to_client = to_client;
     memcpy(w->data, data, len);
     uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)len);
-    uv_stream_t *s = to_client ? (uv_stream_t *)&pc->client : (uv_stream_t *)&pc->backend;
     if (uv_write(&w->req, s, &b, 1, on_write_done) != 0) {
         free(w);
         return -1;
