@@ -473,6 +473,17 @@ int parley_config_set_ticket_secret(parley_config *cfg, const uint8_t *secret, s
     return PARLEY_OK;
 }
 
+int parley_config_set_ticket_secret_file(parley_config *cfg, const char *path)
+{
+    uint8_t secret[64];
+    size_t len = 0;
+    PL_CFG_MUTABLE(cfg);
+    if (pl_ticket_secret_load(path, secret, sizeof secret, &len) < 0) return pl_cfg_err(cfg, pl_last_message());
+    int rc = parley_config_set_ticket_secret(cfg, secret, len);
+    pl_cleanse(secret, sizeof secret);
+    return rc;
+}
+
 int parley_config_set_ticket_rotation(parley_config *cfg, uint32_t seconds)
 {
     PL_CFG_MUTABLE(cfg);

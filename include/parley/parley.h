@@ -356,6 +356,8 @@ int parley_config_set_ticket_keys(parley_config *cfg, const uint8_t *keys, size_
  * endian), 48); e + 1 and e - 1 ... e - 6 still open. They rotate in step
  * without exchanging keys (clocks must agree within one period). */
 int parley_config_set_ticket_secret(parley_config *cfg, const uint8_t *secret, size_t len);
+/* The secret from a file: one line of 32 to 128 hex digits (openssl rand -hex 32). */
+int parley_config_set_ticket_secret_file(parley_config *cfg, const char *path);
 /* How often generated and derived ticket keys rotate (default 86400 s). */
 int parley_config_set_ticket_rotation(parley_config *cfg, uint32_t seconds);
 /* Re-read the ticket key file (allowed while connections use the config,

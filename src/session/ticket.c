@@ -8,6 +8,42 @@
 #include "../crypto/crypto.h"
 #include "../util/mem.h"
 
+/* 2n hex digits to n bytes: 0, or -1 at a character that is not one. */
+static int hex_bytes(const char *s, size_t n, uint8_t *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        if (!isxdigit((unsigned char)s[2 * i]) || !isxdigit((unsigned char)s[2 * i + 1]) || sscanf(s + 2 * i, "%2x", &v) != 1)
+            return -1;
+        out[i] = (uint8_t)v;
+    }
+    return 0;
+}
+
+int pl_ticket_secret_load(const char *path, uint8_t *out, size_t cap, size_t *len)
+{
+    FILE *f = fopen(path, "r");
+    char line[512];
+    PL_ENSURE(f, PL_ERR_USAGE, "cannot open the ticket secret %s", path);
+    int rc = 1; /* no line yet */
+    while (rc == 1 && fgets(line, sizeof line, f)) {
+        size_t l = strlen(line);
+        while (l && isspace((unsigned char)line[l - 1])) line[--l] = 0;
+        if (l == 0 || line[0] == '#') continue;
+        if (l < 32 || l > 2 * cap || l % 2 || hex_bytes(line, l / 2, out) < 0) {
+            rc = pl_fail(PL_ERR_USAGE, __FILE__, __LINE__, "%s: a ticket secret is 32 to %zu hex digits on one line (openssl rand -hex 32)",
+                         path, 2 * cap);
+        } else {
+            *len = l / 2;
+            rc = 0;
+        }
+    }
+    fclose(f);
+    if (rc == 1) rc = pl_fail(PL_ERR_USAGE, __FILE__, __LINE__, "no ticket secret in %s", path);
+    pl_cleanse(line, sizeof line);
+    return rc;
+}
+
 int pl_ticket_ring_load(pl_ticket_ring *r, const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -26,13 +62,8 @@ int pl_ticket_ring_load(pl_ticket_ring *r, const char *path)
                          lineno, PL_TICKET_KEYS);
             break;
         }
-        uint8_t *k = raw + n * PL_TICKET_KEY_LEN;
-        for (size_t i = 0; i < PL_TICKET_KEY_LEN && rc == 0; i++) {
-            unsigned v;
-            if (!isxdigit((unsigned char)line[2 * i]) || !isxdigit((unsigned char)line[2 * i + 1]) || sscanf(line + 2 * i, "%2x", &v) != 1)
-                rc = pl_fail(PL_ERR_USAGE, __FILE__, __LINE__, "%s line %d: not hex", path, lineno);
-            k[i] = (uint8_t)v;
-        }
+        if (hex_bytes(line, PL_TICKET_KEY_LEN, raw + n * PL_TICKET_KEY_LEN) < 0)
+            rc = pl_fail(PL_ERR_USAGE, __FILE__, __LINE__, "%s line %d: not hex", path, lineno);
         n++;
     }
     fclose(f);

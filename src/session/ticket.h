@@ -40,6 +40,8 @@ PL_MUST_CHECK int pl_ticket_ring_load(pl_ticket_ring *r, const char *path);
 PL_MUST_CHECK int pl_ticket_ring_from_bytes(pl_ticket_ring *r, const uint8_t *keys, size_t n);
 /* A generated ring: one random key. */
 PL_MUST_CHECK int pl_ticket_ring_generate(pl_ticket_ring *r);
+/* A ticket secret file: its first line (not a '#' comment), 32 to 2*cap hex digits. */
+PL_MUST_CHECK int pl_ticket_secret_load(const char *path, uint8_t *out, size_t cap, size_t *len);
 /* A ring derived from a shared secret (at least 16 bytes). Key e is
  * HKDF-Expand(PRK, "parley ticket key" || e, 48) with e = floor(time / period):
  * every holder of the secret seals with the same key in the same period,

@@ -274,12 +274,17 @@ static void test_ticket_secret_config(void **state)
     uint8_t secret[32], other[32];
     memset(secret, 0x11, sizeof secret);
     memset(other, 0x22, sizeof other);
+    /* b reads the same secret from a file (with a comment line first). */
+    char path[512];
+    snprintf(path, sizeof path, "%s/secret", test_dir());
+    write_keys(path, "# ticket secret", "1111111111111111111111111111111111111111111111111111111111111111");
     parley_config *a = server_cfg("ec256"), *b = server_cfg("ec256"), *c = server_cfg("ec256");
     parley_config *cfgs[] = {a, b, c};
     for (int i = 0; i < 3; i++) {
         assert_int_equal(parley_config_set_session_cache(cfgs[i], NULL), PARLEY_OK);
         assert_int_equal(parley_config_set_ticket_rotation(cfgs[i], 600), PARLEY_OK);
-        assert_int_equal(parley_config_set_ticket_secret(cfgs[i], i == 2 ? other : secret, 32), PARLEY_OK);
+        if (i == 1) assert_int_equal(parley_config_set_ticket_secret_file(cfgs[i], path), PARLEY_OK);
+        else assert_int_equal(parley_config_set_ticket_secret(cfgs[i], i == 2 ? other : secret, 32), PARLEY_OK);
     }
     assert_int_equal(ticket_across(a, b, NULL), 1);
     assert_int_equal(ticket_across(a, c, NULL), 0);
@@ -288,6 +293,15 @@ static void test_ticket_secret_config(void **state)
     assert_int_equal(parley_config_set_ticket_secret(d, secret, 8), PARLEY_ERROR);
     assert_non_null(strstr(parley_config_error_string(d), "16 bytes"));
     assert_int_equal(parley_config_set_ticket_rotation(d, 0), PARLEY_ERROR);
+    const char *bad[] = {"1111", "11111111111111111111111111111111x1", "111111111111111111111111111111111", NULL};
+    for (int i = 0; bad[i]; i++) {
+        write_keys(path, bad[i], NULL);
+        assert_int_equal(parley_config_set_ticket_secret_file(d, path), PARLEY_ERROR);
+        assert_non_null(strstr(parley_config_error_string(d), "hex digits"));
+    }
+    write_keys(path, "# nothing but a comment", NULL);
+    assert_int_equal(parley_config_set_ticket_secret_file(d, path), PARLEY_ERROR);
+    assert_non_null(strstr(parley_config_error_string(d), "no ticket secret"));
     parley_config_free(d);
 }
 

@@ -3,7 +3,6 @@
  * server options, the config built from them, and forked workers that share
  * the listening port (SO_REUSEPORT) and the shared-memory session cache.
  */
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <netdb.h>
@@ -110,27 +109,6 @@ int server_opt(server_opts *o, int argc, char **argv, int *ip)
     return 1;
 }
 
-/* --ticket-secret FILE: 32 to 128 hex digits (openssl rand -hex 32), on one line. */
-static void read_ticket_secret(server_opts *o)
-{
-    FILE *f = fopen(o->ticket_secret_file, "r");
-    char line[160];
-    if (!f) tool_die("cannot open the ticket secret %s", o->ticket_secret_file);
-    size_t n = 0;
-    int c, bad = 0;
-    while ((c = fgetc(f)) != EOF && n < sizeof line - 1)
-        if (isxdigit(c)) line[n++] = (char)c;
-        else if (!isspace(c)) bad = 1;
-    fclose(f);
-    if (bad || n < 32 || n > 128 || n % 2) tool_die("%s: a ticket secret is 32 to 128 hex digits (openssl rand -hex 32)", o->ticket_secret_file);
-    for (size_t i = 0; i < n / 2; i++) {
-        unsigned v;
-        sscanf(line + 2 * i, "%2x", &v);
-        o->ticket_secret[i] = (uint8_t)v;
-    }
-    o->ticket_secret_len = n / 2;
-}
-
 void server_opts_finish(server_opts *o)
 {
     if (o->keyless) {
@@ -157,9 +135,7 @@ void server_opts_finish(server_opts *o)
     if (o->workers > 1 && o->ncert == 0) tool_die("--workers needs --cert/--key (each worker would otherwise make its own certificate)");
     if (o->ticket_keys && o->ticket_secret_file) tool_die("--ticket-keys and --ticket-secret are two ways to share ticket keys: choose one");
     if (o->ticket_rotate < 0) tool_die("--ticket-rotate takes seconds");
-    if (o->ticket_secret_file) {
-        read_ticket_secret(o);
-    } else if (o->workers > 1 && !o->ticket_keys && !o->no_tickets) {
+    if (o->workers > 1 && !o->ticket_keys && !o->ticket_secret_file && !o->no_tickets) {
         /* One secret for all workers: they derive the same keys and rotate them
          * in step, so a ticket from one opens on another. */
         FILE *f = fopen("/dev/urandom", "rb");
@@ -247,6 +223,7 @@ parley_config *server_opts_config(const server_opts *o, int fatal)
     if (o->ticket_rotate && parley_config_set_ticket_rotation(cfg, (uint32_t)o->ticket_rotate)) return cfg_fail(cfg, fatal);
     if (o->ticket_secret_len && parley_config_set_ticket_secret(cfg, o->ticket_secret, o->ticket_secret_len))
         return cfg_fail(cfg, fatal);
+    if (o->ticket_secret_file && parley_config_set_ticket_secret_file(cfg, o->ticket_secret_file)) return cfg_fail(cfg, fatal);
     if (o->padding && parley_config_set_record_padding(cfg, (size_t)o->padding)) return cfg_fail(cfg, fatal);
 
     return cfg;

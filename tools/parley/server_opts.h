@@ -18,8 +18,8 @@ typedef struct {
     unsigned max_early;
     uint16_t vmin, vmax;
     parley_session_cache *cache;
-    /* Ticket keys derived from this secret (--ticket-secret, or made before
-     * fork so that workers without --ticket-keys open each other's tickets). */
+    /* Ticket keys derived from this secret, made before fork so that workers
+     * without --ticket-keys or --ticket-secret open each other's tickets. */
     uint8_t ticket_secret[64];
     size_t ticket_secret_len;
 } server_opts;
