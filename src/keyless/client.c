@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +39,7 @@ typedef struct {
     pthread_mutex_t lock; /* guards conn and fd */
     parley_conn *conn;
     int fd;
+    int wake;             /* eventfd: a request left bytes for this thread to send */
     int up;
     uint8_t rbuf[16384];
     size_t rlen;
@@ -198,17 +200,31 @@ static void *kl_slot_main(void *arg)
             }
             backoff = 100;
         }
-        struct pollfd pfd = {s->fd, POLLIN, 0};
-        int pr = poll(&pfd, 1, 100);
+        /* Requests the caller could not send whole wait in the connection's
+         * output: this thread sends the rest when the socket takes it, so
+         * that kl_start never blocks an event loop. */
+        const uint8_t *unsent;
+        size_t nunsent = 0;
+        pthread_mutex_lock(&s->lock);
+        if (s->conn) parley_conn_pending_output(s->conn, &unsent, &nunsent);
+        pthread_mutex_unlock(&s->lock);
+        struct pollfd pfd[2] = {{s->fd, (short)(POLLIN | (nunsent ? POLLOUT : 0)), 0}, {s->wake, POLLIN, 0}};
+        int pr = poll(pfd, 2, 100);
         /* Deadlines are kept here, so that an event loop waiting for the
          * notification hears of a key server that never answers. */
         pthread_mutex_lock(&k->mu);
         kl_expire(k, s->index, NULL);
         pthread_mutex_unlock(&k->mu);
         if (pr <= 0) continue;
+        if (pfd[1].revents) {
+            uint64_t woken; /* the count does not matter: it only woke us */
+            ssize_t r = read(s->wake, &woken, sizeof woken);
+            (void)r;
+        }
         int broken = 0;
         pthread_mutex_lock(&s->lock);
-        for (;;) {
+        if ((pfd[0].revents & POLLOUT) && s->conn && parley_fd_flush(s->conn) == PARLEY_ERROR) broken = 1;
+        for (; !broken && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR));) {
             size_t n = 0;
             int rc = parley_fd_read(s->conn, s->rbuf + s->rlen, sizeof s->rbuf - s->rlen, &n);
             if (rc == PARLEY_OK) {
@@ -264,10 +280,10 @@ static int kl_start(parley_key_provider *self, parley_key_op *op)
     pthread_mutex_unlock(&k->mu);
     pthread_mutex_lock(&s->lock);
     int rc = s->up ? parley_fd_write(s->conn, frame, flen) : PARLEY_ERROR;
-    for (int i = 0; rc == PARLEY_WANT_WRITE && i < 50; i++) {
-        struct pollfd pfd = {s->fd, POLLOUT, 0};
-        poll(&pfd, 1, 20);
-        rc = parley_fd_flush(s->conn);
+    if (rc == PARLEY_WANT_WRITE) {
+        /* The rest is in the connection's output: the slot thread sends it. */
+        uint64_t one = 1;
+        rc = write(s->wake, &one, sizeof one) == sizeof one ? PARLEY_OK : PARLEY_ERROR;
     }
     pthread_mutex_unlock(&s->lock);
     if (rc != PARLEY_OK) {
@@ -360,6 +376,7 @@ parley_key_provider *parley_keyless_new(const char *host_port, parley_config *tl
         s->owner = k;
         s->index = i;
         s->fd = -1;
+        s->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         pthread_mutex_init(&s->lock, NULL);
         pthread_create(&s->thread, NULL, kl_slot_main, s);
     }
@@ -375,6 +392,7 @@ void parley_keyless_free(parley_key_provider *p)
         pthread_join(k->slots[i].thread, NULL);
         kl_drop(&k->slots[i]);
         pthread_mutex_destroy(&k->slots[i].lock);
+        if (k->slots[i].wake >= 0) close(k->slots[i].wake);
     }
     pthread_mutex_lock(&k->mu);
     while (k->npending) kl_finish(k, 0, 0, NULL, 0);
