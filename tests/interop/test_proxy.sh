@@ -16,7 +16,7 @@ openssl rand -hex 48 >"$WORK/tk"
 PORT=$(free_port)
 ST1=$(free_port)
 start_bg "$WORK/px.log" "$PARLEY" proxy --listen "127.0.0.1:$PORT" --backend "127.0.0.1:$BPORT" --cert "$P/ec256.pem" \
-    --key "$P/ec256.key" --alpn h2,http/1.1 --ticket-keys "$WORK/tk" --handshake-timeout 1 --idle-timeout 2 \
+    --key "$P/ec256.key" --alpn h2,http/1.1 --ticket-keys "$WORK/tk" --handshake-timeout 2 --idle-timeout 3 \
     --status "127.0.0.1:$ST1"
 PX_PID=$LAST_PID
 wait_port "$PORT"
@@ -54,7 +54,7 @@ python3 - "$PORT" <<'PY' &
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(bytes.fromhex("16030100"))  # half a record header, then nothing
-time.sleep(4)
+time.sleep(5)
 PY
 SLOW=$!
 # A client that asks for 200 MB and never reads.
@@ -63,7 +63,7 @@ import socket, ssl, sys, time
 ctx = ssl.create_default_context(cafile=sys.argv[2])
 s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))), server_hostname="localhost")
 s.sendall(b"GET /big/200000000 HTTP/1.1\r\nHost: localhost\r\n\r\n")
-time.sleep(6)
+time.sleep(8)
 PY
 STUCK=$!
 sleep 1
