@@ -41,7 +41,10 @@ int pl_session_decode(const uint8_t *p, size_t len, pl_session *s)
     PL_GUARD(pl_cur_bytes(&c, 3, &magic));
     PL_ENSURE(memcmp(magic, "PLS", 3) == 0, PL_ERR_DECODE, "not a Parley session");
     PL_GUARD(pl_cur_u8(&c, &ver));
-    PL_ENSURE(ver == PL_SESSION_VERSION, PL_ERR_DECODE, "session format version %u is not supported", ver);
+    /* Format 2 (TLS 1.2 sessions of earlier builds) is still read, so that a
+     * fleet upgraded host by host keeps resuming the sessions and tickets the
+     * others wrote; only format 3 is written. */
+    PL_ENSURE(ver == PL_SESSION_VERSION || ver == 2, PL_ERR_DECODE, "session format version %u is not supported", ver);
     PL_GUARD(pl_cur_u16(&c, &s->version));
     PL_GUARD(pl_cur_u16(&c, &s->suite));
     PL_GUARD(pl_cur_u8(&c, &s->ems));
@@ -51,7 +54,7 @@ int pl_session_decode(const uint8_t *p, size_t len, pl_session *s)
     s->id_len = (uint8_t)v.len;
     PL_GUARD(pl_cur_vec8(&c, &v));
     /* TLS 1.2: a 48-byte master secret; TLS 1.3: a PSK of the suite hash's length. */
-    PL_ENSURE(s->version == 0x0303 ? v.len == 48 : s->version == 0x0304 && (v.len == 32 || v.len == 48), PL_ERR_DECODE,
+    PL_ENSURE(s->version == 0x0303 ? v.len == 48 : ver > 2 && s->version == 0x0304 && (v.len == 32 || v.len == 48), PL_ERR_DECODE,
               "bad session version or secret length");
     memcpy(s->secret, v.p, v.len);
     s->secret_len = (uint8_t)v.len;
@@ -59,12 +62,18 @@ int pl_session_decode(const uint8_t *p, size_t len, pl_session *s)
     PL_GUARD(pl_cur_u32(&c, &lo));
     s->created = ((uint64_t)hi << 32) | lo;
     PL_GUARD(pl_cur_u32(&c, &s->lifetime));
-    PL_GUARD(pl_cur_u32(&c, &hi));
-    PL_GUARD(pl_cur_u32(&c, &lo));
-    s->issued_ms = ((uint64_t)hi << 32) | lo;
-    PL_GUARD(pl_cur_u32(&c, &s->age_add));
-    PL_GUARD(pl_cur_u8(&c, &s->client_auth));
-    PL_ENSURE(s->client_auth <= 1, PL_ERR_DECODE, "bad session flags");
+    if (ver == 2) {
+        /* Not recorded then: issued when created; no client authentication
+         * known, so a server that requires it does not resume the session. */
+        s->issued_ms = s->created * 1000u;
+    } else {
+        PL_GUARD(pl_cur_u32(&c, &hi));
+        PL_GUARD(pl_cur_u32(&c, &lo));
+        s->issued_ms = ((uint64_t)hi << 32) | lo;
+        PL_GUARD(pl_cur_u32(&c, &s->age_add));
+        PL_GUARD(pl_cur_u8(&c, &s->client_auth));
+        PL_ENSURE(s->client_auth <= 1, PL_ERR_DECODE, "bad session flags");
+    }
     PL_GUARD(pl_cur_vec8(&c, &v));
     memcpy(s->sni, v.p, v.len);
     s->sni[v.len] = 0;

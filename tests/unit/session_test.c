@@ -42,6 +42,31 @@ static void test_encoding(void **state)
     b.data[3] = 9; /* format version */
     assert_int_equal(pl_session_decode(b.data, b.len, &d), -PL_ERR_DECODE);
     pl_buf_free(&b);
+    /* Format 2, as earlier builds wrote TLS 1.2 sessions (no issue time, age_add
+     * or client-auth flag): still read, with client authentication unknown. */
+    static const uint8_t v2_head[] = {'P', 'L', 'S', 2, 0x03, 0x03, 0xc0, 0x2b, 1, 2, 0xaa, 0xbb, 48};
+    static const uint8_t v2_tail[] = {0, 0, 0, 0, 0x65, 0x53, 0xf1, 0x00, 0, 0, 0x1c, 0x20, 3, 'a', '.', 'b', 0, 0};
+    pl_buf v2 = {0};
+    uint8_t secret[48];
+    memset(secret, 5, sizeof secret);
+    assert_int_equal(pl_buf_bytes(&v2, v2_head, sizeof v2_head), 0);
+    assert_int_equal(pl_buf_bytes(&v2, secret, sizeof secret), 0);
+    assert_int_equal(pl_buf_bytes(&v2, v2_tail, sizeof v2_tail), 0);
+    assert_int_equal(pl_session_decode(v2.data, v2.len, &d), 0);
+    assert_int_equal(d.version, 0x0303);
+    assert_int_equal(d.suite, 0xc02b);
+    assert_int_equal(d.id_len, 2);
+    assert_memory_equal(d.secret, secret, 48);
+    assert_int_equal(d.created, 1700000000);
+    assert_int_equal(d.lifetime, 7200);
+    assert_int_equal(d.issued_ms, 1700000000000ull);
+    assert_int_equal(d.client_auth, 0);
+    assert_string_equal(d.sni, "a.b");
+    for (size_t cut = 0; cut < v2.len; cut++) assert_int_equal(pl_session_decode(v2.data, cut, &d), -PL_ERR_DECODE);
+    /* A format-2 blob never held a TLS 1.3 session. */
+    v2.data[5] = 0x04;
+    assert_int_equal(pl_session_decode(v2.data, v2.len, &d), -PL_ERR_DECODE);
+    pl_buf_free(&v2);
 }
 
 static void test_memory_cache(void **state)
