@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "../util/mem.h"
 #include "fetch.h"
 
 struct pl_hash_ctx {
@@ -84,7 +85,7 @@ int pl_hkdf_expand(int alg, const uint8_t *prk, const uint8_t *info, size_t info
     /* RFC 5869 2.3: T(i) = HMAC(PRK, T(i-1) | info | i). */
     size_t hl = pl_hash_len(alg), done = 0;
     uint8_t t[PL_MAX_HASH], in[PL_MAX_HASH + 600];
-    size_t tlen = 0;
+    size_t tlen = 0, used = 0;
     PL_ENSURE(hl && outlen <= 255 * hl && infolen <= 512, PL_ERR_INTERNAL, "HKDF-Expand arguments out of range");
     for (uint8_t i = 1; done < outlen; i++) {
         size_t n = 0;
@@ -93,14 +94,17 @@ int pl_hkdf_expand(int alg, const uint8_t *prk, const uint8_t *info, size_t info
         memcpy(in + n, info, infolen);
         n += infolen;
         in[n++] = i;
+        used = n;
         PL_GUARD(pl_hmac(alg, prk, hl, in, n, t));
         tlen = hl;
         size_t take = outlen - done < hl ? outlen - done : hl;
         memcpy(out + done, t, take);
         done += take;
     }
-    OPENSSL_cleanse(t, sizeof t);
-    OPENSSL_cleanse(in, sizeof in);
+    /* Wipe what was written, not the whole scratch buffer (this runs some
+     * twenty times per handshake). */
+    pl_cleanse(t, sizeof t);
+    pl_cleanse(in, used);
     return 0;
 }
 

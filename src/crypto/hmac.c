@@ -10,11 +10,11 @@
  * opad absorbed once) is copied by assignment for each message.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
-#include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <string.h>
 
 #include "crypto.h"
+#include "../util/mem.h"
 
 typedef union {
     SHA256_CTX s256;
@@ -55,7 +55,7 @@ int pl_hmac_key_init(pl_hmac_key *k, int alg, const uint8_t *key, size_t klen)
         sha_init(alg, &c);
         sha_update(alg, &c, key, klen);
         sha_final(alg, &c, kb);
-        OPENSSL_cleanse(&c, sizeof c);
+        pl_cleanse(&c, sizeof c);
     } else if (klen) {
         memcpy(kb, key, klen);
     }
@@ -65,8 +65,8 @@ int pl_hmac_key_init(pl_hmac_key *k, int alg, const uint8_t *key, size_t klen)
     for (size_t i = 0; i < bl; i++) pad[i] = kb[i] ^ 0x5c;
     sha_init(alg, (pl_sha *)k->out);
     sha_update(alg, (pl_sha *)k->out, pad, bl);
-    OPENSSL_cleanse(kb, sizeof kb);
-    OPENSSL_cleanse(pad, sizeof pad);
+    pl_cleanse(kb, sizeof kb);
+    pl_cleanse(pad, sizeof pad);
     return 0;
 }
 
@@ -81,11 +81,11 @@ void pl_hmac_key_mac(const pl_hmac_key *k, const uint8_t *p1, size_t n1, const u
     memcpy(&c, k->out, sizeof c);
     sha_update(k->alg, &c, ih, pl_hash_len(k->alg));
     sha_final(k->alg, &c, out);
-    OPENSSL_cleanse(&c, sizeof c);
-    OPENSSL_cleanse(ih, sizeof ih);
+    pl_cleanse(&c, sizeof c);
+    pl_cleanse(ih, sizeof ih);
 }
 
-void pl_hmac_key_wipe(pl_hmac_key *k) { OPENSSL_cleanse(k, sizeof *k); }
+void pl_hmac_key_wipe(pl_hmac_key *k) { pl_cleanse(k, sizeof *k); }
 
 int pl_hmac(int alg, const uint8_t *key, size_t klen, const uint8_t *p, size_t n, uint8_t *out)
 {

@@ -8,12 +8,12 @@
  * taken. After fork() the child's block is dropped (pthread_atfork), so a
  * parent and its workers never share random bytes.
  */
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <string.h>
 
 #include "crypto.h"
+#include "../util/mem.h"
 
 #define PL_RAND_BLOCK 512
 
@@ -24,7 +24,7 @@ static pthread_once_t pl_rand_once = PTHREAD_ONCE_INIT;
 static void pl_rand_forget(void)
 {
     /* In the child only the forking thread exists: its block is the one to drop. */
-    OPENSSL_cleanse(pl_rand_buf, sizeof pl_rand_buf);
+    pl_cleanse(pl_rand_buf, sizeof pl_rand_buf);
     pl_rand_left = 0;
 }
 
@@ -43,7 +43,7 @@ int pl_random(uint8_t *out, size_t n)
     }
     uint8_t *p = pl_rand_buf + PL_RAND_BLOCK - pl_rand_left;
     memcpy(out, p, n);
-    OPENSSL_cleanse(p, n);
+    pl_cleanse(p, n);
     pl_rand_left -= n;
     return 0;
 }
