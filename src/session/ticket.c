@@ -20,58 +20,97 @@ static int hex_bytes(const char *s, size_t n, uint8_t *out)
     return 0;
 }
 
-int pl_ticket_secret_load(const char *path, uint8_t *out, size_t cap, size_t *len)
+/* The next line of text[*pos..len) into line[cap], without its end of line and
+ * trailing blanks: 1, 0 at the end of the text, -1 for a line too long. */
+static int next_line(const char *text, size_t len, size_t *pos, char *line, size_t cap)
+{
+    if (*pos >= len) return 0;
+    const char *s = text + *pos, *nl = memchr(s, '\n', len - *pos);
+    size_t l = nl ? (size_t)(nl - s) : len - *pos;
+    *pos += l + (nl != NULL);
+    if (l >= cap) return -1;
+    memcpy(line, s, l);
+    line[l] = 0;
+    l = strlen(line); /* a NUL ends it early */
+    while (l && isspace((unsigned char)line[l - 1])) line[--l] = 0;
+    return 1;
+}
+
+/* A small text file (key files are a few lines) into buf[cap]. */
+static int read_small_file(const char *path, const char *what, char *buf, size_t cap, size_t *len)
 {
     FILE *f = fopen(path, "r");
+    PL_ENSURE(f, PL_ERR_USAGE, "cannot open %s %s", what, path);
+    *len = fread(buf, 1, cap, f);
+    int too_big = *len == cap && fgetc(f) != EOF;
+    fclose(f);
+    if (too_big) pl_cleanse(buf, cap);
+    PL_ENSURE(!too_big, PL_ERR_USAGE, "%s %s is longer than %zu bytes", what, path, cap - 1);
+    return 0;
+}
+
+int pl_ticket_secret_parse(const char *text, size_t len, const char *name, uint8_t *out, size_t cap, size_t *outlen)
+{
     char line[512];
-    PL_ENSURE(f, PL_ERR_USAGE, "cannot open the ticket secret %s", path);
-    int rc = 1; /* no line yet */
-    while (rc == 1 && fgets(line, sizeof line, f)) {
-        size_t l = strlen(line);
-        while (l && isspace((unsigned char)line[l - 1])) line[--l] = 0;
-        if (l == 0 || line[0] == '#') continue;
-        if (l < 32 || l > 2 * cap || l % 2 || hex_bytes(line, l / 2, out) < 0) {
+    size_t pos = 0;
+    int rc = 1, more; /* rc 1: no line yet */
+    while (rc == 1 && (more = next_line(text, len, &pos, line, sizeof line)) != 0) {
+        size_t l = more > 0 ? strlen(line) : 0;
+        if (more > 0 && (l == 0 || line[0] == '#')) continue;
+        if (more < 0 || l < 32 || l > 2 * cap || l % 2 || hex_bytes(line, l / 2, out) < 0) {
             rc = pl_fail(PL_ERR_USAGE, __FILE__, __LINE__, "%s: a ticket secret is 32 to %zu hex digits on one line (openssl rand -hex 32)",
-                         path, 2 * cap);
+                         name, 2 * cap);
         } else {
-            *len = l / 2;
+            *outlen = l / 2;
             rc = 0;
         }
     }
-    fclose(f);
-    if (rc == 1) rc = pl_fail(PL_ERR_USAGE, __FILE__, __LINE__, "no ticket secret in %s", path);
+    if (rc == 1) rc = pl_fail(PL_ERR_USAGE, __FILE__, __LINE__, "no ticket secret in %s", name);
     pl_cleanse(line, sizeof line);
+    return rc;
+}
+
+int pl_ticket_secret_load(const char *path, uint8_t *out, size_t cap, size_t *len)
+{
+    char text[4096];
+    size_t n;
+    PL_GUARD(read_small_file(path, "the ticket secret", text, sizeof text, &n));
+    int rc = pl_ticket_secret_parse(text, n, path, out, cap, len);
+    pl_cleanse(text, sizeof text);
+    return rc;
+}
+
+int pl_ticket_ring_parse(pl_ticket_ring *r, const char *text, size_t len, const char *name)
+{
+    char line[256];
+    uint8_t raw[PL_TICKET_KEYS * PL_TICKET_KEY_LEN];
+    size_t n = 0, pos = 0;
+    int lineno = 0, rc = 0, more;
+    while (rc == 0 && (more = next_line(text, len, &pos, line, sizeof line)) != 0) {
+        lineno++;
+        size_t l = more > 0 ? strlen(line) : 0;
+        if (more > 0 && (l == 0 || line[0] == '#')) continue;
+        if (more < 0 || l != 2 * PL_TICKET_KEY_LEN || n == PL_TICKET_KEYS)
+            rc = pl_fail(PL_ERR_USAGE, __FILE__, __LINE__, "%s line %d: a ticket key is 96 hex digits (at most %d keys)", name,
+                         lineno, PL_TICKET_KEYS);
+        else if (hex_bytes(line, PL_TICKET_KEY_LEN, raw + n++ * PL_TICKET_KEY_LEN) < 0)
+            rc = pl_fail(PL_ERR_USAGE, __FILE__, __LINE__, "%s line %d: not hex", name, lineno);
+    }
+    pl_cleanse(line, sizeof line);
+    if (rc == 0 && n == 0) rc = pl_fail(PL_ERR_USAGE, __FILE__, __LINE__, "no ticket key in %s", name);
+    /* Keys from a file are rotated by rewriting the file, not by time. */
+    if (rc == 0) rc = pl_ticket_ring_from_bytes(r, raw, n);
+    pl_cleanse(raw, sizeof raw);
     return rc;
 }
 
 int pl_ticket_ring_load(pl_ticket_ring *r, const char *path)
 {
-    FILE *f = fopen(path, "r");
-    char line[256];
-    uint8_t raw[PL_TICKET_KEYS * PL_TICKET_KEY_LEN];
-    size_t n = 0;
-    PL_ENSURE(f, PL_ERR_USAGE, "cannot open ticket key file %s", path);
-    int lineno = 0, rc = 0;
-    while (rc == 0 && fgets(line, sizeof line, f)) {
-        lineno++;
-        size_t l = strlen(line);
-        while (l && isspace((unsigned char)line[l - 1])) line[--l] = 0;
-        if (l == 0 || line[0] == '#') continue;
-        if (l != 2 * PL_TICKET_KEY_LEN || n == PL_TICKET_KEYS) {
-            rc = pl_fail(PL_ERR_USAGE, __FILE__, __LINE__, "%s line %d: a ticket key is 96 hex digits (at most %d keys)", path,
-                         lineno, PL_TICKET_KEYS);
-            break;
-        }
-        if (hex_bytes(line, PL_TICKET_KEY_LEN, raw + n * PL_TICKET_KEY_LEN) < 0)
-            rc = pl_fail(PL_ERR_USAGE, __FILE__, __LINE__, "%s line %d: not hex", path, lineno);
-        n++;
-    }
-    fclose(f);
-    pl_cleanse(line, sizeof line);
-    if (rc == 0 && n == 0) rc = pl_fail(PL_ERR_USAGE, __FILE__, __LINE__, "no ticket key in %s", path);
-    /* Keys from a file are rotated by rewriting the file, not by time. */
-    if (rc == 0) rc = pl_ticket_ring_from_bytes(r, raw, n);
-    pl_cleanse(raw, sizeof raw);
+    char text[4096];
+    size_t n;
+    PL_GUARD(read_small_file(path, "ticket key file", text, sizeof text, &n));
+    int rc = pl_ticket_ring_parse(r, text, n, path);
+    pl_cleanse(text, sizeof text);
     return rc;
 }
 

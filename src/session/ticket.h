@@ -33,15 +33,18 @@ typedef struct {
     int64_t epoch;   /* the period number keys[0] belongs to */
 } pl_ticket_ring;
 
-/* Lines of 96 hex digits; the first seals, all open. */
+/* Lines of 96 hex digits; the first seals, all open. _parse: from memory. */
 PL_MUST_CHECK int pl_ticket_ring_load(pl_ticket_ring *r, const char *path);
+PL_MUST_CHECK int pl_ticket_ring_parse(pl_ticket_ring *r, const char *text, size_t len, const char *name);
 /* A ring of n keys given as bytes (48 each: name 16, key 32); the first
  * seals. Like a file ring it is not rotated by time. */
 PL_MUST_CHECK int pl_ticket_ring_from_bytes(pl_ticket_ring *r, const uint8_t *keys, size_t n);
 /* A generated ring: one random key. */
 PL_MUST_CHECK int pl_ticket_ring_generate(pl_ticket_ring *r);
-/* A ticket secret file: its first line (not a '#' comment), 32 to 2*cap hex digits. */
+/* A ticket secret file: its first line (not a '#' comment), 32 to 2*cap hex
+ * digits. _parse reads the same from memory (name is for messages). */
 PL_MUST_CHECK int pl_ticket_secret_load(const char *path, uint8_t *out, size_t cap, size_t *len);
+PL_MUST_CHECK int pl_ticket_secret_parse(const char *text, size_t len, const char *name, uint8_t *out, size_t cap, size_t *outlen);
 /* A ring derived from a shared secret (at least 16 bytes). Key e is
  * HKDF-Expand(PRK, "parley ticket key" || e, 48) with e = floor(time / period):
  * every holder of the secret seals with the same key in the same period,
