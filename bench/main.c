@@ -9,6 +9,7 @@
  */
 #include <malloc.h>
 #include <openssl/crypto.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,18 +18,30 @@
 
 /* ------------------------------------------------------------ plumbing */
 
+/* Where an empty pipe starts writing: not 1-63 bytes past the source modulo
+ * 4096. On this kind of CPU (AMD EPYC, fast "rep movsb", glibc 2.36) a 16 KB
+ * memcpy whose destination sits there takes ~9 us instead of ~0.3 us (4K
+ * aliasing); the harness's own copy must not decide a library's throughput
+ * by where its output buffer happened to be allocated. */
+static size_t bpipe_start(const bpipe *p, const uint8_t *src)
+{
+    size_t d = ((uintptr_t)p->d - (uintptr_t)src) & 4095;
+    return d && d < 64 ? 64 : 0;
+}
+
 void bpipe_put(bpipe *p, const uint8_t *data, size_t n)
 {
-    if (p->off && p->len == 0) p->off = 0;
+    if (p->len == 0) p->off = p->d ? bpipe_start(p, data) : 0;
     if (p->off + p->len + n > p->cap) {
         if (p->off) {
             memmove(p->d, p->d + p->off, p->len);
             p->off = 0;
         }
-        if (p->len + n > p->cap) {
-            p->cap = (p->len + n) * 2;
+        if (p->len + n + 64 > p->cap) {
+            p->cap = (p->len + n) * 2 + 64;
             p->d = realloc(p->d, p->cap);
         }
+        if (p->len == 0) p->off = bpipe_start(p, data);
     }
     memcpy(p->d + p->off + p->len, data, n);
     p->len += n;
