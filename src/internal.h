@@ -281,8 +281,11 @@ int parley_key_op_done(const parley_key_op *op);
 enum { PL_HS_WAIT_OK = 0, PL_HS_WAIT_READ = 1, PL_HS_WAIT_KEY_OP = 2, PL_HS_WAIT_SESSION = 3 };
 enum { PL_LOOKUP_IDLE = 0, PL_LOOKUP_PENDING, PL_LOOKUP_ANSWERED };
 /* A session by id from the config's cache, synchronously or through
- * fetch_start: 1 found (in val), 0 not, PL_HS_WAIT_SESSION while pending. */
-int pl_cache_lookup(parley_conn *c, const uint8_t *id, size_t idlen, uint8_t *val, size_t cap, size_t *vlen);
+ * fetch_start: 1 found and decoded into ss, 0 not, PL_HS_WAIT_SESSION while
+ * pending. */
+int pl_cache_fetch_session(parley_conn *c, const uint8_t *id, size_t idlen, pl_session *ss);
+/* ss encoded and stored under id: 0, 1 if the cache refused it, <0 on error. */
+int pl_cache_store_session(parley_config *cfg, const uint8_t *id, size_t idlen, const pl_session *ss, uint32_t lifetime);
 PL_MUST_CHECK int pl_hs_drive(parley_conn *c);
 PL_MUST_CHECK int pl_hs_post_handshake(parley_conn *c, const uint8_t *msg, size_t len);
 int pl_client13_start_state(void);

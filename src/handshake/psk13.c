@@ -145,18 +145,13 @@ static int pl_identity_session(parley_conn *c, pl_cursor id, pl_session *ss)
 {
     parley_config *cfg = c->cfg;
     if (!cfg->tickets_disabled) return pl_ticket_open_session(cfg, id.p, id.len, ss);
-    uint8_t val[PL_MAX_TICKET + 512];
-    size_t vlen = 0;
     if (!cfg->cache || id.len != 32) return 0;
-    int rc = pl_cache_lookup(c, id.p, id.len, val, sizeof val, &vlen);
-    if (rc != 1) return rc;
-    int ok = pl_session_decode(val, vlen, ss) == 0;
-    pl_cleanse(val, sizeof val);
-    if (ok) {
+    int found = pl_cache_fetch_session(c, id.p, id.len, ss);
+    if (found == 1) {
         memcpy(c->hs->psk_id, id.p, 32);
         c->hs->psk_id_len = 32;
     }
-    return ok;
+    return found;
 }
 
 /* Why a session that opened cannot be used here, or NULL when it can. */
@@ -273,13 +268,9 @@ int pl_server13_send_ticket(parley_conn *c)
     } else if (rc == 0) {
         /* Stateful: the ticket is a random key into the cache. */
         uint8_t id[32];
-        pl_buf enc = {0};
         rc = pl_random(id, sizeof id);
-        if (rc == 0) rc = pl_session_encode(&ss, &enc);
-        if (rc == 0) rc = cfg->cache->store(cfg->cache, id, sizeof id, enc.data, enc.len, (uint32_t)left) == PARLEY_OK ? 0 : 1;
+        if (rc == 0) rc = pl_cache_store_session(cfg, id, sizeof id, &ss, (uint32_t)left);
         if (rc == 0) rc = pl_buf_bytes(&b, id, sizeof id);
-        pl_cleanse(enc.data, enc.len);
-        pl_buf_free(&enc);
         if (rc == 1) { /* the cache refused it: no ticket this time */
             pl_cleanse(&ss, sizeof ss);
             pl_buf_free(&b);

@@ -76,19 +76,15 @@ static uint16_t pl_choose_group(const parley_config *cfg, const pl_client_hello 
 static int pl_try_resume(parley_conn *c, const pl_client_hello *ch, pl_session *ss)
 {
     parley_config *cfg = c->cfg;
-    uint8_t val[512];
-    size_t vlen = 0;
     int found = 0;
     if (!cfg->tickets_disabled && ch->has_ticket && ch->ticket.len) {
         found = pl_ticket_open_session(cfg, ch->ticket.p, ch->ticket.len, ss);
         pl_trace(c, PARLEY_TRACE_INFO, -1, "session ticket", 0, found ? "opened" : "does not open: full handshake");
     }
     if (!found && cfg->cache && ch->session_id.len) {
-        int rc = pl_cache_lookup(c, ch->session_id.p, ch->session_id.len, val, sizeof val, &vlen);
-        if (rc == PL_HS_WAIT_SESSION) return rc;
-        found = rc == 1 && pl_session_decode(val, vlen, ss) == 0;
+        found = pl_cache_fetch_session(c, ch->session_id.p, ch->session_id.len, ss);
+        if (found == PL_HS_WAIT_SESSION) return found;
     }
-    pl_cleanse(val, sizeof val);
     return found && ss->version == PARLEY_TLS1_2 && pl_session_fresh(ss, (uint64_t)time(NULL)) &&
            pl_u16_list_has(ch->suites, ss->suite) && pl_suite_usable(cfg, ss->suite) &&
            /* RFC 6066 3: never resume under another server name. */
@@ -447,13 +443,11 @@ static void pl_server12_store_session(parley_conn *c)
     pl_hs *hs = c->hs;
     parley_config *cfg = c->cfg;
     pl_session ss;
-    pl_buf b = {0};
     if (!cfg->cache || !hs->session_id_len) return;
     pl_session_from_conn(c, &ss, (uint64_t)time(NULL), cfg->session_lifetime);
     memcpy(ss.id, hs->session_id, hs->session_id_len);
     ss.id_len = (uint8_t)hs->session_id_len;
-    if (pl_session_encode(&ss, &b) == 0) (void)cfg->cache->store(cfg->cache, ss.id, ss.id_len, b.data, b.len, ss.lifetime);
-    pl_buf_free(&b);
+    (void)pl_cache_store_session(cfg, ss.id, ss.id_len, &ss, ss.lifetime);
     pl_cleanse(&ss, sizeof ss);
 }
 

@@ -10,7 +10,9 @@
 
 #include "../internal.h"
 
-int pl_cache_lookup(parley_conn *c, const uint8_t *id, size_t idlen, uint8_t *val, size_t cap, size_t *vlen)
+/* The raw value under id: 1 found (in val), 0 not, PL_HS_WAIT_SESSION while
+ * an asynchronous cache is asked. */
+static int pl_cache_lookup(parley_conn *c, const uint8_t *id, size_t idlen, uint8_t *val, size_t cap, size_t *vlen)
 {
     parley_session_cache *cache = c->cfg->cache;
     pl_hs *hs = c->hs;
@@ -44,6 +46,25 @@ int pl_cache_lookup(parley_conn *c, const uint8_t *id, size_t idlen, uint8_t *va
     /* It may have been answered already, from within fetch_start. */
     if (hs->lookup_state == PL_LOOKUP_ANSWERED) return pl_cache_lookup(c, id, idlen, val, cap, vlen);
     return PL_HS_WAIT_SESSION;
+}
+
+int pl_cache_fetch_session(parley_conn *c, const uint8_t *id, size_t idlen, pl_session *ss)
+{
+    uint8_t val[PL_MAX_TICKET + 512];
+    size_t vlen = 0;
+    int rc = pl_cache_lookup(c, id, idlen, val, sizeof val, &vlen);
+    if (rc == 1) rc = pl_session_decode(val, vlen, ss) == 0;
+    pl_cleanse(val, sizeof val);
+    return rc;
+}
+
+int pl_cache_store_session(parley_config *cfg, const uint8_t *id, size_t idlen, const pl_session *ss, uint32_t lifetime)
+{
+    pl_buf b = {0}; /* pl_buf_free wipes it */
+    int rc = pl_session_encode(ss, &b);
+    if (rc == 0 && cfg->cache->store(cfg->cache, id, idlen, b.data, b.len, lifetime) != PARLEY_OK) rc = 1;
+    pl_buf_free(&b);
+    return rc;
 }
 
 uint64_t pl_now_ms(void)
