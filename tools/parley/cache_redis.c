@@ -34,9 +34,7 @@ static void rc_down(redis_cache *r, const char *reason)
     if (r->rc) redisFree(r->rc);
     r->rc = NULL;
     r->retry_at = time(NULL) + 1;
-    if (!r->down_logged)
-        fprintf(stderr, "parley: session cache: redis %s:%d unreachable (%s); continuing with full handshakes\n", r->host, r->port, why);
-    r->down_logged = 1;
+    tool_redis_log_down(&r->down_logged, r->host, r->port, why);
 }
 
 /* A usable connection, or NULL (caller holds the lock). */
@@ -62,8 +60,7 @@ static redisContext *rc_get(redis_cache *r)
             return NULL;
         }
     }
-    if (r->down_logged) fprintf(stderr, "parley: session cache: redis %s:%d is back\n", r->host, r->port);
-    r->down_logged = 0;
+    tool_redis_log_up(&r->down_logged, r->host, r->port);
     r->rc = c;
     return c;
 }
@@ -83,6 +80,18 @@ static redisReply *rc_command(redis_cache *r, const char *fmt, const char *key, 
         r->retry_at = 0;        /* a stale one: reconnect now */
     }
     return NULL;
+}
+
+void tool_redis_log_down(int *logged, const char *host, int port, const char *why)
+{
+    if (!*logged) fprintf(stderr, "parley: session cache: redis %s:%d unreachable (%s); continuing with full handshakes\n", host, port, why);
+    *logged = 1;
+}
+
+void tool_redis_log_up(int *logged, const char *host, int port)
+{
+    if (*logged) fprintf(stderr, "parley: session cache: redis %s:%d is back\n", host, port);
+    *logged = 0;
 }
 
 int tool_redis_key(char out[96], const uint8_t *id, size_t n)

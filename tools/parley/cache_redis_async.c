@@ -42,10 +42,7 @@ static void ar_down(aredis *r, const char *why)
     r->ac = NULL;
     r->up = 0;
     r->retry_at = uv_now(r->loop) + 1000;
-    if (!r->down_logged)
-        fprintf(stderr, "parley: session cache: redis %s:%d unreachable (%s); continuing with full handshakes\n", r->host,
-                r->port, why);
-    r->down_logged = 1;
+    tool_redis_log_down(&r->down_logged, r->host, r->port, why);
 }
 
 static void on_connect(const redisAsyncContext *ac, int status)
@@ -56,8 +53,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
         return;
     }
     r->up = 1;
-    if (r->down_logged) fprintf(stderr, "parley: session cache: redis %s:%d is back\n", r->host, r->port);
-    r->down_logged = 0;
+    tool_redis_log_up(&r->down_logged, r->host, r->port);
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status)

@@ -18,6 +18,10 @@ parley_session_cache *tool_redis_cache_new(const char *spec);
  * the key of a session id, "parley:sess:<hex>" (-1 for an id of 0 or > 32 bytes). */
 int tool_redis_spec(const char *spec, char *host, size_t hl, int *port, int *db);
 int tool_redis_key(char out[96], const uint8_t *id, size_t n);
+/* The outage log of both: "unreachable" once per outage (why, when *logged is
+ * 0), "is back" when it ends; *logged says whether an outage was logged. */
+void tool_redis_log_down(int *logged, const char *host, int port, const char *why);
+void tool_redis_log_up(int *logged, const char *host, int port);
 /* The same on a libuv loop, for parley proxy: lookups answer through `done`
  * (the value, or NULL / 0: not found), within 200 ms. */
 typedef void (*tool_lookup_done)(parley_conn *conn, const uint8_t *val, size_t len);
