@@ -195,7 +195,7 @@ static void on_write_done(uv_write_t *req, int status)
         conn_close(pc, to_client ? "client write failed" : "backend write failed");
         return;
     }
-    if (to_client) pc->last_active = uv_now(g_loop); /* the client is reading */
+    if (to_client) pc->last_active = now_ms(); /* the client is reading */
     /* Backpressure released: the drained side may read again. */
     if (pc->client_paused && pc->to_backend < PROXY_LOW && !pc->finishing && !pc->client_done) {
         pc->client_paused = 0;
@@ -216,7 +216,7 @@ static int queue_write(proxy_conn *pc, int to_client, const uint8_t *data, size_
         uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
         int n = uv_try_write(s, &b, 1);
         if (n > 0) {
-            if (to_client) pc->last_active = uv_now(g_loop);
+            if (to_client) pc->last_active = now_ms();
             data += n;
             len -= (size_t)n;
             if (len == 0) return 0;
