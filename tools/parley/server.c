@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "server_limits.h"
 #include "server_opts.h"
 
 static volatile sig_atomic_t g_hup;
@@ -46,7 +47,11 @@ typedef struct {
     unsigned long id;
     char peer[96];
     int trace;
+    conn_slot *slot;
 } conn_job;
+
+/* --max-conns and --handshake-timeout (server_limits.c). */
+static int g_max_conns = 1024, g_hs_timeout_ms = 10000;
 
 static void *serve_one(void *arg)
 {
@@ -58,8 +63,14 @@ static void *serve_one(void *arg)
     }
     parley_conn_set_userdata(c, (void *)(uintptr_t)j->id);
     parley_conn_set_fd(c, j->fd);
-    if (serve_handshake(c) != PARLEY_OK) {
-        fprintf(stderr, "parley: [%lu] %s: handshake failed: %s", j->id, j->peer, parley_conn_error_string(c));
+    int hs = serve_handshake(c);
+    limits_handshake_done(j->slot);
+    if (hs != PARLEY_OK) {
+        if (limits_timed_out(j->slot))
+            fprintf(stderr, "parley: [%lu] %s: handshake failed: not complete within %d ms (--handshake-timeout)", j->id,
+                    j->peer, g_hs_timeout_ms);
+        else
+            fprintf(stderr, "parley: [%lu] %s: handshake failed: %s", j->id, j->peer, parley_conn_error_string(c));
         if (parley_conn_alert_sent(c) >= 0) fprintf(stderr, " (alert sent: %s)", parley_alert_name(parley_conn_alert_sent(c)));
         if (parley_conn_alert_received(c) >= 0) fprintf(stderr, " (alert received: %s)", parley_alert_name(parley_conn_alert_received(c)));
         fprintf(stderr, "\n");
@@ -131,6 +142,7 @@ close:
     }
 out:
     parley_conn_free(c);
+    limits_release(j->slot);
     close(j->fd);
     parley_config_free(j->cfg);
     free(j);
@@ -145,8 +157,17 @@ static int server_run_worker(void *arg) { return server_run(arg); }
 int tool_server(int argc, char **argv)
 {
     server_opts o = {.listen_on = "127.0.0.1:8443", .kl_timeout = 2000, .kl_pool = 2};
-    for (int i = 1; i < argc; i++)
-        if (!server_opt(&o, argc, argv, &i)) tool_die("unknown server option %s (see parley --help)", argv[i]);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--max-conns") && i + 1 < argc) {
+            g_max_conns = atoi(argv[++i]);
+            if (g_max_conns < 1) tool_die("--max-conns wants a number of connections >= 1");
+        } else if (!strcmp(a, "--handshake-timeout") && i + 1 < argc) {
+            g_hs_timeout_ms = (int)(atof(argv[++i]) * 1000);
+            if (g_hs_timeout_ms < 1) tool_die("--handshake-timeout wants seconds > 0");
+        } else if (!server_opt(&o, argc, argv, &i))
+            tool_die("unknown server option %s (see parley --help)", a);
+    }
     server_opts_finish(&o);
     if (o.workers <= 1) return server_run(&o);
     o.reuseport = 1; /* every worker binds the port */
@@ -172,6 +193,10 @@ static int server_run(const server_opts *o)
         return TOOL_EXIT_FAIL;
     }
     signal(SIGPIPE, SIG_IGN);
+    if (limits_init(g_max_conns, g_hs_timeout_ms) < 0) {
+        fprintf(stderr, "parley: cannot start the connection watchdog\n");
+        return TOOL_EXIT_FAIL;
+    }
     printf("listening on %s (pid %d)\n", o->listen_on, (int)getpid());
     fflush(stdout);
     unsigned long next_id = 1;
@@ -189,26 +214,39 @@ static int server_run(const server_opts *o)
             fprintf(stderr, "parley: accept failed: %s\n", strerror(errno));
             continue;
         }
+        char h[64] = "?", p[16] = "?";
+        getnameinfo((struct sockaddr *)&ss, sl, h, sizeof h, p, sizeof p, NI_NUMERICHOST | NI_NUMERICSERV);
+        unsigned long id = next_id++;
+        /* Past the cap the connection is closed at once: the threads already
+         * serving are not slowed, and a flood of connections cannot run the
+         * process out of threads or descriptors. */
+        conn_slot *slot = limits_admit(fd);
+        if (!slot) {
+            fprintf(stderr, "parley: [%lu] %s:%s: refused: %d connections open (--max-conns)\n", id, h, p, g_max_conns);
+            close(fd);
+            continue;
+        }
         struct timeval tv = {10, 0};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         conn_job *j = calloc(1, sizeof *j);
         if (!j) {
+            limits_release(slot);
             close(fd);
             continue;
         }
         j->fd = fd;
-        j->id = next_id++;
+        j->id = id;
         j->cfg = cfg;
+        j->slot = slot;
         parley_config_ref(cfg);
-        char h[64] = "?", p[16] = "?";
-        getnameinfo((struct sockaddr *)&ss, sl, h, sizeof h, p, sizeof p, NI_NUMERICHOST | NI_NUMERICSERV);
         snprintf(j->peer, sizeof j->peer, "%s:%s", h, p);
         pthread_t t;
         pthread_attr_t at;
         pthread_attr_init(&at);
         pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
         if (pthread_create(&t, &at, serve_one, j) != 0) {
+            limits_release(slot);
             close(fd);
             parley_config_free(cfg);
             free(j);

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# parley server's bounds on what a client can make it hold: the number of
+# connections served at once (--max-conns) and the total time a handshake may
+# take (--handshake-timeout), against a client that trickles one byte at a
+# time so that no single read ever times out.
+source "$(dirname "$0")/lib.sh" "$@"
+make_pki
+
+PORT=$(free_port)
+start_bg "$WORK/s.log" "$PARLEY" server --listen "127.0.0.1:$PORT" --cert "$PKI/ec256.pem" --key "$PKI/ec256.key" \
+    --max-conns 3 --handshake-timeout 1.5
+wait_line "$WORK/s.log" "listening on" || { bad "server did not start"; cat "$WORK/s.log"; finish; exit 1; }
+
+# trickle.py N SECONDS: N connections, each sending the first bytes of a TLS
+# record one every 0.2 s (each read is answered well within the 10 s read
+# timeout). Prints, per connection, after how many seconds the server closed
+# it, or "open" if it was still open at the end.
+cat >"$WORK/trickle.py" <<PY
+import socket, sys, time, select
+n, limit = int(sys.argv[1]), float(sys.argv[2])
+hello = bytes([22, 3, 1, 0x02, 0x00, 1, 0, 1, 0xfc, 3, 3]) + bytes(1000)
+socks = [socket.create_connection(("127.0.0.1", $PORT)) for _ in range(n)]
+t0 = time.monotonic()
+closed = [None] * n
+i = 0
+while time.monotonic() - t0 < limit and None in closed:
+    for k, s in enumerate(socks):
+        if closed[k] is not None:
+            continue
+        try:
+            s.send(hello[i:i + 1])
+            r, _, _ = select.select([s], [], [], 0)
+            if r and not s.recv(100):
+                closed[k] = time.monotonic() - t0
+        except OSError:
+            closed[k] = time.monotonic() - t0
+    i += 1
+    time.sleep(0.2)
+print(" ".join("open" if c is None else "%.1f" % c for c in closed))
+PY
+
+# 1. A trickling handshake is cut by the total deadline, not left to the
+#    per-read timeout (which it never trips).
+timeout 30 python3 "$WORK/trickle.py" 1 8 >"$WORK/t1.log" 2>&1
+read -r t <"$WORK/t1.log"
+if [ "$t" != open ] && python3 -c "import sys; sys.exit(0 if 1.4 <= $t <= 5 else 1)"; then
+    ok "a trickling handshake is cut after the handshake timeout (${t} s)"
+else
+    bad "a trickling handshake is cut after the handshake timeout (got: $t)"
+fi
+check "the cut is logged as a handshake timeout" "$WORK/s.log" "handshake failed: not complete within 1500 ms"
+
+# 2. With 3 connections held open, a 4th is refused at once while the 3 stay
+#    open; once they are cut, a real client is served again.
+python3 - "$PORT" >"$WORK/t2.log" 2>&1 <<'PY' &
+import socket, sys, time
+port = int(sys.argv[1])
+held = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+time.sleep(0.3)
+s = socket.create_connection(("127.0.0.1", port))
+s.settimeout(1.0)
+t0 = time.monotonic()
+try:
+    data = s.recv(10)
+    print("fourth:", "closed" if not data else "data", "%.2f" % (time.monotonic() - t0))
+except socket.timeout:
+    print("fourth: still open")
+except OSError:
+    print("fourth: closed %.2f" % (time.monotonic() - t0))
+held[0].setblocking(False)
+try:
+    print("held:", "closed" if held[0].recv(10) == b"" else "data")
+except BlockingIOError:
+    print("held: open")
+time.sleep(2.5)
+PY
+PY_PID=$!
+wait "$PY_PID"
+check "past --max-conns a connection is closed at once" "$WORK/t2.log" "^fourth: closed" "^held: open"
+check "the refusal is logged" "$WORK/s.log" "refused: 3 connections open \(--max-conns\)"
+printf 'GET / HTTP/1.0\r\n\r\n' | timeout 20 "$PARLEY" client --cafile "$PKI/ca.pem" "localhost:$PORT" >"$WORK/c.log" 2>&1
+check "after the held connections are gone, a client is served" "$WORK/c.log" "^protocol: TLSv1.3" "Hello from parley"
+
+finish
