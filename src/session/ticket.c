@@ -204,7 +204,7 @@ static int kind_key(const pl_ticket_key *k, int kind, uint8_t out[32])
 static size_t kind_aad(const pl_ticket_key *k, const uint8_t *id, size_t idlen, uint8_t aad[16 + PL_SEAL_MAX_ID])
 {
     memcpy(aad, k->name, 16);
-    memcpy(aad + 16, id, idlen);
+    if (idlen) memcpy(aad + 16, id, idlen); /* tickets: no id (NULL) */
     return 16 + idlen;
 }
 
