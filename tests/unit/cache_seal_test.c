@@ -19,6 +19,7 @@
 
 #include "helpers.h"
 #include "session/session.h"
+#include "session/ticket.h"
 
 static int setup(void **state)
 {
@@ -387,11 +388,55 @@ static void test_forged_plaintext(void **state)
     }
 }
 
+/* ------------------------------------------------ tickets and cache values apart */
+
+/* One ring seals both, but a ticket never opens as a cache value nor a cache
+ * value as a ticket, even with an empty id (where only the derived key tells
+ * them apart); a cache value opens under its own id only, and under any key
+ * of the ring (so rotation keeps it). */
+static void test_kinds_apart(void **state)
+{
+    (void)state;
+    static const uint8_t plain[] = "PLS\x03 pretend session";
+    uint8_t id[32], other[32];
+    memset(id, 7, sizeof id);
+    memset(other, 8, sizeof other);
+    pl_ticket_ring r;
+    assert_int_equal(pl_ticket_ring_generate(&r), 0);
+    pl_buf ticket = {0}, value = {0}, empty_id = {0}, out = {0};
+    assert_int_equal(pl_ticket_seal(&r, plain, sizeof plain, &ticket), 0);
+    assert_int_equal(pl_seal(&r, PL_SEAL_CACHE, id, sizeof id, plain, sizeof plain, &value), 0);
+    assert_int_equal(pl_seal(&r, PL_SEAL_CACHE, NULL, 0, plain, sizeof plain, &empty_id), 0);
+    assert_int_equal(pl_ticket_open(&r, ticket.data, ticket.len, &out), 0);
+    assert_memory_equal(out.data, plain, sizeof plain);
+    assert_int_equal(pl_open(&r, PL_SEAL_CACHE, id, sizeof id, value.data, value.len, &out), 0);
+    assert_memory_equal(out.data, plain, sizeof plain);
+    assert_int_equal(pl_open(&r, PL_SEAL_CACHE, NULL, 0, empty_id.data, empty_id.len, &out), 0);
+    /* Across kinds: never. */
+    assert_int_equal(pl_open(&r, PL_SEAL_CACHE, NULL, 0, ticket.data, ticket.len, &out), -1);
+    assert_int_equal(pl_open(&r, PL_SEAL_CACHE, id, sizeof id, ticket.data, ticket.len, &out), -1);
+    assert_int_equal(pl_ticket_open(&r, empty_id.data, empty_id.len, &out), -1);
+    assert_int_equal(pl_ticket_open(&r, value.data, value.len, &out), -1);
+    /* Another id, or a shorter one: never. */
+    assert_int_equal(pl_open(&r, PL_SEAL_CACHE, other, sizeof other, value.data, value.len, &out), -1);
+    assert_int_equal(pl_open(&r, PL_SEAL_CACHE, id, 16, value.data, value.len, &out), -1);
+    assert_int_equal(out.len, 0);
+    /* Rotated twice: the key that sealed it is now third in the ring and still opens it. */
+    assert_int_equal(pl_ticket_ring_rotate(&r, r.made + 10, 1), 0);
+    assert_int_equal(pl_ticket_ring_rotate(&r, r.made + 10, 1), 0);
+    assert_int_equal(r.n, 3);
+    assert_int_equal(pl_open(&r, PL_SEAL_CACHE, id, sizeof id, value.data, value.len, &out), 0);
+    pl_buf_free(&ticket);
+    pl_buf_free(&value);
+    pl_buf_free(&empty_id);
+    pl_buf_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_no_plaintext_secret), cmocka_unit_test(test_flipped_bytes), cmocka_unit_test(test_other_key),
-        cmocka_unit_test(test_moved_value),         cmocka_unit_test(test_forged_plaintext),
+        cmocka_unit_test(test_moved_value),         cmocka_unit_test(test_forged_plaintext), cmocka_unit_test(test_kinds_apart),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
