@@ -60,8 +60,8 @@ static int pl_ring_seal(parley_config *cfg, int kind, const uint8_t *id, size_t 
 }
 
 /* The session sealed as `kind` in t[0..len), if it opens and decodes: 1, else
- * 0, never an error of the connection (RFC 5077 3.4: a ticket the server
- * cannot use means a full handshake; the same for a cache value). */
+ * 0, never an error of the connection (RFC 5077 3.1-3.2: a ticket the server
+ * cannot verify or use means a full handshake; the same for a cache value). */
 static int pl_ring_open(parley_config *cfg, int kind, const uint8_t *id, size_t idlen, const uint8_t *t, size_t len, pl_session *ss)
 {
     pl_buf plain = {0};
@@ -82,11 +82,13 @@ static int pl_ring_open(parley_config *cfg, int kind, const uint8_t *id, size_t 
  * Redis shared by hosts, a shared-memory segment, an application's own) is
  * outside what the server trusts. A value that does not open under this
  * id (tampered, moved from another id, sealed under a key this server does not
- * hold, a plaintext session as earlier builds stored) is a miss. RFC 5246
- * F.1.4 asks that master secrets in a session cache be protected like the
- * server's own secrets; RFC 5077 5.3 that the server detect altered or forged
- * state; RFC 8446 4.6.1 leaves a ticket that is a database key to the
- * server, and the database entry is held to the same rules. */
+ * hold, a plaintext session as earlier builds stored) is a miss. Why: RFC
+ * 5246 F.1.4, whoever obtains a master secret can impersonate its party
+ * until the session is retired (and, in 1.2, decrypt every connection
+ * resumed from it); RFC 5077 5.3, state that comes back must be protected
+ * against forgery and alteration (there: tickets; here the cache is the same
+ * outside store); RFC 8446 4.6.1 lets a ticket be a database key, and the
+ * database entry is held to the same rules. */
 int pl_cache_fetch_session(parley_conn *c, const uint8_t *id, size_t idlen, pl_session *ss)
 {
     uint8_t val[PL_CACHE_VALUE_MAX];
