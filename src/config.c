@@ -125,12 +125,16 @@ int pl_config_freeze(parley_config *cfg, int client)
     int rc = 0;
     pthread_mutex_lock(&cfg->lock);
     atomic_store(&cfg->frozen, 1);
-    if (!client && !cfg->tickets_disabled && cfg->tickets.n == 0 && pl_ticket_ring_generate(&cfg->tickets) < 0) rc = -1;
     if (!client && !cfg->cache && !cfg->cache_disabled) {
         /* The default: an in-process cache for TLS 1.2 session IDs. */
         cfg->cache = parley_session_cache_memory_new(0);
         cfg->cache_owned = cfg->cache != NULL;
     }
+    /* The ring seals tickets and session-cache values alike (even with
+     * tickets off): without shared keys or a shared secret, one generated for
+     * this config, which is enough for its own in-process cache. */
+    if (!client && (!cfg->tickets_disabled || cfg->cache) && cfg->tickets.n == 0 && pl_ticket_ring_generate(&cfg->tickets) < 0)
+        rc = -1;
     if (!client && cfg->verify_client && !cfg->client_trust) {
         if (!cfg->client_ca_file) {
             snprintf(cfg->err, sizeof cfg->err, "verifying client certificates needs a client CA file (parley_config_set_client_ca)");

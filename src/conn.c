@@ -634,7 +634,8 @@ int parley_conn_session_found(parley_conn *c, const uint8_t *val, size_t len)
 {
     if (!c->is_server || !c->hs || c->hs->lookup_state != PL_LOOKUP_PENDING) return PARLEY_ERROR;
     pl_buf_reset(&c->hs->lookup_val);
-    if (val && len && pl_buf_bytes(&c->hs->lookup_val, val, len) < 0) pl_buf_reset(&c->hs->lookup_val);
+    /* A value longer than any sealed session is not one: a miss, not kept. */
+    if (val && len && len <= PL_CACHE_VALUE_MAX && pl_buf_bytes(&c->hs->lookup_val, val, len) < 0) pl_buf_reset(&c->hs->lookup_val);
     c->hs->lookup_state = PL_LOOKUP_ANSWERED;
     return PARLEY_OK;
 }

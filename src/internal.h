@@ -280,11 +280,15 @@ int parley_key_op_done(const parley_key_op *op);
 /* handshake drivers (client13.c, server13.c, dispatch.c) */
 enum { PL_HS_WAIT_OK = 0, PL_HS_WAIT_READ = 1, PL_HS_WAIT_KEY_OP = 2, PL_HS_WAIT_SESSION = 3 };
 enum { PL_LOOKUP_IDLE = 0, PL_LOOKUP_PENDING, PL_LOOKUP_ANSWERED };
+/* The largest cache value taken from a cache: a sealed session (a server's
+ * is a few hundred bytes) fits with room to spare; anything longer is a miss. */
+#define PL_CACHE_VALUE_MAX (PL_MAX_TICKET + 512)
 /* A session by id from the config's cache, synchronously or through
- * fetch_start: 1 found and decoded into ss, 0 not, PL_HS_WAIT_SESSION while
- * pending. */
+ * fetch_start: 1 found, opened (sealed under the ticket ring for this id)
+ * and decoded into ss, 0 not, PL_HS_WAIT_SESSION while pending. */
 int pl_cache_fetch_session(parley_conn *c, const uint8_t *id, size_t idlen, pl_session *ss);
-/* ss encoded and stored under id: 0, 1 if the cache refused it, <0 on error. */
+/* ss encoded, sealed under the ticket ring for id, and stored under id: 0, 1
+ * if the cache refused it, <0 on error. */
 int pl_cache_store_session(parley_config *cfg, const uint8_t *id, size_t idlen, const pl_session *ss, uint32_t lifetime);
 PL_MUST_CHECK int pl_hs_drive(parley_conn *c);
 PL_MUST_CHECK int pl_hs_post_handshake(parley_conn *c, const uint8_t *msg, size_t len);

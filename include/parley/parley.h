@@ -305,9 +305,28 @@ int parley_set_allocator(void *(*malloc_fn)(size_t), void (*free_fn)(void *));
 
 /* ------------------------------------------------------------ sessions */
 
-/* A session cache (server side): values are opaque, versioned and
- * authenticated by the library; `lifetime` is in seconds. Implementations
- * must be thread-safe when the config is shared by threads. */
+/* A session cache (server side). The library stores under each id (a TLS
+ * 1.2 session id, or with tickets off a TLS 1.3 ticket: 32 random bytes) an
+ * opaque sealed value of a few hundred bytes: key name (16) || nonce (12) ||
+ * AES-256-GCM(session) || tag (16), under a key derived for cache values from
+ * the config's ticket keys (generated, parley_config_set_ticket_keys*, or
+ * parley_config_set_ticket_secret), with the id as additional data. The cache
+ * never sees a master secret or PSK in the clear, and a value opens only
+ * under the id it was stored under, on a server holding that ticket key.
+ * What comes back from fetch or parley_conn_session_found is checked: a value
+ * that does not open (changed, moved to another id, sealed under a key this
+ * server does not hold or no longer holds, not sealed at all) is a miss, and
+ * the handshake goes on in full; it is never an error. So a cache, or whoever
+ * can write to it (a shared Redis), can deny resumption (drop, refuse, or
+ * keep values that were removed: a single-use TLS 1.3 cache ticket can then be
+ * used again by the client it was issued to, within its lifetime) and see ids,
+ * sizes and timing; it cannot read a session, forge one, extend one, move one
+ * to another id or change what it says (such as whether a client certificate
+ * was verified). What must be protected is the ticket keys or secret:
+ * whoever has them and the cache can decrypt resumed TLS 1.2 traffic and mint
+ * sessions. Servers that share a cache must share the ticket keys or secret,
+ * or each misses the others' sessions. `lifetime` is in seconds.
+ * Implementations must be thread-safe when the config is shared by threads. */
 typedef struct parley_session_cache parley_session_cache;
 struct parley_session_cache {
     int (*store)(parley_session_cache *self, const uint8_t *id, size_t idlen, const uint8_t *val, size_t vlen,
@@ -322,7 +341,9 @@ struct parley_session_cache {
      * session as unknown. When set, fetch is not used by the handshake. */
     int (*fetch_start)(parley_session_cache *self, parley_conn *conn, const uint8_t *id, size_t idlen);
 };
-/* The answer to a fetch_start: the value, or NULL / 0 when there is none. */
+/* The answer to a fetch_start: the value, or NULL / 0 when there is none
+ * (copied; opened and checked like a value from fetch; one longer than any
+ * sealed session is taken as none). */
 int parley_conn_session_found(parley_conn *conn, const uint8_t *val, size_t len);
 /* In-process LRU cache of at most `capacity` sessions (the default, 20480). */
 parley_session_cache *parley_session_cache_memory_new(size_t capacity);
@@ -343,7 +364,8 @@ int parley_config_set_session_lifetime(parley_config *cfg, uint32_t seconds);
  * loaded from a file shared by a fleet (one key per line, 96 hex digits as
  * `openssl rand -hex 48` prints; the first seals, every line opens). With
  * tickets off and a session cache set, TLS 1.3 tickets are single-use keys
- * into the cache instead. */
+ * into the cache instead. The same keys seal the session cache's values, with
+ * tickets on or off (see parley_session_cache). */
 int parley_config_set_tickets(parley_config *cfg, int enable);
 int parley_config_set_ticket_keys_file(parley_config *cfg, const char *path);
 /* The same ring from memory: n keys of 48 bytes (name 16, AES-256 key 32),

@@ -48,22 +48,65 @@ static int pl_cache_lookup(parley_conn *c, const uint8_t *id, size_t idlen, uint
     return PL_HS_WAIT_SESSION;
 }
 
+/* plain sealed as `kind` under the config's ring (shared by every connection
+ * of the config, replaced on reload: hence the lock), after rotating it. */
+static int pl_ring_seal(parley_config *cfg, int kind, const uint8_t *id, size_t idlen, const pl_buf *plain, pl_buf *out)
+{
+    pthread_mutex_lock(&cfg->lock);
+    int rc = pl_ticket_ring_rotate(&cfg->tickets, time(NULL), cfg->ticket_rotation);
+    if (rc == 0) rc = pl_seal(&cfg->tickets, kind, id, idlen, plain->data, plain->len, out);
+    pthread_mutex_unlock(&cfg->lock);
+    return rc;
+}
+
+/* The session sealed as `kind` in t[0..len), if it opens and decodes: 1, else
+ * 0, never an error of the connection (RFC 5077 3.1-3.2: a ticket the server
+ * cannot verify or use means a full handshake; the same for a cache value). */
+static int pl_ring_open(parley_config *cfg, int kind, const uint8_t *id, size_t idlen, const uint8_t *t, size_t len, pl_session *ss)
+{
+    pl_buf plain = {0};
+    pthread_mutex_lock(&cfg->lock);
+    /* A derived ring idle since an earlier period catches up before opening
+     * (a ticket sealed elsewhere in this period must open here). */
+    int rc = pl_ticket_ring_rotate(&cfg->tickets, time(NULL), cfg->ticket_rotation);
+    if (rc == 0) rc = pl_open(&cfg->tickets, kind, id, idlen, t, len, &plain);
+    pthread_mutex_unlock(&cfg->lock);
+    int ok = rc == 0 && pl_session_decode(plain.data, plain.len, ss) == 0;
+    if (!ok) pl_clear_error();
+    pl_cleanse(plain.data, plain.len);
+    pl_buf_free(&plain);
+    return ok;
+}
+
+/* Cache values are sealed, never the session in the clear: the cache (a
+ * Redis shared by hosts, a shared-memory segment, an application's own) is
+ * outside what the server trusts. A value that does not open under this
+ * id (tampered, moved from another id, sealed under a key this server does not
+ * hold, a plaintext session as earlier builds stored) is a miss. Why: RFC
+ * 5246 F.1.4, whoever obtains a master secret can impersonate its party
+ * until the session is retired (and, in 1.2, decrypt every connection
+ * resumed from it); RFC 5077 5.3, state that comes back must be protected
+ * against forgery and alteration (there: tickets; here the cache is the same
+ * outside store); RFC 8446 4.6.1 lets a ticket be a database key, and the
+ * database entry is held to the same rules. */
 int pl_cache_fetch_session(parley_conn *c, const uint8_t *id, size_t idlen, pl_session *ss)
 {
-    uint8_t val[PL_MAX_TICKET + 512];
+    uint8_t val[PL_CACHE_VALUE_MAX];
     size_t vlen = 0;
     int rc = pl_cache_lookup(c, id, idlen, val, sizeof val, &vlen);
-    if (rc == 1) rc = pl_session_decode(val, vlen, ss) == 0;
+    if (rc == 1) rc = pl_ring_open(c->cfg, PL_SEAL_CACHE, id, idlen, val, vlen, ss);
     pl_cleanse(val, sizeof val);
     return rc;
 }
 
 int pl_cache_store_session(parley_config *cfg, const uint8_t *id, size_t idlen, const pl_session *ss, uint32_t lifetime)
 {
-    pl_buf b = {0}; /* pl_buf_free wipes it */
-    int rc = pl_session_encode(ss, &b);
-    if (rc == 0 && cfg->cache->store(cfg->cache, id, idlen, b.data, b.len, lifetime) != PARLEY_OK) rc = 1;
-    pl_buf_free(&b);
+    pl_buf plain = {0}, sealed = {0}; /* pl_buf_free wipes them */
+    int rc = idlen <= PL_SEAL_MAX_ID ? pl_session_encode(ss, &plain) : 1;
+    if (rc == 0) rc = pl_ring_seal(cfg, PL_SEAL_CACHE, id, idlen, &plain, &sealed);
+    if (rc == 0 && cfg->cache->store(cfg->cache, id, idlen, sealed.data, sealed.len, lifetime) != PARLEY_OK) rc = 1;
+    pl_buf_free(&plain);
+    pl_buf_free(&sealed);
     return rc;
 }
 
@@ -78,31 +121,14 @@ int pl_ticket_seal_session(parley_config *cfg, const pl_session *ss, pl_buf *out
 {
     pl_buf plain = {0};
     int rc = pl_session_encode(ss, &plain);
-    if (rc == 0) {
-        /* The ring is shared by every connection of the config (and replaced on reload). */
-        pthread_mutex_lock(&cfg->lock);
-        rc = pl_ticket_ring_rotate(&cfg->tickets, time(NULL), cfg->ticket_rotation);
-        if (rc == 0) rc = pl_ticket_seal(&cfg->tickets, plain.data, plain.len, out);
-        pthread_mutex_unlock(&cfg->lock);
-    }
-    pl_cleanse(plain.data, plain.len);
+    if (rc == 0) rc = pl_ring_seal(cfg, PL_SEAL_TICKET, NULL, 0, &plain, out);
     pl_buf_free(&plain);
     return rc;
 }
 
 int pl_ticket_open_session(parley_config *cfg, const uint8_t *t, size_t len, pl_session *ss)
 {
-    pl_buf plain = {0};
-    pthread_mutex_lock(&cfg->lock);
-    /* A derived ring idle since an earlier period catches up before opening
-     * (a ticket sealed elsewhere in this period must open here). */
-    int rc = pl_ticket_ring_rotate(&cfg->tickets, time(NULL), cfg->ticket_rotation);
-    if (rc == 0) rc = pl_ticket_open(&cfg->tickets, t, len, &plain);
-    pthread_mutex_unlock(&cfg->lock);
     /* A ticket that does not open (unknown or retired key, tampered) or does
      * not decode means a full handshake, never an error. */
-    int ok = rc == 0 && pl_session_decode(plain.data, plain.len, ss) == 0;
-    pl_cleanse(plain.data, plain.len);
-    pl_buf_free(&plain);
-    return ok;
+    return pl_ring_open(cfg, PL_SEAL_TICKET, NULL, 0, t, len, ss);
 }

@@ -181,13 +181,44 @@ int pl_ticket_ring_rotate(pl_ticket_ring *r, time_t now, time_t period)
     return 0;
 }
 
-int pl_ticket_seal(const pl_ticket_ring *r, const uint8_t *plain, size_t len, pl_buf *out)
+/* The key that seals values of one kind under ring key k. Tickets use k's
+ * AES key as it is (the format RFC 5077 4 recommends, unchanged so that
+ * tickets issued before keep opening). Cache values use a key derived from
+ * it, HKDF-Expand(k.key, "parley cache value key", 32) (RFC 5869 2.3; the ring
+ * key is uniformly random, so it serves as the PRK): a ticket never opens as a
+ * cache value and a cache value never opens as a ticket, though both come
+ * from one ring and rotate with it. */
+static int kind_key(const pl_ticket_key *k, int kind, uint8_t out[32])
 {
-    uint8_t nonce[PL_AEAD_NONCE];
+    static const uint8_t label[] = "parley cache value key";
+    if (kind == PL_SEAL_TICKET) {
+        memcpy(out, k->key, 32);
+        return 0;
+    }
+    return pl_hkdf_expand(PL_SHA256, k->key, label, sizeof label - 1, out, 32);
+}
+
+/* Additional data: the key name, then (cache values) the cache id, so that a
+ * value moved to another id does not open (RFC 5077 5.3: what the server gets
+ * back must be exactly what it issued, for that session). */
+static size_t kind_aad(const pl_ticket_key *k, const uint8_t *id, size_t idlen, uint8_t aad[16 + PL_SEAL_MAX_ID])
+{
+    memcpy(aad, k->name, 16);
+    if (idlen) memcpy(aad + 16, id, idlen); /* tickets: no id (NULL) */
+    return 16 + idlen;
+}
+
+int pl_seal(const pl_ticket_ring *r, int kind, const uint8_t *id, size_t idlen, const uint8_t *plain, size_t len, pl_buf *out)
+{
+    uint8_t nonce[PL_AEAD_NONCE], key[32], aad[16 + PL_SEAL_MAX_ID];
     const pl_ticket_key *k = &r->keys[0];
     PL_ENSURE(r->n > 0, PL_ERR_INTERNAL, "no ticket key");
+    PL_ENSURE(idlen <= PL_SEAL_MAX_ID && (kind == PL_SEAL_CACHE || idlen == 0), PL_ERR_INTERNAL, "bad id for a sealed value");
     PL_GUARD(pl_random(nonce, sizeof nonce));
-    pl_aead *a = pl_aead_new(PL_AES_256_GCM, k->key, 1);
+    PL_GUARD(kind_key(k, kind, key));
+    size_t aadlen = kind_aad(k, id, idlen, aad);
+    pl_aead *a = pl_aead_new(PL_AES_256_GCM, key, 1);
+    pl_cleanse(key, sizeof key);
     PL_ENSURE(a, PL_ERR_CRYPTO, "cannot set up ticket encryption");
     int rc = pl_buf_reserve(out, 16 + sizeof nonce + len + PL_AEAD_TAG);
     if (rc == 0) {
@@ -195,28 +226,44 @@ int pl_ticket_seal(const pl_ticket_ring *r, const uint8_t *plain, size_t len, pl
         memcpy(p, k->name, 16);
         memcpy(p + 16, nonce, sizeof nonce);
         memcpy(p + 28, plain, len);
-        rc = pl_aead_seal(a, nonce, k->name, 16, p + 28, len, p + 28 + len);
+        rc = pl_aead_seal(a, nonce, aad, aadlen, p + 28, len, p + 28 + len);
         if (rc == 0) out->len += 28 + len + PL_AEAD_TAG;
     }
     pl_aead_free(a);
     return rc;
 }
 
-int pl_ticket_open(const pl_ticket_ring *r, const uint8_t *t, size_t len, pl_buf *plain)
+int pl_open(const pl_ticket_ring *r, int kind, const uint8_t *id, size_t idlen, const uint8_t *t, size_t len, pl_buf *plain)
 {
-    if (len < 28 + PL_AEAD_TAG + 1) return -1;
+    if (len < 28 + PL_AEAD_TAG + 1 || idlen > PL_SEAL_MAX_ID || (kind == PL_SEAL_TICKET && idlen)) return -1;
     for (int i = 0; i < r->n; i++) {
         const pl_ticket_key *k = &r->keys[i];
         if (pl_ct_memcmp(k->name, t, 16) != 0) continue;
-        size_t clen = len - 28 - PL_AEAD_TAG;
+        uint8_t key[32], aad[16 + PL_SEAL_MAX_ID];
+        size_t clen = len - 28 - PL_AEAD_TAG, aadlen = kind_aad(k, id, idlen, aad);
         pl_buf_reset(plain);
-        if (pl_buf_bytes(plain, t + 28, clen) < 0) return -1;
-        pl_aead *a = pl_aead_new(PL_AES_256_GCM, k->key, 0);
-        int rc = a ? pl_aead_open(a, t + 16, k->name, 16, plain->data, clen, t + 28 + clen) : -1;
+        if (pl_buf_bytes(plain, t + 28, clen) < 0 || kind_key(k, kind, key) < 0) {
+            pl_clear_error();
+            pl_buf_reset(plain);
+            return -1;
+        }
+        pl_aead *a = pl_aead_new(PL_AES_256_GCM, key, 0);
+        pl_cleanse(key, sizeof key);
+        int rc = a ? pl_aead_open(a, t + 16, aad, aadlen, plain->data, clen, t + 28 + clen) : -1;
         pl_aead_free(a);
-        pl_clear_error(); /* a bad ticket is not an error of the connection */
+        pl_clear_error(); /* a bad ticket or cache value is not an error of the connection */
         if (rc < 0) pl_buf_reset(plain);
         return rc < 0 ? -1 : 0;
     }
     return -1; /* unknown or retired key */
+}
+
+int pl_ticket_seal(const pl_ticket_ring *r, const uint8_t *plain, size_t len, pl_buf *out)
+{
+    return pl_seal(r, PL_SEAL_TICKET, NULL, 0, plain, len, out);
+}
+
+int pl_ticket_open(const pl_ticket_ring *r, const uint8_t *t, size_t len, pl_buf *plain)
+{
+    return pl_open(r, PL_SEAL_TICKET, NULL, 0, t, len, plain);
 }

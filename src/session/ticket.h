@@ -4,6 +4,9 @@
  * with the key name as additional data. A ring holds the key that seals (the
  * first) and older keys that still open. A ticket under an unknown key, or one
  * that fails authentication, simply does not open: the handshake goes on in full.
+ * The same ring seals the values of the session cache, under keys derived
+ * for that use alone (pl_seal), so that holding the ticket keys (or the ticket
+ * secret) is what a fleet sharing a cache needs, and all it must protect.
  */
 #ifndef PL_TICKET_H
 #define PL_TICKET_H
@@ -56,8 +59,25 @@ PL_MUST_CHECK int pl_ticket_ring_derive(pl_ticket_ring *r, const uint8_t *secret
  * opens with the next one (a clock a little ahead elsewhere) and the six
  * before it. A ring from a file or from bytes does not rotate by time. */
 PL_MUST_CHECK int pl_ticket_ring_rotate(pl_ticket_ring *r, time_t now, time_t period);
+/* What the ring seals: tickets, and session-cache values (see pl_seal). */
+enum { PL_SEAL_TICKET = 0, PL_SEAL_CACHE = 1 };
+#define PL_SEAL_MAX_ID 32
+/* plain sealed under the ring's first key, appended to out:
+ * key_name(16) || nonce(12) || AES-256-GCM(plain) || tag(16).
+ * PL_SEAL_TICKET: the key as it is, the key name as additional data (no id).
+ * PL_SEAL_CACHE: a key derived from it for cache values only, and the key
+ * name || id (the cache key the value is stored under, at most 32 bytes) as
+ * additional data. Each kind opens only as that kind and, for cache values,
+ * only under the same id: a shared cache (Redis) can neither read a session
+ * nor change, move or forge one (it can still drop values or hand back an
+ * older one it saw under the same id). */
+PL_MUST_CHECK int pl_seal(const pl_ticket_ring *r, int kind, const uint8_t *id, size_t idlen, const uint8_t *plain, size_t len,
+                          pl_buf *out);
+/* 0 and the plaintext, or -1 (no error recorded) when it does not open:
+ * unknown or retired key, another kind or id, tampering. */
+int pl_open(const pl_ticket_ring *r, int kind, const uint8_t *id, size_t idlen, const uint8_t *t, size_t len, pl_buf *plain);
+/* pl_seal / pl_open of PL_SEAL_TICKET. */
 PL_MUST_CHECK int pl_ticket_seal(const pl_ticket_ring *r, const uint8_t *plain, size_t len, pl_buf *out);
-/* 0 and the plaintext, or <0 when the ticket does not open. */
 int pl_ticket_open(const pl_ticket_ring *r, const uint8_t *t, size_t len, pl_buf *plain);
 
 #endif

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Sessions across hosts through a real redis-server: two parley servers on
-# different ports resume each other's TLS 1.2 sessions; with Redis stopped
-# handshakes go on in full (logged once) and resume again once it is back.
-# Then the same with two parley proxies, whose Redis cache never blocks their
-# event loop (a lookup answers within 200 ms or counts as not found).
+# different ports, sharing a --ticket-secret (the cache values are sealed under
+# the ticket keys), resume each other's TLS 1.2 sessions; a server with another
+# key says so at start and does not; a value tampered with or forged in Redis
+# is a full handshake; with Redis stopped handshakes go on in full (logged
+# once) and resume again once it is back. Then the same with two parley
+# proxies, whose Redis cache never blocks their event loop (a lookup answers
+# within 200 ms or counts as not found).
 source "$(dirname "$0")/lib.sh" "$@"
 command -v redis-server >/dev/null || { bad "redis-server is not installed (scripts/install-deps.sh)"; finish; exit; }
 make_pki
@@ -15,21 +18,60 @@ start_redis() {
     wait_port "$RPORT"
 }
 start_redis
+openssl rand -hex 32 >"$WORK/secret"
 A=$(free_port)
 B=$(free_port)
+C=$(free_port)
 for port in $A $B; do
     start_bg "$WORK/s$port.log" "$PARLEY" server --listen "127.0.0.1:$port" --cert "$P/ec256.pem" --key "$P/ec256.key" \
-        --session-cache "redis://127.0.0.1:$RPORT" --no-tickets
+        --session-cache "redis://127.0.0.1:$RPORT" --no-tickets --ticket-secret "$WORK/secret"
     wait_port "$port"
 done
+# C shares the Redis but not the secret: it says so, and misses A's sessions.
+start_bg "$WORK/s$C.log" "$PARLEY" server --listen "127.0.0.1:$C" --cert "$P/ec256.pem" --key "$P/ec256.key" \
+    --session-cache "redis://127.0.0.1:$RPORT" --no-tickets
+wait_port "$C"
 c() { timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 "$@" >"$WORK/c.log" 2>&1; }
 c --sess-out "$WORK/s.sess" "localhost:$A"
 check "full handshake on server A" "$WORK/c.log" '^resumed: no'
 c --sess-in "$WORK/s.sess" "localhost:$B"
 check "server B resumes server A's session through Redis" "$WORK/c.log" '^resumed: yes'
+check "a server on a shared Redis without a shared ticket key says so at start" "$WORK/s$C.log" \
+    'note: the session cache redis://127.0.0.1:[0-9]+ is shared with other hosts, but without --ticket-keys or --ticket-secret'
+grep -q 'note: the session cache' "$WORK/s$A.log" && bad "server A (with --ticket-secret) printed the note" || ok "no note with --ticket-secret"
+c --sess-in "$WORK/s.sess" "localhost:$C"
+check "a server with another key misses A's cached session: full handshake" "$WORK/c.log" '^resumed: no' '^verify: ok$'
+
+# Whoever can write to Redis can neither alter a session nor mint one. The
+# Redis key of a TLS 1.2 session file (PLS, format, version, suite, EMS, id).
+sess_key() { python3 -c 'import sys; b = open(sys.argv[1], "rb").read(); print("parley:sess:" + b[10:10 + b[9]].hex())' "$1"; }
+c --sess-out "$WORK/t.sess" "localhost:$A"
+KEY=$(sess_key "$WORK/t.sess")
+# redis-cli --raw ends the value with a newline; -x sends stdin as it is.
+redis-cli -p "$RPORT" --raw GET "$KEY" | head -c -1 >"$WORK/val"
+python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[60] ^= 1; open(sys.argv[1], "wb").write(b)' "$WORK/val"
+redis-cli -p "$RPORT" -x SET "$KEY" <"$WORK/val" >/dev/null
+c --sess-in "$WORK/t.sess" "localhost:$B"
+check "a cached session with one byte changed in Redis: full handshake, no error" "$WORK/c.log" '^resumed: no' '^verify: ok$'
+# A session written in the clear (as the cache held them before values were
+# sealed) with a master secret of the writer's choosing, and the client
+# session file that goes with it.
+python3 - "$WORK/forged.sess" "$WORK/forged.val" >"$WORK/forged.key" <<'PY'
+import os, struct, sys, time
+sid, ms, now = os.urandom(32), os.urandom(48), int(time.time())
+sni = b"localhost"
+enc = (b"PLS" + bytes([3]) + struct.pack(">HHB", 0x0303, 0xC02B, 1) + bytes([32]) + sid + bytes([48]) + ms
+       + struct.pack(">QIQIB", now, 3600, now * 1000, 0, 0) + bytes([len(sni)]) + sni + struct.pack(">H", 0))
+for path in sys.argv[1:]:
+    open(path, "wb").write(enc)
+print("parley:sess:" + sid.hex())
+PY
+redis-cli -p "$RPORT" -x SET "$(cat "$WORK/forged.key")" <"$WORK/forged.val" >/dev/null
+c --sess-in "$WORK/forged.sess" "localhost:$B"
+check "a forged plaintext session in Redis: full handshake, no error" "$WORK/c.log" '^resumed: no' '^verify: ok$'
 redis-cli -p "$RPORT" --scan --pattern 'parley:sess:*' >"$WORK/keys.txt" 2>&1 || true
-check "the session is stored under a prefixed key with a TTL" "$WORK/keys.txt" '^parley:sess:[0-9a-f]{64}$'
-ttl=$(redis-cli -p "$RPORT" ttl "$(head -1 "$WORK/keys.txt")" 2>/dev/null)
+check "the session is stored under a prefixed key with a TTL" "$WORK/keys.txt" "^$(sess_key "$WORK/s.sess")\$"
+ttl=$(redis-cli -p "$RPORT" ttl "$(sess_key "$WORK/s.sess")" 2>/dev/null)
 [ "${ttl:-0}" -gt 7000 ] && ok "TTL is the session lifetime ($ttl s)" || bad "unexpected TTL '$ttl'"
 # TLS 1.3 with --no-tickets: the ticket is a single-use key into Redis.
 c13() { timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.3 "$@" >"$WORK/c.log" 2>&1; }
@@ -61,14 +103,25 @@ start_bg "$WORK/backend.log" python3 "$(dirname "$0")/backend_http.py" "$BPORT"
 wait_port "$BPORT"
 PA=$(free_port)
 PB=$(free_port)
+PC=$(free_port)
 for port in $PA $PB; do
     start_bg "$WORK/p$port.log" "$PARLEY" proxy --listen "127.0.0.1:$port" --backend "127.0.0.1:$BPORT" \
-        --cert "$P/ec256.pem" --key "$P/ec256.key" --session-cache "redis://127.0.0.1:$RPORT" --no-tickets
+        --cert "$P/ec256.pem" --key "$P/ec256.key" --session-cache "redis://127.0.0.1:$RPORT" --no-tickets \
+        --ticket-secret "$WORK/secret"
     wait_port "$port"
 done
+start_bg "$WORK/p$PC.log" "$PARLEY" proxy --listen "127.0.0.1:$PC" --backend "127.0.0.1:$BPORT" \
+    --cert "$P/ec256.pem" --key "$P/ec256.key" --session-cache "redis://127.0.0.1:$RPORT" --no-tickets
+wait_port "$PC"
+check "a proxy on a shared Redis without a shared ticket key says so at start" "$WORK/p$PC.log" \
+    'note: the session cache redis://127.0.0.1:[0-9]+ is shared with other hosts'
 c --sess-out "$WORK/x.sess" "localhost:$PA"
 c --sess-in "$WORK/x.sess" "localhost:$PB"
 check "proxy B resumes proxy A's TLS 1.2 session through Redis" "$WORK/c.log" '^resumed: yes' 'hello from backend'
+# (Redis was restarted since, empty: write the forged session again.)
+redis-cli -p "$RPORT" -x SET "$(cat "$WORK/forged.key")" <"$WORK/forged.val" >/dev/null
+c --sess-in "$WORK/forged.sess" "localhost:$PB"
+check "proxy: the forged plaintext session: full handshake, no error" "$WORK/c.log" '^resumed: no' 'hello from backend'
 c13 --sess-out "$WORK/x13.sess" "localhost:$PA"
 c13 --sess-in "$WORK/x13.sess" "localhost:$PB"
 check "proxy B resumes proxy A's TLS 1.3 ticket through Redis" "$WORK/c.log" '^resumed: yes' '^protocol: TLSv1.3'

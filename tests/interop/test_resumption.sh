@@ -28,9 +28,14 @@ check "openssl s_client -sess_in resumes" "$WORK/c.log" 'Reused, TLSv1.2' '^resu
 printf "$REQ" | timeout 20 gnutls-cli --x509cafile "$P/ca.pem" -p "$PORT" localhost --resume \
     --priority "NORMAL:-VERS-ALL:+VERS-TLS1.2:%NO_TICKETS" >"$WORK/c.log" 2>&1
 check "gnutls-cli --resume" "$WORK/c.log" 'This is a resumed session'
+# The file holds the master secret: owner-only, even over a file that was not.
+: >"$WORK/p.sess"
+chmod 644 "$WORK/p.sess"
 timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-out "$WORK/p.sess" "localhost:$PORT" >"$WORK/c.log" 2>&1
 timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-in "$WORK/p.sess" "localhost:$PORT" >"$WORK/c.log" 2>&1
 check "parley client --sess-in resumes" "$WORK/c.log" '^resumed: yes' 'resumed: yes' '^group: none'
+mode=$(stat -c %a "$WORK/p.sess")
+[ "$mode" = 600 ] && ok "--sess-out writes the session file owner-only (600)" || bad "--sess-out left the session file mode $mode"
 timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-in "$WORK/p.sess" "127.0.0.1:$PORT" >"$WORK/c.log" 2>&1
 check "a session offered under another server name is not resumed" "$WORK/c.log" '^resumed: no' '^verify: ok$'
 stop_bg "$LAST_PID"

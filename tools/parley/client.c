@@ -1,9 +1,11 @@
 /* client.c - `parley client`: connect, handshake, send a request, print the
  * response and a summary. Uses only the public API. */
+#include <fcntl.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -320,7 +322,11 @@ int tool_client(int argc, char **argv)
         status = client_once(&o, cfg, host, port, sni, sess, &sess_len, round > 0);
     }
     if (o.sess_out && sess_len) {
-        FILE *f = fopen(o.sess_out, "wb");
+        /* The session holds its master secret or PSK in the clear (the client
+         * needs it to resume): readable by the owner only, like a private key. */
+        int fd = open(o.sess_out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        FILE *f = fd >= 0 && fchmod(fd, 0600) == 0 ? fdopen(fd, "wb") : NULL;
+        if (!f && fd >= 0) close(fd);
         if (!f || fwrite(sess, 1, sess_len, f) != sess_len) tool_die("cannot write session file %s", o.sess_out);
         fclose(f);
     }

@@ -758,7 +758,7 @@ int tool_proxy(int argc, char **argv)
     if (o.tls.workers > 1 && !o.tls.cache_spec) o.tls.cache_spec = "shm:4m";
     if (o.tls.cache_spec && !strncmp(o.tls.cache_spec, "redis://", 8)) {
         /* Each worker makes its own non-blocking Redis cache on its loop. */
-        o.redis = o.tls.cache_spec;
+        o.redis = o.tls.hosts_cache = o.tls.cache_spec;
         o.tls.cache_spec = NULL;
     }
     server_opts_finish(&o.tls);

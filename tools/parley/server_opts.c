@@ -129,15 +129,24 @@ void server_opts_finish(server_opts *o)
     } else if (o->cache_spec && !strncmp(o->cache_spec, "redis://", 8)) {
         /* Made in the parent: its connection is opened lazily, so each worker opens its own. */
         if (!(o->cache = tool_redis_cache_new(o->cache_spec))) tool_die("--session-cache redis://HOST:PORT[/DB], got %s", o->cache_spec);
+        o->hosts_cache = o->cache_spec;
     } else if (o->cache_spec) {
         tool_die("--session-cache takes memory:N, shm:SIZE, redis://HOST:PORT[/DB] or none");
     }
     if (o->workers > 1 && o->ncert == 0) tool_die("--workers needs --cert/--key (each worker would otherwise make its own certificate)");
     if (o->ticket_keys && o->ticket_secret_file) tool_die("--ticket-keys and --ticket-secret are two ways to share ticket keys: choose one");
     if (o->ticket_rotate < 0) tool_die("--ticket-rotate takes seconds");
-    if (o->workers > 1 && !o->ticket_keys && !o->ticket_secret_file && !o->no_tickets) {
+    if (o->hosts_cache && !o->ticket_keys && !o->ticket_secret_file)
+        fprintf(stderr,
+                "parley: note: the session cache %s is shared with other hosts, but without --ticket-keys or --ticket-secret "
+                "this host seals its sessions under a key of its own: other hosts will not resume them, nor this one theirs "
+                "(give every host the same --ticket-keys or --ticket-secret)\n",
+                o->hosts_cache);
+    if (o->workers > 1 && !o->ticket_keys && !o->ticket_secret_file) {
         /* One secret for all workers: they derive the same keys and rotate them
-         * in step, so a ticket from one opens on another. */
+         * in step, so a ticket from one opens on another, and so does a value
+         * of the shared session cache, which the same keys seal (also with
+         * --no-tickets, where TLS 1.3 tickets are keys into that cache). */
         FILE *f = fopen("/dev/urandom", "rb");
         o->ticket_secret_len = 32;
         if (!f || fread(o->ticket_secret, 1, o->ticket_secret_len, f) != o->ticket_secret_len) tool_die("cannot read /dev/urandom");

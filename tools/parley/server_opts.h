@@ -18,6 +18,9 @@ typedef struct {
     unsigned max_early;
     uint16_t vmin, vmax;
     parley_session_cache *cache;
+    /* A cache shared with other hosts (redis://...), for the start-up note
+     * when no ticket key or secret is shared with them. */
+    const char *hosts_cache;
     /* Ticket keys derived from this secret, made before fork so that workers
      * without --ticket-keys or --ticket-secret open each other's tickets. */
     uint8_t ticket_secret[64];
