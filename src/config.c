@@ -117,6 +117,26 @@ static int pl_cfg_mutable(parley_config *cfg)
         if (!pl_cfg_mutable(cfg)) return PARLEY_ERROR;                                                                 \
     } while (0)
 
+/* Every setter follows one rule: validate and build the new value aside
+ * (allocations, file reads, parsing), then install it and free the old one in
+ * a step that cannot fail. So a failing setter (bad input, no memory, a bad
+ * file) leaves the config exactly as it was, a setter called twice frees the
+ * old value once, and a setter touches only the fields it owns. */
+#define PL_CFG_ARG(cfg, p)                                                                                             \
+    do {                                                                                                               \
+        if (!(p)) return pl_cfg_err(cfg, #p " is NULL");                                                               \
+    } while (0)
+
+static int pl_cfg_nomem(parley_config *cfg) { return pl_cfg_err(cfg, "out of memory"); }
+
+/* Replace the ticket ring with `r` (wiping the old keys); `r` is wiped. */
+static void pl_cfg_set_ring(parley_config *cfg, pl_ticket_ring *r)
+{
+    pl_cleanse(&cfg->tickets, sizeof cfg->tickets);
+    cfg->tickets = *r;
+    pl_cleanse(r, sizeof *r);
+}
+
 static int pl_trust_setup(parley_config *cfg, pl_trust *t);
 
 int pl_config_freeze(parley_config *cfg, int client);
@@ -133,23 +153,39 @@ int pl_config_freeze(parley_config *cfg, int client)
     /* The ring seals tickets and session-cache values alike (even with
      * tickets off): without shared keys or a shared secret, one generated for
      * this config, which is enough for its own in-process cache. */
-    if (!client && (!cfg->tickets_disabled || cfg->cache) && cfg->tickets.n == 0 && pl_ticket_ring_generate(&cfg->tickets) < 0)
+    if (!client && (!cfg->tickets_disabled || cfg->cache) && cfg->tickets.n == 0 && pl_ticket_ring_generate(&cfg->tickets) < 0) {
+        snprintf(cfg->err, sizeof cfg->err, "%s", pl_last_message());
         rc = -1;
+    }
     if (!client && cfg->verify_client && !cfg->client_trust) {
         if (!cfg->client_ca_file) {
             snprintf(cfg->err, sizeof cfg->err, "verifying client certificates needs a client CA file (parley_config_set_client_ca)");
             rc = -1;
-        } else if (pl_trust_load(cfg->client_ca_file, &cfg->client_trust) < 0 || pl_trust_ca_names(cfg->client_trust, &cfg->ca_names) < 0 ||
-                   pl_trust_setup(cfg, cfg->client_trust) < 0) {
-            snprintf(cfg->err, sizeof cfg->err, "%s", pl_last_message());
-            rc = -1;
+        } else {
+            /* Installed only whole: a store left without its CRLs, policy or
+             * CA names by a failure here would be used as it is by the next
+             * connection, which does not run this again. */
+            pl_trust *t = NULL;
+            if (pl_trust_load(cfg->client_ca_file, &t) < 0 || pl_trust_ca_names(t, &cfg->ca_names) < 0 ||
+                pl_trust_setup(cfg, t) < 0) {
+                snprintf(cfg->err, sizeof cfg->err, "%s", pl_last_message());
+                pl_trust_free(t);
+                pl_buf_free(&cfg->ca_names);
+                rc = -1;
+            } else {
+                cfg->client_trust = t;
+            }
         }
     }
     if (client && cfg->verify && !cfg->trust_loaded) {
-        if (pl_trust_load(cfg->ca_file, &cfg->trust) < 0 || pl_trust_setup(cfg, cfg->trust) < 0) {
+        /* Likewise; a store from an earlier failed attempt is not leaked. */
+        pl_trust *t = NULL;
+        if (pl_trust_load(cfg->ca_file, &t) < 0 || pl_trust_setup(cfg, t) < 0) {
             snprintf(cfg->err, sizeof cfg->err, "%s", pl_last_message());
+            pl_trust_free(t);
             rc = -1;
         } else {
+            cfg->trust = t;
             cfg->trust_loaded = 1;
         }
     }
@@ -173,8 +209,11 @@ static int pl_parse_list(parley_config *cfg, const char *list, char sep, uint16_
                          uint16_t *out, size_t cap, size_t *n, const char *what)
 {
     char item[64];
+    uint16_t tmp[PL_MAX_SUITES > PL_MAX_GROUPS ? PL_MAX_SUITES : PL_MAX_GROUPS];
     size_t k = 0;
     const char *p = list;
+    PL_CFG_ARG(cfg, list);
+    if (cap > sizeof tmp / sizeof tmp[0]) return pl_cfg_err(cfg, "list too long");
     while (*p) {
         const char *e = strchr(p, sep);
         size_t l = e ? (size_t)(e - p) : strlen(p);
@@ -190,7 +229,7 @@ static int pl_parse_list(parley_config *cfg, const char *list, char sep, uint16_
             return PARLEY_ERROR;
         }
         if (k == cap) return pl_cfg_err(cfg, "list too long");
-        out[k++] = v;
+        tmp[k++] = v;
         p += l;
         if (*p) p++;
     }
@@ -198,6 +237,7 @@ static int pl_parse_list(parley_config *cfg, const char *list, char sep, uint16_
         snprintf(cfg->err, sizeof cfg->err, "empty %s list", what);
         return PARLEY_ERROR;
     }
+    memcpy(out, tmp, k * sizeof tmp[0]);
     *n = k;
     return PARLEY_OK;
 }
@@ -230,19 +270,22 @@ int parley_config_require_ems(parley_config *cfg, int require)
 
 int parley_config_set_alpn(parley_config *cfg, const char *list)
 {
-    PL_CFG_MUTABLE(cfg);
+    uint8_t wire[sizeof cfg->alpn];
     size_t o = 0;
+    PL_CFG_MUTABLE(cfg);
+    PL_CFG_ARG(cfg, list);
     const char *p = list;
     while (*p) {
         const char *e = strchr(p, ',');
         size_t l = e ? (size_t)(e - p) : strlen(p);
         if (l == 0 || l > 255 || o + 1 + l > PL_MAX_ALPN) return pl_cfg_err(cfg, "bad ALPN list");
-        cfg->alpn[o++] = (uint8_t)l;
-        memcpy(cfg->alpn + o, p, l);
+        wire[o++] = (uint8_t)l;
+        memcpy(wire + o, p, l);
         o += l;
         p += l;
         if (*p) p++;
     }
+    memcpy(cfg->alpn, wire, o);
     cfg->alpn_len = o;
     return PARLEY_OK;
 }
@@ -275,20 +318,23 @@ static int pl_add_entry(parley_config *cfg, pl_chain *chain, parley_key_provider
         pl_chain_free(chain);
         return pl_cfg_err(cfg, "too many certificates");
     }
-    pl_cert_entry *e = &cfg->certs[cfg->ncerts];
-    memset(e, 0, sizeof *e);
-    e->chain = *chain;
-    if (pl_pkey_spki_hash(e->chain.pubkey, e->key_id) < 0) {
-        pl_chain_free(&e->chain);
+    pl_cert_entry ne;
+    memset(&ne, 0, sizeof ne);
+    ne.chain = *chain;
+    if (pl_pkey_spki_hash(ne.chain.pubkey, ne.key_id) < 0) {
+        pl_chain_free(&ne.chain);
         return pl_cfg_err(cfg, "cannot hash the certificate's public key");
     }
-    if (pl_certificate_write(&e->cert_msg, NULL, 0, e->chain.der, e->chain.der_len, e->chain.n) < 0 ||
-        pl_certificate12_write(&e->cert_msg12, e->chain.der, e->chain.der_len, e->chain.n) < 0) {
-        pl_chain_free(&e->chain);
-        pl_buf_free(&e->cert_msg);
-        pl_buf_free(&e->cert_msg12);
-        return pl_cfg_err(cfg, "certificate chain too large to send");
+    if (pl_certificate_write(&ne.cert_msg, NULL, 0, ne.chain.der, ne.chain.der_len, ne.chain.n) < 0 ||
+        pl_certificate12_write(&ne.cert_msg12, ne.chain.der, ne.chain.der_len, ne.chain.n) < 0) {
+        pl_chain_free(&ne.chain);
+        pl_buf_free(&ne.cert_msg);
+        pl_buf_free(&ne.cert_msg12);
+        return pl_cfg_err(cfg, pl_last_code() == PL_ERR_NOMEM ? "out of memory" : "certificate chain too large to send");
     }
+    /* Only now the slot: e->local must be the slot's own address. */
+    pl_cert_entry *e = &cfg->certs[cfg->ncerts];
+    *e = ne;
     cfg->ncerts++;
     if (provider) {
         e->provider = provider;
@@ -305,6 +351,9 @@ int parley_config_add_cert_files(parley_config *cfg, const char *chain_pem, cons
     pl_chain chain;
     pl_pkey *key;
     PL_CFG_MUTABLE(cfg);
+    PL_CFG_ARG(cfg, chain_pem);
+    PL_CFG_ARG(cfg, key_pem);
+    if (cfg->ncerts == PL_MAX_CERTS) return pl_cfg_err(cfg, "too many certificates");
     if (pl_chain_load_pem(chain_pem, &chain) < 0) return pl_cfg_err(cfg, pl_last_message());
     if (pl_key_load_pem(key_pem, &key) < 0) {
         pl_chain_free(&chain);
@@ -324,6 +373,7 @@ int parley_config_add_self_signed(parley_config *cfg, char *fp, size_t fplen)
 {
     pl_chain chain;
     PL_CFG_MUTABLE(cfg);
+    if (cfg->ncerts == PL_MAX_CERTS) return pl_cfg_err(cfg, "too many certificates");
     if (pl_chain_self_signed(&chain, fp, fplen) < 0) return pl_cfg_err(cfg, pl_last_message());
     return pl_add_entry(cfg, &chain, NULL);
 }
@@ -332,21 +382,27 @@ int parley_config_add_cert_with_provider(parley_config *cfg, const char *chain_p
 {
     pl_chain chain;
     PL_CFG_MUTABLE(cfg);
+    PL_CFG_ARG(cfg, chain_pem);
     if (!provider || !provider->start) return pl_cfg_err(cfg, "a key provider needs a start function");
+    if (cfg->ncerts == PL_MAX_CERTS) return pl_cfg_err(cfg, "too many certificates");
     if (pl_chain_load_pem(chain_pem, &chain) < 0) return pl_cfg_err(cfg, pl_last_message());
     return pl_add_entry(cfg, &chain, provider);
 }
 
+/* The client CA file only: CRLs, ticket keys and the verification mode
+ * belong to their own setters. */
 int parley_config_set_client_ca(parley_config *cfg, const char *path)
 {
     PL_CFG_MUTABLE(cfg);
+    PL_CFG_ARG(cfg, path);
+    char *dup = pl_strdup(path);
+    if (!dup) return pl_cfg_nomem(cfg);
     pl_free(cfg->client_ca_file);
-    pl_free(cfg->ticket_keys_file);
-    pl_cleanse(&cfg->tickets, sizeof cfg->tickets);
-    for (int i = 0; i < cfg->ncrl_files; i++) pl_free(cfg->crl_files[i]);
-    cfg->client_ca_file = pl_strdup(path);
-    if (!cfg->verify_client) cfg->verify_client = PARLEY_VERIFY_CLIENT_OPTIONAL;
-    return cfg->client_ca_file ? PARLEY_OK : PARLEY_ERROR;
+    cfg->client_ca_file = dup;
+    /* A client CA asks for certificates unless set_verify_client (called
+     * before or after) says otherwise: the result does not depend on order. */
+    if (!cfg->verify_client_set) cfg->verify_client = PARLEY_VERIFY_CLIENT_OPTIONAL;
+    return PARLEY_OK;
 }
 
 int parley_config_set_verify_client(parley_config *cfg, int mode)
@@ -354,16 +410,18 @@ int parley_config_set_verify_client(parley_config *cfg, int mode)
     PL_CFG_MUTABLE(cfg);
     if (mode < PARLEY_VERIFY_CLIENT_NONE || mode > PARLEY_VERIFY_CLIENT_REQUIRE) return pl_cfg_err(cfg, "bad client verification mode");
     cfg->verify_client = mode;
+    cfg->verify_client_set = 1;
     return PARLEY_OK;
 }
 
 int parley_config_add_crl_file(parley_config *cfg, const char *path)
 {
     PL_CFG_MUTABLE(cfg);
+    PL_CFG_ARG(cfg, path);
     if (cfg->ncrl_files == PL_MAX_CRL_FILES) return pl_cfg_err(cfg, "too many CRL files");
-    cfg->crl_files[cfg->ncrl_files] = pl_strdup(path);
-    if (!cfg->crl_files[cfg->ncrl_files]) return PARLEY_ERROR;
-    cfg->ncrl_files++;
+    char *dup = pl_strdup(path);
+    if (!dup) return pl_cfg_nomem(cfg);
+    cfg->crl_files[cfg->ncrl_files++] = dup;
     return PARLEY_OK;
 }
 
@@ -394,6 +452,7 @@ static int pl_trust_setup(parley_config *cfg, pl_trust *t)
 int parley_config_set_ocsp_response_file(parley_config *cfg, int index, const char *path)
 {
     PL_CFG_MUTABLE(cfg);
+    PL_CFG_ARG(cfg, path);
     if (index < 0 || (size_t)index >= cfg->ncerts) return pl_cfg_err(cfg, "no certificate with that index for the OCSP response");
     pl_cert_entry *e = &cfg->certs[index];
     FILE *f = fopen(path, "rb");
@@ -403,29 +462,44 @@ int parley_config_set_ocsp_response_file(parley_config *cfg, int index, const ch
     }
     uint8_t tmp[4096];
     size_t n;
-    pl_buf_free(&e->ocsp);
-    e->ocsp.max = 1 << 20;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        if (pl_buf_bytes(&e->ocsp, tmp, n) < 0) break;
+    int rc = 0;
+    /* Read and encode aside; the entry changes only when both worked. A
+     * response that does not fit is an error, never a truncated staple. */
+    pl_buf ocsp = {0}, msg = {0};
+    ocsp.max = 1 << 20;
+    while (rc == 0 && (n = fread(tmp, 1, sizeof tmp, f)) > 0) rc = pl_buf_bytes(&ocsp, tmp, n);
+    if (rc == 0 && ferror(f)) rc = -1;
     fclose(f);
-    if (e->ocsp.len == 0) return pl_cfg_err(cfg, "empty OCSP response file");
+    if (rc < 0 || ocsp.len == 0) {
+        pl_buf_free(&ocsp);
+        snprintf(cfg->err, sizeof cfg->err, rc < 0 ? "cannot read OCSP response %s (at most 1 MiB)" : "empty OCSP response file %s", path);
+        return PARLEY_ERROR;
+    }
     /* The TLS 1.3 Certificate with the staple on the leaf (RFC 8446 4.4.2.1), once. */
-    pl_buf *b = &e->cert_msg_ocsp;
+    pl_buf *b = &msg;
     size_t list, m, ex, sr;
-    pl_buf_free(b);
-    int rc = pl_buf_u8(b, 0);
+    rc = pl_buf_u8(b, 0);
     if (rc == 0) rc = pl_buf_open(b, 3, &list);
     for (size_t i = 0; rc == 0 && i < e->chain.n; i++) {
         if ((rc = pl_buf_open(b, 3, &m)) < 0 || (rc = pl_buf_bytes(b, e->chain.der[i], e->chain.der_len[i])) < 0 ||
             (rc = pl_buf_close(b, 3, m)) < 0 || (rc = pl_buf_open(b, 2, &ex)) < 0)
             break;
         if (i == 0 && ((rc = pl_buf_u16(b, PL_EXT_STATUS_REQUEST)) < 0 || (rc = pl_buf_open(b, 2, &sr)) < 0 ||
-                       (rc = pl_certificate_status_write(b, e->ocsp.data, e->ocsp.len)) < 0 || (rc = pl_buf_close(b, 2, sr)) < 0))
+                       (rc = pl_certificate_status_write(b, ocsp.data, ocsp.len)) < 0 || (rc = pl_buf_close(b, 2, sr)) < 0))
             break;
         rc = pl_buf_close(b, 2, ex);
     }
     if (rc == 0) rc = pl_buf_close(b, 3, list);
-    return rc < 0 ? pl_cfg_err(cfg, "cannot encode the stapled Certificate message") : PARLEY_OK;
+    if (rc < 0) {
+        pl_buf_free(&ocsp);
+        pl_buf_free(&msg);
+        return pl_cfg_err(cfg, "cannot encode the stapled Certificate message");
+    }
+    pl_buf_free(&e->ocsp);
+    pl_buf_free(&e->cert_msg_ocsp);
+    e->ocsp = ocsp;
+    e->cert_msg_ocsp = msg;
+    return PARLEY_OK;
 }
 
 int parley_config_set_ocsp(parley_config *cfg, int mode)
@@ -453,27 +527,51 @@ int parley_config_set_tickets(parley_config *cfg, int enable)
     return PARLEY_OK;
 }
 
+/* The four ring setters share one ring: the last one called owns it. The
+ * key file's name is kept only while the ring comes from that file, so a
+ * reload (SIGHUP) never puts a file's keys over a ring set another way. */
 int parley_config_set_ticket_keys_file(parley_config *cfg, const char *path)
 {
+    pl_ticket_ring r;
     PL_CFG_MUTABLE(cfg);
-    if (pl_ticket_ring_load(&cfg->tickets, path) < 0) return pl_cfg_err(cfg, pl_last_message());
+    PL_CFG_ARG(cfg, path);
+    char *dup = pl_strdup(path);
+    if (!dup) return pl_cfg_nomem(cfg);
+    if (pl_ticket_ring_load(&r, path) < 0) {
+        pl_free(dup);
+        pl_cleanse(&r, sizeof r);
+        return pl_cfg_err(cfg, pl_last_message());
+    }
+    pl_cfg_set_ring(cfg, &r);
     pl_free(cfg->ticket_keys_file);
-    cfg->ticket_keys_file = pl_strdup(path);
+    cfg->ticket_keys_file = dup;
     return PARLEY_OK;
 }
 
 int parley_config_set_ticket_keys(parley_config *cfg, const uint8_t *keys, size_t n)
 {
+    pl_ticket_ring r;
     PL_CFG_MUTABLE(cfg);
-    if (pl_ticket_ring_from_bytes(&cfg->tickets, keys, n) < 0) return pl_cfg_err(cfg, pl_last_message());
+    PL_CFG_ARG(cfg, keys);
+    if (pl_ticket_ring_from_bytes(&r, keys, n) < 0) return pl_cfg_err(cfg, pl_last_message());
+    pl_cfg_set_ring(cfg, &r);
+    pl_free(cfg->ticket_keys_file);
+    cfg->ticket_keys_file = NULL;
     return PARLEY_OK;
 }
 
 int parley_config_set_ticket_secret(parley_config *cfg, const uint8_t *secret, size_t len)
 {
+    pl_ticket_ring r;
     PL_CFG_MUTABLE(cfg);
-    if (pl_ticket_ring_derive(&cfg->tickets, secret, len, time(NULL), cfg->ticket_rotation) < 0)
+    PL_CFG_ARG(cfg, secret);
+    if (pl_ticket_ring_derive(&r, secret, len, time(NULL), cfg->ticket_rotation) < 0) {
+        pl_cleanse(&r, sizeof r);
         return pl_cfg_err(cfg, pl_last_message());
+    }
+    pl_cfg_set_ring(cfg, &r);
+    pl_free(cfg->ticket_keys_file);
+    cfg->ticket_keys_file = NULL;
     return PARLEY_OK;
 }
 
@@ -482,6 +580,7 @@ int parley_config_set_ticket_secret_file(parley_config *cfg, const char *path)
     uint8_t secret[64];
     size_t len = 0;
     PL_CFG_MUTABLE(cfg);
+    PL_CFG_ARG(cfg, path);
     if (pl_ticket_secret_load(path, secret, sizeof secret, &len) < 0) return pl_cfg_err(cfg, pl_last_message());
     int rc = parley_config_set_ticket_secret(cfg, secret, len);
     pl_cleanse(secret, sizeof secret);
@@ -492,9 +591,16 @@ int parley_config_set_ticket_rotation(parley_config *cfg, uint32_t seconds)
 {
     PL_CFG_MUTABLE(cfg);
     if (seconds == 0) return pl_cfg_err(cfg, "the ticket rotation period is at least one second");
-    cfg->ticket_rotation = seconds;
     /* A derived ring made before moves to the period number of the new length. */
-    if (cfg->tickets.derived && pl_ticket_ring_rotate(&cfg->tickets, time(NULL), seconds) < 0) return pl_cfg_err(cfg, pl_last_message());
+    if (cfg->tickets.derived) {
+        pl_ticket_ring r = cfg->tickets;
+        if (pl_ticket_ring_rotate(&r, time(NULL), seconds) < 0) {
+            pl_cleanse(&r, sizeof r);
+            return pl_cfg_err(cfg, pl_last_message());
+        }
+        pl_cfg_set_ring(cfg, &r);
+    }
+    cfg->ticket_rotation = seconds;
     return PARLEY_OK;
 }
 
@@ -502,11 +608,13 @@ int parley_config_reload_ticket_keys(parley_config *cfg)
 {
     pl_ticket_ring r;
     if (!cfg->ticket_keys_file) return pl_cfg_err(cfg, "no ticket key file to reload");
-    if (pl_ticket_ring_load(&r, cfg->ticket_keys_file) < 0) return pl_cfg_err(cfg, pl_last_message());
+    if (pl_ticket_ring_load(&r, cfg->ticket_keys_file) < 0) {
+        pl_cleanse(&r, sizeof r);
+        return pl_cfg_err(cfg, pl_last_message());
+    }
     pthread_mutex_lock(&cfg->lock);
-    cfg->tickets = r;
+    pl_cfg_set_ring(cfg, &r);
     pthread_mutex_unlock(&cfg->lock);
-    pl_cleanse(&r, sizeof r);
     return PARLEY_OK;
 }
 
@@ -543,9 +651,12 @@ int parley_config_set_record_padding(parley_config *cfg, size_t block)
 int parley_config_set_ca_file(parley_config *cfg, const char *path)
 {
     PL_CFG_MUTABLE(cfg);
+    PL_CFG_ARG(cfg, path);
+    char *dup = pl_strdup(path);
+    if (!dup) return pl_cfg_nomem(cfg);
     pl_free(cfg->ca_file);
-    cfg->ca_file = pl_strdup(path);
-    return cfg->ca_file ? PARLEY_OK : PARLEY_ERROR;
+    cfg->ca_file = dup;
+    return PARLEY_OK;
 }
 
 int parley_config_set_verify(parley_config *cfg, int verify)
@@ -588,6 +699,7 @@ int parley_config_set_keylog(parley_config *cfg, parley_keylog_fn fn, void *arg)
 int parley_config_set_keylog_file(parley_config *cfg, const char *path)
 {
     PL_CFG_MUTABLE(cfg);
+    PL_CFG_ARG(cfg, path);
     FILE *f = fopen(path, "a");
     if (!f) {
         snprintf(cfg->err, sizeof cfg->err, "cannot open key log file %s", path);

@@ -87,6 +87,7 @@ struct parley_config {
     size_t record_pad;
     int allow_rsa_kx;   /* static RSA key exchange (no forward secrecy): off by default */
     int verify_client;  /* PARLEY_VERIFY_CLIENT_* */
+    int verify_client_set; /* set_verify_client was called: set_client_ca keeps its mode */
     char *client_ca_file;
     pl_trust *client_trust;
     pl_buf ca_names;    /* certificate_authorities body, from client_trust */

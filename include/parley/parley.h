@@ -88,12 +88,21 @@ typedef struct parley_conn parley_conn;
 /* ---------------------------------------------------------------- config */
 
 parley_config *parley_config_new(void);
-/* Reference counting: a connection holds a reference; free drops one. */
+/* Reference counting: a connection holds a reference; free drops one. Each
+ * new or ref is matched by exactly one free: the application may free its
+ * config while connections still use it (they keep it alive), but freeing
+ * it once more than that is a use after free. */
 void parley_config_ref(parley_config *cfg);
 void parley_config_free(parley_config *cfg);
 
 /* Setters return PARLEY_OK or PARLEY_ERROR (after freeze, or bad input);
- * parley_config_error_string() then says why. */
+ * parley_config_error_string() then says why. A setter that fails (bad
+ * input, NULL pointer, unreadable file, no memory) leaves the config exactly
+ * as it was; a setter called again replaces its earlier value; a setter only
+ * changes what it names. The config freezes at its first connection; then
+ * every setter but parley_config_reload_ticket_keys is refused. A trust store
+ * (CA file, client CA, CRLs) is loaded then, whole: if any part of it fails
+ * the connection fails, and the next connection tries again from scratch. */
 const char *parley_config_error_string(const parley_config *cfg);
 
 /* Version range; default (PARLEY_TLS1_2, PARLEY_TLS1_3). Anything older is refused (RFC 8996). */
@@ -131,7 +140,9 @@ int parley_config_export_cert_pem(const parley_config *cfg, int index, char *pem
 /* Trust store: a PEM bundle; without one the system default paths are used. */
 int parley_config_set_ca_file(parley_config *cfg, const char *path);
 /* Server: ask for client certificates and verify them against `path` (a PEM
- * bundle whose subjects are also sent as certificate_authorities). */
+ * bundle whose subjects are also sent as certificate_authorities). Asking is
+ * PARLEY_VERIFY_CLIENT_OPTIONAL unless parley_config_set_verify_client sets
+ * the mode (called before or after). */
 int parley_config_set_client_ca(parley_config *cfg, const char *path);
 enum { PARLEY_VERIFY_CLIENT_NONE = 0, PARLEY_VERIFY_CLIENT_OPTIONAL = 1, PARLEY_VERIFY_CLIENT_REQUIRE = 2 };
 /* REQUIRE: no certificate ends the handshake (certificate_required in TLS 1.3,
@@ -367,6 +378,8 @@ int parley_config_set_session_lifetime(parley_config *cfg, uint32_t seconds);
  * into the cache instead. The same keys seal the session cache's values, with
  * tickets on or off (see parley_session_cache). */
 int parley_config_set_tickets(parley_config *cfg, int enable);
+/* The four ring setters below (key file, keys, secret, secret file) set the
+ * same ring: the last call decides. */
 int parley_config_set_ticket_keys_file(parley_config *cfg, const char *path);
 /* The same ring from memory: n keys of 48 bytes (name 16, AES-256 key 32),
  * the first seals. Not rotated by time. */
@@ -383,7 +396,8 @@ int parley_config_set_ticket_secret_file(parley_config *cfg, const char *path);
 /* How often generated and derived ticket keys rotate (default 86400 s). */
 int parley_config_set_ticket_rotation(parley_config *cfg, uint32_t seconds);
 /* Re-read the ticket key file (allowed while connections use the config,
- * e.g. on SIGHUP); the old ring stays if the file is bad. */
+ * e.g. on SIGHUP); the old ring stays if the file is bad. PARLEY_ERROR when
+ * the ring did not come from parley_config_set_ticket_keys_file. */
 int parley_config_reload_ticket_keys(parley_config *cfg);
 
 /* TLS 1.3 resumption without a new (EC)DHE exchange (psk_ke: no forward
