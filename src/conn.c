@@ -459,12 +459,31 @@ void parley_conn_pending_output(parley_conn *c, const uint8_t **data, size_t *le
 
 void parley_conn_output_sent(parley_conn *c, size_t n) { pl_buf_consume(&c->out, n); }
 
+int parley_conn_recv_eof(parley_conn *c)
+{
+    c->eof = 1;
+    return c->failed ? PARLEY_ERROR : PARLEY_OK;
+}
+
+/* The transport ended mid-handshake: nothing more can come. No alert (RFC
+ * 8446 6.2 alerts go to a peer that listens; this one has gone). */
+static int pl_conn_eof_in_handshake(parley_conn *c)
+{
+    if (!c->failed) {
+        c->failed = PL_ERR_IO;
+        pl_conn_set_error(c, "the peer closed the connection during the handshake");
+    }
+    c->closed_sent = 1;
+    return PARLEY_ERROR;
+}
+
 int parley_conn_handshake(parley_conn *c)
 {
     if (c->failed) return PARLEY_ERROR;
     if (c->hs_done) return PARLEY_OK;
     int rc = pl_hs_drive(c);
     if (rc < 0) return pl_conn_fail(c, rc);
+    if (rc == PL_HS_WAIT_READ && c->eof) return pl_conn_eof_in_handshake(c);
     if (rc == PL_HS_WAIT_READ) return PARLEY_WANT_READ;
     if (rc == PL_HS_WAIT_KEY_OP) return PARLEY_WANT_KEY_OP;
     if (rc == PL_HS_WAIT_SESSION) return PARLEY_WANT_SESSION;
@@ -510,7 +529,10 @@ int parley_conn_read(parley_conn *c, uint8_t *buf, size_t len, size_t *n)
             /* The application has read everything there is: idle until more
              * bytes come, so the buffers can go (taken again on arrival). */
             pl_conn_release_idle(c);
-            return PARLEY_WANT_READ;
+            /* RFC 8446 6.1 / RFC 5246 7.2.1: an end of stream without
+             * close_notify (a partial record left over, or none) may be a
+             * truncation attack; the caller must be able to tell. */
+            return c->eof ? PARLEY_TRUNCATED : PARLEY_WANT_READ;
         }
     }
 }

@@ -217,6 +217,7 @@ struct parley_conn {
     int is_server;
     int failed;              /* sticky error: first fatal error wins */
     int closed_recv, closed_sent;
+    int eof;                 /* the transport ended (parley_conn_recv_eof) */
     int alert_sent, alert_received;
     /* Strings allocated when set (an idle connection keeps only what it uses). */
     char *errmsg;            /* the failure, once failed */

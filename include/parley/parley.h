@@ -35,6 +35,8 @@ typedef enum {
     PARLEY_WANT_KEY_OP = 3, /* a private-key operation is pending (see key provider) */
     PARLEY_CLOSED = 4,      /* peer sent close_notify (or we closed) */
     PARLEY_WANT_SESSION = 5, /* a session-cache lookup is pending (see fetch_start) */
+    PARLEY_TRUNCATED = 6,   /* the transport ended without close_notify: the data
+                             * read may have been cut short by an attacker (RFC 8446 6.1) */
     PARLEY_ERROR = -1       /* fatal; see parley_conn_error_string() */
 } parley_status;
 
@@ -419,13 +421,19 @@ void parley_conn_free(parley_conn *conn);
 /* Sans-I/O: input. Copies up to len bytes; *consumed says how many were taken
  * (fewer when the internal record buffer is full: process, then retry). */
 int parley_conn_recv_bytes(parley_conn *conn, const uint8_t *data, size_t len, size_t *consumed);
+/* Sans-I/O: the transport reached end of stream (a read returned 0). After
+ * it, parley_conn_read hands out what is buffered and then returns
+ * PARLEY_CLOSED if close_notify came, PARLEY_TRUNCATED if not; a handshake
+ * in progress fails. (parley_fd_* do this themselves.) */
+int parley_conn_recv_eof(parley_conn *conn);
 /* Sans-I/O: output. Bytes waiting to go to the peer, and how many were sent. */
 void parley_conn_pending_output(parley_conn *conn, const uint8_t **data, size_t *len);
 void parley_conn_output_sent(parley_conn *conn, size_t n);
 
 /* Advance the handshake. PARLEY_OK once it is complete. */
 int parley_conn_handshake(parley_conn *conn);
-/* Application data. read: PARLEY_OK with *n > 0, WANT_READ, CLOSED or ERROR. */
+/* Application data. read: PARLEY_OK with *n > 0, WANT_READ, CLOSED,
+ * TRUNCATED (end of stream without close_notify) or ERROR. */
 int parley_conn_read(parley_conn *conn, uint8_t *buf, size_t len, size_t *n);
 /* Encrypts all of buf into pending output (split into records). */
 int parley_conn_write(parley_conn *conn, const uint8_t *buf, size_t len);

@@ -195,6 +195,12 @@ static int client_once(const client_opts *o, parley_config *cfg, const char *hos
             continue;
         }
         if (rc == PARLEY_CLOSED) break;
+        if (rc == PARLEY_TRUNCATED) {
+            /* The response may be cut short (RFC 8446 6.1); servers that
+             * close without close_notify do the same, so it is a warning. */
+            fprintf(stderr, "parley: connection closed without close_notify (possible truncation)\n");
+            break;
+        }
         /* A timeout after some response is the server keeping the connection open. */
         if (resp_len == 0 || parley_conn_alert_received(c) >= 0 || parley_conn_alert_sent(c) >= 0) {
             print_failure(c);

@@ -44,6 +44,8 @@ void tool_usage(FILE *f)
             "  --reconnect N        then reconnect N times with the last session; each prints\n"
             "                       protocol:, cipher: and resumed: lines after '--- reconnect i'\n"
             "  --record-padding N   pad encrypted records to a multiple of N bytes\n"
+            "  A server that ends the connection without close_notify is reported on stderr:\n"
+            "  'parley: connection closed without close_notify (possible truncation)'.\n"
             "\n"
             "server options:\n"
             "  --listen ADDR:PORT   default 127.0.0.1:8443\n"
