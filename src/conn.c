@@ -22,6 +22,9 @@ static parley_conn *pl_conn_new(parley_config *cfg, int is_server, const char *s
         snprintf(cfg->err, sizeof cfg->err, "a server needs a certificate (parley_config_add_cert_files)");
         return NULL;
     }
+    /* An empty name is no name: never sent as an empty SNI (RFC 6066 3
+     * forbids it), and verified as none (pl_take_peer_chain). */
+    if (server_name && !server_name[0]) server_name = NULL;
     parley_conn *c = pl_calloc(1, sizeof *c);
     if (!c) return NULL;
     c->hs = pl_calloc(1, sizeof *c->hs);
@@ -665,7 +668,18 @@ int parley_conn_set_session(parley_conn *c, const uint8_t *buf, size_t len)
 {
     pl_session s;
     if (c->is_server || !c->hs || c->hs->state != pl_client13_start_state() || c->hs->hrr_done) return PARLEY_ERROR;
-    if (pl_session_decode(buf, len, &s) < 0) return PARLEY_ERROR;
+    if (pl_session_decode(buf, len, &s) < 0) {
+        pl_cleanse(&s, sizeof s); /* a partly decoded secret */
+        return PARLEY_ERROR;
+    }
+    /* Not for this connection: refused here, so the application learns it;
+     * the connection is unaffected and its handshake is a full one. */
+    const char *why = pl_session_unusable(c, &s);
+    if (why) {
+        pl_trace(c, PARLEY_TRACE_INFO, -1, "session not offered", 0, why);
+        pl_cleanse(&s, sizeof s);
+        return PARLEY_ERROR;
+    }
     if (!c->sess && !(c->sess = pl_malloc(sizeof *c->sess))) return PARLEY_ERROR;
     *c->sess = s;
     pl_cleanse(&s, sizeof s);

@@ -161,6 +161,14 @@ int parley_config_set_ocsp(parley_config *cfg, int mode);
 
 /* Turn certificate verification off (client). Dangerous; the tool says so. */
 int parley_config_set_verify(parley_config *cfg, int verify);
+/* Client: match the server's certificate to the server name given to
+ * parley_conn_new_client (DNS names against dNSName SANs, an IP address
+ * against iPAddress SANs). On by default, and then a connection made with a
+ * NULL or empty server name fails verification (bad_certificate). 0 means
+ * the application checks the server's identity itself (after the handshake,
+ * with parley_conn_peer_cert_sans, a pinned key ...): the chain is still
+ * verified, the name is not, and the result says "ok (chain only: ...)". */
+int parley_config_set_verify_hostname(parley_config *cfg, int check);
 /* A chain verified once is remembered (keyed by its exact bytes, the host
  * name and the trust store) for up to 10 minutes and never past the validity
  * of any certificate in it, so a client meeting the same server again skips
@@ -381,7 +389,13 @@ int parley_config_set_max_early_data(parley_config *cfg, uint32_t bytes);
  * the connection has no resumable session. In TLS 1.3 the session comes with
  * the server's NewSessionTicket, after the handshake: read first. */
 int parley_conn_get_session(const parley_conn *conn, uint8_t *buf, size_t cap, size_t *len);
-/* Client: offer this session on the next handshake (before it starts). */
+/* Client: offer this session on the next handshake (before it starts).
+ * PARLEY_ERROR when it is not a session, or not one for this connection: a
+ * session is offered only for the server name it was made for and under the
+ * trust settings it was made under (CA store and CRLs, verification on or
+ * off, host-name check, OCSP mode, chain depth); sessions in the older
+ * formats (before trust binding) record no trust settings and are never
+ * offered. The connection is unaffected by a refusal: its handshake is a full one. */
 int parley_conn_set_session(parley_conn *conn, const uint8_t *buf, size_t len);
 
 /* ----------------------------------------------------- trace and keylog */

@@ -143,7 +143,8 @@ static int client_once(const client_opts *o, parley_config *cfg, const char *hos
         return TOOL_EXIT_FAIL;
     }
     if (*sess_len && parley_conn_set_session(c, sess, *sess_len) != PARLEY_OK)
-        fprintf(stderr, "parley: the stored session cannot be used; doing a full handshake\n");
+        fprintf(stderr, "parley: the stored session cannot be used here (not a session, or made for another server "
+                        "name or under other trust settings); doing a full handshake\n");
     int fd = client_connect(host, port, o->timeout > 0 ? o->timeout : 10);
     if (fd < 0) {
         parley_conn_free(c);
