@@ -61,6 +61,20 @@ for v in 1.2 1.3; do
     check "TLS $v: parley server, not offered for good.test" "$WORK/c.log" "$REFUSED" \
         '^error: certificate for evil.test does not match host name good.test$'
 done
+# A client that ends its request without close_notify: the server says so.
+python3 - "$PORT" <<'PY' >"$WORK/py.log" 2>&1
+import socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))), server_hostname="evil.test")
+s.sendall(b"GET / HTTP/1.0\r\n")
+s.shutdown(socket.SHUT_RDWR)  # a FIN without close_notify
+s.close()
+PY
+wait_line "$WORK/s.log" 'connection closed without close_notify \(possible truncation\)$'
+check "parley server reports a request ended without close_notify" "$WORK/s.log" \
+    'connection closed without close_notify \(possible truncation\)$'
 # parley server ends with close_notify: no truncation warning.
 timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --servername evil.test "127.0.0.1:$PORT" >"$WORK/c.log" 2>&1
 check "a clean close" "$WORK/c.log" '^verify: ok$'

@@ -83,6 +83,8 @@ void tool_usage(FILE *f)
             "  --alpn LIST, --ciphers LIST, --groups LIST, --tls1.3, --tls1.2, --allow-rsa-kx,\n"
             "  --keylog FILE, --trace,\n"
             "  --record-padding N   (as for the client)\n"
+            "  A request that ends without close_notify is logged with 'connection closed\n"
+            "  without close_notify (possible truncation)'.\n"
             "\n"
             "keyserver options (docs/keyless.md):\n"
             "  --listen ADDR:PORT   where key-operation clients connect (Parley TLS 1.3)\n"
