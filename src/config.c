@@ -65,6 +65,7 @@ parley_config *parley_config_new(void)
     memcpy(cfg->sigalgs, pl_default_sigalgs, sizeof pl_default_sigalgs);
     cfg->nsigalgs = sizeof pl_default_sigalgs / sizeof pl_default_sigalgs[0];
     cfg->verify = 1;
+    cfg->verify_hostname = 1;
     return cfg;
 }
 
@@ -139,6 +140,29 @@ static void pl_cfg_set_ring(parley_config *cfg, pl_ticket_ring *r)
 
 static int pl_trust_setup(parley_config *cfg, pl_trust *t);
 
+/* The identity of the trust settings a peer is authenticated under, which
+ * every session records and a client checks before offering one (session.h):
+ * SHA-256 over the role, whether the chain is verified at all, the policy
+ * (host-name check, OCSP, depth, expired CRLs) and the store's certificates
+ * and CRLs (pl_trust_digest). Computed once, when the config freezes. */
+static int pl_trust_identity(const parley_config *cfg, pl_trust *t, int client, int verifies, uint8_t out[32])
+{
+    uint8_t in[64], *p = in;
+    memcpy(p, client ? "PTsrv" : "PTcli", 5), p += 5; /* whom the trust authenticates */
+    *p++ = (uint8_t)verifies;
+    if (verifies) {
+        /* A server's client CAs, not whether it requires a certificate:
+         * one verified under them stays verified when the mode changes. */
+        *p++ = (uint8_t)(client ? cfg->verify_hostname : 0);
+        *p++ = (uint8_t)(client ? cfg->ocsp_mode : 0);
+        *p++ = (uint8_t)cfg->max_depth;
+        *p++ = (uint8_t)cfg->crl_expired_fatal;
+        PL_GUARD(pl_trust_digest(t, p));
+        p += 32;
+    }
+    return pl_hash(PL_SHA256, in, (size_t)(p - in), out);
+}
+
 int pl_config_freeze(parley_config *cfg, int client);
 int pl_config_freeze(parley_config *cfg, int client)
 {
@@ -167,7 +191,7 @@ int pl_config_freeze(parley_config *cfg, int client)
              * connection, which does not run this again. */
             pl_trust *t = NULL;
             if (pl_trust_load(cfg->client_ca_file, &t) < 0 || pl_trust_ca_names(t, &cfg->ca_names) < 0 ||
-                pl_trust_setup(cfg, t) < 0) {
+                pl_trust_setup(cfg, t) < 0 || pl_trust_identity(cfg, t, 0, 1, cfg->client_trust_id) < 0) {
                 snprintf(cfg->err, sizeof cfg->err, "%s", pl_last_message());
                 pl_trust_free(t);
                 pl_buf_free(&cfg->ca_names);
@@ -180,7 +204,8 @@ int pl_config_freeze(parley_config *cfg, int client)
     if (client && cfg->verify && !cfg->trust_loaded) {
         /* Likewise; a store from an earlier failed attempt is not leaked. */
         pl_trust *t = NULL;
-        if (pl_trust_load(cfg->ca_file, &t) < 0 || pl_trust_setup(cfg, t) < 0) {
+        if (pl_trust_load(cfg->ca_file, &t) < 0 || pl_trust_setup(cfg, t) < 0 ||
+            pl_trust_identity(cfg, t, 1, 1, cfg->trust_id) < 0) {
             snprintf(cfg->err, sizeof cfg->err, "%s", pl_last_message());
             pl_trust_free(t);
             rc = -1;
@@ -188,6 +213,9 @@ int pl_config_freeze(parley_config *cfg, int client)
             cfg->trust = t;
             cfg->trust_loaded = 1;
         }
+    } else if (client && !cfg->verify && !cfg->trust_loaded) {
+        if (pl_trust_identity(cfg, NULL, 1, 0, cfg->trust_id) < 0) rc = -1;
+        else cfg->trust_loaded = 1; /* nothing to load: the identity says "not verified" */
     }
     pthread_mutex_unlock(&cfg->lock);
     return rc;
@@ -663,6 +691,13 @@ int parley_config_set_verify(parley_config *cfg, int verify)
 {
     PL_CFG_MUTABLE(cfg);
     cfg->verify = verify ? 1 : 0;
+    return PARLEY_OK;
+}
+
+int parley_config_set_verify_hostname(parley_config *cfg, int check)
+{
+    PL_CFG_MUTABLE(cfg);
+    cfg->verify_hostname = check ? 1 : 0;
     return PARLEY_OK;
 }
 

@@ -22,6 +22,9 @@ static parley_conn *pl_conn_new(parley_config *cfg, int is_server, const char *s
         snprintf(cfg->err, sizeof cfg->err, "a server needs a certificate (parley_config_add_cert_files)");
         return NULL;
     }
+    /* An empty name is no name: never sent as an empty SNI (RFC 6066 3
+     * forbids it), and verified as none (pl_take_peer_chain). */
+    if (server_name && !server_name[0]) server_name = NULL;
     parley_conn *c = pl_calloc(1, sizeof *c);
     if (!c) return NULL;
     c->hs = pl_calloc(1, sizeof *c->hs);
@@ -459,12 +462,31 @@ void parley_conn_pending_output(parley_conn *c, const uint8_t **data, size_t *le
 
 void parley_conn_output_sent(parley_conn *c, size_t n) { pl_buf_consume(&c->out, n); }
 
+int parley_conn_recv_eof(parley_conn *c)
+{
+    c->eof = 1;
+    return c->failed ? PARLEY_ERROR : PARLEY_OK;
+}
+
+/* The transport ended mid-handshake: nothing more can come. No alert (RFC
+ * 8446 6.2 alerts go to a peer that listens; this one has gone). */
+static int pl_conn_eof_in_handshake(parley_conn *c)
+{
+    if (!c->failed) {
+        c->failed = PL_ERR_IO;
+        pl_conn_set_error(c, "the peer closed the connection during the handshake");
+    }
+    c->closed_sent = 1;
+    return PARLEY_ERROR;
+}
+
 int parley_conn_handshake(parley_conn *c)
 {
     if (c->failed) return PARLEY_ERROR;
     if (c->hs_done) return PARLEY_OK;
     int rc = pl_hs_drive(c);
     if (rc < 0) return pl_conn_fail(c, rc);
+    if (rc == PL_HS_WAIT_READ && c->eof) return pl_conn_eof_in_handshake(c);
     if (rc == PL_HS_WAIT_READ) return PARLEY_WANT_READ;
     if (rc == PL_HS_WAIT_KEY_OP) return PARLEY_WANT_KEY_OP;
     if (rc == PL_HS_WAIT_SESSION) return PARLEY_WANT_SESSION;
@@ -510,7 +532,10 @@ int parley_conn_read(parley_conn *c, uint8_t *buf, size_t len, size_t *n)
             /* The application has read everything there is: idle until more
              * bytes come, so the buffers can go (taken again on arrival). */
             pl_conn_release_idle(c);
-            return PARLEY_WANT_READ;
+            /* RFC 8446 6.1 / RFC 5246 7.2.1: an end of stream without
+             * close_notify (a partial record left over, or none) may be a
+             * truncation attack; the caller must be able to tell. */
+            return c->eof ? PARLEY_TRUNCATED : PARLEY_WANT_READ;
         }
     }
 }
@@ -644,7 +669,18 @@ int parley_conn_set_session(parley_conn *c, const uint8_t *buf, size_t len)
 {
     pl_session s;
     if (c->is_server || !c->hs || c->hs->state != pl_client13_start_state() || c->hs->hrr_done) return PARLEY_ERROR;
-    if (pl_session_decode(buf, len, &s) < 0) return PARLEY_ERROR;
+    if (pl_session_decode(buf, len, &s) < 0) {
+        pl_cleanse(&s, sizeof s); /* a partly decoded secret */
+        return PARLEY_ERROR;
+    }
+    /* Not for this connection: refused here, so the application learns it;
+     * the connection is unaffected and its handshake is a full one. */
+    const char *why = pl_session_unusable(c, &s);
+    if (why) {
+        pl_trace(c, PARLEY_TRACE_INFO, -1, "session not offered", 0, why);
+        pl_cleanse(&s, sizeof s);
+        return PARLEY_ERROR;
+    }
     if (!c->sess && !(c->sess = pl_malloc(sizeof *c->sess))) return PARLEY_ERROR;
     *c->sess = s;
     pl_cleanse(&s, sizeof s);

@@ -83,6 +83,10 @@ struct parley_config {
     pl_trust *trust; /* loaded at first client connection */
     int trust_loaded;
     int verify;
+    int verify_hostname; /* client: match the server name (1, default) or leave it to the application */
+    /* Identities of the trust settings (config.c pl_trust_identity) that
+     * sessions are bound to: the client's for servers, the server's for clients. */
+    uint8_t trust_id[32], client_trust_id[32];
     int64_t now;
     size_t record_pad;
     int allow_rsa_kx;   /* static RSA key exchange (no forward secrecy): off by default */
@@ -218,6 +222,7 @@ struct parley_conn {
     int is_server;
     int failed;              /* sticky error: first fatal error wins */
     int closed_recv, closed_sent;
+    int eof;                 /* the transport ended (parley_conn_recv_eof) */
     int alert_sent, alert_received;
     /* Strings allocated when set (an idle connection keeps only what it uses). */
     char *errmsg;            /* the failure, once failed */
@@ -313,6 +318,8 @@ int pl_client_accept_alpn(parley_conn *c, const uint8_t *proto, size_t len);
  * server verifies a client against its client CA store. */
 struct pl_certificate_s;
 int pl_take_peer_chain(parley_conn *c, const struct pl_certificate_s *ct);
+/* Client: the verification result of a resumed session. */
+void pl_client_set_resumed_verify(parley_conn *c);
 /* Client: check a stapled OCSP response (NULL: none) against the policy. */
 int pl_client_check_staple(parley_conn *c, const uint8_t *resp, size_t len);
 /* The TLS 1.2 session of this connection (version, suite, EMS, master secret,
@@ -320,6 +327,12 @@ int pl_client_check_staple(parley_conn *c, const uint8_t *resp, size_t len);
 void pl_session_from_conn(const parley_conn *c, pl_session *ss, uint64_t created, uint32_t lifetime);
 /* What every session starts with: version, suite, creation, lifetime, server name. */
 void pl_session_base(const parley_conn *c, pl_session *ss, uint16_t version, uint64_t created, uint32_t lifetime);
+/* Client: why session s cannot be offered on this connection (made for
+ * another server name, or under other trust settings), or NULL when it can. */
+const char *pl_session_unusable(const parley_conn *c, const pl_session *s);
+/* Server: did session s verify a client certificate under the current client
+ * trust settings? */
+int pl_session_client_auth(const parley_config *cfg, const pl_session *s);
 /* Client: choose the certificate to answer a CertificateRequest with. */
 void pl_choose_client_cert(parley_conn *c, int tls13);
 /* ALPN choice by server preference: 1 chose, 0 no ALPN, <0 no_application_protocol. */

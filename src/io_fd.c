@@ -73,11 +73,8 @@ int parley_fd_handshake(parley_conn *c)
         if (rc != PARLEY_WANT_READ) return rc;
         int r = pl_fd_fill(c);
         if (r == PARLEY_WANT_READ || r == PARLEY_ERROR) return r;
-        if (r == FILL_EOF) {
-            c->failed = PL_ERR_IO;
-            pl_conn_set_error(c, "the peer closed the connection during the handshake");
-            return PARLEY_ERROR;
-        }
+        /* End of stream: the core fails the handshake on the next turn. */
+        if (r == FILL_EOF) (void)parley_conn_recv_eof(c);
     }
 }
 
@@ -91,16 +88,9 @@ int parley_fd_read(parley_conn *c, uint8_t *buf, size_t len, size_t *n)
         if (fl == PARLEY_WANT_WRITE) return PARLEY_WANT_WRITE;
         int r = pl_fd_fill(c);
         if (r == PARLEY_WANT_READ || r == PARLEY_ERROR) return r;
-        if (r == FILL_EOF) {
-            /* EOF without close_notify: report closed, but say it was truncated. */
-            c->closed_recv = 1;
-            if (!c->hs_done) {
-                c->failed = PL_ERR_IO;
-                pl_conn_set_error(c, "the peer closed the connection during the handshake");
-                return PARLEY_ERROR;
-            }
-            return PARLEY_CLOSED;
-        }
+        /* End of stream: the core says CLOSED (close_notify came) or
+         * TRUNCATED (it did not) once the buffered data is read. */
+        if (r == FILL_EOF) (void)parley_conn_recv_eof(c);
     }
 }
 

@@ -35,6 +35,8 @@ typedef enum {
     PARLEY_WANT_KEY_OP = 3, /* a private-key operation is pending (see key provider) */
     PARLEY_CLOSED = 4,      /* peer sent close_notify (or we closed) */
     PARLEY_WANT_SESSION = 5, /* a session-cache lookup is pending (see fetch_start) */
+    PARLEY_TRUNCATED = 6,   /* the transport ended without close_notify: the data
+                             * read may have been cut short by an attacker (RFC 8446 6.1) */
     PARLEY_ERROR = -1       /* fatal; see parley_conn_error_string() */
 } parley_status;
 
@@ -170,6 +172,14 @@ int parley_config_set_ocsp(parley_config *cfg, int mode);
 
 /* Turn certificate verification off (client). Dangerous; the tool says so. */
 int parley_config_set_verify(parley_config *cfg, int verify);
+/* Client: match the server's certificate to the server name given to
+ * parley_conn_new_client (DNS names against dNSName SANs, an IP address
+ * against iPAddress SANs). On by default, and then a connection made with a
+ * NULL or empty server name fails verification (bad_certificate). 0 means
+ * the application checks the server's identity itself (after the handshake,
+ * with parley_conn_peer_cert_sans, a pinned key ...): the chain is still
+ * verified, the name is not, and the result says "ok (chain only: ...)". */
+int parley_config_set_verify_hostname(parley_config *cfg, int check);
 /* A chain verified once is remembered (keyed by its exact bytes, the host
  * name and the trust store) for up to 10 minutes and never past the validity
  * of any certificate in it, so a client meeting the same server again skips
@@ -415,7 +425,13 @@ int parley_config_set_max_early_data(parley_config *cfg, uint32_t bytes);
  * the connection has no resumable session. In TLS 1.3 the session comes with
  * the server's NewSessionTicket, after the handshake: read first. */
 int parley_conn_get_session(const parley_conn *conn, uint8_t *buf, size_t cap, size_t *len);
-/* Client: offer this session on the next handshake (before it starts). */
+/* Client: offer this session on the next handshake (before it starts).
+ * PARLEY_ERROR when it is not a session, or not one for this connection: a
+ * session is offered only for the server name it was made for and under the
+ * trust settings it was made under (CA store and CRLs, verification on or
+ * off, host-name check, OCSP mode, chain depth); sessions in the older
+ * formats (before trust binding) record no trust settings and are never
+ * offered. The connection is unaffected by a refusal: its handshake is a full one. */
 int parley_conn_set_session(parley_conn *conn, const uint8_t *buf, size_t len);
 
 /* ----------------------------------------------------- trace and keylog */
@@ -455,13 +471,19 @@ void parley_conn_free(parley_conn *conn);
 /* Sans-I/O: input. Copies up to len bytes; *consumed says how many were taken
  * (fewer when the internal record buffer is full: process, then retry). */
 int parley_conn_recv_bytes(parley_conn *conn, const uint8_t *data, size_t len, size_t *consumed);
+/* Sans-I/O: the transport reached end of stream (a read returned 0). After
+ * it, parley_conn_read hands out what is buffered and then returns
+ * PARLEY_CLOSED if close_notify came, PARLEY_TRUNCATED if not; a handshake
+ * in progress fails. (parley_fd_* do this themselves.) */
+int parley_conn_recv_eof(parley_conn *conn);
 /* Sans-I/O: output. Bytes waiting to go to the peer, and how many were sent. */
 void parley_conn_pending_output(parley_conn *conn, const uint8_t **data, size_t *len);
 void parley_conn_output_sent(parley_conn *conn, size_t n);
 
 /* Advance the handshake. PARLEY_OK once it is complete. */
 int parley_conn_handshake(parley_conn *conn);
-/* Application data. read: PARLEY_OK with *n > 0, WANT_READ, CLOSED or ERROR. */
+/* Application data. read: PARLEY_OK with *n > 0, WANT_READ, CLOSED,
+ * TRUNCATED (end of stream without close_notify) or ERROR. */
 int parley_conn_read(parley_conn *conn, uint8_t *buf, size_t len, size_t *n);
 /* Encrypts all of buf into pending output (split into records). */
 int parley_conn_write(parley_conn *conn, const uint8_t *buf, size_t len);

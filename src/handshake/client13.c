@@ -132,7 +132,8 @@ static int c_send_ch(parley_conn *c, const uint8_t *msg, size_t len)
         PL_GUARD(pl_random(hs->session_id, 32));
         /* A stored TLS 1.2 session is offered by its id (RFC 5246 7.4.1.2);
          * the same field serves TLS 1.3 compatibility mode. */
-        if (c->sess && c->sess->version == PARLEY_TLS1_2 && pl_session_fresh(c->sess, (uint64_t)time(NULL))) {
+        if (c->sess && c->sess->version == PARLEY_TLS1_2 && pl_session_fresh(c->sess, (uint64_t)time(NULL)) &&
+            !pl_session_unusable(c, c->sess)) {
             /* Offer the session's id when it has one, also beside a ticket: a
              * server that accepts the ticket echoes whatever id we send (RFC
              * 5077 3.4), and one that cannot open it may still know the id. */
@@ -279,7 +280,7 @@ static int c_recv_ee(parley_conn *c, const uint8_t *msg, size_t len)
     PL_ENSURE(!ee.has_early_data, PL_ERR_UNSUPPORTED_EXTENSION, "server accepted early data that was not offered");
     if (c->hs->resumed) {
         /* Authenticated by the PSK: the server's Finished comes next (RFC 8446 2.2). */
-        pl_conn_set_verify(c, "ok (resumed session; verified when it was made)");
+        pl_client_set_resumed_verify(c);
         c->hs->state = C_WAIT_FIN;
         return 0;
     }

@@ -33,11 +33,11 @@ static int pl_suite_hash(uint16_t suite)
 int pl_client13_psk_usable(parley_conn *c)
 {
     const pl_session *s = c->sess;
-    const char *sni = c->server_name ? c->server_name : "";
     if (!s || s->version != PARLEY_TLS1_3 || !s->ticket_len || !pl_session_fresh(s, (uint64_t)time(NULL))) return 0;
-    /* RFC 8446 4.6.1: resume only toward the same server name, and with a
-     * suite we still offer that has the ticket's hash (4.2.11). */
-    if (strcmp(s->sni, sni) != 0 || !pl_suite_usable(c->cfg, s->suite)) return 0;
+    /* RFC 8446 4.6.1: resume only toward the same server name (and trust
+     * settings), and with a suite we still offer that has the ticket's hash
+     * (4.2.11). */
+    if (pl_session_unusable(c, s) || !pl_suite_usable(c->cfg, s->suite)) return 0;
     c->hs->psk_hash = pl_suite_hash(s->suite);
     return c->hs->psk_hash != 0 && s->secret_len == pl_hash_len(c->hs->psk_hash);
 }
@@ -162,7 +162,8 @@ static const char *pl_psk_unusable(parley_conn *c, const pl_client_hello *ch, co
     if (pl_suite_hash(ss->suite) != hash || ss->secret_len != pl_hash_len(hash)) return "its suite has another hash";
     if (!pl_session_fresh(ss, now_ms / 1000)) return "expired";
     if (strcmp(ss->sni, ch->has_sni ? ch->sni : "") != 0) return "made for another server name";
-    if (c->cfg->verify_client == PARLEY_VERIFY_CLIENT_REQUIRE && !ss->client_auth) return "made without a client certificate";
+    if (c->cfg->verify_client == PARLEY_VERIFY_CLIENT_REQUIRE && !pl_session_client_auth(c->cfg, ss))
+        return "made without a client certificate verified under the current client CAs";
     /* RFC 8446 4.2.11.1, 8.3: the client's idea of the age must match ours. */
     /* Ages are 32-bit millisecond counts (49 days > the 7-day maximum
      * lifetime), so their difference is taken modulo 2^32, signed. */
@@ -225,7 +226,7 @@ int pl_server13_choose_psk(parley_conn *c, const pl_client_hello *ch, const uint
         hs->psk_index = (int)i;
         hs->psk_mode = mode;
         hs->sess_created = ss.created;
-        hs->sess_client_auth = ss.client_auth;
+        hs->sess_client_auth = pl_session_client_auth(c->cfg, &ss);
         pl_cleanse(&ss, sizeof ss);
         pl_trace(c, PARLEY_TRACE_INFO, -1, "PSK accepted", 0, mode == PL_PSK_DHE ? "psk_dhe_ke" : "psk_ke");
         return 0;

@@ -92,7 +92,7 @@ static int pl_try_resume(parley_conn *c, const pl_client_hello *ch, pl_session *
            /* RFC 7627 5.3: the EMS state must match; otherwise a full handshake. */
            ss->ems == (uint8_t)ch->has_ems &&
            /* A server that requires client certificates resumes only sessions that had one. */
-           (cfg->verify_client != PARLEY_VERIFY_CLIENT_REQUIRE || ss->client_auth);
+           (cfg->verify_client != PARLEY_VERIFY_CLIENT_REQUIRE || pl_session_client_auth(cfg, ss));
 }
 
 /* A sealed ticket for the current session (RFC 5077 4), sent as NewSessionTicket. */
@@ -146,7 +146,7 @@ int pl_server12_client_hello(parley_conn *c, const void *vch, const uint8_t *msg
         memcpy(hs->session_id, ch->session_id.p, ch->session_id.len);
         hs->session_id_len = ch->session_id.len;
         hs->sess_created = ss.created;
-        hs->sess_client_auth = ss.client_auth;
+        hs->sess_client_auth = pl_session_client_auth(cfg, &ss);
         hs->resumed = 1;
         c->resumed = 1;
         cert = 0;
@@ -250,6 +250,9 @@ static int s12_send_hello(parley_conn *c, const uint8_t *msg, size_t len)
     if (hs->resumed) {
         /* Abbreviated handshake (RFC 5246 7.3): our CCS and Finished now, the client's follow. */
         pl_trace(c, PARLEY_TRACE_INFO, -1, "session resumed", 0, "abbreviated handshake (RFC 5246 7.3)");
+        /* As in TLS 1.3 (server13.c): the session's client certificate,
+         * verified under the current client CAs (pl_session_client_auth). */
+        if (hs->sess_client_auth) pl_conn_set_verify(c, "ok (resumed session; verified when it was made)");
         if ((rc = pl_tls12_derive_keys(c)) < 0) goto out;
         if (hs->issue_ticket && (rc = pl_send_ticket(c)) < 0) goto out;
         hs->state = S12_SEND_FIN;

@@ -53,11 +53,13 @@ int pl_client_accept_alpn(parley_conn *c, const uint8_t *proto, size_t len)
     PL_BAIL(PL_ERR_ILLEGAL_PARAMETER, "server selected an ALPN protocol that was not offered");
 }
 
-/* "ok", or "ok (warning: ...)" when verification passed with a policy warning. */
-static void pl_set_verified(parley_conn *c)
+/* "ok", or "ok (...)" with a policy warning and/or a note that the host
+ * name was left to the application. */
+static void pl_set_verified(parley_conn *c, int chain_only)
 {
-    const char *w = pl_verify_warning();
-    if (w[0]) pl_conn_set_verify(c, "ok (%s)", w);
+    const char *w = pl_verify_warning(), *n = chain_only ? "chain only: the application checks the server name" : "";
+    if (w[0] && n[0]) pl_conn_set_verify(c, "ok (%s; %s)", n, w);
+    else if (w[0] || n[0]) pl_conn_set_verify(c, "ok (%s)", w[0] ? w : n);
     else pl_conn_set_verify(c, "ok");
 }
 
@@ -81,15 +83,33 @@ int pl_take_peer_chain(parley_conn *c, const pl_certificate *ct)
     /* Verification hands back the leaf's key (no second parse). */
     if (c->is_server) {
         PL_GUARD(pl_verify_chain(c->cfg->client_trust, ders, n, NULL, c->cfg->now, PL_PURPOSE_CLIENT, &c->hs->peer_key));
-        pl_set_verified(c);
+        pl_set_verified(c, 0);
     } else if (c->cfg->verify) {
-        PL_GUARD(pl_verify_server_chain(c->cfg->trust, ders, n, c->server_name, c->cfg->now, &c->hs->peer_key));
-        pl_set_verified(c);
+        /* RFC 6125 6: a chain proves an identity only against a reference
+         * name. Without one, verification fails, unless the application has
+         * said it checks the server's identity itself (as rustls and Go
+         * require a name or an explicit opt-out). */
+        const char *host = c->server_name && c->server_name[0] ? c->server_name : NULL;
+        PL_ENSURE(host || !c->cfg->verify_hostname, PL_ERR_BAD_CERTIFICATE,
+                  "no server name to verify the certificate against (give one to parley_conn_new_client, or call "
+                  "parley_config_set_verify_hostname(cfg, 0) when the application checks the server's identity itself)");
+        PL_GUARD(pl_verify_server_chain(c->cfg->trust, ders, n, c->cfg->verify_hostname ? host : NULL, c->cfg->now,
+                                        &c->hs->peer_key));
+        pl_set_verified(c, !c->cfg->verify_hostname);
     } else {
         PL_GUARD(pl_cert_pubkey(ders[0].p, ders[0].len, &c->hs->peer_key));
         pl_conn_set_verify(c, "not verified (verification disabled)");
     }
     return 0;
+}
+
+void pl_client_set_resumed_verify(parley_conn *c)
+{
+    /* The session was offered only under the trust settings it was made
+     * with (pl_session_unusable), so it was verified exactly as far as this
+     * config verifies: fully, or not at all. */
+    if (c->cfg->verify) pl_conn_set_verify(c, "ok (resumed session; verified when it was made)");
+    else pl_conn_set_verify(c, "not verified (verification disabled; resumed session)");
 }
 
 int pl_client_check_staple(parley_conn *c, const uint8_t *resp, size_t len)
@@ -119,6 +139,36 @@ void pl_session_base(const parley_conn *c, pl_session *ss, uint16_t version, uin
     ss->created = created;
     ss->lifetime = lifetime;
     snprintf(ss->sni, sizeof ss->sni, "%s", c->server_name ? c->server_name : "");
+    /* Under which trust settings the peer was (or was not) authenticated. */
+    memcpy(ss->trust, c->is_server ? c->cfg->client_trust_id : c->cfg->trust_id, sizeof ss->trust);
+}
+
+const char *pl_session_unusable(const parley_conn *c, const pl_session *s)
+{
+    static const uint8_t unknown[32];
+    /* RFC 6066 3, RFC 8446 4.6.1: a session authenticates the server it was
+     * made with, and only under that name. Checked here, by the client, in
+     * both versions: a server that resumes whatever it is offered (RFC 6066
+     * only asks servers to check) would otherwise be taken for any host the
+     * session is offered to. */
+    if (strcmp(s->sni, c->server_name ? c->server_name : "") != 0) return "it was made for another server name";
+    /* The server was authenticated under the trust settings of that time: a
+     * session made without verification, or under another CA store or
+     * policy, proves nothing under ours. */
+    if (memcmp(s->trust, unknown, sizeof unknown) == 0)
+        return "it does not record the trust settings it was verified under (older session format)";
+    if (memcmp(s->trust, c->cfg->trust_id, sizeof s->trust) != 0)
+        return "it was made under other trust settings (CA store, verification mode or policy)";
+    return NULL;
+}
+
+int pl_session_client_auth(const parley_config *cfg, const pl_session *s)
+{
+    static const uint8_t unknown[32];
+    /* A client certificate verified under another client CA store (or an
+     * older session that does not say) counts as none. */
+    return s->client_auth && memcmp(s->trust, unknown, sizeof unknown) != 0 &&
+           memcmp(s->trust, cfg->client_trust_id, sizeof s->trust) == 0;
 }
 
 void pl_session_from_conn(const parley_conn *c, pl_session *ss, uint64_t created, uint32_t lifetime)

@@ -25,6 +25,7 @@ int pl_session_encode(const pl_session *s, pl_buf *out)
     PL_GUARD(pl_buf_u32(out, (uint32_t)s->issued_ms));
     PL_GUARD(pl_buf_u32(out, s->age_add));
     PL_GUARD(pl_buf_u8(out, s->client_auth));
+    PL_GUARD(pl_buf_bytes(out, s->trust, sizeof s->trust));
     PL_GUARD(pl_buf_u8(out, (uint8_t)snl));
     PL_GUARD(pl_buf_bytes(out, s->sni, snl));
     PL_GUARD(pl_buf_u16(out, s->ticket_len));
@@ -41,10 +42,12 @@ int pl_session_decode(const uint8_t *p, size_t len, pl_session *s)
     PL_GUARD(pl_cur_bytes(&c, 3, &magic));
     PL_ENSURE(memcmp(magic, "PLS", 3) == 0, PL_ERR_DECODE, "not a Parley session");
     PL_GUARD(pl_cur_u8(&c, &ver));
-    /* Format 2 (TLS 1.2 sessions of earlier builds) is still read, so that a
-     * fleet upgraded host by host keeps resuming the sessions and tickets the
-     * others wrote; only format 3 is written. */
-    PL_ENSURE(ver == PL_SESSION_VERSION || ver == 2, PL_ERR_DECODE, "session format version %u is not supported", ver);
+    /* Formats 2 (TLS 1.2 sessions of earlier builds) and 3 (no trust
+     * binding) are still read, so that a fleet upgraded host by host keeps
+     * resuming the sessions and tickets the others wrote; only format 4 is
+     * written. Their trust is unknown (all zero): a client does not offer
+     * them, a server does not count their client authentication. */
+    PL_ENSURE(ver >= 2 && ver <= PL_SESSION_VERSION, PL_ERR_DECODE, "session format version %u is not supported", ver);
     PL_GUARD(pl_cur_u16(&c, &s->version));
     PL_GUARD(pl_cur_u16(&c, &s->suite));
     PL_GUARD(pl_cur_u8(&c, &s->ems));
@@ -73,6 +76,11 @@ int pl_session_decode(const uint8_t *p, size_t len, pl_session *s)
         PL_GUARD(pl_cur_u32(&c, &s->age_add));
         PL_GUARD(pl_cur_u8(&c, &s->client_auth));
         PL_ENSURE(s->client_auth <= 1, PL_ERR_DECODE, "bad session flags");
+    }
+    if (ver >= 4) {
+        const uint8_t *t;
+        PL_GUARD(pl_cur_bytes(&c, sizeof s->trust, &t));
+        memcpy(s->trust, t, sizeof s->trust);
     }
     PL_GUARD(pl_cur_vec8(&c, &v));
     memcpy(s->sni, v.p, v.len);

@@ -3,7 +3,9 @@
  * versioned ("PLS" + version byte) and every field is length-checked on the
  * way back in; a session is never trusted beyond what the RFCs allow (the
  * same version, a suite with the same hash, the same SNI, the same EMS
- * state: RFC 5246 7.4.1.2, RFC 7627 5.3, RFC 6066 3).
+ * state: RFC 5246 7.4.1.2, RFC 7627 5.3, RFC 6066 3), and a client offers
+ * one only for the server name and under the trust settings it was made with
+ * (pl_session_unusable, handshake/tls12.c).
  */
 #ifndef PL_SESSION_H
 #define PL_SESSION_H
@@ -12,7 +14,7 @@
 
 #include "../util/buf.h"
 
-#define PL_SESSION_VERSION 3
+#define PL_SESSION_VERSION 4
 #define PL_MAX_TICKET 2048
 
 typedef struct {
@@ -30,6 +32,12 @@ typedef struct {
     uint64_t issued_ms;
     uint32_t age_add;
     uint8_t client_auth;  /* the full handshake verified a client certificate */
+    /* The trust settings the peer was authenticated under (format 4): on a
+     * client, the server-authentication identity of its config (trust store,
+     * verification mode and policy: parley_config.trust_id); on a server, the
+     * client-authentication one. All zero: unknown (formats 2 and 3), which
+     * matches no config, so such a session counts as unauthenticated. */
+    uint8_t trust[32];
     char sni[256];
     uint16_t ticket_len;  /* client: an RFC 5077 ticket to present (0: offer the id) */
     uint8_t ticket[PL_MAX_TICKET];

@@ -65,6 +65,9 @@ PL_MUST_CHECK int pl_trust_add_crl_file(pl_trust *t, const char *path);
 /* Policy for verification beyond the trust anchors. */
 void pl_trust_set_policy(pl_trust *t, int max_depth, int crl_expired_fatal);
 void pl_trust_free(pl_trust *t);
+/* The store's identity (its certificates and CRLs; for the system store also
+ * its locations), for binding sessions to the trust they were verified under. */
+PL_MUST_CHECK int pl_trust_digest(pl_trust *t, uint8_t out[32]);
 /* The verification cache (on by default) and how many chains it holds. */
 void pl_trust_set_cache(pl_trust *t, int enabled);
 int pl_trust_cached(pl_trust *t);

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "helpers.h"
+#include "internal.h"
 #include "session/session.h"
 #include "session/ticket.h"
 
@@ -118,6 +119,8 @@ static void cache_init(see_cache *c, int async)
 /* A server on the shared cache with sealed tickets off (TLS 1.2 resumes by
  * session id, TLS 1.3 tickets are keys into the cache) and ticket keys made
  * of the byte `k`: two servers with the same k are two hosts of one fleet. */
+int pl_config_freeze(parley_config *cfg, int client); /* config.c */
+
 static parley_config *server(see_cache *cache, uint8_t k, int require_client_cert)
 {
     uint8_t keys[48];
@@ -369,8 +372,18 @@ static void test_forged_plaintext(void **state)
                 memcpy(s.id, id, 32);
                 s.id_len = 32;
             }
+            /* The trust identities are digests of public data (the CA
+             * certificates and the policy), so a forger can compute them: the
+             * forged value carries the right ones, and only the sealing can
+             * keep it out. */
+            parley_config *probe = client(version, 1);
+            assert_int_equal(pl_config_freeze(strict, 0), 0);
+            assert_int_equal(pl_config_freeze(probe, 1), 0);
+            memcpy(s.trust, strict->client_trust_id, 32);
             pl_buf server_val = {0}, client_sess = {0};
             assert_int_equal(pl_session_encode(&s, &server_val), 0);
+            memcpy(s.trust, probe->trust_id, 32);
+            parley_config_free(probe);
             put(&cache, id, 32, server_val.data, server_val.len);
             if (version == PARLEY_TLS1_3) {
                 memcpy(s.ticket, id, 32);

@@ -145,7 +145,8 @@ static int client_once(const client_opts *o, parley_config *cfg, const char *hos
         return TOOL_EXIT_FAIL;
     }
     if (*sess_len && parley_conn_set_session(c, sess, *sess_len) != PARLEY_OK)
-        fprintf(stderr, "parley: the stored session cannot be used; doing a full handshake\n");
+        fprintf(stderr, "parley: the stored session cannot be used here (not a session, or made for another server "
+                        "name or under other trust settings); doing a full handshake\n");
     int fd = client_connect(host, port, o->timeout > 0 ? o->timeout : 10);
     if (fd < 0) {
         parley_conn_free(c);
@@ -197,6 +198,12 @@ static int client_once(const client_opts *o, parley_config *cfg, const char *hos
             continue;
         }
         if (rc == PARLEY_CLOSED) break;
+        if (rc == PARLEY_TRUNCATED) {
+            /* The response may be cut short (RFC 8446 6.1); servers that
+             * close without close_notify do the same, so it is a warning. */
+            fprintf(stderr, "parley: connection closed without close_notify (possible truncation)\n");
+            break;
+        }
         /* A timeout after some response is the server keeping the connection open. */
         if (resp_len == 0 || parley_conn_alert_received(c) >= 0 || parley_conn_alert_sent(c) >= 0) {
             print_failure(c);

@@ -93,6 +93,9 @@ static void *serve_one(void *arg)
         req[rl] = 0;
         if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n")) break;
     }
+    /* The request may have been cut short (RFC 8446 6.1): say so. */
+    if (rc == PARLEY_TRUNCATED)
+        fprintf(stderr, "parley: [%lu] %s: connection closed without close_notify (possible truncation)\n", j->id, j->peer);
     if (rl == 0) {
         if (rc == PARLEY_ERROR) fprintf(stderr, "parley: [%lu] %s: %s\n", j->id, j->peer, parley_conn_error_string(c));
         goto close;
