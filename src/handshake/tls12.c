@@ -78,12 +78,14 @@ int pl_take_peer_chain(parley_conn *c, const pl_certificate *ct)
     }
     pl_pkey_free(c->hs->peer_key);
     c->hs->peer_key = NULL;
+    pl_cert_free(c->hs->peer_issuer);
+    c->hs->peer_issuer = NULL;
     /* Verification hands back the leaf's key (no second parse). */
     if (c->is_server) {
-        PL_GUARD(pl_verify_chain(c->cfg->client_trust, ders, n, NULL, c->cfg->now, PL_PURPOSE_CLIENT, &c->hs->peer_key));
+        PL_GUARD(pl_verify_chain(c->cfg->client_trust, ders, n, NULL, c->cfg->now, PL_PURPOSE_CLIENT, &c->hs->peer_key, NULL));
         pl_set_verified(c);
     } else if (c->cfg->verify) {
-        PL_GUARD(pl_verify_server_chain(c->cfg->trust, ders, n, c->server_name, c->cfg->now, &c->hs->peer_key));
+        PL_GUARD(pl_verify_server_chain(c->cfg->trust, ders, n, c->server_name, c->cfg->now, &c->hs->peer_key, &c->hs->peer_issuer));
         pl_set_verified(c);
     } else {
         PL_GUARD(pl_cert_pubkey(ders[0].p, ders[0].len, &c->hs->peer_key));
@@ -101,12 +103,9 @@ int pl_client_check_staple(parley_conn *c, const uint8_t *resp, size_t len)
         return 0;
     }
     if (cfg->ocsp_mode == PARLEY_OCSP_NONE || !cfg->verify) return 0;
-    pl_der ders[PL_MAX_PEER_CERTS];
-    for (int i = 0; i < c->npeer_certs; i++) {
-        ders[i].p = c->peer_certs[i].data;
-        ders[i].len = c->peer_certs[i].len;
-    }
-    PL_GUARD(pl_ocsp_check(cfg->trust, ders, (size_t)c->npeer_certs, resp, len, cfg->now));
+    /* Against the issuer on the verified path, not the peer's second certificate. */
+    PL_ENSURE(c->npeer_certs > 0 && c->hs->peer_issuer, PL_ERR_INTERNAL, "no verified chain to check the OCSP response against");
+    PL_GUARD(pl_ocsp_check(c->peer_certs[0].data, c->peer_certs[0].len, c->hs->peer_issuer, resp, len, cfg->now, cfg->ocsp_max_age));
     pl_conn_set_verify(c, "%s (OCSP: good)", parley_conn_verify_result(c));
     return 0;
 }

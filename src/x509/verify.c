@@ -27,6 +27,7 @@ typedef struct {
     int used;
     int64_t not_before, not_after, stored;
     EVP_PKEY *leaf_key;
+    X509 *issuer; /* the leaf's issuer on the verified path */
     char warning[256];
 } pl_vcache_entry;
 
@@ -110,7 +111,10 @@ void pl_trust_free(pl_trust *t)
 {
     if (!t) return;
     X509_STORE_free(t->store);
-    for (int i = 0; i < PL_VCACHE_SLOTS; i++) EVP_PKEY_free(t->cache[i].leaf_key);
+    for (int i = 0; i < PL_VCACHE_SLOTS; i++) {
+        EVP_PKEY_free(t->cache[i].leaf_key);
+        X509_free(t->cache[i].issuer);
+    }
     pthread_mutex_destroy(&t->lock);
     OPENSSL_free(t);
 }
@@ -186,7 +190,7 @@ static void pl_vcache_key(const pl_der *chain, size_t n, const char *host, int p
     EVP_MD_CTX_free(m);
 }
 
-static int pl_vcache_find(pl_trust *t, const uint8_t key[32], int64_t now, pl_pkey **leaf_key)
+static int pl_vcache_find(pl_trust *t, const uint8_t key[32], int64_t now, pl_pkey **leaf_key, pl_cert **issuer)
 {
     static const uint8_t zero[32];
     int hit = 0;
@@ -203,6 +207,10 @@ static int pl_vcache_find(pl_trust *t, const uint8_t key[32], int64_t now, pl_pk
             EVP_PKEY_up_ref(e->leaf_key);
             *leaf_key = (pl_pkey *)e->leaf_key;
         }
+        if (issuer) {
+            X509_up_ref(e->issuer);
+            *issuer = (pl_cert *)e->issuer;
+        }
         snprintf(pl_warning, sizeof pl_warning, "%s", e->warning);
         hit = 1;
     }
@@ -210,7 +218,7 @@ static int pl_vcache_find(pl_trust *t, const uint8_t key[32], int64_t now, pl_pk
     return hit;
 }
 
-static void pl_vcache_store(pl_trust *t, const uint8_t key[32], X509_STORE_CTX *ctx, X509 *leaf, int64_t now)
+static void pl_vcache_store(pl_trust *t, const uint8_t key[32], X509_STORE_CTX *ctx, X509 *leaf, X509 *issuer, int64_t now)
 {
     static const uint8_t zero[32];
     if (!pl_vcache_on(t) || !memcmp(key, zero, 32)) return;
@@ -226,9 +234,12 @@ static void pl_vcache_store(pl_trust *t, const uint8_t key[32], X509_STORE_CTX *
     }
     EVP_PKEY *k = X509_get_pubkey(leaf);
     if (!k) return;
+    X509_up_ref(issuer);
     pthread_mutex_lock(&t->lock);
     pl_vcache_entry *e = &t->cache[t->cache_next++ % PL_VCACHE_SLOTS];
     EVP_PKEY_free(e->leaf_key);
+    X509_free(e->issuer);
+    e->issuer = issuer;
     memcpy(e->key, key, 32);
     e->not_before = nb;
     e->not_after = na;
@@ -239,15 +250,17 @@ static void pl_vcache_store(pl_trust *t, const uint8_t key[32], X509_STORE_CTX *
     pthread_mutex_unlock(&t->lock);
 }
 
-int pl_verify_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host, int64_t now, int purpose, pl_pkey **leaf_key)
+int pl_verify_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host, int64_t now, int purpose, pl_pkey **leaf_key,
+                    pl_cert **issuer_out)
 {
     uint8_t ckey[32] = {0}; /* all zero: not remembered */
     int64_t at = now ? now : (int64_t)time(NULL);
     if (leaf_key) *leaf_key = NULL;
+    if (issuer_out) *issuer_out = NULL;
     /* The key hashes the whole chain: only worth it when the store remembers. */
     if (n && pl_vcache_on(t)) {
         pl_vcache_key(chain, n, host, purpose, ckey);
-        if (pl_vcache_find(t, ckey, at, leaf_key)) return 0;
+        if (pl_vcache_find(t, ckey, at, leaf_key, issuer_out)) return 0;
     }
     const char *role = purpose == PL_PURPOSE_CLIENT ? "client" : "server";
     X509 *leaf = NULL;
@@ -376,11 +389,25 @@ int pl_verify_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host
         rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "certificate for %s does not match host name %s", who, host);
         goto out;
     }
+    /* The leaf's issuer as libcrypto verified it: the certificate after the
+     * leaf on the built path, whatever order (or look-alikes) the peer sent;
+     * a trusted self-signed leaf is its own issuer. OCSP needs exactly this
+     * certificate (RFC 6960 4.1.1 CertID, 4.2.2.2 responder authority). */
+    STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
+    X509 *issuer = sk_X509_value(path, sk_X509_num(path) > 1 ? 1 : 0);
+    if (!issuer) {
+        rc = pl_fail(PL_ERR_INTERNAL, __FILE__, __LINE__, "the verified path of %s is empty", who);
+        goto out;
+    }
     if (leaf_key && !(*leaf_key = (pl_pkey *)X509_get_pubkey(leaf))) {
         rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "the public key of %s cannot be used", who);
         goto out;
     }
-    pl_vcache_store(t, ckey, ctx, leaf, at);
+    if (issuer_out) {
+        X509_up_ref(issuer);
+        *issuer_out = (pl_cert *)issuer;
+    }
+    pl_vcache_store(t, ckey, ctx, leaf, issuer, at);
 out:
     ERR_clear_error();
     X509_STORE_CTX_free(ctx);
@@ -428,5 +455,17 @@ int pl_chain_issued_by_any(const pl_chain *c, const uint8_t *names, size_t len)
     return 0;
 }
 
-X509_STORE *pl_trust_store(const pl_trust *t);
-X509_STORE *pl_trust_store(const pl_trust *t) { return t->store; }
+int pl_cert_from_der(const uint8_t *der, size_t len, pl_cert **out)
+{
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    if (!x || p != der + len) {
+        X509_free(x);
+        ERR_clear_error();
+        PL_BAIL(PL_ERR_BAD_CERTIFICATE, "certificate is not valid DER");
+    }
+    *out = (pl_cert *)x;
+    return 0;
+}
+
+void pl_cert_free(pl_cert *c) { X509_free((X509 *)c); }

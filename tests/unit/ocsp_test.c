@@ -1,0 +1,161 @@
+/* ocsp_test.c - a stapled OCSP response is checked against the issuer on the
+ * verified path (not the second certificate the peer sent), signed by that
+ * issuer or by a responder it delegated to with id-kp-OCSPSigning, no older
+ * than the maximum age when it has no nextUpdate, and every time check uses
+ * the configured clock. Certificates and responses come from the openssl
+ * command line (ocsp_pki.sh); each case runs over TLS 1.3 and TLS 1.2. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "helpers.h"
+
+#define ALERT_CERTIFICATE_REVOKED 44
+#define ALERT_BAD_STATUS 113
+
+static int64_t made; /* when ocsp_pki.sh ran (UNIX seconds) */
+
+static int setup(void **state)
+{
+    (void)state;
+    char cmd[1024];
+    /* PARLEY_VECTORS is tests/vectors; the script sits next to this file. */
+    snprintf(cmd, sizeof cmd, "bash '%s/../unit/ocsp_pki.sh' '%s'", PARLEY_VECTORS, test_dir());
+    if (system(cmd) != 0) return -1;
+    char path[512];
+    snprintf(path, sizeof path, "%s/now.txt", test_dir());
+    FILE *f = fopen(path, "r");
+    long long t = 0;
+    if (!f || fscanf(f, "%lld", &t) != 1) t = 0;
+    if (f) fclose(f);
+    made = (int64_t)t;
+    return made ? 0 : -1;
+}
+
+/* A client trusting only A, requiring a staple, at `at` (0: real time). */
+static parley_config *ocsp_client(uint16_t version, int64_t at)
+{
+    parley_config *cc = client_cfg("a");
+    assert_int_equal(parley_config_set_versions(cc, version, version), PARLEY_OK);
+    assert_int_equal(parley_config_set_ocsp(cc, PARLEY_OCSP_REQUIRE), PARLEY_OK);
+    if (at) assert_int_equal(parley_config_set_time(cc, at), PARLEY_OK);
+    return cc;
+}
+
+/* One handshake: the server sends chain NAME.pem and staples RESP.der. Returns
+ * the alert the client sent (0: none, and then the verify result must say
+ * the staple was good). The caller keeps its reference to `cc`. */
+static int staple(parley_config *cc, const char *name, const char *resp)
+{
+    char path[512];
+    pair p;
+    parley_config *sc = server_cfg(name);
+    snprintf(path, sizeof path, "%s/%s.der", test_dir(), resp);
+    assert_int_equal(parley_config_set_ocsp_response_file(sc, 0, path), PARLEY_OK);
+    parley_config_ref(cc);
+    make_pair(&p, cc, sc, "localhost");
+    int rc = pair_handshake(&p, NULL, NULL);
+    int alert = parley_conn_alert_sent(p.client);
+    if (rc == 0) assert_string_equal(parley_conn_verify_result(p.client), "ok (OCSP: good)");
+    else if (alert <= 0) fail_msg("handshake failed without an alert: %s", parley_conn_error_string(p.client));
+    else print_message("  %s + %s: alert %d, %s\n", name, resp, alert, parley_conn_error_string(p.client));
+    free_pair(&p);
+    return rc == 0 ? 0 : alert;
+}
+
+static int staple_at(uint16_t version, int64_t at, const char *name, const char *resp)
+{
+    parley_config *cc = ocsp_client(version, at);
+    int alert = staple(cc, name, resp);
+    parley_config_free(cc);
+    return alert;
+}
+
+static const uint16_t versions[] = {PARLEY_TLS1_3, PARLEY_TLS1_2};
+
+/* Chain [leaf, A2, A] where A2 is A re-keyed (same name, cross-signed by A)
+ * and the leaf was issued, and revoked, by A. A2's "good" answer (its own
+ * response or its delegated responder's) is about a different issuer: it
+ * must not pass the leaf. A's "revoked" answer must be found and reported,
+ * also when the verified chain comes from the verification cache. */
+static void test_rekeyed_ca(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(staple_at(versions[i], 0, "rekeyed", "a2-good"), ALERT_BAD_STATUS);
+        assert_int_equal(staple_at(versions[i], 0, "rekeyed", "a2resp-good"), ALERT_BAD_STATUS);
+        parley_config *cc = ocsp_client(versions[i], 0);
+        assert_int_equal(staple(cc, "rekeyed", "a-revoked"), ALERT_CERTIFICATE_REVOKED);
+        assert_int_equal(staple(cc, "rekeyed", "a-revoked"), ALERT_CERTIFICATE_REVOKED); /* chain from the cache */
+        assert_int_equal(staple(cc, "rekeyed", "a2-good"), ALERT_BAD_STATUS);
+        parley_config_free(cc);
+    }
+}
+
+/* RFC 6960 4.2.2.2: the issuer itself, or a certificate it issued with
+ * id-kp-OCSPSigning; an unrelated key (even one using the CA's name) or a
+ * certificate of the issuer without that purpose is refused. */
+static void test_responder_authority(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(staple_at(versions[i], 0, "good", "rogue"), ALERT_BAD_STATUS);
+        assert_int_equal(staple_at(versions[i], 0, "good", "noeku"), ALERT_BAD_STATUS);
+        assert_int_equal(staple_at(versions[i], 0, "good", "deleg"), 0);
+    }
+}
+
+/* A response without nextUpdate is good for the maximum age after its
+ * thisUpdate: 7 days by default. */
+static void test_max_age_default(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(staple_at(versions[i], made + 6 * 86400, "good", "noupd"), 0);
+        assert_int_equal(staple_at(versions[i], made + 8 * 86400, "good", "noupd"), ALERT_BAD_STATUS);
+    }
+}
+
+/* ... and as configured. */
+static void test_max_age_configured(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        parley_config *cc = ocsp_client(versions[i], made + 2 * 86400);
+        assert_int_equal(parley_config_set_ocsp_max_age(cc, 86400), PARLEY_OK);
+        assert_int_equal(staple(cc, "good", "noupd"), ALERT_BAD_STATUS);
+        parley_config_free(cc);
+        cc = ocsp_client(versions[i], made + 2 * 86400);
+        assert_int_equal(parley_config_set_ocsp_max_age(cc, 3 * 86400), PARLEY_OK);
+        assert_int_equal(staple(cc, "good", "noupd"), 0);
+        assert_int_equal(parley_config_set_ocsp_max_age(cc, 0), PARLEY_ERROR);
+        parley_config_free(cc);
+    }
+}
+
+/* The delegated responder's certificate is checked at the configured time:
+ * one that has expired by then is refused, one valid by then (not yet at the
+ * real time) is accepted. */
+static void test_responder_clock(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(staple_at(versions[i], 0, "good", "expiring"), 0);
+        assert_int_equal(staple_at(versions[i], made + 3 * 3600, "good", "expiring"), ALERT_BAD_STATUS);
+        assert_int_equal(staple_at(versions[i], made + 2 * 3600, "good", "future"), 0);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rekeyed_ca),       cmocka_unit_test(test_responder_authority),
+        cmocka_unit_test(test_max_age_default),  cmocka_unit_test(test_max_age_configured),
+        cmocka_unit_test(test_responder_clock),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
