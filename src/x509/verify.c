@@ -63,11 +63,38 @@ void pl_trust_set_policy(pl_trust *t, int max_depth, int crl_expired_fatal)
     t->crl_expired_fatal = crl_expired_fatal;
 }
 
-/* An expired CRL is only a warning when the policy says so. */
+static void pl_date_only(const ASN1_TIME *t, char *out, size_t n)
+{
+    struct tm tm;
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1) snprintf(out, n, "?");
+    else strftime(out, n, "%Y-%m-%d", &tm);
+}
+
+/* One verification's callback state: the policy, and a date from the CRL
+ * libcrypto was applying when it reported revocation or expiry. */
+typedef struct {
+    const pl_trust *t;
+    char crl_date[32];
+} pl_vstate;
+
+/* Record the date for the sentence; an expired CRL is only a warning when
+ * the policy says so. The CRL is the one libcrypto chose and checked with
+ * the issuer on the verified path; looking CRLs up again by issuer name
+ * afterwards could find a look-alike's (same name, other key). */
 static int pl_verify_cb(int ok, X509_STORE_CTX *ctx)
 {
-    const pl_trust *t = X509_STORE_CTX_get_app_data(ctx);
-    if (!ok && t && !t->crl_expired_fatal && X509_STORE_CTX_get_error(ctx) == X509_V_ERR_CRL_HAS_EXPIRED) {
+    pl_vstate *vs = X509_STORE_CTX_get_app_data(ctx);
+    const pl_trust *t = vs ? vs->t : NULL;
+    int err = X509_STORE_CTX_get_error(ctx);
+    X509_CRL *crl = X509_STORE_CTX_get0_current_crl(ctx);
+    if (!ok && vs && crl) {
+        X509_REVOKED *rev = NULL;
+        if (err == X509_V_ERR_CERT_REVOKED && X509_CRL_get0_by_cert(crl, &rev, X509_STORE_CTX_get_current_cert(ctx)) == 1 && rev)
+            pl_date_only(X509_REVOKED_get0_revocationDate(rev), vs->crl_date, sizeof vs->crl_date);
+        else if (err == X509_V_ERR_CRL_HAS_EXPIRED)
+            pl_date_only(X509_CRL_get0_nextUpdate(crl), vs->crl_date, sizeof vs->crl_date);
+    }
+    if (!ok && t && !t->crl_expired_fatal && err == X509_V_ERR_CRL_HAS_EXPIRED) {
         snprintf(pl_warning, sizeof pl_warning, "warning: a CRL used for this chain has expired (past its nextUpdate)");
         return 1;
     }
@@ -117,13 +144,6 @@ void pl_trust_free(pl_trust *t)
     }
     pthread_mutex_destroy(&t->lock);
     OPENSSL_free(t);
-}
-
-static void pl_date_only(const ASN1_TIME *t, char *out, size_t n)
-{
-    struct tm tm;
-    if (!t || ASN1_TIME_to_tm(t, &tm) != 1) snprintf(out, n, "?");
-    else strftime(out, n, "%Y-%m-%d", &tm);
 }
 
 static void pl_now_text(int64_t now, char *out, size_t n)
@@ -294,7 +314,8 @@ int pl_verify_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host
     }
     X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
     pl_warning[0] = 0;
-    X509_STORE_CTX_set_app_data(ctx, (void *)t);
+    pl_vstate vs = {.t = t};
+    X509_STORE_CTX_set_app_data(ctx, &vs);
     X509_STORE_CTX_set_verify_cb(ctx, pl_verify_cb);
     X509_VERIFY_PARAM_set_depth(param, t->max_depth);
     /* With CRLs given, every certificate of the chain is checked (RFC 5280 6.3). */
@@ -331,29 +352,15 @@ int pl_verify_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host
         case X509_V_ERR_INVALID_PURPOSE:
             rc = pl_fail(PL_ERR_UNSUPPORTED_CERTIFICATE, __FILE__, __LINE__, "certificate for %s is not allowed for TLS %s authentication (key usage / extended key usage)", badname, role);
             break;
-        case X509_V_ERR_CERT_REVOKED: {
-            /* Name the revocation date from the CRL that says so. */
-            char rdate[32] = "an unknown date";
-            STACK_OF(X509_CRL) *crls = X509_STORE_CTX_get1_crls(ctx, X509_get_issuer_name(bad));
-            for (int i = 0; crls && i < sk_X509_CRL_num(crls); i++) {
-                X509_REVOKED *rev = NULL;
-                if (X509_CRL_get0_by_cert(sk_X509_CRL_value(crls, i), &rev, bad) == 1 && rev) {
-                    pl_date_only(X509_REVOKED_get0_revocationDate(rev), rdate, sizeof rdate);
-                    break;
-                }
-            }
-            sk_X509_CRL_pop_free(crls, X509_CRL_free);
-            rc = pl_fail(PL_ERR_CERTIFICATE_REVOKED, __FILE__, __LINE__, "certificate for %s was revoked on %s", badname, rdate);
+        case X509_V_ERR_CERT_REVOKED:
+            /* The revocation date from the CRL that says so (pl_verify_cb). */
+            rc = pl_fail(PL_ERR_CERTIFICATE_REVOKED, __FILE__, __LINE__, "certificate for %s was revoked on %s", badname,
+                         vs.crl_date[0] ? vs.crl_date : "an unknown date");
             break;
-        }
-        case X509_V_ERR_CRL_HAS_EXPIRED: {
-            char nu[32] = "?";
-            STACK_OF(X509_CRL) *crls = X509_STORE_CTX_get1_crls(ctx, X509_get_issuer_name(bad));
-            if (crls && sk_X509_CRL_num(crls) > 0) pl_date_only(X509_CRL_get0_nextUpdate(sk_X509_CRL_value(crls, 0)), nu, sizeof nu);
-            sk_X509_CRL_pop_free(crls, X509_CRL_free);
-            rc = pl_fail(PL_ERR_CERTIFICATE_UNKNOWN, __FILE__, __LINE__, "the CRL for the issuer of %s expired on %s (now %s)", badname, nu, today);
+        case X509_V_ERR_CRL_HAS_EXPIRED:
+            rc = pl_fail(PL_ERR_CERTIFICATE_UNKNOWN, __FILE__, __LINE__, "the CRL for the issuer of %s expired on %s (now %s)", badname,
+                         vs.crl_date[0] ? vs.crl_date : "?", today);
             break;
-        }
         case X509_V_ERR_UNABLE_TO_GET_CRL: {
             char iss[256];
             X509_NAME_oneline(X509_get_issuer_name(bad), iss, sizeof iss);

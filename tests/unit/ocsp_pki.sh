@@ -15,6 +15,10 @@
 #     deleg.der (issued by A with OCSPSigning), noupd.der (by A, no
 #     nextUpdate), expiring.der (responder valid until now+2h), future.der
 #     (responder valid from now+1h), all with nextUpdate now+1 day except noupd.
+#   a.crl         A's CRL (rekeyed revoked now), nextUpdate now+1 day.
+#   a2.crl        A2's CRL (same issuer name; rekeyed's serial revoked on
+#                 2020-01-01), nextUpdate now+30 days. Both carry an
+#                 authorityKeyIdentifier, so libcrypto uses A's for the leaf.
 #   now.txt       the time (UNIX seconds) the set was made.
 set -eu
 D=$1
@@ -42,6 +46,16 @@ default_md = sha256
 policy = any
 unique_subject = no
 copy_extensions = none
+crl_extensions = crl_ext
+[ ca_a2 ]
+database = $D/a2-crl-index.txt
+new_certs_dir = $D/ca/new
+serial = $D/ca/serial
+default_md = sha256
+policy = any
+crl_extensions = crl_ext
+[ crl_ext ]
+authorityKeyIdentifier = keyid
 [ any ]
 commonName = supplied
 [ v3_root ]
@@ -99,6 +113,10 @@ cat rekeyed.pem a2.pem a.pem >rekeyed-chain.pem && mv rekeyed-chain.pem rekeyed.
 # A2's responder: its own index says the revoked leaf's serial is good.
 serial=$(openssl x509 -in rekeyed.pem -noout -serial | cut -d= -f2)
 printf 'V\t%s\t\t%s\tunknown\t/CN=localhost\n' "$(date -u -d "@$((now + 30 * 86400))" +%y%m%d%H%M%SZ)" "$serial" >a2-index.txt
+printf 'R\t%s\t200101000000Z\t%s\tunknown\t/CN=localhost\n' "$(date -u -d "@$((now + 30 * 86400))" +%y%m%d%H%M%SZ)" "$serial" \
+    >a2-crl-index.txt
+openssl ca -gencrl -cert a.pem -keyfile a.key -crldays 1 -out a.crl 2>/dev/null
+openssl ca -gencrl -name ca_a2 -cert a2.pem -keyfile a2.key -crldays 30 -out a2.crl 2>/dev/null
 key a2resp
 csr a2resp "/CN=Parley OCSP CA Responder"
 openssl x509 -req -in a2resp.csr -CA a2.pem -CAkey a2.key -set_serial 0x2001 -days 30 -extfile ocsp.cnf \
@@ -124,6 +142,7 @@ resp a.pem good.pem ca/index.txt deleg deleg.der -ndays 1
 resp a.pem good.pem ca/index.txt a noupd.der
 resp a.pem good.pem ca/index.txt expiring expiring.der -ndays 1
 resp a.pem good.pem ca/index.txt future future.der -ndays 1
+for f in a.crl a2.crl; do test -s "$f" || { echo "ocsp_pki.sh: $f was not made" >&2; exit 1; }; done
 for f in a2-good a2resp-good a-revoked rogue noeku deleg noupd expiring future; do
     test -s "$f.der" || { echo "ocsp_pki.sh: $f.der was not made" >&2; exit 1; }
 done

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "helpers.h"
@@ -150,12 +151,59 @@ static void test_responder_clock(void **state)
     }
 }
 
+/* The same class for CRLs: the store holds A's CRL and A2's (same issuer
+ * name, different key, a different revocation date and nextUpdate).
+ * libcrypto checks the leaf against A's, the CRL of its verified issuer; the
+ * sentence must name that CRL's dates, not those of the first CRL found by
+ * issuer name. Returns the client's error sentence. */
+static void crl_sentence(int64_t at, int a2_first, char *out, size_t n)
+{
+    char a[512], a2[512];
+    pair p;
+    parley_config *cc = client_cfg("a");
+    snprintf(a, sizeof a, "%s/a.crl", test_dir());
+    snprintf(a2, sizeof a2, "%s/a2.crl", test_dir());
+    assert_int_equal(parley_config_add_crl_file(cc, a2_first ? a2 : a), PARLEY_OK);
+    assert_int_equal(parley_config_add_crl_file(cc, a2_first ? a : a2), PARLEY_OK);
+    if (at) assert_int_equal(parley_config_set_time(cc, at), PARLEY_OK);
+    make_pair(&p, cc, server_cfg("rekeyed"), "localhost");
+    assert_int_not_equal(pair_handshake(&p, NULL, NULL), 0);
+    snprintf(out, n, "%s", parley_conn_error_string(p.client));
+    print_message("  %s\n", out);
+    free_pair(&p);
+}
+
+static void day(int64_t t, char *out, size_t n)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, n, "%Y-%m-%d", &tm);
+}
+
+static void test_crl_dates_from_verified_issuer(void **state)
+{
+    (void)state;
+    char err[512], want[128], d[32];
+    for (int a2_first = 0; a2_first < 2; a2_first++) {
+        crl_sentence(0, a2_first, err, sizeof err);
+        day(made, d, sizeof d);
+        snprintf(want, sizeof want, "certificate for localhost was revoked on %s", d);
+        if (!strstr(err, want)) fail_msg("want \"%s\" in \"%s\"", want, err);
+        /* Two days on A's CRL (nextUpdate +1 day) has expired; A2's has not. */
+        crl_sentence(made + 2 * 86400, a2_first, err, sizeof err);
+        day(made + 86400, d, sizeof d);
+        snprintf(want, sizeof want, "the CRL for the issuer of localhost expired on %s", d);
+        if (!strstr(err, want)) fail_msg("want \"%s\" in \"%s\"", want, err);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rekeyed_ca),       cmocka_unit_test(test_responder_authority),
         cmocka_unit_test(test_max_age_default),  cmocka_unit_test(test_max_age_configured),
-        cmocka_unit_test(test_responder_clock),
+        cmocka_unit_test(test_responder_clock),  cmocka_unit_test(test_crl_dates_from_verified_issuer),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
