@@ -19,6 +19,10 @@
 
 /* Allowed clock difference between us and the responder. */
 #define PL_OCSP_SKEW 300
+/* Certificates of a response tried as its signer: a response carries its
+ * delegated responder (and perhaps that one's issuer); each try may cost two
+ * signature checks, so a peer cannot make us spend more than a few. */
+#define PL_OCSP_MAX_SIGNER_CERTS 8
 
 static void pl_day(const ASN1_GENERALIZEDTIME *t, char *out, size_t n)
 {
@@ -96,7 +100,7 @@ static int pl_find_signer(OCSP_BASICRESP *bs, X509 *issuer, time_t now, char *wh
     const X509_NAME *name = NULL;
     if (OCSP_resp_get0_id(bs, &keyid, &name) != 1) return 0;
     const STACK_OF(X509) *certs = OCSP_resp_get0_certs(bs);
-    int ncand = 1 + sk_X509_num(certs);
+    int ncand = 1 + (sk_X509_num(certs) < PL_OCSP_MAX_SIGNER_CERTS ? sk_X509_num(certs) : PL_OCSP_MAX_SIGNER_CERTS);
     for (int i = 0; i < ncand; i++) {
         X509 *x = i == 0 ? issuer : sk_X509_value(certs, i - 1);
         if (!x || !pl_responder_is(keyid, name, x) || !pl_responder_authorized(issuer, x, now, why, wl)) continue;
@@ -110,18 +114,25 @@ static int pl_find_signer(OCSP_BASICRESP *bs, X509 *issuer, time_t now, char *wh
  * used for its CertID (RFC 6960 4.1.1: SHA-1 is common, SHA-256 allowed). */
 static OCSP_SINGLERESP *pl_find_single(OCSP_BASICRESP *bs, X509 *leaf, X509 *issuer)
 {
-    for (int i = 0; i < OCSP_resp_count(bs); i++) {
+    OCSP_SINGLERESP *found = NULL;
+    OCSP_CERTID *mine = NULL; /* our id in the hash of the last entry looked at */
+    const EVP_MD *mine_md = NULL;
+    for (int i = 0; i < OCSP_resp_count(bs) && !found; i++) {
         OCSP_SINGLERESP *sr = OCSP_resp_get0(bs, i);
         const OCSP_CERTID *cid = OCSP_SINGLERESP_get0_id(sr);
         ASN1_OBJECT *alg = NULL;
         if (!cid || !OCSP_id_get0_info(NULL, &alg, NULL, NULL, (OCSP_CERTID *)cid)) continue;
         const EVP_MD *md = EVP_get_digestbyobj(alg);
-        OCSP_CERTID *mine = md ? OCSP_cert_to_id(md, leaf, issuer) : NULL;
-        int match = mine && OCSP_id_cmp(mine, cid) == 0;
-        OCSP_CERTID_free(mine);
-        if (match) return sr;
+        if (!md) continue;
+        if (md != mine_md) {
+            OCSP_CERTID_free(mine);
+            mine = OCSP_cert_to_id(md, leaf, issuer);
+            mine_md = mine ? md : NULL;
+        }
+        if (mine && OCSP_id_cmp(mine, cid) == 0) found = sr;
     }
-    return NULL;
+    OCSP_CERTID_free(mine);
+    return found;
 }
 
 int pl_ocsp_check(const uint8_t *leaf_der, size_t leaf_len, const pl_cert *issuer_cert, const uint8_t *resp, size_t len,

@@ -93,7 +93,8 @@ PL_MUST_CHECK int pl_verify_chain(pl_trust *t, const pl_der *chain, size_t n, co
 /* Check a stapled OCSP response (DER) for the certificate `leaf` (DER) whose
  * verified issuer is `issuer` (RFC 6960): responder status; the signer is the
  * issuer itself or a certificate the issuer signed with id-kp-OCSPSigning,
- * valid at `now` (4.2.2.2); the certificate id under that issuer (in the
+ * valid at `now` (4.2.2.2), looked for among the first 8 certificates the
+ * response carries; the certificate id under that issuer (in the
  * response's hash); freshness at `now` with 5 minutes of skew: thisUpdate not
  * in the future, nextUpdate not past, or without nextUpdate thisUpdate no
  * older than max_age seconds; then the status. Every time check uses `now`

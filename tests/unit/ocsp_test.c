@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
+#include <openssl/ocsp.h>
+#include <openssl/pem.h>
 
 #include "helpers.h"
 
@@ -151,6 +153,62 @@ static void test_responder_clock(void **state)
     }
 }
 
+/* deleg.der with `junk` unrelated certificates put before the responder's
+ * own in the response's certificate list (outside the signed data, so the
+ * signature still holds), written to OUT.der. */
+static void pad_response(int junk, const char *out)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/deleg.der", test_dir());
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    unsigned char der[8192], *w = NULL;
+    const unsigned char *p = der;
+    long n = (long)fread(der, 1, sizeof der, f);
+    fclose(f);
+    OCSP_RESPONSE *r = d2i_OCSP_RESPONSE(NULL, &p, n);
+    snprintf(path, sizeof path, "%s/noeku.pem", test_dir());
+    f = fopen(path, "r");
+    assert_non_null(f);
+    X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    OCSP_BASICRESP *bs = r ? OCSP_response_get1_basic(r) : NULL;
+    assert_non_null(bs);
+    assert_non_null(x);
+    STACK_OF(X509) *certs = (STACK_OF(X509) *)OCSP_resp_get0_certs(bs);
+    assert_int_equal(sk_X509_num(certs), 1);
+    for (int i = 0; i < junk; i++) {
+        X509_up_ref(x);
+        assert_true(sk_X509_insert(certs, x, 0) > 0);
+    }
+    OCSP_RESPONSE *padded = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs);
+    snprintf(path, sizeof path, "%s/%s.der", test_dir(), out);
+    f = fopen(path, "wb");
+    assert_non_null(f);
+    n = padded ? i2d_OCSP_RESPONSE(padded, &w) : -1;
+    assert_true(n > 0);
+    assert_int_equal(fwrite(w, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    OPENSSL_free(w);
+    OCSP_RESPONSE_free(padded);
+    OCSP_BASICRESP_free(bs);
+    OCSP_RESPONSE_free(r);
+    X509_free(x);
+}
+
+/* The responder's certificate is found wherever it is in the response, but
+ * only among the first 8 (each candidate may cost two signature checks). */
+static void test_signer_search_bound(void **state)
+{
+    (void)state;
+    pad_response(7, "deleg-pad7");
+    pad_response(8, "deleg-pad8");
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(staple_at(versions[i], 0, "good", "deleg-pad7"), 0);
+        assert_int_equal(staple_at(versions[i], 0, "good", "deleg-pad8"), ALERT_BAD_STATUS);
+    }
+}
+
 /* The same class for CRLs: the store holds A's CRL and A2's (same issuer
  * name, different key, a different revocation date and nextUpdate).
  * libcrypto checks the leaf against A's, the CRL of its verified issuer; the
@@ -204,6 +262,7 @@ int main(void)
         cmocka_unit_test(test_rekeyed_ca),       cmocka_unit_test(test_responder_authority),
         cmocka_unit_test(test_max_age_default),  cmocka_unit_test(test_max_age_configured),
         cmocka_unit_test(test_responder_clock),  cmocka_unit_test(test_crl_dates_from_verified_issuer),
+        cmocka_unit_test(test_signer_search_bound),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
