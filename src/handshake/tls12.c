@@ -85,7 +85,9 @@ int pl_take_peer_chain(parley_conn *c, const pl_certificate *ct)
         PL_GUARD(pl_verify_chain(c->cfg->client_trust, ders, n, NULL, c->cfg->now, PL_PURPOSE_CLIENT, &c->hs->peer_key, NULL));
         pl_set_verified(c);
     } else if (c->cfg->verify) {
-        PL_GUARD(pl_verify_server_chain(c->cfg->trust, ders, n, c->server_name, c->cfg->now, &c->hs->peer_key, &c->hs->peer_issuer));
+        /* TLS 1.2 RSA key exchange encrypts to the key; everything else has it sign. */
+        PL_GUARD(pl_verify_server_chain(c->cfg->trust, ders, n, c->server_name, c->cfg->now, c->hs->kx == PL_KX_RSA, &c->hs->peer_key,
+                                        &c->hs->peer_issuer));
         pl_set_verified(c);
     } else {
         PL_GUARD(pl_cert_pubkey(ders[0].p, ders[0].len, &c->hs->peer_key));

@@ -282,7 +282,8 @@ int pl_verify_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host
         pl_vcache_key(chain, n, host, purpose, ckey);
         if (pl_vcache_find(t, ckey, at, leaf_key, issuer_out)) return 0;
     }
-    const char *role = purpose == PL_PURPOSE_CLIENT ? "client" : "server";
+    int client_auth = (purpose & PL_PURPOSE_ROLE) == PL_PURPOSE_CLIENT;
+    const char *role = client_auth ? "client" : "server";
     X509 *leaf = NULL;
     STACK_OF(X509) *untrusted = sk_X509_new_null();
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -321,7 +322,7 @@ int pl_verify_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host
     /* With CRLs given, every certificate of the chain is checked (RFC 5280 6.3). */
     if (t->ncrls) X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
     /* The purpose checks extendedKeyUsage (serverAuth / clientAuth) when present. */
-    X509_VERIFY_PARAM_set_purpose(param, purpose == PL_PURPOSE_CLIENT ? X509_PURPOSE_SSL_CLIENT : X509_PURPOSE_SSL_SERVER);
+    X509_VERIFY_PARAM_set_purpose(param, client_auth ? X509_PURPOSE_SSL_CLIENT : X509_PURPOSE_SSL_SERVER);
     if (now) X509_VERIFY_PARAM_set_time(param, (time_t)now);
     pl_now_text(now, today, sizeof today);
     if (X509_verify_cert(ctx) != 1) {
@@ -394,6 +395,18 @@ int pl_verify_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host
     }
     if (host && host[0] && !pl_leaf_matches_host(leaf, host)) {
         rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "certificate for %s does not match host name %s", who, host);
+        goto out;
+    }
+    /* The TLS purposes accept a leaf whose keyUsage has any of digitalSignature,
+     * keyEncipherment or keyAgreement; the key must allow what it will do:
+     * sign (CertificateVerify, ServerKeyExchange: RFC 8446 4.4.2.2, RFC 4492
+     * 5.6) or, for TLS 1.2 RSA key transport, encrypt the premaster secret
+     * (RFC 5246 7.4.2). No keyUsage extension allows everything (RFC 5280 4.2.1.3). */
+    uint32_t need = purpose & PL_PURPOSE_KEY_TRANSPORT ? X509v3_KU_KEY_ENCIPHERMENT : X509v3_KU_DIGITAL_SIGNATURE;
+    if (!(X509_get_key_usage(leaf) & need)) {
+        rc = pl_fail(PL_ERR_UNSUPPORTED_CERTIFICATE, __FILE__, __LINE__, "certificate for %s does not allow %s (keyUsage), which %s", who,
+                     need == X509v3_KU_DIGITAL_SIGNATURE ? "digital signatures" : "key encipherment",
+                     need == X509v3_KU_DIGITAL_SIGNATURE ? "TLS needs to authenticate it" : "RSA key exchange needs");
         goto out;
     }
     /* The leaf's issuer as libcrypto verified it: the certificate after the

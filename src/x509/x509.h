@@ -78,7 +78,11 @@ void pl_cert_free(pl_cert *c);
  * authentication (with `host`) or client authentication (host NULL). On
  * failure returns the code whose alert fits (certificate_expired, unknown_ca,
  * bad_certificate, unsupported_certificate ...) with a sentence for people. */
-enum { PL_PURPOSE_SERVER = 1, PL_PURPOSE_CLIENT = 2 };
+enum { PL_PURPOSE_SERVER = 1, PL_PURPOSE_CLIENT = 2, PL_PURPOSE_ROLE = 3 };
+/* OR'ed into the purpose: the leaf's key will encrypt (TLS 1.2 RSA key
+ * exchange) rather than sign; its keyUsage, when present, must allow
+ * keyEncipherment instead of digitalSignature. */
+enum { PL_PURPOSE_KEY_TRANSPORT = 4 };
 /* On success *leaf_key (when not NULL) is the leaf's public key, taken from
  * the certificate parsed for verification (no second parse), and *issuer
  * (when not NULL) the leaf's issuer on the VERIFIED path (the leaf itself
@@ -106,9 +110,10 @@ PL_MUST_CHECK int pl_ocsp_check(const uint8_t *leaf, size_t leaf_len, const pl_c
  * accepted by policy), or "" (thread-local, valid until the next call). */
 const char *pl_verify_warning(void);
 static inline int pl_verify_server_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host, int64_t now,
-                                         pl_pkey **leaf_key, pl_cert **issuer)
+                                         int key_transport, pl_pkey **leaf_key, pl_cert **issuer)
 {
-    return pl_verify_chain(t, chain, n, host, now, PL_PURPOSE_SERVER, leaf_key, issuer);
+    return pl_verify_chain(t, chain, n, host, now, PL_PURPOSE_SERVER | (key_transport ? PL_PURPOSE_KEY_TRANSPORT : 0), leaf_key,
+                           issuer);
 }
 /* The subjects of the trusted certificates as a TLS DistinguishedName list
  * body (each a vec16 of DER), for certificate_authorities. */

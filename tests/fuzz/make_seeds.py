@@ -38,7 +38,7 @@ put("client_key_exchange", "ecdhe", b"\x00\x20" + bytes(range(32)))
 put("certificate12", "one", b"\x00\x00\x06\x00\x00\x03\x30\x01\x00")
 put("certificate_status", "min", b"\x01\x00\x00\x03\x30\x01\x00")
 put("ocsp", "unauthorized", bytes.fromhex("30030a0106"))
-# A whole response (openssl ocsp, tests/unit/ocsp_pki.sh deleg.der): a basic
+# A whole response (openssl ocsp, tests/unit/x509_pki.sh deleg.der): a basic
 # response signed by a delegated responder whose certificate it carries.
 put("ocsp", "delegated", bytes.fromhex(
     "308202bc0a0100a08202b5308202b106092b0601050507300101048202a23082029e30819ca1223020311e301c0603550403"

@@ -3,7 +3,7 @@
  * issuer or by a responder it delegated to with id-kp-OCSPSigning, no older
  * than the maximum age when it has no nextUpdate, and every time check uses
  * the configured clock. Certificates and responses come from the openssl
- * command line (ocsp_pki.sh); each case runs over TLS 1.3 and TLS 1.2. */
+ * command line (x509_pki.sh); each case runs over TLS 1.3 and TLS 1.2. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,14 +21,14 @@
 #define ALERT_CERTIFICATE_REVOKED 44
 #define ALERT_BAD_STATUS 113
 
-static int64_t made; /* when ocsp_pki.sh ran (UNIX seconds) */
+static int64_t made; /* when x509_pki.sh ran (UNIX seconds) */
 
 static int setup(void **state)
 {
     (void)state;
     char cmd[1024];
     /* PARLEY_VECTORS is tests/vectors; the script sits next to this file. */
-    snprintf(cmd, sizeof cmd, "bash '%s/../unit/ocsp_pki.sh' '%s'", PARLEY_VECTORS, test_dir());
+    snprintf(cmd, sizeof cmd, "bash '%s/../unit/x509_pki.sh' '%s'", PARLEY_VECTORS, test_dir());
     if (system(cmd) != 0) return -1;
     char path[512];
     snprintf(path, sizeof path, "%s/now.txt", test_dir());

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# ocsp_pki.sh DIR - certificates and OCSP responses for ocsp_test.c, made with
-# the openssl command line (openssl req / ca / x509 / ocsp) into DIR.
+# x509_pki.sh DIR - certificates, CRLs and OCSP responses for ocsp_test.c and
+# key_usage_test.c, made with the openssl command line (openssl req / ca /
+# x509 / ocsp) into DIR.
 #
 #   a.pem         CA "Parley OCSP CA" (key a.key), the only trust anchor
 #   a2.pem        the same name re-keyed (key a2.key), cross-signed by a.pem
@@ -19,6 +20,9 @@
 #   a2.crl        A2's CRL (same issuer name; rekeyed's serial revoked on
 #                 2020-01-01), nextUpdate now+30 days. Both carry an
 #                 authorityKeyIdentifier, so libcrypto uses A's for the leaf.
+#   kuagree.pem   EC localhost (+ A), keyUsage keyAgreement only, server and client auth
+#   rsaenc.pem    RSA localhost (+ A), keyUsage keyEncipherment only
+#   rsasig.pem    RSA localhost (+ A), keyUsage digitalSignature only
 #   now.txt       the time (UNIX seconds) the set was made.
 set -eu
 D=$1
@@ -80,6 +84,21 @@ keyUsage = critical, digitalSignature
 extendedKeyUsage = OCSPSigning
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[ v3_kuagree ]
+basicConstraints = CA:FALSE
+keyUsage = critical, keyAgreement
+extendedKeyUsage = serverAuth, clientAuth
+subjectAltName = DNS:localhost
+[ v3_rsaenc ]
+basicConstraints = CA:FALSE
+keyUsage = critical, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost
+[ v3_rsasig ]
+basicConstraints = CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost
 [ v3_noeku ]
 basicConstraints = CA:FALSE
 keyUsage = critical, digitalSignature
@@ -88,10 +107,11 @@ subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 EOF
 key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1.key" 2>/dev/null; }
+rsakey() { openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1.key" 2>/dev/null; }
 csr() { openssl req -new -key "$1.key" -subj "$2" -out "$1.csr"; }
-# issue NAME SUBJECT EXTENSIONS START END: signed by A through openssl ca (so A's index knows it)
+# issue NAME SUBJECT EXTENSIONS START END [KEYGEN]: signed by A through openssl ca (so A's index knows it)
 issue() {
-    key "$1"
+    ${6:-key} "$1"
     csr "$1" "$2"
     openssl ca -batch -notext -cert a.pem -keyfile a.key -in "$1.csr" -out "$1.pem" -extensions "$3" \
         -startdate "$(stamp "$4")" -enddate "$(stamp "$5")" 2>/dev/null
@@ -106,6 +126,10 @@ issue deleg "/CN=Parley OCSP Responder" v3_ocsp $((now - 3600)) $((now + 30 * 86
 issue noeku "/CN=Parley Not A Responder" v3_noeku $((now - 3600)) $((now + 30 * 86400))
 issue expiring "/CN=Parley Expiring Responder" v3_ocsp $((now - 86400)) $((now + 2 * 3600))
 issue future "/CN=Parley Future Responder" v3_ocsp $((now + 3600)) $((now + 86400))
+issue kuagree "/CN=localhost" v3_kuagree $((now - 3600)) $((now + 30 * 86400))
+issue rsaenc "/CN=localhost" v3_rsaenc $((now - 3600)) $((now + 30 * 86400)) rsakey
+issue rsasig "/CN=localhost" v3_rsasig $((now - 3600)) $((now + 30 * 86400)) rsakey
+for f in kuagree rsaenc rsasig; do cat "$f.pem" a.pem >"$f-chain.pem" && mv "$f-chain.pem" "$f.pem"; done
 openssl ca -batch -cert a.pem -keyfile a.key -revoke rekeyed.pem 2>/dev/null
 cat good.pem a.pem >good-chain.pem && mv good-chain.pem good.pem
 cat rekeyed.pem a2.pem a.pem >rekeyed-chain.pem && mv rekeyed-chain.pem rekeyed.pem
