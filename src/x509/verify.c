@@ -1,9 +1,11 @@
 /*
  * verify.c - verifying the peer's chain. libcrypto does path building,
  * signatures, validity dates and the serverAuth EKU (X509_PURPOSE_SSL_SERVER
- * checks extendedKeyUsage when the certificate has one). Host names are matched
- * by hostname.c. Failures are turned into the alert RFC 8446 6.2 names and a
- * sentence a person understands.
+ * checks extendedKeyUsage when the certificate has one). We add the leaf's
+ * keyUsage for the use of its key and take the leaf's issuer from the path
+ * libcrypto built (for OCSP), never from the order the peer sent. Host names
+ * are matched by hostname.c. Failures are turned into the alert RFC 8446 6.2
+ * names and a sentence a person understands.
  */
 #include <arpa/inet.h>
 #include <openssl/evp.h>
