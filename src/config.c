@@ -56,6 +56,7 @@ parley_config *parley_config_new(void)
     cfg->require_ems = 1;
     cfg->max_depth = 8;
     cfg->crl_expired_fatal = 1;
+    cfg->ocsp_max_age = 7 * 86400;
     cfg->session_lifetime = 7200;
     cfg->ticket_rotation = 86400;
     memcpy(cfg->suites, pl_default_suites, sizeof pl_default_suites);
@@ -535,6 +536,15 @@ int parley_config_set_ocsp(parley_config *cfg, int mode)
     PL_CFG_MUTABLE(cfg);
     if (mode < PARLEY_OCSP_NONE || mode > PARLEY_OCSP_REQUIRE) return pl_cfg_err(cfg, "bad OCSP mode");
     cfg->ocsp_mode = mode;
+    return PARLEY_OK;
+}
+
+int parley_config_set_ocsp_max_age(parley_config *cfg, uint32_t seconds)
+{
+    PL_CFG_MUTABLE(cfg);
+    /* Without it a response without nextUpdate would be good forever. */
+    if (seconds == 0 || seconds > 366 * 86400) return pl_cfg_err(cfg, "OCSP maximum age must be 1 s .. 366 days");
+    cfg->ocsp_max_age = seconds;
     return PARLEY_OK;
 }
 

@@ -79,6 +79,7 @@ static void pl_hs_free(pl_hs *hs)
     pl_rec_clear(&hs->pending_rd);
     pl_rec_clear(&hs->pending_wr);
     pl_pkey_free(hs->peer_key);
+    pl_cert_free(hs->peer_issuer);
     pl_cleanse(hs, sizeof *hs);
     pl_free(hs);
 }

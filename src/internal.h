@@ -102,6 +102,7 @@ struct parley_config {
     int max_depth;
     int verify_cache_off;   /* verify every chain in full, even one seen before */
     int ocsp_mode;      /* client: PARLEY_OCSP_* */
+    uint32_t ocsp_max_age; /* client: seconds a staple without nextUpdate stays good */
     parley_session_cache *cache; /* server: TLS 1.2 session IDs */
     pl_ticket_ring tickets;      /* server: TLS 1.2 session tickets (guarded by lock) */
     /* Input buffers of idle connections, reused (guarded by lock). */
@@ -161,6 +162,7 @@ typedef struct {
     size_t npeer_sigalgs;
     int cert_index;         /* server: chosen certificate */
     pl_pkey *peer_key;
+    pl_cert *peer_issuer;   /* client: the leaf's issuer on the verified path (for OCSP) */
     struct parley_key_op op;
     const void *table;      /* the handshake table in use (TLS 1.3 or 1.2) */
     int offered12, offered13; /* client: versions offered (a usable suite for each) */

@@ -169,6 +169,13 @@ int parley_config_set_ocsp_response_file(parley_config *cfg, int index, const ch
  * REQUIRE also fails without one (bad_certificate_status_response). */
 enum { PARLEY_OCSP_NONE = 0, PARLEY_OCSP_PREFER = 1, PARLEY_OCSP_REQUIRE = 2 };
 int parley_config_set_ocsp(parley_config *cfg, int mode);
+/* Client: a stapled response without nextUpdate is accepted for at most
+ * `seconds` after its thisUpdate (like OCSP_check_validity's maxsec), at the
+ * configured clock with 5 minutes of skew; 1 s .. 366 days, default 7 days.
+ * A response with nextUpdate is good until then. The response must be
+ * signed by the issuer on the verified path or by a certificate that issuer
+ * signed with id-kp-OCSPSigning, valid at the configured clock. */
+int parley_config_set_ocsp_max_age(parley_config *cfg, uint32_t seconds);
 
 /* Turn certificate verification off (client). Dangerous; the tool says so. */
 int parley_config_set_verify(parley_config *cfg, int verify);
@@ -186,7 +193,8 @@ int parley_config_set_verify_hostname(parley_config *cfg, int check);
  * parsing and verifying it; a store with CRLs does not remember. On by
  * default; 0 verifies every chain in full. */
 int parley_config_set_verify_cache(parley_config *cfg, int enable);
-/* Injectable clock for certificate validity checks (0 = real time). */
+/* Injectable clock for certificate validity checks (0 = real time): the
+ * chain, CRLs, OCSP freshness and the OCSP responder's certificate. */
 int parley_config_set_time(parley_config *cfg, int64_t unix_seconds);
 
 /* ------------------------------------------------ private-key providers */

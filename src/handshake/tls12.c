@@ -80,9 +80,11 @@ int pl_take_peer_chain(parley_conn *c, const pl_certificate *ct)
     }
     pl_pkey_free(c->hs->peer_key);
     c->hs->peer_key = NULL;
+    pl_cert_free(c->hs->peer_issuer);
+    c->hs->peer_issuer = NULL;
     /* Verification hands back the leaf's key (no second parse). */
     if (c->is_server) {
-        PL_GUARD(pl_verify_chain(c->cfg->client_trust, ders, n, NULL, c->cfg->now, PL_PURPOSE_CLIENT, &c->hs->peer_key));
+        PL_GUARD(pl_verify_chain(c->cfg->client_trust, ders, n, NULL, c->cfg->now, PL_PURPOSE_CLIENT, &c->hs->peer_key, NULL));
         pl_set_verified(c, 0);
     } else if (c->cfg->verify) {
         /* RFC 6125 6: a chain proves an identity only against a reference
@@ -93,8 +95,9 @@ int pl_take_peer_chain(parley_conn *c, const pl_certificate *ct)
         PL_ENSURE(host || !c->cfg->verify_hostname, PL_ERR_BAD_CERTIFICATE,
                   "no server name to verify the certificate against (give one to parley_conn_new_client, or call "
                   "parley_config_set_verify_hostname(cfg, 0) when the application checks the server's identity itself)");
+        /* TLS 1.2 RSA key exchange encrypts to the key; everything else has it sign. */
         PL_GUARD(pl_verify_server_chain(c->cfg->trust, ders, n, c->cfg->verify_hostname ? host : NULL, c->cfg->now,
-                                        &c->hs->peer_key));
+                                        c->hs->kx == PL_KX_RSA, &c->hs->peer_key, &c->hs->peer_issuer));
         pl_set_verified(c, !c->cfg->verify_hostname);
     } else {
         PL_GUARD(pl_cert_pubkey(ders[0].p, ders[0].len, &c->hs->peer_key));
@@ -121,12 +124,9 @@ int pl_client_check_staple(parley_conn *c, const uint8_t *resp, size_t len)
         return 0;
     }
     if (cfg->ocsp_mode == PARLEY_OCSP_NONE || !cfg->verify) return 0;
-    pl_der ders[PL_MAX_PEER_CERTS];
-    for (int i = 0; i < c->npeer_certs; i++) {
-        ders[i].p = c->peer_certs[i].data;
-        ders[i].len = c->peer_certs[i].len;
-    }
-    PL_GUARD(pl_ocsp_check(cfg->trust, ders, (size_t)c->npeer_certs, resp, len, cfg->now));
+    /* Against the issuer on the verified path, not the peer's second certificate. */
+    PL_ENSURE(c->npeer_certs > 0 && c->hs->peer_issuer, PL_ERR_INTERNAL, "no verified chain to check the OCSP response against");
+    PL_GUARD(pl_ocsp_check(c->peer_certs[0].data, c->peer_certs[0].len, c->hs->peer_issuer, resp, len, cfg->now, cfg->ocsp_max_age));
     pl_conn_set_verify(c, "%s (OCSP: good)", parley_conn_verify_result(c));
     return 0;
 }

@@ -1,9 +1,11 @@
 /*
  * verify.c - verifying the peer's chain. libcrypto does path building,
  * signatures, validity dates and the serverAuth EKU (X509_PURPOSE_SSL_SERVER
- * checks extendedKeyUsage when the certificate has one). Host names are matched
- * by hostname.c. Failures are turned into the alert RFC 8446 6.2 names and a
- * sentence a person understands.
+ * checks extendedKeyUsage when the certificate has one). We add the leaf's
+ * keyUsage for the use of its key and take the leaf's issuer from the path
+ * libcrypto built (for OCSP), never from the order the peer sent. Host names
+ * are matched by hostname.c. Failures are turned into the alert RFC 8446 6.2
+ * names and a sentence a person understands.
  */
 #include <arpa/inet.h>
 #include <openssl/evp.h>
@@ -28,6 +30,7 @@ typedef struct {
     int used;
     int64_t not_before, not_after, stored;
     EVP_PKEY *leaf_key;
+    X509 *issuer; /* the leaf's issuer on the verified path */
     char warning[256];
 } pl_vcache_entry;
 
@@ -64,11 +67,38 @@ void pl_trust_set_policy(pl_trust *t, int max_depth, int crl_expired_fatal)
     t->crl_expired_fatal = crl_expired_fatal;
 }
 
-/* An expired CRL is only a warning when the policy says so. */
+static void pl_date_only(const ASN1_TIME *t, char *out, size_t n)
+{
+    struct tm tm;
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1) snprintf(out, n, "?");
+    else strftime(out, n, "%Y-%m-%d", &tm);
+}
+
+/* One verification's callback state: the policy, and a date from the CRL
+ * libcrypto was applying when it reported revocation or expiry. */
+typedef struct {
+    const pl_trust *t;
+    char crl_date[32];
+} pl_vstate;
+
+/* Record the date for the sentence; an expired CRL is only a warning when
+ * the policy says so. The CRL is the one libcrypto chose and checked with
+ * the issuer on the verified path; looking CRLs up again by issuer name
+ * afterwards could find a look-alike's (same name, other key). */
 static int pl_verify_cb(int ok, X509_STORE_CTX *ctx)
 {
-    const pl_trust *t = X509_STORE_CTX_get_app_data(ctx);
-    if (!ok && t && !t->crl_expired_fatal && X509_STORE_CTX_get_error(ctx) == X509_V_ERR_CRL_HAS_EXPIRED) {
+    pl_vstate *vs = X509_STORE_CTX_get_app_data(ctx);
+    const pl_trust *t = vs ? vs->t : NULL;
+    int err = X509_STORE_CTX_get_error(ctx);
+    X509_CRL *crl = X509_STORE_CTX_get0_current_crl(ctx);
+    if (!ok && vs && crl) {
+        X509_REVOKED *rev = NULL;
+        if (err == X509_V_ERR_CERT_REVOKED && X509_CRL_get0_by_cert(crl, &rev, X509_STORE_CTX_get_current_cert(ctx)) == 1 && rev)
+            pl_date_only(X509_REVOKED_get0_revocationDate(rev), vs->crl_date, sizeof vs->crl_date);
+        else if (err == X509_V_ERR_CRL_HAS_EXPIRED)
+            pl_date_only(X509_CRL_get0_nextUpdate(crl), vs->crl_date, sizeof vs->crl_date);
+    }
+    if (!ok && t && !t->crl_expired_fatal && err == X509_V_ERR_CRL_HAS_EXPIRED) {
         snprintf(pl_warning, sizeof pl_warning, "warning: a CRL used for this chain has expired (past its nextUpdate)");
         return 1;
     }
@@ -112,16 +142,12 @@ void pl_trust_free(pl_trust *t)
 {
     if (!t) return;
     X509_STORE_free(t->store);
-    for (int i = 0; i < PL_VCACHE_SLOTS; i++) EVP_PKEY_free(t->cache[i].leaf_key);
+    for (int i = 0; i < PL_VCACHE_SLOTS; i++) {
+        EVP_PKEY_free(t->cache[i].leaf_key);
+        X509_free(t->cache[i].issuer);
+    }
     pthread_mutex_destroy(&t->lock);
     OPENSSL_free(t);
-}
-
-static void pl_date_only(const ASN1_TIME *t, char *out, size_t n)
-{
-    struct tm tm;
-    if (!t || ASN1_TIME_to_tm(t, &tm) != 1) snprintf(out, n, "?");
-    else strftime(out, n, "%Y-%m-%d", &tm);
 }
 
 static void pl_now_text(int64_t now, char *out, size_t n)
@@ -188,7 +214,7 @@ static void pl_vcache_key(const pl_der *chain, size_t n, const char *host, int p
     EVP_MD_CTX_free(m);
 }
 
-static int pl_vcache_find(pl_trust *t, const uint8_t key[32], int64_t now, pl_pkey **leaf_key)
+static int pl_vcache_find(pl_trust *t, const uint8_t key[32], int64_t now, pl_pkey **leaf_key, pl_cert **issuer)
 {
     static const uint8_t zero[32];
     int hit = 0;
@@ -205,6 +231,10 @@ static int pl_vcache_find(pl_trust *t, const uint8_t key[32], int64_t now, pl_pk
             EVP_PKEY_up_ref(e->leaf_key);
             *leaf_key = (pl_pkey *)e->leaf_key;
         }
+        if (issuer) {
+            X509_up_ref(e->issuer);
+            *issuer = (pl_cert *)e->issuer;
+        }
         snprintf(pl_warning, sizeof pl_warning, "%s", e->warning);
         hit = 1;
     }
@@ -212,7 +242,7 @@ static int pl_vcache_find(pl_trust *t, const uint8_t key[32], int64_t now, pl_pk
     return hit;
 }
 
-static void pl_vcache_store(pl_trust *t, const uint8_t key[32], X509_STORE_CTX *ctx, X509 *leaf, int64_t now)
+static void pl_vcache_store(pl_trust *t, const uint8_t key[32], X509_STORE_CTX *ctx, X509 *leaf, X509 *issuer, int64_t now)
 {
     static const uint8_t zero[32];
     if (!pl_vcache_on(t) || !memcmp(key, zero, 32)) return;
@@ -228,9 +258,12 @@ static void pl_vcache_store(pl_trust *t, const uint8_t key[32], X509_STORE_CTX *
     }
     EVP_PKEY *k = X509_get_pubkey(leaf);
     if (!k) return;
+    X509_up_ref(issuer);
     pthread_mutex_lock(&t->lock);
     pl_vcache_entry *e = &t->cache[t->cache_next++ % PL_VCACHE_SLOTS];
     EVP_PKEY_free(e->leaf_key);
+    X509_free(e->issuer);
+    e->issuer = issuer;
     memcpy(e->key, key, 32);
     e->not_before = nb;
     e->not_after = na;
@@ -241,17 +274,20 @@ static void pl_vcache_store(pl_trust *t, const uint8_t key[32], X509_STORE_CTX *
     pthread_mutex_unlock(&t->lock);
 }
 
-int pl_verify_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host, int64_t now, int purpose, pl_pkey **leaf_key)
+int pl_verify_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host, int64_t now, int purpose, pl_pkey **leaf_key,
+                    pl_cert **issuer_out)
 {
     uint8_t ckey[32] = {0}; /* all zero: not remembered */
     int64_t at = now ? now : (int64_t)time(NULL);
     if (leaf_key) *leaf_key = NULL;
+    if (issuer_out) *issuer_out = NULL;
     /* The key hashes the whole chain: only worth it when the store remembers. */
     if (n && pl_vcache_on(t)) {
         pl_vcache_key(chain, n, host, purpose, ckey);
-        if (pl_vcache_find(t, ckey, at, leaf_key)) return 0;
+        if (pl_vcache_find(t, ckey, at, leaf_key, issuer_out)) return 0;
     }
-    const char *role = purpose == PL_PURPOSE_CLIENT ? "client" : "server";
+    int client_auth = (purpose & PL_PURPOSE_ROLE) == PL_PURPOSE_CLIENT;
+    const char *role = client_auth ? "client" : "server";
     X509 *leaf = NULL;
     STACK_OF(X509) *untrusted = sk_X509_new_null();
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -283,13 +319,14 @@ int pl_verify_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host
     }
     X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
     pl_warning[0] = 0;
-    X509_STORE_CTX_set_app_data(ctx, (void *)t);
+    pl_vstate vs = {.t = t};
+    X509_STORE_CTX_set_app_data(ctx, &vs);
     X509_STORE_CTX_set_verify_cb(ctx, pl_verify_cb);
     X509_VERIFY_PARAM_set_depth(param, t->max_depth);
     /* With CRLs given, every certificate of the chain is checked (RFC 5280 6.3). */
     if (t->ncrls) X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
     /* The purpose checks extendedKeyUsage (serverAuth / clientAuth) when present. */
-    X509_VERIFY_PARAM_set_purpose(param, purpose == PL_PURPOSE_CLIENT ? X509_PURPOSE_SSL_CLIENT : X509_PURPOSE_SSL_SERVER);
+    X509_VERIFY_PARAM_set_purpose(param, client_auth ? X509_PURPOSE_SSL_CLIENT : X509_PURPOSE_SSL_SERVER);
     if (now) X509_VERIFY_PARAM_set_time(param, (time_t)now);
     pl_now_text(now, today, sizeof today);
     if (X509_verify_cert(ctx) != 1) {
@@ -320,29 +357,15 @@ int pl_verify_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host
         case X509_V_ERR_INVALID_PURPOSE:
             rc = pl_fail(PL_ERR_UNSUPPORTED_CERTIFICATE, __FILE__, __LINE__, "certificate for %s is not allowed for TLS %s authentication (key usage / extended key usage)", badname, role);
             break;
-        case X509_V_ERR_CERT_REVOKED: {
-            /* Name the revocation date from the CRL that says so. */
-            char rdate[32] = "an unknown date";
-            STACK_OF(X509_CRL) *crls = X509_STORE_CTX_get1_crls(ctx, X509_get_issuer_name(bad));
-            for (int i = 0; crls && i < sk_X509_CRL_num(crls); i++) {
-                X509_REVOKED *rev = NULL;
-                if (X509_CRL_get0_by_cert(sk_X509_CRL_value(crls, i), &rev, bad) == 1 && rev) {
-                    pl_date_only(X509_REVOKED_get0_revocationDate(rev), rdate, sizeof rdate);
-                    break;
-                }
-            }
-            sk_X509_CRL_pop_free(crls, X509_CRL_free);
-            rc = pl_fail(PL_ERR_CERTIFICATE_REVOKED, __FILE__, __LINE__, "certificate for %s was revoked on %s", badname, rdate);
+        case X509_V_ERR_CERT_REVOKED:
+            /* The revocation date from the CRL that says so (pl_verify_cb). */
+            rc = pl_fail(PL_ERR_CERTIFICATE_REVOKED, __FILE__, __LINE__, "certificate for %s was revoked on %s", badname,
+                         vs.crl_date[0] ? vs.crl_date : "an unknown date");
             break;
-        }
-        case X509_V_ERR_CRL_HAS_EXPIRED: {
-            char nu[32] = "?";
-            STACK_OF(X509_CRL) *crls = X509_STORE_CTX_get1_crls(ctx, X509_get_issuer_name(bad));
-            if (crls && sk_X509_CRL_num(crls) > 0) pl_date_only(X509_CRL_get0_nextUpdate(sk_X509_CRL_value(crls, 0)), nu, sizeof nu);
-            sk_X509_CRL_pop_free(crls, X509_CRL_free);
-            rc = pl_fail(PL_ERR_CERTIFICATE_UNKNOWN, __FILE__, __LINE__, "the CRL for the issuer of %s expired on %s (now %s)", badname, nu, today);
+        case X509_V_ERR_CRL_HAS_EXPIRED:
+            rc = pl_fail(PL_ERR_CERTIFICATE_UNKNOWN, __FILE__, __LINE__, "the CRL for the issuer of %s expired on %s (now %s)", badname,
+                         vs.crl_date[0] ? vs.crl_date : "?", today);
             break;
-        }
         case X509_V_ERR_UNABLE_TO_GET_CRL: {
             char iss[256];
             X509_NAME_oneline(X509_get_issuer_name(bad), iss, sizeof iss);
@@ -378,11 +401,37 @@ int pl_verify_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host
         rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "certificate for %s does not match host name %s", who, host);
         goto out;
     }
+    /* The TLS purposes accept a leaf whose keyUsage has any of digitalSignature,
+     * keyEncipherment or keyAgreement; the key must allow what it will do:
+     * sign (CertificateVerify, ServerKeyExchange: RFC 8446 4.4.2.2, RFC 4492
+     * 5.6) or, for TLS 1.2 RSA key transport, encrypt the premaster secret
+     * (RFC 5246 7.4.2). No keyUsage extension allows everything (RFC 5280 4.2.1.3). */
+    uint32_t need = purpose & PL_PURPOSE_KEY_TRANSPORT ? X509v3_KU_KEY_ENCIPHERMENT : X509v3_KU_DIGITAL_SIGNATURE;
+    if (!(X509_get_key_usage(leaf) & need)) {
+        rc = pl_fail(PL_ERR_UNSUPPORTED_CERTIFICATE, __FILE__, __LINE__, "certificate for %s does not allow %s (keyUsage), which %s", who,
+                     need == X509v3_KU_DIGITAL_SIGNATURE ? "digital signatures" : "key encipherment",
+                     need == X509v3_KU_DIGITAL_SIGNATURE ? "TLS needs to authenticate it" : "RSA key exchange needs");
+        goto out;
+    }
+    /* The leaf's issuer as libcrypto verified it: the certificate after the
+     * leaf on the built path, whatever order (or look-alikes) the peer sent;
+     * a trusted self-signed leaf is its own issuer. OCSP needs exactly this
+     * certificate (RFC 6960 4.1.1 CertID, 4.2.2.2 responder authority). */
+    STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
+    X509 *issuer = sk_X509_value(path, sk_X509_num(path) > 1 ? 1 : 0);
+    if (!issuer) {
+        rc = pl_fail(PL_ERR_INTERNAL, __FILE__, __LINE__, "the verified path of %s is empty", who);
+        goto out;
+    }
     if (leaf_key && !(*leaf_key = (pl_pkey *)X509_get_pubkey(leaf))) {
         rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "the public key of %s cannot be used", who);
         goto out;
     }
-    pl_vcache_store(t, ckey, ctx, leaf, at);
+    if (issuer_out) {
+        X509_up_ref(issuer);
+        *issuer_out = (pl_cert *)issuer;
+    }
+    pl_vcache_store(t, ckey, ctx, leaf, issuer, at);
 out:
     ERR_clear_error();
     X509_STORE_CTX_free(ctx);
@@ -477,3 +526,18 @@ int pl_trust_digest(pl_trust *t, uint8_t out[32])
 
 X509_STORE *pl_trust_store(const pl_trust *t);
 X509_STORE *pl_trust_store(const pl_trust *t) { return t->store; }
+
+int pl_cert_from_der(const uint8_t *der, size_t len, pl_cert **out)
+{
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    if (!x || p != der + len) {
+        X509_free(x);
+        ERR_clear_error();
+        PL_BAIL(PL_ERR_BAD_CERTIFICATE, "certificate is not valid DER");
+    }
+    *out = (pl_cert *)x;
+    return 0;
+}
+
+void pl_cert_free(pl_cert *c) { X509_free((X509 *)c); }

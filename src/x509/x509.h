@@ -1,8 +1,9 @@
 /*
  * x509.h - certificates: loading chains and keys, generating a self-signed
  * certificate, verifying a peer chain (libcrypto X509_verify_cert for path,
- * signatures, dates and EKU; Parley's own RFC 6125 host matching), and
- * describing certificates for people. Only this directory and src/crypto
+ * signatures, dates and EKU; Parley's own RFC 6125 host matching and leaf
+ * keyUsage), checking a stapled OCSP response against the verified issuer
+ * (ocsp.c), and describing certificates for people. Only this directory and src/crypto
  * include OpenSSL headers.
  */
 #ifndef PL_X509_H
@@ -72,33 +73,51 @@ PL_MUST_CHECK int pl_trust_digest(pl_trust *t, uint8_t out[32]);
 void pl_trust_set_cache(pl_trust *t, int enabled);
 int pl_trust_cached(pl_trust *t);
 
+/* A certificate kept after verification: reference counted, immutable. */
+typedef struct pl_cert pl_cert;
+PL_MUST_CHECK int pl_cert_from_der(const uint8_t *der, size_t len, pl_cert **out);
+void pl_cert_free(pl_cert *c);
+
 /* Verify a peer chain at time `now` (0: real time) for TLS server
  * authentication (with `host`) or client authentication (host NULL). On
  * failure returns the code whose alert fits (certificate_expired, unknown_ca,
  * bad_certificate, unsupported_certificate ...) with a sentence for people. */
-enum { PL_PURPOSE_SERVER = 1, PL_PURPOSE_CLIENT = 2 };
+enum { PL_PURPOSE_SERVER = 1, PL_PURPOSE_CLIENT = 2, PL_PURPOSE_ROLE = 3 };
+/* OR'ed into the purpose: the leaf's key will encrypt (TLS 1.2 RSA key
+ * exchange) rather than sign; its keyUsage, when present, must allow
+ * keyEncipherment instead of digitalSignature. */
+enum { PL_PURPOSE_KEY_TRANSPORT = 4 };
 /* On success *leaf_key (when not NULL) is the leaf's public key, taken from
- * the certificate parsed for verification (no second parse).
+ * the certificate parsed for verification (no second parse), and *issuer
+ * (when not NULL) the leaf's issuer on the VERIFIED path (the leaf itself
+ * when the path is a trusted self-signed leaf) - never simply the second
+ * certificate the peer sent, which may be a look-alike of the real issuer.
  * A chain verified once is remembered by the trust store (up to 64 chains,
- * keyed by SHA-256 of purpose, host name and the exact DER bytes) for at most
- * 10 minutes and never past any certificate's validity at `now`; a store
- * with CRLs does not remember. */
+ * keyed by SHA-256 of purpose, host name and the exact DER bytes, holding
+ * the leaf key and that issuer) for at most 10 minutes and never past any
+ * certificate's validity at `now`; a store with CRLs does not remember. */
 PL_MUST_CHECK int pl_verify_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host, int64_t now,
-                                  int purpose, pl_pkey **leaf_key);
-/* Check a stapled OCSP response (DER) for chain[0] (RFC 6960): responder
- * status, signature by the issuer or an authorized responder, the
- * certificate id, thisUpdate/nextUpdate freshness at `now` (5 minutes of
- * skew), and the status. Revoked: certificate_revoked; anything else wrong:
+                                  int purpose, pl_pkey **leaf_key, pl_cert **issuer);
+/* Check a stapled OCSP response (DER) for the certificate `leaf` (DER) whose
+ * verified issuer is `issuer` (RFC 6960): responder status; the signer is the
+ * issuer itself or a certificate the issuer signed with id-kp-OCSPSigning,
+ * valid at `now` (4.2.2.2), looked for among the first 8 certificates the
+ * response carries; the certificate id under that issuer (in the
+ * response's hash); freshness at `now` with 5 minutes of skew: thisUpdate not
+ * in the future, nextUpdate not past, or without nextUpdate thisUpdate no
+ * older than max_age seconds; then the status. Every time check uses `now`
+ * (0: real time). Revoked: certificate_revoked; anything else wrong:
  * bad_certificate_status_response. */
-PL_MUST_CHECK int pl_ocsp_check(const pl_trust *t, const pl_der *chain, size_t n, const uint8_t *resp, size_t len,
-                                int64_t now);
+PL_MUST_CHECK int pl_ocsp_check(const uint8_t *leaf, size_t leaf_len, const pl_cert *issuer, const uint8_t *resp,
+                                size_t len, int64_t now, uint32_t max_age);
 /* After a successful verification: a warning to show (e.g. an expired CRL
  * accepted by policy), or "" (thread-local, valid until the next call). */
 const char *pl_verify_warning(void);
 static inline int pl_verify_server_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host, int64_t now,
-                                         pl_pkey **leaf_key)
+                                         int key_transport, pl_pkey **leaf_key, pl_cert **issuer)
 {
-    return pl_verify_chain(t, chain, n, host, now, PL_PURPOSE_SERVER, leaf_key);
+    return pl_verify_chain(t, chain, n, host, now, PL_PURPOSE_SERVER | (key_transport ? PL_PURPOSE_KEY_TRANSPORT : 0), leaf_key,
+                           issuer);
 }
 /* The subjects of the trusted certificates as a TLS DistinguishedName list
  * body (each a vec16 of DER), for certificate_authorities. */

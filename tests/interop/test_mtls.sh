@@ -158,6 +158,19 @@ for v in --tls1.3 --tls1.2; do
     check "parley client $v: revoked by OCSP" "$WORK/c.log" 'was revoked on .* \(stapled OCSP response\)' 'alert: sent certificate_revoked'
     stop_bg "$LAST_PID"
 done
+# A response without nextUpdate is good for --ocsp-max-age (default 7 days) after its thisUpdate.
+openssl ocsp -issuer "$P/ca.pem" -cert "$P/ec256.pem" -reqout "$WORK/req.der" -no_nonce 2>/dev/null
+openssl ocsp -index "$P/index.txt" -rsigner "$P/ca.pem" -rkey "$P/ca.key" -CA "$P/ca.pem" -reqin "$WORK/req.der" \
+    -respout "$WORK/noupd.der" 2>/dev/null
+PORT=$(free_port)
+start_bg "$WORK/s.log" openssl s_server -accept "127.0.0.1:$PORT" -www -cert "$P/ec256.pem" -key "$P/ec256.key" -status_file "$WORK/noupd.der"
+wait_port "$PORT"
+later=$(( $(date +%s) + 2 * 86400 ))
+timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --ocsp require --at-time "$later" "localhost:$PORT" >"$WORK/c.log" 2>&1
+check "a response without nextUpdate, 2 days old" "$WORK/c.log" '^verify: ok \(OCSP: good\)'
+timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --ocsp require --ocsp-max-age 86400 --at-time "$later" "localhost:$PORT" >"$WORK/c.log" 2>&1
+check "--ocsp-max-age 86400 refuses it" "$WORK/c.log" 'older than the maximum age of 86400 seconds' 'alert: sent bad_certificate_status_response'
+stop_bg "$LAST_PID"
 PORT=$(free_port)
 start_bg "$WORK/s.log" openssl s_server -accept "127.0.0.1:$PORT" -www -cert "$P/ec256.pem" -key "$P/ec256.key"
 wait_port "$PORT"

@@ -15,7 +15,7 @@ typedef struct {
     const char *cafile, *servername, *ciphers, *groups, *alpn, *keylog, *send, *cert, *key, *sess_in, *sess_out;
     int reconnect;
     int insecure, trace, json, key_update, timeout, padding, allow_rsa, max_depth, crl_warn, ocsp, psk_ke;
-    long long at_time;
+    long long at_time, ocsp_max_age;
     const char *crls[16];
     int ncrls;
     uint16_t vmin, vmax;
@@ -51,7 +51,13 @@ static void client_parse(int argc, char **argv, client_opts *o)
             else if (!strcmp(v, "prefer")) o->ocsp = PARLEY_OCSP_PREFER;
             else tool_die("--ocsp takes require or prefer");
         } else if (!strcmp(a, "--at-time")) o->at_time = atoll(NEXT());
-        else if (!strcmp(a, "--sess-in")) o->sess_in = NEXT();
+        else if (!strcmp(a, "--ocsp-max-age")) {
+            char *end;
+            const char *v = NEXT();
+            o->ocsp_max_age = strtoll(v, &end, 10);
+            if (*v == 0 || *end || o->ocsp_max_age <= 0 || o->ocsp_max_age > 0xffffffffLL)
+                tool_die("--ocsp-max-age takes a number of seconds");
+        } else if (!strcmp(a, "--sess-in")) o->sess_in = NEXT();
         else if (!strcmp(a, "--sess-out")) o->sess_out = NEXT();
         else if (!strcmp(a, "--reconnect")) o->reconnect = atoi(NEXT());
         else if (!strcmp(a, "--key")) o->key = NEXT();
@@ -306,6 +312,8 @@ int tool_client(int argc, char **argv)
     if (o.crl_warn) parley_config_set_crl_expired_fatal(cfg, 0);
     if (o.ocsp) parley_config_set_ocsp(cfg, o.ocsp);
     if (o.at_time) parley_config_set_time(cfg, (int64_t)o.at_time);
+    if (o.ocsp_max_age && parley_config_set_ocsp_max_age(cfg, (uint32_t)o.ocsp_max_age))
+        tool_die("%s", parley_config_error_string(cfg));
     if (o.max_depth && parley_config_set_max_chain_depth(cfg, o.max_depth - 1)) tool_die("%s", parley_config_error_string(cfg));
     if (o.ciphers && parley_config_set_ciphers(cfg, o.ciphers)) tool_die("%s", parley_config_error_string(cfg));
     if (o.groups && parley_config_set_groups(cfg, o.groups)) tool_die("%s", parley_config_error_string(cfg));

@@ -35,6 +35,8 @@ void tool_usage(FILE *f)
             "  --max-chain-depth N  at most N intermediate certificates (default 8)\n"
             "  --ocsp require|prefer  ask for a stapled OCSP response and check it; require:\n"
             "                       none is bad_certificate_status_response\n"
+            "  --ocsp-max-age SECONDS  a stapled response without nextUpdate is refused once\n"
+            "                       its thisUpdate is older than this (default 604800, 7 days)\n"
             "  --at-time UNIX       verify certificates, CRLs and OCSP as of this time (tests)\n"
             "  --cert FILE --key FILE  a client certificate, sent when the server asks for one\n"
             "                       and it fits the server's CAs and signature algorithms\n"
