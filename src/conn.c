@@ -315,8 +315,9 @@ static void pl_drop_record(parley_conn *c, size_t n)
 /* A record that carried nothing (an empty fragment, an ignored alert, a
  * dropped ChangeCipherSpec): harmless alone, but each costs us a record's
  * work and a peer could send them forever without the application seeing a
- * byte. Like OpenSSL (32 empty records, 5 warning alerts) we allow a run of
- * them and fail the next; any record with content ends the run. */
+ * byte. Like OpenSSL and BoringSSL (32 empty records; OpenSSL also ends a
+ * run of 5 warning alerts) we allow a run of them and fail the next; any
+ * record with content ends the run. */
 static int pl_empty_record(parley_conn *c)
 {
     PL_ENSURE(++c->empty_records <= PL_MAX_EMPTY_RECORDS, PL_ERR_UNEXPECTED_MESSAGE,
@@ -416,11 +417,14 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
          * record other than CCS is unexpected_message. A server installs the
          * client's read keys when it sends ServerHello, but a client that
          * rejects that ServerHello has no keys and can only send a plaintext
-         * alert; the client's keys are known to be in use once a record
-         * opened under them. Until then a plaintext alert is reported. A
-         * client gets no such allowance: the server's keys are in use from
-         * its ServerHello on (everything after it is encrypted), so the
-         * first record after it is already protected. */
+         * alert; and a client that has its keys may not use them for
+         * writing yet (OpenSSL 3.0 rejecting our certificate sends unknown_ca
+         * in plaintext after our encrypted flight). The client's keys are
+         * known to be in use once a record opened under them; until then a
+         * plaintext alert is reported as the client's reason. A client gets
+         * no such allowance: the server's keys are in use from its
+         * ServerHello on (everything after it is encrypted), so the first
+         * record after it is already protected. */
     } else if (pl_rec_active(&c->rd)) {
         PL_ENSURE(type == PL_CT_APPLICATION_DATA, PL_ERR_UNEXPECTED_MESSAGE,
                   "received an unprotected record (type %u) after encryption started", type);
@@ -660,7 +664,7 @@ int pl_hs_post_handshake(parley_conn *c, const uint8_t *msg, size_t len)
         PL_ENSURE(c->hsin.len == len, PL_ERR_UNEXPECTED_MESSAGE, "KeyUpdate is not at the end of a record");
         /* Each update costs a key derivation and, when requested, an answer:
          * a run of them with no application data in between is a flood
-         * (OpenSSL allows 32 too). */
+         * (BoringSSL's kMaxKeyUpdates is 32 too). */
         PL_ENSURE(++c->key_updates <= PL_MAX_KEY_UPDATES, PL_ERR_UNEXPECTED_MESSAGE,
                   "more than %d KeyUpdates without application data in between", PL_MAX_KEY_UPDATES);
         PL_GUARD(pl_rec_update13(&c->rd, 0));
