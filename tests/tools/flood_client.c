@@ -107,8 +107,16 @@ int main(int argc, char **argv)
         parley_conn_free(c);
         close(fd);
     }
-    usleep(300 * 1000); /* let the target finish with them (bounded: one pause) */
-    long before = rss_kb(pid), peak = before;
+    /* The baseline once the target has finished with them: its RSS the same
+     * over 100 ms (2 s at most). */
+    long before = rss_kb(pid);
+    for (int i = 0; i < 20; i++) {
+        usleep(100 * 1000);
+        long r = rss_kb(pid);
+        if (r == before) break;
+        before = r;
+    }
+    long peak = before;
 
     int fd;
     parley_conn *c = connect_tls(cfg, port, &fd);
