@@ -164,6 +164,30 @@ static int pl_trust_identity(const parley_config *cfg, pl_trust *t, int client, 
     return pl_hash(PL_SHA256, in, (size_t)(p - in), out);
 }
 
+/* The most output a peer can make one connection queue (parley.h, "Output a
+ * peer can cause"): every handshake flight this config can send must fit.
+ * The variable part of a flight is the certificate content, the largest
+ * Certificate message of any certificate (1.3 with its OCSP staple; 1.2 with
+ * the staple as its own CertificateStatus), and the CertificateRequest's CA
+ * names; everything else fits in PL_OUT_CAP_BASE. Framing: each record adds
+ * at most 29 bytes (header, 1.2 explicit nonce, tag; 1.3's type byte is
+ * less) plus, with padding, up to one block, and a flight has at most 16
+ * records that are not full (one per message and CCS, with room). */
+static size_t pl_config_out_cap(const parley_config *cfg)
+{
+    size_t certs = 0;
+    for (size_t i = 0; i < cfg->ncerts; i++) {
+        const pl_cert_entry *e = &cfg->certs[i];
+        size_t m = e->cert_msg.len;
+        if (e->cert_msg_ocsp.len > m) m = e->cert_msg_ocsp.len;
+        if (e->cert_msg12.len + e->ocsp.len + 8 > m) m = e->cert_msg12.len + e->ocsp.len + 8;
+        if (m > certs) certs = m;
+    }
+    size_t var = certs + cfg->ca_names.len;
+    size_t records = var / PL_MAX_PLAINTEXT + 16;
+    return PL_OUT_CAP_BASE + var + records * (29 + cfg->record_pad);
+}
+
 int pl_config_freeze(parley_config *cfg, int client);
 int pl_config_freeze(parley_config *cfg, int client)
 {
@@ -202,6 +226,13 @@ int pl_config_freeze(parley_config *cfg, int client)
             }
         }
     }
+    /* certificate_authorities and the 1.2 CertificateRequest carry the names
+     * in a 16-bit vector inside a 16-bit extension (RFC 8446 4.2.4). */
+    if (rc == 0 && cfg->ca_names.len > 65533) {
+        snprintf(cfg->err, sizeof cfg->err, "the client CA file names too many CAs (%zu bytes of names; at most 65533 fit a CertificateRequest)",
+                 cfg->ca_names.len);
+        rc = -1;
+    }
     if (client && cfg->verify && !cfg->trust_loaded) {
         /* Likewise; a store from an earlier failed attempt is not leaked. */
         pl_trust *t = NULL;
@@ -218,6 +249,7 @@ int pl_config_freeze(parley_config *cfg, int client)
         if (pl_trust_identity(cfg, NULL, 1, 0, cfg->trust_id) < 0) rc = -1;
         else cfg->trust_loaded = 1; /* nothing to load: the identity says "not verified" */
     }
+    cfg->out_cap = pl_config_out_cap(cfg);
     pthread_mutex_unlock(&cfg->lock);
     return rc;
 }

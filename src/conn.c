@@ -128,8 +128,23 @@ static int pl_send_record(parley_conn *c, uint8_t type, const uint8_t *data, siz
     return pl_rec_write_plain(&c->out, type, data, len);
 }
 
-int pl_conn_send_handshake(parley_conn *c, uint8_t type, const uint8_t *body, size_t len)
+/* Output caused by the peer's bytes (handshake flights, alerts, KeyUpdate
+ * answers) is queued only while it fits under the config's cap: a peer that
+ * does not read cannot make the buffer grow; the connection fails instead.
+ * What the application asks for (its data, close_notify, its KeyUpdates)
+ * is its own memory and is never refused; the final fatal alert is one
+ * record and is best effort. n: content bytes about to be queued. */
+static int pl_peer_room(const parley_conn *c, size_t n)
 {
+    size_t need = n + (n / PL_MAX_PLAINTEXT + 1) * (PL_REC_HEADER + PL_GCM_EXPLICIT + 1 + PL_AEAD_TAG + c->cfg->record_pad);
+    PL_ENSURE(c->out.len + need <= c->cfg->out_cap, PL_ERR_INTERNAL,
+              "%zu bytes of output wait for the peer, which is not reading them (limit %zu)", c->out.len, c->cfg->out_cap);
+    return 0;
+}
+
+static int pl_send_handshake(parley_conn *c, uint8_t type, const uint8_t *body, size_t len, int by_peer)
+{
+    if (by_peer) PL_GUARD(pl_peer_room(c, 4 + len));
     pl_buf m = {0};
     int rc = pl_buf_u8(&m, type);
     if (rc == 0) rc = pl_buf_u24(&m, (uint32_t)len);
@@ -145,9 +160,15 @@ int pl_conn_send_handshake(parley_conn *c, uint8_t type, const uint8_t *body, si
     return rc;
 }
 
+int pl_conn_send_handshake(parley_conn *c, uint8_t type, const uint8_t *body, size_t len)
+{
+    return pl_send_handshake(c, type, body, len, 1);
+}
+
 int pl_conn_send_ccs(parley_conn *c)
 {
     static const uint8_t one = 1;
+    PL_GUARD(pl_peer_room(c, 1));
     pl_trace(c, PARLEY_TRACE_RECORD_SENT, PL_CT_CHANGE_CIPHER_SPEC, "ChangeCipherSpec", 6, "middlebox compatibility (RFC 8446 D.4)");
     return pl_rec_write_plain(&c->out, PL_CT_CHANGE_CIPHER_SPEC, &one, 1);
 }
@@ -295,6 +316,20 @@ static void pl_drop_record(parley_conn *c, size_t n)
     c->in_len -= n;
 }
 
+/* A record that carried nothing (an empty fragment, an ignored alert, a
+ * dropped ChangeCipherSpec): harmless alone, but each costs us a record's
+ * work and a peer could send them forever without the application seeing a
+ * byte. Like OpenSSL and BoringSSL (32 empty records; OpenSSL also ends a
+ * run of 5 warning alerts) we allow a run of them and fail the next; any
+ * record with content ends the run. */
+static int pl_empty_record(parley_conn *c)
+{
+    PL_ENSURE(++c->empty_records <= PL_MAX_EMPTY_RECORDS, PL_ERR_UNEXPECTED_MESSAGE,
+              "more than %d records in a row without content (empty records, ignored alerts or ChangeCipherSpec)",
+              PL_MAX_EMPTY_RECORDS);
+    return 0;
+}
+
 static int pl_handle_alert(parley_conn *c, const uint8_t *p, size_t len)
 {
     char d[64];
@@ -306,11 +341,11 @@ static int pl_handle_alert(parley_conn *c, const uint8_t *p, size_t len)
         PL_ENSURE(c->hs_done, PL_ERR_PEER_ALERT, "peer closed the connection (close_notify) during the handshake");
         return 0;
     }
-    /* RFC 8446 6.1: user_canceled is followed by close_notify; ignore it. */
-    if (p[1] == PL_ALERT_USER_CANCELED) return 0;
-    /* TLS 1.2 (RFC 5246 7.2.2): a warning-level alert is not fatal (servers
-     * send unrecognized_name, peers no_renegotiation). */
-    if (c->version == PARLEY_TLS1_2 && p[0] == 1) return 0;
+    /* RFC 8446 6.1: user_canceled is followed by close_notify; ignore it.
+     * TLS 1.2 (RFC 5246 7.2.2): a warning-level alert is not fatal (servers
+     * send unrecognized_name, peers no_renegotiation). Ignored alerts count
+     * as records that carry nothing: a flood of them ends the connection. */
+    if (p[1] == PL_ALERT_USER_CANCELED || (c->version == PARLEY_TLS1_2 && p[0] == 1)) return pl_empty_record(c);
     /* RFC 8446 6.2: every other alert is fatal, whatever its level. */
     c->alert_received = p[1];
     PL_BAIL(PL_ERR_PEER_ALERT, "peer sent alert %s (%u)", parley_alert_name(p[1]), p[1]);
@@ -358,6 +393,7 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
         PL_ENSURE(in_window && len == 1 && payload[0] == 1, PL_ERR_UNEXPECTED_MESSAGE,
                   "unexpected ChangeCipherSpec record");
         pl_trace(c, PARLEY_TRACE_RECORD_RECEIVED, PL_CT_CHANGE_CIPHER_SPEC, "ChangeCipherSpec", 6, "ignored (middlebox compatibility)");
+        PL_GUARD(pl_empty_record(c));
         pl_drop_record(c, PL_REC_HEADER + len);
         return 1;
     }
@@ -376,17 +412,28 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
             return 1;
         }
         c->hs->early_skipping = 0;
+        c->peer_keys_used = 1;
         PL_ENSURE(type != PL_CT_CHANGE_CIPHER_SPEC, PL_ERR_UNEXPECTED_MESSAGE, "encrypted ChangeCipherSpec record");
     } else if (v12) {
         /* opened above */
-    } else if (pl_rec_active(&c->rd) && type == PL_CT_ALERT && !c->hs_done) {
-        /* A peer that fails before it has derived handshake keys (e.g. it
-         * rejects our ServerHello) can only send a plaintext alert; accept it
-         * during the handshake so its reason is reported, not lost. */
+    } else if (pl_rec_active(&c->rd) && type == PL_CT_ALERT && c->is_server && !c->peer_keys_used) {
+        /* RFC 8446 5: once the peer's handshake keys are in use, a plaintext
+         * record other than CCS is unexpected_message. A server installs the
+         * client's read keys when it sends ServerHello, but a client that
+         * rejects that ServerHello has no keys and can only send a plaintext
+         * alert; and a client that has its keys may not use them for
+         * writing yet (OpenSSL 3.0 rejecting our certificate sends unknown_ca
+         * in plaintext after our encrypted flight). The client's keys are
+         * known to be in use once a record opened under them; until then a
+         * plaintext alert is reported as the client's reason. A client gets
+         * no such allowance: the server's keys are in use from its
+         * ServerHello on (everything after it is encrypted), so the first
+         * record after it is already protected. */
     } else if (pl_rec_active(&c->rd)) {
         PL_ENSURE(type == PL_CT_APPLICATION_DATA, PL_ERR_UNEXPECTED_MESSAGE,
                   "received an unprotected record (type %u) after encryption started", type);
         PL_GUARD(pl_rec_open13(&c->rd, c->in, payload, len, &type, &plen));
+        c->peer_keys_used = 1;
         PL_ENSURE(type != PL_CT_CHANGE_CIPHER_SPEC, PL_ERR_UNEXPECTED_MESSAGE, "encrypted ChangeCipherSpec record");
     } else {
         PL_ENSURE(type != PL_CT_APPLICATION_DATA, PL_ERR_UNEXPECTED_MESSAGE, "application data before encryption was set up");
@@ -397,6 +444,7 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
         PL_ENSURE(plen > 0, PL_ERR_UNEXPECTED_MESSAGE, "zero-length handshake record");
         if (pl_buf_bytes(&c->hsin, payload, plen) < 0)
             PL_BAIL(PL_ERR_UNEXPECTED_MESSAGE, "too much unprocessed handshake data");
+        c->empty_records = 0;
         break;
     case PL_CT_ALERT:
         PL_GUARD(pl_handle_alert(c, payload, plen));
@@ -409,8 +457,14 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
             c->app_off = PL_REC_HEADER + off;
             c->app_len = plen;
             c->app_rec_len = PL_REC_HEADER + len;
+            /* Application data: the peer is doing what connections are for. */
+            c->empty_records = 0;
+            c->key_updates = 0;
             return 1;
         }
+        /* RFC 8446 5.1 / 5246 6.2.1: zero-length application data is allowed,
+         * and counted. */
+        PL_GUARD(pl_empty_record(c));
         break;
     default:
         PL_BAIL(PL_ERR_UNEXPECTED_MESSAGE, "record of unknown content type %u", type);
@@ -499,6 +553,8 @@ int parley_conn_handshake(parley_conn *c)
     return PARLEY_OK;
 }
 
+static int pl_answer_key_update(parley_conn *c, int before_write);
+
 int parley_conn_read(parley_conn *c, uint8_t *buf, size_t len, size_t *n)
 {
     *n = 0;
@@ -530,6 +586,8 @@ int parley_conn_read(parley_conn *c, uint8_t *buf, size_t len, size_t *n)
         if (rc == 0) rc = pl_conn_process_records(c, 0);
         if (rc < 0) return pl_conn_fail(c, rc);
         if (rc == 0) {
+            rc = pl_answer_key_update(c, 0);
+            if (rc < 0) return pl_conn_fail(c, rc);
             /* The application has read everything there is: idle until more
              * bytes come, so the buffers can go (taken again on arrival). */
             pl_conn_release_idle(c);
@@ -553,9 +611,11 @@ int parley_conn_write(parley_conn *c, const uint8_t *buf, size_t len)
         pl_conn_set_error(c, "write after close_notify was sent");
         return PARLEY_ERROR;
     }
+    int rc = pl_answer_key_update(c, 1);
+    if (rc < 0) return pl_conn_fail(c, rc);
     /* Reserve once for the whole write so sealing never reallocates mid-way. */
     size_t recs = len / PL_MAX_PLAINTEXT + 1;
-    int rc = pl_buf_reserve(&c->out, len + recs * (PL_REC_HEADER + PL_GCM_EXPLICIT + 1 + PL_AEAD_TAG + c->cfg->record_pad));
+    rc = pl_buf_reserve(&c->out, len + recs * (PL_REC_HEADER + PL_GCM_EXPLICIT + 1 + PL_AEAD_TAG + c->cfg->record_pad));
     for (size_t off = 0; rc == 0 && off < len; off += PL_MAX_PLAINTEXT) {
         size_t n = len - off < PL_MAX_PLAINTEXT ? len - off : PL_MAX_PLAINTEXT;
         rc = c->wr.tls12 ? pl_rec_seal12(&c->wr, &c->out, PL_CT_APPLICATION_DATA, buf + off, n)
@@ -565,20 +625,34 @@ int parley_conn_write(parley_conn *c, const uint8_t *buf, size_t len)
     return PARLEY_OK;
 }
 
-static int pl_send_key_update(parley_conn *c, int request)
+/* by_peer: an answer to the peer's update_requested (held to the output cap). */
+static int pl_send_key_update(parley_conn *c, int request, int by_peer)
 {
     uint8_t v = (uint8_t)(request ? 1 : 0);
-    PL_GUARD(pl_conn_send_handshake(c, PL_HS_KEY_UPDATE, &v, 1));
+    PL_GUARD(pl_send_handshake(c, PL_HS_KEY_UPDATE, &v, 1, by_peer));
     PL_GUARD(pl_rec_update13(&c->wr, 1));
+    c->key_update_pending = 0; /* any update of ours answers every request so far */
     pl_trace(c, PARLEY_TRACE_KEYS, -1, "application traffic secret updated (write)", 0, "");
     return 0;
+}
+
+/* RFC 8446 4.6.3: the answer to update_requested must precede our next
+ * application data; requests received meanwhile are all answered by one
+ * update. It is queued when the output is empty (so at most one answer ever
+ * waits there, however many requests come) or, at the latest, just before
+ * the application's next write. */
+static int pl_answer_key_update(parley_conn *c, int before_write)
+{
+    if (!c->key_update_pending || c->closed_sent || c->failed) return 0;
+    if (!before_write && c->out.len) return 0;
+    return pl_send_key_update(c, 0, !before_write);
 }
 
 int parley_conn_key_update(parley_conn *c, int request_peer)
 {
     if (c->failed) return PARLEY_ERROR;
     if (!c->hs_done || c->closed_sent || c->version != PARLEY_TLS1_3) return PARLEY_ERROR; /* TLS 1.3 only */
-    int rc = pl_send_key_update(c, request_peer);
+    int rc = pl_send_key_update(c, request_peer, 0);
     return rc < 0 ? pl_conn_fail(c, rc) : PARLEY_OK;
 }
 
@@ -588,10 +662,20 @@ int pl_hs_post_handshake(parley_conn *c, const uint8_t *msg, size_t len)
     if (c->version == PARLEY_TLS1_2) {
         /* Renegotiation is refused (RFC 5746 4.2 / 5246 7.2.2): a HelloRequest
          * to a client or a ClientHello to a server is answered with a warning
-         * no_renegotiation and otherwise ignored. */
+         * no_renegotiation and otherwise ignored, PL_MAX_RENEG_WARNINGS times
+         * (a peer may try once and carry on when refused); a peer that tries
+         * again is not carrying on, and each attempt would cost us an alert
+         * for 4 bytes (a record of empty ClientHellos made us queue 7.7 times
+         * its size), so the next is fatal (unexpected_message, as BoringSSL
+         * and OpenSSL end a renegotiation they do not allow). */
         if ((!c->is_server && msg[0] == 0) || (c->is_server && msg[0] == PL_HS_CLIENT_HELLO)) {
             PL_ENSURE(len == 4 || msg[0] == PL_HS_CLIENT_HELLO, PL_ERR_DECODE, "HelloRequest is not empty");
-            if (!c->closed_sent) PL_GUARD(pl_send_alert(c, 1, PL_ALERT_NO_RENEGOTIATION));
+            PL_ENSURE(++c->reneg_refused <= PL_MAX_RENEG_WARNINGS, PL_ERR_UNEXPECTED_MESSAGE,
+                      "the peer tried to renegotiate again after it was refused (no_renegotiation)");
+            if (!c->closed_sent) {
+                PL_GUARD(pl_peer_room(c, 2));
+                PL_GUARD(pl_send_alert(c, 1, PL_ALERT_NO_RENEGOTIATION));
+            }
             return 0;
         }
         PL_BAIL(PL_ERR_UNEXPECTED_MESSAGE, "received %s after the TLS 1.2 handshake", pl_hs_type_name(msg[0]));
@@ -604,10 +688,16 @@ int pl_hs_post_handshake(parley_conn *c, const uint8_t *msg, size_t len)
         PL_GUARD(pl_key_update_parse(msg + 4, len - 4, &request));
         /* RFC 8446 5.1: KeyUpdate must end its record. */
         PL_ENSURE(c->hsin.len == len, PL_ERR_UNEXPECTED_MESSAGE, "KeyUpdate is not at the end of a record");
+        /* Each update costs a key derivation and, when requested, an answer:
+         * a run of them with no application data in between is a flood
+         * (BoringSSL's kMaxKeyUpdates is 32 too). */
+        PL_ENSURE(++c->key_updates <= PL_MAX_KEY_UPDATES, PL_ERR_UNEXPECTED_MESSAGE,
+                  "more than %d KeyUpdates without application data in between", PL_MAX_KEY_UPDATES);
         PL_GUARD(pl_rec_update13(&c->rd, 0));
         pl_trace(c, PARLEY_TRACE_KEYS, -1, "application traffic secret updated (read)", 0, "");
-        /* RFC 8446 4.6.3: answer update_requested with our own update. */
-        if (request && !c->closed_sent) PL_GUARD(pl_send_key_update(c, 0));
+        /* RFC 8446 4.6.3: answer update_requested with our own update, one
+         * for however many requests arrive before it goes (pl_answer_key_update). */
+        if (request) c->key_update_pending = 1;
         return 0;
     }
     default:

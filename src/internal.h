@@ -31,6 +31,23 @@
 #define PL_MAX_HS_MESSAGE (128 * 1024)
 #define PL_MAX_PEER_CERTS 10
 
+/* What a peer can make us do without sending application data is bounded
+ * (conn.c enforces each; OpenSSL and BoringSSL have the same kind of limits):
+ * records in a row that carry nothing (empty, an ignored warning alert, a
+ * dropped ChangeCipherSpec), KeyUpdates since the last application data, and
+ * refused TLS 1.2 renegotiations (answered with a warning; the next one is
+ * fatal). */
+#define PL_MAX_EMPTY_RECORDS 32
+#define PL_MAX_KEY_UPDATES 32
+#define PL_MAX_RENEG_WARNINGS 1
+/* The output a peer can make a connection queue (see parley.h, "Output a peer
+ * can cause"): this much for everything in a handshake flight but the
+ * certificates and the CA names, on top of the config's largest ones
+ * (pl_config_out_cap). Hellos with key shares (an FFDHE-8192 share is 1 KiB),
+ * ServerKeyExchange, signatures (RSA-8192: 1 KiB), Finished, a ticket (2 KiB
+ * at most) and alerts add up to a few KiB; 64 KiB leaves a wide margin. */
+#define PL_OUT_CAP_BASE (64 * 1024)
+
 /* Handshake message types (RFC 8446 4). */
 enum {
     PL_HS_CLIENT_HELLO = 1,
@@ -122,6 +139,7 @@ struct parley_config {
     parley_keylog_fn keylog;
     void *keylog_arg;
     FILE *keylog_file;
+    size_t out_cap;     /* set when frozen: pl_config_out_cap */
 };
 
 /* A pending private-key operation (BoringSSL sign/complete, s2n op object). */
@@ -255,7 +273,11 @@ struct parley_conn {
     uint8_t client_random[32]; /* kept for the key log */
     pl_buf *peer_certs;      /* PL_MAX_PEER_CERTS, allocated with the first */
     int npeer_certs;
-    int key_update_pending;  /* peer asked us to update */
+    int key_update_pending;  /* peer asked us to update: one answer, sent when the output is empty or before our next data (RFC 8446 4.6.3) */
+    int key_updates;         /* KeyUpdates received since the last application data */
+    int empty_records;       /* records in a row that carried nothing */
+    int reneg_refused;       /* TLS 1.2 renegotiations refused so far */
+    int peer_keys_used;      /* TLS 1.3: a record opened under the peer's keys */
     int ems;                 /* TLS 1.2 extended master secret used */
     int resumed;
     pl_session *sess;        /* client: offered before, resumable after the handshake */

@@ -484,7 +484,26 @@ int parley_conn_recv_bytes(parley_conn *conn, const uint8_t *data, size_t len, s
  * PARLEY_CLOSED if close_notify came, PARLEY_TRUNCATED if not; a handshake
  * in progress fails. (parley_fd_* do this themselves.) */
 int parley_conn_recv_eof(parley_conn *conn);
-/* Sans-I/O: output. Bytes waiting to go to the peer, and how many were sent. */
+/* Sans-I/O: output. Bytes waiting to go to the peer, and how many were sent.
+ *
+ * Output a peer can cause is bounded. The rule: what the library queues of
+ * its own accord in answer to the peer's bytes (handshake flights, alerts,
+ * KeyUpdate answers) is queued only while the pending output stays within a
+ * cap; a peer that sends but does not read makes the connection fail
+ * (internal_error, "... the peer ... is not reading them") instead of making
+ * the buffer grow. The cap is 64 KiB plus the config's largest certificate
+ * content (chain with OCSP staple, CA names for client authentication) plus
+ * framing and padding for it, so every handshake flight the config can send
+ * fits. What the application asks for (parley_conn_write,
+ * parley_conn_key_update, parley_conn_close) is the caller's own memory and is
+ * never refused: an application that writes much must send it (or stop
+ * writing) itself. Besides the cap: a TLS 1.2 renegotiation is refused with a
+ * warning once and is fatal the second time; answers to KeyUpdate
+ * update_requested are coalesced (queued only into empty output, or before
+ * the next write: RFC 8446 4.6.3) and more than 32 KeyUpdates without
+ * application data in between, or more than 32 records in a row without
+ * content (empty, ignored alerts, dropped ChangeCipherSpec), end the
+ * connection with unexpected_message. */
 void parley_conn_pending_output(parley_conn *conn, const uint8_t **data, size_t *len);
 void parley_conn_output_sent(parley_conn *conn, size_t n);
 

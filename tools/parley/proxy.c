@@ -9,7 +9,11 @@
  *
  * Backpressure: when more than PROXY_HIGH bytes wait to be written to one
  * side, reading from the other side stops until they drain below PROXY_LOW,
- * so a slow reader never makes memory grow without bound. Half-close: the
+ * so a slow reader never makes memory grow without bound. The client's own
+ * bytes can make TLS output for the client (alerts, KeyUpdate answers,
+ * handshake flights), so reading from the client also stops while more than
+ * PROXY_HIGH wait to be written to it: a client that sends but never reads
+ * holds at most that much, and its idle timeout ends it. Half-close: the
  * client's close_notify (or EOF) shuts down the backend's write side while the
  * answer still flows back; the backend's EOF sends close_notify and closes
  * once it is out.
@@ -55,6 +59,7 @@ typedef struct proxy_conn {
     uint8_t *pending;            /* plaintext waiting for the backend connection */
     size_t pending_len;
     uint64_t started, last_active, bytes_up, bytes_down;
+    uint64_t client_stalled_since; /* while to_client > 0: when the client last took bytes */
     char peer[80];
     struct sockaddr_storage peer_addr, local_addr;
     const char *why;             /* how it ended */
@@ -195,9 +200,11 @@ static void on_write_done(uv_write_t *req, int status)
         conn_close(pc, to_client ? "client write failed" : "backend write failed");
         return;
     }
-    if (to_client) pc->last_active = now_ms(); /* the client is reading */
-    /* Backpressure released: the drained side may read again. */
-    if (pc->client_paused && pc->to_backend < PROXY_LOW && !pc->finishing && !pc->client_done) {
+    if (to_client) pc->last_active = pc->client_stalled_since = now_ms(); /* the client is reading */
+    /* Backpressure released: the drained side may read again. The client is
+     * read again only when what waits for it has drained too. */
+    if (pc->client_paused && pc->to_backend < PROXY_LOW && pc->to_client < PROXY_LOW && !pc->finishing &&
+        !pc->client_done) {
         pc->client_paused = 0;
         uv_read_start((uv_stream_t *)&pc->client, on_alloc, on_client_read);
     }
@@ -226,6 +233,7 @@ static int queue_write(proxy_conn *pc, int to_client, const uint8_t *data, size_
     }
     proxy_write *w = malloc(sizeof *w + len);
     if (!w) return -1;
+    if (to_client && pc->to_client == 0) pc->client_stalled_since = now_ms();
     w->pc = pc;
     w->len = len;
     w->to_client = to_client;
@@ -250,8 +258,9 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
 static void pause_reading(proxy_conn *pc)
 {
-    /* Plaintext held for a backend still connecting counts too. */
-    if (!pc->client_paused && pc->to_backend + pc->pending_len > PROXY_HIGH) {
+    /* Plaintext held for a backend still connecting counts too, and so do
+     * records waiting for the client: its bytes make some of them. */
+    if (!pc->client_paused && (pc->to_backend + pc->pending_len > PROXY_HIGH || pc->to_client > PROXY_HIGH)) {
         pc->client_paused = 1;
         uv_read_stop((uv_stream_t *)&pc->client);
     }
@@ -516,8 +525,12 @@ static void on_timer(uv_timer_t *t)
             conn_close(pc, "handshake timeout");
         return;
     }
-    /* Idle: nothing read from either side, or the client not reading what we send. */
-    if (now - pc->last_active > (uint64_t)g_opts->idle_timeout_ms) conn_close(pc, "idle timeout");
+    /* Idle: nothing read from either side, or the client not reading what we
+     * send. The second holds even while the client keeps sending: reads alone
+     * do not keep a connection alive whose output to the client is stuck. */
+    if (now - pc->last_active > (uint64_t)g_opts->idle_timeout_ms ||
+        (pc->to_client && now - pc->client_stalled_since > (uint64_t)g_opts->idle_timeout_ms))
+        conn_close(pc, "idle timeout");
 }
 
 /* The keyless provider says an operation completed (on its thread): wake the loop. */

@@ -16,6 +16,7 @@
 #include <sys/time.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "server_limits.h"
@@ -134,13 +135,19 @@ static void *serve_one(void *arg)
         fprintf(stderr, "parley: [%lu] %s: write failed: %s\n", j->id, j->peer, parley_conn_error_string(c));
 close:
     parley_fd_close(c);
-    /* Linger briefly so the client reads the response and close_notify before the FIN. */
+    /* Linger briefly so the client reads the response and close_notify before
+     * the FIN: a second at most in all, so a client that keeps sending does
+     * not keep the thread. */
     shutdown(j->fd, SHUT_WR);
     {
-        uint8_t drain[512];
+        uint8_t drain[4096];
         struct timeval tv = {1, 0};
+        struct timespec t0, t;
         setsockopt(j->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         while (recv(j->fd, drain, sizeof drain, 0) > 0) {
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            if (t.tv_sec - t0.tv_sec >= 1) break;
         }
     }
 out:
