@@ -184,6 +184,22 @@ sleep 0.3
 "${C[@]}" "https://localhost:$PORT/later" >"$WORK/c.out" 2>&1
 check "... and served once the first is gone" "$WORK/c.out" 'hello from backend /later'
 
+# Without --max-conns the cap follows the descriptor limit: with 200
+# descriptors, (200 - 64) / 2 = 68 connections; the rest are turned away with
+# a log line instead of running the worker out of descriptors.
+PORT=$(free_port)
+start_bg "$WORK/cap.log" bash -c "ulimit -n 200 && exec \"\$0\" \"\$@\"" "$PARLEY" proxy --listen "127.0.0.1:$PORT" \
+    --backend "127.0.0.1:$B2" --cert "$P/ec256.pem" --key "$P/ec256.key" --handshake-timeout 5
+wait_port "$PORT"
+python3 - "$PORT" <<'PY' >"$WORK/cap.out" 2>&1
+import socket, sys, time
+socks = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(90)]
+time.sleep(1)
+PY
+n=$(grep -c 'result=over --max-conns' "$WORK/cap.log")
+[ "$n" -ge 15 ] && ok "default --max-conns follows the descriptor limit ($n of 90 turned away)" ||
+    { bad "default --max-conns follows the descriptor limit ($n turned away)"; tail -5 "$WORK/cap.log"; }
+
 # A backend that refuses connections: the client gets close_notify, the proxy logs it and goes on.
 DEAD=$(free_port)
 PORT=$(free_port)

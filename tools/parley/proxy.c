@@ -24,6 +24,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -582,7 +583,7 @@ static void on_connection(uv_stream_t *server, int status)
     snprintf(pc->peer, sizeof pc->peer, "%s:%s", h, p);
     uv_timer_start(&pc->timer, on_timer, PROXY_TICK_MS, PROXY_TICK_MS);
     g_count.accepted++;
-    if (g_opts->max_conns && g_conns > g_opts->max_conns) {
+    if (g_conns > g_opts->max_conns) {
         g_count.rejected++;
         conn_close(pc, "over --max-conns");
         return;
@@ -760,6 +761,16 @@ int tool_proxy(int argc, char **argv)
 #undef NEXT
     }
     if (!o.backend) tool_die("parley proxy needs --backend HOST:PORT");
+    if (o.max_conns < 0) tool_die("--max-conns wants a number of connections >= 1");
+    if (o.max_conns == 0) {
+        /* Default: as many as the descriptor limit allows (each connection
+         * holds two, client and backend; some are kept for listeners, the
+         * status port and the key server), so a flood of connections is
+         * refused by the cap, with a log line, rather than by EMFILE. */
+        struct rlimit rl;
+        long fds = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (long)rl.rlim_cur : 65536;
+        o.max_conns = fds > 128 ? (int)((fds - 64) / 2) : 32;
+    }
     char host[256], port[32];
     struct addrinfo hints = {0}, *res;
     hints.ai_socktype = SOCK_STREAM;
