@@ -150,4 +150,11 @@ check "refusals are logged (rate-limited)" "$WORK/ks2.log" 'refused [0-9]+ conne
 through_edge "at the cap, the edge's authenticated connection keeps working"
 exec 8>&-
 wait "$HOLD" 2>/dev/null
+stop_bg "$KS_PID"
+# Under a sanitizer build, a report in any key server log is a failure.
+if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error' "$WORK"/ks*.log >/dev/null; then
+    bad "sanitizer report in the key server's log"; grep -hE -A20 'ERROR: |runtime error' "$WORK"/ks*.log | head -40
+else
+    ok "no sanitizer report from the key server"
+fi
 finish
