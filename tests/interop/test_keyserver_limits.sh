@@ -85,6 +85,25 @@ check "40 half-open handshakes (silent and partial ClientHello) are all cut" "$W
 check "the key server logs each cut" "$WORK/ks1.log" 'client [0-9]+ 127\.0\.0\.1:[0-9]+: handshake timeout after 0 operations'
 through_edge "the edge's pooled connection outlives the handshake timeout"
 
+# A request shorter than 2048 bytes (a ping without its padding) is refused
+# at its header: short frames would buy more work per byte.
+cat >"$WORK/short.py" <<PY
+import socket, ssl, struct
+ctx = ssl.create_default_context(cafile="$P/ca.pem")
+ctx.load_cert_chain("$P/edge.pem", "$P/edge.key")
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", $KPORT)), server_hostname="localhost")
+body = struct.pack(">BHB", 1, 1, 3) + struct.pack(">BH", 5, 4) + b"ping"
+s.sendall(struct.pack(">BBHII", 1, 1, 0, 1, len(body)) + body)
+s.settimeout(10)
+try:
+    print("short request: answered" if s.recv(100) else "short request: closed")
+except (ssl.SSLError, ConnectionError):
+    print("short request: closed")
+PY
+timeout 30 python3 "$WORK/short.py" >"$WORK/short.log" 2>&1
+check "a request frame of the wrong size closes the connection" "$WORK/short.log" '^short request: closed$'
+check "and says why" "$WORK/ks1.log" 'client [0-9]+ .*: sent a frame of the wrong size after 0 operations'
+
 # 3. An authenticated client pipelining requests without reading its answers.
 cat >"$WORK/flood.py" <<PY
 import socket, ssl, struct, sys, time

@@ -104,6 +104,13 @@ static void test_codec(void **state)
     memcpy(bad, buf, len);
     bad[14] = 0xff; /* opcode length runs past the body */
     assert_int_equal(parley_keyless_decode(bad, len, &resp, &d, &used), PARLEY_ERROR);
+    /* A request of any other size than 2048 bytes (here: without its padding). */
+    size_t unpadded = 4 + 35 + 5 + 5 + 11 + 3 + 5; /* the fields of the first request, before its padding */
+    memcpy(bad, buf, 12 + unpadded);
+    bad[8] = bad[9] = bad[10] = 0;
+    bad[11] = (uint8_t)unpadded;
+    assert_int_equal(bad[12 + unpadded], 7); /* the padding's tag came next */
+    assert_int_equal(parley_keyless_decode(bad, 12 + unpadded, &resp, &d, &used), PARLEY_ERROR);
 }
 
 static int answer(parley_keyless_msg *req, parley_keyless_msg *out, uint8_t *store)

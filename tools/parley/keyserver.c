@@ -224,8 +224,9 @@ static void ks_frames(ks_client *c)
     while (!c->closing && c->inflight < c->srv->max_inflight && c->flen - off >= 12) {
         size_t blen = ((size_t)c->frames[off + 8] << 24) | ((size_t)c->frames[off + 9] << 16) |
                       ((size_t)c->frames[off + 10] << 8) | c->frames[off + 11];
-        if (blen > PARLEY_KEYLESS_REQUEST_SIZE) {
-            ks_close(c, "sent an oversized frame");
+        if (blen != PARLEY_KEYLESS_REQUEST_SIZE - 12) {
+            /* Every request is 2048 bytes: refuse at the header, buffer nothing. */
+            ks_close(c, "sent a frame of the wrong size");
             return;
         }
         if (c->flen - off < 12 + blen) break;
