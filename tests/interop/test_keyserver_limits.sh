@@ -2,9 +2,11 @@
 # What a peer can make `parley keyserver` spend is bounded:
 #  1. half-open handshakes (TCP connects that send nothing, or part of a
 #     ClientHello) are cut after --handshake-timeout;
-#  2. past --max-conns new connections are closed at once, while the edge's
-#     authenticated pool connection keeps working (a keyless handshake
-#     through `parley server` still succeeds);
+#  2. at --max-conns a new connection takes the place of the oldest one still
+#     unauthenticated (so a new edge gets in through a flood of half-open
+#     connections), and once every connection is authenticated new ones are
+#     closed at once; the edges' authenticated connections keep working (a
+#     keyless handshake through `parley server` still succeeds);
 #  3. an authenticated client that pipelines requests without reading its
 #     answers is held back: the key server stops reading from it (at
 #     --max-inflight operations, and when its unsent answers pile up), so the
@@ -21,6 +23,14 @@ cp "$P/ec256.key" "$WORK/keys/ec256.pem"
 ASAN=0
 grep -qa "__asan_init" "$PARLEY" && ASAN=1
 
+# start_edge LOG POOL: an edge server (PORT) using the key server at KPORT.
+start_edge() {
+    PORT=$(free_port)
+    start_bg "$1" "$PARLEY" server --listen "127.0.0.1:$PORT" --cert "$P/ec256.pem" \
+        --keyless "127.0.0.1:$KPORT" --keyless-ca "$P/ca.pem" --keyless-cert "$P/edge.pem" --keyless-key "$P/edge.key" \
+        --keyless-timeout 5000 --keyless-pool "$2"
+    wait_port "$PORT"
+}
 # start_pair LOG_SUFFIX KEYSERVER_OPTIONS...: a key server and an edge server using it.
 start_pair() {
     local n=$1; shift
@@ -29,11 +39,7 @@ start_pair() {
         --cert "$P/ksrv.pem" --key "$P/ksrv.key" "$@"
     KS_PID=$LAST_PID
     wait_line "$WORK/ks$n.log" 'listening on'
-    PORT=$(free_port)
-    start_bg "$WORK/s$n.log" "$PARLEY" server --listen "127.0.0.1:$PORT" --cert "$P/ec256.pem" \
-        --keyless "127.0.0.1:$KPORT" --keyless-ca "$P/ca.pem" --keyless-cert "$P/edge.pem" --keyless-key "$P/edge.key" \
-        --keyless-timeout 5000 --keyless-pool 1
-    wait_port "$PORT"
+    start_edge "$WORK/s$n.log" 1
     wait_line "$WORK/ks$n.log" 'connected as /CN=edge'
 }
 through_edge() { # through_edge NAME: a TLS 1.3 handshake that needs the key server
@@ -43,7 +49,7 @@ through_edge() { # through_edge NAME: a TLS 1.3 handshake that needs the key ser
 
 # A raw client: N connections that send nothing or a partial ClientHello,
 # then wait (at most WAIT s) for each to be closed by the server, and say
-# how many were closed within EARLY s and in all.
+# how many were closed within EARLY s and in all, and which were not.
 cat >"$WORK/halfopen.py" <<'PY'
 import select, socket, sys, time
 port, n, early, wait = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
@@ -73,7 +79,7 @@ if times:
 sys.stdout.flush()
 # Hold the ones still open, if asked, until stdin closes.
 if len(sys.argv) > 5:
-    print("holding %d" % (n - len(closed)))
+    print("holding %d: %s" % (n - len(closed), " ".join(str(i) for i, s in enumerate(socks) if s not in closed)))
     sys.stdout.flush()
     sys.stdin.read()
 PY
@@ -156,17 +162,32 @@ exec 7>&-
 wait "$FLOOD" 2>/dev/null
 stop_bg "$KS_PID"
 
-# 2. The connection cap: 6 with the edge's one pool connection; 20 more
-# connections: 5 are held (until a long handshake timeout), 15 closed at once.
+# 2. The connection cap, 6: one edge with one pool connection, then 20
+# half-open connections: each past the cap evicts the oldest unauthenticated
+# one, so the last 5 are held and the first 15 closed at once.
 start_pair 2 --handshake-timeout 60 --max-conns 6
+S2_PORT=$PORT
 mkfifo "$WORK/hold2"
 ( timeout 120 python3 "$WORK/halfopen.py" "$KPORT" 20 3 4 hold <"$WORK/hold2" >"$WORK/h2.log" 2>&1 ) &
 HOLD=$!
 exec 8>"$WORK/hold2"
 wait_line "$WORK/h2.log" '^holding' || true
-check "past --max-conns new connections are closed at once" "$WORK/h2.log" '^closed 15 of 20, 15 within 3.0 s$' '^holding 5$'
-check "refusals are logged (rate-limited)" "$WORK/ks2.log" 'refused [0-9]+ connection\(s\): over --max-conns \(6 open\)'
+check "at --max-conns the oldest unauthenticated connections make room" "$WORK/h2.log" \
+    '^closed 15 of 20, 15 within 3.0 s$' '^holding 5: 15 16 17 18 19$'
+check "evictions are logged (rate-limited, with counts)" "$WORK/ks2.log" \
+    'over --max-conns \(6 open\): refused 0, evicted [0-9]+ unauthenticated \(oldest first\)'
 through_edge "at the cap, the edge's authenticated connection keeps working"
+# A new edge with 5 pool connections gets in through the half-open ones.
+start_edge "$WORK/s3.log" 5
+wait_count "$WORK/ks2.log" 'connected as /CN=edge' 6
+through_edge "a new edge connects through a flood of half-open connections"
+# Now every connection is authenticated: a new one is closed at once.
+timeout 60 python3 "$WORK/halfopen.py" "$KPORT" 5 3 4 >"$WORK/h3.log" 2>&1
+check "with every connection authenticated, new ones are refused at once" "$WORK/h3.log" '^closed 5 of 5, 5 within 3.0 s$'
+wait_line "$WORK/ks2.log" 'refused [1-9][0-9]*, evicted'
+check "refusals are logged" "$WORK/ks2.log" 'over --max-conns \(6 open\): refused [1-9][0-9]*, evicted [0-9]+'
+PORT=$S2_PORT
+through_edge "and the first edge still works"
 exec 8>&-
 wait "$HOLD" 2>/dev/null
 stop_bg "$KS_PID"

@@ -8,7 +8,10 @@
  *
  * What a peer can make it spend is bounded (docs/keyless.md): a connection
  * has --handshake-timeout to authenticate; at most --max-conns connections
- * hold a descriptor (more are accepted and closed at once); an
+ * are open: at the cap a new connection takes the place of the oldest one
+ * still unauthenticated, or, when every one is authenticated, it is
+ * accepted and closed at once (so a flood of half-open connections cannot
+ * lock a reconnecting edge out, and never touches an authenticated one); an
  * authenticated connection has at most --max-inflight operations queued or
  * running, and while it is at that limit, or its unsent answers exceed
  * KS_OUT_HIGH bytes (the client is not reading), the server stops reading
@@ -27,8 +30,10 @@
  * reading resumes. An answer is at most a few hundred bytes. */
 #define KS_OUT_HIGH (256 * 1024)
 #define KS_OUT_LOW (64 * 1024)
-/* Descriptors kept for the listener, the loop, libuv's internals and key reloads. */
-#define KS_FD_RESERVE 64
+/* Descriptors kept for the listener, the loop, libuv's internals, key
+ * reloads, and connections closed but not yet released (up to a listen
+ * backlog's worth per loop iteration). */
+#define KS_FD_RESERVE 256
 
 typedef struct {
     uv_loop_t *loop;
@@ -39,12 +44,13 @@ typedef struct {
     int log_ops;
     unsigned long next_client;
     int hs_timeout_ms, max_conns, max_inflight;
-    int nconns;                        /* connections holding a descriptor */
-    unsigned long refused;             /* over --max-conns since the last log line */
-    uint64_t refused_logged_ms;
+    int nconns;                        /* open connections (not closing) */
+    struct ks_client *hs_head, *hs_tail; /* unauthenticated connections, oldest first */
+    unsigned long refused, evicted;    /* over --max-conns since the last log line */
+    uv_timer_t over_timer;             /* paces that log line */
 } ks_server;
 
-typedef struct {
+typedef struct ks_client {
     uv_tcp_t tcp;
     uv_timer_t timer; /* the handshake deadline */
     ks_server *srv;
@@ -55,6 +61,8 @@ typedef struct {
     int inflight;     /* operations queued or running on the worker pool */
     int paused;       /* reading stopped: back-pressure */
     int logged_pause; /* reasons already logged: 1 in flight, 2 unsent answers */
+    int in_hs;        /* on the server's list of unauthenticated connections */
+    struct ks_client *hs_prev, *hs_next;
     uint8_t *frames;
     size_t flen, fcap;
 } ks_client;
@@ -79,24 +87,45 @@ static void ks_unref(ks_client *c)
 
 static void ks_on_close(uv_handle_t *h) { ks_unref((ks_client *)h->data); }
 
-/* The socket is closed: its descriptor is free again. */
-static void ks_on_tcp_close(uv_handle_t *h)
+/* The list of connections still handshaking, oldest first. */
+static void ks_hs_unlink(ks_client *c)
 {
-    ks_client *c = h->data;
-    c->srv->nconns--;
-    ks_unref(c);
+    ks_server *s = c->srv;
+    if (!c->in_hs) return;
+    if (c->hs_prev) c->hs_prev->hs_next = c->hs_next;
+    else s->hs_head = c->hs_next;
+    if (c->hs_next) c->hs_next->hs_prev = c->hs_prev;
+    else s->hs_tail = c->hs_prev;
+    c->hs_prev = c->hs_next = NULL;
+    c->in_hs = 0;
 }
+
+static void ks_hs_append(ks_client *c)
+{
+    ks_server *s = c->srv;
+    c->hs_prev = s->hs_tail;
+    c->hs_next = NULL;
+    if (s->hs_tail) s->hs_tail->hs_next = c;
+    else s->hs_head = c;
+    s->hs_tail = c;
+    c->in_hs = 1;
+}
+
+static const char KS_EVICTED[] = "evicted";
 
 static void ks_close(ks_client *c, const char *why)
 {
     if (c->closing) return;
     c->closing = 1;
+    c->srv->nconns--;
+    ks_hs_unlink(c);
     /* One line per client: its identity when it connects; a line at the end
-     * only when something went wrong (a refused, cut or misbehaving client). */
-    if (strcmp(why, "disconnected") && strcmp(why, "closed the connection"))
+     * only when something went wrong (a refused, cut or misbehaving client).
+     * Evictions are counted in the --max-conns line instead. */
+    if (why != KS_EVICTED && strcmp(why, "disconnected") && strcmp(why, "closed the connection"))
         fprintf(stderr, "parley keyserver: client %lu %s: %s after %lu operations\n", c->id, c->peer, why, c->ops);
     uv_close((uv_handle_t *)&c->timer, ks_on_close);
-    uv_close((uv_handle_t *)&c->tcp, ks_on_tcp_close);
+    uv_close((uv_handle_t *)&c->tcp, ks_on_close);
 }
 
 static void ks_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
@@ -263,6 +292,7 @@ static void ks_drive(ks_client *c)
          * cut (it never pings, so a cut would race its next request); TCP
          * keepalive finds the ones that are gone. */
         uv_timer_stop(&c->timer);
+        ks_hs_unlink(c);
         char subj[256] = "?", iss[256], nb[64], na[64];
         parley_conn_peer_cert_info(c->conn, 0, subj, sizeof subj, iss, sizeof iss, nb, sizeof nb, na, sizeof na);
         fprintf(stderr, "parley keyserver: client %lu %s connected as %s\n", c->id, c->peer, subj);
@@ -332,26 +362,56 @@ static void ks_on_handshake_timeout(uv_timer_t *t)
     ks_close(c, "handshake timeout");
 }
 
-/* Over --max-conns: accepted (so the kernel's queue does not fill with
- * them) and closed at once. One log line a second at most, with a count:
- * a flood must not become a flood of log lines. */
-static void ks_refuse(ks_server *s, ks_client *c)
+/* Over --max-conns: one log line a second at most, with counts, so that a
+ * flood does not become a flood of log lines. */
+static void ks_over_log(ks_server *s)
 {
-    s->refused++;
-    uint64_t now = uv_now(s->loop);
-    if (s->refused_logged_ms == 0 || now - s->refused_logged_ms >= 1000) {
-        fprintf(stderr, "parley keyserver: refused %lu connection(s): over --max-conns (%d open)\n", s->refused, s->nconns - 1);
-        s->refused = 0;
-        s->refused_logged_ms = now;
-    }
-    c->closing = 1;
-    uv_close((uv_handle_t *)&c->tcp, ks_on_tcp_close);
+    fprintf(stderr, "parley keyserver: over --max-conns (%d open): refused %lu, evicted %lu unauthenticated (oldest first)\n",
+            s->nconns, s->refused, s->evicted);
+    s->refused = s->evicted = 0;
 }
+
+static void ks_on_over_timer(uv_timer_t *t)
+{
+    ks_server *s = t->data;
+    if (s->refused || s->evicted) {
+        ks_over_log(s);
+        uv_timer_start(t, ks_on_over_timer, 1000, 0);
+    }
+}
+
+static void ks_over_event(ks_server *s)
+{
+    if (uv_is_active((uv_handle_t *)&s->over_timer)) return; /* logged within the second: counted for the next line */
+    ks_over_log(s);
+    uv_timer_start(&s->over_timer, ks_on_over_timer, 1000, 0);
+}
+
+static void ks_on_refused_close(uv_handle_t *h) { free(h); }
 
 static void ks_on_connection(uv_stream_t *listener, int status)
 {
     ks_server *s = listener->data;
     if (status < 0) return; /* EMFILE: libuv accepts and drops the connection itself */
+    if (s->nconns >= s->max_conns) {
+        if (!s->hs_head) {
+            /* Every connection is authenticated: accept this one (so the
+             * kernel's queue does not fill) and close it at once. */
+            uv_tcp_t *t = malloc(sizeof *t);
+            if (!t) return;
+            uv_tcp_init(s->loop, t);
+            uv_accept(listener, (uv_stream_t *)t);
+            uv_close((uv_handle_t *)t, ks_on_refused_close);
+            s->refused++;
+            ks_over_event(s);
+            return;
+        }
+        /* The oldest unauthenticated connection makes room: a legitimate
+         * handshake takes milliseconds, so to keep one from completing a
+         * flood must open --max-conns connections while it runs. */
+        s->evicted++;
+        ks_close(s->hs_head, KS_EVICTED);
+    }
     ks_client *c = calloc(1, sizeof *c);
     if (!c) return;
     c->srv = s;
@@ -359,16 +419,14 @@ static void ks_on_connection(uv_stream_t *listener, int status)
     c->id = ++s->next_client;
     uv_tcp_init(s->loop, &c->tcp);
     c->tcp.data = c;
-    s->nconns++;
     if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
         c->closing = 1;
-        uv_close((uv_handle_t *)&c->tcp, ks_on_tcp_close);
+        uv_close((uv_handle_t *)&c->tcp, ks_on_close);
         return;
     }
-    if (s->nconns > s->max_conns) {
-        ks_refuse(s, c);
-        return;
-    }
+    s->nconns++;
+    ks_hs_append(c);
+    if (s->evicted) ks_over_event(s);
     uv_timer_init(s->loop, &c->timer);
     c->timer.data = c;
     c->refs++;
@@ -482,6 +540,8 @@ int tool_keyserver(int argc, char **argv)
         fprintf(stderr, "parley keyserver: cannot listen on %s: %s\n", listen_on, uv_strerror(rc));
         return TOOL_EXIT_FAIL;
     }
+    uv_timer_init(s.loop, &s.over_timer);
+    s.over_timer.data = &s;
     uv_signal_t hup, term;
     uv_signal_init(s.loop, &hup);
     hup.data = &s;
