@@ -77,11 +77,13 @@ print("closed %d of %d, %d within %.1f s" % (len(times), n, n_early, early))
 if times:
     print("first close after %.2f s, last after %.2f s" % (times[0], times[-1]))
 sys.stdout.flush()
-# Hold the ones still open, if asked, until stdin closes.
+# Hold the ones still open, if asked, until the file named there appears.
 if len(sys.argv) > 5:
     print("holding %d: %s" % (n - len(closed), " ".join(str(i) for i, s in enumerate(socks) if s not in closed)))
     sys.stdout.flush()
-    sys.stdin.read()
+    import os
+    while not os.path.exists(sys.argv[5]):
+        time.sleep(0.05)
 PY
 
 # 1. Half-open handshakes are cut after --handshake-timeout (2 s here).
@@ -136,14 +138,14 @@ except (socket.timeout, TimeoutError):
 sys.stdout.flush()
 print("holding")
 sys.stdout.flush()
-sys.stdin.read()
+import os
+while not os.path.exists("$WORK/release1"):
+    time.sleep(0.05)
 PY
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$KS_PID/status"; }
 rss0=$(rss)
-mkfifo "$WORK/hold"
-( timeout 120 python3 "$WORK/flood.py" <"$WORK/hold" >"$WORK/f.log" 2>&1 ) &
-FLOOD=$!
-exec 7>"$WORK/hold"
+start_bg "$WORK/f.log" timeout 120 python3 "$WORK/flood.py"
+FLOOD=$LAST_PID
 for _ in $(seq 1 1200); do grep -q '^holding' "$WORK/f.log" && break; sleep 0.05; done
 rss1=$(rss)
 check "a client that does not read is held back: its sends block" "$WORK/f.log" '^blocked after [0-9]+ MB of 64 MB'
@@ -158,7 +160,7 @@ if [ "$ASAN" -eq 0 ]; then
     [ "$grow" -lt 48 ] && ok "the key server's RSS grew by ${grow} MB" || bad "the key server's RSS grew by ${grow} MB"
 fi
 through_edge "while that client is held back, the edge's handshakes go on"
-exec 7>&-
+touch "$WORK/release1"
 wait "$FLOOD" 2>/dev/null
 stop_bg "$KS_PID"
 
@@ -167,10 +169,8 @@ stop_bg "$KS_PID"
 # one, so the last 5 are held and the first 15 closed at once.
 start_pair 2 --handshake-timeout 60 --max-conns 6
 S2_PORT=$PORT
-mkfifo "$WORK/hold2"
-( timeout 120 python3 "$WORK/halfopen.py" "$KPORT" 20 3 4 hold <"$WORK/hold2" >"$WORK/h2.log" 2>&1 ) &
-HOLD=$!
-exec 8>"$WORK/hold2"
+start_bg "$WORK/h2.log" timeout 120 python3 "$WORK/halfopen.py" "$KPORT" 20 3 4 "$WORK/release2"
+HOLD=$LAST_PID
 wait_line "$WORK/h2.log" '^holding' || true
 check "at --max-conns the oldest unauthenticated connections make room" "$WORK/h2.log" \
     '^closed 15 of 20, 15 within 3.0 s$' '^holding 5: 15 16 17 18 19$'
@@ -188,7 +188,7 @@ wait_line "$WORK/ks2.log" 'refused [1-9][0-9]*, evicted'
 check "refusals are logged" "$WORK/ks2.log" 'over --max-conns \(6 open\): refused [1-9][0-9]*, evicted [0-9]+'
 PORT=$S2_PORT
 through_edge "and the first edge still works"
-exec 8>&-
+touch "$WORK/release2"
 wait "$HOLD" 2>/dev/null
 stop_bg "$KS_PID"
 # Under a sanitizer build, a report in any key server log is a failure.
