@@ -16,56 +16,15 @@
  * running, and while it is at that limit, or its unsent answers exceed
  * KS_OUT_HIGH bytes (the client is not reading), the server stops reading
  * from it until the backlog drains: TCP flow control then holds the client.
+ * Who gets a connection slot is decided in keyserver_limits.c.
  */
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <uv.h>
 
-#include "common.h"
-
-/* Unsent answers above this pause reading from the client; below KS_OUT_LOW
- * reading resumes. An answer is at most a few hundred bytes. */
-#define KS_OUT_HIGH (256 * 1024)
-#define KS_OUT_LOW (64 * 1024)
-/* Descriptors kept for the listener, the loop, libuv's internals, key
- * reloads, and connections closed but not yet released (up to a listen
- * backlog's worth per loop iteration). */
-#define KS_FD_RESERVE 256
-
-typedef struct {
-    uv_loop_t *loop;
-    parley_config *cfg;
-    parley_keystore *keys;
-    pthread_rwlock_t keys_lock; /* workers read, SIGHUP swaps */
-    const char *keydir;
-    int log_ops;
-    unsigned long next_client;
-    int hs_timeout_ms, max_conns, max_inflight;
-    int nconns;                        /* open connections (not closing) */
-    struct ks_client *hs_head, *hs_tail; /* unauthenticated connections, oldest first */
-    unsigned long refused, evicted;    /* over --max-conns since the last log line */
-    uv_timer_t over_timer;             /* paces that log line */
-} ks_server;
-
-typedef struct ks_client {
-    uv_tcp_t tcp;
-    uv_timer_t timer; /* the handshake deadline */
-    ks_server *srv;
-    parley_conn *conn;
-    char peer[80];
-    unsigned long id, ops;
-    int closing, refs;
-    int inflight;     /* operations queued or running on the worker pool */
-    int paused;       /* reading stopped: back-pressure */
-    int logged_pause; /* reasons already logged: 1 in flight, 2 unsent answers */
-    int in_hs;        /* on the server's list of unauthenticated connections */
-    struct ks_client *hs_prev, *hs_next;
-    uint8_t *frames;
-    size_t flen, fcap;
-} ks_client;
+#include "keyserver.h"
 
 typedef struct {
     uv_work_t work;
@@ -87,33 +46,7 @@ static void ks_unref(ks_client *c)
 
 static void ks_on_close(uv_handle_t *h) { ks_unref((ks_client *)h->data); }
 
-/* The list of connections still handshaking, oldest first. */
-static void ks_hs_unlink(ks_client *c)
-{
-    ks_server *s = c->srv;
-    if (!c->in_hs) return;
-    if (c->hs_prev) c->hs_prev->hs_next = c->hs_next;
-    else s->hs_head = c->hs_next;
-    if (c->hs_next) c->hs_next->hs_prev = c->hs_prev;
-    else s->hs_tail = c->hs_prev;
-    c->hs_prev = c->hs_next = NULL;
-    c->in_hs = 0;
-}
-
-static void ks_hs_append(ks_client *c)
-{
-    ks_server *s = c->srv;
-    c->hs_prev = s->hs_tail;
-    c->hs_next = NULL;
-    if (s->hs_tail) s->hs_tail->hs_next = c;
-    else s->hs_head = c;
-    s->hs_tail = c;
-    c->in_hs = 1;
-}
-
-static const char KS_EVICTED[] = "evicted";
-
-static void ks_close(ks_client *c, const char *why)
+void ks_close(ks_client *c, const char *why)
 {
     if (c->closing) return;
     c->closing = 1;
@@ -362,56 +295,11 @@ static void ks_on_handshake_timeout(uv_timer_t *t)
     ks_close(c, "handshake timeout");
 }
 
-/* Over --max-conns: one log line a second at most, with counts, so that a
- * flood does not become a flood of log lines. */
-static void ks_over_log(ks_server *s)
-{
-    fprintf(stderr, "parley keyserver: over --max-conns (%d open): refused %lu, evicted %lu unauthenticated (oldest first)\n",
-            s->nconns, s->refused, s->evicted);
-    s->refused = s->evicted = 0;
-}
-
-static void ks_on_over_timer(uv_timer_t *t)
-{
-    ks_server *s = t->data;
-    if (s->refused || s->evicted) {
-        ks_over_log(s);
-        uv_timer_start(t, ks_on_over_timer, 1000, 0);
-    }
-}
-
-static void ks_over_event(ks_server *s)
-{
-    if (uv_is_active((uv_handle_t *)&s->over_timer)) return; /* logged within the second: counted for the next line */
-    ks_over_log(s);
-    uv_timer_start(&s->over_timer, ks_on_over_timer, 1000, 0);
-}
-
-static void ks_on_refused_close(uv_handle_t *h) { free(h); }
-
 static void ks_on_connection(uv_stream_t *listener, int status)
 {
     ks_server *s = listener->data;
     if (status < 0) return; /* EMFILE: libuv accepts and drops the connection itself */
-    if (s->nconns >= s->max_conns) {
-        if (!s->hs_head) {
-            /* Every connection is authenticated: accept this one (so the
-             * kernel's queue does not fill) and close it at once. */
-            uv_tcp_t *t = malloc(sizeof *t);
-            if (!t) return;
-            uv_tcp_init(s->loop, t);
-            uv_accept(listener, (uv_stream_t *)t);
-            uv_close((uv_handle_t *)t, ks_on_refused_close);
-            s->refused++;
-            ks_over_event(s);
-            return;
-        }
-        /* The oldest unauthenticated connection makes room: a legitimate
-         * handshake takes milliseconds, so to keep one from completing a
-         * flood must open --max-conns connections while it runs. */
-        s->evicted++;
-        ks_close(s->hs_head, KS_EVICTED);
-    }
+    if (!ks_admit(s, listener)) return;
     ks_client *c = calloc(1, sizeof *c);
     if (!c) return;
     c->srv = s;
@@ -466,25 +354,6 @@ static void ks_on_hup(uv_signal_t *h, int sig)
     pthread_rwlock_unlock(&s->keys_lock);
     parley_keystore_free(old);
     fprintf(stderr, "parley keyserver: reloaded %d keys\n", parley_keystore_count(n));
-}
-
-/* --max-conns is only a bound if that many descriptors exist: raise the soft
- * limit as far as the hard one allows, or lower the cap to fit. */
-static int ks_fit_descriptors(int max_conns)
-{
-    struct rlimit rl;
-    rlim_t need = (rlim_t)max_conns + KS_FD_RESERVE;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need) return max_conns;
-    rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
-    if (want > rl.rlim_cur) {
-        rl.rlim_cur = want;
-        if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && getrlimit(RLIMIT_NOFILE, &rl) != 0) return max_conns;
-    }
-    if (rl.rlim_cur >= need) return max_conns;
-    int fit = rl.rlim_cur > KS_FD_RESERVE ? (int)(rl.rlim_cur - KS_FD_RESERVE) : 1;
-    fprintf(stderr, "parley keyserver: only %llu descriptors: --max-conns lowered from %d to %d\n",
-            (unsigned long long)rl.rlim_cur, max_conns, fit);
-    return fit;
 }
 
 int tool_keyserver(int argc, char **argv)
