@@ -301,7 +301,10 @@ static void ks_on_connection(uv_stream_t *listener, int status)
     if (status < 0) return; /* EMFILE: libuv accepts and drops the connection itself */
     if (!ks_admit(s, listener)) return;
     ks_client *c = calloc(1, sizeof *c);
-    if (!c) return;
+    if (!c) {
+        ks_drop_new(s, listener);
+        return;
+    }
     c->srv = s;
     c->refs = 1;
     c->id = ++s->next_client;

@@ -61,6 +61,8 @@ void ks_hs_unlink(ks_client *c);
  * and accept), or, with every connection authenticated, accept and close
  * the new one at once (0). */
 int ks_admit(ks_server *s, uv_stream_t *listener);
+/* Accept the pending connection and close it at once (over the cap, or out of memory). */
+void ks_drop_new(ks_server *s, uv_stream_t *listener);
 /* A refusal or eviction happened: log the counts, at most once a second. */
 void ks_over_event(ks_server *s);
 /* Raise the descriptor limit to fit --max-conns, or lower the cap to fit. */

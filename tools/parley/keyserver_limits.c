@@ -67,17 +67,23 @@ void ks_over_event(ks_server *s)
 
 static void ks_on_refused_close(uv_handle_t *h) { free(h); }
 
+void ks_drop_new(ks_server *s, uv_stream_t *listener)
+{
+    /* Accepted, or libuv would stop watching the listener until it is. */
+    uv_tcp_t *t = malloc(sizeof *t);
+    if (!t) return;
+    uv_tcp_init(s->loop, t);
+    uv_accept(listener, (uv_stream_t *)t);
+    uv_close((uv_handle_t *)t, ks_on_refused_close);
+}
+
 int ks_admit(ks_server *s, uv_stream_t *listener)
 {
     if (s->nconns < s->max_conns) return 1;
     if (!s->hs_head) {
         /* Every connection is authenticated: accept this one (so the
          * kernel's queue does not fill) and close it at once. */
-        uv_tcp_t *t = malloc(sizeof *t);
-        if (!t) return 0;
-        uv_tcp_init(s->loop, t);
-        uv_accept(listener, (uv_stream_t *)t);
-        uv_close((uv_handle_t *)t, ks_on_refused_close);
+        ks_drop_new(s, listener);
         s->refused++;
         ks_over_event(s);
         return 0;
