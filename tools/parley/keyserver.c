@@ -328,7 +328,6 @@ static void ks_on_connection(uv_stream_t *listener, int status)
     /* The whole handshake, not each read, has a deadline: a client sending
      * a byte at a time gets no more time than one sending nothing. */
     uv_timer_start(&c->timer, ks_on_handshake_timeout, (uint64_t)s->hs_timeout_ms, 0);
-    uv_tcp_nodelay(&c->tcp, 1);
     uv_tcp_keepalive(&c->tcp, 1, 60);
     struct sockaddr_storage ss;
     int sl = sizeof ss;
