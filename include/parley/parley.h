@@ -257,9 +257,11 @@ const char *parley_key_describe(const parley_key *key, char *buf, size_t len);
 /* Sign with a TLS signature scheme; PARLEY_ERROR if the key cannot. */
 int parley_key_sign(const parley_key *key, uint16_t scheme, const uint8_t *in, size_t inlen, uint8_t *sig, size_t *siglen,
                     size_t cap);
-/* RSA premaster decryption with implicit rejection: always 48 bytes (a random
- * premaster on any padding, length or version failure), PARLEY_ERROR only
- * when the key is not RSA. */
+/* RSA premaster decryption with implicit rejection: always 48 bytes (on any
+ * padding, length or version failure, client_version followed by 46 bytes
+ * derived from the ciphertext and a secret of the key: the same ciphertext
+ * always gets the same answer, so the answer is safe to hand to the
+ * requester), PARLEY_ERROR only when the key is not RSA. */
 int parley_key_rsa_decrypt_premaster(const parley_key *key, const uint8_t *ct, size_t len, uint16_t client_version,
                                      uint8_t out[48]);
 

@@ -111,9 +111,13 @@ PL_MUST_CHECK int pl_sig_verify(const pl_pkey *k, uint16_t scheme, const uint8_t
 PL_MUST_CHECK int pl_rsa_encrypt_premaster(const pl_pkey *pub, const uint8_t pm[48], uint8_t *out, size_t *outlen,
                                            size_t cap);
 /* Decryption with implicit rejection: always yields 48 bytes. On any padding,
- * length or version failure the output is a random premaster, chosen in
+ * length or version failure the output is a substitute premaster, chosen in
  * constant time, and no error is returned, so nothing observable depends on
- * where the ciphertext was wrong (Bleichenbacher/ROBOT). Errors are returned
+ * where the ciphertext was wrong (Bleichenbacher/ROBOT). The substitute is
+ * client_version followed by 46 bytes derived from the ciphertext, the
+ * version and a secret of the key: the same request always gets the same
+ * answer, valid or not, so even a caller that sees the premaster (a key
+ * server's client) learns nothing from repeating it. Errors are returned
  * only for conditions that do not depend on the ciphertext's content. */
 PL_MUST_CHECK int pl_rsa_decrypt_premaster(const pl_pkey *key, const uint8_t *ct, size_t ctlen,
                                            uint16_t client_version, uint8_t out[48]);

@@ -157,17 +157,23 @@ static void kl_drop(kl_slot *s)
     pthread_mutex_unlock(&k->mu);
 }
 
-/* Responses: complete the matching operation, in whatever order they come. */
-static void kl_dispatch(kl_slot *s)
+/* Responses: complete the matching operation, in whatever order they come.
+ * -1 on a malformed frame: the connection must go (docs/keyless.md), or its
+ * bytes would stay in rbuf and every later answer on it would be lost. */
+static int kl_dispatch(kl_slot *s)
 {
     kl_client *k = s->owner;
     size_t off = 0, used;
     parley_keyless_msg m;
-    int resp;
-    while (off < s->rlen && parley_keyless_decode(s->rbuf + off, s->rlen - off, &resp, &m, &used) == PARLEY_OK) {
+    int resp, rc = PARLEY_OK;
+    while (off < s->rlen && (rc = parley_keyless_decode(s->rbuf + off, s->rlen - off, &resp, &m, &used)) == PARLEY_OK) {
+        if (!resp) {
+            rc = PARLEY_ERROR; /* a request, from the key server */
+            break;
+        }
         pthread_mutex_lock(&k->mu);
         for (int i = 0; i < k->npending; i++)
-            if (resp && k->pending[i].id == m.id) {
+            if (k->pending[i].id == m.id) {
                 if (m.status != PARLEY_KEYLESS_OK)
                     fprintf(stderr, "parley: keyless: key server answered operation %u with error %d\n", m.id, m.status);
                 kl_finish(k, i, m.status == PARLEY_KEYLESS_OK, m.payload, m.payload_len);
@@ -178,6 +184,7 @@ static void kl_dispatch(kl_slot *s)
     }
     memmove(s->rbuf, s->rbuf + off, s->rlen - off);
     s->rlen -= off;
+    return rc == PARLEY_ERROR ? -1 : 0;
 }
 
 static void *kl_slot_main(void *arg)
@@ -236,7 +243,10 @@ static void *kl_slot_main(void *arg)
             break;
         }
         pthread_mutex_unlock(&s->lock);
-        kl_dispatch(s);
+        if (kl_dispatch(s) < 0) {
+            fprintf(stderr, "parley: keyless: connection %d: the key server sent a malformed frame\n", s->index);
+            broken = 1;
+        }
         if (broken) {
             fprintf(stderr, "parley: keyless: connection %d to the key server closed\n", s->index);
             kl_drop(s);

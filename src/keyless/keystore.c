@@ -1,5 +1,5 @@
 /* keystore.c - a key server's keys, and its answer to one request. The
- * answer carries a signature, a premaster (decrypted with implicit rejection,
+ * answer carries a signature, a premaster (decrypted with deterministic implicit rejection,
  * so the key server is neither a padding nor a raw-RSA oracle) or a typed
  * error; never key material, and never an operation it was not asked for. */
 #include <dirent.h>

@@ -94,6 +94,10 @@ static int kl_decode(const uint8_t *buf, size_t len, int *response, parley_keyle
     PL_GUARD(pl_cur_u32(&c, &blen));
     PL_ENSURE(version == KL_VERSION && (type == 1 || type == 2) && reserved == 0, PL_ERR_DECODE, "bad keyless frame header");
     PL_ENSURE(blen <= KL_MAX_BODY, PL_ERR_DECODE, "keyless frame of %u bytes", blen);
+    /* Every request has the same size (docs/keyless.md): a peer cannot make
+     * a key server do more work per byte with short frames. */
+    PL_ENSURE(type != 1 || blen == PARLEY_KEYLESS_REQUEST_SIZE - KL_HEADER, PL_ERR_DECODE, "keyless request of %u bytes, not %d",
+              blen + KL_HEADER, PARLEY_KEYLESS_REQUEST_SIZE);
     PL_GUARD(pl_cur_sub(&c, blen, &body));
     *response = type == 2;
     unsigned seen = 0;

@@ -62,7 +62,10 @@ tail = bytes(8) + b"\x00\x00\x1c\x20" + bytes(8) + b"\x01\x02\x03\x04" + b"\x00"
 put("session", "one", b"PLS\x03\x03\x03\xc0\x2b\x01\x20" + bytes(32) + b"\x30" + bytes(48) + tail + b"\x09localhost\x00\x00")
 put("session", "tls13", b"PLS\x03\x03\x04\x13\x01\x00\x00\x20" + bytes(32) + tail + b"\x09localhost\x00\x04abcd")
 put("new_session_ticket12", "one", b"\x00\x00\x1c\x20\x00\x04abcd")
-put("keyless", "ping", bytes.fromhex("010100000000000100000007010001030500024142"))
+# Keyless (docs/keyless.md): a ping request padded to 2048 bytes (requests of any other size are malformed), and its answer.
+_ping = bytes.fromhex("01000103" "0500024142") + b"\x07" + (2036 - 12).to_bytes(2, "big") + bytes(2036 - 12)
+put("keyless", "ping", bytes.fromhex("010100000000000100000000")[:8] + len(_ping).to_bytes(4, "big") + _ping)
+put("keyless", "pong", bytes.fromhex("010200000000000100000009" "08000100" "0500024142"))
 put("certificate_request12", "min", b"\x01\x40\x00\x02\x04\x03\x00\x00")
 put("certificate_request", "minimal", bytes.fromhex("0000060d000400020403"))
 print("wrote %d seeds" % n, file=sys.stderr)

@@ -119,4 +119,60 @@ start_keyserver
 for _ in $(seq 1 60); do grep -q 'reachable again' "$WORK/s.log" && break; sleep 0.1; done
 printf "$REQ" | timeout 20 openssl s_client -connect "127.0.0.1:$PORT" -servername localhost -CAfile "$P/ca.pem" -ign_eof >"$WORK/c.log" 2>&1
 check "key server back: handshakes succeed again" "$WORK/c.log" '^protocol: TLSv1.3'
+# A key server that answers with a malformed frame: the edge drops that
+# connection at once (its operation fails now, not at its deadline) and
+# reconnects, rather than keeping the garbage and losing every later answer.
+FPORT=$(free_port)
+cat >"$WORK/fake.py" <<PY
+import socket, ssl, struct, sys, threading
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+ctx.load_cert_chain("$P/ksrv.pem", "$P/ksrv.key")
+ctx.verify_mode = ssl.CERT_REQUIRED
+ctx.load_verify_locations("$P/ca.pem")
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("127.0.0.1", $FPORT))
+ls.listen(16)
+print("listening", flush=True)
+n = 0
+def serve(c, n):
+    try:
+        s = ctx.wrap_socket(c, server_side=True)
+        print("connection %d" % n, flush=True)
+        req = b""
+        while len(req) < 2048:
+            chunk = s.recv(2048 - len(req))
+            if not chunk:
+                return
+            req += chunk
+        fid = struct.unpack(">I", req[4:8])[0]
+        s.sendall(struct.pack(">BBHII", 9, 2, 0, fid, 4) + bytes([8, 0, 1, 0]))  # version 9
+        print("sent garbage", flush=True)
+        while s.recv(4096):
+            pass
+    except Exception:
+        pass
+while True:
+    c, _ = ls.accept()
+    n += 1
+    threading.Thread(target=serve, args=(c, n), daemon=True).start()
+PY
+start_bg "$WORK/fake.log" python3 "$WORK/fake.py"
+wait_line "$WORK/fake.log" '^listening'
+FEDGE=$(free_port)
+start_bg "$WORK/s2.log" "$PARLEY" server --listen "127.0.0.1:$FEDGE" --cert "$P/ec256.pem" \
+    --keyless "127.0.0.1:$FPORT" --keyless-ca "$P/ca.pem" --keyless-cert "$P/edge.pem" --keyless-key "$P/edge.key" \
+    --keyless-timeout 8000 --keyless-pool 1
+wait_port "$FEDGE"
+wait_line "$WORK/fake.log" '^connection 1'
+start=$(date +%s%N)
+timeout 30 "$PARLEY" client --cafile "$P/ca.pem" --tls1.3 "localhost:$FEDGE" >"$WORK/c.log" 2>&1
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$ms" -lt 4000 ] && ok "malformed answer: the handshake failed at once (${ms} ms), not at the 8 s deadline" ||
+    bad "malformed answer: the handshake took ${ms} ms"
+wait_line "$WORK/fake.log" '^connection 2'
+check "malformed answer: the edge drops the connection and reconnects" "$WORK/s2.log" \
+    'connection 0: the key server sent a malformed frame' 'connection 0 to the key server closed'
+check "malformed answer: the key server saw the reconnection" "$WORK/fake.log" '^connection 2'
 finish

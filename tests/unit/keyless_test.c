@@ -104,6 +104,13 @@ static void test_codec(void **state)
     memcpy(bad, buf, len);
     bad[14] = 0xff; /* opcode length runs past the body */
     assert_int_equal(parley_keyless_decode(bad, len, &resp, &d, &used), PARLEY_ERROR);
+    /* A request of any other size than 2048 bytes (here: without its padding). */
+    size_t unpadded = 4 + 35 + 5 + 5 + 11 + 3 + 5; /* the fields of the first request, before its padding */
+    memcpy(bad, buf, 12 + unpadded);
+    bad[8] = bad[9] = bad[10] = 0;
+    bad[11] = (uint8_t)unpadded;
+    assert_int_equal(bad[12 + unpadded], 7); /* the padding's tag came next */
+    assert_int_equal(parley_keyless_decode(bad, 12 + unpadded, &resp, &d, &used), PARLEY_ERROR);
 }
 
 static int answer(parley_keyless_msg *req, parley_keyless_msg *out, uint8_t *store)
@@ -190,8 +197,75 @@ static void test_keystore_answers(void **state)
     assert_int_equal(answer(&d, &r, store), PARLEY_KEYLESS_UNSUPPORTED);
 }
 
+/* RSA decryption through the key store: the premaster goes back to the
+ * requester, so implicit rejection must be deterministic. A fresh random
+ * substitute would answer a repeated bad ciphertext differently while a
+ * valid one always gets the same premaster: a padding oracle in two
+ * queries. And the substitute starts with the client version, like a real
+ * premaster, so its first bytes tell nothing either. */
+static void rsa_answer(const uint8_t *ct, size_t ctl, uint16_t version, uint8_t out[48])
+{
+    uint8_t store[4096];
+    parley_keyless_msg r, d = {.id = 9, .opcode = PARLEY_KEYLESS_RSA_DECRYPT, .client_version = version, .payload = ct, .payload_len = ctl};
+    memcpy(d.key_id, rsa_id, 32);
+    assert_int_equal(answer(&d, &r, store), PARLEY_KEYLESS_OK);
+    assert_int_equal(r.payload_len, 48);
+    memcpy(out, r.payload, 48);
+}
+
+static void test_keystore_rsa_deterministic(void **state)
+{
+    (void)state;
+    uint8_t pm[48], ct[256], bad[256], a[48], b[48];
+    size_t ctl = sizeof ct;
+    memset(pm, 0x5a, 48);
+    pm[0] = 3;
+    pm[1] = 3;
+    EVP_PKEY *rpub = cert_key("rsa");
+    EVP_PKEY_CTX *ec = EVP_PKEY_CTX_new(rpub, NULL);
+    EVP_PKEY_encrypt_init(ec);
+    EVP_PKEY_CTX_set_rsa_padding(ec, RSA_PKCS1_PADDING);
+    assert_int_equal(EVP_PKEY_encrypt(ec, ct, &ctl, pm, 48), 1);
+    EVP_PKEY_CTX_free(ec);
+    EVP_PKEY_free(rpub);
+    /* Valid: the real premaster, every time. */
+    rsa_answer(ct, ctl, 0x0303, a);
+    assert_memory_equal(a, pm, 48);
+    rsa_answer(ct, ctl, 0x0303, a);
+    assert_memory_equal(a, pm, 48);
+    /* Bad padding: the same answer twice, not the premaster, starting with the version. */
+    memcpy(bad, ct, ctl);
+    bad[17] ^= 0x40;
+    rsa_answer(bad, ctl, 0x0303, a);
+    rsa_answer(bad, ctl, 0x0303, b);
+    assert_memory_equal(a, b, 48);
+    assert_memory_not_equal(a, pm, 48);
+    assert_int_equal(a[0], 3);
+    assert_int_equal(a[1], 3);
+    /* A different bad ciphertext: a different answer. */
+    bad[18] ^= 0x01;
+    rsa_answer(bad, ctl, 0x0303, b);
+    assert_memory_not_equal(a, b, 48);
+    /* The same bad ciphertext under another client version: another answer. */
+    bad[18] ^= 0x01;
+    rsa_answer(bad, ctl, 0x0302, b);
+    assert_memory_not_equal(a + 2, b + 2, 46);
+    assert_int_equal(b[1], 2);
+    /* A valid ciphertext with the wrong version: a stable substitute too. */
+    rsa_answer(ct, ctl, 0x0302, a);
+    rsa_answer(ct, ctl, 0x0302, b);
+    assert_memory_equal(a, b, 48);
+    assert_memory_not_equal(a + 2, pm + 2, 46);
+    /* A wrong-length ciphertext: the same. */
+    rsa_answer(ct, ctl - 1, 0x0303, a);
+    rsa_answer(ct, ctl - 1, 0x0303, b);
+    assert_memory_equal(a, b, 48);
+    assert_memory_not_equal(a, pm, 48);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_codec), cmocka_unit_test(test_keystore_answers)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_codec), cmocka_unit_test(test_keystore_answers),
+                                       cmocka_unit_test(test_keystore_rsa_deterministic)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }

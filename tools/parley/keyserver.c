@@ -5,6 +5,18 @@
  * through Parley's sans-I/O core; each operation runs on libuv's worker pool
  * so a slow RSA operation never stalls other clients, and answers are sent
  * in completion order (the protocol's operation ids allow that).
+ *
+ * What a peer can make it spend is bounded (docs/keyless.md): a connection
+ * has --handshake-timeout to authenticate; at most --max-conns connections
+ * are open: at the cap a new connection takes the place of the oldest one
+ * still unauthenticated, or, when every one is authenticated, it is
+ * accepted and closed at once (so a flood of half-open connections cannot
+ * lock a reconnecting edge out, and never touches an authenticated one); an
+ * authenticated connection has at most --max-inflight operations queued or
+ * running, and while it is at that limit, or its unsent answers exceed
+ * KS_OUT_HIGH bytes (the client is not reading), the server stops reading
+ * from it until the backlog drains: TCP flow control then holds the client.
+ * Who gets a connection slot is decided in keyserver_limits.c.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -12,28 +24,7 @@
 #include <string.h>
 #include <uv.h>
 
-#include "common.h"
-
-typedef struct {
-    uv_loop_t *loop;
-    parley_config *cfg;
-    parley_keystore *keys;
-    pthread_rwlock_t keys_lock; /* workers read, SIGHUP swaps */
-    const char *keydir;
-    int log_ops;
-    unsigned long next_client;
-} ks_server;
-
-typedef struct {
-    uv_tcp_t tcp;
-    ks_server *srv;
-    parley_conn *conn;
-    char peer[80];
-    unsigned long id, ops;
-    int closing, refs;
-    uint8_t *frames;
-    size_t flen, fcap;
-} ks_client;
+#include "keyserver.h"
 
 typedef struct {
     uv_work_t work;
@@ -55,22 +46,63 @@ static void ks_unref(ks_client *c)
 
 static void ks_on_close(uv_handle_t *h) { ks_unref((ks_client *)h->data); }
 
-static void ks_close(ks_client *c, const char *why)
+void ks_close(ks_client *c, const char *why)
 {
     if (c->closing) return;
     c->closing = 1;
+    c->srv->nconns--;
+    ks_hs_unlink(c);
     /* One line per client: its identity when it connects; a line at the end
-     * only when something went wrong (a refused or misbehaving client). */
-    if (strcmp(why, "disconnected") && strcmp(why, "closed the connection"))
+     * only when something went wrong (a refused, cut or misbehaving client).
+     * Evictions are counted in the --max-conns line instead. */
+    if (why != KS_EVICTED && strcmp(why, "disconnected") && strcmp(why, "closed the connection"))
         fprintf(stderr, "parley keyserver: client %lu %s: %s after %lu operations\n", c->id, c->peer, why, c->ops);
+    uv_close((uv_handle_t *)&c->timer, ks_on_close);
     uv_close((uv_handle_t *)&c->tcp, ks_on_close);
+}
+
+static void ks_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
+static void ks_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void ks_frames(ks_client *c);
+
+/* Back-pressure: stop reading from a client that has --max-inflight
+ * operations out or does not read its answers; resume when both drain. The
+ * client's further requests wait in TCP buffers, and its sends block. */
+static void ks_pace(ks_client *c)
+{
+    if (c->closing || !parley_conn_handshake_done(c->conn)) return;
+    size_t out = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
+    /* Hysteresis: paused, a client resumes only once its answers are down to KS_OUT_LOW. */
+    int why = (c->inflight >= c->srv->max_inflight ? 1 : 0) | (out > (c->paused ? KS_OUT_LOW : KS_OUT_HIGH) ? 2 : 0);
+    if (why) {
+        /* Once per client and reason: it is being held back, not cut. */
+        if ((why & 1) && !(c->logged_pause & 1))
+            fprintf(stderr, "parley keyserver: client %lu %s: paused reading: %d operations in flight (--max-inflight)\n",
+                    c->id, c->peer, c->inflight);
+        if ((why & 2) && !(c->logged_pause & 2))
+            fprintf(stderr, "parley keyserver: client %lu %s: paused reading: %zu bytes of answers unsent (not reading)\n",
+                    c->id, c->peer, out);
+        c->logged_pause |= why;
+        if (!c->paused) {
+            c->paused = 1;
+            uv_read_stop((uv_stream_t *)&c->tcp);
+        }
+    } else if (c->paused) {
+        c->paused = 0;
+        uv_read_start((uv_stream_t *)&c->tcp, ks_alloc, ks_on_read);
+    }
 }
 
 static void ks_on_write(uv_write_t *w, int status)
 {
-    (void)status;
+    ks_client *c = w->handle->data;
     free(w->data);
     free(w);
+    if (status == 0 && c->paused) {
+        ks_pace(c);
+        ks_frames(c); /* requests read before the pause */
+        ks_pace(c);
+    }
 }
 
 /* Send whatever Parley has queued. */
@@ -126,6 +158,7 @@ static void ks_after_work(uv_work_t *w, int status)
     ks_job *j = w->data;
     ks_client *c = j->c;
     (void)status;
+    c->inflight--;
     if (!c->closing) {
         if (j->status < 0) {
             ks_close(c, "sent a malformed request");
@@ -136,20 +169,26 @@ static void ks_after_work(uv_work_t *w, int status)
             if (parley_conn_write(c->conn, j->resp, j->resplen) != PARLEY_OK) ks_close(c, parley_conn_error_string(c->conn));
             else ks_flush(c);
         }
+        /* A slot is free: requests already read may go, then reading may resume. */
+        ks_frames(c);
+        ks_pace(c);
     }
     free(j);
     ks_unref(c);
 }
 
-/* Complete request frames are handed to the worker pool. */
+/* Complete request frames are handed to the worker pool, at most
+ * --max-inflight at a time; the rest wait here (reading is paused meanwhile,
+ * so this buffer stays small). */
 static void ks_frames(ks_client *c)
 {
     size_t off = 0;
-    while (c->flen - off >= 12) {
+    while (!c->closing && c->inflight < c->srv->max_inflight && c->flen - off >= 12) {
         size_t blen = ((size_t)c->frames[off + 8] << 24) | ((size_t)c->frames[off + 9] << 16) |
                       ((size_t)c->frames[off + 10] << 8) | c->frames[off + 11];
-        if (blen > PARLEY_KEYLESS_REQUEST_SIZE) {
-            ks_close(c, "sent an oversized frame");
+        if (blen != PARLEY_KEYLESS_REQUEST_SIZE - 12) {
+            /* Every request is 2048 bytes: refuse at the header, buffer nothing. */
+            ks_close(c, "sent a frame of the wrong size");
             return;
         }
         if (c->flen - off < 12 + blen) break;
@@ -163,9 +202,11 @@ static void ks_frames(ks_client *c)
         j->reqlen = 12 + blen;
         j->work.data = j;
         c->refs++;
+        c->inflight++;
         uv_queue_work(c->srv->loop, &j->work, ks_work, ks_after_work);
         off += 12 + blen;
     }
+    if (c->closing || off == 0) return;
     memmove(c->frames, c->frames + off, c->flen - off);
     c->flen -= off;
 }
@@ -180,6 +221,11 @@ static void ks_drive(ks_client *c)
             return;
         }
         if (rc != PARLEY_OK) return;
+        /* Authenticated: no deadline from here on. An idle pooled edge is not
+         * cut (it never pings, so a cut would race its next request); TCP
+         * keepalive finds the ones that are gone. */
+        uv_timer_stop(&c->timer);
+        ks_hs_unlink(c);
         char subj[256] = "?", iss[256], nb[64], na[64];
         parley_conn_peer_cert_info(c->conn, 0, subj, sizeof subj, iss, sizeof iss, nb, sizeof nb, na, sizeof na);
         fprintf(stderr, "parley keyserver: client %lu %s connected as %s\n", c->id, c->peer, subj);
@@ -211,6 +257,7 @@ static void ks_drive(ks_client *c)
         break;
     }
     if (!c->closing) ks_frames(c);
+    ks_pace(c);
 }
 
 static void ks_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -242,21 +289,46 @@ static void ks_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     free(buf->base);
 }
 
+static void ks_on_handshake_timeout(uv_timer_t *t)
+{
+    ks_client *c = t->data;
+    ks_close(c, "handshake timeout");
+}
+
 static void ks_on_connection(uv_stream_t *listener, int status)
 {
     ks_server *s = listener->data;
-    if (status < 0) return;
+    if (status < 0) return; /* EMFILE: libuv accepts and drops the connection itself */
+    if (!ks_admit(s, listener)) return;
     ks_client *c = calloc(1, sizeof *c);
-    if (!c) return;
+    if (!c) {
+        ks_drop_new(s, listener);
+        return;
+    }
     c->srv = s;
     c->refs = 1;
     c->id = ++s->next_client;
     uv_tcp_init(s->loop, &c->tcp);
     c->tcp.data = c;
-    if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0 || !(c->conn = parley_conn_new_server(s->cfg))) {
+    if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
+        c->closing = 1;
         uv_close((uv_handle_t *)&c->tcp, ks_on_close);
         return;
     }
+    s->nconns++;
+    ks_hs_append(c);
+    if (s->evicted) ks_over_event(s);
+    uv_timer_init(s->loop, &c->timer);
+    c->timer.data = c;
+    c->refs++;
+    if (!(c->conn = parley_conn_new_server(s->cfg))) {
+        ks_close(c, "cannot make a TLS connection");
+        return;
+    }
+    /* The whole handshake, not each read, has a deadline: a client sending
+     * a byte at a time gets no more time than one sending nothing. */
+    uv_timer_start(&c->timer, ks_on_handshake_timeout, (uint64_t)s->hs_timeout_ms, 0);
+    uv_tcp_keepalive(&c->tcp, 1, 60);
     struct sockaddr_storage ss;
     int sl = sizeof ss;
     char host[64] = "?";
@@ -289,7 +361,8 @@ static void ks_on_hup(uv_signal_t *h, int sig)
 int tool_keyserver(int argc, char **argv)
 {
     const char *listen_on = "127.0.0.1:8600", *keydir = NULL, *ca = NULL, *cert = NULL, *key = NULL;
-    int log_ops = 0;
+    int log_ops = 0, max_conns = 1024, max_inflight = 32;
+    double hs_timeout = 10;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
 #define NEXT() (i + 1 < argc ? argv[++i] : (tool_die("%s needs a value", a), (char *)NULL))
@@ -299,15 +372,24 @@ int tool_keyserver(int argc, char **argv)
         else if (!strcmp(a, "--cert")) cert = NEXT();
         else if (!strcmp(a, "--key")) key = NEXT();
         else if (!strcmp(a, "--log-ops")) log_ops = 1;
+        else if (!strcmp(a, "--handshake-timeout")) hs_timeout = atof(NEXT());
+        else if (!strcmp(a, "--max-conns")) max_conns = atoi(NEXT());
+        else if (!strcmp(a, "--max-inflight")) max_inflight = atoi(NEXT());
         else tool_die("unknown keyserver option %s (see parley --help)", a);
 #undef NEXT
     }
     if (!keydir || !ca || !cert || !key) tool_die("parley keyserver needs --keys DIR --ca FILE --cert FILE --key FILE");
+    if (!(hs_timeout > 0 && hs_timeout <= 3600)) tool_die("--handshake-timeout wants seconds, more than 0");
+    if (max_conns < 1) tool_die("--max-conns wants a number above 0");
+    if (max_inflight < 1) tool_die("--max-inflight wants a number above 0");
     char host[256], port[32], err[512];
     if (tool_split_hostport(listen_on, host, sizeof host, port, sizeof port) < 0) tool_die("--listen wants ADDR:PORT");
     ks_server s = {0};
     s.keydir = keydir;
     s.log_ops = log_ops;
+    s.hs_timeout_ms = (int)(hs_timeout * 1000);
+    s.max_inflight = max_inflight;
+    s.max_conns = ks_fit_descriptors(max_conns);
     pthread_rwlock_init(&s.keys_lock, NULL);
     if (!(s.keys = parley_keystore_load_dir(keydir, err, sizeof err))) tool_die("%s", err);
     /* The channel: TLS 1.3 only, client certificates from --ca required. */
@@ -329,6 +411,8 @@ int tool_keyserver(int argc, char **argv)
         fprintf(stderr, "parley keyserver: cannot listen on %s: %s\n", listen_on, uv_strerror(rc));
         return TOOL_EXIT_FAIL;
     }
+    uv_timer_init(s.loop, &s.over_timer);
+    s.over_timer.data = &s;
     uv_signal_t hup, term;
     uv_signal_init(s.loop, &hup);
     hup.data = &s;
