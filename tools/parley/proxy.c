@@ -557,11 +557,22 @@ static void on_key_ops_done(uv_async_t *h)
     }
 }
 
+static void on_dropped_close(uv_handle_t *h) { free(h); }
+
 static void on_connection(uv_stream_t *server, int status)
 {
     if (status < 0) return;
     proxy_conn *pc = calloc(1, sizeof *pc);
-    if (!pc) return;
+    if (!pc) {
+        /* Accept and close it: a connection left unaccepted makes libuv stop
+         * watching the listener until one is accepted, for good. */
+        uv_tcp_t *t = malloc(sizeof *t);
+        if (!t) return;
+        uv_tcp_init(g_loop, t);
+        uv_accept(server, (uv_stream_t *)t);
+        uv_close((uv_handle_t *)t, on_dropped_close);
+        return;
+    }
     g_conns++;
     uv_tcp_init(g_loop, &pc->client);
     pc->client.data = pc;
