@@ -1,0 +1,156 @@
+/*
+ * proxy_conn.c - `parley proxy`: a connection's life around the bytes it
+ * carries: waiting on the session cache and on keyless operations, its
+ * handshake and idle timer, and its end (closing at once or once the client's
+ * output is out, the log line, the counters, freeing).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy.h"
+
+/* Connections waiting on a keyless operation (g_kl_async is the handle the
+ * provider's threads wake when one completes). */
+static proxy_conn *g_kl_waiting;
+uv_async_t g_kl_async;
+
+void kl_wait_add(proxy_conn *pc)
+{
+    pc->kl_prev = NULL;
+    pc->kl_next = g_kl_waiting;
+    if (g_kl_waiting) g_kl_waiting->kl_prev = pc;
+    g_kl_waiting = pc;
+}
+
+void kl_wait_remove(proxy_conn *pc)
+{
+    if (pc->kl_prev) pc->kl_prev->kl_next = pc->kl_next;
+    else g_kl_waiting = pc->kl_next;
+    if (pc->kl_next) pc->kl_next->kl_prev = pc->kl_prev;
+    pc->kl_prev = pc->kl_next = NULL;
+}
+
+static void conn_free_if_done(proxy_conn *pc)
+{
+    /* A session lookup still out holds the TLS connection until it answers. */
+    if (pc->handles > 0 || pc->lookup_pending) return;
+    parley_conn_free(pc->tls);
+    free(pc->pending);
+    free(pc);
+    g_conns--;
+    if (g_draining && g_conns == 0) uv_stop(g_loop);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    proxy_conn *pc = h->data;
+    pc->handles--;
+    conn_free_if_done(pc);
+}
+
+/* One line per connection: who, what was negotiated, how much, how long, how it ended. */
+static void log_conn(proxy_conn *pc)
+{
+    parley_conn *c = pc->tls;
+    const char *sni = c ? parley_conn_server_name(c) : NULL;
+    fprintf(stderr, "parley proxy: client=%s sni=%s version=%s cipher=%s resumed=%s bytes_in=%llu bytes_out=%llu duration_ms=%llu result=%s\n",
+            pc->peer, sni ? sni : "-", pc->hs_done ? parley_version_name(parley_conn_version(c)) : "-",
+            pc->hs_done ? parley_cipher_name(parley_conn_cipher(c)) : "-", pc->hs_done && parley_conn_resumed(c) ? "yes" : "no",
+            (unsigned long long)pc->bytes_up, (unsigned long long)pc->bytes_down,
+            (unsigned long long)(now_ms() - pc->started), pc->why ? pc->why : "ok");
+}
+
+/* Close everything now (pending writes are cancelled). */
+void conn_close(proxy_conn *pc, const char *why)
+{
+    if (pc->closing) return;
+    pc->closing = 1;
+    if (!pc->why) pc->why = why;
+    log_conn(pc);
+    g_count.bytes_in += pc->bytes_up;
+    g_count.bytes_out += pc->bytes_down;
+    if (!pc->hs_done && pc->why && strstr(pc->why, "timeout")) {
+        g_count.timeouts++;
+    } else if (!pc->hs_done && pc->why && strcmp(pc->why, "over --max-conns") != 0) {
+        g_count.failed++;
+        int a = pc->tls ? parley_conn_alert_sent(pc->tls) : -1;
+        if (a >= 0 && a < 256) g_count.by_alert[a]++;
+        else g_count.closed_early++;
+    }
+    /* Freeing the connection later cancels its key operation, if still out. */
+    if (pc->key_op_wait) kl_wait_remove(pc);
+    pc->key_op_wait = 0;
+    uv_close((uv_handle_t *)&pc->timer, on_handle_closed);
+    uv_close((uv_handle_t *)&pc->client, on_handle_closed);
+    if (pc->backend_init) uv_close((uv_handle_t *)&pc->backend, on_handle_closed);
+}
+
+static void on_client_shutdown(uv_shutdown_t *req, int status)
+{
+    (void)status;
+    conn_close(req->data, NULL);
+}
+
+/* Close after what is queued for the client (an alert, close_notify) is out. */
+void conn_finish(proxy_conn *pc, const char *why)
+{
+    if (pc->closing || pc->finishing) return;
+    pc->finishing = 1;
+    if (!pc->why) pc->why = why;
+    pc->client_shut.data = pc;
+    if (uv_shutdown(&pc->client_shut, (uv_stream_t *)&pc->client, on_client_shutdown) != 0) conn_close(pc, why);
+}
+
+/* The session cache answered (Redis, or its timeout): the handshake goes on. */
+void on_lookup_done(parley_conn *conn, const uint8_t *val, size_t len)
+{
+    proxy_conn *pc = parley_conn_get_userdata(conn);
+    pc->lookup_pending = 0;
+    if (pc->closing) {
+        conn_free_if_done(pc);
+        return;
+    }
+    parley_conn_session_found(conn, val, len);
+    drive(pc);
+}
+
+void on_timer(uv_timer_t *t)
+{
+    proxy_conn *pc = t->data;
+    uint64_t now = now_ms();
+    if (pc->closing) return;
+    if (!pc->hs_done) {
+        if (now - pc->started > (uint64_t)g_opts->hs_timeout_ms)
+            conn_close(pc, "handshake timeout");
+        return;
+    }
+    /* Idle: nothing read from either side, or the client not reading what we
+     * send. The second holds even while the client keeps sending: reads alone
+     * do not keep a connection alive whose output to the client is stuck. */
+    if (now - pc->last_active > (uint64_t)g_opts->idle_timeout_ms ||
+        (pc->to_client && now - pc->client_stalled_since > (uint64_t)g_opts->idle_timeout_ms))
+        conn_close(pc, "idle timeout");
+}
+
+/* The keyless provider says an operation completed (on its thread): wake the loop. */
+void kl_notify(void *arg)
+{
+    (void)arg;
+    uv_async_send(&g_kl_async);
+}
+
+/* On the loop: drive every waiting connection whose operation is done (one
+ * wake-up may stand for several completions). */
+void on_key_ops_done(uv_async_t *h)
+{
+    (void)h;
+    proxy_conn *pc = g_kl_waiting, *next;
+    for (; pc; pc = next) {
+        next = pc->kl_next;
+        parley_key_op *op = parley_conn_pending_key_op(pc->tls);
+        if (op && !parley_keyless_done(server_keyless, op)) continue;
+        kl_wait_remove(pc);
+        pc->key_op_wait = 0;
+        drive(pc);
+    }
+}

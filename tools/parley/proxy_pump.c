@@ -1,0 +1,248 @@
+/*
+ * proxy_pump.c - `parley proxy`: moves the bytes. What the client sends goes
+ * into the TLS connection, its plaintext to the backend; what the backend
+ * sends goes out as TLS records to the client.
+ *
+ * Backpressure: when more than PROXY_HIGH bytes wait to be written to one
+ * side, reading from the other side stops until they drain below PROXY_LOW,
+ * so a slow reader never makes memory grow without bound. The client's own
+ * bytes can make TLS output for the client (alerts, KeyUpdate answers,
+ * handshake flights), so reading from the client also stops while more than
+ * PROXY_HIGH wait to be written to it: a client that sends but never reads
+ * holds at most that much, and its idle timeout ends it. Half-close: the
+ * client's close_notify (or EOF) shuts down the backend's write side while the
+ * answer still flows back; the backend's EOF sends close_notify and closes
+ * once it is out.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy.h"
+
+typedef struct {
+    uv_write_t req;
+    proxy_conn *pc;
+    size_t len;
+    int to_client;
+    uint8_t data[];
+} proxy_write;
+
+static uint8_t g_buf[65536];
+
+static void on_write_done(uv_write_t *req, int status)
+{
+    proxy_write *w = (proxy_write *)req;
+    proxy_conn *pc = w->pc;
+    int to_client = w->to_client;
+    if (to_client) pc->to_client -= w->len;
+    else pc->to_backend -= w->len;
+    free(w);
+    if (pc->closing) return;
+    if (status < 0) {
+        conn_close(pc, to_client ? "client write failed" : "backend write failed");
+        return;
+    }
+    if (to_client) pc->last_active = pc->client_stalled_since = now_ms(); /* the client is reading */
+    /* Backpressure released: the drained side may read again. The client is
+     * read again only when what waits for it has drained too. */
+    if (pc->client_paused && pc->to_backend < PROXY_LOW && pc->to_client < PROXY_LOW && !pc->finishing &&
+        !pc->client_done) {
+        pc->client_paused = 0;
+        uv_read_start((uv_stream_t *)&pc->client, on_alloc, on_client_read);
+    }
+    if (pc->backend_paused && pc->to_client < PROXY_LOW && !pc->backend_eof) {
+        pc->backend_paused = 0;
+        uv_read_start((uv_stream_t *)&pc->backend, on_alloc, on_backend_read);
+    }
+}
+
+int queue_write(proxy_conn *pc, int to_client, const uint8_t *data, size_t len)
+{
+    uv_stream_t *s = to_client ? (uv_stream_t *)&pc->client : (uv_stream_t *)&pc->backend;
+    /* Nothing queued on that side: try the socket first, and copy only what
+     * it did not take (usually nothing: no allocation per record). */
+    if ((to_client ? pc->to_client : pc->to_backend) == 0) {
+        uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+        int n = uv_try_write(s, &b, 1);
+        if (n > 0) {
+            if (to_client) pc->last_active = now_ms();
+            data += n;
+            len -= (size_t)n;
+            if (len == 0) return 0;
+        } else if (n != UV_EAGAIN) {
+            return -1;
+        }
+    }
+    proxy_write *w = malloc(sizeof *w + len);
+    if (!w) return -1;
+    if (to_client && pc->to_client == 0) pc->client_stalled_since = now_ms();
+    w->pc = pc;
+    w->len = len;
+    w->to_client = to_client;
+    memcpy(w->data, data, len);
+    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)len);
+    if (uv_write(&w->req, s, &b, 1, on_write_done) != 0) {
+        free(w);
+        return -1;
+    }
+    if (to_client) pc->to_client += len;
+    else pc->to_backend += len;
+    return 0;
+}
+
+void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    (void)suggested;
+    /* One buffer for the whole loop: every read is handled before the next. */
+    *buf = uv_buf_init((char *)g_buf, sizeof g_buf);
+}
+
+void pause_reading(proxy_conn *pc)
+{
+    /* Plaintext held for a backend still connecting counts too, and so do
+     * records waiting for the client: its bytes make some of them. */
+    if (!pc->client_paused && (pc->to_backend + pc->pending_len > PROXY_HIGH || pc->to_client > PROXY_HIGH)) {
+        pc->client_paused = 1;
+        uv_read_stop((uv_stream_t *)&pc->client);
+    }
+    if (pc->backend_up && !pc->backend_paused && pc->to_client > PROXY_HIGH) {
+        pc->backend_paused = 1;
+        uv_read_stop((uv_stream_t *)&pc->backend);
+    }
+}
+
+/* TLS records waiting in the connection go to the client. */
+int flush_tls(proxy_conn *pc)
+{
+    const uint8_t *d;
+    size_t n;
+    parley_conn_pending_output(pc->tls, &d, &n);
+    if (!n) return 0;
+    if (queue_write(pc, 1, d, n) < 0) return -1;
+    parley_conn_output_sent(pc->tls, n);
+    pause_reading(pc);
+    return 0;
+}
+
+/* Run the TLS connection as far as the bytes it has allow. */
+void drive(proxy_conn *pc)
+{
+    if (pc->closing || pc->finishing) return;
+    if (!pc->hs_done) {
+        int rc = parley_conn_handshake(pc->tls);
+        if (flush_tls(pc) < 0) {
+            conn_close(pc, "out of memory");
+            return;
+        }
+        if (rc == PARLEY_WANT_SESSION) {
+            pc->lookup_pending = 1; /* on_lookup_done drives it on */
+            return;
+        }
+        int was_waiting = pc->key_op_wait;
+        pc->key_op_wait = rc == PARLEY_WANT_KEY_OP;
+        if (rc == PARLEY_WANT_KEY_OP) {
+            if (!was_waiting) kl_wait_add(pc); /* on_key_ops_done drives it on */
+            return;
+        }
+        if (was_waiting) kl_wait_remove(pc);
+        if (rc == PARLEY_WANT_READ) return;
+        if (rc != PARLEY_OK) {
+            pc->why = parley_conn_error_string(pc->tls);
+            conn_finish(pc, pc->why);
+            return;
+        }
+        pc->hs_done = 1;
+        if (parley_conn_resumed(pc->tls)) g_count.resumed++;
+        else g_count.full++;
+        connect_backend(pc);
+        if (pc->closing) return;
+    }
+    for (;;) {
+        uint8_t buf[16384];
+        size_t n = 0;
+        int rc = parley_conn_read(pc->tls, buf, sizeof buf, &n);
+        if (rc == PARLEY_OK) {
+            if (to_backend(pc, buf, n) < 0) {
+                conn_close(pc, "out of memory");
+                return;
+            }
+            continue;
+        }
+        if (rc == PARLEY_CLOSED) {
+            /* close_notify: the client is done sending; the answer may still come. */
+            pc->client_done = 1;
+            shutdown_backend(pc);
+            break;
+        }
+        if (rc != PARLEY_WANT_READ) {
+            pc->why = parley_conn_error_string(pc->tls);
+            flush_tls(pc);
+            conn_finish(pc, pc->why);
+            return;
+        }
+        break;
+    }
+    if (flush_tls(pc) < 0) conn_close(pc, "out of memory");
+    else pause_reading(pc);
+}
+
+void on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    proxy_conn *pc = s->data;
+    if (pc->closing) return;
+    if (n < 0) {
+        if (!pc->hs_done) {
+            conn_close(pc, n == UV_EOF ? "client closed during the handshake" : "client read failed");
+            return;
+        }
+        /* EOF without close_notify ends the request side all the same. */
+        pc->client_done = 1;
+        uv_read_stop(s);
+        shutdown_backend(pc); /* or, still connecting, once connected and the request is out */
+        if (pc->backend_eof) conn_close(pc, NULL);
+        return;
+    }
+    pc->last_active = now_ms();
+    size_t off = 0;
+    while (off < (size_t)n) {
+        size_t used = 0;
+        if (parley_conn_recv_bytes(pc->tls, (const uint8_t *)buf->base + off, (size_t)n - off, &used) != PARLEY_OK) {
+            drive(pc);
+            return;
+        }
+        off += used;
+        drive(pc); /* consumes records, so the next bytes fit */
+        if (pc->closing || pc->finishing) return;
+        if (!used) {
+            /* A full record buffer nothing could drain (a client sending on
+             * while its handshake waits for a key operation): cut it off. */
+            conn_close(pc, "client sent more than can be buffered");
+            return;
+        }
+    }
+}
+
+void on_backend_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    proxy_conn *pc = s->data;
+    if (pc->closing) return;
+    if (n < 0) {
+        /* The backend is done: close_notify to the client, then close. */
+        pc->backend_eof = 1;
+        uv_read_stop(s);
+        parley_conn_close(pc->tls);
+        if (flush_tls(pc) < 0) conn_close(pc, "out of memory");
+        else conn_finish(pc, NULL);
+        return;
+    }
+    pc->last_active = now_ms();
+    pc->bytes_down += (size_t)n;
+    if (parley_conn_write(pc->tls, (const uint8_t *)buf->base, (size_t)n) != PARLEY_OK) {
+        pc->why = parley_conn_error_string(pc->tls);
+        flush_tls(pc);
+        conn_finish(pc, pc->why);
+        return;
+    }
+    if (flush_tls(pc) < 0) conn_close(pc, "out of memory");
+}
