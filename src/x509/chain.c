@@ -63,7 +63,13 @@ int pl_chain_fill_from_leaf(pl_chain *c, X509 *leaf)
         const char *s = (const char *)ASN1_STRING_get0_data(g->d.dNSName);
         int sl = ASN1_STRING_length(g->d.dNSName);
         if (sl <= 0 || (int)strlen(s) != sl) continue;
-        c->names[c->nnames++] = pl_strdup(s);
+        /* A name lost to a failed allocation would make SNI matching skip
+         * (or, NULL, crash on) this chain: fail the load instead. */
+        if (!(c->names[c->nnames] = pl_strdup(s))) {
+            GENERAL_NAMES_free(gens);
+            PL_BAIL(PL_ERR_NOMEM, "out of memory");
+        }
+        c->nnames++;
     }
     GENERAL_NAMES_free(gens);
     return 0;
