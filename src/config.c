@@ -283,7 +283,7 @@ static int pl_add_entry(parley_config *cfg, pl_chain *chain, parley_key_provider
         pl_chain_free(&e->chain);
         pl_buf_free(&e->cert_msg);
         pl_buf_free(&e->cert_msg12);
-        return pl_cfg_err(cfg, "certificate chain too large to send");
+        return pl_cfg_err(cfg, pl_last_code() == PL_ERR_NOMEM ? "out of memory" : "certificate chain too large to send");
     }
     cfg->ncerts++;
     if (provider) {
@@ -342,7 +342,7 @@ int parley_config_set_client_ca(parley_config *cfg, const char *path)
     for (int i = 0; i < cfg->ncrl_files; i++) pl_free(cfg->crl_files[i]);
     cfg->client_ca_file = pl_strdup(path);
     if (!cfg->verify_client) cfg->verify_client = PARLEY_VERIFY_CLIENT_OPTIONAL;
-    return cfg->client_ca_file ? PARLEY_OK : PARLEY_ERROR;
+    return cfg->client_ca_file ? PARLEY_OK : pl_cfg_err(cfg, "out of memory");
 }
 
 int parley_config_set_verify_client(parley_config *cfg, int mode)
@@ -358,7 +358,7 @@ int parley_config_add_crl_file(parley_config *cfg, const char *path)
     PL_CFG_MUTABLE(cfg);
     if (cfg->ncrl_files == PL_MAX_CRL_FILES) return pl_cfg_err(cfg, "too many CRL files");
     cfg->crl_files[cfg->ncrl_files] = pl_strdup(path);
-    if (!cfg->crl_files[cfg->ncrl_files]) return PARLEY_ERROR;
+    if (!cfg->crl_files[cfg->ncrl_files]) return pl_cfg_err(cfg, "out of memory");
     cfg->ncrl_files++;
     return PARLEY_OK;
 }
@@ -539,9 +539,13 @@ int parley_config_set_record_padding(parley_config *cfg, size_t block)
 int parley_config_set_ca_file(parley_config *cfg, const char *path)
 {
     PL_CFG_MUTABLE(cfg);
+    /* The old path stays when the copy fails: no silent fall back to the
+     * system's default trust store. */
+    char *p = pl_strdup(path);
+    if (!p) return pl_cfg_err(cfg, "out of memory");
     pl_free(cfg->ca_file);
-    cfg->ca_file = pl_strdup(path);
-    return cfg->ca_file ? PARLEY_OK : PARLEY_ERROR;
+    cfg->ca_file = p;
+    return PARLEY_OK;
 }
 
 int parley_config_set_verify(parley_config *cfg, int verify)
