@@ -23,10 +23,11 @@ static parley_conn *pl_conn_new(parley_config *cfg, int is_server, const char *s
         return NULL;
     }
     parley_conn *c = pl_calloc(1, sizeof *c);
-    if (!c) return NULL;
-    c->hs = pl_calloc(1, sizeof *c->hs);
-    if (!c->hs || (server_name && !(c->server_name = pl_strdup(server_name)))) {
-        pl_free(c->hs);
+    if (c) c->hs = pl_calloc(1, sizeof *c->hs);
+    if (!c || !c->hs || (server_name && !(c->server_name = pl_strdup(server_name)))) {
+        /* The config's error string is the only way to say why. */
+        snprintf(cfg->err, sizeof cfg->err, "out of memory for a new connection");
+        if (c) pl_free(c->hs);
         pl_free(c);
         return NULL;
     }
