@@ -263,7 +263,8 @@ int parley_conn_recv_bytes(parley_conn *c, const uint8_t *data, size_t len, size
 {
     *consumed = 0;
     if (c->failed) return PARLEY_ERROR;
-    if (len && pl_conn_take_in(c) < 0) return pl_conn_fail(c, -PL_ERR_INTERNAL);
+    if (len && pl_conn_take_in(c) < 0)
+        return pl_conn_fail(c, pl_fail(PL_ERR_NOMEM, __FILE__, __LINE__, "out of memory for the record buffer"));
     size_t space = PL_IN_CAP - c->in_len, n = len < space ? len : space;
     if (n) memcpy(c->in + c->in_len, data, n);
     c->in_len += n;
@@ -392,8 +393,12 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
     case PL_CT_HANDSHAKE:
         /* RFC 8446 5.1: no zero-length handshake fragments. */
         PL_ENSURE(plen > 0, PL_ERR_UNEXPECTED_MESSAGE, "zero-length handshake record");
-        if (pl_buf_bytes(&c->hsin, payload, plen) < 0)
-            PL_BAIL(PL_ERR_UNEXPECTED_MESSAGE, "too much unprocessed handshake data");
+        {
+            int brc = pl_buf_bytes(&c->hsin, payload, plen);
+            /* Out of memory is ours, not the peer's fault: internal_error. */
+            if (brc < 0 && PL_CODE(brc) == PL_ERR_NOMEM) return brc;
+            if (brc < 0) PL_BAIL(PL_ERR_UNEXPECTED_MESSAGE, "too much unprocessed handshake data");
+        }
         break;
     case PL_CT_ALERT:
         PL_GUARD(pl_handle_alert(c, payload, plen));
@@ -709,7 +714,8 @@ int parley_key_op_complete(parley_key_op *op, int ok, const uint8_t *out, size_t
 {
     if (op->state != PL_OP_PENDING) return PARLEY_ERROR;
     pl_buf_reset(&op->output);
-    if (ok && len && pl_buf_bytes(&op->output, out, len) < 0) ok = 0;
+    /* -1: the provider's result could not be kept (out of memory here, not its failure). */
+    if (ok && len && pl_buf_bytes(&op->output, out, len) < 0) ok = -1;
     op->ok = ok;
     op->state = PL_OP_DONE;
     return PARLEY_OK;

@@ -35,6 +35,7 @@ int pl_key_op_run(parley_conn *c, int type, uint16_t scheme, const uint8_t *in, 
     }
     if (op->state == PL_OP_PENDING) return PL_HS_WAIT_KEY_OP;
     op->state = PL_OP_IDLE;
+    PL_ENSURE(op->ok >= 0, PL_ERR_NOMEM, "out of memory for the private-key operation's result");
     PL_ENSURE(op->ok && op->output.len > 0, PL_ERR_INTERNAL, "the private-key provider could not complete the operation");
     return 0;
 }
