@@ -167,7 +167,7 @@ int pl_conn_fail(parley_conn *c, int rc)
     pl_conn_set_error(c, "%s", pl_last_code() == code && pl_last_message()[0] ? pl_last_message() : pl_err_name(code));
     if (code == PL_ERR_CERTIFICATE_EXPIRED || code == PL_ERR_UNKNOWN_CA || code == PL_ERR_BAD_CERTIFICATE ||
         code == PL_ERR_UNSUPPORTED_CERTIFICATE || code == PL_ERR_CERTIFICATE_REVOKED)
-        pl_conn_set_verify(c, "%s", parley_conn_error_string(c));
+        if (pl_conn_set_verify(c, "%s", parley_conn_error_string(c)) < 0) { /* the role's default text stays */ }
     int alert = pl_err_alert(code);
     if (alert >= 0 && !c->closed_sent) {
         /* Best effort: if even the alert cannot be encoded there is nothing more to do. */
@@ -196,7 +196,7 @@ void pl_conn_set_error(parley_conn *c, const char *fmt, ...)
     c->errmsg = m;
 }
 
-void pl_conn_set_verify(parley_conn *c, const char *fmt, ...)
+int pl_conn_set_verify(parley_conn *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -204,6 +204,8 @@ void pl_conn_set_verify(parley_conn *c, const char *fmt, ...)
     va_end(ap);
     pl_free(c->verify_result);
     c->verify_result = m;
+    PL_ENSURE(m, PL_ERR_NOMEM, "out of memory");
+    return 0;
 }
 
 int pl_conn_set_alpn(parley_conn *c, const uint8_t *p, size_t len)

@@ -27,7 +27,7 @@ static int pl_client12_resume(parley_conn *c, const pl_server_hello *sh)
     memcpy(hs->master, ss->secret, 48);
     hs->resumed = 1;
     c->resumed = 1;
-    pl_conn_set_verify(c, "ok (resumed session; verified when it was made)");
+    PL_GUARD(pl_conn_set_verify(c, "ok (resumed session; verified when it was made)"));
     PL_GUARD(pl_tls12_derive_keys(c));
     pl_trace(c, PARLEY_TRACE_INFO, -1, "session resumed", 0, "abbreviated handshake (RFC 5246 7.3)");
     /* A new ticket, if announced, comes before the server's CCS (RFC 5077 3.1). */

@@ -279,7 +279,7 @@ static int c_recv_ee(parley_conn *c, const uint8_t *msg, size_t len)
     PL_ENSURE(!ee.has_early_data, PL_ERR_UNSUPPORTED_EXTENSION, "server accepted early data that was not offered");
     if (c->hs->resumed) {
         /* Authenticated by the PSK: the server's Finished comes next (RFC 8446 2.2). */
-        pl_conn_set_verify(c, "ok (resumed session; verified when it was made)");
+        PL_GUARD(pl_conn_set_verify(c, "ok (resumed session; verified when it was made)"));
         c->hs->state = C_WAIT_FIN;
         return 0;
     }

@@ -264,8 +264,8 @@ static int s_send_sh(parley_conn *c, const uint8_t *msg, size_t len)
          * ticket is single-use (RFC 8446 8.1): forget it now. */
         hs->resumed = c->resumed = 1;
         if (hs->psk_id_len) cfg->cache->remove(cfg->cache, hs->psk_id, hs->psk_id_len);
-        if (hs->sess_client_auth)
-            pl_conn_set_verify(c, "ok (resumed session; verified when it was made)");
+        if (hs->sess_client_auth && (rc = pl_conn_set_verify(c, "ok (resumed session; verified when it was made)")) < 0)
+            goto out;
         hs->state = S_SEND_FIN;
         goto out;
     }

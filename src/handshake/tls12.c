@@ -55,11 +55,11 @@ int pl_client_accept_alpn(parley_conn *c, const uint8_t *proto, size_t len)
 }
 
 /* "ok", or "ok (warning: ...)" when verification passed with a policy warning. */
-static void pl_set_verified(parley_conn *c)
+static int pl_set_verified(parley_conn *c)
 {
     const char *w = pl_verify_warning();
-    if (w[0]) pl_conn_set_verify(c, "ok (%s)", w);
-    else pl_conn_set_verify(c, "ok");
+    if (w[0]) return pl_conn_set_verify(c, "ok (%s)", w);
+    return pl_conn_set_verify(c, "ok");
 }
 
 int pl_take_peer_chain(parley_conn *c, const pl_certificate *ct)
@@ -82,13 +82,13 @@ int pl_take_peer_chain(parley_conn *c, const pl_certificate *ct)
     /* Verification hands back the leaf's key (no second parse). */
     if (c->is_server) {
         PL_GUARD(pl_verify_chain(c->cfg->client_trust, ders, n, NULL, c->cfg->now, PL_PURPOSE_CLIENT, &c->hs->peer_key));
-        pl_set_verified(c);
+        PL_GUARD(pl_set_verified(c));
     } else if (c->cfg->verify) {
         PL_GUARD(pl_verify_server_chain(c->cfg->trust, ders, n, c->server_name, c->cfg->now, &c->hs->peer_key));
-        pl_set_verified(c);
+        PL_GUARD(pl_set_verified(c));
     } else {
         PL_GUARD(pl_cert_pubkey(ders[0].p, ders[0].len, &c->hs->peer_key));
-        pl_conn_set_verify(c, "not verified (verification disabled)");
+        PL_GUARD(pl_conn_set_verify(c, "not verified (verification disabled)"));
     }
     return 0;
 }
@@ -108,7 +108,7 @@ int pl_client_check_staple(parley_conn *c, const uint8_t *resp, size_t len)
         ders[i].len = c->peer_certs[i].len;
     }
     PL_GUARD(pl_ocsp_check(cfg->trust, ders, (size_t)c->npeer_certs, resp, len, cfg->now));
-    pl_conn_set_verify(c, "%s (OCSP: good)", parley_conn_verify_result(c));
+    PL_GUARD(pl_conn_set_verify(c, "%s (OCSP: good)", parley_conn_verify_result(c)));
     return 0;
 }
 
