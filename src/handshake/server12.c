@@ -151,6 +151,8 @@ int pl_server12_client_hello(parley_conn *c, const void *vch, const uint8_t *msg
         c->resumed = 1;
         cert = 0;
         pl_cleanse(&ss, sizeof ss);
+        /* As in TLS 1.3: the client certificate was verified when the session was made. */
+        if (hs->sess_client_auth) PL_GUARD(pl_conn_set_verify(c, "ok (resumed session; verified when it was made)"));
     }
     /* Suite: server preference, then a certificate (SNI first) and a group that fit. */
     for (size_t i = 0; i < cfg->nsuites && !chosen; i++) {
