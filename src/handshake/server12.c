@@ -196,7 +196,9 @@ int pl_server12_client_hello(parley_conn *c, const void *vch, const uint8_t *msg
     c->ems = hs->ems;
     memcpy(hs->client_random, ch->random, 32);
     memcpy(c->client_random, ch->random, 32);
-    if (ch->has_sni && !c->server_name) c->server_name = pl_strdup(ch->sni);
+    /* The name binds the session (RFC 6066 3): losing it is an error, not "no SNI". */
+    if (ch->has_sni && !c->server_name)
+        PL_ENSURE(c->server_name = pl_strdup(ch->sni), PL_ERR_NOMEM, "out of memory");
     if (!hs->resumed && cfg->cache) {
         /* A new session id; the session is stored once the handshake completes. */
         PL_GUARD(pl_random(hs->session_id, 32));

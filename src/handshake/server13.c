@@ -163,7 +163,9 @@ static int s_recv_ch(parley_conn *c, const uint8_t *msg, size_t len)
     }
     c->sigscheme = ch_out.scheme;
     hs->cert_index = ch_out.cert;
-    if (ch.has_sni && !c->server_name) c->server_name = pl_strdup(ch.sni);
+    /* The name binds tickets (RFC 6066 3) and EncryptedExtensions: losing it is an error, not "no SNI". */
+    if (ch.has_sni && !c->server_name)
+        PL_ENSURE(c->server_name = pl_strdup(ch.sni), PL_ERR_NOMEM, "out of memory");
     hs->status_requested = ch.has_status_request;
     /* RFC 8446 4.2.10: early data is not accepted; skip it. A second
      * ClientHello never offers it, and after it nothing more is skipped. */
