@@ -50,15 +50,19 @@ int pl_chain_self_signed(pl_chain *out, char *fp, size_t fplen)
         !pl_add_ext(x, NID_ext_key_usage, "serverAuth") || !X509_sign(x, k, EVP_sha256()))
         goto crypto_fail;
     rc = pl_chain_fill_from_leaf(out, x);
+    int len = rc == 0 ? i2d_X509(x, NULL) : -1;
     if (rc == 0) {
-        int len = i2d_X509(x, NULL);
         out->der = pl_calloc(1, sizeof *out->der);
         out->der_len = pl_calloc(1, sizeof *out->der_len);
-        out->der[0] = pl_malloc((size_t)len);
+        if (out->der && out->der_len && len > 0 && (out->der[0] = pl_malloc((size_t)len)) != NULL) out->n = 1;
+        if (out->n != 1) rc = pl_fail(PL_ERR_NOMEM, __FILE__, __LINE__, "out of memory");
+    }
+    /* A half-filled chain (names, public key, DER) goes whole. */
+    if (rc < 0) pl_chain_free(out);
+    if (rc == 0) {
         unsigned char *p = out->der[0];
         i2d_X509(x, &p);
         out->der_len[0] = (size_t)len;
-        out->n = 1;
         out->key = (pl_pkey *)k;
         k = NULL;
         unsigned char md[32];
