@@ -452,9 +452,15 @@ int parley_config_set_tickets(parley_config *cfg, int enable)
 int parley_config_set_ticket_keys_file(parley_config *cfg, const char *path)
 {
     PL_CFG_MUTABLE(cfg);
-    if (pl_ticket_ring_load(&cfg->tickets, path) < 0) return pl_cfg_err(cfg, pl_last_message());
+    /* The path first: without it the keys could never be reloaded (SIGHUP). */
+    char *p = pl_strdup(path);
+    if (!p) return pl_cfg_err(cfg, "out of memory");
+    if (pl_ticket_ring_load(&cfg->tickets, path) < 0) {
+        pl_free(p);
+        return pl_cfg_err(cfg, pl_last_message());
+    }
     pl_free(cfg->ticket_keys_file);
-    cfg->ticket_keys_file = pl_strdup(path);
+    cfg->ticket_keys_file = p;
     return PARLEY_OK;
 }
 
