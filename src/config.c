@@ -125,7 +125,10 @@ int pl_config_freeze(parley_config *cfg, int client)
     int rc = 0;
     pthread_mutex_lock(&cfg->lock);
     atomic_store(&cfg->frozen, 1);
-    if (!client && !cfg->tickets_disabled && cfg->tickets.n == 0 && pl_ticket_ring_generate(&cfg->tickets) < 0) rc = -1;
+    if (!client && !cfg->tickets_disabled && cfg->tickets.n == 0 && pl_ticket_ring_generate(&cfg->tickets) < 0) {
+        snprintf(cfg->err, sizeof cfg->err, "%s", pl_last_message());
+        rc = -1;
+    }
     if (!client && !cfg->cache && !cfg->cache_disabled) {
         /* The default: an in-process cache for TLS 1.2 session IDs. */
         cfg->cache = parley_session_cache_memory_new(0);
@@ -135,17 +138,31 @@ int pl_config_freeze(parley_config *cfg, int client)
         if (!cfg->client_ca_file) {
             snprintf(cfg->err, sizeof cfg->err, "verifying client certificates needs a client CA file (parley_config_set_client_ca)");
             rc = -1;
-        } else if (pl_trust_load(cfg->client_ca_file, &cfg->client_trust) < 0 || pl_trust_ca_names(cfg->client_trust, &cfg->ca_names) < 0 ||
-                   pl_trust_setup(cfg, cfg->client_trust) < 0) {
-            snprintf(cfg->err, sizeof cfg->err, "%s", pl_last_message());
-            rc = -1;
+        } else {
+            /* Installed only whole: a store left without its CRLs, policy or
+             * CA names by a failure here would be used as it is by the next
+             * connection, which does not run this again. */
+            pl_trust *t = NULL;
+            if (pl_trust_load(cfg->client_ca_file, &t) < 0 || pl_trust_ca_names(t, &cfg->ca_names) < 0 ||
+                pl_trust_setup(cfg, t) < 0) {
+                snprintf(cfg->err, sizeof cfg->err, "%s", pl_last_message());
+                pl_trust_free(t);
+                pl_buf_free(&cfg->ca_names);
+                rc = -1;
+            } else {
+                cfg->client_trust = t;
+            }
         }
     }
     if (client && cfg->verify && !cfg->trust_loaded) {
-        if (pl_trust_load(cfg->ca_file, &cfg->trust) < 0 || pl_trust_setup(cfg, cfg->trust) < 0) {
+        /* Likewise; a store from an earlier failed attempt is not leaked. */
+        pl_trust *t = NULL;
+        if (pl_trust_load(cfg->ca_file, &t) < 0 || pl_trust_setup(cfg, t) < 0) {
             snprintf(cfg->err, sizeof cfg->err, "%s", pl_last_message());
+            pl_trust_free(t);
             rc = -1;
         } else {
+            cfg->trust = t;
             cfg->trust_loaded = 1;
         }
     }
