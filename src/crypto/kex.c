@@ -276,7 +276,7 @@ int pl_kex_derive(pl_kex *k, const uint8_t *peer, size_t peerlen, uint8_t *secre
      * below): libcrypto's own peer check (for DH a full subgroup check, a
      * modular exponentiation) is not repeated. */
     if (!dc || (!pl_kex_group_is_ffdhe(k->group) && EVP_PKEY_derive_init(dc) != 1) || EVP_PKEY_derive_set_peer_ex(dc, pk, 0) != 1 ||
-        EVP_PKEY_derive(dc, secret, &slen) != 1) {
+        EVP_PKEY_derive(dc, secret, &slen) != 1 || slen == 0 || slen > PL_MAX_KEX_SECRET) {
         rc = pl_fail(PL_ERR_ILLEGAL_PARAMETER, __FILE__, __LINE__, "key exchange failed with the peer's share");
         goto out;
     }
