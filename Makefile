@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_TIME ?= 10
 PREFIX ?= /usr/local
 
-.PHONY: all deps build demo test test-unit test-asan fuzz fuzz-smoke bench bench-quick bench-keyless bench-proxy install clean
+.PHONY: all deps build demo test test-unit test-asan alloc-sweep fuzz fuzz-smoke bench bench-quick bench-keyless bench-proxy install clean
 
 all: build
 
@@ -38,6 +38,20 @@ test-asan: deps
 	@cmake --build $(ASAN_BUILD) -j $(JOBS) >$(ASAN_BUILD)/build.log 2>&1 || { cat $(ASAN_BUILD)/build.log; exit 1; }
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j $(JOBS)
+
+# Every allocation failing in turn (tests/unit/alloc_failure_test.c) across
+# more scenarios than ctest runs: session caches, stateful tickets, the
+# verification cache, the keyless codec, config loading; under ASan+UBSan.
+# ALLOC_SWEEP_CRYPTO=1 fails libcrypto's allocations too (about 100 times as
+# many runs: sampled every ALLOC_SWEEP_STEP-th allocation, LeakSanitizer at exit).
+ALLOC_SWEEP_CRYPTO ?= 0
+ALLOC_SWEEP_STEP ?= $(if $(filter 1,$(ALLOC_SWEEP_CRYPTO)),7,1)
+alloc-sweep: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPARLEY_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS) --target alloc_failure_test >$(ASAN_BUILD)/build.log 2>&1 || { cat $(ASAN_BUILD)/build.log; exit 1; }
+	cd $(ASAN_BUILD) && PARLEY_ALLOC_SWEEP=long PARLEY_ALLOC_SWEEP_CRYPTO=$(ALLOC_SWEEP_CRYPTO) \
+		PARLEY_ALLOC_STEP=$(ALLOC_SWEEP_STEP) PARLEY_ALLOC_LSAN_EVERY=$(if $(filter 1,$(ALLOC_SWEEP_CRYPTO)),0,1) \
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ./tests/alloc_failure_test
 
 $(FUZZ_BUILD)/fuzz-built: deps
 	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPARLEY_FUZZ=ON -DPARLEY_TESTS=OFF >/dev/null

@@ -26,10 +26,11 @@ static parley_conn *pl_conn_new(parley_config *cfg, int is_server, const char *s
      * forbids it), and verified as none (pl_take_peer_chain). */
     if (server_name && !server_name[0]) server_name = NULL;
     parley_conn *c = pl_calloc(1, sizeof *c);
-    if (!c) return NULL;
-    c->hs = pl_calloc(1, sizeof *c->hs);
-    if (!c->hs || (server_name && !(c->server_name = pl_strdup(server_name)))) {
-        pl_free(c->hs);
+    if (c) c->hs = pl_calloc(1, sizeof *c->hs);
+    if (!c || !c->hs || (server_name && !(c->server_name = pl_strdup(server_name)))) {
+        /* The config's error string is the only way to say why. */
+        snprintf(cfg->err, sizeof cfg->err, "out of memory for a new connection");
+        if (c) pl_free(c->hs);
         pl_free(c);
         return NULL;
     }
@@ -191,7 +192,7 @@ int pl_conn_fail(parley_conn *c, int rc)
     pl_conn_set_error(c, "%s", pl_last_code() == code && pl_last_message()[0] ? pl_last_message() : pl_err_name(code));
     if (code == PL_ERR_CERTIFICATE_EXPIRED || code == PL_ERR_UNKNOWN_CA || code == PL_ERR_BAD_CERTIFICATE ||
         code == PL_ERR_UNSUPPORTED_CERTIFICATE || code == PL_ERR_CERTIFICATE_REVOKED)
-        pl_conn_set_verify(c, "%s", parley_conn_error_string(c));
+        if (pl_conn_set_verify(c, "%s", parley_conn_error_string(c)) < 0) { /* the role's default text stays */ }
     int alert = pl_err_alert(code);
     if (alert >= 0 && !c->closed_sent) {
         /* Best effort: if even the alert cannot be encoded there is nothing more to do. */
@@ -220,7 +221,7 @@ void pl_conn_set_error(parley_conn *c, const char *fmt, ...)
     c->errmsg = m;
 }
 
-void pl_conn_set_verify(parley_conn *c, const char *fmt, ...)
+int pl_conn_set_verify(parley_conn *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -228,6 +229,8 @@ void pl_conn_set_verify(parley_conn *c, const char *fmt, ...)
     va_end(ap);
     pl_free(c->verify_result);
     c->verify_result = m;
+    PL_ENSURE(m, PL_ERR_NOMEM, "out of memory");
+    return 0;
 }
 
 int pl_conn_set_alpn(parley_conn *c, const uint8_t *p, size_t len)
@@ -287,7 +290,8 @@ int parley_conn_recv_bytes(parley_conn *c, const uint8_t *data, size_t len, size
 {
     *consumed = 0;
     if (c->failed) return PARLEY_ERROR;
-    if (len && pl_conn_take_in(c) < 0) return pl_conn_fail(c, -PL_ERR_INTERNAL);
+    if (len && pl_conn_take_in(c) < 0)
+        return pl_conn_fail(c, pl_fail(PL_ERR_NOMEM, __FILE__, __LINE__, "out of memory for the record buffer"));
     size_t space = PL_IN_CAP - c->in_len, n = len < space ? len : space;
     if (n) memcpy(c->in + c->in_len, data, n);
     c->in_len += n;
@@ -442,8 +446,12 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
     case PL_CT_HANDSHAKE:
         /* RFC 8446 5.1: no zero-length handshake fragments. */
         PL_ENSURE(plen > 0, PL_ERR_UNEXPECTED_MESSAGE, "zero-length handshake record");
-        if (pl_buf_bytes(&c->hsin, payload, plen) < 0)
-            PL_BAIL(PL_ERR_UNEXPECTED_MESSAGE, "too much unprocessed handshake data");
+        {
+            int brc = pl_buf_bytes(&c->hsin, payload, plen);
+            /* Out of memory is ours, not the peer's fault: internal_error. */
+            if (brc < 0 && PL_CODE(brc) == PL_ERR_NOMEM) return brc;
+            if (brc < 0) PL_BAIL(PL_ERR_UNEXPECTED_MESSAGE, "too much unprocessed handshake data");
+        }
         c->empty_records = 0;
         break;
     case PL_CT_ALERT:
@@ -836,7 +844,8 @@ int parley_key_op_complete(parley_key_op *op, int ok, const uint8_t *out, size_t
 {
     if (op->state != PL_OP_PENDING) return PARLEY_ERROR;
     pl_buf_reset(&op->output);
-    if (ok && len && pl_buf_bytes(&op->output, out, len) < 0) ok = 0;
+    /* -1: the provider's result could not be kept (out of memory here, not its failure). */
+    if (ok && len && pl_buf_bytes(&op->output, out, len) < 0) ok = -1;
     op->ok = ok;
     op->state = PL_OP_DONE;
     return PARLEY_OK;

@@ -297,10 +297,11 @@ void pl_conn_drop_message(parley_conn *c, size_t len);
 PL_MUST_CHECK int pl_conn_set_read_keys(parley_conn *c, const uint8_t *secret);
 PL_MUST_CHECK int pl_conn_set_write_keys(parley_conn *c, const uint8_t *secret);
 int pl_conn_fail(parley_conn *c, int rc);
-/* Set (replace) the error / verification result text; allocation failures
- * leave a shorter fixed text. Append adds to the verification result. */
+/* Set (replace) the error / verification result text. An allocation failure
+ * leaves the error's fixed name; for the verification result it is an error
+ * (a verified peer must not read as "not checked"). */
 void pl_conn_set_error(parley_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void pl_conn_set_verify(parley_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+PL_MUST_CHECK int pl_conn_set_verify(parley_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 PL_MUST_CHECK int pl_conn_set_alpn(parley_conn *c, const uint8_t *p, size_t len);
 /* Buffers of an idle connection go back (input to the config's pool). */
 void pl_conn_release_idle(parley_conn *c);
@@ -343,7 +344,7 @@ int pl_client_accept_alpn(parley_conn *c, const uint8_t *proto, size_t len);
 struct pl_certificate_s;
 int pl_take_peer_chain(parley_conn *c, const struct pl_certificate_s *ct);
 /* Client: the verification result of a resumed session. */
-void pl_client_set_resumed_verify(parley_conn *c);
+PL_MUST_CHECK int pl_client_set_resumed_verify(parley_conn *c);
 /* Client: check a stapled OCSP response (NULL: none) against the policy. */
 int pl_client_check_staple(parley_conn *c, const uint8_t *resp, size_t len);
 /* The TLS 1.2 session of this connection (version, suite, EMS, master secret,

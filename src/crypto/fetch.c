@@ -1,34 +1,54 @@
-/* fetch.c - EVP_*_fetch once per process, thread-safe via pthread_once. */
+/* fetch.c - EVP_*_fetch once per process, thread-safe: the first use of
+ * each algorithm fetches it under a lock. A fetch that failed (libcrypto out
+ * of memory) is not remembered: the next use tries again, so a transient
+ * failure does not break every later handshake of the process. */
 #include "fetch.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "crypto.h"
 
-static pthread_once_t pl_fetch_once = PTHREAD_ONCE_INIT;
-static EVP_MD *pl_mds[4];
-static EVP_CIPHER *pl_ciphers[4];
+static pthread_mutex_t pl_fetch_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic(EVP_MD *) pl_mds[4];
+static _Atomic(EVP_CIPHER *) pl_ciphers[4];
 
-static void pl_fetch_all(void)
+static const char *pl_cipher_name(int alg)
 {
-    pl_mds[PL_SHA256] = EVP_MD_fetch(NULL, "SHA256", NULL);
-    pl_mds[PL_SHA384] = EVP_MD_fetch(NULL, "SHA384", NULL);
-    pl_mds[PL_SHA512] = EVP_MD_fetch(NULL, "SHA512", NULL);
-    pl_ciphers[PL_AES_128_GCM] = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
-    pl_ciphers[PL_AES_256_GCM] = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
-    pl_ciphers[PL_CHACHA20_POLY1305] = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+    switch (alg) {
+    case PL_AES_128_GCM: return "AES-128-GCM";
+    case PL_AES_256_GCM: return "AES-256-GCM";
+    case PL_CHACHA20_POLY1305: return "ChaCha20-Poly1305";
+    default: return NULL;
+    }
 }
 
 const EVP_MD *pl_fetch_md(int alg)
 {
-    pthread_once(&pl_fetch_once, pl_fetch_all);
-    return (alg >= 1 && alg <= 3) ? pl_mds[alg] : NULL;
+    if (alg < 1 || alg > 3) return NULL;
+    EVP_MD *m = atomic_load_explicit(&pl_mds[alg], memory_order_acquire);
+    if (m) return m;
+    pthread_mutex_lock(&pl_fetch_lock);
+    if (!(m = atomic_load_explicit(&pl_mds[alg], memory_order_relaxed))) {
+        m = EVP_MD_fetch(NULL, pl_md_name(alg), NULL);
+        if (m) atomic_store_explicit(&pl_mds[alg], m, memory_order_release);
+    }
+    pthread_mutex_unlock(&pl_fetch_lock);
+    return m;
 }
 
 const EVP_CIPHER *pl_fetch_cipher(int alg)
 {
-    pthread_once(&pl_fetch_once, pl_fetch_all);
-    return (alg >= 1 && alg <= 3) ? pl_ciphers[alg] : NULL;
+    if (alg < 1 || alg > 3) return NULL;
+    EVP_CIPHER *c = atomic_load_explicit(&pl_ciphers[alg], memory_order_acquire);
+    if (c) return c;
+    pthread_mutex_lock(&pl_fetch_lock);
+    if (!(c = atomic_load_explicit(&pl_ciphers[alg], memory_order_relaxed))) {
+        c = EVP_CIPHER_fetch(NULL, pl_cipher_name(alg), NULL);
+        if (c) atomic_store_explicit(&pl_ciphers[alg], c, memory_order_release);
+    }
+    pthread_mutex_unlock(&pl_fetch_lock);
+    return c;
 }
 
 const char *pl_md_name(int alg)

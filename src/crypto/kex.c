@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "../util/mem.h"
@@ -30,34 +31,45 @@ static const char *pl_ffdhe_name(uint16_t group)
 
 void pl_kex_set_tls12(pl_kex *k) { k->tls12 = 1; }
 
-/* The primes, fetched from libcrypto's named-group tables once. */
+/* The primes, fetched from libcrypto's named-group tables on first use,
+ * under a lock. A failed load (libcrypto out of memory) is not remembered:
+ * the next use tries again (as for every object made once, fetch.c). */
+static pthread_mutex_t pl_kex_once_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t pl_primes[3][512];
-static size_t pl_prime_len[3];
-static pthread_once_t pl_primes_once = PTHREAD_ONCE_INIT;
+static _Atomic size_t pl_prime_len[3];
 
-static void pl_load_primes(void)
+static size_t pl_load_prime(int i)
 {
-    for (int i = 0; i < 3; i++) {
-        EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL);
-        EVP_PKEY *params = NULL;
-        BIGNUM *p = NULL;
-        if (c && EVP_PKEY_paramgen_init(c) == 1 && EVP_PKEY_CTX_set_group_name(c, pl_ffdhe_name((uint16_t)(0x0100 + i))) == 1 &&
-            EVP_PKEY_paramgen(c, &params) == 1 && EVP_PKEY_get_bn_param(params, OSSL_PKEY_PARAM_FFC_P, &p) == 1) {
-            int n = BN_num_bytes(p);
-            if (n > 0 && n <= 512 && BN_bn2bin(p, pl_primes[i]) == n) pl_prime_len[i] = (size_t)n;
-        }
-        BN_free(p);
-        EVP_PKEY_free(params);
-        EVP_PKEY_CTX_free(c);
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL);
+    EVP_PKEY *params = NULL;
+    BIGNUM *p = NULL;
+    size_t len = 0;
+    if (c && EVP_PKEY_paramgen_init(c) == 1 && EVP_PKEY_CTX_set_group_name(c, pl_ffdhe_name((uint16_t)(0x0100 + i))) == 1 &&
+        EVP_PKEY_paramgen(c, &params) == 1 && EVP_PKEY_get_bn_param(params, OSSL_PKEY_PARAM_FFC_P, &p) == 1) {
+        int n = BN_num_bytes(p);
+        if (n > 0 && n <= 512 && BN_bn2bin(p, pl_primes[i]) == n) len = (size_t)n;
     }
+    BN_free(p);
+    EVP_PKEY_free(params);
+    EVP_PKEY_CTX_free(c);
+    return len;
 }
 
 size_t pl_ffdhe_prime(uint16_t group, const uint8_t **p)
 {
     if (!pl_kex_group_is_ffdhe(group)) return 0;
-    pthread_once(&pl_primes_once, pl_load_primes);
-    *p = pl_primes[group - 0x0100];
-    return pl_prime_len[group - 0x0100];
+    int i = group - 0x0100;
+    size_t len = atomic_load_explicit(&pl_prime_len[i], memory_order_acquire);
+    if (!len) {
+        pthread_mutex_lock(&pl_kex_once_lock);
+        if (!(len = atomic_load_explicit(&pl_prime_len[i], memory_order_relaxed))) {
+            len = pl_load_prime(i);
+            atomic_store_explicit(&pl_prime_len[i], len, memory_order_release);
+        }
+        pthread_mutex_unlock(&pl_kex_once_lock);
+    }
+    *p = pl_primes[i];
+    return len;
 }
 
 /* Group parameters: share length on the wire and the libcrypto name. */
@@ -77,25 +89,26 @@ static int pl_group_info(uint16_t group, size_t *publen, const char **curve)
 /* One key per elliptic-curve group, made once: new keys and peer keys are
  * created from it (EVP_PKEY_CTX_new_from_pkey), so libcrypto does not look the
  * algorithm up by name for every share (anchors.md: fetch once). */
-static EVP_PKEY *pl_templates[3]; /* x25519, P-256, P-384 */
-static pthread_once_t pl_templates_once = PTHREAD_ONCE_INIT;
-
-static void pl_make_templates(void)
-{
-    pl_templates[0] = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
-    pl_templates[1] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    pl_templates[2] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
-}
+static _Atomic(EVP_PKEY *) pl_templates[3]; /* x25519, P-256, P-384 */
 
 static EVP_PKEY *pl_template(uint16_t group)
 {
-    pthread_once(&pl_templates_once, pl_make_templates);
+    int i;
     switch (group) {
-    case 0x001d: return pl_templates[0];
-    case 0x0017: return pl_templates[1];
-    case 0x0018: return pl_templates[2];
+    case 0x001d: i = 0; break;
+    case 0x0017: i = 1; break;
+    case 0x0018: i = 2; break;
     default: return NULL;
     }
+    EVP_PKEY *k = atomic_load_explicit(&pl_templates[i], memory_order_acquire);
+    if (k) return k;
+    pthread_mutex_lock(&pl_kex_once_lock);
+    if (!(k = atomic_load_explicit(&pl_templates[i], memory_order_relaxed))) {
+        k = i == 0 ? EVP_PKEY_Q_keygen(NULL, NULL, "X25519") : EVP_PKEY_Q_keygen(NULL, NULL, "EC", i == 1 ? "P-256" : "P-384");
+        if (k) atomic_store_explicit(&pl_templates[i], k, memory_order_release);
+    }
+    pthread_mutex_unlock(&pl_kex_once_lock);
+    return k;
 }
 
 int pl_kex_group_supported(uint16_t group)
@@ -263,7 +276,7 @@ int pl_kex_derive(pl_kex *k, const uint8_t *peer, size_t peerlen, uint8_t *secre
      * below): libcrypto's own peer check (for DH a full subgroup check, a
      * modular exponentiation) is not repeated. */
     if (!dc || (!pl_kex_group_is_ffdhe(k->group) && EVP_PKEY_derive_init(dc) != 1) || EVP_PKEY_derive_set_peer_ex(dc, pk, 0) != 1 ||
-        EVP_PKEY_derive(dc, secret, &slen) != 1) {
+        EVP_PKEY_derive(dc, secret, &slen) != 1 || slen == 0 || slen > PL_MAX_KEX_SECRET) {
         rc = pl_fail(PL_ERR_ILLEGAL_PARAMETER, __FILE__, __LINE__, "key exchange failed with the peer's share");
         goto out;
     }

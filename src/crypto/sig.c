@@ -125,6 +125,10 @@ int pl_sig_sign(const pl_pkey *k, uint16_t scheme, const uint8_t *msg, size_t le
     PL_ENSURE(s, PL_ERR_INTERNAL, "unknown signature scheme 0x%04x", scheme);
     mc = EVP_MD_CTX_new();
     ok = mc && pl_sig_setup(mc, s, PK(k), 1) && EVP_DigestSign(mc, sig, &sl, msg, len) == 1;
+    /* Never trust the length beyond the buffer: libcrypto 3.0's ECDSA signs
+     * "successfully" with length (unsigned)-1 when its DER encoding cannot
+     * allocate (i2d_ECDSA_SIG's -1), and callers copy that many bytes. */
+    ok = ok && sl > 0 && sl <= sigcap;
     EVP_MD_CTX_free(mc);
     PL_ENSURE(ok, PL_ERR_INTERNAL, "signing with scheme 0x%04x failed", scheme);
     *siglen = sl;

@@ -27,7 +27,7 @@ static int pl_client12_resume(parley_conn *c, const pl_server_hello *sh)
     memcpy(hs->master, ss->secret, 48);
     hs->resumed = 1;
     c->resumed = 1;
-    pl_client_set_resumed_verify(c);
+    PL_GUARD(pl_client_set_resumed_verify(c));
     PL_GUARD(pl_tls12_derive_keys(c));
     pl_trace(c, PARLEY_TRACE_INFO, -1, "session resumed", 0, "abbreviated handshake (RFC 5246 7.3)");
     /* A new ticket, if announced, comes before the server's CCS (RFC 5077 3.1). */
@@ -178,6 +178,8 @@ static int c12_recv_ske(parley_conn *c, const uint8_t *msg, size_t len)
     if (rc == 0) rc = pl_buf_bytes(&signed_, ske.params.p, ske.params.len);
     if (rc == 0) rc = pl_sig_verify(hs->peer_key, ske.scheme, signed_.data, signed_.len, ske.signature.p, ske.signature.len);
     pl_buf_free(&signed_);
+    /* Only a signature that does not verify is the peer's fault; out of memory is ours. */
+    if (rc < 0 && PL_CODE(rc) == PL_ERR_NOMEM) return rc;
     if (rc < 0) PL_BAIL(PL_ERR_DECRYPT_ERROR, "the server's ServerKeyExchange signature is invalid");
     c->sigscheme = ske.scheme;
     c->group = group;

@@ -280,7 +280,7 @@ static int c_recv_ee(parley_conn *c, const uint8_t *msg, size_t len)
     PL_ENSURE(!ee.has_early_data, PL_ERR_UNSUPPORTED_EXTENSION, "server accepted early data that was not offered");
     if (c->hs->resumed) {
         /* Authenticated by the PSK: the server's Finished comes next (RFC 8446 2.2). */
-        pl_client_set_resumed_verify(c);
+        PL_GUARD(pl_client_set_resumed_verify(c));
         c->hs->state = C_WAIT_FIN;
         return 0;
     }
@@ -328,6 +328,8 @@ static int c_recv_cv(parley_conn *c, const uint8_t *msg, size_t len)
     int rc = pl_certificate_verify_content(1, th, pl_hash_len(hs->hash), &content);
     if (rc == 0) rc = pl_sig_verify(hs->peer_key, cv.scheme, content.data, content.len, cv.signature.p, cv.signature.len);
     pl_buf_free(&content);
+    /* Only a signature that does not verify is the peer's fault; out of memory is ours. */
+    if (rc < 0 && PL_CODE(rc) == PL_ERR_NOMEM) return rc;
     if (rc < 0) PL_BAIL(PL_ERR_DECRYPT_ERROR, "the server's CertificateVerify signature is invalid");
     c->sigscheme = cv.scheme;
     hs->state = C_WAIT_FIN;

@@ -151,6 +151,9 @@ int pl_server12_client_hello(parley_conn *c, const void *vch, const uint8_t *msg
         c->resumed = 1;
         cert = 0;
         pl_cleanse(&ss, sizeof ss);
+        /* As in TLS 1.3: the client certificate was verified when the session
+         * was made, under the current client CAs (pl_session_client_auth). */
+        if (hs->sess_client_auth) PL_GUARD(pl_conn_set_verify(c, "ok (resumed session; verified when it was made)"));
     }
     /* Suite: server preference, then a certificate (SNI first) and a group that fit. */
     for (size_t i = 0; i < cfg->nsuites && !chosen; i++) {
@@ -194,7 +197,9 @@ int pl_server12_client_hello(parley_conn *c, const void *vch, const uint8_t *msg
     c->ems = hs->ems;
     memcpy(hs->client_random, ch->random, 32);
     memcpy(c->client_random, ch->random, 32);
-    if (ch->has_sni && !c->server_name) c->server_name = pl_strdup(ch->sni);
+    /* The name binds the session (RFC 6066 3): losing it is an error, not "no SNI". */
+    if (ch->has_sni && !c->server_name)
+        PL_ENSURE(c->server_name = pl_strdup(ch->sni), PL_ERR_NOMEM, "out of memory");
     if (!hs->resumed && cfg->cache) {
         /* A new session id; the session is stored once the handshake completes. */
         PL_GUARD(pl_random(hs->session_id, 32));
@@ -250,9 +255,6 @@ static int s12_send_hello(parley_conn *c, const uint8_t *msg, size_t len)
     if (hs->resumed) {
         /* Abbreviated handshake (RFC 5246 7.3): our CCS and Finished now, the client's follow. */
         pl_trace(c, PARLEY_TRACE_INFO, -1, "session resumed", 0, "abbreviated handshake (RFC 5246 7.3)");
-        /* As in TLS 1.3 (server13.c): the session's client certificate,
-         * verified under the current client CAs (pl_session_client_auth). */
-        if (hs->sess_client_auth) pl_conn_set_verify(c, "ok (resumed session; verified when it was made)");
         if ((rc = pl_tls12_derive_keys(c)) < 0) goto out;
         if (hs->issue_ticket && (rc = pl_send_ticket(c)) < 0) goto out;
         hs->state = S12_SEND_FIN;
@@ -377,8 +379,10 @@ static int s12_recv_ccv(parley_conn *c, const uint8_t *msg, size_t len)
     /* RFC 5246 7.4.8: the signature covers all handshake messages so far. The
      * raw transcript holds them; the CertificateVerify itself is not yet in it. */
     const pl_buf *raw = &hs->transcript.raw;
-    if (pl_sig_verify(hs->peer_key, cv.scheme, raw->data, raw->len, cv.signature.p, cv.signature.len) < 0)
-        PL_BAIL(PL_ERR_DECRYPT_ERROR, "the client's CertificateVerify signature is invalid");
+    int rc = pl_sig_verify(hs->peer_key, cv.scheme, raw->data, raw->len, cv.signature.p, cv.signature.len);
+    /* Only a signature that does not verify is the peer's fault; out of memory is ours. */
+    if (rc < 0 && PL_CODE(rc) == PL_ERR_NOMEM) return rc;
+    if (rc < 0) PL_BAIL(PL_ERR_DECRYPT_ERROR, "the client's CertificateVerify signature is invalid");
     hs->ccs_expected = 1;
     hs->state = S12_WAIT_FIN;
     return 0;

@@ -163,7 +163,9 @@ static int s_recv_ch(parley_conn *c, const uint8_t *msg, size_t len)
     }
     c->sigscheme = ch_out.scheme;
     hs->cert_index = ch_out.cert;
-    if (ch.has_sni && !c->server_name) c->server_name = pl_strdup(ch.sni);
+    /* The name binds tickets (RFC 6066 3) and EncryptedExtensions: losing it is an error, not "no SNI". */
+    if (ch.has_sni && !c->server_name)
+        PL_ENSURE(c->server_name = pl_strdup(ch.sni), PL_ERR_NOMEM, "out of memory");
     hs->status_requested = ch.has_status_request;
     /* RFC 8446 4.2.10: early data is not accepted; skip it. A second
      * ClientHello never offers it, and after it nothing more is skipped. */
@@ -264,8 +266,8 @@ static int s_send_sh(parley_conn *c, const uint8_t *msg, size_t len)
          * ticket is single-use (RFC 8446 8.1): forget it now. */
         hs->resumed = c->resumed = 1;
         if (hs->psk_id_len) cfg->cache->remove(cfg->cache, hs->psk_id, hs->psk_id_len);
-        if (hs->sess_client_auth)
-            pl_conn_set_verify(c, "ok (resumed session; verified when it was made)");
+        if (hs->sess_client_auth && (rc = pl_conn_set_verify(c, "ok (resumed session; verified when it was made)")) < 0)
+            goto out;
         hs->state = S_SEND_FIN;
         goto out;
     }
@@ -380,6 +382,8 @@ static int s_recv_ccv(parley_conn *c, const uint8_t *msg, size_t len)
     int rc = pl_certificate_verify_content(0, th, pl_hash_len(hs->hash), &content);
     if (rc == 0) rc = pl_sig_verify(hs->peer_key, cv.scheme, content.data, content.len, cv.signature.p, cv.signature.len);
     pl_buf_free(&content);
+    /* Only a signature that does not verify is the peer's fault; out of memory is ours. */
+    if (rc < 0 && PL_CODE(rc) == PL_ERR_NOMEM) return rc;
     if (rc < 0) PL_BAIL(PL_ERR_DECRYPT_ERROR, "the client's CertificateVerify signature is invalid");
     hs->state = S_WAIT_FIN;
     return 0;

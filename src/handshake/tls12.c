@@ -35,6 +35,7 @@ int pl_key_op_run(parley_conn *c, int type, uint16_t scheme, const uint8_t *in, 
     }
     if (op->state == PL_OP_PENDING) return PL_HS_WAIT_KEY_OP;
     op->state = PL_OP_IDLE;
+    PL_ENSURE(op->ok >= 0, PL_ERR_NOMEM, "out of memory for the private-key operation's result");
     PL_ENSURE(op->ok && op->output.len > 0, PL_ERR_INTERNAL, "the private-key provider could not complete the operation");
     return 0;
 }
@@ -55,12 +56,12 @@ int pl_client_accept_alpn(parley_conn *c, const uint8_t *proto, size_t len)
 
 /* "ok", or "ok (...)" with a policy warning and/or a note that the host
  * name was left to the application. */
-static void pl_set_verified(parley_conn *c, int chain_only)
+static int pl_set_verified(parley_conn *c, int chain_only)
 {
     const char *w = pl_verify_warning(), *n = chain_only ? "chain only: the application checks the server name" : "";
-    if (w[0] && n[0]) pl_conn_set_verify(c, "ok (%s; %s)", n, w);
-    else if (w[0] || n[0]) pl_conn_set_verify(c, "ok (%s)", w[0] ? w : n);
-    else pl_conn_set_verify(c, "ok");
+    if (w[0] && n[0]) return pl_conn_set_verify(c, "ok (%s; %s)", n, w);
+    if (w[0] || n[0]) return pl_conn_set_verify(c, "ok (%s)", w[0] ? w : n);
+    return pl_conn_set_verify(c, "ok");
 }
 
 int pl_take_peer_chain(parley_conn *c, const pl_certificate *ct)
@@ -85,7 +86,7 @@ int pl_take_peer_chain(parley_conn *c, const pl_certificate *ct)
     /* Verification hands back the leaf's key (no second parse). */
     if (c->is_server) {
         PL_GUARD(pl_verify_chain(c->cfg->client_trust, ders, n, NULL, c->cfg->now, PL_PURPOSE_CLIENT, &c->hs->peer_key, NULL));
-        pl_set_verified(c, 0);
+        PL_GUARD(pl_set_verified(c, 0));
     } else if (c->cfg->verify) {
         /* RFC 6125 6: a chain proves an identity only against a reference
          * name. Without one, verification fails, unless the application has
@@ -98,21 +99,21 @@ int pl_take_peer_chain(parley_conn *c, const pl_certificate *ct)
         /* TLS 1.2 RSA key exchange encrypts to the key; everything else has it sign. */
         PL_GUARD(pl_verify_server_chain(c->cfg->trust, ders, n, c->cfg->verify_hostname ? host : NULL, c->cfg->now,
                                         c->hs->kx == PL_KX_RSA, &c->hs->peer_key, &c->hs->peer_issuer));
-        pl_set_verified(c, !c->cfg->verify_hostname);
+        PL_GUARD(pl_set_verified(c, !c->cfg->verify_hostname));
     } else {
         PL_GUARD(pl_cert_pubkey(ders[0].p, ders[0].len, &c->hs->peer_key));
-        pl_conn_set_verify(c, "not verified (verification disabled)");
+        PL_GUARD(pl_conn_set_verify(c, "not verified (verification disabled)"));
     }
     return 0;
 }
 
-void pl_client_set_resumed_verify(parley_conn *c)
+int pl_client_set_resumed_verify(parley_conn *c)
 {
     /* The session was offered only under the trust settings it was made
      * with (pl_session_unusable), so it was verified exactly as far as this
      * config verifies: fully, or not at all. */
-    if (c->cfg->verify) pl_conn_set_verify(c, "ok (resumed session; verified when it was made)");
-    else pl_conn_set_verify(c, "not verified (verification disabled; resumed session)");
+    if (c->cfg->verify) return pl_conn_set_verify(c, "ok (resumed session; verified when it was made)");
+    return pl_conn_set_verify(c, "not verified (verification disabled; resumed session)");
 }
 
 int pl_client_check_staple(parley_conn *c, const uint8_t *resp, size_t len)
@@ -127,7 +128,7 @@ int pl_client_check_staple(parley_conn *c, const uint8_t *resp, size_t len)
     /* Against the issuer on the verified path, not the peer's second certificate. */
     PL_ENSURE(c->npeer_certs > 0 && c->hs->peer_issuer, PL_ERR_INTERNAL, "no verified chain to check the OCSP response against");
     PL_GUARD(pl_ocsp_check(c->peer_certs[0].data, c->peer_certs[0].len, c->hs->peer_issuer, resp, len, cfg->now, cfg->ocsp_max_age));
-    pl_conn_set_verify(c, "%s (OCSP: good)", parley_conn_verify_result(c));
+    PL_GUARD(pl_conn_set_verify(c, "%s (OCSP: good)", parley_conn_verify_result(c)));
     return 0;
 }
 

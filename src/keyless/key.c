@@ -13,7 +13,10 @@ struct parley_key {
 parley_key *parley_key_load_pem(const char *path, char *err, size_t errlen)
 {
     parley_key *k = pl_calloc(1, sizeof *k);
-    if (!k) return NULL;
+    if (!k) {
+        if (err) snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
     if (pl_key_load_pem(path, &k->pkey) < 0 || pl_pkey_spki_hash(k->pkey, k->id) < 0) {
         if (err) snprintf(err, errlen, "%s", pl_last_message());
         parley_key_free(k);

@@ -24,6 +24,7 @@ parley_keystore *parley_keystore_load_dir(const char *dir, char *err, size_t err
     }
     parley_keystore *ks = pl_calloc(1, sizeof *ks);
     struct dirent *e;
+    if (!ks) snprintf(err, errlen, "out of memory");
     while (ks && (e = readdir(d)) != NULL) {
         size_t l = strlen(e->d_name);
         if (l < 5 || strcmp(e->d_name + l - 4, ".pem") != 0) continue;
@@ -31,7 +32,11 @@ parley_keystore *parley_keystore_load_dir(const char *dir, char *err, size_t err
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         parley_key *k = parley_key_load_pem(path, err, errlen);
         if (!k || ks->n == KS_MAX) {
-            if (!k) snprintf(err, errlen, "cannot load a private key from %s", path);
+            if (!k) {
+                char why[256]; /* the loader's reason, e.g. out of memory */
+                snprintf(why, sizeof why, "%s", errlen ? err : "");
+                snprintf(err, errlen, "cannot load a private key from %s: %s", path, why);
+            }
             else snprintf(err, errlen, "more than %d keys", KS_MAX);
             parley_key_free(k);
             parley_keystore_free(ks);

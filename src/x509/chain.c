@@ -75,6 +75,24 @@ int pl_chain_fill_from_leaf(pl_chain *c, X509 *leaf)
     return 0;
 }
 
+/* How many certificates a PEM file holds, counted without libcrypto (the
+ * block names PEM_read_bio_X509 accepts, at the start of a line). */
+static size_t pl_pem_cert_count(const char *path)
+{
+    static const char b1[] = "-----BEGIN CERTIFICATE-----", b2[] = "-----BEGIN X509 CERTIFICATE-----";
+    char line[256];
+    size_t n = 0;
+    int at_start = 1;
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    while (fgets(line, sizeof line, f)) {
+        if (at_start && (!strncmp(line, b1, sizeof b1 - 1) || !strncmp(line, b2, sizeof b2 - 1))) n++;
+        at_start = strchr(line, '\n') != NULL; /* a longer line goes on in the next piece */
+    }
+    fclose(f);
+    return n;
+}
+
 int pl_chain_load_pem(const char *path, pl_chain *out)
 {
     BIO *b = BIO_new_file(path, "r");
@@ -82,12 +100,20 @@ int pl_chain_load_pem(const char *path, pl_chain *out)
     int rc = 0;
     memset(out, 0, sizeof *out);
     PL_ENSURE(b, PL_ERR_USAGE, "cannot open certificate file %s", path);
+    ERR_clear_error();
     while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
         if (out->n == 0) rc = pl_chain_fill_from_leaf(out, x);
         if (rc == 0) rc = pl_chain_push(out, x);
         X509_free(x);
         if (rc < 0) break;
     }
+    /* The loop ends at the end of the file or on an error, e.g. libcrypto
+     * out of memory while reading the next certificate (its error queue may
+     * then be empty too): a chain cut short there must not load as a
+     * shorter chain, sent without its intermediates. */
+    size_t want = pl_pem_cert_count(path);
+    if (rc == 0 && out->n && out->n != want)
+        rc = pl_fail(PL_ERR_USAGE, __FILE__, __LINE__, "cannot read certificate %zu of %zu in %s", out->n + 1, want, path);
     ERR_clear_error();
     BIO_free(b);
     if (rc == 0 && out->n == 0) rc = pl_fail(PL_ERR_USAGE, __FILE__, __LINE__, "no PEM certificate found in %s", path);
