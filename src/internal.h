@@ -32,7 +32,8 @@
 #define PL_MAX_PEER_CERTS 10
 
 /* What a peer can make us do without sending application data is bounded
- * (conn.c enforces each; OpenSSL and BoringSSL have the same kind of limits):
+ * (record/receive.c and handshake/post_handshake.c enforce each; OpenSSL and
+ * BoringSSL have the same kind of limits):
  * records in a row that carry nothing (empty, an ignored warning alert, a
  * dropped ChangeCipherSpec), KeyUpdates since the last application data, and
  * refused TLS 1.2 renegotiations (answered with a warning; the next one is
@@ -289,13 +290,6 @@ struct parley_conn {
 #define PL_IN_CAP (PL_MAX_RECORD12 + 256) /* the larger of the 1.2 and 1.3 limits */
 
 /* conn.c */
-PL_MUST_CHECK int pl_conn_send_handshake(parley_conn *c, uint8_t type, const uint8_t *body, size_t len);
-PL_MUST_CHECK int pl_conn_send_ccs(parley_conn *c);
-PL_MUST_CHECK int pl_conn_process_records(parley_conn *c, int want_handshake);
-PL_MUST_CHECK int pl_conn_next_message(parley_conn *c, const uint8_t **msg, size_t *len);
-void pl_conn_drop_message(parley_conn *c, size_t len);
-PL_MUST_CHECK int pl_conn_set_read_keys(parley_conn *c, const uint8_t *secret);
-PL_MUST_CHECK int pl_conn_set_write_keys(parley_conn *c, const uint8_t *secret);
 int pl_conn_fail(parley_conn *c, int rc);
 /* Set (replace) the error / verification result text. An allocation failure
  * leaves the error's fixed name; for the verification result it is an error
@@ -303,10 +297,30 @@ int pl_conn_fail(parley_conn *c, int rc);
 void pl_conn_set_error(parley_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 PL_MUST_CHECK int pl_conn_set_verify(parley_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 PL_MUST_CHECK int pl_conn_set_alpn(parley_conn *c, const uint8_t *p, size_t len);
-/* Buffers of an idle connection go back (input to the config's pool). */
-void pl_conn_release_idle(parley_conn *c);
 /* Has a key operation left the pending state? */
 int parley_key_op_done(const parley_key_op *op);
+
+/* record/send.c: a connection's records out. */
+PL_MUST_CHECK int pl_conn_send_handshake(parley_conn *c, uint8_t type, const uint8_t *body, size_t len);
+PL_MUST_CHECK int pl_conn_send_ccs(parley_conn *c);
+PL_MUST_CHECK int pl_conn_set_write_keys(parley_conn *c, const uint8_t *secret);
+/* by_peer: output the peer caused, held to the output cap (pl_peer_room). */
+PL_MUST_CHECK int pl_send_handshake(parley_conn *c, uint8_t type, const uint8_t *body, size_t len, int by_peer);
+PL_MUST_CHECK int pl_send_alert(parley_conn *c, uint8_t level, uint8_t desc);
+/* Room under the output cap for n more content bytes the peer caused? */
+PL_MUST_CHECK int pl_peer_room(const parley_conn *c, size_t n);
+/* Padding for a TLS 1.3 record of len content bytes (RFC 8446 5.4). */
+size_t pl_pad(const parley_conn *c, size_t len);
+
+/* record/receive.c: a connection's records in. */
+PL_MUST_CHECK int pl_conn_process_records(parley_conn *c, int want_handshake);
+PL_MUST_CHECK int pl_conn_next_message(parley_conn *c, const uint8_t **msg, size_t *len);
+void pl_conn_drop_message(parley_conn *c, size_t len);
+PL_MUST_CHECK int pl_conn_set_read_keys(parley_conn *c, const uint8_t *secret);
+/* Buffers of an idle connection go back (input to the config's pool). */
+void pl_conn_release_idle(parley_conn *c);
+/* The first n bytes of the input (a whole record, handled) are gone. */
+void pl_drop_record(parley_conn *c, size_t n);
 
 /* handshake drivers (client13.c, server13.c, dispatch.c) */
 enum { PL_HS_WAIT_OK = 0, PL_HS_WAIT_READ = 1, PL_HS_WAIT_KEY_OP = 2, PL_HS_WAIT_SESSION = 3 };
@@ -322,7 +336,11 @@ int pl_cache_fetch_session(parley_conn *c, const uint8_t *id, size_t idlen, pl_s
  * if the cache refused it, <0 on error. */
 int pl_cache_store_session(parley_config *cfg, const uint8_t *id, size_t idlen, const pl_session *ss, uint32_t lifetime);
 PL_MUST_CHECK int pl_hs_drive(parley_conn *c);
+/* handshake/post_handshake.c: a message after the handshake (KeyUpdate,
+ * NewSessionTicket, a refused renegotiation); the answer to the peer's
+ * update_requested, queued when the output is empty or before_write. */
 PL_MUST_CHECK int pl_hs_post_handshake(parley_conn *c, const uint8_t *msg, size_t len);
+PL_MUST_CHECK int pl_answer_key_update(parley_conn *c, int before_write);
 int pl_client13_start_state(void);
 int pl_server13_start_state(void);
 /* Is this suite offered/accepted under the config (version range, RSA kx)? */

@@ -1,0 +1,279 @@
+/*
+ * record/receive.c - a connection's incoming records: the input buffer
+ * (taken from the config's pool while bytes are buffered), one record at a
+ * time checked, opened in place and handled by content type (RFC 8446 5,
+ * RFC 5246 6.2): ChangeCipherSpec (RFC 8446 5 / D.4, RFC 5246 7.1), alerts
+ * (RFC 8446 6, RFC 5246 7.2.2), rejected 0-RTT skipped (RFC 8446 4.2.10),
+ * application data left in place for parley_conn_read, handshake messages
+ * reassembled (RFC 8446 5.1) and handed out one at a time; records without
+ * content are counted and bounded; the read keys' installation.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "../internal.h"
+
+/* ------------------------------------------------------ idle buffers */
+
+/* The input buffer, from the config's pool when it has one to spare. */
+static int pl_conn_take_in(parley_conn *c)
+{
+    if (c->in) return 0;
+    parley_config *cfg = c->cfg;
+    pthread_mutex_lock(&cfg->lock);
+    if (cfg->in_pool_n) c->in = cfg->in_pool[--cfg->in_pool_n];
+    pthread_mutex_unlock(&cfg->lock);
+    if (!c->in) c->in = pl_malloc(PL_IN_CAP);
+    c->in_hw = 0;
+    return c->in ? 0 : -1;
+}
+
+void pl_conn_release_idle(parley_conn *c)
+{
+    /* Idle: no byte of a record and no unread data. The bytes it held
+     * (decrypted records) are wiped before the buffer is reused. */
+    if (c->in && c->in_len == 0 && c->app_len == 0) {
+        parley_config *cfg = c->cfg;
+        pl_cleanse(c->in, c->in_hw);
+        pthread_mutex_lock(&cfg->lock);
+        if (cfg->in_pool_n < PL_IN_POOL) {
+            cfg->in_pool[cfg->in_pool_n++] = c->in;
+            c->in = NULL;
+        }
+        pthread_mutex_unlock(&cfg->lock);
+        pl_free(c->in);
+        c->in = NULL;
+    }
+    /* Output and handshake reassembly: freed when empty (they regrow on use). */
+    if (c->out.len == 0 && c->out.data) pl_buf_free(&c->out);
+    if (c->hsin.len == 0 && c->hsin.data) {
+        size_t max = c->hsin.max;
+        pl_buf_free(&c->hsin);
+        c->hsin.max = max;
+    }
+}
+
+/* -------------------------------------------------------------- input */
+
+int parley_conn_recv_bytes(parley_conn *c, const uint8_t *data, size_t len, size_t *consumed)
+{
+    *consumed = 0;
+    if (c->failed) return PARLEY_ERROR;
+    if (len && pl_conn_take_in(c) < 0)
+        return pl_conn_fail(c, pl_fail(PL_ERR_NOMEM, __FILE__, __LINE__, "out of memory for the record buffer"));
+    size_t space = PL_IN_CAP - c->in_len, n = len < space ? len : space;
+    if (n) memcpy(c->in + c->in_len, data, n);
+    c->in_len += n;
+    if (c->in_len > c->in_hw) c->in_hw = c->in_len;
+    *consumed = n;
+    return PARLEY_OK;
+}
+
+size_t pl_conn_in_space(parley_conn *c, uint8_t **p);
+size_t pl_conn_in_space(parley_conn *c, uint8_t **p)
+{
+    if (pl_conn_take_in(c) < 0) return 0;
+    *p = c->in + c->in_len;
+    return PL_IN_CAP - c->in_len;
+}
+void pl_conn_in_added(parley_conn *c, size_t n);
+void pl_conn_in_added(parley_conn *c, size_t n)
+{
+    c->in_len += n;
+    if (c->in_len > c->in_hw) c->in_hw = c->in_len;
+}
+
+void pl_drop_record(parley_conn *c, size_t n)
+{
+    memmove(c->in, c->in + n, c->in_len - n);
+    c->in_len -= n;
+}
+
+/* A record that carried nothing (an empty fragment, an ignored alert, a
+ * dropped ChangeCipherSpec): harmless alone, but each costs us a record's
+ * work and a peer could send them forever without the application seeing a
+ * byte. Like OpenSSL and BoringSSL (32 empty records; OpenSSL also ends a
+ * run of 5 warning alerts) we allow a run of them and fail the next; any
+ * record with content ends the run. */
+static int pl_empty_record(parley_conn *c)
+{
+    PL_ENSURE(++c->empty_records <= PL_MAX_EMPTY_RECORDS, PL_ERR_UNEXPECTED_MESSAGE,
+              "more than %d records in a row without content (empty records, ignored alerts or ChangeCipherSpec)",
+              PL_MAX_EMPTY_RECORDS);
+    return 0;
+}
+
+static int pl_handle_alert(parley_conn *c, const uint8_t *p, size_t len)
+{
+    char d[64];
+    PL_ENSURE(len == 2, PL_ERR_DECODE, "alert record of %zu bytes", len);
+    snprintf(d, sizeof d, "level: %s\ndescription: %s", p[0] == 2 ? "fatal" : "warning", parley_alert_name(p[1]));
+    pl_trace(c, PARLEY_TRACE_RECORD_RECEIVED, PL_CT_ALERT, "Alert", 7, d);
+    if (p[1] == PL_ALERT_CLOSE_NOTIFY) {
+        c->closed_recv = 1;
+        PL_ENSURE(c->hs_done, PL_ERR_PEER_ALERT, "peer closed the connection (close_notify) during the handshake");
+        return 0;
+    }
+    /* RFC 8446 6.1: user_canceled is followed by close_notify; ignore it.
+     * TLS 1.2 (RFC 5246 7.2.2): a warning-level alert is not fatal (servers
+     * send unrecognized_name, peers no_renegotiation). Ignored alerts count
+     * as records that carry nothing: a flood of them ends the connection. */
+    if (p[1] == PL_ALERT_USER_CANCELED || (c->version == PARLEY_TLS1_2 && p[0] == 1)) return pl_empty_record(c);
+    /* RFC 8446 6.2: every other alert is fatal, whatever its level. */
+    c->alert_received = p[1];
+    PL_BAIL(PL_ERR_PEER_ALERT, "peer sent alert %s (%u)", parley_alert_name(p[1]), p[1]);
+}
+
+/* Processes at most one record. 1: a record was handled; 0: need more bytes. */
+int pl_conn_process_records(parley_conn *c, int want_handshake)
+{
+    uint8_t type, *payload;
+    size_t len, plen;
+    (void)want_handshake;
+    if (c->app_len) return 0; /* application data must be read first */
+    if (c->in_len < PL_REC_HEADER) return 0;
+    int v12 = c->version == PARLEY_TLS1_2;
+    if (v12) PL_GUARD(pl_rec_check_header12(c->in, pl_rec_active(&c->rd), &type, &len));
+    else PL_GUARD(pl_rec_check_header(c->in, pl_rec_active(&c->rd), &type, &len));
+    if (c->in_len < PL_REC_HEADER + len) return 0;
+    payload = c->in + PL_REC_HEADER;
+    plen = len;
+    size_t off = 0;
+    if (v12) {
+        if (pl_rec_active(&c->rd)) PL_GUARD(pl_rec_open12(&c->rd, c->in, payload, len, &off, &plen));
+        payload += off;
+        if (type == PL_CT_CHANGE_CIPHER_SPEC) {
+            /* RFC 5246 7.1: one CCS, after the peer's key exchange, at a
+             * message boundary; it switches the read keys. */
+            PL_ENSURE(c->hs && c->hs->ccs_expected && plen == 1 && payload[0] == 1 && c->hsin.len == 0,
+                      PL_ERR_UNEXPECTED_MESSAGE, "unexpected ChangeCipherSpec");
+            pl_rec_clear(&c->rd);
+            c->rd = c->hs->pending_rd;
+            memset(&c->hs->pending_rd, 0, sizeof c->hs->pending_rd);
+            c->hs->ccs_expected = 0;
+            c->hs->ccs_seen = 1;
+            pl_trace(c, PARLEY_TRACE_RECORD_RECEIVED, PL_CT_CHANGE_CIPHER_SPEC, "ChangeCipherSpec", 6, "read keys switched");
+            pl_drop_record(c, PL_REC_HEADER + len);
+            return 1;
+        }
+        PL_ENSURE(type != PL_CT_APPLICATION_DATA || pl_rec_active(&c->rd), PL_ERR_UNEXPECTED_MESSAGE,
+                  "application data before encryption was set up");
+    } else if (type == PL_CT_CHANGE_CIPHER_SPEC) {
+        /* RFC 8446 5: a plaintext CCS of one byte 0x01 between the first
+         * ClientHello and the peer's Finished is dropped; anything else is
+         * unexpected_message. */
+        int in_window = !c->hs_done && (!c->is_server || (c->hs && c->hs->transcript.h));
+        PL_ENSURE(in_window && len == 1 && payload[0] == 1, PL_ERR_UNEXPECTED_MESSAGE,
+                  "unexpected ChangeCipherSpec record");
+        pl_trace(c, PARLEY_TRACE_RECORD_RECEIVED, PL_CT_CHANGE_CIPHER_SPEC, "ChangeCipherSpec", 6, "ignored (middlebox compatibility)");
+        PL_GUARD(pl_empty_record(c));
+        pl_drop_record(c, PL_REC_HEADER + len);
+        return 1;
+    }
+    if (!v12 && type == PL_CT_APPLICATION_DATA && c->hs && c->hs->early_skipping) {
+        /* RFC 8446 4.2.10: rejected 0-RTT records are skipped: every
+         * application_data record before our handshake keys exist (after a
+         * HelloRetryRequest), then those that fail to open under them, up to
+         * the budget. The first one that opens ends the skipping. */
+        int skip = !pl_rec_active(&c->rd) || pl_rec_open13(&c->rd, c->in, payload, len, &type, &plen) < 0;
+        if (skip) {
+            size_t n = len > PL_AEAD_TAG + 1 ? len - PL_AEAD_TAG - 1 : 0;
+            PL_ENSURE(n <= c->hs->early_budget, PL_ERR_UNEXPECTED_MESSAGE, "more early data than the server allows");
+            c->hs->early_budget -= (uint32_t)n;
+            pl_trace(c, PARLEY_TRACE_RECORD_RECEIVED, PL_CT_APPLICATION_DATA, "early data (skipped)", len, "");
+            pl_drop_record(c, PL_REC_HEADER + len);
+            return 1;
+        }
+        c->hs->early_skipping = 0;
+        c->peer_keys_used = 1;
+        PL_ENSURE(type != PL_CT_CHANGE_CIPHER_SPEC, PL_ERR_UNEXPECTED_MESSAGE, "encrypted ChangeCipherSpec record");
+    } else if (v12) {
+        /* opened above */
+    } else if (pl_rec_active(&c->rd) && type == PL_CT_ALERT && c->is_server && !c->peer_keys_used) {
+        /* RFC 8446 5: once the peer's handshake keys are in use, a plaintext
+         * record other than CCS is unexpected_message. A server installs the
+         * client's read keys when it sends ServerHello, but a client that
+         * rejects that ServerHello has no keys and can only send a plaintext
+         * alert; and a client that has its keys may not use them for
+         * writing yet (OpenSSL 3.0 rejecting our certificate sends unknown_ca
+         * in plaintext after our encrypted flight). The client's keys are
+         * known to be in use once a record opened under them; until then a
+         * plaintext alert is reported as the client's reason. A client gets
+         * no such allowance: the server's keys are in use from its
+         * ServerHello on (everything after it is encrypted), so the first
+         * record after it is already protected. */
+    } else if (pl_rec_active(&c->rd)) {
+        PL_ENSURE(type == PL_CT_APPLICATION_DATA, PL_ERR_UNEXPECTED_MESSAGE,
+                  "received an unprotected record (type %u) after encryption started", type);
+        PL_GUARD(pl_rec_open13(&c->rd, c->in, payload, len, &type, &plen));
+        c->peer_keys_used = 1;
+        PL_ENSURE(type != PL_CT_CHANGE_CIPHER_SPEC, PL_ERR_UNEXPECTED_MESSAGE, "encrypted ChangeCipherSpec record");
+    } else {
+        PL_ENSURE(type != PL_CT_APPLICATION_DATA, PL_ERR_UNEXPECTED_MESSAGE, "application data before encryption was set up");
+    }
+    switch (type) {
+    case PL_CT_HANDSHAKE:
+        /* RFC 8446 5.1: no zero-length handshake fragments. */
+        PL_ENSURE(plen > 0, PL_ERR_UNEXPECTED_MESSAGE, "zero-length handshake record");
+        {
+            int brc = pl_buf_bytes(&c->hsin, payload, plen);
+            /* Out of memory is ours, not the peer's fault: internal_error. */
+            if (brc < 0 && PL_CODE(brc) == PL_ERR_NOMEM) return brc;
+            if (brc < 0) PL_BAIL(PL_ERR_UNEXPECTED_MESSAGE, "too much unprocessed handshake data");
+        }
+        c->empty_records = 0;
+        break;
+    case PL_CT_ALERT:
+        PL_GUARD(pl_handle_alert(c, payload, plen));
+        break;
+    case PL_CT_APPLICATION_DATA:
+        PL_ENSURE(c->hs_done, PL_ERR_UNEXPECTED_MESSAGE, "application data before the handshake completed");
+        /* Handshake messages must not be interleaved with other types mid-message. */
+        PL_ENSURE(c->hsin.len == 0, PL_ERR_UNEXPECTED_MESSAGE, "application data inside a fragmented handshake message");
+        if (plen) {
+            c->app_off = PL_REC_HEADER + off;
+            c->app_len = plen;
+            c->app_rec_len = PL_REC_HEADER + len;
+            /* Application data: the peer is doing what connections are for. */
+            c->empty_records = 0;
+            c->key_updates = 0;
+            return 1;
+        }
+        /* RFC 8446 5.1 / 5246 6.2.1: zero-length application data is allowed,
+         * and counted. */
+        PL_GUARD(pl_empty_record(c));
+        break;
+    default:
+        PL_BAIL(PL_ERR_UNEXPECTED_MESSAGE, "record of unknown content type %u", type);
+    }
+    pl_drop_record(c, PL_REC_HEADER + len);
+    return 1;
+}
+
+int pl_conn_next_message(parley_conn *c, const uint8_t **msg, size_t *len)
+{
+    if (c->hsin.len < 4) return 0;
+    size_t body = ((size_t)c->hsin.data[1] << 16) | ((size_t)c->hsin.data[2] << 8) | c->hsin.data[3];
+    PL_ENSURE(body <= PL_MAX_HS_MESSAGE, PL_ERR_DECODE, "%s of %zu bytes exceeds the limit of %d",
+              pl_hs_type_name(c->hsin.data[0]), body, PL_MAX_HS_MESSAGE);
+    if (c->hsin.len < 4 + body) return 0;
+    *msg = c->hsin.data;
+    *len = 4 + body;
+    c->cur_msg_len = *len;
+    return 1;
+}
+
+void pl_conn_drop_message(parley_conn *c, size_t len)
+{
+    pl_buf_consume(&c->hsin, len);
+    c->cur_msg_len = 0;
+}
+
+int pl_conn_set_read_keys(parley_conn *c, const uint8_t *secret)
+{
+    /* RFC 8446 5.1: handshake messages MUST NOT span a key change. */
+    PL_ENSURE(c->hsin.len <= c->cur_msg_len, PL_ERR_UNEXPECTED_MESSAGE,
+              "handshake data after a message that changes keys (not at a record boundary)");
+    const pl_hs *hs = c->hs;
+    return pl_rec_install13(&c->rd, hs->aead, hs->hash, secret, 0);
+}

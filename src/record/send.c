@@ -1,0 +1,89 @@
+/*
+ * record/send.c - a connection's outgoing records: handshake messages added
+ * to the transcript and framed into records of at most 2^14 bytes (RFC 8446
+ * 5.1), TLS 1.3 padding (RFC 8446 5.4), the middlebox ChangeCipherSpec (RFC
+ * 8446 D.4), alerts (RFC 8446 6, RFC 5246 7.2), the cap on output a peer can
+ * make us queue, and the write keys' installation. Everything is appended to
+ * the connection's out buffer; sending it is the caller's business.
+ */
+#include <stdio.h>
+
+#include "../internal.h"
+
+/* Padding to hide lengths (RFC 8446 5.4): fill the inner plaintext (content +
+ * type byte) up to a multiple of the configured block, within 2^14 + 1. */
+size_t pl_pad(const parley_conn *c, size_t len)
+{
+    size_t b = c->cfg->record_pad, inner = len + 1;
+    if (!b) return 0;
+    size_t pad = (b - inner % b) % b;
+    if (inner + pad > PL_MAX_PLAINTEXT + 1) pad = PL_MAX_PLAINTEXT + 1 - inner;
+    return pad;
+}
+
+static int pl_send_record(parley_conn *c, uint8_t type, const uint8_t *data, size_t len)
+{
+    if (pl_rec_active(&c->wr) && c->wr.tls12) return pl_rec_seal12(&c->wr, &c->out, type, data, len);
+    if (pl_rec_active(&c->wr)) return pl_rec_seal13(&c->wr, &c->out, type, data, len, pl_pad(c, len));
+    return pl_rec_write_plain(&c->out, type, data, len);
+}
+
+/* Output caused by the peer's bytes (handshake flights, alerts, KeyUpdate
+ * answers) is queued only while it fits under the config's cap: a peer that
+ * does not read cannot make the buffer grow; the connection fails instead.
+ * What the application asks for (its data, close_notify, its KeyUpdates)
+ * is its own memory and is never refused; the final fatal alert is one
+ * record and is best effort. n: content bytes about to be queued. */
+int pl_peer_room(const parley_conn *c, size_t n)
+{
+    size_t need = n + (n / PL_MAX_PLAINTEXT + 1) * (PL_REC_HEADER + PL_GCM_EXPLICIT + 1 + PL_AEAD_TAG + c->cfg->record_pad);
+    PL_ENSURE(c->out.len + need <= c->cfg->out_cap, PL_ERR_INTERNAL,
+              "%zu bytes of output wait for the peer, which is not reading them (limit %zu)", c->out.len, c->cfg->out_cap);
+    return 0;
+}
+
+int pl_send_handshake(parley_conn *c, uint8_t type, const uint8_t *body, size_t len, int by_peer)
+{
+    if (by_peer) PL_GUARD(pl_peer_room(c, 4 + len));
+    pl_buf m = {0};
+    int rc = pl_buf_u8(&m, type);
+    if (rc == 0) rc = pl_buf_u24(&m, (uint32_t)len);
+    if (rc == 0) rc = pl_buf_bytes(&m, body, len);
+    if (rc == 0 && c->hs) rc = pl_transcript_add(&c->hs->transcript, m.data, m.len);
+    if (rc == 0) pl_trace_handshake(c, 1, m.data, m.len);
+    /* Fragment into records of at most 2^14 bytes (RFC 8446 5.1). */
+    for (size_t off = 0; rc == 0 && off < m.len; off += PL_MAX_PLAINTEXT) {
+        size_t n = m.len - off < PL_MAX_PLAINTEXT ? m.len - off : PL_MAX_PLAINTEXT;
+        rc = pl_send_record(c, PL_CT_HANDSHAKE, m.data + off, n);
+    }
+    pl_buf_free(&m);
+    return rc;
+}
+
+int pl_conn_send_handshake(parley_conn *c, uint8_t type, const uint8_t *body, size_t len)
+{
+    return pl_send_handshake(c, type, body, len, 1);
+}
+
+int pl_conn_send_ccs(parley_conn *c)
+{
+    static const uint8_t one = 1;
+    PL_GUARD(pl_peer_room(c, 1));
+    pl_trace(c, PARLEY_TRACE_RECORD_SENT, PL_CT_CHANGE_CIPHER_SPEC, "ChangeCipherSpec", 6, "middlebox compatibility (RFC 8446 D.4)");
+    return pl_rec_write_plain(&c->out, PL_CT_CHANGE_CIPHER_SPEC, &one, 1);
+}
+
+int pl_send_alert(parley_conn *c, uint8_t level, uint8_t desc)
+{
+    uint8_t a[2] = {level, desc};
+    char d[64];
+    snprintf(d, sizeof d, "level: %s\ndescription: %s", level == 2 ? "fatal" : "warning", parley_alert_name(desc));
+    pl_trace(c, PARLEY_TRACE_RECORD_SENT, PL_CT_ALERT, "Alert", 7, d);
+    return pl_send_record(c, PL_CT_ALERT, a, 2);
+}
+
+int pl_conn_set_write_keys(parley_conn *c, const uint8_t *secret)
+{
+    const pl_hs *hs = c->hs;
+    return pl_rec_install13(&c->wr, hs->aead, hs->hash, secret, 1);
+}
