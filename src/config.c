@@ -106,11 +106,15 @@ const char *parley_config_error_string(const parley_config *cfg) { return cfg->e
 /* The identity of the trust settings a peer is authenticated under, which
  * every session records and a client checks before offering one (session.h):
  * SHA-256 over the role, whether the chain is verified at all, the policy
- * (host-name check, OCSP, depth, expired CRLs) and the store's certificates
- * and CRLs (pl_trust_digest). Computed once, when the config freezes. */
+ * (host-name check, OCSP mode and maximum age, depth, expired CRLs, a fixed
+ * clock) and the store's certificates and CRLs (pl_trust_digest). A client's
+ * identity also covers its own certificates: a session in which it
+ * authenticated with one must not be resumed by a config without it (the
+ * server would take the resumption as that certificate's holder). Computed
+ * once, when the config freezes. */
 static int pl_trust_identity(const parley_config *cfg, pl_trust *t, int client, int verifies, uint8_t out[32])
 {
-    uint8_t in[64], *p = in;
+    uint8_t in[128], *p = in;
     memcpy(p, client ? "PTsrv" : "PTcli", 5), p += 5; /* whom the trust authenticates */
     *p++ = (uint8_t)verifies;
     if (verifies) {
@@ -120,7 +124,19 @@ static int pl_trust_identity(const parley_config *cfg, pl_trust *t, int client, 
         *p++ = (uint8_t)(client ? cfg->ocsp_mode : 0);
         *p++ = (uint8_t)cfg->max_depth;
         *p++ = (uint8_t)cfg->crl_expired_fatal;
+        uint32_t age = client ? cfg->ocsp_max_age : 0;
+        uint64_t now = (uint64_t)cfg->now; /* 0: the real clock */
+        for (int i = 3; i >= 0; i--) *p++ = (uint8_t)(age >> (8 * i));
+        for (int i = 7; i >= 0; i--) *p++ = (uint8_t)(now >> (8 * i));
         PL_GUARD(pl_trust_digest(t, p));
+        p += 32;
+    }
+    if (client) {
+        uint8_t leaves[PL_MAX_CERTS * 32];
+        size_t n = 0;
+        for (size_t i = 0; i < cfg->ncerts && i < PL_MAX_CERTS; i++, n++)
+            PL_GUARD(pl_hash(PL_SHA256, cfg->certs[i].chain.der[0], cfg->certs[i].chain.der_len[0], leaves + 32 * n));
+        PL_GUARD(pl_hash(PL_SHA256, leaves, 32 * n, p));
         p += 32;
     }
     return pl_hash(PL_SHA256, in, (size_t)(p - in), out);

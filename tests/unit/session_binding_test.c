@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "helpers.h"
@@ -147,6 +148,8 @@ static void test_name_binding(void **state)
 }
 
 static void verify_name_off(parley_config *c) { assert_int_equal(parley_config_set_verify_hostname(c, 0), PARLEY_OK); }
+static void ocsp_age_long(parley_config *c) { assert_int_equal(parley_config_set_ocsp_max_age(c, 366 * 86400), PARLEY_OK); }
+static void clock_fixed(parley_config *c) { assert_int_equal(parley_config_set_time(c, (int64_t)time(NULL) + 86400), PARLEY_OK); }
 
 /* Made under client config a, offered under b: 1 offered and resumed, 0 refused. */
 static int across(uint16_t version, const char *ca_a, const char *ca_b, void (*tweak_b)(parley_config *), int bypass)
@@ -178,6 +181,9 @@ static void test_trust_binding(void **state)
             assert_int_equal(across(versions[v], "both", "ec256", NULL, bypass), 0);
             /* Verified without the host-name check, offered by a client that checks. */
             assert_int_equal(across(versions[v], "ec256", "ec256", verify_name_off, bypass), 0);
+            /* Another OCSP maximum age, or a fixed clock: another policy. */
+            assert_int_equal(across(versions[v], "ec256", "ec256", ocsp_age_long, bypass), 0);
+            assert_int_equal(across(versions[v], "ec256", "ec256", clock_fixed, bypass), 0);
         }
         /* The same CA file in another config object is the same store. */
         assert_int_equal(across(versions[v], "ec256", "ec256", NULL, 0), 1);
@@ -283,6 +289,45 @@ static void test_client_auth_trust(void **state)
     }
 }
 
+/* Review of #14: a session in which the client authenticated with its
+ * certificate, offered by a config without that certificate, would resume as
+ * the certificate's holder (the server takes the resumption as proof of the
+ * client certificate of the full handshake). The client's identity covers
+ * its own certificates; both ways of offering are checked. */
+static void test_client_cert_binding(void **state)
+{
+    (void)state;
+    char cli[512], key[512], ca[512];
+    snprintf(cli, sizeof cli, "%s/cli.pem", test_dir());
+    snprintf(key, sizeof key, "%s/cli.key", test_dir());
+    snprintf(ca, sizeof ca, "%s/cli.pem", test_dir());
+    uint8_t keys[48];
+    memset(keys, 0x42, sizeof keys);
+    for (int v = 0; v < 2; v++) {
+        for (int bypass = 0; bypass < 2; bypass++) {
+            parley_config *sc = server_cfg("ec256");
+            assert_int_equal(parley_config_set_client_ca(sc, ca), PARLEY_OK);
+            assert_int_equal(parley_config_set_verify_client(sc, PARLEY_VERIFY_CLIENT_OPTIONAL), PARLEY_OK);
+            assert_int_equal(parley_config_set_ticket_keys(sc, keys, 1), PARLEY_OK);
+            parley_config *with = client(versions[v], "ec256");
+            assert_int_equal(parley_config_add_cert_files(with, cli, key), PARLEY_OK);
+            uint8_t sess[4096];
+            size_t sl = full(sc, with, "localhost", sess, sizeof sess);
+            /* Same trust store, no client certificate. */
+            offer_result r = offer(sc, client(versions[v], "ec256"), "localhost", sess, sl, bypass);
+            if (!bypass) assert_int_equal(r.refused, 1);
+            assert_int_equal(r.resumed, 0);
+            /* The same certificate in another config: resumed. */
+            parley_config *again = client(versions[v], "ec256");
+            assert_int_equal(parley_config_add_cert_files(again, cli, key), PARLEY_OK);
+            r = offer(sc, again, "localhost", sess, sl, bypass);
+            assert_int_equal(r.refused, 0);
+            assert_int_equal(r.resumed, 1);
+            parley_config_free(sc);
+        }
+    }
+}
+
 /* Defect 11: without a server name there is nothing to verify the
  * certificate against; verification fails unless the application said it
  * checks the name itself. */
@@ -332,7 +377,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_name_binding),     cmocka_unit_test(test_trust_binding),
         cmocka_unit_test(test_older_format),     cmocka_unit_test(test_client_auth_trust),
-        cmocka_unit_test(test_null_server_name),
+        cmocka_unit_test(test_null_server_name), cmocka_unit_test(test_client_cert_binding),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
