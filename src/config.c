@@ -107,12 +107,13 @@ const char *parley_config_error_string(const parley_config *cfg) { return cfg->e
  * every session records and a client checks before offering one (session.h):
  * SHA-256 over the role, whether the chain is verified at all, the policy
  * (host-name check, OCSP mode and maximum age, depth, expired CRLs, a fixed
- * clock) and the store's certificates and CRLs (pl_trust_digest). A client's
- * identity also covers its own certificates: a session in which it
- * authenticated with one must not be resumed by a config without it (the
- * server would take the resumption as that certificate's holder). Computed
- * once, when the config freezes. */
-static int pl_trust_identity(const parley_config *cfg, pl_trust *t, int client, int verifies, uint8_t out[32])
+ * clock) and the store's certificates and CRLs (pl_trust_digest). A client
+ * has a second identity that also covers its own certificates
+ * (with_certs), recorded by sessions in which it sent one: such a session
+ * must not be resumed by a config without that certificate, since the
+ * server takes the resumption as the certificate's holder; a session without
+ * client authentication may be. Computed once, when the config freezes. */
+static int pl_trust_identity(const parley_config *cfg, pl_trust *t, int client, int verifies, int with_certs, uint8_t out[32])
 {
     uint8_t in[128], *p = in;
     memcpy(p, client ? "PTsrv" : "PTcli", 5), p += 5; /* whom the trust authenticates */
@@ -131,7 +132,7 @@ static int pl_trust_identity(const parley_config *cfg, pl_trust *t, int client, 
         PL_GUARD(pl_trust_digest(t, p));
         p += 32;
     }
-    if (client) {
+    if (with_certs) {
         uint8_t leaves[PL_MAX_CERTS * 32];
         size_t n = 0;
         for (size_t i = 0; i < cfg->ncerts && i < PL_MAX_CERTS; i++, n++)
@@ -194,7 +195,7 @@ int pl_config_freeze(parley_config *cfg, int client)
              * connection, which does not run this again. */
             pl_trust *t = NULL;
             if (pl_trust_load(cfg->client_ca_file, &t) < 0 || pl_trust_ca_names(t, &cfg->ca_names) < 0 ||
-                pl_trust_setup(cfg, t) < 0 || pl_trust_identity(cfg, t, 0, 1, cfg->client_trust_id) < 0) {
+                pl_trust_setup(cfg, t) < 0 || pl_trust_identity(cfg, t, 0, 1, 0, cfg->client_trust_id) < 0) {
                 snprintf(cfg->err, sizeof cfg->err, "%s", pl_last_message());
                 pl_trust_free(t);
                 pl_buf_free(&cfg->ca_names);
@@ -215,7 +216,8 @@ int pl_config_freeze(parley_config *cfg, int client)
         /* Likewise; a store from an earlier failed attempt is not leaked. */
         pl_trust *t = NULL;
         if (pl_trust_load(cfg->ca_file, &t) < 0 || pl_trust_setup(cfg, t) < 0 ||
-            pl_trust_identity(cfg, t, 1, 1, cfg->trust_id) < 0) {
+            pl_trust_identity(cfg, t, 1, 1, 0, cfg->trust_id) < 0 ||
+            pl_trust_identity(cfg, t, 1, 1, 1, cfg->trust_id_certs) < 0) {
             snprintf(cfg->err, sizeof cfg->err, "%s", pl_last_message());
             pl_trust_free(t);
             rc = -1;
@@ -224,7 +226,9 @@ int pl_config_freeze(parley_config *cfg, int client)
             cfg->trust_loaded = 1;
         }
     } else if (client && !cfg->verify && !cfg->trust_loaded) {
-        if (pl_trust_identity(cfg, NULL, 1, 0, cfg->trust_id) < 0) rc = -1;
+        if (pl_trust_identity(cfg, NULL, 1, 0, 0, cfg->trust_id) < 0 ||
+            pl_trust_identity(cfg, NULL, 1, 0, 1, cfg->trust_id_certs) < 0)
+            rc = -1;
         else cfg->trust_loaded = 1; /* nothing to load: the identity says "not verified" */
     }
     cfg->out_cap = pl_config_out_cap(cfg);

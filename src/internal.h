@@ -105,6 +105,7 @@ struct parley_config {
     /* Identities of the trust settings (config.c pl_trust_identity) that
      * sessions are bound to: the client's for servers, the server's for clients. */
     uint8_t trust_id[32], client_trust_id[32];
+    uint8_t trust_id_certs[32]; /* client: trust_id and its own certificates */
     int64_t now;
     size_t record_pad;
     int allow_rsa_kx;   /* static RSA key exchange (no forward secrecy): off by default */
@@ -282,6 +283,7 @@ struct parley_conn {
     int ems;                 /* TLS 1.2 extended master secret used */
     int resumed;
     pl_session *sess;        /* client: offered before, resumable after the handshake */
+    int client_cert_bound;   /* client: authenticated with its certificate (tls12.c pl_session_base) */
     /* TLS 1.3 client: the resumption master secret, for NewSessionTickets. */
     uint8_t res_secret[PL_MAX_HASH];
     int res_hash;

@@ -112,6 +112,9 @@ int pl_client_set_resumed_verify(parley_conn *c)
     /* The session was offered only under the trust settings it was made
      * with (pl_session_unusable), so it was verified exactly as far as this
      * config verifies: fully, or not at all. */
+    /* Resuming a session made with our certificate keeps the binding for
+     * the tickets this connection receives. */
+    if (c->sess && memcmp(c->sess->trust, c->cfg->trust_id_certs, sizeof c->sess->trust) == 0) c->client_cert_bound = 1;
     if (c->cfg->verify) return pl_conn_set_verify(c, "ok (resumed session; verified when it was made)");
     return pl_conn_set_verify(c, "not verified (verification disabled; resumed session)");
 }
@@ -141,7 +144,10 @@ void pl_session_base(const parley_conn *c, pl_session *ss, uint16_t version, uin
     ss->lifetime = lifetime;
     snprintf(ss->sni, sizeof ss->sni, "%s", c->server_name ? c->server_name : "");
     /* Under which trust settings the peer was (or was not) authenticated. */
-    memcpy(ss->trust, c->is_server ? c->cfg->client_trust_id : c->cfg->trust_id, sizeof ss->trust);
+    /* A client that authenticated with its certificate (in this handshake or
+     * the one the resumed session began with) binds the session to it. */
+    const uint8_t *id = c->is_server ? c->cfg->client_trust_id : c->client_cert_bound ? c->cfg->trust_id_certs : c->cfg->trust_id;
+    memcpy(ss->trust, id, sizeof ss->trust);
 }
 
 const char *pl_session_unusable(const parley_conn *c, const pl_session *s)
@@ -158,8 +164,9 @@ const char *pl_session_unusable(const parley_conn *c, const pl_session *s)
      * policy, proves nothing under ours. */
     if (memcmp(s->trust, unknown, sizeof unknown) == 0)
         return "it does not record the trust settings it was verified under (older session format)";
-    if (memcmp(s->trust, c->cfg->trust_id, sizeof s->trust) != 0)
-        return "it was made under other trust settings (CA store, verification mode or policy)";
+    if (memcmp(s->trust, c->cfg->trust_id, sizeof s->trust) != 0 && memcmp(s->trust, c->cfg->trust_id_certs, sizeof s->trust) != 0)
+        return "it was made under other trust settings (CA store, verification mode or policy) or with a client "
+               "certificate this config does not have";
     return NULL;
 }
 
@@ -207,6 +214,7 @@ void pl_choose_client_cert(parley_conn *c, int tls13)
     }
     pl_trace(c, PARLEY_TRACE_INFO, -1, "client certificate", 0,
              hs->client_cert < 0 ? "none fits the request: sending an empty Certificate" : parley_sigscheme_name(hs->client_scheme));
+    if (hs->client_cert >= 0) c->client_cert_bound = 1; /* sessions from now on are bound to it */
 }
 
 int pl_negotiate_alpn(parley_conn *c, int client_sent, pl_cursor client_list)

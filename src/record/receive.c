@@ -221,9 +221,15 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
             if (brc < 0 && PL_CODE(brc) == PL_ERR_NOMEM) return brc;
             if (brc < 0) PL_BAIL(PL_ERR_UNEXPECTED_MESSAGE, "too much unprocessed handshake data");
         }
-        c->empty_records = 0;
+        /* A fragment is not yet content: the run of empty records ends when
+         * a whole message has arrived (pl_conn_next_message), or one-byte
+         * fragments of a message that never completes would reset it. */
         break;
     case PL_CT_ALERT:
+        /* RFC 8446 5.1: handshake messages are not interleaved with other
+         * record types (TLS 1.2 never needs it either); an alert in the middle
+         * of one would also let ignored alerts run without bound. */
+        PL_ENSURE(c->hsin.len == 0, PL_ERR_UNEXPECTED_MESSAGE, "alert inside a fragmented handshake message");
         PL_GUARD(pl_handle_alert(c, payload, plen));
         break;
     case PL_CT_APPLICATION_DATA:
@@ -260,6 +266,7 @@ int pl_conn_next_message(parley_conn *c, const uint8_t **msg, size_t *len)
     *msg = c->hsin.data;
     *len = 4 + body;
     c->cur_msg_len = *len;
+    c->empty_records = 0; /* a whole message is content */
     return 1;
 }
 

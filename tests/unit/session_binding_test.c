@@ -323,6 +323,29 @@ static void test_client_cert_binding(void **state)
             r = offer(sc, again, "localhost", sess, sl, bypass);
             assert_int_equal(r.refused, 0);
             assert_int_equal(r.resumed, 1);
+            /* The session a resumption hands back stays bound to the certificate. */
+            parley_config *third = client(versions[v], "ec256");
+            assert_int_equal(parley_config_add_cert_files(third, cli, key), PARLEY_OK);
+            pair p;
+            parley_config_ref(sc);
+            make_pair(&p, third, sc, "localhost");
+            assert_int_equal(parley_conn_set_session(p.client, sess, sl), PARLEY_OK);
+            assert_int_equal(pair_handshake(&p, NULL, NULL), 0);
+            assert_int_equal(parley_conn_resumed(p.client), 1);
+            exchange(&p, p.server, p.client, "a new ticket comes first");
+            uint8_t next[4096];
+            size_t nl = 0;
+            assert_int_equal(parley_conn_get_session(p.client, next, sizeof next, &nl), PARLEY_OK);
+            free_pair(&p);
+            r = offer(sc, client(versions[v], "ec256"), "localhost", next, nl, bypass);
+            if (!bypass) assert_int_equal(r.refused, 1);
+            assert_int_equal(r.resumed, 0);
+            /* A session without client authentication may be offered by a config with a certificate. */
+            sl = full(sc, client(versions[v], "ec256"), "localhost", sess, sizeof sess);
+            parley_config *cert = client(versions[v], "ec256");
+            assert_int_equal(parley_config_add_cert_files(cert, cli, key), PARLEY_OK);
+            r = offer(sc, cert, "localhost", sess, sl, bypass);
+            assert_int_equal(r.refused, 0);
             parley_config_free(sc);
         }
     }
