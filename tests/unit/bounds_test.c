@@ -212,6 +212,28 @@ static void test_empty_record_runs(void **state)
     }
 }
 
+/* Review of #14: fragments of a handshake message that never completes,
+ * each followed by ignored alerts, must not reset the run of records without
+ * content; and an alert inside a fragmented message is refused (RFC 8446
+ * 5.1), in both versions. */
+static void test_alert_inside_fragmented_message(void **state)
+{
+    (void)state;
+    static const uint8_t header[4] = {PL_HS_KEY_UPDATE, 0x01, 0x86, 0xa0}; /* a 100,000-byte KeyUpdate */
+    for (int v = 0; v < 2; v++) {
+        pair p;
+        pair_at(&p, v ? PARLEY_TLS1_2 : PARLEY_TLS1_3);
+        const uint8_t *alert = v ? (const uint8_t[]){1, PL_ALERT_UNRECOGNIZED_NAME} : (const uint8_t[]){1, PL_ALERT_USER_CANCELED};
+        seal(p.client, PL_CT_HANDSHAKE, header, sizeof header);
+        seal(p.client, PL_CT_ALERT, alert, 2);
+        pair_pump(&p);
+        assert_int_equal(read_rc(p.server), PARLEY_ERROR);
+        assert_int_equal(parley_conn_alert_sent(p.server), PL_ALERT_UNEXPECTED_MESSAGE);
+        assert_non_null(strstr(parley_conn_error_string(p.server), "inside a fragmented handshake message"));
+        free_pair(&p);
+    }
+}
+
 /* A flood of compatibility ChangeCipherSpec records during a TLS 1.3 handshake. */
 static void test_ccs_flood_in_handshake(void **state)
 {
@@ -420,6 +442,7 @@ int main(void)
         cmocka_unit_test(test_key_update_flood),
         cmocka_unit_test(test_empty_record_runs),
         cmocka_unit_test(test_ccs_flood_in_handshake),
+        cmocka_unit_test(test_alert_inside_fragmented_message),
         cmocka_unit_test(test_output_cap),
         cmocka_unit_test(test_output_cap_fits_large_flight),
         cmocka_unit_test(test_plaintext_alert_client),
