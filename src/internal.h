@@ -40,6 +40,7 @@
  * fatal). */
 #define PL_MAX_EMPTY_RECORDS 32
 #define PL_MAX_KEY_UPDATES 32
+#define PL_MAX_TICKETS_WITHOUT_DATA 32
 #define PL_MAX_RENEG_WARNINGS 1
 /* The output a peer can make a connection queue (see parley.h, "Output a peer
  * can cause"): this much for everything in a handshake flight but the
@@ -277,6 +278,7 @@ struct parley_conn {
     int npeer_certs;
     int key_update_pending;  /* peer asked us to update: one answer, sent when the output is empty or before our next data (RFC 8446 4.6.3) */
     int key_updates;         /* KeyUpdates received since the last application data */
+    int tickets_seen;        /* NewSessionTickets received since the last application data */
     int empty_records;       /* records in a row that carried nothing */
     int reneg_refused;       /* TLS 1.2 renegotiations refused so far */
     int peer_keys_used;      /* TLS 1.3: a record opened under the peer's keys */

@@ -64,6 +64,11 @@ int pl_hs_post_handshake(parley_conn *c, const uint8_t *msg, size_t len)
     }
     switch (msg[0]) {
     case PL_HS_NEW_SESSION_TICKET:
+        /* Each ticket costs a key derivation and a session to keep: a run of
+         * them with no application data in between is a flood, like
+         * KeyUpdate's (servers send one to a few, RFC 8446 4.6.1). */
+        PL_ENSURE(++c->tickets_seen <= PL_MAX_TICKETS_WITHOUT_DATA, PL_ERR_UNEXPECTED_MESSAGE,
+                  "more than %d NewSessionTickets without application data in between", PL_MAX_TICKETS_WITHOUT_DATA);
         return pl_client13_ticket(c, msg, len);
     case PL_HS_KEY_UPDATE: {
         int request;

@@ -186,6 +186,27 @@ static void test_key_update_flood(void **state)
     free_pair(&p);
 }
 
+/* Review of #14: NewSessionTickets cost the client a key derivation each;
+ * a run of them without application data ends the connection, like KeyUpdates. */
+static void test_ticket_flood(void **state)
+{
+    (void)state;
+    static const uint8_t nst[] = {PL_HS_NEW_SESSION_TICKET, 0, 0, 18, 0, 0, 0x0e, 0x10, 0, 0, 0, 1, 1, 0,
+                                  0, 4, 'a', 'b', 'c', 'd', 0, 0};
+    pair p;
+    pair_at(&p, PARLEY_TLS1_3);
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < PL_MAX_TICKETS_WITHOUT_DATA - 1; i++) seal(p.server, PL_CT_HANDSHAKE, nst, sizeof nst);
+        exchange(&p, p.server, p.client, "data resets the count");
+    }
+    for (int i = 0; i <= PL_MAX_TICKETS_WITHOUT_DATA; i++) seal(p.server, PL_CT_HANDSHAKE, nst, sizeof nst);
+    pair_pump(&p);
+    assert_int_equal(read_rc(p.client), PARLEY_ERROR);
+    assert_int_equal(parley_conn_alert_sent(p.client), PL_ALERT_UNEXPECTED_MESSAGE);
+    assert_non_null(strstr(parley_conn_error_string(p.client), "NewSessionTickets without application data"));
+    free_pair(&p);
+}
+
 /* ------------------------------------------------ records without content */
 
 static void test_empty_record_runs(void **state)
@@ -440,6 +461,7 @@ int main(void)
         cmocka_unit_test(test_renegotiation_flood_record),
         cmocka_unit_test(test_key_update_answers_coalesced),
         cmocka_unit_test(test_key_update_flood),
+        cmocka_unit_test(test_ticket_flood),
         cmocka_unit_test(test_empty_record_runs),
         cmocka_unit_test(test_ccs_flood_in_handshake),
         cmocka_unit_test(test_alert_inside_fragmented_message),
