@@ -231,7 +231,9 @@ int pl_config_freeze(parley_config *cfg, int client)
             rc = -1;
         else cfg->trust_loaded = 1; /* nothing to load: the identity says "not verified" */
     }
-    cfg->out_cap = pl_config_out_cap(cfg);
+    size_t cap = pl_config_out_cap(cfg);
+    if (cap != atomic_load_explicit(&cfg->out_cap, memory_order_relaxed))
+        atomic_store_explicit(&cfg->out_cap, cap, memory_order_relaxed);
     pthread_mutex_unlock(&cfg->lock);
     return rc;
 }

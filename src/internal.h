@@ -142,7 +142,10 @@ struct parley_config {
     parley_keylog_fn keylog;
     void *keylog_arg;
     FILE *keylog_file;
-    size_t out_cap;     /* set when frozen: pl_config_out_cap */
+    /* pl_config_out_cap, set at each freeze (a server freeze may add CA
+     * names to a config first frozen as a client); read without the lock by
+     * connections on other threads, hence atomic. */
+    _Atomic size_t out_cap;
 };
 
 /* A pending private-key operation (BoringSSL sign/complete, s2n op object). */

@@ -17,7 +17,11 @@ static int pl_cache_lookup(parley_conn *c, const uint8_t *id, size_t idlen, uint
     parley_session_cache *cache = c->cfg->cache;
     pl_hs *hs = c->hs;
     if (!cache || !idlen || idlen > sizeof hs->lookup_id) return 0;
-    if (!cache->fetch_start) return cache->fetch(cache, id, idlen, val, cap, vlen) == PARLEY_OK;
+    if (!cache->fetch_start) {
+        /* The length is the cache's word: never trusted past our buffer. */
+        *vlen = 0;
+        return cache->fetch(cache, id, idlen, val, cap, vlen) == PARLEY_OK && *vlen > 0 && *vlen <= cap;
+    }
     /* The handler that asked runs again once the answer is in (the message
      * stays queued): hand it the answer if it is for the same id. */
     if (hs->lookup_state == PL_LOOKUP_ANSWERED && hs->lookup_id_len == idlen && memcmp(hs->lookup_id, id, idlen) == 0) {

@@ -37,8 +37,9 @@ static int pl_send_record(parley_conn *c, uint8_t type, const uint8_t *data, siz
 int pl_peer_room(const parley_conn *c, size_t n)
 {
     size_t need = n + (n / PL_MAX_PLAINTEXT + 1) * (PL_REC_HEADER + PL_GCM_EXPLICIT + 1 + PL_AEAD_TAG + c->cfg->record_pad);
-    PL_ENSURE(c->out.len + need <= c->cfg->out_cap, PL_ERR_INTERNAL,
-              "%zu bytes of output wait for the peer, which is not reading them (limit %zu)", c->out.len, c->cfg->out_cap);
+    size_t cap = atomic_load_explicit(&c->cfg->out_cap, memory_order_relaxed);
+    PL_ENSURE(c->out.len + need <= cap, PL_ERR_INTERNAL,
+              "%zu bytes of output wait for the peer, which is not reading them (limit %zu)", c->out.len, cap);
     return 0;
 }
 

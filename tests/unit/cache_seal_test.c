@@ -44,6 +44,7 @@ typedef struct {
     slot s[SLOTS];
     slot last; /* the last value stored */
     int stores, next;
+    size_t lie; /* fetch reports this many bytes more than the buffer holds */
 } see_cache;
 
 static slot *find(see_cache *c, const uint8_t *id, size_t idlen)
@@ -83,10 +84,11 @@ static int sc_store(parley_session_cache *self, const uint8_t *id, size_t idlen,
 
 static int sc_fetch(parley_session_cache *self, const uint8_t *id, size_t idlen, uint8_t *val, size_t cap, size_t *vlen)
 {
-    slot *s = find((see_cache *)self, id, idlen);
+    see_cache *c = (see_cache *)self;
+    slot *s = find(c, id, idlen);
     if (!s || s->vlen > cap) return PARLEY_ERROR;
     memcpy(val, s->val, s->vlen);
-    *vlen = s->vlen;
+    *vlen = c->lie ? cap + c->lie : s->vlen;
     return PARLEY_OK;
 }
 
@@ -343,6 +345,25 @@ static void test_moved_value(void **state)
 /* A session encoded in the clear (the format the cache held before values
  * were sealed) with client_auth set and a secret the forger knows, written
  * into the cache with a matching client session: a full handshake. */
+/* A faulty cache that reports more bytes than the buffer it was given:
+ * the length is not trusted (a read past the buffer before; ASan sees it). */
+static void test_cache_length_lie(void **state)
+{
+    (void)state;
+    for (int v = 0; v < 2; v++) {
+        int version = v ? PARLEY_TLS1_3 : PARLEY_TLS1_2;
+        see_cache cache;
+        cache_init(&cache, 0);
+        parley_config *sc = server(&cache, 0x77, 0);
+        uint8_t sess[4096];
+        size_t sl;
+        full(sc, version, sess, &sl);
+        cache.lie = 4096;
+        assert_int_equal(offer(sc, version, sess, sl), 0);
+        parley_config_free(sc);
+    }
+}
+
 static void test_forged_plaintext(void **state)
 {
     (void)state;
@@ -449,7 +470,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_no_plaintext_secret), cmocka_unit_test(test_flipped_bytes), cmocka_unit_test(test_other_key),
-        cmocka_unit_test(test_moved_value),         cmocka_unit_test(test_forged_plaintext), cmocka_unit_test(test_kinds_apart),
+        cmocka_unit_test(test_moved_value),         cmocka_unit_test(test_forged_plaintext), cmocka_unit_test(test_cache_length_lie), cmocka_unit_test(test_kinds_apart),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
