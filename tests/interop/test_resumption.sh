@@ -36,6 +36,14 @@ timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-in "$WORK/p.ses
 check "parley client --sess-in resumes" "$WORK/c.log" '^resumed: yes' 'resumed: yes' '^group: none'
 mode=$(stat -c %a "$WORK/p.sess")
 [ "$mode" = 600 ] && ok "--sess-out writes the session file owner-only (600)" || bad "--sess-out left the session file mode $mode"
+# A new file under umask 022 (in a subshell): a plain open/fopen would make it
+# 644, so this fails unless --sess-out sets the mode itself (with umask 077 it
+# could not tell).
+(umask 022 && timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-out "$WORK/new.sess" "localhost:$PORT" \
+    >"$WORK/c.log" 2>&1)
+mode=$(stat -c %a "$WORK/new.sess" 2>&1)
+[ "$mode" = 600 ] && ok "--sess-out makes a new session file 600 under umask 022" ||
+    bad "--sess-out made a new session file with mode $mode under umask 022"
 timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-in "$WORK/p.sess" "127.0.0.1:$PORT" >"$WORK/c.log" 2>&1
 check "a session offered under another server name is not resumed" "$WORK/c.log" '^resumed: no' '^verify: ok$'
 stop_bg "$LAST_PID"
