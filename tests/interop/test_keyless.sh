@@ -169,6 +169,12 @@ wait_line "$WORK/fake.log" '^connection 1'
 start=$(date +%s%N)
 timeout 30 "$PARLEY" client --cafile "$P/ca.pem" --tls1.3 "localhost:$FEDGE" >"$WORK/c.log" 2>&1
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
+# Fast is not enough: it must have failed for this reason (the edge could not
+# sign: internal_error to a client that did connect), not, say, because the
+# client could not connect at all.
+check "malformed answer: the client connected and got internal_error" "$WORK/c.log" '^alert: received internal_error$'
+check "malformed answer: the edge failed the handshake for want of the signature" "$WORK/s2.log" \
+    'handshake failed: the private-key provider could not complete the operation \(alert sent: internal_error\)'
 [ "$ms" -lt 4000 ] && ok "malformed answer: the handshake failed at once (${ms} ms), not at the 8 s deadline" ||
     bad "malformed answer: the handshake took ${ms} ms"
 wait_line "$WORK/fake.log" '^connection 2'

@@ -191,12 +191,21 @@ PORT=$(free_port)
 start_bg "$WORK/cap.log" bash -c "ulimit -n 200 && exec \"\$0\" \"\$@\"" "$PARLEY" proxy --listen "127.0.0.1:$PORT" \
     --backend "127.0.0.1:$B2" --cert "$P/ec256.pem" --key "$P/ec256.key" --handshake-timeout 5
 wait_port "$PORT"
-python3 - "$PORT" <<'PY' >"$WORK/cap.out" 2>&1
+# The client holds its 90 connections (30 s at most) while we wait, with a
+# bounded retry, for the proxy to log its refusals: under ASan it may log them
+# well after the connections are made.
+python3 - "$PORT" <<'PY' >"$WORK/cap.out" 2>&1 &
 import socket, sys, time
 socks = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(90)]
-time.sleep(1)
+print("holding", flush=True)
+time.sleep(30)
 PY
+HOLD=$!
+PIDS+=("$HOLD")
+wait_line "$WORK/cap.out" '^holding'
+wait_count "$WORK/cap.log" 'result=over --max-conns' 15
 n=$(grep -c 'result=over --max-conns' "$WORK/cap.log")
+stop_bg "$HOLD"
 [ "$n" -ge 15 ] && ok "default --max-conns follows the descriptor limit ($n of 90 turned away)" ||
     { bad "default --max-conns follows the descriptor limit ($n turned away)"; tail -5 "$WORK/cap.log"; }
 

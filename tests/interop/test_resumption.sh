@@ -36,6 +36,44 @@ timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-in "$WORK/p.ses
 check "parley client --sess-in resumes" "$WORK/c.log" '^resumed: yes' 'resumed: yes' '^group: none'
 mode=$(stat -c %a "$WORK/p.sess")
 [ "$mode" = 600 ] && ok "--sess-out writes the session file owner-only (600)" || bad "--sess-out left the session file mode $mode"
+# A new file under umask 022 (in a subshell): a plain open/fopen would make it
+# 644, so this fails unless --sess-out sets the mode itself (with umask 077 it
+# could not tell).
+(umask 022 && timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-out "$WORK/new.sess" "localhost:$PORT" \
+    >"$WORK/c.log" 2>&1)
+mode=$(stat -c %a "$WORK/new.sess" 2>&1)
+[ "$mode" = 600 ] && ok "--sess-out makes a new session file 600 under umask 022" ||
+    bad "--sess-out made a new session file with mode $mode under umask 022"
+# A --sess-out path that is a symlink: the file it points to is left alone (no
+# secret written through the link), and the session goes to a new regular
+# 0600 file in the link's place.
+echo "not a session" >"$WORK/victim"
+chmod 644 "$WORK/victim"
+ln -s "$WORK/victim" "$WORK/link.sess"
+(umask 022 && timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-out "$WORK/link.sess" "localhost:$PORT" \
+    >"$WORK/c.log" 2>&1)
+[ "$(cat "$WORK/victim")" = "not a session" ] && [ "$(stat -c %a "$WORK/victim")" = 644 ] &&
+    ok "--sess-out through a symlink leaves the file it points to untouched" ||
+    bad "--sess-out wrote through a symlink: $(stat -c %a "$WORK/victim") $(head -c 40 "$WORK/victim" | od -c | head -2)"
+[ -f "$WORK/link.sess" ] && [ ! -L "$WORK/link.sess" ] && [ "$(stat -c %a "$WORK/link.sess")" = 600 ] &&
+    ok "--sess-out over a symlink leaves a regular 0600 session file" ||
+    bad "--sess-out over a symlink: $(stat -c '%F %a' "$WORK/link.sess")"
+timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-in "$WORK/link.sess" "localhost:$PORT" >"$WORK/c.log" 2>&1
+check "... and that file resumes" "$WORK/c.log" '^resumed: yes'
+# An existing session file is replaced, not rewritten in place: a second name
+# for the old file (as good as a process holding it open) keeps the old bytes.
+echo "old session" >"$WORK/held.sess"
+ln "$WORK/held.sess" "$WORK/held.other"
+timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-out "$WORK/held.sess" "localhost:$PORT" >"$WORK/c.log" 2>&1
+[ "$(cat "$WORK/held.other")" = "old session" ] && [ "$(stat -c %i "$WORK/held.sess")" != "$(stat -c %i "$WORK/held.other")" ] &&
+    ok "--sess-out replaces an existing session file with a new one (the old file never gets the secret)" ||
+    bad "--sess-out wrote the new session into the existing file"
+ls "$WORK"/*.sess.* >/dev/null 2>&1 && bad "--sess-out left temporary files: $(ls "$WORK"/*.sess.*)" ||
+    ok "--sess-out leaves no temporary file behind"
+# A --sess-out it cannot write (its directory does not exist): a clear error.
+timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-out "$WORK/nodir/s.sess" "localhost:$PORT" \
+    >"$WORK/c.log" 2>&1
+check "--sess-out into a missing directory says why" "$WORK/c.log" 'cannot write session file .*nodir/s.sess: .*No such file'
 timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --sess-in "$WORK/p.sess" "127.0.0.1:$PORT" >"$WORK/c.log" 2>&1
 check "a session offered under another server name is not resumed" "$WORK/c.log" '^resumed: no' '^verify: ok$'
 stop_bg "$LAST_PID"

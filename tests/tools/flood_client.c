@@ -3,10 +3,25 @@
  * tests/interop/test_peer_flood_rss.sh: one TLS client on 127.0.0.1 that,
  * after its handshake, sends renegotiation ClientHellos (TLS 1.2: records
  * packed with empty ClientHellos) or KeyUpdate(update_requested) (TLS 1.3,
- * with one byte of application data after every 16 so the KeyUpdate flood
- * limit does not end it) as fast as the target takes them, and never reads.
- * It samples the target's VmRSS (/proc/PID/status) before and during the
- * flood and fails when it grew by more than the limit.
+ * with no application data in between) as fast as the target takes them,
+ * and never reads while it floods. It samples the target's VmRSS
+ * (/proc/PID/status) before and during the flood.
+ *
+ * It stops flooding after SECONDS or as soon as the target ends the
+ * connection (its FIN or RST is seen, without reading, or a send fails), then reads what the target sent (3 s at most)
+ * to learn how the connection ended: the alert that came, if any, and
+ * whether the transport was closed (EOF or RST) or is still open. It prints
+ *
+ *   flood_client MODE: sent N bytes ...; ended: alert ALERT, then eof|reset
+ *   result: mode=MODE sent=N target_ended=yes|no alert=NAME|none
+ *           transport=eof|reset|send failed (...)|open growth_kb=N limit_kb=L
+ *
+ * "target_ended=yes" means the target closed the transport itself (a send
+ * failed with EPIPE/ECONNRESET, or a read saw EOF or RST); a target that
+ * merely stopped reading, or that keeps sending warnings, is "no". The exit
+ * status is 0 when the target ended the connection and VmRSS grew by at
+ * most LIMIT_KB (LIMIT_KB 0: not checked), 1 when not, 2 when the client
+ * itself could not run.
  *
  *   flood_client PORT reneg12|ku13 SECONDS TARGET_PID LIMIT_KB [MAX_MB]
  *
@@ -15,6 +30,9 @@
  * 127.0.0.1 only. Uses internal headers to seal handshake records with the
  * connection's live keys, like the unit tests.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* POLLRDHUP */
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -82,6 +100,78 @@ static parley_conn *connect_tls(parley_config *cfg, int port, int *fdp)
     return c;
 }
 
+/* The bytes the library queued, sent by hand so that a failed send leaves
+ * the connection usable for reading what the target said before it closed.
+ * 0: all sent; 1: the socket is full; -1: the send failed (errno set). */
+static int send_out(parley_conn *c, int fd, size_t *sent)
+{
+    while (c->out.len) {
+        ssize_t n = send(fd, c->out.data, c->out.len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 1;
+        if (n <= 0) {
+            if (n == 0) errno = EPIPE;
+            return -1;
+        }
+        pl_buf_consume(&c->out, (size_t)n);
+        *sent += (size_t)n;
+    }
+    return 0;
+}
+
+/* After the flood: read (no more sending; anything the library queues in
+ * answer is dropped) until the transport ends or `secs` pass. *alert gets
+ * the alert the target sent (-1 none) and *tls what the library made of the
+ * stream; the return value names how the transport ended ("open" when it
+ * did not). */
+static const char *read_end(parley_conn *c, int fd, double secs, int *alert, char *tls, size_t tls_len)
+{
+    static char how[96];
+    static uint8_t raw[1 << 16], app[1 << 14];
+    int tls_done = 0;
+    double end = now_s() + secs;
+    *alert = -1;
+    snprintf(tls, tls_len, "no alert");
+    while (now_s() < end) {
+        int left = (int)((end - now_s()) * 1000) + 1;
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, left) <= 0) continue;
+        ssize_t n = recv(fd, raw, sizeof raw, 0);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+        if (n < 0) {
+            snprintf(how, sizeof how, "reset (%s)", strerror(errno));
+            return how;
+        }
+        if (n == 0) {
+            if (!tls_done) (void)parley_conn_recv_eof(c);
+        }
+        /* Hand the bytes to the library until it has what it needs: an
+         * alert, close_notify or an error ends its part. */
+        size_t off = 0;
+        while (!tls_done && (off < (size_t)n || n == 0)) {
+            size_t took = 0;
+            if (n > 0 && parley_conn_recv_bytes(c, raw + off, (size_t)n - off, &took) != PARLEY_OK) took = 0;
+            off += took;
+            size_t got;
+            int rc;
+            while ((rc = parley_conn_read(c, app, sizeof app, &got)) == PARLEY_OK) {
+            }
+            pl_buf_consume(&c->out, c->out.len); /* we are not sending any more */
+            if (rc == PARLEY_CLOSED) tls_done = 1, snprintf(tls, tls_len, "close_notify");
+            else if (rc == PARLEY_TRUNCATED) tls_done = 1, snprintf(tls, tls_len, "no alert, no close_notify");
+            else if (rc == PARLEY_ERROR) {
+                tls_done = 1;
+                *alert = parley_conn_alert_received(c);
+                if (*alert >= 0) snprintf(tls, tls_len, "alert %s", parley_alert_name(*alert));
+                else snprintf(tls, tls_len, "our own error: %s", parley_conn_error_string(c));
+            }
+            if (n == 0 || (took == 0 && rc == PARLEY_WANT_READ)) break;
+        }
+        if (n == 0) return "eof";
+    }
+    return "open";
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 6) {
@@ -92,7 +182,7 @@ int main(int argc, char **argv)
     double secs = atof(argv[3]);
     long limit = atol(argv[5]);
     size_t max_bytes = (size_t)(argc > 6 ? atol(argv[6]) : 16) << 20;
-    if ((!reneg && strcmp(argv[2], "ku13")) || secs <= 0 || secs > 30 || pid <= 0) return 2;
+    if ((!reneg && strcmp(argv[2], "ku13")) || secs <= 0 || secs > 30 || pid <= 0 || limit < 0) return 2;
     parley_config *cfg = parley_config_new();
     uint16_t v = reneg ? PARLEY_TLS1_2 : PARLEY_TLS1_3;
     if (parley_config_set_versions(cfg, v, v) != PARLEY_OK || parley_config_set_verify(cfg, 0) != PARLEY_OK) return 2;
@@ -124,28 +214,34 @@ int main(int argc, char **argv)
     static uint8_t hellos[PL_MAX_PLAINTEXT];
     for (size_t i = 0; i < sizeof hellos; i += 4) hellos[i] = PL_HS_CLIENT_HELLO; /* empty ClientHellos */
     size_t sent = 0;
-    int closed = 0, stalled = 0;
+    int stalled = 0;
+    char send_err[64] = "";
     double t0 = now_s(), last_sample = t0;
-    while (now_s() - t0 < secs) {
-        if (!closed && c->out.len == 0 && sent < max_bytes) {
+    int hung_up = 0;
+    while (now_s() - t0 < secs && !send_err[0]) {
+        /* Without reading: has the target shut the connection (its FIN, or an
+         * RST)? A target that ends it may still drain what we send for a
+         * while (parley server lingers up to 1 s), so a send need not fail. */
+        struct pollfd h = {fd, POLLRDHUP, 0};
+        if (poll(&h, 1, 0) > 0 && (h.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+            hung_up = 1;
+            break;
+        }
+        if (c->out.len == 0 && sent < max_bytes) {
             /* A new batch only when the last one is out: our own memory stays flat. */
             if (reneg) {
                 if (pl_rec_seal12(&c->wr, &c->out, PL_CT_HANDSHAKE, hellos, sizeof hellos) < 0) return 2;
             } else {
-                for (int i = 0; i < 64; i++) {
+                for (int i = 0; i < 64; i++)
                     if (parley_conn_key_update(c, 1) != PARLEY_OK) return 2;
-                    if (i % 16 == 15 && parley_conn_write(c, (const uint8_t *)"x", 1) != PARLEY_OK) return 2;
-                }
             }
         }
-        if (!closed && c->out.len) {
-            size_t len = c->out.len;
-            int rc = parley_fd_flush(c);
-            sent += len - c->out.len;
-            if (rc == PARLEY_ERROR) closed = 1; /* the target ended the connection */
-            if (rc == PARLEY_WANT_WRITE) {
+        if (c->out.len) {
+            int rc = send_out(c, fd, &sent);
+            if (rc < 0) snprintf(send_err, sizeof send_err, "send failed (%s)", strerror(errno));
+            if (rc == 1) {
                 stalled = 1;
-                struct pollfd p = {fd, POLLOUT, 0};
+                struct pollfd p = {fd, POLLOUT | POLLRDHUP, 0};
                 (void)poll(&p, 1, 50);
             }
         } else {
@@ -157,14 +253,26 @@ int main(int argc, char **argv)
             last_sample = now_s();
         }
     }
+    double flood_s = now_s() - t0;
     long after = rss_kb(pid);
     if (after > peak) peak = after;
-    printf("flood_client %s: sent %zu bytes in %.1f s on one connection without reading; the target %s; "
+    pl_buf_consume(&c->out, c->out.len);
+
+    int alert;
+    char tls[160];
+    const char *transport = read_end(c, fd, 3.0, &alert, tls, sizeof tls);
+    /* A failed send already says the target closed it: RST or FIN came. */
+    if (send_err[0] && !strcmp(transport, "open")) transport = send_err;
+    int ended = strcmp(transport, "open") != 0;
+    printf("flood_client %s: sent %zu bytes in %.2f s on one connection without reading (%s%s); ended: %s, then %s; "
            "VmRSS of %d: before %ld kB, peak %ld kB, growth %ld kB (limit %ld kB)\n",
-           argv[2], sent, secs, closed ? "closed it" : stalled ? "stopped reading it" : "kept reading", pid, before,
-           peak, peak - before, limit);
+           argv[2], sent, flood_s, stalled ? "the target stopped reading at times" : "the target kept reading",
+           hung_up ? ", until it shut the connection" : "", tls,
+           ended ? transport : "the target kept the connection open", pid, before, peak, peak - before, limit);
+    printf("result: mode=%s sent=%zu target_ended=%s alert=%s transport=%s growth_kb=%ld limit_kb=%ld\n", argv[2], sent,
+           ended ? "yes" : "no", alert >= 0 ? parley_alert_name(alert) : "none", transport, peak - before, limit);
     parley_conn_free(c);
     close(fd);
     parley_config_free(cfg);
-    return before > 0 && peak - before <= limit ? 0 : 1;
+    return before > 0 && ended && (limit == 0 || peak - before <= limit) ? 0 : 1;
 }

@@ -1,11 +1,10 @@
 /* client.c - `parley client`: connect, handshake, send a request, print the
  * response and a summary. Uses only the public API. */
-#include <fcntl.h>
+#include <errno.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -288,6 +287,49 @@ done:;
     return status;
 }
 
+/* --sess-out: the session holds its master secret or PSK in the clear (the
+ * client needs it to resume), so it is written like a private key: to a new
+ * file made by mkstemp (owner-only, 0600) in the target's directory, then
+ * renamed over the target. Opening the target itself would follow a symlink
+ * planted there (and overwrite whatever it points to) and would reuse an
+ * existing file, which another process may already hold open for reading;
+ * rename() replaces the name, never the file behind it. */
+static void write_session_file(const char *path, const uint8_t *buf, size_t len)
+{
+    size_t n = strlen(path);
+    char *tmp = malloc(n + sizeof ".XXXXXX");
+    if (!tmp) tool_die("cannot write session file %s: out of memory", path);
+    memcpy(tmp, path, n);
+    memcpy(tmp + n, ".XXXXXX", sizeof ".XXXXXX");
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(tmp);
+        tool_die("cannot write session file %s: cannot create a temporary file next to it: %s", path, strerror(e));
+    }
+    const char *step = "write";
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, buf + off, len - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            if (w == 0) errno = EIO;
+            break;
+        }
+        off += (size_t)w;
+    }
+    int ok = off == len;
+    if (close(fd) != 0 && ok) ok = 0, step = "close";
+    if (ok && rename(tmp, path) != 0) ok = 0, step = "rename";
+    if (!ok) {
+        int e = errno;
+        (void)unlink(tmp);
+        free(tmp);
+        tool_die("cannot write session file %s: %s failed: %s", path, step, strerror(e));
+    }
+    free(tmp);
+}
+
 int tool_client(int argc, char **argv)
 {
     client_opts o;
@@ -336,15 +378,7 @@ int tool_client(int argc, char **argv)
         if (round) printf("\n--- reconnect %d\n", round);
         status = client_once(&o, cfg, host, port, sni, sess, &sess_len, round > 0);
     }
-    if (o.sess_out && sess_len) {
-        /* The session holds its master secret or PSK in the clear (the client
-         * needs it to resume): readable by the owner only, like a private key. */
-        int fd = open(o.sess_out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        FILE *f = fd >= 0 && fchmod(fd, 0600) == 0 ? fdopen(fd, "wb") : NULL;
-        if (!f && fd >= 0) close(fd);
-        if (!f || fwrite(sess, 1, sess_len, f) != sess_len) tool_die("cannot write session file %s", o.sess_out);
-        fclose(f);
-    }
+    if (o.sess_out && sess_len) write_session_file(o.sess_out, sess, sess_len);
     parley_config_free(cfg);
     return status;
 }
