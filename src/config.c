@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <time.h>
 
 #include "config_internal.h"
@@ -363,9 +366,16 @@ int parley_config_set_keylog_file(parley_config *cfg, const char *path)
 {
     PL_CFG_MUTABLE(cfg);
     PL_CFG_ARG(cfg, path);
-    FILE *f = fopen(path, "a");
+    /* The file holds traffic secrets: made owner-only, and never written
+     * through a symbolic link (in a shared directory such as /tmp a link
+     * planted by another user would receive them). Appended to, since
+     * several processes may share one key log. */
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
     if (!f) {
-        snprintf(cfg->err, sizeof cfg->err, "cannot open key log file %s", path);
+        snprintf(cfg->err, sizeof cfg->err, "cannot open key log file %s: %s", path,
+                 errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+        if (fd >= 0) close(fd);
         return PARLEY_ERROR;
     }
     if (cfg->keylog_file) fclose(cfg->keylog_file);
