@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # parley server's bounds on what a client can make it hold: the number of
-# connections served at once (--max-conns) and the total time a handshake may
-# take (--handshake-timeout), against a client that trickles one byte at a
-# time so that no single read ever times out.
+# connections served at once (--max-conns), the total time a handshake may
+# take (--handshake-timeout) and then the request (--request-timeout), against
+# a client that trickles one byte at a time so that no single read ever times
+# out.
 source "$(dirname "$0")/lib.sh" "$@"
 make_pki
 
 PORT=$(free_port)
 start_bg "$WORK/s.log" "$PARLEY" server --listen "127.0.0.1:$PORT" --cert "$PKI/ec256.pem" --key "$PKI/ec256.key" \
-    --max-conns 3 --handshake-timeout 1.5
+    --max-conns 3 --handshake-timeout 1.5 --request-timeout 1.5
+SPID=$LAST_PID
 wait_line "$WORK/s.log" "listening on" || { bad "server did not start"; cat "$WORK/s.log"; finish; exit 1; }
 
 # trickle.py N SECONDS: N connections, each sending the first bytes of a TLS
@@ -80,5 +82,76 @@ check "past --max-conns a connection is closed at once" "$WORK/t2.log" "^fourth:
 check "the refusal is logged" "$WORK/s.log" "refused: 3 connections open \(--max-conns\)"
 printf 'GET / HTTP/1.0\r\n\r\n' | timeout 20 "$PARLEY" client --cafile "$PKI/ca.pem" "localhost:$PORT" >"$WORK/c.log" 2>&1
 check "after the held connections are gone, a client is served" "$WORK/c.log" "^protocol: TLSv1.3" "Hello from parley"
+
+# 3. After the handshake, a request trickled one byte every 0.2 s (no read
+#    ever times out, and 16 KiB of buffer would last almost an hour) is cut
+#    by --request-timeout.
+cat >"$WORK/tlstrickle.py" <<'PY'
+import socket, ssl, sys, time, select
+port, ca, limit = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+ctx = ssl.create_default_context(cafile=ca)
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="localhost")
+s.setblocking(False)
+req = b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + b"a" * 10000
+t0 = time.monotonic()
+closed, i = None, 0
+while closed is None and time.monotonic() - t0 < limit:
+    try:
+        s.send(req[i:i + 1])
+        if select.select([s], [], [], 0)[0] and not s.recv(100):
+            closed = time.monotonic() - t0
+    except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+        pass
+    except OSError:
+        closed = time.monotonic() - t0
+    i += 1
+    time.sleep(0.2)
+print("open" if closed is None else "%.1f" % closed)
+PY
+timeout 30 python3 "$WORK/tlstrickle.py" "$PORT" "$PKI/ca.pem" 8 >"$WORK/t3.log" 2>&1
+read -r t <"$WORK/t3.log"
+if [ "$t" != open ] && python3 -c "import sys; sys.exit(0 if 1.4 <= $t <= 5 else 1)" 2>/dev/null; then
+    ok "a trickled request is cut after the request timeout (${t} s)"
+else
+    bad "a trickled request is cut after the request timeout (got: $t)"; cat "$WORK/t3.log"
+fi
+check "the cut is logged as a request timeout" "$WORK/s.log" "request not complete within 1500 ms \(--request-timeout\)"
+
+# 4. After the response the server drains what the client still sends for
+#    1 s in all, then closes: a client that keeps sending does not keep it.
+cat >"$WORK/drain.py" <<'PY'
+import socket, ssl, sys, time
+port, ca = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=ca)
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="localhost")
+s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+data = b""
+try:
+    while True:
+        d = s.recv(4096)
+        if not d:
+            break
+        data += d
+except (ssl.SSLError, OSError):
+    pass
+t0 = time.monotonic()
+raw = socket.socket(fileno=s.detach())
+print("response:", "ok" if b"Hello from parley" in data else "missing")
+while time.monotonic() - t0 < 8:
+    try:
+        raw.send(b"x" * 100)
+    except OSError:
+        break
+    time.sleep(0.1)
+print("closed after %.1f" % (time.monotonic() - t0))
+PY
+timeout 30 python3 "$WORK/drain.py" "$PORT" "$PKI/ca.pem" >"$WORK/t4.log" 2>&1
+t=$(sed -n 's/^closed after //p' "$WORK/t4.log")
+if grep -q "^response: ok" "$WORK/t4.log" && [ -n "$t" ] && python3 -c "import sys; sys.exit(0 if $t <= 2.5 else 1)"; then
+    ok "after the response a sending client is closed within the 1 s drain (${t} s)"
+else
+    bad "after the response a sending client is closed within the 1 s drain"; cat "$WORK/t4.log"
+fi
+stop_bg "$SPID"
 
 finish

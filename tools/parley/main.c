@@ -91,6 +91,8 @@ void tool_usage(FILE *f)
             "                       at once, with a 'refused:' log line\n"
             "  --handshake-timeout S  seconds a client has to finish its handshake (default 10;\n"
             "                       each read also times out after 10 s)\n"
+            "  --request-timeout S  seconds, from the end of the handshake, to send the request\n"
+            "                       and take the response (default 10); then 1 s of draining\n"
             "  A request that ends without close_notify is logged with 'connection closed\n"
             "  without close_notify (possible truncation)'.\n"
             "\n"
