@@ -3,7 +3,7 @@
 # connections served at once (--max-conns), the total time a handshake may
 # take (--handshake-timeout) and then the request (--request-timeout), against
 # a client that trickles one byte at a time so that no single read ever times
-# out.
+# out; and descriptors (the cap fitted to RLIMIT_NOFILE, a back-off at EMFILE).
 source "$(dirname "$0")/lib.sh" "$@"
 make_pki
 
@@ -152,6 +152,70 @@ if grep -q "^response: ok" "$WORK/t4.log" && [ -n "$t" ] && python3 -c "import s
 else
     bad "after the response a sending client is closed within the 1 s drain"; cat "$WORK/t4.log"
 fi
+stop_bg "$SPID"
+
+# 5. --max-conns is fitted to the descriptors: a low soft limit is raised
+#    toward the hard one ...
+PORT=$(free_port)
+start_bg "$WORK/s6.log" bash -c 'ulimit -Sn 100 && exec "$@"' sh "$PARLEY" server --listen "127.0.0.1:$PORT" \
+    --cert "$PKI/ec256.pem" --key "$PKI/ec256.key" --max-conns 500
+SPID=$LAST_PID
+if wait_line "$WORK/s6.log" "listening on"; then
+    soft=$(awk '/^Max open files/ {print $4}' "/proc/$SPID/limits")
+    if [ "$soft" -ge 564 ] 2>/dev/null; then ok "a soft descriptor limit of 100 is raised to fit --max-conns 500 (now $soft)"
+    else bad "a soft descriptor limit of 100 is raised to fit --max-conns 500 (now $soft)"; fi
+else
+    bad "server 6 did not start"
+fi
+stop_bg "$SPID"
+
+# ... and when the hard limit is too low the cap is lowered, with a line. With
+# descriptors already taken (inherited: 60 of 100), connections still run the
+# process out of descriptors before the cap: accept() then backs off instead
+# of failing again at once (a busy loop writing a line each time), and after
+# the flood a client is served.
+PORT=$(free_port)
+start_bg "$WORK/s7.log" bash -c 'ulimit -n 100 || exit 1; for fd in $(seq 10 69); do eval "exec $fd</dev/null"; done; exec "$@"' \
+    sh "$PARLEY" server --listen "127.0.0.1:$PORT" --cert "$PKI/ec256.pem" --key "$PKI/ec256.key" --handshake-timeout 30
+SPID=$LAST_PID
+wait_line "$WORK/s7.log" "listening on" || bad "server 7 did not start"
+check "with a hard limit of 100 descriptors the cap is lowered" "$WORK/s7.log" \
+    "only 100 descriptors: --max-conns lowered from 1024 to 50"
+timeout 60 python3 - "$PORT" "$WORK/t7.go" >"$WORK/t7.log" 2>&1 <<'PY' &
+import os, socket, sys, time
+port, go = int(sys.argv[1]), sys.argv[2]
+held = [socket.create_connection(("127.0.0.1", port)) for _ in range(60)]
+print("held", flush=True)
+t0 = time.monotonic()
+while not os.path.exists(go) and time.monotonic() - t0 < 40:
+    time.sleep(0.05)
+PY
+FLOOD=$!
+cpu() { awk '{print $14 + $15}' "/proc/$SPID/stat"; }
+if wait_line "$WORK/t7.log" "^held" && wait_line "$WORK/s7.log" "accept failed: Too many open files"; then
+    c0=$(cpu); t0=$(date +%s%N)
+    sleep 2 # the window over which CPU time is measured
+    c1=$(cpu); t1=$(date +%s%N)
+    pct=$(( (c1 - c0) * 100 * 1000000000 / ($(getconf CLK_TCK) * (t1 - t0)) ))
+    lines=$(grep -c "accept failed" "$WORK/s7.log")
+    if [ "$pct" -le 10 ] && [ "$lines" -le 10 ]; then
+        ok "out of descriptors the server backs off: ${pct}% CPU over 2 s, $lines 'accept failed' line(s)"
+    else
+        bad "out of descriptors the server backs off (${pct}% CPU over 2 s, $lines 'accept failed' lines)"
+        head -c 2000 "$WORK/s7.log"
+    fi
+else
+    bad "the flood did not run the server out of descriptors"; cat "$WORK/t7.log"; head -c 2000 "$WORK/s7.log"
+fi
+touch "$WORK/t7.go"
+wait "$FLOOD"
+served=no
+for _ in $(seq 1 10); do
+    printf 'GET / HTTP/1.0\r\n\r\n' | timeout 20 "$PARLEY" client --cafile "$PKI/ca.pem" "localhost:$PORT" >"$WORK/c7.log" 2>&1
+    grep -q "Hello from parley" "$WORK/c7.log" && { served=yes; break; }
+    sleep 0.2
+done
+[ "$served" = yes ] && ok "after the flood a client is served" || { bad "after the flood a client is served"; cat "$WORK/c7.log"; }
 stop_bg "$SPID"
 
 finish

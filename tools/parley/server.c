@@ -216,6 +216,7 @@ static int server_run(const server_opts *o)
         return TOOL_EXIT_FAIL;
     }
     signal(SIGPIPE, SIG_IGN);
+    g_max_conns = limits_fit_descriptors(g_max_conns);
     if (limits_init(g_max_conns, g_hs_timeout_ms, g_req_timeout_ms) < 0) {
         fprintf(stderr, "parley: cannot start the connection watchdog\n");
         return TOOL_EXIT_FAIL;
@@ -234,7 +235,9 @@ static int server_run(const server_opts *o)
         }
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
-            fprintf(stderr, "parley: accept failed: %s\n", strerror(errno));
+            /* Out of descriptors the connection stays queued and accept()
+             * fails again at once: back off, log once a second. */
+            limits_accept_failed(lfd, errno);
             continue;
         }
         char h[64] = "?", p[16] = "?";

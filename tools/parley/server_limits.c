@@ -1,7 +1,7 @@
 /*
  * server_limits.c - what a client can make `parley server` hold, bounded:
- * connection slots (--max-conns) and time (--handshake-timeout, then
- * --request-timeout).
+ * connection slots (--max-conns), time (--handshake-timeout, then
+ * --request-timeout), descriptors, and log lines.
  *
  * Each connection is a thread with blocking reads (SO_RCVTIMEO bounds one
  * read, not the handshake nor the request). The watchdog thread walks the
@@ -10,16 +10,31 @@
  * so the watchdog never touches the TLS state. A slot is unlinked under the
  * lock before its descriptor is closed, so the watchdog never shuts down a
  * reused descriptor number.
+ *
+ * Running out of descriptors must not become a busy loop nor a flood of log
+ * lines: accept() at EMFILE backs off instead of retrying at once, and its
+ * failures are logged at most once a second with counts (the watchdog writes
+ * the line for failures within the second).
  */
 #include "server_limits.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Descriptors kept for what is not a connection: stdio, the listener, the
+ * spare below, keyless connections, files read on SIGHUP, the sanitizers. */
+#define SERVER_FD_RESERVE 64
 
 struct conn_slot {
     int fd;
@@ -40,11 +55,98 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* ---- Log lines at most once a second ---- */
+
+typedef struct ratelog ratelog;
+struct ratelog {
+    int64_t last_ms;         /* when the last line was written */
+    unsigned long n, closed; /* events, connections closed unserved, since */
+    int err;
+    char peer[96];
+    void (*print)(const ratelog *);
+};
+
+static void print_accept_failed(const ratelog *r)
+{
+    fprintf(stderr, "parley: accept failed: %s: %lu time%s since the last such line, %lu connection%s closed unserved\n",
+            strerror(r->err), r->n, r->n == 1 ? "" : "s", r->closed, r->closed == 1 ? "" : "s");
+}
+
+static pthread_mutex_t g_log_lock = PTHREAD_MUTEX_INITIALIZER;
+static ratelog g_accept = {.last_ms = INT64_MIN / 2, .print = print_accept_failed};
+
+/* Under g_log_lock: write the line if there is something to say and the last
+ * one is a second old. */
+static void ratelog_flush(ratelog *r, int64_t now)
+{
+    if (!r->n || now - r->last_ms < 1000) return;
+    r->print(r);
+    r->n = r->closed = 0;
+    r->last_ms = now;
+}
+
+/* A descriptor kept in reserve for accept() at EMFILE: closed to accept (and
+ * close) the waiting connection, then reopened. Without it the connection
+ * stays queued, poll says readable for ever and its client hangs. */
+static int g_spare = -1;
+
 static void nap_ms(long ms)
 {
     struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&t, NULL);
+    nanosleep(&t, NULL); /* EINTR (SIGHUP) only shortens the back-off */
 }
+
+void limits_accept_failed(int lfd, int err)
+{
+    unsigned long closed = 0;
+    if ((err == EMFILE || err == ENFILE) && g_spare >= 0) {
+        /* Linux's accept() fails at EMFILE before looking at the queue, so
+         * wait for a connection (100 ms at most, or this is a busy loop). */
+        struct pollfd p = {.fd = lfd, .events = POLLIN};
+        if (poll(&p, 1, 100) > 0) {
+            close(g_spare);
+            int fd = accept(lfd, NULL, NULL);
+            if (fd >= 0) {
+                close(fd);
+                closed = 1;
+            }
+            g_spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+            if (fd < 0) nap_ms(100); /* the spare's number went elsewhere (ENFILE: to another process) */
+        }
+    } else {
+        nap_ms(100);
+        if ((err == EMFILE || err == ENFILE) && g_spare < 0) g_spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    pthread_mutex_lock(&g_log_lock);
+    g_accept.n++;
+    g_accept.closed += closed;
+    g_accept.err = err;
+    ratelog_flush(&g_accept, now_ms());
+    pthread_mutex_unlock(&g_log_lock);
+}
+
+/* ---- Descriptors ---- */
+
+int limits_fit_descriptors(int max_conns)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)max_conns + SERVER_FD_RESERVE;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need) return max_conns;
+    rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+    if (want > rl.rlim_cur) {
+        rl.rlim_cur = want;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && getrlimit(RLIMIT_NOFILE, &rl) != 0) return max_conns;
+    }
+    if (rl.rlim_cur >= need) return max_conns;
+    /* Under a small limit the reserve would leave next to nothing: half. */
+    int fit = rl.rlim_cur > 2 * SERVER_FD_RESERVE ? (int)(rl.rlim_cur - SERVER_FD_RESERVE) : (int)(rl.rlim_cur / 2);
+    if (fit < 1) fit = 1;
+    fprintf(stderr, "parley: only %llu descriptors: --max-conns lowered from %d to %d\n",
+            (unsigned long long)rl.rlim_cur, max_conns, fit);
+    return fit;
+}
+
+/* ---- Slots and deadlines ---- */
 
 static void *watchdog(void *arg)
 {
@@ -59,6 +161,9 @@ static void *watchdog(void *arg)
                 shutdown(s->fd, SHUT_RDWR);
             }
         pthread_mutex_unlock(&g_lock);
+        pthread_mutex_lock(&g_log_lock);
+        ratelog_flush(&g_accept, now);
+        pthread_mutex_unlock(&g_log_lock);
     }
     return NULL;
 }
@@ -68,6 +173,7 @@ int limits_init(int max_conns, int hs_timeout_ms, int req_timeout_ms)
     g_max = max_conns;
     g_hs_ms = hs_timeout_ms;
     g_req_ms = req_timeout_ms;
+    g_spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
     pthread_t t;
     if (pthread_create(&t, NULL, watchdog, NULL) != 0) return -1;
     pthread_detach(t);
