@@ -3,7 +3,8 @@
 # connections served at once (--max-conns), the total time a handshake may
 # take (--handshake-timeout) and then the request (--request-timeout), against
 # a client that trickles one byte at a time so that no single read ever times
-# out; and descriptors (the cap fitted to RLIMIT_NOFILE, a back-off at EMFILE).
+# out; descriptors (the cap fitted to RLIMIT_NOFILE, a back-off at EMFILE);
+# and log lines (a flood of refusals is one line a second with a count).
 source "$(dirname "$0")/lib.sh" "$@"
 make_pki
 
@@ -79,7 +80,8 @@ PY
 PY_PID=$!
 wait "$PY_PID"
 check "past --max-conns a connection is closed at once" "$WORK/t2.log" "^fourth: closed" "^held: open"
-check "the refusal is logged" "$WORK/s.log" "refused: 3 connections open \(--max-conns\)"
+check "the refusal is logged" "$WORK/s.log" \
+    "refused: 3 connections open \(--max-conns\): 1 connection closed at once since the last such line, the last from 127.0.0.1:"
 printf 'GET / HTTP/1.0\r\n\r\n' | timeout 20 "$PARLEY" client --cafile "$PKI/ca.pem" "localhost:$PORT" >"$WORK/c.log" 2>&1
 check "after the held connections are gone, a client is served" "$WORK/c.log" "^protocol: TLSv1.3" "Hello from parley"
 
@@ -154,7 +156,45 @@ else
 fi
 stop_bg "$SPID"
 
-# 5. --max-conns is fitted to the descriptors: a low soft limit is raised
+# 5. A flood of connections past --max-conns: one log line a second at most,
+#    whose counts add up to every refused connection.
+PORT=$(free_port)
+start_bg "$WORK/s5.log" "$PARLEY" server --listen "127.0.0.1:$PORT" --cert "$PKI/ec256.pem" --key "$PKI/ec256.key" \
+    --max-conns 3 --handshake-timeout 30
+SPID=$LAST_PID
+wait_line "$WORK/s5.log" "listening on" || bad "server 5 did not start"
+timeout 60 python3 - "$PORT" >"$WORK/t5.log" 2>&1 <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+held = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+time.sleep(0.3)
+flood = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
+closed = 0
+for s in flood:
+    s.settimeout(20)
+    try:
+        if s.recv(10) == b"":
+            closed += 1
+    except OSError:
+        closed += 1
+print("flood closed:", closed)
+PY
+check "the flood past --max-conns is closed" "$WORK/t5.log" "^flood closed: 40$"
+count_refused() {
+    sed -n 's/.*refused: 3 connections open (--max-conns): \([0-9]*\) connections\{0,1\} closed at once.*/\1/p' "$WORK/s5.log" |
+        awk '{n += $1} END {print n + 0}'
+}
+for _ in $(seq 1 100); do [ "$(count_refused)" -ge 40 ] && break; sleep 0.05; done
+lines=$(grep -c "refused:" "$WORK/s5.log")
+if [ "$(count_refused)" -eq 40 ] && [ "$lines" -le 4 ]; then
+    ok "40 refusals are logged in $lines line(s) whose counts add up to 40"
+else
+    bad "40 refusals are logged in a few lines whose counts add up to 40 (lines: $lines, sum: $(count_refused))"
+    head -n 5 "$WORK/s5.log"
+fi
+stop_bg "$SPID"
+
+# 6. --max-conns is fitted to the descriptors: a low soft limit is raised
 #    toward the hard one ...
 PORT=$(free_port)
 start_bg "$WORK/s6.log" bash -c 'ulimit -Sn 100 && exec "$@"' sh "$PARLEY" server --listen "127.0.0.1:$PORT" \

@@ -248,7 +248,9 @@ static int server_run(const server_opts *o)
          * process out of threads or descriptors. */
         conn_slot *slot = limits_admit(fd);
         if (!slot) {
-            fprintf(stderr, "parley: [%lu] %s:%s: refused: %d connections open (--max-conns)\n", id, h, p, g_max_conns);
+            char peer[96];
+            snprintf(peer, sizeof peer, "%s:%s", h, p);
+            limits_refused(peer); /* one line a second at most, with a count */
             close(fd);
             continue;
         }

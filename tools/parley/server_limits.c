@@ -11,10 +11,10 @@
  * lock before its descriptor is closed, so the watchdog never shuts down a
  * reused descriptor number.
  *
- * Running out of descriptors must not become a busy loop nor a flood of log
- * lines: accept() at EMFILE backs off instead of retrying at once, and its
- * failures are logged at most once a second with counts (the watchdog writes
- * the line for failures within the second).
+ * A flood must not become a flood of log lines nor a busy loop: refusals and
+ * accept() failures are logged at most once a second with counts (the
+ * watchdog writes the line for events within the second), and accept() out
+ * of descriptors (EMFILE) backs off instead of retrying at once.
  */
 #include "server_limits.h"
 
@@ -66,6 +66,12 @@ struct ratelog {
     void (*print)(const ratelog *);
 };
 
+static void print_refused(const ratelog *r)
+{
+    fprintf(stderr, "parley: refused: %d connections open (--max-conns): %lu connection%s closed at once since the last such line, the last from %s\n",
+            g_max, r->n, r->n == 1 ? "" : "s", r->peer);
+}
+
 static void print_accept_failed(const ratelog *r)
 {
     fprintf(stderr, "parley: accept failed: %s: %lu time%s since the last such line, %lu connection%s closed unserved\n",
@@ -73,6 +79,7 @@ static void print_accept_failed(const ratelog *r)
 }
 
 static pthread_mutex_t g_log_lock = PTHREAD_MUTEX_INITIALIZER;
+static ratelog g_refused = {.last_ms = INT64_MIN / 2, .print = print_refused};
 static ratelog g_accept = {.last_ms = INT64_MIN / 2, .print = print_accept_failed};
 
 /* Under g_log_lock: write the line if there is something to say and the last
@@ -83,6 +90,15 @@ static void ratelog_flush(ratelog *r, int64_t now)
     r->print(r);
     r->n = r->closed = 0;
     r->last_ms = now;
+}
+
+void limits_refused(const char *peer)
+{
+    pthread_mutex_lock(&g_log_lock);
+    g_refused.n++;
+    snprintf(g_refused.peer, sizeof g_refused.peer, "%s", peer);
+    ratelog_flush(&g_refused, now_ms());
+    pthread_mutex_unlock(&g_log_lock);
 }
 
 /* A descriptor kept in reserve for accept() at EMFILE: closed to accept (and
@@ -162,6 +178,7 @@ static void *watchdog(void *arg)
             }
         pthread_mutex_unlock(&g_lock);
         pthread_mutex_lock(&g_log_lock);
+        ratelog_flush(&g_refused, now);
         ratelog_flush(&g_accept, now);
         pthread_mutex_unlock(&g_log_lock);
     }

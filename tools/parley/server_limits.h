@@ -2,7 +2,7 @@
  * model: how many connections are served at once, how long a handshake and
  * then the request may take in total (a per-read timeout alone lets a client
  * that sends one byte every few seconds hold a thread for ever), the
- * descriptors behind the cap, and how often accept() failures are logged. */
+ * descriptors behind the cap, and how often a refusal is logged. */
 #ifndef PARLEY_TOOL_SERVER_LIMITS_H
 #define PARLEY_TOOL_SERVER_LIMITS_H
 
@@ -29,6 +29,10 @@ void limits_release(conn_slot *s);
 /* Connections open now. */
 int limits_open(void);
 
+/* A connection closed at once because max_conns are open (peer: "host:port").
+ * Logged at most once a second, with the count since the last line; the
+ * watchdog writes the line for refusals that came within the second. */
+void limits_refused(const char *peer);
 /* accept() failed with err: backs off (see server_limits.c) and logs at most
  * once a second, with counts. Returns after the back-off. */
 void limits_accept_failed(int lfd, int err);
