@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -51,8 +52,8 @@ typedef struct {
     conn_slot *slot;
 } conn_job;
 
-/* --max-conns and --handshake-timeout (server_limits.c). */
-static int g_max_conns = 1024, g_hs_timeout_ms = 10000;
+/* --max-conns, --handshake-timeout and --request-timeout (server_limits.c). */
+static int g_max_conns = 1024, g_hs_timeout_ms = 10000, g_req_timeout_ms = 10000;
 
 static void *serve_one(void *arg)
 {
@@ -65,9 +66,8 @@ static void *serve_one(void *arg)
     parley_conn_set_userdata(c, (void *)(uintptr_t)j->id);
     parley_conn_set_fd(c, j->fd);
     int hs = serve_handshake(c);
-    limits_handshake_done(j->slot);
     if (hs != PARLEY_OK) {
-        if (limits_timed_out(j->slot))
+        if (limits_timed_out(j->slot) == LIMITS_CUT_HANDSHAKE)
             fprintf(stderr, "parley: [%lu] %s: handshake failed: not complete within %d ms (--handshake-timeout)", j->id,
                     j->peer, g_hs_timeout_ms);
         else
@@ -77,6 +77,7 @@ static void *serve_one(void *arg)
         fprintf(stderr, "\n");
         goto out;
     }
+    limits_handshake_done(j->slot);
     const char *sni = parley_conn_server_name(c), *alpn = parley_conn_alpn(c);
     fprintf(stderr, "parley: [%lu] %s: %s %s %s sni=%s alpn=%s\n", j->id, j->peer,
             parley_version_name(parley_conn_version(c)), parley_cipher_name(parley_conn_cipher(c)),
@@ -93,6 +94,12 @@ static void *serve_one(void *arg)
         rl += n;
         req[rl] = 0;
         if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n")) break;
+    }
+    /* The watchdog shut the socket: whatever was read is not a request. */
+    if (limits_timed_out(j->slot)) {
+        fprintf(stderr, "parley: [%lu] %s: request not complete within %d ms (--request-timeout)\n", j->id, j->peer,
+                g_req_timeout_ms);
+        goto close;
     }
     /* The request may have been cut short (RFC 8446 6.1): say so. */
     if (rc == PARLEY_TRUNCATED)
@@ -140,14 +147,17 @@ close:
      * not keep the thread. */
     shutdown(j->fd, SHUT_WR);
     {
+        /* Each wait is for what is left of the second (a fixed 1 s read
+         * timeout checked in whole seconds let it run to almost 2 s). */
         uint8_t drain[4096];
-        struct timeval tv = {1, 0};
         struct timespec t0, t;
-        setsockopt(j->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        while (recv(j->fd, drain, sizeof drain, 0) > 0) {
+        for (;;) {
             clock_gettime(CLOCK_MONOTONIC, &t);
-            if (t.tv_sec - t0.tv_sec >= 1) break;
+            long left = 1000 - (long)((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+            struct pollfd p = {.fd = j->fd, .events = POLLIN};
+            if (left <= 0 || poll(&p, 1, (int)left) <= 0) break;
+            if (recv(j->fd, drain, sizeof drain, MSG_DONTWAIT) <= 0) break;
         }
     }
 out:
@@ -175,6 +185,9 @@ int tool_server(int argc, char **argv)
         } else if (!strcmp(a, "--handshake-timeout") && i + 1 < argc) {
             g_hs_timeout_ms = (int)(atof(argv[++i]) * 1000);
             if (g_hs_timeout_ms < 1) tool_die("--handshake-timeout wants seconds > 0");
+        } else if (!strcmp(a, "--request-timeout") && i + 1 < argc) {
+            g_req_timeout_ms = (int)(atof(argv[++i]) * 1000);
+            if (g_req_timeout_ms < 1) tool_die("--request-timeout wants seconds > 0");
         } else if (!server_opt(&o, argc, argv, &i))
             tool_die("unknown server option %s (see parley --help)", a);
     }
@@ -203,7 +216,8 @@ static int server_run(const server_opts *o)
         return TOOL_EXIT_FAIL;
     }
     signal(SIGPIPE, SIG_IGN);
-    if (limits_init(g_max_conns, g_hs_timeout_ms) < 0) {
+    g_max_conns = limits_fit_descriptors(g_max_conns);
+    if (limits_init(g_max_conns, g_hs_timeout_ms, g_req_timeout_ms) < 0) {
         fprintf(stderr, "parley: cannot start the connection watchdog\n");
         return TOOL_EXIT_FAIL;
     }
@@ -221,7 +235,9 @@ static int server_run(const server_opts *o)
         }
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED) continue;
-            fprintf(stderr, "parley: accept failed: %s\n", strerror(errno));
+            /* Out of descriptors the connection stays queued and accept()
+             * fails again at once: back off, log once a second. */
+            limits_accept_failed(lfd, errno);
             continue;
         }
         char h[64] = "?", p[16] = "?";
@@ -232,7 +248,9 @@ static int server_run(const server_opts *o)
          * process out of threads or descriptors. */
         conn_slot *slot = limits_admit(fd);
         if (!slot) {
-            fprintf(stderr, "parley: [%lu] %s:%s: refused: %d connections open (--max-conns)\n", id, h, p, g_max_conns);
+            char peer[96];
+            snprintf(peer, sizeof peer, "%s:%s", h, p);
+            limits_refused(peer); /* one line a second at most, with a count */
             close(fd);
             continue;
         }
