@@ -9,6 +9,11 @@
 
 #include "proxy.h"
 
+#ifdef __linux__
+#include <linux/sockios.h> /* SIOCOUTQ */
+#include <sys/ioctl.h>
+#endif
+
 /* Connections waiting on a keyless operation (g_kl_async is the handle the
  * provider's threads wake when one completes). */
 static proxy_conn *g_kl_waiting;
@@ -114,6 +119,32 @@ void on_lookup_done(parley_conn *conn, const uint8_t *val, size_t len)
     drive(pc);
 }
 
+/* How many of the bytes handed to the client's socket the client has taken
+ * (acknowledged by its TCP): handed, less what libuv still queues and what
+ * the kernel holds unacknowledged (SIOCOUTQ); -1 where that is unknown.
+ *
+ * Why not the write completions alone: the kernel's send buffer autotunes to
+ * megabytes, and a write completes only when it has room again, so a client
+ * reading slowly but steadily (80 KB/s) saw no completion for longer than
+ * --idle-timeout and was cut while still reading. Bounding SO_SNDBUF instead
+ * would make completions frequent but cap every connection's throughput on
+ * long paths; asking the kernel costs one ioctl a second, and only while
+ * bytes are in flight. A client that does not read still stops taking bytes
+ * once its receive window is full, so it is still cut (issue #14). */
+static int64_t client_taken_now(proxy_conn *pc)
+{
+#ifdef SIOCOUTQ
+    uv_os_fd_t fd;
+    int unacked = 0;
+    if (uv_fileno((uv_handle_t *)&pc->client, &fd) != 0 || ioctl(fd, SIOCOUTQ, &unacked) != 0 || unacked < 0) return -1;
+    uint64_t held = (uint64_t)uv_stream_get_write_queue_size((uv_stream_t *)&pc->client) + (uint64_t)unacked;
+    return pc->client_handed > held ? (int64_t)(pc->client_handed - held) : 0;
+#else
+    (void)pc;
+    return -1;
+#endif
+}
+
 void on_timer(uv_timer_t *t)
 {
     proxy_conn *pc = t->data;
@@ -124,7 +155,17 @@ void on_timer(uv_timer_t *t)
             conn_close(pc, "handshake timeout");
         return;
     }
-    /* Idle: nothing read from either side, or the client not reading what we
+    /* Bytes in flight to the client: has it taken more since the last look?
+     * That is progress, as a write completing is. */
+    if (pc->client_handed > pc->client_taken && now - pc->taken_checked >= PROXY_TAKEN_CHECK_MS) {
+        pc->taken_checked = now;
+        int64_t taken = client_taken_now(pc);
+        if (taken > (int64_t)pc->client_taken) {
+            pc->client_taken = (uint64_t)taken;
+            pc->last_active = pc->client_stalled_since = now;
+        }
+    }
+    /* Idle: nothing read from either side, or the client not taking what we
      * send. The second holds even while the client keeps sending: reads alone
      * do not keep a connection alive whose output to the client is stuck. */
     if (now - pc->last_active > (uint64_t)g_opts->idle_timeout_ms ||
