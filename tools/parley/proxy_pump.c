@@ -185,8 +185,17 @@ void drive(proxy_conn *pc)
             }
             continue;
         }
-        if (rc == PARLEY_CLOSED) {
-            /* close_notify: the client is done sending; the answer may still come. */
+        if (rc == PARLEY_CLOSED || rc == PARLEY_TRUNCATED) {
+            /* close_notify: the client is done sending; the answer may still
+             * come. An end of stream without it (RFC 8446 6.1: maybe a
+             * truncation) ends the request side the same way, with a FIN, not
+             * a reset: HTTP clients commonly close so after reading their
+             * answer, and the backend tells a cut request by its own framing.
+             * What the proxy can tell is shown: the log line and a counter. */
+            if (rc == PARLEY_TRUNCATED && !pc->truncated) {
+                pc->truncated = 1;
+                g_count.truncated++;
+            }
             pc->client_done = 1;
             shutdown_backend(pc);
             break;
@@ -211,10 +220,21 @@ void on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
             conn_close(pc, n == UV_EOF ? "client closed during the handshake" : "client read failed");
             return;
         }
-        /* EOF without close_notify ends the request side all the same. */
-        pc->client_done = 1;
+        /* The end of the client's stream: the library hands out what it
+         * still holds, then says whether close_notify came (CLOSED) or not
+         * (TRUNCATED: a partial record is dropped); drive() passes both on
+         * and ends the request side (the backend's write side is shut down
+         * now or, still connecting, once connected and the request is out). */
         uv_read_stop(s);
-        shutdown_backend(pc); /* or, still connecting, once connected and the request is out */
+        pc->client_paused = 0;
+        parley_conn_recv_eof(pc->tls);
+        drive(pc);
+        if (pc->closing) return;
+        if (!pc->client_done) {
+            /* drive() stopped early (finishing): the request side ends all the same. */
+            pc->client_done = 1;
+            shutdown_backend(pc);
+        }
         if (pc->backend_eof) conn_close(pc, NULL);
         return;
     }
