@@ -67,13 +67,57 @@ static void log_conn(proxy_conn *pc)
             (unsigned long long)(now_ms() - pc->started), pc->why ? pc->why : "ok", pc->truncated ? " eof=truncated" : "");
 }
 
+/* Connections refused over --max-conns are logged one by one up to
+ * PROXY_REFUSED_BURST per PROXY_REFUSED_WINDOW_MS; the rest are counted and
+ * told in one line when the window ends (and all in --status
+ * rejected_max_conns): a flood of connections does not become a flood of
+ * log lines. */
+#define PROXY_REFUSED_BURST 20
+#define PROXY_REFUSED_WINDOW_MS 5000
+static uv_timer_t g_refused_timer;
+static int g_refused_timer_init;
+static uint64_t g_refused_window;
+static unsigned g_refused_logged;
+static unsigned long long g_refused_unlogged;
+
+static void on_refused_window_end(uv_timer_t *t)
+{
+    (void)t;
+    fprintf(stderr, "parley proxy: %llu more connections refused over --max-conns in %d s (not logged one by one)\n",
+            g_refused_unlogged, PROXY_REFUSED_WINDOW_MS / 1000);
+    g_refused_unlogged = 0;
+}
+
+/* Whether this refusal gets its own log line; if not, it is counted. */
+static int refused_log_line(void)
+{
+    uint64_t now = now_ms();
+    if (!g_refused_logged || now - g_refused_window >= PROXY_REFUSED_WINDOW_MS) {
+        g_refused_window = now;
+        g_refused_logged = 0;
+    }
+    if (g_refused_logged < PROXY_REFUSED_BURST) {
+        g_refused_logged++;
+        return 1;
+    }
+    if (g_refused_unlogged++ == 0) {
+        if (!g_refused_timer_init) {
+            uv_timer_init(g_loop, &g_refused_timer);
+            uv_unref((uv_handle_t *)&g_refused_timer);
+            g_refused_timer_init = 1;
+        }
+        uv_timer_start(&g_refused_timer, on_refused_window_end, g_refused_window + PROXY_REFUSED_WINDOW_MS - now, 0);
+    }
+    return 0;
+}
+
 /* Close everything now (pending writes are cancelled). */
 void conn_close(proxy_conn *pc, const char *why)
 {
     if (pc->closing) return;
     pc->closing = 1;
     if (!pc->why) pc->why = why;
-    log_conn(pc);
+    if (strcmp(pc->why ? pc->why : "", "over --max-conns") != 0 || refused_log_line()) log_conn(pc);
     g_count.bytes_in += pc->bytes_up;
     g_count.bytes_out += pc->bytes_down;
     if (!pc->hs_done && pc->why && strstr(pc->why, "timeout")) {
