@@ -19,6 +19,7 @@
 #define PROXY_HIGH (256 * 1024)
 #define PROXY_LOW (64 * 1024)
 #define PROXY_TICK_MS 100
+#define PROXY_TAKEN_CHECK_MS 1000 /* how often to ask the kernel what the client took */
 
 typedef struct {
     server_opts tls;
@@ -45,6 +46,10 @@ typedef struct proxy_conn {
     size_t pending_len;
     uint64_t started, last_active, bytes_up, bytes_down;
     uint64_t client_stalled_since; /* while to_client > 0: when the client last took bytes */
+    uint64_t client_handed;      /* bytes given to the client's socket (uv_try_write, uv_write) */
+    uint64_t client_taken;       /* of those, acknowledged by the client at the last look */
+    uint64_t taken_checked;      /* when that look was */
+    int truncated;               /* the client's stream ended without close_notify */
     char peer[80];
     struct sockaddr_storage peer_addr, local_addr;
     const char *why;             /* how it ended */
@@ -63,6 +68,7 @@ typedef struct {
     unsigned long long accepted, full, resumed, failed, timeouts, rejected, backend_errors, bytes_in, bytes_out;
     unsigned long long by_alert[256]; /* failed handshakes by the alert we sent */
     unsigned long long closed_early;  /* the client left during the handshake */
+    unsigned long long truncated;     /* the client's stream ended without close_notify */
 } proxy_counters;
 extern proxy_counters g_count;
 
@@ -73,7 +79,7 @@ void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 void on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
 void on_backend_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
 int queue_write(proxy_conn *pc, int to_client, const uint8_t *data, size_t len);
-void pause_reading(proxy_conn *pc);
+void update_flow(proxy_conn *pc);
 int flush_tls(proxy_conn *pc);
 void drive(proxy_conn *pc);
 

@@ -80,7 +80,7 @@ static void on_backend_connect(uv_connect_t *req, int status)
     }
     uv_read_start((uv_stream_t *)&pc->backend, on_alloc, on_backend_read);
     if (pc->client_done) shutdown_backend(pc);
-    pause_reading(pc);
+    update_flow(pc); /* `pending` is gone: the client may be read again */
 }
 
 void connect_backend(proxy_conn *pc)
@@ -105,5 +105,6 @@ int to_backend(proxy_conn *pc, const uint8_t *d, size_t n)
     memcpy(p + pc->pending_len, d, n);
     pc->pending = p;
     pc->pending_len += n;
+    update_flow(pc);
     return 0;
 }

@@ -9,6 +9,11 @@
 
 #include "proxy.h"
 
+#ifdef __linux__
+#include <linux/sockios.h> /* SIOCOUTQ */
+#include <sys/ioctl.h>
+#endif
+
 /* Connections waiting on a keyless operation (g_kl_async is the handle the
  * provider's threads wake when one completes). */
 static proxy_conn *g_kl_waiting;
@@ -53,11 +58,57 @@ static void log_conn(proxy_conn *pc)
 {
     parley_conn *c = pc->tls;
     const char *sni = c ? parley_conn_server_name(c) : NULL;
-    fprintf(stderr, "parley proxy: client=%s sni=%s version=%s cipher=%s resumed=%s bytes_in=%llu bytes_out=%llu duration_ms=%llu result=%s\n",
+    /* eof=truncated (only then, after the existing fields): the client's
+     * stream ended without close_notify (RFC 8446 6.1). */
+    fprintf(stderr, "parley proxy: client=%s sni=%s version=%s cipher=%s resumed=%s bytes_in=%llu bytes_out=%llu duration_ms=%llu result=%s%s\n",
             pc->peer, sni ? sni : "-", pc->hs_done ? parley_version_name(parley_conn_version(c)) : "-",
             pc->hs_done ? parley_cipher_name(parley_conn_cipher(c)) : "-", pc->hs_done && parley_conn_resumed(c) ? "yes" : "no",
             (unsigned long long)pc->bytes_up, (unsigned long long)pc->bytes_down,
-            (unsigned long long)(now_ms() - pc->started), pc->why ? pc->why : "ok");
+            (unsigned long long)(now_ms() - pc->started), pc->why ? pc->why : "ok", pc->truncated ? " eof=truncated" : "");
+}
+
+/* Connections refused over --max-conns are logged one by one up to
+ * PROXY_REFUSED_BURST per PROXY_REFUSED_WINDOW_MS; the rest are counted and
+ * told in one line when the window ends (and all in --status
+ * rejected_max_conns): a flood of connections does not become a flood of
+ * log lines. */
+#define PROXY_REFUSED_BURST 20
+#define PROXY_REFUSED_WINDOW_MS 5000
+static uv_timer_t g_refused_timer;
+static int g_refused_timer_init;
+static uint64_t g_refused_window;
+static unsigned g_refused_logged;
+static unsigned long long g_refused_unlogged;
+
+static void on_refused_window_end(uv_timer_t *t)
+{
+    (void)t;
+    fprintf(stderr, "parley proxy: %llu more connections refused over --max-conns in %d s (not logged one by one)\n",
+            g_refused_unlogged, PROXY_REFUSED_WINDOW_MS / 1000);
+    g_refused_unlogged = 0;
+}
+
+/* Whether this refusal gets its own log line; if not, it is counted. */
+static int refused_log_line(void)
+{
+    uint64_t now = now_ms();
+    if (!g_refused_logged || now - g_refused_window >= PROXY_REFUSED_WINDOW_MS) {
+        g_refused_window = now;
+        g_refused_logged = 0;
+    }
+    if (g_refused_logged < PROXY_REFUSED_BURST) {
+        g_refused_logged++;
+        return 1;
+    }
+    if (g_refused_unlogged++ == 0) {
+        if (!g_refused_timer_init) {
+            uv_timer_init(g_loop, &g_refused_timer);
+            uv_unref((uv_handle_t *)&g_refused_timer);
+            g_refused_timer_init = 1;
+        }
+        uv_timer_start(&g_refused_timer, on_refused_window_end, g_refused_window + PROXY_REFUSED_WINDOW_MS - now, 0);
+    }
+    return 0;
 }
 
 /* Close everything now (pending writes are cancelled). */
@@ -66,7 +117,7 @@ void conn_close(proxy_conn *pc, const char *why)
     if (pc->closing) return;
     pc->closing = 1;
     if (!pc->why) pc->why = why;
-    log_conn(pc);
+    if (strcmp(pc->why ? pc->why : "", "over --max-conns") != 0 || refused_log_line()) log_conn(pc);
     g_count.bytes_in += pc->bytes_up;
     g_count.bytes_out += pc->bytes_down;
     if (!pc->hs_done && pc->why && strstr(pc->why, "timeout")) {
@@ -114,6 +165,32 @@ void on_lookup_done(parley_conn *conn, const uint8_t *val, size_t len)
     drive(pc);
 }
 
+/* How many of the bytes handed to the client's socket the client has taken
+ * (acknowledged by its TCP): handed, less what libuv still queues and what
+ * the kernel holds unacknowledged (SIOCOUTQ); -1 where that is unknown.
+ *
+ * Why not the write completions alone: the kernel's send buffer autotunes to
+ * megabytes, and a write completes only when it has room again, so a client
+ * reading slowly but steadily (80 KB/s) saw no completion for longer than
+ * --idle-timeout and was cut while still reading. Bounding SO_SNDBUF instead
+ * would make completions frequent but cap every connection's throughput on
+ * long paths; asking the kernel costs one ioctl a second, and only while
+ * bytes are in flight. A client that does not read still stops taking bytes
+ * once its receive window is full, so it is still cut (issue #14). */
+static int64_t client_taken_now(proxy_conn *pc)
+{
+#ifdef SIOCOUTQ
+    uv_os_fd_t fd;
+    int unacked = 0;
+    if (uv_fileno((uv_handle_t *)&pc->client, &fd) != 0 || ioctl(fd, SIOCOUTQ, &unacked) != 0 || unacked < 0) return -1;
+    uint64_t held = (uint64_t)uv_stream_get_write_queue_size((uv_stream_t *)&pc->client) + (uint64_t)unacked;
+    return pc->client_handed > held ? (int64_t)(pc->client_handed - held) : 0;
+#else
+    (void)pc;
+    return -1;
+#endif
+}
+
 void on_timer(uv_timer_t *t)
 {
     proxy_conn *pc = t->data;
@@ -124,7 +201,17 @@ void on_timer(uv_timer_t *t)
             conn_close(pc, "handshake timeout");
         return;
     }
-    /* Idle: nothing read from either side, or the client not reading what we
+    /* Bytes in flight to the client: has it taken more since the last look?
+     * That is progress, as a write completing is. */
+    if (pc->client_handed > pc->client_taken && now - pc->taken_checked >= PROXY_TAKEN_CHECK_MS) {
+        pc->taken_checked = now;
+        int64_t taken = client_taken_now(pc);
+        if (taken > (int64_t)pc->client_taken) {
+            pc->client_taken = (uint64_t)taken;
+            pc->last_active = pc->client_stalled_since = now;
+        }
+    }
+    /* Idle: nothing read from either side, or the client not taking what we
      * send. The second holds even while the client keeps sending: reads alone
      * do not keep a connection alive whose output to the client is stuck. */
     if (now - pc->last_active > (uint64_t)g_opts->idle_timeout_ms ||

@@ -43,17 +43,7 @@ static void on_write_done(uv_write_t *req, int status)
         return;
     }
     if (to_client) pc->last_active = pc->client_stalled_since = now_ms(); /* the client is reading */
-    /* Backpressure released: the drained side may read again. The client is
-     * read again only when what waits for it has drained too. */
-    if (pc->client_paused && pc->to_backend < PROXY_LOW && pc->to_client < PROXY_LOW && !pc->finishing &&
-        !pc->client_done) {
-        pc->client_paused = 0;
-        uv_read_start((uv_stream_t *)&pc->client, on_alloc, on_client_read);
-    }
-    if (pc->backend_paused && pc->to_client < PROXY_LOW && !pc->backend_eof) {
-        pc->backend_paused = 0;
-        uv_read_start((uv_stream_t *)&pc->backend, on_alloc, on_backend_read);
-    }
+    update_flow(pc);
 }
 
 int queue_write(proxy_conn *pc, int to_client, const uint8_t *data, size_t len)
@@ -65,10 +55,16 @@ int queue_write(proxy_conn *pc, int to_client, const uint8_t *data, size_t len)
         uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
         int n = uv_try_write(s, &b, 1);
         if (n > 0) {
-            if (to_client) pc->last_active = now_ms();
+            if (to_client) {
+                pc->last_active = now_ms();
+                pc->client_handed += (size_t)n;
+            }
             data += n;
             len -= (size_t)n;
-            if (len == 0) return 0;
+            if (len == 0) {
+                update_flow(pc);
+                return 0;
+            }
         } else if (n != UV_EAGAIN) {
             return -1;
         }
@@ -85,8 +81,13 @@ int queue_write(proxy_conn *pc, int to_client, const uint8_t *data, size_t len)
         free(w);
         return -1;
     }
-    if (to_client) pc->to_client += len;
-    else pc->to_backend += len;
+    if (to_client) {
+        pc->to_client += len;
+        pc->client_handed += len;
+    } else {
+        pc->to_backend += len;
+    }
+    update_flow(pc);
     return 0;
 }
 
@@ -98,17 +99,33 @@ void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init((char *)g_buf, sizeof g_buf);
 }
 
-void pause_reading(proxy_conn *pc)
+/* The one place that decides, from what is queued now, whether each side may
+ * be read. Called after every change of the queued bytes (a write queued,
+ * taken whole by uv_try_write or completed; plaintext held for or flushed to
+ * a backend still connecting): a resume tied to one of those paths only
+ * (once, the write callback) left a client paused for good when the socket
+ * took everything at once and no callback ever ran. */
+void update_flow(proxy_conn *pc)
 {
+    if (pc->closing) return;
+    size_t up = pc->to_backend + pc->pending_len;
     /* Plaintext held for a backend still connecting counts too, and so do
      * records waiting for the client: its bytes make some of them. */
-    if (!pc->client_paused && (pc->to_backend + pc->pending_len > PROXY_HIGH || pc->to_client > PROXY_HIGH)) {
+    if (!pc->client_paused && (up > PROXY_HIGH || pc->to_client > PROXY_HIGH)) {
         pc->client_paused = 1;
         uv_read_stop((uv_stream_t *)&pc->client);
+    } else if (pc->client_paused && up < PROXY_LOW && pc->to_client < PROXY_LOW && !pc->finishing && !pc->client_done) {
+        /* The client is read again only when what waits for it has drained too. */
+        pc->client_paused = 0;
+        uv_read_start((uv_stream_t *)&pc->client, on_alloc, on_client_read);
     }
-    if (pc->backend_up && !pc->backend_paused && pc->to_client > PROXY_HIGH) {
+    if (!pc->backend_up) return;
+    if (!pc->backend_paused && pc->to_client > PROXY_HIGH) {
         pc->backend_paused = 1;
         uv_read_stop((uv_stream_t *)&pc->backend);
+    } else if (pc->backend_paused && pc->to_client < PROXY_LOW && !pc->backend_eof) {
+        pc->backend_paused = 0;
+        uv_read_start((uv_stream_t *)&pc->backend, on_alloc, on_backend_read);
     }
 }
 
@@ -121,7 +138,6 @@ int flush_tls(proxy_conn *pc)
     if (!n) return 0;
     if (queue_write(pc, 1, d, n) < 0) return -1;
     parley_conn_output_sent(pc->tls, n);
-    pause_reading(pc);
     return 0;
 }
 
@@ -169,8 +185,17 @@ void drive(proxy_conn *pc)
             }
             continue;
         }
-        if (rc == PARLEY_CLOSED) {
-            /* close_notify: the client is done sending; the answer may still come. */
+        if (rc == PARLEY_CLOSED || rc == PARLEY_TRUNCATED) {
+            /* close_notify: the client is done sending; the answer may still
+             * come. An end of stream without it (RFC 8446 6.1: maybe a
+             * truncation) ends the request side the same way, with a FIN, not
+             * a reset: HTTP clients commonly close so after reading their
+             * answer, and the backend tells a cut request by its own framing.
+             * What the proxy can tell is shown: the log line and a counter. */
+            if (rc == PARLEY_TRUNCATED && !pc->truncated) {
+                pc->truncated = 1;
+                g_count.truncated++;
+            }
             pc->client_done = 1;
             shutdown_backend(pc);
             break;
@@ -184,7 +209,6 @@ void drive(proxy_conn *pc)
         break;
     }
     if (flush_tls(pc) < 0) conn_close(pc, "out of memory");
-    else pause_reading(pc);
 }
 
 void on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
@@ -196,10 +220,21 @@ void on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
             conn_close(pc, n == UV_EOF ? "client closed during the handshake" : "client read failed");
             return;
         }
-        /* EOF without close_notify ends the request side all the same. */
-        pc->client_done = 1;
+        /* The end of the client's stream: the library hands out what it
+         * still holds, then says whether close_notify came (CLOSED) or not
+         * (TRUNCATED: a partial record is dropped); drive() passes both on
+         * and ends the request side (the backend's write side is shut down
+         * now or, still connecting, once connected and the request is out). */
         uv_read_stop(s);
-        shutdown_backend(pc); /* or, still connecting, once connected and the request is out */
+        pc->client_paused = 0;
+        parley_conn_recv_eof(pc->tls);
+        drive(pc);
+        if (pc->closing) return;
+        if (!pc->client_done) {
+            /* drive() stopped early (finishing): the request side ends all the same. */
+            pc->client_done = 1;
+            shutdown_backend(pc);
+        }
         if (pc->backend_eof) conn_close(pc, NULL);
         return;
     }

@@ -44,10 +44,10 @@ void on_status(uv_stream_t *server, int status)
     int bl = snprintf(body, sizeof body,
                       "{\"pid\": %d, \"open_connections\": %d, \"accepted\": %llu, \"handshakes_full\": %llu, "
                       "\"handshakes_resumed\": %llu, \"handshakes_failed\": %llu, \"handshake_timeouts\": %llu, "
-                      "\"rejected_max_conns\": %llu, \"backend_errors\": %llu, \"bytes_in\": %llu, \"bytes_out\": %llu, "
+                      "\"rejected_max_conns\": %llu, \"backend_errors\": %llu, \"truncated\": %llu, \"bytes_in\": %llu, \"bytes_out\": %llu, "
                       "\"failed_by_reason\": {%s}}\n",
                       (int)getpid(), g_conns, g_count.accepted, g_count.full, g_count.resumed, g_count.failed, g_count.timeouts,
-                      g_count.rejected, g_count.backend_errors, g_count.bytes_in, g_count.bytes_out, reasons);
+                      g_count.rejected, g_count.backend_errors, g_count.truncated, g_count.bytes_in, g_count.bytes_out, reasons);
     int n = snprintf(out, 1536, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
                      bl, body);
     uv_buf_t b = uv_buf_init(out, (unsigned)n);
