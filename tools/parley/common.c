@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 static pthread_mutex_t tool_trace_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -89,4 +90,23 @@ const char *tool_group(const parley_conn *c)
 {
     if (parley_conn_group(c)) return parley_group_name(parley_conn_group(c));
     return parley_conn_resumed(c) ? "none" : "rsa";
+}
+
+int tool_fit_descriptors(int max_conns, int reserve, const char *who)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)max_conns + (rlim_t)reserve;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need) return max_conns;
+    rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+    if (want > rl.rlim_cur) {
+        rl.rlim_cur = want;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && getrlimit(RLIMIT_NOFILE, &rl) != 0) return max_conns;
+    }
+    if (rl.rlim_cur >= need) return max_conns;
+    /* Under a small limit the reserve would leave next to nothing: half. */
+    int fit = rl.rlim_cur > 2 * (rlim_t)reserve ? (int)(rl.rlim_cur - (rlim_t)reserve) : (int)(rl.rlim_cur / 2);
+    if (fit < 1) fit = 1;
+    fprintf(stderr, "%s: only %llu descriptors: --max-conns lowered from %d to %d\n", who,
+            (unsigned long long)rl.rlim_cur, max_conns, fit);
+    return fit;
 }

@@ -31,6 +31,11 @@ void tool_usage(FILE *f);
  * followed by the command line's own (without --config FILE). */
 void tool_read_config(const char *path, int *argc, char ***argv);
 
+/* --max-conns is only a bound if that many descriptors exist: raise the soft
+ * RLIMIT_NOFILE toward max_conns + reserve as far as the hard limit allows,
+ * else return a lower cap (with a line on stderr naming `who`). */
+int tool_fit_descriptors(int max_conns, int reserve, const char *who);
+
 /* Split "HOST:PORT" or "[v6]:PORT". */
 int tool_split_hostport(const char *s, char *host, size_t hl, char *port, size_t pl);
 /* Trace callback printing the ladder; arg is a FILE*. */

@@ -96,21 +96,4 @@ int ks_admit(ks_server *s, uv_stream_t *listener)
     return 1;
 }
 
-/* --max-conns is only a bound if that many descriptors exist: raise the soft
- * limit as far as the hard one allows, or lower the cap to fit. */
-int ks_fit_descriptors(int max_conns)
-{
-    struct rlimit rl;
-    rlim_t need = (rlim_t)max_conns + KS_FD_RESERVE;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need) return max_conns;
-    rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
-    if (want > rl.rlim_cur) {
-        rl.rlim_cur = want;
-        if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && getrlimit(RLIMIT_NOFILE, &rl) != 0) return max_conns;
-    }
-    if (rl.rlim_cur >= need) return max_conns;
-    int fit = rl.rlim_cur > KS_FD_RESERVE ? (int)(rl.rlim_cur - KS_FD_RESERVE) : 1;
-    fprintf(stderr, "parley keyserver: only %llu descriptors: --max-conns lowered from %d to %d\n",
-            (unsigned long long)rl.rlim_cur, max_conns, fit);
-    return fit;
-}
+int ks_fit_descriptors(int max_conns) { return tool_fit_descriptors(max_conns, KS_FD_RESERVE, "parley keyserver"); }

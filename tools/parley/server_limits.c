@@ -17,6 +17,7 @@
  * of descriptors (EMFILE) backs off instead of retrying at once.
  */
 #include "server_limits.h"
+#include "common.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -143,24 +144,7 @@ void limits_accept_failed(int lfd, int err)
 
 /* ---- Descriptors ---- */
 
-int limits_fit_descriptors(int max_conns)
-{
-    struct rlimit rl;
-    rlim_t need = (rlim_t)max_conns + SERVER_FD_RESERVE;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need) return max_conns;
-    rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
-    if (want > rl.rlim_cur) {
-        rl.rlim_cur = want;
-        if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && getrlimit(RLIMIT_NOFILE, &rl) != 0) return max_conns;
-    }
-    if (rl.rlim_cur >= need) return max_conns;
-    /* Under a small limit the reserve would leave next to nothing: half. */
-    int fit = rl.rlim_cur > 2 * SERVER_FD_RESERVE ? (int)(rl.rlim_cur - SERVER_FD_RESERVE) : (int)(rl.rlim_cur / 2);
-    if (fit < 1) fit = 1;
-    fprintf(stderr, "parley: only %llu descriptors: --max-conns lowered from %d to %d\n",
-            (unsigned long long)rl.rlim_cur, max_conns, fit);
-    return fit;
-}
+int limits_fit_descriptors(int max_conns) { return tool_fit_descriptors(max_conns, SERVER_FD_RESERVE, "parley"); }
 
 /* ---- Slots and deadlines ---- */
 
