@@ -115,6 +115,25 @@ except (ssl.SSLError, OSError) as e:
 PY
 check "a client that never reads but keeps sending is still cut by --idle-timeout 2" "$WORK/trickle.out" '^cut after ([2-9]|1[0-9])\.'
 
+# A client that resets the connection in the middle of a download: the
+# proxy's write fails because the peer is gone, and the log says so (it said
+# "out of memory" before).
+cat >"$WORK/reset.py" <<'PY'
+import socket, ssl, struct, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+for _ in range(5):
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))), server_hostname="localhost")
+    s.sendall(b"GET /big/3000000 HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    s.recv(100)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+PY
+timeout 30 python3 "$WORK/reset.py" "$PORT" "$P/ca.pem" >"$WORK/reset.out" 2>&1
+wait_count "$WORK/px.log" 'result=client write failed' 1 >/dev/null
+grep -q 'result=client write failed' "$WORK/px.log" && ! grep -q 'result=out of memory' "$WORK/px.log" &&
+    ok "a client that resets mid-download: result=client write failed, not out of memory" ||
+    { bad "a client that resets mid-download is logged as such"; grep -o 'result=[a-z -]*' "$WORK/px.log" | sort | uniq -c; }
+
 # 3. End of stream without close_notify: a complete request then a bare
 # FIN, and half a record then a FIN. Both are told (eof=truncated, the
 # counter); a close_notify is not.

@@ -53,6 +53,7 @@ typedef struct proxy_conn {
     char peer[80];
     struct sockaddr_storage peer_addr, local_addr;
     const char *why;             /* how it ended */
+    const char *write_error;     /* why queue_write failed: the log's result= */
     struct proxy_conn *kl_prev, *kl_next; /* on g_kl_waiting while key_op_wait */
 } proxy_conn;
 
@@ -86,6 +87,8 @@ void drive(proxy_conn *pc);
 /* proxy_conn.c */
 void kl_wait_add(proxy_conn *pc);
 void kl_wait_remove(proxy_conn *pc);
+/* The result= of a failed queue_write: the peer gone, or memory. */
+static inline const char *write_why(const proxy_conn *pc) { return pc->write_error ? pc->write_error : "out of memory"; }
 void conn_close(proxy_conn *pc, const char *why);
 void conn_finish(proxy_conn *pc, const char *why);
 void on_lookup_done(parley_conn *conn, const uint8_t *val, size_t len);

@@ -65,7 +65,7 @@ static void on_backend_connect(uv_connect_t *req, int status)
     }
     pc->backend_up = 1;
     if (g_opts->proxy_protocol && send_proxy_header(pc) < 0) {
-        conn_close(pc, "out of memory");
+        conn_close(pc, write_why(pc));
         return;
     }
     if (pc->pending_len) {
@@ -74,7 +74,7 @@ static void on_backend_connect(uv_connect_t *req, int status)
         pc->pending = NULL;
         pc->pending_len = 0;
         if (rc < 0) {
-            conn_close(pc, "out of memory");
+            conn_close(pc, write_why(pc));
             return;
         }
     }

@@ -66,11 +66,16 @@ int queue_write(proxy_conn *pc, int to_client, const uint8_t *data, size_t len)
                 return 0;
             }
         } else if (n != UV_EAGAIN) {
+            /* The peer is gone (EPIPE, ECONNRESET): not a shortage of memory. */
+            pc->write_error = to_client ? "client write failed" : "backend write failed";
             return -1;
         }
     }
     proxy_write *w = malloc(sizeof *w + len);
-    if (!w) return -1;
+    if (!w) {
+        pc->write_error = "out of memory";
+        return -1;
+    }
     if (to_client && pc->to_client == 0) pc->client_stalled_since = now_ms();
     w->pc = pc;
     w->len = len;
@@ -79,6 +84,7 @@ int queue_write(proxy_conn *pc, int to_client, const uint8_t *data, size_t len)
     uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)len);
     if (uv_write(&w->req, s, &b, 1, on_write_done) != 0) {
         free(w);
+        pc->write_error = to_client ? "client write failed" : "backend write failed";
         return -1;
     }
     if (to_client) {
@@ -148,7 +154,7 @@ void drive(proxy_conn *pc)
     if (!pc->hs_done) {
         int rc = parley_conn_handshake(pc->tls);
         if (flush_tls(pc) < 0) {
-            conn_close(pc, "out of memory");
+            conn_close(pc, write_why(pc));
             return;
         }
         if (rc == PARLEY_WANT_SESSION) {
@@ -180,7 +186,7 @@ void drive(proxy_conn *pc)
         int rc = parley_conn_read(pc->tls, buf, sizeof buf, &n);
         if (rc == PARLEY_OK) {
             if (to_backend(pc, buf, n) < 0) {
-                conn_close(pc, "out of memory");
+                conn_close(pc, write_why(pc));
                 return;
             }
             continue;
@@ -208,7 +214,7 @@ void drive(proxy_conn *pc)
         }
         break;
     }
-    if (flush_tls(pc) < 0) conn_close(pc, "out of memory");
+    if (flush_tls(pc) < 0) conn_close(pc, write_why(pc));
 }
 
 void on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
@@ -267,7 +273,7 @@ void on_backend_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         pc->backend_eof = 1;
         uv_read_stop(s);
         parley_conn_close(pc->tls);
-        if (flush_tls(pc) < 0) conn_close(pc, "out of memory");
+        if (flush_tls(pc) < 0) conn_close(pc, write_why(pc));
         else conn_finish(pc, NULL);
         return;
     }
@@ -279,5 +285,5 @@ void on_backend_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         conn_finish(pc, pc->why);
         return;
     }
-    if (flush_tls(pc) < 0) conn_close(pc, "out of memory");
+    if (flush_tls(pc) < 0) conn_close(pc, write_why(pc));
 }
