@@ -87,7 +87,7 @@ wait_line "$WORK/r.log" ready
 timeout 20 "$PARLEY" client --cafile "$PKI/ca.pem" "localhost:$RPORT" >"$WORK/c.log" 2>&1
 check "flipped server record: parley client sends bad_record_mac" "$WORK/c.log" 'error: record authentication failed \(bad_record_mac\)' \
     'alert: sent bad_record_mac'
-sleep 0.2
+wait_line "$WORK/s.log" 'alert bad record mac' >/dev/null # bounded: 10 s
 check "openssl s_server receives the bad_record_mac alert" "$WORK/s.log" 'alert bad record mac'
 start_bg "$WORK/r.log" python3 "$(dirname "$0")/flip_relay.py" "$RPORT" "$PORT" c2s 0
 wait_line "$WORK/r.log" ready

@@ -282,7 +282,10 @@ done:;
         printf("}\n");
     }
     free(resp);
-    close(fd);
+    /* After a fatal alert the server may still be sending: let the alert
+     * arrive instead of a reset (RFC 8446 6.2). */
+    if (status != 0 && parley_conn_alert_sent(c) >= 0) tool_linger_close(fd, 500);
+    else close(fd);
     parley_conn_free(c);
     return status;
 }

@@ -5,6 +5,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <time.h>
+#include <sys/socket.h>
+#include <poll.h>
 #include <sys/resource.h>
 
 static pthread_mutex_t tool_trace_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -109,4 +113,25 @@ int tool_fit_descriptors(int max_conns, int reserve, const char *who)
     fprintf(stderr, "%s: only %llu descriptors: --max-conns lowered from %d to %d\n", who,
             (unsigned long long)rl.rlim_cur, max_conns, fit);
     return fit;
+}
+
+void tool_linger_close(int fd, int ms)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    size_t drained = 0;
+    if (shutdown(fd, SHUT_WR) == 0) {
+        for (;;) {
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            long left = ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+            if (left <= 0 || drained >= 256 * 1024) break;
+            struct pollfd p = {.fd = fd, .events = POLLIN};
+            if (poll(&p, 1, (int)left) <= 0) break;
+            char buf[4096];
+            ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+            if (n <= 0) break;
+            drained += (size_t)n;
+        }
+    }
+    close(fd);
 }

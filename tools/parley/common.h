@@ -36,6 +36,12 @@ void tool_read_config(const char *path, int *argc, char ***argv);
  * else return a lower cap (with a line on stderr naming `who`). */
 int tool_fit_descriptors(int max_conns, int reserve, const char *who);
 
+/* Close a socket after a fatal alert so the alert is delivered: closing with
+ * unread input makes the kernel send a reset, and a peer (or relay) may then
+ * drop the alert unread. Shut down the write side, read and discard for at
+ * most `ms` milliseconds and 256 KiB, then close. */
+void tool_linger_close(int fd, int ms);
+
 /* Split "HOST:PORT" or "[v6]:PORT". */
 int tool_split_hostport(const char *s, char *host, size_t hl, char *port, size_t pl);
 /* Trace callback printing the ladder; arg is a FILE*. */
