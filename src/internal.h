@@ -370,6 +370,9 @@ struct pl_certificate_s;
 int pl_take_peer_chain(parley_conn *c, const struct pl_certificate_s *ct);
 /* Client: the verification result of a resumed session. */
 PL_MUST_CHECK int pl_client_set_resumed_verify(parley_conn *c);
+/* The verdict on a peer's signature check that returned rc: 0, the same
+ * error when memory ran out, else decrypt_error "<whose> signature is invalid". */
+PL_MUST_CHECK int pl_peer_signature_verdict(int rc, const char *whose);
 /* Client: check a stapled OCSP response (NULL: none) against the policy. */
 int pl_client_check_staple(parley_conn *c, const uint8_t *resp, size_t len);
 /* The TLS 1.2 session of this connection (version, suite, EMS, master secret,

@@ -178,9 +178,7 @@ static int c12_recv_ske(parley_conn *c, const uint8_t *msg, size_t len)
     if (rc == 0) rc = pl_buf_bytes(&signed_, ske.params.p, ske.params.len);
     if (rc == 0) rc = pl_sig_verify(hs->peer_key, ske.scheme, signed_.data, signed_.len, ske.signature.p, ske.signature.len);
     pl_buf_free(&signed_);
-    /* Only a signature that does not verify is the peer's fault; out of memory is ours. */
-    if (rc < 0 && PL_CODE(rc) == PL_ERR_NOMEM) return rc;
-    if (rc < 0) PL_BAIL(PL_ERR_DECRYPT_ERROR, "the server's ServerKeyExchange signature is invalid");
+    PL_GUARD(pl_peer_signature_verdict(rc, "the server's ServerKeyExchange"));
     c->sigscheme = ske.scheme;
     c->group = group;
     pl_kex_free(hs->kex);

@@ -379,10 +379,8 @@ static int s12_recv_ccv(parley_conn *c, const uint8_t *msg, size_t len)
     /* RFC 5246 7.4.8: the signature covers all handshake messages so far. The
      * raw transcript holds them; the CertificateVerify itself is not yet in it. */
     const pl_buf *raw = &hs->transcript.raw;
-    int rc = pl_sig_verify(hs->peer_key, cv.scheme, raw->data, raw->len, cv.signature.p, cv.signature.len);
-    /* Only a signature that does not verify is the peer's fault; out of memory is ours. */
-    if (rc < 0 && PL_CODE(rc) == PL_ERR_NOMEM) return rc;
-    if (rc < 0) PL_BAIL(PL_ERR_DECRYPT_ERROR, "the client's CertificateVerify signature is invalid");
+    PL_GUARD(pl_peer_signature_verdict(pl_sig_verify(hs->peer_key, cv.scheme, raw->data, raw->len, cv.signature.p, cv.signature.len),
+                                       "the client's CertificateVerify"));
     hs->ccs_expected = 1;
     hs->state = S12_WAIT_FIN;
     return 0;

@@ -382,9 +382,7 @@ static int s_recv_ccv(parley_conn *c, const uint8_t *msg, size_t len)
     int rc = pl_certificate_verify_content(0, th, pl_hash_len(hs->hash), &content);
     if (rc == 0) rc = pl_sig_verify(hs->peer_key, cv.scheme, content.data, content.len, cv.signature.p, cv.signature.len);
     pl_buf_free(&content);
-    /* Only a signature that does not verify is the peer's fault; out of memory is ours. */
-    if (rc < 0 && PL_CODE(rc) == PL_ERR_NOMEM) return rc;
-    if (rc < 0) PL_BAIL(PL_ERR_DECRYPT_ERROR, "the client's CertificateVerify signature is invalid");
+    PL_GUARD(pl_peer_signature_verdict(rc, "the client's CertificateVerify"));
     hs->state = S_WAIT_FIN;
     return 0;
 }

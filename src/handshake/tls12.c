@@ -107,6 +107,16 @@ int pl_take_peer_chain(parley_conn *c, const pl_certificate *ct)
     return 0;
 }
 
+int pl_peer_signature_verdict(int rc, const char *whose)
+{
+    if (rc >= 0) return 0;
+    /* Only a signature that does not verify is the peer's fault
+     * (decrypt_error, RFC 8446 4.4.3, RFC 5246 7.4.8); out of memory while
+     * checking it is ours (internal_error). */
+    if (PL_CODE(rc) == PL_ERR_NOMEM) return rc;
+    PL_BAIL(PL_ERR_DECRYPT_ERROR, "%s signature is invalid", whose);
+}
+
 int pl_client_set_resumed_verify(parley_conn *c)
 {
     /* The session was offered only under the trust settings it was made
