@@ -10,8 +10,21 @@
 #include "crypto.h"
 
 static pthread_mutex_t pl_fetch_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic(EVP_MD *) pl_mds[4];
-static _Atomic(EVP_CIPHER *) pl_ciphers[4];
+static _Atomic(void *) pl_mds[4];      /* EVP_MD */
+static _Atomic(void *) pl_ciphers[4];  /* EVP_CIPHER */
+
+void *pl_make_once(_Atomic(void *) *slot, void *(*make)(int), int arg)
+{
+    void *v = atomic_load_explicit(slot, memory_order_acquire);
+    if (v) return v;
+    pthread_mutex_lock(&pl_fetch_lock);
+    if (!(v = atomic_load_explicit(slot, memory_order_relaxed))) {
+        v = make(arg);
+        if (v) atomic_store_explicit(slot, v, memory_order_release);
+    }
+    pthread_mutex_unlock(&pl_fetch_lock);
+    return v;
+}
 
 static const char *pl_cipher_name(int alg)
 {
@@ -23,32 +36,17 @@ static const char *pl_cipher_name(int alg)
     }
 }
 
+static void *pl_md_fetch(int alg) { return EVP_MD_fetch(NULL, pl_md_name(alg), NULL); }
+static void *pl_cipher_fetch(int alg) { return EVP_CIPHER_fetch(NULL, pl_cipher_name(alg), NULL); }
+
 const EVP_MD *pl_fetch_md(int alg)
 {
-    if (alg < 1 || alg > 3) return NULL;
-    EVP_MD *m = atomic_load_explicit(&pl_mds[alg], memory_order_acquire);
-    if (m) return m;
-    pthread_mutex_lock(&pl_fetch_lock);
-    if (!(m = atomic_load_explicit(&pl_mds[alg], memory_order_relaxed))) {
-        m = EVP_MD_fetch(NULL, pl_md_name(alg), NULL);
-        if (m) atomic_store_explicit(&pl_mds[alg], m, memory_order_release);
-    }
-    pthread_mutex_unlock(&pl_fetch_lock);
-    return m;
+    return alg >= 1 && alg <= 3 ? pl_make_once(&pl_mds[alg], pl_md_fetch, alg) : NULL;
 }
 
 const EVP_CIPHER *pl_fetch_cipher(int alg)
 {
-    if (alg < 1 || alg > 3) return NULL;
-    EVP_CIPHER *c = atomic_load_explicit(&pl_ciphers[alg], memory_order_acquire);
-    if (c) return c;
-    pthread_mutex_lock(&pl_fetch_lock);
-    if (!(c = atomic_load_explicit(&pl_ciphers[alg], memory_order_relaxed))) {
-        c = EVP_CIPHER_fetch(NULL, pl_cipher_name(alg), NULL);
-        if (c) atomic_store_explicit(&pl_ciphers[alg], c, memory_order_release);
-    }
-    pthread_mutex_unlock(&pl_fetch_lock);
-    return c;
+    return alg >= 1 && alg <= 3 ? pl_make_once(&pl_ciphers[alg], pl_cipher_fetch, alg) : NULL;
 }
 
 const char *pl_md_name(int alg)

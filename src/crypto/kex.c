@@ -4,12 +4,11 @@
 #include <openssl/dh.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <string.h>
 
 #include "../util/mem.h"
 #include "crypto.h"
+#include "fetch.h"
 
 struct pl_kex {
     uint16_t group;
@@ -31,14 +30,14 @@ static const char *pl_ffdhe_name(uint16_t group)
 
 void pl_kex_set_tls12(pl_kex *k) { k->tls12 = 1; }
 
-/* The primes, fetched from libcrypto's named-group tables on first use,
- * under a lock. A failed load (libcrypto out of memory) is not remembered:
- * the next use tries again (as for every object made once, fetch.c). */
-static pthread_mutex_t pl_kex_once_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The primes, fetched from libcrypto's named-group tables on first use
+ * (pl_make_once: a failed load is tried again). pl_prime_ready[i] points at
+ * pl_primes[i] once it and pl_prime_len[i] are filled. */
 static uint8_t pl_primes[3][512];
-static _Atomic size_t pl_prime_len[3];
+static size_t pl_prime_len[3];
+static _Atomic(void *) pl_prime_ready[3];
 
-static size_t pl_load_prime(int i)
+static void *pl_load_prime(int i)
 {
     EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL);
     EVP_PKEY *params = NULL;
@@ -52,24 +51,16 @@ static size_t pl_load_prime(int i)
     BN_free(p);
     EVP_PKEY_free(params);
     EVP_PKEY_CTX_free(c);
-    return len;
+    pl_prime_len[i] = len;
+    return len ? pl_primes[i] : NULL;
 }
 
 size_t pl_ffdhe_prime(uint16_t group, const uint8_t **p)
 {
     if (!pl_kex_group_is_ffdhe(group)) return 0;
     int i = group - 0x0100;
-    size_t len = atomic_load_explicit(&pl_prime_len[i], memory_order_acquire);
-    if (!len) {
-        pthread_mutex_lock(&pl_kex_once_lock);
-        if (!(len = atomic_load_explicit(&pl_prime_len[i], memory_order_relaxed))) {
-            len = pl_load_prime(i);
-            atomic_store_explicit(&pl_prime_len[i], len, memory_order_release);
-        }
-        pthread_mutex_unlock(&pl_kex_once_lock);
-    }
     *p = pl_primes[i];
-    return len;
+    return pl_make_once(&pl_prime_ready[i], pl_load_prime, i) ? pl_prime_len[i] : 0;
 }
 
 /* Group parameters: share length on the wire and the libcrypto name. */
@@ -89,7 +80,12 @@ static int pl_group_info(uint16_t group, size_t *publen, const char **curve)
 /* One key per elliptic-curve group, made once: new keys and peer keys are
  * created from it (EVP_PKEY_CTX_new_from_pkey), so libcrypto does not look the
  * algorithm up by name for every share (anchors.md: fetch once). */
-static _Atomic(EVP_PKEY *) pl_templates[3]; /* x25519, P-256, P-384 */
+static _Atomic(void *) pl_templates[3]; /* EVP_PKEY: x25519, P-256, P-384 */
+
+static void *pl_make_template(int i)
+{
+    return i == 0 ? EVP_PKEY_Q_keygen(NULL, NULL, "X25519") : EVP_PKEY_Q_keygen(NULL, NULL, "EC", i == 1 ? "P-256" : "P-384");
+}
 
 static EVP_PKEY *pl_template(uint16_t group)
 {
@@ -100,15 +96,7 @@ static EVP_PKEY *pl_template(uint16_t group)
     case 0x0018: i = 2; break;
     default: return NULL;
     }
-    EVP_PKEY *k = atomic_load_explicit(&pl_templates[i], memory_order_acquire);
-    if (k) return k;
-    pthread_mutex_lock(&pl_kex_once_lock);
-    if (!(k = atomic_load_explicit(&pl_templates[i], memory_order_relaxed))) {
-        k = i == 0 ? EVP_PKEY_Q_keygen(NULL, NULL, "X25519") : EVP_PKEY_Q_keygen(NULL, NULL, "EC", i == 1 ? "P-256" : "P-384");
-        if (k) atomic_store_explicit(&pl_templates[i], k, memory_order_release);
-    }
-    pthread_mutex_unlock(&pl_kex_once_lock);
-    return k;
+    return pl_make_once(&pl_templates[i], pl_make_template, i);
 }
 
 int pl_kex_group_supported(uint16_t group)
