@@ -4,6 +4,7 @@
 set -u
 PARLEY=${1:?usage: test.sh PATH_TO_PARLEY BUILD_DIR}
 WORK=$(mktemp -d /tmp/parley-interop.XXXXXX)
+HERE=$(cd "$(dirname "$0")" && pwd) # the tests' folder: helper scripts live here
 PIDS=()
 PASS=0
 FAIL=0
@@ -190,4 +191,15 @@ make_ca_pki() {
     openssl ca -batch -config "$main/ca.cnf" -cert "$p/ca.pem" -keyfile "$p/ca.key" -gencrl -crldays 7 -out "$p/ca.crl" 2>/dev/null
     openssl ca -batch -config "$id/ca.cnf" -cert "$p/inter.pem" -keyfile "$p/inter.key" -gencrl -crldays 7 -out "$p/inter.crl" 2>/dev/null
     openssl ca -batch -config "$main/ca.cnf" -cert "$p/ca.pem" -keyfile "$p/ca.key" -gencrl -crlsec 1 -out "$p/ca-expired.crl" 2>/dev/null
+}
+
+# make_keyless_pki (after make_pki): the edge's client certificate and the key
+# server's own, both from the test CA, and $WORK/keys holding the P-256 key
+# for `parley keyserver --keys`.
+make_keyless_pki() {
+    local main; main=$(ca_dir main)
+    sign "$main" "$PKI/ca.pem" "$PKI/ca.key" edge edge client
+    sign "$main" "$PKI/ca.pem" "$PKI/ca.key" ksrv localhost leaf "DNS:localhost,IP:127.0.0.1"
+    mkdir -p "$WORK/keys"
+    cp "$PKI/ec256.key" "$WORK/keys/ec256.pem"
 }

@@ -9,11 +9,7 @@ make_pki
 P=$PKI
 # The key server's channel has its own CA: the edge server's client
 # certificate and the key server's certificate come from it.
-main=$(ca_dir main)
-sign "$main" "$P/ca.pem" "$P/ca.key" edge edge client
-sign "$main" "$P/ca.pem" "$P/ca.key" ksrv localhost leaf "DNS:localhost,IP:127.0.0.1"
-mkdir -p "$WORK/keys"
-cp "$P/ec256.key" "$WORK/keys/ec256.pem"
+make_keyless_pki
 cp "$P/rsa2048.key" "$WORK/keys/rsa2048.pem"
 
 KPORT=$(free_port)
@@ -62,15 +58,10 @@ check "the key server logs one line per client" "$WORK/ks.log" 'client [0-9]+ .*
     'client [0-9]+ .*: the client sent no certificate, and one is required'
 # Typed errors for broken and unknown-key requests, over a raw mTLS channel.
 cat >"$WORK/raw.py" <<PY
-import socket, ssl, struct
-ctx = ssl.create_default_context(cafile="$P/ca.pem")
-ctx.load_cert_chain("$P/edge.pem", "$P/edge.key")
-s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", $KPORT)), server_hostname="localhost")
-def frame(fid, fields):
-    body = b"".join(struct.pack(">BH", t, len(v)) + v for t, v in fields)
-    pad = 2048 - 12 - len(body) - 3
-    body += struct.pack(">BH", 7, pad) + bytes(pad)
-    return struct.pack(">BBHII", 1, 1, 0, fid, len(body)) + body
+import socket, ssl, struct, sys
+sys.path.insert(0, "$HERE")
+from keyless_raw import connect, frame
+s = connect($KPORT, "$P/ca.pem", "$P/edge.pem", "$P/edge.key")
 def exact(n):
     b = b""
     while len(b) < n:

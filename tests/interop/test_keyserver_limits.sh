@@ -14,11 +14,7 @@
 source "$(dirname "$0")/lib.sh" "$@"
 make_pki
 P=$PKI
-main=$(ca_dir main)
-sign "$main" "$P/ca.pem" "$P/ca.key" edge edge client
-sign "$main" "$P/ca.pem" "$P/ca.key" ksrv localhost leaf "DNS:localhost,IP:127.0.0.1"
-mkdir -p "$WORK/keys"
-cp "$P/ec256.key" "$WORK/keys/ec256.pem"
+make_keyless_pki
 # ASan keeps freed memory in quarantine: the RSS check only means something without it.
 ASAN=0
 grep -qa "__asan_init" "$PARLEY" && ASAN=1
@@ -96,10 +92,10 @@ through_edge "the edge's pooled connection outlives the handshake timeout"
 # A request shorter than 2048 bytes (a ping without its padding) is refused
 # at its header: short frames would buy more work per byte.
 cat >"$WORK/short.py" <<PY
-import socket, ssl, struct
-ctx = ssl.create_default_context(cafile="$P/ca.pem")
-ctx.load_cert_chain("$P/edge.pem", "$P/edge.key")
-s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", $KPORT)), server_hostname="localhost")
+import socket, ssl, struct, sys
+sys.path.insert(0, "$HERE")
+from keyless_raw import connect
+s = connect($KPORT, "$P/ca.pem", "$P/edge.pem", "$P/edge.key")
 body = struct.pack(">BHB", 1, 1, 3) + struct.pack(">BH", 5, 4) + b"ping"
 s.sendall(struct.pack(">BBHII", 1, 1, 0, 1, len(body)) + body)
 s.settimeout(10)
@@ -115,14 +111,9 @@ check "and says why" "$WORK/ks1.log" 'client [0-9]+ .*: sent a frame of the wron
 # 3. An authenticated client pipelining requests without reading its answers.
 cat >"$WORK/flood.py" <<PY
 import socket, ssl, struct, sys, time
-ctx = ssl.create_default_context(cafile="$P/ca.pem")
-ctx.load_cert_chain("$P/edge.pem", "$P/edge.key")
-s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", $KPORT)), server_hostname="localhost")
-def frame(fid, fields):
-    body = b"".join(struct.pack(">BH", t, len(v)) + v for t, v in fields)
-    pad = 2048 - 12 - len(body) - 3
-    body += struct.pack(">BH", 7, pad) + bytes(pad)
-    return struct.pack(">BBHII", 1, 1, 0, fid, len(body)) + body
+sys.path.insert(0, "$HERE")
+from keyless_raw import connect, frame
+s = connect($KPORT, "$P/ca.pem", "$P/edge.pem", "$P/edge.key")
 # Pings echo their payload: each answer is about as large as its request.
 total = 32768
 batch = b"".join(frame(i, [(1, b"\x03"), (5, bytes(1900))]) for i in range(64))

@@ -77,24 +77,7 @@ check "a client that never reads is cut by --idle-timeout" "$WORK/px.log" 'bytes
 # The same, but it keeps sending (a byte every 100 ms): its bytes are not
 # progress while what waits for it does not move, so --idle-timeout (3 s)
 # still cuts it, long before it would stop by itself (12 s).
-python3 - "$PORT" "$P/ca.pem" <<'PY' >"$WORK/trickle.out" 2>&1
-import socket, ssl, sys, time
-ctx = ssl.create_default_context(cafile=sys.argv[2])
-s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))), server_hostname="localhost")
-s.sendall(b"GET /big/200000000 HTTP/1.1\r\nHost: localhost\r\n\r\n")
-start = time.time()
-s.setblocking(False)
-try:
-    while time.time() - start < 12:
-        try:
-            s.send(b"X")
-        except ssl.SSLWantWriteError:
-            pass
-        time.sleep(0.1)
-    print("still open after 12 s")
-except (ssl.SSLError, OSError) as e:
-    print("cut after %.1f s" % (time.time() - start))
-PY
+python3 "$(dirname "$0")/sends_never_reads.py" "$PORT" "$P/ca.pem" 12 >"$WORK/trickle.out" 2>&1
 check "a client that never reads but keeps sending is cut by --idle-timeout too" "$WORK/trickle.out" '^cut after [3-9]\.'
 [ "${rss1:-0}" -lt 60000 ] && ok "backpressure: proxy RSS ${rss1} kB with 200 MB unread" || bad "proxy RSS grew to ${rss1} kB"
 curl -s --max-time 5 "http://127.0.0.1:$ST1/" >"$WORK/st1.json"

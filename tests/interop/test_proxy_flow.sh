@@ -95,24 +95,7 @@ PY
 check "a reader taking 16 KB every 50 ms is not cut by --idle-timeout 2" "$WORK/slow.out" '^slow reader: ([0-9]+) of \1 bytes .* intact$' ||
     tail -n 2 "$WORK/px.log"
 # ... while a client that never reads (and keeps sending) still is.
-python3 - "$PORT" "$P/ca.pem" <<'PY' >"$WORK/trickle.out" 2>&1
-import socket, ssl, sys, time
-ctx = ssl.create_default_context(cafile=sys.argv[2])
-s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))), server_hostname="localhost")
-s.sendall(b"GET /big/200000000 HTTP/1.1\r\nHost: localhost\r\n\r\n")
-start = time.time()
-s.setblocking(False)
-try:
-    while time.time() - start < 20:
-        try:
-            s.send(b"X")
-        except ssl.SSLWantWriteError:
-            pass
-        time.sleep(0.1)
-    print("still open after 20 s")
-except (ssl.SSLError, OSError) as e:
-    print("cut after %.1f s" % (time.time() - start))
-PY
+python3 "$(dirname "$0")/sends_never_reads.py" "$PORT" "$P/ca.pem" 20 >"$WORK/trickle.out" 2>&1
 check "a client that never reads but keeps sending is still cut by --idle-timeout 2" "$WORK/trickle.out" '^cut after ([2-9]|1[0-9])\.'
 
 # A client that resets the connection in the middle of a download: the
