@@ -7,16 +7,24 @@
 
 #include "config_internal.h"
 
+/* *field becomes a copy of path; on failure it keeps its old value (no
+ * silent fall back to the system's default trust store). */
+static int pl_cfg_set_path(parley_config *cfg, char **field, const char *path)
+{
+    PL_CFG_ARG(cfg, path);
+    char *dup = pl_strdup(path);
+    if (!dup) return pl_cfg_nomem(cfg);
+    pl_free(*field);
+    *field = dup;
+    return PARLEY_OK;
+}
+
 /* The client CA file only: CRLs, ticket keys and the verification mode
  * belong to their own setters. */
 int parley_config_set_client_ca(parley_config *cfg, const char *path)
 {
     PL_CFG_MUTABLE(cfg);
-    PL_CFG_ARG(cfg, path);
-    char *dup = pl_strdup(path);
-    if (!dup) return pl_cfg_nomem(cfg);
-    pl_free(cfg->client_ca_file);
-    cfg->client_ca_file = dup;
+    if (pl_cfg_set_path(cfg, &cfg->client_ca_file, path) != PARLEY_OK) return PARLEY_ERROR;
     /* A client CA asks for certificates unless set_verify_client (called
      * before or after) says otherwise: the result does not depend on order. */
     if (!cfg->verify_client_set) cfg->verify_client = PARLEY_VERIFY_CLIENT_OPTIONAL;
@@ -87,12 +95,7 @@ int parley_config_set_ocsp_max_age(parley_config *cfg, uint32_t seconds)
 int parley_config_set_ca_file(parley_config *cfg, const char *path)
 {
     PL_CFG_MUTABLE(cfg);
-    PL_CFG_ARG(cfg, path);
-    char *dup = pl_strdup(path);
-    if (!dup) return pl_cfg_nomem(cfg);
-    pl_free(cfg->ca_file);
-    cfg->ca_file = dup;
-    return PARLEY_OK;
+    return pl_cfg_set_path(cfg, &cfg->ca_file, path);
 }
 
 int parley_config_set_verify(parley_config *cfg, int verify)
