@@ -257,13 +257,3 @@ int pl_open(const pl_ticket_ring *r, int kind, const uint8_t *id, size_t idlen, 
     }
     return -1; /* unknown or retired key */
 }
-
-int pl_ticket_seal(const pl_ticket_ring *r, const uint8_t *plain, size_t len, pl_buf *out)
-{
-    return pl_seal(r, PL_SEAL_TICKET, NULL, 0, plain, len, out);
-}
-
-int pl_ticket_open(const pl_ticket_ring *r, const uint8_t *t, size_t len, pl_buf *plain)
-{
-    return pl_open(r, PL_SEAL_TICKET, NULL, 0, t, len, plain);
-}

@@ -76,8 +76,5 @@ PL_MUST_CHECK int pl_seal(const pl_ticket_ring *r, int kind, const uint8_t *id, 
 /* 0 and the plaintext, or -1 (no error recorded) when it does not open:
  * unknown or retired key, another kind or id, tampering. */
 int pl_open(const pl_ticket_ring *r, int kind, const uint8_t *id, size_t idlen, const uint8_t *t, size_t len, pl_buf *plain);
-/* pl_seal / pl_open of PL_SEAL_TICKET. */
-PL_MUST_CHECK int pl_ticket_seal(const pl_ticket_ring *r, const uint8_t *plain, size_t len, pl_buf *out);
-int pl_ticket_open(const pl_ticket_ring *r, const uint8_t *t, size_t len, pl_buf *plain);
 
 #endif

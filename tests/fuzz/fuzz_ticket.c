@@ -20,7 +20,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     pl_buf plain = {0};
     (void)argc;
     (void)argv;
-    if (pl_ticket_ring_generate(&ring) < 0 || pl_session_encode(&s, &plain) < 0 || pl_ticket_seal(&ring, plain.data, plain.len, &genuine) < 0 ||
+    if (pl_ticket_ring_generate(&ring) < 0 || pl_session_encode(&s, &plain) < 0 || pl_seal(&ring, PL_SEAL_TICKET, NULL, 0, plain.data, plain.len, &genuine) < 0 ||
         pl_seal(&ring, PL_SEAL_CACHE, id, sizeof id, plain.data, plain.len, &genuine_value) < 0)
         return -1;
     pl_buf_free(&plain);
@@ -31,18 +31,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     pl_buf plain = {0};
     pl_session s;
-    if (pl_ticket_open(&ring, data, size, &plain) == 0) (void)pl_session_decode(plain.data, plain.len, &s);
+    if (pl_open(&ring, PL_SEAL_TICKET, NULL, 0, data, size, &plain) == 0) (void)pl_session_decode(plain.data, plain.len, &s);
     /* The genuine ticket's key name with the fuzz bytes after it. */
     uint8_t t[4096];
     size_t n = size < sizeof t - 16 ? size : sizeof t - 16;
     memcpy(t, genuine.data, 16);
     memcpy(t + 16, data, n);
-    if (pl_ticket_open(&ring, t, 16 + n, &plain) == 0) (void)pl_session_decode(plain.data, plain.len, &s);
+    if (pl_open(&ring, PL_SEAL_TICKET, NULL, 0, t, 16 + n, &plain) == 0) (void)pl_session_decode(plain.data, plain.len, &s);
     if (pl_open(&ring, PL_SEAL_CACHE, id, sizeof id, t, 16 + n, &plain) == 0) (void)pl_session_decode(plain.data, plain.len, &s);
     if (pl_open(&ring, PL_SEAL_CACHE, data, size < 32 ? size : 32, genuine_value.data, genuine_value.len, &plain) == 0 &&
         (size < 32 || memcmp(data, id, 32) != 0))
         __builtin_trap(); /* opened under another id */
-    if (pl_ticket_open(&ring, genuine_value.data, genuine_value.len, &plain) == 0) __builtin_trap(); /* a cache value as a ticket */
+    if (pl_open(&ring, PL_SEAL_TICKET, NULL, 0, genuine_value.data, genuine_value.len, &plain) == 0) __builtin_trap(); /* a cache value as a ticket */
     pl_buf_free(&plain);
     return 0;
 }

@@ -438,10 +438,10 @@ static void test_kinds_apart(void **state)
     pl_ticket_ring r;
     assert_int_equal(pl_ticket_ring_generate(&r), 0);
     pl_buf ticket = {0}, value = {0}, empty_id = {0}, out = {0};
-    assert_int_equal(pl_ticket_seal(&r, plain, sizeof plain, &ticket), 0);
+    assert_int_equal(pl_seal(&r, PL_SEAL_TICKET, NULL, 0, plain, sizeof plain, &ticket), 0);
     assert_int_equal(pl_seal(&r, PL_SEAL_CACHE, id, sizeof id, plain, sizeof plain, &value), 0);
     assert_int_equal(pl_seal(&r, PL_SEAL_CACHE, NULL, 0, plain, sizeof plain, &empty_id), 0);
-    assert_int_equal(pl_ticket_open(&r, ticket.data, ticket.len, &out), 0);
+    assert_int_equal(pl_open(&r, PL_SEAL_TICKET, NULL, 0, ticket.data, ticket.len, &out), 0);
     assert_memory_equal(out.data, plain, sizeof plain);
     assert_int_equal(pl_open(&r, PL_SEAL_CACHE, id, sizeof id, value.data, value.len, &out), 0);
     assert_memory_equal(out.data, plain, sizeof plain);
@@ -449,8 +449,8 @@ static void test_kinds_apart(void **state)
     /* Across kinds: never. */
     assert_int_equal(pl_open(&r, PL_SEAL_CACHE, NULL, 0, ticket.data, ticket.len, &out), -1);
     assert_int_equal(pl_open(&r, PL_SEAL_CACHE, id, sizeof id, ticket.data, ticket.len, &out), -1);
-    assert_int_equal(pl_ticket_open(&r, empty_id.data, empty_id.len, &out), -1);
-    assert_int_equal(pl_ticket_open(&r, value.data, value.len, &out), -1);
+    assert_int_equal(pl_open(&r, PL_SEAL_TICKET, NULL, 0, empty_id.data, empty_id.len, &out), -1);
+    assert_int_equal(pl_open(&r, PL_SEAL_TICKET, NULL, 0, value.data, value.len, &out), -1);
     /* Another id, or a shorter one: never. */
     assert_int_equal(pl_open(&r, PL_SEAL_CACHE, other, sizeof other, value.data, value.len, &out), -1);
     assert_int_equal(pl_open(&r, PL_SEAL_CACHE, id, 16, value.data, value.len, &out), -1);

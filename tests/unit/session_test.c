@@ -272,21 +272,21 @@ static void test_ticket_secret_ring(void **state)
     assert_memory_equal(&a.keys[0], &b.keys[0], sizeof a.keys[0]);
     pl_buf t = {0}, plain = {0};
     const uint8_t msg[] = "a session";
-    assert_int_equal(pl_ticket_seal(&a, msg, sizeof msg, &t), 0);
-    assert_int_equal(pl_ticket_open(&b, t.data, t.len, &plain), 0);
+    assert_int_equal(pl_seal(&a, PL_SEAL_TICKET, NULL, 0, msg, sizeof msg, &t), 0);
+    assert_int_equal(pl_open(&b, PL_SEAL_TICKET, NULL, 0, t.data, t.len, &plain), 0);
     assert_memory_equal(plain.data, msg, sizeof msg);
     /* b's clock is a period behind: a's key is its "next" one. */
     assert_int_equal(pl_ticket_ring_rotate(&b, T - P, P), 0);
-    assert_int_equal(pl_ticket_open(&b, t.data, t.len, &plain), 0);
+    assert_int_equal(pl_open(&b, PL_SEAL_TICKET, NULL, 0, t.data, t.len, &plain), 0);
     /* Six periods later it still opens; seven, and it is retired. */
     assert_int_equal(pl_ticket_ring_rotate(&b, T + 6 * P, P), 0);
-    assert_int_equal(pl_ticket_open(&b, t.data, t.len, &plain), 0);
+    assert_int_equal(pl_open(&b, PL_SEAL_TICKET, NULL, 0, t.data, t.len, &plain), 0);
     assert_int_equal(pl_ticket_ring_rotate(&b, T + 7 * P, P), 0);
-    assert_int_equal(pl_ticket_open(&b, t.data, t.len, &plain), -1);
+    assert_int_equal(pl_open(&b, PL_SEAL_TICKET, NULL, 0, t.data, t.len, &plain), -1);
     /* A new period seals under a new key name. */
     assert_memory_not_equal(a.keys[0].name, b.keys[0].name, 16);
     assert_int_equal(pl_ticket_ring_derive(&c, other, sizeof other, T, P), 0);
-    assert_int_equal(pl_ticket_open(&c, t.data, t.len, &plain), -1);
+    assert_int_equal(pl_open(&c, PL_SEAL_TICKET, NULL, 0, t.data, t.len, &plain), -1);
     assert_true(pl_ticket_ring_derive(&c, secret, 15, T, P) < 0);
     pl_clear_error();
     pl_buf_free(&t);
