@@ -138,6 +138,18 @@ static EVP_PKEY *cert_key(const char *name)
     return k;
 }
 
+
+/* pm encrypted to the test RSA key with PKCS#1 v1.5, as a TLS 1.2 client does. */
+static void encrypt_premaster(const uint8_t pm[48], uint8_t *ct, size_t *ctl)
+{
+    EVP_PKEY *rpub = cert_key("rsa");
+    EVP_PKEY_CTX *ec = EVP_PKEY_CTX_new(rpub, NULL);
+    EVP_PKEY_encrypt_init(ec);
+    EVP_PKEY_CTX_set_rsa_padding(ec, RSA_PKCS1_PADDING);
+    assert_int_equal(EVP_PKEY_encrypt(ec, ct, ctl, pm, 48), 1);
+    EVP_PKEY_CTX_free(ec);
+    EVP_PKEY_free(rpub);
+}
 static void test_keystore_answers(void **state)
 {
     (void)state;
@@ -177,13 +189,7 @@ static void test_keystore_answers(void **state)
     memset(pm, 0x42, 48);
     pm[0] = 3;
     pm[1] = 3;
-    EVP_PKEY *rpub = cert_key("rsa");
-    EVP_PKEY_CTX *ec = EVP_PKEY_CTX_new(rpub, NULL);
-    EVP_PKEY_encrypt_init(ec);
-    EVP_PKEY_CTX_set_rsa_padding(ec, RSA_PKCS1_PADDING);
-    assert_int_equal(EVP_PKEY_encrypt(ec, ct, &ctl, pm, 48), 1);
-    EVP_PKEY_CTX_free(ec);
-    EVP_PKEY_free(rpub);
+    encrypt_premaster(pm, ct, &ctl);
     parley_keyless_msg d = {.id = 2, .opcode = PARLEY_KEYLESS_RSA_DECRYPT, .client_version = 0x0303, .payload = ct, .payload_len = ctl};
     memcpy(d.key_id, rsa_id, 32);
     assert_int_equal(answer(&d, &r, store), PARLEY_KEYLESS_OK);
@@ -221,13 +227,7 @@ static void test_keystore_rsa_deterministic(void **state)
     memset(pm, 0x5a, 48);
     pm[0] = 3;
     pm[1] = 3;
-    EVP_PKEY *rpub = cert_key("rsa");
-    EVP_PKEY_CTX *ec = EVP_PKEY_CTX_new(rpub, NULL);
-    EVP_PKEY_encrypt_init(ec);
-    EVP_PKEY_CTX_set_rsa_padding(ec, RSA_PKCS1_PADDING);
-    assert_int_equal(EVP_PKEY_encrypt(ec, ct, &ctl, pm, 48), 1);
-    EVP_PKEY_CTX_free(ec);
-    EVP_PKEY_free(rpub);
+    encrypt_premaster(pm, ct, &ctl);
     /* Valid: the real premaster, every time. */
     rsa_answer(ct, ctl, 0x0303, a);
     assert_memory_equal(a, pm, 48);
