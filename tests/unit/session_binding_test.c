@@ -20,26 +20,33 @@
 
 static const uint16_t versions[2] = {PARLEY_TLS1_2, PARLEY_TLS1_3};
 
-static int setup(void **state)
+/* test_dir()/out.pem: a.pem followed by b.pem (a CA store of two anchors). */
+static void concat_pem(const char *out, const char *a, const char *b)
 {
-    (void)state;
-    char a[512], b[512], both[512];
-    if (make_cert(test_dir(), "ec256", "ec256", "localhost", -1, 30) || make_cert(test_dir(), "other", "ec256", "other.test", -1, 30) ||
-        make_cert(test_dir(), "cli", "ec256", "client.test", -1, 30))
-        return -1;
-    /* A second CA store: the server's certificate and one more anchor. */
-    snprintf(a, sizeof a, "%s/ec256.pem", test_dir());
-    snprintf(b, sizeof b, "%s/other.pem", test_dir());
-    snprintf(both, sizeof both, "%s/both.pem", test_dir());
-    FILE *o = fopen(both, "w");
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s.pem", test_dir(), out);
+    FILE *o = fopen(path, "w");
+    assert_non_null(o);
     const char *parts[] = {a, b};
     for (int i = 0; i < 2; i++) {
-        FILE *f = fopen(parts[i], "r");
+        snprintf(path, sizeof path, "%s/%s.pem", test_dir(), parts[i]);
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
         int ch;
         while ((ch = fgetc(f)) != EOF) fputc(ch, o);
         fclose(f);
     }
     fclose(o);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (make_cert(test_dir(), "ec256", "ec256", "localhost", -1, 30) || make_cert(test_dir(), "other", "ec256", "other.test", -1, 30) ||
+        make_cert(test_dir(), "cli", "ec256", "client.test", -1, 30))
+        return -1;
+    /* A second CA store: the server's certificate and one more anchor. */
+    concat_pem("both", "ec256", "other");
     return 0;
 }
 
@@ -272,19 +279,7 @@ static void test_client_auth_trust(void **state)
     for (int v = 0; v < 2; v++) {
         assert_int_equal(resume_mtls(versions[v], "cli", "cli"), 1);
         /* Another client CA store: the certificate is asked for again. */
-        char both[512], cli[512], ca[512];
-        snprintf(both, sizeof both, "%s/cliboth.pem", test_dir());
-        snprintf(cli, sizeof cli, "%s/cli.pem", test_dir());
-        snprintf(ca, sizeof ca, "%s/other.pem", test_dir());
-        FILE *o = fopen(both, "w");
-        const char *parts[] = {cli, ca};
-        for (int i = 0; i < 2; i++) {
-            FILE *f = fopen(parts[i], "r");
-            int ch;
-            while ((ch = fgetc(f)) != EOF) fputc(ch, o);
-            fclose(f);
-        }
-        fclose(o);
+        concat_pem("cliboth", "cli", "other");
         assert_int_equal(resume_mtls(versions[v], "cli", "cliboth"), 0);
     }
 }
