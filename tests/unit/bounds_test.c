@@ -56,6 +56,14 @@ static int read_rc(parley_conn *c)
     return rc;
 }
 
+/* The next read on c fails: c sent `alert` and its error names `words`. */
+static void ended_with(parley_conn *c, int alert, const char *words)
+{
+    assert_int_equal(read_rc(c), PARLEY_ERROR);
+    assert_int_equal(parley_conn_alert_sent(c), alert);
+    assert_non_null(strstr(parley_conn_error_string(c), words));
+}
+
 static size_t pending(parley_conn *c)
 {
     const uint8_t *d;
@@ -94,9 +102,7 @@ static void test_renegotiation_second_attempt_fatal(void **state)
     exchange(&p, p.client, p.server, "refused once, still here");
     assert_int_equal(pl_conn_send_handshake(p.client, PL_HS_CLIENT_HELLO, NULL, 0), 0);
     pair_pump(&p);
-    assert_int_equal(read_rc(p.server), PARLEY_ERROR);
-    assert_int_equal(parley_conn_alert_sent(p.server), PL_ALERT_UNEXPECTED_MESSAGE);
-    assert_non_null(strstr(parley_conn_error_string(p.server), "renegotiate again"));
+    ended_with(p.server, PL_ALERT_UNEXPECTED_MESSAGE, "renegotiate again");
     free_pair(&p);
 
     /* HelloRequest to a client: the same. */
@@ -180,9 +186,7 @@ static void test_key_update_flood(void **state)
     }
     for (int i = 0; i <= PL_MAX_KEY_UPDATES; i++) assert_int_equal(parley_conn_key_update(p.client, 1), PARLEY_OK);
     pair_pump(&p);
-    assert_int_equal(read_rc(p.server), PARLEY_ERROR);
-    assert_int_equal(parley_conn_alert_sent(p.server), PL_ALERT_UNEXPECTED_MESSAGE);
-    assert_non_null(strstr(parley_conn_error_string(p.server), "KeyUpdates without application data"));
+    ended_with(p.server, PL_ALERT_UNEXPECTED_MESSAGE, "KeyUpdates without application data");
     free_pair(&p);
 }
 
@@ -201,9 +205,7 @@ static void test_ticket_flood(void **state)
     }
     for (int i = 0; i <= PL_MAX_TICKETS_WITHOUT_DATA; i++) seal(p.server, PL_CT_HANDSHAKE, nst, sizeof nst);
     pair_pump(&p);
-    assert_int_equal(read_rc(p.client), PARLEY_ERROR);
-    assert_int_equal(parley_conn_alert_sent(p.client), PL_ALERT_UNEXPECTED_MESSAGE);
-    assert_non_null(strstr(parley_conn_error_string(p.client), "NewSessionTickets without application data"));
+    ended_with(p.client, PL_ALERT_UNEXPECTED_MESSAGE, "NewSessionTickets without application data");
     free_pair(&p);
 }
 
@@ -226,9 +228,7 @@ static void test_empty_record_runs(void **state)
         }
         for (int i = 0; i <= PL_MAX_EMPTY_RECORDS; i++) seal(p.client, type, body, len);
         pair_pump(&p);
-        assert_int_equal(read_rc(p.server), PARLEY_ERROR);
-        assert_int_equal(parley_conn_alert_sent(p.server), PL_ALERT_UNEXPECTED_MESSAGE);
-        assert_non_null(strstr(parley_conn_error_string(p.server), "without content"));
+        ended_with(p.server, PL_ALERT_UNEXPECTED_MESSAGE, "without content");
         free_pair(&p);
     }
 }
@@ -248,9 +248,7 @@ static void test_alert_inside_fragmented_message(void **state)
         seal(p.client, PL_CT_HANDSHAKE, header, sizeof header);
         seal(p.client, PL_CT_ALERT, alert, 2);
         pair_pump(&p);
-        assert_int_equal(read_rc(p.server), PARLEY_ERROR);
-        assert_int_equal(parley_conn_alert_sent(p.server), PL_ALERT_UNEXPECTED_MESSAGE);
-        assert_non_null(strstr(parley_conn_error_string(p.server), "inside a fragmented handshake message"));
+        ended_with(p.server, PL_ALERT_UNEXPECTED_MESSAGE, "inside a fragmented handshake message");
         free_pair(&p);
     }
 }
@@ -308,9 +306,7 @@ static void test_output_cap(void **state)
     parley_conn_pending_output(p.client, &d, &n);
     conn_feed(p.server, d, n);
     parley_conn_output_sent(p.client, n);
-    assert_int_equal(read_rc(p.server), PARLEY_ERROR);
-    assert_non_null(strstr(parley_conn_error_string(p.server), "not reading"));
-    assert_int_equal(parley_conn_alert_sent(p.server), PL_ALERT_INTERNAL_ERROR);
+    ended_with(p.server, PL_ALERT_INTERNAL_ERROR, "not reading");
     assert_true(pending(p.server) <= before + ALERT12); /* the fatal alert only */
     free_pair(&p);
     free(m);
