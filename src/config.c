@@ -60,7 +60,10 @@ parley_config *parley_config_new(void)
     pthread_mutex_init(&cfg->lock, NULL);
     cfg->min_version = PARLEY_TLS1_2;
     cfg->max_version = PARLEY_TLS1_3;
-    cfg->require_ems = 1;
+    /* RFC 7627 is not required by default (as in OpenSSL, BoringSSL, Go and
+     * rustls): a TLS 1.2 peer without it gets a full handshake, but its
+     * session is never resumable (RFC 7627 5.4, pl_session_resumable). */
+    cfg->require_ems = 0;
     cfg->max_depth = 8;
     cfg->crl_expired_fatal = 1;
     cfg->ocsp_max_age = 7 * 86400;

@@ -134,7 +134,7 @@ struct parley_config {
     uint32_t ticket_rotation; /* seconds: generated and derived rings rotate */
     int cache_owned, cache_disabled;
     uint32_t session_lifetime;
-    int require_ems;    /* RFC 7627 extended master secret: required by default */
+    int require_ems;    /* RFC 7627 extended master secret: 1 refuses a TLS 1.2 peer without it (default 0) */
     int psk_ke;         /* TLS 1.3 resumption without (EC)DHE (psk_ke): off by default */
     uint32_t max_early_data; /* server: advertised in tickets; 0-RTT is still rejected (skipped) */
     parley_trace_fn trace;
@@ -285,7 +285,11 @@ struct parley_conn {
     int empty_records;       /* records in a row that carried nothing */
     int reneg_refused;       /* TLS 1.2 renegotiations refused so far */
     int peer_keys_used;      /* TLS 1.3: a record opened under the peer's keys */
-    int ems;                 /* TLS 1.2 extended master secret used */
+    /* TLS 1.2 extended master secret used. It also decides keying material
+     * export (RFC 5705, issue #19): a TLS 1.2 connection without EMS must
+     * refuse to export (RFC 7627 5.4: its master secret is not bound to its
+     * handshake); see pl_conn_export_allowed. */
+    int ems;
     int resumed;
     pl_session *sess;        /* client: offered before, resumable after the handshake */
     int client_cert_bound;   /* client: authenticated with its certificate (tls12.c pl_session_base) */
@@ -293,6 +297,15 @@ struct parley_conn {
     uint8_t res_secret[PL_MAX_HASH];
     int res_hash;
 };
+
+/* May keying material be exported (RFC 5705 / RFC 8446 7.5) from this
+ * connection? After the handshake, TLS 1.3 always; TLS 1.2 only with the
+ * extended master secret (RFC 7627 5.4). The exporter API (issue #19) must
+ * refuse otherwise. */
+static inline int pl_conn_export_allowed(const parley_conn *c)
+{
+    return c->hs_done && (c->version == PARLEY_TLS1_3 || (c->version == PARLEY_TLS1_2 && c->ems));
+}
 
 #define PL_IN_CAP (PL_MAX_RECORD12 + 256) /* the larger of the 1.2 and 1.3 limits */
 

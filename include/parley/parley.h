@@ -117,8 +117,11 @@ int parley_config_set_groups(parley_config *cfg, const char *list);
 /* TLS 1.2 static RSA key exchange: no forward secrecy, so off by default on
  * both sides; on, the TLS_RSA_WITH_* suites are offered / accepted. */
 int parley_config_allow_rsa_kx(parley_config *cfg, int allow);
-/* RFC 7627 extended master secret: required by default (a TLS 1.2 peer
- * without it is refused); 0 allows the legacy master secret. */
+/* RFC 7627 extended master secret (TLS 1.2). Default 0: it is used whenever
+ * the peer supports it, and a peer without it gets a full handshake with the
+ * legacy master secret, whose session is never resumable (not cached, no
+ * ticket, never offered: RFC 7627 5.4), and parley_conn_ems() says 0.
+ * 1 (strict): a TLS 1.2 peer without it is refused with handshake_failure. */
 int parley_config_require_ems(parley_config *cfg, int require);
 
 /* Comma-separated ALPN protocols in preference order, e.g. "h2,http/1.1". */
@@ -432,8 +435,11 @@ int parley_config_set_max_early_data(parley_config *cfg, uint32_t bytes);
 
 /* Client: the session of a completed handshake, for a later connection
  * (a versioned blob holding secrets: store it like a key). PARLEY_ERROR if
- * the connection has no resumable session. In TLS 1.3 the session comes with
- * the server's NewSessionTicket, after the handshake: read first. */
+ * the connection has no resumable session: the server gave neither a session
+ * id nor a ticket, or (TLS 1.2) the handshake did not use the extended master
+ * secret (RFC 7627 5.4: such a session is never resumed; a session offered
+ * before and not resumed is not returned either). In TLS 1.3 the session
+ * comes with the server's NewSessionTicket, after the handshake: read first. */
 int parley_conn_get_session(const parley_conn *conn, uint8_t *buf, size_t cap, size_t *len);
 /* Client: offer this session on the next handshake (before it starts).
  * PARLEY_ERROR when it is not a session, or not one for this connection: a
@@ -441,7 +447,8 @@ int parley_conn_get_session(const parley_conn *conn, uint8_t *buf, size_t cap, s
  * trust settings it was made under (CA store and CRLs, verification on or
  * off, host-name check, OCSP mode, chain depth); sessions in the older
  * formats (before trust binding) record no trust settings and are never
- * offered. The connection is unaffected by a refusal: its handshake is a full one. */
+ * offered, nor TLS 1.2 sessions made without the extended master secret
+ * (RFC 7627 5.4). The connection is unaffected by a refusal: its handshake is a full one. */
 int parley_conn_set_session(parley_conn *conn, const uint8_t *buf, size_t len);
 
 /* ----------------------------------------------------- trace and keylog */

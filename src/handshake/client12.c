@@ -36,11 +36,21 @@ static int pl_client12_resume(parley_conn *c, const pl_server_hello *sh)
     return 0;
 }
 
-/* After a full handshake: keep the session the server named, for later. */
+/* After a full handshake: keep the session the server named, for later.
+ * The connection's session is then this one or none: a session offered
+ * before and not resumed is dropped, so that parley_conn_get_session never
+ * hands back a session this connection did not make. */
 static void pl_client12_keep_session(parley_conn *c)
 {
     pl_hs *hs = c->hs;
-    if (!hs->peer_session_len && !hs->new_ticket.len) return;
+    /* RFC 7627 5.4: without EMS the session is not resumable: not kept. */
+    if ((!hs->peer_session_len && !hs->new_ticket.len) || !hs->ems) {
+        if (c->sess) pl_cleanse(c->sess, sizeof *c->sess);
+        pl_free(c->sess);
+        c->sess = NULL;
+        if (!hs->ems) pl_trace(c, PARLEY_TRACE_INFO, -1, "session not kept", 0, "no extended master secret: not resumable (RFC 7627 5.4)");
+        return;
+    }
     if (!c->sess && !(c->sess = pl_calloc(1, sizeof *c->sess))) return;
     pl_session *ss = c->sess;
     pl_session_from_conn(c, ss, (uint64_t)time(NULL), 86400);

@@ -85,14 +85,24 @@ static int pl_try_resume(parley_conn *c, const pl_client_hello *ch, pl_session *
         found = pl_cache_fetch_session(c, ch->session_id.p, ch->session_id.len, ss);
         if (found == PL_HS_WAIT_SESSION) return found;
     }
-    return found && ss->version == PARLEY_TLS1_2 && pl_session_fresh(ss, (uint64_t)time(NULL)) &&
-           pl_u16_list_has(ch->suites, ss->suite) && pl_suite_usable(cfg, ss->suite) &&
-           /* RFC 6066 3: never resume under another server name. */
-           strcmp(ss->sni, ch->has_sni ? ch->sni : "") == 0 &&
-           /* RFC 7627 5.3: the EMS state must match; otherwise a full handshake. */
-           ss->ems == (uint8_t)ch->has_ems &&
-           /* A server that requires client certificates resumes only sessions that had one. */
-           (cfg->verify_client != PARLEY_VERIFY_CLIENT_REQUIRE || pl_session_client_auth(cfg, ss));
+    int ok = found && ss->version == PARLEY_TLS1_2 && pl_session_fresh(ss, (uint64_t)time(NULL)) &&
+             pl_u16_list_has(ch->suites, ss->suite) && pl_suite_usable(cfg, ss->suite) &&
+             /* RFC 6066 3: never resume under another server name. */
+             strcmp(ss->sni, ch->has_sni ? ch->sni : "") == 0 &&
+             /* A server that requires client certificates resumes only sessions that had one. */
+             (cfg->verify_client != PARLEY_VERIFY_CLIENT_REQUIRE || pl_session_client_auth(cfg, ss));
+    /* RFC 7627 5.3: a session made with the extended master secret, offered
+     * in a ClientHello without it: the server MUST abort (as OpenSSL and
+     * BoringSSL do); the client has downgraded or the hello was altered. */
+    if (ok && ss->ems && !ch->has_ems) {
+        pl_cleanse(ss, sizeof *ss);
+        PL_BAIL(PL_ERR_HANDSHAKE_FAILURE,
+                "client offers a session made with the extended master secret but does not send the extension (RFC 7627 5.3)");
+    }
+    /* RFC 7627 5.3/5.4: one made without it is never resumed: a full handshake. */
+    ok = ok && pl_session_resumable(ss);
+    if (!ok) pl_cleanse(ss, sizeof *ss);
+    return ok;
 }
 
 /* A sealed ticket for the current session (RFC 5077 4), sent as NewSessionTicket. */
@@ -135,8 +145,12 @@ int pl_server12_client_hello(parley_conn *c, const void *vch, const uint8_t *msg
     PL_ENSURE(ch->has_ems || !cfg->require_ems, PL_ERR_HANDSHAKE_FAILURE,
               "client does not support the extended master secret (RFC 7627), which is required");
     pl_session ss;
-    hs->issue_ticket = !cfg->tickets_disabled && ch->has_ticket;
+    /* RFC 7627 5.4: without EMS the session will not be resumable, so no
+     * ticket: the ServerHello leaves out session_ticket and no
+     * NewSessionTicket follows (RFC 5077 3.2). */
+    hs->issue_ticket = !cfg->tickets_disabled && ch->has_ticket && ch->has_ems;
     int resume = pl_try_resume(c, ch, &ss);
+    if (resume < 0) return resume;
     if (resume == PL_HS_WAIT_SESSION) return resume; /* this handler runs again with the answer */
     if (resume) {
         chosen = pl_suite_find(ss.suite);
@@ -200,11 +214,13 @@ int pl_server12_client_hello(parley_conn *c, const void *vch, const uint8_t *msg
     /* The name binds the session (RFC 6066 3): losing it is an error, not "no SNI". */
     if (ch->has_sni && !c->server_name)
         PL_ENSURE(c->server_name = pl_strdup(ch->sni), PL_ERR_NOMEM, "out of memory");
-    if (!hs->resumed && cfg->cache) {
+    if (!hs->resumed && cfg->cache && hs->ems) {
         /* A new session id; the session is stored once the handshake completes. */
         PL_GUARD(pl_random(hs->session_id, 32));
         hs->session_id_len = 32;
     } else if (!hs->resumed) {
+        /* RFC 5246 7.4.1.3: an empty session_id says the session will not be
+         * cached: no cache, or no EMS (RFC 7627 5.4). */
         hs->session_id_len = 0;
     }
     PL_GUARD(pl_transcript_set_hash(&hs->transcript, hs->hash));
@@ -448,7 +464,7 @@ static void pl_server12_store_session(parley_conn *c)
     pl_hs *hs = c->hs;
     parley_config *cfg = c->cfg;
     pl_session ss;
-    if (!cfg->cache || !hs->session_id_len) return;
+    if (!cfg->cache || !hs->session_id_len || !hs->ems) return; /* RFC 7627 5.4 */
     pl_session_from_conn(c, &ss, (uint64_t)time(NULL), cfg->session_lifetime);
     memcpy(ss.id, hs->session_id, hs->session_id_len);
     ss.id_len = (uint8_t)hs->session_id_len;

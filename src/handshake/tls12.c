@@ -169,6 +169,7 @@ const char *pl_session_unusable(const parley_conn *c, const pl_session *s)
      * only asks servers to check) would otherwise be taken for any host the
      * session is offered to. */
     if (strcmp(s->sni, c->server_name ? c->server_name : "") != 0) return "it was made for another server name";
+    if (!pl_session_resumable(s)) return "it was made without the extended master secret (RFC 7627 5.4)";
     /* The server was authenticated under the trust settings of that time: a
      * session made without verification, or under another CA store or
      * policy, proves nothing under ours. */

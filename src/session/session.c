@@ -6,9 +6,13 @@
 #include "../util/cursor.h"
 #include "../util/mem.h"
 
+int pl_session_resumable(const pl_session *s) { return s->version != 0x0303 || s->ems; }
+
 int pl_session_encode(const pl_session *s, pl_buf *out)
 {
     size_t snl = strlen(s->sni);
+    PL_ENSURE(pl_session_resumable(s), PL_ERR_INTERNAL,
+              "a TLS 1.2 session without the extended master secret is not resumable (RFC 7627 5.4)");
     PL_GUARD(pl_buf_bytes(out, "PLS", 3));
     PL_GUARD(pl_buf_u8(out, PL_SESSION_VERSION));
     PL_GUARD(pl_buf_u16(out, s->version));

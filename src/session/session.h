@@ -43,6 +43,15 @@ typedef struct {
     uint8_t ticket[PL_MAX_TICKET];
 } pl_session;
 
+/* RFC 7627 5.4: a TLS 1.2 session made without the extended master secret
+ * is never resumed (its master secret is not bound to the handshake that
+ * made it, the triple-handshake attack). Parley treats the RFC's SHOULD NOT
+ * as a MUST, in both roles: such a session is not cached, no ticket is
+ * issued for it, a client neither keeps nor offers it, and one offered
+ * (made by an older build) gets a full handshake. */
+int pl_session_resumable(const pl_session *s);
+/* Fails (and writes nothing) for a session that is not resumable: no
+ * cache value, ticket or client blob can ever hold one. */
 PL_MUST_CHECK int pl_session_encode(const pl_session *s, pl_buf *out);
 PL_MUST_CHECK int pl_session_decode(const uint8_t *p, size_t len, pl_session *s);
 /* Still resumable at `now`? */
