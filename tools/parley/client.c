@@ -13,7 +13,7 @@
 typedef struct {
     const char *cafile, *servername, *ciphers, *groups, *alpn, *keylog, *send, *cert, *key, *sess_in, *sess_out;
     int reconnect;
-    int insecure, trace, json, key_update, timeout, padding, allow_rsa, max_depth, crl_warn, ocsp, psk_ke;
+    int insecure, trace, json, key_update, timeout, padding, allow_rsa, max_depth, crl_warn, ocsp, psk_ke, require_ems;
     long long at_time, ocsp_max_age;
     const char *crls[16];
     int ncrls;
@@ -35,6 +35,7 @@ static void client_parse(int argc, char **argv, client_opts *o)
         else if (!strcmp(a, "--tls1.2")) o->vmin = o->vmax = PARLEY_TLS1_2;
         else if (!strcmp(a, "--allow-rsa-kx")) o->allow_rsa = 1;
         else if (!strcmp(a, "--psk-ke")) o->psk_ke = 1;
+        else if (!strcmp(a, "--require-ems")) o->require_ems = 1;
         else if (!strcmp(a, "--cert")) o->cert = NEXT();
         else if (!strcmp(a, "--crl")) {
             if (o->ncrls == 16) tool_die("at most 16 --crl files");
@@ -222,7 +223,16 @@ done:;
     char subj[512], iss[512], nb[64], na[64];
     const char *alpn = parley_conn_alpn(c);
     size_t nl = 0;
-    if (status == 0 && parley_conn_get_session(c, sess, 4096, &nl) == PARLEY_OK) *sess_len = nl;
+    if (status == 0 && parley_conn_get_session(c, sess, 4096, &nl) == PARLEY_OK) {
+        *sess_len = nl;
+    } else if (status == 0) {
+        /* Nothing resumable (parley_conn_get_session): a session read with
+         * --sess-in is not saved again nor offered on a reconnect. */
+        if (o->sess_out || o->reconnect)
+            fprintf(stderr, "parley: this connection has no resumable session (the server gave no session id or "
+                            "ticket, or TLS 1.2 without the extended master secret); nothing to save\n");
+        *sess_len = 0;
+    }
     if (status == 0 && quiet_response && !o->json) {
         printf("protocol: %s\n", parley_version_name(parley_conn_version(c)));
         printf("cipher: %s\n", parley_cipher_name(parley_conn_cipher(c)));
@@ -351,6 +361,7 @@ int tool_client(int argc, char **argv)
     if (o.vmin && parley_config_set_versions(cfg, o.vmin, o.vmax)) tool_die("%s", parley_config_error_string(cfg));
     if (o.allow_rsa) parley_config_allow_rsa_kx(cfg, 1);
     if (o.psk_ke) parley_config_set_psk_ke(cfg, 1);
+    if (o.require_ems) parley_config_require_ems(cfg, 1);
     if (o.cert && parley_config_add_cert_files(cfg, o.cert, o.key)) tool_die("%s", parley_config_error_string(cfg));
     for (int i = 0; i < o.ncrls; i++)
         if (parley_config_add_crl_file(cfg, o.crls[i])) tool_die("%s", parley_config_error_string(cfg));

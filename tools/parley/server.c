@@ -79,10 +79,10 @@ static void *serve_one(void *arg)
     }
     limits_handshake_done(j->slot);
     const char *sni = parley_conn_server_name(c), *alpn = parley_conn_alpn(c);
-    fprintf(stderr, "parley: [%lu] %s: %s %s %s sni=%s alpn=%s\n", j->id, j->peer,
+    fprintf(stderr, "parley: [%lu] %s: %s %s %s sni=%s alpn=%s ems=%s\n", j->id, j->peer,
             parley_version_name(parley_conn_version(c)), parley_cipher_name(parley_conn_cipher(c)),
             parley_conn_resumed(c) ? "resumed" : parley_conn_group(c) ? parley_group_name(parley_conn_group(c)) : "rsa",
-            sni ? sni : "none", alpn ? alpn : "none");
+            sni ? sni : "none", alpn ? alpn : "none", parley_conn_ems(c) ? "yes" : "no");
     /* Read one request: up to the end of the HTTP header, 16 KiB at most. */
     char req[16384];
     size_t rl = 0;

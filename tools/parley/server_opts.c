@@ -78,6 +78,7 @@ int server_opt(server_opts *o, int argc, char **argv, int *ip)
         else if (!strcmp(a, "--tls1.3")) o->vmin = o->vmax = PARLEY_TLS1_3;
         else if (!strcmp(a, "--tls1.2")) o->vmin = o->vmax = PARLEY_TLS1_2;
         else if (!strcmp(a, "--allow-rsa-kx")) o->allow_rsa = 1;
+        else if (!strcmp(a, "--require-ems")) o->require_ems = 1;
         else if (!strcmp(a, "--client-ca")) o->client_ca = NEXT();
         else if (!strcmp(a, "--verify")) o->verify = NEXT();
         else if (!strcmp(a, "--crl")) {
@@ -206,6 +207,7 @@ parley_config *server_opts_config(const server_opts *o, int fatal)
     if (o->alpn && parley_config_set_alpn(cfg, o->alpn)) return cfg_fail(cfg, fatal);
     if (o->vmin && parley_config_set_versions(cfg, o->vmin, o->vmax)) return cfg_fail(cfg, fatal);
     if (o->allow_rsa) parley_config_allow_rsa_kx(cfg, 1);
+    if (o->require_ems) parley_config_require_ems(cfg, 1);
     if (o->verify && strcmp(o->verify, "optional") && strcmp(o->verify, "require") && strcmp(o->verify, "none"))
         tool_die("--verify takes optional, require or none");
     if (o->verify && strcmp(o->verify, "none") && !o->client_ca) tool_die("--verify %s needs --client-ca FILE", o->verify);
