@@ -91,13 +91,26 @@ check "ServerKeyExchange signed with rsa_pkcs1_sha256 when that is all the clien
 # Negative: CBC-only and RC4-style offers, no extended master secret, renegotiation.
 printf "$REQ" | timeout 20 openssl s_client -connect "127.0.0.1:$PORT" -tls1_2 -cipher AES128-SHA:AES256-SHA >"$WORK/c.log" 2>&1
 check "CBC-only client gets handshake_failure" "$WORK/c.log" 'alert handshake failure'
+# Without extended master secret: accepted by default (RFC 7627 is not
+# required; such a session is never resumed: test_ems.sh).
 printf "$REQ" | timeout 20 gnutls-cli --insecure -p "$PORT" localhost \
     --priority "NORMAL:%NO_SESSION_HASH:-VERS-ALL:+VERS-TLS1.2" >"$WORK/c.log" 2>&1
-check "client without extended master secret gets handshake_failure" "$WORK/c.log" 'Handshake failed'
+check "client without extended master secret completes TLS 1.2 by default" "$WORK/c.log" '^protocol: TLSv1.2$' \
+    '^extended_master_secret: no$'
 (sleep 1; printf 'R\n'; sleep 1) | timeout 6 openssl s_client -connect "127.0.0.1:$PORT" -tls1_2 >"$WORK/c.log" 2>&1
 check "renegotiation is refused with no_renegotiation" "$WORK/c.log" 'RENEGOTIATING' 'no renegotiation'
 sleep 0.2
-check "parley server log explains the refusals" "$WORK/s.log" 'no AEAD cipher suite' 'extended master secret \(RFC 7627\), which is required'
+check "parley server log explains the refusals" "$WORK/s.log" 'no AEAD cipher suite' ' ems=no$'
+stop_bg "$LAST_PID"
+# Strict mode (--require-ems): the same client gets handshake_failure.
+PORT=$(free_port)
+start_bg "$WORK/s.log" "$PARLEY" server --listen "127.0.0.1:$PORT" --cert "$PKI/ec256.pem" --key "$PKI/ec256.key" --require-ems
+wait_port "$PORT"
+printf "$REQ" | timeout 20 gnutls-cli --insecure -p "$PORT" localhost \
+    --priority "NORMAL:%NO_SESSION_HASH:-VERS-ALL:+VERS-TLS1.2" >"$WORK/c.log" 2>&1
+check "client without extended master secret gets handshake_failure under --require-ems" "$WORK/c.log" 'Handshake failed'
+wait_line "$WORK/s.log" 'extended master secret'
+check "parley server --require-ems log explains the refusal" "$WORK/s.log" 'extended master secret \(RFC 7627\), which is required'
 stop_bg "$LAST_PID"
 
 # A server without --allow-rsa-kx does not accept static RSA.
@@ -147,13 +160,18 @@ for dh in modp2048:'not an RFC 7919 named group' modp1536:'only 1536 bits'; do
     check "client refuses DH group ${dh%%:*}" "$WORK/c.log" "${dh#*:}" 'alert: sent insufficient_security'
     stop_bg "$LAST_PID"
 done
-# A server without extended master secret is refused by the client.
+# A server without extended master secret: accepted by default, refused
+# by the client under --require-ems.
 PORT=$(free_port)
 start_bg "$WORK/s.log" gnutls-serv --http -p "$PORT" --x509certfile "$PKI/ec256.pem" --x509keyfile "$PKI/ec256.key" \
     --priority "NORMAL:%NO_SESSION_HASH:-VERS-ALL:+VERS-TLS1.2"
 wait_port "$PORT"
 timeout 20 "$PARLEY" client --cafile "$PKI/ca.pem" "localhost:$PORT" >"$WORK/c.log" 2>&1
-check "client refuses a server without extended master secret" "$WORK/c.log" 'extended master secret' 'alert: sent handshake_failure'
+check "client accepts a server without extended master secret by default" "$WORK/c.log" '^protocol: TLSv1.2$' \
+    '^extended_master_secret: no$'
+timeout 20 "$PARLEY" client --cafile "$PKI/ca.pem" --require-ems "localhost:$PORT" >"$WORK/c.log" 2>&1
+check "client --require-ems refuses a server without extended master secret" "$WORK/c.log" 'extended master secret' \
+    'alert: sent handshake_failure'
 stop_bg "$LAST_PID"
 
 finish

@@ -438,7 +438,7 @@ static void test_old_versions_refused(void **state)
     tls10[10] = 0;
     assert_int_equal(server_alert_for(tls10, sizeof tls10, &st), 70);
     /* TLS 1.2 without supported_versions is negotiated as 1.2, but this hello
-     * offers only a CBC suite and no extended master secret: handshake_failure. */
+     * offers only a CBC suite: handshake_failure. */
     tls10[10] = 3;
     assert_int_equal(server_alert_for(tls10, sizeof tls10, &st), 40);
     /* A server limited to TLS 1.3 refuses it with protocol_version. */

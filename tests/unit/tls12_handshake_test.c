@@ -320,14 +320,21 @@ static void test_invalid_key_exchange_point(void **state)
 static void test_ems_policy(void **state)
 {
     (void)state;
-    /* A client that does not require EMS still uses it when both can. */
-    pair p;
-    parley_config *cc = cfg12(client_cfg("ec256"), "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
-    assert_int_equal(parley_config_require_ems(cc, 0), PARLEY_OK);
-    make_pair(&p, cc, server_cfg("ec256"), "localhost");
-    assert_int_equal(pair_handshake(&p, NULL, NULL), 0);
-    assert_int_equal(parley_conn_ems(p.server), 1);
-    free_pair(&p);
+    /* EMS is not required by default, and still used when both can; strict
+     * mode on both sides (require_ems) changes nothing between two peers
+     * that support it. Peers without it: ems_test.c. */
+    for (int strict = 0; strict <= 1; strict++) {
+        pair p;
+        parley_config *cc = cfg12(client_cfg("ec256"), "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"), *sc = server_cfg("ec256");
+        assert_int_equal(cc->require_ems, 0);
+        assert_int_equal(parley_config_require_ems(cc, strict), PARLEY_OK);
+        assert_int_equal(parley_config_require_ems(sc, strict), PARLEY_OK);
+        make_pair(&p, cc, sc, "localhost");
+        assert_int_equal(pair_handshake(&p, NULL, NULL), 0);
+        assert_int_equal(parley_conn_ems(p.client), 1);
+        assert_int_equal(parley_conn_ems(p.server), 1);
+        free_pair(&p);
+    }
 }
 
 /* Renegotiation is refused both ways (RFC 5746 / 5246 7.2.2): a HelloRequest
