@@ -309,7 +309,8 @@ static void test_non_ems_session_not_kept(void **state)
 /* A client that offered an EMS session and got a full handshake without EMS
  * (e.g. another server behind the name) has no session to save: the one it
  * offered is not handed back as this connection's. The server here ignores
- * the offered ticket (sealed under other keys) and has no cache. */
+ * the offered ticket (sealed under other keys) and has no cache. Likewise
+ * after a full handshake with EMS in which the server named no session. */
 static void test_offered_session_dropped_after_non_ems(void **state)
 {
     (void)state;
@@ -327,9 +328,21 @@ static void test_offered_session_dropped_after_non_ems(void **state)
     assert_int_equal(parley_conn_ems(p.client), 0);
     assert_int_equal(parley_conn_get_session(p.client, again, sizeof again, &al), PARLEY_ERROR);
     free_pair(&p);
+    /* The same with EMS, from a server that names no session (no cache, no
+     * tickets): nothing to save either, not the session offered. */
+    parley_config *bare = server_cfg("ec256");
+    assert_int_equal(parley_config_set_session_cache(bare, NULL), PARLEY_OK);
+    assert_int_equal(parley_config_set_tickets(bare, 0), PARLEY_OK);
+    assert_int_equal(run_conn(&p, &w, cc, bare, 0, sess, sl), 0);
+    assert_int_equal(parley_conn_resumed(p.client), 0);
+    assert_int_equal(parley_conn_ems(p.client), 1);
+    assert_int_equal(w.sh_sid_len, 0);
+    assert_int_equal(parley_conn_get_session(p.client, again, sizeof again, &al), PARLEY_ERROR);
+    free_pair(&p);
     parley_config_free(cc);
     parley_config_free(sc);
     parley_config_free(other);
+    parley_config_free(bare);
 }
 
 /* RFC 7627 5.3/5.4: a non-EMS session the server holds (stored by an older
