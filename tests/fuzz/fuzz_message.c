@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (pl_client_hello_parse(data, size, &m) == 0) {
         const uint8_t *s;
         size_t l;
-        (void)pl_client_hello_find_share(&m, 0x001d, &s, &l);
+        if (pl_client_hello_check_shares(&m) == 0) (void)pl_client_hello_find_share(&m, 0x001d, &s, &l);
     }
 #elif defined(FUZZ_SERVER_HELLO)
     pl_server_hello m;
