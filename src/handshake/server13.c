@@ -162,10 +162,7 @@ static int s_recv_ch(parley_conn *c, const uint8_t *msg, size_t len)
     }
     int nrc = pl_negotiate(c, &ch, msg, len, &ch_out);
     if (nrc != 0) return nrc; /* an error, or a session lookup pending */
-    if (hs->hrr_done) {
-        PL_ENSURE(ch.session_id.len == hs->session_id_len && memcmp(ch.session_id.p, hs->session_id, hs->session_id_len) == 0,
-                  PL_ERR_ILLEGAL_PARAMETER, "second ClientHello changes legacy_session_id");
-    } else {
+    if (!hs->hrr_done) { /* the second repeats these (pl_ch2_check) */
         memcpy(hs->client_random, ch.random, 32);
         memcpy(c->client_random, ch.random, 32);
         memcpy(hs->session_id, ch.session_id.p, ch.session_id.len);
