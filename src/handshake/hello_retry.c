@@ -32,9 +32,10 @@ static int pl_put_len(pl_hash_ctx *h, size_t n)
     return pl_hash_update(h, b, 2);
 }
 
-/* The digests of the extensions' order and content. */
-static int pl_ext_digests(pl_cursor exts, uint8_t order[PL_CH1_DIGEST], uint8_t content[PL_CH1_DIGEST])
+/* The digests of the extensions' order and content; the first few named. */
+static int pl_ext_digests(pl_cursor exts, pl_ch1_summary *s)
 {
+    uint8_t *order = s->ext_order, *content = s->ext_content;
     pl_hash_ctx *ho = pl_hash_new(PL_SHA256), *hc = pl_hash_new(PL_SHA256);
     int rc = ho && hc ? 0 : pl_fail(PL_ERR_CRYPTO, __FILE__, __LINE__, "cannot start a hash");
     while (rc == 0 && exts.len) {
@@ -49,6 +50,12 @@ static int pl_ext_digests(pl_cursor exts, uint8_t order[PL_CH1_DIGEST], uint8_t 
         t[1] = (uint8_t)type;
         if ((rc = pl_hash_update(ho, t, 2)) < 0 || (rc = pl_hash_update(hc, t, 2)) < 0) break;
         if (how == PL_CMP_ALL && ((rc = pl_put_len(hc, body.len)) < 0 || (rc = pl_hash_update(hc, body.p, body.len)) < 0)) break;
+        if (s->n_named < PL_CH1_NAMED) {
+            uint8_t d[PL_CH1_DIGEST];
+            if ((rc = pl_hash(PL_SHA256, body.p, how == PL_CMP_ALL ? body.len : 0, d)) < 0) break;
+            s->named_type[s->n_named] = type;
+            memcpy(s->named_digest[s->n_named++], d, sizeof s->named_digest[0]);
+        }
     }
     if (rc == 0) rc = pl_hash_peek(ho, order);
     if (rc == 0) rc = pl_hash_peek(hc, content);
@@ -66,7 +73,7 @@ int pl_ch1_summarize(const pl_client_hello *ch, pl_ch1_summary *s)
     s->session_id_len = (uint8_t)ch->session_id.len;
     PL_GUARD(pl_hash(PL_SHA256, ch->suites.p, ch->suites.len, s->suites));
     PL_GUARD(pl_hash(PL_SHA256, ch->compression.p, ch->compression.len, s->compression));
-    PL_GUARD(pl_ext_digests(ch->exts, s->ext_order, s->ext_content));
+    PL_GUARD(pl_ext_digests(ch->exts, s));
     s->has_psk = ch->has_psk;
     return 0;
 }
@@ -90,8 +97,16 @@ int pl_ch2_check(const pl_ch1_summary *s, const pl_client_hello *ch2, uint16_t h
               "second ClientHello adds pre_shared_key, which the first did not offer");
     PL_ENSURE(memcmp(t.ext_order, s->ext_order, PL_CH1_DIGEST) == 0, PL_ERR_ILLEGAL_PARAMETER,
               "second ClientHello adds, removes or reorders extensions (only key_share, early_data, pre_shared_key and padding may change)");
-    PL_ENSURE(memcmp(t.ext_content, s->ext_content, PL_CH1_DIGEST) == 0, PL_ERR_ILLEGAL_PARAMETER,
-              "second ClientHello changes the content of an extension (only key_share, pre_shared_key and padding may change)");
+    if (memcmp(t.ext_content, s->ext_content, PL_CH1_DIGEST) != 0) {
+        /* Same types in the same order: name the first that changed, if it
+         * is among the first few. */
+        for (size_t i = 0; i < s->n_named; i++)
+            PL_ENSURE(memcmp(t.named_digest[i], s->named_digest[i], sizeof s->named_digest[i]) == 0, PL_ERR_ILLEGAL_PARAMETER,
+                      "second ClientHello changes the content of extension %s (%u) (only key_share, pre_shared_key and padding may change)",
+                      pl_ext_name(s->named_type[i]), s->named_type[i]);
+        PL_BAIL(PL_ERR_ILLEGAL_PARAMETER,
+                "second ClientHello changes the content of an extension (only key_share, pre_shared_key and padding may change)");
+    }
     /* RFC 8446 4.1.2: key_share is now a list of one KeyShareEntry, for the
      * group the HRR selected. */
     pl_cursor l = ch2->key_shares, ke;

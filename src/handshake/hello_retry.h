@@ -23,6 +23,12 @@ typedef struct {
     uint8_t compression[PL_CH1_DIGEST]; /* legacy_compression_methods */
     uint8_t ext_order[PL_CH1_DIGEST];   /* the types of the extensions compared, in order */
     uint8_t ext_content[PL_CH1_DIGEST]; /* ... with their bodies (key_share's excepted) */
+    /* The first PL_CH1_NAMED extensions compared, each with a short digest
+     * of its body: only to name the one that changed. */
+#define PL_CH1_NAMED 32
+    uint16_t named_type[PL_CH1_NAMED];
+    uint8_t named_digest[PL_CH1_NAMED][8];
+    uint8_t n_named;
     unsigned has_psk : 1;
 } pl_ch1_summary;
 

@@ -583,7 +583,33 @@ static void change_groups(raw_hello *h2, const raw_hello *h1)
 static void test_hrr_changed_supported_groups(void **state)
 {
     (void)state;
-    retry(change_groups, PL_ALERT_ILLEGAL_PARAMETER, "second ClientHello changes the content of an extension");
+    retry(change_groups, PL_ALERT_ILLEGAL_PARAMETER, "second ClientHello changes the content of extension supported_groups (10)");
+}
+
+/* A change past the first 32 extensions is found as surely, unnamed. */
+static void change_far_ext(raw_hello *h2, const raw_hello *h1)
+{
+    (void)h1;
+    int i = rh_find(h2, 0x4000 + 39);
+    rh_set_body(h2, (size_t)i, "y", 1);
+}
+static void test_hrr_changed_extension_far_down(void **state)
+{
+    (void)state;
+    raw_hello h1, h2;
+    first_hello(&h1);
+    for (int i = 0; i < 40; i++) rh_insert(&h1, 1 + (size_t)i, (uint16_t)(0x4000 + i), "x", 1);
+    second_hello(&h2, &h1);
+    parley_conn *s = after_hrr(&h1);
+    assert_int_equal(answered(s, send_hello(s, &h2), 0x0304), PARLEY_GROUP_X25519);
+    parley_conn_free(s);
+    change_far_ext(&h2, &h1);
+    s = after_hrr(&h1);
+    refused(s, send_hello(s, &h2), PL_ALERT_ILLEGAL_PARAMETER,
+            "second ClientHello changes the content of an extension (only key_share, pre_shared_key and padding may change)");
+    parley_conn_free(s);
+    rh_free(&h1);
+    rh_free(&h2);
 }
 
 static void add_ext(raw_hello *h2, const raw_hello *h1)
@@ -692,6 +718,7 @@ int main(void)
         cmocka_unit_test(test_hrr_changed_random),
         cmocka_unit_test(test_hrr_changed_version_or_compression),
         cmocka_unit_test(test_hrr_changed_supported_groups),
+        cmocka_unit_test(test_hrr_changed_extension_far_down),
         cmocka_unit_test(test_hrr_extension_added_or_removed),
         cmocka_unit_test(test_hrr_early_data_kept),
         cmocka_unit_test(test_hrr_two_shares),
