@@ -41,7 +41,7 @@ static parley_conn *pl_conn_new(parley_config *cfg, int is_server, const char *s
     c->is_server = is_server;
     c->fd = -1;
     c->alert_sent = c->alert_received = -1;
-    c->hsin.max = PL_MAX_HS_MESSAGE + PL_MAX_PLAINTEXT + 4;
+    c->hsin.max = PL_MAX_HS_ANY + PL_MAX_PLAINTEXT + 4;
     c->hs->state = is_server ? pl_server13_start_state() : pl_client13_start_state();
     c->hs->client_cert = -1;
     /* A server verifying clients may need the raw messages (TLS 1.2 CertificateVerify). */

@@ -11,6 +11,7 @@
 
 #include "../include/parley/parley.h"
 #include "crypto/crypto.h"
+#include "handshake/hello_retry.h"
 #include "handshake/keyschedule13.h"
 #include "handshake/transcript.h"
 #include "record/record.h"
@@ -29,6 +30,15 @@
 #define PL_MAX_ALPN 255
 /* Largest handshake message accepted (certificate chains are the big ones). */
 #define PL_MAX_HS_MESSAGE (128 * 1024)
+/* ... except a ClientHello, which a server takes at any size its format
+ * allows (RFC 8446 4.1.2, RFC 5246 7.4.1.2): legacy_version (2), random
+ * (32), legacy_session_id<0..32> (1 + 32), cipher_suites<2..2^16-2>
+ * (2 + 65534), legacy_compression_methods<1..2^8-1> (1 + 255),
+ * extensions<8..2^16-1> (2 + 65535). The bound on a message follows its type
+ * as soon as its header has arrived (record/receive.c). */
+#define PL_MAX_CLIENT_HELLO (2 + 32 + 1 + 32 + 2 + 65534 + 1 + 255 + 2 + 65535)
+/* The larger of the two: what handshake reassembly may ever hold. */
+#define PL_MAX_HS_ANY (PL_MAX_CLIENT_HELLO > PL_MAX_HS_MESSAGE ? PL_MAX_CLIENT_HELLO : PL_MAX_HS_MESSAGE)
 #define PL_MAX_PEER_CERTS 10
 
 /* What a peer can make us do without sending application data is bounded
@@ -179,6 +189,7 @@ typedef struct {
     pl_kex *kex;            /* our ephemeral key */
     uint16_t kex_group;
     uint16_t hrr_group;     /* group the HRR asked for */
+    pl_ch1_summary ch1;     /* server: what the second ClientHello must repeat (RFC 8446 4.1.2) */
     pl_buf cookie;          /* HRR cookie to echo */
     pl_buf peer_share;      /* server: the client key share chosen */
     pl_buf cert_req_ctx;

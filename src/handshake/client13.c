@@ -213,6 +213,11 @@ static int c_recv_sh(parley_conn *c, const uint8_t *msg, size_t len)
     size_t slen;
     int aead, hash;
     PL_GUARD(pl_server_hello_parse(msg + 4, len - 4, &sh));
+    /* RFC 8446 D.5: legacy_version 0x0300 or less is protocol_version, in a
+     * ServerHello or HelloRetryRequest as in a ClientHello, whatever
+     * supported_versions says. */
+    PL_ENSURE(sh.legacy_version > 0x0300, PL_ERR_PROTOCOL_VERSION,
+              "ServerHello legacy_version is 0x%04x (SSL 3.0 or older), which RFC 8446 D.5 requires refusing", sh.legacy_version);
     if (sh.version == 0 && !sh.is_hrr) {
         /* No supported_versions: the server chose TLS 1.2 or older (RFC 8446 4.2.1). */
         PL_ENSURE(hs->offered12, PL_ERR_PROTOCOL_VERSION, "server chose %s, but only TLS 1.3 was offered",

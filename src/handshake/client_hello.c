@@ -108,9 +108,12 @@ static int pl_ch_ext(void *vctx, uint16_t type, pl_cursor *b)
         ch->has_early_data = 1;
         break;
     case PL_EXT_EXTENDED_MASTER_SECRET:
-        PL_ENSURE(b->len == 0, PL_ERR_DECODE, "extended_master_secret must be empty");
+        /* Means something only in TLS 1.2, where its body must be empty (RFC
+         * 7627 5.1): the TLS 1.2 server checks that; TLS 1.3 ignores it
+         * whatever it holds (RFC 8446 4.2: unused extensions are ignored). */
         ch->has_ems = 1;
-        break;
+        ch->ems_body_len = b->len;
+        return 0;
     case PL_EXT_RENEGOTIATION_INFO:
         ch->reneg_info = *b; /* checked by the TLS 1.2 server (RFC 5746 3.6) */
         ch->has_reneg = 1;
@@ -150,6 +153,7 @@ int pl_client_hello_parse(const uint8_t *body, size_t len, pl_client_hello *ch)
     if (c.len == 0) return 0; /* SSL 3.0-style hello without extensions */
     PL_GUARD(pl_cur_vec16(&c, &exts));
     PL_GUARD(pl_cur_expect_empty(&c));
+    ch->exts = exts;
     return pl_ext_walk(&exts, PL_IN_CH, pl_ch_ext, ch);
 }
 
@@ -165,29 +169,58 @@ int pl_client_hello_psk(const pl_client_hello *ch, size_t n, pl_cursor *identity
     return 0;
 }
 
-int pl_client_hello_find_share(const pl_client_hello *ch, uint16_t group, const uint8_t **share, size_t *len)
+int pl_client_hello_check_shares(const pl_client_hello *ch)
 {
+    /* RFC 8446 4.2.8: client_shares<0..2^16-1> may hold thousands of entries.
+     * Each group at most once, and (when supported_groups is present; the
+     * caller requires it for (EC)DHE) only groups it lists, both
+     * illegal_parameter. One bit per group, linear in the list: a group's
+     * bit is set when supported_groups lists it (all bits without the
+     * extension) and cleared by its first share, so a share that finds its
+     * bit clear is either a second share or an unlisted group. Entries are
+     * only delimited here; a key_exchange is parsed only for the group
+     * chosen (pl_kex_derive). */
+    uint8_t open[65536 / 8];
     pl_cursor list = ch->key_shares, ke;
-    uint16_t groups[64], g;
-    size_t n = 0;
-    int found = 0;
+    uint16_t g;
+    if (!ch->has_groups) {
+        memset(open, 0xff, sizeof open);
+    } else {
+        pl_cursor groups = ch->groups;
+        memset(open, 0, sizeof open);
+        while (groups.len >= 2) {
+            PL_GUARD(pl_cur_u16(&groups, &g));
+            open[g >> 3] |= (uint8_t)(1u << (g & 7));
+        }
+    }
     while (list.len) {
         PL_GUARD(pl_cur_u16(&list, &g));
         PL_GUARD(pl_cur_vec16(&list, &ke));
+        /* key_exchange<1..2^16-1>, for every group, known or not. */
         PL_ENSURE(ke.len > 0, PL_ERR_DECODE, "empty key_exchange in key_share");
-        PL_ENSURE(n < 64, PL_ERR_DECODE, "too many key shares");
-        /* RFC 8446 4.2.8: each group at most once (illegal_parameter). */
-        for (size_t i = 0; i < n; i++)
-            PL_ENSURE(groups[i] != g, PL_ERR_ILLEGAL_PARAMETER, "two key shares for group 0x%04x", g);
-        groups[n++] = g;
-        /* ... and each must be in supported_groups. */
-        PL_ENSURE(!ch->has_groups || pl_u16_list_has(ch->groups, g), PL_ERR_ILLEGAL_PARAMETER,
-                  "key share for group 0x%04x which supported_groups does not list", g);
-        if (g == group && !found) {
+        uint8_t bit = (uint8_t)(1u << (g & 7));
+        if (!(open[g >> 3] & bit)) {
+            PL_ENSURE(ch->has_groups && !pl_u16_list_has(ch->groups, g), PL_ERR_ILLEGAL_PARAMETER,
+                      "two key shares for group 0x%04x", g);
+            PL_BAIL(PL_ERR_ILLEGAL_PARAMETER, "key share for group 0x%04x which supported_groups does not list", g);
+        }
+        open[g >> 3] &= (uint8_t)~bit;
+    }
+    return 0;
+}
+
+int pl_client_hello_find_share(const pl_client_hello *ch, uint16_t group, const uint8_t **share, size_t *len)
+{
+    pl_cursor list = ch->key_shares, ke;
+    uint16_t g;
+    while (list.len) {
+        PL_GUARD(pl_cur_u16(&list, &g));
+        PL_GUARD(pl_cur_vec16(&list, &ke));
+        if (g == group) {
             *share = ke.p;
             *len = ke.len;
-            found = 1;
+            return 1;
         }
     }
-    return found;
+    return 0;
 }

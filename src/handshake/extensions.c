@@ -1,4 +1,6 @@
 /* extensions.c - the extension table and the generic extensions-block walker. */
+#include <string.h>
+
 #include "messages.h"
 
 typedef struct {
@@ -54,21 +56,22 @@ const char *pl_ext_name(uint16_t type)
     return d ? d->name : "unknown";
 }
 
-#define PL_MAX_EXTS 64
-
 int pl_ext_walk(pl_cursor *block, int in_msg, pl_ext_fn fn, void *ctx)
 {
-    uint16_t seen[PL_MAX_EXTS];
-    size_t nseen = 0;
+    /* RFC 8446 4.2: at most one extension of each type. A block may hold any
+     * number of extensions (a ClientHello's 65535 bytes fit 16383 empty
+     * ones), so the types seen are one bit each of a 65536-bit map: no fixed
+     * count, and linear in the block. */
+    uint8_t seen[65536 / 8];
+    memset(seen, 0, sizeof seen);
     while (block->len > 0) {
         uint16_t type;
         pl_cursor body;
         PL_GUARD(pl_cur_u16(block, &type));
         PL_GUARD(pl_cur_vec16(block, &body));
-        PL_ENSURE(nseen < PL_MAX_EXTS, PL_ERR_DECODE, "more than %d extensions", PL_MAX_EXTS);
-        for (size_t i = 0; i < nseen; i++)
-            PL_ENSURE(seen[i] != type, PL_ERR_ILLEGAL_PARAMETER, "extension %s (%u) appears twice", pl_ext_name(type), type);
-        seen[nseen++] = type;
+        uint8_t bit = (uint8_t)(1u << (type & 7));
+        PL_ENSURE(!(seen[type >> 3] & bit), PL_ERR_ILLEGAL_PARAMETER, "extension %s (%u) appears twice", pl_ext_name(type), type);
+        seen[type >> 3] |= bit;
         const pl_ext_desc *d = pl_ext_find(type);
         PL_ENSURE(!d || (d->allowed & in_msg), PL_ERR_ILLEGAL_PARAMETER, "extension %s is not allowed in this message", d ? d->name : "?");
         /* RFC 8446 4.2.11: pre_shared_key MUST be the last extension. */

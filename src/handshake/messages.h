@@ -69,6 +69,7 @@ typedef struct pl_client_hello_s {
     pl_cursor session_id;
     pl_cursor suites;        /* u16 list */
     pl_cursor compression;   /* u8 list */
+    pl_cursor exts;          /* the whole extensions block (empty without one) */
     pl_cursor versions;      /* supported_versions: u16 list */
     pl_cursor groups;        /* supported_groups: u16 list */
     pl_cursor sigalgs;       /* signature_algorithms: u16 list */
@@ -83,6 +84,7 @@ typedef struct pl_client_hello_s {
     pl_cursor psk_binders;   /* ... and PskBinderEntry list body */
     size_t psk_binders_total; /* bytes of the binders vector with its length: the tail a binder does not cover */
     size_t psk_count;        /* identities (= binders) */
+    size_t ems_body_len;     /* extended_master_secret: must be 0 in TLS 1.2 (RFC 7627 5.1) */
     char sni[256];
     unsigned has_versions : 1, has_groups : 1, has_sigalgs : 1, has_sigalgs_cert : 1,
         has_key_share : 1, has_alpn : 1, has_cookie : 1, has_psk : 1, has_psk_modes : 1,
@@ -91,8 +93,11 @@ typedef struct pl_client_hello_s {
 } pl_client_hello;
 
 PL_MUST_CHECK int pl_client_hello_parse(const uint8_t *body, size_t len, pl_client_hello *ch);
-/* Find the key share for `group` in a ClientHello's key_share list. Also
- * checks the list is well formed and has no duplicate groups. */
+/* Check a ClientHello's key_share list once (RFC 8446 4.2.8): well formed,
+ * no key_exchange empty, no group twice, none that supported_groups lacks. */
+PL_MUST_CHECK int pl_client_hello_check_shares(const pl_client_hello *ch);
+/* Find the key share for `group` in a ClientHello's key_share list (checked
+ * first with pl_client_hello_check_shares): 1 found, 0 not. */
 PL_MUST_CHECK int pl_client_hello_find_share(const pl_client_hello *ch, uint16_t group,
                                              const uint8_t **share, size_t *len);
 

@@ -135,6 +135,10 @@ int pl_server12_client_hello(parley_conn *c, const void *vch, const uint8_t *msg
     int nullc = 0;
     for (size_t i = 0; i < ch->compression.len; i++) nullc |= ch->compression.p[i] == 0;
     PL_ENSURE(nullc, PL_ERR_ILLEGAL_PARAMETER, "ClientHello does not offer null compression");
+    /* RFC 7627 5.1: the extension_data is empty. Checked here, not by the
+     * parser: a TLS 1.3 server ignores this extension, whatever it holds. */
+    PL_ENSURE(!ch->has_ems || ch->ems_body_len == 0, PL_ERR_DECODE, "extended_master_secret must be empty (it has %zu bytes)",
+              ch->ems_body_len);
     /* RFC 5746 3.6: renegotiation_info (empty) or the SCSV signals support. */
     hs->reneg_ok = ch->has_reneg || pl_u16_list_has(ch->suites, 0x00ff);
     if (ch->has_reneg) {

@@ -94,6 +94,7 @@ static int pl_negotiate(parley_conn *c, const pl_client_hello *ch, const uint8_t
         /* (EC)DHE needs supported_groups and key_share. */
         PL_ENSURE(ch->has_groups && ch->has_key_share, PL_ERR_MISSING_EXTENSION,
                   "ClientHello lacks supported_groups or key_share");
+        PL_GUARD(pl_client_hello_check_shares(ch));
         /* Group: a share we can use, in server preference order; otherwise HRR. */
         for (size_t i = 0; i < cfg->ngroups; i++) {
             const uint8_t *share;
@@ -126,6 +127,12 @@ static int pl_negotiate(parley_conn *c, const pl_client_hello *ch, const uint8_t
  * anything below TLS 1.2 is refused (RFC 8996). */
 static int pl_choose_version(const parley_config *cfg, const pl_client_hello *ch)
 {
+    /* RFC 8446 D.5 (and E.1 of RFC 5246 as it reads since): a ClientHello
+     * with legacy_version 0x0300 or less is refused with protocol_version,
+     * whatever supported_versions offers. */
+    PL_ENSURE(ch->legacy_version > 0x0300, PL_ERR_PROTOCOL_VERSION,
+              "ClientHello legacy_version is 0x%04x (SSL 3.0 or older), which RFC 8446 D.5 requires refusing",
+              ch->legacy_version);
     if (ch->has_versions) {
         if (cfg->max_version >= PARLEY_TLS1_3 && pl_u16_list_has(ch->versions, PARLEY_TLS1_3)) return 13;
         if (cfg->min_version <= PARLEY_TLS1_2 && pl_u16_list_has(ch->versions, PARLEY_TLS1_2)) return 12;
@@ -144,6 +151,9 @@ static int s_recv_ch(parley_conn *c, const uint8_t *msg, size_t len)
     pl_client_hello ch;
     pl_choice ch_out;
     PL_GUARD(pl_client_hello_parse(msg + 4, len - 4, &ch));
+    /* RFC 8446 4.1.2: the second ClientHello repeats the first but for the
+     * changes a HelloRetryRequest permits (hello_retry.c). */
+    if (hs->hrr_done) PL_GUARD(pl_ch2_check(&hs->ch1, &ch, hs->hrr_group));
     int version = pl_choose_version(c->cfg, &ch);
     PL_GUARD(version);
     if (version == 12) {
@@ -152,10 +162,7 @@ static int s_recv_ch(parley_conn *c, const uint8_t *msg, size_t len)
     }
     int nrc = pl_negotiate(c, &ch, msg, len, &ch_out);
     if (nrc != 0) return nrc; /* an error, or a session lookup pending */
-    if (hs->hrr_done) {
-        PL_ENSURE(ch.session_id.len == hs->session_id_len && memcmp(ch.session_id.p, hs->session_id, hs->session_id_len) == 0,
-                  PL_ERR_ILLEGAL_PARAMETER, "second ClientHello changes legacy_session_id");
-    } else {
+    if (!hs->hrr_done) { /* the second repeats these (pl_ch2_check) */
         memcpy(hs->client_random, ch.random, 32);
         memcpy(c->client_random, ch.random, 32);
         memcpy(hs->session_id, ch.session_id.p, ch.session_id.len);
@@ -174,6 +181,7 @@ static int s_recv_ch(parley_conn *c, const uint8_t *msg, size_t len)
     PL_GUARD(pl_transcript_add(&hs->transcript, msg, len));
     if (ch_out.need_hrr) {
         hs->hrr_group = ch_out.group;
+        PL_GUARD(pl_ch1_summarize(&ch, &hs->ch1));
         PL_GUARD(pl_transcript_hrr(&hs->transcript));
         hs->state = S_SEND_HRR;
         return 0;

@@ -261,8 +261,13 @@ int pl_conn_next_message(parley_conn *c, const uint8_t **msg, size_t *len)
 {
     if (c->hsin.len < 4) return 0;
     size_t body = ((size_t)c->hsin.data[1] << 16) | ((size_t)c->hsin.data[2] << 8) | c->hsin.data[3];
-    PL_ENSURE(body <= PL_MAX_HS_MESSAGE, PL_ERR_DECODE, "%s of %zu bytes exceeds the limit of %d",
-              pl_hs_type_name(c->hsin.data[0]), body, PL_MAX_HS_MESSAGE);
+    /* Checked as soon as the header is in (this runs after every record), so
+     * no more than one record beyond a message's bound is ever buffered. A
+     * ClientHello may be as large as its format allows, on a server (a
+     * client never takes one); every other message keeps the general limit. */
+    size_t max = c->is_server && c->hsin.data[0] == PL_HS_CLIENT_HELLO ? PL_MAX_CLIENT_HELLO : PL_MAX_HS_MESSAGE;
+    PL_ENSURE(body <= max, PL_ERR_DECODE, "%s of %zu bytes exceeds the limit of %zu", pl_hs_type_name(c->hsin.data[0]),
+              body, max);
     if (c->hsin.len < 4 + body) return 0;
     *msg = c->hsin.data;
     *len = 4 + body;

@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "handshake/hello_retry.h"
 #include "handshake/messages.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -12,7 +13,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (pl_client_hello_parse(data, size, &m) == 0) {
         const uint8_t *s;
         size_t l;
-        (void)pl_client_hello_find_share(&m, 0x001d, &s, &l);
+        if (pl_client_hello_check_shares(&m) == 0) (void)pl_client_hello_find_share(&m, 0x001d, &s, &l);
+        /* The second-ClientHello comparison (hello_retry.c), against itself. */
+        pl_ch1_summary sum;
+        if (pl_ch1_summarize(&m, &sum) == 0) (void)pl_ch2_check(&sum, &m, 0x001d);
     }
 #elif defined(FUZZ_SERVER_HELLO)
     pl_server_hello m;
