@@ -258,6 +258,14 @@ static int c_recv_sh(parley_conn *c, const uint8_t *msg, size_t len)
     c->group = sh.has_key_share ? sh.group : 0;
     c->version = PARLEY_TLS1_3;
     hs->resumed = c->resumed = sh.has_psk;
+    if (!sh.has_psk && c->sess) {
+        /* A full handshake: the offered session did not resume here. Drop it,
+         * so that parley_conn_get_session hands out only a ticket this
+         * connection received, never the one it offered (as TLS 1.2 does). */
+        pl_cleanse(c->sess, sizeof *c->sess);
+        pl_free(c->sess);
+        c->sess = NULL;
+    }
     int rc = pl_transcript_set_hash(&hs->transcript, hash);
     if (rc == 0) rc = pl_transcript_add(&hs->transcript, msg, len);
     if (rc == 0) rc = pl_transcript_hash(&hs->transcript, th);

@@ -191,6 +191,31 @@ static void test_full_handshake_cases(void **state)
     parley_config_free(sc);
 }
 
+/* After a full handshake the client's session is the ticket it received or
+ * none: not the one it offered and the server did not take. */
+static void test_offered_session_not_handed_back(void **state)
+{
+    (void)state;
+    parley_config *sc = server_cfg("ec256");
+    uint8_t sess[4096], out[4096];
+    size_t sl = first_session(sc, client13(), sess, sizeof sess), ol = 0;
+    assert_true(sl > 0);
+    edit_session(sess, &sl, flip_ticket);
+    parley_config_free(sc);
+    /* A server that issues no tickets and has no cache. */
+    sc = server_cfg("ec256");
+    assert_int_equal(parley_config_set_tickets(sc, 0), PARLEY_OK);
+    assert_int_equal(parley_config_set_session_cache(sc, NULL), PARLEY_OK);
+    pair p;
+    make_pair(&p, client13(), sc, "localhost");
+    assert_int_equal(parley_conn_set_session(p.client, sess, sl), PARLEY_OK);
+    assert_int_equal(pair_handshake(&p, NULL, NULL), 0);
+    assert_int_equal(parley_conn_resumed(p.client), 0);
+    exchange(&p, p.server, p.client, "no ticket follows");
+    assert_int_equal(parley_conn_get_session(p.client, out, sizeof out, &ol), PARLEY_ERROR);
+    free_pair(&p);
+}
+
 static void test_expired_on_server(void **state)
 {
     (void)state;
@@ -248,6 +273,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_psk_dhe_ke),           cmocka_unit_test(test_psk_ke),
         cmocka_unit_test(test_hrr_with_psk),         cmocka_unit_test(test_full_handshake_cases),
+        cmocka_unit_test(test_offered_session_not_handed_back),
         cmocka_unit_test(test_expired_on_server),    cmocka_unit_test(test_stateful_single_use),
         cmocka_unit_test(test_not_across_versions),
     };
