@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every fatal alert is delivered (issue #13, item 6; RFC 8446 6.2): after the
-# alert `parley server` and `parley proxy` shut down their write side and
+# alert `parley server`, `parley proxy` and `parley keyserver` shut down their write side and
 # drain what the client still sends, then close. Closing at once, with the
 # client's bytes unread, makes the kernel send a reset, and the client may
 # never read the alert. The drain is bounded: 2 s (or --handshake-timeout if
@@ -71,6 +71,33 @@ PPID_=$LAST_PID
 wait_line "$WORK/p.log" "proxy listening on" || { bad "proxy did not start"; cat "$WORK/p.log"; finish; exit 1; }
 check_target proxy "$PORT" "$WORK/p.log" "version=- .* result=message truncated: "
 stop_bg "$PPID_"
+
+# ---- parley keyserver (its channel is TLS 1.3 with client certificates; a
+# bad ClientHello gets the same alert)
+make_keyless_pki
+PORT=$(free_port)
+start_bg "$WORK/k.log" "$PARLEY" keyserver --listen "127.0.0.1:$PORT" --keys "$WORK/keys" --ca "$PKI/ca.pem" \
+    --cert "$PKI/ksrv.pem" --key "$PKI/ksrv.key"
+KPID=$LAST_PID
+wait_line "$WORK/k.log" "listening on" || { bad "keyserver did not start"; cat "$WORK/k.log"; finish; exit 1; }
+check_target keyserver "$PORT" "$WORK/k.log" "parley keyserver: client [0-9]+ 127.0.0.1:[0-9]+: message truncated: "
+stop_bg "$KPID"
+# At its --max-conns a lingering connection counts, and like one still
+# unauthenticated it makes room for a new connection (which may be an edge).
+PORT=$(free_port)
+start_bg "$WORK/k1.log" "$PARLEY" keyserver --listen "127.0.0.1:$PORT" --keys "$WORK/keys" --ca "$PKI/ca.pem" \
+    --cert "$PKI/ksrv.pem" --key "$PKI/ksrv.key" --max-conns 1
+KPID=$LAST_PID
+wait_line "$WORK/k1.log" "listening on" || { bad "keyserver did not start"; cat "$WORK/k1.log"; finish; exit 1; }
+"${RAW[@]}" hold "$PORT" second >"$WORK/k1.hold" 2>&1
+t=$(sed -n 's/^closed after \([0-9.]*\) s$/\1/p' "$WORK/k1.hold")
+if grep -q "^second: open$" "$WORK/k1.hold" && [ -n "$t" ] && python3 -c "import sys; sys.exit(0 if $t < 1.5 else 1)"; then
+    ok "keyserver: at --max-conns a new connection evicts a lingering one ($t s)"
+else
+    bad "keyserver: at --max-conns a new connection evicts a lingering one"; cat "$WORK/k1.hold"
+fi
+check "keyserver: the eviction is counted" "$WORK/k1.log" "over --max-conns \(1 open\): refused 0, evicted 1 unauthenticated"
+stop_bg "$KPID"
 
 # ---- Both, --max-conns 1 --handshake-timeout 0.8: a lingering connection
 # keeps its slot (a second one is refused meanwhile), and the drain ends by
