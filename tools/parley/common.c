@@ -1,6 +1,8 @@
 /* common.c - the trace ladder and small helpers for the parley program. */
 #include "common.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -115,23 +117,55 @@ int tool_fit_descriptors(int max_conns, int reserve, const char *who)
     return fit;
 }
 
+static uint64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+void tool_linger_start(tool_linger *l, uint64_t now_ms, int ms)
+{
+    l->until_ms = now_ms + (uint64_t)(ms > 0 ? ms : 0);
+    l->left = TOOL_LINGER_BYTES;
+}
+
+int tool_linger_read(tool_linger *l, long n)
+{
+    if (n <= 0) return 1;
+    l->left = (size_t)n >= l->left ? 0 : l->left - (size_t)n;
+    return l->left == 0;
+}
+
+int tool_linger_left_ms(const tool_linger *l, uint64_t now_ms)
+{
+    if (now_ms >= l->until_ms) return 0;
+    uint64_t d = l->until_ms - now_ms;
+    return d > INT_MAX ? INT_MAX : (int)d;
+}
+
+void tool_linger_drain(int fd, int ms)
+{
+    tool_linger l;
+    tool_linger_start(&l, mono_ms(), ms);
+    /* Not connected any more (the peer reset it): nothing to wait for. */
+    if (shutdown(fd, SHUT_WR) != 0) return;
+    for (;;) {
+        int left = tool_linger_left_ms(&l, mono_ms());
+        if (left == 0) return;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int r = poll(&p, 1, left);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return;
+        char buf[16384];
+        ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+        if (tool_linger_read(&l, (long)n)) return;
+    }
+}
+
 void tool_linger_close(int fd, int ms)
 {
-    struct timespec t0, t;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    size_t drained = 0;
-    if (shutdown(fd, SHUT_WR) == 0) {
-        for (;;) {
-            clock_gettime(CLOCK_MONOTONIC, &t);
-            long left = ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
-            if (left <= 0 || drained >= 256 * 1024) break;
-            struct pollfd p = {.fd = fd, .events = POLLIN};
-            if (poll(&p, 1, (int)left) <= 0) break;
-            char buf[4096];
-            ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-            if (n <= 0) break;
-            drained += (size_t)n;
-        }
-    }
+    tool_linger_drain(fd, ms);
     close(fd);
 }

@@ -3,6 +3,8 @@
 #define PARLEY_TOOL_COMMON_H
 
 #include <parley/parley.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define TOOL_EXIT_USAGE 1
@@ -36,10 +38,36 @@ void tool_read_config(const char *path, int *argc, char ***argv);
  * else return a lower cap (with a line on stderr naming `who`). */
 int tool_fit_descriptors(int max_conns, int reserve, const char *who);
 
-/* Close a socket after a fatal alert so the alert is delivered: closing with
- * unread input makes the kernel send a reset, and a peer (or relay) may then
- * drop the alert unread. Shut down the write side, read and discard for at
- * most `ms` milliseconds and 256 KiB, then close. */
+/* Lingering after a fatal alert, so the alert is delivered: closing a
+ * socket with unread input makes the kernel send a reset instead of a FIN,
+ * and the peer (or a relay) may then lose the alert unread, or see
+ * ECONNRESET instead of the end of the stream. So: write what is pending (the
+ * alert), shut down the write side, read and discard until the peer closes,
+ * then close, within TOOL_LINGER_MS and TOOL_LINGER_BYTES (whichever comes
+ * first, so one peer cannot hold a connection slot for long). One policy for
+ * every role: `parley server` and `keyserver` use it with the handshake
+ * deadline as a further bound (the drain never outlives --handshake-timeout),
+ * `parley proxy` and `keyserver` through their event loops (tool_linger_*),
+ * `parley client` and `server` with blocking sockets (tool_linger_drain). */
+#define TOOL_LINGER_MS 2000
+#define TOOL_LINGER_BYTES (256 * 1024)
+typedef struct {
+    uint64_t until_ms; /* on the caller's monotonic clock */
+    size_t left;       /* bytes still to discard */
+} tool_linger;
+/* Start: now_ms on the caller's clock, ms the time bound (TOOL_LINGER_MS, or
+ * less where a shorter deadline applies). */
+void tool_linger_start(tool_linger *l, uint64_t now_ms, int ms);
+/* n bytes were read and discarded (0: end of stream, < 0: error). Returns 1
+ * when the lingering is over (the peer closed, or the byte bound is reached). */
+int tool_linger_read(tool_linger *l, long n);
+/* Milliseconds left (0: the time bound is reached). */
+int tool_linger_left_ms(const tool_linger *l, uint64_t now_ms);
+/* Blocking sockets: shut down the write side, read and discard within the
+ * bounds above (ms for the time), and return; the caller closes fd (after
+ * forgetting it wherever another thread may look at the number). */
+void tool_linger_drain(int fd, int ms);
+/* tool_linger_drain, then close(fd). */
 void tool_linger_close(int fd, int ms);
 
 /* Split "HOST:PORT" or "[v6]:PORT". */

@@ -46,23 +46,76 @@ static void ks_unref(ks_client *c)
 
 static void ks_on_close(uv_handle_t *h) { ks_unref((ks_client *)h->data); }
 
-void ks_close(ks_client *c, const char *why)
+/* One line per client: its identity when it connects; a line at the end
+ * only when something went wrong (a refused, cut or misbehaving client).
+ * Evictions are counted in the --max-conns line instead. */
+static void ks_log_end(ks_client *c, const char *why)
 {
-    if (c->closing) return;
-    c->closing = 1;
-    c->srv->nconns--;
-    ks_hs_unlink(c);
-    /* One line per client: its identity when it connects; a line at the end
-     * only when something went wrong (a refused, cut or misbehaving client).
-     * Evictions are counted in the --max-conns line instead. */
     if (why != KS_EVICTED && strcmp(why, "disconnected") && strcmp(why, "closed the connection"))
         fprintf(stderr, "parley keyserver: client %lu %s: %s after %lu operations\n", c->id, c->peer, why, c->ops);
+}
+
+void ks_close(ks_client *c, const char *why)
+{
+    if (c->closing && !c->lingering) return;
+    if (!c->lingering) ks_log_end(c, why); /* a lingering one was logged when it began */
+    c->closing = 1;
+    c->lingering = 0;
+    c->srv->nconns--;
+    ks_hs_unlink(c);
     uv_close((uv_handle_t *)&c->timer, ks_on_close);
     uv_close((uv_handle_t *)&c->tcp, ks_on_close);
 }
 
 static void ks_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
 static void ks_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+
+/* Lingering after a fatal alert (common.h): the alert is out and the write
+ * side shut down; the client's bytes are discarded until it closes, for at
+ * most TOOL_LINGER_MS (or --handshake-timeout if shorter) and
+ * TOOL_LINGER_BYTES. Closing at once, with its bytes unread, would reset
+ * the connection, and the client might never read the alert. */
+static void ks_on_linger_timeout(uv_timer_t *t) { ks_close(t->data, "lingered"); }
+
+static void ks_on_linger_shutdown(uv_shutdown_t *req, int status)
+{
+    ks_client *c = req->data;
+    if (c->lingering) {
+        int ms = c->srv->hs_timeout_ms < TOOL_LINGER_MS ? c->srv->hs_timeout_ms : TOOL_LINGER_MS;
+        if (status < 0) {
+            ks_close(c, "lingered");
+        } else {
+            tool_linger_start(&c->linger, uv_now(c->srv->loop), ms);
+            uv_timer_start(&c->timer, ks_on_linger_timeout, (uint64_t)ms, 0);
+            uv_read_start((uv_stream_t *)&c->tcp, ks_alloc, ks_on_read);
+        }
+    }
+    ks_unref(c);
+}
+
+/* The end of a connection whose TLS failed: lingering if an alert went out,
+ * else closed at once. A lingering connection keeps its --max-conns slot and
+ * joins the unauthenticated ones, so a new connection at the cap may evict it. */
+static void ks_fail(ks_client *c, const char *why)
+{
+    if (c->closing) return;
+    if (!c->conn || parley_conn_alert_sent(c->conn) < 0) {
+        ks_close(c, why);
+        return;
+    }
+    ks_log_end(c, why);
+    c->closing = c->lingering = 1;
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    uv_timer_stop(&c->timer);
+    if (!c->in_hs) ks_hs_append(c);
+    c->shut.data = c;
+    c->refs++;
+    if (uv_shutdown(&c->shut, (uv_stream_t *)&c->tcp, ks_on_linger_shutdown) != 0) {
+        c->refs--;
+        ks_close(c, "lingered");
+    }
+}
+
 static void ks_frames(ks_client *c);
 
 /* Back-pressure: stop reading from a client that has --max-inflight
@@ -217,7 +270,7 @@ static void ks_drive(ks_client *c)
         int rc = parley_conn_handshake(c->conn);
         ks_flush(c);
         if (rc == PARLEY_ERROR) {
-            ks_close(c, parley_conn_error_string(c->conn));
+            ks_fail(c, parley_conn_error_string(c->conn));
             return;
         }
         if (rc != PARLEY_OK) return;
@@ -253,7 +306,7 @@ static void ks_drive(ks_client *c)
             continue;
         }
         if (rc == PARLEY_CLOSED) ks_close(c, "closed the connection");
-        else if (rc == PARLEY_ERROR) ks_close(c, parley_conn_error_string(c->conn));
+        else if (rc == PARLEY_ERROR) ks_fail(c, parley_conn_error_string(c->conn));
         break;
     }
     if (!c->closing) ks_frames(c);
@@ -271,6 +324,12 @@ static void ks_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 static void ks_on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
     ks_client *c = st->data;
+    if (c->lingering) {
+        /* Discarded: the end of its stream, an error or the byte bound ends it. */
+        if (nread != 0 && tool_linger_read(&c->linger, nread < 0 ? -1 : (long)nread)) ks_close(c, "lingered");
+        free(buf->base);
+        return;
+    }
     if (nread < 0) {
         ks_close(c, nread == UV_EOF ? "disconnected" : uv_strerror((int)nread));
     } else {

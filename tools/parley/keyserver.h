@@ -45,6 +45,9 @@ typedef struct ks_client {
     int paused;       /* reading stopped: back-pressure */
     int logged_pause; /* reasons already logged: 1 in flight, 2 unsent answers */
     int in_hs;        /* on the server's list of unauthenticated connections */
+    int lingering;    /* after a fatal alert: shut down, discarding the client's bytes (closing too) */
+    tool_linger linger;
+    uv_shutdown_t shut;
     struct ks_client *hs_prev, *hs_next;
     uint8_t *frames;
     size_t flen, fcap;

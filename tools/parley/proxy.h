@@ -50,6 +50,9 @@ typedef struct proxy_conn {
     uint64_t client_taken;       /* of those, acknowledged by the client at the last look */
     uint64_t taken_checked;      /* when that look was */
     int truncated;               /* the client's stream ended without close_notify */
+    int client_eof;              /* TCP EOF (or a read error) from the client */
+    int lingering;               /* written and shut down: discarding the client's bytes until it closes */
+    tool_linger linger;          /* the bounds of that (common.h) */
     char peer[80];
     struct sockaddr_storage peer_addr, local_addr;
     const char *why;             /* how it ended */

@@ -136,13 +136,33 @@ void conn_close(proxy_conn *pc, const char *why)
     if (pc->backend_init) uv_close((uv_handle_t *)&pc->backend, on_handle_closed);
 }
 
+/* How long to drain (common.h, "Lingering"): TOOL_LINGER_MS, or
+ * --handshake-timeout if that is shorter. */
+static int linger_ms(void) { return g_opts->hs_timeout_ms < TOOL_LINGER_MS ? g_opts->hs_timeout_ms : TOOL_LINGER_MS; }
+
 static void on_client_shutdown(uv_shutdown_t *req, int status)
 {
-    (void)status;
-    conn_close(req->data, NULL);
+    proxy_conn *pc = req->data;
+    /* Written and shut down. Closing now, with the client's bytes unread,
+     * would send a reset that can destroy the alert (or close_notify) before
+     * the client reads it: read and discard until the client closes, within
+     * the bounds of tool_linger (on_client_read, on_timer). The connection
+     * still counts against --max-conns meanwhile. */
+    if (status < 0 || pc->closing || pc->client_eof) {
+        conn_close(pc, NULL);
+        return;
+    }
+    pc->lingering = 1;
+    tool_linger_start(&pc->linger, now_ms(), linger_ms());
+    /* Nothing more goes to the client: the backend is not read meanwhile. */
+    if (pc->backend_up && !pc->backend_eof) uv_read_stop((uv_stream_t *)&pc->backend);
+    pc->client_paused = 0;
+    uv_read_stop((uv_stream_t *)&pc->client);
+    uv_read_start((uv_stream_t *)&pc->client, on_alloc, on_client_read);
 }
 
-/* Close after what is queued for the client (an alert, close_notify) is out. */
+/* Close after what is queued for the client (an alert, close_notify) is out,
+ * and the client has closed too (on_client_shutdown). */
 void conn_finish(proxy_conn *pc, const char *why)
 {
     if (pc->closing || pc->finishing) return;
@@ -196,6 +216,11 @@ void on_timer(uv_timer_t *t)
     proxy_conn *pc = t->data;
     uint64_t now = now_ms();
     if (pc->closing) return;
+    if (pc->lingering) {
+        /* Within the tick (PROXY_TICK_MS) of the bound. */
+        if (tool_linger_left_ms(&pc->linger, now) == 0) conn_close(pc, NULL);
+        return;
+    }
     if (!pc->hs_done) {
         if (now - pc->started > (uint64_t)g_opts->hs_timeout_ms)
             conn_close(pc, "handshake timeout");

@@ -113,7 +113,7 @@ void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
  * took everything at once and no callback ever ran. */
 void update_flow(proxy_conn *pc)
 {
-    if (pc->closing) return;
+    if (pc->closing || pc->lingering) return; /* lingering: the client only, and only to discard */
     size_t up = pc->to_backend + pc->pending_len;
     /* Plaintext held for a backend still connecting counts too, and so do
      * records waiting for the client: its bytes make some of them. */
@@ -221,7 +221,14 @@ void on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     proxy_conn *pc = s->data;
     if (pc->closing) return;
+    if (pc->lingering) {
+        /* Discarded; the end of the client's stream, an error or the byte
+         * bound ends the lingering (on_client_shutdown). */
+        if (n != 0 && tool_linger_read(&pc->linger, n < 0 ? -1 : (long)n)) conn_close(pc, NULL);
+        return;
+    }
     if (n < 0) {
+        pc->client_eof = 1;
         if (!pc->hs_done) {
             conn_close(pc, n == UV_EOF ? "client closed during the handshake" : "client read failed");
             return;
@@ -267,7 +274,7 @@ void on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 void on_backend_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     proxy_conn *pc = s->data;
-    if (pc->closing) return;
+    if (pc->closing || pc->lingering) return;
     if (n < 0) {
         /* The backend is done: close_notify to the client, then close. */
         pc->backend_eof = 1;

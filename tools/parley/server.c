@@ -54,6 +54,9 @@ typedef struct {
 
 /* --max-conns, --handshake-timeout and --request-timeout (server_limits.c). */
 static int g_max_conns = 1024, g_hs_timeout_ms = 10000, g_req_timeout_ms = 10000;
+/* How long to drain after a fatal alert (tool_linger_drain): TOOL_LINGER_MS,
+ * or --handshake-timeout if that is shorter. */
+static int g_linger_ms = TOOL_LINGER_MS;
 
 static void *serve_one(void *arg)
 {
@@ -75,6 +78,11 @@ static void *serve_one(void *arg)
         if (parley_conn_alert_sent(c) >= 0) fprintf(stderr, " (alert sent: %s)", parley_alert_name(parley_conn_alert_sent(c)));
         if (parley_conn_alert_received(c) >= 0) fprintf(stderr, " (alert received: %s)", parley_alert_name(parley_conn_alert_received(c)));
         fprintf(stderr, "\n");
+        /* The alert is written (parley_fd_handshake flushes it): deliver it
+         * rather than reset it away with the client's unread bytes. The slot
+         * stays taken (--max-conns) while this lasts; the watchdog's
+         * handshake deadline still bounds it. */
+        if (parley_conn_alert_sent(c) >= 0) tool_linger_drain(j->fd, g_linger_ms);
         goto out;
     }
     limits_handshake_done(j->slot);
@@ -142,24 +150,12 @@ static void *serve_one(void *arg)
         fprintf(stderr, "parley: [%lu] %s: write failed: %s\n", j->id, j->peer, parley_conn_error_string(c));
 close:
     parley_fd_close(c);
-    /* Linger briefly so the client reads the response and close_notify before
-     * the FIN: a second at most in all, so a client that keeps sending does
-     * not keep the thread. */
-    shutdown(j->fd, SHUT_WR);
-    {
-        /* Each wait is for what is left of the second (a fixed 1 s read
-         * timeout checked in whole seconds let it run to almost 2 s). */
-        uint8_t drain[4096];
-        struct timespec t0, t;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        for (;;) {
-            clock_gettime(CLOCK_MONOTONIC, &t);
-            long left = 1000 - (long)((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
-            struct pollfd p = {.fd = j->fd, .events = POLLIN};
-            if (left <= 0 || poll(&p, 1, (int)left) <= 0) break;
-            if (recv(j->fd, drain, sizeof drain, MSG_DONTWAIT) <= 0) break;
-        }
-    }
+    /* Linger so the client reads the response (or the fatal alert) and
+     * close_notify before the FIN rather than a reset: after a response a
+     * second at most in all, as before, after an alert TOOL_LINGER_MS; and
+     * TOOL_LINGER_BYTES at most, so a client that keeps sending does not keep
+     * the thread. */
+    tool_linger_drain(j->fd, parley_conn_alert_sent(c) >= 0 ? g_linger_ms : 1000);
 out:
     parley_conn_free(c);
     limits_release(j->slot);
@@ -192,6 +188,7 @@ int tool_server(int argc, char **argv)
             tool_die("unknown server option %s (see parley --help)", a);
     }
     server_opts_finish(&o);
+    if (g_hs_timeout_ms < g_linger_ms) g_linger_ms = g_hs_timeout_ms;
     if (o.workers <= 1) return server_run(&o);
     o.reuseport = 1; /* every worker binds the port */
     return server_run_workers(o.workers, server_run_worker, &o, "server");
