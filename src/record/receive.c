@@ -106,6 +106,12 @@ static int pl_empty_record(parley_conn *c)
 static int pl_handle_alert(parley_conn *c, const uint8_t *p, size_t len)
 {
     char d[64];
+    /* RFC 8446 5.4: an Alert record with zero-length content is
+     * unexpected_message (RFC 5246 6.2.1 forbids sending one too; the same
+     * answer in TLS 1.2). RFC 8446 5.1: otherwise a record holds exactly one
+     * alert, two bytes; any other length is malformed (decode_error, as
+     * BoringSSL answers). */
+    PL_ENSURE(len > 0, PL_ERR_UNEXPECTED_MESSAGE, "zero-length alert record");
     PL_ENSURE(len == 2, PL_ERR_DECODE, "alert record of %zu bytes", len);
     snprintf(d, sizeof d, "level: %s\ndescription: %s", p[0] == 2 ? "fatal" : "warning", parley_alert_name(p[1]));
     pl_trace(c, PARLEY_TRACE_RECORD_RECEIVED, PL_CT_ALERT, "Alert", 7, d);
