@@ -139,8 +139,15 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
     if (c->app_len) return 0; /* application data must be read first */
     if (c->in_len < PL_REC_HEADER) return 0;
     int v12 = c->version == PARLEY_TLS1_2;
-    if (v12) PL_GUARD(pl_rec_check_header12(c->in, pl_rec_active(&c->rd), &type, &len));
-    else PL_GUARD(pl_rec_check_header(c->in, pl_rec_active(&c->rd), &type, &len));
+    if (v12) {
+        PL_GUARD(pl_rec_check_header12(c->in, pl_rec_active(&c->rd), &type, &len));
+    } else {
+        /* RFC 8446 5.2: a protected record may be 2^14 + 256 bytes. Rejected
+         * 0-RTT records are protected too, also when the server has no read
+         * keys yet (after a HelloRetryRequest) and only skips them. */
+        int prot = pl_rec_active(&c->rd) || (c->hs && c->hs->early_skipping);
+        PL_GUARD(pl_rec_check_header(c->in, prot, &type, &len));
+    }
     if (c->in_len < PL_REC_HEADER + len) return 0;
     payload = c->in + PL_REC_HEADER;
     plen = len;
@@ -181,8 +188,12 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
          * application_data record before our handshake keys exist (after a
          * HelloRetryRequest), then those that fail to open under them, up to
          * the budget. The first one that opens ends the skipping. */
-        int skip = !pl_rec_active(&c->rd) || pl_rec_open13(&c->rd, c->in, payload, len, &type, &plen) < 0;
-        if (skip) {
+        int orc = pl_rec_active(&c->rd) ? pl_rec_open13(&c->rd, c->in, payload, len, &type, &plen) : -PL_ERR_BAD_RECORD_MAC;
+        /* Only a record that does not open under our keys is skipped; one
+         * that opened is checked like any other (an oversized or all-padding
+         * record is an error, not early data). */
+        if (orc < 0 && PL_CODE(orc) != PL_ERR_BAD_RECORD_MAC) return orc;
+        if (orc < 0) {
             size_t n = len > PL_AEAD_TAG + 1 ? len - PL_AEAD_TAG - 1 : 0;
             PL_ENSURE(n <= c->hs->early_budget, PL_ERR_UNEXPECTED_MESSAGE, "more early data than the server allows");
             c->hs->early_budget -= (uint32_t)n;
