@@ -158,8 +158,13 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
         if (type == PL_CT_CHANGE_CIPHER_SPEC) {
             /* RFC 5246 7.1: one CCS, after the peer's key exchange, at a
              * message boundary; it switches the read keys. */
-            PL_ENSURE(c->hs && c->hs->ccs_expected && plen == 1 && payload[0] == 1 && c->hsin.len == 0,
-                      PL_ERR_UNEXPECTED_MESSAGE, "unexpected ChangeCipherSpec");
+            PL_ENSURE(c->hs && !c->hs->ccs_seen, PL_ERR_UNEXPECTED_MESSAGE,
+                      c->hs ? "second ChangeCipherSpec record in the handshake" : "ChangeCipherSpec record after the handshake");
+            PL_ENSURE(plen == 1 && payload[0] == 1, PL_ERR_UNEXPECTED_MESSAGE,
+                      "ChangeCipherSpec record of %zu bytes is not the single byte 1", plen);
+            PL_ENSURE(c->hsin.len == 0, PL_ERR_UNEXPECTED_MESSAGE, "ChangeCipherSpec inside a fragmented handshake message");
+            PL_ENSURE(c->hs->ccs_expected, PL_ERR_UNEXPECTED_MESSAGE,
+                      "unexpected ChangeCipherSpec (out of order: RFC 5246 7.1 puts it after the peer's key exchange)");
             pl_rec_clear(&c->rd);
             c->rd = c->hs->pending_rd;
             memset(&c->hs->pending_rd, 0, sizeof c->hs->pending_rd);
@@ -174,10 +179,21 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
     } else if (type == PL_CT_CHANGE_CIPHER_SPEC) {
         /* RFC 8446 5: a plaintext CCS of one byte 0x01 between the first
          * ClientHello and the peer's Finished is dropped; anything else is
-         * unexpected_message. */
-        int in_window = !c->hs_done && (!c->is_server || (c->hs && c->hs->transcript.h));
-        PL_ENSURE(in_window && len == 1 && payload[0] == 1, PL_ERR_UNEXPECTED_MESSAGE,
-                  "unexpected ChangeCipherSpec record");
+         * unexpected_message. A peer sends one at most (D.4: after the
+         * server's first handshake message; the client's before its second
+         * flight), so we drop one per handshake and refuse a second: dropping
+         * any number would let a peer feed the handshake an endless stream
+         * (issue #13). RFC 8446 5.1: not between the fragments of a
+         * handshake message either. A client that did not offer TLS 1.3
+         * has no such window (RFC 5246 7.1: the CCS follows the keys). */
+        int in_window = c->hs && !c->hs_done && (c->is_server ? c->hs->transcript.h != NULL : c->hs->offered13);
+        PL_ENSURE(in_window, PL_ERR_UNEXPECTED_MESSAGE, "ChangeCipherSpec record %s",
+                  c->hs_done ? "after the handshake" : c->is_server ? "before the ClientHello" : "before the ServerHello");
+        PL_ENSURE(len == 1 && payload[0] == 1, PL_ERR_UNEXPECTED_MESSAGE,
+                  "ChangeCipherSpec record of %zu bytes is not the single byte 1", len);
+        PL_ENSURE(!c->hs->ccs_dropped, PL_ERR_UNEXPECTED_MESSAGE, "second ChangeCipherSpec record in the handshake");
+        PL_ENSURE(c->hsin.len == 0, PL_ERR_UNEXPECTED_MESSAGE, "ChangeCipherSpec inside a fragmented handshake message");
+        c->hs->ccs_dropped = 1;
         pl_trace(c, PARLEY_TRACE_RECORD_RECEIVED, PL_CT_CHANGE_CIPHER_SPEC, "ChangeCipherSpec", 6, "ignored (middlebox compatibility)");
         PL_GUARD(pl_empty_record(c));
         pl_drop_record(c, PL_REC_HEADER + len);
