@@ -169,7 +169,7 @@ static inline size_t seal_inner(pl_rec_keys *k, uint8_t *out, const uint8_t *inn
 static inline size_t make_inner(uint8_t *buf, const uint8_t *content, size_t len, uint8_t type, size_t inner)
 {
     assert_true(inner >= len + 1);
-    memmove(buf, content, len);
+    if (len) memmove(buf, content, len);
     buf[len] = type;
     memset(buf + len + 1, 0, inner - len - 1);
     return inner;

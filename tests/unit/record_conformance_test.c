@@ -5,8 +5,8 @@
  *     padding is stripped (RFC 8446 5.4); TLSCiphertext <= 2^14 + 256
  *     (RFC 8446 5.2); TLS 1.2: <= 2^14 + 2048 on the wire and <= 2^14
  *     decrypted (RFC 5246 6.2.3, 6.2.1); plaintext records <= 2^14;
- *   - a zero-length alert record is unexpected_message (RFC 8446 5.4),
- *     other lengths but 2 decode_error (5.1);
+ *   - a zero-length alert or handshake record is unexpected_message (RFC
+ *     8446 5.1, 5.4), alert lengths other than 2 decode_error (5.1);
  *   - rejected 0-RTT records (RFC 8446 4.2.10): a full one is skipped also
  *     before the server has keys; only records that do not open are skipped.
  * change_cipher_spec is in ccs_conformance_test.c; the shared raw-record
@@ -239,6 +239,41 @@ static void test_zero_length_alert(void **state)
     }
 }
 
+/* RFC 8446 5.1 / 5.4, RFC 5246 6.2.1: no zero-length handshake fragments,
+ * "even if those fragments contain padding": unexpected_message. Plaintext
+ * before the keys and protected (TLS 1.3 with 5 bytes of padding) after
+ * the handshake; both versions, both roles. */
+static void test_zero_length_handshake(void **state)
+{
+    (void)state;
+    static const uint8_t empty_hs[5] = {PL_CT_HANDSHAKE, 3, 3, 0, 0};
+    static uint8_t inner[8];
+    for (int v = 0; v < 2; v++) {
+        uint16_t ver = v ? PARLEY_TLS1_2 : PARLEY_TLS1_3;
+        for (int role = 0; role < 2; role++) {
+            pair p;
+            pair_new(&p, ver);
+            assert_int_equal(parley_conn_handshake(p.client), PARLEY_WANT_READ);
+            parley_conn *rcv = role ? p.server : p.client;
+            conn_feed(rcv, empty_hs, sizeof empty_hs);
+            fails(rcv, NULL, PL_ALERT_UNEXPECTED_MESSAGE, "zero-length handshake record");
+            free_pair(&p);
+
+            pair_done(&p, ver);
+            parley_conn *snd = role ? p.client : p.server;
+            rcv = role ? p.server : p.client;
+            if (v) {
+                send_sealed(snd, rcv, PL_CT_HANDSHAKE, NULL, 0);
+            } else {
+                size_t rl = seal_inner(&snd->wr, rec, inner, make_inner(inner, NULL, 0, PL_CT_HANDSHAKE, 6));
+                conn_feed(rcv, rec, rl);
+            }
+            fails(rcv, snd, PL_ALERT_UNEXPECTED_MESSAGE, "zero-length handshake record");
+            free_pair(&p);
+        }
+    }
+}
+
 /* RFC 8446 5.1: an alert record holds exactly one two-byte alert; 1 or 3
  * bytes are malformed: decode_error (as BoringSSL answers), both versions. */
 static void test_alert_wrong_length(void **state)
@@ -365,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_plaintext_record_limit),
         cmocka_unit_test(test_tls12_limits),
         cmocka_unit_test(test_zero_length_alert),
+        cmocka_unit_test(test_zero_length_handshake),
         cmocka_unit_test(test_alert_wrong_length),
         cmocka_unit_test(test_early_data_full_record_after_hrr),
         cmocka_unit_test(test_early_skip_opened_record_checked),
