@@ -106,6 +106,12 @@ static int pl_empty_record(parley_conn *c)
 static int pl_handle_alert(parley_conn *c, const uint8_t *p, size_t len)
 {
     char d[64];
+    /* RFC 8446 5.4: an Alert record with zero-length content is
+     * unexpected_message (RFC 5246 6.2.1 forbids sending one too; the same
+     * answer in TLS 1.2). RFC 8446 5.1: otherwise a record holds exactly one
+     * alert, two bytes; any other length is malformed (decode_error, as
+     * BoringSSL answers). */
+    PL_ENSURE(len > 0, PL_ERR_UNEXPECTED_MESSAGE, "zero-length alert record");
     PL_ENSURE(len == 2, PL_ERR_DECODE, "alert record of %zu bytes", len);
     snprintf(d, sizeof d, "level: %s\ndescription: %s", p[0] == 2 ? "fatal" : "warning", parley_alert_name(p[1]));
     pl_trace(c, PARLEY_TRACE_RECORD_RECEIVED, PL_CT_ALERT, "Alert", 7, d);
@@ -133,8 +139,15 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
     if (c->app_len) return 0; /* application data must be read first */
     if (c->in_len < PL_REC_HEADER) return 0;
     int v12 = c->version == PARLEY_TLS1_2;
-    if (v12) PL_GUARD(pl_rec_check_header12(c->in, pl_rec_active(&c->rd), &type, &len));
-    else PL_GUARD(pl_rec_check_header(c->in, pl_rec_active(&c->rd), &type, &len));
+    if (v12) {
+        PL_GUARD(pl_rec_check_header12(c->in, pl_rec_active(&c->rd), &type, &len));
+    } else {
+        /* RFC 8446 5.2: a protected record may be 2^14 + 256 bytes. Rejected
+         * 0-RTT records are protected too, also when the server has no read
+         * keys yet (after a HelloRetryRequest) and only skips them. */
+        int prot = pl_rec_active(&c->rd) || (c->hs && c->hs->early_skipping);
+        PL_GUARD(pl_rec_check_header(c->in, prot, &type, &len));
+    }
     if (c->in_len < PL_REC_HEADER + len) return 0;
     payload = c->in + PL_REC_HEADER;
     plen = len;
@@ -145,8 +158,13 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
         if (type == PL_CT_CHANGE_CIPHER_SPEC) {
             /* RFC 5246 7.1: one CCS, after the peer's key exchange, at a
              * message boundary; it switches the read keys. */
-            PL_ENSURE(c->hs && c->hs->ccs_expected && plen == 1 && payload[0] == 1 && c->hsin.len == 0,
-                      PL_ERR_UNEXPECTED_MESSAGE, "unexpected ChangeCipherSpec");
+            PL_ENSURE(c->hs && !c->hs->ccs_seen, PL_ERR_UNEXPECTED_MESSAGE,
+                      c->hs ? "second ChangeCipherSpec record in the handshake" : "ChangeCipherSpec record after the handshake");
+            PL_ENSURE(plen == 1 && payload[0] == 1, PL_ERR_UNEXPECTED_MESSAGE,
+                      "ChangeCipherSpec record of %zu bytes is not the single byte 1", plen);
+            PL_ENSURE(c->hsin.len == 0, PL_ERR_UNEXPECTED_MESSAGE, "ChangeCipherSpec inside a fragmented handshake message");
+            PL_ENSURE(c->hs->ccs_expected, PL_ERR_UNEXPECTED_MESSAGE,
+                      "unexpected ChangeCipherSpec (out of order: RFC 5246 7.1 puts it after the peer's key exchange)");
             pl_rec_clear(&c->rd);
             c->rd = c->hs->pending_rd;
             memset(&c->hs->pending_rd, 0, sizeof c->hs->pending_rd);
@@ -161,10 +179,21 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
     } else if (type == PL_CT_CHANGE_CIPHER_SPEC) {
         /* RFC 8446 5: a plaintext CCS of one byte 0x01 between the first
          * ClientHello and the peer's Finished is dropped; anything else is
-         * unexpected_message. */
-        int in_window = !c->hs_done && (!c->is_server || (c->hs && c->hs->transcript.h));
-        PL_ENSURE(in_window && len == 1 && payload[0] == 1, PL_ERR_UNEXPECTED_MESSAGE,
-                  "unexpected ChangeCipherSpec record");
+         * unexpected_message. A peer sends one at most (D.4: after the
+         * server's first handshake message; the client's before its second
+         * flight), so we drop one per handshake and refuse a second: dropping
+         * any number would let a peer feed the handshake an endless stream
+         * (issue #13). RFC 8446 5.1: not between the fragments of a
+         * handshake message either. A client that did not offer TLS 1.3
+         * has no such window (RFC 5246 7.1: the CCS follows the keys). */
+        int in_window = c->hs && !c->hs_done && (c->is_server ? c->hs->transcript.h != NULL : c->hs->offered13);
+        PL_ENSURE(in_window, PL_ERR_UNEXPECTED_MESSAGE, "ChangeCipherSpec record %s",
+                  c->hs_done ? "after the handshake" : c->is_server ? "before the ClientHello" : "before the ServerHello");
+        PL_ENSURE(len == 1 && payload[0] == 1, PL_ERR_UNEXPECTED_MESSAGE,
+                  "ChangeCipherSpec record of %zu bytes is not the single byte 1", len);
+        PL_ENSURE(!c->hs->ccs_dropped, PL_ERR_UNEXPECTED_MESSAGE, "second ChangeCipherSpec record in the handshake");
+        PL_ENSURE(c->hsin.len == 0, PL_ERR_UNEXPECTED_MESSAGE, "ChangeCipherSpec inside a fragmented handshake message");
+        c->hs->ccs_dropped = 1;
         pl_trace(c, PARLEY_TRACE_RECORD_RECEIVED, PL_CT_CHANGE_CIPHER_SPEC, "ChangeCipherSpec", 6, "ignored (middlebox compatibility)");
         PL_GUARD(pl_empty_record(c));
         pl_drop_record(c, PL_REC_HEADER + len);
@@ -175,8 +204,12 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
          * application_data record before our handshake keys exist (after a
          * HelloRetryRequest), then those that fail to open under them, up to
          * the budget. The first one that opens ends the skipping. */
-        int skip = !pl_rec_active(&c->rd) || pl_rec_open13(&c->rd, c->in, payload, len, &type, &plen) < 0;
-        if (skip) {
+        int orc = pl_rec_active(&c->rd) ? pl_rec_open13(&c->rd, c->in, payload, len, &type, &plen) : -PL_ERR_BAD_RECORD_MAC;
+        /* Only a record that does not open under our keys is skipped; one
+         * that opened is checked like any other (an oversized or all-padding
+         * record is an error, not early data). */
+        if (orc < 0 && PL_CODE(orc) != PL_ERR_BAD_RECORD_MAC) return orc;
+        if (orc < 0) {
             size_t n = len > PL_AEAD_TAG + 1 ? len - PL_AEAD_TAG - 1 : 0;
             PL_ENSURE(n <= c->hs->early_budget, PL_ERR_UNEXPECTED_MESSAGE, "more early data than the server allows");
             c->hs->early_budget -= (uint32_t)n;

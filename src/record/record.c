@@ -123,13 +123,19 @@ int pl_rec_open13(pl_rec_keys *k, const uint8_t hdr[PL_REC_HEADER], uint8_t *pay
     pl_nonce(k, nonce);
     PL_GUARD(pl_aead_open(k->aead, nonce, hdr, PL_REC_HEADER, payload, len - PL_AEAD_TAG, payload + len - PL_AEAD_TAG));
     k->seq++;
-    /* Strip zero padding; the last non-zero byte is the content type. */
+    /* RFC 8446 5.4: the whole TLSInnerPlaintext (content, type byte and
+     * padding) MUST NOT exceed 2^14 + 1 bytes. Checked on what was
+     * decrypted, before the padding is stripped: a bound on the content
+     * alone would let padding carry a record past the limit. A record that
+     * does not authenticate got bad_record_mac above (RFC 8446 5.2). */
     size_t n = len - PL_AEAD_TAG;
+    PL_ENSURE(n <= PL_MAX_PLAINTEXT + 1, PL_ERR_RECORD_OVERFLOW,
+              "decrypted record of %zu bytes (content, type and padding) exceeds 2^14+1", n);
+    /* Strip zero padding; the last non-zero byte is the content type. */
     while (n > 0 && payload[n - 1] == 0) n--;
     PL_ENSURE(n > 0, PL_ERR_UNEXPECTED_MESSAGE, "encrypted record holds only padding (no content type)");
     *inner_type = payload[n - 1];
     *plain_len = n - 1;
-    PL_ENSURE(*plain_len <= PL_MAX_PLAINTEXT, PL_ERR_RECORD_OVERFLOW, "decrypted record of %zu bytes exceeds 2^14", *plain_len);
     return 0;
 }
 
@@ -211,11 +217,14 @@ int pl_rec_open12(pl_rec_keys *k, const uint8_t hdr[PL_REC_HEADER], uint8_t *pay
     PL_ENSURE(len >= ex + PL_AEAD_TAG, PL_ERR_BAD_RECORD_MAC, "encrypted record of %zu bytes is too short", len);
     PL_ENSURE(k->seq != UINT64_MAX, PL_ERR_INTERNAL, "sequence number exhausted");
     size_t plen = len - ex - PL_AEAD_TAG;
-    PL_ENSURE(plen <= PL_MAX_PLAINTEXT, PL_ERR_RECORD_OVERFLOW, "decrypted record of %zu bytes exceeds 2^14", plen);
     pl_aad12(k, hdr[0], plen, aad);
     pl_nonce12(k, nonce, payload);
     PL_GUARD(pl_aead_open(k->aead, nonce, aad, sizeof aad, payload + ex, plen, payload + ex + plen));
     k->seq++;
+    /* RFC 5246 6.2.1 / 7.2.2: TLSPlaintext.length MUST NOT exceed 2^14
+     * (no compression). As in TLS 1.3, a record that does not authenticate
+     * is bad_record_mac; record_overflow is for what decrypted. */
+    PL_ENSURE(plen <= PL_MAX_PLAINTEXT, PL_ERR_RECORD_OVERFLOW, "decrypted record of %zu bytes exceeds 2^14", plen);
     *plain_off = ex;
     *plain_len = plen;
     return 0;

@@ -52,7 +52,8 @@ static inline int pl_rec_active(const pl_rec_keys *k) { return k->aead != NULL; 
 PL_MUST_CHECK int pl_rec_install12(pl_rec_keys *k, int aead_alg, const uint8_t *key, const uint8_t *iv, int encrypt);
 /* Append a TLS 1.2 protected record of `type`. */
 PL_MUST_CHECK int pl_rec_seal12(pl_rec_keys *k, pl_buf *out, uint8_t type, const uint8_t *data, size_t len);
-/* Open a TLS 1.2 record in place; the plaintext starts at payload + *plain_off. */
+/* Open a TLS 1.2 record in place; the plaintext starts at payload + *plain_off.
+ * bad_record_mac if it does not authenticate, then record_overflow past 2^14. */
 PL_MUST_CHECK int pl_rec_open12(pl_rec_keys *k, const uint8_t hdr[PL_REC_HEADER], uint8_t *payload, size_t len,
                                 size_t *plain_off, size_t *plain_len);
 /* Per-record expansion in bytes (header + explicit nonce + tag). */
@@ -68,7 +69,9 @@ PL_MUST_CHECK int pl_rec_write_plain(pl_buf *out, uint8_t type, const uint8_t *d
 /* Append a protected record: TLSInnerPlaintext(data, type, pad zeros). */
 PL_MUST_CHECK int pl_rec_seal13(pl_rec_keys *k, pl_buf *out, uint8_t type, const uint8_t *data, size_t len, size_t pad);
 /* Decrypt payload (len bytes after hdr) in place; find the inner type past
- * the zero padding. */
+ * the zero padding. bad_record_mac if it does not authenticate, then
+ * record_overflow if the whole TLSInnerPlaintext (padding included) exceeds
+ * 2^14 + 1 bytes (RFC 8446 5.4). */
 PL_MUST_CHECK int pl_rec_open13(pl_rec_keys *k, const uint8_t hdr[PL_REC_HEADER], uint8_t *payload, size_t len,
                                 uint8_t *inner_type, size_t *plain_len);
 
