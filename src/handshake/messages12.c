@@ -57,8 +57,10 @@ int pl_server_key_exchange_parse(const uint8_t *body, size_t len, int kx, pl_ser
     }
     ske->params = pl_cur(start, (size_t)(c.p - start));
     PL_GUARD(pl_cur_u16(&c, &ske->scheme));
+    /* RFC 5246 7.4.3 / RFC 8422 5.4: digitally-signed ends in
+     * signature<0..2^16-1> (4.7). An empty one is well formed and fails
+     * verification (decrypt_error, RFC 5246 7.2.2), not decoding. */
     PL_GUARD(pl_cur_vec16(&c, &ske->signature));
-    PL_ENSURE(ske->signature.len > 0, PL_ERR_DECODE, "empty ServerKeyExchange signature");
     return pl_cur_expect_empty(&c);
 }
 

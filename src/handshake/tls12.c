@@ -114,7 +114,11 @@ int pl_peer_signature_verdict(int rc, const char *whose)
      * (decrypt_error, RFC 8446 4.4.3, RFC 5246 7.4.8); out of memory while
      * checking it is ours (internal_error). */
     if (PL_CODE(rc) == PL_ERR_NOMEM) return rc;
-    PL_BAIL(PL_ERR_DECRYPT_ERROR, "%s signature is invalid", whose);
+    /* Keep the verifier's reason (an empty signature, say): copied first,
+     * since pl_fail formats into the same thread-local buffer. */
+    char why[128];
+    snprintf(why, sizeof why, "%s", pl_last_message());
+    PL_BAIL(PL_ERR_DECRYPT_ERROR, "%s signature is invalid (%s)", whose, why);
 }
 
 int pl_client_set_resumed_verify(parley_conn *c)
@@ -223,7 +227,9 @@ void pl_choose_client_cert(parley_conn *c, int tls13)
         }
     }
     pl_trace(c, PARLEY_TRACE_INFO, -1, "client certificate", 0,
-             hs->client_cert < 0 ? "none fits the request: sending an empty Certificate" : parley_sigscheme_name(hs->client_scheme));
+             hs->client_cert >= 0            ? parley_sigscheme_name(hs->client_scheme)
+             : pl_sigalgs_legacy_only(req) ? "the server accepts " PL_LEGACY_SIGALGS_REFUSED ": sending an empty Certificate"
+                                             : "none fits the request: sending an empty Certificate");
     if (hs->client_cert >= 0) c->client_cert_bound = 1; /* sessions from now on are bound to it */
 }
 
