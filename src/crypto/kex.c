@@ -280,7 +280,13 @@ int pl_kex_derive(pl_kex *k, const uint8_t *peer, size_t peerlen, uint8_t *secre
      * modular exponentiation) is not repeated. */
     if (!dc || (!pl_kex_group_is_ffdhe(k->group) && EVP_PKEY_derive_init(dc) != 1) || EVP_PKEY_derive_set_peer_ex(dc, pk, 0) != 1 ||
         EVP_PKEY_derive(dc, secret, &slen) != 1 || slen == 0 || slen > PL_MAX_KEX_SECRET) {
-        rc = pl_fail(PL_ERR_ILLEGAL_PARAMETER, __FILE__, __LINE__, "key exchange failed with the peer's share");
+        /* libcrypto's X25519/X448 refuse an all-zero result themselves
+         * (RFC 7748 6.1, 6.2): for them this is the low-order share. */
+        if (dc && !curve && !pl_kex_group_is_ffdhe(k->group))
+            rc = pl_fail(PL_ERR_ILLEGAL_PARAMETER, __FILE__, __LINE__, "%s key exchange refused the peer's share (a low-order point)",
+                         k->group == 0x001e ? "x448" : "x25519");
+        else
+            rc = pl_fail(PL_ERR_ILLEGAL_PARAMETER, __FILE__, __LINE__, "key exchange failed with the peer's share");
         goto out;
     }
     if (!curve && !pl_kex_group_is_ffdhe(k->group)) {

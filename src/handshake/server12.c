@@ -41,15 +41,19 @@ static int pl_cert_suits(const parley_config *cfg, const pl_cert_entry *e, const
     /* RFC 5246 7.4.1.4.1: without signature_algorithms the client means SHA-1,
      * which Parley does not sign with. */
     if (!ch->has_sigalgs) return 0;
-    for (size_t j = 0; j < cfg->nsigalgs; j++) {
-        uint16_t sc = cfg->sigalgs[j];
-        if (pl_u16_list_has(ch->sigalgs, sc) && pl_sig_scheme_fits_key(k, sc, 0)) {
-            /* ECDSA suites sign with ECDSA or EdDSA (RFC 8422 5.1.3), RSA suites with RSA. */
-            if (s->auth == PL_AUTH_ECDSA && (sc >> 8) == 0x08 && sc != 0x0807 && sc != 0x0808) continue;
-            *scheme = sc;
-            return 1;
+    /* TLS 1.2 lets any ECDSA hash go with any curve; a scheme whose hash
+     * matches the curve (TLS 1.3's binding: P-521 with SHA-512) is preferred,
+     * then any the key can make. */
+    for (int bound = 1; bound >= 0; bound--)
+        for (size_t j = 0; j < cfg->nsigalgs; j++) {
+            uint16_t sc = cfg->sigalgs[j];
+            if (pl_u16_list_has(ch->sigalgs, sc) && pl_sig_scheme_fits_key(k, sc, bound) && pl_sig_scheme_fits_key(k, sc, 0)) {
+                /* ECDSA suites sign with ECDSA or EdDSA (RFC 8422 5.1.3), RSA suites with RSA. */
+                if (s->auth == PL_AUTH_ECDSA && (sc >> 8) == 0x08 && sc != 0x0807 && sc != 0x0808) continue;
+                *scheme = sc;
+                return 1;
+            }
         }
-    }
     return 0;
 }
 

@@ -217,14 +217,17 @@ void pl_choose_client_cert(parley_conn *c, int tls13)
         if (!pl_chain_issued_by_any(&cfg->certs[i].chain, hs->req_cas.data, hs->req_cas.len)) continue;
         if (!tls13 && !(hs->req_types & (pl_pkey_is_rsa(cfg->certs[i].chain.pubkey) ? PL_CERT_TYPE_RSA : PL_CERT_TYPE_ECDSA)))
             continue;
-        for (size_t j = 0; j < cfg->nsigalgs; j++) {
-            uint16_t sc = cfg->sigalgs[j];
-            if (pl_u16_list_has(req, sc) && pl_sig_scheme_fits_key(cfg->certs[i].chain.pubkey, sc, tls13)) {
-                hs->client_cert = (int)i;
-                hs->client_scheme = sc;
-                break;
+        /* TLS 1.2: a scheme whose hash matches the curve first (as server12.c). */
+        for (int bound = 1; bound >= tls13 && hs->client_cert < 0; bound--)
+            for (size_t j = 0; j < cfg->nsigalgs; j++) {
+                uint16_t sc = cfg->sigalgs[j];
+                const pl_pkey *k = cfg->certs[i].chain.pubkey;
+                if (pl_u16_list_has(req, sc) && pl_sig_scheme_fits_key(k, sc, bound) && pl_sig_scheme_fits_key(k, sc, tls13)) {
+                    hs->client_cert = (int)i;
+                    hs->client_scheme = sc;
+                    break;
+                }
             }
-        }
     }
     pl_trace(c, PARLEY_TRACE_INFO, -1, "client certificate", 0,
              hs->client_cert >= 0            ? parley_sigscheme_name(hs->client_scheme)
