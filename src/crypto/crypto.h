@@ -99,6 +99,9 @@ void pl_pkey_describe(const pl_pkey *k, char *out, size_t n);
  * binds ECDSA schemes to their curve (RFC 8446 4.2.3). */
 int pl_sig_scheme_fits_key(const pl_pkey *k, uint16_t scheme, int tls13);
 int pl_sig_scheme_known(uint16_t scheme);
+/* The TLS named group of an ECDSA key's curve (secp256r1 0x0017, secp384r1
+ * 0x0018, secp521r1 0x0019), 0 for any other key. */
+uint16_t pl_pkey_ec_group(const pl_pkey *k);
 PL_MUST_CHECK int pl_sig_sign(const pl_pkey *k, uint16_t scheme, const uint8_t *msg, size_t len,
                               uint8_t *sig, size_t *siglen, size_t sigcap);
 /* PL_ERR_DECRYPT_ERROR when the signature is wrong. */

@@ -69,6 +69,12 @@ static int pl_key_curve_is(const EVP_PKEY *k, const char *curve)
     return 0;
 }
 
+uint16_t pl_pkey_ec_group(const pl_pkey *k)
+{
+    if (!k || pl_key_type(PK(k)) != KT_EC) return 0;
+    return pl_key_curve_is(PK(k), "P-256") ? 0x0017 : pl_key_curve_is(PK(k), "P-384") ? 0x0018 : pl_key_curve_is(PK(k), "P-521") ? 0x0019 : 0;
+}
+
 void pl_pkey_describe(const pl_pkey *k, char *out, size_t n)
 {
     const EVP_PKEY *p = PK(k);

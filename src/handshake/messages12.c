@@ -104,6 +104,7 @@ int pl_new_session_ticket12_parse(const uint8_t *body, size_t len, uint32_t *hin
     pl_cursor c = pl_cur(body, len);
     PL_GUARD(pl_cur_u32(&c, hint));
     PL_GUARD(pl_cur_vec16(&c, ticket));
-    PL_ENSURE(ticket->len <= PL_MAX_TICKET, PL_ERR_DECODE, "session ticket of %zu bytes", ticket->len);
+    /* RFC 5077 3.3: ticket<0..2^16-1>. One too large to keep is not an
+     * error: the client does not store it (pl_client12_keep_session). */
     return pl_cur_expect_empty(&c);
 }

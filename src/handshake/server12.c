@@ -38,6 +38,11 @@ static int pl_cert_suits(const parley_config *cfg, const pl_cert_entry *e, const
     }
     if (s->auth == PL_AUTH_RSA && !pl_pkey_is_rsa(k) && !pl_sig_scheme_fits_key(k, 0x0809, 0)) return 0;
     if (s->auth == PL_AUTH_ECDSA && pl_pkey_is_rsa(k)) return 0;
+    /* RFC 8422 5.1: in TLS 1.2 the client's supported_groups also names the
+     * curves it can verify, and the server MUST NOT negotiate a handshake
+     * the client cannot complete: an ECDSA certificate's curve must be listed. */
+    uint16_t curve = pl_pkey_ec_group(k);
+    if (curve && ch->has_groups && !pl_u16_list_has(ch->groups, curve)) return 0;
     /* RFC 5246 7.4.1.4.1: without signature_algorithms the client means SHA-1,
      * which Parley does not sign with. */
     if (!ch->has_sigalgs) return 0;

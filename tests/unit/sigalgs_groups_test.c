@@ -531,8 +531,12 @@ static void test_new_groups_handshake(void **state)
     handshake_group(PARLEY_TLS1_3, "ffdhe6144", NULL, NULL, "ec256", PARLEY_GROUP_FFDHE6144);
     handshake_group(PARLEY_TLS1_3, "ffdhe8192", NULL, NULL, "ec256", PARLEY_GROUP_FFDHE8192);
     /* TLS 1.2 ECDHE (RFC 8422) and DHE (RFC 7919). */
-    handshake_group(PARLEY_TLS1_2, "x448", NULL, NULL, "ec256", PARLEY_GROUP_X448);
-    handshake_group(PARLEY_TLS1_2, "secp521r1", NULL, NULL, "ec256", PARLEY_GROUP_SECP521R1);
+    /* (A TLS 1.2 client lists its ECDSA certificate's curve too, RFC 8422
+     * 5.1; the server's order picks the group.) */
+    handshake_group(PARLEY_TLS1_2, "x448:secp256r1", "x448:secp256r1", NULL, "ec256", PARLEY_GROUP_X448);
+    handshake_group(PARLEY_TLS1_2, "secp521r1:secp256r1", "secp521r1:secp256r1", NULL, "ec256", PARLEY_GROUP_SECP521R1);
+    handshake_group(PARLEY_TLS1_2, "x448", NULL, NULL, "ed448", PARLEY_GROUP_X448);
+    handshake_group(PARLEY_TLS1_2, "secp521r1", NULL, NULL, "ec521", PARLEY_GROUP_SECP521R1);
     handshake_group(PARLEY_TLS1_2, "ffdhe6144", NULL, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", "rsa2048", PARLEY_GROUP_FFDHE6144);
     handshake_group(PARLEY_TLS1_2, "ffdhe8192", NULL, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", "rsa2048", PARLEY_GROUP_FFDHE8192);
     /* Supported, not preferred: the defaults still agree on x25519, and a
@@ -750,6 +754,66 @@ static void test_sha512_schemes_per_version(void **state)
     }
 }
 
+/* RFC 8422 5.1: a TLS 1.2 client's supported_groups also names the curves
+ * of the ECDSA certificates it can verify; the server must not pick one on
+ * another curve. With an RSA certificate too, it answers with that; with
+ * only the ECDSA one, there is no handshake it may negotiate. */
+static void test_tls12_certificate_curve_follows_groups(void **state)
+{
+    (void)state;
+    char c[512], k[512];
+    for (int g = 0; g < 2; g++) {
+        pair p;
+        parley_config *sc = versions(server_cfg("ec256"), PARLEY_TLS1_2);
+        snprintf(c, sizeof c, "%s/rsa2048.pem", test_dir());
+        snprintf(k, sizeof k, "%s/rsa2048.key", test_dir());
+        assert_int_equal(parley_config_add_cert_files(sc, c, k), PARLEY_OK);
+        parley_config *cc = versions(client_cfg("rsa2048"), PARLEY_TLS1_2);
+        assert_int_equal(parley_config_set_groups(cc, g ? "secp384r1" : "x448"), PARLEY_OK);
+        make_pair(&p, cc, sc, "localhost");
+        if (pair_handshake(&p, NULL, NULL) != 0) fail_msg("%s / %s", parley_conn_error_string(p.client), parley_conn_error_string(p.server));
+        assert_string_equal(parley_cipher_name(parley_conn_cipher(p.client)), "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+        free_pair(&p);
+    }
+    pair p;
+    parley_config *cc = versions(client_cfg("ec256"), PARLEY_TLS1_2);
+    assert_int_equal(parley_config_set_groups(cc, "secp384r1:x25519"), PARLEY_OK);
+    assert_int_equal(parley_config_set_ciphers(cc, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"), PARLEY_OK);
+    make_pair(&p, cc, versions(server_cfg("ec256"), PARLEY_TLS1_2), "localhost");
+    assert_int_not_equal(pair_handshake(&p, NULL, NULL), 0);
+    expect_alert(p.server, p.client, 40, "no TLS 1.2 cipher suite in common with the client for the configured certificates");
+    free_pair(&p);
+    /* The same client with its certificate's curve listed is served. */
+    cc = versions(client_cfg("ec521"), PARLEY_TLS1_2);
+    assert_int_equal(parley_config_set_groups(cc, "x25519:secp521r1"), PARLEY_OK);
+    make_pair(&p, cc, versions(server_cfg("ec521"), PARLEY_TLS1_2), "localhost");
+    assert_int_equal(pair_handshake(&p, NULL, NULL), 0);
+    assert_int_equal(parley_conn_group(p.client), PARLEY_GROUP_X25519);
+    free_pair(&p);
+}
+
+/* RFC 5077 3.3: a TLS 1.2 NewSessionTicket's ticket<0..2^16-1> may be larger
+ * than Parley keeps (GnuTLS sends 2454 bytes after an ffdhe8192 exchange):
+ * well formed, and simply not stored. */
+static void test_tls12_large_ticket_is_well_formed(void **state)
+{
+    (void)state;
+    static uint8_t m[4 + 2 + 65535];
+    uint32_t hint;
+    pl_cursor t;
+    size_t sizes[] = {PL_MAX_TICKET + 1, 2454, 65535};
+    for (size_t i = 0; i < 3; i++) {
+        memset(m, 0x5a, sizeof m);
+        m[0] = 0, m[1] = 0, m[2] = 0x1c, m[3] = 0x20; /* lifetime hint 7200 */
+        put16(m + 4, sizes[i]);
+        assert_int_equal(pl_new_session_ticket12_parse(m, 6 + sizes[i], &hint, &t), 0);
+        assert_int_equal(hint, 7200);
+        assert_int_equal(t.len, sizes[i]);
+        /* One byte short of its length: decode_error. */
+        assert_int_equal(pl_new_session_ticket12_parse(m, 5 + sizes[i], &hint, &t), -PL_ERR_DECODE);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -766,6 +830,8 @@ int main(void)
         cmocka_unit_test(test_x448_low_order_share_in_flight),
         cmocka_unit_test(test_p521_and_ed448_certificates),
         cmocka_unit_test(test_sha512_schemes_per_version),
+        cmocka_unit_test(test_tls12_certificate_curve_follows_groups),
+        cmocka_unit_test(test_tls12_large_ticket_is_well_formed),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
