@@ -117,8 +117,13 @@ const char *parley_config_error_string(const parley_config *cfg);
 int parley_config_set_versions(parley_config *cfg, uint16_t min, uint16_t max);
 /* Colon-separated IANA names, e.g. "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256". */
 int parley_config_set_ciphers(parley_config *cfg, const char *list);
-/* Colon-separated, e.g. "x25519:secp256r1:ffdhe2048". The first is sent as the
- * TLS 1.3 key share; ffdhe groups serve TLS 1.2 DHE (RFC 7919). */
+/* Colon-separated, in preference order, e.g. "x25519:secp256r1:ffdhe2048".
+ * Names: x25519, secp256r1, secp384r1, x448, secp521r1, ffdhe2048, ffdhe3072,
+ * ffdhe4096, ffdhe6144, ffdhe8192 (also P-256, P-384, P-521, prime256v1,
+ * X25519, X448). The first is sent as the TLS 1.3 key share; ffdhe groups
+ * serve TLS 1.2 DHE (RFC 7919) and TLS 1.3. Default: all of them in that
+ * order (x448, secp521r1 and the larger ffdhe groups are supported, not
+ * preferred). */
 int parley_config_set_groups(parley_config *cfg, const char *list);
 /* TLS 1.2 static RSA key exchange: no forward secrecy, so off by default on
  * both sides; on, the TLS_RSA_WITH_* suites are offered / accepted. */
