@@ -95,7 +95,11 @@ int pl_client_key_exchange_parse(const uint8_t *body, size_t len, int kx, pl_cur
     pl_cursor c = pl_cur(body, len);
     if (kx == PL_KX_ECDHE) PL_GUARD(pl_cur_vec8(&c, value));
     else PL_GUARD(pl_cur_vec16(&c, value));
-    PL_ENSURE(value->len > 0, PL_ERR_DECODE, "empty ClientKeyExchange");
+    /* ECPoint point<1..2^8-1> (RFC 8422 5.7), dh_Yc<1..2^16-1> (RFC 5246
+     * 7.4.7.2). An RSA EncryptedPreMasterSecret is a public-key-encrypted
+     * opaque<0..2^16-1> (4.7, 7.4.7.1): an empty one is well formed and gets
+     * the implicit rejection of any wrong ciphertext, never an alert of its own. */
+    PL_ENSURE(value->len > 0 || kx == PL_KX_RSA, PL_ERR_DECODE, "empty ClientKeyExchange");
     return pl_cur_expect_empty(&c);
 }
 

@@ -814,6 +814,40 @@ static void test_tls12_large_ticket_is_well_formed(void **state)
     }
 }
 
+/* The ClientKeyExchange's EncryptedPreMasterSecret becomes empty (00 00). */
+static int cke_empty(mitm *m, int dir, uint8_t type, uint8_t *b, size_t *len, size_t cap)
+{
+    (void)m;
+    (void)cap;
+    if (dir != 0 || type != PL_HS_CLIENT_KEY_EXCHANGE) return 0;
+    assert_int_equal(get16(b) + 2, *len);
+    put16(b, 0);
+    *len = 2;
+    return 1;
+}
+
+/* Same class as the empty signature, in the other TLS 1.2 message with an
+ * opaque<0..2^16-1>: an empty RSA EncryptedPreMasterSecret is well formed;
+ * RFC 5246 7.4.7.1 says the server MUST NOT alert on it but carry on with a
+ * random premaster, so it ends like every other bad premaster: the client's
+ * Finished cannot be opened (bad_record_mac). */
+static void test_tls12_empty_rsa_premaster(void **state)
+{
+    (void)state;
+    pair p;
+    mitm m = {0};
+    m.fn = cke_empty;
+    parley_config *cc = versions(client_cfg("rsa2048"), PARLEY_TLS1_2), *sc = versions(server_cfg("rsa2048"), PARLEY_TLS1_2);
+    assert_int_equal(parley_config_set_ciphers(cc, "TLS_RSA_WITH_AES_128_GCM_SHA256"), PARLEY_OK);
+    assert_int_equal(parley_config_allow_rsa_kx(cc, 1), PARLEY_OK);
+    assert_int_equal(parley_config_allow_rsa_kx(sc, 1), PARLEY_OK);
+    make_pair(&p, cc, sc, "localhost");
+    assert_int_not_equal(mitm_handshake(&p, &m), 0);
+    assert_true(m.done);
+    expect_alert(p.server, p.client, 20, "record authentication failed");
+    free_pair(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -832,6 +866,7 @@ int main(void)
         cmocka_unit_test(test_sha512_schemes_per_version),
         cmocka_unit_test(test_tls12_certificate_curve_follows_groups),
         cmocka_unit_test(test_tls12_large_ticket_is_well_formed),
+        cmocka_unit_test(test_tls12_empty_rsa_premaster),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
