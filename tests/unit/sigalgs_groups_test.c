@@ -263,6 +263,24 @@ static size_t ch_ext_at(const uint8_t *b)
     return i;
 }
 
+/* Remove extension `ext` from the extensions block at b+at. */
+static void remove_ext(uint8_t *b, size_t *len, size_t at, uint16_t ext)
+{
+    size_t total = get16(b + at), i = at + 2, end = at + 2 + total;
+    assert_int_equal(end, *len);
+    while (i + 4 <= end) {
+        size_t el = get16(b + i + 2);
+        if (get16(b + i) == ext) {
+            memmove(b + i, b + i + 4 + el, end - (i + 4 + el));
+            *len -= 4 + el;
+            put16(b + at, total - 4 - el);
+            return;
+        }
+        i += 4 + el;
+    }
+    fail_msg("extension %u not found", ext);
+}
+
 static const uint8_t legacy_only[] = {0x00, 0x0c, 0x02, 0x01, 0x02, 0x03, 0x03, 0x01, 0x03, 0x03, 0x02, 0x02, 0x03, 0x02};
 
 /* The ClientHello's signature_algorithms lists only SHA-1 and SHA-224 schemes. */
@@ -272,6 +290,16 @@ static int ch_legacy_sigalgs(mitm *m, int dir, uint8_t type, uint8_t *b, size_t 
     (void)cap;
     if (dir != 0 || type != PL_HS_CLIENT_HELLO) return 0;
     replace_ext(b, len, ch_ext_at(b), PL_EXT_SIGNATURE_ALGORITHMS, legacy_only, sizeof legacy_only);
+    return 1;
+}
+
+/* The ClientHello has no signature_algorithms at all. */
+static int ch_no_sigalgs(mitm *m, int dir, uint8_t type, uint8_t *b, size_t *len, size_t cap)
+{
+    (void)m;
+    (void)cap;
+    if (dir != 0 || type != PL_HS_CLIENT_HELLO) return 0;
+    remove_ext(b, len, ch_ext_at(b), PL_EXT_SIGNATURE_ALGORITHMS);
     return 1;
 }
 
@@ -462,6 +490,29 @@ static void test_legacy_only_sigalgs_refused(void **state)
         assert_int_not_equal(mitm_handshake(&p, &m), 0);
         assert_true(m.done);
         expect_alert(p.server, p.client, 40, "the client offers only SHA-1/SHA-224 signature schemes, which Parley refuses");
+        free_pair(&p);
+    }
+}
+
+/* RFC 5246 7.4.1.4.1: a TLS 1.2 ClientHello without signature_algorithms
+ * means SHA-1 only, which Parley refuses, and says so (TLS 1.3 requires the
+ * extension: missing_extension, RFC 8446 9.2). */
+static void test_no_sigalgs_means_sha1(void **state)
+{
+    (void)state;
+    int vs[] = {PARLEY_TLS1_2, PARLEY_TLS1_3};
+    for (int i = 0; i < 2; i++) {
+        pair p;
+        mitm m = {0};
+        m.fn = ch_no_sigalgs;
+        mitm_pair(&p, &m, client_cfg("ec256"), server_cfg("ec256"), vs[i]);
+        assert_int_not_equal(mitm_handshake(&p, &m), 0);
+        assert_true(m.done);
+        if (vs[i] == PARLEY_TLS1_2)
+            expect_alert(p.server, p.client, 40,
+                         "the client sends no signature_algorithms, which means SHA-1 only (RFC 5246 7.4.1.4.1), which Parley refuses");
+        else
+            expect_alert(p.server, p.client, 109, "ClientHello has no signature_algorithms");
         free_pair(&p);
     }
 }
@@ -857,6 +908,7 @@ int main(void)
         cmocka_unit_test(test_empty_ske_signature_tls12),
         cmocka_unit_test(test_empty_client_signature_tls12),
         cmocka_unit_test(test_legacy_only_sigalgs_refused),
+        cmocka_unit_test(test_no_sigalgs_means_sha1),
         cmocka_unit_test(test_legacy_only_certificate_request),
         cmocka_unit_test(test_group_names),
         cmocka_unit_test(test_new_group_public_values),
