@@ -42,11 +42,23 @@ static const uint16_t pl_default_suites[] = {
     PARLEY_TLS_RSA_WITH_AES_128_GCM_SHA256,
     PARLEY_TLS_RSA_WITH_AES_256_GCM_SHA384,
 };
+/* Groups, in preference order (the server's choice; the client's key_share
+ * is the first, x25519). Cheap and common first: x25519, P-256, P-384. The
+ * rest are supported, not preferred: x448 and P-521 (RFC 8446 4.2.7) are
+ * used only when a client offers nothing earlier, and the larger RFC 7919
+ * groups follow the smaller ones (ffdhe6144/8192 only when a client lists
+ * nothing smaller; an 8192-bit exchange costs the server far more). */
 static const uint16_t pl_default_groups[] = {PARLEY_GROUP_X25519,    PARLEY_GROUP_SECP256R1, PARLEY_GROUP_SECP384R1,
-                                             PARLEY_GROUP_FFDHE2048, PARLEY_GROUP_FFDHE3072, PARLEY_GROUP_FFDHE4096};
-/* Server preference for signatures: ECDSA and Ed25519 are cheapest to make. */
+                                             PARLEY_GROUP_X448,      PARLEY_GROUP_SECP521R1, PARLEY_GROUP_FFDHE2048,
+                                             PARLEY_GROUP_FFDHE3072, PARLEY_GROUP_FFDHE4096, PARLEY_GROUP_FFDHE6144,
+                                             PARLEY_GROUP_FFDHE8192};
+/* Server preference for signatures: ECDSA and EdDSA are cheapest to make.
+ * SHA-1 and SHA-224 schemes are not here and cannot be configured (RFC
+ * 8446 4.2.3, RFC 9155). 0x0603 is ecdsa_secp521r1_sha512 in TLS 1.3 and
+ * ECDSA with SHA-512 in TLS 1.2; PKCS#1 v1.5 is TLS 1.2 only. */
 static const uint16_t pl_default_sigalgs[] = {
-    PARLEY_SIG_ECDSA_SECP256R1_SHA256, PARLEY_SIG_ECDSA_SECP384R1_SHA384, PARLEY_SIG_ED25519,
+    PARLEY_SIG_ECDSA_SECP256R1_SHA256, PARLEY_SIG_ECDSA_SECP384R1_SHA384, PARLEY_SIG_ECDSA_SECP521R1_SHA512,
+    PARLEY_SIG_ED25519,                PARLEY_SIG_ED448,
     PARLEY_SIG_RSA_PSS_RSAE_SHA256,    PARLEY_SIG_RSA_PSS_RSAE_SHA384,    PARLEY_SIG_RSA_PSS_RSAE_SHA512,
     PARLEY_SIG_RSA_PSS_PSS_SHA256,     PARLEY_SIG_RSA_PSS_PSS_SHA384,     PARLEY_SIG_RSA_PSS_PSS_SHA512,
     PARLEY_SIG_RSA_PKCS1_SHA256,       PARLEY_SIG_RSA_PKCS1_SHA384,       PARLEY_SIG_RSA_PKCS1_SHA512};

@@ -24,7 +24,7 @@
 #include "x509/x509.h"
 
 #define PL_MAX_SUITES 16
-#define PL_MAX_GROUPS 8
+#define PL_MAX_GROUPS 16
 #define PL_MAX_SIGALGS 16
 #define PL_MAX_CERTS 8
 #define PL_MAX_ALPN 255

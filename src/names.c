@@ -58,13 +58,20 @@ static const struct {
     {PARLEY_GROUP_X25519, "x25519"},
     {PARLEY_GROUP_SECP256R1, "secp256r1"},
     {PARLEY_GROUP_SECP384R1, "secp384r1"},
+    {PARLEY_GROUP_SECP521R1, "secp521r1"},
+    {PARLEY_GROUP_X448, "x448"},
     {PARLEY_GROUP_FFDHE2048, "ffdhe2048"},
     {PARLEY_GROUP_FFDHE3072, "ffdhe3072"},
     {PARLEY_GROUP_FFDHE4096, "ffdhe4096"},
+    {PARLEY_GROUP_FFDHE6144, "ffdhe6144"},
+    {PARLEY_GROUP_FFDHE8192, "ffdhe8192"},
+    /* Aliases (OpenSSL's spellings), accepted by --groups; never printed. */
     {PARLEY_GROUP_SECP256R1, "P-256"},
     {PARLEY_GROUP_SECP384R1, "P-384"},
+    {PARLEY_GROUP_SECP521R1, "P-521"},
     {PARLEY_GROUP_SECP256R1, "prime256v1"},
     {PARLEY_GROUP_X25519, "X25519"},
+    {PARLEY_GROUP_X448, "X448"},
 };
 
 const char *parley_group_name(uint16_t g)
@@ -99,8 +106,14 @@ const char *parley_sigscheme_name(uint16_t s)
     case 0x0809: return "rsa_pss_pss_sha256";
     case 0x080a: return "rsa_pss_pss_sha384";
     case 0x080b: return "rsa_pss_pss_sha512";
+    /* Legacy schemes Parley refuses (RFC 8446 4.2.3, RFC 9155): named so
+     * errors and traces can say what a peer offered. */
     case 0x0201: return "rsa_pkcs1_sha1";
+    case 0x0202: return "dsa_sha1";
     case 0x0203: return "ecdsa_sha1";
+    case 0x0301: return "rsa_pkcs1_sha224";
+    case 0x0302: return "dsa_sha224";
+    case 0x0303: return "ecdsa_sha224";
     default: return "unknown";
     }
 }

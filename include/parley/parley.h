@@ -65,10 +65,14 @@ typedef enum {
 /* Named groups. */
 #define PARLEY_GROUP_SECP256R1 0x0017
 #define PARLEY_GROUP_SECP384R1 0x0018
+#define PARLEY_GROUP_SECP521R1 0x0019
 #define PARLEY_GROUP_X25519 0x001d
+#define PARLEY_GROUP_X448 0x001e
 #define PARLEY_GROUP_FFDHE2048 0x0100
 #define PARLEY_GROUP_FFDHE3072 0x0101
 #define PARLEY_GROUP_FFDHE4096 0x0102
+#define PARLEY_GROUP_FFDHE6144 0x0103
+#define PARLEY_GROUP_FFDHE8192 0x0104
 
 /* Signature schemes. */
 #define PARLEY_SIG_RSA_PKCS1_SHA256 0x0401
@@ -76,10 +80,12 @@ typedef enum {
 #define PARLEY_SIG_RSA_PKCS1_SHA512 0x0601
 #define PARLEY_SIG_ECDSA_SECP256R1_SHA256 0x0403
 #define PARLEY_SIG_ECDSA_SECP384R1_SHA384 0x0503
+#define PARLEY_SIG_ECDSA_SECP521R1_SHA512 0x0603 /* TLS 1.2: ECDSA with SHA-512, any curve */
 #define PARLEY_SIG_RSA_PSS_RSAE_SHA256 0x0804
 #define PARLEY_SIG_RSA_PSS_RSAE_SHA384 0x0805
 #define PARLEY_SIG_RSA_PSS_RSAE_SHA512 0x0806
 #define PARLEY_SIG_ED25519 0x0807
+#define PARLEY_SIG_ED448 0x0808
 #define PARLEY_SIG_RSA_PSS_PSS_SHA256 0x0809
 #define PARLEY_SIG_RSA_PSS_PSS_SHA384 0x080a
 #define PARLEY_SIG_RSA_PSS_PSS_SHA512 0x080b
@@ -111,8 +117,13 @@ const char *parley_config_error_string(const parley_config *cfg);
 int parley_config_set_versions(parley_config *cfg, uint16_t min, uint16_t max);
 /* Colon-separated IANA names, e.g. "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256". */
 int parley_config_set_ciphers(parley_config *cfg, const char *list);
-/* Colon-separated, e.g. "x25519:secp256r1:ffdhe2048". The first is sent as the
- * TLS 1.3 key share; ffdhe groups serve TLS 1.2 DHE (RFC 7919). */
+/* Colon-separated, in preference order, e.g. "x25519:secp256r1:ffdhe2048".
+ * Names: x25519, secp256r1, secp384r1, x448, secp521r1, ffdhe2048, ffdhe3072,
+ * ffdhe4096, ffdhe6144, ffdhe8192 (also P-256, P-384, P-521, prime256v1,
+ * X25519, X448). The first is sent as the TLS 1.3 key share; ffdhe groups
+ * serve TLS 1.2 DHE (RFC 7919) and TLS 1.3. Default: all of them in that
+ * order (x448, secp521r1 and the larger ffdhe groups are supported, not
+ * preferred). */
 int parley_config_set_groups(parley_config *cfg, const char *list);
 /* TLS 1.2 static RSA key exchange: no forward secrecy, so off by default on
  * both sides; on, the TLS_RSA_WITH_* suites are offered / accepted. */

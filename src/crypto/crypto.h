@@ -67,10 +67,10 @@ PL_MUST_CHECK int pl_aead_open(pl_aead *a, const uint8_t nonce[PL_AEAD_NONCE], c
                                size_t aadlen, uint8_t *buf, size_t len,
                                const uint8_t tag[PL_AEAD_TAG]);
 
-/* ---- (EC)DH key exchange: x25519, secp256r1, secp384r1, and the RFC 7919
- * finite-field groups ffdhe2048/3072/4096 (0x0100..0x0102) */
-#define PL_MAX_KEX_PUB 512
-#define PL_MAX_KEX_SECRET 512
+/* ---- (EC)DH key exchange: x25519, x448, secp256r1, secp384r1, secp521r1,
+ * and the RFC 7919 finite-field groups ffdhe2048..8192 (0x0100..0x0104) */
+#define PL_MAX_KEX_PUB 1024 /* ffdhe8192 */
+#define PL_MAX_KEX_SECRET 1024
 int pl_kex_group_is_ffdhe(uint16_t group);
 /* The prime of an RFC 7919 group (big-endian, len bytes); 0 when unknown. */
 size_t pl_ffdhe_prime(uint16_t group, const uint8_t **p);
@@ -78,7 +78,7 @@ int pl_kex_group_supported(uint16_t group);
 typedef struct pl_kex pl_kex;
 PL_MUST_CHECK int pl_kex_generate(uint16_t group, pl_kex **out, uint8_t *pub, size_t *publen);
 /* Validates the peer's share (length, point on curve, not the identity,
- * x25519 all-zero output) and derives the shared secret. */
+ * x25519/x448 all-zero output) and derives the shared secret. */
 PL_MUST_CHECK int pl_kex_derive(pl_kex *k, const uint8_t *peer, size_t peerlen, uint8_t *secret,
                                 size_t *secretlen);
 void pl_kex_free(pl_kex *k);
@@ -99,6 +99,9 @@ void pl_pkey_describe(const pl_pkey *k, char *out, size_t n);
  * binds ECDSA schemes to their curve (RFC 8446 4.2.3). */
 int pl_sig_scheme_fits_key(const pl_pkey *k, uint16_t scheme, int tls13);
 int pl_sig_scheme_known(uint16_t scheme);
+/* The TLS named group of an ECDSA key's curve (secp256r1 0x0017, secp384r1
+ * 0x0018, secp521r1 0x0019), 0 for any other key. */
+uint16_t pl_pkey_ec_group(const pl_pkey *k);
 PL_MUST_CHECK int pl_sig_sign(const pl_pkey *k, uint16_t scheme, const uint8_t *msg, size_t len,
                               uint8_t *sig, size_t *siglen, size_t sigcap);
 /* PL_ERR_DECRYPT_ERROR when the signature is wrong. */

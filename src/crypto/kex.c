@@ -1,4 +1,6 @@
-/* kex.c - ephemeral (EC)DH for TLS 1.3 key shares (RFC 8446 4.2.8.2, 7.4). */
+/* kex.c - ephemeral (EC)DH for TLS 1.3 key shares (RFC 8446 4.2.8.2, 7.4)
+ * and TLS 1.2 ECDHE/DHE (RFC 8422, RFC 7919): x25519, x448 (RFC 7748),
+ * secp256r1/384r1/521r1, ffdhe2048..8192. */
 #include <openssl/core_names.h>
 #include <openssl/bn.h>
 #include <openssl/dh.h>
@@ -16,7 +18,9 @@ struct pl_kex {
     EVP_PKEY *key;
 };
 
-int pl_kex_group_is_ffdhe(uint16_t group) { return group >= 0x0100 && group <= 0x0102; }
+/* RFC 7919 named groups: ffdhe2048 (0x0100) .. ffdhe8192 (0x0104). */
+#define PL_NFFDHE 5
+int pl_kex_group_is_ffdhe(uint16_t group) { return group >= 0x0100 && group < 0x0100 + PL_NFFDHE; }
 
 static const char *pl_ffdhe_name(uint16_t group)
 {
@@ -24,6 +28,8 @@ static const char *pl_ffdhe_name(uint16_t group)
     case 0x0100: return "ffdhe2048";
     case 0x0101: return "ffdhe3072";
     case 0x0102: return "ffdhe4096";
+    case 0x0103: return "ffdhe6144";
+    case 0x0104: return "ffdhe8192";
     default: return NULL;
     }
 }
@@ -33,9 +39,9 @@ void pl_kex_set_tls12(pl_kex *k) { k->tls12 = 1; }
 /* The primes, fetched from libcrypto's named-group tables on first use
  * (pl_make_once: a failed load is tried again). pl_prime_ready[i] points at
  * pl_primes[i] once it and pl_prime_len[i] are filled. */
-static uint8_t pl_primes[3][512];
-static size_t pl_prime_len[3];
-static _Atomic(void *) pl_prime_ready[3];
+static uint8_t pl_primes[PL_NFFDHE][PL_MAX_KEX_PUB];
+static size_t pl_prime_len[PL_NFFDHE];
+static _Atomic(void *) pl_prime_ready[PL_NFFDHE];
 
 static void *pl_load_prime(int i)
 {
@@ -46,7 +52,7 @@ static void *pl_load_prime(int i)
     if (c && EVP_PKEY_paramgen_init(c) == 1 && EVP_PKEY_CTX_set_group_name(c, pl_ffdhe_name((uint16_t)(0x0100 + i))) == 1 &&
         EVP_PKEY_paramgen(c, &params) == 1 && EVP_PKEY_get_bn_param(params, OSSL_PKEY_PARAM_FFC_P, &p) == 1) {
         int n = BN_num_bytes(p);
-        if (n > 0 && n <= 512 && BN_bn2bin(p, pl_primes[i]) == n) len = (size_t)n;
+        if (n > 0 && n <= PL_MAX_KEX_PUB && BN_bn2bin(p, pl_primes[i]) == n) len = (size_t)n;
     }
     BN_free(p);
     EVP_PKEY_free(params);
@@ -70,9 +76,13 @@ static int pl_group_info(uint16_t group, size_t *publen, const char **curve)
     case 0x001d: *publen = 32; *curve = NULL; return 1;          /* x25519 */
     case 0x0017: *publen = 65; *curve = "P-256"; return 1;       /* secp256r1 */
     case 0x0018: *publen = 97; *curve = "P-384"; return 1;       /* secp384r1 */
+    case 0x0019: *publen = 133; *curve = "P-521"; return 1;      /* secp521r1 (RFC 8446 4.2.8.2: 1 + 2 * 66) */
+    case 0x001e: *publen = 56; *curve = NULL; return 1;          /* x448 (RFC 7748 5) */
     case 0x0100: *publen = 256; *curve = NULL; return 1;         /* ffdhe2048 */
     case 0x0101: *publen = 384; *curve = NULL; return 1;         /* ffdhe3072 */
     case 0x0102: *publen = 512; *curve = NULL; return 1;         /* ffdhe4096 */
+    case 0x0103: *publen = 768; *curve = NULL; return 1;         /* ffdhe6144 */
+    case 0x0104: *publen = 1024; *curve = NULL; return 1;        /* ffdhe8192 */
     default: return 0;
     }
 }
@@ -80,11 +90,14 @@ static int pl_group_info(uint16_t group, size_t *publen, const char **curve)
 /* One key per elliptic-curve group, made once: new keys and peer keys are
  * created from it (EVP_PKEY_CTX_new_from_pkey), so libcrypto does not look the
  * algorithm up by name for every share (anchors.md: fetch once). */
-static _Atomic(void *) pl_templates[3]; /* EVP_PKEY: x25519, P-256, P-384 */
+static _Atomic(void *) pl_templates[5]; /* EVP_PKEY: x25519, P-256, P-384, P-521, x448 */
 
 static void *pl_make_template(int i)
 {
-    return i == 0 ? EVP_PKEY_Q_keygen(NULL, NULL, "X25519") : EVP_PKEY_Q_keygen(NULL, NULL, "EC", i == 1 ? "P-256" : "P-384");
+    static const char *const curves[] = {NULL, "P-256", "P-384", "P-521", NULL};
+    if (i == 0) return EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
+    if (i == 4) return EVP_PKEY_Q_keygen(NULL, NULL, "X448");
+    return EVP_PKEY_Q_keygen(NULL, NULL, "EC", curves[i]);
 }
 
 static EVP_PKEY *pl_template(uint16_t group)
@@ -94,6 +107,8 @@ static EVP_PKEY *pl_template(uint16_t group)
     case 0x001d: i = 0; break;
     case 0x0017: i = 1; break;
     case 0x0018: i = 2; break;
+    case 0x0019: i = 3; break;
+    case 0x001e: i = 4; break;
     default: return NULL;
     }
     return pl_make_once(&pl_templates[i], pl_make_template, i);
@@ -238,7 +253,7 @@ int pl_kex_derive(pl_kex *k, const uint8_t *peer, size_t peerlen, uint8_t *secre
         /* RFC 8446 4.2.8.2: on the curve and not the point at infinity (SP
          * 800-56A partial validation). The curves have cofactor 1, so the
          * order check of a full validation (a scalar multiplication, half
-         * the cost of the exchange itself) adds nothing. */
+         * the cost of the exchange itself) adds nothing (P-521 too: h = 1). */
         pc = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
         if (!pc || EVP_PKEY_public_check_quick(pc) != 1) {
             rc = pl_fail(PL_ERR_ILLEGAL_PARAMETER, __FILE__, __LINE__, "peer's EC key share failed validation");
@@ -250,7 +265,7 @@ int pl_kex_derive(pl_kex *k, const uint8_t *peer, size_t peerlen, uint8_t *secre
         if (fc && EVP_PKEY_fromdata_init(fc) == 1) (void)EVP_PKEY_fromdata(fc, &pk, EVP_PKEY_PUBLIC_KEY, p);
         EVP_PKEY_CTX_free(fc);
         if (!pk) {
-            rc = pl_fail(PL_ERR_ILLEGAL_PARAMETER, __FILE__, __LINE__, "bad x25519 key share");
+            rc = pl_fail(PL_ERR_ILLEGAL_PARAMETER, __FILE__, __LINE__, "bad %s key share", k->group == 0x001e ? "x448" : "x25519");
             goto out;
         }
     }
@@ -265,15 +280,23 @@ int pl_kex_derive(pl_kex *k, const uint8_t *peer, size_t peerlen, uint8_t *secre
      * modular exponentiation) is not repeated. */
     if (!dc || (!pl_kex_group_is_ffdhe(k->group) && EVP_PKEY_derive_init(dc) != 1) || EVP_PKEY_derive_set_peer_ex(dc, pk, 0) != 1 ||
         EVP_PKEY_derive(dc, secret, &slen) != 1 || slen == 0 || slen > PL_MAX_KEX_SECRET) {
-        rc = pl_fail(PL_ERR_ILLEGAL_PARAMETER, __FILE__, __LINE__, "key exchange failed with the peer's share");
+        /* libcrypto's X25519/X448 refuse an all-zero result themselves
+         * (RFC 7748 6.1, 6.2): for them this is the low-order share. */
+        if (dc && !curve && !pl_kex_group_is_ffdhe(k->group))
+            rc = pl_fail(PL_ERR_ILLEGAL_PARAMETER, __FILE__, __LINE__, "%s key exchange refused the peer's share (a low-order point)",
+                         k->group == 0x001e ? "x448" : "x25519");
+        else
+            rc = pl_fail(PL_ERR_ILLEGAL_PARAMETER, __FILE__, __LINE__, "key exchange failed with the peer's share");
         goto out;
     }
     if (!curve && !pl_kex_group_is_ffdhe(k->group)) {
-        /* RFC 8446 7.4.2 / RFC 7748 6.1: reject the all-zero x25519 output. */
+        /* RFC 8446 7.4.2 / RFC 7748 6.1 and 6.2: reject the all-zero
+         * x25519 / x448 output (a low-order share). */
         uint8_t acc = 0;
         for (size_t i = 0; i < slen; i++) acc |= secret[i];
         if (acc == 0) {
-            rc = pl_fail(PL_ERR_ILLEGAL_PARAMETER, __FILE__, __LINE__, "x25519 shared secret is all zeros (low-order share)");
+            rc = pl_fail(PL_ERR_ILLEGAL_PARAMETER, __FILE__, __LINE__, "%s shared secret is all zeros (low-order share)",
+                         k->group == 0x001e ? "x448" : "x25519");
             goto out;
         }
     }

@@ -11,12 +11,12 @@
 
 #define PK(k) ((EVP_PKEY *)(k))
 
-enum { KT_RSA = 1, KT_RSA_PSS, KT_EC, KT_ED25519 };
+enum { KT_RSA = 1, KT_RSA_PSS, KT_EC, KT_ED25519, KT_ED448 };
 
 typedef struct {
     uint16_t scheme;
     int keytype;   /* key type required */
-    int hash;      /* PL_SHA*, 0 for Ed25519 */
+    int hash;      /* PL_SHA*, 0 for EdDSA */
     int pss;       /* RSASSA-PSS padding */
     const char *curve; /* ECDSA curve (bound in TLS 1.3) */
     int tls12_only;    /* PKCS#1 v1.5: not for TLS 1.3 handshake signatures */
@@ -25,10 +25,12 @@ typedef struct {
 static const pl_scheme pl_schemes[] = {
     {0x0403, KT_EC, PL_SHA256, 0, "P-256", 0},
     {0x0503, KT_EC, PL_SHA384, 0, "P-384", 0},
+    {0x0603, KT_EC, PL_SHA512, 0, "P-521", 0},
     {0x0804, KT_RSA, PL_SHA256, 1, NULL, 0},
     {0x0805, KT_RSA, PL_SHA384, 1, NULL, 0},
     {0x0806, KT_RSA, PL_SHA512, 1, NULL, 0},
     {0x0807, KT_ED25519, 0, 0, NULL, 0},
+    {0x0808, KT_ED448, 0, 0, NULL, 0}, /* TLS 1.2 too (RFC 8422 5.1.3) */
     {0x0809, KT_RSA_PSS, PL_SHA256, 1, NULL, 0},
     {0x080a, KT_RSA_PSS, PL_SHA384, 1, NULL, 0},
     {0x080b, KT_RSA_PSS, PL_SHA512, 1, NULL, 0},
@@ -52,6 +54,7 @@ static int pl_key_type(const EVP_PKEY *k)
     if (EVP_PKEY_is_a(k, "RSA-PSS")) return KT_RSA_PSS;
     if (EVP_PKEY_is_a(k, "EC")) return KT_EC;
     if (EVP_PKEY_is_a(k, "ED25519")) return KT_ED25519;
+    if (EVP_PKEY_is_a(k, "ED448")) return KT_ED448;
     return 0;
 }
 
@@ -62,7 +65,14 @@ static int pl_key_curve_is(const EVP_PKEY *k, const char *curve)
     if (!EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof name, &len)) return 0;
     if (strcmp(curve, "P-256") == 0) return strcmp(name, "prime256v1") == 0 || strcmp(name, "P-256") == 0;
     if (strcmp(curve, "P-384") == 0) return strcmp(name, "secp384r1") == 0 || strcmp(name, "P-384") == 0;
+    if (strcmp(curve, "P-521") == 0) return strcmp(name, "secp521r1") == 0 || strcmp(name, "P-521") == 0;
     return 0;
+}
+
+uint16_t pl_pkey_ec_group(const pl_pkey *k)
+{
+    if (!k || pl_key_type(PK(k)) != KT_EC) return 0;
+    return pl_key_curve_is(PK(k), "P-256") ? 0x0017 : pl_key_curve_is(PK(k), "P-384") ? 0x0018 : pl_key_curve_is(PK(k), "P-521") ? 0x0019 : 0;
 }
 
 void pl_pkey_describe(const pl_pkey *k, char *out, size_t n)
@@ -71,8 +81,15 @@ void pl_pkey_describe(const pl_pkey *k, char *out, size_t n)
     switch (pl_key_type(p)) {
     case KT_RSA: snprintf(out, n, "RSA %d", EVP_PKEY_get_bits(p)); break;
     case KT_RSA_PSS: snprintf(out, n, "RSA-PSS %d", EVP_PKEY_get_bits(p)); break;
-    case KT_EC: snprintf(out, n, "EC %s", pl_key_curve_is(p, "P-256") ? "P-256" : pl_key_curve_is(p, "P-384") ? "P-384" : "other"); break;
+    case KT_EC:
+        snprintf(out, n, "EC %s",
+                 pl_key_curve_is(p, "P-256")   ? "P-256"
+                 : pl_key_curve_is(p, "P-384") ? "P-384"
+                 : pl_key_curve_is(p, "P-521") ? "P-521"
+                                               : "other");
+        break;
     case KT_ED25519: snprintf(out, n, "Ed25519"); break;
+    case KT_ED448: snprintf(out, n, "Ed448"); break;
     default: snprintf(out, n, "unknown key"); break;
     }
 }
@@ -84,7 +101,11 @@ int pl_sig_scheme_fits_key(const pl_pkey *k, uint16_t scheme, int tls13)
     if (tls13 && s->tls12_only) return 0;
     if (pl_key_type(PK(k)) != s->keytype) return 0;
     if (s->keytype == KT_EC && tls13 && !pl_key_curve_is(PK(k), s->curve)) return 0;
-    if (s->keytype == KT_EC && !tls13 && !pl_key_curve_is(PK(k), "P-256") && !pl_key_curve_is(PK(k), "P-384")) return 0;
+    /* TLS 1.2 does not bind the hash to the curve (RFC 8422 5.1.3: 0x0603
+     * is "ECDSA with SHA-512" there), but the key must be on a curve we do. */
+    if (s->keytype == KT_EC && !tls13 && !pl_key_curve_is(PK(k), "P-256") && !pl_key_curve_is(PK(k), "P-384") &&
+        !pl_key_curve_is(PK(k), "P-521"))
+        return 0;
     return 1;
 }
 
@@ -142,6 +163,9 @@ int pl_sig_verify(const pl_pkey *k, uint16_t scheme, const uint8_t *msg, size_t 
     EVP_MD_CTX *mc;
     int ok;
     PL_ENSURE(s, PL_ERR_ILLEGAL_PARAMETER, "unknown signature scheme 0x%04x", scheme);
+    /* A well-formed empty signature (signature<0..2^16-1>) never verifies:
+     * decrypt_error like any wrong one (RFC 8446 4.4.3, RFC 5246 7.2.2). */
+    PL_ENSURE(siglen > 0, PL_ERR_DECRYPT_ERROR, "empty signature (scheme 0x%04x)", scheme);
     mc = EVP_MD_CTX_new();
     PL_ENSURE(mc, PL_ERR_NOMEM, "out of memory");
     ok = pl_sig_setup(mc, s, PK(k), 0) && EVP_DigestVerify(mc, sig, siglen, msg, len) == 1;

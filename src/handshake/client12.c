@@ -120,7 +120,8 @@ static int c12_recv_cert(parley_conn *c, const uint8_t *msg, size_t len)
     PL_GUARD(pl_take_peer_chain(c, &ct));
     /* The certificate's key must suit the suite (RFC 5246 7.4.2, RFC 8422 5.3). */
     const pl_suite *s = pl_suite_find(c->suite);
-    int fits = s->auth == PL_AUTH_ECDSA ? (pl_sig_scheme_fits_key(hs->peer_key, 0x0403, 0) || pl_sig_scheme_fits_key(hs->peer_key, 0x0807, 0))
+    int fits = s->auth == PL_AUTH_ECDSA ? (pl_sig_scheme_fits_key(hs->peer_key, 0x0403, 0) || pl_sig_scheme_fits_key(hs->peer_key, 0x0807, 0) ||
+                                           pl_sig_scheme_fits_key(hs->peer_key, 0x0808, 0))
                : s->kx == PL_KX_RSA     ? pl_pkey_is_rsa(hs->peer_key)
                                         : (pl_pkey_is_rsa(hs->peer_key) || pl_sig_scheme_fits_key(hs->peer_key, 0x0809, 0));
     PL_ENSURE(fits, PL_ERR_UNSUPPORTED_CERTIFICATE, "the server's certificate key does not suit %s", s->name);
@@ -145,7 +146,7 @@ static int pl_identify_dh_group(const pl_server_key_exchange *ske, uint16_t *gro
     while (p.len && p.p[0] == 0) p.p++, p.len--;
     while (g.len > 1 && g.p[0] == 0) g.p++, g.len--;
     PL_ENSURE(p.len * 8 >= 2048, PL_ERR_INSUFFICIENT_SECURITY, "server's DH group has only %zu bits (2048 needed)", p.len * 8);
-    for (uint16_t id = PARLEY_GROUP_FFDHE2048; id <= PARLEY_GROUP_FFDHE4096; id++) {
+    for (uint16_t id = PARLEY_GROUP_FFDHE2048; id <= PARLEY_GROUP_FFDHE8192; id++) {
         const uint8_t *prime;
         size_t pl = pl_ffdhe_prime(id, &prime);
         if (pl == p.len && memcmp(prime, p.p, pl) == 0 && g.len == 1 && g.p[0] == 2) {
@@ -179,7 +180,8 @@ static int c12_recv_ske(parley_conn *c, const uint8_t *msg, size_t len)
     }
     /* The signature covers client_random + server_random + params (RFC 5246 7.4.3). */
     PL_ENSURE(pl_u16_in(cfg->sigalgs, cfg->nsigalgs, ske.scheme), PL_ERR_ILLEGAL_PARAMETER,
-              "server signed with %s, which was not offered", parley_sigscheme_name(ske.scheme));
+              "server signed with %s, which was not offered%s", parley_sigscheme_name(ske.scheme),
+              pl_sigscheme_is_legacy(ske.scheme) ? " (a SHA-1/SHA-224 scheme, which Parley refuses)" : "");
     PL_ENSURE(pl_sig_scheme_fits_key(hs->peer_key, ske.scheme, 0), PL_ERR_ILLEGAL_PARAMETER,
               "server's signature scheme %s does not fit its certificate key", parley_sigscheme_name(ske.scheme));
     pl_buf signed_ = {0};

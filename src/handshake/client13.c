@@ -334,7 +334,8 @@ static int c_recv_cv(parley_conn *c, const uint8_t *msg, size_t len)
     PL_GUARD(pl_certificate_verify_parse(msg + 4, len - 4, &cv));
     /* RFC 8446 4.4.3: the scheme must be one we offered and fit the key. */
     PL_ENSURE(pl_u16_in(c->cfg->sigalgs, c->cfg->nsigalgs, cv.scheme), PL_ERR_ILLEGAL_PARAMETER,
-              "server signed with %s, which was not offered", parley_sigscheme_name(cv.scheme));
+              "server signed with %s, which was not offered%s", parley_sigscheme_name(cv.scheme),
+              pl_sigscheme_is_legacy(cv.scheme) ? " (a SHA-1/SHA-224 scheme, which Parley refuses)" : "");
     PL_ENSURE(pl_sig_scheme_fits_key(hs->peer_key, cv.scheme, 1), PL_ERR_ILLEGAL_PARAMETER,
               "server's signature scheme %s does not fit its certificate key", parley_sigscheme_name(cv.scheme));
     PL_GUARD(pl_transcript_hash(&hs->transcript, th));

@@ -97,3 +97,21 @@ int pl_u16_list_has(pl_cursor list, uint16_t v)
     }
     return 0;
 }
+
+int pl_sigscheme_is_legacy(uint16_t s)
+{
+    /* RFC 8446 4.2.3 / RFC 9155: {rsa,dsa,ecdsa} x {SHA-1 (0x02), SHA-224
+     * (0x03)}. Parley never signs or accepts them. */
+    return (s >> 8) >= 0x02 && (s >> 8) <= 0x03 && (s & 0xff) >= 0x01 && (s & 0xff) <= 0x03;
+}
+
+int pl_sigalgs_legacy_only(pl_cursor list)
+{
+    uint16_t x;
+    int any = 0;
+    while (list.len >= 2 && pl_cur_u16(&list, &x) == 0) {
+        if (!pl_sigscheme_is_legacy(x)) return 0;
+        any = 1;
+    }
+    return any;
+}

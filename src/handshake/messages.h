@@ -216,5 +216,11 @@ PL_MUST_CHECK int pl_client_key_exchange_parse(const uint8_t *body, size_t len, 
 /* A u16 list (suites, groups, sigalgs): even length, non-empty. */
 PL_MUST_CHECK int pl_u16_list_check(const pl_cursor *list, const char *what);
 int pl_u16_list_has(pl_cursor list, uint16_t v);
+/* A SHA-1 or SHA-224 signature scheme (0x0201..0x0203, 0x0301..0x0303),
+ * which Parley refuses in both versions; and whether a non-empty
+ * signature_algorithms list holds nothing else. */
+int pl_sigscheme_is_legacy(uint16_t s);
+int pl_sigalgs_legacy_only(pl_cursor list);
+#define PL_LEGACY_SIGALGS_REFUSED "only SHA-1/SHA-224 signature schemes, which Parley refuses"
 
 #endif

@@ -57,8 +57,10 @@ int pl_server_key_exchange_parse(const uint8_t *body, size_t len, int kx, pl_ser
     }
     ske->params = pl_cur(start, (size_t)(c.p - start));
     PL_GUARD(pl_cur_u16(&c, &ske->scheme));
+    /* RFC 5246 7.4.3 / RFC 8422 5.4: digitally-signed ends in
+     * signature<0..2^16-1> (4.7). An empty one is well formed and fails
+     * verification (decrypt_error, RFC 5246 7.2.2), not decoding. */
     PL_GUARD(pl_cur_vec16(&c, &ske->signature));
-    PL_ENSURE(ske->signature.len > 0, PL_ERR_DECODE, "empty ServerKeyExchange signature");
     return pl_cur_expect_empty(&c);
 }
 
@@ -93,7 +95,11 @@ int pl_client_key_exchange_parse(const uint8_t *body, size_t len, int kx, pl_cur
     pl_cursor c = pl_cur(body, len);
     if (kx == PL_KX_ECDHE) PL_GUARD(pl_cur_vec8(&c, value));
     else PL_GUARD(pl_cur_vec16(&c, value));
-    PL_ENSURE(value->len > 0, PL_ERR_DECODE, "empty ClientKeyExchange");
+    /* ECPoint point<1..2^8-1> (RFC 8422 5.7), dh_Yc<1..2^16-1> (RFC 5246
+     * 7.4.7.2). An RSA EncryptedPreMasterSecret is a public-key-encrypted
+     * opaque<0..2^16-1> (4.7, 7.4.7.1): an empty one is well formed and gets
+     * the implicit rejection of any wrong ciphertext, never an alert of its own. */
+    PL_ENSURE(value->len > 0 || kx == PL_KX_RSA, PL_ERR_DECODE, "empty ClientKeyExchange");
     return pl_cur_expect_empty(&c);
 }
 
@@ -102,6 +108,7 @@ int pl_new_session_ticket12_parse(const uint8_t *body, size_t len, uint32_t *hin
     pl_cursor c = pl_cur(body, len);
     PL_GUARD(pl_cur_u32(&c, hint));
     PL_GUARD(pl_cur_vec16(&c, ticket));
-    PL_ENSURE(ticket->len <= PL_MAX_TICKET, PL_ERR_DECODE, "session ticket of %zu bytes", ticket->len);
+    /* RFC 5077 3.3: ticket<0..2^16-1>. One too large to keep is not an
+     * error: the client does not store it (pl_client12_keep_session). */
     return pl_cur_expect_empty(&c);
 }

@@ -164,8 +164,10 @@ int pl_certificate_verify_parse(const uint8_t *body, size_t len, pl_certificate_
 {
     pl_cursor c = pl_cur(body, len);
     PL_GUARD(pl_cur_u16(&c, &cv->scheme));
+    /* RFC 8446 4.4.3 / RFC 5246 7.4.8: signature<0..2^16-1>. An empty
+     * signature is well formed; it simply does not verify (decrypt_error,
+     * from the verifier), so the parser does not refuse it. */
     PL_GUARD(pl_cur_vec16(&c, &cv->signature));
-    PL_ENSURE(cv->signature.len > 0, PL_ERR_DECODE, "empty signature");
     return pl_cur_expect_empty(&c);
 }
 

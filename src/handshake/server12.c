@@ -38,18 +38,27 @@ static int pl_cert_suits(const parley_config *cfg, const pl_cert_entry *e, const
     }
     if (s->auth == PL_AUTH_RSA && !pl_pkey_is_rsa(k) && !pl_sig_scheme_fits_key(k, 0x0809, 0)) return 0;
     if (s->auth == PL_AUTH_ECDSA && pl_pkey_is_rsa(k)) return 0;
+    /* RFC 8422 5.1: in TLS 1.2 the client's supported_groups also names the
+     * curves it can verify, and the server MUST NOT negotiate a handshake
+     * the client cannot complete: an ECDSA certificate's curve must be listed. */
+    uint16_t curve = pl_pkey_ec_group(k);
+    if (curve && ch->has_groups && !pl_u16_list_has(ch->groups, curve)) return 0;
     /* RFC 5246 7.4.1.4.1: without signature_algorithms the client means SHA-1,
      * which Parley does not sign with. */
     if (!ch->has_sigalgs) return 0;
-    for (size_t j = 0; j < cfg->nsigalgs; j++) {
-        uint16_t sc = cfg->sigalgs[j];
-        if (pl_u16_list_has(ch->sigalgs, sc) && pl_sig_scheme_fits_key(k, sc, 0)) {
-            /* ECDSA suites sign with ECDSA or Ed25519, RSA suites with RSA. */
-            if (s->auth == PL_AUTH_ECDSA && (sc >> 8) == 0x08 && sc != 0x0807) continue;
-            *scheme = sc;
-            return 1;
+    /* TLS 1.2 lets any ECDSA hash go with any curve; a scheme whose hash
+     * matches the curve (TLS 1.3's binding: P-521 with SHA-512) is preferred,
+     * then any the key can make. */
+    for (int bound = 1; bound >= 0; bound--)
+        for (size_t j = 0; j < cfg->nsigalgs; j++) {
+            uint16_t sc = cfg->sigalgs[j];
+            if (pl_u16_list_has(ch->sigalgs, sc) && pl_sig_scheme_fits_key(k, sc, bound) && pl_sig_scheme_fits_key(k, sc, 0)) {
+                /* ECDSA suites sign with ECDSA or EdDSA (RFC 8422 5.1.3), RSA suites with RSA. */
+                if (s->auth == PL_AUTH_ECDSA && (sc >> 8) == 0x08 && sc != 0x0807 && sc != 0x0808) continue;
+                *scheme = sc;
+                return 1;
+            }
         }
-    }
     return 0;
 }
 
@@ -196,6 +205,11 @@ int pl_server12_client_hello(parley_conn *c, const void *vch, const uint8_t *msg
         while (l.len >= 2 && pl_cur_u16(&l, &v) == 0) known |= pl_suite_find(v) != NULL;
         if (!known)
             PL_BAIL(PL_ERR_HANDSHAKE_FAILURE, "the client offers no AEAD cipher suite (only CBC, RC4, export or other suites Parley does not implement)");
+        /* RFC 5246 7.4.1.4.1 / RFC 9155: SHA-1 (and SHA-224) are refused. */
+        PL_ENSURE(!ch->has_sigalgs || !pl_sigalgs_legacy_only(ch->sigalgs), PL_ERR_HANDSHAKE_FAILURE,
+                  "the client offers " PL_LEGACY_SIGALGS_REFUSED);
+        PL_ENSURE(ch->has_sigalgs, PL_ERR_HANDSHAKE_FAILURE,
+                  "the client sends no signature_algorithms, which means SHA-1 only (RFC 5246 7.4.1.4.1), which Parley refuses");
         PL_BAIL(PL_ERR_HANDSHAKE_FAILURE, "no TLS 1.2 cipher suite in common with the client for the configured certificates");
     }
     PL_GUARD(pl_negotiate_alpn(c, ch->has_alpn, ch->alpn));
@@ -393,7 +407,8 @@ static int s12_recv_ccv(parley_conn *c, const uint8_t *msg, size_t len)
     pl_certificate_verify cv;
     PL_GUARD(pl_certificate_verify_parse(msg + 4, len - 4, &cv));
     PL_ENSURE(pl_u16_in(c->cfg->sigalgs, c->cfg->nsigalgs, cv.scheme), PL_ERR_ILLEGAL_PARAMETER,
-              "client signed with %s, which was not requested", parley_sigscheme_name(cv.scheme));
+              "client signed with %s, which was not requested%s", parley_sigscheme_name(cv.scheme),
+              pl_sigscheme_is_legacy(cv.scheme) ? " (a SHA-1/SHA-224 scheme, which Parley refuses)" : "");
     PL_ENSURE(pl_sig_scheme_fits_key(hs->peer_key, cv.scheme, 0), PL_ERR_ILLEGAL_PARAMETER,
               "client's signature scheme %s does not fit its certificate key", parley_sigscheme_name(cv.scheme));
     /* RFC 5246 7.4.8: the signature covers all handshake messages so far. The

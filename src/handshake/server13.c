@@ -43,6 +43,8 @@ static int pl_choose_cert(parley_conn *c, const pl_client_hello *ch, pl_choice *
             }
         }
     }
+    /* RFC 8446 4.2.3: SHA-1 and SHA-224 schemes are not for CertificateVerify. */
+    PL_ENSURE(!pl_sigalgs_legacy_only(ch->sigalgs), PL_ERR_HANDSHAKE_FAILURE, "the client offers " PL_LEGACY_SIGALGS_REFUSED);
     PL_BAIL(PL_ERR_HANDSHAKE_FAILURE, "no certificate can be signed with a signature algorithm the client offers");
 }
 
@@ -383,7 +385,8 @@ static int s_recv_ccv(parley_conn *c, const uint8_t *msg, size_t len)
     pl_buf content = {0};
     PL_GUARD(pl_certificate_verify_parse(msg + 4, len - 4, &cv));
     PL_ENSURE(pl_u16_in(c->cfg->sigalgs, c->cfg->nsigalgs, cv.scheme) && (cv.scheme & 0xff) != 0x01, PL_ERR_ILLEGAL_PARAMETER,
-              "client signed with %s, which was not requested", parley_sigscheme_name(cv.scheme));
+              "client signed with %s, which was not requested%s", parley_sigscheme_name(cv.scheme),
+              pl_sigscheme_is_legacy(cv.scheme) ? " (a SHA-1/SHA-224 scheme, which Parley refuses)" : "");
     PL_ENSURE(pl_sig_scheme_fits_key(hs->peer_key, cv.scheme, 1), PL_ERR_ILLEGAL_PARAMETER,
               "client's signature scheme %s does not fit its certificate key", parley_sigscheme_name(cv.scheme));
     PL_GUARD(pl_transcript_hash(&hs->transcript, th));

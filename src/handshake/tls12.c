@@ -114,7 +114,11 @@ int pl_peer_signature_verdict(int rc, const char *whose)
      * (decrypt_error, RFC 8446 4.4.3, RFC 5246 7.4.8); out of memory while
      * checking it is ours (internal_error). */
     if (PL_CODE(rc) == PL_ERR_NOMEM) return rc;
-    PL_BAIL(PL_ERR_DECRYPT_ERROR, "%s signature is invalid", whose);
+    /* Keep the verifier's reason (an empty signature, say): copied first,
+     * since pl_fail formats into the same thread-local buffer. */
+    char why[128];
+    snprintf(why, sizeof why, "%s", pl_last_message());
+    PL_BAIL(PL_ERR_DECRYPT_ERROR, "%s signature is invalid (%s)", whose, why);
 }
 
 int pl_client_set_resumed_verify(parley_conn *c)
@@ -214,17 +218,22 @@ void pl_choose_client_cert(parley_conn *c, int tls13)
         if (!pl_chain_issued_by_any(&cfg->certs[i].chain, hs->req_cas.data, hs->req_cas.len)) continue;
         if (!tls13 && !(hs->req_types & (pl_pkey_is_rsa(cfg->certs[i].chain.pubkey) ? PL_CERT_TYPE_RSA : PL_CERT_TYPE_ECDSA)))
             continue;
-        for (size_t j = 0; j < cfg->nsigalgs; j++) {
-            uint16_t sc = cfg->sigalgs[j];
-            if (pl_u16_list_has(req, sc) && pl_sig_scheme_fits_key(cfg->certs[i].chain.pubkey, sc, tls13)) {
-                hs->client_cert = (int)i;
-                hs->client_scheme = sc;
-                break;
+        /* TLS 1.2: a scheme whose hash matches the curve first (as server12.c). */
+        for (int bound = 1; bound >= tls13 && hs->client_cert < 0; bound--)
+            for (size_t j = 0; j < cfg->nsigalgs; j++) {
+                uint16_t sc = cfg->sigalgs[j];
+                const pl_pkey *k = cfg->certs[i].chain.pubkey;
+                if (pl_u16_list_has(req, sc) && pl_sig_scheme_fits_key(k, sc, bound) && pl_sig_scheme_fits_key(k, sc, tls13)) {
+                    hs->client_cert = (int)i;
+                    hs->client_scheme = sc;
+                    break;
+                }
             }
-        }
     }
     pl_trace(c, PARLEY_TRACE_INFO, -1, "client certificate", 0,
-             hs->client_cert < 0 ? "none fits the request: sending an empty Certificate" : parley_sigscheme_name(hs->client_scheme));
+             hs->client_cert >= 0            ? parley_sigscheme_name(hs->client_scheme)
+             : pl_sigalgs_legacy_only(req) ? "the server accepts " PL_LEGACY_SIGALGS_REFUSED ": sending an empty Certificate"
+                                             : "none fits the request: sending an empty Certificate");
     if (hs->client_cert >= 0) c->client_cert_bound = 1; /* sessions from now on are bound to it */
 }
 

@@ -118,6 +118,8 @@ int make_cert(const char *dir, const char *name, const char *kind, const char *h
     EVP_PKEY *k = NULL;
     if (!strcmp(kind, "ec256")) k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     else if (!strcmp(kind, "ec384")) k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+    else if (!strcmp(kind, "ec521")) k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-521");
+    else if (!strcmp(kind, "ed448")) k = EVP_PKEY_Q_keygen(NULL, NULL, "ED448");
     else if (!strcmp(kind, "rsa2048")) k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
     else if (!strcmp(kind, "ed25519")) k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
     else if (!strcmp(kind, "rsapss")) {
@@ -143,7 +145,7 @@ int make_cert(const char *dir, const char *name, const char *kind, const char *h
     X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, san);
     X509_add_ext(x, e, -1);
     X509_EXTENSION_free(e);
-    const EVP_MD *md = strcmp(kind, "ed25519") ? EVP_sha256() : NULL;
+    const EVP_MD *md = strcmp(kind, "ed25519") && strcmp(kind, "ed448") ? EVP_sha256() : NULL;
     if (!X509_sign(x, k, md)) return -1;
     char p[512];
     snprintf(p, sizeof p, "%s/%s.pem", dir, name);

@@ -28,7 +28,8 @@ const uint8_t *vec_field(const vec_block *b, const char *name, size_t *len);
 /* The n-th (0-based) block in a section whose action starts with prefix (and role if non-NULL). */
 const vec_block *vec_find(const vec_block *b, int n, int section, const char *role, const char *prefix, int nth);
 
-/* ---- test certificates: kind "ec256", "ec384", "rsa2048", "rsapss", "ed25519".
+/* ---- test certificates: kind "ec256", "ec384", "ec521", "rsa2048", "rsapss",
+ * "ed25519", "ed448".
  * Writes DIR/name.pem and DIR/name.key; the certificate is self-signed for
  * `host` (SAN DNS) and 127.0.0.1, valid from now+nb_days to now+na_days. */
 int make_cert(const char *dir, const char *name, const char *kind, const char *host, int nb_days, int na_days);
