@@ -177,12 +177,13 @@ static void test_max_size_client_hello(void **state)
     (void)state;
     raw_hello h;
     rh_buf m = {0};
-    /* TLS 1.2: EMS, groups, sigalgs, point formats; no supported_versions. */
-    static const uint16_t groups[] = {PARLEY_GROUP_X25519}, sigalgs[] = {0x0403};
+    /* TLS 1.2: EMS, groups, sigalgs, point formats; no supported_versions.
+     * secp256r1 is listed: the server's ECDSA certificate is on it (RFC 8422 5.1). */
+    static const uint16_t groups[] = {PARLEY_GROUP_X25519, PARLEY_GROUP_SECP256R1}, sigalgs[] = {0x0403};
     rh_buf b = {0};
     rh_init(&h);
     rh_add(&h, EXT_EMS, NULL, 0);
-    rh_u16_list_body(&b, groups, 1);
+    rh_u16_list_body(&b, groups, 2);
     rh_add_buf(&h, EXT_GROUPS, &b);
     b.len = 0;
     rh_u16_list_body(&b, sigalgs, 1);
@@ -344,7 +345,7 @@ static void test_tls12_extensions_ignored_in_tls13(void **state)
 static void test_ems_body_tls12(void **state)
 {
     (void)state;
-    static const uint16_t v12[] = {0x0303}, groups[] = {PARLEY_GROUP_X25519}, sigalgs[] = {0x0403};
+    static const uint16_t v12[] = {0x0303}, groups[] = {PARLEY_GROUP_X25519, PARLEY_GROUP_SECP256R1}, sigalgs[] = {0x0403};
     raw_hello h;
     rh_buf b = {0};
     rh_init(&h);
@@ -353,7 +354,7 @@ static void test_ems_body_tls12(void **state)
     rh_versions_body(&b, v12, 1);
     rh_add_buf(&h, EXT_SV, &b);
     b.len = 0;
-    rh_u16_list_body(&b, groups, 1);
+    rh_u16_list_body(&b, groups, 2);
     rh_add_buf(&h, EXT_GROUPS, &b);
     b.len = 0;
     rh_u16_list_body(&b, sigalgs, 1);
