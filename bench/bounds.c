@@ -40,8 +40,11 @@ static double per_op(op_fn fn, void *arg)
     return t * 1e6 / n;
 }
 
-static EVP_PKEY *keygen(const char *group)
+static EVP_PKEY *keygen(const char *list)
 {
+    /* The negotiated group is the first of the row's list ("x25519:secp256r1"). */
+    char group[32];
+    snprintf(group, sizeof group, "%.*s", (int)strcspn(list, ":"), list);
     if (!strcmp(group, "x25519")) return EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
     if (!strcmp(group, "secp256r1")) return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL);

@@ -120,8 +120,9 @@ static const bench_cfg HS[] = {
      GT13 "+AES-128-GCM:-GROUP-ALL:+GROUP-X25519", 0},
     {"tls13_secp256r1_ecdsa_p256", 13, "secp256r1", "ec256", "TLS_AES_128_GCM_SHA256", 0, 0, "TLS_AES_128_GCM_SHA256", "P-256",
      GT13 "+AES-128-GCM:-GROUP-ALL:+GROUP-SECP256R1", 0},
-    /* OpenSSL's TLS 1.2 server wants the certificate's curve among the client's groups (RFC 8422 5.1.1). */
-    {"tls12_ecdhe_ecdsa", 12, "x25519", "ec256", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", 0, 0, "ECDHE-ECDSA-AES128-GCM-SHA256",
+    /* A TLS 1.2 server (OpenSSL's and Parley's) wants the certificate's curve among the
+     * client's groups (RFC 8422 5.1); x25519 is still the one negotiated. */
+    {"tls12_ecdhe_ecdsa", 12, "x25519:secp256r1", "ec256", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", 0, 0, "ECDHE-ECDSA-AES128-GCM-SHA256",
      "X25519:P-256", GT12 "+ECDHE-ECDSA:-GROUP-ALL:+GROUP-X25519", 0},
     {"tls12_ecdhe_rsa", 12, "x25519", "rsa2048", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", 0, 0, "ECDHE-RSA-AES128-GCM-SHA256",
      "X25519", GT12 "+ECDHE-RSA:-GROUP-ALL:+GROUP-X25519", 0},
@@ -132,9 +133,9 @@ static const bench_cfg HS[] = {
 static const bench_cfg RES[] = {
     {"tls13_psk_dhe_x25519", 13, "x25519", "ec256", "TLS_AES_128_GCM_SHA256", 0, RESUME_PSK13, "TLS_AES_128_GCM_SHA256", "X25519",
      GT13 "+AES-128-GCM:-GROUP-ALL:+GROUP-X25519", 0},
-    {"tls12_session_id", 12, "x25519", "ec256", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", 0, RESUME_ID,
+    {"tls12_session_id", 12, "x25519:secp256r1", "ec256", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", 0, RESUME_ID,
      "ECDHE-ECDSA-AES128-GCM-SHA256", "X25519:P-256", GT12 "+ECDHE-ECDSA:-GROUP-ALL:+GROUP-X25519", 0},
-    {"tls12_ticket", 12, "x25519", "ec256", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", 0, RESUME_TICKET,
+    {"tls12_ticket", 12, "x25519:secp256r1", "ec256", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", 0, RESUME_TICKET,
      "ECDHE-ECDSA-AES128-GCM-SHA256", "X25519:P-256", GT12 "+ECDHE-ECDSA:-GROUP-ALL:+GROUP-X25519", 0},
 };
 static const bench_cfg BULK[] = {
