@@ -41,6 +41,8 @@ extern const pl_hs_table pl_server12_table;
 struct pl_client_hello_s;
 PL_MUST_CHECK int pl_client12_server_hello(parley_conn *c, const void *sh, const uint8_t *msg, size_t len);
 PL_MUST_CHECK int pl_server12_client_hello(parley_conn *c, const void *ch, const uint8_t *msg, size_t len);
+/* The TLS 1.2 server's table takes over once its ClientHello is decided. */
+void pl_server12_enter(parley_conn *c);
 
 PL_MUST_CHECK int pl_hs_run(parley_conn *c, const pl_hs_table *t);
 
