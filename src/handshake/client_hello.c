@@ -119,6 +119,7 @@ static int pl_ch_ext(void *vctx, uint16_t type, pl_cursor *b)
         ch->has_reneg = 1;
         return 0;
     case PL_EXT_EC_POINT_FORMATS:
+        ch->point_formats = *b; /* checked by the TLS 1.2 server (RFC 8422 5.1.2) */
         ch->has_point_formats = 1;
         return 0;
     case PL_EXT_SESSION_TICKET:

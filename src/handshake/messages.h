@@ -85,6 +85,7 @@ typedef struct pl_client_hello_s {
     size_t psk_binders_total; /* bytes of the binders vector with its length: the tail a binder does not cover */
     size_t psk_count;        /* identities (= binders) */
     size_t ems_body_len;     /* extended_master_secret: must be 0 in TLS 1.2 (RFC 7627 5.1) */
+    pl_cursor point_formats; /* raw ec_point_formats body: read by the TLS 1.2 server only */
     char sni[256];
     unsigned has_versions : 1, has_groups : 1, has_sigalgs : 1, has_sigalgs_cert : 1,
         has_key_share : 1, has_alpn : 1, has_cookie : 1, has_psk : 1, has_psk_modes : 1,

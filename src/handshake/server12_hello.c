@@ -21,6 +21,30 @@ static int pl_has_ffdhe(pl_cursor groups)
     return 0;
 }
 
+/* RFC 8422 5.1.2: ECPointFormatList <1..2^8-1>. A client that lists any of
+ * that RFC's curves (or no supported_groups, which means all of them, RFC 8422
+ * 4) must accept uncompressed points, the only form Parley sends and reads:
+ * otherwise illegal_parameter. Unknown formats are ignored. */
+static int pl_check_point_formats(const pl_client_hello *ch)
+{
+    static const uint16_t ec[] = {PARLEY_GROUP_SECP256R1, PARLEY_GROUP_SECP384R1, PARLEY_GROUP_SECP521R1, PARLEY_GROUP_X25519,
+                                  PARLEY_GROUP_X448};
+    pl_cursor b = ch->point_formats, l;
+    int uncompressed = 0, ec_listed = !ch->has_groups;
+    uint8_t f;
+    PL_GUARD(pl_cur_vec8(&b, &l));
+    PL_GUARD(pl_cur_expect_empty(&b));
+    PL_ENSURE(l.len > 0, PL_ERR_DECODE, "empty ec_point_formats list");
+    while (l.len) {
+        PL_GUARD(pl_cur_u8(&l, &f));
+        uncompressed |= f == 0;
+    }
+    for (size_t i = 0; i < sizeof ec / sizeof ec[0]; i++) ec_listed |= ch->has_groups && pl_u16_list_has(ch->groups, ec[i]);
+    PL_ENSURE(uncompressed || !ec_listed, PL_ERR_ILLEGAL_PARAMETER,
+              "the client's ec_point_formats leave out uncompressed points, which RFC 8422 5.1.2 requires with its curves");
+    return 0;
+}
+
 /* Does certificate entry e suit suite s, and with which signature scheme? */
 static int pl_cert_suits(const parley_config *cfg, const pl_cert_entry *e, const pl_suite *s, const pl_client_hello *ch,
                          uint16_t *scheme)
@@ -119,6 +143,7 @@ int pl_server12_client_hello(parley_conn *c, const void *vch, const uint8_t *msg
     int nullc = 0;
     for (size_t i = 0; i < ch->compression.len; i++) nullc |= ch->compression.p[i] == 0;
     PL_ENSURE(nullc, PL_ERR_ILLEGAL_PARAMETER, "ClientHello does not offer null compression");
+    if (ch->has_point_formats) PL_GUARD(pl_check_point_formats(ch));
     /* RFC 7627 5.1: the extension_data is empty. Checked here, not by the
      * parser: a TLS 1.3 server ignores this extension, whatever it holds. */
     PL_ENSURE(!ch->has_ems || ch->ems_body_len == 0, PL_ERR_DECODE, "extended_master_secret must be empty (it has %zu bytes)",

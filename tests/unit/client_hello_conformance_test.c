@@ -698,6 +698,53 @@ static void test_hrr_psk_added(void **state)
     rh_free(&h2);
 }
 
+/* RFC 8422 5.1.2: a TLS 1.2 client listing the RFC's curves must accept
+ * uncompressed points (illegal_parameter); the list is <1..2^8-1>. */
+static int tls12_point_formats(const void *body, size_t len)
+{
+    static const uint16_t v12[] = {0x0303}, groups[] = {PARLEY_GROUP_X25519, PARLEY_GROUP_SECP256R1}, sigalgs[] = {0x0403};
+    raw_hello h;
+    rh_buf b = {0};
+    rh_init(&h);
+    h.suites.len = 0;
+    rh_u16(&h.suites, 0xc02b);
+    rh_versions_body(&b, v12, 1);
+    rh_add_buf(&h, EXT_SV, &b);
+    b.len = 0;
+    rh_u16_list_body(&b, groups, 2);
+    rh_add_buf(&h, EXT_GROUPS, &b);
+    b.len = 0;
+    rh_u16_list_body(&b, sigalgs, 1);
+    rh_add_buf(&h, 13, &b);
+    rh_add(&h, EXT_EMS, NULL, 0);
+    rh_add(&h, 11, body, len);
+    parley_conn *s = new_server();
+    int rc = send_hello(s, &h);
+    if (rc == PARLEY_ERROR) {
+        rc = parley_conn_alert_sent(s);
+        if (rc == PL_ALERT_ILLEGAL_PARAMETER) assert_non_null(strstr(parley_conn_error_string(s), "uncompressed"));
+    } else {
+        answered(s, rc, 0x0303);
+        rc = 0;
+    }
+    parley_conn_free(s);
+    rh_free(&h);
+    rh_buf_free(&b);
+    return rc;
+}
+
+static void test_point_formats_tls12(void **state)
+{
+    (void)state;
+    assert_int_equal(tls12_point_formats("\x01\x00", 2), 0);
+    assert_int_equal(tls12_point_formats("\x03\x02\x01\x00", 4), 0); /* uncompressed among others */
+    assert_int_equal(tls12_point_formats("\x01\x01", 2), PL_ALERT_ILLEGAL_PARAMETER);
+    assert_int_equal(tls12_point_formats("\x02\x01\x02", 3), PL_ALERT_ILLEGAL_PARAMETER);
+    assert_int_equal(tls12_point_formats("\x00", 1), PL_ALERT_DECODE_ERROR);         /* empty list */
+    assert_int_equal(tls12_point_formats("\x01\x00\xff", 3), PL_ALERT_DECODE_ERROR); /* trailing byte */
+    assert_int_equal(tls12_point_formats("\x02\x00", 2), PL_ALERT_DECODE_ERROR);     /* list overruns */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -725,6 +772,7 @@ int main(void)
         cmocka_unit_test(test_hrr_two_shares),
         cmocka_unit_test(test_hrr_share_for_other_group),
         cmocka_unit_test(test_hrr_psk_added),
+        cmocka_unit_test(test_point_formats_tls12),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
