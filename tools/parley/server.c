@@ -122,8 +122,9 @@ static void *serve_one(void *arg)
         char sans[256] = "";
         (void)parley_conn_peer_cert_sans(c, 0, sans, sizeof sans);
         if (parley_conn_peer_cert_info(c, 0, subj, sizeof subj, iss, sizeof iss, nb, sizeof nb, na, sizeof na) == PARLEY_OK)
-            snprintf(who, sizeof who, "%s (issuer %s, verify: %s%s%s)", subj, iss, parley_conn_verify_result(c),
-                     sans[0] ? ", " : "", sans);
+            if (snprintf(who, sizeof who, "%s (issuer %s, verify: %s%s%s)", subj, iss, parley_conn_verify_result(c),
+                         sans[0] ? ", " : "", sans) >= (int)sizeof who)
+                memcpy(who + sizeof who - 4, "...", 4); /* a long identity is cut, visibly */
     }
     int bl = snprintf(body, sizeof body,
                       "Hello from parley %s\n"
