@@ -16,10 +16,21 @@ Usage: raw_client.py MODE PORT [ARGS]
             alert's arrival), or "still open after 15 s". With "second",
             a second connection is opened meanwhile: "second: closed" if the
             server closed it at once (within 0.4 s: over --max-conns), else
-            "second: open".
-  flood     a malformed ClientHello, then junk as fast as the server takes
-            it, never reading, until a send fails. Prints "sent N bytes in S s"
-            and how it ended.
+            "second: open". With "after", the second connection comes 0.3 s
+            after the alert, and "first: open|closed before second" says
+            whether the first was still there then.
+  flood     a malformed ClientHello; once the alert is there (read, not
+            the end of stream), junk as fast as the server takes it, never
+            reading, until a send fails. Prints "sent N bytes in S s" (after
+            the alert) and how it ended.
+  late DELAY
+            connect, wait DELAY seconds, send a malformed ClientHello, then
+            as hold. Also prints "gone after S s since connect".
+  order     three connections against --max-conns 2: A connects and sends
+            nothing; B sends a malformed ClientHello and reads the alert and
+            the end of stream (it lingers); C connects. Prints "B: closed
+            after S s" (from C's connect) and "A: open" or "A: closed"
+            (A is looked at 0.5 s after C connected).
 """
 import errno, select, socket, struct, sys, time
 
@@ -88,14 +99,42 @@ def burst(port, n):
         s.close()
 
 
-def hold(port, second):
+def wait_gone(s, t0, limit=15):
+    """Send a byte every 20 ms until the peer's socket is gone (its kernel
+    answers with a reset). Seconds since t0, or None after `limit` seconds."""
+    s.setblocking(False)
+    while time.monotonic() - t0 < limit:
+        try:
+            s.send(b"x")
+            time.sleep(0.02)
+            s.recv(1)  # b"" after the end of stream; ECONNRESET once the reset came
+        except BlockingIOError:
+            pass
+        except OSError:
+            return time.monotonic() - t0
+    return None
+
+
+def hold(port, second, delay=0.0):
     s = connect(port)
+    t_connect = time.monotonic()
+    if delay:
+        time.sleep(delay)
     s.sendall(bad_client_hello())
     got, how = read_to_end(s, time.monotonic() + 10)
     t0 = time.monotonic()
     print("got %s end=%s" % (got.hex(), how), flush=True)
     if how != "eof":
         return
+    if second == "after":
+        # The lingering connection is given time to show it lingers (a
+        # server that closed at once has closed by now), then a second
+        # connection comes.
+        time.sleep(0.3)
+        gone = wait_gone(s, time.monotonic(), 0.1)
+        print("first: %s before second" % ("closed" if gone is not None else "open"), flush=True)
+        s.setblocking(True)
+        second = True
     if second:
         # While this one lingers, does it still hold its slot? A connection
         # refused over --max-conns is closed at once without a word; one
@@ -108,23 +147,45 @@ def hold(port, second):
     # it has closed its socket its kernel answers the next one with a reset.
     # (The socket is readable for good after the end of stream, so the pace
     # is a sleep: 50 bytes a second, far from the byte bound.)
-    s.setblocking(False)
-    while time.monotonic() - t0 < 15:
-        try:
-            s.send(b"x")
-            time.sleep(0.02)
-            s.recv(1)  # b"" after the end of stream; ECONNRESET once the reset came
-        except BlockingIOError:
-            pass
-        except OSError:
-            print("closed after %.2f s" % (time.monotonic() - t0), flush=True)
-            return
-    print("still open after 15 s", flush=True)
+    t = wait_gone(s, t0)
+    if t is None:
+        print("still open after 15 s", flush=True)
+        return
+    print("closed after %.2f s" % t, flush=True)
+    if delay:
+        print("gone after %.2f s since connect" % (t0 + t - t_connect), flush=True)
+
+
+def order(port):
+    a = connect(port)
+    b = connect(port)
+    b.sendall(bad_client_hello())
+    got, how = read_to_end(b, time.monotonic() + 10)
+    print("B: got %s end=%s" % (got.hex(), how), flush=True)
+    time.sleep(0.3)  # B lingers meanwhile
+    c = connect(port)
+    t0 = time.monotonic()
+    t = wait_gone(b, t0, 5)
+    print("B: closed after %.2f s" % t if t is not None else "B: still open after 5 s", flush=True)
+    left = 0.5 - (time.monotonic() - t0)
+    _, how_a = read_to_end(a, time.monotonic() + max(left, 0.05))
+    print("A: %s" % ("open" if how_a == "timeout" else "closed"), flush=True)
+    a.close()
+    c.close()
 
 
 def flood(port):
     s = connect(port)
     s.sendall(bad_client_hello())
+    # Only once the alert is there: bytes sent after it are what the server
+    # drains (a server that closed at once resets the first of them).
+    s.settimeout(10)
+    got = b""
+    while len(got) < 7:
+        d = s.recv(7 - len(got))
+        if not d:
+            break
+        got += d
     chunk = bytes(65536)
     sent, t0 = 0, time.monotonic()
     s.settimeout(1)
@@ -145,7 +206,11 @@ if __name__ == "__main__":
     if mode == "burst":
         burst(port, int(sys.argv[3]))
     elif mode == "hold":
-        hold(port, len(sys.argv) > 3 and sys.argv[3] == "second")
+        hold(port, sys.argv[3] if len(sys.argv) > 3 else None)
+    elif mode == "late":
+        hold(port, None, float(sys.argv[3]))
+    elif mode == "order":
+        order(port)
     elif mode == "flood":
         flood(port)
     else:

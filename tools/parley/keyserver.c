@@ -81,12 +81,11 @@ static void ks_on_linger_shutdown(uv_shutdown_t *req, int status)
 {
     ks_client *c = req->data;
     if (c->lingering) {
-        int ms = c->srv->hs_timeout_ms < TOOL_LINGER_MS ? c->srv->hs_timeout_ms : TOOL_LINGER_MS;
         if (status < 0) {
             ks_close(c, "lingered");
         } else {
-            tool_linger_start(&c->linger, uv_now(c->srv->loop), ms);
-            uv_timer_start(&c->timer, ks_on_linger_timeout, (uint64_t)ms, 0);
+            /* The time bound runs from ks_fail (its timer); here the reading starts. */
+            tool_linger_start(&c->linger, uv_now(c->srv->loop), (int)uv_timer_get_due_in(&c->timer));
             uv_read_start((uv_stream_t *)&c->tcp, ks_alloc, ks_on_read);
         }
     }
@@ -103,11 +102,22 @@ static void ks_fail(ks_client *c, const char *why)
         ks_close(c, why);
         return;
     }
+    /* The bound starts now, not when the shutdown completes (a peer that
+     * does not read could delay that for ever), and an unauthenticated
+     * connection never outlives its --handshake-timeout. */
+    uint64_t ms = (uint64_t)(c->srv->hs_timeout_ms < TOOL_LINGER_MS ? c->srv->hs_timeout_ms : TOOL_LINGER_MS);
+    if (c->in_hs && uv_is_active((uv_handle_t *)&c->timer) && uv_timer_get_due_in(&c->timer) < ms)
+        ms = uv_timer_get_due_in(&c->timer);
+    if (ms == 0) {
+        ks_close(c, why);
+        return;
+    }
     ks_log_end(c, why);
     c->closing = c->lingering = 1;
     uv_read_stop((uv_stream_t *)&c->tcp);
     uv_timer_stop(&c->timer);
-    if (!c->in_hs) ks_hs_append(c);
+    uv_timer_start(&c->timer, ks_on_linger_timeout, ms, 0);
+    ks_hs_prepend(c);
     c->shut.data = c;
     c->refs++;
     if (uv_shutdown(&c->shut, (uv_stream_t *)&c->tcp, ks_on_linger_shutdown) != 0) {

@@ -60,6 +60,8 @@ void ks_close(ks_client *c, const char *why);
 /* The server's list of unauthenticated connections, oldest first. */
 void ks_hs_append(ks_client *c);
 void ks_hs_unlink(ks_client *c);
+/* Put c at the head of that list (first to be evicted): a lingering connection. */
+void ks_hs_prepend(ks_client *c);
 /* At --max-conns: evict the oldest unauthenticated connection (1: go on
  * and accept), or, with every connection authenticated, accept and close
  * the new one at once (0). */

@@ -40,6 +40,20 @@ void ks_hs_append(ks_client *c)
     c->in_hs = 1;
 }
 
+/* A lingering connection only delivers an alert: it goes first in line for
+ * eviction, ahead of every connection still trying to authenticate. */
+void ks_hs_prepend(ks_client *c)
+{
+    ks_server *s = c->srv;
+    if (c->in_hs) ks_hs_unlink(c);
+    c->hs_prev = NULL;
+    c->hs_next = s->hs_head;
+    if (s->hs_head) s->hs_head->hs_prev = c;
+    else s->hs_tail = c;
+    s->hs_head = c;
+    c->in_hs = 1;
+}
+
 /* Over --max-conns: one log line a second at most, with counts, so that a
  * flood does not become a flood of log lines. */
 static void ks_over_log(ks_server *s)
@@ -91,6 +105,10 @@ int ks_admit(ks_server *s, uv_stream_t *listener)
     /* The oldest unauthenticated connection makes room: a legitimate
      * handshake takes milliseconds, so to keep one from completing a flood
      * must open --max-conns connections while it runs. */
+    if (s->hs_head->lingering) {
+        ks_close(s->hs_head, "lingered"); /* its alert had its chance: not counted as an eviction */
+        return 1;
+    }
     s->evicted++;
     ks_close(s->hs_head, KS_EVICTED);
     return 1;

@@ -138,7 +138,18 @@ void conn_close(proxy_conn *pc, const char *why)
 
 /* How long to drain (common.h, "Lingering"): TOOL_LINGER_MS, or
  * --handshake-timeout if that is shorter. */
-static int linger_ms(void) { return g_opts->hs_timeout_ms < TOOL_LINGER_MS ? g_opts->hs_timeout_ms : TOOL_LINGER_MS; }
+static int linger_ms(const proxy_conn *pc, uint64_t now)
+{
+    int ms = g_opts->hs_timeout_ms < TOOL_LINGER_MS ? g_opts->hs_timeout_ms : TOOL_LINGER_MS;
+    /* A connection that never completed its handshake does not outlive
+     * --handshake-timeout by lingering. */
+    if (!pc->hs_done) {
+        uint64_t end = pc->started + (uint64_t)g_opts->hs_timeout_ms;
+        uint64_t left = end > now ? end - now : 0;
+        if (left < (uint64_t)ms) ms = (int)left;
+    }
+    return ms;
+}
 
 static void on_client_shutdown(uv_shutdown_t *req, int status)
 {
@@ -152,8 +163,14 @@ static void on_client_shutdown(uv_shutdown_t *req, int status)
         conn_close(pc, NULL);
         return;
     }
+    uint64_t now = now_ms();
+    int ms = linger_ms(pc, now);
+    if (ms == 0) {
+        conn_close(pc, NULL);
+        return;
+    }
     pc->lingering = 1;
-    tool_linger_start(&pc->linger, now_ms(), linger_ms());
+    tool_linger_start(&pc->linger, now, ms);
     /* Nothing more goes to the client: the backend is not read meanwhile. */
     if (pc->backend_up && !pc->backend_eof) uv_read_stop((uv_stream_t *)&pc->backend);
     pc->client_paused = 0;
