@@ -373,7 +373,7 @@ static void test_early_skip_opened_record_checked(void **state)
         parley_config *sc = server_cfg("ec256");
         assert_int_equal(parley_config_set_max_early_data(sc, 65536), PARLEY_OK);
         pair p;
-        make_pair(&p, only(client_cfg("ec256"), PARLEY_TLS1_3), sc, "localhost");
+        make_pair(&p, only_version(client_cfg("ec256"), PARLEY_TLS1_3), sc, "localhost");
         size_t n = hello_with_early_data(p.client, ch);
         conn_feed(p.server, ch, n);
         assert_int_equal(parley_conn_handshake(p.server), PARLEY_WANT_READ);
