@@ -27,6 +27,16 @@
 /* A pair whose client offers only version v (ec256 certificates). */
 void pair_new(pair *p, uint16_t v);
 
+/* pair_new, then the client's ClientHello delivered: the server has taken
+ * it and its first flight waits in its output. */
+void pair_after_client_hello(pair *p, uint16_t v);
+
+/* pair_new in the plaintext phase, and the receiver of the test's next
+ * record: the server (TLS 1.3: before the ClientHello; TLS 1.2: after it,
+ * its answer discarded) or the client (after sending its ClientHello; TLS
+ * 1.2: and given the ServerHello, so TLS 1.2 is in use). */
+parley_conn *plaintext_receiver(pair *p, uint16_t v, int server);
+
 /* Runs c (its handshake, then reads): the result; the bytes read in *got. */
 int drive(parley_conn *c, size_t *got);
 
