@@ -124,22 +124,42 @@ static parley_config *client12(void)
     return cc;
 }
 
+/* A pair between the configs (references taken) with the client offering
+ * sess, not yet started. */
+static void pair_offering(pair *p, parley_config *cc, parley_config *sc, const uint8_t *sess, size_t sl)
+{
+    parley_config_ref(cc);
+    parley_config_ref(sc);
+    make_pair(p, cc, sc, "localhost");
+    if (sess) assert_int_equal(parley_conn_set_session(p->client, sess, sl), PARLEY_OK);
+}
+
 /* One connection between the two configs (references taken): 0 when both
  * handshakes complete. The pair stays open for the caller's checks. */
 static int run_conn(pair *p, wire *w, parley_config *cc, parley_config *sc, int strip, const uint8_t *sess, size_t sl)
 {
     memset(w, 0, sizeof *w);
-    parley_config_ref(cc);
-    parley_config_ref(sc);
-    make_pair(p, cc, sc, "localhost");
+    pair_offering(p, cc, sc, sess, sl);
     w->p = p;
     w->strip_ems = strip;
     p->tamper = tamper;
     p->tamper_arg = w;
-    if (sess) assert_int_equal(parley_conn_set_session(p->client, sess, sl), PARLEY_OK);
     int rc = pair_handshake(p, NULL, NULL);
     if (strip) assert_true(w->stripped);
     return rc;
+}
+
+/* A full EMS handshake between the configs (references taken): the
+ * client's session blob in sess (room for cap), its length returned. */
+static size_t ems_session(parley_config *cc, parley_config *sc, uint8_t *sess, size_t cap)
+{
+    pair p;
+    wire w;
+    size_t sl = 0;
+    assert_int_equal(run_conn(&p, &w, cc, sc, 0, NULL, 0), 0);
+    assert_int_equal(parley_conn_get_session(p.client, sess, cap, &sl), PARLEY_OK);
+    free_pair(&p);
+    return sl;
 }
 
 /* A session cache that counts stores (the path every cache takes: in-process,
@@ -317,12 +337,10 @@ static void test_offered_session_dropped_after_non_ems(void **state)
     parley_config *cc = client12(), *sc = server_cfg("ec256"), *other = server_cfg("ec256");
     assert_int_equal(parley_config_set_session_cache(other, NULL), PARLEY_OK);
     uint8_t sess[4096], again[4096];
-    size_t sl = 0, al = 0;
+    size_t al = 0;
     pair p;
     wire w;
-    assert_int_equal(run_conn(&p, &w, cc, sc, 0, NULL, 0), 0);
-    assert_int_equal(parley_conn_get_session(p.client, sess, sizeof sess, &sl), PARLEY_OK);
-    free_pair(&p);
+    size_t sl = ems_session(cc, sc, sess, sizeof sess);
     assert_int_equal(run_conn(&p, &w, cc, other, 1, sess, sl), 0);
     assert_int_equal(parley_conn_resumed(p.client), 0);
     assert_int_equal(parley_conn_ems(p.client), 0);
@@ -362,12 +380,9 @@ static void test_non_ems_session_offered_is_full_handshake(void **state)
             assert_int_equal(parley_config_set_tickets(sc, 0), PARLEY_OK);
         }
         uint8_t sess[4096];
-        size_t sl = 0;
         pair p;
         wire w;
-        assert_int_equal(run_conn(&p, &w, cc, sc, 0, NULL, 0), 0);
-        assert_int_equal(parley_conn_get_session(p.client, sess, sizeof sess, &sl), PARLEY_OK);
-        free_pair(&p);
+        size_t sl = ems_session(cc, sc, sess, sizeof sess);
         /* Control: the real (EMS) session resumes. */
         assert_int_equal(run_conn(&p, &w, cc, sc, 0, sess, sl), 0);
         assert_int_equal(parley_conn_resumed(p.server), 1);
@@ -419,12 +434,9 @@ static void test_ems_session_offered_without_ems_aborts(void **state)
         if (by_ticket) assert_int_equal(parley_config_set_session_cache(sc, NULL), PARLEY_OK);
         else assert_int_equal(parley_config_set_tickets(sc, 0), PARLEY_OK);
         uint8_t sess[4096];
-        size_t sl = 0;
         pair p;
         wire w;
-        assert_int_equal(run_conn(&p, &w, cc, sc, 0, NULL, 0), 0);
-        assert_int_equal(parley_conn_get_session(p.client, sess, sizeof sess, &sl), PARLEY_OK);
-        free_pair(&p);
+        size_t sl = ems_session(cc, sc, sess, sizeof sess);
         assert_int_not_equal(run_conn(&p, &w, cc, sc, 1, sess, sl), 0);
         assert_int_equal(parley_conn_alert_sent(p.server), 40);
         assert_non_null(strstr(parley_conn_error_string(p.server),
@@ -446,21 +458,15 @@ static void test_client_refuses_resumption_without_ems(void **state)
     parley_config *cc = client12(), *sc = server_cfg("ec256");
     assert_int_equal(parley_config_set_tickets(sc, 0), PARLEY_OK);
     uint8_t sess[4096];
-    size_t sl = 0;
     pair p;
     wire w;
-    assert_int_equal(run_conn(&p, &w, cc, sc, 0, NULL, 0), 0);
-    assert_int_equal(parley_conn_get_session(p.client, sess, sizeof sess, &sl), PARLEY_OK);
-    free_pair(&p);
+    size_t sl = ems_session(cc, sc, sess, sizeof sess);
     memset(&w, 0, sizeof w);
-    parley_config_ref(cc);
-    parley_config_ref(sc);
-    make_pair(&p, cc, sc, "localhost");
+    pair_offering(&p, cc, sc, sess, sl);
     w.p = &p;
     w.ems_to_ticket = 1;
     p.tamper = tamper;
     p.tamper_arg = &w;
-    assert_int_equal(parley_conn_set_session(p.client, sess, sl), PARLEY_OK);
     assert_int_not_equal(pair_handshake(&p, NULL, NULL), 0);
     assert_int_equal(w.sh_sid_len, 32); /* the server resumed */
     assert_int_equal(w.sh_ticket_ext, 0);
@@ -478,15 +484,9 @@ static void test_client_refuses_non_ems_blob(void **state)
     (void)state;
     parley_config *cc = client12(), *sc = server_cfg("ec256");
     uint8_t sess[4096];
-    size_t sl = 0;
     pair p;
-    wire w;
-    assert_int_equal(run_conn(&p, &w, cc, sc, 0, NULL, 0), 0);
-    assert_int_equal(parley_conn_get_session(p.client, sess, sizeof sess, &sl), PARLEY_OK);
-    free_pair(&p);
-    parley_config_ref(cc);
-    parley_config_ref(sc);
-    make_pair(&p, cc, sc, "localhost");
+    size_t sl = ems_session(cc, sc, sess, sizeof sess);
+    pair_offering(&p, cc, sc, NULL, 0);
     assert_int_equal(sess[8], 1);
     sess[8] = 0;
     assert_int_equal(parley_conn_set_session(p.client, sess, sl), PARLEY_ERROR);
