@@ -259,13 +259,7 @@ static void test_client_refuses_resumption_without_ems(void **state)
     pair p;
     wire w;
     size_t sl = ems_session(cc, sc, sess, sizeof sess);
-    memset(&w, 0, sizeof w);
-    pair_offering(&p, cc, sc, sess, sl);
-    w.p = &p;
-    w.ems_to_ticket = 1;
-    p.tamper = wire_tamper;
-    p.tamper_arg = &w;
-    assert_int_not_equal(pair_handshake(&p, NULL, NULL), 0);
+    assert_int_not_equal(run_conn(&p, &w, cc, sc, WIRE_EMS_TO_TICKET, sess, sl), 0);
     assert_int_equal(w.sh_sid_len, 32); /* the server resumed */
     assert_int_equal(w.sh_ticket_ext, 0);
     assert_int_equal(parley_conn_alert_sent(p.client), 40);

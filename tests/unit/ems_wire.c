@@ -60,7 +60,7 @@ static void scan_server(wire *w, uint8_t *b, size_t n)
     }
 }
 
-void wire_tamper(void *arg, int dir, uint8_t *b, size_t n)
+static void wire_tamper(void *arg, int dir, uint8_t *b, size_t n)
 {
     wire *w = arg;
     if (dir == 1) {
@@ -91,16 +91,17 @@ void pair_offering(pair *p, parley_config *cc, parley_config *sc, const uint8_t 
     if (sess) assert_int_equal(parley_conn_set_session(p->client, sess, sl), PARLEY_OK);
 }
 
-int run_conn(pair *p, wire *w, parley_config *cc, parley_config *sc, int strip, const uint8_t *sess, size_t sl)
+int run_conn(pair *p, wire *w, parley_config *cc, parley_config *sc, int how, const uint8_t *sess, size_t sl)
 {
     memset(w, 0, sizeof *w);
     pair_offering(p, cc, sc, sess, sl);
     w->p = p;
-    w->strip_ems = strip;
+    w->strip_ems = (how & WIRE_STRIP_EMS) != 0;
+    w->ems_to_ticket = (how & WIRE_EMS_TO_TICKET) != 0;
     p->tamper = wire_tamper;
     p->tamper_arg = w;
     int rc = pair_handshake(p, NULL, NULL);
-    if (strip) assert_true(w->stripped);
+    if (w->strip_ems) assert_true(w->stripped);
     return rc;
 }
 

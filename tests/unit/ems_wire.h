@@ -27,18 +27,19 @@ typedef struct {
     int sh_seen, sh_sid_len, sh_ems, sh_ticket_ext, nst_seen, ccs_seen;
 } wire;
 
-/* The pair's tamper hook (arg: a wire): strips EMS from the ClientHello
- * when w->strip_ems, and reads (and may rewrite) the server's flight. */
-void wire_tamper(void *arg, int dir, uint8_t *b, size_t n);
 /* A TLS 1.2-only client trusting ec256. */
 parley_config *client12(void);
 /* A pair between the configs (references taken) with the client offering
  * sess (when not NULL), not yet started. */
 void pair_offering(pair *p, parley_config *cc, parley_config *sc, const uint8_t *sess, size_t sl);
-/* One connection between the two configs (references taken), the
- * ClientHello without EMS when `strip`, offering sess when given: 0 when
- * both handshakes complete. The pair stays open for the caller's checks. */
-int run_conn(pair *p, wire *w, parley_config *cc, parley_config *sc, int strip, const uint8_t *sess, size_t sl);
+/* What run_conn changes on the wire: the ClientHello goes without EMS
+ * (1, so a 0/1 `strip` can be passed as is); the ServerHello's EMS
+ * extension becomes session_ticket. */
+enum { WIRE_STRIP_EMS = 1, WIRE_EMS_TO_TICKET = 2 };
+/* One connection between the two configs (references taken), changed on
+ * the wire as `how` says (WIRE_*), offering sess when given: 0 when both
+ * handshakes complete. The pair stays open for the caller's checks. */
+int run_conn(pair *p, wire *w, parley_config *cc, parley_config *sc, int how, const uint8_t *sess, size_t sl);
 /* A full EMS handshake between the configs (references taken): the
  * client's session blob in sess (room for cap), its length returned. */
 size_t ems_session(parley_config *cc, parley_config *sc, uint8_t *sess, size_t cap);
