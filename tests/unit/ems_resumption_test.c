@@ -236,10 +236,8 @@ static void test_ems_session_offered_without_ems_aborts(void **state)
         wire w;
         size_t sl = ems_session(cc, sc, sess, sizeof sess);
         assert_int_not_equal(run_conn(&p, &w, cc, sc, 1, sess, sl), 0);
-        assert_int_equal(parley_conn_alert_sent(p.server), 40);
-        assert_non_null(strstr(parley_conn_error_string(p.server),
-                               "client offers a session made with the extended master secret but does not send the extension (RFC 7627 5.3)"));
-        assert_int_equal(parley_conn_alert_received(p.client), 40);
+        expect_alert(p.server, p.client, 40,
+                     "client offers a session made with the extended master secret but does not send the extension (RFC 7627 5.3)");
         free_pair(&p);
         parley_config_free(cc);
         parley_config_free(sc);
