@@ -26,14 +26,13 @@ static const uint8_t ccs[6] = {PL_CT_CHANGE_CIPHER_SPEC, 3, 3, 0, 1, 1};
  * (and the server's own CCS after it if `with_ccs`). */
 static parley_conn *ccs_point13(pair *p, int role, int with_ccs)
 {
-    pair_new(p, PARLEY_TLS1_3);
-    assert_int_equal(parley_conn_handshake(p->client), PARLEY_WANT_READ);
     if (role) {
+        pair_new(p, PARLEY_TLS1_3);
+        assert_int_equal(parley_conn_handshake(p->client), PARLEY_WANT_READ);
         feed_recs(p->client, p->server, 0, 1);
         return p->server;
     }
-    pair_pump(p);
-    assert_int_equal(parley_conn_handshake(p->server), PARLEY_WANT_READ);
+    pair_after_client_hello(p, PARLEY_TLS1_3);
     const uint8_t *d;
     size_t off = out_rec(p->server, 1, &d);
     assert_int_equal(d[0], PL_CT_HANDSHAKE);
@@ -111,10 +110,7 @@ static void test_tls13_encrypted_ccs_in_handshake(void **state)
     (void)state;
     static uint8_t inner[8];
     pair p;
-    pair_new(&p, PARLEY_TLS1_3);
-    assert_int_equal(parley_conn_handshake(p.client), PARLEY_WANT_READ);
-    pair_pump(&p);
-    assert_int_equal(parley_conn_handshake(p.server), PARLEY_WANT_READ);
+    pair_after_client_hello(&p, PARLEY_TLS1_3);
     pl_rec_keys w = writer_as(p.server, 0); /* the client's handshake keys */
     const uint8_t one = 1;
     size_t rl = seal_inner(&w, rec, inner, make_inner(inner, &one, 1, PL_CT_CHANGE_CIPHER_SPEC, 2));
@@ -136,10 +132,7 @@ static void test_tls13_ccs_inside_fragmented_message(void **state)
     for (int role = 0; role < 2; role++) {
         for (int with = 0; with < 2; with++) {
             pair p;
-            pair_new(&p, PARLEY_TLS1_3);
-            assert_int_equal(parley_conn_handshake(p.client), PARLEY_WANT_READ);
-            pair_pump(&p);
-            assert_int_equal(parley_conn_handshake(p.server), PARLEY_WANT_READ);
+            pair_after_client_hello(&p, PARLEY_TLS1_3);
             parley_conn *rcv = p.client;
             const uint8_t *d;
             size_t at = 10;
@@ -209,10 +202,7 @@ static void test_ccs_before_hello(void **state)
  * CCS's index in the sender's output in *ccs_at. */
 static parley_conn *ccs_point12(pair *p, int role, parley_conn **snd, int *ccs_at)
 {
-    pair_new(p, PARLEY_TLS1_2);
-    assert_int_equal(parley_conn_handshake(p->client), PARLEY_WANT_READ);
-    pair_pump(p);
-    assert_int_equal(parley_conn_handshake(p->server), PARLEY_WANT_READ);
+    pair_after_client_hello(p, PARLEY_TLS1_2);
     pair_pump(p);
     assert_int_equal(parley_conn_handshake(p->client), PARLEY_WANT_READ);
     *snd = p->client;
@@ -280,15 +270,7 @@ static void test_tls12_ccs_early(void **state)
     (void)state;
     for (int role = 0; role < 2; role++) {
         pair p;
-        pair_new(&p, PARLEY_TLS1_2);
-        assert_int_equal(parley_conn_handshake(p.client), PARLEY_WANT_READ);
-        pair_pump(&p);
-        assert_int_equal(parley_conn_handshake(p.server), PARLEY_WANT_READ);
-        parley_conn *rcv = p.server;
-        if (!role) {
-            feed_recs(p.server, p.client, 0, 1);
-            rcv = p.client;
-        }
+        parley_conn *rcv = plaintext_receiver(&p, PARLEY_TLS1_2, role);
         conn_feed(rcv, ccs, sizeof ccs);
         fails(rcv, NULL, PL_ALERT_UNEXPECTED_MESSAGE, "unexpected ChangeCipherSpec (out of order");
         assert_int_equal(rcv->version, PARLEY_TLS1_2);

@@ -113,6 +113,39 @@ static void hello13(raw_hello *h)
     rh_buf_free(&shares);
 }
 
+/* A fresh server given h answers with a ServerHello for `version` (see
+ * answered); its key_share group. */
+static uint16_t hello_accepted(const raw_hello *h, uint16_t version)
+{
+    parley_conn *s = new_server();
+    uint16_t group = answered(s, send_hello(s, h), version);
+    parley_conn_free(s);
+    return group;
+}
+
+/* A fresh server given h refuses it with `alert` and says `words`. */
+static void hello_refused(const raw_hello *h, int alert, const char *words)
+{
+    parley_conn *s = new_server();
+    refused(s, send_hello(s, h), alert, words);
+    parley_conn_free(s);
+}
+
+/* TLS 1.2 supported_groups {x25519, secp256r1} (the server's ECDSA
+ * certificate is on secp256r1, RFC 8422 5.1) and signature_algorithms
+ * {ecdsa_secp256r1_sha256}. */
+static void add_tls12_groups_sigalgs(raw_hello *h)
+{
+    static const uint16_t groups[] = {PARLEY_GROUP_X25519, PARLEY_GROUP_SECP256R1}, sigalgs[] = {0x0403};
+    rh_buf b = {0};
+    rh_u16_list_body(&b, groups, 2);
+    rh_add_buf(h, EXT_GROUPS, &b);
+    b.len = 0;
+    rh_u16_list_body(&b, sigalgs, 1);
+    rh_add_buf(h, 13, &b);
+    rh_buf_free(&b);
+}
+
 /* ------------------------------------------------ item 2: no fixed caps */
 
 static void test_2000_unknown_extensions(void **state)
@@ -124,9 +157,7 @@ static void test_2000_unknown_extensions(void **state)
         uint8_t body[3] = {(uint8_t)i, 0xab, 0xcd};
         rh_insert(&h, (size_t)i % 5, (uint16_t)(0x4000 + i), body, (size_t)i % 4);
     }
-    parley_conn *s = new_server();
-    assert_int_equal(answered(s, send_hello(s, &h), 0x0304), PARLEY_GROUP_X25519);
-    parley_conn_free(s);
+    assert_int_equal(hello_accepted(&h, 0x0304), PARLEY_GROUP_X25519);
     rh_free(&h);
 }
 
@@ -146,9 +177,7 @@ static void test_extensions_block_full(void **state)
     rh_add(&h, t, pad, 65535 - used - 4);
     assert_int_equal(rh_extensions_len(&h), 65535);
     assert_true(h.n_ext > 16000);
-    parley_conn *s = new_server();
-    assert_int_equal(answered(s, send_hello(s, &h), 0x0304), PARLEY_GROUP_X25519);
-    parley_conn_free(s);
+    assert_int_equal(hello_accepted(&h, 0x0304), PARLEY_GROUP_X25519);
     rh_free(&h);
 }
 
@@ -177,36 +206,24 @@ static void test_max_size_client_hello(void **state)
     (void)state;
     raw_hello h;
     rh_buf m = {0};
-    /* TLS 1.2: EMS, groups, sigalgs, point formats; no supported_versions.
-     * secp256r1 is listed: the server's ECDSA certificate is on it (RFC 8422 5.1). */
-    static const uint16_t groups[] = {PARLEY_GROUP_X25519, PARLEY_GROUP_SECP256R1}, sigalgs[] = {0x0403};
-    rh_buf b = {0};
+    /* TLS 1.2: EMS, groups, sigalgs, point formats; no supported_versions. */
     rh_init(&h);
     rh_add(&h, EXT_EMS, NULL, 0);
-    rh_u16_list_body(&b, groups, 2);
-    rh_add_buf(&h, EXT_GROUPS, &b);
-    b.len = 0;
-    rh_u16_list_body(&b, sigalgs, 1);
-    rh_add_buf(&h, 13, &b);
+    add_tls12_groups_sigalgs(&h);
     rh_add(&h, 11, "\x01\x00", 2);
     rh_add(&h, 0xff01, "\x00", 1);
     fill_max(&h, 0);
     rh_message(&h, &m);
     assert_int_equal(m.len, 131400);
-    parley_conn *s = new_server();
-    answered(s, send_hello(s, &h), 0x0303);
-    parley_conn_free(s);
+    hello_accepted(&h, 0x0303);
     rh_free(&h);
-    rh_buf_free(&b);
 
     hello13(&h);
     fill_max(&h, 1);
     m.len = 0;
     rh_message(&h, &m);
     assert_int_equal(m.len, 131400 - 254);
-    s = new_server();
-    assert_int_equal(answered(s, send_hello(s, &h), 0x0304), PARLEY_GROUP_X25519);
-    parley_conn_free(s);
+    assert_int_equal(hello_accepted(&h, 0x0304), PARLEY_GROUP_X25519);
     rh_free(&h);
     rh_buf_free(&m);
 }
@@ -249,9 +266,7 @@ static void test_300_unknown_key_shares(void **state)
     raw_hello h;
     rh_init(&h);
     rh_add_tls13(&h, groups, 302, &shares);
-    parley_conn *s = new_server();
-    assert_int_equal(answered(s, send_hello(s, &h), 0x0304), PARLEY_GROUP_X25519);
-    parley_conn_free(s);
+    assert_int_equal(hello_accepted(&h, 0x0304), PARLEY_GROUP_X25519);
     rh_free(&h);
     rh_buf_free(&shares);
 }
@@ -265,9 +280,7 @@ static void test_duplicate_extension_far_apart(void **state)
     for (int i = 0; i < 5000; i++) rh_insert(&h, 1, (uint16_t)(0x4000 + i), NULL, 0);
     rh_insert(&h, 0, 0x4abc, NULL, 0);
     rh_insert(&h, 4999, 0x4abc, "x", 1);
-    parley_conn *s = new_server();
-    refused(s, send_hello(s, &h), PL_ALERT_ILLEGAL_PARAMETER, "extension unknown (19132) appears twice");
-    parley_conn_free(s);
+    hello_refused(&h, PL_ALERT_ILLEGAL_PARAMETER, "extension unknown (19132) appears twice");
     rh_free(&h);
 }
 
@@ -288,9 +301,7 @@ static void test_duplicate_key_share_group(void **state)
     raw_hello h;
     rh_init(&h);
     rh_add_tls13(&h, groups, 301, &shares);
-    parley_conn *s = new_server();
-    refused(s, send_hello(s, &h), PL_ALERT_ILLEGAL_PARAMETER, "two key shares for group 0x001d");
-    parley_conn_free(s);
+    hello_refused(&h, PL_ALERT_ILLEGAL_PARAMETER, "two key shares for group 0x001d");
     rh_free(&h);
     rh_buf_free(&shares);
 }
@@ -307,9 +318,7 @@ static void test_key_share_checks_kept(void **state)
     rh_share(&shares, 0x6001, "k", 1);
     rh_init(&h);
     rh_add_tls13(&h, groups, 1, &shares);
-    parley_conn *s = new_server();
-    refused(s, send_hello(s, &h), PL_ALERT_ILLEGAL_PARAMETER, "key share for group 0x6001 which supported_groups does not list");
-    parley_conn_free(s);
+    hello_refused(&h, PL_ALERT_ILLEGAL_PARAMETER, "key share for group 0x6001 which supported_groups does not list");
     rh_free(&h);
     shares.len = 0;
     x25519_share(&shares);
@@ -317,9 +326,7 @@ static void test_key_share_checks_kept(void **state)
     static const uint16_t groups2[] = {PARLEY_GROUP_X25519, 0x6001};
     rh_init(&h);
     rh_add_tls13(&h, groups2, 2, &shares);
-    s = new_server();
-    refused(s, send_hello(s, &h), PL_ALERT_DECODE_ERROR, "empty key_exchange in key_share");
-    parley_conn_free(s);
+    hello_refused(&h, PL_ALERT_DECODE_ERROR, "empty key_exchange in key_share");
     rh_free(&h);
     rh_buf_free(&shares);
 }
@@ -336,16 +343,14 @@ static void test_tls12_extensions_ignored_in_tls13(void **state)
     rh_add(&h, 11, "\xff\xff\xff", 3);   /* ec_point_formats: garbage */
     rh_add(&h, 0xff01, "\x05\x01", 2);  /* renegotiation_info: non-empty, malformed */
     rh_add(&h, 35, "\x00", 1);          /* session_ticket */
-    parley_conn *s = new_server();
-    assert_int_equal(answered(s, send_hello(s, &h), 0x0304), PARLEY_GROUP_X25519);
-    parley_conn_free(s);
+    assert_int_equal(hello_accepted(&h, 0x0304), PARLEY_GROUP_X25519);
     rh_free(&h);
 }
 
 static void test_ems_body_tls12(void **state)
 {
     (void)state;
-    static const uint16_t v12[] = {0x0303}, groups[] = {PARLEY_GROUP_X25519, PARLEY_GROUP_SECP256R1}, sigalgs[] = {0x0403};
+    static const uint16_t v12[] = {0x0303};
     raw_hello h;
     rh_buf b = {0};
     rh_init(&h);
@@ -353,22 +358,13 @@ static void test_ems_body_tls12(void **state)
     rh_u16(&h.suites, 0xc02b);
     rh_versions_body(&b, v12, 1);
     rh_add_buf(&h, EXT_SV, &b);
-    b.len = 0;
-    rh_u16_list_body(&b, groups, 2);
-    rh_add_buf(&h, EXT_GROUPS, &b);
-    b.len = 0;
-    rh_u16_list_body(&b, sigalgs, 1);
-    rh_add_buf(&h, 13, &b);
+    add_tls12_groups_sigalgs(&h);
     rh_add(&h, 0xff01, "\x00", 1);
     rh_add(&h, EXT_EMS, NULL, 0);
     /* Well-formed: accepted (sanity), then with a one-byte body. */
-    parley_conn *s = new_server();
-    answered(s, send_hello(s, &h), 0x0303);
-    parley_conn_free(s);
+    hello_accepted(&h, 0x0303);
     rh_set_body(&h, (size_t)rh_find(&h, EXT_EMS), "\x00", 1);
-    s = new_server();
-    refused(s, send_hello(s, &h), PL_ALERT_DECODE_ERROR, "extended_master_secret must be empty");
-    parley_conn_free(s);
+    hello_refused(&h, PL_ALERT_DECODE_ERROR, "extended_master_secret must be empty");
     rh_free(&h);
     rh_buf_free(&b);
 }
@@ -383,18 +379,14 @@ static void test_legacy_version_ssl3_refused(void **state)
         raw_hello h;
         hello13(&h);
         h.legacy_version = bad[i];
-        parley_conn *s = new_server();
-        refused(s, send_hello(s, &h), PL_ALERT_PROTOCOL_VERSION, "(SSL 3.0 or older), which RFC 8446 D.5 requires refusing");
-        parley_conn_free(s);
+        hello_refused(&h, PL_ALERT_PROTOCOL_VERSION, "(SSL 3.0 or older), which RFC 8446 D.5 requires refusing");
         rh_free(&h);
     }
     /* 0x0301 with supported_versions {1.3} is fine. */
     raw_hello h;
     hello13(&h);
     h.legacy_version = 0x0301;
-    parley_conn *s = new_server();
-    answered(s, send_hello(s, &h), 0x0304);
-    parley_conn_free(s);
+    hello_accepted(&h, 0x0304);
     rh_free(&h);
 }
 
@@ -461,6 +453,17 @@ static parley_conn *after_hrr(const raw_hello *h1)
     return s;
 }
 
+/* A server given h1 (answered with an HRR), then h2: it answers with a
+ * ServerHello for x25519 (alert < 0) or refuses h2 with `alert` and `words`. */
+static void second_hello_verdict(const raw_hello *h1, const raw_hello *h2, int alert, const char *words)
+{
+    parley_conn *s = after_hrr(h1);
+    int rc = send_hello(s, h2);
+    if (alert < 0) assert_int_equal(answered(s, rc, 0x0304), PARLEY_GROUP_X25519);
+    else refused(s, rc, alert, words);
+    parley_conn_free(s);
+}
+
 /* h2 = a conforming second hello changed by `mutate`; the server's verdict. */
 static void retry(void (*mutate)(raw_hello *h2, const raw_hello *h1), int alert, const char *words)
 {
@@ -468,11 +471,7 @@ static void retry(void (*mutate)(raw_hello *h2, const raw_hello *h1), int alert,
     first_hello(&h1);
     second_hello(&h2, &h1);
     if (mutate) mutate(&h2, &h1);
-    parley_conn *s = after_hrr(&h1);
-    int rc = send_hello(s, &h2);
-    if (alert < 0) assert_int_equal(answered(s, rc, 0x0304), PARLEY_GROUP_X25519);
-    else refused(s, rc, alert, words);
-    parley_conn_free(s);
+    second_hello_verdict(&h1, &h2, alert, words);
     rh_free(&h1);
     rh_free(&h2);
 }
@@ -601,14 +600,10 @@ static void test_hrr_changed_extension_far_down(void **state)
     first_hello(&h1);
     for (int i = 0; i < 40; i++) rh_insert(&h1, 1 + (size_t)i, (uint16_t)(0x4000 + i), "x", 1);
     second_hello(&h2, &h1);
-    parley_conn *s = after_hrr(&h1);
-    assert_int_equal(answered(s, send_hello(s, &h2), 0x0304), PARLEY_GROUP_X25519);
-    parley_conn_free(s);
+    second_hello_verdict(&h1, &h2, -1, NULL);
     change_far_ext(&h2, &h1);
-    s = after_hrr(&h1);
-    refused(s, send_hello(s, &h2), PL_ALERT_ILLEGAL_PARAMETER,
-            "second ClientHello changes the content of an extension (only key_share, pre_shared_key and padding may change)");
-    parley_conn_free(s);
+    second_hello_verdict(&h1, &h2, PL_ALERT_ILLEGAL_PARAMETER,
+                         "second ClientHello changes the content of an extension (only key_share, pre_shared_key and padding may change)");
     rh_free(&h1);
     rh_free(&h2);
 }
@@ -648,11 +643,11 @@ static void test_hrr_early_data_kept(void **state)
     retry(keep_early_data, PL_ALERT_ILLEGAL_PARAMETER, "second ClientHello offers early_data");
 }
 
-static void two_shares(raw_hello *h2, const raw_hello *h1)
+/* h2's key_share: [an x25519 share,] a secp256r1 one. */
+static void p256_share(raw_hello *h2, int with_x25519)
 {
-    (void)h1;
     rh_buf b = {0}, e = {0};
-    x25519_share(&e);
+    if (with_x25519) x25519_share(&e);
     uint8_t p256[65] = {4};
     rh_share(&e, PARLEY_GROUP_SECP256R1, p256, sizeof p256);
     rh_key_share_body(&b, &e);
@@ -660,16 +655,15 @@ static void two_shares(raw_hello *h2, const raw_hello *h1)
     rh_buf_free(&b);
     rh_buf_free(&e);
 }
+static void two_shares(raw_hello *h2, const raw_hello *h1)
+{
+    (void)h1;
+    p256_share(h2, 1);
+}
 static void other_group_share(raw_hello *h2, const raw_hello *h1)
 {
     (void)h1;
-    rh_buf b = {0}, e = {0};
-    uint8_t p256[65] = {4};
-    rh_share(&e, PARLEY_GROUP_SECP256R1, p256, sizeof p256);
-    rh_key_share_body(&b, &e);
-    rh_set_body(h2, (size_t)rh_find(h2, EXT_KEY_SHARE), b.p, b.len);
-    rh_buf_free(&b);
-    rh_buf_free(&e);
+    p256_share(h2, 0);
 }
 static void test_hrr_two_shares(void **state)
 {

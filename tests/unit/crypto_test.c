@@ -12,48 +12,120 @@
 #include "helpers.h"
 #include "x509/x509.h"
 
+/* Two key pairs of `group` agree on a secret, and a public value one byte
+ * short is illegal_parameter (RFC 8446 4.2.8.2). Returns the public value's length. */
+static size_t kex_agrees(uint16_t group)
+{
+    pl_kex *a, *b;
+    uint8_t pa[PL_MAX_KEX_PUB], pb[PL_MAX_KEX_PUB], sa[PL_MAX_KEX_SECRET], sb[PL_MAX_KEX_SECRET];
+    size_t la, lb, ka, kb;
+    assert_int_equal(pl_kex_generate(group, &a, pa, &la), 0);
+    assert_int_equal(pl_kex_generate(group, &b, pb, &lb), 0);
+    assert_int_equal(pl_kex_derive(a, pb, lb, sa, &ka), 0);
+    assert_int_equal(pl_kex_derive(b, pa, la, sb, &kb), 0);
+    assert_int_equal(ka, kb);
+    assert_memory_equal(sa, sb, ka);
+    assert_int_equal(pl_kex_derive(a, pb, lb - 1, sa, &ka), -PL_ERR_ILLEGAL_PARAMETER);
+    pl_kex_free(a);
+    pl_kex_free(b);
+    return la;
+}
+
+/* An EC group's peer point is refused off the curve, compressed (not
+ * allowed in TLS 1.3) and as the point at infinity / all zeros. */
+static void kex_refuses_bad_points(uint16_t group)
+{
+    pl_kex *a, *b;
+    uint8_t pa[PL_MAX_KEX_PUB], pb[PL_MAX_KEX_PUB], sa[PL_MAX_KEX_SECRET];
+    size_t la, lb, ka;
+    assert_int_equal(pl_kex_generate(group, &a, pa, &la), 0);
+    assert_int_equal(pl_kex_generate(group, &b, pb, &lb), 0);
+    pb[lb - 1] ^= 1; /* flip the last byte of y */
+    assert_int_equal(pl_kex_derive(a, pb, lb, sa, &ka), -PL_ERR_ILLEGAL_PARAMETER);
+    pb[lb - 1] ^= 1;
+    pb[0] = 0x02;
+    assert_int_equal(pl_kex_derive(a, pb, lb, sa, &ka), -PL_ERR_ILLEGAL_PARAMETER);
+    memset(pb, 0, lb);
+    pb[0] = 4;
+    assert_int_equal(pl_kex_derive(a, pb, lb, sa, &ka), -PL_ERR_ILLEGAL_PARAMETER);
+    pl_kex_free(a);
+    pl_kex_free(b);
+}
+
 static void test_kex_round_trip_and_validation(void **state)
 {
     (void)state;
     const uint16_t groups[] = {0x001d, 0x0017, 0x0018};
     for (int i = 0; i < 3; i++) {
-        pl_kex *a, *b;
-        uint8_t pa[PL_MAX_KEX_PUB], pb[PL_MAX_KEX_PUB], sa[PL_MAX_KEX_SECRET], sb[PL_MAX_KEX_SECRET];
-        size_t la, lb, ka, kb;
-        assert_int_equal(pl_kex_generate(groups[i], &a, pa, &la), 0);
-        assert_int_equal(pl_kex_generate(groups[i], &b, pb, &lb), 0);
-        assert_int_equal(pl_kex_derive(a, pb, lb, sa, &ka), 0);
-        assert_int_equal(pl_kex_derive(b, pa, la, sb, &kb), 0);
-        assert_int_equal(ka, kb);
-        assert_memory_equal(sa, sb, ka);
-        /* Wrong length. */
-        assert_int_equal(pl_kex_derive(a, pb, lb - 1, sa, &ka), -PL_ERR_ILLEGAL_PARAMETER);
+        kex_agrees(groups[i]);
         if (groups[i] != 0x001d) {
-            /* Not on the curve: flip the last byte of y. */
-            pb[lb - 1] ^= 1;
-            assert_int_equal(pl_kex_derive(a, pb, lb, sa, &ka), -PL_ERR_ILLEGAL_PARAMETER);
-            pb[lb - 1] ^= 1;
-            /* Compressed form is not allowed in TLS 1.3. */
-            pb[0] = 0x02;
-            assert_int_equal(pl_kex_derive(a, pb, lb, sa, &ka), -PL_ERR_ILLEGAL_PARAMETER);
-            /* The point at infinity / all zeros. */
-            memset(pb, 0, lb);
-            pb[0] = 4;
-            assert_int_equal(pl_kex_derive(a, pb, lb, sa, &ka), -PL_ERR_ILLEGAL_PARAMETER);
+            kex_refuses_bad_points(groups[i]);
         } else {
             /* Low-order x25519 point (0): the shared secret would be all zeros. */
+            pl_kex *a;
+            uint8_t pa[PL_MAX_KEX_PUB], sa[PL_MAX_KEX_SECRET];
+            size_t la, ka;
+            assert_int_equal(pl_kex_generate(groups[i], &a, pa, &la), 0);
             uint8_t zero[32] = {0};
             assert_int_equal(pl_kex_derive(a, zero, 32, sa, &ka), -PL_ERR_ILLEGAL_PARAMETER);
             uint8_t one[32] = {1};
             assert_int_equal(pl_kex_derive(a, one, 32, sa, &ka), -PL_ERR_ILLEGAL_PARAMETER);
+            pl_kex_free(a);
         }
-        pl_kex_free(a);
-        pl_kex_free(b);
     }
     pl_kex *k;
     uint8_t p[PL_MAX_KEX_PUB];
     size_t l;
     assert_true(pl_kex_generate(0x0016, &k, p, &l) < 0); /* secp256k1: not a TLS 1.3 group (secp521r1 is, since #13) */
+}
+
+static void test_new_group_public_values(void **state)
+{
+    (void)state;
+    pl_kex *a;
+    static uint8_t pa[PL_MAX_KEX_PUB], pb[PL_MAX_KEX_PUB], sa[PL_MAX_KEX_SECRET];
+    size_t la, ka;
+    const uint16_t ok[] = {PARLEY_GROUP_SECP521R1, PARLEY_GROUP_X448, PARLEY_GROUP_FFDHE6144, PARLEY_GROUP_FFDHE8192};
+    const size_t publen[] = {133, 56, 768, 1024};
+    for (int i = 0; i < 4; i++) {
+        assert_true(pl_kex_group_supported(ok[i]));
+        assert_int_equal(kex_agrees(ok[i]), publen[i]);
+    }
+    /* secp521r1: off the curve, compressed, the identity. */
+    kex_refuses_bad_points(PARLEY_GROUP_SECP521R1);
+    /* x448: the low-order points u = 0 and u = 1 give an all-zero secret (RFC 7748 6.2). */
+    assert_int_equal(pl_kex_generate(PARLEY_GROUP_X448, &a, pa, &la), 0);
+    for (int u = 0; u < 2; u++) {
+        uint8_t low[56] = {0};
+        low[0] = (uint8_t)u;
+        int rc = pl_kex_derive(a, low, 56, sa, &ka);
+        assert_int_equal(rc, -PL_ERR_ILLEGAL_PARAMETER);
+        assert_non_null(strstr(pl_last_message(), "x448"));
+    }
+    pl_kex_free(a);
+    /* ffdhe6144/8192: 1 < Y < p-1 (RFC 7919 5.1), in TLS 1.3 and 1.2 form. */
+    const uint16_t ff[] = {PARLEY_GROUP_FFDHE6144, PARLEY_GROUP_FFDHE8192};
+    for (int i = 0; i < 2; i++) {
+        const uint8_t *prime;
+        size_t plen = pl_ffdhe_prime(ff[i], &prime);
+        assert_int_equal(plen, publen[2 + i]);
+        for (int tls12 = 0; tls12 < 2; tls12++) {
+            assert_int_equal(pl_kex_generate(ff[i], &a, pa, &la), 0);
+            if (tls12) pl_kex_set_tls12(a);
+            uint8_t *y = pb;
+            memset(y, 0, plen);
+            y[plen - 1] = 1; /* Y = 1 */
+            assert_int_equal(pl_kex_derive(a, y, plen, sa, &ka), -PL_ERR_ILLEGAL_PARAMETER);
+            memset(y, 0, plen); /* Y = 0 */
+            assert_int_equal(pl_kex_derive(a, y, plen, sa, &ka), -PL_ERR_ILLEGAL_PARAMETER);
+            memcpy(y, prime, plen); /* Y = p */
+            assert_int_equal(pl_kex_derive(a, y, plen, sa, &ka), -PL_ERR_ILLEGAL_PARAMETER);
+            y[plen - 1] -= 1; /* Y = p - 1 */
+            assert_int_equal(pl_kex_derive(a, y, plen, sa, &ka), -PL_ERR_ILLEGAL_PARAMETER);
+            assert_non_null(strstr(pl_last_message(), "out of range"));
+            pl_kex_free(a);
+        }
+    }
 }
 
 static void test_signatures(void **state)
@@ -189,6 +261,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kex_round_trip_and_validation),
+        cmocka_unit_test(test_new_group_public_values),
         cmocka_unit_test(test_signatures),
         cmocka_unit_test(test_hostname_rules),
         cmocka_unit_test(test_hmac_rfc4231),

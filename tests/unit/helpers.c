@@ -303,3 +303,43 @@ void exchange(pair *p, parley_conn *a, parley_conn *b, const char *msg)
     assert_memory_equal(buf, msg, len);
 }
 
+
+parley_config *only_version(parley_config *cfg, int v)
+{
+    assert_int_equal(parley_config_set_versions(cfg, v, v), PARLEY_OK);
+    return cfg;
+}
+
+parley_config *mtls_server(const char *cert, const char *client_ca)
+{
+    char path[512];
+    parley_config *sc = server_cfg(cert);
+    snprintf(path, sizeof path, "%s/%s.pem", test_dir(), client_ca);
+    assert_int_equal(parley_config_set_client_ca(sc, path), PARLEY_OK);
+    assert_int_equal(parley_config_set_verify_client(sc, PARLEY_VERIFY_CLIENT_REQUIRE), PARLEY_OK);
+    return sc;
+}
+
+parley_config *mtls_client(const char *ca, const char *cert)
+{
+    char c[512], k[512];
+    parley_config *cc = client_cfg(ca);
+    snprintf(c, sizeof c, "%s/%s.pem", test_dir(), cert);
+    snprintf(k, sizeof k, "%s/%s.key", test_dir(), cert);
+    assert_int_equal(parley_config_add_cert_files(cc, c, k), PARLEY_OK);
+    return cc;
+}
+
+void expect_alert(parley_conn *failed, parley_conn *other, int alert, const char *text)
+{
+    if (!strstr(parley_conn_error_string(failed), text))
+        fail_msg("error \"%s\" does not contain \"%s\"", parley_conn_error_string(failed), text);
+    assert_int_equal(parley_conn_alert_sent(failed), alert);
+    assert_int_equal(parley_conn_alert_received(other), alert);
+}
+
+void handshake_ok(pair *p, const char *what)
+{
+    if (pair_handshake(p, NULL, NULL) != 0)
+        fail_msg("%s: client \"%s\", server \"%s\"", what, parley_conn_error_string(p->client), parley_conn_error_string(p->server));
+}

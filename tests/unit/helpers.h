@@ -66,4 +66,17 @@ void free_pair(pair *p);
 /* Send msg from a to b through the pair and check it arrives intact. */
 void exchange(pair *p, parley_conn *a, parley_conn *b, const char *msg);
 
+/* ---- configs and verdicts shared by the conformance tests */
+/* cfg limited to one version (min = max = v); returns cfg. */
+parley_config *only_version(parley_config *cfg, int v);
+/* A server with certificate `cert` requiring a client certificate issued by
+ * `client_ca`; a client trusting `ca` that presents `cert`. */
+parley_config *mtls_server(const char *cert, const char *client_ca);
+parley_config *mtls_client(const char *ca, const char *cert);
+/* The pair's handshake completes; otherwise fail with both sides' errors,
+ * prefixed by `what`. */
+void handshake_ok(pair *p, const char *what);
+/* `failed` sent `alert` and its error contains `text`; `other` received it. */
+void expect_alert(parley_conn *failed, parley_conn *other, int alert, const char *text);
+
 #endif

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "handshake/messages.h"
+#include "session/session.h"
 #include "helpers.h"
 
 static vec_block *V;
@@ -250,12 +251,35 @@ static void test_small_messages(void **state)
     pl_buf_free(&b);
 }
 
+/* RFC 5077 3.3: a TLS 1.2 NewSessionTicket's ticket<0..2^16-1> may be larger
+ * than Parley keeps (GnuTLS sends 2454 bytes after an ffdhe8192 exchange):
+ * well formed, and simply not stored. */
+static void test_tls12_large_ticket_is_well_formed(void **state)
+{
+    (void)state;
+    static uint8_t m[4 + 2 + 65535];
+    uint32_t hint;
+    pl_cursor t;
+    size_t sizes[] = {PL_MAX_TICKET + 1, 2454, 65535};
+    for (size_t i = 0; i < 3; i++) {
+        memset(m, 0x5a, sizeof m);
+        m[0] = 0, m[1] = 0, m[2] = 0x1c, m[3] = 0x20; /* lifetime hint 7200 */
+        m[4] = (uint8_t)(sizes[i] >> 8), m[5] = (uint8_t)sizes[i]; /* ticket length */
+        assert_int_equal(pl_new_session_ticket12_parse(m, 6 + sizes[i], &hint, &t), 0);
+        assert_int_equal(hint, 7200);
+        assert_int_equal(t.len, sizes[i]);
+        /* One byte short of its length: decode_error. */
+        assert_int_equal(pl_new_session_ticket12_parse(m, 5 + sizes[i], &hint, &t), -PL_ERR_DECODE);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_trace_messages_parse),   cmocka_unit_test(test_every_truncation_rejected),
         cmocka_unit_test(test_server_hello_round_trip), cmocka_unit_test(test_certificate_round_trip),
         cmocka_unit_test(test_extension_rules),         cmocka_unit_test(test_small_messages),
+        cmocka_unit_test(test_tls12_large_ticket_is_well_formed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -27,6 +27,18 @@ static int setup(void **state)
     return make_cert(test_dir(), "ec256", "ec256", "localhost", -1, 30);
 }
 
+/* rcv reads exactly the first len bytes of `big`, and then waits. */
+static void reads_back(parley_conn *rcv, size_t len)
+{
+    static uint8_t got[MAXP];
+    size_t m, total = 0;
+    int rc;
+    while ((rc = parley_conn_read(rcv, got + total, sizeof got - total, &m)) == PARLEY_OK) total += m;
+    assert_int_equal(rc, PARLEY_WANT_READ);
+    assert_int_equal(total, len);
+    assert_memory_equal(got, big, len);
+}
+
 /* ============================================== TLS 1.3 size limits */
 
 /* 2^14 - 8 bytes of data with 8 bytes of padding: the inner plaintext is
@@ -35,7 +47,7 @@ static int setup(void **state)
 static void test_tls13_inner_plaintext_limit(void **state)
 {
     (void)state;
-    static uint8_t inner[MAXP + 64], got[MAXP];
+    static uint8_t inner[MAXP + 64];
     for (int role = 0; role < 2; role++) {
         for (size_t pad = 8; pad <= 9; pad++) {
             pair p;
@@ -46,12 +58,7 @@ static void test_tls13_inner_plaintext_limit(void **state)
             assert_int_equal(rl, 5 + MAXP + 1 + (pad - 8) + 16);
             conn_feed(rcv, rec, rl);
             if (pad == 8) {
-                size_t m, total = 0;
-                int rc;
-                while ((rc = parley_conn_read(rcv, got + total, sizeof got - total, &m)) == PARLEY_OK) total += m;
-                assert_int_equal(rc, PARLEY_WANT_READ);
-                assert_int_equal(total, MAXP - 8);
-                assert_memory_equal(got, big, MAXP - 8);
+                reads_back(rcv, MAXP - 8);
             } else {
                 fails(rcv, snd, PL_ALERT_RECORD_OVERFLOW, "decrypted record of 16386 bytes (content, type and padding) exceeds 2^14+1");
             }
@@ -71,10 +78,7 @@ static void test_tls13_finished_padded(void **state)
     for (int role = 0; role < 2; role++) {
         for (int over = 0; over < 2; over++) {
             pair p;
-            pair_new(&p, PARLEY_TLS1_3);
-            assert_int_equal(parley_conn_handshake(p.client), PARLEY_WANT_READ);
-            pair_pump(&p);
-            assert_int_equal(parley_conn_handshake(p.server), PARLEY_WANT_READ);
+            pair_after_client_hello(&p, PARLEY_TLS1_3);
             parley_conn *snd = p.server, *rcv = p.client;
             int fin = -1, nenc = 0; /* the Finished: the last record of the flight */
             if (role == 1) {
@@ -139,16 +143,7 @@ static void test_plaintext_record_limit(void **state)
     for (int v = 0; v < 2; v++) {
         for (int role = 0; role < 2; role++) {
             pair p;
-            pair_new(&p, v ? PARLEY_TLS1_2 : PARLEY_TLS1_3);
-            assert_int_equal(parley_conn_handshake(p.client), PARLEY_WANT_READ);
-            parley_conn *rcv = role ? p.server : p.client;
-            if (v) {
-                /* TLS 1.2 in use: the server has the ClientHello, the client the ServerHello. */
-                pair_pump(&p);
-                assert_int_equal(parley_conn_handshake(p.server), PARLEY_WANT_READ);
-                if (!role) feed_recs(p.server, p.client, 0, 1);
-                else drop_output(p.server);
-            }
+            parley_conn *rcv = plaintext_receiver(&p, v ? PARLEY_TLS1_2 : PARLEY_TLS1_3, role);
             const uint8_t hdr[5] = {PL_CT_HANDSHAKE, 3, 3, 0x40, 0x01}; /* 16385 */
             conn_feed(rcv, hdr, sizeof hdr);
             fails(rcv, NULL, PL_ALERT_RECORD_OVERFLOW, v ? "exceeds the TLS 1.2 limit" : "record of 16385 bytes exceeds 2^14");
@@ -165,7 +160,6 @@ static void test_plaintext_record_limit(void **state)
 static void test_tls12_limits(void **state)
 {
     (void)state;
-    static uint8_t got[MAXP];
     for (int role = 0; role < 2; role++) {
         for (int c = 0; c < 3; c++) {
             pair p;
@@ -181,12 +175,7 @@ static void test_tls12_limits(void **state)
             size_t rl = seal12_any(&snd->wr, rec, PL_CT_APPLICATION_DATA, big, MAXP + (size_t)c);
             conn_feed(rcv, rec, rl);
             if (c == 0) {
-                size_t m, total = 0;
-                int rc;
-                while ((rc = parley_conn_read(rcv, got + total, sizeof got - total, &m)) == PARLEY_OK) total += m;
-                assert_int_equal(rc, PARLEY_WANT_READ);
-                assert_int_equal(total, MAXP);
-                assert_memory_equal(got, big, MAXP);
+                reads_back(rcv, MAXP);
             } else {
                 fails(rcv, snd, PL_ALERT_RECORD_OVERFLOW, "decrypted record of 16385 bytes exceeds 2^14");
             }
@@ -208,21 +197,7 @@ static void test_zero_length_alert(void **state)
         for (int role = 0; role < 2; role++) {
             /* Plaintext: a server before or after the ClientHello, a client after its ClientHello / the ServerHello. */
             pair p;
-            pair_new(&p, ver);
-            assert_int_equal(parley_conn_handshake(p.client), PARLEY_WANT_READ);
-            parley_conn *rcv = p.client;
-            if (role) {
-                rcv = p.server;
-                if (v) {
-                    pair_pump(&p);
-                    assert_int_equal(parley_conn_handshake(p.server), PARLEY_WANT_READ);
-                    drop_output(p.server);
-                }
-            } else if (v) {
-                pair_pump(&p);
-                assert_int_equal(parley_conn_handshake(p.server), PARLEY_WANT_READ);
-                feed_recs(p.server, p.client, 0, 1); /* the ServerHello: TLS 1.2 is in use */
-            }
+            parley_conn *rcv = plaintext_receiver(&p, ver, role);
             conn_feed(rcv, empty_alert, sizeof empty_alert);
             fails(rcv, NULL, PL_ALERT_UNEXPECTED_MESSAGE, "zero-length alert record");
             if (v) assert_int_equal(rcv->version, PARLEY_TLS1_2);
@@ -373,7 +348,7 @@ static void test_early_skip_opened_record_checked(void **state)
         parley_config *sc = server_cfg("ec256");
         assert_int_equal(parley_config_set_max_early_data(sc, 65536), PARLEY_OK);
         pair p;
-        make_pair(&p, only(client_cfg("ec256"), PARLEY_TLS1_3), sc, "localhost");
+        make_pair(&p, only_version(client_cfg("ec256"), PARLEY_TLS1_3), sc, "localhost");
         size_t n = hello_with_early_data(p.client, ch);
         conn_feed(p.server, ch, n);
         assert_int_equal(parley_conn_handshake(p.server), PARLEY_WANT_READ);

@@ -97,6 +97,23 @@ static void ext_share(rh_buf *e, uint16_t group, int hrr)
     rh_bytes(e, pub, n);
 }
 
+/* The extensions of a valid TLS 1.3 answer: supported_versions {1.3} and a
+ * key_share: for an HRR, secp256r1 (offered without a share); for a
+ * ServerHello, an x25519 share. */
+static void ext_tls13(rh_buf *e, int hrr)
+{
+    ext_version(e, 0x0304);
+    ext_share(e, hrr ? PARLEY_GROUP_SECP256R1 : PARLEY_GROUP_X25519, hrr);
+}
+
+/* An empty renegotiation_info: the extensions of a TLS 1.2 ServerHello. */
+static void ext_tls12(rh_buf *e)
+{
+    rh_u16(e, 0xff01);
+    rh_u16(e, 1);
+    rh_u8(e, 0);
+}
+
 static void refused(client *cl, int rc, int alert, const char *words)
 {
     assert_int_equal(rc, PARLEY_ERROR);
@@ -119,8 +136,7 @@ static void test_server_hello_ssl3_legacy_version(void **state)
             client cl;
             rh_buf e = {0};
             new_client(&cl);
-            ext_version(&e, 0x0304);
-            ext_share(&e, hrr ? PARLEY_GROUP_SECP256R1 : PARLEY_GROUP_X25519, hrr);
+            ext_tls13(&e, hrr);
             refused(&cl, server_hello(&cl, bad[i], hrr ? NULL : some_random, 0x1301, &e), PL_ALERT_PROTOCOL_VERSION,
                     "(SSL 3.0 or older), which RFC 8446 D.5 requires refusing");
             rh_buf_free(&e);
@@ -129,9 +145,7 @@ static void test_server_hello_ssl3_legacy_version(void **state)
     client cl;
     rh_buf e = {0};
     new_client(&cl);
-    rh_u16(&e, 0xff01);
-    rh_u16(&e, 1);
-    rh_u8(&e, 0);
+    ext_tls12(&e);
     refused(&cl, server_hello(&cl, 0x0300, some_random, 0xc02b, &e), PL_ALERT_PROTOCOL_VERSION, "RFC 8446 D.5");
     rh_buf_free(&e);
 }
@@ -143,8 +157,7 @@ static void test_server_hello_legacy_version_not_0303(void **state)
     client cl;
     rh_buf e = {0};
     new_client(&cl);
-    ext_version(&e, 0x0304);
-    ext_share(&e, PARLEY_GROUP_X25519, 0);
+    ext_tls13(&e, 0);
     refused(&cl, server_hello(&cl, 0x0304, some_random, 0x1301, &e), PL_ALERT_ILLEGAL_PARAMETER,
             "ServerHello legacy_version is 0x0304");
     rh_buf_free(&e);
@@ -158,8 +171,7 @@ static void test_server_hello_duplicate_extension(void **state)
         client cl;
         rh_buf e = {0};
         new_client(&cl);
-        ext_version(&e, 0x0304);
-        ext_share(&e, hrr ? PARLEY_GROUP_SECP256R1 : PARLEY_GROUP_X25519, hrr);
+        ext_tls13(&e, hrr);
         ext_version(&e, 0x0304);
         refused(&cl, server_hello(&cl, 0x0303, hrr ? NULL : some_random, 0x1301, &e), PL_ALERT_ILLEGAL_PARAMETER,
                 "extension supported_versions (43) appears twice");
@@ -195,8 +207,7 @@ static void test_server_hello_after_hrr_changes_suite_or_version(void **state)
         client cl;
         rh_buf e = {0};
         new_client(&cl);
-        ext_version(&e, 0x0304);
-        ext_share(&e, PARLEY_GROUP_SECP256R1, 1);
+        ext_tls13(&e, 1);
         assert_int_equal(server_hello(&cl, 0x0303, NULL, 0x1301, &e), PARLEY_WANT_READ);
         take_hello(&cl); /* the second ClientHello */
         e.len = 0;
@@ -207,9 +218,7 @@ static void test_server_hello_after_hrr_changes_suite_or_version(void **state)
                     "ServerHello cipher suite differs from the HelloRetryRequest's");
         } else {
             /* No supported_versions: TLS 1.2 after a TLS 1.3 HRR. */
-            rh_u16(&e, 0xff01);
-            rh_u16(&e, 1);
-            rh_u8(&e, 0);
+            ext_tls12(&e);
             refused(&cl, server_hello(&cl, 0x0303, some_random, 0xc02b, &e), PL_ALERT_ILLEGAL_PARAMETER,
                     "TLS 1.2 ServerHello after a HelloRetryRequest");
         }
