@@ -325,8 +325,12 @@ static int c12_recv_nst(parley_conn *c, const uint8_t *msg, size_t len)
     pl_buf_reset(&hs->new_ticket);
     PL_GUARD(pl_buf_bytes(&hs->new_ticket, t.p, t.len));
     if (hs->resumed && c->sess && t.len) {
-        memcpy(c->sess->ticket, t.p, t.len);
-        c->sess->ticket_len = (uint16_t)t.len;
+        /* The new ticket replaces the one resumed (RFC 5077 3.3). One larger
+         * than a session holds is well formed but not kept (the old one is
+         * then dropped too: the server has moved on from it). */
+        int fits = t.len <= PL_MAX_TICKET;
+        if (fits) memcpy(c->sess->ticket, t.p, t.len);
+        c->sess->ticket_len = fits ? (uint16_t)t.len : 0;
     }
     hs->ccs_expected = 1;
     hs->state = C12_WAIT_FIN;
