@@ -45,13 +45,14 @@ static const uint16_t pl_default_suites[] = {
 /* Groups, in preference order (the server's choice; the client's key_share
  * is the first, x25519). Cheap and common first: x25519, P-256, P-384. The
  * rest are supported, not preferred: x448 and P-521 (RFC 8446 4.2.7) are
- * used only when a client offers nothing earlier, and the larger RFC 7919
- * groups follow the smaller ones (ffdhe6144/8192 only when a client lists
- * nothing smaller; an 8192-bit exchange costs the server far more). */
+ * used only when a client offers nothing earlier, then the RFC 7919 groups
+ * up to 4096 bits. ffdhe6144 and ffdhe8192 are supported but not on by
+ * default (parley_config_set_groups): a peer that lists only ffdhe8192
+ * could otherwise make each handshake cost about 100 times an x25519 one
+ * (two 8192-bit operations, ~16 ms) for the price of one ClientHello. */
 static const uint16_t pl_default_groups[] = {PARLEY_GROUP_X25519,    PARLEY_GROUP_SECP256R1, PARLEY_GROUP_SECP384R1,
                                              PARLEY_GROUP_X448,      PARLEY_GROUP_SECP521R1, PARLEY_GROUP_FFDHE2048,
-                                             PARLEY_GROUP_FFDHE3072, PARLEY_GROUP_FFDHE4096, PARLEY_GROUP_FFDHE6144,
-                                             PARLEY_GROUP_FFDHE8192};
+                                             PARLEY_GROUP_FFDHE3072, PARLEY_GROUP_FFDHE4096};
 /* Server preference for signatures: ECDSA and EdDSA are cheapest to make.
  * SHA-1 and SHA-224 schemes are not here and cannot be configured (RFC
  * 8446 4.2.3, RFC 9155). 0x0603 is ecdsa_secp521r1_sha512 in TLS 1.3 and

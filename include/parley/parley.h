@@ -121,9 +121,12 @@ int parley_config_set_ciphers(parley_config *cfg, const char *list);
  * Names: x25519, secp256r1, secp384r1, x448, secp521r1, ffdhe2048, ffdhe3072,
  * ffdhe4096, ffdhe6144, ffdhe8192 (also P-256, P-384, P-521, prime256v1,
  * X25519, X448). The first is sent as the TLS 1.3 key share; ffdhe groups
- * serve TLS 1.2 DHE (RFC 7919) and TLS 1.3. Default: all of them in that
- * order (x448, secp521r1 and the larger ffdhe groups are supported, not
- * preferred). */
+ * serve TLS 1.2 DHE (RFC 7919) and TLS 1.3. Default: x25519, secp256r1,
+ * secp384r1, x448, secp521r1, ffdhe2048, ffdhe3072, ffdhe4096 (x448,
+ * secp521r1 and the ffdhe groups are supported, not preferred). ffdhe6144
+ * and ffdhe8192 must be named: each costs a server about 100 times an
+ * x25519 exchange, which any client could otherwise ask for. A TLS 1.2
+ * client accepts only a DH group it lists. */
 int parley_config_set_groups(parley_config *cfg, const char *list);
 /* TLS 1.2 static RSA key exchange: no forward secrecy, so off by default on
  * both sides; on, the TLS_RSA_WITH_* suites are offered / accepted. */

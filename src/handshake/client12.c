@@ -175,6 +175,14 @@ static int c12_recv_ske(parley_conn *c, const uint8_t *msg, size_t len)
         peerlen = ske.point.len;
     } else {
         PL_GUARD(pl_identify_dh_group(&ske, &group));
+        /* Only a group we listed, when we listed any (RFC 7919 4: the server
+         * picks from the client's FFDHE groups; without one it picks
+         * freely): a server must not make us spend an 8192-bit exchange we
+         * did not offer. */
+        int listed_ffdhe = 0;
+        for (size_t i = 0; i < cfg->ngroups; i++) listed_ffdhe |= pl_kex_group_is_ffdhe(cfg->groups[i]);
+        PL_ENSURE(!listed_ffdhe || pl_u16_in(cfg->groups, cfg->ngroups, group), PL_ERR_ILLEGAL_PARAMETER,
+                  "server chose DH group %s, which was not offered", parley_group_name(group));
         peer = ske.dh_ys.p;
         peerlen = ske.dh_ys.len;
     }

@@ -73,8 +73,8 @@ static void test_new_groups_handshake(void **state)
     /* TLS 1.3 key_share (RFC 8446 4.2.7, 4.2.8): each new group as the only one. */
     handshake_group(PARLEY_TLS1_3, "x448", NULL, NULL, "ec256", PARLEY_GROUP_X448);
     handshake_group(PARLEY_TLS1_3, "secp521r1", NULL, NULL, "ec256", PARLEY_GROUP_SECP521R1);
-    handshake_group(PARLEY_TLS1_3, "ffdhe6144", NULL, NULL, "ec256", PARLEY_GROUP_FFDHE6144);
-    handshake_group(PARLEY_TLS1_3, "ffdhe8192", NULL, NULL, "ec256", PARLEY_GROUP_FFDHE8192);
+    handshake_group(PARLEY_TLS1_3, "ffdhe6144", "ffdhe6144", NULL, "ec256", PARLEY_GROUP_FFDHE6144);
+    handshake_group(PARLEY_TLS1_3, "ffdhe8192", "ffdhe8192", NULL, "ec256", PARLEY_GROUP_FFDHE8192);
     /* TLS 1.2 ECDHE (RFC 8422) and DHE (RFC 7919). */
     /* (A TLS 1.2 client lists its ECDSA certificate's curve too, RFC 8422
      * 5.1; the server's order picks the group.) */
@@ -82,16 +82,36 @@ static void test_new_groups_handshake(void **state)
     handshake_group(PARLEY_TLS1_2, "secp521r1:secp256r1", "secp521r1:secp256r1", NULL, "ec256", PARLEY_GROUP_SECP521R1);
     handshake_group(PARLEY_TLS1_2, "x448", NULL, NULL, "ed448", PARLEY_GROUP_X448);
     handshake_group(PARLEY_TLS1_2, "secp521r1", NULL, NULL, "ec521", PARLEY_GROUP_SECP521R1);
-    handshake_group(PARLEY_TLS1_2, "ffdhe6144", NULL, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", "rsa2048", PARLEY_GROUP_FFDHE6144);
-    handshake_group(PARLEY_TLS1_2, "ffdhe8192", NULL, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", "rsa2048", PARLEY_GROUP_FFDHE8192);
+    handshake_group(PARLEY_TLS1_2, "ffdhe6144", "ffdhe6144", "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", "rsa2048", PARLEY_GROUP_FFDHE6144);
+    handshake_group(PARLEY_TLS1_2, "ffdhe8192", "ffdhe8192", "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", "rsa2048", PARLEY_GROUP_FFDHE8192);
     /* Supported, not preferred: the defaults still agree on x25519, and a
      * server that wants only a new group gets it by HelloRetryRequest. */
     handshake_group(PARLEY_TLS1_3, NULL, NULL, NULL, "ec256", PARLEY_GROUP_X25519);
     handshake_group(PARLEY_TLS1_3, NULL, "x448", NULL, "ec256", PARLEY_GROUP_X448);
     handshake_group(PARLEY_TLS1_3, NULL, "secp521r1", NULL, "ec256", PARLEY_GROUP_SECP521R1);
     /* A TLS 1.2 server picks DHE's group from its own order among the client's. */
-    handshake_group(PARLEY_TLS1_2, "ffdhe8192:ffdhe6144", NULL, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", "rsa2048",
+    handshake_group(PARLEY_TLS1_2, "ffdhe8192:ffdhe6144", "ffdhe6144:ffdhe8192", "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", "rsa2048",
                     PARLEY_GROUP_FFDHE6144);
+}
+
+/* ffdhe6144/8192 are supported but off by default: a client that lists
+ * only one of them cannot make a default server spend an 8192-bit exchange
+ * (TLS 1.3 key share or TLS 1.2 DHE, RFC 7919 4). */
+static void test_large_ffdhe_not_default(void **state)
+{
+    (void)state;
+    for (int v = PARLEY_TLS1_2; v <= PARLEY_TLS1_3; v++) {
+        pair p;
+        parley_config *cc = only_version(client_cfg("rsa2048"), v), *sc = only_version(server_cfg("rsa2048"), v);
+        assert_int_equal(parley_config_set_groups(cc, "ffdhe8192"), PARLEY_OK);
+        if (v == PARLEY_TLS1_2) assert_int_equal(parley_config_set_ciphers(cc, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256"), PARLEY_OK);
+        make_pair(&p, cc, sc, "localhost");
+        int crc, src;
+        assert_int_not_equal(pair_handshake(&p, &crc, &src), 0);
+        assert_int_equal(src, PARLEY_ERROR);
+        assert_int_equal(parley_conn_alert_sent(p.server), PL_ALERT_HANDSHAKE_FAILURE);
+        free_pair(&p);
+    }
 }
 
 static void test_group_names(void **state)
@@ -184,6 +204,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_group_names),
+        cmocka_unit_test(test_large_ffdhe_not_default),
         cmocka_unit_test(test_new_groups_handshake),
         cmocka_unit_test(test_x448_low_order_share_in_flight),
         cmocka_unit_test(test_tls12_certificate_curve_follows_groups),
