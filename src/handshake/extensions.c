@@ -1,6 +1,7 @@
 /* extensions.c - the extension table and the generic extensions-block walker. */
 #include <string.h>
 
+#include "../internal.h"
 #include "messages.h"
 
 typedef struct {
@@ -103,6 +104,17 @@ int pl_sigscheme_is_legacy(uint16_t s)
     /* RFC 8446 4.2.3 / RFC 9155: {rsa,dsa,ecdsa} x {SHA-1 (0x02), SHA-224
      * (0x03)}. Parley never signs or accepts them. */
     return (s >> 8) >= 0x02 && (s >> 8) <= 0x03 && (s & 0xff) >= 0x01 && (s & 0xff) <= 0x03;
+}
+
+_Static_assert(PL_MAX_SIGALGS <= 32, "pl_sigalgs_offered returns a 32-bit mask");
+
+uint32_t pl_sigalgs_offered(const uint16_t *ours, size_t n, pl_cursor list)
+{
+    uint32_t mask = 0;
+    uint16_t x;
+    while (list.len >= 2 && pl_cur_u16(&list, &x) == 0)
+        for (size_t j = 0; j < n; j++) mask |= (uint32_t)(ours[j] == x) << j;
+    return mask;
 }
 
 int pl_sigalgs_legacy_only(pl_cursor list)

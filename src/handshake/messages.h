@@ -222,6 +222,11 @@ int pl_u16_list_has(pl_cursor list, uint16_t v);
  * signature_algorithms list holds nothing else. */
 int pl_sigscheme_is_legacy(uint16_t s);
 int pl_sigalgs_legacy_only(pl_cursor list);
+/* Which of our schemes (bit j for ours[j], n <= PL_MAX_SIGALGS) a peer's
+ * signature_algorithms list offers: one pass over its list, however long,
+ * so that choosing among certificates and schemes then costs no more per
+ * certificate than our own short list. */
+uint32_t pl_sigalgs_offered(const uint16_t *ours, size_t n, pl_cursor list);
 #define PL_LEGACY_SIGALGS_REFUSED "only SHA-1/SHA-224 signature schemes, which Parley refuses"
 
 #endif

@@ -45,9 +45,11 @@ static int pl_check_point_formats(const pl_client_hello *ch)
     return 0;
 }
 
-/* Does certificate entry e suit suite s, and with which signature scheme? */
+/* Does certificate entry e suit suite s, and with which signature scheme?
+ * offered: pl_sigalgs_offered of the client's list. An ECDSA certificate
+ * refused only for its curve sets *curve_miss to that curve (for the error). */
 static int pl_cert_suits(const parley_config *cfg, const pl_cert_entry *e, const pl_suite *s, const pl_client_hello *ch,
-                         uint16_t *scheme)
+                         uint32_t offered, uint16_t *scheme, uint16_t *curve_miss)
 {
     const pl_pkey *k = e->chain.pubkey;
     if (s->kx == PL_KX_RSA) {
@@ -60,7 +62,10 @@ static int pl_cert_suits(const parley_config *cfg, const pl_cert_entry *e, const
      * curves it can verify, and the server MUST NOT negotiate a handshake
      * the client cannot complete: an ECDSA certificate's curve must be listed. */
     uint16_t curve = pl_pkey_ec_group(k);
-    if (curve && ch->has_groups && !pl_u16_list_has(ch->groups, curve)) return 0;
+    if (curve && ch->has_groups && !pl_u16_list_has(ch->groups, curve)) {
+        *curve_miss = curve;
+        return 0;
+    }
     /* RFC 5246 7.4.1.4.1: without signature_algorithms the client means SHA-1,
      * which Parley does not sign with. */
     if (!ch->has_sigalgs) return 0;
@@ -70,7 +75,7 @@ static int pl_cert_suits(const parley_config *cfg, const pl_cert_entry *e, const
     for (int bound = 1; bound >= 0; bound--)
         for (size_t j = 0; j < cfg->nsigalgs; j++) {
             uint16_t sc = cfg->sigalgs[j];
-            if (pl_u16_list_has(ch->sigalgs, sc) && pl_sig_scheme_fits_key(k, sc, bound) && pl_sig_scheme_fits_key(k, sc, 0)) {
+            if ((offered >> j & 1) && pl_sig_scheme_fits_key(k, sc, bound) && pl_sig_scheme_fits_key(k, sc, 0)) {
                 /* ECDSA suites sign with ECDSA or EdDSA (RFC 8422 5.1.3), RSA suites with RSA. */
                 if (s->auth == PL_AUTH_ECDSA && (sc >> 8) == 0x08 && sc != 0x0807 && sc != 0x0808) continue;
                 *scheme = sc;
@@ -183,6 +188,8 @@ int pl_server12_client_hello(parley_conn *c, const void *vch, const uint8_t *msg
         if (hs->sess_client_auth) PL_GUARD(pl_conn_set_verify(c, "ok (resumed session; verified when it was made)"));
     }
     /* Suite: server preference, then a certificate (SNI first) and a group that fit. */
+    uint16_t curve_miss = 0;
+    uint32_t offered = ch->has_sigalgs ? pl_sigalgs_offered(cfg->sigalgs, cfg->nsigalgs, ch->sigalgs) : 0;
     for (size_t i = 0; i < cfg->nsuites && !chosen; i++) {
         const pl_suite *s = pl_suite_find(cfg->suites[i]);
         if (!s || s->version != 12 || !pl_suite_usable(cfg, s->id) || !pl_u16_list_has(ch->suites, s->id)) continue;
@@ -192,7 +199,7 @@ int pl_server12_client_hello(parley_conn *c, const void *vch, const uint8_t *msg
         for (int pass = 0; pass < 2 && cert < 0; pass++)
             for (size_t k = 0; k < cfg->ncerts && cert < 0; k++) {
                 if (pass == 0 && (!ch->has_sni || !pl_chain_matches_name(&cfg->certs[k].chain, ch->sni))) continue;
-                if (pl_cert_suits(cfg, &cfg->certs[k], s, ch, &scheme)) cert = (int)k;
+                if (pl_cert_suits(cfg, &cfg->certs[k], s, ch, offered, &scheme, &curve_miss)) cert = (int)k;
             }
         if (cert >= 0) {
             chosen = s;
@@ -210,6 +217,9 @@ int pl_server12_client_hello(parley_conn *c, const void *vch, const uint8_t *msg
                   "the client offers " PL_LEGACY_SIGALGS_REFUSED);
         PL_ENSURE(ch->has_sigalgs, PL_ERR_HANDSHAKE_FAILURE,
                   "the client sends no signature_algorithms, which means SHA-1 only (RFC 5246 7.4.1.4.1), which Parley refuses");
+        PL_ENSURE(!curve_miss, PL_ERR_HANDSHAKE_FAILURE,
+                  "the client's supported_groups do not list %s, the curve of the ECDSA certificate (RFC 8422 5.1)",
+                  parley_group_name(curve_miss));
         PL_BAIL(PL_ERR_HANDSHAKE_FAILURE, "no TLS 1.2 cipher suite in common with the client for the configured certificates");
     }
     PL_GUARD(pl_negotiate_alpn(c, ch->has_alpn, ch->alpn));

@@ -209,6 +209,7 @@ void pl_choose_client_cert(parley_conn *c, int tls13)
     pl_hs *hs = c->hs;
     parley_config *cfg = c->cfg;
     pl_cursor req = pl_cur(hs->req_sigalgs.data, hs->req_sigalgs.len);
+    uint32_t offered = pl_sigalgs_offered(cfg->sigalgs, cfg->nsigalgs, req); /* one pass over the server's list */
     hs->client_cert = -1;
     /* The first certificate, in add order, with a scheme the server takes
      * (in our preference order), an issuer among the requested CAs and, in
@@ -218,12 +219,12 @@ void pl_choose_client_cert(parley_conn *c, int tls13)
         if (!pl_chain_issued_by_any(&cfg->certs[i].chain, hs->req_cas.data, hs->req_cas.len)) continue;
         if (!tls13 && !(hs->req_types & (pl_pkey_is_rsa(cfg->certs[i].chain.pubkey) ? PL_CERT_TYPE_RSA : PL_CERT_TYPE_ECDSA)))
             continue;
-        /* TLS 1.2: a scheme whose hash matches the curve first (as server12.c). */
+        /* TLS 1.2: a scheme whose hash matches the curve first (as server12_hello.c). */
         for (int bound = 1; bound >= tls13 && hs->client_cert < 0; bound--)
             for (size_t j = 0; j < cfg->nsigalgs; j++) {
                 uint16_t sc = cfg->sigalgs[j];
                 const pl_pkey *k = cfg->certs[i].chain.pubkey;
-                if (pl_u16_list_has(req, sc) && pl_sig_scheme_fits_key(k, sc, bound) && pl_sig_scheme_fits_key(k, sc, tls13)) {
+                if ((offered >> j & 1) && pl_sig_scheme_fits_key(k, sc, bound) && pl_sig_scheme_fits_key(k, sc, tls13)) {
                     hs->client_cert = (int)i;
                     hs->client_scheme = sc;
                     break;
