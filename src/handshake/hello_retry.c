@@ -64,6 +64,22 @@ static int pl_ext_digests(pl_cursor exts, pl_ch1_summary *s)
     return rc;
 }
 
+/* Short digests of the first PL_CH1_PSKS PSK identities (ages and binders
+ * may change after an HRR; identities may only be removed). */
+static int pl_psk_digests(const pl_client_hello *ch, pl_ch1_summary *s)
+{
+    uint8_t d[PL_CH1_DIGEST];
+    s->n_psk = ch->psk_count;
+    for (size_t i = 0; i < ch->psk_count && i < PL_CH1_PSKS; i++) {
+        pl_cursor id, binder;
+        uint32_t age;
+        PL_GUARD(pl_client_hello_psk(ch, i, &id, &age, &binder));
+        PL_GUARD(pl_hash(PL_SHA256, id.p, id.len, d));
+        memcpy(s->psk_id[i], d, sizeof s->psk_id[i]);
+    }
+    return 0;
+}
+
 int pl_ch1_summarize(const pl_client_hello *ch, pl_ch1_summary *s)
 {
     memset(s, 0, sizeof *s);
@@ -75,6 +91,7 @@ int pl_ch1_summarize(const pl_client_hello *ch, pl_ch1_summary *s)
     PL_GUARD(pl_hash(PL_SHA256, ch->compression.p, ch->compression.len, s->compression));
     PL_GUARD(pl_ext_digests(ch->exts, s));
     s->has_psk = ch->has_psk;
+    if (ch->has_psk) PL_GUARD(pl_psk_digests(ch, s));
     return 0;
 }
 
@@ -95,6 +112,20 @@ int pl_ch2_check(const pl_ch1_summary *s, const pl_client_hello *ch2, uint16_t h
     PL_ENSURE(!ch2->has_early_data, PL_ERR_ILLEGAL_PARAMETER, "second ClientHello offers early_data");
     PL_ENSURE(!ch2->has_psk || s->has_psk, PL_ERR_ILLEGAL_PARAMETER,
               "second ClientHello adds pre_shared_key, which the first did not offer");
+    /* RFC 8446 4.1.2 / 4.2.11: the client may drop PSKs (those that do not
+     * fit the selected suite), not add or change one: the second list is
+     * the first with some removed, in the same order. Compared as far as
+     * the first list's digests reach. */
+    if (ch2->has_psk) {
+        size_t known = s->n_psk < PL_CH1_PSKS ? s->n_psk : PL_CH1_PSKS, j = 0;
+        PL_ENSURE(t.n_psk <= s->n_psk, PL_ERR_ILLEGAL_PARAMETER, "second ClientHello offers more PSK identities than the first");
+        for (size_t i = 0; i < t.n_psk && i < PL_CH1_PSKS; i++, j++) {
+            while (j < known && memcmp(t.psk_id[i], s->psk_id[j], sizeof t.psk_id[i]) != 0) j++;
+            if (j == known && s->n_psk > known) break; /* may be among those past the digests */
+            PL_ENSURE(j < known, PL_ERR_ILLEGAL_PARAMETER,
+                      "second ClientHello changes or reorders the PSK identities (it may only remove some)");
+        }
+    }
     PL_ENSURE(memcmp(t.ext_order, s->ext_order, PL_CH1_DIGEST) == 0, PL_ERR_ILLEGAL_PARAMETER,
               "second ClientHello adds, removes or reorders extensions (only key_share, early_data, pre_shared_key and padding may change)");
     if (memcmp(t.ext_content, s->ext_content, PL_CH1_DIGEST) != 0) {

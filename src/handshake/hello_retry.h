@@ -29,6 +29,11 @@ typedef struct {
     uint16_t named_type[PL_CH1_NAMED];
     uint8_t named_digest[PL_CH1_NAMED][8];
     uint8_t n_named;
+    /* pre_shared_key: a short digest of each of the first PL_CH1_PSKS
+     * identities (the second may only remove some, RFC 8446 4.1.2). */
+#define PL_CH1_PSKS 16
+    uint8_t psk_id[PL_CH1_PSKS][8];
+    size_t n_psk; /* all identities, also those past PL_CH1_PSKS */
     unsigned has_psk : 1;
 } pl_ch1_summary;
 

@@ -325,6 +325,66 @@ static void test_hrr_psk_added(void **state)
     rh_free(&h2);
 }
 
+/* A pre_shared_key body with identities named by the letters of `ids`
+ * (each "ticket-X"), ages `age`, and 32-byte binders. */
+static void psk_body(rh_buf *b, const char *ids, uint8_t age)
+{
+    rh_buf l = {0};
+    for (const char *c = ids; *c; c++) {
+        char name[9] = "ticket-X";
+        name[7] = *c;
+        rh_u16(&l, 8), rh_bytes(&l, name, 8);
+        rh_u16(&l, 0), rh_u16(&l, age); /* obfuscated_ticket_age */
+    }
+    rh_u16(b, (uint16_t)l.len), rh_bytes(b, l.p, l.len);
+    l.len = 0;
+    for (const char *c = ids; *c; c++) {
+        rh_u8(&l, 32);
+        for (int i = 0; i < 32; i++) rh_u8(&l, age);
+    }
+    rh_u16(b, (uint16_t)l.len), rh_bytes(b, l.p, l.len);
+    rh_buf_free(&l);
+}
+
+/* First hello offering PSKs `ids1`, second `ids2` (new ages and binders). */
+static void psk_retry(const char *ids1, const char *ids2, int alert, const char *words)
+{
+    raw_hello h1, h2;
+    rh_buf b = {0};
+    first_hello(&h1);
+    psk_body(&b, ids1, 1);
+    rh_set_body(&h1, (size_t)rh_find(&h1, 41), b.p, b.len);
+    second_hello(&h2, &h1);
+    b.len = 0;
+    psk_body(&b, ids2, 2);
+    rh_set_body(&h2, (size_t)rh_find(&h2, 41), b.p, b.len);
+    second_hello_verdict(&h1, &h2, alert, words);
+    rh_buf_free(&b);
+    rh_free(&h1);
+    rh_free(&h2);
+}
+
+/* RFC 8446 4.1.2 / 4.2.11: after an HRR the client may remove PSKs (those
+ * that do not fit the selected suite), not change, add or reorder them. */
+static void test_hrr_psk_identities(void **state)
+{
+    (void)state;
+    static const char *changed = "second ClientHello changes or reorders the PSK identities";
+    psk_retry("AB", "AB", -1, NULL);
+    psk_retry("ABC", "AC", -1, NULL);
+    psk_retry("ABC", "C", -1, NULL);
+    psk_retry("AB", "BA", PL_ALERT_ILLEGAL_PARAMETER, changed);
+    psk_retry("AB", "AX", PL_ALERT_ILLEGAL_PARAMETER, changed);
+    psk_retry("A", "X", PL_ALERT_ILLEGAL_PARAMETER, changed);
+    psk_retry("AB", "ABA", PL_ALERT_ILLEGAL_PARAMETER, "second ClientHello offers more PSK identities than the first");
+    /* Past the 16 identities the server keeps digests of, an identity it
+     * cannot find may be one of the later ones: only the count is sure. */
+    psk_retry("ABCDEFGHIJKLMNOPQRS", "ABCDEFGHIJKLMNOPQRS", -1, NULL);
+    psk_retry("ABCDEFGHIJKLMNOPQRS", "BDFHJLNPQS", -1, NULL);
+    psk_retry("ABCDEFGHIJKLMNOPQRS", "ABCDEFGHIJKLMNOPQRST", PL_ALERT_ILLEGAL_PARAMETER,
+              "second ClientHello offers more PSK identities than the first");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -341,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_hrr_two_shares),
         cmocka_unit_test(test_hrr_share_for_other_group),
         cmocka_unit_test(test_hrr_psk_added),
+        cmocka_unit_test(test_hrr_psk_identities),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
