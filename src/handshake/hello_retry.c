@@ -119,11 +119,22 @@ int pl_ch2_check(const pl_ch1_summary *s, const pl_client_hello *ch2, uint16_t h
     if (ch2->has_psk) {
         size_t known = s->n_psk < PL_CH1_PSKS ? s->n_psk : PL_CH1_PSKS, j = 0;
         PL_ENSURE(t.n_psk <= s->n_psk, PL_ERR_ILLEGAL_PARAMETER, "second ClientHello offers more PSK identities than the first");
-        for (size_t i = 0; i < t.n_psk && i < PL_CH1_PSKS; i++, j++) {
-            while (j < known && memcmp(t.psk_id[i], s->psk_id[j], sizeof t.psk_id[i]) != 0) j++;
-            if (j == known && s->n_psk > known) break; /* may be among those past the digests */
-            PL_ENSURE(j < known, PL_ERR_ILLEGAL_PARAMETER,
+        int past = 0; /* an identity was beyond the digests: the rest must be too */
+        for (size_t i = 0; i < t.n_psk && i < PL_CH1_PSKS; i++) {
+            size_t k = j;
+            while (k < known && memcmp(t.psk_id[i], s->psk_id[k], sizeof t.psk_id[i]) != 0) k++;
+            if (k == known && s->n_psk > known) {
+                /* May be one of those past the digests; then none of the
+                 * digested ones may follow it. */
+                for (size_t m = 0; m < known; m++)
+                    PL_ENSURE(memcmp(t.psk_id[i], s->psk_id[m], sizeof t.psk_id[i]) != 0, PL_ERR_ILLEGAL_PARAMETER,
+                              "second ClientHello changes or reorders the PSK identities (it may only remove some)");
+                past = 1;
+                continue;
+            }
+            PL_ENSURE(k < known && !past, PL_ERR_ILLEGAL_PARAMETER,
                       "second ClientHello changes or reorders the PSK identities (it may only remove some)");
+            j = k + 1;
         }
     }
     PL_ENSURE(memcmp(t.ext_order, s->ext_order, PL_CH1_DIGEST) == 0, PL_ERR_ILLEGAL_PARAMETER,

@@ -22,15 +22,16 @@ static int pl_has_ffdhe(pl_cursor groups)
 }
 
 /* RFC 8422 5.1.2: ECPointFormatList <1..2^8-1>. A client that lists any of
- * that RFC's curves (or no supported_groups, which means all of them, RFC 8422
- * 4) must accept uncompressed points, the only form Parley sends and reads:
- * otherwise illegal_parameter. Unknown formats are ignored. */
-static int pl_check_point_formats(const pl_client_hello *ch)
+ * that RFC's curves in supported_groups must accept uncompressed points, the
+ * only form Parley sends and reads: otherwise illegal_parameter. Without
+ * supported_groups the RFC sets no MUST: such a client simply gets no ECDHE
+ * suite (*ec_ok = 0). Unknown formats are ignored. */
+static int pl_check_point_formats(const pl_client_hello *ch, int *ec_ok)
 {
     static const uint16_t ec[] = {PARLEY_GROUP_SECP256R1, PARLEY_GROUP_SECP384R1, PARLEY_GROUP_SECP521R1, PARLEY_GROUP_X25519,
                                   PARLEY_GROUP_X448};
     pl_cursor b = ch->point_formats, l;
-    int uncompressed = 0, ec_listed = !ch->has_groups;
+    int uncompressed = 0, ec_listed = 0;
     uint8_t f;
     PL_GUARD(pl_cur_vec8(&b, &l));
     PL_GUARD(pl_cur_expect_empty(&b));
@@ -42,6 +43,7 @@ static int pl_check_point_formats(const pl_client_hello *ch)
     for (size_t i = 0; i < sizeof ec / sizeof ec[0]; i++) ec_listed |= ch->has_groups && pl_u16_list_has(ch->groups, ec[i]);
     PL_ENSURE(uncompressed || !ec_listed, PL_ERR_ILLEGAL_PARAMETER,
               "the client's ec_point_formats leave out uncompressed points, which RFC 8422 5.1.2 requires with its curves");
+    *ec_ok = uncompressed;
     return 0;
 }
 
@@ -148,7 +150,8 @@ int pl_server12_client_hello(parley_conn *c, const void *vch, const uint8_t *msg
     int nullc = 0;
     for (size_t i = 0; i < ch->compression.len; i++) nullc |= ch->compression.p[i] == 0;
     PL_ENSURE(nullc, PL_ERR_ILLEGAL_PARAMETER, "ClientHello does not offer null compression");
-    if (ch->has_point_formats) PL_GUARD(pl_check_point_formats(ch));
+    int ec_ok = 1;
+    if (ch->has_point_formats) PL_GUARD(pl_check_point_formats(ch, &ec_ok));
     /* RFC 7627 5.1: the extension_data is empty. Checked here, not by the
      * parser: a TLS 1.3 server ignores this extension, whatever it holds. */
     PL_ENSURE(!ch->has_ems || ch->ems_body_len == 0, PL_ERR_DECODE, "extended_master_secret must be empty (it has %zu bytes)",
@@ -194,7 +197,7 @@ int pl_server12_client_hello(parley_conn *c, const void *vch, const uint8_t *msg
         const pl_suite *s = pl_suite_find(cfg->suites[i]);
         if (!s || s->version != 12 || !pl_suite_usable(cfg, s->id) || !pl_u16_list_has(ch->suites, s->id)) continue;
         uint16_t g = 0;
-        if (s->kx == PL_KX_ECDHE && !(g = pl_choose_group(cfg, ch, 0))) continue;
+        if (s->kx == PL_KX_ECDHE && (!ec_ok || !(g = pl_choose_group(cfg, ch, 0)))) continue;
         if (s->kx == PL_KX_DHE && !(g = pl_choose_group(cfg, ch, 1))) continue;
         for (int pass = 0; pass < 2 && cert < 0; pass++)
             for (size_t k = 0; k < cfg->ncerts && cert < 0; k++) {

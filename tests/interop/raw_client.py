@@ -19,6 +19,8 @@ Usage: raw_client.py MODE PORT [ARGS]
             "second: open". With "after", the second connection comes 0.3 s
             after the alert, and "first: open|closed before second" says
             whether the first was still there then.
+  oldest    against --max-conns 2: two lingering connections, B then D
+            (0.3 s apart), then C connects: "B: open|closed", "D: open|closed".
   flood     a malformed ClientHello; once the alert is there (read, not
             the end of stream), junk as fast as the server takes it, never
             reading, until a send fails. Prints "sent N bytes in S s" (after
@@ -174,6 +176,26 @@ def order(port):
     c.close()
 
 
+def oldest(port):
+    """Against --max-conns 2: B and then, 0.3 s later, D send a malformed
+    ClientHello and linger; C connects. Prints "B: open|closed" and
+    "D: open|closed" as seen within 0.3 s of C's connect."""
+    socks = []
+    for name in ("B", "D"):
+        s = connect(port)
+        s.sendall(bad_client_hello())
+        got, how = read_to_end(s, time.monotonic() + 10)
+        print("%s: got %s end=%s" % (name, got.hex(), how), flush=True)
+        socks.append(s)
+        time.sleep(0.3)
+    c = connect(port)
+    t0 = time.monotonic()
+    for name, s in zip(("B", "D"), socks):
+        gone = wait_gone(s, t0, 0.3)
+        print("%s: %s" % (name, "closed" if gone is not None else "open"), flush=True)
+    c.close()
+
+
 def flood(port):
     s = connect(port)
     s.sendall(bad_client_hello())
@@ -211,6 +233,8 @@ if __name__ == "__main__":
         hold(port, None, float(sys.argv[3]))
     elif mode == "order":
         order(port)
+    elif mode == "oldest":
+        oldest(port)
     elif mode == "flood":
         flood(port)
     else:

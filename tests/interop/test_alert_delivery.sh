@@ -121,6 +121,9 @@ if grep -q "^A: open$" "$WORK/k2.order" && [ -n "$t" ] && python3 -c "import sys
 else
     bad "keyserver: a lingering connection is evicted before one still handshaking"; cat "$WORK/k2.order"
 fi
+# Two lingering: the older goes first (its client has had longest to read the alert).
+"${RAW[@]}" oldest "$PORT" >"$WORK/k2.oldest" 2>&1
+check "keyserver: of two lingering connections the older is evicted first" "$WORK/k2.oldest" "^B: closed$" "^D: open$"
 stop_bg "$KPID"
 
 # ---- The drain never outlives --handshake-timeout: a bad ClientHello sent

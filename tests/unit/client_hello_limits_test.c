@@ -272,7 +272,7 @@ static void test_legacy_version_ssl3_refused(void **state)
 
 /* RFC 8422 5.1.2: a TLS 1.2 client listing the RFC's curves must accept
  * uncompressed points (illegal_parameter); the list is <1..2^8-1>. */
-static int tls12_point_formats(const void *body, size_t len)
+static int tls12_point_formats_groups(const void *body, size_t len, int with_groups)
 {
     static const uint16_t v12[] = {0x0303}, groups[] = {PARLEY_GROUP_X25519, PARLEY_GROUP_SECP256R1}, sigalgs[] = {0x0403};
     raw_hello h;
@@ -284,7 +284,7 @@ static int tls12_point_formats(const void *body, size_t len)
     rh_add_buf(&h, EXT_SV, &b);
     b.len = 0;
     rh_u16_list_body(&b, groups, 2);
-    rh_add_buf(&h, EXT_GROUPS, &b);
+    if (with_groups) rh_add_buf(&h, EXT_GROUPS, &b);
     b.len = 0;
     rh_u16_list_body(&b, sigalgs, 1);
     rh_add_buf(&h, 13, &b);
@@ -295,6 +295,7 @@ static int tls12_point_formats(const void *body, size_t len)
     if (rc == PARLEY_ERROR) {
         rc = parley_conn_alert_sent(s);
         if (rc == PL_ALERT_ILLEGAL_PARAMETER) assert_non_null(strstr(parley_conn_error_string(s), "uncompressed"));
+        if (rc == PL_ALERT_HANDSHAKE_FAILURE) assert_non_null(strstr(parley_conn_error_string(s), "no TLS 1.2 cipher suite"));
     } else {
         hello_answered(s, rc, 0x0303);
         rc = 0;
@@ -304,6 +305,8 @@ static int tls12_point_formats(const void *body, size_t len)
     rh_buf_free(&b);
     return rc;
 }
+
+static int tls12_point_formats(const void *body, size_t len) { return tls12_point_formats_groups(body, len, 1); }
 
 static void test_point_formats_tls12(void **state)
 {
@@ -315,6 +318,10 @@ static void test_point_formats_tls12(void **state)
     assert_int_equal(tls12_point_formats("\x00", 1), PL_ALERT_DECODE_ERROR);         /* empty list */
     assert_int_equal(tls12_point_formats("\x01\x00\xff", 3), PL_ALERT_DECODE_ERROR); /* trailing byte */
     assert_int_equal(tls12_point_formats("\x02\x00", 2), PL_ALERT_DECODE_ERROR);     /* list overruns */
+    /* Without supported_groups the RFC sets no MUST: no ECDHE suite for
+     * this client (its only suite here: no suite in common), not an abort. */
+    assert_int_equal(tls12_point_formats_groups("\x01\x01", 2, 0), PL_ALERT_HANDSHAKE_FAILURE);
+    assert_int_equal(tls12_point_formats_groups("\x01\x00", 2, 0), 0);
 }
 
 int main(void)

@@ -378,11 +378,14 @@ static void test_hrr_psk_identities(void **state)
     psk_retry("A", "X", PL_ALERT_ILLEGAL_PARAMETER, changed);
     psk_retry("AB", "ABA", PL_ALERT_ILLEGAL_PARAMETER, "second ClientHello offers more PSK identities than the first");
     /* Past the 16 identities the server keeps digests of, an identity it
-     * cannot find may be one of the later ones: only the count is sure. */
+     * cannot find may be one of the later ones. */
     psk_retry("ABCDEFGHIJKLMNOPQRS", "ABCDEFGHIJKLMNOPQRS", -1, NULL);
     psk_retry("ABCDEFGHIJKLMNOPQRS", "BDFHJLNPQS", -1, NULL);
     psk_retry("ABCDEFGHIJKLMNOPQRS", "ABCDEFGHIJKLMNOPQRST", PL_ALERT_ILLEGAL_PARAMETER,
               "second ClientHello offers more PSK identities than the first");
+    /* ... but one it does know cannot follow one past them. */
+    psk_retry("ABCDEFGHIJKLMNOPQ", "QA", PL_ALERT_ILLEGAL_PARAMETER, changed);
+    psk_retry("ABCDEFGHIJKLMNOPQRS", "PQS", -1, NULL);
 }
 
 int main(void)

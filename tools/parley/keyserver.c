@@ -117,7 +117,7 @@ static void ks_fail(ks_client *c, const char *why)
     uv_read_stop((uv_stream_t *)&c->tcp);
     uv_timer_stop(&c->timer);
     uv_timer_start(&c->timer, ks_on_linger_timeout, ms, 0);
-    ks_hs_prepend(c);
+    ks_hs_add_lingering(c);
     c->shut.data = c;
     c->refs++;
     if (uv_shutdown(&c->shut, (uv_stream_t *)&c->tcp, ks_on_linger_shutdown) != 0) {

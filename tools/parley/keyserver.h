@@ -29,6 +29,7 @@ typedef struct ks_server {
     int hs_timeout_ms, max_conns, max_inflight;
     int nconns;                        /* open connections (not closing) */
     struct ks_client *hs_head, *hs_tail; /* unauthenticated connections, oldest first */
+    struct ks_client *linger_tail;       /* lingering ones come first in that list: the last of them */
     unsigned long refused, evicted;    /* over --max-conns since the last log line */
     uv_timer_t over_timer;             /* paces that log line */
 } ks_server;
@@ -60,8 +61,9 @@ void ks_close(ks_client *c, const char *why);
 /* The server's list of unauthenticated connections, oldest first. */
 void ks_hs_append(ks_client *c);
 void ks_hs_unlink(ks_client *c);
-/* Put c at the head of that list (first to be evicted): a lingering connection. */
-void ks_hs_prepend(ks_client *c);
+/* Put a lingering connection ahead of the handshaking ones, behind earlier
+ * lingering ones (oldest first: the first evicted). */
+void ks_hs_add_lingering(ks_client *c);
 /* At --max-conns: evict the oldest unauthenticated connection (1: go on
  * and accept), or, with every connection authenticated, accept and close
  * the new one at once (0). */

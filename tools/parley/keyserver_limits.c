@@ -21,6 +21,8 @@ void ks_hs_unlink(ks_client *c)
 {
     ks_server *s = c->srv;
     if (!c->in_hs) return;
+    /* Lingering connections are a prefix of the list: its last may go. */
+    if (s->linger_tail == c) s->linger_tail = c->hs_prev;
     if (c->hs_prev) c->hs_prev->hs_next = c->hs_next;
     else s->hs_head = c->hs_next;
     if (c->hs_next) c->hs_next->hs_prev = c->hs_prev;
@@ -40,17 +42,22 @@ void ks_hs_append(ks_client *c)
     c->in_hs = 1;
 }
 
-/* A lingering connection only delivers an alert: it goes first in line for
- * eviction, ahead of every connection still trying to authenticate. */
-void ks_hs_prepend(ks_client *c)
+/* A lingering connection only delivers an alert: it goes ahead of every
+ * connection still trying to authenticate, behind those that began to
+ * linger before it (the oldest, whose client has had longest to read its
+ * alert, is evicted first). */
+void ks_hs_add_lingering(ks_client *c)
 {
     ks_server *s = c->srv;
     if (c->in_hs) ks_hs_unlink(c);
-    c->hs_prev = NULL;
-    c->hs_next = s->hs_head;
-    if (s->hs_head) s->hs_head->hs_prev = c;
+    ks_client *after = s->linger_tail; /* NULL: at the head */
+    c->hs_prev = after;
+    c->hs_next = after ? after->hs_next : s->hs_head;
+    if (c->hs_next) c->hs_next->hs_prev = c;
     else s->hs_tail = c;
-    s->hs_head = c;
+    if (after) after->hs_next = c;
+    else s->hs_head = c;
+    s->linger_tail = c;
     c->in_hs = 1;
 }
 
