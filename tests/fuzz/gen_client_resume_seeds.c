@@ -1,0 +1,163 @@
+/* gen_client_resume_seeds.c - writes the fixed sessions and the seed corpus
+ * of fuzz_client_resume. Run once (from the fuzz build) and commit its
+ * output; run again only if the session format or the ClientHello changes:
+ *   build-fuzz/tests/fuzz/gen_client_resume_seeds tests/fuzz
+ * It makes a TLS 1.2 session (ticket, EMS) and a TLS 1.3 ticket with real
+ * full handshakes against in-memory parley servers, pins their times
+ * (fuzz_det_pin_times), then resumes each one with the deterministic client
+ * (fuzz_det.h) against the same server and records the server's bytes:
+ *   seeds/client_resume/tls12_abbreviated: 0x00 || ServerHello (echoing the
+ *     session id) NewSessionTicket, ChangeCipherSpec, Finished
+ *   seeds/client_resume/tls13_psk: 0x01 || ServerHello (pre_shared_key),
+ *     [CCS], EncryptedExtensions, Finished, NewSessionTicket
+ *   seeds/client_resume/tls12_nst_2048: the first with the NewSessionTicket's
+ *     ticket grown to PL_MAX_TICKET bytes and 16 bytes after the message in
+ *     the same record: the boundary (its Finished no longer verifies).
+ * and fuzz_client_resume_sessions.h, the two session blobs. */
+#include <parley/parley.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_det.h"
+
+static void die(const char *what)
+{
+    fprintf(stderr, "gen_client_resume_seeds: %s\n", what);
+    exit(1);
+}
+
+static uint8_t flight[65536];
+static size_t flight_len;
+
+/* Drive both ends to completion; the client runs deterministically (when
+ * det) and the server's bytes are recorded. Returns 0 when both finished. */
+static int pump(parley_conn *cli, parley_conn *srv, int det)
+{
+    const uint8_t *out;
+    size_t n, used;
+    uint8_t buf[256];
+    for (int round = 0; round < 64; round++) {
+        fuzz_det_on = det;
+        int crc = parley_conn_handshake_done(cli) ? parley_conn_read(cli, buf, sizeof buf, &n) : parley_conn_handshake(cli);
+        fuzz_det_on = 0;
+        if (crc == PARLEY_ERROR) return -1;
+        parley_conn_pending_output(cli, &out, &n);
+        if (n && (parley_conn_recv_bytes(srv, out, n, &used) != PARLEY_OK || used != n)) return -1;
+        parley_conn_output_sent(cli, n);
+        int src = parley_conn_handshake_done(srv) ? parley_conn_read(srv, buf, sizeof buf, &n) : parley_conn_handshake(srv);
+        if (src == PARLEY_ERROR) return -1;
+        parley_conn_pending_output(srv, &out, &n);
+        if (n) {
+            if (flight_len + n > sizeof flight) return -1;
+            memcpy(flight + flight_len, out, n);
+            flight_len += n;
+            if (parley_conn_recv_bytes(cli, out, n, &used) != PARLEY_OK || used != n) return -1;
+            parley_conn_output_sent(srv, n);
+        }
+    }
+    return parley_conn_handshake_done(cli) && parley_conn_handshake_done(srv) ? 0 : -1;
+}
+
+static void put(const char *dir, const char *name, uint8_t sel, const uint8_t *p, size_t n)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/seeds/client_resume/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(&sel, 1, 1, f) != 1 || fwrite(p, 1, n, f) != n || fclose(f) != 0) die(path);
+}
+
+static void put_array(FILE *f, const char *name, const uint8_t *p, size_t n)
+{
+    fprintf(f, "static const uint8_t %s[%zu] = {", name, n);
+    for (size_t i = 0; i < n; i++) fprintf(f, "%s0x%02x,", i % 16 ? " " : "\n    ", p[i]);
+    fprintf(f, "\n};\n");
+}
+
+/* One session from a full handshake, times pinned. */
+static size_t make_session(parley_config *ccfg, parley_config *scfg, uint8_t *blob, size_t cap)
+{
+    size_t len = 0;
+    parley_conn *cli = parley_conn_new_client(ccfg, "localhost"), *srv = parley_conn_new_server(scfg);
+    if (!cli || !srv || pump(cli, srv, 0) < 0) die("full handshake failed");
+    if (parley_conn_get_session(cli, blob, cap, &len) != PARLEY_OK) die("no session");
+    if (fuzz_det_pin_times(blob, len) < 0) die("unexpected session format");
+    parley_conn_free(cli);
+    parley_conn_free(srv);
+    return len;
+}
+
+/* The resumption, recorded. */
+static void resume(parley_config *ccfg, parley_config *scfg, const uint8_t *blob, size_t len)
+{
+    flight_len = 0;
+    fuzz_det_reset();
+    fuzz_det_on = 1;
+    parley_conn *cli = parley_conn_new_client(ccfg, "localhost");
+    if (!cli || parley_conn_set_session(cli, blob, len) != PARLEY_OK) die("session refused");
+    fuzz_det_on = 0;
+    parley_conn *srv = parley_conn_new_server(scfg);
+    if (!srv || pump(cli, srv, 1) < 0) die("resumption failed");
+    if (!parley_conn_resumed(cli)) die("not resumed");
+    parley_conn_free(cli);
+    parley_conn_free(srv);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) die("usage: gen_client_resume_seeds TESTS_FUZZ_DIR");
+    const char *dir = argv[1];
+    char fp[128], path[1024];
+    parley_config *ccfg = parley_config_new(), *s12 = parley_config_new(), *s13 = parley_config_new();
+    /* The fuzz target's client config (fuzz_client_resume.c): verification
+     * off, so the sessions' trust identity is the "not verified" one. */
+    parley_config_set_verify(ccfg, 0);
+    if (parley_config_add_self_signed(s12, fp, sizeof fp) != PARLEY_OK ||
+        parley_config_add_self_signed(s13, fp, sizeof fp) != PARLEY_OK ||
+        parley_config_set_versions(s12, PARLEY_TLS1_2, PARLEY_TLS1_2) != PARLEY_OK)
+        die("server config");
+    uint8_t b12[4096], b13[4096];
+    size_t n12 = make_session(ccfg, s12, b12, sizeof b12);
+    size_t n13 = make_session(ccfg, s13, b13, sizeof b13);
+
+    snprintf(path, sizeof path, "%s/fuzz_client_resume_sessions.h", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) die(path);
+    fprintf(f, "/* Written by gen_client_resume_seeds.c: the sessions fuzz_client_resume\n"
+               " * offers (format 4, times pinned by fuzz_det_pin_times). The seeds in\n"
+               " * seeds/client_resume/ were recorded against them. */\n");
+    put_array(f, "session12", b12, n12);
+    put_array(f, "session13", b13, n13);
+    if (fclose(f) != 0) die(path);
+
+    resume(ccfg, s12, b12, n12);
+    put(dir, "tls12_abbreviated", 0, flight, flight_len);
+    /* The boundary: the NewSessionTicket (the second record, plaintext
+     * before the CCS) with a PL_MAX_TICKET-byte ticket. */
+    {
+        static uint8_t big[65536];
+        size_t off = 5 + (size_t)(flight[3] << 8 | flight[4]); /* after ServerHello's record */
+        const uint8_t *r = flight + off;
+        if (off + 9 > flight_len || r[0] != 22 || r[5] != 4) die("no NewSessionTicket record after the ServerHello");
+        size_t rlen = (size_t)(r[3] << 8 | r[4]), tl = 2048, ml = 4 + 2 + tl;
+        size_t k = 0;
+        memcpy(big, flight, off);
+        k = off;
+        big[k++] = 22, big[k++] = 3, big[k++] = 3;
+        big[k++] = (uint8_t)((4 + ml + 16) >> 8), big[k++] = (uint8_t)(4 + ml + 16);
+        big[k++] = 4, big[k++] = 0, big[k++] = (uint8_t)(ml >> 8), big[k++] = (uint8_t)ml;
+        memcpy(big + k, r + 9, 4), k += 4; /* lifetime hint */
+        big[k++] = (uint8_t)(tl >> 8), big[k++] = (uint8_t)tl;
+        for (size_t i = 0; i < tl; i++) big[k++] = (uint8_t)i;
+        memset(big + k, 0x14, 16), k += 16;
+        memcpy(big + k, r + 5 + rlen, flight_len - off - 5 - rlen), k += flight_len - off - 5 - rlen;
+        put(dir, "tls12_nst_2048", 0, big, k);
+    }
+    resume(ccfg, s13, b13, n13);
+    put(dir, "tls13_psk", 1, flight, flight_len);
+    parley_config_free(ccfg);
+    parley_config_free(s12);
+    parley_config_free(s13);
+    printf("sessions: TLS 1.2 %zu bytes, TLS 1.3 %zu bytes\n", n12, n13);
+    return 0;
+}
