@@ -12,7 +12,8 @@
  *     [CCS], EncryptedExtensions, Finished, NewSessionTicket
  *   seeds/client_resume/tls12_nst_2048: the first with the NewSessionTicket's
  *     ticket grown to PL_MAX_TICKET bytes and 16 bytes after the message in
- *     the same record: the boundary (its Finished no longer verifies).
+ *     the same record: the largest ticket a session keeps (its Finished no
+ *     longer verifies).
  * and fuzz_client_resume_sessions.h, the two session blobs. */
 #include <parley/parley.h>
 #include <stdio.h>
@@ -103,6 +104,31 @@ static void resume(parley_config *ccfg, parley_config *scfg, const uint8_t *blob
     parley_conn_free(srv);
 }
 
+/* The boundary: the 1.2 flight with its NewSessionTicket (the second
+ * record, plaintext before the CCS) carrying a PL_MAX_TICKET-byte ticket,
+ * then `inner` bytes inside the message after the ticket (a decode_error:
+ * RFC 5077 3.3 has nothing after it) and 16 bytes after the message in the
+ * same record. */
+static void nst_boundary(const char *dir, const char *name, size_t inner)
+{
+    static uint8_t big[65536];
+    size_t off = 5 + (size_t)(flight[3] << 8 | flight[4]); /* after ServerHello's record */
+    const uint8_t *r = flight + off;
+    if (off + 9 > flight_len || r[0] != 22 || r[5] != 4) die("no NewSessionTicket record after the ServerHello");
+    size_t rlen = (size_t)(r[3] << 8 | r[4]), tl = 2048, ml = 4 + 2 + tl + inner, k, rest = flight_len - off - 5 - rlen;
+    memcpy(big, flight, off);
+    k = off;
+    big[k++] = 22, big[k++] = 3, big[k++] = 3;
+    big[k++] = (uint8_t)((4 + ml + 16) >> 8), big[k++] = (uint8_t)(4 + ml + 16);
+    big[k++] = 4, big[k++] = 0, big[k++] = (uint8_t)(ml >> 8), big[k++] = (uint8_t)ml;
+    memcpy(big + k, r + 9, 4), k += 4; /* lifetime hint */
+    big[k++] = (uint8_t)(tl >> 8), big[k++] = (uint8_t)tl;
+    for (size_t i = 0; i < tl + inner; i++) big[k++] = (uint8_t)i;
+    memset(big + k, 0x14, 16), k += 16;
+    memcpy(big + k, r + 5 + rlen, rest), k += rest;
+    put(dir, name, 0, big, k);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) die("usage: gen_client_resume_seeds TESTS_FUZZ_DIR");
@@ -132,27 +158,7 @@ int main(int argc, char **argv)
 
     resume(ccfg, s12, b12, n12);
     put(dir, "tls12_abbreviated", 0, flight, flight_len);
-    /* The boundary: the NewSessionTicket (the second record, plaintext
-     * before the CCS) with a PL_MAX_TICKET-byte ticket. */
-    {
-        static uint8_t big[65536];
-        size_t off = 5 + (size_t)(flight[3] << 8 | flight[4]); /* after ServerHello's record */
-        const uint8_t *r = flight + off;
-        if (off + 9 > flight_len || r[0] != 22 || r[5] != 4) die("no NewSessionTicket record after the ServerHello");
-        size_t rlen = (size_t)(r[3] << 8 | r[4]), tl = 2048, ml = 4 + 2 + tl;
-        size_t k = 0;
-        memcpy(big, flight, off);
-        k = off;
-        big[k++] = 22, big[k++] = 3, big[k++] = 3;
-        big[k++] = (uint8_t)((4 + ml + 16) >> 8), big[k++] = (uint8_t)(4 + ml + 16);
-        big[k++] = 4, big[k++] = 0, big[k++] = (uint8_t)(ml >> 8), big[k++] = (uint8_t)ml;
-        memcpy(big + k, r + 9, 4), k += 4; /* lifetime hint */
-        big[k++] = (uint8_t)(tl >> 8), big[k++] = (uint8_t)tl;
-        for (size_t i = 0; i < tl; i++) big[k++] = (uint8_t)i;
-        memset(big + k, 0x14, 16), k += 16;
-        memcpy(big + k, r + 5 + rlen, flight_len - off - 5 - rlen), k += flight_len - off - 5 - rlen;
-        put(dir, "tls12_nst_2048", 0, big, k);
-    }
+    nst_boundary(dir, "tls12_nst_2048", 0);
     resume(ccfg, s13, b13, n13);
     put(dir, "tls13_psk", 1, flight, flight_len);
     parley_config_free(ccfg);
