@@ -66,8 +66,13 @@ static void pl_hs_free(pl_hs *hs)
     pl_buf_free(&hs->peer_share);
     pl_buf_free(&hs->cert_req_ctx);
     /* A connection freed while its key operation is out (a client gone
-     * mid-handshake): the provider must forget the op before its memory goes. */
-    if (hs->op.state == PL_OP_PENDING && hs->op.provider && hs->op.provider->cancel)
+     * mid-handshake): the provider must forget the op before its memory goes.
+     * PENDING or COMPLETING (a complete running on another thread right now):
+     * cancel() returns only once the provider will never touch the op again,
+     * which includes waiting out that complete (parley.h, "Threading"). DONE,
+     * seen with acquire, means the provider has let go: output is ours. */
+    int op_state = pl_op_state(&hs->op);
+    if ((op_state == PL_OP_PENDING || op_state == PL_OP_COMPLETING) && hs->op.provider && hs->op.provider->cancel)
         hs->op.provider->cancel(hs->op.provider, &hs->op);
     pl_buf_free(&hs->op.input);
     pl_buf_free(&hs->op.output);
@@ -402,7 +407,11 @@ int parley_conn_peer_cert_sans(const parley_conn *c, int i, char *out, size_t le
 
 parley_key_op *parley_conn_pending_key_op(parley_conn *c)
 {
-    return c->hs && c->hs->op.state == PL_OP_PENDING ? &c->hs->op : NULL;
+    /* Pending until DONE is seen (acquire): NULL then means the result is
+     * visible to this thread and the next handshake call may use it. */
+    if (!c->hs) return NULL;
+    int st = pl_op_state(&c->hs->op);
+    return st == PL_OP_PENDING || st == PL_OP_COMPLETING ? &c->hs->op : NULL;
 }
 
 int parley_key_op_type(const parley_key_op *op) { return op->type; }
@@ -415,15 +424,28 @@ void parley_key_op_input(const parley_key_op *op, const uint8_t **data, size_t *
     *len = op->input.len;
 }
 
-int parley_key_op_done(const parley_key_op *op) { return op->state != PL_OP_PENDING; }
+int parley_key_op_done(const parley_key_op *op)
+{
+    int st = pl_op_state(op);
+    return st != PL_OP_PENDING && st != PL_OP_COMPLETING;
+}
 
+/* Any thread, once per op (parley.h, "Threading"). */
 int parley_key_op_complete(parley_key_op *op, int ok, const uint8_t *out, size_t len)
 {
-    if (op->state != PL_OP_PENDING) return PARLEY_ERROR;
+    /* Claim the op: of two racing completes exactly one gets to write output;
+     * the other (and any complete of an op not pending) fails untouched. */
+    int expect = PL_OP_PENDING;
+    if (!atomic_compare_exchange_strong_explicit(&op->state, &expect, PL_OP_COMPLETING, memory_order_acquire,
+                                                 memory_order_relaxed))
+        return PARLEY_ERROR;
     pl_buf_reset(&op->output);
     /* -1: the provider's result could not be kept (out of memory here, not its failure). */
     if (ok && len && pl_buf_bytes(&op->output, out, len) < 0) ok = -1;
     op->ok = ok;
-    op->state = PL_OP_DONE;
+    /* Release: output and ok are visible to whoever loads DONE with acquire.
+     * The op is not touched after this store: the handshake thread may free
+     * it as soon as it sees DONE. */
+    atomic_store_explicit(&op->state, PL_OP_DONE, memory_order_release);
     return PARLEY_OK;
 }

@@ -158,11 +158,22 @@ struct parley_config {
     _Atomic size_t out_cap;
 };
 
-/* A pending private-key operation (BoringSSL sign/complete, s2n op object). */
-enum { PL_OP_IDLE = 0, PL_OP_PENDING, PL_OP_DONE };
+/* A pending private-key operation (BoringSSL sign/complete, s2n op object).
+ *
+ * The hand-over between threads (parley.h, "Threading"): the handshake
+ * thread fills the request, stores PENDING and calls start(); the provider
+ * may complete from any thread. parley_key_op_complete claims the op
+ * (PENDING -> COMPLETING, a compare-and-swap, so a second or concurrent
+ * complete fails cleanly instead of racing on `output`), writes output and
+ * ok, then stores DONE with release; every reader on the handshake thread
+ * loads `state` with acquire (pl_op_state) before it touches output or ok.
+ * An atomic rather than a mutex: the library knows no lock of the
+ * provider's, complete may run inside start() on the handshake thread, and
+ * the handshake thread polls the op without blocking. */
+enum { PL_OP_IDLE = 0, PL_OP_PENDING, PL_OP_COMPLETING, PL_OP_DONE };
 struct parley_key_op {
     int type;
-    int state;
+    _Atomic int state; /* written by both threads: see above */
     int ok;
     int cert_index;
     uint16_t scheme;
@@ -329,8 +340,12 @@ int pl_conn_fail(parley_conn *c, int rc);
 void pl_conn_set_error(parley_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 PL_MUST_CHECK int pl_conn_set_verify(parley_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 PL_MUST_CHECK int pl_conn_set_alpn(parley_conn *c, const uint8_t *p, size_t len);
-/* Has a key operation left the pending state? */
-int parley_key_op_done(const parley_key_op *op);
+/* The op's state, loaded with acquire: once DONE is seen, the provider's
+ * output and ok are visible to this thread. */
+static inline int pl_op_state(const struct parley_key_op *op)
+{
+    return atomic_load_explicit(&op->state, memory_order_acquire);
+}
 
 /* record/send.c: a connection's records out. */
 PL_MUST_CHECK int pl_conn_send_handshake(parley_conn *c, uint8_t type, const uint8_t *body, size_t len);

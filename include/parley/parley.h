@@ -226,17 +226,53 @@ enum parley_key_op_type {
     PARLEY_KEY_OP_RSA_DECRYPT = 2
 };
 
+/* Threading. The "handshake thread" is whichever thread drives the
+ * connection (parley_conn_handshake, parley_fd_handshake, parley_conn_free);
+ * it may change between calls, as for any parley_conn, but never runs two of
+ * them at once.
+ * - start() and cancel() are called on the handshake thread, from inside
+ *   parley_conn_handshake() / parley_conn_free().
+ * - The parley_key_op_* getters (type, scheme, input, client_version,
+ *   cert_index, key_id) may be called from any thread between start() and
+ *   the operation's completion; the provider hands `op` to its own threads
+ *   with its own synchronisation (a queue under its lock).
+ * - parley_key_op_complete() may be called from any thread, inside start()
+ *   or later, exactly once per started operation (a second call returns
+ *   PARLEY_ERROR and changes nothing). It publishes the result with release
+ *   ordering; the library reads it with acquire, so no further locking is
+ *   needed for the result itself. After calling it the provider must not
+ *   touch `op` again: the handshake thread may free it at once.
+ * - Waking the handshake thread is the application's job: complete() wakes
+ *   nobody. Use a notification of the provider's (the keyless provider's
+ *   parley_keyless_set_notify, which must only wake the loop, or
+ *   parley_keyless_wait for a thread per connection), then call
+ *   parley_conn_handshake() on the handshake thread; parley_key_op_done() /
+ *   parley_conn_pending_key_op() == NULL tell that the result is there.
+ * - Not allowed on the provider's threads: any parley_conn_* call on the
+ *   connection (handshake, read, write, free ...), parley_conn_pending_key_op
+ *   included, and any use of `op` after complete() or after cancel() returned.
+ * - cancel() races complete(): when the connection is freed while the op is
+ *   out, cancel() must return only once the provider will never touch `op`
+ *   again, which includes waiting for a complete() already running on another
+ *   thread (hold one lock around complete() and in cancel(), or mark the op
+ *   in flight and have cancel() wait for the mark to clear). An op already
+ *   completed is not cancelled. */
 typedef struct parley_key_provider parley_key_provider;
 struct parley_key_provider {
-    /* Start an operation. Either complete it now (parley_key_op_complete, then
-     * return PARLEY_OK) or keep `op` and return PARLEY_WANT_KEY_OP; the handshake
-     * then pauses, and the caller completes the op later and calls
-     * parley_conn_handshake() again. Return PARLEY_ERROR to fail. */
+    /* Start an operation (on the handshake thread). Either complete it now
+     * (parley_key_op_complete, then return PARLEY_OK) or keep `op` and return
+     * PARLEY_WANT_KEY_OP; the handshake then pauses, and the caller completes
+     * the op later, from any thread, and calls parley_conn_handshake() again
+     * on the handshake thread. The op may complete before start() returns
+     * WANT_KEY_OP; the handshake then goes on at the next call. Return
+     * PARLEY_ERROR to fail, keeping nothing. */
     int (*start)(parley_key_provider *self, parley_key_op *op);
     /* Optional: forget a kept `op` for good, because its connection is being
-     * freed (parley_conn_free calls it). After it returns the provider must
-     * never touch `op` again. Without it, a caller must not free a connection
-     * whose operation is still pending. */
+     * freed (parley_conn_free calls it on the handshake thread, while the op
+     * is not yet completed, possibly while a complete() runs elsewhere).
+     * After it returns the provider must never touch `op` again. Without it,
+     * a caller must not free a connection whose operation is still pending
+     * (parley_key_op_done() is 0). */
     void (*cancel)(parley_key_provider *self, parley_key_op *op);
 };
 
@@ -248,8 +284,13 @@ void parley_key_op_input(const parley_key_op *op, const uint8_t **data, size_t *
 uint16_t parley_key_op_client_version(const parley_key_op *op);
 /* Index of the certificate (in add order) whose key is wanted. */
 int parley_key_op_cert_index(const parley_key_op *op);
-/* Deliver the result (copied). ok=0 fails the handshake with internal_error. */
+/* Deliver the result (copied). ok=0 fails the handshake with internal_error.
+ * Any thread, once (see "Threading" above); PARLEY_ERROR if the op is not
+ * pending (already completed). */
 int parley_key_op_complete(parley_key_op *op, int ok, const uint8_t *out, size_t len);
+/* Whether `op` has been completed (its result is then visible to the caller's
+ * thread). Any thread, while the op is alive. */
+int parley_key_op_done(const parley_key_op *op);
 
 /* Certificate chain with a provider instead of a local key (keyless). */
 int parley_config_add_cert_with_provider(parley_config *cfg, const char *chain_pem,
@@ -258,7 +299,9 @@ int parley_config_add_cert_with_provider(parley_config *cfg, const char *chain_p
 /* The key id of certificate `index`'s public key: SHA-256 of its
  * SubjectPublicKeyInfo (how a key server names keys). */
 int parley_key_op_key_id(const parley_key_op *op, uint8_t id[32]);
-/* The operation a connection is waiting on (WANT_KEY_OP), or NULL. */
+/* The operation a connection is waiting on (WANT_KEY_OP), or NULL once it
+ * is completed (the result is then visible: call parley_conn_handshake()).
+ * Handshake thread only. */
 parley_key_op *parley_conn_pending_key_op(parley_conn *conn);
 
 /* ------------------------------------------------- keys held by the caller */

@@ -134,7 +134,7 @@ static int s12_send_ske(parley_conn *c, const uint8_t *msg, size_t len)
     int rc = 0;
     (void)msg;
     (void)len;
-    if (hs->op.state == PL_OP_IDLE) {
+    if (pl_op_state(&hs->op) == PL_OP_IDLE) { /* acquire: the op may be completing elsewhere */
         if ((rc = pl_buf_bytes(&in, hs->client_random, 32)) < 0 || (rc = pl_buf_bytes(&in, hs->server_random, 32)) < 0 ||
             (rc = pl_buf_bytes(&in, hs->ske_params.data, hs->ske_params.len)) < 0)
             goto out;

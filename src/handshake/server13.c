@@ -318,7 +318,7 @@ static int s_send_cv(parley_conn *c, const uint8_t *msg, size_t len)
     int rc = 0;
     (void)msg;
     (void)len;
-    if (hs->op.state == PL_OP_IDLE) {
+    if (pl_op_state(&hs->op) == PL_OP_IDLE) { /* acquire: the op may be completing elsewhere */
         uint8_t th[PL_MAX_HASH];
         if ((rc = pl_transcript_hash(&hs->transcript, th)) < 0 ||
             (rc = pl_certificate_verify_content(1, th, pl_hash_len(hs->hash), &content)) < 0)

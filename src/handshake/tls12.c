@@ -11,7 +11,7 @@ int pl_key_op_run(parley_conn *c, int type, uint16_t scheme, const uint8_t *in, 
 {
     pl_hs *hs = c->hs;
     struct parley_key_op *op = &hs->op;
-    if (op->state == PL_OP_IDLE) {
+    if (pl_op_state(op) == PL_OP_IDLE) {
         pl_buf_reset(&op->input);
         pl_buf_reset(&op->output);
         PL_GUARD(pl_buf_bytes(&op->input, in, inlen));
@@ -21,20 +21,31 @@ int pl_key_op_run(parley_conn *c, int type, uint16_t scheme, const uint8_t *in, 
         memcpy(op->key_id, c->cfg->certs[op->cert_index].key_id, 32);
         op->client_version = hs->client_version;
         op->ok = 0;
-        op->state = PL_OP_PENDING;
         parley_key_provider *p = c->cfg->certs[op->cert_index].provider;
         op->provider = p;
+        /* Relaxed: start() runs on this thread; handing `op` to another
+         * thread is the provider's own synchronisation (its queue, its lock). */
+        atomic_store_explicit(&op->state, PL_OP_PENDING, memory_order_relaxed);
         int rc = p->start(p, op);
-        if (rc == PARLEY_WANT_KEY_OP && op->state == PL_OP_PENDING) {
+        if (rc == PARLEY_ERROR) {
+            /* The provider refused and keeps nothing (parley.h): ours again. */
+            atomic_store_explicit(&op->state, PL_OP_IDLE, memory_order_relaxed);
+            PL_BAIL(PL_ERR_INTERNAL, "the private-key provider failed to start the operation");
+        }
+        if (rc == PARLEY_WANT_KEY_OP) {
+            /* Trust start(): the op may complete on another thread at any
+             * moment from here, even before this line, so the state is not
+             * re-read; the next parley_conn_handshake() finds it done. */
             pl_trace(c, PARLEY_TRACE_INFO, -1, "private-key operation pending", 0,
                      type == PARLEY_KEY_OP_SIGN ? parley_sigscheme_name(scheme) : "RSA premaster decryption");
             return PL_HS_WAIT_KEY_OP;
         }
-        if (rc == PARLEY_ERROR) op->state = PL_OP_IDLE;
-        PL_ENSURE(rc != PARLEY_ERROR, PL_ERR_INTERNAL, "the private-key provider failed to start the operation");
+        /* PARLEY_OK: completed inside start(); the acquire below sees it. */
     }
-    if (op->state == PL_OP_PENDING) return PL_HS_WAIT_KEY_OP;
-    op->state = PL_OP_IDLE;
+    /* Acquire pairs with the release in parley_key_op_complete: output and
+     * ok are read only after DONE is seen. */
+    if (pl_op_state(op) != PL_OP_DONE) return PL_HS_WAIT_KEY_OP;
+    atomic_store_explicit(&op->state, PL_OP_IDLE, memory_order_relaxed); /* the provider is done with it */
     PL_ENSURE(op->ok >= 0, PL_ERR_NOMEM, "out of memory for the private-key operation's result");
     PL_ENSURE(op->ok && op->output.len > 0, PL_ERR_INTERNAL, "the private-key provider could not complete the operation");
     return 0;
