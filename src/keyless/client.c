@@ -18,6 +18,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -40,7 +41,7 @@ typedef struct {
     parley_conn *conn;
     int fd;
     int wake;             /* eventfd: a request left bytes for this thread to send */
-    int up;
+    _Atomic int up;       /* written under lock; read without it as a hint (kl_start re-checks under lock) */
     uint8_t rbuf[16384];
     size_t rlen;
 } kl_slot;
@@ -56,14 +57,15 @@ struct kl_client {
     parley_key_provider base; /* first: the provider handed to the config */
     char host[256], port[16];
     parley_config *tls;
-    int timeout_ms, npool, stop;
+    int timeout_ms, npool;
+    _Atomic int stop;   /* set by parley_keyless_free, polled by the slot threads */
     pthread_mutex_t mu; /* guards pending, next_id, logged_down and op completion */
     pthread_cond_t cv;
     kl_pending pending[KL_MAX_PENDING];
     int npending;
     uint32_t next_id;
-    int logged_down;
-    unsigned rr;
+    int logged_down;    /* under mu, always (kl_connect reads it through kl_quiet) */
+    atomic_uint rr;     /* round-robin start: handshake threads call kl_start concurrently */
     void (*notify)(void *arg); /* an operation completed (called with mu held) */
     void *notify_arg;
     kl_slot slots[KL_MAX_POOL];
@@ -94,6 +96,15 @@ static int kl_expire(kl_client *k, int slot, const parley_key_op *op)
     return hit;
 }
 
+/* Whether the outage is already logged (its messages are then kept quiet). */
+static int kl_quiet(kl_client *k)
+{
+    pthread_mutex_lock(&k->mu);
+    int quiet = k->logged_down;
+    pthread_mutex_unlock(&k->mu);
+    return quiet;
+}
+
 static int kl_connect(kl_slot *s)
 {
     kl_client *k = s->owner;
@@ -120,7 +131,7 @@ static int kl_connect(kl_slot *s)
     }
     parley_conn_set_fd(c, fd);
     if (parley_fd_handshake(c) != PARLEY_OK) {
-        if (!k->logged_down)
+        if (!kl_quiet(k))
             fprintf(stderr, "parley: keyless: TLS to key server %s:%s failed: %s\n", k->host, k->port, parley_conn_error_string(c));
         parley_conn_free(c);
         close(fd);
@@ -131,7 +142,7 @@ static int kl_connect(kl_slot *s)
     s->conn = c;
     s->fd = fd;
     s->rlen = 0;
-    s->up = 1;
+    atomic_store(&s->up, 1);
     pthread_mutex_unlock(&s->lock);
     pthread_mutex_lock(&k->mu);
     if (k->logged_down) fprintf(stderr, "parley: keyless: key server %s:%s is reachable again\n", k->host, k->port);
@@ -144,7 +155,7 @@ static void kl_drop(kl_slot *s)
 {
     kl_client *k = s->owner;
     pthread_mutex_lock(&s->lock);
-    s->up = 0;
+    atomic_store(&s->up, 0);
     if (s->conn) parley_conn_free(s->conn);
     if (s->fd >= 0) close(s->fd);
     s->conn = NULL;
@@ -192,8 +203,8 @@ static void *kl_slot_main(void *arg)
     kl_slot *s = arg;
     kl_client *k = s->owner;
     int backoff = 100;
-    while (!k->stop) {
-        if (!s->up) {
+    while (!atomic_load(&k->stop)) {
+        if (!atomic_load(&s->up)) {
             if (kl_connect(s) < 0) {
                 pthread_mutex_lock(&k->mu);
                 if (!k->logged_down) {
@@ -201,7 +212,7 @@ static void *kl_slot_main(void *arg)
                     k->logged_down = 1;
                 }
                 pthread_mutex_unlock(&k->mu);
-                for (int t = 0; t < backoff && !k->stop; t += 50) usleep(50 * 1000);
+                for (int t = 0; t < backoff && !atomic_load(&k->stop); t += 50) usleep(50 * 1000);
                 backoff = backoff < 2000 ? backoff * 2 : 2000;
                 continue;
             }
@@ -263,11 +274,12 @@ static int kl_start(parley_key_provider *self, parley_key_op *op)
     size_t flen;
     const uint8_t *in;
     kl_slot *s = NULL;
+    /* Relaxed: the counter only spreads the load; `up` is a hint here. */
+    unsigned rr = atomic_fetch_add_explicit(&k->rr, 1, memory_order_relaxed);
     for (int t = 0; t < k->npool && !s; t++) {
-        kl_slot *c = &k->slots[(k->rr + (unsigned)t) % (unsigned)k->npool];
-        if (c->up) s = c;
+        kl_slot *c = &k->slots[(rr + (unsigned)t) % (unsigned)k->npool];
+        if (atomic_load_explicit(&c->up, memory_order_relaxed)) s = c;
     }
-    k->rr++;
     if (!s) return PARLEY_ERROR; /* fail fast; the outage was logged by the slot thread */
     pthread_mutex_lock(&k->mu);
     if (k->npending == KL_MAX_PENDING) {
@@ -289,7 +301,7 @@ static int kl_start(parley_key_provider *self, parley_key_op *op)
     k->pending[k->npending++] = (kl_pending){op, m.id, s->index, m.deadline_ms};
     pthread_mutex_unlock(&k->mu);
     pthread_mutex_lock(&s->lock);
-    int rc = s->up ? parley_fd_write(s->conn, frame, flen) : PARLEY_ERROR;
+    int rc = atomic_load_explicit(&s->up, memory_order_relaxed) && s->conn ? parley_fd_write(s->conn, frame, flen) : PARLEY_ERROR;
     if (rc == PARLEY_WANT_WRITE) {
         /* The rest is in the connection's output: the slot thread sends it. */
         uint64_t one = 1;
@@ -357,7 +369,7 @@ int parley_keyless_connected(parley_key_provider *p)
 {
     kl_client *k = (kl_client *)p;
     int n = 0;
-    for (int i = 0; i < k->npool; i++) n += k->slots[i].up;
+    for (int i = 0; i < k->npool; i++) n += atomic_load_explicit(&k->slots[i].up, memory_order_relaxed);
     return n;
 }
 
@@ -397,7 +409,7 @@ void parley_keyless_free(parley_key_provider *p)
 {
     kl_client *k = (kl_client *)p;
     if (!k) return;
-    k->stop = 1;
+    atomic_store(&k->stop, 1);
     for (int i = 0; i < k->npool; i++) {
         pthread_join(k->slots[i].thread, NULL);
         kl_drop(&k->slots[i]);
