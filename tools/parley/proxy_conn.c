@@ -269,7 +269,10 @@ void kl_notify(void *arg)
 }
 
 /* On the loop: drive every waiting connection whose operation is done (one
- * wake-up may stand for several completions). */
+ * wake-up may stand for several completions). The completion ran on a pool
+ * thread; parley_conn_pending_key_op / parley_keyless_done see it with
+ * acquire (and under the provider's lock), and the loop thread alone touches
+ * the connection (parley.h, key providers, "Threading"). */
 void on_key_ops_done(uv_async_t *h)
 {
     (void)h;

@@ -37,7 +37,10 @@ static int serve_handshake(parley_conn *c)
         int rc = parley_fd_handshake(c);
         if (rc != PARLEY_WANT_KEY_OP) return rc;
         if (!server_keyless) return PARLEY_ERROR;
-        /* NULL: the answer already came; the handshake simply goes on. */
+        /* NULL: the answer already came (seen with acquire, so its bytes are
+         * visible to this thread); the handshake simply goes on. Otherwise
+         * wait on the provider, then drive the handshake from this thread
+         * again (parley.h, key providers, "Threading"). */
         parley_key_op *op = parley_conn_pending_key_op(c);
         if (op) parley_keyless_wait(server_keyless, op);
     }
