@@ -69,12 +69,15 @@ typedef struct {
     parley_config *cfg;
     int iterations;
     atomic_int wrong, garbled, done;
+    pthread_mutex_t lock; /* guards first_bad */
     char first_bad[300];
 } err_run;
 
 static void note_bad(err_run *r, const char *seen)
 {
+    pthread_mutex_lock(&r->lock);
     if (!r->first_bad[0]) snprintf(r->first_bad, sizeof r->first_bad, "%s", seen);
+    pthread_mutex_unlock(&r->lock);
 }
 
 /* A setter refused on the frozen config: this thread must read that sentence. */
@@ -134,13 +137,13 @@ static void test_error_text_per_thread(void **state)
     parley_conn *c = parley_conn_new_server(sc); /* freezes it */
     assert_non_null(c);
     assert_int_equal(write_keys(0, 0), 0);
-    err_run r = {.cfg = sc, .iterations = 20000};
+    err_run r = {.cfg = sc, .iterations = 20000, .lock = PTHREAD_MUTEX_INITIALIZER};
     pthread_t t[3];
     assert_int_equal(pthread_create(&t[0], NULL, frozen_setter, &r), 0);
     assert_int_equal(pthread_create(&t[1], NULL, bad_reloader, &r), 0);
     assert_int_equal(pthread_create(&t[2], NULL, reader, &r), 0);
     for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
-    if (r.wrong || r.garbled) print_message("first wrong text: \"%s\"\n", r.first_bad);
+    if (atomic_load(&r.wrong) || atomic_load(&r.garbled)) print_message("first wrong text: \"%s\"\n", r.first_bad);
     assert_int_equal(atomic_load(&r.wrong), 0);
     assert_int_equal(atomic_load(&r.garbled), 0);
     /* A config made later at the same address does not inherit the text. */
