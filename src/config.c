@@ -285,8 +285,10 @@ int pl_config_freeze(parley_config *cfg, int client)
         }
     } else if (client && !cfg->verify && !cfg->trust_loaded) {
         if (pl_trust_identity(cfg, NULL, 1, 0, 0, cfg->trust_id) < 0 ||
-            pl_trust_identity(cfg, NULL, 1, 0, 1, cfg->trust_id_certs) < 0)
+            pl_trust_identity(cfg, NULL, 1, 0, 1, cfg->trust_id_certs) < 0) {
+            pl_cfg_errf(cfg, "%s", pl_last_message()); /* the failing thread reads why, as for every other path */
             rc = -1;
+        }
         else cfg->trust_loaded = 1; /* nothing to load: the identity says "not verified" */
     }
     size_t cap = pl_config_out_cap(cfg);
