@@ -121,7 +121,10 @@ void parley_config_free(parley_config *cfg);
  * The pointer is to the calling thread's own storage: it stays valid on that
  * thread until its next failing config call or its next
  * parley_config_error_string call (copy the text to keep it longer), and is
- * not to be handed to another thread. */
+ * not to be handed to another thread. Setting a config up (its setters)
+ * finishes before the config is shared: a setter running while another
+ * thread makes the config's first connection races with it (the frozen
+ * check cannot order the two). */
 const char *parley_config_error_string(const parley_config *cfg);
 
 /* Version range; default (PARLEY_TLS1_2, PARLEY_TLS1_3). Anything older is refused (RFC 8996). */
