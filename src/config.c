@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <time.h>
 
 #include "config_internal.h"
@@ -71,6 +72,9 @@ parley_config *parley_config_new(void)
     atomic_init(&cfg->refs, 1);
     atomic_init(&cfg->frozen, 0);
     pthread_mutex_init(&cfg->lock, NULL);
+    pthread_mutex_init(&cfg->err_lock, NULL);
+    static atomic_uint_fast64_t serials;
+    cfg->serial = atomic_fetch_add(&serials, 1) + 1;
     cfg->min_version = PARLEY_TLS1_2;
     cfg->max_version = PARLEY_TLS1_3;
     /* RFC 7627 is not required by default (as in OpenSSL, BoringSSL, Go and
@@ -117,10 +121,45 @@ void parley_config_free(parley_config *cfg)
     pl_free(cfg->ca_file);
     if (cfg->keylog_file) fclose(cfg->keylog_file);
     pthread_mutex_destroy(&cfg->lock);
+    pthread_mutex_destroy(&cfg->err_lock);
     pl_free(cfg);
 }
 
-const char *parley_config_error_string(const parley_config *cfg) { return cfg->err; }
+/* Error text: a frozen config is shared by threads, and any of them may
+ * fail a call on it (a connection that cannot be made, a refused setter, a
+ * ticket key reload). Each thread keeps the text of its own latest failure
+ * (with the serial number of the config it was about, so a config freed and
+ * another made at the same address is not confused with it), and the config
+ * keeps the latest of any thread under err_lock. A reader gets its own
+ * thread's text for that config, else a copy of the config's taken under
+ * err_lock: never a text another thread is writing. */
+static _Thread_local struct {
+    uint64_t serial; /* of the config `own` is about; 0: none */
+    char own[sizeof ((parley_config *)0)->err];  /* this thread's latest failure */
+    char copy[sizeof ((parley_config *)0)->err]; /* a config's latest, as read */
+} pl_cfg_tls;
+
+void pl_cfg_errf(parley_config *cfg, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(pl_cfg_tls.own, sizeof pl_cfg_tls.own, fmt, ap);
+    va_end(ap);
+    pl_cfg_tls.serial = cfg->serial;
+    pthread_mutex_lock(&cfg->err_lock);
+    memcpy(cfg->err, pl_cfg_tls.own, sizeof cfg->err);
+    pthread_mutex_unlock(&cfg->err_lock);
+}
+
+const char *parley_config_error_string(const parley_config *cfg)
+{
+    if (pl_cfg_tls.serial == cfg->serial) return pl_cfg_tls.own;
+    parley_config *m = (parley_config *)cfg; /* the lock, not the config, changes */
+    pthread_mutex_lock(&m->err_lock);
+    memcpy(pl_cfg_tls.copy, cfg->err, sizeof pl_cfg_tls.copy);
+    pthread_mutex_unlock(&m->err_lock);
+    return pl_cfg_tls.copy;
+}
 
 /* The identity of the trust settings a peer is authenticated under, which
  * every session records and a client checks before offering one (session.h):
@@ -201,12 +240,12 @@ int pl_config_freeze(parley_config *cfg, int client)
      * tickets off): without shared keys or a shared secret, one generated for
      * this config, which is enough for its own in-process cache. */
     if (!client && (!cfg->tickets_disabled || cfg->cache) && cfg->tickets.n == 0 && pl_ticket_ring_generate(&cfg->tickets) < 0) {
-        snprintf(cfg->err, sizeof cfg->err, "%s", pl_last_message());
+        pl_cfg_errf(cfg, "%s", pl_last_message());
         rc = -1;
     }
     if (!client && cfg->verify_client && !cfg->client_trust) {
         if (!cfg->client_ca_file) {
-            snprintf(cfg->err, sizeof cfg->err, "verifying client certificates needs a client CA file (parley_config_set_client_ca)");
+            pl_cfg_errf(cfg, "verifying client certificates needs a client CA file (parley_config_set_client_ca)");
             rc = -1;
         } else {
             /* Installed only whole: a store left without its CRLs, policy or
@@ -215,7 +254,7 @@ int pl_config_freeze(parley_config *cfg, int client)
             pl_trust *t = NULL;
             if (pl_trust_load(cfg->client_ca_file, &t) < 0 || pl_trust_ca_names(t, &cfg->ca_names) < 0 ||
                 pl_trust_setup(cfg, t) < 0 || pl_trust_identity(cfg, t, 0, 1, 0, cfg->client_trust_id) < 0) {
-                snprintf(cfg->err, sizeof cfg->err, "%s", pl_last_message());
+                pl_cfg_errf(cfg, "%s", pl_last_message());
                 pl_trust_free(t);
                 pl_buf_free(&cfg->ca_names);
                 rc = -1;
@@ -227,7 +266,7 @@ int pl_config_freeze(parley_config *cfg, int client)
     /* certificate_authorities and the 1.2 CertificateRequest carry the names
      * in a 16-bit vector inside a 16-bit extension (RFC 8446 4.2.4). */
     if (rc == 0 && cfg->ca_names.len > 65533) {
-        snprintf(cfg->err, sizeof cfg->err, "the client CA file names too many CAs (%zu bytes of names; at most 65533 fit a CertificateRequest)",
+        pl_cfg_errf(cfg, "the client CA file names too many CAs (%zu bytes of names; at most 65533 fit a CertificateRequest)",
                  cfg->ca_names.len);
         rc = -1;
     }
@@ -237,7 +276,7 @@ int pl_config_freeze(parley_config *cfg, int client)
         if (pl_trust_load(cfg->ca_file, &t) < 0 || pl_trust_setup(cfg, t) < 0 ||
             pl_trust_identity(cfg, t, 1, 1, 0, cfg->trust_id) < 0 ||
             pl_trust_identity(cfg, t, 1, 1, 1, cfg->trust_id_certs) < 0) {
-            snprintf(cfg->err, sizeof cfg->err, "%s", pl_last_message());
+            pl_cfg_errf(cfg, "%s", pl_last_message());
             pl_trust_free(t);
             rc = -1;
         } else {
@@ -246,8 +285,10 @@ int pl_config_freeze(parley_config *cfg, int client)
         }
     } else if (client && !cfg->verify && !cfg->trust_loaded) {
         if (pl_trust_identity(cfg, NULL, 1, 0, 0, cfg->trust_id) < 0 ||
-            pl_trust_identity(cfg, NULL, 1, 0, 1, cfg->trust_id_certs) < 0)
+            pl_trust_identity(cfg, NULL, 1, 0, 1, cfg->trust_id_certs) < 0) {
+            pl_cfg_errf(cfg, "%s", pl_last_message()); /* the failing thread reads why, as for every other path */
             rc = -1;
+        }
         else cfg->trust_loaded = 1; /* nothing to load: the identity says "not verified" */
     }
     size_t cap = pl_config_out_cap(cfg);
@@ -282,14 +323,14 @@ static int pl_parse_list(parley_config *cfg, const char *list, char sep, uint16_
         const char *e = strchr(p, sep);
         size_t l = e ? (size_t)(e - p) : strlen(p);
         if (l == 0 || l >= sizeof item) {
-            snprintf(cfg->err, sizeof cfg->err, "bad %s list: %s", what, list);
+            pl_cfg_errf(cfg, "bad %s list: %s", what, list);
             return PARLEY_ERROR;
         }
         memcpy(item, p, l);
         item[l] = 0;
         uint16_t v = lookup(item);
         if (!v) {
-            snprintf(cfg->err, sizeof cfg->err, "unknown or unsupported %s: %s", what, item);
+            pl_cfg_errf(cfg, "unknown or unsupported %s: %s", what, item);
             return PARLEY_ERROR;
         }
         if (k == cap) return pl_cfg_err(cfg, "list too long");
@@ -298,7 +339,7 @@ static int pl_parse_list(parley_config *cfg, const char *list, char sep, uint16_
         if (*p) p++;
     }
     if (k == 0) {
-        snprintf(cfg->err, sizeof cfg->err, "empty %s list", what);
+        pl_cfg_errf(cfg, "empty %s list", what);
         return PARLEY_ERROR;
     }
     memcpy(out, tmp, k * sizeof tmp[0]);
@@ -389,7 +430,7 @@ int parley_config_set_keylog_file(parley_config *cfg, const char *path)
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
     if (!f) {
-        snprintf(cfg->err, sizeof cfg->err, "cannot open key log file %s: %s", path,
+        pl_cfg_errf(cfg, "cannot open key log file %s: %s", path,
                  errno == ELOOP ? "it is a symbolic link" : strerror(errno));
         if (fd >= 0) close(fd);
         return PARLEY_ERROR;

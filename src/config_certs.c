@@ -83,7 +83,7 @@ int parley_config_add_cert_files(parley_config *cfg, const char *chain_pem, cons
     if (!pl_chain_key_matches(&chain, key)) {
         pl_pkey_free(key);
         pl_chain_free(&chain);
-        snprintf(cfg->err, sizeof cfg->err, "the private key in %s does not belong to the certificate in %s", key_pem, chain_pem);
+        pl_cfg_errf(cfg, "the private key in %s does not belong to the certificate in %s", key_pem, chain_pem);
         return PARLEY_ERROR;
     }
     chain.key = key;
@@ -118,7 +118,7 @@ int parley_config_set_ocsp_response_file(parley_config *cfg, int index, const ch
     pl_cert_entry *e = &cfg->certs[index];
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(cfg->err, sizeof cfg->err, "cannot open OCSP response %s", path);
+        pl_cfg_errf(cfg, "cannot open OCSP response %s", path);
         return PARLEY_ERROR;
     }
     uint8_t tmp[4096];
@@ -133,7 +133,7 @@ int parley_config_set_ocsp_response_file(parley_config *cfg, int index, const ch
     fclose(f);
     if (rc < 0 || ocsp.len == 0) {
         pl_buf_free(&ocsp);
-        snprintf(cfg->err, sizeof cfg->err, rc < 0 ? "cannot read OCSP response %s (at most 1 MiB)" : "empty OCSP response file %s", path);
+        pl_cfg_errf(cfg, rc < 0 ? "cannot read OCSP response %s (at most 1 MiB)" : "empty OCSP response file %s", path);
         return PARLEY_ERROR;
     }
     /* The TLS 1.3 Certificate with the staple on the leaf (RFC 8446 4.4.2.1), once. */

@@ -12,7 +12,7 @@
 
 static inline int pl_cfg_err(parley_config *cfg, const char *msg)
 {
-    snprintf(cfg->err, sizeof cfg->err, "%s", msg);
+    pl_cfg_errf(cfg, "%s", msg);
     return PARLEY_ERROR;
 }
 

@@ -21,7 +21,7 @@ static parley_conn *pl_conn_new(parley_config *cfg, int is_server, const char *s
 {
     if (!cfg || pl_config_freeze(cfg, !is_server) < 0) return NULL;
     if (is_server && cfg->ncerts == 0) {
-        snprintf(cfg->err, sizeof cfg->err, "a server needs a certificate (parley_config_add_cert_files)");
+        pl_cfg_errf(cfg, "a server needs a certificate (parley_config_add_cert_files)");
         return NULL;
     }
     /* An empty name is no name: never sent as an empty SNI (RFC 6066 3
@@ -31,7 +31,7 @@ static parley_conn *pl_conn_new(parley_config *cfg, int is_server, const char *s
     if (c) c->hs = pl_calloc(1, sizeof *c->hs);
     if (!c || !c->hs || (server_name && !(c->server_name = pl_strdup(server_name)))) {
         /* The config's error string is the only way to say why. */
-        snprintf(cfg->err, sizeof cfg->err, "out of memory for a new connection");
+        pl_cfg_errf(cfg, "out of memory for a new connection");
         if (c) pl_free(c->hs);
         pl_free(c);
         return NULL;

@@ -96,7 +96,12 @@ struct parley_config {
     atomic_int refs;
     atomic_int frozen;
     pthread_mutex_t lock;
+    /* The latest error text of any thread (parley_config_error_string):
+     * written and read only under err_lock, never under `lock`, so a
+     * failing call never waits for the hot lock nor garbles a reader. */
+    pthread_mutex_t err_lock;
     char err[256];
+    uint64_t serial; /* unique per config made: names it in a thread's own error text */
     uint16_t min_version, max_version;
     uint16_t suites[PL_MAX_SUITES];
     size_t nsuites;
@@ -157,6 +162,11 @@ struct parley_config {
      * connections on other threads, hence atomic. */
     _Atomic size_t out_cap;
 };
+
+/* Record why a config call failed (printf format): for this thread and as
+ * the config's latest error (config.c; see parley_config_error_string).
+ * Takes err_lock only, so it may be called with cfg->lock held. */
+void pl_cfg_errf(parley_config *cfg, const char *fmt, ...) PL_PRINTF(2, 3);
 
 /* A pending private-key operation (BoringSSL sign/complete, s2n op object).
  *

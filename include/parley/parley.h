@@ -110,7 +110,21 @@ void parley_config_free(parley_config *cfg);
  * changes what it names. The config freezes at its first connection; then
  * every setter but parley_config_reload_ticket_keys is refused. A trust store
  * (CA file, client CA, CRLs) is loaded then, whole: if any part of it fails
- * the connection fails, and the next connection tries again from scratch. */
+ * the connection fails, and the next connection tries again from scratch.
+ *
+ * Error text and threads: a config shared by threads may fail calls on
+ * several at once (parley_conn_new_* returning NULL, a refused setter,
+ * parley_config_reload_ticket_keys). parley_config_error_string(cfg) returns,
+ * when the calling thread's latest failed config call was on cfg, that
+ * call's text; otherwise a copy of cfg's latest failure on any thread ("" if
+ * none). Either is one whole sentence, never mixed with another thread's.
+ * The pointer is to the calling thread's own storage: it stays valid on that
+ * thread until its next failing config call or its next
+ * parley_config_error_string call (copy the text to keep it longer), and is
+ * not to be handed to another thread. Setting a config up (its setters)
+ * finishes before the config is shared: a setter running while another
+ * thread makes the config's first connection races with it (the frozen
+ * check cannot order the two). */
 const char *parley_config_error_string(const parley_config *cfg);
 
 /* Version range; default (PARLEY_TLS1_2, PARLEY_TLS1_3). Anything older is refused (RFC 8996). */

@@ -52,29 +52,47 @@ static int pl_cache_lookup(parley_conn *c, const uint8_t *id, size_t idlen, uint
     return PL_HS_WAIT_SESSION;
 }
 
-/* plain sealed as `kind` under the config's ring (shared by every connection
- * of the config, replaced on reload: hence the lock), after rotating it. */
+/* plain sealed as `kind` under the config's ring, after rotating it. The
+ * ring is shared by every connection of the config and replaced on reload or
+ * rotation, hence the lock; but only the sealing key is copied under it (48
+ * bytes, then wiped): the AEAD set-up and sealing run outside, so that
+ * handshakes on other threads (and the buffer pool and key log, under the
+ * same lock) do not wait for them. A key retired while a copy seals still
+ * seals that one value, as if the rotation had come a moment later. */
 static int pl_ring_seal(parley_config *cfg, int kind, const uint8_t *id, size_t idlen, const pl_buf *plain, pl_buf *out)
 {
+    pl_ticket_key k;
+    memset(&k, 0, sizeof k);
     pthread_mutex_lock(&cfg->lock);
     int rc = pl_ticket_ring_rotate(&cfg->tickets, time(NULL), cfg->ticket_rotation);
-    if (rc == 0) rc = pl_seal(&cfg->tickets, kind, id, idlen, plain->data, plain->len, out);
+    if (rc == 0 && cfg->tickets.n > 0) k = cfg->tickets.keys[0];
+    else if (rc == 0) rc = pl_fail(PL_ERR_INTERNAL, __FILE__, __LINE__, "no ticket key");
     pthread_mutex_unlock(&cfg->lock);
+    if (rc == 0) rc = pl_seal_key(&k, kind, id, idlen, plain->data, plain->len, out);
+    pl_cleanse(&k, sizeof k);
     return rc;
 }
 
 /* The session sealed as `kind` in t[0..len), if it opens and decodes: 1, else
  * 0, never an error of the connection (RFC 5077 3.1-3.2: a ticket the server
- * cannot verify or use means a full handshake; the same for a cache value). */
+ * cannot verify or use means a full handshake; the same for a cache value).
+ * As for sealing, the key named by the ticket is copied under the lock and
+ * used outside it. */
 static int pl_ring_open(parley_config *cfg, int kind, const uint8_t *id, size_t idlen, const uint8_t *t, size_t len, pl_session *ss)
 {
     pl_buf plain = {0};
+    pl_ticket_key k;
+    memset(&k, 0, sizeof k);
     pthread_mutex_lock(&cfg->lock);
     /* A derived ring idle since an earlier period catches up before opening
      * (a ticket sealed elsewhere in this period must open here). */
-    int rc = pl_ticket_ring_rotate(&cfg->tickets, time(NULL), cfg->ticket_rotation);
-    if (rc == 0) rc = pl_open(&cfg->tickets, kind, id, idlen, t, len, &plain);
+    int rc = pl_ticket_ring_rotate(&cfg->tickets, time(NULL), cfg->ticket_rotation), i = -1;
+    if (rc == 0) i = pl_ticket_ring_find(&cfg->tickets, t, len);
+    if (i >= 0) k = cfg->tickets.keys[i];
     pthread_mutex_unlock(&cfg->lock);
+    if (i >= 0) rc = pl_open_key(&k, kind, id, idlen, t, len, &plain);
+    else rc = -1; /* unknown or retired key */
+    pl_cleanse(&k, sizeof k);
     int ok = rc == 0 && pl_session_decode(plain.data, plain.len, ss) == 0;
     if (!ok) pl_clear_error();
     pl_cleanse(plain.data, plain.len);

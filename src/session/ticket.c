@@ -208,11 +208,9 @@ static size_t kind_aad(const pl_ticket_key *k, const uint8_t *id, size_t idlen, 
     return 16 + idlen;
 }
 
-int pl_seal(const pl_ticket_ring *r, int kind, const uint8_t *id, size_t idlen, const uint8_t *plain, size_t len, pl_buf *out)
+int pl_seal_key(const pl_ticket_key *k, int kind, const uint8_t *id, size_t idlen, const uint8_t *plain, size_t len, pl_buf *out)
 {
     uint8_t nonce[PL_AEAD_NONCE], key[32], aad[16 + PL_SEAL_MAX_ID];
-    const pl_ticket_key *k = &r->keys[0];
-    PL_ENSURE(r->n > 0, PL_ERR_INTERNAL, "no ticket key");
     PL_ENSURE(idlen <= PL_SEAL_MAX_ID && (kind == PL_SEAL_CACHE || idlen == 0), PL_ERR_INTERNAL, "bad id for a sealed value");
     PL_GUARD(pl_random(nonce, sizeof nonce));
     PL_GUARD(kind_key(k, kind, key));
@@ -233,27 +231,44 @@ int pl_seal(const pl_ticket_ring *r, int kind, const uint8_t *id, size_t idlen, 
     return rc;
 }
 
-int pl_open(const pl_ticket_ring *r, int kind, const uint8_t *id, size_t idlen, const uint8_t *t, size_t len, pl_buf *plain)
+int pl_seal(const pl_ticket_ring *r, int kind, const uint8_t *id, size_t idlen, const uint8_t *plain, size_t len, pl_buf *out)
+{
+    PL_ENSURE(r->n > 0, PL_ERR_INTERNAL, "no ticket key");
+    return pl_seal_key(&r->keys[0], kind, id, idlen, plain, len, out);
+}
+
+int pl_ticket_ring_find(const pl_ticket_ring *r, const uint8_t *t, size_t len)
+{
+    if (len < 16) return -1;
+    for (int i = 0; i < r->n; i++)
+        if (pl_ct_memcmp(r->keys[i].name, t, 16) == 0) return i;
+    return -1; /* unknown or retired key */
+}
+
+int pl_open_key(const pl_ticket_key *k, int kind, const uint8_t *id, size_t idlen, const uint8_t *t, size_t len, pl_buf *plain)
 {
     if (len < 28 + PL_AEAD_TAG + 1 || idlen > PL_SEAL_MAX_ID || (kind == PL_SEAL_TICKET && idlen)) return -1;
-    for (int i = 0; i < r->n; i++) {
-        const pl_ticket_key *k = &r->keys[i];
-        if (pl_ct_memcmp(k->name, t, 16) != 0) continue;
-        uint8_t key[32], aad[16 + PL_SEAL_MAX_ID];
-        size_t clen = len - 28 - PL_AEAD_TAG, aadlen = kind_aad(k, id, idlen, aad);
+    if (pl_ct_memcmp(k->name, t, 16) != 0) return -1;
+    uint8_t key[32], aad[16 + PL_SEAL_MAX_ID];
+    size_t clen = len - 28 - PL_AEAD_TAG, aadlen = kind_aad(k, id, idlen, aad);
+    pl_buf_reset(plain);
+    if (pl_buf_bytes(plain, t + 28, clen) < 0 || kind_key(k, kind, key) < 0) {
+        pl_clear_error();
         pl_buf_reset(plain);
-        if (pl_buf_bytes(plain, t + 28, clen) < 0 || kind_key(k, kind, key) < 0) {
-            pl_clear_error();
-            pl_buf_reset(plain);
-            return -1;
-        }
-        pl_aead *a = pl_aead_new(PL_AES_256_GCM, key, 0);
-        pl_cleanse(key, sizeof key);
-        int rc = a ? pl_aead_open(a, t + 16, aad, aadlen, plain->data, clen, t + 28 + clen) : -1;
-        pl_aead_free(a);
-        pl_clear_error(); /* a bad ticket or cache value is not an error of the connection */
-        if (rc < 0) pl_buf_reset(plain);
-        return rc < 0 ? -1 : 0;
+        return -1;
     }
-    return -1; /* unknown or retired key */
+    pl_aead *a = pl_aead_new(PL_AES_256_GCM, key, 0);
+    pl_cleanse(key, sizeof key);
+    int rc = a ? pl_aead_open(a, t + 16, aad, aadlen, plain->data, clen, t + 28 + clen) : -1;
+    pl_aead_free(a);
+    pl_clear_error(); /* a bad ticket or cache value is not an error of the connection */
+    if (rc < 0) pl_buf_reset(plain);
+    return rc < 0 ? -1 : 0;
+}
+
+int pl_open(const pl_ticket_ring *r, int kind, const uint8_t *id, size_t idlen, const uint8_t *t, size_t len, pl_buf *plain)
+{
+    if (len < 28 + PL_AEAD_TAG + 1) return -1;
+    int i = pl_ticket_ring_find(r, t, len);
+    return i < 0 ? -1 : pl_open_key(&r->keys[i], kind, id, idlen, t, len, plain);
 }

@@ -76,5 +76,13 @@ PL_MUST_CHECK int pl_seal(const pl_ticket_ring *r, int kind, const uint8_t *id, 
 /* 0 and the plaintext, or -1 (no error recorded) when it does not open:
  * unknown or retired key, another kind or id, tampering. */
 int pl_open(const pl_ticket_ring *r, int kind, const uint8_t *id, size_t idlen, const uint8_t *t, size_t len, pl_buf *plain);
+/* The same with one key, which a caller copies out of a shared ring under
+ * its lock and then uses without it (handshake/tickets.c): the AEAD work of
+ * every handshake stays off the config's lock. pl_ticket_ring_find: the
+ * index of the key named by t's first 16 bytes, or -1. */
+PL_MUST_CHECK int pl_seal_key(const pl_ticket_key *k, int kind, const uint8_t *id, size_t idlen, const uint8_t *plain, size_t len,
+                              pl_buf *out);
+int pl_open_key(const pl_ticket_key *k, int kind, const uint8_t *id, size_t idlen, const uint8_t *t, size_t len, pl_buf *plain);
+int pl_ticket_ring_find(const pl_ticket_ring *r, const uint8_t *t, size_t len);
 
 #endif

@@ -107,6 +107,27 @@ static int pl_verify_cb(int ok, X509_STORE_CTX *ctx)
 
 void pl_asn1_time_text(const ASN1_TIME *t, char *out, size_t n);
 
+/* Fill each loaded certificate's cached extensions (key usage, basic
+ * constraints, key identifiers, the hashes libcrypto keeps) now, on the
+ * loading thread. libcrypto computes them at first use, when a chain is
+ * verified; left lazy, the first verifications on several threads at once
+ * fill the same anchors' caches together (they take the certificate's lock,
+ * but the flags are also read without it), which makes thread checkers
+ * report every first verification. Certificates that a hashed directory
+ * supplies later (the system store) are found per verification and are not
+ * shared this way until the store caches them. */
+static void pl_trust_warm(X509_STORE *store)
+{
+    if (!X509_STORE_lock(store)) return;
+    STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(store);
+    for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+        X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+        if (x) (void)X509_check_purpose(x, -1, 0);
+    }
+    X509_STORE_unlock(store);
+    ERR_clear_error();
+}
+
 int pl_trust_load(const char *cafile, pl_trust **out)
 {
     pl_trust *t = OPENSSL_zalloc(sizeof *t);
@@ -118,6 +139,7 @@ int pl_trust_load(const char *cafile, pl_trust **out)
     int ok = t->store != NULL;
     if (ok && cafile) ok = X509_STORE_load_file(t->store, cafile) == 1;
     else if (ok) ok = (t->system = 1, X509_STORE_set_default_paths(t->store) == 1);
+    if (ok) pl_trust_warm(t->store);
     ERR_clear_error();
     if (!ok) {
         pl_trust_free(t);
@@ -126,6 +148,8 @@ int pl_trust_load(const char *cafile, pl_trust **out)
     *out = t;
     return 0;
 }
+
+struct x509_store_st *pl_trust_x509_store(pl_trust *t) { return t->store; }
 
 void pl_trust_set_cache(pl_trust *t, int enabled) { t->cache_off = !enabled; }
 

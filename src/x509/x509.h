@@ -72,6 +72,8 @@ PL_MUST_CHECK int pl_trust_digest(pl_trust *t, uint8_t out[32]);
 /* The verification cache (on by default) and how many chains it holds. */
 void pl_trust_set_cache(pl_trust *t, int enabled);
 int pl_trust_cached(pl_trust *t);
+/* The libcrypto store inside (tests: its anchors are warmed at load). */
+struct x509_store_st *pl_trust_x509_store(pl_trust *t);
 
 /* A certificate kept after verification: reference counted, immutable. */
 typedef struct pl_cert pl_cert;
