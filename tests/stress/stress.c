@@ -152,6 +152,22 @@ static int async_start(parley_key_provider *self, parley_key_op *op)
     if (!j) return PARLEY_ERROR;
     j->op = op;
     pthread_mutex_lock(&a->mu);
+    /* A job the library never waited for (it saw the op complete on its
+     * own) is dead once the same op starts again; a live one is a bug. */
+    for (job **pp = &a->jobs; *pp;) {
+        job *o = *pp;
+        if (o->op != op) {
+            pp = &o->next;
+            continue;
+        }
+        if (o->state != 2) {
+            fail("async provider", "an operation started while the previous one is still pending");
+            pp = &o->next;
+            continue;
+        }
+        *pp = o->next;
+        free(o);
+    }
     j->next = a->jobs;
     a->jobs = j;
     pthread_cond_broadcast(&a->cv);
