@@ -110,13 +110,17 @@ static void store_put(int kind, unsigned r, const uint8_t *in, size_t n)
 }
 
 /* ------------------------------------------------- the asynchronous provider
- * start() queues the operation (or, one time in five, signs at once); two
- * worker threads sign with parley_key_sign and call parley_key_op_complete.
- * The handshake thread waits for its job under the provider's lock; cancel()
- * (from parley_conn_free) forgets a queued job or waits for a running one. */
+ * start() (on the handshake thread) queues the operation, or one time in five
+ * signs at once; two worker threads sign with parley_key_sign and call
+ * parley_key_op_complete. A job is freed only by the handshake thread that
+ * started it (tl_job): after waiting for it, or after freeing the connection
+ * (cancellation). cancel() (from parley_conn_free, while the op is pending)
+ * marks the job so that no worker starts it, or waits for the worker running
+ * it. */
 typedef struct job {
     parley_key_op *op;
     int state; /* 0 queued, 1 running, 2 done */
+    int cancelled;
     struct job *next;
 } job;
 typedef struct {
@@ -124,11 +128,12 @@ typedef struct {
     parley_key *key;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    job *jobs; /* every job not yet waited for or cancelled */
+    job *jobs;
     int quit;
     pthread_t workers[2];
 } async_provider;
 static async_provider g_async;
+static _Thread_local job *tl_job; /* the job this thread's connection started */
 
 static int sign_op(parley_key *key, parley_key_op *op)
 {
@@ -144,6 +149,7 @@ static int sign_op(parley_key *key, parley_key_op *op)
 static int async_start(parley_key_provider *self, parley_key_op *op)
 {
     async_provider *a = (async_provider *)self;
+    if (tl_job) fail("async provider", "an operation started while this thread's previous one is out");
     if (atomic_fetch_add(&g_async_ops, 1) % 5 == 0) {
         atomic_fetch_add(&g_async_inline, 1);
         return sign_op(a->key, op) == PARLEY_OK ? PARLEY_OK : PARLEY_ERROR;
@@ -152,70 +158,42 @@ static int async_start(parley_key_provider *self, parley_key_op *op)
     if (!j) return PARLEY_ERROR;
     j->op = op;
     pthread_mutex_lock(&a->mu);
-    /* A job the library never waited for (it saw the op complete on its
-     * own) is dead once the same op starts again; a live one is a bug. */
-    for (job **pp = &a->jobs; *pp;) {
-        job *o = *pp;
-        if (o->op != op) {
-            pp = &o->next;
-            continue;
-        }
-        if (o->state != 2) {
-            fail("async provider", "an operation started while the previous one is still pending");
-            pp = &o->next;
-            continue;
-        }
-        *pp = o->next;
-        free(o);
-    }
     j->next = a->jobs;
     a->jobs = j;
     pthread_cond_broadcast(&a->cv);
     pthread_mutex_unlock(&a->mu);
+    tl_job = j;
     return PARLEY_WANT_KEY_OP;
-}
-
-/* Unlink and free op's job, waiting while a worker runs it; lock held. */
-static void job_forget(async_provider *a, parley_key_op *op)
-{
-    for (;;) {
-        job **pp = &a->jobs;
-        while (*pp && (*pp)->op != op) pp = &(*pp)->next;
-        if (!*pp) return;
-        if ((*pp)->state == 1) {
-            pthread_cond_wait(&a->cv, &a->mu);
-            continue;
-        }
-        job *j = *pp;
-        *pp = j->next;
-        free(j);
-        return;
-    }
 }
 
 static void async_cancel(parley_key_provider *self, parley_key_op *op)
 {
     async_provider *a = (async_provider *)self;
     pthread_mutex_lock(&a->mu);
-    job_forget(a, op);
+    job *j = a->jobs;
+    while (j && (j->op != op || j->state == 2 || j->cancelled)) j = j->next;
+    if (j) {
+        while (j->state == 1) pthread_cond_wait(&a->cv, &a->mu);
+        j->cancelled = 1;
+    }
     pthread_mutex_unlock(&a->mu);
 }
 
-/* The handshake thread: block until op is done, then forget its job. */
-static void async_wait(async_provider *a, parley_key_op *op)
+/* The handshake thread, with its job: wait until a worker is done with it
+ * (or, when cancelled, until none runs it), then free it. */
+static void async_finish_job(async_provider *a, int cancelled)
 {
+    job *j = tl_job;
+    if (!j) return;
+    tl_job = NULL;
     pthread_mutex_lock(&a->mu);
-    for (;;) {
-        job *j = a->jobs;
-        while (j && j->op != op) j = j->next;
-        if (!j) break; /* completed inline */
-        if (j->state == 2) {
-            job_forget(a, op);
-            break;
-        }
-        pthread_cond_wait(&a->cv, &a->mu);
-    }
+    while (j->state == 1 || (!cancelled && j->state == 0)) pthread_cond_wait(&a->cv, &a->mu);
+    if (cancelled && j->state == 0 && !j->cancelled) fail("async provider", "a freed connection's queued op was not cancelled");
+    job **pp = &a->jobs;
+    while (*pp != j) pp = &(*pp)->next;
+    *pp = j->next;
     pthread_mutex_unlock(&a->mu);
+    free(j);
 }
 
 static void *async_worker(void *arg)
@@ -224,7 +202,7 @@ static void *async_worker(void *arg)
     pthread_mutex_lock(&a->mu);
     while (!a->quit) {
         job *j = a->jobs;
-        while (j && j->state != 0) j = j->next;
+        while (j && (j->state != 0 || j->cancelled)) j = j->next;
         if (!j) {
             pthread_cond_wait(&a->cv, &a->mu);
             continue;
@@ -282,11 +260,16 @@ static int run_handshake(mpair *p, int wait, int cancel_at_op)
         int s = p->src = parley_conn_handshake(p->s);
         if (s == PARLEY_WANT_KEY_OP) {
             if (cancel_at_op) return 1;
-            parley_key_op *op = parley_conn_pending_key_op(p->s);
-            if (!op) return -1;
-            if (wait == WAIT_ASYNC) async_wait(&g_async, op);
-            else if (wait == WAIT_KEYLESS) parley_keyless_wait(g_keyless, op);
-            else return -1;
+            if (wait == WAIT_ASYNC) {
+                if (!tl_job) return -1;
+                async_finish_job(&g_async, 0);
+            } else if (wait == WAIT_KEYLESS) {
+                /* NULL: it completed already (the next call finds it done). */
+                parley_key_op *op = parley_conn_pending_key_op(p->s);
+                if (op) parley_keyless_wait(g_keyless, op);
+            } else {
+                return -1;
+            }
         }
         size_t moved = pump(p);
         if (c == PARLEY_OK && s == PARLEY_OK) return 0;
@@ -355,6 +338,10 @@ static void *worker(void *arg)
         int rc = run_handshake(p, wait, cancel);
         if (rc == 1) {
             atomic_fetch_add(&ct->cancelled, 1);
+            parley_conn_free(p->c);
+            parley_conn_free(p->s); /* the op is out: the provider is told to forget it */
+            if (wait == WAIT_ASYNC) async_finish_job(&g_async, 1);
+            continue;
         } else if (rc != 0) {
             const char *se = parley_conn_error_string(p->s), *ce = parley_conn_error_string(p->c);
             if (wait == WAIT_KEYLESS && se && strstr(se, "private-key provider")) {
@@ -381,6 +368,7 @@ static void *worker(void *arg)
         }
         parley_conn_free(p->c);
         parley_conn_free(p->s);
+        async_finish_job(&g_async, 1); /* a job left out by a failed handshake */
     }
     free(sess);
     free(p);
