@@ -2,12 +2,13 @@
 # need (scripts/install-deps.sh), build, and run.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_TIME ?= 10
 PREFIX ?= /usr/local
 
-.PHONY: all deps build demo test test-unit test-asan alloc-sweep fuzz fuzz-smoke bench bench-quick bench-keyless bench-proxy install clean
+.PHONY: all deps build demo test test-unit test-asan tsan-build test-tsan stress-tsan bench-threads alloc-sweep fuzz fuzz-smoke bench bench-quick bench-keyless bench-proxy install clean
 
 all: build
 
@@ -29,6 +30,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(MAKE) --no-print-directory test-tsan
 
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
@@ -38,6 +40,31 @@ test-asan: deps
 	@cmake --build $(ASAN_BUILD) -j $(JOBS) >$(ASAN_BUILD)/build.log 2>&1 || { cat $(ASAN_BUILD)/build.log; exit 1; }
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j $(JOBS)
+
+# ThreadSanitizer (clang): tests/stress/parley_stress, threads of handshakes
+# over shared configs (tickets rotating, key file reloads, an asynchronous key
+# provider with cancellations, the shm cache), then the same with a keyless
+# server whose key server is killed and restarted (tests/stress/keyless_tsan.sh).
+# Any report fails the run (halt_on_error, exit code 66). libcrypto, libuv and
+# glibc are not instrumented: tests/stress/tsan.supp says what is suppressed
+# and why. test-tsan is the short run (in `make test`); stress-tsan the long one.
+STRESS_TIME ?= 60
+STRESS_THREADS ?= 8
+TSAN_ENV = TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 exitcode=66 suppressions=$(CURDIR)/tests/stress/tsan.supp"
+tsan-build: deps
+	@CC=clang cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARLEY_TSAN=ON >/dev/null
+	@cmake --build $(TSAN_BUILD) -j $(JOBS) --target parley parley_stress >$(TSAN_BUILD)/build.log 2>&1 || { cat $(TSAN_BUILD)/build.log; exit 1; }
+test-tsan: tsan-build
+	$(TSAN_ENV) $(TSAN_BUILD)/tests/parley_stress --threads 8 --seconds 20
+	$(TSAN_ENV) bash tests/stress/keyless_tsan.sh $(TSAN_BUILD) 20 8
+stress-tsan: tsan-build
+	$(TSAN_ENV) $(TSAN_BUILD)/tests/parley_stress --threads $(STRESS_THREADS) --seconds $(STRESS_TIME)
+	$(TSAN_ENV) bash tests/stress/keyless_tsan.sh $(TSAN_BUILD) $(STRESS_TIME) $(STRESS_THREADS)
+
+# In-memory TLS 1.3 handshakes per second with 1, 2 and 4 threads on one
+# shared config (docs/performance.md); BENCH_TIME seconds per run.
+bench-threads: build
+	@$(BUILD)/tests/bench_threads $(BENCH_TIME) 4
 
 # Every allocation failing in turn (tests/unit/alloc_failure_test.c) across
 # more scenarios than ctest runs: session caches, stateful tickets, the
@@ -83,4 +110,4 @@ install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(TSAN_BUILD)
