@@ -24,8 +24,8 @@ build: deps
 demo: build
 	@bash scripts/demo.sh $(BUILD)/parley
 
-# Everything: unit and interop tests, the unit tests again under ASan+UBSan,
-# and a short run of every fuzz target.
+# Everything: unit and interop tests, the same again under ASan+UBSan, a
+# short run of every fuzz target, and the threaded stress under TSan.
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory test-asan
