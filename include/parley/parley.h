@@ -269,8 +269,10 @@ enum parley_key_op_type {
  *   out, cancel() must return only once the provider will never touch `op`
  *   again, which includes waiting for a complete() already running on another
  *   thread (hold one lock around complete() and in cancel(), or mark the op
- *   in flight and have cancel() wait for the mark to clear). An op already
- *   completed is not cancelled. */
+ *   in flight and have cancel() wait for the mark to clear). cancel() may
+ *   also come for an op whose complete() has just finished (the connection
+ *   saw it pending an instant before): it must then do nothing, so a
+ *   provider must not free per-op state in both complete() and cancel(). */
 typedef struct parley_key_provider parley_key_provider;
 struct parley_key_provider {
     /* Start an operation (on the handshake thread). Either complete it now
