@@ -11,12 +11,8 @@ SECS=${2:-20}
 THREADS=${3:-8}
 source "$(dirname "$0")/../interop/lib.sh" "$BUILD/parley" "$BUILD"
 make_pki
+make_keyless_pki
 P=$PKI
-main=$(ca_dir main)
-sign "$main" "$P/ca.pem" "$P/ca.key" edge edge client
-sign "$main" "$P/ca.pem" "$P/ca.key" ksrv localhost leaf "DNS:localhost,IP:127.0.0.1"
-mkdir -p "$WORK/keys"
-cp "$P/ec256.key" "$WORK/keys/ec.pem"
 KPORT=$(free_port)
 "$BUILD/tests/parley_stress" --threads "$THREADS" --seconds "$SECS" --keyless "127.0.0.1:$KPORT" \
     --keyless-ca "$P/ca.pem" --keyless-cert "$P/edge.pem" --keyless-key "$P/edge.key" --keyless-chain "$P/ec256.pem" \
