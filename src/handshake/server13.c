@@ -28,6 +28,8 @@ typedef struct {
 static int pl_choose_cert(parley_conn *c, const pl_client_hello *ch, pl_choice *ch_out)
 {
     parley_config *cfg = c->cfg;
+    /* One pass over the client's list, however long (pl_sigalgs_offered). */
+    uint32_t offered = pl_sigalgs_offered(cfg->sigalgs, cfg->nsigalgs, ch->sigalgs);
     /* Two passes: first a certificate whose name matches SNI, then any. */
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < cfg->ncerts; i++) {
@@ -35,7 +37,7 @@ static int pl_choose_cert(parley_conn *c, const pl_client_hello *ch, pl_choice *
             if (pass == 0 && (!ch->has_sni || !pl_chain_matches_name(&e->chain, ch->sni))) continue;
             for (size_t j = 0; j < cfg->nsigalgs; j++) {
                 uint16_t s = cfg->sigalgs[j];
-                if (pl_u16_list_has(ch->sigalgs, s) && pl_sig_scheme_fits_key(e->chain.pubkey, s, 1)) {
+                if ((offered >> j & 1) && pl_sig_scheme_fits_key(e->chain.pubkey, s, 1)) {
                     ch_out->cert = (int)i;
                     ch_out->scheme = s;
                     return 0;
