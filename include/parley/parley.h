@@ -37,6 +37,8 @@ typedef enum {
     PARLEY_WANT_SESSION = 5, /* a session-cache lookup is pending (see fetch_start) */
     PARLEY_TRUNCATED = 6,   /* the transport ended without close_notify: the data
                              * read may have been cut short by an attacker (RFC 8446 6.1) */
+    PARLEY_EARLY_DATA = 7,  /* server: 0-RTT data is ready (parley_conn_read_early_data),
+                             * then call parley_conn_handshake again */
     PARLEY_ERROR = -1       /* fatal; see parley_conn_error_string() */
 } parley_status;
 
@@ -502,9 +504,27 @@ int parley_config_reload_ticket_keys(parley_config *cfg);
  * that allows it uses it whenever the client offers it. */
 int parley_config_set_psk_ke(parley_config *cfg, int allow);
 /* Server: the max_early_data_size advertised in TLS 1.3 tickets (default 0,
- * none). Early data (0-RTT) is never accepted: a client's 0-RTT records are
- * skipped (RFC 8446 4.2.10) and it resends after the handshake. */
+ * none). With it set, 0-RTT early data is accepted on a resumed connection
+ * when RFC 8446 4.2.10 allows it (see "Early data" below). */
 int parley_config_set_max_early_data(parley_config *cfg, uint32_t bytes);
+
+/* Early data (0-RTT, TLS 1.3: RFC 8446 2.3, 4.2.10, 8). Early data can be
+ * replayed by an attacker: a server must only act on it in ways that are
+ * safe to repeat. */
+enum { PARLEY_EARLY_DATA_NOT_OFFERED = 0, PARLEY_EARLY_DATA_ACCEPTED = 1, PARLEY_EARLY_DATA_REJECTED = 2 };
+/* Client: data to send as early data in the first flight when the session
+ * given to parley_conn_set_session allows it (a TLS 1.3 ticket with
+ * max_early_data_size >= len). Copied; call before the first
+ * parley_conn_handshake. If the server rejects it, the library sends it again
+ * as ordinary application data right after the handshake, before anything
+ * written later. */
+int parley_conn_set_early_data(parley_conn *conn, const uint8_t *buf, size_t len);
+/* Server: after parley_conn_handshake returned PARLEY_EARLY_DATA, the early
+ * data received so far: PARLEY_OK with *n > 0, or PARLEY_WANT_READ when all
+ * of it has been read (call parley_conn_handshake again). */
+int parley_conn_read_early_data(parley_conn *conn, uint8_t *buf, size_t len, size_t *n);
+/* Both roles: PARLEY_EARLY_DATA_NOT_OFFERED, _ACCEPTED or _REJECTED. */
+int parley_conn_early_data_status(const parley_conn *conn);
 
 /* Client: the session of a completed handshake, for a later connection
  * (a versioned blob holding secrets: store it like a key). PARLEY_ERROR if

@@ -10,7 +10,7 @@ int pl_session_resumable(const pl_session *s) { return s->version != 0x0303 || s
 
 int pl_session_encode(const pl_session *s, pl_buf *out)
 {
-    size_t snl = strlen(s->sni);
+    size_t snl = strlen(s->sni), al = strlen(s->alpn);
     PL_ENSURE(pl_session_resumable(s), PL_ERR_INTERNAL,
               "a TLS 1.2 session without the extended master secret is not resumable (RFC 7627 5.4)");
     PL_GUARD(pl_buf_bytes(out, "PLS", 3));
@@ -33,7 +33,10 @@ int pl_session_encode(const pl_session *s, pl_buf *out)
     PL_GUARD(pl_buf_u8(out, (uint8_t)snl));
     PL_GUARD(pl_buf_bytes(out, s->sni, snl));
     PL_GUARD(pl_buf_u16(out, s->ticket_len));
-    return pl_buf_bytes(out, s->ticket, s->ticket_len);
+    PL_GUARD(pl_buf_bytes(out, s->ticket, s->ticket_len));
+    PL_GUARD(pl_buf_u32(out, s->max_early_data));
+    PL_GUARD(pl_buf_u8(out, (uint8_t)al));
+    return pl_buf_bytes(out, s->alpn, al);
 }
 
 int pl_session_decode(const uint8_t *p, size_t len, pl_session *s)
@@ -48,8 +51,8 @@ int pl_session_decode(const uint8_t *p, size_t len, pl_session *s)
     PL_GUARD(pl_cur_u8(&c, &ver));
     /* Formats 2 (TLS 1.2 sessions of earlier builds) and 3 (no trust
      * binding) are still read, so that a fleet upgraded host by host keeps
-     * resuming the sessions and tickets the others wrote; only format 4 is
-     * written. Their trust is unknown (all zero): a client does not offer
+     * resuming the sessions and tickets the others wrote; only format 5 is
+     * written (4 plus the 0-RTT fields). Their trust is unknown (all zero): a client does not offer
      * them, a server does not count their client authentication. */
     PL_ENSURE(ver >= 2 && ver <= PL_SESSION_VERSION, PL_ERR_DECODE, "session format version %u is not supported", ver);
     PL_GUARD(pl_cur_u16(&c, &s->version));
@@ -94,6 +97,13 @@ int pl_session_decode(const uint8_t *p, size_t len, pl_session *s)
     PL_ENSURE(v.len <= PL_MAX_TICKET, PL_ERR_DECODE, "session ticket of %zu bytes", v.len);
     memcpy(s->ticket, v.p, v.len);
     s->ticket_len = (uint16_t)v.len;
+    if (ver >= 5) {
+        PL_GUARD(pl_cur_u32(&c, &s->max_early_data));
+        PL_GUARD(pl_cur_vec8(&c, &v));
+        memcpy(s->alpn, v.p, v.len);
+        s->alpn[v.len] = 0;
+        for (size_t i = 0; i < v.len; i++) PL_ENSURE(v.p[i] != 0, PL_ERR_DECODE, "bad session ALPN");
+    }
     return pl_cur_expect_empty(&c);
 }
 

@@ -14,7 +14,7 @@
 
 #include "../util/buf.h"
 
-#define PL_SESSION_VERSION 4
+#define PL_SESSION_VERSION 5
 #define PL_MAX_TICKET 2048
 
 typedef struct {
@@ -41,6 +41,12 @@ typedef struct {
     char sni[256];
     uint16_t ticket_len;  /* client: an RFC 5077 ticket to present (0: offer the id) */
     uint8_t ticket[PL_MAX_TICKET];
+    /* Format 5, for 0-RTT (RFC 8446 4.2.10: early data is accepted only with
+     * the ticket's suite, ALPN and SNI): the max_early_data_size the ticket
+     * allowed (0: no early data) and the ALPN protocol the full handshake
+     * chose ("" if none). Formats 2-4 read as 0 and "". */
+    uint32_t max_early_data;
+    char alpn[256];
 } pl_session;
 
 /* RFC 7627 5.4: a TLS 1.2 session made without the extended master secret

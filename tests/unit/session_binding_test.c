@@ -205,8 +205,10 @@ static void test_trust_binding(void **state)
     }
 }
 
-/* Format 4 keeps the trust binding; a format-3 session (the same fields
- * without it) is still read, with its trust unknown, and never offered. */
+/* Format 4 keeps the trust binding (format 5 adds the 0-RTT fields at the
+ * end); a format-4 session is still read with no early data, and a format-3
+ * session (format 4 without the trust binding) with its trust unknown, and
+ * never offered. */
 static void test_older_format(void **state)
 {
     (void)state;
@@ -217,7 +219,14 @@ static void test_older_format(void **state)
     assert_int_equal(pl_session_decode(sess, sl, &s), 0);
     static const uint8_t zero[32];
     assert_memory_not_equal(s.trust, zero, 32);
-    assert_int_equal(sess[3], 4);
+    assert_int_equal(sess[3], 5);
+    /* Format 4: drop max_early_data (4 bytes) and the empty ALPN (1). */
+    assert_string_equal(s.alpn, "");
+    sl -= 5;
+    sess[3] = 4;
+    assert_int_equal(pl_session_decode(sess, sl, &d), 0);
+    assert_memory_equal(d.trust, s.trust, 32);
+    assert_int_equal(d.max_early_data, 0);
     /* Format 3: drop the 32 trust bytes after the client-authentication flag. */
     size_t at = 3 + 1 + 2 + 2 + 1 + 1 + s.id_len + 1 + s.secret_len + 8 + 4 + 8 + 4 + 1;
     assert_memory_equal(sess + at, s.trust, 32);

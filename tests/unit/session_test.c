@@ -215,7 +215,9 @@ static int ticket_across(parley_config *a, parley_config *b, void (*mangle)(uint
 }
 
 /* Flip a byte inside the ticket (the last bytes of the session blob are the ticket's tag). */
-static void flip_ticket(uint8_t *sess, size_t len) { sess[len - 3] ^= 1; }
+/* The client blob ends with the ticket, then (format 5) max_early_data (4
+ * bytes) and the ALPN (1 length byte, empty here): flip a ticket byte. */
+static void flip_ticket(uint8_t *sess, size_t len) { sess[len - 5 - 3] ^= 1; }
 
 static void write_keys(const char *path, const char *first, const char *second)
 {
