@@ -40,6 +40,14 @@ int parley_config_set_verify_client(parley_config *cfg, int mode)
     return PARLEY_OK;
 }
 
+/* TLS 1.3 client authentication after the handshake only (handshake/post_auth.c). */
+int parley_config_set_post_handshake_auth(parley_config *cfg, int on)
+{
+    PL_CFG_MUTABLE(cfg);
+    cfg->client_auth_deferred = on != 0;
+    return PARLEY_OK;
+}
+
 int parley_config_add_crl_file(parley_config *cfg, const char *path)
 {
     PL_CFG_MUTABLE(cfg);

@@ -56,7 +56,7 @@ parley_conn *parley_conn_new_client(parley_config *cfg, const char *server_name)
 
 parley_conn *parley_conn_new_server(parley_config *cfg) { return pl_conn_new(cfg, 1, NULL); }
 
-static void pl_hs_free(pl_hs *hs)
+void pl_hs_free(pl_hs *hs)
 {
     if (!hs) return;
     pl_transcript_free(&hs->transcript);
@@ -96,6 +96,7 @@ void parley_conn_free(parley_conn *c)
 {
     if (!c) return;
     pl_hs_free(c->hs);
+    pl_pha_free(c);
     pl_rec_clear(&c->rd);
     pl_rec_clear(&c->wr);
     c->in_len = c->app_len = 0;
@@ -219,6 +220,7 @@ int parley_conn_handshake(parley_conn *c)
     if (rc == PL_HS_WAIT_SESSION) return PARLEY_WANT_SESSION;
     c->hs_done = 1;
     pl_trace(c, PARLEY_TRACE_INFO, -1, "handshake complete", 0, "");
+    pl_exporter_keep(c);
     pl_hs_free(c->hs);
     c->hs = NULL;
     pl_conn_release_idle(c);
@@ -246,11 +248,17 @@ int parley_conn_read(parley_conn *c, uint8_t *buf, size_t len, size_t *n)
         if (c->closed_recv) return PARLEY_CLOSED;
         const uint8_t *msg;
         size_t mlen;
-        int rc = pl_conn_next_message(c, &msg, &mlen);
+        /* A post-handshake authentication waiting for its signature holds
+         * back every later message (RFC 8446 4.6.2: answered in order). */
+        int rc = pl_pha_resume(c);
+        if (rc < 0) return pl_conn_fail(c, rc);
+        if (rc == PL_HS_WAIT_KEY_OP) return PARLEY_WANT_KEY_OP;
+        rc = pl_conn_next_message(c, &msg, &mlen);
         if (rc == 1) {
             rc = pl_hs_post_handshake(c, msg, mlen);
             pl_conn_drop_message(c, mlen);
             if (rc < 0) return pl_conn_fail(c, rc);
+            if (rc == PL_HS_WAIT_KEY_OP) return PARLEY_WANT_KEY_OP;
             continue;
         }
         if (rc == 0) rc = pl_conn_process_records(c, 0);
@@ -379,7 +387,7 @@ const char *parley_conn_verify_result(const parley_conn *c)
 int parley_conn_peer_cert_count(const parley_conn *c) { return c->npeer_certs; }
 const char *parley_conn_error_string(const parley_conn *c)
 {
-    if (!c->failed) return "";
+    if (!c->failed) return c->errmsg ? c->errmsg : ""; /* a refused call's reason */
     return c->errmsg ? c->errmsg : pl_err_name(c->failed);
 }
 int parley_conn_alert_sent(const parley_conn *c) { return c->alert_sent; }

@@ -127,6 +127,7 @@ struct parley_config {
     int allow_rsa_kx;   /* static RSA key exchange (no forward secrecy): off by default */
     int verify_client;  /* PARLEY_VERIFY_CLIENT_* */
     int verify_client_set; /* set_verify_client was called: set_client_ca keeps its mode */
+    int client_auth_deferred; /* server: TLS 1.3 handshakes do not ask; parley_conn_request_client_auth does (post_auth.c) */
     char *client_ca_file;
     pl_trust *client_trust;
     pl_buf ca_names;    /* certificate_authorities body, from client_trust */
@@ -329,7 +330,29 @@ struct parley_conn {
     /* TLS 1.3 client: the resumption master secret, for NewSessionTickets. */
     uint8_t res_secret[PL_MAX_HASH];
     int res_hash;
+    /* Keying material exporters (handshake/exporter.c): what they need
+     * once the handshake state is gone, kept at its end; wiped with the
+     * connection. TLS 1.3: exporter_master_secret; TLS 1.2: the master
+     * secret and client_random || server_random. exp_hash 0: none. */
+    int exp_hash;
+    uint8_t exp_secret[PL_MAX_HASH];
+    uint8_t exp_randoms[64];
+    /* TLS 1.3 post-handshake client authentication (handshake/post_auth.c):
+     * the client offered post_handshake_auth (RFC 8446 4.2.6); pha is
+     * allocated at the end of such a handshake only. */
+    int pha_offered;
+    struct pl_pha_s *pha;
 };
+
+/* Post-handshake client authentication state (handshake/post_auth.c). */
+typedef struct pl_pha_s {
+    struct pl_hash_ctx *base; /* Hash(ClientHello .. client Finished), running state */
+    int hash;
+    int state;
+    int status;        /* server: PARLEY_CLIENT_AUTH_* */
+    uint8_t ctx[255];  /* the request's certificate_request_context */
+    size_t ctx_len;
+} pl_pha;
 
 /* May keying material be exported (RFC 5705 / RFC 8446 7.5) from this
  * connection? After the handshake, TLS 1.3 always; TLS 1.2 only with the
@@ -356,6 +379,24 @@ static inline int pl_op_state(const struct parley_key_op *op)
 {
     return atomic_load_explicit(&op->state, memory_order_acquire);
 }
+
+/* Free (and wipe) a handshake state. */
+void pl_hs_free(pl_hs *hs);
+
+/* handshake/exporter.c: keep what exporters need as the handshake ends. */
+void pl_exporter_keep(parley_conn *c);
+
+/* handshake/post_auth.c (RFC 8446 4.6.2). pl_pha_snapshot: at the end of a
+ * TLS 1.3 handshake whose client offered post_handshake_auth, keep the
+ * transcript hash through the client Finished (the base of every later
+ * exchange). pl_pha_message: a CertificateRequest (client) or Certificate,
+ * CertificateVerify, Finished (server) after the handshake; the client may
+ * return PL_HS_WAIT_KEY_OP when its signature is pending, and
+ * pl_pha_resume goes on with it. */
+PL_MUST_CHECK int pl_pha_snapshot(parley_conn *c);
+PL_MUST_CHECK int pl_pha_message(parley_conn *c, const uint8_t *msg, size_t len);
+PL_MUST_CHECK int pl_pha_resume(parley_conn *c);
+void pl_pha_free(parley_conn *c);
 
 /* record/send.c: a connection's records out. */
 PL_MUST_CHECK int pl_conn_send_handshake(parley_conn *c, uint8_t type, const uint8_t *body, size_t len);

@@ -621,6 +621,55 @@ int parley_conn_key_update(parley_conn *conn, int request_peer);
 /* Queue close_notify. */
 int parley_conn_close(parley_conn *conn);
 
+/* Keying material exporters (RFC 8446 7.5 for TLS 1.3, RFC 5705 for TLS
+ * 1.2): len bytes derived from the connection's secrets under `label` and an
+ * optional context, the same on both ends. use_context: 0 exports without a
+ * context, 1 with context[0..context_len) (which may be empty). RFC 5705
+ * tells the two apart in TLS 1.2; in TLS 1.3 no context is an empty one
+ * (RFC 8446 7.5). Refused (PARLEY_ERROR, the connection is NOT failed, and
+ * parley_conn_error_string says why) before the handshake is complete, on a
+ * TLS 1.2 connection without the extended master secret (RFC 7627 5.4), for
+ * an empty label or one longer than PARLEY_EXPORT_MAX_LABEL, for the labels
+ * the TLS PRF uses itself ("client finished", "server finished", "master
+ * secret", "key expansion", "extended master secret": RFC 5705 4), for len
+ * 0 or above PARLEY_EXPORT_MAX (255 x 32, what HKDF-Expand gives with
+ * SHA-256) and for a context above 65535 bytes. The 0-RTT (early) exporter
+ * is not offered. */
+#define PARLEY_EXPORT_MAX 8160
+#define PARLEY_EXPORT_MAX_LABEL 249
+int parley_conn_export_keying_material(parley_conn *conn, const char *label, const uint8_t *context,
+                                       size_t context_len, int use_context, uint8_t *out, size_t len);
+
+/* TLS 1.3 post-handshake client authentication (RFC 8446 4.6.2).
+ * Client: it offers post_handshake_auth in its ClientHello when it has a
+ * certificate configured, and answers a server's request from within
+ * parley_conn_read (Certificate, CertificateVerify through the key
+ * provider, Finished); a paused key operation makes parley_conn_read return
+ * PARLEY_WANT_KEY_OP until it completes.
+ * Server: queue a CertificateRequest (send the pending output). PARLEY_ERROR
+ * (the connection is not failed; parley_conn_error_string says why) unless
+ * the handshake is complete, TLS 1.3, the client offered post_handshake_auth,
+ * client CAs are configured (parley_config_set_client_ca) and no request is
+ * outstanding. The answer is handled by parley_conn_read; then
+ * parley_conn_client_auth_status says how it went and parley_conn_verify_result
+ * and the peer certificate calls describe the client's chain. An empty
+ * Certificate fails the connection (certificate_required) when client
+ * certificates are required (PARLEY_VERIFY_CLIENT_REQUIRE). */
+int parley_conn_request_client_auth(parley_conn *conn);
+/* Server: with client CAs set (parley_config_set_client_ca), TLS 1.3
+ * handshakes do not ask for a client certificate: the application asks
+ * afterwards, when it needs one, with parley_conn_request_client_auth (the
+ * verification mode then applies to that answer). TLS 1.2 handshakes, which
+ * have no later request, still ask as configured. Off by default. */
+int parley_config_set_post_handshake_auth(parley_config *cfg, int on);
+enum {
+    PARLEY_CLIENT_AUTH_NONE = 0,    /* never requested after the handshake */
+    PARLEY_CLIENT_AUTH_PENDING = 1, /* requested, the answer has not come yet */
+    PARLEY_CLIENT_AUTH_OK = 2,      /* a certificate came and verified */
+    PARLEY_CLIENT_AUTH_EMPTY = 3    /* the client sent no certificate */
+};
+int parley_conn_client_auth_status(const parley_conn *conn);
+
 /* Results, valid once the handshake is complete (some earlier). */
 uint16_t parley_conn_version(const parley_conn *conn);
 uint16_t parley_conn_cipher(const parley_conn *conn);
@@ -644,7 +693,9 @@ int parley_conn_peer_cert_info(const parley_conn *conn, int i, char *subject, si
                                char *not_after, size_t nal);
 /* subjectAltNames of peer certificate i as "DNS:a, IP:1.2.3.4, email:x" ("" if none). */
 int parley_conn_peer_cert_sans(const parley_conn *conn, int i, char *out, size_t len);
-/* Error: the reason in one sentence, and the alert sent (-1 none) / received. */
+/* Error: the reason in one sentence, and the alert sent (-1 none) / received.
+ * On a connection that has not failed, the reason the last refused call
+ * (e.g. parley_conn_export_keying_material) gave, or "". */
 const char *parley_conn_error_string(const parley_conn *conn);
 int parley_conn_alert_sent(const parley_conn *conn);
 int parley_conn_alert_received(const parley_conn *conn);

@@ -24,6 +24,8 @@ size_t pl_hash_len(int alg);
 typedef struct pl_hash_ctx pl_hash_ctx;
 pl_hash_ctx *pl_hash_new(int alg);
 void pl_hash_free(pl_hash_ctx *h);
+/* A copy of the running state (NULL when out of memory). */
+pl_hash_ctx *pl_hash_dup(const pl_hash_ctx *h);
 PL_MUST_CHECK int pl_hash_update(pl_hash_ctx *h, const uint8_t *p, size_t n);
 /* Hash of everything so far; the context keeps running. */
 PL_MUST_CHECK int pl_hash_peek(const pl_hash_ctx *h, uint8_t *out);

@@ -42,6 +42,16 @@ void pl_hash_free(pl_hash_ctx *h)
     OPENSSL_free(h);
 }
 
+pl_hash_ctx *pl_hash_dup(const pl_hash_ctx *h)
+{
+    pl_hash_ctx *d = OPENSSL_zalloc(sizeof *d);
+    if (!d || !(d->md = EVP_MD_CTX_new()) || !EVP_MD_CTX_copy_ex(d->md, h->md)) {
+        pl_hash_free(d);
+        return NULL;
+    }
+    return d;
+}
+
 int pl_hash_update(pl_hash_ctx *h, const uint8_t *p, size_t n)
 {
     PL_ENSURE(EVP_DigestUpdate(h->md, p, n) == 1, PL_ERR_CRYPTO, "hash update failed");

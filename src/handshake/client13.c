@@ -107,6 +107,13 @@ static int pl_write_ch(parley_conn *c, pl_buf *b, const uint8_t *pub, size_t pub
         PL_GUARD(pl_buf_bytes(b, hs->cookie.data, hs->cookie.len));
     }
     if (offer13) PL_GUARD(pl_client13_write_psk_modes(c, b));
+    /* RFC 8446 4.2.6: willing to authenticate after the handshake when we
+     * have a certificate to do it with (post_auth.c). */
+    c->pha_offered = offer13 && cfg->ncerts > 0;
+    if (c->pha_offered) {
+        PL_GUARD(pl_buf_u16(b, PL_EXT_POST_HANDSHAKE_AUTH));
+        PL_GUARD(pl_buf_u16(b, 0)); /* empty extension_data */
+    }
     /* RFC 8446 4.2.11: pre_shared_key is the last extension. */
     if (hs->psk_offered) PL_GUARD(pl_client13_write_psk(c, b));
     return pl_buf_close(b, 2, exts);
@@ -432,6 +439,7 @@ static int c_send_finished(parley_conn *c, const uint8_t *msg, size_t len)
     PL_GUARD(pl_conn_send_handshake(c, PL_HS_FINISHED, fin, pl_hash_len(hs->hash)));
     PL_GUARD(pl_transcript_hash(&hs->transcript, th));
     PL_GUARD(pl_ks13_resumption(&hs->ks, th));
+    PL_GUARD(pl_pha_snapshot(c)); /* the transcript through our Finished */
     /* Kept for the NewSessionTickets that may follow (RFC 8446 4.6.1). */
     memcpy(c->res_secret, hs->ks.resumption, hs->ks.hlen);
     c->res_hash = hs->hash;

@@ -133,6 +133,10 @@ static int pl_ch_ext(void *vctx, uint16_t type, pl_cursor *b)
         ch->has_status_request = st == 1;
         return 0;
     }
+    case PL_EXT_POST_HANDSHAKE_AUTH:
+        /* RFC 8446 4.2.6: extension_data is zero length (checked below). */
+        ch->has_pha = 1;
+        break;
     default:
         return 0; /* unknown or unused extensions are ignored (RFC 8446 4.2) */
     }

@@ -90,7 +90,7 @@ typedef struct pl_client_hello_s {
     unsigned has_versions : 1, has_groups : 1, has_sigalgs : 1, has_sigalgs_cert : 1,
         has_key_share : 1, has_alpn : 1, has_cookie : 1, has_psk : 1, has_psk_modes : 1,
         has_sni : 1, has_early_data : 1, has_ems : 1, has_reneg : 1, has_point_formats : 1, has_status_request : 1,
-        has_ticket : 1;
+        has_ticket : 1, has_pha : 1;
 } pl_client_hello;
 
 PL_MUST_CHECK int pl_client_hello_parse(const uint8_t *body, size_t len, pl_client_hello *ch);

@@ -87,6 +87,12 @@ int pl_hs_post_handshake(parley_conn *c, const uint8_t *msg, size_t len)
         if (request) c->key_update_pending = 1;
         return 0;
     }
+    case PL_HS_CERTIFICATE_REQUEST:
+    case PL_HS_CERTIFICATE:
+    case PL_HS_CERTIFICATE_VERIFY:
+    case PL_HS_FINISHED:
+        /* Post-handshake client authentication (post_auth.c, RFC 8446 4.6.2). */
+        return pl_pha_message(c, msg, len);
     default:
         PL_BAIL(PL_ERR_UNEXPECTED_MESSAGE, "received %s after the handshake", pl_hs_type_name(msg[0]));
     }

@@ -8,16 +8,25 @@
 int pl_prf12(int hash, const uint8_t *secret, size_t slen, const char *label, const uint8_t *seed1, size_t s1len,
              const uint8_t *seed2, size_t s2len, uint8_t *out, size_t outlen)
 {
-    /* P_hash(secret, seed) = HMAC(secret, A(1) + seed) || HMAC(secret, A(2) + seed) ...
-     * with A(0) = seed = label || seed1 || seed2, A(i) = HMAC(secret, A(i-1)).
-     * The key is absorbed once for all the HMACs. */
-    uint8_t seed[256], a[PL_MAX_HASH], t[PL_MAX_HASH];
-    size_t ll = strlen(label), sl = ll + s1len + s2len, hl = pl_hash_len(hash), done = 0;
-    pl_hmac_key k;
-    PL_ENSURE(hl && sl <= sizeof seed, PL_ERR_INTERNAL, "PRF seed too long");
+    uint8_t seed[256];
+    size_t ll = strlen(label), sl = ll + s1len + s2len;
+    PL_ENSURE(sl <= sizeof seed, PL_ERR_INTERNAL, "PRF seed too long");
     memcpy(seed, label, ll);
     if (s1len) memcpy(seed + ll, seed1, s1len);
     if (s2len) memcpy(seed + ll + s1len, seed2, s2len);
+    return pl_prf12_seed(hash, secret, slen, seed, sl, out, outlen);
+}
+
+int pl_prf12_seed(int hash, const uint8_t *secret, size_t slen, const uint8_t *seed, size_t sl, uint8_t *out,
+                  size_t outlen)
+{
+    /* P_hash(secret, seed) = HMAC(secret, A(1) + seed) || HMAC(secret, A(2) + seed) ...
+     * with A(0) = seed = label || seed1 || seed2, A(i) = HMAC(secret, A(i-1)).
+     * The key is absorbed once for all the HMACs. */
+    uint8_t a[PL_MAX_HASH], t[PL_MAX_HASH];
+    size_t hl = pl_hash_len(hash), done = 0;
+    pl_hmac_key k;
+    PL_ENSURE(hl, PL_ERR_INTERNAL, "PRF without a hash");
     PL_GUARD(pl_hmac_key_init(&k, hash, secret, slen));
     pl_hmac_key_mac(&k, seed, sl, NULL, 0, a);
     while (done < outlen) {

@@ -11,6 +11,10 @@
 
 PL_MUST_CHECK int pl_prf12(int hash, const uint8_t *secret, size_t slen, const char *label, const uint8_t *seed1,
                            size_t s1len, const uint8_t *seed2, size_t s2len, uint8_t *out, size_t outlen);
+/* The same with the whole seed (label included) given: RFC 5705 exporters,
+ * whose seed carries a context of up to 2^16-1 bytes. */
+PL_MUST_CHECK int pl_prf12_seed(int hash, const uint8_t *secret, size_t slen, const uint8_t *seed, size_t seedlen,
+                                uint8_t *out, size_t outlen);
 /* ems: session_hash is Hash(handshake messages through ClientKeyExchange);
  * otherwise the randoms are used. */
 PL_MUST_CHECK int pl_master12(int hash, const uint8_t *pm, size_t pmlen, int ems, const uint8_t *session_hash,

@@ -181,6 +181,7 @@ static int s_recv_ch(parley_conn *c, const uint8_t *msg, size_t len)
     /* RFC 8446 4.2.10: early data is not accepted; skip it. A second
      * ClientHello never offers it, and after it nothing more is skipped. */
     if (!hs->hrr_done && ch.has_early_data) pl_server13_reject_early_data(c);
+    c->pha_offered = ch.has_pha; /* RFC 8446 4.2.6 */
     if (hs->hrr_done) hs->early_skipping = 0;
     PL_GUARD(pl_transcript_add(&hs->transcript, msg, len));
     if (ch_out.need_hrr) {
@@ -283,7 +284,7 @@ static int s_send_sh(parley_conn *c, const uint8_t *msg, size_t len)
         hs->state = S_SEND_FIN;
         goto out;
     }
-    if (cfg->verify_client) {
+    if (cfg->verify_client && !cfg->client_auth_deferred) { /* deferred: asked after the handshake (post_auth.c) */
         /* RFC 8446 4.3.2: empty context, signature_algorithms, and the CAs we trust. */
         size_t sa, m2;
         pl_buf_reset(&b);
@@ -412,6 +413,7 @@ static int s_recv_fin(parley_conn *c, const uint8_t *msg, size_t len)
     PL_GUARD(pl_transcript_add(&hs->transcript, msg, len));
     PL_GUARD(pl_transcript_hash(&hs->transcript, th));
     PL_GUARD(pl_ks13_resumption(&hs->ks, th));
+    PL_GUARD(pl_pha_snapshot(c)); /* the transcript through the client Finished, before our ticket */
     PL_GUARD(pl_conn_set_read_keys(c, hs->ks.c_ap));
     pl_trace(c, PARLEY_TRACE_KEYS, -1, "client application traffic (read)", 0, "");
     /* A ticket when we can make one (sealed, or a cache key) and the client

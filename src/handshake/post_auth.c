@@ -1,0 +1,290 @@
+/*
+ * handshake/post_auth.c - TLS 1.3 post-handshake client authentication
+ * (RFC 8446 4.6.2).
+ *
+ * The transcript through the client Finished is kept (a copy of the hash
+ * state, only when the client offered post_handshake_auth) as the base of
+ * every exchange: its messages are hashed on top of a fresh copy, so one
+ * exchange never leaks into the next (RFC 8446 4.4, "Post-Handshake"). An
+ * exchange runs in a short-lived handshake state (c->hs) so that the code of
+ * the handshake serves it: messages sent go into its transcript
+ * (pl_send_handshake), the chain is verified by pl_take_peer_chain, the
+ * client's certificate is chosen by pl_choose_client_cert and signed through
+ * the key provider by pl_key_op_run (a paused operation is what
+ * parley_conn_pending_key_op returns). The Finished key comes from the
+ * client's current application traffic secret (RFC 8446 4.4.4): c->wr on
+ * the client, c->rd on the server (after any KeyUpdate, the newest).
+ *
+ * Bounds: a server has at most one request outstanding; a client answers
+ * one at a time (later messages wait in the input until the answer is out).
+ */
+#include <string.h>
+
+#include "../internal.h"
+#include "messages.h"
+
+enum { PHA_IDLE = 0, PHA_WAIT_CERT, PHA_WAIT_CV, PHA_WAIT_FIN, PHA_SIGNING };
+#define PL_PHA_CTX_LEN 32
+
+
+int pl_pha_snapshot(parley_conn *c)
+{
+    if (!c->pha_offered || c->pha || !c->hs || !c->hs->transcript.h) return 0;
+    pl_pha *p = pl_calloc(1, sizeof *p);
+    PL_ENSURE(p, PL_ERR_NOMEM, "out of memory");
+    p->base = pl_hash_dup(c->hs->transcript.h);
+    p->hash = c->hs->transcript.hash;
+    if (!p->base) {
+        pl_free(p);
+        PL_BAIL(PL_ERR_NOMEM, "out of memory");
+    }
+    c->pha = p;
+    return 0;
+}
+
+void pl_pha_free(parley_conn *c)
+{
+    if (!c->pha) return;
+    pl_hash_free(c->pha->base);
+    pl_cleanse(c->pha, sizeof *c->pha);
+    pl_free(c->pha);
+    c->pha = NULL;
+}
+
+/* A handshake state for one exchange, its transcript the kept base. */
+static int pl_pha_begin(parley_conn *c)
+{
+    PL_ENSURE(!c->hs, PL_ERR_INTERNAL, "a handshake state is already in use");
+    pl_hs *hs = pl_calloc(1, sizeof *hs);
+    PL_ENSURE(hs, PL_ERR_NOMEM, "out of memory");
+    hs->client_cert = -1;
+    hs->hash = c->pha->hash;
+    hs->transcript.hash = c->pha->hash;
+    hs->transcript.h = pl_hash_dup(c->pha->base);
+    hs->client_version = PARLEY_TLS1_3;
+    if (!hs->transcript.h) {
+        pl_free(hs);
+        PL_BAIL(PL_ERR_NOMEM, "out of memory");
+    }
+    c->hs = hs;
+    return 0;
+}
+
+static void pl_pha_end(parley_conn *c)
+{
+    pl_hs_free(c->hs);
+    c->hs = NULL;
+    c->pha->state = PHA_IDLE;
+}
+
+/* ------------------------------------------------------------- server */
+
+static int pl_write_cr(parley_conn *c, pl_buf *b)
+{
+    parley_config *cfg = c->cfg;
+    size_t exts, sa, m2;
+    /* RFC 8446 4.3.2: a fresh context, signature_algorithms (no PKCS#1 in
+     * 1.3), and the CAs we trust. */
+    PL_GUARD(pl_buf_u8(b, (uint8_t)c->pha->ctx_len));
+    PL_GUARD(pl_buf_bytes(b, c->pha->ctx, c->pha->ctx_len));
+    PL_GUARD(pl_buf_open(b, 2, &exts));
+    PL_GUARD(pl_buf_u16(b, PL_EXT_SIGNATURE_ALGORITHMS));
+    PL_GUARD(pl_buf_open(b, 2, &sa));
+    PL_GUARD(pl_buf_open(b, 2, &m2));
+    for (size_t i = 0; i < cfg->nsigalgs; i++)
+        if ((cfg->sigalgs[i] & 0xff) != 0x01) PL_GUARD(pl_buf_u16(b, cfg->sigalgs[i]));
+    PL_GUARD(pl_buf_close(b, 2, m2));
+    PL_GUARD(pl_buf_close(b, 2, sa));
+    if (cfg->ca_names.len) {
+        PL_GUARD(pl_buf_u16(b, PL_EXT_CERTIFICATE_AUTHORITIES));
+        PL_GUARD(pl_buf_u16(b, (uint16_t)(cfg->ca_names.len + 2)));
+        PL_GUARD(pl_buf_u16(b, (uint16_t)cfg->ca_names.len));
+        PL_GUARD(pl_buf_bytes(b, cfg->ca_names.data, cfg->ca_names.len));
+    }
+    return pl_buf_close(b, 2, exts);
+}
+
+static int pl_pha_refuse(parley_conn *c, const char *why)
+{
+    pl_conn_set_error(c, "post-handshake client authentication refused: %s", why);
+    return PARLEY_ERROR;
+}
+
+int parley_conn_request_client_auth(parley_conn *c)
+{
+    if (!c || c->failed) return PARLEY_ERROR;
+    if (!c->is_server) return pl_pha_refuse(c, "only a server asks");
+    if (!c->hs_done) return pl_pha_refuse(c, "the handshake is not complete");
+    if (c->version != PARLEY_TLS1_3) return pl_pha_refuse(c, "TLS 1.2 has no post-handshake authentication");
+    if (c->closed_sent) return pl_pha_refuse(c, "close_notify was sent");
+    if (!c->pha_offered || !c->pha) return pl_pha_refuse(c, "the client did not offer post_handshake_auth (RFC 8446 4.2.6)");
+    if (!c->cfg->client_trust || !c->cfg->verify_client)
+        return pl_pha_refuse(c, "no client CAs are configured to verify a certificate with");
+    if (c->pha->state != PHA_IDLE) return pl_pha_refuse(c, "a request is already outstanding");
+    pl_buf b = {0};
+    /* RFC 8446 4.6.2: a context unique on this connection: 32 random bytes. */
+    c->pha->ctx_len = PL_PHA_CTX_LEN;
+    int rc = pl_random(c->pha->ctx, PL_PHA_CTX_LEN);
+    if (rc == 0) rc = pl_write_cr(c, &b);
+    if (rc == 0) rc = pl_pha_begin(c);
+    /* The application's request, not the peer's doing: not held to the cap. */
+    if (rc == 0) rc = pl_send_handshake(c, PL_HS_CERTIFICATE_REQUEST, b.data, b.len, 0);
+    pl_buf_free(&b);
+    if (rc < 0) return pl_conn_fail(c, rc);
+    c->pha->state = PHA_WAIT_CERT;
+    c->pha->status = PARLEY_CLIENT_AUTH_PENDING;
+    return PARLEY_OK;
+}
+
+int parley_conn_client_auth_status(const parley_conn *c) { return c && c->pha ? c->pha->status : PARLEY_CLIENT_AUTH_NONE; }
+
+static int pl_pha_server_cert(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_certificate ct;
+    PL_GUARD(pl_certificate_parse(msg + 4, len - 4, &ct));
+    /* RFC 8446 4.4.2: the context of the request it answers. */
+    PL_ENSURE(ct.context.len == c->pha->ctx_len && memcmp(ct.context.p, c->pha->ctx, ct.context.len) == 0,
+              PL_ERR_ILLEGAL_PARAMETER, "client Certificate does not echo the post-handshake request's context");
+    if (ct.n == 0) {
+        /* RFC 8446 4.4.2.4: certificate_required when one is required. */
+        PL_ENSURE(c->cfg->verify_client != PARLEY_VERIFY_CLIENT_REQUIRE, PL_ERR_CERTIFICATE_REQUIRED,
+                  "the client sent no certificate after the handshake, and one is required");
+        PL_GUARD(pl_conn_set_verify(c, "no client certificate"));
+        c->pha->state = PHA_WAIT_FIN;
+    } else {
+        PL_GUARD(pl_take_peer_chain(c, &ct));
+        c->hs->peer_sent_cert = 1;
+        c->pha->state = PHA_WAIT_CV;
+    }
+    return pl_transcript_add(&c->hs->transcript, msg, len);
+}
+
+static int pl_pha_server_cv(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    pl_certificate_verify cv;
+    uint8_t th[PL_MAX_HASH];
+    pl_buf content = {0};
+    PL_GUARD(pl_certificate_verify_parse(msg + 4, len - 4, &cv));
+    PL_ENSURE(pl_u16_in(c->cfg->sigalgs, c->cfg->nsigalgs, cv.scheme) && (cv.scheme & 0xff) != 0x01, PL_ERR_ILLEGAL_PARAMETER,
+              "client signed with %s, which was not requested", parley_sigscheme_name(cv.scheme));
+    PL_ENSURE(pl_sig_scheme_fits_key(hs->peer_key, cv.scheme, 1), PL_ERR_ILLEGAL_PARAMETER,
+              "client's signature scheme %s does not fit its certificate key", parley_sigscheme_name(cv.scheme));
+    PL_GUARD(pl_transcript_hash(&hs->transcript, th));
+    int rc = pl_certificate_verify_content(0, th, pl_hash_len(hs->hash), &content);
+    if (rc == 0) rc = pl_sig_verify(hs->peer_key, cv.scheme, content.data, content.len, cv.signature.p, cv.signature.len);
+    pl_buf_free(&content);
+    PL_GUARD(pl_peer_signature_verdict(rc, "the client's post-handshake CertificateVerify"));
+    c->pha->state = PHA_WAIT_FIN;
+    return pl_transcript_add(&hs->transcript, msg, len);
+}
+
+static int pl_pha_server_fin(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    uint8_t th[PL_MAX_HASH], expect[PL_MAX_HASH];
+    size_t hl = pl_hash_len(hs->hash);
+    PL_ENSURE(len - 4 == hl, PL_ERR_DECODE, "Finished has %zu bytes, expected %zu", len - 4, hl);
+    PL_GUARD(pl_transcript_hash(&hs->transcript, th));
+    /* RFC 8446 4.4.4: the finished key of client_application_traffic_secret_N. */
+    PL_GUARD(pl_ks13_finished(hs->hash, c->rd.secret, th, expect));
+    PL_ENSURE(pl_ct_memcmp(expect, msg + 4, hl) == 0, PL_ERR_DECRYPT_ERROR,
+              "the client's post-handshake Finished does not verify");
+    c->pha->status = hs->peer_sent_cert ? PARLEY_CLIENT_AUTH_OK : PARLEY_CLIENT_AUTH_EMPTY;
+    pl_trace(c, PARLEY_TRACE_INFO, -1, "post-handshake client authentication", 0,
+             hs->peer_sent_cert ? "certificate verified" : "no certificate");
+    pl_pha_end(c);
+    return 0;
+}
+
+/* ------------------------------------------------------------- client */
+
+/* CertificateVerify from the signature in hs->op (when a certificate was
+ * sent), then Finished; the exchange is over. */
+static int pl_pha_client_finish(parley_conn *c, int signed_cv)
+{
+    pl_hs *hs = c->hs;
+    uint8_t th[PL_MAX_HASH], fin[PL_MAX_HASH];
+    if (signed_cv) {
+        pl_buf b = {0};
+        int rc = pl_buf_u16(&b, hs->client_scheme);
+        if (rc == 0) rc = pl_buf_u16(&b, (uint16_t)hs->op.output.len);
+        if (rc == 0) rc = pl_buf_bytes(&b, hs->op.output.data, hs->op.output.len);
+        if (rc == 0) rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE_VERIFY, b.data, b.len);
+        pl_buf_free(&b);
+        PL_GUARD(rc);
+    }
+    PL_GUARD(pl_transcript_hash(&hs->transcript, th));
+    /* RFC 8446 4.4.4: the finished key of client_application_traffic_secret_N. */
+    PL_GUARD(pl_ks13_finished(hs->hash, c->wr.secret, th, fin));
+    PL_GUARD(pl_conn_send_handshake(c, PL_HS_FINISHED, fin, pl_hash_len(hs->hash)));
+    pl_cleanse(fin, sizeof fin);
+    pl_trace(c, PARLEY_TRACE_INFO, -1, "post-handshake client authentication", 0,
+             signed_cv ? "certificate sent" : "empty certificate sent");
+    pl_pha_end(c);
+    return 0;
+}
+
+static int pl_pha_client_request(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_certificate_request cr;
+    pl_buf b = {0}, content = {0};
+    /* RFC 8446 4.6.2: a client that did not offer post_handshake_auth MUST
+     * treat a CertificateRequest as unexpected_message. */
+    PL_ENSURE(c->pha, PL_ERR_UNEXPECTED_MESSAGE, "CertificateRequest after the handshake, which was not offered (post_handshake_auth)");
+    PL_ENSURE(c->pha->state == PHA_IDLE, PL_ERR_UNEXPECTED_MESSAGE, "CertificateRequest while the previous one is being answered");
+    PL_GUARD(pl_certificate_request_parse(msg + 4, len - 4, &cr));
+    /* RFC 8446 4.3.2: the context is for post-handshake requests; ours
+     * must echo it (and an empty one would collide with the handshake's). */
+    PL_ENSURE(cr.context.len > 0, PL_ERR_ILLEGAL_PARAMETER, "post-handshake CertificateRequest has an empty context");
+    memcpy(c->pha->ctx, cr.context.p, cr.context.len);
+    c->pha->ctx_len = cr.context.len;
+    PL_GUARD(pl_pha_begin(c));
+    pl_hs *hs = c->hs;
+    PL_GUARD(pl_transcript_add(&hs->transcript, msg, len));
+    PL_GUARD(pl_buf_bytes(&hs->req_sigalgs, cr.sigalgs.p, cr.sigalgs.len));
+    if (cr.has_cas) PL_GUARD(pl_buf_bytes(&hs->req_cas, cr.cas.p, cr.cas.len));
+    pl_choose_client_cert(c, 1);
+    const pl_chain *ch = hs->client_cert >= 0 ? &c->cfg->certs[hs->client_cert].chain : NULL;
+    int rc = pl_certificate_write(&b, c->pha->ctx, c->pha->ctx_len, ch ? ch->der : NULL, ch ? ch->der_len : NULL, ch ? ch->n : 0);
+    if (rc == 0) rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE, b.data, b.len);
+    pl_buf_free(&b);
+    PL_GUARD(rc);
+    if (!ch) return pl_pha_client_finish(c, 0);
+    uint8_t th[PL_MAX_HASH];
+    rc = pl_transcript_hash(&hs->transcript, th);
+    if (rc == 0) rc = pl_certificate_verify_content(0, th, pl_hash_len(hs->hash), &content);
+    if (rc == 0) rc = pl_key_op_run(c, PARLEY_KEY_OP_SIGN, hs->client_scheme, content.data, content.len);
+    pl_buf_free(&content);
+    if (rc < 0) return rc;
+    if (rc == PL_HS_WAIT_KEY_OP) {
+        c->pha->state = PHA_SIGNING; /* pl_pha_resume goes on when it is done */
+        return rc;
+    }
+    return pl_pha_client_finish(c, 1);
+}
+
+int pl_pha_resume(parley_conn *c)
+{
+    if (!c->pha || c->is_server || c->pha->state != PHA_SIGNING) return 0;
+    /* The op is pending or done, never idle here: this only collects it. */
+    int rc = pl_key_op_run(c, PARLEY_KEY_OP_SIGN, c->hs->client_scheme, NULL, 0);
+    if (rc != 0) return rc;
+    return pl_pha_client_finish(c, 1);
+}
+int pl_pha_message(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    if (!c->is_server) {
+        PL_ENSURE(msg[0] == PL_HS_CERTIFICATE_REQUEST, PL_ERR_UNEXPECTED_MESSAGE, "received %s after the handshake",
+                  pl_hs_type_name(msg[0]));
+        return pl_pha_client_request(c, msg, len);
+    }
+    int st = c->pha ? c->pha->state : PHA_IDLE;
+    /* RFC 8446 4.6.2: Certificate, CertificateVerify, Finished, in this
+     * order, only in answer to our request. */
+    if (msg[0] == PL_HS_CERTIFICATE && st == PHA_WAIT_CERT) return pl_pha_server_cert(c, msg, len);
+    if (msg[0] == PL_HS_CERTIFICATE_VERIFY && st == PHA_WAIT_CV) return pl_pha_server_cv(c, msg, len);
+    if (msg[0] == PL_HS_FINISHED && st == PHA_WAIT_FIN) return pl_pha_server_fin(c, msg, len);
+    PL_BAIL(PL_ERR_UNEXPECTED_MESSAGE, "received %s after the handshake%s", pl_hs_type_name(msg[0]),
+            st == PHA_IDLE ? ", without a request" : " out of order in post-handshake authentication");
+}
