@@ -19,6 +19,7 @@ typedef struct {
     int ncrls;
     uint16_t vmin, vmax;
     const char *target;
+    tool_export exp; /* --export LABEL:LEN */
 } client_opts;
 
 static void client_parse(int argc, char **argv, client_opts *o)
@@ -69,6 +70,7 @@ static void client_parse(int argc, char **argv, client_opts *o)
         else if (!strcmp(a, "--json")) o->json = 1;
         else if (!strcmp(a, "--send")) o->send = NEXT();
         else if (!strcmp(a, "--key-update")) o->key_update = 1;
+        else if (!strcmp(a, "--export")) tool_export_parse(NEXT(), &o->exp);
         else if (!strcmp(a, "--timeout")) o->timeout = atoi(NEXT());
         else if (!strcmp(a, "--record-padding")) o->padding = atoi(NEXT());
         else if (a[0] == '-') tool_die("unknown client option %s (see parley --help)", a);
@@ -160,6 +162,9 @@ static int client_once(const client_opts *o, parley_config *cfg, const char *hos
     }
     parley_conn_set_fd(c, fd);
     int rc = parley_fd_handshake(c), status = 0;
+    static char exphex[2 * PARLEY_EXPORT_MAX + 512];
+    exphex[0] = 0;
+    if (rc == PARLEY_OK && o->exp.len) (void)tool_export_hex(c, &o->exp, exphex, sizeof exphex);
     char *resp = NULL;
     size_t resp_len = 0;
     if (rc != PARLEY_OK) {
@@ -255,6 +260,7 @@ done:;
                 (void)parley_conn_peer_cert_sans(c, i, sans, sizeof sans);
                 printf("peer_cert.%d: subject=%s; issuer=%s; not_before=%s; not_after=%s; san=%s\n", i, subj, iss, nb, na, sans);
             }
+        if (o->exp.len) printf("exporter: %s\n", exphex);
     } else if (o->json) {
         printf("{\"ok\": %s, ", status == 0 ? "true" : "false");
         printf("\"protocol\": ");
@@ -272,6 +278,10 @@ done:;
         json_str(stdout, parley_conn_verify_result(c));
         printf(", \"server_name\": ");
         json_str(stdout, sni);
+        if (o->exp.len) {
+            printf(", \"exporter\": ");
+            json_str(stdout, exphex);
+        }
         printf(", \"error\": ");
         json_str(stdout, parley_conn_error_string(c));
         printf(", \"peer_chain\": [");

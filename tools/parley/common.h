@@ -80,4 +80,17 @@ void tool_trace(void *arg, const parley_conn *conn, const parley_trace_event *ev
 /* Keylog callback appending to SSLKEYLOGFILE / --keylog handled by the library. */
 void tool_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
+/* export.c: --export LABEL:LEN, and the wait for a post-handshake certificate. */
+typedef struct {
+    char label[256];
+    size_t len; /* 0: not asked */
+} tool_export;
+void tool_export_parse(const char *spec, tool_export *e);
+/* The exported bytes in hex, or "refused (why)", in out. */
+const char *tool_export_hex(parley_conn *c, const tool_export *e, char *out, size_t cap);
+/* Server: ask for a client certificate after the handshake and read from
+ * fd until the answer is in: 0, 1 for TLS 1.2 (none: the handshake asked),
+ * -1 when the connection failed. */
+int tool_post_handshake_auth(parley_conn *c, int fd);
+
 #endif

@@ -61,6 +61,19 @@ static int g_max_conns = 1024, g_hs_timeout_ms = 10000, g_req_timeout_ms = 10000
  * or --handshake-timeout if that is shorter. */
 static int g_linger_ms = TOOL_LINGER_MS;
 
+/* --export LABEL:LEN (logged per connection) and --post-handshake-auth PATH
+ * (a request for PATH asks for a client certificate first: export.c). */
+static tool_export g_export;
+static const char *g_pha_path;
+
+/* The request line's path is `path`: "METHOD PATH ..." */
+static int request_path_is(const char *req, const char *path)
+{
+    const char *sp = strchr(req, ' ');
+    size_t pl = strlen(path);
+    return sp && strncmp(sp + 1, path, pl) == 0 && (sp[1 + pl] == ' ' || sp[1 + pl] == '\r' || sp[1 + pl] == '\n');
+}
+
 static void *serve_one(void *arg)
 {
     conn_job *j = arg;
@@ -94,6 +107,10 @@ static void *serve_one(void *arg)
             parley_version_name(parley_conn_version(c)), parley_cipher_name(parley_conn_cipher(c)),
             parley_conn_resumed(c) ? "resumed" : parley_conn_group(c) ? parley_group_name(parley_conn_group(c)) : "rsa",
             sni ? sni : "none", alpn ? alpn : "none", parley_conn_ems(c) ? "yes" : "no");
+    if (g_export.len) {
+        static _Thread_local char hex[2 * PARLEY_EXPORT_MAX + 512];
+        fprintf(stderr, "parley: [%lu] %s: exporter: %s\n", j->id, j->peer, tool_export_hex(c, &g_export, hex, sizeof hex));
+    }
     /* Read one request: up to the end of the HTTP header, 16 KiB at most. */
     char req[16384];
     size_t rl = 0;
@@ -118,6 +135,24 @@ static void *serve_one(void *arg)
     if (rl == 0) {
         if (rc == PARLEY_ERROR) fprintf(stderr, "parley: [%lu] %s: %s\n", j->id, j->peer, parley_conn_error_string(c));
         goto close;
+    }
+    /* RFC 8446 4.6.2: this resource needs a client certificate; ask now. */
+    const char *pha = NULL;
+    if (g_pha_path && request_path_is(req, g_pha_path)) {
+        int pr = tool_post_handshake_auth(c, j->fd);
+        if (pr < 0) {
+            const char *e = parley_conn_error_string(c);
+            fprintf(stderr, "parley: [%lu] %s: post-handshake authentication failed: %s", j->id, j->peer,
+                    e[0] ? e : "the connection ended before the answer");
+            if (parley_conn_alert_sent(c) >= 0) fprintf(stderr, " (alert sent: %s)", parley_alert_name(parley_conn_alert_sent(c)));
+            if (parley_conn_alert_received(c) >= 0)
+                fprintf(stderr, " (alert received: %s)", parley_alert_name(parley_conn_alert_received(c)));
+            fprintf(stderr, "\n");
+            goto close;
+        }
+        pha = pr ? "not in TLS 1.2 (the handshake asked)" : parley_conn_client_auth_status(c) == PARLEY_CLIENT_AUTH_OK ? "ok" : "no certificate";
+        fprintf(stderr, "parley: [%lu] %s: post-handshake authentication: %s (verify: %s)\n", j->id, j->peer, pha,
+                parley_conn_verify_result(c));
     }
     char body[4096], resp[4600], who[1200] = "none";
     if (parley_conn_peer_cert_count(c) > 0) {
@@ -147,6 +182,8 @@ static void *serve_one(void *arg)
                       parley_conn_signature_scheme(c) ? parley_sigscheme_name(parley_conn_signature_scheme(c)) : "none",
                       parley_conn_resumed(c) ? "yes" : "no", parley_conn_ems(c) ? "yes" : "no",
                       sni ? sni : "none", alpn ? alpn : "none", who, (int)getpid());
+    if (pha && bl > 0 && (size_t)bl < sizeof body)
+        bl += snprintf(body + bl, sizeof body - (size_t)bl, "post_handshake_auth: %s\n", pha);
     int n = snprintf(resp, sizeof resp,
                      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", bl,
                      body);
@@ -188,10 +225,15 @@ int tool_server(int argc, char **argv)
         } else if (!strcmp(a, "--request-timeout") && i + 1 < argc) {
             g_req_timeout_ms = (int)(atof(argv[++i]) * 1000);
             if (g_req_timeout_ms < 1) tool_die("--request-timeout wants seconds > 0");
+        } else if (!strcmp(a, "--export") && i + 1 < argc) {
+            tool_export_parse(argv[++i], &g_export);
+        } else if (!strcmp(a, "--post-handshake-auth") && i + 1 < argc) {
+            g_pha_path = argv[++i];
         } else if (!server_opt(&o, argc, argv, &i))
             tool_die("unknown server option %s (see parley --help)", a);
     }
     server_opts_finish(&o);
+    if (g_pha_path && !o.client_ca) tool_die("--post-handshake-auth needs --client-ca FILE");
     if (g_hs_timeout_ms < g_linger_ms) g_linger_ms = g_hs_timeout_ms;
     if (o.workers <= 1) return server_run(&o);
     o.reuseport = 1; /* every worker binds the port */
@@ -204,6 +246,8 @@ static int server_run(const server_opts *o)
     if (tool_split_hostport(o->listen_on, host, sizeof host, port, sizeof port) < 0) tool_die("--listen wants ADDR:PORT");
 
     parley_config *cfg = server_opts_config(o, 1);
+    /* TLS 1.3 handshakes do not ask; requests for the path do (RFC 8446 4.6.2). */
+    if (g_pha_path && parley_config_set_post_handshake_auth(cfg, 1) != PARLEY_OK) tool_die("%s", parley_config_error_string(cfg));
     if (o->ticket_keys) {
         /* SIGHUP re-reads the ticket keys; accept() is interrupted to do it. */
         struct sigaction hup = {0};
