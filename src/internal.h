@@ -52,6 +52,9 @@
 #define PL_MAX_KEY_UPDATES 32
 #define PL_MAX_TICKETS_WITHOUT_DATA 32
 #define PL_MAX_RENEG_WARNINGS 1
+/* Post-handshake CertificateRequests a client answers (a signature each)
+ * without application data in between (RFC 8446 4.6.2; post_auth.c). */
+#define PL_MAX_PHA_WITHOUT_DATA 8
 /* The output a peer can make a connection queue (see parley.h, "Output a peer
  * can cause"): this much for everything in a handshake flight but the
  * certificates and the CA names, on top of the config's largest ones
@@ -341,6 +344,7 @@ struct parley_conn {
      * the client offered post_handshake_auth (RFC 8446 4.2.6); pha is
      * allocated at the end of such a handshake only. */
     int pha_offered;
+    int pha_requests;        /* client: CertificateRequests since the last application data */
     struct pl_pha_s *pha;
 };
 

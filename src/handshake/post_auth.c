@@ -233,6 +233,10 @@ static int pl_pha_client_request(parley_conn *c, const uint8_t *msg, size_t len)
      * treat a CertificateRequest as unexpected_message. */
     PL_ENSURE(c->pha, PL_ERR_UNEXPECTED_MESSAGE, "CertificateRequest after the handshake, which was not offered (post_handshake_auth)");
     PL_ENSURE(c->pha->state == PHA_IDLE, PL_ERR_UNEXPECTED_MESSAGE, "CertificateRequest while the previous one is being answered");
+    /* Each answer costs a signature: a run of requests with no application
+     * data in between is a flood (as KeyUpdate's and NewSessionTicket's). */
+    PL_ENSURE(++c->pha_requests <= PL_MAX_PHA_WITHOUT_DATA, PL_ERR_UNEXPECTED_MESSAGE,
+              "more than %d post-handshake CertificateRequests without application data in between", PL_MAX_PHA_WITHOUT_DATA);
     PL_GUARD(pl_certificate_request_parse(msg + 4, len - 4, &cr));
     /* RFC 8446 4.3.2: the context is for post-handshake requests; ours
      * must echo it (and an empty one would collide with the handshake's). */

@@ -277,6 +277,7 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
             c->empty_records = 0;
             c->key_updates = 0;
             c->tickets_seen = 0;
+            c->pha_requests = 0;
             return 1;
         }
         /* RFC 8446 5.1 / 5246 6.2.1: zero-length application data is allowed,

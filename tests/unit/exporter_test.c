@@ -103,13 +103,16 @@ static void test_tls12_without_ems_refused(void **state)
     pair p;
     wire w;
     uint8_t out[16];
-    assert_int_equal(run_conn(&p, &w, client12(), server_cfg("ec256"), WIRE_STRIP_EMS, NULL, 0), 0);
+    parley_config *cc = client12(), *sc = server_cfg("ec256");
+    assert_int_equal(run_conn(&p, &w, cc, sc, WIRE_STRIP_EMS, NULL, 0), 0); /* references taken: ours freed below */
     assert_int_equal(parley_conn_ems(p.client), 0);
     assert_int_equal(ex(p.client, "EXPERIMENTAL parley", NULL, 0, out, 16), PARLEY_ERROR);
     assert_int_equal(ex(p.server, "EXPERIMENTAL parley", NULL, 0, out, 16), PARLEY_ERROR);
     assert_non_null(strstr(parley_conn_error_string(p.server), "extended master secret"));
     exchange(&p, p.client, p.server, "not failed");
     free_pair(&p);
+    parley_config_free(cc);
+    parley_config_free(sc);
 }
 
 int main(void)

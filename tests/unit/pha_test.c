@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "helpers.h"
 #include "internal.h"
@@ -174,6 +176,15 @@ static void test_raw_messages(void **state)
     static const uint8_t cr_empty_ctx[] = {13, 0, 0, 10, 0, 0, 8, 0, 13, 0, 4, 0, 2, 0x04, 0x03};
     pha_pair(&p, "client", PARLEY_VERIFY_CLIENT_OPTIONAL);
     assert_int_equal(PL_CODE(pl_hs_post_handshake(p.client, cr_empty_ctx, sizeof cr_empty_ctx)), PL_ERR_ILLEGAL_PARAMETER);
+    /* A run of requests without application data: the ninth is a flood. */
+    uint8_t cr[] = {13, 0, 0, 14, 1, 0, 0, 10, 0, 13, 0, 6, 0, 4, 0x04, 0x03, 0x08, 0x04};
+    p.client->pha_requests = 0; /* the refused one above counted */
+    for (int i = 1; i <= 8; i++) {
+        cr[5] = (uint8_t)i;
+        if (pl_hs_post_handshake(p.client, cr, sizeof cr) != 0) fail_msg("request %d: %s", i, pl_last_message());
+    }
+    assert_int_equal(PL_CODE(pl_hs_post_handshake(p.client, cr, sizeof cr)), PL_ERR_UNEXPECTED_MESSAGE);
+    p.client->pha_requests = 0; /* as application data does */
     /* Certificate, CertificateVerify or Finished to a client: unexpected. */
     static const uint8_t fin[4 + 32] = {20, 0, 0, 32};
     assert_int_equal(PL_CODE(pl_hs_post_handshake(p.client, fin, sizeof fin)), PL_ERR_UNEXPECTED_MESSAGE);
@@ -214,12 +225,87 @@ static void test_finished_wrong(void **state)
     free_pair(&p);
 }
 
+/* A client whose key is elsewhere: parley_conn_read returns WANT_KEY_OP
+ * while the CertificateVerify's signature is out, then goes on; a client
+ * freed with its signature out cancels it. */
+typedef struct {
+    parley_key_provider base;
+    parley_key_op *pending;
+    int calls, cancelled;
+} async_provider;
+
+static int async_start(parley_key_provider *self, parley_key_op *op)
+{
+    async_provider *a = (async_provider *)self;
+    a->pending = op;
+    a->calls++;
+    return PARLEY_WANT_KEY_OP;
+}
+
+static void async_cancel(parley_key_provider *self, parley_key_op *op)
+{
+    async_provider *a = (async_provider *)self;
+    assert_ptr_equal(op, a->pending);
+    a->pending = NULL;
+    a->cancelled++;
+}
+
+static void test_async_signature(void **state)
+{
+    (void)state;
+    async_provider ap = {{async_start, async_cancel}, NULL, 0, 0};
+    char path[512];
+    snprintf(path, sizeof path, "%s/client.key", test_dir());
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    EVP_PKEY *key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/client.pem", test_dir());
+    for (int round = 0; round < 2; round++) {
+        parley_config *cc = only_version(client_cfg("ec256"), PARLEY_TLS1_3);
+        assert_int_equal(parley_config_add_cert_with_provider(cc, path, &ap.base), PARLEY_OK);
+        pair p;
+        make_pair(&p, cc, pha_server(PARLEY_VERIFY_CLIENT_REQUIRE), "localhost");
+        handshake_ok(&p, "TLS 1.3");
+        assert_int_equal(parley_conn_request_client_auth(p.server), PARLEY_OK);
+        pair_pump(&p);
+        uint8_t buf[64];
+        size_t n;
+        assert_int_equal(parley_conn_read(p.client, buf, sizeof buf, &n), PARLEY_WANT_KEY_OP);
+        assert_ptr_equal(parley_conn_pending_key_op(p.client), ap.pending);
+        /* Asking again does not start it again. */
+        assert_int_equal(parley_conn_read(p.client, buf, sizeof buf, &n), PARLEY_WANT_KEY_OP);
+        assert_int_equal(ap.calls, round + 1);
+        if (round == 1) { /* freed with the signature out */
+            free_pair(&p);
+            assert_int_equal(ap.cancelled, 1);
+            break;
+        }
+        const uint8_t *in;
+        size_t inlen, siglen = 256;
+        uint8_t sig[256];
+        parley_key_op_input(ap.pending, &in, &inlen);
+        EVP_MD_CTX *m = EVP_MD_CTX_new();
+        assert_int_equal(EVP_DigestSignInit(m, NULL, EVP_sha256(), NULL, key), 1);
+        assert_int_equal(EVP_DigestSign(m, sig, &siglen, in, inlen), 1);
+        EVP_MD_CTX_free(m);
+        assert_int_equal(parley_key_op_complete(ap.pending, 1, sig, siglen), PARLEY_OK);
+        assert_int_equal(parley_conn_read(p.client, buf, sizeof buf, &n), PARLEY_WANT_READ);
+        settle(&p);
+        assert_int_equal(parley_conn_client_auth_status(p.server), PARLEY_CLIENT_AUTH_OK);
+        exchange(&p, p.client, p.server, "signed elsewhere");
+        free_pair(&p);
+    }
+    EVP_PKEY_free(key);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_request_answered),    cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_empty_certificate),   cmocka_unit_test(test_request_without_extension),
         cmocka_unit_test(test_raw_messages),        cmocka_unit_test(test_finished_wrong),
+        cmocka_unit_test(test_async_signature),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
