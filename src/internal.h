@@ -348,16 +348,6 @@ struct parley_conn {
     struct pl_pha_s *pha;
 };
 
-/* Post-handshake client authentication state (handshake/post_auth.c). */
-typedef struct pl_pha_s {
-    struct pl_hash_ctx *base; /* Hash(ClientHello .. client Finished), running state */
-    int hash;
-    int state;
-    int status;        /* server: PARLEY_CLIENT_AUTH_* */
-    uint8_t ctx[255];  /* the request's certificate_request_context */
-    size_t ctx_len;
-} pl_pha;
-
 /* May keying material be exported (RFC 5705 / RFC 8446 7.5) from this
  * connection? After the handshake, TLS 1.3 always; TLS 1.2 only with the
  * extended master secret (RFC 7627 5.4). The exporter API (issue #19) must
@@ -366,6 +356,8 @@ static inline int pl_conn_export_allowed(const parley_conn *c)
 {
     return c->hs_done && (c->version == PARLEY_TLS1_3 || (c->version == PARLEY_TLS1_2 && c->ems));
 }
+
+#include "handshake/post_auth.h"
 
 #define PL_IN_CAP (PL_MAX_RECORD12 + 256) /* the larger of the 1.2 and 1.3 limits */
 
@@ -387,20 +379,7 @@ static inline int pl_op_state(const struct parley_key_op *op)
 /* Free (and wipe) a handshake state. */
 void pl_hs_free(pl_hs *hs);
 
-/* handshake/exporter.c: keep what exporters need as the handshake ends. */
-void pl_exporter_keep(parley_conn *c);
-
-/* handshake/post_auth.c (RFC 8446 4.6.2). pl_pha_snapshot: at the end of a
- * TLS 1.3 handshake whose client offered post_handshake_auth, keep the
- * transcript hash through the client Finished (the base of every later
- * exchange). pl_pha_message: a CertificateRequest (client) or Certificate,
- * CertificateVerify, Finished (server) after the handshake; the client may
- * return PL_HS_WAIT_KEY_OP when its signature is pending, and
- * pl_pha_resume goes on with it. */
-PL_MUST_CHECK int pl_pha_snapshot(parley_conn *c);
-PL_MUST_CHECK int pl_pha_message(parley_conn *c, const uint8_t *msg, size_t len);
-PL_MUST_CHECK int pl_pha_resume(parley_conn *c);
-void pl_pha_free(parley_conn *c);
+/* Exporters and post-handshake authentication: handshake/post_auth.h. */
 
 /* record/send.c: a connection's records out. */
 PL_MUST_CHECK int pl_conn_send_handshake(parley_conn *c, uint8_t type, const uint8_t *body, size_t len);

@@ -30,6 +30,8 @@ enum { PHA_IDLE = 0, PHA_WAIT_CERT, PHA_WAIT_CV, PHA_WAIT_FIN, PHA_SIGNING };
 int pl_pha_snapshot(parley_conn *c)
 {
     if (!c->pha_offered || c->pha || !c->hs || !c->hs->transcript.h) return 0;
+    /* Only when a request is possible: a server without client CAs never asks. */
+    if (c->is_server && !c->cfg->verify_client) return 0;
     pl_pha *p = pl_calloc(1, sizeof *p);
     PL_ENSURE(p, PL_ERR_NOMEM, "out of memory");
     p->base = pl_hash_dup(c->hs->transcript.h);
@@ -117,9 +119,9 @@ int parley_conn_request_client_auth(parley_conn *c)
     if (!c->hs_done) return pl_pha_refuse(c, "the handshake is not complete");
     if (c->version != PARLEY_TLS1_3) return pl_pha_refuse(c, "TLS 1.2 has no post-handshake authentication");
     if (c->closed_sent) return pl_pha_refuse(c, "close_notify was sent");
-    if (!c->pha_offered || !c->pha) return pl_pha_refuse(c, "the client did not offer post_handshake_auth (RFC 8446 4.2.6)");
     if (!c->cfg->client_trust || !c->cfg->verify_client)
         return pl_pha_refuse(c, "no client CAs are configured to verify a certificate with");
+    if (!c->pha_offered || !c->pha) return pl_pha_refuse(c, "the client did not offer post_handshake_auth (RFC 8446 4.2.6)");
     if (c->pha->state != PHA_IDLE) return pl_pha_refuse(c, "a request is already outstanding");
     pl_buf b = {0};
     /* RFC 8446 4.6.2: a context unique on this connection: 32 random bytes. */
