@@ -449,6 +449,18 @@ struct parley_session_cache {
      * parley_conn_handshake again after it), PARLEY_ERROR to treat the
      * session as unknown. When set, fetch is not used by the handshake. */
     int (*fetch_start)(parley_session_cache *self, parley_conn *conn, const uint8_t *id, size_t idlen);
+    /* Optional, for 0-RTT anti-replay (RFC 8446 8; docs/security.md): record
+     * `key` (klen bytes, a namespace of its own, apart from session ids) as
+     * used for `lifetime` seconds, atomically across every process and host
+     * that shares the cache. 1: first use, now recorded; 0: seen before (a
+     * replay); -1: cannot tell (unreachable, full): the early data is then
+     * rejected and the handshake goes on in 1-RTT (fail closed). Called
+     * synchronously, also by a cache with fetch_start: it must answer within
+     * a short timeout. A live record must never be evicted to make room.
+     * Without it (NULL: keep the struct zeroed), a server using this cache
+     * never accepts early data. Added at the end: caches that zero their
+     * struct keep working. */
+    int (*claim)(parley_session_cache *self, const uint8_t *key, size_t klen, uint32_t lifetime);
 };
 /* The answer to a fetch_start: the value, or NULL / 0 when there is none
  * (copied; opened and checked like a value from fetch; one longer than any
