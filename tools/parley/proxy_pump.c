@@ -168,6 +168,12 @@ void drive(proxy_conn *pc)
             return;
         }
         if (was_waiting) kl_wait_remove(pc);
+        if (rc == PARLEY_EARLY_DATA) {
+            /* 0-RTT data (only with --early-data): to the backend now. */
+            if (proxy_forward_early(pc) < 0) return;
+            drive(pc);
+            return;
+        }
         if (rc == PARLEY_WANT_READ) return;
         if (rc != PARLEY_OK) {
             pc->why = parley_conn_error_string(pc->tls);
@@ -179,6 +185,7 @@ void drive(proxy_conn *pc)
         else g_count.full++;
         connect_backend(pc);
         if (pc->closing) return;
+        backend_start_reading(pc);
     }
     for (;;) {
         uint8_t buf[16384];
