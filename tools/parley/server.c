@@ -97,6 +97,9 @@ static void *serve_one(void *arg)
             fprintf(stderr, "parley: [%lu] %s: handshake failed: %s", j->id, j->peer, parley_conn_error_string(c));
         if (parley_conn_alert_sent(c) >= 0) fprintf(stderr, " (alert sent: %s)", parley_alert_name(parley_conn_alert_sent(c)));
         if (parley_conn_alert_received(c) >= 0) fprintf(stderr, " (alert received: %s)", parley_alert_name(parley_conn_alert_received(c)));
+        /* Whether 0-RTT data was taken (a replayer never finishes its handshake). */
+        if (rl || parley_conn_early_data_status(c) == PARLEY_EARLY_DATA_REJECTED)
+            fprintf(stderr, rl ? " early=1" : " early=rejected");
         fprintf(stderr, "\n");
         /* The alert is written (parley_fd_handshake flushes it): deliver it
          * rather than reset it away with the client's unread bytes. The slot
