@@ -55,7 +55,7 @@ start_bg "$WORK/s.log" "$PARLEY" server --listen "127.0.0.1:$S" --cert "$P/ec256
     --max-early-data 16384 --ticket-secret "$WORK/secret0"
 S_PID=$LAST_PID
 start_bg "$WORK/n.log" "$PARLEY" server --listen "127.0.0.1:$N" --cert "$P/ec256.pem" --key "$P/ec256.key" \
-    --ticket-secret "$WORK/secret0"
+    --ticket-secret "$WORK/secret0" --trace
 N_PID=$LAST_PID
 wait_port "$S"
 wait_port "$N"
@@ -63,7 +63,8 @@ ticket "$S" "$WORK/t2.pem"
 IN=$REQ s_client none "$N" -sess_in "$WORK/t2.pem" -early_data "$REQ"
 check "a server without --max-early-data: early data rejected, resumed, request in 1-RTT" "$WORK/none.out" \
     'Reused, TLSv1.3' 'Early data was rejected' 'HTTP/1.1 200 OK' '^early_data: rejected'
-check "the server logs early=rejected" "$WORK/n.log" 'resumed .* early=rejected$'
+check "the server logs early=rejected and skipped the early records" "$WORK/n.log" 'resumed .* early=rejected$' \
+    'early data offered: rejected: this server accepts none' 'early data \(skipped\)'
 stop_bg "$S_PID"
 stop_bg "$N_PID"
 
