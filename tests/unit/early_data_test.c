@@ -112,7 +112,9 @@ typedef struct {
 static void ed_hello(ed *e, const pl_session *s, const hello_opts *o)
 {
     uint8_t out[4096], b[4096], zeros[PL_MAX_HASH] = {0};
-    parley_conn *c = parley_conn_new_client(ed_client(o->calpn), o->sni ? o->sni : "localhost");
+    parley_config *cc = ed_client(o->calpn);
+    parley_conn *c = parley_conn_new_client(cc, o->sni ? o->sni : "localhost");
+    parley_config_free(cc); /* the connection holds it */
     assert_int_equal(parley_conn_handshake(c), PARLEY_WANT_READ);
     size_t n = conn_take(c, out, sizeof out);
     parley_conn_free(c);
