@@ -522,7 +522,11 @@ int parley_config_set_max_early_data(parley_config *cfg, uint32_t bytes);
 
 /* Early data (0-RTT, TLS 1.3: RFC 8446 2.3, 4.2.10, 8). Early data can be
  * replayed by an attacker: a server must only act on it in ways that are
- * safe to repeat. */
+ * safe to repeat. A server accepts a given first flight's early data at most
+ * once per anti-replay store: the session cache's `claim` (shared memory:
+ * every forked worker; Redis: a fleet), or without a cache an in-process
+ * store (one process). A store that cannot answer means the early data is
+ * rejected and the handshake goes on in 1-RTT (docs/security.md). */
 enum { PARLEY_EARLY_DATA_NOT_OFFERED = 0, PARLEY_EARLY_DATA_ACCEPTED = 1, PARLEY_EARLY_DATA_REJECTED = 2 };
 /* Client: data to send as early data in the first flight when the session
  * given to parley_conn_set_session allows it (a TLS 1.3 ticket with
