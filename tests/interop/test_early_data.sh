@@ -104,6 +104,12 @@ wait_count "$WORK/w.log" 'listening' 2
 REPLAY_PORTS=$W replay_case workers "$W" "$WORK/w.log"
 stop_bg "$LAST_PID"
 
+# Forked workers must share the anti-replay store: a per-worker cache is refused.
+timeout 5 "$PARLEY" server --listen "127.0.0.1:$W" --cert "$P/ec256.pem" --key "$P/ec256.key" --workers 2 \
+    --session-cache memory:100 --max-early-data 16384 >"$WORK/refused.log" 2>&1 </dev/null
+check "--workers with --max-early-data and a per-worker cache is refused" "$WORK/refused.log" \
+    'needs a shared --session-cache'
+
 # ---- replay across two servers sharing Redis and the ticket secret
 if command -v redis-server >/dev/null; then
     RPORT=$(free_port)

@@ -157,7 +157,7 @@ static void rc_remove(parley_session_cache *self, const uint8_t *id, size_t idle
     pthread_mutex_unlock(&r->lock);
 }
 
-int tool_redis_claim_key(char out[96], const uint8_t *key, size_t n)
+static int tool_redis_claim_key(char out[96], const uint8_t *key, size_t n)
 {
     if (n == 0 || n > 32) return -1;
     size_t o = (size_t)sprintf(out, "parley:0rtt:");
