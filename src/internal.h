@@ -262,7 +262,7 @@ typedef struct {
     pl_buf lookup_val;      /* empty: not found */
     int lookups_done;       /* per ClientHello: one asynchronous lookup at most */
     uint32_t early_budget;  /* ... and how many more bytes may be skipped */
-    /* Server 0-RTT (early_data.c, RFC 8446 4.2.10): what the ticket of the
+    /* Server 0-RTT (early_data_server.c, RFC 8446 4.2.10): what the ticket of the
      * first identity allows, noted when the PSK is chosen; then whether the
      * early data is accepted, read under c_early until EndOfEarlyData. */
     int ed_ticket;          /* a ticket was noted (identity 0 accepted) */
@@ -346,7 +346,7 @@ struct parley_conn {
     /* TLS 1.3 client: the resumption master secret, for NewSessionTickets. */
     uint8_t res_secret[PL_MAX_HASH];
     int res_hash;
-    int early_status;        /* PARLEY_EARLY_DATA_* (server: early_data.c) */
+    int early_status;        /* PARLEY_EARLY_DATA_* (early_data.c; the server sets it in early_data_server.c) */
 };
 
 /* May keying material be exported (RFC 5705 / RFC 8446 7.5) from this
@@ -484,7 +484,7 @@ PL_MUST_CHECK int pl_server13_send_ticket(parley_conn *c);
 /* The budget of rejected early data to skip (RFC 8446 4.2.10), set when a
  * first ClientHello offers early_data that is not accepted. */
 void pl_server13_reject_early_data(parley_conn *c);
-/* early_data.c (server 0-RTT): note what the ticket of identity 0 allows
+/* early_data_server.c (server 0-RTT): note what the ticket of identity 0 allows
  * (id: the PSK identity, binder: its binder); decide on a first
  * ClientHello offering early_data (accept: derive the early secret, claim
  * the anti-replay key); the read keys to install with the server's flight. */

@@ -50,7 +50,7 @@ int pl_hs_run(parley_conn *c, const pl_hs_table *t0)
                 rc = pl_conn_process_records(c, 1);
                 if (rc < 0) return rc;
                 /* Data held in the input buffer during the handshake is
-                 * accepted 0-RTT data (early_data.c): the application reads it. */
+                 * accepted 0-RTT data (early_data_server.c): the application reads it. */
                 if (rc == 0) return c->app_len ? PL_HS_WAIT_EARLY : PL_HS_WAIT_READ;
                 continue;
             }

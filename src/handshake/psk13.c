@@ -290,7 +290,7 @@ int pl_server13_send_ticket(parley_conn *c)
     if (rc == 0) rc = pl_buf_open(&b, 2, &exts);
     if (rc == 0 && cfg->max_early_data) {
         /* RFC 8446 4.2.10: the early data a resumption with this ticket may
-         * carry (early_data.c decides on acceptance). */
+         * carry (early_data_server.c decides on acceptance). */
         if ((rc = pl_buf_u16(&b, PL_EXT_EARLY_DATA)) == 0 && (rc = pl_buf_u16(&b, 4)) == 0) rc = pl_buf_u32(&b, cfg->max_early_data);
     }
     if (rc == 0) rc = pl_buf_close(&b, 2, exts);

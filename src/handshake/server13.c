@@ -6,7 +6,7 @@
  *           -> SEND_FIN -> [WAIT_CCERT -> WAIT_CCV] -> WAIT_FIN -> [SEND_TICKET] -> DONE
  * With a PSK accepted (psk13.c), SEND_SH goes straight to SEND_FIN: no
  * Certificate, CertificateVerify or CertificateRequest (RFC 8446 2.2, 4.3.2).
- * With 0-RTT accepted (early_data.c), SEND_FIN goes to WAIT_EOED: early data
+ * With 0-RTT accepted (early_data_server.c), SEND_FIN goes to WAIT_EOED: early data
  * is read under the early key until EndOfEarlyData (RFC 8446 2.3, 4.5).
  */
 #include <string.h>
@@ -181,7 +181,7 @@ static int s_recv_ch(parley_conn *c, const uint8_t *msg, size_t len)
     if (ch.has_sni && !c->server_name)
         PL_ENSURE(c->server_name = pl_strdup(ch.sni), PL_ERR_NOMEM, "out of memory");
     hs->status_requested = ch.has_status_request;
-    /* RFC 8446 4.2.10: accept early data or skip it (early_data.c). A
+    /* RFC 8446 4.2.10: accept early data or skip it (early_data_server.c). A
      * second ClientHello never offers it, and after it nothing more is skipped. */
     if (!hs->hrr_done && ch.has_early_data) PL_GUARD(pl_server13_early_decide(c, msg, len, ch_out.need_hrr));
     if (hs->hrr_done) hs->early_skipping = 0;
