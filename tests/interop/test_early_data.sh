@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # TLS 1.3 0-RTT early data on the server (RFC 8446 2.3, 4.2.10, 8):
-# openssl s_client -sess_in -early_data against parley server (accepted, the
-# request answered from early data, CLIENT_EARLY_TRAFFIC_SECRET logged); a
+# openssl s_client -sess_in -early_data and gnutls-cli --resume --earlydata
+# against parley server (accepted, the request answered from early data,
+# CLIENT_EARLY_TRAFFIC_SECRET logged); a
 # ticket made for another ALPN (rejected, the request goes in 1-RTT); the
 # exact first flight of an accepted 0-RTT connection replayed to the forked
 # workers of one server sharing a shm cache, and to a second server sharing
@@ -41,6 +42,11 @@ check "openssl s_client: early data accepted, the request answered from it" "$WO
     'Reused, TLSv1.3' 'Early data was accepted' '^Early-Data: 1' '^early_data: yes'
 check "the server logs the request as early" "$WORK/s.log" 'resumed .* early=1$'
 check "the server's key log has CLIENT_EARLY_TRAFFIC_SECRET" "$WORK/keylog" '^CLIENT_EARLY_TRAFFIC_SECRET [0-9a-f]{64} [0-9a-f]{64}$'
+# GnuTLS: --resume makes the second connection itself, with --earlydata in 0-RTT.
+timeout 20 gnutls-cli --x509cafile "$P/ca.pem" -p "$S" localhost --resume --earlydata="$REQ" \
+    --priority "NORMAL:-VERS-ALL:+VERS-TLS1.3" <"$REQ" >"$WORK/gnutls.out" 2>&1
+check "gnutls-cli --resume --earlydata: the resumed request came in early data" "$WORK/gnutls.out" \
+    'This is a resumed session' '^Early-Data: 1' '^early_data: yes'
 
 stop_bg "$LAST_PID"
 
