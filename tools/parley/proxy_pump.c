@@ -152,7 +152,12 @@ void drive(proxy_conn *pc)
 {
     if (pc->closing || pc->finishing) return;
     if (!pc->hs_done) {
-        int rc = parley_conn_handshake(pc->tls);
+        int rc;
+        /* 0-RTT data (only with --early-data) goes to the backend now, one
+         * record at a time, in a loop: a client sending many small early
+         * records must not deepen the stack. */
+        while ((rc = parley_conn_handshake(pc->tls)) == PARLEY_EARLY_DATA)
+            if (proxy_forward_early(pc) < 0) return;
         if (flush_tls(pc) < 0) {
             conn_close(pc, write_why(pc));
             return;
@@ -168,12 +173,6 @@ void drive(proxy_conn *pc)
             return;
         }
         if (was_waiting) kl_wait_remove(pc);
-        if (rc == PARLEY_EARLY_DATA) {
-            /* 0-RTT data (only with --early-data): to the backend now. */
-            if (proxy_forward_early(pc) < 0) return;
-            drive(pc);
-            return;
-        }
         if (rc == PARLEY_WANT_READ) return;
         if (rc != PARLEY_OK) {
             pc->why = parley_conn_error_string(pc->tls);
