@@ -111,6 +111,7 @@ void parley_config_free(parley_config *cfg)
     }
     pl_trust_free(cfg->trust);
     if (cfg->cache_owned) parley_session_cache_memory_free(cfg->cache);
+    parley_session_cache_memory_free(cfg->replay_store);
     pl_trust_free(cfg->client_trust);
     pl_buf_free(&cfg->ca_names);
     pl_free(cfg->client_ca_file);
@@ -235,6 +236,11 @@ int pl_config_freeze(parley_config *cfg, int client)
         /* The default: an in-process cache for TLS 1.2 session IDs. */
         cfg->cache = parley_session_cache_memory_new(0);
         cfg->cache_owned = cfg->cache != NULL;
+    }
+    if (!client && !cfg->cache && cfg->max_early_data && !cfg->replay_store) {
+        /* 0-RTT anti-replay without a cache: an in-process store, bounded
+         * (full of live records, it refuses: early data is then rejected). */
+        cfg->replay_store = parley_session_cache_memory_new(PL_REPLAY_STORE_CAP);
     }
     /* The ring seals tickets and session-cache values alike (even with
      * tickets off): without shared keys or a shared secret, one generated for

@@ -218,6 +218,7 @@ int parley_conn_handshake(parley_conn *c)
     if (rc == PL_HS_WAIT_READ) return PARLEY_WANT_READ;
     if (rc == PL_HS_WAIT_KEY_OP) return PARLEY_WANT_KEY_OP;
     if (rc == PL_HS_WAIT_SESSION) return PARLEY_WANT_SESSION;
+    if (rc == PL_HS_WAIT_EARLY) return PARLEY_EARLY_DATA;
     c->hs_done = 1;
     pl_trace(c, PARLEY_TRACE_INFO, -1, "handshake complete", 0, "");
     pl_exporter_keep(c);

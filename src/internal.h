@@ -155,7 +155,11 @@ struct parley_config {
     uint32_t session_lifetime;
     int require_ems;    /* RFC 7627 extended master secret: 1 refuses a TLS 1.2 peer without it (default 0) */
     int psk_ke;         /* TLS 1.3 resumption without (EC)DHE (psk_ke): off by default */
-    uint32_t max_early_data; /* server: advertised in tickets; 0-RTT is still rejected (skipped) */
+    uint32_t max_early_data; /* server: advertised in tickets; 0-RTT accepted when RFC 8446 4.2.10 allows */
+    /* Server 0-RTT anti-replay store when no session cache is set: an
+     * in-process memory cache (bounded; made at freeze, owned). */
+    parley_session_cache *replay_store;
+#define PL_REPLAY_STORE_CAP 8192
     parley_trace_fn trace;
     void *trace_arg;
     parley_keylog_fn keylog;
@@ -262,6 +266,19 @@ typedef struct {
     pl_buf lookup_val;      /* empty: not found */
     int lookups_done;       /* per ClientHello: one asynchronous lookup at most */
     uint32_t early_budget;  /* ... and how many more bytes may be skipped */
+    /* Server 0-RTT (early_data_server.c, RFC 8446 4.2.10): what the ticket of the
+     * first identity allows, noted when the PSK is chosen; then whether the
+     * early data is accepted, read under c_early until EndOfEarlyData. */
+    int ed_ticket;          /* a ticket was noted (identity 0 accepted) */
+    uint16_t ed_suite;
+    uint32_t ed_max;        /* the ticket's max_early_data_size */
+    uint32_t ed_lifetime;   /* seconds the ticket has left */
+    char ed_alpn[256];
+    uint8_t ed_replay_key[32]; /* anti-replay key: ticket (stateful) or binder (sealed) */
+    int ed_stateful;
+    int early_reading;      /* the early read keys are installed (until EndOfEarlyData) */
+    uint32_t early_left;    /* bytes of early data still allowed */
+    uint8_t c_early[PL_MAX_HASH];
     /* TLS 1.2 */
     int kx;                 /* PL_KX_ECDHE, PL_KX_DHE, PL_KX_RSA */
     uint16_t client_version; /* ClientHello.legacy_version (RSA premaster check) */
@@ -346,6 +363,7 @@ struct parley_conn {
     int pha_offered;
     int pha_requests;        /* client: CertificateRequests since the last application data */
     struct pl_pha_s *pha;
+    int early_status;        /* PARLEY_EARLY_DATA_* (early_data.c; the server sets it in early_data_server.c) */
 };
 
 /* May keying material be exported (RFC 5705 / RFC 8446 7.5) from this
@@ -404,7 +422,7 @@ void pl_conn_release_idle(parley_conn *c);
 void pl_drop_record(parley_conn *c, size_t n);
 
 /* handshake drivers (client13.c, server13.c, dispatch.c) */
-enum { PL_HS_WAIT_OK = 0, PL_HS_WAIT_READ = 1, PL_HS_WAIT_KEY_OP = 2, PL_HS_WAIT_SESSION = 3 };
+enum { PL_HS_WAIT_OK = 0, PL_HS_WAIT_READ = 1, PL_HS_WAIT_KEY_OP = 2, PL_HS_WAIT_SESSION = 3, PL_HS_WAIT_EARLY = 4 };
 enum { PL_LOOKUP_IDLE = 0, PL_LOOKUP_PENDING, PL_LOOKUP_ANSWERED };
 /* The largest cache value taken from a cache: a sealed session (a server's
  * is a few hundred bytes) fits with room to spare; anything longer is a miss. */
@@ -488,8 +506,16 @@ struct pl_client_hello_s;
 PL_MUST_CHECK int pl_server13_choose_psk(parley_conn *c, const struct pl_client_hello_s *ch, const uint8_t *msg, size_t len);
 PL_MUST_CHECK int pl_server13_send_ticket(parley_conn *c);
 /* The budget of rejected early data to skip (RFC 8446 4.2.10), set when a
- * first ClientHello offers early_data; 0-RTT is never accepted (yet). */
+ * first ClientHello offers early_data that is not accepted. */
 void pl_server13_reject_early_data(parley_conn *c);
+/* early_data_server.c (server 0-RTT): note what the ticket of identity 0 allows
+ * (id: the PSK identity, binder: its binder); decide on a first
+ * ClientHello offering early_data (accept: derive the early secret, claim
+ * the anti-replay key); the read keys to install with the server's flight. */
+void pl_server13_note_ticket(parley_conn *c, const pl_session *ss, pl_cursor id, pl_cursor binder);
+PL_MUST_CHECK int pl_server13_early_decide(parley_conn *c, const uint8_t *msg, size_t len, int need_hrr);
+/* 0-RTT anti-replay (RFC 8446 8): 1 first use, 0 replay, -1 cannot tell. */
+int pl_early_claim(parley_conn *c, const uint8_t key[32], uint32_t lifetime);
 PL_MUST_CHECK int pl_client13_ticket(parley_conn *c, const uint8_t *msg, size_t len);
 
 /* suites (names.c) */

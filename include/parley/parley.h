@@ -449,6 +449,18 @@ struct parley_session_cache {
      * parley_conn_handshake again after it), PARLEY_ERROR to treat the
      * session as unknown. When set, fetch is not used by the handshake. */
     int (*fetch_start)(parley_session_cache *self, parley_conn *conn, const uint8_t *id, size_t idlen);
+    /* Optional, for 0-RTT anti-replay (RFC 8446 8; docs/security.md): record
+     * `key` (klen bytes, a namespace of its own, apart from session ids) as
+     * used for `lifetime` seconds, atomically across every process and host
+     * that shares the cache. 1: first use, now recorded; 0: seen before (a
+     * replay); -1: cannot tell (unreachable, full): the early data is then
+     * rejected and the handshake goes on in 1-RTT (fail closed). Called
+     * synchronously, also by a cache with fetch_start: it must answer within
+     * a short timeout. A live record must never be evicted to make room.
+     * Without it (NULL: keep the struct zeroed), a server using this cache
+     * never accepts early data. Added at the end: caches that zero their
+     * struct keep working. */
+    int (*claim)(parley_session_cache *self, const uint8_t *key, size_t klen, uint32_t lifetime);
 };
 /* The answer to a fetch_start: the value, or NULL / 0 when there is none
  * (copied; opened and checked like a value from fetch; one longer than any
@@ -510,7 +522,11 @@ int parley_config_set_max_early_data(parley_config *cfg, uint32_t bytes);
 
 /* Early data (0-RTT, TLS 1.3: RFC 8446 2.3, 4.2.10, 8). Early data can be
  * replayed by an attacker: a server must only act on it in ways that are
- * safe to repeat. */
+ * safe to repeat. A server accepts a given first flight's early data at most
+ * once per anti-replay store: the session cache's `claim` (shared memory:
+ * every forked worker; Redis: a fleet), or without a cache an in-process
+ * store (one process). A store that cannot answer means the early data is
+ * rejected and the handshake goes on in 1-RTT (docs/security.md). */
 enum { PARLEY_EARLY_DATA_NOT_OFFERED = 0, PARLEY_EARLY_DATA_ACCEPTED = 1, PARLEY_EARLY_DATA_REJECTED = 2 };
 /* Client: data to send as early data in the first flight when the session
  * given to parley_conn_set_session allows it (a TLS 1.3 ticket with

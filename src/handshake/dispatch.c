@@ -49,7 +49,9 @@ int pl_hs_run(parley_conn *c, const pl_hs_table *t0)
             if (rc == 0) {
                 rc = pl_conn_process_records(c, 1);
                 if (rc < 0) return rc;
-                if (rc == 0) return PL_HS_WAIT_READ;
+                /* Data held in the input buffer during the handshake is
+                 * accepted 0-RTT data (early_data_server.c): the application reads it. */
+                if (rc == 0) return c->app_len ? PL_HS_WAIT_EARLY : PL_HS_WAIT_READ;
                 continue;
             }
             if (msg[0] != row->expect && !(row->expect_alt && msg[0] == row->expect_alt)) {

@@ -181,6 +181,7 @@ int pl_server13_choose_psk(parley_conn *c, const pl_client_hello *ch, const uint
     int hash = pl_suite_hash(c->suite);
     uint64_t now_ms = pl_now_ms();
     hs->psk_mode = PL_PSK_NONE;
+    hs->ed_ticket = 0;
     /* RFC 8446 4.2.9: pre_shared_key needs psk_key_exchange_modes. */
     PL_ENSURE(ch->has_psk_modes, PL_ERR_MISSING_EXTENSION, "pre_shared_key without psk_key_exchange_modes");
     /* A server configured for psk_ke uses it whenever the client offers it:
@@ -227,6 +228,8 @@ int pl_server13_choose_psk(parley_conn *c, const pl_client_hello *ch, const uint
         hs->psk_mode = mode;
         hs->sess_created = ss.created;
         hs->sess_client_auth = pl_session_client_auth(c->cfg, &ss);
+        /* RFC 8446 4.2.10: only the first identity can carry early data. */
+        if (i == 0) pl_server13_note_ticket(c, &ss, id, binder);
         pl_cleanse(&ss, sizeof ss);
         pl_trace(c, PARLEY_TRACE_INFO, -1, "PSK accepted", 0, mode == PL_PSK_DHE ? "psk_dhe_ke" : "psk_ke");
         return 0;
@@ -254,6 +257,10 @@ int pl_server13_send_ticket(parley_conn *c)
     ss.secret_len = (uint8_t)pl_hash_len(hs->hash);
     ss.client_auth = (uint8_t)(hs->resumed ? hs->sess_client_auth : hs->peer_sent_cert);
     ss.issued_ms = pl_now_ms();
+    /* RFC 8446 4.2.10: early data is accepted only with this ticket's
+     * limit, suite and ALPN (the suite and SNI are in the base). */
+    ss.max_early_data = cfg->max_early_data;
+    snprintf(ss.alpn, sizeof ss.alpn, "%s", c->alpn ? c->alpn : "");
     /* The ticket lives no longer than the session it continues. */
     uint64_t left = ss.created + ss.lifetime > now ? ss.created + ss.lifetime - now : 0;
     if (left == 0) return 0;
@@ -282,8 +289,8 @@ int pl_server13_send_ticket(parley_conn *c)
     if (rc == 0) rc = pl_buf_close(&b, 2, m);
     if (rc == 0) rc = pl_buf_open(&b, 2, &exts);
     if (rc == 0 && cfg->max_early_data) {
-        /* RFC 8446 4.2.10: advertised for clients to test against; the
-         * early data they send is skipped, never processed. */
+        /* RFC 8446 4.2.10: the early data a resumption with this ticket may
+         * carry (early_data_server.c decides on acceptance). */
         if ((rc = pl_buf_u16(&b, PL_EXT_EARLY_DATA)) == 0 && (rc = pl_buf_u16(&b, 4)) == 0) rc = pl_buf_u32(&b, cfg->max_early_data);
     }
     if (rc == 0) rc = pl_buf_close(&b, 2, exts);

@@ -6,13 +6,16 @@
  *           -> SEND_FIN -> [WAIT_CCERT -> WAIT_CCV] -> WAIT_FIN -> [SEND_TICKET] -> DONE
  * With a PSK accepted (psk13.c), SEND_SH goes straight to SEND_FIN: no
  * Certificate, CertificateVerify or CertificateRequest (RFC 8446 2.2, 4.3.2).
+ * With 0-RTT accepted (early_data_server.c), SEND_FIN goes to WAIT_EOED: early data
+ * is read under the early key until EndOfEarlyData (RFC 8446 2.3, 4.5).
  */
 #include <string.h>
 
 #include "dispatch.h"
 #include "messages.h"
 
-enum { S_WAIT_CH = 1, S_SEND_HRR, S_WAIT_CH2, S_SEND_SH, S_SEND_CV, S_SEND_FIN, S_WAIT_FIN, S_WAIT_CCERT, S_WAIT_CCV, S_SEND_TICKET };
+enum { S_WAIT_CH = 1, S_SEND_HRR, S_WAIT_CH2, S_SEND_SH, S_SEND_CV, S_SEND_FIN, S_WAIT_FIN, S_WAIT_CCERT, S_WAIT_CCV, S_SEND_TICKET,
+       S_WAIT_EOED };
 
 int pl_server13_start_state(void) { return S_WAIT_CH; }
 
@@ -178,9 +181,9 @@ static int s_recv_ch(parley_conn *c, const uint8_t *msg, size_t len)
     if (ch.has_sni && !c->server_name)
         PL_ENSURE(c->server_name = pl_strdup(ch.sni), PL_ERR_NOMEM, "out of memory");
     hs->status_requested = ch.has_status_request;
-    /* RFC 8446 4.2.10: early data is not accepted; skip it. A second
-     * ClientHello never offers it, and after it nothing more is skipped. */
-    if (!hs->hrr_done && ch.has_early_data) pl_server13_reject_early_data(c);
+    /* RFC 8446 4.2.10: accept early data or skip it (early_data_server.c). A
+     * second ClientHello never offers it, and after it nothing more is skipped. */
+    if (!hs->hrr_done && ch.has_early_data) PL_GUARD(pl_server13_early_decide(c, msg, len, ch_out.need_hrr));
     c->pha_offered = ch.has_pha; /* RFC 8446 4.2.6 */
     if (hs->hrr_done) hs->early_skipping = 0;
     PL_GUARD(pl_transcript_add(&hs->transcript, msg, len));
@@ -256,7 +259,9 @@ static int s_send_sh(parley_conn *c, const uint8_t *msg, size_t len)
     pl_keylog(c, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", hs->ks.c_hs, hs->ks.hlen);
     pl_keylog(c, "SERVER_HANDSHAKE_TRAFFIC_SECRET", hs->ks.s_hs, hs->ks.hlen);
     if ((rc = pl_conn_set_write_keys(c, hs->ks.s_hs)) < 0) goto out;
-    if ((rc = pl_conn_set_read_keys(c, hs->ks.c_hs)) < 0) goto out;
+    /* 0-RTT accepted: the client's early data comes first, under the early key. */
+    hs->early_reading = c->early_status == PARLEY_EARLY_DATA_ACCEPTED;
+    if ((rc = pl_conn_set_read_keys(c, hs->early_reading ? hs->c_early : hs->ks.c_hs)) < 0) goto out;
     pl_trace(c, PARLEY_TRACE_KEYS, -1, "handshake traffic keys installed", 0, "");
     /* EncryptedExtensions: ALPN, and an empty server_name when SNI was used. */
     pl_buf_reset(&b);
@@ -272,6 +277,8 @@ static int s_send_sh(parley_conn *c, const uint8_t *msg, size_t len)
     if (c->server_name && pl_chain_matches_name(&cfg->certs[hs->cert_index].chain, c->server_name)) {
         if ((rc = pl_buf_u16(&b, PL_EXT_SERVER_NAME)) < 0 || (rc = pl_buf_u16(&b, 0)) < 0) goto out;
     }
+    /* RFC 8446 4.2.10: an empty early_data says the early data is accepted. */
+    if (hs->early_reading && ((rc = pl_buf_u16(&b, PL_EXT_EARLY_DATA)) < 0 || (rc = pl_buf_u16(&b, 0)) < 0)) goto out;
     if ((rc = pl_buf_close(&b, 2, exts)) < 0) goto out;
     if ((rc = pl_conn_send_handshake(c, PL_HS_ENCRYPTED_EXTENSIONS, b.data, b.len)) < 0) goto out;
     if (hs->psk_mode) {
@@ -356,7 +363,23 @@ static int s_send_fin(parley_conn *c, const uint8_t *msg, size_t len)
     pl_keylog(c, "EXPORTER_SECRET", hs->ks.exporter, hs->ks.hlen);
     PL_GUARD(pl_conn_set_write_keys(c, hs->ks.s_ap));
     pl_trace(c, PARLEY_TRACE_KEYS, -1, "server application traffic (write)", 0, "");
-    hs->state = hs->cert_requested ? S_WAIT_CCERT : S_WAIT_FIN;
+    hs->state = hs->early_reading ? S_WAIT_EOED : hs->cert_requested ? S_WAIT_CCERT : S_WAIT_FIN;
+    return 0;
+}
+
+/* RFC 8446 4.5: EndOfEarlyData (empty, under the early key: the record
+ * layer opened it with it) ends the early data; from here the client's
+ * handshake traffic key. It goes into the transcript (the dispatcher adds it). */
+static int s_recv_eoed(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    pl_hs *hs = c->hs;
+    (void)msg;
+    PL_ENSURE(len == 4, PL_ERR_DECODE, "EndOfEarlyData has a body of %zu bytes", len - 4);
+    PL_GUARD(pl_conn_set_read_keys(c, hs->ks.c_hs));
+    hs->early_reading = 0;
+    pl_cleanse(hs->c_early, sizeof hs->c_early);
+    pl_trace(c, PARLEY_TRACE_KEYS, -1, "client handshake traffic (read, after early data)", 0, "");
+    hs->state = S_WAIT_FIN; /* with a PSK there is no CertificateRequest */
     return 0;
 }
 
@@ -438,7 +461,8 @@ static const pl_hs_row pl_server13_rows[] = {
     [S_WAIT_CH2] = {"WAIT_SECOND_CLIENT_HELLO", PL_HS_CLIENT_HELLO, 0, 1, s_recv_ch, {S_SEND_SH}},
     [S_SEND_SH] = {"SEND_SERVER_HELLO_TO_CERTIFICATE", 0, 0, 0, s_send_sh, {S_SEND_CV, S_SEND_FIN}},
     [S_SEND_CV] = {"SEND_CERTIFICATE_VERIFY", 0, 0, 0, s_send_cv, {S_SEND_FIN}},
-    [S_SEND_FIN] = {"SEND_FINISHED", 0, 0, 0, s_send_fin, {S_WAIT_FIN, S_WAIT_CCERT}},
+    [S_SEND_FIN] = {"SEND_FINISHED", 0, 0, 0, s_send_fin, {S_WAIT_FIN, S_WAIT_CCERT, S_WAIT_EOED}},
+    [S_WAIT_EOED] = {"WAIT_END_OF_EARLY_DATA", PL_HS_END_OF_EARLY_DATA, 0, 0, s_recv_eoed, {S_WAIT_FIN}},
     [S_WAIT_CCERT] = {"WAIT_CLIENT_CERTIFICATE", PL_HS_CERTIFICATE, 0, 0, s_recv_ccert, {S_WAIT_CCV, S_WAIT_FIN}},
     [S_WAIT_CCV] = {"WAIT_CLIENT_CERTIFICATE_VERIFY", PL_HS_CERTIFICATE_VERIFY, 0, 0, s_recv_ccv, {S_WAIT_FIN}},
     [S_WAIT_FIN] = {"WAIT_FINISHED", PL_HS_FINISHED, 0, 1, s_recv_fin, {PL_ST_DONE, S_SEND_TICKET}},

@@ -3,7 +3,8 @@
  * (taken from the config's pool while bytes are buffered), one record at a
  * time checked, opened in place and handled by content type (RFC 8446 5,
  * RFC 5246 6.2): ChangeCipherSpec (RFC 8446 5 / D.4, RFC 5246 7.1), alerts
- * (RFC 8446 6, RFC 5246 7.2.2), rejected 0-RTT skipped (RFC 8446 4.2.10),
+ * (RFC 8446 6, RFC 5246 7.2.2), rejected 0-RTT skipped and accepted 0-RTT
+ * left in place (RFC 8446 4.2.10),
  * application data left in place for parley_conn_read, handshake messages
  * reassembled (RFC 8446 5.1) and handed out one at a time; records without
  * content are counted and bounded; the read keys' installation.
@@ -239,7 +240,8 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
         PL_ENSURE(type == PL_CT_APPLICATION_DATA, PL_ERR_UNEXPECTED_MESSAGE,
                   "received an unprotected record (type %u) after encryption started", type);
         PL_GUARD(pl_rec_open13(&c->rd, c->in, payload, len, &type, &plen));
-        c->peer_keys_used = 1;
+        /* Under the early key the client's handshake keys are not in use yet. */
+        if (!(c->hs && c->hs->early_reading)) c->peer_keys_used = 1;
         PL_ENSURE(type != PL_CT_CHANGE_CIPHER_SPEC, PL_ERR_UNEXPECTED_MESSAGE, "encrypted ChangeCipherSpec record");
     } else {
         PL_ENSURE(type != PL_CT_APPLICATION_DATA, PL_ERR_UNEXPECTED_MESSAGE, "application data before encryption was set up");
@@ -266,7 +268,16 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
         PL_GUARD(pl_handle_alert(c, payload, plen));
         break;
     case PL_CT_APPLICATION_DATA:
-        PL_ENSURE(c->hs_done, PL_ERR_UNEXPECTED_MESSAGE, "application data before the handshake completed");
+        /* Accepted 0-RTT data (RFC 8446 4.2.10) is application data under
+         * the early key; more than max_early_data_size is unexpected_message. */
+        if (!c->hs_done && c->hs && c->hs->early_reading) {
+            PL_ENSURE(plen <= c->hs->early_left, PL_ERR_UNEXPECTED_MESSAGE,
+                      "more early data than max_early_data_size allows");
+            c->hs->early_left -= (uint32_t)plen;
+            if (plen) pl_trace(c, PARLEY_TRACE_RECORD_RECEIVED, PL_CT_APPLICATION_DATA, "early data", len, "accepted");
+        } else {
+            PL_ENSURE(c->hs_done, PL_ERR_UNEXPECTED_MESSAGE, "application data before the handshake completed");
+        }
         /* Handshake messages must not be interleaved with other types mid-message. */
         PL_ENSURE(c->hsin.len == 0, PL_ERR_UNEXPECTED_MESSAGE, "application data inside a fragmented handshake message");
         if (plen) {

@@ -1,4 +1,5 @@
-/* cache_memory.c - the default session cache: in-process, LRU, thread-safe. */
+/* cache_memory.c - the default session cache: in-process, LRU, thread-safe;
+ * with 0-RTT anti-replay records (claim) that are never evicted while live. */
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +16,7 @@ typedef struct mc_entry {
     uint8_t val[MC_VAL];
     size_t vlen;
     time_t expires;
+    int claim; /* a 0-RTT anti-replay record (a namespace apart from sessions) */
 } mc_entry;
 
 typedef struct {
@@ -50,12 +52,14 @@ static void mc_push_front(mc_cache *m, mc_entry *e)
     if (!m->tail) m->tail = e;
 }
 
-static mc_entry **mc_slot(mc_cache *m, const uint8_t *id, size_t n)
+static mc_entry **mc_slot_kind(mc_cache *m, const uint8_t *id, size_t n, int claim)
 {
     mc_entry **pp = &m->table[mc_hash(m, id, n)];
-    while (*pp && !((*pp)->idlen == n && memcmp((*pp)->id, id, n) == 0)) pp = &(*pp)->hnext;
+    while (*pp && !((*pp)->claim == claim && (*pp)->idlen == n && memcmp((*pp)->id, id, n) == 0)) pp = &(*pp)->hnext;
     return pp;
 }
+
+static mc_entry **mc_slot(mc_cache *m, const uint8_t *id, size_t n) { return mc_slot_kind(m, id, n, 0); }
 
 static void mc_delete(mc_cache *m, mc_entry **slot)
 {
@@ -67,6 +71,22 @@ static void mc_delete(mc_cache *m, mc_entry **slot)
     m->count--;
 }
 
+/* Full: evict the least recently used entry that is not a live anti-replay
+ * record (those must stay until they expire, RFC 8446 8). The walk from the
+ * tail is bounded; 0 when nothing could go. */
+#define MC_EVICT_WALK 64
+static int mc_make_room(mc_cache *m)
+{
+    time_t now = time(NULL);
+    mc_entry *e = m->tail;
+    for (int i = 0; e && i < MC_EVICT_WALK; i++, e = e->prev) {
+        if (e->claim && e->expires > now) continue;
+        mc_delete(m, mc_slot_kind(m, e->id, e->idlen, e->claim));
+        return 1;
+    }
+    return 0;
+}
+
 static int mc_store(parley_session_cache *self, const uint8_t *id, size_t idlen, const uint8_t *val, size_t vlen, uint32_t lifetime)
 {
     mc_cache *m = (mc_cache *)self;
@@ -74,7 +94,10 @@ static int mc_store(parley_session_cache *self, const uint8_t *id, size_t idlen,
     pthread_mutex_lock(&m->lock);
     mc_entry **slot = mc_slot(m, id, idlen);
     if (*slot) mc_delete(m, slot);
-    if (m->count >= m->capacity && m->tail) mc_delete(m, mc_slot(m, m->tail->id, m->tail->idlen)); /* evict LRU */
+    if (m->count >= m->capacity && !mc_make_room(m)) {
+        pthread_mutex_unlock(&m->lock);
+        return PARLEY_ERROR; /* full of live anti-replay records */
+    }
     mc_entry *e = pl_calloc(1, sizeof *e);
     if (!e) {
         pthread_mutex_unlock(&m->lock);
@@ -123,6 +146,37 @@ static void mc_remove(parley_session_cache *self, const uint8_t *id, size_t idle
     pthread_mutex_unlock(&m->lock);
 }
 
+/* 0-RTT anti-replay: 1 recorded now, 0 already recorded and live, -1 full. */
+static int mc_claim(parley_session_cache *self, const uint8_t *key, size_t klen, uint32_t lifetime)
+{
+    mc_cache *m = (mc_cache *)self;
+    int rc = -1;
+    if (klen == 0 || klen > 32) return -1;
+    time_t now = time(NULL);
+    pthread_mutex_lock(&m->lock);
+    mc_entry **slot = mc_slot_kind(m, key, klen, 1);
+    if (*slot && (*slot)->expires > now) {
+        rc = 0;
+    } else {
+        if (*slot) mc_delete(m, slot); /* expired */
+        mc_entry *e = m->count < m->capacity || mc_make_room(m) ? pl_calloc(1, sizeof *e) : NULL;
+        if (e) {
+            memcpy(e->id, key, klen);
+            e->idlen = klen;
+            e->claim = 1;
+            e->expires = now + (time_t)lifetime;
+            slot = mc_slot_kind(m, key, klen, 1);
+            e->hnext = *slot;
+            *slot = e;
+            mc_push_front(m, e);
+            m->count++;
+            rc = 1;
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+    return rc;
+}
+
 parley_session_cache *parley_session_cache_memory_new(size_t capacity)
 {
     mc_cache *m = pl_calloc(1, sizeof *m);
@@ -138,6 +192,7 @@ parley_session_cache *parley_session_cache_memory_new(size_t capacity)
     m->base.store = mc_store;
     m->base.fetch = mc_fetch;
     m->base.remove = mc_remove;
+    m->base.claim = mc_claim;
     return &m->base;
 }
 
@@ -145,7 +200,7 @@ void parley_session_cache_memory_free(parley_session_cache *c)
 {
     mc_cache *m = (mc_cache *)c;
     if (!m) return;
-    while (m->head) mc_delete(m, mc_slot(m, m->head->id, m->head->idlen));
+    while (m->head) mc_delete(m, mc_slot_kind(m, m->head->id, m->head->idlen, m->head->claim));
     pthread_mutex_destroy(&m->lock);
     pl_free(m->table);
     pl_free(m);

@@ -20,6 +20,7 @@
 
 typedef struct {
     uint8_t used, writing, idlen;
+    uint8_t claim; /* a 0-RTT anti-replay record: apart from sessions, never evicted while live */
     uint8_t id[32];
     uint16_t vlen;
     uint8_t val[SHM_VAL];
@@ -50,11 +51,27 @@ static void shm_lock(shm_seg *s)
     }
 }
 
-static shm_slot *shm_find(shm_seg *s, const uint8_t *id, size_t n)
+static shm_slot *shm_find_kind(shm_seg *s, const uint8_t *id, size_t n, uint8_t claim)
 {
     for (size_t i = 0; i < s->nslots; i++)
-        if (s->slots[i].used && s->slots[i].idlen == n && memcmp(s->slots[i].id, id, n) == 0) return &s->slots[i];
+        if (s->slots[i].used && s->slots[i].claim == claim && s->slots[i].idlen == n && memcmp(s->slots[i].id, id, n) == 0)
+            return &s->slots[i];
     return NULL;
+}
+
+static shm_slot *shm_find(shm_seg *s, const uint8_t *id, size_t n) { return shm_find_kind(s, id, n, 0); }
+
+/* A slot to write: free or expired, else the least recently used that is
+ * not a live anti-replay record; NULL when every slot holds one. */
+static shm_slot *shm_room(shm_seg *s, time_t now)
+{
+    shm_slot *lru = NULL;
+    for (size_t i = 0; i < s->nslots; i++) {
+        shm_slot *c = &s->slots[i];
+        if (!c->used || c->expires <= now) return c;
+        if (!c->claim && (!lru || c->last_used < lru->last_used)) lru = c;
+    }
+    return lru;
 }
 
 static int shm_store(parley_session_cache *self, const uint8_t *id, size_t idlen, const uint8_t *val, size_t vlen, uint32_t lifetime)
@@ -63,17 +80,14 @@ static int shm_store(parley_session_cache *self, const uint8_t *id, size_t idlen
     if (idlen == 0 || idlen > 32 || vlen > SHM_VAL) return PARLEY_ERROR;
     time_t now = time(NULL);
     shm_lock(s);
-    shm_slot *slot = shm_find(s, id, idlen), *lru = NULL;
-    for (size_t i = 0; !slot && i < s->nslots; i++) {
-        shm_slot *c = &s->slots[i];
-        if (!c->used || c->expires <= now) {
-            slot = c;
-            break;
-        }
-        if (!lru || c->last_used < lru->last_used) lru = c;
+    shm_slot *slot = shm_find(s, id, idlen);
+    if (!slot) slot = shm_room(s, now); /* full: evict the least recently used */
+    if (!slot) {
+        pthread_mutex_unlock(&s->lock);
+        return PARLEY_ERROR;
     }
-    if (!slot) slot = lru; /* full: evict the least recently used */
     slot->writing = 1;
+    slot->claim = 0;
     slot->used = 1;
     slot->idlen = (uint8_t)idlen;
     memcpy(slot->id, id, idlen);
@@ -118,6 +132,36 @@ static void shm_remove(parley_session_cache *self, const uint8_t *id, size_t idl
     pthread_mutex_unlock(&s->lock);
 }
 
+/* 0-RTT anti-replay for all workers: 1 recorded now, 0 already recorded
+ * and live (a replay, maybe on another worker), -1 every slot holds a live
+ * record (fail closed). */
+static int shm_claim(parley_session_cache *self, const uint8_t *key, size_t klen, uint32_t lifetime)
+{
+    shm_seg *s = ((shm_cache *)self)->seg;
+    if (klen == 0 || klen > 32) return -1;
+    time_t now = time(NULL);
+    shm_lock(s);
+    shm_slot *slot = shm_find_kind(s, key, klen, 1);
+    int rc = 0;
+    if (!slot || slot->expires <= now) {
+        if (!slot) slot = shm_room(s, now);
+        rc = slot ? 1 : -1;
+        if (slot) {
+            slot->writing = 1;
+            slot->used = 1;
+            slot->claim = 1;
+            slot->idlen = (uint8_t)klen;
+            memcpy(slot->id, key, klen);
+            slot->vlen = 0;
+            slot->expires = now + (time_t)lifetime;
+            slot->last_used = ++s->tick;
+            slot->writing = 0;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
 parley_session_cache *parley_session_cache_shm_new(size_t bytes)
 {
     if (bytes < sizeof(shm_seg) + 16 * sizeof(shm_slot)) return NULL;
@@ -141,6 +185,7 @@ parley_session_cache *parley_session_cache_shm_new(size_t bytes)
     c->base.store = shm_store;
     c->base.fetch = shm_fetch;
     c->base.remove = shm_remove;
+    c->base.claim = shm_claim;
     return &c->base;
 }
 

@@ -17,6 +17,8 @@ class H(BaseHTTPRequestHandler):
             body = ("hello from backend " + self.path + "\n").encode()
             if H.proxied_from:
                 body += ("proxied_from " + H.proxied_from + "\n").encode()
+            if self.headers.get("Early-Data"):  # RFC 8470: a proxy forwarded it early
+                body += ("early_data_header " + self.headers.get("Early-Data") + "\n").encode()
         self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
     def do_POST(self):
         n = int(self.headers.get("Content-Length", 0)); data = self.rfile.read(n)

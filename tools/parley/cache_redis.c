@@ -157,6 +157,33 @@ static void rc_remove(parley_session_cache *self, const uint8_t *id, size_t idle
     pthread_mutex_unlock(&r->lock);
 }
 
+static int tool_redis_claim_key(char out[96], const uint8_t *key, size_t n)
+{
+    if (n == 0 || n > 32) return -1;
+    size_t o = (size_t)sprintf(out, "parley:0rtt:");
+    for (size_t i = 0; i < n; i++) o += (size_t)sprintf(out + o, "%02x", key[i]);
+    return 0;
+}
+
+/* 0-RTT anti-replay for the fleet (RFC 8446 8): SET NX EX is atomic in
+ * Redis, so of two servers claiming one key exactly one gets OK. Redis must
+ * not evict these keys before their TTL (maxmemory-policy noeviction or
+ * volatile-*: docs/security.md). Unreachable: -1, the early data is refused. */
+static int rc_claim(parley_session_cache *self, const uint8_t *k, size_t klen, uint32_t lifetime)
+{
+    redis_cache *r = (redis_cache *)self;
+    char key[96];
+    int rc = -1;
+    if (tool_redis_claim_key(key, k, klen) < 0) return -1;
+    pthread_mutex_lock(&r->lock);
+    redisReply *rep = rc_command(r, "SET %s %b NX EX %u", key, (const uint8_t *)"1", 1, lifetime ? lifetime : 1);
+    if (rep && rep->type == REDIS_REPLY_STATUS && !strcmp(rep->str, "OK")) rc = 1;
+    else if (rep && rep->type == REDIS_REPLY_NIL) rc = 0;
+    if (rep) freeReplyObject(rep);
+    pthread_mutex_unlock(&r->lock);
+    return rc;
+}
+
 /* redis://HOST:PORT[/DB] */
 parley_session_cache *tool_redis_cache_new(const char *spec)
 {
@@ -170,5 +197,6 @@ parley_session_cache *tool_redis_cache_new(const char *spec)
     r->base.store = rc_store;
     r->base.fetch = rc_fetch;
     r->base.remove = rc_remove;
+    r->base.claim = rc_claim;
     return &r->base;
 }

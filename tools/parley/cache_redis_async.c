@@ -7,6 +7,15 @@
  * and so does every lookup while Redis is unreachable: the outage is logged
  * once, a reconnection is tried about once a second, and "is back" is logged.
  * Same keys and TTLs as cache_redis.c, so both kinds of server share a Redis.
+ *
+ * The 0-RTT anti-replay claim (SET NX EX, RFC 8446 8) is the one blocking
+ * call: the library needs its answer inside the ClientHello's handling, and
+ * a claim that cannot answer must refuse the early data (fail closed), so
+ * it goes through a blocking connection of cache_redis.c with its 200 ms
+ * timeout. It runs only for a ClientHello whose early data would otherwise
+ * be accepted (parley proxy --early-data), so a loop without --early-data
+ * never waits; with it, a Redis outage costs each such ClientHello up to the
+ * timeout (then a second's back-off answers at once). docs/proxy.md.
  */
 #include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
@@ -27,6 +36,7 @@ typedef struct {
     uint64_t retry_at;
     int down_logged, up;
     tool_lookup_done done;
+    parley_session_cache *sync; /* blocking connection for claims only */
 } aredis;
 
 /* One lookup: answered once, by Redis or by its timer, freed after both. */
@@ -165,6 +175,12 @@ static void ar_remove(parley_session_cache *self, const uint8_t *id, size_t idle
     redisAsyncCommand(ac, NULL, NULL, "DEL %s", key);
 }
 
+static int ar_claim(parley_session_cache *self, const uint8_t *key, size_t klen, uint32_t lifetime)
+{
+    aredis *r = (aredis *)self;
+    return r->sync && r->sync->claim ? r->sync->claim(r->sync, key, klen, lifetime) : -1;
+}
+
 parley_session_cache *tool_redis_async_cache_new(const char *spec, void *loop, tool_lookup_done done)
 {
     aredis *r = calloc(1, sizeof *r);
@@ -179,5 +195,7 @@ parley_session_cache *tool_redis_async_cache_new(const char *spec, void *loop, t
     r->base.fetch = ar_fetch;
     r->base.remove = ar_remove;
     r->base.fetch_start = ar_fetch_start;
+    r->sync = tool_redis_cache_new(spec);
+    r->base.claim = ar_claim;
     return &r->base;
 }

@@ -182,13 +182,16 @@ int tool_proxy(int argc, char **argv)
         }
     proxy_opts o = {.tls = {.listen_on = "127.0.0.1:8443", .kl_timeout = 2000, .kl_pool = 2},
                     .hs_timeout_ms = 10000,
-                    .idle_timeout_ms = 60000};
+                    .idle_timeout_ms = 60000,
+                    .early_limit = 16384};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
 #define NEXT() (i + 1 < argc ? argv[++i] : (tool_die("%s needs a value", a), (char *)NULL))
         if (!strcmp(a, "--backend")) o.backend = NEXT();
         else if (!strcmp(a, "--status")) o.status = NEXT();
         else if (!strcmp(a, "--proxy-protocol")) o.proxy_protocol = 1;
+        else if (!strcmp(a, "--early-data")) o.early_data = 1;
+        else if (!strcmp(a, "--early-data-limit")) o.early_limit = (unsigned)strtoul(NEXT(), NULL, 10);
         else if (!strcmp(a, "--max-conns")) o.max_conns = atoi(NEXT());
         else if (!strcmp(a, "--handshake-timeout")) o.hs_timeout_ms = (int)(atof(NEXT()) * 1000);
         else if (!strcmp(a, "--idle-timeout")) o.idle_timeout_ms = (int)(atof(NEXT()) * 1000);
@@ -213,6 +216,17 @@ int tool_proxy(int argc, char **argv)
         tool_die("cannot resolve the backend %s", o.backend);
     memcpy(&g_backend, res->ai_addr, res->ai_addrlen);
     freeaddrinfo(res);
+    /* 0-RTT: off unless the operator says the backend may get requests that
+     * can be replayed (RFC 8446 8, RFC 8470). The library enforces the limit
+     * (more is unexpected_message): tickets advertise it. */
+    if (!o.early_data && o.tls.max_early) {
+        fprintf(stderr, "parley proxy: --max-early-data without --early-data: early data is not accepted\n");
+        o.tls.max_early = 0;
+    }
+    if (o.early_data) {
+        if (o.early_limit == 0) tool_die("--early-data-limit wants a number of bytes >= 1");
+        if (!o.tls.max_early || o.tls.max_early > o.early_limit) o.tls.max_early = o.early_limit;
+    }
     /* Workers share sessions through one shared-memory cache unless told otherwise. */
     if (o.tls.workers > 1 && !o.tls.cache_spec) o.tls.cache_spec = "shm:4m";
     if (o.tls.cache_spec && !strncmp(o.tls.cache_spec, "redis://", 8)) {

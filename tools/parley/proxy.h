@@ -6,6 +6,7 @@
  *   proxy_conn.c     a connection's waits (session cache, keyless), timer and end
  *   proxy_backend.c  connecting to the backend, the PROXY protocol header
  *   proxy_status.c   the counters and the --status JSON endpoint
+ *   proxy_early.c    0-RTT data forwarded to the backend (--early-data)
  */
 #ifndef PARLEY_TOOL_PROXY_H
 #define PARLEY_TOOL_PROXY_H
@@ -28,6 +29,8 @@ typedef struct {
     int proxy_protocol;
     int max_conns;
     int hs_timeout_ms, idle_timeout_ms;
+    int early_data;              /* --early-data: forward 0-RTT data to the backend (off by default) */
+    unsigned early_limit;        /* --early-data-limit: bytes per connection (default 16384) */
 } proxy_opts;
 
 typedef struct proxy_conn {
@@ -58,6 +61,8 @@ typedef struct proxy_conn {
     const char *why;             /* how it ended */
     const char *write_error;     /* why queue_write failed: the log's result= */
     struct proxy_conn *kl_prev, *kl_next; /* on g_kl_waiting while key_op_wait */
+    uint64_t early_bytes;        /* 0-RTT bytes forwarded (early=1 in the log line) */
+    int backend_reading;         /* the backend is read only once the handshake is done */
 } proxy_conn;
 
 /* One worker's state (each worker is a process with one loop). */
@@ -103,6 +108,10 @@ void on_key_ops_done(uv_async_t *h);
 void shutdown_backend(proxy_conn *pc);
 void connect_backend(proxy_conn *pc);
 int to_backend(proxy_conn *pc, const uint8_t *d, size_t n);
+void backend_start_reading(proxy_conn *pc);
+
+/* proxy_early.c: 0-RTT data read and forwarded (-1: the connection is closed). */
+int proxy_forward_early(proxy_conn *pc);
 
 /* proxy_status.c */
 void on_status(uv_stream_t *server, int status);

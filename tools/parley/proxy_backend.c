@@ -78,13 +78,23 @@ static void on_backend_connect(uv_connect_t *req, int status)
             return;
         }
     }
-    uv_read_start((uv_stream_t *)&pc->backend, on_alloc, on_backend_read);
+    /* Connected during 0-RTT: the backend's answer waits until the client's
+     * handshake is done (nothing can be written to the client before). */
+    if (pc->hs_done) backend_start_reading(pc);
     if (pc->client_done) shutdown_backend(pc);
     update_flow(pc); /* `pending` is gone: the client may be read again */
 }
 
+void backend_start_reading(proxy_conn *pc)
+{
+    if (pc->backend_reading || !pc->backend_up) return;
+    pc->backend_reading = 1;
+    uv_read_start((uv_stream_t *)&pc->backend, on_alloc, on_backend_read);
+}
+
 void connect_backend(proxy_conn *pc)
 {
+    if (pc->backend_init) return; /* already connecting for early data */
     uv_tcp_init(g_loop, &pc->backend);
     pc->backend.data = pc;
     pc->backend_init = 1;

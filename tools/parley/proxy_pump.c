@@ -152,7 +152,12 @@ void drive(proxy_conn *pc)
 {
     if (pc->closing || pc->finishing) return;
     if (!pc->hs_done) {
-        int rc = parley_conn_handshake(pc->tls);
+        int rc;
+        /* 0-RTT data (only with --early-data) goes to the backend now, one
+         * record at a time, in a loop: a client sending many small early
+         * records must not deepen the stack. */
+        while ((rc = parley_conn_handshake(pc->tls)) == PARLEY_EARLY_DATA)
+            if (proxy_forward_early(pc) < 0) return;
         if (flush_tls(pc) < 0) {
             conn_close(pc, write_why(pc));
             return;
@@ -179,6 +184,7 @@ void drive(proxy_conn *pc)
         else g_count.full++;
         connect_backend(pc);
         if (pc->closing) return;
+        backend_start_reading(pc);
     }
     for (;;) {
         uint8_t buf[16384];

@@ -30,11 +30,22 @@ static void on_hup(int sig)
     g_hup = 1;
 }
 
-/* A handshake on a blocking socket; a pending key operation is waited for. */
-static int serve_handshake(parley_conn *c)
+/* A handshake on a blocking socket; a pending key operation is waited for.
+ * Accepted 0-RTT data (RFC 8446 2.3) goes into early[0..cap), *elen bytes;
+ * anything past cap is read and dropped (the request buffer's bound). The
+ * server's flight has been sent before (parley_fd_handshake flushes). */
+static int serve_handshake(parley_conn *c, char *early, size_t cap, size_t *elen)
 {
     for (;;) {
         int rc = parley_fd_handshake(c);
+        if (rc == PARLEY_EARLY_DATA) {
+            uint8_t sink[4096];
+            size_t n = 0;
+            while (*elen < cap ? parley_conn_read_early_data(c, (uint8_t *)early + *elen, cap - *elen, &n) == PARLEY_OK
+                               : parley_conn_read_early_data(c, sink, sizeof sink, &n) == PARLEY_OK)
+                if (*elen < cap) *elen += n;
+            continue;
+        }
         if (rc != PARLEY_WANT_KEY_OP) return rc;
         if (!server_keyless) return PARLEY_ERROR;
         /* NULL: the answer already came (seen with acquire, so its bytes are
@@ -84,7 +95,13 @@ static void *serve_one(void *arg)
     }
     parley_conn_set_userdata(c, (void *)(uintptr_t)j->id);
     parley_conn_set_fd(c, j->fd);
-    int hs = serve_handshake(c);
+    /* Read one request: up to the end of the HTTP header, 16 KiB at most;
+     * 0-RTT data first (it may hold the whole request). */
+    char req[16384];
+    size_t rl = 0;
+    int hs = serve_handshake(c, req, sizeof req - 1, &rl);
+    size_t early_len = rl;
+    req[rl] = 0;
     if (hs != PARLEY_OK) {
         if (limits_timed_out(j->slot) == LIMITS_CUT_HANDSHAKE)
             fprintf(stderr, "parley: [%lu] %s: handshake failed: not complete within %d ms (--handshake-timeout)", j->id,
@@ -93,6 +110,9 @@ static void *serve_one(void *arg)
             fprintf(stderr, "parley: [%lu] %s: handshake failed: %s", j->id, j->peer, parley_conn_error_string(c));
         if (parley_conn_alert_sent(c) >= 0) fprintf(stderr, " (alert sent: %s)", parley_alert_name(parley_conn_alert_sent(c)));
         if (parley_conn_alert_received(c) >= 0) fprintf(stderr, " (alert received: %s)", parley_alert_name(parley_conn_alert_received(c)));
+        /* Whether 0-RTT data was taken (a replayer never finishes its handshake). */
+        if (rl || parley_conn_early_data_status(c) == PARLEY_EARLY_DATA_REJECTED)
+            fprintf(stderr, rl ? " early=1" : " early=rejected");
         fprintf(stderr, "\n");
         /* The alert is written (parley_fd_handshake flushes it): deliver it
          * rather than reset it away with the client's unread bytes. The slot
@@ -103,19 +123,20 @@ static void *serve_one(void *arg)
     }
     limits_handshake_done(j->slot);
     const char *sni = parley_conn_server_name(c), *alpn = parley_conn_alpn(c);
-    fprintf(stderr, "parley: [%lu] %s: %s %s %s sni=%s alpn=%s ems=%s\n", j->id, j->peer,
+    /* early=1: request bytes came as 0-RTT data (they may have been
+     * replayed, RFC 8446 8); early=rejected: offered and not accepted. */
+    int eds = parley_conn_early_data_status(c);
+    fprintf(stderr, "parley: [%lu] %s: %s %s %s sni=%s alpn=%s ems=%s%s\n", j->id, j->peer,
             parley_version_name(parley_conn_version(c)), parley_cipher_name(parley_conn_cipher(c)),
             parley_conn_resumed(c) ? "resumed" : parley_conn_group(c) ? parley_group_name(parley_conn_group(c)) : "rsa",
-            sni ? sni : "none", alpn ? alpn : "none", parley_conn_ems(c) ? "yes" : "no");
+            sni ? sni : "none", alpn ? alpn : "none", parley_conn_ems(c) ? "yes" : "no",
+            early_len ? " early=1" : eds == PARLEY_EARLY_DATA_REJECTED ? " early=rejected" : "");
     if (g_export.len) {
         static _Thread_local char hex[2 * PARLEY_EXPORT_MAX + 512];
         fprintf(stderr, "parley: [%lu] %s: exporter: %s\n", j->id, j->peer, tool_export_hex(c, &g_export, hex, sizeof hex));
     }
-    /* Read one request: up to the end of the HTTP header, 16 KiB at most. */
-    char req[16384];
-    size_t rl = 0;
     int rc = PARLEY_OK;
-    while (rl < sizeof req - 1) {
+    while (rl < sizeof req - 1 && !strstr(req, "\r\n\r\n") && !strstr(req, "\n\n")) {
         size_t n = 0;
         rc = parley_fd_read(c, (uint8_t *)req + rl, sizeof req - 1 - rl, &n);
         if (rc != PARLEY_OK) break;
@@ -175,18 +196,24 @@ static void *serve_one(void *arg)
                       "sni: %s\n"
                       "alpn: %s\n"
                       "client_certificate: %s\n"
-                      "pid: %d\n",
+                      "pid: %d\n"
+                      "early_data: %s\n",
                       PARLEY_VERSION_STRING, parley_version_name(parley_conn_version(c)),
                       parley_cipher_name(parley_conn_cipher(c)),
                       tool_group(c),
                       parley_conn_signature_scheme(c) ? parley_sigscheme_name(parley_conn_signature_scheme(c)) : "none",
                       parley_conn_resumed(c) ? "yes" : "no", parley_conn_ems(c) ? "yes" : "no",
-                      sni ? sni : "none", alpn ? alpn : "none", who, (int)getpid());
+                      sni ? sni : "none", alpn ? alpn : "none", who, (int)getpid(),
+                      early_len ? "yes (the request came in 0-RTT data)"
+                      : eds == PARLEY_EARLY_DATA_ACCEPTED ? "accepted"
+                      : eds == PARLEY_EARLY_DATA_REJECTED ? "rejected" : "not offered");
     if (pha && bl > 0 && (size_t)bl < sizeof body)
         bl += snprintf(body + bl, sizeof body - (size_t)bl, "post_handshake_auth: %s\n", pha);
+    /* Early-Data: 1 tells the client its request was read from early data
+     * (RFC 8470 names the header; here it is informative only). */
     int n = snprintf(resp, sizeof resp,
-                     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", bl,
-                     body);
+                     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n%sConnection: close\r\n\r\n%s", bl,
+                     early_len ? "Early-Data: 1\r\n" : "", body);
     if (parley_fd_write(c, (const uint8_t *)resp, (size_t)n) != PARLEY_OK)
         fprintf(stderr, "parley: [%lu] %s: write failed: %s\n", j->id, j->peer, parley_conn_error_string(c));
 close:

@@ -117,6 +117,15 @@ void server_opts_finish(server_opts *o)
         if (!o->ncert) tool_die("--keyless needs the certificates (--cert)");
         if (!o->kl_ca || !o->kl_cert || !o->kl_key) tool_die("--keyless needs --keyless-ca, --keyless-cert and --keyless-key");
     } else if (o->ncert != o->nkey) tool_die("each --cert needs a --key");
+    /* 0-RTT anti-replay (RFC 8446 8) is only as wide as the store of its
+     * records: forked workers must share one, or a replay to another worker
+     * would be accepted. */
+    if (o->max_early && o->workers > 1 && !o->hosts_cache) { /* hosts_cache: the proxy's own Redis */
+        if (!o->cache_spec) o->cache_spec = "shm:4m";
+        else if (strncmp(o->cache_spec, "shm:", 4) && strncmp(o->cache_spec, "redis://", 8))
+            tool_die("--max-early-data with --workers needs a shared --session-cache (shm:SIZE or redis://): "
+                     "a replayed 0-RTT request could otherwise be accepted by another worker");
+    }
     if (o->cache_spec && !strcmp(o->cache_spec, "none")) {
         o->cache = NULL;
     } else if (o->cache_spec && !strncmp(o->cache_spec, "shm:", 4)) {

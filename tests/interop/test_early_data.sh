@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# TLS 1.3 0-RTT early data on the server (RFC 8446 2.3, 4.2.10, 8):
+# openssl s_client -sess_in -early_data and gnutls-cli --resume --earlydata
+# against parley server (accepted, the request answered from early data,
+# CLIENT_EARLY_TRAFFIC_SECRET logged); a
+# ticket made for another ALPN (rejected, the request goes in 1-RTT); the
+# exact first flight of an accepted 0-RTT connection replayed to the forked
+# workers of one server sharing a shm cache, and to a second server sharing
+# Redis and the ticket secret (refused: at most one acceptance); Redis down
+# (early data refused, handshakes still complete: fail closed); and
+# parley proxy --early-data (forwarded with Early-Data: 1, early=1).
+source "$(dirname "$0")/lib.sh" "$@"
+make_pki
+P=$PKI
+REQ=$WORK/req.txt
+printf 'GET /early HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' >"$REQ"
+# s_client NAME PORT ARGS...: output in $WORK/NAME.out; standard input from
+# $IN (s_client does not send rejected early data again: a test of a
+# rejection gives it the request as 1-RTT data too).
+s_client() {
+    local name=$1 port=$2; shift 2
+    timeout 10 openssl s_client -connect "127.0.0.1:$port" -servername localhost -CAfile "$P/ca.pem" -tls1_3 -ign_eof "$@" \
+        <"${IN:-/dev/null}" >"$WORK/$name.out" 2>&1
+}
+# ticket PORT FILE [ARGS]: a full handshake that saves the session (the request
+# is sent so that s_client reads the NewSessionTicket).
+ticket() {
+    local port=$1 file=$2; shift 2
+    timeout 10 openssl s_client -connect "127.0.0.1:$port" -servername localhost -CAfile "$P/ca.pem" -tls1_3 -ign_eof \
+        -sess_out "$file" "$@" <"$REQ" >"$WORK/ticket.out" 2>&1
+}
+
+# ---- accepted: one server
+S=$(free_port)
+start_bg "$WORK/s.log" "$PARLEY" server --listen "127.0.0.1:$S" --cert "$P/ec256.pem" --key "$P/ec256.key" \
+    --max-early-data 16384 --alpn h2,http/1.1 --keylog "$WORK/keylog"
+wait_port "$S"
+ticket "$S" "$WORK/t1.pem" -alpn http/1.1
+check "the ticket advertises max_early_data" "$WORK/ticket.out" 'Max Early Data: 16384'
+s_client acc "$S" -sess_in "$WORK/t1.pem" -early_data "$REQ" -alpn http/1.1
+check "openssl s_client: early data accepted, the request answered from it" "$WORK/acc.out" \
+    'Reused, TLSv1.3' 'Early data was accepted' '^Early-Data: 1' '^early_data: yes'
+check "the server logs the request as early" "$WORK/s.log" 'resumed .* early=1$'
+check "the server's key log has CLIENT_EARLY_TRAFFIC_SECRET" "$WORK/keylog" '^CLIENT_EARLY_TRAFFIC_SECRET [0-9a-f]{64} [0-9a-f]{64}$'
+# GnuTLS: --resume makes the second connection itself, with --earlydata in 0-RTT.
+timeout 20 gnutls-cli --x509cafile "$P/ca.pem" -p "$S" localhost --resume --earlydata="$REQ" \
+    --priority "NORMAL:-VERS-ALL:+VERS-TLS1.3" <"$REQ" >"$WORK/gnutls.out" 2>&1
+check "gnutls-cli --resume --earlydata: the resumed request came in early data" "$WORK/gnutls.out" \
+    'This is a resumed session' '^Early-Data: 1' '^early_data: yes'
+
+stop_bg "$LAST_PID"
+
+# ---- rejected: a server that accepts no early data (it shares the ticket
+# secret of one that does, so the ticket opens and resumption goes on);
+# OpenSSL itself never offers early data for another ALPN or suite than the
+# ticket's: those cases are unit tests (early_data_test.c).
+openssl rand -hex 32 >"$WORK/secret0"
+S=$(free_port)
+N=$(free_port)
+start_bg "$WORK/s.log" "$PARLEY" server --listen "127.0.0.1:$S" --cert "$P/ec256.pem" --key "$P/ec256.key" \
+    --max-early-data 16384 --ticket-secret "$WORK/secret0"
+S_PID=$LAST_PID
+start_bg "$WORK/n.log" "$PARLEY" server --listen "127.0.0.1:$N" --cert "$P/ec256.pem" --key "$P/ec256.key" \
+    --ticket-secret "$WORK/secret0" --trace
+N_PID=$LAST_PID
+wait_port "$S"
+wait_port "$N"
+ticket "$S" "$WORK/t2.pem"
+IN=$REQ s_client none "$N" -sess_in "$WORK/t2.pem" -early_data "$REQ"
+check "a server without --max-early-data: early data rejected, resumed, request in 1-RTT" "$WORK/none.out" \
+    'Reused, TLSv1.3' 'Early data was rejected' 'HTTP/1.1 200 OK' '^early_data: rejected'
+check "the server logs early=rejected and skipped the early records" "$WORK/n.log" 'resumed .* early=rejected$' \
+    'early data offered: rejected: this server accepts none' 'early data \(skipped\)'
+stop_bg "$S_PID"
+stop_bg "$N_PID"
+
+# replay_case NAME TARGET_PORT LOG...: capture an accepted 0-RTT first flight
+# through a relay to TARGET_PORT, then replay it six times to each port in
+# REPLAY_PORTS; across all LOGs exactly one connection took early data.
+replay_case() {
+    local name=$1 target=$2; shift 2
+    local relay
+    relay=$(free_port)
+    ticket "$target" "$WORK/$name.pem"
+    start_bg "$WORK/relay.log" python3 "$HERE/replay_0rtt.py" capture "$relay" "$target" "$WORK/$name.flight"
+    wait_line "$WORK/relay.log" '^ready'
+    s_client "$name" "$relay" -sess_in "$WORK/$name.pem" -early_data "$REQ"
+    check "$name: the original 0-RTT connection is accepted" "$WORK/$name.out" 'Early data was accepted' '^Early-Data: 1'
+    [ -n "${AFTER_CAPTURE:-}" ] && $AFTER_CAPTURE
+    for port in $REPLAY_PORTS; do python3 "$HERE/replay_0rtt.py" replay "$port" "$WORK/$name.flight" 6 >>"$WORK/$name.replay" 2>&1; done
+    local acc=0 rej=0
+    for log in "$@"; do
+        acc=$((acc + $(grep -c ' early=1$' "$log")))
+        rej=$((rej + $(grep -c 'early=rejected' "$log")))
+    done
+    local want=$((6 * $(echo $REPLAY_PORTS | wc -w)))
+    if [ "$acc" -eq 1 ] && [ "$rej" -eq "$want" ]; then
+        ok "$name: $want replays of the exact first flight refused (accepted once in all)"
+    else
+        bad "$name: early data accepted $acc times (want 1), replays refused $rej times (want $want)"
+        tail -n 20 "$@"
+    fi
+}
+
+# ---- replay across the forked workers of one server (shared-memory cache)
+W=$(free_port)
+start_bg "$WORK/w.log" "$PARLEY" server --listen "127.0.0.1:$W" --cert "$P/ec256.pem" --key "$P/ec256.key" \
+    --workers 2 --session-cache ${WCACHE:-shm:1m} --max-early-data 16384
+wait_count "$WORK/w.log" 'listening' 2
+REPLAY_PORTS=$W replay_case workers "$W" "$WORK/w.log"
+stop_bg "$LAST_PID"
+
+# Forked workers must share the anti-replay store: a per-worker cache is refused.
+timeout 5 "$PARLEY" server --listen "127.0.0.1:$W" --cert "$P/ec256.pem" --key "$P/ec256.key" --workers 2 \
+    --session-cache memory:100 --max-early-data 16384 >"$WORK/refused.log" 2>&1 </dev/null
+check "--workers with --max-early-data and a per-worker cache is refused" "$WORK/refused.log" \
+    'needs a shared --session-cache'
+
+# ---- replay across two servers sharing Redis and the ticket secret
+if command -v redis-server >/dev/null; then
+    RPORT=$(free_port)
+    start_bg "$WORK/redis.log" redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no
+    REDIS_PID=$LAST_PID
+    wait_port "$RPORT"
+    openssl rand -hex 32 >"$WORK/secret"
+    A=$(free_port)
+    B=$(free_port)
+    for port in $A $B; do
+        start_bg "$WORK/r$port.log" "$PARLEY" server --listen "127.0.0.1:$port" --cert "$P/ec256.pem" --key "$P/ec256.key" \
+            --session-cache "redis://127.0.0.1:$RPORT" --ticket-secret "$WORK/secret" --max-early-data 16384
+        wait_port "$port"
+    done
+    claims() {
+        redis-cli -p "$RPORT" --scan --pattern 'parley:0rtt:*' >"$WORK/claims.txt" 2>&1 || true
+        check "the claim is a parley:0rtt: key in Redis" "$WORK/claims.txt" '^parley:0rtt:[0-9a-f]{64}$'
+        local ttl
+        ttl=$(redis-cli -p "$RPORT" ttl "$(head -n 1 "$WORK/claims.txt")" 2>/dev/null)
+        [ "${ttl:-0}" -gt 0 ] && [ "${ttl:-99}" -le 21 ] && ok "the ClientHello record lives for the ticket-age window ($ttl s)" ||
+            bad "claim TTL '$ttl' (want 1..21 s)"
+    }
+    AFTER_CAPTURE=claims REPLAY_PORTS="$B $A" replay_case redis "$A" "$WORK/r$A.log" "$WORK/r$B.log"
+    # Fail closed: Redis down, early data refused, the handshake completes.
+    ticket "$A" "$WORK/down.pem"
+    stop_bg "$REDIS_PID"
+    IN=$REQ s_client down "$B" -sess_in "$WORK/down.pem" -early_data "$REQ"
+    check "Redis down: early data rejected, the request still answered in 1-RTT" "$WORK/down.out" \
+        'Early data was rejected' 'HTTP/1.1 200 OK' '^early_data: rejected'
+else
+    bad "redis-server is not installed (scripts/install-deps.sh)"
+fi
+
+# ---- parley proxy --early-data: forwarded before the handshake completes
+BE=$(free_port)
+X=$(free_port)
+start_bg "$WORK/be.log" python3 "$HERE/backend_http.py" "$BE"
+wait_port "$BE"
+start_bg "$WORK/px.log" "$PARLEY" proxy --listen "127.0.0.1:$X" --backend "127.0.0.1:$BE" --cert "$P/ec256.pem" \
+    --key "$P/ec256.key" --early-data --early-data-limit 4096
+wait_port "$X"
+ticket "$X" "$WORK/px.pem"
+check "the proxy's ticket advertises --early-data-limit" "$WORK/ticket.out" 'Max Early Data: 4096'
+s_client px "$X" -sess_in "$WORK/px.pem" -early_data "$REQ"
+check "proxy --early-data: accepted, the backend saw Early-Data: 1 (RFC 8470)" "$WORK/px.out" 'Early data was accepted' \
+    'HTTP/1.1 200' '^early_data_header 1$'
+check "the proxy's log line says early=1" "$WORK/px.log" 'resumed=yes .* result=ok( eof=truncated)? early=1$'
+# Off by default: the same flow without --early-data is 1-RTT.
+Y=$(free_port)
+start_bg "$WORK/py.log" "$PARLEY" proxy --listen "127.0.0.1:$Y" --backend "127.0.0.1:$BE" --cert "$P/ec256.pem" \
+    --key "$P/ec256.key" --max-early-data 4096
+wait_port "$Y"
+ticket "$Y" "$WORK/py.pem"
+grep -Eq 'Max Early Data: [1-9]' "$WORK/ticket.out" && bad "proxy without --early-data advertises early data" ||
+    ok "proxy without --early-data: no early data advertised (off by default)"
+check "proxy without --early-data says --max-early-data is not used" "$WORK/py.log" 'without --early-data'
+finish
