@@ -94,6 +94,13 @@ static void *serve_one(void *arg)
             parley_version_name(parley_conn_version(c)), parley_cipher_name(parley_conn_cipher(c)),
             parley_conn_resumed(c) ? "resumed" : parley_conn_group(c) ? parley_group_name(parley_conn_group(c)) : "rsa",
             sni ? sni : "none", alpn ? alpn : "none", parley_conn_ems(c) ? "yes" : "no");
+    size_t cc_plain = 0, cc_wire = 0;
+    const char *cc = parley_conn_cert_compression(c, 1, &cc_plain, &cc_wire);
+    char ccs[96] = "none";
+    if (cc) {
+        snprintf(ccs, sizeof ccs, "%s (%zu -> %zu bytes)", cc, cc_plain, cc_wire);
+        fprintf(stderr, "parley: [%lu] %s: cert_compression: %s\n", j->id, j->peer, ccs);
+    }
     /* Read one request: up to the end of the HTTP header, 16 KiB at most. */
     char req[16384];
     size_t rl = 0;
@@ -140,13 +147,14 @@ static void *serve_one(void *arg)
                       "sni: %s\n"
                       "alpn: %s\n"
                       "client_certificate: %s\n"
+                      "cert_compression: %s\n"
                       "pid: %d\n",
                       PARLEY_VERSION_STRING, parley_version_name(parley_conn_version(c)),
                       parley_cipher_name(parley_conn_cipher(c)),
                       tool_group(c),
                       parley_conn_signature_scheme(c) ? parley_sigscheme_name(parley_conn_signature_scheme(c)) : "none",
                       parley_conn_resumed(c) ? "yes" : "no", parley_conn_ems(c) ? "yes" : "no",
-                      sni ? sni : "none", alpn ? alpn : "none", who, (int)getpid());
+                      sni ? sni : "none", alpn ? alpn : "none", who, ccs, (int)getpid());
     int n = snprintf(resp, sizeof resp,
                      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", bl,
                      body);
