@@ -29,6 +29,11 @@ int parley_config_set_cert_compression(parley_config *cfg, const char *list)
     char item[16];
     PL_CFG_MUTABLE(cfg);
     PL_CFG_ARG(cfg, list);
+    size_t ll = strlen(list);
+    if (ll && list[ll - 1] == ',') {
+        pl_cfg_errf(cfg, "bad certificate compression list: %s", list);
+        return PARLEY_ERROR;
+    }
     if (strcmp(list, "none") != 0) {
         for (const char *p = list; *p;) {
             const char *e = strchr(p, ',');

@@ -47,11 +47,15 @@ int pl_cc_from_name(const char *name)
  * block carries its size in front so that free can give it back. */
 typedef struct {
     size_t used;
+    int refused; /* the budget said no (as opposed to memory running out) */
 } pl_cc_budget;
 
 static void *pl_cc_alloc(pl_cc_budget *b, size_t n)
 {
-    if (n > PL_CC_DECODER_MEM || b->used + n > PL_CC_DECODER_MEM) return NULL;
+    if (n > PL_CC_DECODER_MEM || b->used + n > PL_CC_DECODER_MEM) {
+        b->refused = 1;
+        return NULL;
+    }
     size_t *p = pl_malloc(n + sizeof(size_t) * 2); /* keeps 16-byte alignment */
     if (!p) return NULL;
     p[0] = n;
@@ -82,7 +86,7 @@ static int pl_zlib_decompress(const uint8_t *in, size_t len, uint8_t *out, size_
     z.zalloc = pl_z_alloc;
     z.zfree = pl_z_free;
     z.opaque = bud;
-    if (inflateInit(&z) != Z_OK) PL_BAIL(PL_ERR_NOMEM, "cannot start zlib");
+    if (inflateInit(&z) != Z_OK) PL_BAIL(PL_ERR_NOMEM, "out of memory starting zlib");
     /* The lengths fit uInt: both are below 2^24 (the message limit). */
     z.next_in = (Bytef *)(uintptr_t)in;
     z.avail_in = (uInt)len;
@@ -95,7 +99,7 @@ static int pl_zlib_decompress(const uint8_t *in, size_t len, uint8_t *out, size_
     size_t got = z.total_out;
     size_t rest = z.avail_in;
     inflateEnd(&z);
-    PL_ENSURE(zr != Z_MEM_ERROR, PL_ERR_NOMEM, "out of memory in zlib");
+    PL_ENSURE(zr != Z_MEM_ERROR || bud->refused, PL_ERR_NOMEM, "out of memory in zlib");
     PL_ENSURE(!(zr == Z_BUF_ERROR && got == outlen), PL_ERR_BAD_CERTIFICATE,
               "zlib-compressed certificate is longer than its declared %zu bytes", outlen);
     PL_ENSURE(zr == Z_STREAM_END, PL_ERR_BAD_CERTIFICATE, "zlib-compressed certificate does not decompress (%s)",
@@ -122,13 +126,18 @@ static void pl_br_free(void *op, void *p) { pl_cc_release(op, p); }
 static int pl_brotli_decompress(const uint8_t *in, size_t len, uint8_t *out, size_t outlen, pl_cc_budget *bud)
 {
     BrotliDecoderState *st = BrotliDecoderCreateInstance(pl_br_alloc, pl_br_free, bud);
-    PL_ENSURE(st, PL_ERR_NOMEM, "cannot start brotli");
+    PL_ENSURE(st, PL_ERR_NOMEM, "out of memory starting brotli");
     size_t ain = len, aout = outlen;
     const uint8_t *nin = in;
     uint8_t *nout = out;
     BrotliDecoderResult r = BrotliDecoderDecompressStream(st, &ain, &nin, &aout, &nout, NULL);
     BrotliDecoderErrorCode ec = BrotliDecoderGetErrorCode(st);
     BrotliDecoderDestroyInstance(st);
+    /* An allocation that failed though the budget allowed it: memory ran
+     * out, which says nothing about the peer's data. */
+    PL_ENSURE(!(r == BROTLI_DECODER_RESULT_ERROR && ec <= BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MODES &&
+                ec >= BROTLI_DECODER_ERROR_ALLOC_BLOCK_TYPE_TREES && !bud->refused),
+              PL_ERR_NOMEM, "out of memory in brotli");
     /* NEEDS_MORE_OUTPUT: the stream would exceed the declared length. */
     PL_ENSURE(r != BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT, PL_ERR_BAD_CERTIFICATE,
               "brotli-compressed certificate is longer than its declared %zu bytes", outlen);
@@ -155,7 +164,7 @@ static int pl_brotli_compress(const uint8_t *in, size_t len, pl_buf *out)
 static int pl_zstd_decompress(const uint8_t *in, size_t len, uint8_t *out, size_t outlen)
 {
     ZSTD_DCtx *d = ZSTD_createDCtx();
-    PL_ENSURE(d, PL_ERR_NOMEM, "cannot start zstd");
+    PL_ENSURE(d, PL_ERR_NOMEM, "out of memory starting zstd");
     /* The window a frame may ask for: 2^20 covers any certificate message
      * under the 2^17 bound; a frame wanting more is refused before the
      * window is allocated. */
