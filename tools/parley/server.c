@@ -101,6 +101,10 @@ static void *serve_one(void *arg)
         snprintf(ccs, sizeof ccs, "%s (%zu -> %zu bytes)", cc, cc_plain, cc_wire);
         fprintf(stderr, "parley: [%lu] %s: cert_compression: %s\n", j->id, j->peer, ccs);
     }
+    const char *ccc = parley_conn_cert_compression(c, 0, &cc_plain, &cc_wire);
+    if (ccc)
+        fprintf(stderr, "parley: [%lu] %s: client_cert_compression: %s (%zu -> %zu bytes)\n", j->id, j->peer, ccc, cc_plain,
+                cc_wire);
     /* Read one request: up to the end of the HTTP header, 16 KiB at most. */
     char req[16384];
     size_t rl = 0;
