@@ -56,6 +56,26 @@ int pl_cc_decode(unsigned offered, const uint8_t *body, size_t len, pl_buf *out,
     return 0;
 }
 
+int pl_cc_ext_text(pl_cursor exts, char *out, size_t cap)
+{
+    uint16_t type, a;
+    pl_cursor body, list;
+    size_t n = 0;
+    out[0] = 0;
+    while (exts.len && pl_cur_u16(&exts, &type) == 0 && pl_cur_vec16(&exts, &body) == 0) {
+        if (type != PL_EXT_COMPRESS_CERTIFICATE) continue;
+        if (pl_cur_vec8(&body, &list) < 0) return 0;
+        while (list.len >= 2 && pl_cur_u16(&list, &a) == 0 && n + 8 < cap) {
+            const char *nm = pl_cc_name(a);
+            int k = nm ? snprintf(out + n, cap - n, "%s%s", n ? " " : "", nm) : snprintf(out + n, cap - n, "%s0x%04x", n ? " " : "", a);
+            if (k < 0 || (size_t)k >= cap - n) break;
+            n += (size_t)k;
+        }
+        return 1;
+    }
+    return 0;
+}
+
 int pl_cc_write_ext(parley_conn *c, pl_buf *b)
 {
     uint8_t algs[PL_CC_MAX];

@@ -29,6 +29,10 @@ PL_MUST_CHECK int pl_cc_ext_parse(pl_cursor body, unsigned *algs);
  * length is bad_certificate (RFC 8879 4, 5). *alg gets the algorithm. */
 PL_MUST_CHECK int pl_cc_decode(unsigned offered, const uint8_t *body, size_t len, pl_buf *out, int *alg);
 
+/* The algorithms of the compress_certificate extension in an extensions
+ * block, as text ("brotli zstd 0x1234") for the trace: 1 if present. */
+int pl_cc_ext_text(pl_cursor exts, char *out, size_t cap);
+
 /* ---- the handshake */
 /* Our compress_certificate extension (client: ClientHello; server:
  * CertificateRequest), when any algorithm is configured; records the offer. */
