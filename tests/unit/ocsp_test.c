@@ -128,7 +128,11 @@ static void test_staple_compressed(void **state)
             size_t plain = 0;
             parley_config *cc = ocsp_client(PARLEY_TLS1_3, 0), *sc = server_cfg("good");
             if (!ask) assert_int_equal(parley_config_set_ocsp(cc, PARLEY_OCSP_NONE), PARLEY_OK);
-            assert_int_equal(parley_config_set_cert_compression(cc, algs[a]), PARLEY_OK);
+            if (parley_config_set_cert_compression(cc, algs[a]) != PARLEY_OK) { /* not built in (PARLEY_WITH_*) */
+                parley_config_free(cc);
+                parley_config_free(sc);
+                continue;
+            }
             snprintf(path, sizeof path, "%s/deleg.der", test_dir());
             assert_int_equal(parley_config_set_ocsp_response_file(sc, 0, path), PARLEY_OK);
             make_pair(&p, cc, sc, "localhost");
