@@ -50,6 +50,7 @@ typedef struct {
     int refused; /* the budget said no (as opposed to memory running out) */
 } pl_cc_budget;
 
+#if defined(PARLEY_HAVE_ZLIB) || defined(PARLEY_HAVE_BROTLI)
 static void *pl_cc_alloc(pl_cc_budget *b, size_t n)
 {
     if (n > PL_CC_DECODER_MEM || b->used + n > PL_CC_DECODER_MEM) {
@@ -70,6 +71,8 @@ static void pl_cc_release(pl_cc_budget *b, void *q)
     b->used -= p[0];
     pl_free(p);
 }
+
+#endif
 
 #ifdef PARLEY_HAVE_ZLIB
 static voidpf pl_z_alloc(voidpf op, uInt items, uInt size)
