@@ -74,8 +74,10 @@ const pl_buf *pl_cc_entry_get(parley_config *cfg, pl_cert_entry *e, int stapled,
     if (a < 0 || a >= PL_CC_MAX) return NULL;
     /* Made once per (certificate, form, algorithm), not per handshake:
      * brotli at its best quality costs milliseconds. The lock serialises
-     * the first use; later ones find it made. The buffer never changes
-     * again until the config is freed, so the pointer stays good. */
+     * the first use; the state is published with release after the buffer
+     * is written, so later handshakes read it with one acquire load and no
+     * lock. The buffer never changes again until the config is freed. */
+    if (__atomic_load_n(&e->cc_state[v][a], __ATOMIC_ACQUIRE)) return e->cc_msg[v][a].len ? &e->cc_msg[v][a] : NULL;
     pthread_mutex_lock(&cfg->lock);
     if (!e->cc_state[v][a]) {
         pl_buf z = {0};
@@ -94,7 +96,7 @@ const pl_buf *pl_cc_entry_get(parley_config *cfg, pl_cert_entry *e, int stapled,
                 pl_buf_free(&m);
             pl_buf_free(&z);
         }
-        e->cc_state[v][a] = 1;
+        __atomic_store_n(&e->cc_state[v][a], 1, __ATOMIC_RELEASE);
     }
     const pl_buf *r = e->cc_msg[v][a].len ? &e->cc_msg[v][a] : NULL;
     pthread_mutex_unlock(&cfg->lock);
