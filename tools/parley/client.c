@@ -285,6 +285,8 @@ done:;
         json_str(stdout, parley_conn_verify_result(c));
         printf(", \"server_name\": ");
         json_str(stdout, sni);
+        printf(", \"cert_compression\": ");
+        json_str(stdout, parley_conn_cert_compression(c, 0, NULL, NULL) ? parley_conn_cert_compression(c, 0, NULL, NULL) : "none");
         printf(", \"error\": ");
         json_str(stdout, parley_conn_error_string(c));
         printf(", \"peer_chain\": [");
