@@ -85,6 +85,7 @@ static int pl_negotiate(parley_conn *c, const pl_client_hello *ch, const uint8_t
     /* A PSK first: when one is accepted, certificates are not needed, and
      * with psk_ke neither is a key share (RFC 8446 4.2.9, 4.2.11). */
     hs->client_psk_modes = ch->has_psk_modes ? pl_psk_modes(ch) : 0;
+    PL_GUARD(pl_cc_choose(c, ch->exts)); /* RFC 8879 3: compress our Certificate? (checked even if a PSK makes it moot) */
     hs->psk_mode = PL_PSK_NONE;
     if (ch->has_psk) {
         int rc = pl_server13_choose_psk(c, ch, msg, len);
@@ -94,7 +95,6 @@ static int pl_negotiate(parley_conn *c, const pl_client_hello *ch, const uint8_t
         /* RFC 8446 9.2: certificate authentication needs signature_algorithms. */
         PL_ENSURE(ch->has_sigalgs, PL_ERR_MISSING_EXTENSION, "ClientHello has no signature_algorithms");
         PL_GUARD(pl_choose_cert(c, ch, out));
-        PL_GUARD(pl_cc_choose(c, ch->exts)); /* RFC 8879 3: compress our Certificate? */
     }
     if (hs->psk_mode != PL_PSK_KE) {
         /* (EC)DHE needs supported_groups and key_share. */
