@@ -9,7 +9,11 @@
 # offers nothing: Debian 12's gnutls 3.7.9 is built without zlib, brotli and
 # zstd. Then the handshakes must still succeed uncompressed (GnuTLS neither
 # offers nor sends it), and the test says it skipped the compression check.
+# GNUTLS_BIN=DIR takes gnutls-cli and gnutls-serv from DIR instead (a GnuTLS
+# built with the three libraries).
 source "$(dirname "$0")/lib.sh" "$@"
+GCLI=${GNUTLS_BIN:+$GNUTLS_BIN/}gnutls-cli
+GSERV=${GNUTLS_BIN:+$GNUTLS_BIN/}gnutls-serv
 make_pki
 make_ca_pki
 P=$PKI
@@ -29,7 +33,7 @@ expect() {
 for alg in zlib brotli zstd; do
     # ---- parley client -> gnutls-serv (server's certificate; then a client certificate)
     PORT=$(free_port)
-    start_bg "$WORK/gs.log" gnutls-serv --http -p "$PORT" --x509certfile "$P/viainter-chain.pem" --x509keyfile "$P/viainter.key" \
+    start_bg "$WORK/gs.log" "$GSERV" --http -p "$PORT" --x509certfile "$P/viainter-chain.pem" --x509keyfile "$P/viainter.key" \
         --x509cafile "$P/ca.pem" --require-client-cert --verify-client-cert --compress-cert="$alg"
     wait_port "$PORT"
     timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --cert "$P/alice.pem" --key "$P/alice.key" --cert-compression "$alg" \
@@ -46,7 +50,7 @@ for alg in zlib brotli zstd; do
     start_bg "$WORK/s.log" "$PARLEY" server --listen "127.0.0.1:$PORT" --cert "$P/viainter-chain.pem" --key "$P/viainter.key" \
         --client-ca "$P/ca.pem" --verify require --cert-compression "$alg"
     wait_line "$WORK/s.log" "listening on"
-    printf "$REQ" | timeout 20 gnutls-cli --x509cafile "$P/ca.pem" --x509certfile "$P/alice.pem" --x509keyfile "$P/alice.key" \
+    printf "$REQ" | timeout 20 "$GCLI" --x509cafile "$P/ca.pem" --x509certfile "$P/alice.pem" --x509keyfile "$P/alice.key" \
         -p "$PORT" localhost --compress-cert="$alg" >"$WORK/g.log" 2>&1
     check "gnutls-cli --compress-cert=$alg -> parley server: handshake" "$WORK/g.log" 'protocol: TLSv1.3' \
         'client_certificate: /CN=alice'
