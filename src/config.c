@@ -108,6 +108,7 @@ void parley_config_free(parley_config *cfg)
         pl_buf_free(&cfg->certs[i].cert_msg12);
         pl_buf_free(&cfg->certs[i].ocsp);
         pl_buf_free(&cfg->certs[i].cert_msg_ocsp);
+        pl_cc_entry_free(&cfg->certs[i]);
     }
     pl_trust_free(cfg->trust);
     if (cfg->cache_owned) parley_session_cache_memory_free(cfg->cache);

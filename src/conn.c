@@ -65,6 +65,7 @@ void pl_hs_free(pl_hs *hs)
     pl_buf_free(&hs->cookie);
     pl_buf_free(&hs->peer_share);
     pl_buf_free(&hs->cert_req_ctx);
+    pl_buf_free(&hs->cc_plain);
     /* A connection freed while its key operation is out (a client gone
      * mid-handshake): the provider must forget the op before its memory goes.
      * PENDING or COMPLETING (a complete running on another thread right now):

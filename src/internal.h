@@ -79,6 +79,7 @@ enum {
     PL_HS_FINISHED = 20,
     PL_HS_CERTIFICATE_STATUS = 22,  /* TLS 1.2, RFC 6066 8 */
     PL_HS_KEY_UPDATE = 24,
+    PL_HS_COMPRESSED_CERTIFICATE = 25, /* RFC 8879 4 */
     PL_HS_MESSAGE_HASH = 254
 };
 
@@ -93,7 +94,13 @@ typedef struct {
     pl_buf ocsp;            /* stapled OCSP response (DER), if any */
     uint8_t key_id[32];     /* SHA-256 of the leaf's SubjectPublicKeyInfo */
     pl_buf cert_msg_ocsp;   /* TLS 1.3 Certificate with the staple on the leaf */
+    /* RFC 8879: cert_msg [0] and cert_msg_ocsp [1] compressed with algorithm
+     * a+1, made once on first use under cfg->lock (cert_compress.c); state
+     * 1 = made (len 0: compression saved nothing, send it plain). */
+    pl_buf cc_msg[2][3];
+    uint8_t cc_state[2][3];
 } pl_cert_entry;
+void pl_cc_entry_free(pl_cert_entry *e); /* config_compress.c */
 
 struct parley_config {
     atomic_int refs;
@@ -169,6 +176,11 @@ struct parley_config {
      * names to a config first frozen as a client); read without the lock by
      * connections on other threads, hence atomic. */
     _Atomic size_t out_cap;
+    /* RFC 8879 algorithms in preference order (cert_compress.c); cc_set 0:
+     * the default, every built-in one. */
+    uint8_t cc_algs[3];
+    size_t ncc_algs;
+    int cc_set;
 };
 
 /* Record why a config call failed (printf format): for this thread and as
@@ -295,6 +307,13 @@ typedef struct {
     pl_rec_keys pending_rd; /* read keys the peer's ChangeCipherSpec activates */
     pl_rec_keys pending_wr; /* write keys our ChangeCipherSpec activates */
     int ccs_expected, ccs_seen;
+    /* RFC 8879 (cert_compress.c): algorithms we offered as bits 1 << id
+     * (client: in the ClientHello; server: in the CertificateRequest), the
+     * one to compress our Certificate with (0: send it plain), and the
+     * peer's Certificate decompressed. */
+    uint8_t cc_offered;
+    uint8_t cc_send_alg;
+    pl_buf cc_plain;
 } pl_hs;
 
 struct parley_conn {
@@ -364,6 +383,12 @@ struct parley_conn {
     int pha_requests;        /* client: CertificateRequests since the last application data */
     struct pl_pha_s *pha;
     int early_status;        /* PARLEY_EARLY_DATA_* (early_data.c; the server sets it in early_data_server.c) */
+    /* RFC 8879: how our Certificate went out [1] and the peer's came in [0]:
+     * algorithm (0 plain), Certificate body bytes, CompressedCertificate bytes. */
+    struct {
+        uint8_t alg;
+        uint32_t plain, wire;
+    } cc[2];
 };
 
 /* May keying material be exported (RFC 5705 / RFC 8446 7.5) from this

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "handshake/cert_compress.h"
 #include "handshake/messages.h"
 #include "internal.h"
 
@@ -81,6 +82,24 @@ static void pl_describe(parley_conn *c, pl_text *t, const uint8_t *msg, size_t l
         if (ch.has_sigalgs) pl_tx_list(t, "signature_algorithms", ch.sigalgs, parley_sigscheme_name);
         if (ch.has_alpn) pl_tx_alpn(t, ch.alpn);
         if (ch.has_cookie) pl_tx(t, "cookie: %zu bytes\n", ch.cookie.len);
+        char cc[64];
+        if (pl_cc_ext_text(ch.exts, cc, sizeof cc)) pl_tx(t, "compress_certificate: %s\n", cc);
+        return;
+    }
+    case PL_HS_CERTIFICATE_REQUEST: {
+        /* TLS 1.3 (context, extensions): RFC 8879's offer for client certificates. */
+        pl_cursor cr = pl_cur(b, bl), ctx, exts;
+        char cc[64];
+        if (v12) return; /* the 1.2 message has no extensions */
+        if (pl_cur_vec8(&cr, &ctx) < 0 || pl_cur_vec16(&cr, &exts) < 0) break;
+        if (pl_cc_ext_text(exts, cc, sizeof cc)) pl_tx(t, "compress_certificate: %s\n", cc);
+        return;
+    }
+    case PL_HS_COMPRESSED_CERTIFICATE: {
+        pl_compressed_certificate z;
+        if (pl_compressed_certificate_parse(b, bl, &z) < 0) break;
+        pl_tx(t, "algorithm: %s\nuncompressed_length: %u\ncompressed: %zu bytes\n",
+              pl_cc_name(z.alg) ? pl_cc_name(z.alg) : "unknown", z.uncompressed_len, z.data.len);
         return;
     }
     case PL_HS_SERVER_HELLO: {

@@ -157,6 +157,19 @@ int parley_config_require_ems(parley_config *cfg, int require);
 /* Comma-separated ALPN protocols in preference order, e.g. "h2,http/1.1". */
 int parley_config_set_alpn(parley_config *cfg, const char *list);
 
+/* TLS 1.3 certificate compression (RFC 8879): comma-separated algorithms
+ * among "zlib", "brotli", "zstd" in preference order; "" or "none" turns it
+ * off. Default: every one built in (brotli, zstd, zlib; each may be left
+ * out at build time, PARLEY_WITH_*), and naming one that is not built in is
+ * an error. Both roles offer the list (client: ClientHello; server:
+ * CertificateRequest) and accept a compressed certificate in any of them;
+ * each sends its own Certificate compressed with its first algorithm the
+ * peer offered, when that saves bytes. The compressed form of each
+ * certificate is made once, on first use, not per handshake. A received
+ * one may declare at most 128 KiB uncompressed; anything that does not
+ * decompress to exactly the declared length is bad_certificate. */
+int parley_config_set_cert_compression(parley_config *cfg, const char *list);
+
 /* Pad every protected record's plaintext to a multiple of `block` bytes
  * (RFC 8446 5.4), hiding exact lengths; 0 (default) sends no padding. */
 int parley_config_set_record_padding(parley_config *cfg, size_t block);
@@ -694,6 +707,12 @@ uint16_t parley_conn_signature_scheme(const parley_conn *conn);
 const char *parley_conn_alpn(const parley_conn *conn);        /* NULL if none */
 const char *parley_conn_server_name(const parley_conn *conn); /* SNI sent/received or NULL */
 int parley_conn_resumed(const parley_conn *conn); /* 1 after an abbreviated handshake */
+/* Certificate compression (RFC 8879) on this connection: ours 0 for the
+ * peer's Certificate as received, 1 for ours as sent. Returns the
+ * algorithm's name ("brotli", ...) and sets the Certificate body's length
+ * and the CompressedCertificate body's length (either pointer may be NULL),
+ * or NULL when that Certificate was not compressed (or not sent). */
+const char *parley_conn_cert_compression(const parley_conn *conn, int ours, size_t *uncompressed, size_t *compressed);
 /* TLS 1.2: was the extended master secret (RFC 7627) used? (1 for TLS 1.3) */
 int parley_conn_ems(const parley_conn *conn);
 int parley_conn_is_server(const parley_conn *conn);

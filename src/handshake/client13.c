@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cert_compress.h"
 #include "dispatch.h"
 #include "messages.h"
 
@@ -114,6 +115,7 @@ static int pl_write_ch(parley_conn *c, pl_buf *b, const uint8_t *pub, size_t pub
         PL_GUARD(pl_buf_u16(b, PL_EXT_POST_HANDSHAKE_AUTH));
         PL_GUARD(pl_buf_u16(b, 0)); /* empty extension_data */
     }
+    if (offer13) PL_GUARD(pl_cc_write_ext(c, b)); /* RFC 8879 3 */
     /* RFC 8446 4.2.11: pre_shared_key is the last extension. */
     if (hs->psk_offered) PL_GUARD(pl_client13_write_psk(c, b));
     return pl_buf_close(b, 2, exts);
@@ -318,11 +320,15 @@ static int c_recv_cert(parley_conn *c, const uint8_t *msg, size_t len)
         PL_GUARD(pl_buf_bytes(&hs->cert_req_ctx, cr.context.p, cr.context.len));
         PL_GUARD(pl_buf_bytes(&hs->req_sigalgs, cr.sigalgs.p, cr.sigalgs.len));
         if (cr.has_cas) PL_GUARD(pl_buf_bytes(&hs->req_cas, cr.cas.p, cr.cas.len));
+        PL_GUARD(pl_cc_choose_cr(c, msg + 4, len - 4)); /* RFC 8879 3: compress ours? */
         hs->cert_requested = 1;
         hs->state = C_WAIT_CERT;
         return 0;
     }
-    PL_GUARD(pl_certificate_parse(msg + 4, len - 4, &ct));
+    const uint8_t *body;
+    size_t blen;
+    PL_GUARD(pl_cc_certificate_body(c, msg, len, &body, &blen)); /* RFC 8879 4: maybe compressed */
+    PL_GUARD(pl_certificate_parse(body, blen, &ct));
     PL_ENSURE(ct.context.len == 0, PL_ERR_ILLEGAL_PARAMETER, "server Certificate has a non-empty request context");
     /* RFC 8446 4.4.2.4: an empty server Certificate is decode_error. */
     PL_ENSURE(ct.n > 0, PL_ERR_DECODE, "server sent an empty certificate chain");
@@ -392,6 +398,13 @@ static int c_send_fin(parley_conn *c, const uint8_t *msg, size_t len)
         pl_buf b = {0};
         pl_choose_client_cert(c, 1);
         const pl_chain *ch = hs->client_cert >= 0 ? &c->cfg->certs[hs->client_cert].chain : NULL;
+        /* With the handshake's empty context our message is the one the
+         * config encoded: compressed when the server offered (RFC 8879). */
+        if (ch && hs->cert_req_ctx.len == 0) {
+            PL_GUARD(pl_cc_send_certificate(c, &c->cfg->certs[hs->client_cert], 0));
+            hs->state = C_SEND_CCV;
+            return 0;
+        }
         int rc = pl_certificate_write(&b, hs->cert_req_ctx.data, hs->cert_req_ctx.len, ch ? ch->der : NULL,
                                       ch ? ch->der_len : NULL, ch ? ch->n : 0);
         if (rc == 0) rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE, b.data, b.len);

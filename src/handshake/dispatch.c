@@ -1,6 +1,8 @@
 /* dispatch.c - runs a handshake table; see dispatch.h. */
 #include "dispatch.h"
 
+#include "cert_compress.h"
+
 const char *pl_hs_type_name(int type)
 {
     switch (type) {
@@ -19,6 +21,7 @@ const char *pl_hs_type_name(int type)
     case PL_HS_FINISHED: return "Finished";
     case PL_HS_CERTIFICATE_STATUS: return "CertificateStatus";
     case PL_HS_KEY_UPDATE: return "KeyUpdate";
+    case PL_HS_COMPRESSED_CERTIFICATE: return "CompressedCertificate";
     case PL_HS_MESSAGE_HASH: return "message_hash";
     default: return "unknown handshake message";
     }
@@ -54,7 +57,10 @@ int pl_hs_run(parley_conn *c, const pl_hs_table *t0)
                 if (rc == 0) return c->app_len ? PL_HS_WAIT_EARLY : PL_HS_WAIT_READ;
                 continue;
             }
-            if (msg[0] != row->expect && !(row->expect_alt && msg[0] == row->expect_alt)) {
+            /* RFC 8879 4: a CompressedCertificate replaces a Certificate once
+             * we offered compression (TLS 1.3); otherwise it is unexpected. */
+            if (msg[0] != row->expect && !(row->expect_alt && msg[0] == row->expect_alt) &&
+                !pl_cc_accepts(c, msg[0], row->expect, row->expect_alt)) {
                 PL_BAIL(PL_ERR_UNEXPECTED_MESSAGE, "received %s while waiting for %s", pl_hs_type_name(msg[0]),
                         pl_hs_type_name(row->expect));
             }

@@ -29,6 +29,7 @@ static const pl_ext_desc pl_ext_table[] = {
     {PL_EXT_PADDING, PL_IN_CH, "padding"},
     {PL_EXT_ENCRYPT_THEN_MAC, PL_IN_CH | PL_IN_SH12, "encrypt_then_mac"},
     {PL_EXT_EXTENDED_MASTER_SECRET, PL_IN_CH | PL_IN_SH12, "extended_master_secret"},
+    {PL_EXT_COMPRESS_CERTIFICATE, PL_IN_CH | PL_IN_CR, "compress_certificate"}, /* RFC 8879 3 */
     {PL_EXT_RECORD_SIZE_LIMIT, PL_IN_CH | PL_IN_EE | PL_IN_SH12, "record_size_limit"},
     {PL_EXT_SESSION_TICKET, PL_IN_CH | PL_IN_SH12, "session_ticket"},
     {PL_EXT_PRE_SHARED_KEY, PL_IN_CH | PL_IN_SH, "pre_shared_key"},

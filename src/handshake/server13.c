@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "cert_compress.h"
 #include "dispatch.h"
 #include "messages.h"
 
@@ -87,6 +88,7 @@ static int pl_negotiate(parley_conn *c, const pl_client_hello *ch, const uint8_t
     /* A PSK first: when one is accepted, certificates are not needed, and
      * with psk_ke neither is a key share (RFC 8446 4.2.9, 4.2.11). */
     hs->client_psk_modes = ch->has_psk_modes ? pl_psk_modes(ch) : 0;
+    PL_GUARD(pl_cc_choose(c, ch->exts)); /* RFC 8879 3: compress our Certificate? (checked even if a PSK makes it moot) */
     hs->psk_mode = PL_PSK_NONE;
     if (ch->has_psk) {
         int rc = pl_server13_choose_psk(c, ch, msg, len);
@@ -306,15 +308,16 @@ static int s_send_sh(parley_conn *c, const uint8_t *msg, size_t len)
             ((rc = pl_buf_u16(&b, PL_EXT_CERTIFICATE_AUTHORITIES)) < 0 || (rc = pl_buf_u16(&b, (uint16_t)(cfg->ca_names.len + 2))) < 0 ||
              (rc = pl_buf_u16(&b, (uint16_t)cfg->ca_names.len)) < 0 || (rc = pl_buf_bytes(&b, cfg->ca_names.data, cfg->ca_names.len)) < 0))
             goto out;
+        if ((rc = pl_cc_write_ext(c, &b)) < 0) goto out; /* RFC 8879 3 */
         if ((rc = pl_buf_close(&b, 2, exts)) < 0 ||
             (rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE_REQUEST, b.data, b.len)) < 0)
             goto out;
         hs->cert_requested = 1;
     }
-    const pl_cert_entry *ce = &cfg->certs[hs->cert_index];
-    /* Encoded once per config; with the OCSP staple when the client asked. */
-    const pl_buf *cm = hs->status_requested && ce->ocsp.len ? &ce->cert_msg_ocsp : &ce->cert_msg;
-    if ((rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE, cm->data, cm->len)) < 0) goto out;
+    pl_cert_entry *ce = &cfg->certs[hs->cert_index];
+    /* Encoded once per config; with the OCSP staple when the client asked;
+     * compressed (once per algorithm) when it offered (RFC 8879). */
+    if ((rc = pl_cc_send_certificate(c, ce, hs->status_requested && ce->ocsp.len)) < 0) goto out;
     hs->state = S_SEND_CV;
 out:
     pl_buf_free(&b);
@@ -387,7 +390,10 @@ static int s_recv_ccert(parley_conn *c, const uint8_t *msg, size_t len)
 {
     pl_hs *hs = c->hs;
     pl_certificate ct;
-    PL_GUARD(pl_certificate_parse(msg + 4, len - 4, &ct));
+    const uint8_t *body;
+    size_t blen;
+    PL_GUARD(pl_cc_certificate_body(c, msg, len, &body, &blen)); /* RFC 8879 4: maybe compressed */
+    PL_GUARD(pl_certificate_parse(body, blen, &ct));
     /* RFC 8446 4.4.2: the context echoes the CertificateRequest's (empty). */
     PL_ENSURE(ct.context.len == 0, PL_ERR_ILLEGAL_PARAMETER, "client Certificate has the wrong request context");
     if (ct.n == 0) {

@@ -114,6 +114,36 @@ static void test_responder_authority(void **state)
     }
 }
 
+/* RFC 8879 with a staple: the server compresses its stapled Certificate
+ * message (cert_msg_ocsp), not the plain one, and the staple arrives and
+ * verifies after decompression; without status_request the plain one. */
+static void test_staple_compressed(void **state)
+{
+    (void)state;
+    const char *algs[] = {"zlib", "brotli", "zstd"};
+    char path[512];
+    for (int a = 0; a < 3; a++)
+        for (int ask = 0; ask < 2; ask++) {
+            pair p;
+            size_t plain = 0;
+            parley_config *cc = ocsp_client(PARLEY_TLS1_3, 0), *sc = server_cfg("good");
+            if (!ask) assert_int_equal(parley_config_set_ocsp(cc, PARLEY_OCSP_NONE), PARLEY_OK);
+            if (parley_config_set_cert_compression(cc, algs[a]) != PARLEY_OK) { /* not built in (PARLEY_WITH_*) */
+                parley_config_free(cc);
+                parley_config_free(sc);
+                continue;
+            }
+            snprintf(path, sizeof path, "%s/deleg.der", test_dir());
+            assert_int_equal(parley_config_set_ocsp_response_file(sc, 0, path), PARLEY_OK);
+            make_pair(&p, cc, sc, "localhost");
+            handshake_ok(&p, algs[a]);
+            assert_string_equal(parley_conn_cert_compression(p.client, 0, &plain, NULL), algs[a]);
+            assert_int_equal(plain, ask ? sc->certs[0].cert_msg_ocsp.len : sc->certs[0].cert_msg.len);
+            if (ask) assert_string_equal(parley_conn_verify_result(p.client), "ok (OCSP: good)");
+            free_pair(&p);
+        }
+}
+
 /* A response without nextUpdate is good for the maximum age after its
  * thisUpdate: 7 days by default. */
 static void test_max_age_default(void **state)
@@ -270,6 +300,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rekeyed_ca),       cmocka_unit_test(test_responder_authority),
+        cmocka_unit_test(test_staple_compressed),
         cmocka_unit_test(test_max_age_default),  cmocka_unit_test(test_max_age_configured),
         cmocka_unit_test(test_responder_clock),  cmocka_unit_test(test_crl_dates_from_verified_issuer),
         cmocka_unit_test(test_signer_search_bound),

@@ -12,6 +12,7 @@
 
 typedef struct {
     const char *cafile, *servername, *ciphers, *groups, *alpn, *keylog, *send, *cert, *key, *sess_in, *sess_out;
+    const char *cert_compression;
     int reconnect;
     int insecure, trace, json, key_update, timeout, padding, allow_rsa, max_depth, crl_warn, ocsp, psk_ke, require_ems;
     long long at_time, ocsp_max_age;
@@ -21,6 +22,16 @@ typedef struct {
     const char *target;
     tool_export exp; /* --export LABEL:LEN */
 } client_opts;
+
+/* The summary's cert_compression: line (RFC 8879): how the server's
+ * Certificate came, e.g. "brotli (3012 -> 2100 bytes)", or "none". */
+static void print_cert_compression(const parley_conn *c)
+{
+    size_t plain, wire;
+    const char *alg = parley_conn_cert_compression(c, 0, &plain, &wire);
+    if (alg) printf("cert_compression: %s (%zu -> %zu bytes)\n", alg, plain, wire);
+    else printf("cert_compression: none\n");
+}
 
 static void client_parse(int argc, char **argv, client_opts *o)
 {
@@ -73,6 +84,7 @@ static void client_parse(int argc, char **argv, client_opts *o)
         else if (!strcmp(a, "--export")) tool_export_parse(NEXT(), &o->exp);
         else if (!strcmp(a, "--timeout")) o->timeout = atoi(NEXT());
         else if (!strcmp(a, "--record-padding")) o->padding = atoi(NEXT());
+        else if (!strcmp(a, "--cert-compression")) o->cert_compression = NEXT();
         else if (a[0] == '-') tool_die("unknown client option %s (see parley --help)", a);
         else if (!o->target) o->target = a;
         else tool_die("unexpected argument %s", a);
@@ -253,6 +265,7 @@ done:;
         printf("extended_master_secret: %s\n", parley_conn_ems(c) ? "yes" : "no");
         printf("verify: %s\n", parley_conn_verify_result(c));
         printf("server_name: %s\n", sni);
+        print_cert_compression(c);
         for (int i = 0; i < parley_conn_peer_cert_count(c); i++)
             if (parley_conn_peer_cert_info(c, i, subj, sizeof subj, iss, sizeof iss, nb, sizeof nb, na, sizeof na) == PARLEY_OK)
             {
@@ -282,6 +295,8 @@ done:;
             printf(", \"exporter\": ");
             json_str(stdout, exphex);
         }
+        printf(", \"cert_compression\": ");
+        json_str(stdout, parley_conn_cert_compression(c, 0, NULL, NULL) ? parley_conn_cert_compression(c, 0, NULL, NULL) : "none");
         printf(", \"error\": ");
         json_str(stdout, parley_conn_error_string(c));
         printf(", \"peer_chain\": [");
@@ -388,6 +403,8 @@ int tool_client(int argc, char **argv)
     if (kl && *kl && parley_config_set_keylog_file(cfg, kl)) tool_die("%s", parley_config_error_string(cfg));
     if (o.trace) parley_config_set_trace(cfg, tool_trace, o.json ? stderr : stdout);
     if (o.padding && parley_config_set_record_padding(cfg, (size_t)o.padding)) tool_die("%s", parley_config_error_string(cfg));
+    if (o.cert_compression && parley_config_set_cert_compression(cfg, o.cert_compression))
+        tool_die("%s", parley_config_error_string(cfg));
 
     uint8_t sess[4096]; /* a session holds a ticket of up to 2 KB */
     size_t sess_len = 0;

@@ -135,6 +135,17 @@ static void *serve_one(void *arg)
         static _Thread_local char hex[2 * PARLEY_EXPORT_MAX + 512];
         fprintf(stderr, "parley: [%lu] %s: exporter: %s\n", j->id, j->peer, tool_export_hex(c, &g_export, hex, sizeof hex));
     }
+    size_t cc_plain = 0, cc_wire = 0;
+    const char *cc = parley_conn_cert_compression(c, 1, &cc_plain, &cc_wire);
+    char ccs[96] = "none";
+    if (cc) {
+        snprintf(ccs, sizeof ccs, "%s (%zu -> %zu bytes)", cc, cc_plain, cc_wire);
+        fprintf(stderr, "parley: [%lu] %s: cert_compression: %s\n", j->id, j->peer, ccs);
+    }
+    const char *ccc = parley_conn_cert_compression(c, 0, &cc_plain, &cc_wire);
+    if (ccc)
+        fprintf(stderr, "parley: [%lu] %s: client_cert_compression: %s (%zu -> %zu bytes)\n", j->id, j->peer, ccc, cc_plain,
+                cc_wire);
     int rc = PARLEY_OK;
     while (rl < sizeof req - 1 && !strstr(req, "\r\n\r\n") && !strstr(req, "\n\n")) {
         size_t n = 0;
@@ -196,6 +207,7 @@ static void *serve_one(void *arg)
                       "sni: %s\n"
                       "alpn: %s\n"
                       "client_certificate: %s\n"
+                      "cert_compression: %s\n"
                       "pid: %d\n"
                       "early_data: %s\n",
                       PARLEY_VERSION_STRING, parley_version_name(parley_conn_version(c)),
@@ -203,7 +215,7 @@ static void *serve_one(void *arg)
                       tool_group(c),
                       parley_conn_signature_scheme(c) ? parley_sigscheme_name(parley_conn_signature_scheme(c)) : "none",
                       parley_conn_resumed(c) ? "yes" : "no", parley_conn_ems(c) ? "yes" : "no",
-                      sni ? sni : "none", alpn ? alpn : "none", who, (int)getpid(),
+                      sni ? sni : "none", alpn ? alpn : "none", who, ccs, (int)getpid(),
                       early_len ? "yes (the request came in 0-RTT data)"
                       : eds == PARLEY_EARLY_DATA_ACCEPTED ? "accepted"
                       : eds == PARLEY_EARLY_DATA_REJECTED ? "rejected" : "not offered");

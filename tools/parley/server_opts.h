@@ -25,6 +25,7 @@ typedef struct {
      * without --ticket-keys or --ticket-secret open each other's tickets. */
     uint8_t ticket_secret[64];
     size_t ticket_secret_len;
+    const char *cert_compression; /* --cert-compression LIST (RFC 8879) */
 } server_opts;
 
 /* One option at argv[*i] (advancing *i past its value): 1 if it was one. */
