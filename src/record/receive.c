@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../handshake/record_size_limit.h"
 #include "../internal.h"
 
 /* ------------------------------------------------------ idle buffers */
@@ -154,6 +155,7 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
     size_t off = 0;
     if (v12) {
         if (pl_rec_active(&c->rd)) PL_GUARD(pl_rec_open12(&c->rd, c->in, payload, len, &off, &plen));
+        if (pl_rec_active(&c->rd)) PL_GUARD(pl_rsl_check_received(c, plen)); /* RFC 8449 4 */
         payload += off;
         if (type == PL_CT_CHANGE_CIPHER_SPEC) {
             /* RFC 5246 7.1: one CCS, after the peer's key exchange, at a
@@ -219,6 +221,7 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
         }
         c->hs->early_skipping = 0;
         c->peer_keys_used = 1;
+        PL_GUARD(pl_rsl_check_received(c, len - PL_AEAD_TAG)); /* RFC 8449 4: the whole TLSInnerPlaintext */
         PL_ENSURE(type != PL_CT_CHANGE_CIPHER_SPEC, PL_ERR_UNEXPECTED_MESSAGE, "encrypted ChangeCipherSpec record");
     } else if (v12) {
         /* opened above */
@@ -240,6 +243,7 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
                   "received an unprotected record (type %u) after encryption started", type);
         PL_GUARD(pl_rec_open13(&c->rd, c->in, payload, len, &type, &plen));
         c->peer_keys_used = 1;
+        PL_GUARD(pl_rsl_check_received(c, len - PL_AEAD_TAG)); /* RFC 8449 4: the whole TLSInnerPlaintext */
         PL_ENSURE(type != PL_CT_CHANGE_CIPHER_SPEC, PL_ERR_UNEXPECTED_MESSAGE, "encrypted ChangeCipherSpec record");
     } else {
         PL_ENSURE(type != PL_CT_APPLICATION_DATA, PL_ERR_UNEXPECTED_MESSAGE, "application data before encryption was set up");
