@@ -107,13 +107,20 @@ int pl_rsl_client_accept(parley_conn *c, uint16_t value)
 
 /* ------------------------------------------------------------ server */
 
-void pl_rsl_server_accept(parley_conn *c, uint16_t value, uint16_t version)
+void pl_rsl_server_accept(parley_conn *c, const pl_client_hello *ch, uint16_t version)
 {
-    uint16_t max = version == PARLEY_TLS1_2 ? PL_RSL_MAX12 : PL_RSL_MAX13;
+    uint16_t max = version == PARLEY_TLS1_2 ? PL_RSL_MAX12 : PL_RSL_MAX13, value = ch->record_size_limit;
     uint16_t ours = pl_rsl_ours(c->cfg, max);
     c->rsl_sent = c->rsl_peer = c->rsl_recv = 0;
     /* Turned off: the extension is ignored, as by a server without it. */
     if (!value || !ours) return;
+    /* A client that offered TLS 1.3 too could not know under which version
+     * its value would be read, and some count the TLS 1.3 type byte in it
+     * whatever is negotiated: GnuTLS 3.7 advertises N + 1 and then refuses a
+     * TLS 1.2 record of N + 1 bytes ("invalid length"). In TLS 1.2 such a
+     * client gets one byte less than it allows: still within its limit. */
+    if (version == PARLEY_TLS1_2 && ch->has_versions && pl_u16_list_has(ch->versions, PARLEY_TLS1_3) && value > PL_RSL_MIN)
+        value--;
     /* RFC 8449 4: "A server MUST NOT enforce this restriction" (a value
      * above the protocol maximum); "an endpoint MUST NOT send records larger
      * than the protocol-defined limit" whatever the peer allows. */

@@ -32,9 +32,11 @@ PL_MUST_CHECK int pl_rsl_client_offer(parley_conn *c, pl_buf *b);
 /* Client: the server's value from EncryptedExtensions or the TLS 1.2
  * ServerHello (0: absent), after c->version is set. */
 PL_MUST_CHECK int pl_rsl_client_accept(parley_conn *c, uint16_t value);
-/* Server: the client's value (0: absent) once the version is chosen
- * (PARLEY_TLS1_2 / PARLEY_TLS1_3); decides what the server answers. */
-void pl_rsl_server_accept(parley_conn *c, uint16_t value, uint16_t version);
+/* Server: the client's record_size_limit (ch->record_size_limit, 0:
+ * absent) once the version is chosen (PARLEY_TLS1_2 / PARLEY_TLS1_3);
+ * decides what the server answers. */
+struct pl_client_hello_s;
+void pl_rsl_server_accept(parley_conn *c, const struct pl_client_hello_s *ch, uint16_t version);
 /* Server: our answer in EncryptedExtensions / the TLS 1.2 ServerHello, if any. */
 PL_MUST_CHECK int pl_rsl_server_write(const parley_conn *c, pl_buf *b);
 

@@ -161,7 +161,7 @@ static int s_recv_ch(parley_conn *c, const uint8_t *msg, size_t len)
     if (hs->hrr_done) PL_GUARD(pl_ch2_check(&hs->ch1, &ch, hs->hrr_group));
     int version = pl_choose_version(c->cfg, &ch);
     PL_GUARD(version);
-    pl_rsl_server_accept(c, ch.record_size_limit, version == 12 ? PARLEY_TLS1_2 : PARLEY_TLS1_3); /* RFC 8449 */
+    pl_rsl_server_accept(c, &ch, version == 12 ? PARLEY_TLS1_2 : PARLEY_TLS1_3); /* RFC 8449 */
     if (version == 12) {
         PL_ENSURE(!hs->hrr_done, PL_ERR_ILLEGAL_PARAMETER, "second ClientHello no longer offers TLS 1.3");
         return pl_server12_client_hello(c, &ch, msg, len);

@@ -9,12 +9,14 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "record_size_limit.h"
 
 typedef struct {
     const char *cafile, *servername, *ciphers, *groups, *alpn, *keylog, *send, *cert, *key, *sess_in, *sess_out;
     int reconnect;
     int insecure, trace, json, key_update, timeout, padding, allow_rsa, max_depth, crl_warn, ocsp, psk_ke, require_ems;
     long long at_time, ocsp_max_age;
+    const char *rsl; /* --record-size-limit */
     const char *crls[16];
     int ncrls;
     uint16_t vmin, vmax;
@@ -71,6 +73,7 @@ static void client_parse(int argc, char **argv, client_opts *o)
         else if (!strcmp(a, "--key-update")) o->key_update = 1;
         else if (!strcmp(a, "--timeout")) o->timeout = atoi(NEXT());
         else if (!strcmp(a, "--record-padding")) o->padding = atoi(NEXT());
+        else if (!strcmp(a, "--record-size-limit")) o->rsl = NEXT();
         else if (a[0] == '-') tool_die("unknown client option %s (see parley --help)", a);
         else if (!o->target) o->target = a;
         else tool_die("unexpected argument %s", a);
@@ -246,6 +249,7 @@ done:;
         printf("alpn: %s\n", alpn ? alpn : "none");
         printf("resumed: %s\n", parley_conn_resumed(c) ? "yes" : "no");
         printf("extended_master_secret: %s\n", parley_conn_ems(c) ? "yes" : "no");
+        tool_print_record_size_limit(c);
         printf("verify: %s\n", parley_conn_verify_result(c));
         printf("server_name: %s\n", sni);
         for (int i = 0; i < parley_conn_peer_cert_count(c); i++)
@@ -378,6 +382,8 @@ int tool_client(int argc, char **argv)
     if (kl && *kl && parley_config_set_keylog_file(cfg, kl)) tool_die("%s", parley_config_error_string(cfg));
     if (o.trace) parley_config_set_trace(cfg, tool_trace, o.json ? stderr : stdout);
     if (o.padding && parley_config_set_record_padding(cfg, (size_t)o.padding)) tool_die("%s", parley_config_error_string(cfg));
+    if (o.rsl && parley_config_set_record_size_limit(cfg, tool_record_size_limit(o.rsl)))
+        tool_die("%s", parley_config_error_string(cfg));
 
     uint8_t sess[4096]; /* a session holds a ticket of up to 2 KB */
     size_t sess_len = 0;
