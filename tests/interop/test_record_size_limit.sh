@@ -79,21 +79,26 @@ done
 # type byte) and, when TLS 1.2 is chosen, refuses a 513-byte record ("A TLS
 # record packet with invalid length"): a TLS 1.2 server takes one byte off
 # the limit of a client that offered TLS 1.3 (512 here). Through parley proxy
-# (its frontend takes --record-size-limit), 5000 bytes from the backend.
+# (its frontend takes --record-size-limit), 5000 bytes from the backend, so
+# that the server side sends more than the limit in both versions.
 BPORT=$(free_port)
 start_bg "$WORK/backend.log" python3 "$HERE/backend_http.py" "$BPORT"
 wait_port "$BPORT"
-SPORT=$(free_port)
-start_bg "$WORK/p.log" "$PARLEY" proxy --listen "127.0.0.1:$SPORT" --backend "127.0.0.1:$BPORT" --cert "$PKI/ec256.pem" \
-    --key "$PKI/ec256.key" --tls1.2 --record-size-limit "$LIMIT"
-wait_port "$SPORT"
-rm -f "$WORK/report"
-relay "$SPORT"
-printf 'GET /big/5000 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' |
-    timeout 20 gnutls-cli --x509cafile "$PKI/ca.pem" -p "$RPORT" localhost --priority "NORMAL:-CIPHER-ALL:+AES-128-GCM" \
-        --recordsize "$LIMIT" >"$WORK/c.log" 2>&1
-check "gnutls-cli (1.3 and 1.2 offered) vs parley proxy TLS 1.2" "$WORK/c.log" 'Description: \(TLS1.2' 'Content-Length: 5000'
-if grep -q 'Fatal error' "$WORK/c.log"; then bad "gnutls-cli: $(grep 'Fatal error' "$WORK/c.log")"; else ok "gnutls-cli took every record"; fi
-sizes "gnutls-cli vs parley proxy TLS 1.2" s2c 24 "$LIMIT" 1
+for v in 1.3 1.2; do
+    if [ "$v" = 1.3 ]; then over=16 theirs=$((LIMIT + 1)); else over=24 theirs=$LIMIT; fi
+    SPORT=$(free_port)
+    start_bg "$WORK/p.log" "$PARLEY" proxy --listen "127.0.0.1:$SPORT" --backend "127.0.0.1:$BPORT" --cert "$PKI/ec256.pem" \
+        --key "$PKI/ec256.key" --tls$v --record-size-limit "$LIMIT" --record-padding 4096
+    wait_port "$SPORT"
+    rm -f "$WORK/report"
+    relay "$SPORT"
+    printf 'GET /big/5000 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' |
+        timeout 20 gnutls-cli --x509cafile "$PKI/ca.pem" -p "$RPORT" localhost --priority "NORMAL:-CIPHER-ALL:+AES-128-GCM" \
+            --recordsize "$LIMIT" >"$WORK/c.log" 2>&1
+    check "gnutls-cli (1.3 and 1.2 offered) vs parley proxy --tls$v" "$WORK/c.log" "Description: \\(TLS$v" 'Content-Length: 5000'
+    if grep -q 'Fatal error' "$WORK/c.log"; then bad "gnutls-cli TLS $v: $(grep 'Fatal error' "$WORK/c.log")"; else ok "gnutls-cli TLS $v took every record"; fi
+    sizes "gnutls-cli vs parley proxy TLS $v" s2c "$over" "$theirs" 1
+    stop_bg "$(pgrep -f "proxy --listen 127.0.0.1:$SPORT" | head -1)"
+done
 
 finish
