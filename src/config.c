@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "config_internal.h"
+#include "handshake/record_size_limit.h"
 #include "handshake/messages.h"
 
 uint16_t pl_cipher_from_name(const char *name);
@@ -223,7 +224,8 @@ static size_t pl_config_out_cap(const parley_config *cfg)
         if (m > certs) certs = m;
     }
     size_t var = certs + cfg->ca_names.len;
-    size_t records = var / PL_MAX_PLAINTEXT + 16;
+    /* A peer's record_size_limit (RFC 8449) may make records as small as 64. */
+    size_t records = var / pl_rsl_min_content(cfg) + 16;
     return PL_OUT_CAP_BASE + var + records * (29 + cfg->record_pad);
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "handshake/dispatch.h"
+#include "handshake/record_size_limit.h"
 #include "internal.h"
 
 int pl_config_freeze(parley_config *cfg, int client);
@@ -293,11 +294,13 @@ int parley_conn_write(parley_conn *c, const uint8_t *buf, size_t len)
     }
     int rc = pl_answer_key_update(c, 1);
     if (rc < 0) return pl_conn_fail(c, rc);
-    /* Reserve once for the whole write so sealing never reallocates mid-way. */
-    size_t recs = len / PL_MAX_PLAINTEXT + 1;
+    /* Reserve once for the whole write so sealing never reallocates mid-way.
+     * Records carry at most 2^14 bytes, or what the peer's record_size_limit
+     * leaves (RFC 8449 4). */
+    size_t frag = pl_rsl_content_max(c), recs = len / frag + 1;
     rc = pl_buf_reserve(&c->out, len + recs * (PL_REC_HEADER + PL_GCM_EXPLICIT + 1 + PL_AEAD_TAG + c->cfg->record_pad));
-    for (size_t off = 0; rc == 0 && off < len; off += PL_MAX_PLAINTEXT) {
-        size_t n = len - off < PL_MAX_PLAINTEXT ? len - off : PL_MAX_PLAINTEXT;
+    for (size_t off = 0; rc == 0 && off < len; off += frag) {
+        size_t n = len - off < frag ? len - off : frag;
         rc = c->wr.tls12 ? pl_rec_seal12(&c->wr, &c->out, PL_CT_APPLICATION_DATA, buf + off, n)
                          : pl_rec_seal13(&c->wr, &c->out, PL_CT_APPLICATION_DATA, buf + off, n, pl_pad(c, n));
     }

@@ -134,6 +134,10 @@ struct parley_config {
     uint8_t trust_id_certs[32]; /* client: trust_id and its own certificates */
     int64_t now;
     size_t record_pad;
+    /* record_size_limit (RFC 8449; handshake/record_size_limit.c): the
+     * limit we advertise, 0 for the protocol maximum, unless turned off. */
+    uint16_t rsl_limit;
+    int rsl_off;
     int allow_rsa_kx;   /* static RSA key exchange (no forward secrecy): off by default */
     int verify_client;  /* PARLEY_VERIFY_CLIENT_* */
     int verify_client_set; /* set_verify_client was called: set_client_ca keeps its mode */
@@ -389,6 +393,11 @@ struct parley_conn {
         uint8_t alg;
         uint32_t plain, wire;
     } cc[2];
+    /* record_size_limit (RFC 8449; handshake/record_size_limit.c). */
+    uint16_t rsl_sent;       /* the limit we advertised (0: none) */
+    uint16_t rsl_peer;       /* negotiated: the peer's limit on our protected records (0: protocol maximum) */
+    uint16_t rsl_recv;       /* negotiated: our limit on the peer's protected records (0: protocol maximum) */
+    uint16_t rsl_seen;       /* largest protected record received while rsl_recv was 0 (TLS 1.3 client: before EE) */
 };
 
 /* May keying material be exported (RFC 5705 / RFC 8446 7.5) from this

@@ -174,6 +174,16 @@ int parley_config_set_cert_compression(parley_config *cfg, const char *list);
  * (RFC 8446 5.4), hiding exact lengths; 0 (default) sends no padding. */
 int parley_config_set_record_padding(parley_config *cfg, size_t block);
 
+/* record_size_limit (RFC 8449), both roles, both versions: the largest
+ * protected record plaintext (TLS 1.3: content, type byte and padding) this
+ * side will receive, 64..16385 (16384 is advertised in TLS 1.2); 0 turns the
+ * extension off (neither sent nor answered). Default: on, advertising the
+ * protocol maximum (RFC 8449 4 says to advertise it even without a need, so
+ * that a constrained peer can state its own limit). Whatever limit the peer
+ * advertises is honoured for every protected record sent to it, padding
+ * included; a protected record beyond ours is record_overflow. */
+int parley_config_set_record_size_limit(parley_config *cfg, unsigned limit);
+
 /* Certificate chain (PEM, leaf first) with its private key (PEM). Repeatable;
  * the server picks by SNI and by the client's signature algorithms. */
 int parley_config_add_cert_files(parley_config *cfg, const char *chain_pem, const char *key_pem);
@@ -715,6 +725,11 @@ int parley_conn_resumed(const parley_conn *conn); /* 1 after an abbreviated hand
 const char *parley_conn_cert_compression(const parley_conn *conn, int ours, size_t *uncompressed, size_t *compressed);
 /* TLS 1.2: was the extended master secret (RFC 7627) used? (1 for TLS 1.3) */
 int parley_conn_ems(const parley_conn *conn);
+/* record_size_limit (RFC 8449) negotiated on this connection: *peer gets the
+ * peer's limit on the records we send, *ours our limit on the records it
+ * sends (TLS 1.2: at most 16384); both 0 when it was not negotiated. Either
+ * pointer may be NULL. */
+void parley_conn_record_size_limit(const parley_conn *conn, unsigned *peer, unsigned *ours);
 int parley_conn_is_server(const parley_conn *conn);
 int parley_conn_handshake_done(const parley_conn *conn);
 /* Verification of the peer's chain: "ok", "not verified ...", "no client

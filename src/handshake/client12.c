@@ -11,6 +11,7 @@
 
 #include "dispatch.h"
 #include "messages.h"
+#include "record_size_limit.h"
 #include "prf12.h"
 
 enum { C12_WAIT_CERT = 1, C12_WAIT_SKE, C12_WAIT_CR_SHD, C12_WAIT_SHD, C12_SEND_FLIGHT, C12_WAIT_FIN, C12_SEND_CV, C12_SEND_FIN,
@@ -96,6 +97,7 @@ int pl_client12_server_hello(parley_conn *c, const void *vsh, const uint8_t *msg
     c->suite = sh->suite;
     c->version = PARLEY_TLS1_2;
     c->ems = hs->ems;
+    PL_GUARD(pl_rsl_client_accept(c, sh->record_size_limit));
     PL_GUARD(pl_transcript_set_hash(&hs->transcript, hs->hash));
     PL_GUARD(pl_transcript_add(&hs->transcript, msg, len));
     hs->table = &pl_client12_table;

@@ -12,6 +12,7 @@
 #include "cert_compress.h"
 #include "dispatch.h"
 #include "messages.h"
+#include "record_size_limit.h"
 
 /* State 0 is unused so that 0 in a row's next[] means "no entry". */
 enum { C_SEND_CH = 1, C_WAIT_SH, C_WAIT_EE, C_WAIT_CERT_CR, C_WAIT_CERT, C_WAIT_CV, C_WAIT_FIN, C_SEND_FIN, C_SEND_CCV, C_SEND_FINISHED };
@@ -107,6 +108,7 @@ static int pl_write_ch(parley_conn *c, pl_buf *b, const uint8_t *pub, size_t pub
         PL_GUARD(pl_buf_u16(b, (uint16_t)hs->cookie.len));
         PL_GUARD(pl_buf_bytes(b, hs->cookie.data, hs->cookie.len));
     }
+    PL_GUARD(pl_rsl_client_offer(c, b)); /* RFC 8449 */
     if (offer13) PL_GUARD(pl_client13_write_psk_modes(c, b));
     /* RFC 8446 4.2.6: willing to authenticate after the handshake when we
      * have a certificate to do it with (post_auth.c). */
@@ -299,6 +301,7 @@ static int c_recv_ee(parley_conn *c, const uint8_t *msg, size_t len)
     pl_encrypted_extensions ee;
     PL_GUARD(pl_encrypted_extensions_parse(msg + 4, len - 4, &ee));
     if (ee.has_alpn) PL_GUARD(pl_client_accept_alpn(c, ee.alpn.p, ee.alpn.len));
+    PL_GUARD(pl_rsl_client_accept(c, ee.record_size_limit));
     PL_ENSURE(!ee.has_early_data, PL_ERR_UNSUPPORTED_EXTENSION, "server accepted early data that was not offered");
     if (c->hs->resumed) {
         /* Authenticated by the PSK: the server's Finished comes next (RFC 8446 2.2). */

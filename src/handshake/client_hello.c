@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "messages.h"
+#include "record_size_limit.h"
 
 static int pl_ch_ext(void *vctx, uint16_t type, pl_cursor *b)
 {
@@ -126,6 +127,8 @@ static int pl_ch_ext(void *vctx, uint16_t type, pl_cursor *b)
         ch->ticket = *b;
         ch->has_ticket = 1;
         return 0;
+    case PL_EXT_RECORD_SIZE_LIMIT:
+        return pl_rsl_parse(b, &ch->record_size_limit); /* RFC 8449 4 */
     case PL_EXT_STATUS_REQUEST: {
         /* RFC 6066 8: only status_type ocsp (1) means anything to us. */
         uint8_t st;

@@ -88,6 +88,7 @@ typedef struct pl_client_hello_s {
     size_t ems_body_len;     /* extended_master_secret: must be 0 in TLS 1.2 (RFC 7627 5.1) */
     pl_cursor point_formats; /* raw ec_point_formats body: read by the TLS 1.2 server only */
     char sni[256];
+    uint16_t record_size_limit; /* RFC 8449, at least 64; 0: absent */
     unsigned has_versions : 1, has_groups : 1, has_sigalgs : 1, has_sigalgs_cert : 1,
         has_key_share : 1, has_alpn : 1, has_cookie : 1, has_psk : 1, has_psk_modes : 1,
         has_sni : 1, has_early_data : 1, has_ems : 1, has_reneg : 1, has_point_formats : 1, has_status_request : 1,
@@ -118,6 +119,7 @@ typedef struct {
     pl_cursor share;        /* SH key_exchange */
     pl_cursor cookie;
     pl_cursor alpn;         /* TLS 1.2: the selected protocol */
+    uint16_t record_size_limit; /* TLS 1.2: RFC 8449, at least 64; 0: absent */
     uint16_t psk_identity;  /* pre_shared_key: selected_identity */
     unsigned has_key_share : 1, has_cookie : 1, has_psk : 1;
     /* TLS 1.2 extensions */
@@ -136,6 +138,7 @@ PL_MUST_CHECK int pl_client_hello_psk(const pl_client_hello *ch, size_t n, pl_cu
 
 typedef struct {
     pl_cursor alpn;   /* the one selected protocol name */
+    uint16_t record_size_limit; /* RFC 8449, at least 64; 0: absent */
     unsigned has_alpn : 1, has_sni_ack : 1, has_early_data : 1;
 } pl_encrypted_extensions;
 PL_MUST_CHECK int pl_encrypted_extensions_parse(const uint8_t *body, size_t len, pl_encrypted_extensions *ee);

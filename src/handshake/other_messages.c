@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "messages.h"
+#include "record_size_limit.h"
 
 static int pl_ee_ext(void *vctx, uint16_t type, pl_cursor *b)
 {
@@ -34,6 +35,8 @@ static int pl_ee_ext(void *vctx, uint16_t type, pl_cursor *b)
         b->len = 0;
         break;
     case PL_EXT_RECORD_SIZE_LIMIT:
+        /* RFC 8449 4; whether it was offered is the client's check (client13.c). */
+        return pl_rsl_parse(b, &ee->record_size_limit);
     case PL_EXT_MAX_FRAGMENT_LENGTH:
     case PL_EXT_HEARTBEAT:
     case PL_EXT_USE_SRTP:

@@ -13,6 +13,7 @@
 #include "dispatch.h"
 #include "messages.h"
 #include "prf12.h"
+#include "record_size_limit.h"
 
 enum { S12_SEND_HELLO = 1, S12_SEND_SKE, S12_SEND_SHD, S12_WAIT_CKE, S12_DERIVE, S12_WAIT_FIN, S12_SEND_FIN, S12_WAIT_CCERT,
        S12_WAIT_CCV };
@@ -79,6 +80,7 @@ static int s12_send_hello(parley_conn *c, const uint8_t *msg, size_t len)
     if (c->server_name && pl_chain_matches_name(&cfg->certs[hs->cert_index].chain, c->server_name) &&
         ((rc = pl_buf_u16(&b, PL_EXT_SERVER_NAME)) < 0 || (rc = pl_buf_u16(&b, 0)) < 0))
         goto out;
+    if ((rc = pl_rsl_server_write(c, &b)) < 0) goto out; /* RFC 8449 4 */
     if ((rc = pl_buf_close(&b, 2, exts)) < 0 || (rc = pl_conn_send_handshake(c, PL_HS_SERVER_HELLO, b.data, b.len)) < 0)
         goto out;
     if (hs->resumed) {

@@ -14,6 +14,7 @@
 #include "cert_compress.h"
 #include "dispatch.h"
 #include "messages.h"
+#include "record_size_limit.h"
 
 enum { S_WAIT_CH = 1, S_SEND_HRR, S_WAIT_CH2, S_SEND_SH, S_SEND_CV, S_SEND_FIN, S_WAIT_FIN, S_WAIT_CCERT, S_WAIT_CCV, S_SEND_TICKET,
        S_WAIT_EOED };
@@ -165,6 +166,7 @@ static int s_recv_ch(parley_conn *c, const uint8_t *msg, size_t len)
     if (hs->hrr_done) PL_GUARD(pl_ch2_check(&hs->ch1, &ch, hs->hrr_group));
     int version = pl_choose_version(c->cfg, &ch);
     PL_GUARD(version);
+    pl_rsl_server_accept(c, &ch, version == 12 ? PARLEY_TLS1_2 : PARLEY_TLS1_3); /* RFC 8449 */
     if (version == 12) {
         PL_ENSURE(!hs->hrr_done, PL_ERR_ILLEGAL_PARAMETER, "second ClientHello no longer offers TLS 1.3");
         return pl_server12_client_hello(c, &ch, msg, len);
@@ -281,6 +283,7 @@ static int s_send_sh(parley_conn *c, const uint8_t *msg, size_t len)
     }
     /* RFC 8446 4.2.10: an empty early_data says the early data is accepted. */
     if (hs->early_reading && ((rc = pl_buf_u16(&b, PL_EXT_EARLY_DATA)) < 0 || (rc = pl_buf_u16(&b, 0)) < 0)) goto out;
+    if ((rc = pl_rsl_server_write(c, &b)) < 0) goto out; /* RFC 8449 4 */
     if ((rc = pl_buf_close(&b, 2, exts)) < 0) goto out;
     if ((rc = pl_conn_send_handshake(c, PL_HS_ENCRYPTED_EXTENSIONS, b.data, b.len)) < 0) goto out;
     if (hs->psk_mode) {

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "messages.h"
+#include "record_size_limit.h"
 
 /* SHA-256("HelloRetryRequest") */
 const uint8_t pl_hrr_random[32] = {
@@ -54,6 +55,8 @@ static int pl_sh12_ext(void *vctx, uint16_t type, pl_cursor *b)
         /* RFC 6066 8: empty; a CertificateStatus message will follow Certificate. */
         sh->has_status_request = 1;
         break;
+    case PL_EXT_RECORD_SIZE_LIMIT:
+        return pl_rsl_parse(b, &sh->record_size_limit); /* RFC 8449 4; whether offered: client12.c */
     case PL_EXT_SESSION_TICKET:
         /* RFC 5077 3.2: empty; a NewSessionTicket will come before the server's CCS. */
         sh->has_ticket = 1;

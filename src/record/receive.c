@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../handshake/record_size_limit.h"
 #include "../internal.h"
 
 /* ------------------------------------------------------ idle buffers */
@@ -155,6 +156,7 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
     size_t off = 0;
     if (v12) {
         if (pl_rec_active(&c->rd)) PL_GUARD(pl_rec_open12(&c->rd, c->in, payload, len, &off, &plen));
+        if (pl_rec_active(&c->rd)) PL_GUARD(pl_rsl_check_received(c, plen)); /* RFC 8449 4 */
         payload += off;
         if (type == PL_CT_CHANGE_CIPHER_SPEC) {
             /* RFC 5246 7.1: one CCS, after the peer's key exchange, at a
@@ -220,6 +222,7 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
         }
         c->hs->early_skipping = 0;
         c->peer_keys_used = 1;
+        PL_GUARD(pl_rsl_check_received(c, len - PL_AEAD_TAG)); /* RFC 8449 4: the whole TLSInnerPlaintext */
         PL_ENSURE(type != PL_CT_CHANGE_CIPHER_SPEC, PL_ERR_UNEXPECTED_MESSAGE, "encrypted ChangeCipherSpec record");
     } else if (v12) {
         /* opened above */
@@ -242,6 +245,9 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
         PL_GUARD(pl_rec_open13(&c->rd, c->in, payload, len, &type, &plen));
         /* Under the early key the client's handshake keys are not in use yet. */
         if (!(c->hs && c->hs->early_reading)) c->peer_keys_used = 1;
+        /* RFC 8449 4: the whole TLSInnerPlaintext. Not under the early key: a
+         * client sending 0-RTT cannot know this connection's limit yet. */
+        if (!(c->hs && c->hs->early_reading)) PL_GUARD(pl_rsl_check_received(c, len - PL_AEAD_TAG));
         PL_ENSURE(type != PL_CT_CHANGE_CIPHER_SPEC, PL_ERR_UNEXPECTED_MESSAGE, "encrypted ChangeCipherSpec record");
     } else {
         PL_ENSURE(type != PL_CT_APPLICATION_DATA, PL_ERR_UNEXPECTED_MESSAGE, "application data before encryption was set up");

@@ -8,16 +8,18 @@
  */
 #include <stdio.h>
 
+#include "../handshake/record_size_limit.h"
 #include "../internal.h"
 
 /* Padding to hide lengths (RFC 8446 5.4): fill the inner plaintext (content +
- * type byte) up to a multiple of the configured block, within 2^14 + 1. */
+ * type byte) up to a multiple of the configured block, within 2^14 + 1 and
+ * within the peer's record_size_limit, which counts the padding (RFC 8449 4). */
 size_t pl_pad(const parley_conn *c, size_t len)
 {
-    size_t b = c->cfg->record_pad, inner = len + 1;
-    if (!b) return 0;
+    size_t b = c->cfg->record_pad, inner = len + 1, max = pl_rsl_inner_max(c);
+    if (!b || inner >= max) return 0;
     size_t pad = (b - inner % b) % b;
-    if (inner + pad > PL_MAX_PLAINTEXT + 1) pad = PL_MAX_PLAINTEXT + 1 - inner;
+    if (inner + pad > max) pad = max - inner;
     return pad;
 }
 
@@ -36,7 +38,7 @@ static int pl_send_record(parley_conn *c, uint8_t type, const uint8_t *data, siz
  * record and is best effort. n: content bytes about to be queued. */
 int pl_peer_room(const parley_conn *c, size_t n)
 {
-    size_t need = n + (n / PL_MAX_PLAINTEXT + 1) * (PL_REC_HEADER + PL_GCM_EXPLICIT + 1 + PL_AEAD_TAG + c->cfg->record_pad);
+    size_t need = n + (n / pl_rsl_content_max(c) + 1) * (PL_REC_HEADER + PL_GCM_EXPLICIT + 1 + PL_AEAD_TAG + c->cfg->record_pad);
     size_t cap = atomic_load_explicit(&c->cfg->out_cap, memory_order_relaxed);
     PL_ENSURE(c->out.len + need <= cap, PL_ERR_INTERNAL,
               "%zu bytes of output wait for the peer, which is not reading them (limit %zu)", c->out.len, cap);
@@ -52,9 +54,12 @@ int pl_send_handshake(parley_conn *c, uint8_t type, const uint8_t *body, size_t 
     if (rc == 0) rc = pl_buf_bytes(&m, body, len);
     if (rc == 0 && c->hs) rc = pl_transcript_add(&c->hs->transcript, m.data, m.len);
     if (rc == 0) pl_trace_handshake(c, 1, m.data, m.len);
-    /* Fragment into records of at most 2^14 bytes (RFC 8446 5.1). */
-    for (size_t off = 0; rc == 0 && off < m.len; off += PL_MAX_PLAINTEXT) {
-        size_t n = m.len - off < PL_MAX_PLAINTEXT ? m.len - off : PL_MAX_PLAINTEXT;
+    /* Fragment into records of at most 2^14 bytes (RFC 8446 5.1), or what
+     * the peer's record_size_limit leaves for content in a protected record
+     * (RFC 8449 4: unprotected records are not subject to it). */
+    size_t frag = pl_rec_active(&c->wr) ? pl_rsl_content_max(c) : PL_MAX_PLAINTEXT;
+    for (size_t off = 0; rc == 0 && off < m.len; off += frag) {
+        size_t n = m.len - off < frag ? m.len - off : frag;
         rc = pl_send_record(c, PL_CT_HANDSHAKE, m.data + off, n);
     }
     pl_buf_free(&m);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "record_size_limit.h"
 
 typedef struct {
     const char *cafile, *servername, *ciphers, *groups, *alpn, *keylog, *send, *cert, *key, *sess_in, *sess_out;
@@ -16,6 +17,7 @@ typedef struct {
     int reconnect;
     int insecure, trace, json, key_update, timeout, padding, allow_rsa, max_depth, crl_warn, ocsp, psk_ke, require_ems;
     long long at_time, ocsp_max_age;
+    const char *rsl; /* --record-size-limit */
     const char *crls[16];
     int ncrls;
     uint16_t vmin, vmax;
@@ -85,6 +87,7 @@ static void client_parse(int argc, char **argv, client_opts *o)
         else if (!strcmp(a, "--timeout")) o->timeout = atoi(NEXT());
         else if (!strcmp(a, "--record-padding")) o->padding = atoi(NEXT());
         else if (!strcmp(a, "--cert-compression")) o->cert_compression = NEXT();
+        else if (!strcmp(a, "--record-size-limit")) o->rsl = NEXT();
         else if (a[0] == '-') tool_die("unknown client option %s (see parley --help)", a);
         else if (!o->target) o->target = a;
         else tool_die("unexpected argument %s", a);
@@ -263,6 +266,7 @@ done:;
         printf("alpn: %s\n", alpn ? alpn : "none");
         printf("resumed: %s\n", parley_conn_resumed(c) ? "yes" : "no");
         printf("extended_master_secret: %s\n", parley_conn_ems(c) ? "yes" : "no");
+        tool_print_record_size_limit(c);
         printf("verify: %s\n", parley_conn_verify_result(c));
         printf("server_name: %s\n", sni);
         print_cert_compression(c);
@@ -404,6 +408,7 @@ int tool_client(int argc, char **argv)
     if (o.trace) parley_config_set_trace(cfg, tool_trace, o.json ? stderr : stdout);
     if (o.padding && parley_config_set_record_padding(cfg, (size_t)o.padding)) tool_die("%s", parley_config_error_string(cfg));
     if (o.cert_compression && parley_config_set_cert_compression(cfg, o.cert_compression))
+    if (o.rsl && parley_config_set_record_size_limit(cfg, tool_record_size_limit(o.rsl)))
         tool_die("%s", parley_config_error_string(cfg));
 
     uint8_t sess[4096]; /* a session holds a ticket of up to 2 KB */

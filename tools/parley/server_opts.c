@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "server_opts.h"
+#include "record_size_limit.h"
 
 parley_key_provider *server_keyless;
 static pid_t g_workers[64];
@@ -76,6 +77,7 @@ int server_opt(server_opts *o, int argc, char **argv, int *ip)
         else if (!strcmp(a, "--export-cert")) o->export_cert = NEXT();
         else if (!strcmp(a, "--record-padding")) o->padding = atoi(NEXT());
         else if (!strcmp(a, "--cert-compression")) o->cert_compression = NEXT();
+        else if (!strcmp(a, "--record-size-limit")) o->rsl = NEXT();
         else if (!strcmp(a, "--tls1.3")) o->vmin = o->vmax = PARLEY_TLS1_3;
         else if (!strcmp(a, "--tls1.2")) o->vmin = o->vmax = PARLEY_TLS1_2;
         else if (!strcmp(a, "--allow-rsa-kx")) o->allow_rsa = 1;
@@ -247,6 +249,7 @@ parley_config *server_opts_config(const server_opts *o, int fatal)
     if (o->ticket_secret_file && parley_config_set_ticket_secret_file(cfg, o->ticket_secret_file)) return cfg_fail(cfg, fatal);
     if (o->padding && parley_config_set_record_padding(cfg, (size_t)o->padding)) return cfg_fail(cfg, fatal);
     if (o->cert_compression && parley_config_set_cert_compression(cfg, o->cert_compression)) return cfg_fail(cfg, fatal);
+    if (o->rsl && parley_config_set_record_size_limit(cfg, tool_record_size_limit(o->rsl))) return cfg_fail(cfg, fatal);
 
     return cfg;
 }

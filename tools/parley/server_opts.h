@@ -16,6 +16,7 @@ typedef struct {
     int ncert, nkey, nocsp, ncrl, trace, padding, allow_rsa, crl_warn, kl_timeout, kl_pool, no_tickets, reuseport;
     int psk_ke, lifetime, workers, ticket_rotate, require_ems;
     unsigned max_early;
+    const char *rsl; /* --record-size-limit */
     uint16_t vmin, vmax;
     parley_session_cache *cache;
     /* A cache shared with other hosts (redis://...), for the start-up note
