@@ -408,6 +408,7 @@ int tool_client(int argc, char **argv)
     if (o.trace) parley_config_set_trace(cfg, tool_trace, o.json ? stderr : stdout);
     if (o.padding && parley_config_set_record_padding(cfg, (size_t)o.padding)) tool_die("%s", parley_config_error_string(cfg));
     if (o.cert_compression && parley_config_set_cert_compression(cfg, o.cert_compression))
+        tool_die("%s", parley_config_error_string(cfg));
     if (o.rsl && parley_config_set_record_size_limit(cfg, tool_record_size_limit(o.rsl)))
         tool_die("%s", parley_config_error_string(cfg));
 
