@@ -274,6 +274,11 @@ typedef struct {
     pl_rec_keys pending_rd; /* read keys the peer's ChangeCipherSpec activates */
     pl_rec_keys pending_wr; /* write keys our ChangeCipherSpec activates */
     int ccs_expected, ccs_seen;
+    /* Client 0-RTT (early_client.c, RFC 8446 4.2.10): where the early data
+     * of this ClientHello stands (PL_EARLY_*), and the session's suite it
+     * was protected with. */
+    int early_state;
+    uint16_t early_suite;
 } pl_hs;
 
 struct parley_conn {
@@ -329,6 +334,12 @@ struct parley_conn {
     /* TLS 1.3 client: the resumption master secret, for NewSessionTickets. */
     uint8_t res_secret[PL_MAX_HASH];
     int res_hash;
+    /* 0-RTT (RFC 8446 2.3, 4.2.10): PARLEY_EARLY_DATA_* for
+     * parley_conn_early_data_status; client: the data of
+     * parley_conn_set_early_data, kept until the handshake has sent it
+     * (early, or again after the handshake when not accepted). */
+    int early_status;
+    pl_buf early_out;
 };
 
 /* May keying material be exported (RFC 5705 / RFC 8446 7.5) from this
@@ -364,6 +375,8 @@ PL_MUST_CHECK int pl_conn_set_write_keys(parley_conn *c, const uint8_t *secret);
 /* by_peer: output the peer caused, held to the output cap (pl_peer_room). */
 PL_MUST_CHECK int pl_send_handshake(parley_conn *c, uint8_t type, const uint8_t *body, size_t len, int by_peer);
 PL_MUST_CHECK int pl_send_alert(parley_conn *c, uint8_t level, uint8_t desc);
+/* Application data under the current write keys (records of at most 2^14). */
+PL_MUST_CHECK int pl_send_app_data(parley_conn *c, const uint8_t *buf, size_t len);
 /* Room under the output cap for n more content bytes the peer caused? */
 PL_MUST_CHECK int pl_peer_room(const parley_conn *c, size_t n);
 /* Padding for a TLS 1.3 record of len content bytes (RFC 8446 5.4). */
@@ -467,6 +480,25 @@ PL_MUST_CHECK int pl_server13_send_ticket(parley_conn *c);
  * first ClientHello offers early_data; 0-RTT is never accepted (yet). */
 void pl_server13_reject_early_data(parley_conn *c);
 PL_MUST_CHECK int pl_client13_ticket(parley_conn *c, const uint8_t *msg, size_t len);
+/* early_client.c: the client's 0-RTT (RFC 8446 2.3, 4.2.10, D.4). */
+enum { PL_EARLY_NONE = 0, PL_EARLY_PENDING, PL_EARLY_NO_PSK, PL_EARLY_ACCEPTED, PL_EARLY_REJECTED };
+/* The most a client takes to send as early data (parley_conn_set_early_data). */
+#define PL_MAX_CLIENT_EARLY_DATA (64 * 1024)
+/* Decide, for a first ClientHello whose PSK offer is decided, whether it offers early data. */
+void pl_client13_early_decide(parley_conn *c);
+PL_MUST_CHECK int pl_client13_write_early_ext(parley_conn *c, pl_buf *b);
+/* After the ClientHello: CCS, early traffic keys, the data. */
+PL_MUST_CHECK int pl_client13_send_early(parley_conn *c);
+/* HelloRetryRequest: no early data in the second ClientHello, which goes in plaintext. */
+void pl_client13_early_hrr(parley_conn *c);
+/* ServerHello: 1 when the write keys must stay the early ones until EncryptedExtensions. */
+int pl_client13_early_sh(parley_conn *c, int psk_selected, uint16_t suite);
+/* EncryptedExtensions: the server's answer (has_early_data), checked. */
+PL_MUST_CHECK int pl_client13_early_ee(parley_conn *c, int has_early_data);
+/* After the server's Finished: EndOfEarlyData under the early keys, then handshake write keys. */
+PL_MUST_CHECK int pl_client13_end_early(parley_conn *c);
+/* The handshake is done: early data not accepted goes out now as application data. */
+PL_MUST_CHECK int pl_client_early_after_handshake(parley_conn *c);
 
 /* suites (names.c) */
 enum { PL_KX_NONE = 0, PL_KX_ECDHE, PL_KX_DHE, PL_KX_RSA };

@@ -125,6 +125,10 @@ int pl_client13_ticket(parley_conn *c, const uint8_t *msg, size_t len)
     ss.age_add = nst.age_add;
     memcpy(ss.ticket, nst.ticket.p, nst.ticket.len);
     ss.ticket_len = (uint16_t)nst.ticket.len;
+    /* For 0-RTT on the next connection (RFC 8446 4.2.10, 4.6.1): how much
+     * the ticket allows, and the ALPN protocol the early data must use. */
+    ss.max_early_data = nst.max_early_data;
+    snprintf(ss.alpn, sizeof ss.alpn, "%s", c->alpn ? c->alpn : "");
     if (!c->sess && !(c->sess = pl_malloc(sizeof *c->sess))) {
         pl_cleanse(&ss, sizeof ss);
         PL_BAIL(PL_ERR_INTERNAL, "out of memory");
