@@ -3,7 +3,7 @@
 # every package is already present. Uses apt-get directly as root, or via sudo.
 set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev libssl-dev openssl \
-libcmocka-dev libuv1-dev libhiredis-dev libgnutls28-dev gnutls-bin curl python3 ca-certificates redis-server"
+libcmocka-dev libuv1-dev libhiredis-dev libgnutls28-dev gnutls-bin curl python3 ca-certificates redis-server iproute2"
 # Benchmarks add theirs (e.g. bench/proxy_load.sh: wrk, hitch, nginx).
 PKGS="$PKGS ${EXTRA_PKGS:-}"
 missing=""
