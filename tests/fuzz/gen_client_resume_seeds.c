@@ -10,11 +10,15 @@
  *     session id) NewSessionTicket, ChangeCipherSpec, Finished
  *   seeds/client_resume/tls13_psk: 0x01 || ServerHello (pre_shared_key),
  *     [CCS], EncryptedExtensions, Finished, NewSessionTicket
+ *   seeds/client_resume/tls13_early_rejected: 0x03 || the same for a ticket
+ *     that allows early data, resumed by a client sending FUZZ_EARLY_DATA as
+ *     0-RTT: the server skips it and answers without early_data in its
+ *     EncryptedExtensions (the client sends the data again after Finished)
  *   seeds/client_resume/tls12_nst_2048: the first with the NewSessionTicket's
  *     ticket grown to PL_MAX_TICKET bytes and 16 bytes after the message in
  *     the same record: the largest ticket a session keeps (its Finished no
  *     longer verifies).
- * and fuzz_client_resume_sessions.h, the two session blobs. */
+ * and fuzz_client_resume_sessions.h, the three session blobs. */
 #include <parley/parley.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,18 +92,21 @@ static size_t make_session(parley_config *ccfg, parley_config *scfg, uint8_t *bl
     return len;
 }
 
-/* The resumption, recorded. */
-static void resume(parley_config *ccfg, parley_config *scfg, const uint8_t *blob, size_t len)
+/* The resumption, recorded; with FUZZ_EARLY_DATA as 0-RTT when early. */
+static void resume(parley_config *ccfg, parley_config *scfg, const uint8_t *blob, size_t len, int early)
 {
     flight_len = 0;
     fuzz_det_reset();
     fuzz_det_on = 1;
     parley_conn *cli = parley_conn_new_client(ccfg, "localhost");
     if (!cli || parley_conn_set_session(cli, blob, len) != PARLEY_OK) die("session refused");
+    if (early && parley_conn_set_early_data(cli, (const uint8_t *)FUZZ_EARLY_DATA, sizeof FUZZ_EARLY_DATA - 1) != PARLEY_OK)
+        die("early data refused");
     fuzz_det_on = 0;
     parley_conn *srv = parley_conn_new_server(scfg);
     if (!srv || pump(cli, srv, 1) < 0) die("resumption failed");
     if (!parley_conn_resumed(cli)) die("not resumed");
+    if (early && parley_conn_early_data_status(cli) == PARLEY_EARLY_DATA_NOT_OFFERED) die("early data not offered");
     parley_conn_free(cli);
     parley_conn_free(srv);
 }
@@ -134,36 +141,44 @@ int main(int argc, char **argv)
     if (argc != 2) die("usage: gen_client_resume_seeds TESTS_FUZZ_DIR");
     const char *dir = argv[1];
     char fp[128], path[1024];
-    parley_config *ccfg = parley_config_new(), *s12 = parley_config_new(), *s13 = parley_config_new();
+    parley_config *ccfg = parley_config_new(), *s12 = parley_config_new(), *s13 = parley_config_new(),
+                  *s13e = parley_config_new();
     /* The fuzz target's client config (fuzz_client_resume.c): verification
      * off, so the sessions' trust identity is the "not verified" one. */
     parley_config_set_verify(ccfg, 0);
     if (parley_config_add_self_signed(s12, fp, sizeof fp) != PARLEY_OK ||
         parley_config_add_self_signed(s13, fp, sizeof fp) != PARLEY_OK ||
+        parley_config_add_self_signed(s13e, fp, sizeof fp) != PARLEY_OK ||
+        parley_config_set_max_early_data(s13e, 16384) != PARLEY_OK ||
         parley_config_set_versions(s12, PARLEY_TLS1_2, PARLEY_TLS1_2) != PARLEY_OK)
         die("server config");
-    uint8_t b12[4096], b13[4096];
+    uint8_t b12[4096], b13[4096], b13e[4096];
     size_t n12 = make_session(ccfg, s12, b12, sizeof b12);
     size_t n13 = make_session(ccfg, s13, b13, sizeof b13);
+    size_t n13e = make_session(ccfg, s13e, b13e, sizeof b13e);
 
     snprintf(path, sizeof path, "%s/fuzz_client_resume_sessions.h", dir);
     FILE *f = fopen(path, "w");
     if (!f) die(path);
     fprintf(f, "/* Written by gen_client_resume_seeds.c: the sessions fuzz_client_resume\n"
-               " * offers (format 4, times pinned by fuzz_det_pin_times). The seeds in\n"
+               " * offers (format 5, times pinned by fuzz_det_pin_times). The seeds in\n"
                " * seeds/client_resume/ were recorded against them. */\n");
     put_array(f, "session12", b12, n12);
     put_array(f, "session13", b13, n13);
+    put_array(f, "session13_early", b13e, n13e);
     if (fclose(f) != 0) die(path);
 
-    resume(ccfg, s12, b12, n12);
+    resume(ccfg, s12, b12, n12, 0);
     put(dir, "tls12_abbreviated", 0, flight, flight_len);
     nst_boundary(dir, "tls12_nst_2048", 0);
-    resume(ccfg, s13, b13, n13);
+    resume(ccfg, s13, b13, n13, 0);
     put(dir, "tls13_psk", 1, flight, flight_len);
+    resume(ccfg, s13e, b13e, n13e, 1);
+    put(dir, "tls13_early_rejected", 3, flight, flight_len);
     parley_config_free(ccfg);
     parley_config_free(s12);
     parley_config_free(s13);
-    printf("sessions: TLS 1.2 %zu bytes, TLS 1.3 %zu bytes\n", n12, n13);
+    parley_config_free(s13e);
+    printf("sessions: TLS 1.2 %zu bytes, TLS 1.3 %zu bytes, TLS 1.3 with early data %zu bytes\n", n12, n13, n13e);
     return 0;
 }

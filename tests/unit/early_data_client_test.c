@@ -319,6 +319,36 @@ static void test_ee_early_data_not_acceptable(void **state)
     ee_refused(cli("h2,http/1.1"), srv(16384, "http/1.1,h2", NULL), sess, sl, 1, 47, "ALPN");
 }
 
+/* The ServerHello selects identity 1 of our one identity: illegal_parameter
+ * (RFC 8446 4.2.11; with early_data 4.2.10 says the same for any but 0). */
+static int sh_identity_1(mitm *m, int dir, uint8_t type, uint8_t *b, size_t *len, size_t cap)
+{
+    (void)m;
+    (void)cap;
+    if (dir != 1 || type != 2) return 0;
+    size_t at = 2 + 32;
+    at += 1 + b[at] + 3; /* session id, suite, compression */
+    ext_replace(b, len, at, 41, (const uint8_t *)"\x00\x01", 2);
+    return 1;
+}
+
+static void test_sh_other_identity(void **state)
+{
+    (void)state;
+    uint8_t sess[4096];
+    size_t sl = session(16384, NULL, NULL, sess, sizeof sess);
+    pair p;
+    mitm m = {.fn = sh_identity_1};
+    mitm_pair(&p, &m, cli(NULL), srv(16384, NULL, NULL), PARLEY_TLS1_3);
+    assert_int_equal(parley_conn_set_session(p.client, sess, sl), PARLEY_OK);
+    assert_int_equal(parley_conn_set_early_data(p.client, (const uint8_t *)DATA, DLEN), PARLEY_OK);
+    assert_int_not_equal(mitm_handshake(&p, &m), 0);
+    assert_true(m.done);
+    assert_int_equal(parley_conn_alert_sent(p.client), 47);
+    assert_non_null(strstr(parley_conn_error_string(p.client), "PSK that was not offered"));
+    free_pair(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -328,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_alpn_recorded_and_required),
         cmocka_unit_test(test_api_bounds),
         cmocka_unit_test(test_ee_early_data_not_acceptable),
+        cmocka_unit_test(test_sh_other_identity),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
