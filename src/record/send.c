@@ -38,6 +38,11 @@ int pl_peer_room(const parley_conn *c, size_t n)
 {
     size_t need = n + (n / PL_MAX_PLAINTEXT + 1) * (PL_REC_HEADER + PL_GCM_EXPLICIT + 1 + PL_AEAD_TAG + c->cfg->record_pad);
     size_t cap = atomic_load_explicit(&c->cfg->out_cap, memory_order_relaxed);
+    /* A client's 0-RTT data (at most 64 KiB) is the application's own and
+     * may still wait in the output when the server's flight is answered:
+     * it widens the cap for the handshake instead of counting against it. */
+    if (c->hs && c->early_out.len)
+        cap += c->early_out.len + (c->early_out.len / PL_MAX_PLAINTEXT + 1) * (PL_REC_HEADER + 1 + PL_AEAD_TAG + c->cfg->record_pad);
     PL_ENSURE(c->out.len + need <= cap, PL_ERR_INTERNAL,
               "%zu bytes of output wait for the peer, which is not reading them (limit %zu)", c->out.len, cap);
     return 0;

@@ -274,6 +274,47 @@ static void test_api_bounds(void **state)
     free_pair(&p);
 }
 
+/* 64 KiB of early data still unsent when the server's flight comes: the
+ * application's data does not count against the cap on output the peer
+ * causes (parley.h), so the client answers instead of failing. */
+static void test_large_early_data_unsent(void **state)
+{
+    (void)state;
+    static uint8_t big[PL_MAX_CLIENT_EARLY_DATA], got[PL_MAX_CLIENT_EARLY_DATA + 64];
+    uint8_t sess[4096];
+    const uint8_t *d;
+    size_t sl = session(PL_MAX_CLIENT_EARLY_DATA, NULL, NULL, sess, sizeof sess), n, used, off = 0;
+    for (size_t i = 0; i < sizeof big; i++) big[i] = (uint8_t)(i * 7);
+    pair p;
+    make_pair(&p, cli(NULL), srv(PL_MAX_CLIENT_EARLY_DATA, NULL, NULL), "localhost");
+    assert_int_equal(parley_conn_set_session(p.client, sess, sl), PARLEY_OK);
+    assert_int_equal(parley_conn_set_early_data(p.client, big, sizeof big), PARLEY_OK);
+    assert_int_equal(parley_conn_handshake(p.client), PARLEY_WANT_READ);
+    parley_conn_pending_output(p.client, &d, &n);
+    assert_true(n > sizeof big);
+    while (off < n) { /* the server takes it all (it skips the early records) ... */
+        assert_int_equal(parley_conn_recv_bytes(p.server, d + off, n - off, &used), PARLEY_OK);
+        off += used;
+        assert_int_not_equal(parley_conn_handshake(p.server), PARLEY_ERROR);
+    }
+    uint8_t fl[8192];
+    size_t fn = conn_take(p.server, fl, sizeof fl);
+    conn_feed(p.client, fl, fn); /* ... but none of it has left the client yet */
+    assert_int_equal(parley_conn_handshake(p.client), PARLEY_OK);
+    assert_int_equal(parley_conn_early_data_status(p.client), PARLEY_EARLY_DATA_REJECTED);
+    parley_conn_output_sent(p.client, n); /* now it has */
+    assert_int_equal(pair_handshake(&p, NULL, NULL), 0);
+    for (int i = 0; i < 8; i++) pair_pump(&p);
+    size_t total = 0;
+    for (int i = 0; i < 64 && total < sizeof big; i++) {
+        total += server_reads(p.server, got + total, sizeof got - total);
+        pair_pump(&p);
+    }
+    assert_int_equal(total, sizeof big);
+    assert_memory_equal(got, big, sizeof big);
+    free_pair(&p);
+}
+
 /* ---- a man in the middle adds early_data to EncryptedExtensions */
 
 static int add_ee_early(mitm *m, int dir, uint8_t type, uint8_t *b, size_t *len, size_t cap)
@@ -357,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_hrr_drops_early_data),
         cmocka_unit_test(test_alpn_recorded_and_required),
         cmocka_unit_test(test_api_bounds),
+        cmocka_unit_test(test_large_early_data_unsent),
         cmocka_unit_test(test_ee_early_data_not_acceptable),
         cmocka_unit_test(test_sh_other_identity),
     };
