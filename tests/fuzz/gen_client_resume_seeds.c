@@ -10,10 +10,13 @@
  *     session id) NewSessionTicket, ChangeCipherSpec, Finished
  *   seeds/client_resume/tls13_psk: 0x01 || ServerHello (pre_shared_key),
  *     [CCS], EncryptedExtensions, Finished, NewSessionTicket
- *   seeds/client_resume/tls13_early_rejected: 0x03 || the same for a ticket
+ *   seeds/client_resume/tls13_early_data: 0x03 || the same for a ticket
  *     that allows early data, resumed by a client sending FUZZ_EARLY_DATA as
- *     0-RTT: the server skips it and answers without early_data in its
- *     EncryptedExtensions (the client sends the data again after Finished)
+ *     0-RTT, and whatever the server answers: a server that skips 0-RTT
+ *     answers without early_data in its EncryptedExtensions (the client
+ *     sends the data again after Finished); regenerated against a server
+ *     that accepts it, the flight has early_data and the client's second
+ *     flight starts with EndOfEarlyData
  *   seeds/client_resume/tls12_nst_2048: the first with the NewSessionTicket's
  *     ticket grown to PL_MAX_TICKET bytes and 16 bytes after the message in
  *     the same record: the largest ticket a session keeps (its Finished no
@@ -174,7 +177,7 @@ int main(int argc, char **argv)
     resume(ccfg, s13, b13, n13, 0);
     put(dir, "tls13_psk", 1, flight, flight_len);
     resume(ccfg, s13e, b13e, n13e, 1);
-    put(dir, "tls13_early_rejected", 3, flight, flight_len);
+    put(dir, "tls13_early_data", 3, flight, flight_len);
     parley_config_free(ccfg);
     parley_config_free(s12);
     parley_config_free(s13);
