@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "handshake/dispatch.h"
+#include "handshake/early_data.h"
 #include "internal.h"
 
 int pl_config_freeze(parley_config *cfg, int client);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "dispatch.h"
+#include "early_data.h"
 #include "messages.h"
 
 /* State 0 is unused so that 0 in a row's next[] means "no entry". */

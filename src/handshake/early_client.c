@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "dispatch.h"
+#include "early_data.h"
 #include "messages.h"
 
 int parley_conn_set_early_data(parley_conn *c, const uint8_t *buf, size_t len)

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "handshake/early_data.h"
 #include "helpers.h"
 #include "internal.h"
 #include "mitm.h"
