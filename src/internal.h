@@ -274,9 +274,9 @@ typedef struct {
     pl_rec_keys pending_rd; /* read keys the peer's ChangeCipherSpec activates */
     pl_rec_keys pending_wr; /* write keys our ChangeCipherSpec activates */
     int ccs_expected, ccs_seen;
-    /* Client 0-RTT (early_client.c, RFC 8446 4.2.10): where the early data
-     * of this ClientHello stands (PL_EARLY_*, handshake/early_data.h), and the session's suite it
-     * was protected with. */
+    /* Client 0-RTT (early_client.c, RFC 8446 4.2.10): where the early
+     * data of this ClientHello stands (PL_EARLY_*, handshake/early_data.h)
+     * and the session's suite it was protected with. */
     int early_state;
     uint16_t early_suite;
 } pl_hs;
