@@ -86,13 +86,22 @@ static void test_every_allocation_fails_once(void **state)
     (void)state;
     uint8_t sess[4096];
     size_t sl = 0;
-    parley_config *sc = server_cfg("ec256"), *cc = client_cfg("ec256");
+    /* Two servers sharing a ticket key; the second chooses another ALPN
+     * protocol than the session's, so it rejects the early data whatever its
+     * 0-RTT policy (RFC 8446 4.2.10). */
+    static const uint8_t tkey[48] = {9, 8, 7};
+    parley_config *s1 = server_cfg("ec256"), *sc = server_cfg("ec256"), *cc = client_cfg("ec256");
+    assert_int_equal(parley_config_set_max_early_data(s1, 16384), PARLEY_OK);
     assert_int_equal(parley_config_set_max_early_data(sc, 16384), PARLEY_OK);
+    assert_int_equal(parley_config_set_ticket_keys(s1, tkey, 1), PARLEY_OK);
+    assert_int_equal(parley_config_set_ticket_keys(sc, tkey, 1), PARLEY_OK);
+    assert_int_equal(parley_config_set_alpn(s1, "h2"), PARLEY_OK);
+    assert_int_equal(parley_config_set_alpn(sc, "http/1.1"), PARLEY_OK);
+    assert_int_equal(parley_config_set_alpn(cc, "h2,http/1.1"), PARLEY_OK);
     assert_int_equal(parley_config_set_versions(cc, PARLEY_TLS1_3, PARLEY_TLS1_3), PARLEY_OK);
     pair p;
-    parley_config_ref(sc);
     parley_config_ref(cc);
-    make_pair(&p, cc, sc, "localhost");
+    make_pair(&p, cc, s1, "localhost");
     assert_int_equal(pair_handshake(&p, NULL, NULL), 0);
     exchange(&p, p.server, p.client, "ticket");
     assert_int_equal(parley_conn_get_session(p.client, sess, sizeof sess, &sl), PARLEY_OK);
