@@ -4,7 +4,8 @@
 # as early data), rejected with -max_early_data alone (tickets allow it, the
 # server does not read it: the data arrives once, after the handshake), not
 # offered with a ticket that allows none, across --reconnect, after a
-# HelloRetryRequest, and with the session's ALPN protocol.
+# HelloRetryRequest, and with the session's ALPN protocol; and accepted by
+# gnutls-serv --earlydata.
 # s_server (without -www) answers with what comes on its stdin: a FIFO gets
 # one reply line per client, so each client reads a response and ends.
 source "$(dirname "$0")/lib.sh" "$@"
@@ -113,4 +114,18 @@ pc "$WORK/c3.log" --sess-in "$WORK/l.sess" --alpn http/1.1 --early-data "$EARLY"
 check "the session's ALPN protocol not offered: not offered" "$WORK/c3.log" '^early_data: not offered$' \
     "the session's ALPN protocol is not offered"
 stop_ossl
+
+# GnuTLS accepts it too (gnutls-serv --echo does not echo early data; the
+# --send line after the handshake is echoed, so its Finished checked ours,
+# whose transcript has EndOfEarlyData).
+PORT=$(free_port)
+start_bg "$WORK/g.log" gnutls-serv -p "$PORT" --echo --x509certfile "$P/ec256.pem" --x509keyfile "$P/ec256.key" \
+    --earlydata --maxearlydata 16384
+wait_port "$PORT"
+gc() { timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --timeout 1 "$@" "localhost:$PORT" >"$WORK/c.log" 2>&1; }
+gc --sess-out "$WORK/g.sess" --send 'hello\r\n'
+gc --sess-in "$WORK/g.sess" --early-data "$EARLY" --send 'after the handshake\r\n'
+check "0-RTT accepted by gnutls-serv --earlydata" "$WORK/c.log" '^early_data: accepted$' '^resumed: yes$' \
+    '^after the handshake'
+stop_bg "$LAST_PID"
 finish
