@@ -63,7 +63,7 @@ void tool_usage(FILE *f)
             "                       otherwise a full handshake, with a note on stderr\n"
             "  --psk-ke             also offer TLS 1.3 resumption without a new key exchange\n"
             "  --reconnect N        then reconnect N times with the last session; each prints\n"
-            "                       protocol:, cipher: and resumed: lines after '--- reconnect i'\n"
+            "                       protocol:, cipher:, resumed: (and early_data:) after '--- reconnect i'\n"
             "  --record-padding N   pad encrypted records to a multiple of N bytes\n"
             "  A server that ends the connection without close_notify is reported on stderr:\n"
             "  'parley: connection closed without close_notify (possible truncation)'.\n"
