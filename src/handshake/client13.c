@@ -227,7 +227,7 @@ static int c_recv_sh(parley_conn *c, const uint8_t *msg, size_t len)
         /* No supported_versions: the server chose TLS 1.2 or older (RFC 8446 4.2.1). */
         PL_ENSURE(hs->offered12, PL_ERR_PROTOCOL_VERSION, "server chose %s, but only TLS 1.3 was offered",
                   parley_version_name(sh.legacy_version));
-        (void)pl_client13_early_sh(c, 0, 0); /* 0-RTT not for TLS 1.2: our next records are plaintext */
+        PL_GUARD(pl_client13_early_tls12(c)); /* not after 0-RTT (RFC 8446 D.3) */
         return pl_client12_server_hello(c, &sh, msg, len);
     }
     PL_ENSURE(hs->offered13, PL_ERR_ILLEGAL_PARAMETER, "server selected TLS 1.3, which was not offered");

@@ -129,6 +129,17 @@ void pl_client13_early_hrr(parley_conn *c)
     pl_early_rejected(c, "HelloRetryRequest");
 }
 
+int pl_client13_early_tls12(parley_conn *c)
+{
+    if (c->hs->early_state != PL_EARLY_PENDING) return 0;
+    /* D.3: a client that sent 0-RTT data MUST fail a connection whose
+     * ServerHello is TLS 1.2 or older. The alert goes in plaintext, which
+     * is what such a server reads. */
+    c->hs->early_state = PL_EARLY_NONE;
+    pl_rec_clear(&c->wr);
+    PL_BAIL(PL_ERR_PROTOCOL_VERSION, "server chose TLS 1.2 after we sent early data (RFC 8446 D.3)");
+}
+
 int pl_client13_early_sh(parley_conn *c, int psk_selected, uint16_t suite)
 {
     pl_hs *hs = c->hs;
@@ -137,7 +148,7 @@ int pl_client13_early_sh(parley_conn *c, int psk_selected, uint16_t suite)
      * until EncryptedExtensions says, the server may be reading early keys. */
     if (psk_selected && suite == hs->early_suite) return 1;
     hs->early_state = PL_EARLY_NO_PSK;
-    pl_rec_clear(&c->wr); /* TLS 1.3 installs handshake keys next; TLS 1.2 writes plaintext until its CCS */
+    pl_rec_clear(&c->wr); /* handshake keys are installed next */
     pl_early_rejected(c, psk_selected ? "the server resumed with another cipher suite" : "the server did not resume the session");
     return 0;
 }

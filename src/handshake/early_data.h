@@ -19,6 +19,8 @@ PL_MUST_CHECK int pl_client13_write_early_ext(parley_conn *c, pl_buf *b);
 PL_MUST_CHECK int pl_client13_send_early(parley_conn *c);
 /* HelloRetryRequest: no early data in the second ClientHello, which goes in plaintext. */
 void pl_client13_early_hrr(parley_conn *c);
+/* A TLS 1.2 ServerHello: fatal if early data went out (RFC 8446 D.3). */
+PL_MUST_CHECK int pl_client13_early_tls12(parley_conn *c);
 /* ServerHello: 1 when the write keys must stay the early ones until EncryptedExtensions. */
 int pl_client13_early_sh(parley_conn *c, int psk_selected, uint16_t suite);
 /* EncryptedExtensions: the server's answer (has_early_data), checked. */

@@ -236,6 +236,36 @@ static void test_hrr_drops_early_data(void **state)
     free_pair(&p);
 }
 
+/* A TLS 1.2 ServerHello after 0-RTT data went out: the client ends the
+ * connection (RFC 8446 D.3), its alert in plaintext. */
+static void test_tls12_answer_after_early_data(void **state)
+{
+    (void)state;
+    uint8_t sess[4096], fl[8192];
+    size_t sl = session(16384, NULL, NULL, sess, sizeof sess);
+    parley_config *cc = cli(NULL), *sc = srv(16384, NULL, NULL);
+    assert_int_equal(parley_config_set_versions(cc, PARLEY_TLS1_2, PARLEY_TLS1_3), PARLEY_OK);
+    assert_int_equal(parley_config_set_ciphers(cc, "TLS_AES_128_GCM_SHA256:TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"), PARLEY_OK);
+    assert_int_equal(parley_config_set_versions(sc, PARLEY_TLS1_2, PARLEY_TLS1_2), PARLEY_OK);
+    pair p;
+    make_pair(&p, cc, sc, "localhost");
+    assert_int_equal(parley_conn_set_session(p.client, sess, sl), PARLEY_OK);
+    assert_int_equal(parley_conn_set_early_data(p.client, (const uint8_t *)DATA, DLEN), PARLEY_OK);
+    assert_int_equal(parley_conn_handshake(p.client), PARLEY_WANT_READ);
+    size_t n = conn_take(p.client, fl, sizeof fl);
+    conn_feed(p.server, fl, 5 + get16(fl + 3)); /* the ClientHello alone: a TLS 1.2 answer */
+    assert_int_equal(parley_conn_handshake(p.server), PARLEY_WANT_READ);
+    n = conn_take(p.server, fl, sizeof fl);
+    conn_feed(p.client, fl, n);
+    assert_int_equal(parley_conn_handshake(p.client), PARLEY_ERROR);
+    assert_int_equal(parley_conn_alert_sent(p.client), 70); /* protocol_version */
+    assert_non_null(strstr(parley_conn_error_string(p.client), "D.3"));
+    n = conn_take(p.client, fl, sizeof fl);
+    assert_int_equal(n, 7);
+    assert_memory_equal(fl, "\x15\x03\x03\x00\x02\x02\x46", 7); /* plaintext */
+    free_pair(&p);
+}
+
 /* ALPN: the session records the protocol; early data is offered only when
  * that protocol is offered again (RFC 8446 4.2.10). */
 static void test_alpn_recorded_and_required(void **state)
@@ -400,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_not_offered_when_ticket_disallows),
         cmocka_unit_test(test_hrr_drops_early_data),
         cmocka_unit_test(test_alpn_recorded_and_required),
+        cmocka_unit_test(test_tls12_answer_after_early_data),
         cmocka_unit_test(test_api_bounds),
         cmocka_unit_test(test_large_early_data_unsent),
         cmocka_unit_test(test_ee_early_data_not_acceptable),
