@@ -48,6 +48,7 @@ start_ossl "$WORK/s.log" -early_data
 pc "$WORK/c1.log" --early-data 'first connection\n' --sess-out "$WORK/a.sess"
 check "no session yet: early data not offered, sent after the handshake" "$WORK/c1.log" '^early_data: not offered$' \
     '^resumed: no$' 'reply from s_server'
+server_idle; wait_line "$WORK/s.log" '^first connection$' # (its log is written when it gets to it)
 check "s_server read the first connection's data in 1-RTT" "$WORK/s.log" 'No early data received' '^first connection$'
 pc "$WORK/c2.log" --sess-in "$WORK/a.sess" --early-data "$EARLY" --keylog "$WORK/keys" --trace
 check "0-RTT accepted by openssl s_server -early_data" "$WORK/c2.log" '^early_data: accepted$' '^resumed: yes$' \
@@ -57,6 +58,7 @@ check "0-RTT accepted by openssl s_server -early_data" "$WORK/c2.log" '^early_da
 grep -E '^C -> S' "$WORK/c2.log" | head -5 | tr -s ' ' | cut -d' ' -f4 >"$WORK/order"
 [ "$(tr '\n' ' ' <"$WORK/order")" = "ClientHello ChangeCipherSpec early EndOfEarlyData Finished " ] &&
     ok "flights: ClientHello, CCS, early data; then EndOfEarlyData, Finished" || { bad "client flight order"; cat "$WORK/order"; }
+server_idle; wait_line "$WORK/s.log" 'End of early data'
 check "s_server read it as early data" "$WORK/s.log" 'Early data received' '^GET /zero-rtt HTTP/1.0' 'End of early data'
 [ "$(grep -c 'GET /zero-rtt' "$WORK/s.log")" -eq 1 ] && ok "accepted early data is not sent again" || bad "early data sent twice"
 check "key log has CLIENT_EARLY_TRAFFIC_SECRET" "$WORK/keys" '^CLIENT_EARLY_TRAFFIC_SECRET [0-9a-f]{64} [0-9a-f]{64}$'
@@ -68,6 +70,7 @@ pc "$WORK/c1.log" --sess-out "$WORK/r.sess" --send 'hello\n'
 pc "$WORK/c2.log" --sess-in "$WORK/r.sess" --early-data "$EARLY" --trace
 check "0-RTT rejected by s_server -max_early_data: sent after the handshake" "$WORK/c2.log" '^early_data: rejected$' \
     '^resumed: yes$' 'early data rejected' 'early data sent as application data' 'reply from s_server'
+server_idle; wait_line "$WORK/r.log" 'GET /zero-rtt'
 [ "$(grep -c 'GET /zero-rtt' "$WORK/r.log")" -eq 1 ] && ok "rejected early data arrives exactly once" ||
     { bad "rejected early data arrived $(grep -c 'GET /zero-rtt' "$WORK/r.log") times"; tail "$WORK/r.log"; }
 stop_ossl
@@ -91,6 +94,7 @@ pc "$WORK/c1.log" --sess-out "$WORK/n.sess" --send 'hello\n'
 pc "$WORK/c2.log" --sess-in "$WORK/n.sess" --early-data "$EARLY" --trace
 check "a ticket that allows no early data: not offered" "$WORK/c2.log" '^early_data: not offered$' '^resumed: yes$' \
     'the ticket allows no early data'
+server_idle; wait_line "$WORK/n.log" 'GET /zero-rtt'
 check "... and the data arrives after the handshake" "$WORK/n.log" 'GET /zero-rtt'
 stop_ossl
 
@@ -102,6 +106,7 @@ pc "$WORK/c2.log" --sess-in "$WORK/h.sess" --early-data "$EARLY" --trace
 # ClientHello used it up: the handshake is a full one.)
 check "HelloRetryRequest: early data rejected, sent after the handshake" "$WORK/c2.log" 'HelloRetryRequest: secp256r1' \
     'early data rejected: HelloRetryRequest' '^early_data: rejected$'
+server_idle; wait_line "$WORK/h.log" 'GET /zero-rtt'
 [ "$(grep -c 'GET /zero-rtt' "$WORK/h.log")" -eq 1 ] && ok "after an HRR the data arrives exactly once" || bad "HRR: data count"
 stop_ossl
 
