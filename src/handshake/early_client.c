@@ -1,6 +1,6 @@
 /*
  * early_client.c - the client's 0-RTT early data (RFC 8446 2.3, 4.2.10, 7.1,
- * D.4), called from the TLS 1.3 client table (client13.c).
+ * D.3, D.4), called from the TLS 1.3 client table (client13.c).
  *
  * Offered only with a TLS 1.3 ticket that allows at least the data's length
  * (max_early_data_size, recorded in the session), as the first and only PSK
@@ -15,7 +15,8 @@
  * Finished; otherwise handshake keys from the moment rejection is known (a
  * HelloRetryRequest: plaintext again for the second ClientHello). Data not
  * accepted (or never offered) is sent once, as application data, as soon as
- * the handshake completes, before anything the application writes.
+ * the handshake completes, before anything the application writes. A TLS
+ * 1.2 ServerHello after early data went out ends the connection (D.3).
  */
 #include <stdio.h>
 #include <string.h>
