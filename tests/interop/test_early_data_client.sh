@@ -132,5 +132,8 @@ gc --sess-out "$WORK/g.sess" --send 'hello\r\n'
 gc --sess-in "$WORK/g.sess" --early-data "$EARLY" --send 'after the handshake\r\n'
 check "0-RTT accepted by gnutls-serv --earlydata" "$WORK/c.log" '^early_data: accepted$' '^resumed: yes$' \
     '^after the handshake'
+gc --reconnect 1 --early-data 'ping\r\n' --send 'pong\r\n'
+check "--reconnect 1 --early-data: the reconnection's 0-RTT accepted by gnutls-serv" "$WORK/c.log" \
+    '^early_data: not offered$' '^--- reconnect 1$' '^early_data: accepted$'
 stop_bg "$LAST_PID"
 finish
