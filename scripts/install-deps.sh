@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev libssl-dev openssl \
 libcmocka-dev libuv1-dev libhiredis-dev libgnutls28-dev gnutls-bin curl python3 ca-certificates redis-server \
-zlib1g-dev libbrotli-dev libzstd-dev chromium"
+zlib1g-dev libbrotli-dev libzstd-dev chromium iproute2"
 # Benchmarks add theirs (e.g. bench/proxy_load.sh: wrk, hitch, nginx).
 PKGS="$PKGS ${EXTRA_PKGS:-}"
 missing=""

@@ -14,6 +14,7 @@
 
 #include "handshake/dispatch.h"
 #include "handshake/record_size_limit.h"
+#include "handshake/early_data.h"
 #include "internal.h"
 
 int pl_config_freeze(parley_config *cfg, int client);
@@ -111,6 +112,7 @@ void parley_conn_free(parley_conn *c)
     pl_free(c->errmsg);
     pl_free(c->verify_result);
     pl_free(c->alpn);
+    pl_buf_free(&c->early_out);
     if (c->sess) pl_cleanse(c->sess, sizeof *c->sess);
     pl_free(c->sess);
     pl_cleanse(c->res_secret, sizeof c->res_secret);
@@ -226,6 +228,8 @@ int parley_conn_handshake(parley_conn *c)
     pl_exporter_keep(c);
     pl_hs_free(c->hs);
     c->hs = NULL;
+    rc = pl_client_early_after_handshake(c); /* early data not accepted goes now */
+    if (rc < 0) return pl_conn_fail(c, rc);
     pl_conn_release_idle(c);
     return PARLEY_OK;
 }

@@ -318,6 +318,11 @@ typedef struct {
     uint8_t cc_offered;
     uint8_t cc_send_alg;
     pl_buf cc_plain;
+    /* Client 0-RTT (early_client.c, RFC 8446 4.2.10): where the early
+     * data of this ClientHello stands (PL_EARLY_*, handshake/early_data.h)
+     * and the session's suite it was protected with. */
+    int early_state;
+    uint16_t early_suite;
 } pl_hs;
 
 struct parley_conn {
@@ -398,6 +403,11 @@ struct parley_conn {
     uint16_t rsl_peer;       /* negotiated: the peer's limit on our protected records (0: protocol maximum) */
     uint16_t rsl_recv;       /* negotiated: our limit on the peer's protected records (0: protocol maximum) */
     uint16_t rsl_seen;       /* largest protected record received while rsl_recv was 0 (TLS 1.3 client: before EE) */
+    /* 0-RTT (RFC 8446 2.3, 4.2.10): PARLEY_EARLY_DATA_* for
+     * parley_conn_early_data_status; client: the data of
+     * parley_conn_set_early_data, kept until the handshake has sent it
+     * (early, or again after the handshake when not accepted). */
+    pl_buf early_out;
 };
 
 /* May keying material be exported (RFC 5705 / RFC 8446 7.5) from this
@@ -440,6 +450,8 @@ PL_MUST_CHECK int pl_conn_set_write_keys(parley_conn *c, const uint8_t *secret);
 /* by_peer: output the peer caused, held to the output cap (pl_peer_room). */
 PL_MUST_CHECK int pl_send_handshake(parley_conn *c, uint8_t type, const uint8_t *body, size_t len, int by_peer);
 PL_MUST_CHECK int pl_send_alert(parley_conn *c, uint8_t level, uint8_t desc);
+/* Application data under the current write keys (records of at most 2^14). */
+PL_MUST_CHECK int pl_send_app_data(parley_conn *c, const uint8_t *buf, size_t len);
 /* Room under the output cap for n more content bytes the peer caused? */
 PL_MUST_CHECK int pl_peer_room(const parley_conn *c, size_t n);
 /* Padding for a TLS 1.3 record of len content bytes (RFC 8446 5.4). */

@@ -556,7 +556,11 @@ enum { PARLEY_EARLY_DATA_NOT_OFFERED = 0, PARLEY_EARLY_DATA_ACCEPTED = 1, PARLEY
  * max_early_data_size >= len). Copied; call before the first
  * parley_conn_handshake. If the server rejects it, the library sends it again
  * as ordinary application data right after the handshake, before anything
- * written later. */
+ * written later. PARLEY_ERROR on a server, once the handshake has begun, or
+ * for more than 64 KiB. Not offered (no TLS 1.3 session, a ticket allowing
+ * less than len, the session's ALPN protocol not among ours): the data is
+ * sent the same way after the handshake, and the status says NOT_OFFERED.
+ * The status is NOT_OFFERED until the server has answered. */
 int parley_conn_set_early_data(parley_conn *conn, const uint8_t *buf, size_t len);
 /* Server: after parley_conn_handshake returned PARLEY_EARLY_DATA, the early
  * data received so far: PARLEY_OK with *n > 0, or PARLEY_WANT_READ when all

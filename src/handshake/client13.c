@@ -11,6 +11,7 @@
 
 #include "cert_compress.h"
 #include "dispatch.h"
+#include "early_data.h"
 #include "messages.h"
 #include "record_size_limit.h"
 
@@ -109,6 +110,7 @@ static int pl_write_ch(parley_conn *c, pl_buf *b, const uint8_t *pub, size_t pub
         PL_GUARD(pl_buf_bytes(b, hs->cookie.data, hs->cookie.len));
     }
     PL_GUARD(pl_rsl_client_offer(c, b)); /* RFC 8449 */
+    PL_GUARD(pl_client13_write_early_ext(c, b)); /* early_client.c: 0-RTT offered */
     if (offer13) PL_GUARD(pl_client13_write_psk_modes(c, b));
     /* RFC 8446 4.2.6: willing to authenticate after the handshake when we
      * have a certificate to do it with (post_auth.c). */
@@ -170,6 +172,7 @@ static int c_send_ch(parley_conn *c, const uint8_t *msg, size_t len)
     }
     PL_ENSURE(hs->offered12 || hs->offered13, PL_ERR_USAGE, "no cipher suite is usable with the configured versions");
     if (!hs->offered13) hs->psk_offered = 0;
+    if (!hs->hrr_done) pl_client13_early_decide(c);
     pl_kex_free(hs->kex);
     hs->kex = NULL;
     publen = 0;
@@ -180,6 +183,7 @@ static int c_send_ch(parley_conn *c, const uint8_t *msg, size_t len)
     if (rc == 0) rc = pl_conn_send_handshake(c, PL_HS_CLIENT_HELLO, b.data, b.len);
     pl_buf_free(&b);
     PL_GUARD(rc);
+    PL_GUARD(pl_client13_send_early(c)); /* CCS, early keys, the data (if offered) */
     hs->state = C_WAIT_SH;
     return 0;
 }
@@ -209,6 +213,7 @@ static int c_handle_hrr(parley_conn *c, const pl_server_hello *sh, const uint8_t
     PL_GUARD(pl_transcript_set_hash(&hs->transcript, hash));
     PL_GUARD(pl_transcript_hrr(&hs->transcript));
     PL_GUARD(pl_transcript_add(&hs->transcript, msg, len));
+    pl_client13_early_hrr(c);
     hs->hrr_done = 1;
     pl_trace(c, PARLEY_TRACE_INFO, -1, "HelloRetryRequest", 0, parley_group_name(hs->hrr_group));
     hs->state = C_SEND_CH;
@@ -233,6 +238,7 @@ static int c_recv_sh(parley_conn *c, const uint8_t *msg, size_t len)
         /* No supported_versions: the server chose TLS 1.2 or older (RFC 8446 4.2.1). */
         PL_ENSURE(hs->offered12, PL_ERR_PROTOCOL_VERSION, "server chose %s, but only TLS 1.3 was offered",
                   parley_version_name(sh.legacy_version));
+        PL_GUARD(pl_client13_early_tls12(c)); /* not after 0-RTT (RFC 8446 D.3) */
         return pl_client12_server_hello(c, &sh, msg, len);
     }
     PL_ENSURE(hs->offered13, PL_ERR_ILLEGAL_PARAMETER, "server selected TLS 1.3, which was not offered");
@@ -289,9 +295,15 @@ static int c_recv_sh(parley_conn *c, const uint8_t *msg, size_t len)
     PL_GUARD(pl_conn_set_read_keys(c, hs->ks.s_hs));
     /* Install our handshake write keys now: any alert we send from here on
      * is protected, as RFC 8446 6 expects. The middlebox-compatibility CCS is
-     * always written in plaintext, so it can still precede our Finished. */
-    PL_GUARD(pl_conn_set_write_keys(c, hs->ks.c_hs));
-    pl_trace(c, PARLEY_TRACE_KEYS, -1, "handshake traffic keys installed", 0, "");
+     * always written in plaintext, so it can still precede our Finished.
+     * Early data that may still be accepted keeps the early write keys until
+     * EncryptedExtensions says (early_client.c). */
+    if (pl_client13_early_sh(c, sh.has_psk, sh.suite)) {
+        pl_trace(c, PARLEY_TRACE_KEYS, -1, "handshake traffic keys installed (read)", 0, "");
+    } else {
+        PL_GUARD(pl_conn_set_write_keys(c, hs->ks.c_hs));
+        pl_trace(c, PARLEY_TRACE_KEYS, -1, "handshake traffic keys installed", 0, "");
+    }
     hs->state = C_WAIT_EE;
     return 0;
 }
@@ -302,7 +314,7 @@ static int c_recv_ee(parley_conn *c, const uint8_t *msg, size_t len)
     PL_GUARD(pl_encrypted_extensions_parse(msg + 4, len - 4, &ee));
     if (ee.has_alpn) PL_GUARD(pl_client_accept_alpn(c, ee.alpn.p, ee.alpn.len));
     PL_GUARD(pl_rsl_client_accept(c, ee.record_size_limit));
-    PL_ENSURE(!ee.has_early_data, PL_ERR_UNSUPPORTED_EXTENSION, "server accepted early data that was not offered");
+    PL_GUARD(pl_client13_early_ee(c, ee.has_early_data)); /* 0-RTT accepted or not (RFC 8446 4.2.10) */
     if (c->hs->resumed) {
         /* Authenticated by the PSK: the server's Finished comes next (RFC 8446 2.2). */
         PL_GUARD(pl_client_set_resumed_verify(c));
@@ -390,6 +402,7 @@ static int c_send_fin(parley_conn *c, const uint8_t *msg, size_t len)
     pl_hs *hs = c->hs;
     (void)msg;
     (void)len;
+    PL_GUARD(pl_client13_end_early(c)); /* accepted 0-RTT: EndOfEarlyData first (RFC 8446 4.5) */
     /* RFC 8446 D.4: in compatibility mode the client sends a CCS before its second flight. */
     if (!hs->ccs_sent) {
         PL_GUARD(pl_conn_send_ccs(c));

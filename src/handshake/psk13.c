@@ -61,9 +61,14 @@ int pl_client13_write_psk(parley_conn *c, pl_buf *b)
     const pl_session *s = c->sess;
     size_t hl = pl_hash_len(c->hs->psk_hash), m, m2;
     uint8_t zeros[PL_MAX_HASH] = {0};
-    /* RFC 8446 4.2.11.1: obfuscated_ticket_age = age in ms + ticket_age_add (mod 2^32). */
+    /* RFC 8446 4.2.11.1: obfuscated_ticket_age = age in ms + ticket_age_add (mod 2^32).
+     * Both readings are whole milliseconds, so their difference may exceed
+     * the true age by one: one is taken off, so we never claim an age the
+     * server has not seen yet (GnuTLS rejects 0-RTT when the client's age
+     * exceeds its own; with receipt and use within the same millisecond
+     * fractions that happened about one time in six). */
     uint64_t now = pl_now_ms();
-    uint32_t age = (uint32_t)(now > s->issued_ms ? now - s->issued_ms : 0);
+    uint32_t age = (uint32_t)(now > s->issued_ms + 1 ? now - s->issued_ms - 1 : 0);
     PL_GUARD(pl_buf_u16(b, PL_EXT_PRE_SHARED_KEY));
     PL_GUARD(pl_buf_open(b, 2, &m));
     PL_GUARD(pl_buf_open(b, 2, &m2));
@@ -125,6 +130,10 @@ int pl_client13_ticket(parley_conn *c, const uint8_t *msg, size_t len)
     ss.age_add = nst.age_add;
     memcpy(ss.ticket, nst.ticket.p, nst.ticket.len);
     ss.ticket_len = (uint16_t)nst.ticket.len;
+    /* For 0-RTT on the next connection (RFC 8446 4.2.10, 4.6.1): how much
+     * the ticket allows, and the ALPN protocol the early data must use. */
+    ss.max_early_data = nst.max_early_data;
+    snprintf(ss.alpn, sizeof ss.alpn, "%s", c->alpn ? c->alpn : "");
     if (!c->sess && !(c->sess = pl_malloc(sizeof *c->sess))) {
         pl_cleanse(&ss, sizeof ss);
         PL_BAIL(PL_ERR_INTERNAL, "out of memory");

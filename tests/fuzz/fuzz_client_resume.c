@@ -5,7 +5,10 @@
  * NewSessionTicket before CCS, CCS, Finished; RFC 5246 7.3, RFC 5077 3.3);
  * odd, a TLS 1.3 ticket (ServerHello with pre_shared_key, EncryptedExtensions
  * and Finished under the PSK's keys, then post-handshake messages; RFC 8446
- * 2.2). The sessions are fixed (fuzz_client_resume_sessions.h) and the
+ * 2.2); 3 (mod 4), a TLS 1.3 ticket allowing early data, offered with
+ * FUZZ_EARLY_DATA as 0-RTT (CCS and early records after the ClientHello;
+ * EncryptedExtensions with or without early_data, EndOfEarlyData, or the
+ * data sent again after the handshake; RFC 8446 4.2.10). The sessions are fixed (fuzz_client_resume_sessions.h) and the
  * client's random bytes and key share are too (fuzz_det.h), so the recorded
  * server flights in seeds/client_resume/ (gen_client_resume_seeds.c) decrypt
  * and verify on every run, and mutations reach past them. */
@@ -20,6 +23,15 @@
 
 static parley_config *cfg;
 
+/* The session (and early data) the selector byte picks. */
+static int pick(parley_conn *c, uint8_t sel)
+{
+    if (!(sel & 1)) return parley_conn_set_session(c, session12, sizeof session12);
+    if ((sel & 3) == 1) return parley_conn_set_session(c, session13, sizeof session13);
+    if (parley_conn_set_session(c, session13_early, sizeof session13_early) != PARLEY_OK) return PARLEY_ERROR;
+    return parley_conn_set_early_data(c, (const uint8_t *)FUZZ_EARLY_DATA, sizeof FUZZ_EARLY_DATA - 1);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
@@ -30,10 +42,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
      * draws the same deterministic bytes; and check that the sessions are
      * still offered: a refused one would silently turn this target into
      * fuzz_client_records. */
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 4; i += 1) {
         parley_conn *c = parley_conn_new_client(cfg, "localhost");
-        if (!c || parley_conn_set_session(c, i ? session13 : session12, i ? sizeof session13 : sizeof session12) != PARLEY_OK)
-            abort(); /* regenerate with gen_client_resume_seeds */
+        if (!c || pick(c, (uint8_t)i) != PARLEY_OK) abort(); /* regenerate with gen_client_resume_seeds */
         parley_conn_free(c);
     }
     return 0;
@@ -116,15 +127,13 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1) return 0;
-    int v13 = data[0] & 1;
     const uint8_t *out;
     uint8_t buf[512];
     size_t n, off = 1, used;
     fuzz_det_reset();
     fuzz_det_on = 1;
     parley_conn *c = parley_conn_new_client(cfg, "localhost");
-    if (parley_conn_set_session(c, v13 ? session13 : session12, v13 ? sizeof session13 : sizeof session12) != PARLEY_OK)
-        abort();
+    if (pick(c, data[0]) != PARLEY_OK) abort();
     (void)parley_conn_handshake(c);
     parley_conn_pending_output(c, &out, &n);
     parley_conn_output_sent(c, n);

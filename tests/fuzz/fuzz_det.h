@@ -13,9 +13,13 @@
 #include <stdint.h>
 
 extern int fuzz_det_on;
+/* The 0-RTT data the early-data seed was recorded with (it is part of the
+ * client's first flight, which the server's answer depends on). */
+#define FUZZ_EARLY_DATA "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+
 void fuzz_det_reset(void);
 
-/* Session blob offsets (format 4, src/session/session.c): fixed header
+/* Session blob offsets (formats 4 and 5, src/session/session.c): fixed header
  * "PLS" 4, version, suite, ems, id vec8, secret vec8, then created (8),
  * lifetime (4), issued_ms (8), age_add (4). */
 size_t fuzz_det_times_offset(const uint8_t *blob, size_t len);

@@ -10,17 +10,31 @@
  *     session id) NewSessionTicket, ChangeCipherSpec, Finished
  *   seeds/client_resume/tls13_psk: 0x01 || ServerHello (pre_shared_key),
  *     [CCS], EncryptedExtensions, Finished, NewSessionTicket
+ *   seeds/client_resume/tls13_early_data: 0x03 || the same for a ticket
+ *     that allows early data, resumed by a client sending FUZZ_EARLY_DATA as
+ *     0-RTT, and whatever the server answers: a server that skips 0-RTT
+ *     answers without early_data in its EncryptedExtensions (the client
+ *     sends the data again after Finished); regenerated against a server
+ *     that accepts it, the flight has early_data and the client's second
+ *     flight starts with EndOfEarlyData
+ *   seeds/client_resume/tls13_early_accepted: 0x03 || the answer of a
+ *     scripted server that accepts the early data (ServerHello, CCS,
+ *     EncryptedExtensions with early_data, Finished): the client's
+ *     EndOfEarlyData path, which a parley server that skips 0-RTT never
+ *     shows the fuzzer
  *   seeds/client_resume/tls12_nst_2048: the first with the NewSessionTicket's
  *     ticket grown to PL_MAX_TICKET bytes and 16 bytes after the message in
  *     the same record: the largest ticket a session keeps (its Finished no
  *     longer verifies).
- * and fuzz_client_resume_sessions.h, the two session blobs. */
+ * and fuzz_client_resume_sessions.h, the three session blobs. */
 #include <parley/parley.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_det.h"
+#include "handshake/messages.h"
+#include "internal.h"
 
 static void die(const char *what)
 {
@@ -88,18 +102,21 @@ static size_t make_session(parley_config *ccfg, parley_config *scfg, uint8_t *bl
     return len;
 }
 
-/* The resumption, recorded. */
-static void resume(parley_config *ccfg, parley_config *scfg, const uint8_t *blob, size_t len)
+/* The resumption, recorded; with FUZZ_EARLY_DATA as 0-RTT when early. */
+static void resume(parley_config *ccfg, parley_config *scfg, const uint8_t *blob, size_t len, int early)
 {
     flight_len = 0;
     fuzz_det_reset();
     fuzz_det_on = 1;
     parley_conn *cli = parley_conn_new_client(ccfg, "localhost");
     if (!cli || parley_conn_set_session(cli, blob, len) != PARLEY_OK) die("session refused");
+    if (early && parley_conn_set_early_data(cli, (const uint8_t *)FUZZ_EARLY_DATA, sizeof FUZZ_EARLY_DATA - 1) != PARLEY_OK)
+        die("early data refused");
     fuzz_det_on = 0;
     parley_conn *srv = parley_conn_new_server(scfg);
     if (!srv || pump(cli, srv, 1) < 0) die("resumption failed");
     if (!parley_conn_resumed(cli)) die("not resumed");
+    if (early && parley_conn_early_data_status(cli) == PARLEY_EARLY_DATA_NOT_OFFERED) die("early data not offered");
     parley_conn_free(cli);
     parley_conn_free(srv);
 }
@@ -129,41 +146,135 @@ static void nst_boundary(const char *dir, const char *name, size_t inner)
     put(dir, name, 0, big, k);
 }
 
+/* The 0-RTT resumption answered by a scripted server (the library's own
+ * key schedule, ServerHello writer and record protection) that accepts the
+ * early data; the client must complete with it accepted. */
+#define OK(x)                                                                                                           \
+    do {                                                                                                                \
+        if ((x) < 0) die(#x);                                                                                           \
+    } while (0)
+static void add_msg(pl_buf *tr, uint8_t type, const uint8_t *body, size_t len)
+{
+    OK(pl_buf_u8(tr, type));
+    OK(pl_buf_u24(tr, (uint32_t)len));
+    OK(pl_buf_bytes(tr, body, len));
+}
+
+static void resume_accepted(parley_config *ccfg, const uint8_t *blob, size_t len)
+{
+    static const uint8_t rnd[32] = {0x5a};
+    uint8_t th[PL_MAX_HASH], pub[64], shared[64], fin[PL_MAX_HASH];
+    size_t publen, slen;
+    const uint8_t *out, *share;
+    size_t n, sharelen, used;
+    int aead, hash;
+    pl_session ss;
+    pl_client_hello ch;
+    pl_ks13 ks;
+    pl_kex *kx = NULL;
+    pl_buf tr = {0}, sh = {0}, enc = {0};
+    pl_rec_keys sk = {0};
+    OK(pl_session_decode(blob, len, &ss));
+    if (!pl_suite_params(ss.suite, &aead, &hash)) die("session suite");
+    fuzz_det_reset();
+    fuzz_det_on = 1;
+    parley_conn *cli = parley_conn_new_client(ccfg, "localhost");
+    if (!cli || parley_conn_set_session(cli, blob, len) != PARLEY_OK ||
+        parley_conn_set_early_data(cli, (const uint8_t *)FUZZ_EARLY_DATA, sizeof FUZZ_EARLY_DATA - 1) != PARLEY_OK ||
+        parley_conn_handshake(cli) != PARLEY_WANT_READ)
+        die("0-RTT client");
+    fuzz_det_on = 0;
+    parley_conn_pending_output(cli, &out, &n);
+    size_t chlen = (size_t)(out[3] << 8 | out[4]);
+    if (n < 5 + chlen || out[0] != 22 || out[5] != 1) die("no ClientHello record");
+    OK(pl_client_hello_parse(out + 5 + 4, chlen - 4, &ch));
+    OK(pl_client_hello_check_shares(&ch));
+    if (pl_client_hello_find_share(&ch, PARLEY_GROUP_X25519, &share, &sharelen) != 1) die("no x25519 share");
+    OK(pl_buf_bytes(&tr, out + 5, chlen));
+    OK(pl_kex_generate(PARLEY_GROUP_X25519, &kx, pub, &publen));
+    OK(pl_kex_derive(kx, share, sharelen, shared, &slen));
+    pl_kex_free(kx);
+    OK(pl_server_hello_write(&sh, rnd, ch.session_id.p, ch.session_id.len, ss.suite, 0, PARLEY_GROUP_X25519, pub, publen, 0));
+    parley_conn_output_sent(cli, n);
+    size_t mark = tr.len;
+    add_msg(&tr, PL_HS_SERVER_HELLO, sh.data, sh.len);
+    flight_len = 0;
+    pl_buf f = {0};
+    OK(pl_rec_write_plain(&f, PL_CT_HANDSHAKE, tr.data + mark, tr.len - mark));
+    OK(pl_rec_write_plain(&f, PL_CT_CHANGE_CIPHER_SPEC, (const uint8_t *)"\x01", 1));
+    OK(pl_hash(hash, tr.data, tr.len, th));
+    OK(pl_ks13_init_psk(&ks, hash, ss.secret, ss.secret_len));
+    OK(pl_ks13_handshake(&ks, shared, slen, th));
+    mark = tr.len;
+    add_msg(&tr, PL_HS_ENCRYPTED_EXTENSIONS, (const uint8_t *)"\x00\x04\x00\x2a\x00\x00", 6);
+    OK(pl_hash(hash, tr.data, tr.len, th));
+    OK(pl_ks13_finished(hash, ks.s_hs, th, fin));
+    add_msg(&tr, PL_HS_FINISHED, fin, pl_hash_len(hash));
+    OK(pl_rec_install13(&sk, aead, hash, ks.s_hs, 1));
+    OK(pl_buf_bytes(&enc, tr.data + mark, tr.len - mark));
+    OK(pl_rec_seal13(&sk, &f, PL_CT_HANDSHAKE, enc.data, enc.len, 0));
+    if (f.len > sizeof flight) die("flight too long");
+    memcpy(flight, f.data, f.len);
+    flight_len = f.len;
+    fuzz_det_on = 1;
+    if (parley_conn_recv_bytes(cli, flight, flight_len, &used) != PARLEY_OK || used != flight_len ||
+        parley_conn_handshake(cli) != PARLEY_OK || parley_conn_early_data_status(cli) != PARLEY_EARLY_DATA_ACCEPTED)
+        die("the scripted server's acceptance did not complete the handshake");
+    fuzz_det_on = 0;
+    parley_conn_free(cli);
+    pl_rec_clear(&sk);
+    pl_ks13_wipe(&ks);
+    pl_buf_free(&tr);
+    pl_buf_free(&sh);
+    pl_buf_free(&enc);
+    pl_buf_free(&f);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) die("usage: gen_client_resume_seeds TESTS_FUZZ_DIR");
     const char *dir = argv[1];
     char fp[128], path[1024];
-    parley_config *ccfg = parley_config_new(), *s12 = parley_config_new(), *s13 = parley_config_new();
+    parley_config *ccfg = parley_config_new(), *s12 = parley_config_new(), *s13 = parley_config_new(),
+                  *s13e = parley_config_new();
     /* The fuzz target's client config (fuzz_client_resume.c): verification
      * off, so the sessions' trust identity is the "not verified" one. */
     parley_config_set_verify(ccfg, 0);
     if (parley_config_add_self_signed(s12, fp, sizeof fp) != PARLEY_OK ||
         parley_config_add_self_signed(s13, fp, sizeof fp) != PARLEY_OK ||
+        parley_config_add_self_signed(s13e, fp, sizeof fp) != PARLEY_OK ||
+        parley_config_set_max_early_data(s13e, 16384) != PARLEY_OK ||
         parley_config_set_versions(s12, PARLEY_TLS1_2, PARLEY_TLS1_2) != PARLEY_OK)
         die("server config");
-    uint8_t b12[4096], b13[4096];
+    uint8_t b12[4096], b13[4096], b13e[4096];
     size_t n12 = make_session(ccfg, s12, b12, sizeof b12);
     size_t n13 = make_session(ccfg, s13, b13, sizeof b13);
+    size_t n13e = make_session(ccfg, s13e, b13e, sizeof b13e);
 
     snprintf(path, sizeof path, "%s/fuzz_client_resume_sessions.h", dir);
     FILE *f = fopen(path, "w");
     if (!f) die(path);
     fprintf(f, "/* Written by gen_client_resume_seeds.c: the sessions fuzz_client_resume\n"
-               " * offers (format 4, times pinned by fuzz_det_pin_times). The seeds in\n"
+               " * offers (format 5, times pinned by fuzz_det_pin_times). The seeds in\n"
                " * seeds/client_resume/ were recorded against them. */\n");
     put_array(f, "session12", b12, n12);
     put_array(f, "session13", b13, n13);
+    put_array(f, "session13_early", b13e, n13e);
     if (fclose(f) != 0) die(path);
 
-    resume(ccfg, s12, b12, n12);
+    resume(ccfg, s12, b12, n12, 0);
     put(dir, "tls12_abbreviated", 0, flight, flight_len);
     nst_boundary(dir, "tls12_nst_2048", 0);
-    resume(ccfg, s13, b13, n13);
+    resume(ccfg, s13, b13, n13, 0);
     put(dir, "tls13_psk", 1, flight, flight_len);
+    resume(ccfg, s13e, b13e, n13e, 1);
+    put(dir, "tls13_early_data", 3, flight, flight_len);
+    resume_accepted(ccfg, b13e, n13e);
+    put(dir, "tls13_early_accepted", 3, flight, flight_len);
     parley_config_free(ccfg);
     parley_config_free(s12);
     parley_config_free(s13);
-    printf("sessions: TLS 1.2 %zu bytes, TLS 1.3 %zu bytes\n", n12, n13);
+    parley_config_free(s13e);
+    printf("sessions: TLS 1.2 %zu bytes, TLS 1.3 %zu bytes, TLS 1.3 with early data %zu bytes\n", n12, n13, n13e);
     return 0;
 }

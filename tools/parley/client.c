@@ -23,6 +23,9 @@ typedef struct {
     uint16_t vmin, vmax;
     const char *target;
     tool_export exp; /* --export LABEL:LEN */
+    const char *early, *early_file; /* --early-data TEXT, --early-data-file FILE */
+    char *early_buf;                /* the 0-RTT data, read once */
+    size_t early_len;
 } client_opts;
 
 /* The summary's cert_compression: line (RFC 8879): how the server's
@@ -82,6 +85,8 @@ static void client_parse(int argc, char **argv, client_opts *o)
         else if (!strcmp(a, "--trace")) o->trace = 1;
         else if (!strcmp(a, "--json")) o->json = 1;
         else if (!strcmp(a, "--send")) o->send = NEXT();
+        else if (!strcmp(a, "--early-data")) o->early = NEXT();
+        else if (!strcmp(a, "--early-data-file")) o->early_file = NEXT();
         else if (!strcmp(a, "--key-update")) o->key_update = 1;
         else if (!strcmp(a, "--export")) tool_export_parse(NEXT(), &o->exp);
         else if (!strcmp(a, "--timeout")) o->timeout = atoi(NEXT());
@@ -95,6 +100,34 @@ static void client_parse(int argc, char **argv, client_opts *o)
     }
     if (!o->target) tool_die("usage: parley client [options] HOST:PORT");
     if (!o->cert != !o->key) tool_die("--cert and --key go together");
+    if (o->early && o->early_file) tool_die("--early-data and --early-data-file are exclusive");
+}
+
+static size_t unescape(const char *in, char *out);
+
+/* The 0-RTT data of --early-data (escapes as --send) or --early-data-file,
+ * at most 64 KiB (the library's bound). */
+static void client_early_load(client_opts *o)
+{
+    enum { EARLY_MAX = 64 * 1024 };
+    if (!o->early && !o->early_file) return;
+    if (!(o->early_buf = malloc(EARLY_MAX + 1))) tool_die("out of memory");
+    if (o->early) {
+        if (strlen(o->early) > EARLY_MAX) tool_die("--early-data text longer than %d bytes", EARLY_MAX);
+        o->early_len = unescape(o->early, o->early_buf);
+        return;
+    }
+    FILE *f = fopen(o->early_file, "rb");
+    if (!f) tool_die("cannot read early data file %s", o->early_file);
+    o->early_len = fread(o->early_buf, 1, EARLY_MAX + 1, f);
+    fclose(f);
+    if (o->early_len > EARLY_MAX) tool_die("--early-data-file %s is longer than %d bytes", o->early_file, EARLY_MAX);
+}
+
+static const char *early_name(const parley_conn *c)
+{
+    int st = parley_conn_early_data_status(c);
+    return st == PARLEY_EARLY_DATA_ACCEPTED ? "accepted" : st == PARLEY_EARLY_DATA_REJECTED ? "rejected" : "not offered";
 }
 
 static int client_connect(const char *host, const char *port, int timeout)
@@ -170,6 +203,10 @@ static int client_once(const client_opts *o, parley_config *cfg, const char *hos
     if (*sess_len && parley_conn_set_session(c, sess, *sess_len) != PARLEY_OK)
         fprintf(stderr, "parley: the stored session cannot be used here (not a session, or made for another server "
                         "name or under other trust settings); doing a full handshake\n");
+    /* 0-RTT when the session allows it; otherwise the library sends the
+     * data right after the handshake (parley_conn_set_early_data). */
+    if (o->early_buf && parley_conn_set_early_data(c, (const uint8_t *)o->early_buf, o->early_len) != PARLEY_OK)
+        tool_die("the early data cannot be set (more than 64 KiB?)");
     int fd = client_connect(host, port, o->timeout > 0 ? o->timeout : 10);
     if (fd < 0) {
         parley_conn_free(c);
@@ -193,15 +230,17 @@ static int client_once(const client_opts *o, parley_config *cfg, const char *hos
         goto done;
     }
     char req[4096];
-    size_t rl;
-    if (o->send) {
+    size_t rl = 0;
+    if (o->early_buf && !o->send) {
+        /* The early data is the request. */
+    } else if (o->send) {
         if (strlen(o->send) >= sizeof req) tool_die("--send text too long");
         rl = unescape(o->send, req);
     } else {
         rl = (size_t)snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: %s\r\nUser-Agent: parley/%s\r\nConnection: close\r\n\r\n",
                               sni, PARLEY_VERSION_STRING);
     }
-    if (parley_fd_write(c, (const uint8_t *)req, rl) != PARLEY_OK) {
+    if (rl && parley_fd_write(c, (const uint8_t *)req, rl) != PARLEY_OK) {
         print_failure(c);
         status = TOOL_EXIT_FAIL;
         goto done;
@@ -257,6 +296,7 @@ done:;
         printf("protocol: %s\n", parley_version_name(parley_conn_version(c)));
         printf("cipher: %s\n", parley_cipher_name(parley_conn_cipher(c)));
         printf("resumed: %s\n", parley_conn_resumed(c) ? "yes" : "no");
+        printf("early_data: %s\n", early_name(c));
     } else if (status == 0 && !o->json) {
         printf("\n---\n");
         printf("protocol: %s\n", parley_version_name(parley_conn_version(c)));
@@ -270,6 +310,7 @@ done:;
         printf("verify: %s\n", parley_conn_verify_result(c));
         printf("server_name: %s\n", sni);
         print_cert_compression(c);
+        printf("early_data: %s\n", early_name(c));
         for (int i = 0; i < parley_conn_peer_cert_count(c); i++)
             if (parley_conn_peer_cert_info(c, i, subj, sizeof subj, iss, sizeof iss, nb, sizeof nb, na, sizeof na) == PARLEY_OK)
             {
@@ -301,6 +342,8 @@ done:;
         }
         printf(", \"cert_compression\": ");
         json_str(stdout, parley_conn_cert_compression(c, 0, NULL, NULL) ? parley_conn_cert_compression(c, 0, NULL, NULL) : "none");
+        printf(", \"early_data\": ");
+        json_str(stdout, early_name(c));
         printf(", \"error\": ");
         json_str(stdout, parley_conn_error_string(c));
         printf(", \"peer_chain\": [");
@@ -377,6 +420,7 @@ int tool_client(int argc, char **argv)
     client_opts o;
     char host[256], port[32];
     client_parse(argc, argv, &o);
+    client_early_load(&o);
     if (tool_split_hostport(o.target, host, sizeof host, port, sizeof port) < 0)
         tool_die("target must be HOST:PORT, got %s", o.target);
     const char *sni = o.servername ? o.servername : host;
@@ -427,5 +471,6 @@ int tool_client(int argc, char **argv)
     }
     if (o.sess_out && sess_len) write_session_file(o.sess_out, sess, sess_len);
     parley_config_free(cfg);
+    free(o.early_buf);
     return status;
 }
