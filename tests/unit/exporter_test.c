@@ -60,7 +60,7 @@ static void both_ends(pair *p, int tls13)
     static const char *const reserved[] = {"client finished", "server finished", "master secret", "key expansion",
                                            "extended master secret"};
     for (size_t i = 0; i < 5; i++) assert_int_equal(ex(p->client, reserved[i], NULL, 0, d, 16), PARLEY_ERROR);
-    assert_non_null(strstr(parley_conn_error_string(p->client), "reserved"));
+    assert_non_null(strstr(parley_conn_last_refusal(p->client), "reserved"));
     assert_int_equal(ex(p->client, "", NULL, 0, d, 16), PARLEY_ERROR);
     assert_int_equal(ex(p->client, "EXPERIMENTAL x", NULL, 0, d, 0), PARLEY_ERROR);
     static uint8_t big[PARLEY_EXPORT_MAX + 1];
@@ -78,7 +78,7 @@ static void test_tls13(void **state)
     make_pair(&p, only_version(client_cfg("ec256"), PARLEY_TLS1_3), server_cfg("ec256"), "localhost");
     /* Before the handshake: refused, and the handshake still runs. */
     assert_int_equal(ex(p.client, "EXPERIMENTAL parley", NULL, 0, out, 16), PARLEY_ERROR);
-    assert_non_null(strstr(parley_conn_error_string(p.client), "not complete"));
+    assert_non_null(strstr(parley_conn_last_refusal(p.client), "not complete"));
     handshake_ok(&p, "TLS 1.3");
     both_ends(&p, 1);
     free_pair(&p);
@@ -108,7 +108,7 @@ static void test_tls12_without_ems_refused(void **state)
     assert_int_equal(parley_conn_ems(p.client), 0);
     assert_int_equal(ex(p.client, "EXPERIMENTAL parley", NULL, 0, out, 16), PARLEY_ERROR);
     assert_int_equal(ex(p.server, "EXPERIMENTAL parley", NULL, 0, out, 16), PARLEY_ERROR);
-    assert_non_null(strstr(parley_conn_error_string(p.server), "extended master secret"));
+    assert_non_null(strstr(parley_conn_last_refusal(p.server), "extended master secret"));
     exchange(&p, p.client, p.server, "not failed");
     free_pair(&p);
     parley_config_free(cc);
