@@ -94,6 +94,11 @@ check "python3 ssl client (post_handshake_auth) -> parley server" "$WORK/c.log" 
 timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --cert "$P/alice.pem" --key "$P/alice.key" \
     --send 'GET /secret HTTP/1.0\r\n\r\n' "localhost:$PORT" >"$WORK/c.log" 2>&1
 check "parley client -> parley server --post-handshake-auth" "$WORK/c.log" '^client_certificate: /CN=alice' '^post_handshake_auth: ok'
+# A refused export is no connection error: --json's "error" stays empty.
+timeout 20 "$PARLEY" client --json --cafile "$P/ca.pem" --cert "$P/alice.pem" --key "$P/alice.key" --export 'client finished:16' \
+    --send 'GET / HTTP/1.0\r\n\r\n' "localhost:$PORT" >"$WORK/c.log" 2>&1
+check "parley client --json: a refused export is not an error" "$WORK/c.log" '"exporter": "refused \(keying material export refused' \
+    '"error": ""'
 wait_line "$WORK/s.log" 'did not offer post_handshake_auth' >/dev/null
 check "server log: each outcome" "$WORK/s.log" 'post-handshake authentication: ok \(verify: ok\)' \
     'no certificate after the handshake, and one is required' 'did not offer post_handshake_auth'
