@@ -110,6 +110,7 @@ void parley_conn_free(parley_conn *c)
     pl_free(c->peer_certs);
     pl_free(c->server_name);
     pl_free(c->errmsg);
+    pl_free(c->refusal);
     pl_free(c->verify_result);
     pl_free(c->alpn);
     pl_buf_free(&c->early_out);
@@ -130,8 +131,10 @@ int pl_conn_fail(parley_conn *c, int rc)
     if (code <= 0 || code >= PL_ERR__COUNT) code = PL_ERR_INTERNAL;
     c->failed = code;
     pl_conn_set_error(c, "%s", pl_last_code() == code && pl_last_message()[0] ? pl_last_message() : pl_err_name(code));
-    if (code == PL_ERR_CERTIFICATE_EXPIRED || code == PL_ERR_UNKNOWN_CA || code == PL_ERR_BAD_CERTIFICATE ||
-        code == PL_ERR_UNSUPPORTED_CERTIFICATE || code == PL_ERR_CERTIFICATE_REVOKED)
+    /* After the handshake the verification result describes the identity
+     * already proven; a post-handshake chain that fails was never it. */
+    if (!c->hs_done && (code == PL_ERR_CERTIFICATE_EXPIRED || code == PL_ERR_UNKNOWN_CA || code == PL_ERR_BAD_CERTIFICATE ||
+        code == PL_ERR_UNSUPPORTED_CERTIFICATE || code == PL_ERR_CERTIFICATE_REVOKED))
         if (pl_conn_set_verify(c, "%s", parley_conn_error_string(c)) < 0) { /* the role's default text stays */ }
     int alert = pl_err_alert(code);
     if (alert >= 0 && !c->closed_sent) {
@@ -159,6 +162,20 @@ void pl_conn_set_error(parley_conn *c, const char *fmt, ...)
     va_end(ap);
     pl_free(c->errmsg);
     c->errmsg = m;
+}
+
+int pl_conn_refuse(parley_conn *c, const char *fmt, ...)
+{
+    char *m = NULL;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        m = pl_vformat(fmt, ap); /* NULL when out of memory: "" is reported */
+        va_end(ap);
+    }
+    pl_free(c->refusal);
+    c->refusal = m;
+    return PARLEY_ERROR;
 }
 
 int pl_conn_set_verify(parley_conn *c, const char *fmt, ...)
@@ -396,9 +413,10 @@ const char *parley_conn_verify_result(const parley_conn *c)
 int parley_conn_peer_cert_count(const parley_conn *c) { return c->npeer_certs; }
 const char *parley_conn_error_string(const parley_conn *c)
 {
-    if (!c->failed) return c->errmsg ? c->errmsg : ""; /* a refused call's reason */
+    if (!c->failed) return ""; /* a refusal is not a failure: parley_conn_last_refusal */
     return c->errmsg ? c->errmsg : pl_err_name(c->failed);
 }
+const char *parley_conn_last_refusal(const parley_conn *c) { return c && c->refusal ? c->refusal : ""; }
 int parley_conn_alert_sent(const parley_conn *c) { return c->alert_sent; }
 int parley_conn_alert_received(const parley_conn *c) { return c->alert_received; }
 void parley_conn_set_userdata(parley_conn *c, void *p) { c->userdata = p; }

@@ -334,6 +334,7 @@ struct parley_conn {
     int alert_sent, alert_received;
     /* Strings allocated when set (an idle connection keeps only what it uses). */
     char *errmsg;            /* the failure, once failed */
+    char *refusal;           /* the last refused export / client-auth request (parley_conn_last_refusal) */
     char *verify_result;     /* NULL: the default for the role */
     void *userdata;
     int fd;
@@ -430,6 +431,9 @@ int pl_conn_fail(parley_conn *c, int rc);
  * (a verified peer must not read as "not checked"). */
 void pl_conn_set_error(parley_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 PL_MUST_CHECK int pl_conn_set_verify(parley_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A refused call's reason (parley_conn_last_refusal); NULL fmt clears it.
+ * Returns PARLEY_ERROR, the refused call's result. */
+int pl_conn_refuse(parley_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 PL_MUST_CHECK int pl_conn_set_alpn(parley_conn *c, const uint8_t *p, size_t len);
 /* The op's state, loaded with acquire: once DONE is seen, the provider's
  * output and ok are visible to this thread. */

@@ -670,7 +670,7 @@ int parley_conn_close(parley_conn *conn);
  * context, 1 with context[0..context_len) (which may be empty). RFC 5705
  * tells the two apart in TLS 1.2; in TLS 1.3 no context is an empty one
  * (RFC 8446 7.5). Refused (PARLEY_ERROR, the connection is NOT failed, and
- * parley_conn_error_string says why) before the handshake is complete, on a
+ * parley_conn_last_refusal says why) before the handshake is complete, on a
  * TLS 1.2 connection without the extended master secret (RFC 7627 5.4), for
  * an empty label or one longer than PARLEY_EXPORT_MAX_LABEL, for the labels
  * the TLS PRF uses itself ("client finished", "server finished", "master
@@ -690,20 +690,26 @@ int parley_conn_export_keying_material(parley_conn *conn, const char *label, con
  * provider, Finished); a paused key operation makes parley_conn_read return
  * PARLEY_WANT_KEY_OP until it completes.
  * Server: queue a CertificateRequest (send the pending output). PARLEY_ERROR
- * (the connection is not failed; parley_conn_error_string says why) unless
+ * (the connection is not failed; parley_conn_last_refusal says why) unless
  * the handshake is complete, TLS 1.3, the client offered post_handshake_auth,
  * client CAs are configured (parley_config_set_client_ca) and no request is
  * outstanding. The answer is handled by parley_conn_read; then
  * parley_conn_client_auth_status says how it went and parley_conn_verify_result
- * and the peer certificate calls describe the client's chain. An empty
- * Certificate fails the connection (certificate_required) when client
- * certificates are required (PARLEY_VERIFY_CLIENT_REQUIRE). */
+ * and the peer certificate calls describe the client's chain. The chain is
+ * published only when the client's Finished has verified (RFC 8446 4.4.4):
+ * while the answer is pending, and if it fails, they describe what earlier
+ * exchanges proved. After each completed exchange they describe exactly what
+ * it proved: an empty Certificate clears an earlier chain (no certificate,
+ * "no client certificate"), and fails the connection (certificate_required)
+ * when client certificates are required (PARLEY_VERIFY_CLIENT_REQUIRE). */
 int parley_conn_request_client_auth(parley_conn *conn);
 /* Server: with client CAs set (parley_config_set_client_ca), TLS 1.3
  * handshakes do not ask for a client certificate: the application asks
  * afterwards, when it needs one, with parley_conn_request_client_auth (the
- * verification mode then applies to that answer). TLS 1.2 handshakes, which
- * have no later request, still ask as configured. Off by default. */
+ * verification mode then applies to that answer). Handshakes that cannot
+ * be followed by a request still ask as configured: TLS 1.2, and TLS 1.3
+ * with a client that did not offer post_handshake_auth (RFC 8446 4.2.6), so
+ * PARLEY_VERIFY_CLIENT_REQUIRE keeps requiring a certificate. Off by default. */
 int parley_config_set_post_handshake_auth(parley_config *cfg, int on);
 enum {
     PARLEY_CLIENT_AUTH_NONE = 0,    /* never requested after the handshake */
@@ -748,9 +754,13 @@ int parley_conn_peer_cert_info(const parley_conn *conn, int i, char *subject, si
 /* subjectAltNames of peer certificate i as "DNS:a, IP:1.2.3.4, email:x" ("" if none). */
 int parley_conn_peer_cert_sans(const parley_conn *conn, int i, char *out, size_t len);
 /* Error: the reason in one sentence, and the alert sent (-1 none) / received.
- * On a connection that has not failed, the reason the last refused call
- * (e.g. parley_conn_export_keying_material) gave, or "". */
+ * "" while the connection has not failed (a refused call does not fail it). */
 const char *parley_conn_error_string(const parley_conn *conn);
+/* Why the latest call of parley_conn_export_keying_material or
+ * parley_conn_request_client_auth was refused (PARLEY_ERROR on a connection
+ * that goes on), or "" when that call succeeded. Valid until the next such
+ * call. */
+const char *parley_conn_last_refusal(const parley_conn *conn);
 int parley_conn_alert_sent(const parley_conn *conn);
 int parley_conn_alert_received(const parley_conn *conn);
 /* Opaque user pointer. */

@@ -79,8 +79,7 @@ static int pl_export12(parley_conn *c, const char *label, const uint8_t *ctx, si
 static int pl_export_refuse(parley_conn *c, const char *why)
 {
     /* A refusal, not a failure: the connection goes on (parley.h). */
-    pl_conn_set_error(c, "keying material export refused: %s", why);
-    return PARLEY_ERROR;
+    return pl_conn_refuse(c, "keying material export refused: %s", why);
 }
 
 int parley_conn_export_keying_material(parley_conn *c, const char *label, const uint8_t *context, size_t context_len,
@@ -88,6 +87,7 @@ int parley_conn_export_keying_material(parley_conn *c, const char *label, const 
 {
     if (!c || !label || !out) return PARLEY_ERROR;
     if (c->failed) return PARLEY_ERROR;
+    (void)pl_conn_refuse(c, NULL); /* the refusal text is this call's */
     if (!c->hs_done) return pl_export_refuse(c, "the handshake is not complete");
     /* RFC 7627 5.4: no export from a TLS 1.2 session without EMS. */
     if (!pl_conn_export_allowed(c))

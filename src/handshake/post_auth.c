@@ -7,13 +7,23 @@
  * every exchange: its messages are hashed on top of a fresh copy, so one
  * exchange never leaks into the next (RFC 8446 4.4, "Post-Handshake"). An
  * exchange runs in a short-lived handshake state (c->hs) so that the code of
- * the handshake serves it: messages sent go into its transcript
- * (pl_send_handshake), the chain is verified by pl_take_peer_chain, the
+ * the handshake serves it: the chain is verified by pl_take_peer_chain, the
  * client's certificate is chosen by pl_choose_client_cert and signed through
  * the key provider by pl_key_op_run (a paused operation is what
  * parley_conn_pending_key_op returns). The Finished key comes from the
  * client's current application traffic secret (RFC 8446 4.4.4): c->wr on
  * the client, c->rd on the server (after any KeyUpdate, the newest).
+ *
+ * The exchange's transcript is the handshake's through the client Finished,
+ * then CertificateRequest, Certificate, CertificateVerify (and Finished):
+ * nothing else (RFC 8446 4.4.1). pl_send_handshake adds nothing to a
+ * transcript after the handshake, so a KeyUpdate (ours, or the answer to the
+ * peer's) sent while an exchange is open stays out of it; pl_pha_send adds
+ * the exchange's own messages.
+ *
+ * The server publishes the client's chain (peer certificates, verification
+ * result) only once the Finished verifies: until then it is staged
+ * (pl_pha_id), and the connection reports what earlier exchanges proved.
  *
  * Bounds: a server has at most one request outstanding; a client answers
  * one at a time (later messages wait in the input until the answer is out).
@@ -44,9 +54,28 @@ int pl_pha_snapshot(parley_conn *c)
     return 0;
 }
 
+static void pl_pha_id_free(pl_pha_id *id)
+{
+    for (int i = 0; id->certs && i < PL_MAX_PEER_CERTS; i++) pl_buf_free(&id->certs[i]);
+    pl_free(id->certs);
+    pl_free(id->verify);
+    memset(id, 0, sizeof *id);
+}
+
+/* Exchange the connection's reported identity with *id. */
+static void pl_pha_id_swap(parley_conn *c, pl_pha_id *id)
+{
+    pl_pha_id t = {c->peer_certs, c->npeer_certs, c->verify_result};
+    c->peer_certs = id->certs;
+    c->npeer_certs = id->n;
+    c->verify_result = id->verify;
+    *id = t;
+}
+
 void pl_pha_free(parley_conn *c)
 {
     if (!c->pha) return;
+    pl_pha_id_free(&c->pha->staged);
     pl_hash_free(c->pha->base);
     pl_cleanse(c->pha, sizeof *c->pha);
     pl_free(c->pha);
@@ -70,6 +99,17 @@ static int pl_pha_begin(parley_conn *c)
     }
     c->hs = hs;
     return 0;
+}
+
+/* One message of the exchange: into its transcript, then out. by_peer:
+ * the client's answer, held to the output cap (pl_peer_room). */
+static int pl_pha_send(parley_conn *c, uint8_t type, const uint8_t *body, size_t len, int by_peer)
+{
+    uint8_t h[4] = {type, (uint8_t)(len >> 16), (uint8_t)(len >> 8), (uint8_t)len};
+    if (by_peer) PL_GUARD(pl_peer_room(c, 4 + len)); /* before hashing: a refusal leaves the transcript as it was */
+    PL_GUARD(pl_transcript_add(&c->hs->transcript, h, 4));
+    PL_GUARD(pl_transcript_add(&c->hs->transcript, body, len));
+    return pl_send_handshake(c, type, body, len, by_peer);
 }
 
 static void pl_pha_end(parley_conn *c)
@@ -108,13 +148,13 @@ static int pl_write_cr(parley_conn *c, pl_buf *b)
 
 static int pl_pha_refuse(parley_conn *c, const char *why)
 {
-    pl_conn_set_error(c, "post-handshake client authentication refused: %s", why);
-    return PARLEY_ERROR;
+    return pl_conn_refuse(c, "post-handshake client authentication refused: %s", why);
 }
 
 int parley_conn_request_client_auth(parley_conn *c)
 {
     if (!c || c->failed) return PARLEY_ERROR;
+    (void)pl_conn_refuse(c, NULL); /* the refusal text is this call's */
     if (!c->is_server) return pl_pha_refuse(c, "only a server asks");
     if (!c->hs_done) return pl_pha_refuse(c, "the handshake is not complete");
     if (c->version != PARLEY_TLS1_3) return pl_pha_refuse(c, "TLS 1.2 has no post-handshake authentication");
@@ -130,7 +170,7 @@ int parley_conn_request_client_auth(parley_conn *c)
     if (rc == 0) rc = pl_write_cr(c, &b);
     if (rc == 0) rc = pl_pha_begin(c);
     /* The application's request, not the peer's doing: not held to the cap. */
-    if (rc == 0) rc = pl_send_handshake(c, PL_HS_CERTIFICATE_REQUEST, b.data, b.len, 0);
+    if (rc == 0) rc = pl_pha_send(c, PL_HS_CERTIFICATE_REQUEST, b.data, b.len, 0);
     pl_buf_free(&b);
     if (rc < 0) return pl_conn_fail(c, rc);
     c->pha->state = PHA_WAIT_CERT;
@@ -151,10 +191,18 @@ static int pl_pha_server_cert(parley_conn *c, const uint8_t *msg, size_t len)
         /* RFC 8446 4.4.2.4: certificate_required when one is required. */
         PL_ENSURE(c->cfg->verify_client != PARLEY_VERIFY_CLIENT_REQUIRE, PL_ERR_CERTIFICATE_REQUIRED,
                   "the client sent no certificate after the handshake, and one is required");
-        PL_GUARD(pl_conn_set_verify(c, "no client certificate"));
+        /* Staged as no identity at all (reported "no client certificate"):
+         * once the Finished verifies, an earlier chain is no longer claimed. */
+        pl_pha_id_free(&c->pha->staged);
         c->pha->state = PHA_WAIT_FIN;
     } else {
-        PL_GUARD(pl_take_peer_chain(c, &ct));
+        /* Verified into an empty identity, which is then kept aside: the
+         * connection goes on reporting the earlier one until Finished. */
+        pl_pha_id_free(&c->pha->staged);
+        pl_pha_id_swap(c, &c->pha->staged);
+        int rc = pl_take_peer_chain(c, &ct);
+        pl_pha_id_swap(c, &c->pha->staged);
+        PL_GUARD(rc);
         c->hs->peer_sent_cert = 1;
         c->pha->state = PHA_WAIT_CV;
     }
@@ -192,6 +240,9 @@ static int pl_pha_server_fin(parley_conn *c, const uint8_t *msg, size_t len)
     PL_GUARD(pl_ks13_finished(hs->hash, c->rd.secret, th, expect));
     PL_ENSURE(pl_ct_memcmp(expect, msg + 4, hl) == 0, PL_ERR_DECRYPT_ERROR,
               "the client's post-handshake Finished does not verify");
+    /* Proven: publish what this exchange showed (and only that). */
+    pl_pha_id_swap(c, &c->pha->staged);
+    pl_pha_id_free(&c->pha->staged);
     c->pha->status = hs->peer_sent_cert ? PARLEY_CLIENT_AUTH_OK : PARLEY_CLIENT_AUTH_EMPTY;
     pl_trace(c, PARLEY_TRACE_INFO, -1, "post-handshake client authentication", 0,
              hs->peer_sent_cert ? "certificate verified" : "no certificate");
@@ -212,14 +263,14 @@ static int pl_pha_client_finish(parley_conn *c, int signed_cv)
         int rc = pl_buf_u16(&b, hs->client_scheme);
         if (rc == 0) rc = pl_buf_u16(&b, (uint16_t)hs->op.output.len);
         if (rc == 0) rc = pl_buf_bytes(&b, hs->op.output.data, hs->op.output.len);
-        if (rc == 0) rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE_VERIFY, b.data, b.len);
+        if (rc == 0) rc = pl_pha_send(c, PL_HS_CERTIFICATE_VERIFY, b.data, b.len, 1);
         pl_buf_free(&b);
         PL_GUARD(rc);
     }
     PL_GUARD(pl_transcript_hash(&hs->transcript, th));
     /* RFC 8446 4.4.4: the finished key of client_application_traffic_secret_N. */
     PL_GUARD(pl_ks13_finished(hs->hash, c->wr.secret, th, fin));
-    PL_GUARD(pl_conn_send_handshake(c, PL_HS_FINISHED, fin, pl_hash_len(hs->hash)));
+    PL_GUARD(pl_pha_send(c, PL_HS_FINISHED, fin, pl_hash_len(hs->hash), 1));
     pl_cleanse(fin, sizeof fin);
     pl_trace(c, PARLEY_TRACE_INFO, -1, "post-handshake client authentication", 0,
              signed_cv ? "certificate sent" : "empty certificate sent");
@@ -253,7 +304,7 @@ static int pl_pha_client_request(parley_conn *c, const uint8_t *msg, size_t len)
     pl_choose_client_cert(c, 1);
     const pl_chain *ch = hs->client_cert >= 0 ? &c->cfg->certs[hs->client_cert].chain : NULL;
     int rc = pl_certificate_write(&b, c->pha->ctx, c->pha->ctx_len, ch ? ch->der : NULL, ch ? ch->der_len : NULL, ch ? ch->n : 0);
-    if (rc == 0) rc = pl_conn_send_handshake(c, PL_HS_CERTIFICATE, b.data, b.len);
+    if (rc == 0) rc = pl_pha_send(c, PL_HS_CERTIFICATE, b.data, b.len, 1);
     pl_buf_free(&b);
     PL_GUARD(rc);
     if (!ch) return pl_pha_client_finish(c, 0);

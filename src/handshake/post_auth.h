@@ -6,8 +6,18 @@
 #ifndef PL_POST_AUTH_H
 #define PL_POST_AUTH_H
 
+/* A client identity as the connection reports it (peer_certs,
+ * npeer_certs, verify_result): the one a post-handshake exchange proves
+ * is staged here until its Finished verifies. */
+typedef struct {
+    pl_buf *certs;
+    int n;
+    char *verify;
+} pl_pha_id;
+
 /* Post-handshake client authentication state (handshake/post_auth.c). */
 typedef struct pl_pha_s {
+    pl_pha_id staged; /* server: the chain of the exchange under way */
     struct pl_hash_ctx *base; /* Hash(ClientHello .. client Finished), running state */
     int hash;
     int state;

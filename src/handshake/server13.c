@@ -296,7 +296,10 @@ static int s_send_sh(parley_conn *c, const uint8_t *msg, size_t len)
         hs->state = S_SEND_FIN;
         goto out;
     }
-    if (cfg->verify_client && !cfg->client_auth_deferred) { /* deferred: asked after the handshake (post_auth.c) */
+    /* Deferred: asked after the handshake (post_auth.c), but only of a client
+     * that can be asked then (RFC 8446 4.2.6); any other is asked now, or a
+     * required certificate would never be. */
+    if (cfg->verify_client && (!cfg->client_auth_deferred || !c->pha_offered)) {
         /* RFC 8446 4.3.2: empty context, signature_algorithms, and the CAs we trust. */
         size_t sa, m2;
         pl_buf_reset(&b);

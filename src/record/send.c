@@ -57,7 +57,11 @@ int pl_send_handshake(parley_conn *c, uint8_t type, const uint8_t *body, size_t 
     int rc = pl_buf_u8(&m, type);
     if (rc == 0) rc = pl_buf_u24(&m, (uint32_t)len);
     if (rc == 0) rc = pl_buf_bytes(&m, body, len);
-    if (rc == 0 && c->hs) rc = pl_transcript_add(&c->hs->transcript, m.data, m.len);
+    /* The handshake's transcript takes every message of the handshake. After
+     * it, a post-handshake authentication's transcript takes only its own
+     * messages (RFC 8446 4.4.1), which post_auth.c adds itself: a KeyUpdate
+     * or NewSessionTicket sent meanwhile is no part of it. */
+    if (rc == 0 && c->hs && !c->hs_done) rc = pl_transcript_add(&c->hs->transcript, m.data, m.len);
     if (rc == 0) pl_trace_handshake(c, 1, m.data, m.len);
     /* Fragment into records of at most 2^14 bytes (RFC 8446 5.1), or what
      * the peer's record_size_limit leaves for content in a protected record

@@ -11,6 +11,15 @@ P=$PKI
 LABEL=EXPERIMENTAL-parley-interop
 hex_of() { grep -Eo 'Keying material: [0-9A-F]+' "$1" | head -1 | awk '{print tolower($3)}'; }
 
+# --export is parsed strictly: a bad flag is an error at start, not a
+# "refused" in the summary (digits only, label of 1 to 249 bytes).
+LONG=$(printf '%0250d' 0)
+for spec in 'a: 5' 'a:+5' 'a:5x' 'a:0' 'a:8161' "$LONG:5"; do
+    if "$PARLEY" client --export "$spec" "localhost:1" >"$WORK/e.log" 2>&1 || ! grep -q -- '--export' "$WORK/e.log"; then
+        bad "--export '${spec:0:12}' is refused at start"; cat "$WORK/e.log"
+    else ok "--export '${spec:0:12}' is refused at start"; fi
+done
+
 # ---- parley client against openssl s_server (stdin drives it: 'c' asks for a
 # certificate after the handshake, then a line of response and EOF).
 s_server_case() { # s_server_case NAME VERSION_FLAG PHA(0|1)
@@ -70,15 +79,26 @@ check "openssl s_client -enable_pha, GET /secret: certificate after the handshak
 printf 'GET /secret HTTP/1.0\r\n\r\n' | timeout 20 openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$P/ca.pem" -tls1_3 \
     -enable_pha -ign_eof >"$WORK/c.log" 2>&1
 check "openssl s_client -enable_pha without a certificate: certificate_required" "$WORK/c.log" 'alert certificate required'
-# A client that does not offer post_handshake_auth is not asked (refused, logged).
+# A client that does not offer post_handshake_auth cannot be asked later
+# (the request is refused, logged): it is asked in the handshake, so
+# --verify require still requires a certificate (RFC 8446 4.2.6).
 printf 'GET /secret HTTP/1.0\r\n\r\n' | timeout 20 openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$P/ca.pem" -tls1_3 \
     -cert "$P/alice.pem" -key "$P/alice.key" -ign_eof >"$WORK/c.log" 2>&1
+check "openssl s_client without -enable_pha: asked in the handshake" "$WORK/c.log" 'Acceptable client certificate CA names'
+printf 'GET / HTTP/1.0\r\n\r\n' | timeout 20 openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$P/ca.pem" -tls1_3 \
+    -ign_eof >"$WORK/c.log" 2>&1
+check "openssl s_client without -enable_pha nor a certificate: certificate_required" "$WORK/c.log" 'alert certificate required'
 # python3 ssl with post_handshake_auth, and parley client itself.
 timeout 20 python3 "$HERE/pha_peer.py" client "$PORT" "$P/ca.pem" "$P/alice.pem" "$P/alice.key" /secret >"$WORK/c.log" 2>&1
 check "python3 ssl client (post_handshake_auth) -> parley server" "$WORK/c.log" '^client_certificate: /CN=alice' '^post_handshake_auth: ok'
 timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --cert "$P/alice.pem" --key "$P/alice.key" \
     --send 'GET /secret HTTP/1.0\r\n\r\n' "localhost:$PORT" >"$WORK/c.log" 2>&1
 check "parley client -> parley server --post-handshake-auth" "$WORK/c.log" '^client_certificate: /CN=alice' '^post_handshake_auth: ok'
+# A refused export is no connection error: --json's "error" stays empty.
+timeout 20 "$PARLEY" client --json --cafile "$P/ca.pem" --cert "$P/alice.pem" --key "$P/alice.key" --export 'client finished:16' \
+    --send 'GET / HTTP/1.0\r\n\r\n' "localhost:$PORT" >"$WORK/c.log" 2>&1
+check "parley client --json: a refused export is not an error" "$WORK/c.log" '"exporter": "refused \(keying material export refused' \
+    '"error": ""'
 wait_line "$WORK/s.log" 'did not offer post_handshake_auth' >/dev/null
 check "server log: each outcome" "$WORK/s.log" 'post-handshake authentication: ok \(verify: ok\)' \
     'no certificate after the handshake, and one is required' 'did not offer post_handshake_auth'

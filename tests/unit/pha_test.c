@@ -109,7 +109,7 @@ static void test_refusals(void **state)
     pha_pair(&p, NULL, PARLEY_VERIFY_CLIENT_OPTIONAL);
     assert_int_equal(p.client->pha_offered, 0);
     assert_int_equal(parley_conn_request_client_auth(p.server), PARLEY_ERROR);
-    assert_non_null(strstr(parley_conn_error_string(p.server), "post_handshake_auth"));
+    assert_non_null(strstr(parley_conn_last_refusal(p.server), "post_handshake_auth"));
     assert_int_equal(parley_conn_request_client_auth(p.client), PARLEY_ERROR);
     exchange(&p, p.client, p.server, "not failed");
     free_pair(&p);
@@ -117,7 +117,7 @@ static void test_refusals(void **state)
     pha_pair(&p, "client", PARLEY_VERIFY_CLIENT_OPTIONAL);
     assert_int_equal(parley_conn_request_client_auth(p.server), PARLEY_OK);
     assert_int_equal(parley_conn_request_client_auth(p.server), PARLEY_ERROR);
-    assert_non_null(strstr(parley_conn_error_string(p.server), "outstanding"));
+    assert_non_null(strstr(parley_conn_last_refusal(p.server), "outstanding"));
     settle(&p);
     assert_int_equal(parley_conn_client_auth_status(p.server), PARLEY_CLIENT_AUTH_OK);
     free_pair(&p);
@@ -127,7 +127,7 @@ static void test_refusals(void **state)
     assert_int_equal(parley_conn_request_client_auth(p.server), PARLEY_ERROR);
     handshake_ok(&p, "TLS 1.2");
     assert_int_equal(parley_conn_request_client_auth(p.server), PARLEY_ERROR);
-    assert_non_null(strstr(parley_conn_error_string(p.server), "TLS 1.2"));
+    assert_non_null(strstr(parley_conn_last_refusal(p.server), "TLS 1.2"));
     free_pair(&p);
 }
 

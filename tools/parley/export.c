@@ -11,13 +11,21 @@
 void tool_export_parse(const char *spec, tool_export *e)
 {
     const char *colon = spec ? strrchr(spec, ':') : NULL;
-    char *end = NULL;
-    if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof e->label) tool_die("--export wants LABEL:LEN");
-    long n = strtol(colon + 1, &end, 10);
-    if (!*(colon + 1) || *end || n < 1 || n > PARLEY_EXPORT_MAX)
-        tool_die("--export LABEL:LEN wants a length from 1 to %d", PARLEY_EXPORT_MAX);
-    memcpy(e->label, spec, (size_t)(colon - spec));
-    e->label[colon - spec] = 0;
+    if (!colon || colon == spec) tool_die("--export wants LABEL:LEN");
+    size_t ll = (size_t)(colon - spec);
+    /* The library's bounds (parley.h), checked here so a bad flag is an
+     * error at start, not a "refused" in the summary. */
+    if (ll > PARLEY_EXPORT_MAX_LABEL || ll >= sizeof e->label)
+        tool_die("--export LABEL:LEN wants a label of 1 to %d bytes (got %zu)", PARLEY_EXPORT_MAX_LABEL, ll);
+    /* Digits only: strtol would take " 5", "+5" and "-0". */
+    const char *d = colon + 1;
+    size_t nd = strspn(d, "0123456789");
+    long n = 0;
+    for (size_t i = 0; i < nd && n <= PARLEY_EXPORT_MAX; i++) n = n * 10 + (d[i] - '0');
+    if (nd == 0 || d[nd] || n < 1 || n > PARLEY_EXPORT_MAX)
+        tool_die("--export LABEL:LEN wants a length of digits from 1 to %d (got \"%s\")", PARLEY_EXPORT_MAX, d);
+    memcpy(e->label, spec, ll);
+    e->label[ll] = 0;
     e->len = (size_t)n;
 }
 
@@ -27,7 +35,7 @@ const char *tool_export_hex(parley_conn *c, const tool_export *e, char *out, siz
     uint8_t buf[PARLEY_EXPORT_MAX];
     /* No context (use_context 0), as openssl's -keymatexport. */
     if (parley_conn_export_keying_material(c, e->label, NULL, 0, 0, buf, e->len) != PARLEY_OK) {
-        snprintf(out, cap, "refused (%s)", parley_conn_error_string(c));
+        snprintf(out, cap, "refused (%s)", parley_conn_last_refusal(c));
         return out;
     }
     if (cap < 2 * e->len + 1) {

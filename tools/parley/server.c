@@ -173,7 +173,8 @@ static void *serve_one(void *arg)
     if (g_pha_path && request_path_is(req, g_pha_path)) {
         int pr = tool_post_handshake_auth(c, j->fd);
         if (pr < 0) {
-            const char *e = parley_conn_error_string(c);
+            const char *e = parley_conn_error_string(c); /* failed, or else the request was refused */
+            if (!e[0]) e = parley_conn_last_refusal(c);
             fprintf(stderr, "parley: [%lu] %s: post-handshake authentication failed: %s", j->id, j->peer,
                     e[0] ? e : "the connection ended before the answer");
             if (parley_conn_alert_sent(c) >= 0) fprintf(stderr, " (alert sent: %s)", parley_alert_name(parley_conn_alert_sent(c)));
