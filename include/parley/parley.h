@@ -707,9 +707,12 @@ int parley_conn_request_client_auth(parley_conn *conn);
  * handshakes do not ask for a client certificate: the application asks
  * afterwards, when it needs one, with parley_conn_request_client_auth (the
  * verification mode then applies to that answer). Handshakes that cannot
- * be followed by a request still ask as configured: TLS 1.2, and TLS 1.3
- * with a client that did not offer post_handshake_auth (RFC 8446 4.2.6), so
- * PARLEY_VERIFY_CLIENT_REQUIRE keeps requiring a certificate. Off by default. */
+ * be followed by a request still ask when a certificate is required: TLS
+ * 1.2 as configured, and TLS 1.3 with a client that did not offer
+ * post_handshake_auth (RFC 8446 4.2.6) under PARLEY_VERIFY_CLIENT_REQUIRE,
+ * so REQUIRE keeps requiring a certificate. Under OPTIONAL such a TLS 1.3
+ * client is not asked at all (a later request is refused: see
+ * parley_conn_last_refusal). Off by default. */
 int parley_config_set_post_handshake_auth(parley_config *cfg, int on);
 enum {
     PARLEY_CLIENT_AUTH_NONE = 0,    /* never requested after the handshake */

@@ -297,9 +297,12 @@ static int s_send_sh(parley_conn *c, const uint8_t *msg, size_t len)
         goto out;
     }
     /* Deferred: asked after the handshake (post_auth.c), but only of a client
-     * that can be asked then (RFC 8446 4.2.6); any other is asked now, or a
-     * required certificate would never be. */
-    if (cfg->verify_client && (!cfg->client_auth_deferred || !c->pha_offered)) {
+     * that can be asked then (RFC 8446 4.2.6). With REQUIRE any other client
+     * is asked now, or a required certificate would never be; with OPTIONAL
+     * it is not asked at all (a browser would prompt for a certificate the
+     * deferring server may never need). */
+    if (cfg->verify_client &&
+        (!cfg->client_auth_deferred || (!c->pha_offered && cfg->verify_client == PARLEY_VERIFY_CLIENT_REQUIRE))) {
         /* RFC 8446 4.3.2: empty context, signature_algorithms, and the CAs we trust. */
         size_t sa, m2;
         pl_buf_reset(&b);

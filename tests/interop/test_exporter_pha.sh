@@ -104,6 +104,21 @@ check "server log: each outcome" "$WORK/s.log" 'post-handshake authentication: o
     'no certificate after the handshake, and one is required' 'did not offer post_handshake_auth'
 stop_bg "$LAST_PID"
 
+# ---- --verify optional: a client without post_handshake_auth is not asked at
+# all (no CertificateRequest in the handshake); GET /secret is answered with
+# the reason instead of a closed connection.
+PORT=$(free_port)
+start_bg "$WORK/s.log" "$PARLEY" server --listen "127.0.0.1:$PORT" --cert "$P/ec256.pem" --key "$P/ec256.key" \
+    --client-ca "$P/ca.pem" --verify optional --post-handshake-auth /secret
+wait_port "$PORT"
+printf 'GET /secret HTTP/1.0\r\n\r\n' | timeout 20 openssl s_client -connect "127.0.0.1:$PORT" -CAfile "$P/ca.pem" -tls1_3 \
+    -cert "$P/alice.pem" -key "$P/alice.key" -ign_eof >"$WORK/c.log" 2>&1
+check "verify optional, s_client without -enable_pha: answered with the reason" "$WORK/c.log" \
+    '^post_handshake_auth: not possible: .*did not offer post_handshake_auth' '^client_certificate: none'
+if grep -q 'Acceptable client certificate CA names' "$WORK/c.log"; then bad "verify optional: the handshake asked a client without post_handshake_auth"
+else ok "verify optional: the handshake did not ask a client without post_handshake_auth"; fi
+stop_bg "$LAST_PID"
+
 # ---- parley client against a python3 ssl server asking after the handshake
 PORT=$(free_port)
 start_bg "$WORK/s.log" python3 "$HERE/pha_peer.py" server "$PORT" "$P/ec256.pem" "$P/ec256.key" "$P/ca.pem"

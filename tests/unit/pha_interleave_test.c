@@ -301,6 +301,19 @@ static void test_require_without_offer(void **state)
     assert_int_not_equal(p.server->failed, 0);
     assert_int_equal(parley_conn_alert_sent(p.server), ALERT_CERTIFICATE_REQUIRED);
     free_pair(&p);
+    /* OPTIONAL: such a client is not asked at all, in the handshake or after
+     * it (the request is refused without failing the connection). */
+    make_pair(&p, only_version(client_cfg("ec256"), PARLEY_TLS1_3), pha_server(PARLEY_VERIFY_CLIENT_OPTIONAL), "localhost");
+    assert_int_equal(pair_handshake(&p, &crc, &src), 0);
+    assert_int_equal(crc, PARLEY_OK);
+    assert_int_equal(src, PARLEY_OK);
+    assert_int_equal(p.server->pha_offered, 0);
+    assert_int_equal(parley_conn_peer_cert_count(p.server), 0);
+    assert_string_equal(parley_conn_verify_result(p.server), "no client certificate");
+    assert_int_equal(parley_conn_request_client_auth(p.server), PARLEY_ERROR);
+    assert_int_equal(p.server->failed, 0);
+    assert_non_null(strstr(parley_conn_last_refusal(p.server), "did not offer post_handshake_auth"));
+    free_pair(&p);
 }
 
 /* Refusals leave parley_conn_error_string empty; parley_conn_last_refusal

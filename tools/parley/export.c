@@ -54,7 +54,10 @@ int tool_post_handshake_auth(parley_conn *c, int fd)
 {
     /* TLS 1.2 has none (RFC 8446 4.6.2 is TLS 1.3's): the handshake asked. */
     if (parley_conn_version(c) != PARLEY_TLS1_3) return 1;
-    if (parley_conn_request_client_auth(c) != PARLEY_OK || parley_fd_flush(c) != PARLEY_OK) return -1;
+    /* Refused without failing the connection (the client did not offer
+     * post_handshake_auth, RFC 8446 4.2.6): the caller says why and goes on. */
+    if (parley_conn_request_client_auth(c) != PARLEY_OK) return parley_conn_error_string(c)[0] ? -1 : 2;
+    if (parley_fd_flush(c) != PARLEY_OK) return -1;
     /* Sans I/O rather than parley_fd_read, which would wait on for
      * application data once the answer is in. Application data meanwhile (a
      * pipelined request) is dropped: this is a test server. */

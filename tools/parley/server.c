@@ -183,7 +183,12 @@ static void *serve_one(void *arg)
             fprintf(stderr, "\n");
             goto close;
         }
-        pha = pr ? "not in TLS 1.2 (the handshake asked)" : parley_conn_client_auth_status(c) == PARLEY_CLIENT_AUTH_OK ? "ok" : "no certificate";
+        static _Thread_local char refused[300];
+        if (pr == 2) snprintf(refused, sizeof refused, "not possible: %s", parley_conn_last_refusal(c));
+        pha = pr == 2   ? refused
+              : pr == 1 ? "not in TLS 1.2 (the handshake asked)"
+              : parley_conn_client_auth_status(c) == PARLEY_CLIENT_AUTH_OK ? "ok"
+                                                                          : "no certificate";
         fprintf(stderr, "parley: [%lu] %s: post-handshake authentication: %s (verify: %s)\n", j->id, j->peer, pha,
                 parley_conn_verify_result(c));
     }
