@@ -11,8 +11,9 @@ set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev libssl-dev openssl \
 libcmocka-dev libuv1-dev libhiredis-dev libgnutls28-dev python3 ca-certificates \
 zlib1g-dev libbrotli-dev libzstd-dev"
-# Peers that only tests start (tests/interop/).
-TEST_PKGS="gnutls-bin curl redis-server chromium"
+# Peers that only tests start (tests/interop/), and the independent
+# compressors of cert_compress_independent_test (brotli, zstd).
+TEST_PKGS="gnutls-bin curl redis-server chromium brotli zstd"
 if [ "${1:-}" = "--test" ]; then PKGS="$PKGS $TEST_PKGS"; fi
 # Benchmarks add theirs (e.g. bench/proxy_load.sh: wrk, hitch, nginx).
 PKGS="$PKGS ${EXTRA_PKGS:-}"
