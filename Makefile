@@ -1,5 +1,7 @@
 # Parley: the README's commands. `make demo` and `make test` install what they
-# need (scripts/install-deps.sh), build, and run.
+# need (scripts/install-deps.sh: `make build` and `make demo` the build
+# packages only; `make test` also the interop tests' peers, Chromium among
+# them), build, and run.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
@@ -8,12 +10,14 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_TIME ?= 10
 PREFIX ?= /usr/local
 
-.PHONY: all deps build demo test test-unit test-asan tsan-build test-tsan stress-tsan bench-threads alloc-sweep fuzz fuzz-smoke bench bench-quick bench-keyless bench-proxy install clean
+.PHONY: all deps test-deps interop-gnutls-compress build demo test test-unit test-asan tsan-build test-tsan stress-tsan bench-threads alloc-sweep fuzz fuzz-smoke bench bench-quick bench-keyless bench-proxy install clean
 
 all: build
 
 deps:
 	@bash scripts/install-deps.sh
+test-deps:
+	@bash scripts/install-deps.sh --test
 
 # Build output goes to a log and is shown only when the build fails.
 build: deps
@@ -26,7 +30,7 @@ demo: build
 
 # Everything: unit and interop tests, the same again under ASan+UBSan, a
 # short run of every fuzz target, and the threaded stress under TSan.
-test: build
+test: test-deps build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory test-asan
 	@$(MAKE) --no-print-directory fuzz-smoke
@@ -35,11 +39,21 @@ test: build
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
 
-test-asan: deps
+test-asan: test-deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPARLEY_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS) >$(ASAN_BUILD)/build.log 2>&1 || { cat $(ASAN_BUILD)/build.log; exit 1; }
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j $(JOBS)
+
+# Certificate compression with GnuTLS for real (not in `make test`): Debian's
+# gnutls-cli is built without zlib, brotli and zstd, so in `make test`
+# interop_test_cert_compress_gnutls runs only the uncompressed handshakes and
+# reports Skipped. This builds Debian's own GnuTLS source with the three
+# libraries into $(BUILD)/gnutls (scripts/build-gnutls.sh: network and apt;
+# a few minutes the first time) and runs the test's 18 checks with it.
+interop-gnutls-compress: test-deps build
+	@bash scripts/build-gnutls.sh $(BUILD)/gnutls
+	cd $(BUILD) && GNUTLS_BIN=$(abspath $(BUILD))/gnutls/bin ctest -R '^interop_test_cert_compress_gnutls$$' --output-on-failure
 
 # ThreadSanitizer (clang): tests/stress/parley_stress, threads of handshakes
 # over shared configs (tickets rotating, key file reloads, an asynchronous key

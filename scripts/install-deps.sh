@@ -1,10 +1,21 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Parley needs to build and test. Does nothing when
-# every package is already present. Uses apt-get directly as root, or via sudo.
+# Installs the Debian packages Parley needs: to build (no arguments; `make
+# build`, `make demo`), or to build and run the tests (--test; `make test`:
+# the peers of the interop tests, among them Chromium, about 400 MB, which
+# only the certificate compression test uses). Does nothing when every
+# package is already present. Uses apt-get directly as root, or via sudo.
 set -eu
+# The library, the tool, the unit tests (cmocka), the sanitizer and fuzz
+# builds (clang), the benchmarks (libssl-dev, libgnutls28-dev); python3 for
+# the demo.
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev libssl-dev openssl \
-libcmocka-dev libuv1-dev libhiredis-dev libgnutls28-dev gnutls-bin curl python3 ca-certificates redis-server \
-zlib1g-dev libbrotli-dev libzstd-dev chromium iproute2"
+libcmocka-dev libuv1-dev libhiredis-dev libgnutls28-dev python3 ca-certificates \
+zlib1g-dev libbrotli-dev libzstd-dev"
+# Peers that only tests start (tests/interop/), and the independent
+# compressors of cert_compress_independent_test (brotli, zstd); ss (iproute2)
+# for test_early_data_client.sh.
+TEST_PKGS="gnutls-bin curl redis-server chromium brotli zstd iproute2"
+if [ "${1:-}" = "--test" ]; then PKGS="$PKGS $TEST_PKGS"; fi
 # Benchmarks add theirs (e.g. bench/proxy_load.sh: wrk, hitch, nginx).
 PKGS="$PKGS ${EXTRA_PKGS:-}"
 missing=""

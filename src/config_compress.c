@@ -1,6 +1,6 @@
 /* config_compress.c - the config's side of certificate compression (RFC
  * 8879): which algorithms, and each certificate's Certificate message
- * compressed once per algorithm, on first use, under the config lock. */
+ * compressed once per algorithm, on first use, outside the config lock. */
 #include <string.h>
 
 #include "config_internal.h"
@@ -67,39 +67,57 @@ int parley_config_set_cert_compression(parley_config *cfg, const char *list)
     return PARLEY_OK;
 }
 
+/* The CompressedCertificate body of plain with alg into m (left empty
+ * when compressing saves nothing); < 0 only when memory ran out. */
+static int pl_cc_make(int alg, const pl_buf *plain, pl_buf *m)
+{
+    pl_buf z = {0};
+    size_t mk;
+    int rc = pl_cc_compress(alg, plain->data, plain->len, &z);
+    /* RFC 8879 4 leaves compressing to the sender: only when it saves
+     * bytes, counting the 5 bytes of algorithm and length it adds. */
+    if (rc == 0 && z.len + 5 < plain->len) {
+        /* The message body: algorithm, uncompressed_length, data<1..2^24-1>. */
+        rc = pl_buf_u16(m, (uint16_t)alg);
+        if (rc == 0) rc = pl_buf_u24(m, (uint32_t)plain->len);
+        if (rc == 0) rc = pl_buf_open(m, 3, &mk);
+        if (rc == 0) rc = pl_buf_bytes(m, z.data, z.len);
+        if (rc == 0) rc = pl_buf_close(m, 3, mk);
+        if (rc < 0) pl_buf_free(m);
+    } else if (rc < 0 && rc != -PL_ERR_NOMEM) {
+        rc = 0; /* the library refused: send it plain, and do not try again */
+    }
+    pl_buf_free(&z);
+    return rc;
+}
+
 const pl_buf *pl_cc_entry_get(parley_config *cfg, pl_cert_entry *e, int stapled, int alg)
 {
     int v = stapled ? 1 : 0, a = alg - 1;
     const pl_buf *plain = v ? &e->cert_msg_ocsp : &e->cert_msg;
     if (a < 0 || a >= PL_CC_MAX) return NULL;
     /* Made once per (certificate, form, algorithm), not per handshake:
-     * brotli at its best quality costs milliseconds. The lock serialises
-     * the first use; the state is published with release after the buffer
-     * is written, so later handshakes read it with one acquire load and no
-     * lock. The buffer never changes again until the config is freed. */
+     * brotli at its best quality costs milliseconds (4-140 ms for large
+     * chains). Published with release after the buffer is written, so
+     * later handshakes read it with one acquire load and no lock. */
     if (__atomic_load_n(&e->cc_state[v][a], __ATOMIC_ACQUIRE)) return e->cc_msg[v][a].len ? &e->cc_msg[v][a] : NULL;
+    /* Compressed outside cfg->lock, which every connection of the config
+     * takes (input buffers, tickets, the key log): only the publication is
+     * under it. Threads racing on the first use each compress; the first to
+     * publish wins and the others free their copy. The buffer never changes
+     * again until the config is freed. Out of memory: send it plain this
+     * time and try again on the next handshake. */
+    pl_buf m = {0};
+    if (pl_cc_make(alg, plain, &m) < 0) return NULL;
     pthread_mutex_lock(&cfg->lock);
     if (!e->cc_state[v][a]) {
-        pl_buf z = {0};
-        /* RFC 8879 4 leaves compressing to the sender: only when it saves
-         * bytes, counting the 5 bytes of algorithm and length it adds. */
-        if (pl_cc_compress(alg, plain->data, plain->len, &z) < 0 || z.len + 5 >= plain->len) {
-            pl_buf_free(&z);
-        } else {
-            /* The message body: algorithm, uncompressed_length, data<1..2^24-1>. */
-            pl_buf m = {0};
-            size_t mk;
-            if (pl_buf_u16(&m, (uint16_t)alg) == 0 && pl_buf_u24(&m, (uint32_t)plain->len) == 0 && pl_buf_open(&m, 3, &mk) == 0 &&
-                pl_buf_bytes(&m, z.data, z.len) == 0 && pl_buf_close(&m, 3, mk) == 0)
-                e->cc_msg[v][a] = m;
-            else
-                pl_buf_free(&m);
-            pl_buf_free(&z);
-        }
+        e->cc_msg[v][a] = m;
+        m = (pl_buf){0};
         __atomic_store_n(&e->cc_state[v][a], 1, __ATOMIC_RELEASE);
     }
     const pl_buf *r = e->cc_msg[v][a].len ? &e->cc_msg[v][a] : NULL;
     pthread_mutex_unlock(&cfg->lock);
+    pl_buf_free(&m);
     return r;
 }
 

@@ -95,7 +95,8 @@ typedef struct {
     uint8_t key_id[32];     /* SHA-256 of the leaf's SubjectPublicKeyInfo */
     pl_buf cert_msg_ocsp;   /* TLS 1.3 Certificate with the staple on the leaf */
     /* RFC 8879: cert_msg [0] and cert_msg_ocsp [1] compressed with algorithm
-     * a+1, made once on first use under cfg->lock (cert_compress.c); state
+     * a+1, made once on first use (config_compress.c: compressed outside
+     * cfg->lock, published under it); state
      * 1 = made (len 0: compression saved nothing, send it plain). */
     pl_buf cc_msg[2][3];
     uint8_t cc_state[2][3];

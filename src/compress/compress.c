@@ -13,7 +13,9 @@
 #include <brotli/encode.h>
 #endif
 #ifdef PARLEY_HAVE_ZSTD
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_customMem, ZSTD_createDCtx_advanced */
 #include <zstd.h>
+#include <zstd_errors.h>
 #endif
 
 static const char *const pl_cc_names[PL_CC_MAX + 1] = {NULL, "zlib", "brotli", "zstd"};
@@ -50,7 +52,7 @@ typedef struct {
     int refused; /* the budget said no (as opposed to memory running out) */
 } pl_cc_budget;
 
-#if defined(PARLEY_HAVE_ZLIB) || defined(PARLEY_HAVE_BROTLI)
+#if defined(PARLEY_HAVE_ZLIB) || defined(PARLEY_HAVE_BROTLI) || defined(PARLEY_HAVE_ZSTD)
 static void *pl_cc_alloc(pl_cc_budget *b, size_t n)
 {
     if (n > PL_CC_DECODER_MEM || b->used + n > PL_CC_DECODER_MEM) {
@@ -103,6 +105,8 @@ static int pl_zlib_decompress(const uint8_t *in, size_t len, uint8_t *out, size_
     size_t rest = z.avail_in;
     inflateEnd(&z);
     PL_ENSURE(zr != Z_MEM_ERROR || bud->refused, PL_ERR_NOMEM, "out of memory in zlib");
+    PL_ENSURE(zr != Z_MEM_ERROR, PL_ERR_BAD_CERTIFICATE, "zlib-compressed certificate needs more than %u bytes of decoder memory",
+              PL_CC_DECODER_MEM);
     PL_ENSURE(!(zr == Z_BUF_ERROR && got == outlen), PL_ERR_BAD_CERTIFICATE,
               "zlib-compressed certificate is longer than its declared %zu bytes", outlen);
     PL_ENSURE(zr == Z_STREAM_END, PL_ERR_BAD_CERTIFICATE, "zlib-compressed certificate does not decompress (%s)",
@@ -141,6 +145,10 @@ static int pl_brotli_decompress(const uint8_t *in, size_t len, uint8_t *out, siz
     PL_ENSURE(!(r == BROTLI_DECODER_RESULT_ERROR && ec <= BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MODES &&
                 ec >= BROTLI_DECODER_ERROR_ALLOC_BLOCK_TYPE_TREES && !bud->refused),
               PL_ERR_NOMEM, "out of memory in brotli");
+    /* The budget said no: a window (up to 16 MiB, or 1 GiB with large
+     * windows) bigger than any certificate needs. */
+    PL_ENSURE(!(r == BROTLI_DECODER_RESULT_ERROR && bud->refused), PL_ERR_BAD_CERTIFICATE,
+              "brotli-compressed certificate needs more than %u bytes of decoder memory", PL_CC_DECODER_MEM);
     /* NEEDS_MORE_OUTPUT: the stream would exceed the declared length. */
     PL_ENSURE(r != BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT, PL_ERR_BAD_CERTIFICATE,
               "brotli-compressed certificate is longer than its declared %zu bytes", outlen);
@@ -164,33 +172,38 @@ static int pl_brotli_compress(const uint8_t *in, size_t len, pl_buf *out)
 #endif
 
 #ifdef PARLEY_HAVE_ZSTD
-static int pl_zstd_decompress(const uint8_t *in, size_t len, uint8_t *out, size_t outlen)
+static void *pl_zs_alloc(void *op, size_t n) { return pl_cc_alloc(op, n); }
+static void pl_zs_free(void *op, void *p) { pl_cc_release(op, p); }
+
+static int pl_zstd_decompress(const uint8_t *in, size_t len, uint8_t *out, size_t outlen, pl_cc_budget *bud)
 {
-    ZSTD_DCtx *d = ZSTD_createDCtx();
-    PL_ENSURE(d, PL_ERR_NOMEM, "out of memory starting zstd");
-    /* The window a frame may ask for: 2^20 covers any certificate message
-     * under the 2^17 bound; a frame wanting more is refused before the
-     * window is allocated. */
-    size_t zr = ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, 20);
-    ZSTD_inBuffer ib = {in, len, 0};
-    ZSTD_outBuffer ob = {out, outlen, 0};
-    /* Once out is full, decoding goes on into a one-byte probe: a byte
-     * there means the frame is longer than declared. */
-    uint8_t probe;
-    ZSTD_outBuffer pb = {&probe, 1, 0};
-    while (!ZSTD_isError(zr)) {
-        ZSTD_outBuffer *o = ob.pos < ob.size ? &ob : &pb;
-        size_t in0 = ib.pos, out0 = o->pos;
-        zr = ZSTD_decompressStream(d, o, &ib);
-        if (ZSTD_isError(zr) || zr == 0 || pb.pos) break;
-        if (ib.pos == in0 && o->pos == out0) break; /* no progress: input ended inside the frame */
-    }
+    /* Exactly one Zstandard frame (RFC 8878 3.1.1: magic 0xFD2FB528), with
+     * nothing after it: no skippable frames, no second frame, no legacy
+     * format (whose decoders allocate on their own). */
+    PL_ENSURE(len >= 4 && in[0] == 0x28 && in[1] == 0xb5 && in[2] == 0x2f && in[3] == 0xfd, PL_ERR_BAD_CERTIFICATE,
+              "zstd-compressed certificate does not decompress (not a Zstandard frame)");
+    size_t fl = ZSTD_findFrameCompressedSize(in, len);
+    PL_ENSURE(!ZSTD_isError(fl), PL_ERR_BAD_CERTIFICATE, "zstd-compressed certificate does not decompress (%s)", ZSTD_getErrorName(fl));
+    PL_ENSURE(fl == len, PL_ERR_BAD_CERTIFICATE, "zstd-compressed certificate has %zu bytes after its end", len - fl);
+    /* The context's own allocations go through the budget like zlib's and
+     * brotli's (ZSTD_customMem: in the experimental API, exported by the
+     * shared library since 1.0). */
+    ZSTD_customMem mem = {pl_zs_alloc, pl_zs_free, bud};
+    ZSTD_DCtx *d = ZSTD_createDCtx_advanced(mem);
+    PL_ENSURE(d || bud->refused, PL_ERR_NOMEM, "out of memory starting zstd");
+    PL_ENSURE(d, PL_ERR_BAD_CERTIFICATE, "zstd-compressed certificate needs more than %u bytes of decoder memory", PL_CC_DECODER_MEM);
+    /* One shot into the exact-size output: the frame's window is the
+     * output buffer itself, so nothing is allocated for it whatever window
+     * size the frame declares (streaming compressors write large ones and
+     * often no content size); output past outlen is dstSize_tooSmall. */
+    size_t zr = ZSTD_decompressDCtx(d, out, outlen, in, len);
     ZSTD_freeDCtx(d);
-    PL_ENSURE(pb.pos == 0, PL_ERR_BAD_CERTIFICATE, "zstd-compressed certificate is longer than its declared %zu bytes", outlen);
+    PL_ENSURE(!(ZSTD_isError(zr) && ZSTD_getErrorCode(zr) == ZSTD_error_dstSize_tooSmall), PL_ERR_BAD_CERTIFICATE,
+              "zstd-compressed certificate is longer than its declared %zu bytes", outlen);
+    PL_ENSURE(!(ZSTD_isError(zr) && ZSTD_getErrorCode(zr) == ZSTD_error_memory_allocation && !bud->refused), PL_ERR_NOMEM,
+              "out of memory in zstd");
     PL_ENSURE(!ZSTD_isError(zr), PL_ERR_BAD_CERTIFICATE, "zstd-compressed certificate does not decompress (%s)", ZSTD_getErrorName(zr));
-    PL_ENSURE(zr == 0, PL_ERR_BAD_CERTIFICATE, "zstd-compressed certificate does not decompress (truncated)");
-    PL_ENSURE(ob.pos == outlen, PL_ERR_BAD_CERTIFICATE, "zstd-compressed certificate is %zu bytes, not the declared %zu", ob.pos, outlen);
-    PL_ENSURE(ib.pos == ib.size, PL_ERR_BAD_CERTIFICATE, "zstd-compressed certificate has %zu bytes after its end", ib.size - ib.pos);
+    PL_ENSURE(zr == outlen, PL_ERR_BAD_CERTIFICATE, "zstd-compressed certificate is %zu bytes, not the declared %zu", zr, outlen);
     return 0;
 }
 
@@ -234,7 +247,7 @@ int pl_cc_decompress(int alg, const uint8_t *in, size_t len, uint8_t *out, size_
     case PL_CC_BROTLI: rc = pl_brotli_decompress(in, len, out, outlen, &bud); break;
 #endif
 #ifdef PARLEY_HAVE_ZSTD
-    case PL_CC_ZSTD: rc = pl_zstd_decompress(in, len, out, outlen); break;
+    case PL_CC_ZSTD: rc = pl_zstd_decompress(in, len, out, outlen, &bud); break;
 #endif
     default: PL_BAIL(PL_ERR_INTERNAL, "certificate compression algorithm %d is not built in", alg);
     }

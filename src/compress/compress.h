@@ -17,8 +17,11 @@ enum { PL_CC_ZLIB = 1, PL_CC_BROTLI = 2, PL_CC_ZSTD = 3, PL_CC_MAX = 3 };
 
 /* Memory one decompression may use inside the library it calls (its window,
  * tables and state), on top of the output buffer: a peer chooses the
- * stream, so the decoders allocate through a counting allocator (zlib,
- * brotli) or are told the largest window (zstd), and fail past this. */
+ * stream, so all three decoders allocate through a counting allocator and
+ * a stream asking for more fails (bad_certificate, "needs more than ...
+ * bytes of decoder memory"). zlib needs about 40 KiB, zstd about 160 KiB
+ * (one shot into the output: no window), brotli its ring buffer (up to
+ * the stream's window, shrunk to the output when the stream says so). */
 #define PL_CC_DECODER_MEM (4u << 20)
 
 /* Built in? (0 for an unknown id.) */
@@ -38,7 +41,7 @@ PL_MUST_CHECK int pl_cc_compress(int alg, const uint8_t *in, size_t len, pl_buf 
  * (RFC 8879 4: a length mismatch is bad_certificate; no more than outlen
  * bytes of output are ever produced), PL_ERR_NOMEM when the decoder's
  * memory ran out (within PL_CC_DECODER_MEM: a stream asking for more is
- * bad_certificate too). */
+ * bad_certificate too). zstd: exactly one standard frame, nothing after. */
 PL_MUST_CHECK int pl_cc_decompress(int alg, const uint8_t *in, size_t len, uint8_t *out, size_t outlen);
 
 #endif

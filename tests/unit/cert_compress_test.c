@@ -82,6 +82,8 @@ static void test_codec_bomb(void **state)
         assert_int_equal(pl_cc_compress(a, big, n, &z), 0);
         assert_true(z.len < 64 * 1024);
         assert_int_equal(pl_cc_decompress(a, z.data, z.len, out, sizeof out), -PL_ERR_BAD_CERTIFICATE);
+        assert_non_null(strstr(pl_last_message(), a == PL_CC_BROTLI ? "needs more than 4194304 bytes of decoder memory"
+                                                                    : "longer than its declared 1000 bytes"));
         pl_buf_free(&z);
     }
     free(big);
@@ -249,18 +251,23 @@ static int rewrite(mitm *m, int dir, uint8_t type, uint8_t *b, size_t *len, size
 
 /* A pair whose flight in direction dir (1: server's certificate; 0: the
  * client's) is rewritten; the receiver must fail with alert and words. */
-static void refused(int dir, parley_config *cc, parley_config *sc, int alert, const char *words)
+static void refused_v(int v, int dir, parley_config *cc, parley_config *sc, int alert, const char *words)
 {
     pair p;
     mitm m = {0};
     m.fn = rewrite;
     m.arg = dir;
-    mitm_pair(&p, &m, cc, sc, PARLEY_TLS1_3);
+    mitm_pair(&p, &m, cc, sc, v);
     assert_int_not_equal(mitm_handshake(&p, &m), 0);
     assert_true(m.done);
     if (dir) expect_alert(p.client, p.server, alert, words);
     else expect_alert(p.server, p.client, alert, words);
     free_pair(&p);
+}
+
+static void refused(int dir, parley_config *cc, parley_config *sc, int alert, const char *words)
+{
+    refused_v(PARLEY_TLS1_3, dir, cc, sc, alert, words);
 }
 
 #define SERVER_CERT_REFUSED(client_algs, alert, words) \
@@ -338,8 +345,11 @@ static void test_raw_bomb(void **state)
         assert_int_equal(pl_cc_compress(a + 1, zeros, n, &z), 0);
         mut.data = z.data;
         mut.dlen = z.len;
-        SERVER_CERT_REFUSED(algs[a], 42, "");
-        CLIENT_CERT_REFUSED(algs[a], 42, "");
+        /* brotli's 4 MiB window is refused before decoding (its memory);
+         * zlib and zstd stop when the output is full. */
+        const char *why = a == 1 ? "needs more than 4194304 bytes of decoder memory" : "longer than its declared";
+        SERVER_CERT_REFUSED(algs[a], 42, why);
+        CLIENT_CERT_REFUSED(algs[a], 42, why);
         pl_buf_free(&z);
     }
     free(zeros);
@@ -354,6 +364,31 @@ static void test_raw_not_negotiated(void **state)
     mut.what = M_TO_COMPRESSED;
     SERVER_CERT_REFUSED("none", 10, "received CompressedCertificate while waiting for Certificate");
     CLIENT_CERT_REFUSED("none", 10, "received CompressedCertificate while waiting for Certificate");
+}
+
+/* TLS 1.2 has no CompressedCertificate (RFC 8879 3: the extension and the
+ * message are TLS 1.3 only). The client offers TLS 1.3 and 1.2 with
+ * compression (so it did offer compression), the server speaks only 1.2
+ * (no downgrade sentinel then): a CompressedCertificate in place of the
+ * server's Certificate, which travels in the clear in TLS 1.2 and only has
+ * its type changed, is unexpected_message. */
+static void test_raw_tls12_compressed_certificate(void **state)
+{
+    (void)state;
+    pair p;
+    mitm m = {0};
+    m.fn = rewrite;
+    m.arg = 1;
+    mut.type = PL_HS_CERTIFICATE;
+    mut.what = M_TO_COMPRESSED;
+    make_pair(&p, with_cc(client_cfg("ec256"), "zlib,brotli,zstd"), only_version(server_cfg("ec256"), PARLEY_TLS1_2), "localhost");
+    assert_int_not_equal(mitm_handshake(&p, &m), 0);
+    assert_true(m.done);
+    expect_alert(p.client, p.server, 10, "received CompressedCertificate while waiting for Certificate");
+    free_pair(&p);
+    /* Pinned to 1.2 both sides: compression never offered, the same. */
+    refused_v(PARLEY_TLS1_2, 1, client_cfg("ec256"), server_cfg("ec256"), 10,
+              "received CompressedCertificate while waiting for Certificate");
 }
 
 /* compress_certificate outside the ClientHello and CertificateRequest is
@@ -410,6 +445,7 @@ int main(void)
         cmocka_unit_test(test_raw_garbage),
         cmocka_unit_test(test_raw_bomb),
         cmocka_unit_test(test_raw_not_negotiated),
+        cmocka_unit_test(test_raw_tls12_compressed_certificate),
         cmocka_unit_test(test_raw_client_hello_extension),
         cmocka_unit_test(test_not_built_in),
     };
