@@ -288,7 +288,6 @@ typedef struct {
     int ed_ticket;          /* a ticket was noted (identity 0 accepted) */
     uint16_t ed_suite;
     uint32_t ed_max;        /* the ticket's max_early_data_size */
-    uint32_t ed_lifetime;   /* seconds the ticket has left */
     char ed_alpn[256];
     uint8_t ed_replay_key[32]; /* anti-replay key: ticket (stateful) or binder (sealed) */
     int ed_stateful;
