@@ -183,6 +183,14 @@ void ed_finish(ed *e, parley_conn *srv, int mode)
     pl_buf out = {0};
     assert_int_equal(kl_get(&g_kl, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", c_hs), e->hl);
     assert_int_equal(pl_rec_install13(&hk, e->aead, e->hash, c_hs, 1), 0);
+    if (mode == ALERT_PLAIN) { /* a plaintext alert in the early-data phase */
+        static const uint8_t alert[] = {2, 42};
+        assert_int_equal(pl_rec_write_plain(&out, 21, alert, 2), 0);
+        conn_feed(srv, out.data, out.len);
+        pl_buf_free(&out);
+        pl_rec_clear(&hk);
+        return;
+    }
     if (mode == EOED_OK) assert_int_equal(pl_rec_seal13(&e->ew, &out, 22, eoed, 4, 0), 0);
     if (mode == EOED_BODY) assert_int_equal(pl_rec_seal13(&e->ew, &out, 22, eoed_body, 5, 0), 0);
     if (mode == EOED_HS_KEY) assert_int_equal(pl_rec_seal13(&hk, &out, 22, eoed, 4, 0), 0);

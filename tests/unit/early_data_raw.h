@@ -37,7 +37,7 @@ typedef struct {
     int age_shift_ms;
 } hello_opts;
 extern keylog g_kl;
-enum { EOED_OK, EOED_NONE, EOED_BODY, EOED_HS_KEY, EOED_PLAIN, FIN_EARLY_KEY, EOED_CONCAT, DATA_AFTER_EOED };
+enum { EOED_OK, EOED_NONE, EOED_BODY, EOED_HS_KEY, EOED_PLAIN, FIN_EARLY_KEY, EOED_CONCAT, DATA_AFTER_EOED, ALERT_PLAIN };
 int ed_setup(void **state);
 void kl_cb(void *arg, const char *line);
 size_t kl_get(const keylog *k, const char *label, uint8_t *out);

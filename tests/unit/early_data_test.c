@@ -173,6 +173,9 @@ static void limit_and_end_of_early_data(void **state)
      * its record; then nothing but Finished until the handshake is done. */
     after_accept(300, 10, EOED_CONCAT, PL_ALERT_UNEXPECTED_MESSAGE, "not at a record boundary");
     after_accept(300, 10, DATA_AFTER_EOED, PL_ALERT_UNEXPECTED_MESSAGE, "before the handshake completed");
+    /* Records opened under the early key: the client's keys are in use, a
+     * plaintext alert is refused (RFC 8446 5), not taken as its reason. */
+    after_accept(300, 10, ALERT_PLAIN, PL_ALERT_UNEXPECTED_MESSAGE, "unprotected record");
 }
 
 int main(void)
