@@ -24,6 +24,7 @@ typedef struct {
     redisContext *rc;
     time_t retry_at;
     int down_logged;
+    int timeout_ms;    /* connect and command timeout (200 ms) */
     int evicts;        /* maxmemory-policy is not noeviction: no 0-RTT claims */
     int policy_logged; /* the policy warning was printed */
 } redis_cache;
@@ -71,7 +72,7 @@ static redisContext *rc_get(redis_cache *r)
 {
     if (r->rc) return r->rc;
     if (time(NULL) < r->retry_at) return NULL;
-    struct timeval tv = {0, 200000};
+    struct timeval tv = {0, r->timeout_ms * 1000};
     redisContext *c = redisConnectWithTimeout(r->host, r->port, tv);
     if (!c || c->err) {
         rc_down(r, c ? c->errstr : "cannot connect");
@@ -230,9 +231,18 @@ parley_session_cache *tool_redis_cache_new(const char *spec)
         return NULL;
     }
     pthread_mutex_init(&r->lock, NULL);
+    r->timeout_ms = 200;
     r->base.store = rc_store;
     r->base.fetch = rc_fetch;
     r->base.remove = rc_remove;
     r->base.claim = rc_claim;
     return &r->base;
+}
+
+void tool_redis_cache_set_timeout(parley_session_cache *cache, int ms)
+{
+    redis_cache *r = (redis_cache *)cache;
+    pthread_mutex_lock(&r->lock);
+    r->timeout_ms = ms > 0 && ms < 1000 ? ms : 200;
+    pthread_mutex_unlock(&r->lock);
 }
