@@ -170,7 +170,7 @@ struct parley_config {
     /* Server 0-RTT anti-replay store when no session cache is set: an
      * in-process memory cache (bounded; made at freeze, owned). */
     parley_session_cache *replay_store;
-#define PL_REPLAY_STORE_CAP 8192
+#define PL_REPLAY_STORE_CAP 32768 /* its anti-replay records: a quarter, 8192 */
     parley_trace_fn trace;
     void *trace_arg;
     parley_keylog_fn keylog;
