@@ -20,42 +20,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "http1_early.h"
 #include "proxy.h"
-
-/* Does the header block [p, p+n) (request line excluded) have the header
- * `name` (case-insensitive, RFC 9110 5.1)? */
-static int has_header(const uint8_t *p, size_t n, const char *name)
-{
-    size_t nl = strlen(name);
-    for (size_t i = 0; i + nl + 1 <= n;) {
-        const uint8_t *e = memmem(p + i, n - i, "\r\n", 2);
-        size_t l = e ? (size_t)(e - (p + i)) : n - i;
-        if (l > nl && p[i + nl] == ':' && strncasecmp((const char *)p + i, name, nl) == 0) return 1;
-        i += l + 2;
-    }
-    return 0;
-}
-
-/* Is [p, p+l) a request line of HTTP/1.x? */
-static int http1_line(const uint8_t *p, size_t l)
-{
-    return l >= 9 && (memcmp(p + l - 9, " HTTP/1.1", 9) == 0 || memcmp(p + l - 9, " HTTP/1.0", 9) == 0);
-}
-
-/* An HTTP/1.x request header block complete at the start of [p, p+n): 1 with
- * its request line's length (CRLF included) and the block's, else 0. */
-static int http1_block(const uint8_t *p, size_t n, size_t *eol, size_t *end)
-{
-    const uint8_t *e = memmem(p, n, "\r\n", 2), *b = memmem(p, n, "\r\n\r\n", 4);
-    if (!e || !b) return 0;
-    size_t l = (size_t)(e - p);
-    if (!http1_line(p, l)) return 0;
-    *eol = l + 2;
-    *end = (size_t)(b - p) + 4;
-    return 1;
-}
 
 /* Forward the complete request header blocks at the start of the held bytes
  * (each with Early-Data: 1); stop holding-for-parse at anything else. */
@@ -66,23 +33,16 @@ static int forward_blocks(proxy_conn *pc)
     int rc = 0;
     while (!pc->early_holding && rc == 0) {
         const uint8_t *p = pc->early_held + off;
-        size_t n = pc->early_held_len - off;
-        if (!http1_block(p, n, &eol, &end)) {
-            /* Wait for more early records while the block may still become
-             * a whole HTTP/1.x request; a request line that is not one
-             * means holding everything. */
-            const uint8_t *e = memmem(p, n, "\r\n", 2);
-            if (e && !http1_line(p, (size_t)(e - p))) pc->early_holding = 1;
-            break;
-        }
+        int k = http1_early_next(p, pc->early_held_len - off, &eol, &end);
+        /* Not yet whole: wait for more early records; not HTTP/1.x: hold. */
+        if (k == HTTP1_EARLY_HOLD) pc->early_holding = 1;
+        if (k <= 0) break;
         rc = to_backend(pc, p, eol);
         if (rc == 0) rc = to_backend(pc, (const uint8_t *)hdr, sizeof hdr - 1);
         if (rc == 0) rc = to_backend(pc, p + eol, end - eol);
         pc->early_bytes += end;
         off += end;
-        /* A body follows: held, and so is everything after it. */
-        if (has_header(p + eol, end - eol, "content-length") || has_header(p + eol, end - eol, "transfer-encoding"))
-            pc->early_holding = 1;
+        if (k == HTTP1_EARLY_LAST) pc->early_holding = 1; /* a body follows: held, and all after it */
     }
     memmove(pc->early_held, pc->early_held + off, pc->early_held_len - off);
     pc->early_held_len -= off;
