@@ -7,8 +7,12 @@
 # exact first flight of an accepted 0-RTT connection replayed to the forked
 # workers of one server sharing a shm cache, and to a second server sharing
 # Redis and the ticket secret (refused: at most one acceptance); Redis down
-# (early data refused, handshakes still complete: fail closed); and
-# parley proxy --early-data (forwarded with Early-Data: 1, early=1).
+# (early data refused, handshakes still complete: fail closed); stateful
+# tickets (--no-tickets) on Redis (accepted once, the claim short-lived);
+# Redis with allkeys-lru (refused: it may evict records) or without CONFIG
+# (unknown policy: warned); and parley proxy --early-data (every request
+# forwarded early has Early-Data: 1, pipelined and split across records;
+# bodies held until the handshake completes; early=1).
 source "$(dirname "$0")/lib.sh" "$@"
 make_pki
 P=$PKI
