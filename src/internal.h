@@ -171,7 +171,7 @@ struct parley_config {
     /* Server 0-RTT anti-replay store when no session cache is set: an
      * in-process memory cache (bounded; made at freeze, owned). */
     parley_session_cache *replay_store;
-#define PL_REPLAY_STORE_CAP 8192
+#define PL_REPLAY_STORE_CAP 32768 /* its anti-replay records: a quarter, 8192 */
     parley_trace_fn trace;
     void *trace_arg;
     parley_keylog_fn keylog;
@@ -289,7 +289,6 @@ typedef struct {
     int ed_ticket;          /* a ticket was noted (identity 0 accepted) */
     uint16_t ed_suite;
     uint32_t ed_max;        /* the ticket's max_early_data_size */
-    uint32_t ed_lifetime;   /* seconds the ticket has left */
     char ed_alpn[256];
     uint8_t ed_replay_key[32]; /* anti-replay key: ticket (stateful) or binder (sealed) */
     int ed_stateful;

@@ -479,7 +479,10 @@ struct parley_session_cache {
      * replay); -1: cannot tell (unreachable, full): the early data is then
      * rejected and the handshake goes on in 1-RTT (fail closed). Called
      * synchronously, also by a cache with fetch_start: it must answer within
-     * a short timeout. A live record must never be evicted to make room.
+     * a short timeout. A live record must never be evicted to make room,
+     * and records must not take room from sessions (a bound of their own,
+     * so neither can starve the other). Shared stores must not evict
+     * (Redis: maxmemory-policy noeviction, docs/security.md).
      * Without it (NULL: keep the struct zeroed), a server using this cache
      * never accepts early data. Added at the end: caches that zero their
      * struct keep working. */
@@ -489,11 +492,13 @@ struct parley_session_cache {
  * (copied; opened and checked like a value from fetch; one longer than any
  * sealed session is taken as none). */
 int parley_conn_session_found(parley_conn *conn, const uint8_t *val, size_t len);
-/* In-process LRU cache of at most `capacity` sessions (the default, 20480). */
+/* In-process LRU cache of at most `capacity` sessions (the default, 20480),
+ * and apart from them up to capacity/4 0-RTT anti-replay records. */
 parley_session_cache *parley_session_cache_memory_new(size_t capacity);
 void parley_session_cache_memory_free(parley_session_cache *cache);
 /* One fixed-size shared memory segment for the worker processes of one
- * server: create it before fork(). LRU eviction when full; a robust lock, so
+ * server: create it before fork(). LRU eviction when full (an eighth of the
+ * segment holds 0-RTT anti-replay records apart); a robust lock, so
  * a worker killed while holding it cannot stall the others. */
 parley_session_cache *parley_session_cache_shm_new(size_t bytes);
 void parley_session_cache_shm_free(parley_session_cache *cache);

@@ -8,11 +8,17 @@
  *
  * Anti-replay (RFC 8446 8; docs/security.md), fail closed:
  * - stateful tickets (tickets off + cache): single-use tickets (8.1): the
- *   ticket is claimed for as long as it lives;
+ *   session is removed from the cache when used (server13.c), and the
+ *   ticket id is claimed for the span in which a second use could still
+ *   find it there (concurrent handshakes, a removal not yet done) and pass
+ *   the ticket-age check; not for the ticket's whole life, or ~1 0-RTT
+ *   resumption a second would fill the records' area for hours;
  * - sealed (stateless) tickets: ClientHello recording (8.2): the binder,
  *   which stands for the whole ClientHello, is claimed for the span in
- *   which the ticket-age check would accept that ClientHello again (twice
- *   the window, plus a second); outside it the age check refuses it.
+ *   which the ticket-age check would accept that ClientHello again;
+ *   outside it the age check refuses it.
+ * That span: twice the age window, a second of rounding, and PL_ED_SKEW_S
+ * for the clocks of the hosts that share the cache (docs/security.md).
  * Claims go to the session cache (shared memory, Redis: one answer for the
  * whole fleet); without a cache, to an in-process bounded store (one process
  * only). A claim that cannot answer, or a cache without `claim`, means the
@@ -27,15 +33,19 @@
 
 /* Must match psk13.c's PL_TICKET_AGE_WINDOW_MS (RFC 8446 8.3). */
 #define PL_ED_WINDOW_S 10u
+/* How far apart the clocks of servers sharing one anti-replay store may be
+ * (they each check ticket ages against their own clock, and a record's TTL
+ * runs on the store's): docs/security.md asks for NTP, well within this. */
+#define PL_ED_SKEW_S 10u
+/* How long an anti-replay record lives (RFC 8446 8.2, 8.3). */
+#define PL_ED_CLAIM_S (2 * PL_ED_WINDOW_S + 1 + PL_ED_SKEW_S)
 
 void pl_server13_note_ticket(parley_conn *c, const pl_session *ss, pl_cursor id, pl_cursor binder)
 {
     pl_hs *hs = c->hs;
-    uint64_t now = (uint64_t)time(NULL);
     hs->ed_ticket = 1;
     hs->ed_suite = ss->suite;
     hs->ed_max = ss->max_early_data;
-    hs->ed_lifetime = ss->created + ss->lifetime > now ? (uint32_t)(ss->created + ss->lifetime - now) : 0;
     snprintf(hs->ed_alpn, sizeof hs->ed_alpn, "%s", ss->alpn);
     hs->ed_stateful = c->cfg->tickets_disabled;
     /* Namespaced (the label) so a claim key never equals a session id. */
@@ -79,8 +89,7 @@ int pl_server13_early_decide(parley_conn *c, const uint8_t *msg, size_t len, int
     const char *why = pl_early_refusal(c, need_hrr);
     if (!why) {
         /* Anti-replay last: a refusal for another reason spends no record. */
-        uint32_t life = hs->ed_stateful ? hs->ed_lifetime : 2 * PL_ED_WINDOW_S + 1;
-        int r = pl_early_claim(c, hs->ed_replay_key, life ? life : 1);
+        int r = pl_early_claim(c, hs->ed_replay_key, PL_ED_CLAIM_S);
         if (r == 0) why = "replay: this ClientHello or ticket was already used for early data";
         if (r < 0) why = "the anti-replay store cannot answer (fail closed)";
     }

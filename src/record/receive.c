@@ -243,8 +243,10 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
         PL_ENSURE(type == PL_CT_APPLICATION_DATA, PL_ERR_UNEXPECTED_MESSAGE,
                   "received an unprotected record (type %u) after encryption started", type);
         PL_GUARD(pl_rec_open13(&c->rd, c->in, payload, len, &type, &plen));
-        /* Under the early key the client's handshake keys are not in use yet. */
-        if (!(c->hs && c->hs->early_reading)) c->peer_keys_used = 1;
+        /* A record opened under the client's keys, the early key included
+         * (RFC 8446 5: the client uses protected records from then on; an
+         * on-path plaintext alert must not end an accepted 0-RTT phase). */
+        c->peer_keys_used = 1;
         /* RFC 8449 4: the whole TLSInnerPlaintext. Not under the early key: a
          * client sending 0-RTT cannot know this connection's limit yet. */
         if (!(c->hs && c->hs->early_reading)) PL_GUARD(pl_rsl_check_received(c, len - PL_AEAD_TAG));

@@ -1,5 +1,7 @@
 /* cache_memory.c - the default session cache: in-process, LRU, thread-safe;
- * with 0-RTT anti-replay records (claim) that are never evicted while live. */
+ * with 0-RTT anti-replay records (claim) kept apart from the sessions, in a
+ * table and bound of their own (a quarter of the session capacity): a live
+ * record is never evicted, a session never waits for one (RFC 8446 8). */
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
@@ -16,8 +18,16 @@ typedef struct mc_entry {
     uint8_t val[MC_VAL];
     size_t vlen;
     time_t expires;
-    int claim; /* a 0-RTT anti-replay record (a namespace apart from sessions) */
 } mc_entry;
+
+/* A 0-RTT anti-replay record: a namespace, a table and a list of its own, in
+ * the order made (oldest first out when expired). */
+typedef struct mc_rec {
+    struct mc_rec *next, *hnext;
+    uint8_t key[32];
+    size_t klen;
+    time_t expires;
+} mc_rec;
 
 typedef struct {
     parley_session_cache base;
@@ -25,6 +35,9 @@ typedef struct {
     mc_entry **table;
     size_t nbuckets, count, capacity;
     mc_entry *head, *tail;
+    mc_rec **ctable;           /* nbuckets chains */
+    mc_rec *chead, *ctail;     /* oldest first */
+    size_t ccount, ccapacity;
 } mc_cache;
 
 static size_t mc_hash(const mc_cache *m, const uint8_t *id, size_t n)
@@ -52,14 +65,19 @@ static void mc_push_front(mc_cache *m, mc_entry *e)
     if (!m->tail) m->tail = e;
 }
 
-static mc_entry **mc_slot_kind(mc_cache *m, const uint8_t *id, size_t n, int claim)
+static mc_entry **mc_slot(mc_cache *m, const uint8_t *id, size_t n)
 {
     mc_entry **pp = &m->table[mc_hash(m, id, n)];
-    while (*pp && !((*pp)->claim == claim && (*pp)->idlen == n && memcmp((*pp)->id, id, n) == 0)) pp = &(*pp)->hnext;
+    while (*pp && !((*pp)->idlen == n && memcmp((*pp)->id, id, n) == 0)) pp = &(*pp)->hnext;
     return pp;
 }
 
-static mc_entry **mc_slot(mc_cache *m, const uint8_t *id, size_t n) { return mc_slot_kind(m, id, n, 0); }
+static mc_rec **mc_cslot(mc_cache *m, const uint8_t *k, size_t n)
+{
+    mc_rec **pp = &m->ctable[mc_hash(m, k, n)];
+    while (*pp && !((*pp)->klen == n && memcmp((*pp)->key, k, n) == 0)) pp = &(*pp)->hnext;
+    return pp;
+}
 
 static void mc_delete(mc_cache *m, mc_entry **slot)
 {
@@ -71,20 +89,29 @@ static void mc_delete(mc_cache *m, mc_entry **slot)
     m->count--;
 }
 
-/* Full: evict the least recently used entry that is not a live anti-replay
- * record (those must stay until they expire, RFC 8446 8). The walk from the
- * tail is bounded; 0 when nothing could go. */
-#define MC_EVICT_WALK 64
+/* Full: evict the least recently used session (the list holds sessions
+ * only: anti-replay records live apart). */
 static int mc_make_room(mc_cache *m)
 {
-    time_t now = time(NULL);
-    mc_entry *e = m->tail;
-    for (int i = 0; e && i < MC_EVICT_WALK; i++, e = e->prev) {
-        if (e->claim && e->expires > now) continue;
-        mc_delete(m, mc_slot_kind(m, e->id, e->idlen, e->claim));
-        return 1;
+    if (!m->tail) return 0;
+    mc_delete(m, mc_slot(m, m->tail->id, m->tail->idlen));
+    return 1;
+}
+
+/* Drop the oldest anti-replay records while they have expired. Records are
+ * dropped in the order made: one made with a longer lifetime holds back the
+ * younger ones behind it until it expires (fail closed, never a replay). */
+static void mc_claims_expire(mc_cache *m, time_t now)
+{
+    while (m->chead && m->chead->expires <= now) {
+        mc_rec *e = m->chead, **slot = mc_cslot(m, e->key, e->klen);
+        if (*slot == e) *slot = e->hnext;
+        m->chead = e->next;
+        if (!m->chead) m->ctail = NULL;
+        pl_cleanse(e, sizeof *e);
+        pl_free(e);
+        m->ccount--;
     }
-    return 0;
 }
 
 static int mc_store(parley_session_cache *self, const uint8_t *id, size_t idlen, const uint8_t *val, size_t vlen, uint32_t lifetime)
@@ -96,7 +123,7 @@ static int mc_store(parley_session_cache *self, const uint8_t *id, size_t idlen,
     if (*slot) mc_delete(m, slot);
     if (m->count >= m->capacity && !mc_make_room(m)) {
         pthread_mutex_unlock(&m->lock);
-        return PARLEY_ERROR; /* full of live anti-replay records */
+        return PARLEY_ERROR;
     }
     mc_entry *e = pl_calloc(1, sizeof *e);
     if (!e) {
@@ -146,7 +173,8 @@ static void mc_remove(parley_session_cache *self, const uint8_t *id, size_t idle
     pthread_mutex_unlock(&m->lock);
 }
 
-/* 0-RTT anti-replay: 1 recorded now, 0 already recorded and live, -1 full. */
+/* 0-RTT anti-replay: 1 recorded now, 0 already recorded and live, -1 the
+ * records' area is full of live ones (fail closed; sessions unaffected). */
 static int mc_claim(parley_session_cache *self, const uint8_t *key, size_t klen, uint32_t lifetime)
 {
     mc_cache *m = (mc_cache *)self;
@@ -154,22 +182,25 @@ static int mc_claim(parley_session_cache *self, const uint8_t *key, size_t klen,
     if (klen == 0 || klen > 32) return -1;
     time_t now = time(NULL);
     pthread_mutex_lock(&m->lock);
-    mc_entry **slot = mc_slot_kind(m, key, klen, 1);
+    mc_claims_expire(m, now);
+    mc_rec **slot = mc_cslot(m, key, klen);
     if (*slot && (*slot)->expires > now) {
         rc = 0;
-    } else {
-        if (*slot) mc_delete(m, slot); /* expired */
-        mc_entry *e = m->count < m->capacity || mc_make_room(m) ? pl_calloc(1, sizeof *e) : NULL;
+    } else if (*slot) {
+        (*slot)->expires = now + (time_t)lifetime; /* expired, held back behind an older one: live again */
+        rc = 1;
+    } else if (m->ccount < m->ccapacity) {
+        mc_rec *e = pl_calloc(1, sizeof *e);
         if (e) {
-            memcpy(e->id, key, klen);
-            e->idlen = klen;
-            e->claim = 1;
+            memcpy(e->key, key, klen);
+            e->klen = klen;
             e->expires = now + (time_t)lifetime;
-            slot = mc_slot_kind(m, key, klen, 1);
             e->hnext = *slot;
             *slot = e;
-            mc_push_front(m, e);
-            m->count++;
+            if (m->ctail) m->ctail->next = e;
+            else m->chead = e;
+            m->ctail = e;
+            m->ccount++;
             rc = 1;
         }
     }
@@ -183,8 +214,14 @@ parley_session_cache *parley_session_cache_memory_new(size_t capacity)
     if (!m) return NULL;
     m->capacity = capacity ? capacity : 20480;
     m->nbuckets = m->capacity;
+    /* Anti-replay records: a quarter as many as sessions (each is a tenth
+     * of a session's size), at least 16. */
+    m->ccapacity = m->capacity / 4 > 16 ? m->capacity / 4 : 16;
     m->table = pl_calloc(m->nbuckets, sizeof *m->table);
-    if (!m->table) {
+    m->ctable = pl_calloc(m->nbuckets, sizeof *m->ctable);
+    if (!m->table || !m->ctable) {
+        pl_free(m->table);
+        pl_free(m->ctable);
         pl_free(m);
         return NULL;
     }
@@ -200,8 +237,10 @@ void parley_session_cache_memory_free(parley_session_cache *c)
 {
     mc_cache *m = (mc_cache *)c;
     if (!m) return;
-    while (m->head) mc_delete(m, mc_slot_kind(m, m->head->id, m->head->idlen, m->head->claim));
+    while (m->head) mc_delete(m, mc_slot(m, m->head->id, m->head->idlen));
+    mc_claims_expire(m, (time_t)INT64_MAX); /* all of them */
     pthread_mutex_destroy(&m->lock);
     pl_free(m->table);
+    pl_free(m->ctable);
     pl_free(m);
 }

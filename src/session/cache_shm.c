@@ -4,7 +4,9 @@
  * before fork(): a header with a process-shared robust mutex, then fixed-size
  * slots. Lookups scan the slots (a segment of a megabyte holds under two
  * thousand, so a scan costs microseconds) and a full cache evicts the least
- * recently used slot. A worker killed while holding the lock leaves it
+ * recently used slot. 0-RTT anti-replay records live apart, in an area of
+ * their own (an eighth of the segment, small slots): a live one is never
+ * evicted, and sessions never wait for them. A worker killed while holding the lock leaves it
  * EOWNERDEAD: the next locker makes it consistent and drops any slot that was
  * half-written (each write is bracketed by a `writing` mark).
  */
@@ -20,7 +22,6 @@
 
 typedef struct {
     uint8_t used, writing, idlen;
-    uint8_t claim; /* a 0-RTT anti-replay record: apart from sessions, never evicted while live */
     uint8_t id[32];
     uint16_t vlen;
     uint8_t val[SHM_VAL];
@@ -28,12 +29,21 @@ typedef struct {
     uint64_t last_used;
 } shm_slot;
 
+/* A 0-RTT anti-replay record (RFC 8446 8). */
+typedef struct {
+    uint8_t used, writing, klen;
+    uint8_t key[32];
+    int64_t expires;
+} shm_rec;
+
 typedef struct {
     pthread_mutex_t lock;
     uint64_t tick;
-    size_t nslots;
+    size_t nslots, nclaims; /* the claims follow the slots */
     shm_slot slots[];
 } shm_seg;
+
+static shm_rec *shm_claims(shm_seg *s) { return (shm_rec *)(void *)(s->slots + s->nslots); }
 
 typedef struct {
     parley_session_cache base;
@@ -47,29 +57,27 @@ static void shm_lock(shm_seg *s)
         /* The previous holder died mid-operation: repair and carry on. */
         for (size_t i = 0; i < s->nslots; i++)
             if (s->slots[i].writing) memset(&s->slots[i], 0, sizeof s->slots[i]);
+        for (size_t i = 0; i < s->nclaims; i++)
+            if (shm_claims(s)[i].writing) memset(&shm_claims(s)[i], 0, sizeof(shm_rec));
         pthread_mutex_consistent(&s->lock);
     }
 }
 
-static shm_slot *shm_find_kind(shm_seg *s, const uint8_t *id, size_t n, uint8_t claim)
+static shm_slot *shm_find(shm_seg *s, const uint8_t *id, size_t n)
 {
     for (size_t i = 0; i < s->nslots; i++)
-        if (s->slots[i].used && s->slots[i].claim == claim && s->slots[i].idlen == n && memcmp(s->slots[i].id, id, n) == 0)
-            return &s->slots[i];
+        if (s->slots[i].used && s->slots[i].idlen == n && memcmp(s->slots[i].id, id, n) == 0) return &s->slots[i];
     return NULL;
 }
 
-static shm_slot *shm_find(shm_seg *s, const uint8_t *id, size_t n) { return shm_find_kind(s, id, n, 0); }
-
-/* A slot to write: free or expired, else the least recently used that is
- * not a live anti-replay record; NULL when every slot holds one. */
+/* A slot to write: free or expired, else the least recently used. */
 static shm_slot *shm_room(shm_seg *s, time_t now)
 {
     shm_slot *lru = NULL;
     for (size_t i = 0; i < s->nslots; i++) {
         shm_slot *c = &s->slots[i];
         if (!c->used || c->expires <= now) return c;
-        if (!c->claim && (!lru || c->last_used < lru->last_used)) lru = c;
+        if (!lru || c->last_used < lru->last_used) lru = c;
     }
     return lru;
 }
@@ -87,7 +95,6 @@ static int shm_store(parley_session_cache *self, const uint8_t *id, size_t idlen
         return PARLEY_ERROR;
     }
     slot->writing = 1;
-    slot->claim = 0;
     slot->used = 1;
     slot->idlen = (uint8_t)idlen;
     memcpy(slot->id, id, idlen);
@@ -133,30 +140,32 @@ static void shm_remove(parley_session_cache *self, const uint8_t *id, size_t idl
 }
 
 /* 0-RTT anti-replay for all workers: 1 recorded now, 0 already recorded
- * and live (a replay, maybe on another worker), -1 every slot holds a live
- * record (fail closed). */
+ * and live (a replay, maybe on another worker), -1 every record slot holds
+ * a live record (fail closed; sessions are unaffected). */
 static int shm_claim(parley_session_cache *self, const uint8_t *key, size_t klen, uint32_t lifetime)
 {
     shm_seg *s = ((shm_cache *)self)->seg;
     if (klen == 0 || klen > 32) return -1;
     time_t now = time(NULL);
     shm_lock(s);
-    shm_slot *slot = shm_find_kind(s, key, klen, 1);
-    int rc = 0;
-    if (!slot || slot->expires <= now) {
-        if (!slot) slot = shm_room(s, now);
-        rc = slot ? 1 : -1;
-        if (slot) {
-            slot->writing = 1;
-            slot->used = 1;
-            slot->claim = 1;
-            slot->idlen = (uint8_t)klen;
-            memcpy(slot->id, key, klen);
-            slot->vlen = 0;
-            slot->expires = now + (time_t)lifetime;
-            slot->last_used = ++s->tick;
-            slot->writing = 0;
+    shm_rec *cl = shm_claims(s), *free_slot = NULL;
+    int rc = -1;
+    for (size_t i = 0; i < s->nclaims; i++) {
+        if (cl[i].used && cl[i].klen == klen && memcmp(cl[i].key, key, klen) == 0) {
+            if (cl[i].expires > now) rc = 0; /* a replay */
+            else free_slot = &cl[i];         /* expired: the same key anew */
+            break;
         }
+        if (!free_slot && (!cl[i].used || cl[i].expires <= now)) free_slot = &cl[i];
+    }
+    if (rc != 0 && free_slot) {
+        free_slot->writing = 1;
+        free_slot->used = 1;
+        free_slot->klen = (uint8_t)klen;
+        memcpy(free_slot->key, key, klen);
+        free_slot->expires = now + (time_t)lifetime;
+        free_slot->writing = 0;
+        rc = 1;
     }
     pthread_mutex_unlock(&s->lock);
     return rc;
@@ -164,7 +173,7 @@ static int shm_claim(parley_session_cache *self, const uint8_t *key, size_t klen
 
 parley_session_cache *parley_session_cache_shm_new(size_t bytes)
 {
-    if (bytes < sizeof(shm_seg) + 16 * sizeof(shm_slot)) return NULL;
+    if (bytes < sizeof(shm_seg) + 16 * sizeof(shm_slot) + 16 * sizeof(shm_rec)) return NULL;
     shm_cache *c = pl_calloc(1, sizeof *c);
     if (!c) return NULL;
     void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -179,7 +188,11 @@ parley_session_cache *parley_session_cache_shm_new(size_t bytes)
     pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
     pthread_mutex_init(&s->lock, &a);
     pthread_mutexattr_destroy(&a);
-    s->nslots = (bytes - sizeof(shm_seg)) / sizeof(shm_slot);
+    /* An eighth of the space for anti-replay records, at least 16; the rest
+     * for sessions. */
+    size_t body = bytes - sizeof(shm_seg);
+    s->nclaims = body / 8 / sizeof(shm_rec) > 16 ? body / 8 / sizeof(shm_rec) : 16;
+    s->nslots = (body - s->nclaims * sizeof(shm_rec)) / sizeof(shm_slot);
     c->seg = s;
     c->bytes = bytes;
     c->base.store = shm_store;
@@ -193,7 +206,7 @@ void parley_session_cache_shm_free(parley_session_cache *cache)
 {
     shm_cache *c = (shm_cache *)cache;
     if (!c) return;
-    pl_cleanse(c->seg->slots, c->seg->nslots * sizeof(shm_slot));
+    pl_cleanse(c->seg->slots, c->seg->nslots * sizeof(shm_slot) + c->seg->nclaims * sizeof(shm_rec));
     munmap(c->seg, c->bytes);
     pl_free(c);
 }

@@ -23,6 +23,8 @@ class H(BaseHTTPRequestHandler):
     def do_POST(self):
         n = int(self.headers.get("Content-Length", 0)); data = self.rfile.read(n)
         body = (hashlib.sha256(data).hexdigest() + " " + str(len(data)) + "\n").encode()
+        if self.headers.get("Early-Data"):
+            body += ("early_data_header " + self.headers.get("Early-Data") + "\n").encode()
         self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
 class ProxyV2(ThreadingHTTPServer):
     def finish_request(self, request, client_address):

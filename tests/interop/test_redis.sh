@@ -141,4 +141,31 @@ for _ in $(seq 1 20); do
     grep -q '^resumed: yes' "$WORK/c.log" && break
 done
 check "Redis back: the proxies resume each other's sessions again" "$WORK/c.log" '^resumed: yes'
+
+# The proxy's 0-RTT claim is a blocking call on its loop: bounded. A Redis
+# answering each claim in 45 ms (under the 50 ms timeout), twelve 0-RTT
+# ClientHellos at once: at most 100 ms of claims a second, the rest refused
+# at once (fail closed, 1-RTT), said once; every request still answered.
+SR=$(free_port)
+start_bg "$WORK/slow.log" python3 "$HERE/slow_redis.py" "$SR" 45
+wait_line "$WORK/slow.log" '^ready'
+PS=$(free_port)
+start_bg "$WORK/ps.log" "$PARLEY" proxy --listen "127.0.0.1:$PS" --backend "127.0.0.1:$BPORT" --cert "$P/ec256.pem" \
+    --key "$P/ec256.key" --session-cache "redis://127.0.0.1:$SR" --early-data
+wait_port "$PS"
+printf 'GET /e HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' >"$WORK/ereq"
+osc() { timeout 20 openssl s_client -connect "127.0.0.1:$PS" -servername localhost -CAfile "$P/ca.pem" -tls1_3 -ign_eof "$@"; }
+osc -sess_out "$WORK/e.pem" <"$WORK/ereq" >/dev/null 2>&1
+pids=()
+for i in $(seq 1 12); do
+    osc -sess_in "$WORK/e.pem" -early_data "$WORK/ereq" <"$WORK/ereq" >"$WORK/e$i.out" 2>&1 &
+    pids+=($!)
+done
+wait "${pids[@]}"
+acc=$(cat "$WORK"/e[0-9]*.out | grep -c 'Early data was accepted')
+ans=$(cat "$WORK"/e[0-9]*.out | grep -c 'hello from backend /e')
+[ "$ans" -eq 12 ] && ok "slow Redis: all 12 requests answered" || bad "slow Redis: $ans of 12 requests answered"
+[ "$acc" -ge 1 ] && [ "$acc" -le 4 ] && ok "slow Redis: $acc of 12 early data accepted, the rest refused at once (claim budget)" ||
+    bad "slow Redis: $acc of 12 early data accepted (want 1..4: at most 100 ms of 45 ms claims a second)"
+check "slow Redis: the proxy says so once" "$WORK/ps.log" 'answers 0-RTT claims too slowly'
 finish

@@ -24,7 +24,37 @@ typedef struct {
     redisContext *rc;
     time_t retry_at;
     int down_logged;
+    int timeout_ms;    /* connect and command timeout (200 ms) */
+    int evicts;        /* maxmemory-policy is not noeviction: no 0-RTT claims */
+    int policy_logged; /* the policy warning was printed */
 } redis_cache;
+
+/* 0-RTT anti-replay needs records that stay until their TTL (RFC 8446 8):
+ * any maxmemory-policy but noeviction (volatile-* included: every record
+ * has a TTL) may drop one under memory pressure, and the replay it guarded
+ * against would then be accepted. Asked on each new connection (the policy
+ * may have been changed); refused (CONFIG renamed or disabled): unknown,
+ * warned once, claims go on. Caller holds the lock. */
+static void rc_check_policy(redis_cache *r, redisContext *c)
+{
+    redisReply *rep = redisCommand(c, "CONFIG GET maxmemory-policy");
+    int known = rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 && rep->element[1]->type == REDIS_REPLY_STRING;
+    if (!known) {
+        r->evicts = 0;
+        if (!r->policy_logged)
+            fprintf(stderr, "parley: session cache: redis %s:%d: cannot read maxmemory-policy (CONFIG GET refused); "
+                            "0-RTT anti-replay needs noeviction: make sure it is set\n", r->host, r->port);
+        r->policy_logged = 1;
+    } else {
+        r->evicts = strcmp(rep->element[1]->str, "noeviction") != 0;
+        if (r->evicts && !r->policy_logged)
+            fprintf(stderr, "parley: session cache: redis %s:%d has maxmemory-policy %s, which may evict 0-RTT "
+                            "anti-replay records: early data is refused (set maxmemory-policy noeviction)\n",
+                    r->host, r->port, rep->element[1]->str);
+        r->policy_logged = r->evicts;
+    }
+    if (rep) freeReplyObject(rep);
+}
 
 static void rc_down(redis_cache *r, const char *reason)
 {
@@ -42,7 +72,7 @@ static redisContext *rc_get(redis_cache *r)
 {
     if (r->rc) return r->rc;
     if (time(NULL) < r->retry_at) return NULL;
-    struct timeval tv = {0, 200000};
+    struct timeval tv = {0, r->timeout_ms * 1000};
     redisContext *c = redisConnectWithTimeout(r->host, r->port, tv);
     if (!c || c->err) {
         rc_down(r, c ? c->errstr : "cannot connect");
@@ -61,6 +91,7 @@ static redisContext *rc_get(redis_cache *r)
         }
     }
     tool_redis_log_up(&r->down_logged, r->host, r->port);
+    rc_check_policy(r, c);
     r->rc = c;
     return c;
 }
@@ -167,8 +198,9 @@ static int tool_redis_claim_key(char out[96], const uint8_t *key, size_t n)
 
 /* 0-RTT anti-replay for the fleet (RFC 8446 8): SET NX EX is atomic in
  * Redis, so of two servers claiming one key exactly one gets OK. Redis must
- * not evict these keys before their TTL (maxmemory-policy noeviction or
- * volatile-*: docs/security.md). Unreachable: -1, the early data is refused. */
+ * not evict these keys before their TTL: maxmemory-policy noeviction
+ * (rc_check_policy; docs/security.md), else -1. Unreachable: -1. Either
+ * way the early data is refused and the handshake goes on in 1-RTT. */
 static int rc_claim(parley_session_cache *self, const uint8_t *k, size_t klen, uint32_t lifetime)
 {
     redis_cache *r = (redis_cache *)self;
@@ -176,8 +208,13 @@ static int rc_claim(parley_session_cache *self, const uint8_t *k, size_t klen, u
     int rc = -1;
     if (tool_redis_claim_key(key, k, klen) < 0) return -1;
     pthread_mutex_lock(&r->lock);
+    if (r->rc && r->evicts) {
+        pthread_mutex_unlock(&r->lock);
+        return -1;
+    }
     redisReply *rep = rc_command(r, "SET %s %b NX EX %u", key, (const uint8_t *)"1", 1, lifetime ? lifetime : 1);
-    if (rep && rep->type == REDIS_REPLY_STATUS && !strcmp(rep->str, "OK")) rc = 1;
+    if (r->evicts) rc = -1; /* the record could be evicted: fail closed (policy read at connect) */
+    else if (rep && rep->type == REDIS_REPLY_STATUS && !strcmp(rep->str, "OK")) rc = 1;
     else if (rep && rep->type == REDIS_REPLY_NIL) rc = 0;
     if (rep) freeReplyObject(rep);
     pthread_mutex_unlock(&r->lock);
@@ -194,9 +231,18 @@ parley_session_cache *tool_redis_cache_new(const char *spec)
         return NULL;
     }
     pthread_mutex_init(&r->lock, NULL);
+    r->timeout_ms = 200;
     r->base.store = rc_store;
     r->base.fetch = rc_fetch;
     r->base.remove = rc_remove;
     r->base.claim = rc_claim;
     return &r->base;
+}
+
+void tool_redis_cache_set_timeout(parley_session_cache *cache, int ms)
+{
+    redis_cache *r = (redis_cache *)cache;
+    pthread_mutex_lock(&r->lock);
+    r->timeout_ms = ms > 0 && ms < 1000 ? ms : 200;
+    pthread_mutex_unlock(&r->lock);
 }

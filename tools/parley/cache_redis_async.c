@@ -11,11 +11,16 @@
  * The 0-RTT anti-replay claim (SET NX EX, RFC 8446 8) is the one blocking
  * call: the library needs its answer inside the ClientHello's handling, and
  * a claim that cannot answer must refuse the early data (fail closed), so
- * it goes through a blocking connection of cache_redis.c with its 200 ms
- * timeout. It runs only for a ClientHello whose early data would otherwise
- * be accepted (parley proxy --early-data), so a loop without --early-data
- * never waits; with it, a Redis outage costs each such ClientHello up to the
- * timeout (then a second's back-off answers at once). docs/proxy.md.
+ * it goes through a blocking connection of cache_redis.c. It runs only for
+ * a ClientHello whose early data would otherwise be accepted (parley proxy
+ * --early-data), so a loop without --early-data never waits. With it, the
+ * time the loop may spend in claims is bounded so that a slow Redis (or one
+ * ticket holder sending ClientHellos against one) cannot stall a worker:
+ * one claim at a time (the loop is single-threaded), each with a
+ * CLAIM_TIMEOUT_MS timeout (a failed one then answers -1 at once for a
+ * second), and at most CLAIM_BUDGET_MS of claims per second of the loop:
+ * past it, claims answer -1 at once (no early data; the handshakes go on in
+ * 1-RTT) until the next second. docs/proxy.md.
  */
 #include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
@@ -26,6 +31,8 @@
 #include "common.h"
 
 #define LOOKUP_TIMEOUT_MS 200
+#define CLAIM_TIMEOUT_MS 50
+#define CLAIM_BUDGET_MS 100 /* per second of the loop: at most a tenth of it */
 
 typedef struct {
     parley_session_cache base;
@@ -37,6 +44,9 @@ typedef struct {
     int down_logged, up;
     tool_lookup_done done;
     parley_session_cache *sync; /* blocking connection for claims only */
+    uint64_t claim_window;      /* uv_now() at the start of this second */
+    uint64_t claim_spent_ns;    /* time spent in claims within it */
+    int budget_logged;
 } aredis;
 
 /* One lookup: answered once, by Redis or by its timer, freed after both. */
@@ -178,7 +188,23 @@ static void ar_remove(parley_session_cache *self, const uint8_t *id, size_t idle
 static int ar_claim(parley_session_cache *self, const uint8_t *key, size_t klen, uint32_t lifetime)
 {
     aredis *r = (aredis *)self;
-    return r->sync && r->sync->claim ? r->sync->claim(r->sync, key, klen, lifetime) : -1;
+    if (!r->sync || !r->sync->claim) return -1;
+    uint64_t now = uv_now(r->loop);
+    if (now - r->claim_window >= 1000) {
+        r->claim_window = now;
+        r->claim_spent_ns = 0;
+    }
+    if (r->claim_spent_ns >= (uint64_t)CLAIM_BUDGET_MS * 1000000u) {
+        if (!r->budget_logged)
+            fprintf(stderr, "parley: session cache: redis %s:%d answers 0-RTT claims too slowly (over %d ms a second): "
+                            "early data refused while it lasts\n", r->host, r->port, CLAIM_BUDGET_MS);
+        r->budget_logged = 1;
+        return -1; /* fail closed, at once */
+    }
+    uint64_t t0 = uv_hrtime();
+    int rc = r->sync->claim(r->sync, key, klen, lifetime);
+    r->claim_spent_ns += uv_hrtime() - t0;
+    return rc;
 }
 
 parley_session_cache *tool_redis_async_cache_new(const char *spec, void *loop, tool_lookup_done done)
@@ -196,6 +222,7 @@ parley_session_cache *tool_redis_async_cache_new(const char *spec, void *loop, t
     r->base.remove = ar_remove;
     r->base.fetch_start = ar_fetch_start;
     r->sync = tool_redis_cache_new(spec);
+    if (r->sync) tool_redis_cache_set_timeout(r->sync, CLAIM_TIMEOUT_MS);
     r->base.claim = ar_claim;
     return &r->base;
 }

@@ -62,6 +62,9 @@ typedef struct proxy_conn {
     const char *write_error;     /* why queue_write failed: the log's result= */
     struct proxy_conn *kl_prev, *kl_next; /* on g_kl_waiting while key_op_wait */
     uint64_t early_bytes;        /* 0-RTT bytes forwarded (early=1 in the log line) */
+    uint8_t *early_held;         /* 0-RTT bytes held until the handshake completes */
+    size_t early_held_len;
+    int early_holding;           /* a body or non-HTTP seen: everything further is held */
     int backend_reading;         /* the backend is read only once the handshake is done */
 } proxy_conn;
 
@@ -112,6 +115,8 @@ void backend_start_reading(proxy_conn *pc);
 
 /* proxy_early.c: 0-RTT data read and forwarded (-1: the connection is closed). */
 int proxy_forward_early(proxy_conn *pc);
+/* ... and what was held, once the handshake is done (-1: closed). */
+int proxy_release_early(proxy_conn *pc);
 
 /* proxy_status.c */
 void on_status(uv_stream_t *server, int status);

@@ -41,6 +41,7 @@ static void conn_free_if_done(proxy_conn *pc)
     if (pc->handles > 0 || pc->lookup_pending) return;
     parley_conn_free(pc->tls);
     free(pc->pending);
+    free(pc->early_held);
     free(pc);
     g_conns--;
     if (g_draining && g_conns == 0) uv_stop(g_loop);

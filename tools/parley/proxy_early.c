@@ -5,50 +5,81 @@
  * replay it can see, but see docs/security.md), and only the operator knows
  * whether the backend's requests are safe to repeat. The library holds the
  * per-connection limit (--early-data-limit: tickets advertise it, more is
- * unexpected_message). An HTTP/1.x request whose header block arrives whole
- * in the first early record gets `Early-Data: 1` after its request line (RFC
- * 8470 5.1), so the backend can answer 425 Too Early; anything else is
- * forwarded as it is. The backend's answer waits for the handshake (nothing
+ * unexpected_message).
+ *
+ * RFC 8470 5.1: an intermediary that forwards early data MUST add
+ * `Early-Data: 1`. So only complete HTTP/1.x request header blocks are
+ * forwarded early, each with `Early-Data: 1` after its request line
+ * (pipelined requests too, and a block split across early records once it
+ * is whole); everything else - a partial block, a request body (a request
+ * with Content-Length or Transfer-Encoding ends the early forwarding), what
+ * is not HTTP/1.x, and all that follows - is held and sent once the
+ * handshake completes, when the client's Finished has made it
+ * unreplayable. The backend's answer waits for the handshake too (nothing
  * can be written to the client before it).
  */
+#include <stdlib.h>
 #include <string.h>
 
+#include "http1_early.h"
 #include "proxy.h"
 
-/* The request line of an HTTP/1.x request ending at `eol`, with the header
- * block complete in [p, p+n)? */
-static int http1_head(const uint8_t *p, size_t n, size_t *eol)
+/* Forward the complete request header blocks at the start of the held bytes
+ * (each with Early-Data: 1); stop holding-for-parse at anything else. */
+static int forward_blocks(proxy_conn *pc)
 {
-    const uint8_t *e = memmem(p, n, "\r\n", 2);
-    if (!e || !memmem(p, n, "\r\n\r\n", 4)) return 0;
-    size_t l = (size_t)(e - p);
-    if (l < 9 || (memcmp(e - 9, " HTTP/1.1", 9) != 0 && memcmp(e - 9, " HTTP/1.0", 9) != 0)) return 0;
-    *eol = l + 2;
-    return 1;
+    static const char hdr[] = "Early-Data: 1\r\n";
+    size_t off = 0, eol, end;
+    int rc = 0;
+    while (!pc->early_holding && rc == 0) {
+        const uint8_t *p = pc->early_held + off;
+        int k = http1_early_next(p, pc->early_held_len - off, &eol, &end);
+        /* Not yet whole: wait for more early records; not HTTP/1.x: hold. */
+        if (k == HTTP1_EARLY_HOLD) pc->early_holding = 1;
+        if (k <= 0) break;
+        rc = to_backend(pc, p, eol);
+        if (rc == 0) rc = to_backend(pc, (const uint8_t *)hdr, sizeof hdr - 1);
+        if (rc == 0) rc = to_backend(pc, p + eol, end - eol);
+        pc->early_bytes += end;
+        off += end;
+        if (k == HTTP1_EARLY_LAST) pc->early_holding = 1; /* a body follows: held, and all after it */
+    }
+    memmove(pc->early_held, pc->early_held + off, pc->early_held_len - off);
+    pc->early_held_len -= off;
+    return rc;
 }
 
 int proxy_forward_early(proxy_conn *pc)
 {
-    static const char hdr[] = "Early-Data: 1\r\n";
     uint8_t buf[16384];
-    size_t len = 0, n = 0, eol = 0;
+    size_t len = 0, n = 0;
     /* One record at a time: the library hands out what it opened. */
     while (len < sizeof buf && parley_conn_read_early_data(pc->tls, buf + len, sizeof buf - len, &n) == PARLEY_OK) len += n;
     if (!len) return 0;
+    /* Bounded: the library refuses more than --early-data-limit in all. */
+    if (!pc->early_held) pc->early_held = malloc(g_opts->early_limit);
+    if (!pc->early_held || pc->early_held_len + len > g_opts->early_limit) {
+        conn_close(pc, "early data over the limit");
+        return -1;
+    }
+    memcpy(pc->early_held + pc->early_held_len, buf, len);
+    pc->early_held_len += len;
+    if (pc->early_holding) return 0;
     connect_backend(pc); /* once: it returns at once when already connecting */
     if (pc->closing) return -1;
-    int rc;
-    if (pc->early_bytes == 0 && http1_head(buf, len, &eol)) {
-        rc = to_backend(pc, buf, eol);
-        if (rc == 0) rc = to_backend(pc, (const uint8_t *)hdr, sizeof hdr - 1);
-        if (rc == 0) rc = to_backend(pc, buf + eol, len - eol);
-    } else {
-        rc = to_backend(pc, buf, len);
-    }
-    pc->early_bytes += len;
-    if (rc < 0) {
+    if (forward_blocks(pc) < 0) {
         conn_close(pc, write_why(pc));
         return -1;
     }
     return 0;
+}
+
+int proxy_release_early(proxy_conn *pc)
+{
+    int rc = pc->early_held_len ? to_backend(pc, pc->early_held, pc->early_held_len) : 0;
+    free(pc->early_held);
+    pc->early_held = NULL;
+    pc->early_held_len = 0;
+    if (rc < 0) conn_close(pc, write_why(pc));
+    return rc;
 }

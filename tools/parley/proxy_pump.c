@@ -184,6 +184,7 @@ void drive(proxy_conn *pc)
         else g_count.full++;
         connect_backend(pc);
         if (pc->closing) return;
+        if (proxy_release_early(pc) < 0) return; /* no longer replayable: the held 0-RTT bytes */
         backend_start_reading(pc);
     }
     for (;;) {
