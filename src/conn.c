@@ -310,8 +310,8 @@ int parley_conn_write(parley_conn *c, const uint8_t *buf, size_t len)
     }
     if (c->closed_sent) {
         pl_fail(PL_ERR_USAGE, __FILE__, __LINE__, "write after close");
-        pl_conn_set_error(c, "write after close_notify was sent");
-        return PARLEY_ERROR;
+        /* A refusal, not a failure: the connection may still read. */
+        return pl_conn_refuse(c, "write after close_notify was sent");
     }
     int rc = pl_answer_key_update(c, 1);
     if (rc < 0) return pl_conn_fail(c, rc);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "../internal.h"
+#include "../util/siphash.h"
 
 #define MC_VAL 512
 
@@ -35,16 +36,18 @@ typedef struct {
     mc_entry **table;
     size_t nbuckets, count, capacity;
     mc_entry *head, *tail;
+    uint8_t hkey[16];          /* random: ids and claim keys come from peers (SipHash) */
     mc_rec **ctable;           /* nbuckets chains */
     mc_rec *chead, *ctail;     /* oldest first */
     size_t ccount, ccapacity;
 } mc_cache;
 
+/* Keyed: a peer that can choose ids or claim keys (a ticket holder grinding
+ * binders) must not be able to put them all in one chain, scanned under the
+ * cache's lock. */
 static size_t mc_hash(const mc_cache *m, const uint8_t *id, size_t n)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ id[i]) * 1099511628211ull;
-    return (size_t)(h % m->nbuckets);
+    return (size_t)(pl_siphash24(m->hkey, id, n) % m->nbuckets);
 }
 
 static void mc_unlink(mc_cache *m, mc_entry *e)
@@ -219,7 +222,7 @@ parley_session_cache *parley_session_cache_memory_new(size_t capacity)
     m->ccapacity = m->capacity / 4 > 16 ? m->capacity / 4 : 16;
     m->table = pl_calloc(m->nbuckets, sizeof *m->table);
     m->ctable = pl_calloc(m->nbuckets, sizeof *m->ctable);
-    if (!m->table || !m->ctable) {
+    if (!m->table || !m->ctable || pl_random(m->hkey, sizeof m->hkey) < 0) {
         pl_free(m->table);
         pl_free(m->ctable);
         pl_free(m);

@@ -82,6 +82,23 @@ static shm_slot *shm_room(shm_seg *s, time_t now)
     return lru;
 }
 
+/* The `writing` mark must reach memory before the record's fields change
+ * and be cleared only after they all have: a worker killed in between
+ * leaves the mark, and the next locker (EOWNERDEAD) drops the record. The
+ * fences keep the compiler (and CPU) from moving the field stores across
+ * the mark's stores. */
+static void shm_begin_write(uint8_t *writing)
+{
+    *writing = 1;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+static void shm_end_write(uint8_t *writing)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    *writing = 0;
+}
+
 static int shm_store(parley_session_cache *self, const uint8_t *id, size_t idlen, const uint8_t *val, size_t vlen, uint32_t lifetime)
 {
     shm_seg *s = ((shm_cache *)self)->seg;
@@ -94,7 +111,7 @@ static int shm_store(parley_session_cache *self, const uint8_t *id, size_t idlen
         pthread_mutex_unlock(&s->lock);
         return PARLEY_ERROR;
     }
-    slot->writing = 1;
+    shm_begin_write(&slot->writing);
     slot->used = 1;
     slot->idlen = (uint8_t)idlen;
     memcpy(slot->id, id, idlen);
@@ -102,7 +119,7 @@ static int shm_store(parley_session_cache *self, const uint8_t *id, size_t idlen
     slot->vlen = (uint16_t)vlen;
     slot->expires = now + (time_t)lifetime;
     slot->last_used = ++s->tick;
-    slot->writing = 0;
+    shm_end_write(&slot->writing);
     pthread_mutex_unlock(&s->lock);
     return PARLEY_OK;
 }
@@ -133,7 +150,7 @@ static void shm_remove(parley_session_cache *self, const uint8_t *id, size_t idl
     shm_lock(s);
     shm_slot *slot = shm_find(s, id, idlen);
     if (slot) {
-        slot->writing = 1;
+        shm_begin_write(&slot->writing);
         memset(slot, 0, sizeof *slot);
     }
     pthread_mutex_unlock(&s->lock);
@@ -159,12 +176,12 @@ static int shm_claim(parley_session_cache *self, const uint8_t *key, size_t klen
         if (!free_slot && (!cl[i].used || cl[i].expires <= now)) free_slot = &cl[i];
     }
     if (rc != 0 && free_slot) {
-        free_slot->writing = 1;
+        shm_begin_write(&free_slot->writing);
         free_slot->used = 1;
         free_slot->klen = (uint8_t)klen;
         memcpy(free_slot->key, key, klen);
         free_slot->expires = now + (time_t)lifetime;
-        free_slot->writing = 0;
+        shm_end_write(&free_slot->writing);
         rc = 1;
     }
     pthread_mutex_unlock(&s->lock);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "helpers.h"
+#include "util/siphash.h"
 
 static void key(uint8_t k[32], unsigned i)
 {
@@ -107,9 +108,23 @@ static void shm_cache(void **state)
     parley_session_cache_shm_free(c);
 }
 
+/* The memory cache's buckets are SipHash-2-4 under a random key: the
+ * reference vector of the SipHash paper (appendix A): key 00..0f, message
+ * 00..0e, 0xa129ca6149be45e5. */
+static void test_siphash_vector(void **state)
+{
+    (void)state;
+    uint8_t k[16], m[15];
+    for (int i = 0; i < 16; i++) k[i] = (uint8_t)i;
+    for (int i = 0; i < 15; i++) m[i] = (uint8_t)i;
+    assert_true(pl_siphash24(k, m, 15) == 0xa129ca6149be45e5ull);
+    assert_true(pl_siphash24(k, m, 0) == 0x726fdb47dd0e0e31ull); /* empty message, same key */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_siphash_vector),
         cmocka_unit_test(memory_cache),
         cmocka_unit_test(shm_cache),
     };

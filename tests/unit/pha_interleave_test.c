@@ -335,6 +335,11 @@ static void test_refusal_text(void **state)
     assert_non_null(strstr(parley_conn_last_refusal(p.client), "only a server asks"));
     assert_int_equal(parley_conn_request_client_auth(p.server), PARLEY_OK);
     assert_string_equal(parley_conn_last_refusal(p.server), "");
+    /* Writing after close_notify is refused the same way (reading goes on). */
+    assert_int_equal(parley_conn_close(p.client), PARLEY_OK);
+    assert_int_equal(parley_conn_write(p.client, (const uint8_t *)"x", 1), PARLEY_ERROR);
+    assert_string_equal(parley_conn_error_string(p.client), "");
+    assert_non_null(strstr(parley_conn_last_refusal(p.client), "write after close_notify"));
     free_pair(&p);
 }
 
