@@ -245,8 +245,7 @@ int parley_conn_handshake(parley_conn *c)
     pl_exporter_keep(c);
     pl_hs_free(c->hs);
     c->hs = NULL;
-    rc = pl_client_early_after_handshake(c); /* early data not accepted goes now */
-    if (rc < 0) return pl_conn_fail(c, rc);
+    pl_client_early_after_handshake(c); /* not resent: the application decides (RFC 8446 4.2.10) */
     pl_conn_release_idle(c);
     return PARLEY_OK;
 }

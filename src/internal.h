@@ -290,6 +290,7 @@ typedef struct {
     uint16_t ed_suite;
     uint32_t ed_max;        /* the ticket's max_early_data_size */
     char ed_alpn[256];
+    uint16_t ed_rsl;        /* the ticket's record_size_limit: early records beyond it are record_overflow */
     uint8_t ed_replay_key[32]; /* anti-replay key: ticket (stateful) or binder (sealed) */
     int ed_stateful;
     int early_reading;      /* the early read keys are installed (until EndOfEarlyData) */

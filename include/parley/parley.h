@@ -558,14 +558,20 @@ int parley_config_set_max_early_data(parley_config *cfg, uint32_t bytes);
 enum { PARLEY_EARLY_DATA_NOT_OFFERED = 0, PARLEY_EARLY_DATA_ACCEPTED = 1, PARLEY_EARLY_DATA_REJECTED = 2 };
 /* Client: data to send as early data in the first flight when the session
  * given to parley_conn_set_session allows it (a TLS 1.3 ticket with
- * max_early_data_size >= len). Copied; call before the first
- * parley_conn_handshake. If the server rejects it, the library sends it again
- * as ordinary application data right after the handshake, before anything
- * written later. PARLEY_ERROR on a server, once the handshake has begun, or
- * for more than 64 KiB. Not offered (no TLS 1.3 session, a ticket allowing
- * less than len, the session's ALPN protocol not among ours): the data is
- * sent the same way after the handshake, and the status says NOT_OFFERED.
- * The status is NOT_OFFERED until the server has answered. */
+ * max_early_data_size >= len), in records no larger than the record_size_limit
+ * the server gave the connection that made the session (RFC 8449 4). Copied;
+ * call before the first parley_conn_handshake. PARLEY_ERROR on a server, once
+ * the handshake has begun, or for more than 64 KiB. The library sends the
+ * data only as early data, never again: once the handshake is complete and
+ * parley_conn_early_data_status says PARLEY_EARLY_DATA_REJECTED (the server
+ * did not take it) or _NOT_OFFERED (no TLS 1.3 session, a ticket allowing
+ * less than len, the session's ALPN protocol not among ours), the data has
+ * NOT been delivered and the application decides whether to write it again
+ * (RFC 8446 4.2.10: an implementation SHOULD NOT resend early data
+ * automatically, and MUST NOT unless the connection negotiated the same ALPN
+ * protocol as the session: compare parley_conn_alpn with the protocol the
+ * session was made under before resending it as is). The status is
+ * NOT_OFFERED until the server has answered. */
 int parley_conn_set_early_data(parley_conn *conn, const uint8_t *buf, size_t len);
 /* Server: after parley_conn_handshake returned PARLEY_EARLY_DATA, the early
  * data received so far: PARLEY_OK with *n > 0, or PARLEY_WANT_READ when all

@@ -128,7 +128,9 @@ static int pl_ch_ext(void *vctx, uint16_t type, pl_cursor *b)
         ch->has_ticket = 1;
         return 0;
     case PL_EXT_RECORD_SIZE_LIMIT:
-        return pl_rsl_parse(b, &ch->record_size_limit); /* RFC 8449 4 */
+        /* RFC 8449 4. Checked even when the config turned the extension
+         * off: it is understood, only not answered (record_size_limit.c). */
+        return pl_rsl_parse(b, &ch->record_size_limit);
     case PL_EXT_STATUS_REQUEST: {
         /* RFC 6066 8: only status_type ocsp (1) means anything to us. */
         uint8_t st;

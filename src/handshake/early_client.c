@@ -14,9 +14,13 @@
  * EncryptedExtensions), they stay until EndOfEarlyData follows the server's
  * Finished; otherwise handshake keys from the moment rejection is known (a
  * HelloRetryRequest: plaintext again for the second ClientHello). Data not
- * accepted (or never offered) is sent once, as application data, as soon as
- * the handshake completes, before anything the application writes. A TLS
- * 1.2 ServerHello after early data went out ends the connection (D.3).
+ * accepted (or never offered) is not sent again: 4.2.10 says a TLS
+ * implementation SHOULD NOT resend early data automatically (and MUST NOT
+ * unless the same ALPN protocol is negotiated); the application decides from
+ * parley_conn_early_data_status. Early records are sized to the record_size_limit
+ * the server gave the connection that made the ticket (RFC 8449 4: records
+ * follow the limits of the handshake that produced their keys). A TLS 1.2
+ * ServerHello after early data went out ends the connection (D.3).
  */
 #include <stdio.h>
 #include <string.h>
@@ -62,8 +66,11 @@ void pl_client13_early_decide(parley_conn *c)
     else if (c->early_out.len > s->max_early_data) why = "the data is longer than the ticket's max_early_data_size";
     else if (s->alpn[0] && !pl_alpn_offered(c->cfg, s->alpn)) why = "the session's ALPN protocol is not offered";
     if (why) {
-        snprintf(d, sizeof d, "%s: the data goes after the handshake", why);
+        /* Not sent at all: the application decides (4.2.10). Dropped now, so
+         * that it no longer widens the output cap (pl_peer_room). */
+        snprintf(d, sizeof d, "%s: the data is not sent", why);
         pl_trace(c, PARLEY_TRACE_INFO, -1, "early data not offered", 0, d);
+        pl_buf_free(&c->early_out);
         return;
     }
     hs->early_state = PL_EARLY_PENDING;
@@ -105,7 +112,14 @@ int pl_client13_send_early(parley_conn *c)
     pl_cleanse(secret, sizeof secret);
     PL_GUARD(rc);
     pl_trace(c, PARLEY_TRACE_KEYS, -1, "client early traffic (write)", 0, "");
-    PL_GUARD(pl_send_app_data(c, c->early_out.data, c->early_out.len));
+    /* RFC 8449 4: early records are subject to the limits set in the
+     * handshake that produced their keys, the ticket's: the server's limit
+     * then (0: none), held while these records are framed and padded. */
+    uint16_t now_peer = c->rsl_peer;
+    c->rsl_peer = c->sess->record_size_limit;
+    rc = pl_send_app_data(c, c->early_out.data, c->early_out.len);
+    c->rsl_peer = now_peer;
+    PL_GUARD(rc);
     pl_trace(c, PARLEY_TRACE_RECORD_SENT, PL_CT_APPLICATION_DATA, "early data", c->early_out.len, "");
     return 0;
 }
@@ -114,7 +128,7 @@ static void pl_early_rejected(parley_conn *c, const char *why)
 {
     char d[160];
     c->early_status = PARLEY_EARLY_DATA_REJECTED;
-    snprintf(d, sizeof d, "%s: the data is sent again after the handshake", why);
+    snprintf(d, sizeof d, "%s: the data is not sent again (the application decides)", why);
     pl_trace(c, PARLEY_TRACE_INFO, -1, "early data rejected", 0, d);
 }
 
@@ -195,18 +209,16 @@ int pl_client13_end_early(parley_conn *c)
     return 0;
 }
 
-int pl_client_early_after_handshake(parley_conn *c)
+void pl_client_early_after_handshake(parley_conn *c)
 {
-    int rc = 0;
-    if (c->is_server || !c->early_out.len) return 0;
-    /* Not accepted (rejected, or never offered): once, as application data,
-     * before anything the application writes. The data was copied for this. */
-    if (c->early_status != PARLEY_EARLY_DATA_ACCEPTED) {
-        rc = pl_send_app_data(c, c->early_out.data, c->early_out.len);
-        if (rc == 0)
-            pl_trace(c, PARLEY_TRACE_INFO, -1, "early data sent as application data", c->early_out.len,
-                     c->early_status == PARLEY_EARLY_DATA_REJECTED ? "rejected in 0-RTT" : "not offered in 0-RTT");
-    }
+    /* RFC 8446 4.2.10: early data not accepted is not resent by the library
+     * (SHOULD NOT; MUST NOT unless the same ALPN protocol is negotiated): the
+     * application sees the status and decides. The copy was kept only to
+     * widen the output cap while it could still wait in the output. */
+    if (c->is_server || !c->early_out.len) return;
+    if (c->early_status != PARLEY_EARLY_DATA_ACCEPTED)
+        pl_trace(c, PARLEY_TRACE_INFO, -1, "early data not delivered", c->early_out.len,
+                 c->early_status == PARLEY_EARLY_DATA_REJECTED ? "rejected in 0-RTT: not resent (the application decides)"
+                                                               : "not offered in 0-RTT: not sent (the application decides)");
     pl_buf_free(&c->early_out);
-    return rc;
 }

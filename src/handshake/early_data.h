@@ -27,7 +27,8 @@ int pl_client13_early_sh(parley_conn *c, int psk_selected, uint16_t suite);
 PL_MUST_CHECK int pl_client13_early_ee(parley_conn *c, int has_early_data);
 /* After the server's Finished: EndOfEarlyData under the early keys, then handshake write keys. */
 PL_MUST_CHECK int pl_client13_end_early(parley_conn *c);
-/* The handshake is done: early data not accepted goes out now as application data. */
-PL_MUST_CHECK int pl_client_early_after_handshake(parley_conn *c);
+/* The handshake is done: the copy of the early data is dropped (data not
+ * accepted is never resent by the library, RFC 8446 4.2.10). */
+void pl_client_early_after_handshake(parley_conn *c);
 
 #endif

@@ -47,6 +47,7 @@ void pl_server13_note_ticket(parley_conn *c, const pl_session *ss, pl_cursor id,
     hs->ed_suite = ss->suite;
     hs->ed_max = ss->max_early_data;
     snprintf(hs->ed_alpn, sizeof hs->ed_alpn, "%s", ss->alpn);
+    hs->ed_rsl = ss->record_size_limit; /* RFC 8449 4: the ticket's limit on early records */
     hs->ed_stateful = c->cfg->tickets_disabled;
     /* Namespaced (the label) so a claim key never equals a session id. */
     pl_buf b = {0};

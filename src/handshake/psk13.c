@@ -134,6 +134,7 @@ int pl_client13_ticket(parley_conn *c, const uint8_t *msg, size_t len)
      * the ticket allows, and the ALPN protocol the early data must use. */
     ss.max_early_data = nst.max_early_data;
     snprintf(ss.alpn, sizeof ss.alpn, "%s", c->alpn ? c->alpn : "");
+    ss.record_size_limit = c->rsl_peer; /* RFC 8449 4: early records follow it */
     if (!c->sess && !(c->sess = pl_malloc(sizeof *c->sess))) {
         pl_cleanse(&ss, sizeof ss);
         PL_BAIL(PL_ERR_INTERNAL, "out of memory");
@@ -270,6 +271,7 @@ int pl_server13_send_ticket(parley_conn *c)
      * limit, suite and ALPN (the suite and SNI are in the base). */
     ss.max_early_data = cfg->max_early_data;
     snprintf(ss.alpn, sizeof ss.alpn, "%s", c->alpn ? c->alpn : "");
+    ss.record_size_limit = c->rsl_recv; /* RFC 8449 4: early records are held to it */
     /* The ticket lives no longer than the session it continues. */
     uint64_t left = ss.created + ss.lifetime > now ? ss.created + ss.lifetime - now : 0;
     if (left == 0) return 0;

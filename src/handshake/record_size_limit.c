@@ -112,7 +112,11 @@ void pl_rsl_server_accept(parley_conn *c, const pl_client_hello *ch, uint16_t ve
     uint16_t max = version == PARLEY_TLS1_2 ? PL_RSL_MAX12 : PL_RSL_MAX13, value = ch->record_size_limit;
     uint16_t ours = pl_rsl_ours(c->cfg, max);
     c->rsl_sent = c->rsl_peer = c->rsl_recv = 0;
-    /* Turned off: the extension is ignored, as by a server without it. */
+    /* Turned off: the value is not acted on (no answer, no limit). Its
+     * syntax was still checked by the ClientHello parser: Parley understands
+     * the extension (RFC 8446 4.2 lets a server ignore only extensions it
+     * does not), so a malformed one (a wrong length, a value below 64) is
+     * decode_error / illegal_parameter whatever the configuration. */
     if (!value || !ours) return;
     /* A client that offered TLS 1.3 too could not know under which version
      * its value would be read, and some count the TLS 1.3 type byte in it
@@ -161,6 +165,18 @@ int pl_rsl_check_received(parley_conn *c, size_t n)
      * after authentication, like the protocol limits (record.c). */
     PL_ENSURE(n <= c->rsl_recv, PL_ERR_RECORD_OVERFLOW, "decrypted record of %zu bytes exceeds our record_size_limit of %u (RFC 8449 4)",
               n, c->rsl_recv);
+    return 0;
+}
+
+int pl_rsl_check_early(parley_conn *c, size_t n)
+{
+    /* RFC 8449 4: "Records are subject to the limits that were set in the
+     * handshake that produces the keys that are used to protect those
+     * records": 0-RTT keys come from the ticket's connection, whose limit
+     * the ticket recorded (0: none advertised, the protocol's maximum). */
+    uint16_t lim = c->hs ? c->hs->ed_rsl : 0;
+    PL_ENSURE(!lim || n <= lim, PL_ERR_RECORD_OVERFLOW,
+              "early data record of %zu bytes exceeds the ticket's record_size_limit of %u (RFC 8449 4)", n, lim);
     return 0;
 }
 

@@ -49,6 +49,9 @@ size_t pl_rsl_inner_max(const parley_conn *c);
  * 1.3: the whole TLSInnerPlaintext, padding included) is held to the limit we
  * advertised once the peer knows it: record_overflow beyond it. */
 PL_MUST_CHECK int pl_rsl_check_received(parley_conn *c, size_t n);
+/* Server, records under the 0-RTT key: held to the ticket's limit
+ * (hs->ed_rsl, RFC 8449 4), record_overflow beyond it. */
+PL_MUST_CHECK int pl_rsl_check_early(parley_conn *c, size_t n);
 /* The smallest content per record a peer can make a connection of this
  * config use (for the output cap, config.c). */
 size_t pl_rsl_min_content(const parley_config *cfg);

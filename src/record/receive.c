@@ -247,9 +247,11 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
          * (RFC 8446 5: the client uses protected records from then on; an
          * on-path plaintext alert must not end an accepted 0-RTT phase). */
         c->peer_keys_used = 1;
-        /* RFC 8449 4: the whole TLSInnerPlaintext. Not under the early key: a
-         * client sending 0-RTT cannot know this connection's limit yet. */
-        if (!(c->hs && c->hs->early_reading)) PL_GUARD(pl_rsl_check_received(c, len - PL_AEAD_TAG));
+        /* RFC 8449 4: the whole TLSInnerPlaintext, against the limit of the
+         * handshake that produced the keys: under the early key, the
+         * ticket's (the client cannot know this connection's yet). */
+        if (c->hs && c->hs->early_reading) PL_GUARD(pl_rsl_check_early(c, len - PL_AEAD_TAG));
+        else PL_GUARD(pl_rsl_check_received(c, len - PL_AEAD_TAG));
         PL_ENSURE(type != PL_CT_CHANGE_CIPHER_SPEC, PL_ERR_UNEXPECTED_MESSAGE, "encrypted ChangeCipherSpec record");
     } else {
         PL_ENSURE(type != PL_CT_APPLICATION_DATA, PL_ERR_UNEXPECTED_MESSAGE, "application data before encryption was set up");

@@ -42,9 +42,13 @@ int pl_peer_room(const parley_conn *c, size_t n)
     size_t cap = atomic_load_explicit(&c->cfg->out_cap, memory_order_relaxed);
     /* A client's 0-RTT data (at most 64 KiB) is the application's own and
      * may still wait in the output when the server's flight is answered:
-     * it widens the cap for the handshake instead of counting against it. */
-    if (c->hs && c->early_out.len)
-        cap += c->early_out.len + (c->early_out.len / PL_MAX_PLAINTEXT + 1) * (PL_REC_HEADER + 1 + PL_AEAD_TAG + c->cfg->record_pad);
+     * it widens the cap for the handshake instead of counting against it.
+     * early_out is kept only for data that went out in the first flight
+     * (early_client.c), in records sized to the ticket's limit (RFC 8449 4). */
+    if (c->hs && c->early_out.len) {
+        size_t ef = c->sess && c->sess->record_size_limit ? (size_t)c->sess->record_size_limit - 1 : PL_MAX_PLAINTEXT;
+        cap += c->early_out.len + (c->early_out.len / ef + 1) * (PL_REC_HEADER + 1 + PL_AEAD_TAG + c->cfg->record_pad);
+    }
     PL_ENSURE(c->out.len + need <= cap, PL_ERR_INTERNAL,
               "%zu bytes of output wait for the peer, which is not reading them (limit %zu)", c->out.len, cap);
     return 0;
@@ -90,15 +94,16 @@ int pl_conn_send_ccs(parley_conn *c)
 
 /* Application data sealed under the current write keys (application keys,
  * or a client's early keys for 0-RTT, RFC 8446 4.2.10) in records of at
- * most 2^14 bytes; never in plaintext. The caller's own data: not held to
+ * most 2^14 bytes, or what c->rsl_peer leaves (RFC 8449 4; for 0-RTT the
+ * caller sets the ticket's limit there); never in plaintext. The caller's own data: not held to
  * the output cap, reserved once so sealing never reallocates mid-way. */
 int pl_send_app_data(parley_conn *c, const uint8_t *buf, size_t len)
 {
     PL_ENSURE(pl_rec_active(&c->wr), PL_ERR_INTERNAL, "application data before any write keys");
-    size_t recs = len / PL_MAX_PLAINTEXT + 1;
+    size_t frag = pl_rsl_content_max(c), recs = len / frag + 1;
     PL_GUARD(pl_buf_reserve(&c->out, len + recs * (PL_REC_HEADER + PL_GCM_EXPLICIT + 1 + PL_AEAD_TAG + c->cfg->record_pad)));
-    for (size_t off = 0; off < len; off += PL_MAX_PLAINTEXT) {
-        size_t n = len - off < PL_MAX_PLAINTEXT ? len - off : PL_MAX_PLAINTEXT;
+    for (size_t off = 0; off < len; off += frag) {
+        size_t n = len - off < frag ? len - off : frag;
         PL_GUARD(pl_send_record(c, PL_CT_APPLICATION_DATA, buf + off, n));
     }
     return 0;

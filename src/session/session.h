@@ -47,6 +47,12 @@ typedef struct {
      * chose ("" if none). Formats 2-4 read as 0 and "". */
     uint32_t max_early_data;
     char alpn[256];
+    /* Format 5, last field: the record_size_limit of the handshake that made
+     * the ticket (RFC 8449 4: 0-RTT records are subject to that handshake's
+     * limits). Server's ticket: the limit the server advertised (0: none);
+     * client's session: the server's limit it received (0: none). 0 or
+     * 64..16385. Formats 2-4 read as 0. */
+    uint16_t record_size_limit;
 } pl_session;
 
 /* RFC 7627 5.4: a TLS 1.2 session made without the extended master secret

@@ -12,11 +12,11 @@
  *     [CCS], EncryptedExtensions, Finished, NewSessionTicket
  *   seeds/client_resume/tls13_early_data: 0x03 || the same for a ticket
  *     that allows early data, resumed by a client sending FUZZ_EARLY_DATA as
- *     0-RTT, and whatever the server answers: a server that skips 0-RTT
- *     answers without early_data in its EncryptedExtensions (the client
- *     sends the data again after Finished); regenerated against a server
- *     that accepts it, the flight has early_data and the client's second
- *     flight starts with EndOfEarlyData
+ *     0-RTT to a server that rejects it: it shares the ticket key of the
+ *     server that issued the ticket but takes no early data itself
+ *     (max_early_data 0), so its EncryptedExtensions has no early_data
+ *     (the fuzz client offers no ALPN, so the rejection cannot come from
+ *     another ALPN protocol, RFC 8446 4.2.10)
  *   seeds/client_resume/tls13_early_accepted: 0x03 || the answer of a
  *     scripted server that accepts the early data (ServerHello, CCS,
  *     EncryptedExtensions with early_data, Finished): the client's
@@ -26,7 +26,9 @@
  *     ticket grown to PL_MAX_TICKET bytes and 16 bytes after the message in
  *     the same record: the largest ticket a session keeps (its Finished no
  *     longer verifies).
- * and fuzz_client_resume_sessions.h, the three session blobs. */
+ * and fuzz_client_resume_sessions.h, the three session blobs. The
+ * session13_early blob's record_size_limit (format 5's last field) is the
+ * server's default 16385, which early records then follow (RFC 8449 4). */
 #include <parley/parley.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,7 +118,7 @@ static void resume(parley_config *ccfg, parley_config *scfg, const uint8_t *blob
     parley_conn *srv = parley_conn_new_server(scfg);
     if (!srv || pump(cli, srv, 1) < 0) die("resumption failed");
     if (!parley_conn_resumed(cli)) die("not resumed");
-    if (early && parley_conn_early_data_status(cli) == PARLEY_EARLY_DATA_NOT_OFFERED) die("early data not offered");
+    if (early && parley_conn_early_data_status(cli) != PARLEY_EARLY_DATA_REJECTED) die("early data not rejected");
     parley_conn_free(cli);
     parley_conn_free(srv);
 }
@@ -236,7 +238,8 @@ int main(int argc, char **argv)
     const char *dir = argv[1];
     char fp[128], path[1024];
     parley_config *ccfg = parley_config_new(), *s12 = parley_config_new(), *s13 = parley_config_new(),
-                  *s13e = parley_config_new();
+                  *s13e = parley_config_new(), *s13r = parley_config_new();
+    static const uint8_t tkey[48] = {0x13, 0xe0};
     /* The fuzz target's client config (fuzz_client_resume.c): verification
      * off, so the sessions' trust identity is the "not verified" one. */
     parley_config_set_verify(ccfg, 0);
@@ -244,6 +247,9 @@ int main(int argc, char **argv)
         parley_config_add_self_signed(s13, fp, sizeof fp) != PARLEY_OK ||
         parley_config_add_self_signed(s13e, fp, sizeof fp) != PARLEY_OK ||
         parley_config_set_max_early_data(s13e, 16384) != PARLEY_OK ||
+        /* The rejecting server: s13e's ticket key, no early data of its own. */
+        parley_config_add_self_signed(s13r, fp, sizeof fp) != PARLEY_OK ||
+        parley_config_set_ticket_keys(s13e, tkey, 1) != PARLEY_OK || parley_config_set_ticket_keys(s13r, tkey, 1) != PARLEY_OK ||
         parley_config_set_versions(s12, PARLEY_TLS1_2, PARLEY_TLS1_2) != PARLEY_OK)
         die("server config");
     uint8_t b12[4096], b13[4096], b13e[4096];
@@ -267,7 +273,7 @@ int main(int argc, char **argv)
     nst_boundary(dir, "tls12_nst_2048", 0);
     resume(ccfg, s13, b13, n13, 0);
     put(dir, "tls13_psk", 1, flight, flight_len);
-    resume(ccfg, s13e, b13e, n13e, 1);
+    resume(ccfg, s13r, b13e, n13e, 1);
     put(dir, "tls13_early_data", 3, flight, flight_len);
     resume_accepted(ccfg, b13e, n13e);
     put(dir, "tls13_early_accepted", 3, flight, flight_len);
@@ -275,6 +281,7 @@ int main(int argc, char **argv)
     parley_config_free(s12);
     parley_config_free(s13);
     parley_config_free(s13e);
+    parley_config_free(s13r);
     printf("sessions: TLS 1.2 %zu bytes, TLS 1.3 %zu bytes, TLS 1.3 with early data %zu bytes\n", n12, n13, n13e);
     return 0;
 }

@@ -2,7 +2,8 @@
 # The client's TLS 1.3 0-RTT early data (RFC 8446 2.3, 4.2.10) against
 # openssl s_server: accepted with -early_data (s_server prints what it read
 # as early data), rejected with -max_early_data alone (tickets allow it, the
-# server does not read it: the data arrives once, after the handshake), not
+# server does not read it: the library does not resend it, RFC 8446 4.2.10,
+# and the tool, as the application, sends it once after the handshake), not
 # offered with a ticket that allows none, across --reconnect, after a
 # HelloRetryRequest, and with the session's ALPN protocol; and accepted by
 # gnutls-serv --earlydata.
@@ -46,8 +47,8 @@ pc() {
 # Accepted: the ticket of the first connection allows 0-RTT, the second sends it.
 start_ossl "$WORK/s.log" -early_data
 pc "$WORK/c1.log" --early-data 'first connection\n' --sess-out "$WORK/a.sess"
-check "no session yet: early data not offered, sent after the handshake" "$WORK/c1.log" '^early_data: not offered$' \
-    '^resumed: no$' 'reply from s_server'
+check "no session yet: early data not offered, sent by the tool after the handshake" "$WORK/c1.log" '^early_data: not offered$' \
+    '^resumed: no$' 'reply from s_server' 'parley: early data not offered: sending it after the handshake'
 server_idle; wait_line "$WORK/s.log" '^first connection$' # (its log is written when it gets to it)
 check "s_server read the first connection's data in 1-RTT" "$WORK/s.log" 'No early data received' '^first connection$'
 pc "$WORK/c2.log" --sess-in "$WORK/a.sess" --early-data "$EARLY" --keylog "$WORK/keys" --trace
@@ -69,7 +70,8 @@ start_ossl "$WORK/r.log" -max_early_data 16384
 pc "$WORK/c1.log" --sess-out "$WORK/r.sess" --send 'hello\n'
 pc "$WORK/c2.log" --sess-in "$WORK/r.sess" --early-data "$EARLY" --trace
 check "0-RTT rejected by s_server -max_early_data: sent after the handshake" "$WORK/c2.log" '^early_data: rejected$' \
-    '^resumed: yes$' 'early data rejected' 'early data sent as application data' 'reply from s_server'
+    '^resumed: yes$' 'early data rejected' 'early data not delivered' \
+    'parley: early data rejected: sending it after the handshake \(ALPN none\)' 'reply from s_server'
 server_idle; wait_line "$WORK/r.log" 'GET /zero-rtt'
 [ "$(grep -c 'GET /zero-rtt' "$WORK/r.log")" -eq 1 ] && ok "rejected early data arrives exactly once" ||
     { bad "rejected early data arrived $(grep -c 'GET /zero-rtt' "$WORK/r.log") times"; tail "$WORK/r.log"; }

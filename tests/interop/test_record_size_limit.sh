@@ -101,4 +101,24 @@ for v in 1.3 1.2; do
     stop_bg "$(pgrep -f "proxy --listen 127.0.0.1:$SPORT" | head -1)"
 done
 
+# 0-RTT (RFC 8449 4: records follow the limits of the handshake that made
+# their keys): a session from gnutls-serv --recordsize 512 (513 in TLS 1.3),
+# then 3 KB of early data through the relay: every early record within the
+# ticket's limit, and gnutls-serv accepts them.
+SPORT=$(free_port)
+start_bg "$WORK/s.log" gnutls-serv -p "$SPORT" --x509certfile "$PKI/ec256.pem" --x509keyfile "$PKI/ec256.key" \
+    --recordsize "$LIMIT" --earlydata --maxearlydata 16384 --echo
+wait_port "$SPORT"
+timeout 20 "$PARLEY" client --cafile "$PKI/ca.pem" --servername localhost --tls1.3 --timeout 2 --send 'hello\r\n' \
+    --sess-out "$WORK/e.sess" "127.0.0.1:$SPORT" >"$WORK/c.log" 2>&1
+rm -f "$WORK/report"
+relay "$SPORT"
+EARLY3K=$(python3 -c 'print("e" * 3000)')
+timeout 20 "$PARLEY" client --cafile "$PKI/ca.pem" --servername localhost --tls1.3 --timeout 2 --sess-in "$WORK/e.sess" \
+    --early-data "$EARLY3K" --send 'after the handshake\r\n' "127.0.0.1:$RPORT" >"$WORK/c.log" 2>&1
+check "0-RTT to gnutls-serv --recordsize $LIMIT: accepted" "$WORK/c.log" '^early_data: accepted$' '^resumed: yes$' \
+    '^after the handshake'
+sizes "0-RTT parley client vs gnutls-serv" c2s 16 $((LIMIT + 1)) 1
+stop_bg "$(pgrep -f "gnutls-serv -p $SPORT" | head -1)"
+
 finish

@@ -474,6 +474,40 @@ static void test_server_checks_client_value(void **state)
     }
 }
 
+/* A server with the extension turned off still checks its syntax (Parley
+ * understands it; RFC 8446 4.2 lets a server ignore only extensions it does
+ * not): a value below 64 is illegal_parameter, a bad length decode_error; a
+ * valid one is accepted and not acted on. */
+static void test_server_off_still_checks(void **state)
+{
+    (void)state;
+    static const uint8_t low[] = {0x00, 0x3f}, shortb[] = {0x02}, fine[] = {0x02, 0x00};
+    static const struct { const uint8_t *b; size_t n; int alert; } cases[] = {
+        {low, 2, A_ILLEGAL_PARAMETER},
+        {shortb, 1, A_DECODE_ERROR},
+        {fine, 2, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        raw_hello h;
+        hello_with_rsl(&h, 0, cases[i].b, cases[i].n, 0);
+        parley_config *cfg = server_cfg("ec256");
+        assert_int_equal(parley_config_set_record_size_limit(cfg, 0), PARLEY_OK);
+        parley_conn *s = parley_conn_new_server(cfg);
+        parley_config_free(cfg);
+        int rc = hello_send(s, &h);
+        if (cases[i].alert) {
+            hello_refused_by(s, rc, cases[i].alert, "");
+        } else {
+            hello_answered(s, rc, 0x0304);
+            unsigned peer = 1, ours = 1;
+            parley_conn_record_size_limit(s, &peer, &ours);
+            assert_int_equal(peer, 0); /* not negotiated */
+        }
+        parley_conn_free(s);
+        rh_free(&h);
+    }
+}
+
 /* The client's value rewritten to 65535 (allowed by no version): the server
  * sends records up to the protocol maximum, never more (RFC 8449 4). The
  * handshake then fails at Finished (the transcripts differ); the server has
@@ -547,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_client_checks_server_value),
         cmocka_unit_test(test_server_answers_only_when_asked),
         cmocka_unit_test(test_server_checks_client_value),
+        cmocka_unit_test(test_server_off_still_checks),
         cmocka_unit_test(test_server_clamps_client_value),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

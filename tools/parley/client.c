@@ -8,6 +8,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "client_early.h"
 #include "common.h"
 #include "record_size_limit.h"
 
@@ -182,13 +183,26 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static void print_failure(parley_conn *c)
+/* The 'error:' reason: the connection's, or (when the library has none,
+ * e.g. the server never answered within the timeout) what the tool saw. */
+static const char *failure_reason(parley_conn *c, int rc)
 {
-    fprintf(stderr, "error: %s\n", parley_conn_error_string(c));
+    const char *e = parley_conn_error_string(c);
+    if (e && *e) return e;
+    if (rc == PARLEY_WANT_READ) return "no response from the server before the timeout";
+    if (rc == PARLEY_WANT_WRITE) return "the server did not take our data before the timeout";
+    return "the connection failed without a reason from the library";
+}
+
+static void print_failure_rc(parley_conn *c, int rc)
+{
+    fprintf(stderr, "error: %s\n", failure_reason(c, rc));
     if (parley_conn_alert_sent(c) >= 0) fprintf(stderr, "alert: sent %s\n", parley_alert_name(parley_conn_alert_sent(c)));
     if (parley_conn_alert_received(c) >= 0)
         fprintf(stderr, "alert: received %s\n", parley_alert_name(parley_conn_alert_received(c)));
 }
+
+static void print_failure(parley_conn *c) { print_failure_rc(c, PARLEY_ERROR); }
 
 /* One connection: handshake (offering *sess if any), request, response,
  * summary. On success the connection's session replaces *sess. */
@@ -203,8 +217,9 @@ static int client_once(const client_opts *o, parley_config *cfg, const char *hos
     if (*sess_len && parley_conn_set_session(c, sess, *sess_len) != PARLEY_OK)
         fprintf(stderr, "parley: the stored session cannot be used here (not a session, or made for another server "
                         "name or under other trust settings); doing a full handshake\n");
-    /* 0-RTT when the session allows it; otherwise the library sends the
-     * data right after the handshake (parley_conn_set_early_data). */
+    /* 0-RTT when the session allows it; otherwise (not offered, or
+     * rejected) the library does not send it (RFC 8446 4.2.10) and the tool
+     * does, after the handshake (client_early_fallback). */
     if (o->early_buf && parley_conn_set_early_data(c, (const uint8_t *)o->early_buf, o->early_len) != PARLEY_OK)
         tool_die("the early data cannot be set (more than 64 KiB?)");
     int fd = client_connect(host, port, o->timeout > 0 ? o->timeout : 10);
@@ -213,18 +228,23 @@ static int client_once(const client_opts *o, parley_config *cfg, const char *hos
         return TOOL_EXIT_FAIL;
     }
     parley_conn_set_fd(c, fd);
-    int rc = parley_fd_handshake(c), status = 0;
+    int rc = parley_fd_handshake(c), status = 0, fail_rc = rc;
     static char exphex[2 * PARLEY_EXPORT_MAX + 512];
     exphex[0] = 0;
     if (rc == PARLEY_OK && o->exp.len) (void)tool_export_hex(c, &o->exp, exphex, sizeof exphex);
     char *resp = NULL;
     size_t resp_len = 0;
     if (rc != PARLEY_OK) {
-        print_failure(c);
+        print_failure_rc(c, rc);
         status = TOOL_EXIT_FAIL;
         goto done;
     }
     if (o->key_update && (parley_conn_key_update(c, 1) != PARLEY_OK || parley_fd_flush(c) != PARLEY_OK)) {
+        print_failure(c);
+        status = TOOL_EXIT_FAIL;
+        goto done;
+    }
+    if (o->early_buf && tool_early_fallback(c, (const uint8_t *)o->early_buf, o->early_len) != PARLEY_OK) {
         print_failure(c);
         status = TOOL_EXIT_FAIL;
         goto done;
@@ -271,7 +291,8 @@ static int client_once(const client_opts *o, parley_config *cfg, const char *hos
         }
         /* A timeout after some response is the server keeping the connection open. */
         if (resp_len == 0 || parley_conn_alert_received(c) >= 0 || parley_conn_alert_sent(c) >= 0) {
-            print_failure(c);
+            print_failure_rc(c, rc);
+            fail_rc = rc;
             status = TOOL_EXIT_FAIL;
         }
         break;
@@ -345,7 +366,7 @@ done:;
         printf(", \"early_data\": ");
         json_str(stdout, early_name(c));
         printf(", \"error\": ");
-        json_str(stdout, parley_conn_error_string(c));
+        json_str(stdout, status == 0 ? "" : failure_reason(c, fail_rc));
         printf(", \"peer_chain\": [");
         for (int i = 0; i < parley_conn_peer_cert_count(c); i++) {
             if (parley_conn_peer_cert_info(c, i, subj, sizeof subj, iss, sizeof iss, nb, sizeof nb, na, sizeof na) != PARLEY_OK) continue;

@@ -9,8 +9,10 @@
 unsigned tool_record_size_limit(const char *arg)
 {
     char *end;
-    unsigned long v = strtoul(arg, &end, 10);
-    if (!*arg || *end || v > 65535) tool_die("--record-size-limit needs a number (64..16385, or 0 for off), not '%s'", arg);
+    /* Digits only: strtoul would take leading spaces, a sign, and wrap a
+     * negative number ("-18446744073709551552" is 64). */
+    unsigned long v = *arg >= '0' && *arg <= '9' ? strtoul(arg, &end, 10) : 0;
+    if (!(*arg >= '0' && *arg <= '9') || *end || v > 65535) tool_die("--record-size-limit needs a number (64..16385, or 0 for off), not '%s'", arg);
     return (unsigned)v;
 }
 
