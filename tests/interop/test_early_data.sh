@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # TLS 1.3 0-RTT early data on the server (RFC 8446 2.3, 4.2.10, 8):
 # openssl s_client -sess_in -early_data and gnutls-cli --resume --earlydata
-# against parley server (accepted, the request answered from early data,
+# and parley client --reconnect --early-data against parley server
+# (accepted, the request answered from early data,
 # CLIENT_EARLY_TRAFFIC_SECRET logged); a
 # ticket made for another ALPN (rejected, the request goes in 1-RTT); the
 # exact first flight of an accepted 0-RTT connection replayed to the forked
@@ -51,6 +52,13 @@ timeout 20 gnutls-cli --x509cafile "$P/ca.pem" -p "$S" localhost --resume --earl
     --priority "NORMAL:-VERS-ALL:+VERS-TLS1.3" <"$REQ" >"$WORK/gnutls.out" 2>&1
 check "gnutls-cli --resume --earlydata: the resumed request came in early data" "$WORK/gnutls.out" \
     'This is a resumed session' '^Early-Data: 1' '^early_data: yes'
+# Parley to Parley: the second connection of --reconnect sends the request as 0-RTT.
+before=$(grep -c 'early=1$' "$WORK/s.log")
+timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --alpn http/1.1 --reconnect 1 \
+    --early-data 'GET /early HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' "localhost:$S" >"$WORK/pp.out" 2>&1
+check "parley client --early-data -> parley server: accepted" "$WORK/pp.out" '^--- reconnect 1' '^early_data: accepted'
+if wait_count "$WORK/s.log" 'early=1$' $((before + 1)) >/dev/null; then ok "parley server logged the parley client's request as early"
+else bad "parley server did not log the parley client's request as early"; fi
 
 stop_bg "$LAST_PID"
 
