@@ -51,14 +51,23 @@ fi
 
 mkdir -p "$OUT/src"
 cd "$OUT/src"
-if ! ls -d gnutls28-*/ >/dev/null 2>&1; then
+# A source tree is reused only when its extraction finished (the mark is
+# written after it): an interrupted run starts again from the download.
+if [ ! -e .extracted ]; then
+    rm -rf gnutls28-*/ gnutls28_*
     # The installed gnutls-bin's version when the archive still has it, else the newest.
-    apt-get source -qq --download-only "gnutls28${VER:+=$VER}" 2>/dev/null || apt-get source -qq --download-only gnutls28
+    if ! apt-get source -qq --download-only "gnutls28${VER:+=$VER}" >"$OUT/fetch.log" 2>&1 &&
+        ! apt-get source -qq --download-only gnutls28 >>"$OUT/fetch.log" 2>&1; then
+        cat "$OUT/fetch.log"
+        echo "build-gnutls: cannot fetch the gnutls28 source (no network, or no deb-src access?)"
+        exit 1
+    fi
     # Upstream's release as Debian packs it, without Debian's patches: some
     # change Makefile.am, and building them needs autoreconf (automake,
     # libtool, gettext: Debian's dh_autoreconf). They are security fixes away
     # from certificate compression, which is all this build is for.
     dpkg-source -x --skip-patches "$(ls gnutls28_*.dsc | head -1)" >/dev/null
+    touch .extracted
 fi
 SRCDIR=$(ls -d "$OUT"/src/gnutls28-*/ | head -1)
 cd "$SRCDIR"

@@ -92,7 +92,7 @@ static void client_parse(int argc, char **argv, client_opts *o)
         else if (!strcmp(a, "--export")) tool_export_parse(NEXT(), &o->exp);
         else if (!strcmp(a, "--timeout")) o->timeout = atoi(NEXT());
         else if (!strcmp(a, "--record-padding")) o->padding = atoi(NEXT());
-        else if (!strcmp(a, "--cert-compression")) o->cert_compression = NEXT();
+        else if (!strcmp(a, "--cert-compression")) o->cert_compression = tool_nonempty("--cert-compression", NEXT());
         else if (!strcmp(a, "--record-size-limit")) o->rsl = NEXT();
         else if (a[0] == '-') tool_die("unknown client option %s (see parley --help)", a);
         else if (!o->target) o->target = a;
@@ -116,6 +116,7 @@ static void client_early_load(client_opts *o)
     if (o->early) {
         if (strlen(o->early) > EARLY_MAX) tool_die("--early-data text longer than %d bytes", EARLY_MAX);
         o->early_len = unescape(o->early, o->early_buf);
+        if (o->early_len == 0) tool_die("--early-data needs some data (an empty 0-RTT request would wait for nothing)");
         return;
     }
     FILE *f = fopen(o->early_file, "rb");
@@ -123,6 +124,7 @@ static void client_early_load(client_opts *o)
     o->early_len = fread(o->early_buf, 1, EARLY_MAX + 1, f);
     fclose(f);
     if (o->early_len > EARLY_MAX) tool_die("--early-data-file %s is longer than %d bytes", o->early_file, EARLY_MAX);
+    if (o->early_len == 0) tool_die("--early-data-file %s is empty", o->early_file);
 }
 
 static const char *early_name(const parley_conn *c)
@@ -327,11 +329,8 @@ done:;
         printf("alpn: %s\n", alpn ? alpn : "none");
         printf("resumed: %s\n", parley_conn_resumed(c) ? "yes" : "no");
         printf("extended_master_secret: %s\n", parley_conn_ems(c) ? "yes" : "no");
-        tool_print_record_size_limit(c);
         printf("verify: %s\n", parley_conn_verify_result(c));
         printf("server_name: %s\n", sni);
-        print_cert_compression(c);
-        printf("early_data: %s\n", early_name(c));
         for (int i = 0; i < parley_conn_peer_cert_count(c); i++)
             if (parley_conn_peer_cert_info(c, i, subj, sizeof subj, iss, sizeof iss, nb, sizeof nb, na, sizeof na) == PARLEY_OK)
             {
@@ -339,6 +338,11 @@ done:;
                 (void)parley_conn_peer_cert_sans(c, i, sans, sizeof sans);
                 printf("peer_cert.%d: subject=%s; issuer=%s; not_before=%s; not_after=%s; san=%s\n", i, subj, iss, nb, na, sans);
             }
+        /* Lines added after the original set, so that scripts reading the
+         * summary in order keep working (issue #19). */
+        tool_print_record_size_limit(c);
+        print_cert_compression(c);
+        printf("early_data: %s\n", early_name(c));
         if (o->exp.len) printf("exporter: %s\n", exphex);
     } else if (o->json) {
         printf("{\"ok\": %s, ", status == 0 ? "true" : "false");

@@ -169,3 +169,9 @@ void tool_linger_close(int fd, int ms)
     tool_linger_drain(fd, ms);
     close(fd);
 }
+
+const char *tool_nonempty(const char *flag, const char *value)
+{
+    if (!value[0]) tool_die("%s needs a value (none turns it off)", flag);
+    return value;
+}

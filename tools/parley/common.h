@@ -94,5 +94,7 @@ const char *tool_export_hex(parley_conn *c, const tool_export *e, char *out, siz
  * fd until the answer is in: 0, 1 for TLS 1.2 (none: the handshake asked),
  * -1 when the connection failed. */
 int tool_post_handshake_auth(parley_conn *c, int fd);
+/* An option's value, or exit with a usage error when it is empty ("none" says off). */
+const char *tool_nonempty(const char *flag, const char *value);
 
 #endif

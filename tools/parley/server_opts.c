@@ -76,7 +76,7 @@ int server_opt(server_opts *o, int argc, char **argv, int *ip)
         else if (!strcmp(a, "--trace")) o->trace = 1;
         else if (!strcmp(a, "--export-cert")) o->export_cert = NEXT();
         else if (!strcmp(a, "--record-padding")) o->padding = atoi(NEXT());
-        else if (!strcmp(a, "--cert-compression")) o->cert_compression = NEXT();
+        else if (!strcmp(a, "--cert-compression")) o->cert_compression = tool_nonempty("--cert-compression", NEXT());
         else if (!strcmp(a, "--record-size-limit")) o->rsl = NEXT();
         else if (!strcmp(a, "--tls1.3")) o->vmin = o->vmax = PARLEY_TLS1_3;
         else if (!strcmp(a, "--tls1.2")) o->vmin = o->vmax = PARLEY_TLS1_2;
