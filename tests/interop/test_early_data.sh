@@ -13,7 +13,10 @@
 # Redis with allkeys-lru (refused: it may evict records) or without CONFIG
 # (unknown policy: warned); and parley proxy --early-data (every request
 # forwarded early has Early-Data: 1, pipelined and split across records;
-# bodies held until the handshake completes; early=1).
+# bodies held until the handshake completes; early=1; anything ambiguous -
+# bare LF/CR, obs-fold, 'Transfer-Encoding :', duplicate Content-Length -
+# held whole, no request forwarded early unmarked; Upgrade/CONNECT end the
+# early part; a client's Early-Data: 1 not doubled; --early-data-limit bounds).
 source "$(dirname "$0")/lib.sh" "$@"
 make_pki
 P=$PKI
