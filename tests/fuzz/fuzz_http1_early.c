@@ -1,22 +1,67 @@
 /* fuzz_http1_early.c - the scanner that picks what `parley proxy
  * --early-data` forwards early (tools/parley/http1_early.c): arbitrary bytes,
- * scanned as the proxy does (block after block until it waits or holds);
- * every block must lie within the input, start with an HTTP/1.x request
- * line and end with an empty line. */
+ * scanned as the proxy does (block after block until it waits or holds).
+ * Differential oracle: every block forwarded early is re-parsed by a lenient
+ * parser, as a backend that takes bare LF as a line end (RFC 9112 2.2),
+ * trims whitespace before ':' and unfolds obs-fold would: it must see one
+ * request ending exactly where the scanner's block ends, with its request
+ * line ending at eol, no Transfer-Encoding, at most one Content-Length, and
+ * (for a plain BLOCK) no body, CONNECT or Upgrade. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http1_early.h"
+
+/* Does the lenient name [p, p+l) (trailing SP/HTAB trimmed) equal want? */
+static int named(const uint8_t *p, size_t l, const char *want)
+{
+    while (l && (p[l - 1] == ' ' || p[l - 1] == '\t')) l--;
+    return l == strlen(want) && strncasecmp((const char *)p, want, l) == 0;
+}
+
+static void lenient(const uint8_t *p, size_t n, size_t eol, size_t end, int k)
+{
+    size_t i = 0, line_no = 0, cl = 0;
+    int body = 0;
+    for (;;) {
+        const uint8_t *lf = memchr(p + i, '\n', n - i);
+        if (!lf) abort(); /* the scanner's block must end in a line end the lenient parse sees */
+        size_t e = (size_t)(lf - p), l = e - i;
+        if (l && p[e - 1] == '\r') l--;
+        for (size_t j = i; j < i + l; j++)
+            if (p[j] == '\r' || p[j] == 0) abort(); /* a CR or NUL the scanner let through */
+        if (line_no++ == 0) {
+            if (e + 1 != eol) abort(); /* request line boundary */
+            if (l >= 8 && memcmp(p + i, "CONNECT ", 8) == 0) body = 1;
+        } else if (l == 0) {
+            if (e + 1 != end) abort(); /* the block boundary */
+            break;
+        } else {
+            if (p[i] == ' ' || p[i] == '\t') abort(); /* obs-fold forwarded */
+            const uint8_t *c = memchr(p + i, ':', l);
+            if (!c) abort();
+            size_t nl = (size_t)(c - (p + i));
+            if (named(p + i, nl, "transfer-encoding")) abort();
+            if (named(p + i, nl, "content-length") && ++cl > 1) abort();
+            if (named(p + i, nl, "content-length") || named(p + i, nl, "upgrade")) body = 1;
+        }
+        i = e + 1;
+    }
+    if (k == HTTP1_EARLY_BLOCK && body) abort(); /* more followed that was not held */
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     size_t off = 0, eol = 0, end = 0;
     for (;;) {
-        int k = http1_early_next(data + off, size - off, &eol, &end);
+        int marked = 0;
+        int k = http1_early_next(data + off, size - off, &eol, &end, &marked);
         if (k <= 0) break;
-        if (!(eol >= 11 && eol < end && end <= size - off)) abort();
+        if (!(eol >= 14 && eol < end && end <= size - off)) abort();
         if (memcmp(data + off + eol - 2, "\r\n", 2) != 0 || memcmp(data + off + end - 4, "\r\n\r\n", 4) != 0) abort();
+        lenient(data + off, size - off, eol, end, k);
         off += end;
         if (k == HTTP1_EARLY_LAST) break;
     }

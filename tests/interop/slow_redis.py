@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """A fake Redis for the proxy's claim bound: speaks enough RESP for parley's
-caches, reports maxmemory-policy noeviction, and answers every SET ... NX
-(a 0-RTT claim) with OK after DELAY_MS. Usage: slow_redis.py PORT DELAY_MS.
-Prints "ready" once listening."""
+caches, reports maxmemory-policy noeviction (after CONFIG_DELAY_MS, default
+0), and answers every SET ... NX (a 0-RTT claim) with OK after DELAY_MS.
+Usage: slow_redis.py PORT DELAY_MS [CONFIG_DELAY_MS]. Prints "ready" once
+listening, then one line per event, times in ms (monotonic), so that a test
+can check the bounds from what Redis saw, not from timing on its side:
+"accept CONN T", "claim CONN T_RECEIVED T_ANSWERED"."""
 import socket, sys, threading, time
 
 def parse(buf):
@@ -22,7 +25,15 @@ def parse(buf):
         rest = rest2[n + 2:]
     return args, rest
 
-def serve(c, delay):
+lock = threading.Lock()
+def log(*a):
+    with lock:
+        print(*a, flush=True)
+def ms():
+    return "%.1f" % (time.monotonic() * 1000)
+
+def serve(c, delay, cdelay, cid):
+    log("accept", cid, ms())
     buf = b""
     while True:
         d = c.recv(65536)
@@ -35,10 +46,13 @@ def serve(c, delay):
                 break
             cmd = args[0].upper()
             if cmd == b"CONFIG":
+                time.sleep(cdelay)
                 c.sendall(b"*2\r\n$16\r\nmaxmemory-policy\r\n$10\r\nnoeviction\r\n")
             elif cmd == b"SET" and b"NX" in [a.upper() for a in args]:
+                t = ms()
                 time.sleep(delay)
                 c.sendall(b"+OK\r\n")
+                log("claim", cid, t, ms())
             elif cmd == b"GET":
                 c.sendall(b"$-1\r\n")
             elif cmd == b"DEL":
@@ -51,6 +65,9 @@ s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1])))
 s.listen(64)
 print("ready", flush=True)
+cdelay = int(sys.argv[3]) / 1000.0 if len(sys.argv) > 3 else 0
+n = 0
 while True:
     c, _ = s.accept()
-    threading.Thread(target=serve, args=(c, int(sys.argv[2]) / 1000.0), daemon=True).start()
+    n += 1
+    threading.Thread(target=serve, args=(c, int(sys.argv[2]) / 1000.0, cdelay, n), daemon=True).start()

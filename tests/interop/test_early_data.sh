@@ -13,7 +13,10 @@
 # Redis with allkeys-lru (refused: it may evict records) or without CONFIG
 # (unknown policy: warned); and parley proxy --early-data (every request
 # forwarded early has Early-Data: 1, pipelined and split across records;
-# bodies held until the handshake completes; early=1).
+# bodies held until the handshake completes; early=1; anything ambiguous -
+# bare LF/CR, obs-fold, 'Transfer-Encoding :', duplicate Content-Length -
+# held whole, no request forwarded early unmarked; Upgrade/CONNECT end the
+# early part; a client's Early-Data: 1 not doubled; --early-data-limit bounds).
 source "$(dirname "$0")/lib.sh" "$@"
 make_pki
 P=$PKI
@@ -239,6 +242,98 @@ check "proxy: pipelined POSTs in early data, both answered" "$WORK/px3.out" 'Ear
     "^$(printf abc | sha256sum | cut -d' ' -f1) 3\$" "^$(printf def | sha256sum | cut -d' ' -f1) 3\$"
 [ "$(grep -c '^early_data_header 1$' "$WORK/px3.out")" -eq 1 ] && ok "proxy: POST /a forwarded early with Early-Data: 1, POST /b held" ||
     bad "proxy: $(grep -c '^early_data_header 1$' "$WORK/px3.out") early_data_header lines for two POSTs (want 1)"
+# Request smuggling (RFC 9112 2.2, 11.2): the backend takes a bare LF as a
+# line end, so 'Host: x\n\n' ends /a there and /smuggled would reach it
+# early without Early-Data: 1. Anything ambiguous is held whole until the
+# handshake completes: every request answered, none forwarded early (the
+# backend saw no Early-Data header, the proxy's line has no early=1).
+# px_case NAME FILE: the 0-RTT flow of FILE through the proxy; $WORK/NAME.out
+# and the proxy's log line of that connection in $WORK/NAME.line.
+px_case() {
+    local name=$1 file=$2 n
+    ticket "$X" "$WORK/$name.pem"
+    n=$(grep -c 'resumed=yes' "$WORK/px.log")
+    s_client "$name" "$X" -sess_in "$WORK/$name.pem" -early_data "$file"
+    wait_count "$WORK/px.log" 'resumed=yes' $((n + 1)) >/dev/null
+    grep 'resumed=yes' "$WORK/px.log" | tail -n 1 >"$WORK/$name.line"
+}
+# held NAME FILE WHAT PATHS...: nothing forwarded early, each path answered.
+held() {
+    local name=$1 file=$2 what=$3; shift 3
+    px_case "$name" "$file"
+    local want=('Early data was accepted') p
+    for p in "$@"; do want+=("hello from backend $p\$"); done
+    check "proxy: $what: held, answered after the handshake" "$WORK/$name.out" "${want[@]}" &&
+    if grep -q 'early_data_header' "$WORK/$name.out" || grep -q 'early=1' "$WORK/$name.line"; then
+        bad "proxy: $what: forwarded early ($(grep -c early_data_header "$WORK/$name.out") with Early-Data; $(cat "$WORK/$name.line"))"
+    else ok "proxy: $what: nothing forwarded early"; fi
+}
+printf 'GET /a HTTP/1.1\r\nHost: x\n\nGET /smuggled HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' >"$WORK/lf.txt"
+held lf "$WORK/lf.txt" "bare LF (smuggling)" /a /smuggled
+printf 'GET /a HTTP/1.1\r\nHost: x\r\nX: y\rGET /b HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' >"$WORK/cr.txt"
+px_case cr "$WORK/cr.txt"
+grep -q 'early_data_header\|early=1' "$WORK/cr.out" "$WORK/cr.line" && bad "proxy: bare CR: forwarded early" ||
+    ok "proxy: bare CR: nothing forwarded early"
+printf 'GET /a HTTP/1.1\r\nHost: x\r\n X: folded\r\n\r\nGET /b HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' >"$WORK/fold.txt"
+px_case fold "$WORK/fold.txt"
+grep -q 'early_data_header\|early=1' "$WORK/fold.out" "$WORK/fold.line" && bad "proxy: obs-fold: forwarded early" ||
+    ok "proxy: obs-fold: nothing forwarded early"
+printf 'GET /a HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding : chunked\r\n\r\nGET /b HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' >"$WORK/te.txt"
+px_case te "$WORK/te.txt"
+grep -q 'early_data_header\|early=1' "$WORK/te.out" "$WORK/te.line" && bad "proxy: 'Transfer-Encoding :': forwarded early" ||
+    ok "proxy: 'Transfer-Encoding :' (space before the colon): nothing forwarded early"
+printf 'POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' >"$WORK/cl2.txt"
+px_case cl2 "$WORK/cl2.txt"
+grep -q 'early_data_header\|early=1' "$WORK/cl2.out" "$WORK/cl2.line" && bad "proxy: duplicate Content-Length: forwarded early" ||
+    ok "proxy: duplicate Content-Length: nothing forwarded early"
+# Upgrade (and CONNECT): what follows may not be HTTP, so the block is the
+# last one forwarded early; /b is held (no Early-Data: 1 needed then).
+printf 'GET /a HTTP/1.1\r\nHost: localhost\r\nUpgrade: foo\r\n\r\nGET /b HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' >"$WORK/up.txt"
+px_case up "$WORK/up.txt"
+check "proxy: Upgrade in early data: both answered" "$WORK/up.out" 'hello from backend /a$' 'hello from backend /b$'
+[ "$(grep -c '^early_data_header 1$' "$WORK/up.out")" -eq 1 ] && ok "proxy: a block with Upgrade is the last forwarded early" ||
+    bad "proxy: Upgrade: $(grep -c '^early_data_header 1$' "$WORK/up.out") requests forwarded early (want 1)"
+printf 'CONNECT localhost:1 HTTP/1.1\r\nHost: localhost:1\r\n\r\nGET /b HTTP/1.1\r\nHost: localhost\r\n\r\n' >"$WORK/conn.txt"
+px_case conn "$WORK/conn.txt"
+grep -q 'hello from backend /b' "$WORK/conn.out" && bad "proxy: the bytes after CONNECT were forwarded early as a request" ||
+    ok "proxy: CONNECT is the last block forwarded early"
+# RFC 8470 5.1: Early-Data: 1 is added only if not present; another value
+# is held. An echo backend answers each request with its raw header block.
+EB=$(free_port)
+start_bg "$WORK/eb.log" python3 -c '
+import socketserver, sys
+class H(socketserver.StreamRequestHandler):
+    def handle(self):
+        while True:
+            hdr = b""
+            while True:
+                l = self.rfile.readline()
+                if not l: return
+                hdr += l
+                if l in (b"\r\n", b"\n"): break
+            body = b"raw:" + hdr.replace(b"\r\n", b"|") + b"\n"
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+            if b"close" in hdr.lower(): return
+socketserver.ThreadingTCPServer.allow_reuse_address = True
+socketserver.ThreadingTCPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()' "$EB"
+wait_port "$EB"
+XE=$(free_port)
+start_bg "$WORK/pxe.log" "$PARLEY" proxy --listen "127.0.0.1:$XE" --backend "127.0.0.1:$EB" --cert "$P/ec256.pem" \
+    --key "$P/ec256.key" --early-data
+wait_port "$XE"
+printf 'GET /a HTTP/1.1\r\nHost: localhost\r\nEarly-Data: 1\r\n\r\nGET /b HTTP/1.1\r\nHost: localhost\r\nEarly-Data: 0\r\nConnection: close\r\n\r\n' >"$WORK/ed.txt"
+ticket "$XE" "$WORK/ed.pem"
+s_client ed "$XE" -sess_in "$WORK/ed.pem" -early_data "$WORK/ed.txt"
+check "proxy: the client's Early-Data: 1 kept once, Early-Data: 0 held as is" "$WORK/ed.out" 'Early data was accepted' \
+    '^raw:GET /a HTTP/1.1\|Host: localhost\|Early-Data: 1\|\|$' '^raw:GET /b HTTP/1.1\|Host: localhost\|Early-Data: 0\|Connection: close\|\|$'
+# --early-data-limit: digits only, at most 1 MiB ("-1" was 4 GiB, "16k" 16).
+for v in -1 16k 0 2000000 ''; do
+    # Refused at once, while parsing options (an accepted one runs until timeout).
+    timeout 2 "$PARLEY" proxy --listen 127.0.0.1:0 --backend "127.0.0.1:$BE" --cert "$P/ec256.pem" --key "$P/ec256.key" \
+        --early-data --early-data-limit "$v" >"$WORK/lim.out" 2>&1
+    [ $? -ne 124 ] && grep -q 'wants a number of bytes' "$WORK/lim.out" && ok "--early-data-limit '$v' refused" ||
+        bad "--early-data-limit '$v' accepted"
+done
 # Off by default: the same flow without --early-data is 1-RTT.
 Y=$(free_port)
 start_bg "$WORK/py.log" "$PARLEY" proxy --listen "127.0.0.1:$Y" --backend "127.0.0.1:$BE" --cert "$P/ec256.pem" \

@@ -27,7 +27,40 @@ typedef struct {
     int timeout_ms;    /* connect and command timeout (200 ms) */
     int evicts;        /* maxmemory-policy is not noeviction: no 0-RTT claims */
     int policy_logged; /* the policy warning was printed */
+    uint64_t deadline; /* a claim's one deadline (ms, CLOCK_MONOTONIC), 0: none */
 } redis_cache;
+
+/* A step is not started with less than this left before the deadline: a
+ * slow Redis would only time it out (a round trip on a LAN is far less). */
+#define STEP_MIN_MS 20
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The timeout of the next step: timeout_ms, or what is left of the claim's
+ * deadline (0: too little left, do not start it). One deadline for the
+ * whole claim (SET on a stale connection, reconnect, SELECT, CONFIG GET,
+ * SET) keeps a claim within timeout_ms, so that the caller's per-second
+ * claim budget (cache_redis_async.c) holds. */
+static int step_ms(const redis_cache *r)
+{
+    if (!r->deadline) return r->timeout_ms;
+    uint64_t now = mono_ms();
+    if (now + STEP_MIN_MS > r->deadline) return 0;
+    return (int)(r->deadline - now);
+}
+
+static int step_timeout(const redis_cache *r, redisContext *c)
+{
+    int ms = step_ms(r);
+    if (ms <= 0) return 0;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    return redisSetTimeout(c, tv) == REDIS_OK;
+}
 
 /* 0-RTT anti-replay needs records that stay until their TTL (RFC 8446 8):
  * any maxmemory-policy but noeviction (volatile-* included: every record
@@ -35,9 +68,15 @@ typedef struct {
  * against would then be accepted. Asked on each new connection (the policy
  * may have been changed); refused (CONFIG renamed or disabled): unknown,
  * warned once, claims go on. Caller holds the lock. */
-static void rc_check_policy(redis_cache *r, redisContext *c)
+static void rc_down(redis_cache *r, const char *reason);
+
+/* 0: known or refused; -1: no answer (a timeout or a dead connection: the
+ * connection is unusable, and that is not a refusal, so nothing is logged
+ * about the policy and it is asked again on the next connection). */
+static int rc_check_policy(redis_cache *r, redisContext *c)
 {
-    redisReply *rep = redisCommand(c, "CONFIG GET maxmemory-policy");
+    redisReply *rep = step_timeout(r, c) ? redisCommand(c, "CONFIG GET maxmemory-policy") : NULL;
+    if (!rep) return -1;
     int known = rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 && rep->element[1]->type == REDIS_REPLY_STRING;
     if (!known) {
         r->evicts = 0;
@@ -53,7 +92,8 @@ static void rc_check_policy(redis_cache *r, redisContext *c)
                     r->host, r->port, rep->element[1]->str);
         r->policy_logged = r->evicts;
     }
-    if (rep) freeReplyObject(rep);
+    freeReplyObject(rep);
+    return 0;
 }
 
 static void rc_down(redis_cache *r, const char *reason)
@@ -72,7 +112,9 @@ static redisContext *rc_get(redis_cache *r)
 {
     if (r->rc) return r->rc;
     if (time(NULL) < r->retry_at) return NULL;
-    struct timeval tv = {0, r->timeout_ms * 1000};
+    int ms = step_ms(r);
+    if (ms <= 0) return NULL; /* no time left for a connection: not a failure of Redis */
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     redisContext *c = redisConnectWithTimeout(r->host, r->port, tv);
     if (!c || c->err) {
         rc_down(r, c ? c->errstr : "cannot connect");
@@ -81,7 +123,7 @@ static redisContext *rc_get(redis_cache *r)
     }
     redisSetTimeout(c, tv);
     if (r->db) {
-        redisReply *rep = redisCommand(c, "SELECT %d", r->db);
+        redisReply *rep = step_timeout(r, c) ? redisCommand(c, "SELECT %d", r->db) : NULL;
         int ok = rep && rep->type == REDIS_REPLY_STATUS;
         if (rep) freeReplyObject(rep);
         if (!ok) {
@@ -90,9 +132,18 @@ static redisContext *rc_get(redis_cache *r)
             return NULL;
         }
     }
-    tool_redis_log_up(&r->down_logged, r->host, r->port);
-    rc_check_policy(r, c);
     r->rc = c;
+    if (rc_check_policy(r, c) < 0) {
+        /* No answer in time: down (not "refused"); out of time before asking:
+         * closed (the policy unknown), the next claim connects again. */
+        if (c->err) rc_down(r, "CONFIG GET timed out");
+        else {
+            redisFree(c);
+            r->rc = NULL;
+        }
+        return NULL;
+    }
+    tool_redis_log_up(&r->down_logged, r->host, r->port);
     return c;
 }
 
@@ -104,6 +155,7 @@ static redisReply *rc_command(redis_cache *r, const char *fmt, const char *key, 
         int fresh = r->rc == NULL;
         redisContext *c = rc_get(r);
         if (!c) return NULL;
+        if (!step_timeout(r, c)) return NULL; /* the claim's deadline is near: give up, the connection kept */
         redisReply *rep = val ? redisCommand(c, fmt, key, val, vlen, ttl) : redisCommand(c, fmt, key);
         if (rep) return rep;
         rc_down(r, c->errstr);
@@ -212,7 +264,9 @@ static int rc_claim(parley_session_cache *self, const uint8_t *k, size_t klen, u
         pthread_mutex_unlock(&r->lock);
         return -1;
     }
+    r->deadline = mono_ms() + (uint64_t)r->timeout_ms; /* one deadline for the whole claim */
     redisReply *rep = rc_command(r, "SET %s %b NX EX %u", key, (const uint8_t *)"1", 1, lifetime ? lifetime : 1);
+    r->deadline = 0;
     if (r->evicts) rc = -1; /* the record could be evicted: fail closed (policy read at connect) */
     else if (rep && rep->type == REDIS_REPLY_STATUS && !strcmp(rep->str, "OK")) rc = 1;
     else if (rep && rep->type == REDIS_REPLY_NIL) rc = 0;

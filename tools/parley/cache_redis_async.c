@@ -16,11 +16,14 @@
  * --early-data), so a loop without --early-data never waits. With it, the
  * time the loop may spend in claims is bounded so that a slow Redis (or one
  * ticket holder sending ClientHellos against one) cannot stall a worker:
- * one claim at a time (the loop is single-threaded), each with a
- * CLAIM_TIMEOUT_MS timeout (a failed one then answers -1 at once for a
- * second), and at most CLAIM_BUDGET_MS of claims per second of the loop:
- * past it, claims answer -1 at once (no early data; the handshakes go on in
- * 1-RTT) until the next second. docs/proxy.md.
+ * one claim at a time (the loop is single-threaded), each within one
+ * CLAIM_TIMEOUT_MS deadline for all its steps (a stale connection's SET,
+ * reconnect, SELECT, CONFIG GET, SET: cache_redis.c starts no step with
+ * too little time left; a failed one then answers -1 at once for a
+ * second), and claims start only while less than CLAIM_BUDGET_MS was spent
+ * in claims this second of the loop, so at most CLAIM_BUDGET_MS +
+ * CLAIM_TIMEOUT_MS a second: past it, claims answer -1 at once (no early
+ * data; the handshakes go on in 1-RTT) until the next second. docs/proxy.md.
  */
 #include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>

@@ -173,6 +173,20 @@ static int proxy_run(void *arg)
 
 static int proxy_run_worker(void *arg) { return proxy_run(arg); }
 
+/* --early-data-limit: digits only (no sign, no suffix: "-1" must not become
+ * 4 GiB nor "16k" 16), 1 .. PROXY_EARLY_MAX; the tickets advertise it as
+ * max_early_data_size (RFC 8446 4.6.1). */
+#define PROXY_EARLY_MAX (1u << 20)
+static unsigned early_limit_arg(const char *s)
+{
+    unsigned long v = 0;
+    size_t i = 0;
+    for (; s[i] >= '0' && s[i] <= '9' && v <= PROXY_EARLY_MAX; i++) v = v * 10 + (unsigned long)(s[i] - '0');
+    if (i == 0 || s[i] || v == 0 || v > PROXY_EARLY_MAX)
+        tool_die("--early-data-limit wants a number of bytes from 1 to %u, not '%s'", PROXY_EARLY_MAX, s);
+    return (unsigned)v;
+}
+
 int tool_proxy(int argc, char **argv)
 {
     for (int i = 1; i + 1 < argc; i++)
@@ -191,7 +205,7 @@ int tool_proxy(int argc, char **argv)
         else if (!strcmp(a, "--status")) o.status = NEXT();
         else if (!strcmp(a, "--proxy-protocol")) o.proxy_protocol = 1;
         else if (!strcmp(a, "--early-data")) o.early_data = 1;
-        else if (!strcmp(a, "--early-data-limit")) o.early_limit = (unsigned)strtoul(NEXT(), NULL, 10);
+        else if (!strcmp(a, "--early-data-limit")) o.early_limit = early_limit_arg(NEXT());
         else if (!strcmp(a, "--max-conns")) o.max_conns = atoi(NEXT());
         else if (!strcmp(a, "--handshake-timeout")) o.hs_timeout_ms = (int)(atof(NEXT()) * 1000);
         else if (!strcmp(a, "--idle-timeout")) o.idle_timeout_ms = (int)(atof(NEXT()) * 1000);

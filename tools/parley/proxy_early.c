@@ -8,12 +8,14 @@
  * unexpected_message).
  *
  * RFC 8470 5.1: an intermediary that forwards early data MUST add
- * `Early-Data: 1`. So only complete HTTP/1.x request header blocks are
- * forwarded early, each with `Early-Data: 1` after its request line
+ * `Early-Data: 1` (if not present). So only complete HTTP/1.x request
+ * header blocks, in the strict form http1_early.c accepts, are forwarded
+ * early, each with `Early-Data: 1` after its request line unless it has it
  * (pipelined requests too, and a block split across early records once it
  * is whole); everything else - a partial block, a request body (a request
- * with Content-Length or Transfer-Encoding ends the early forwarding), what
- * is not HTTP/1.x, and all that follows - is held and sent once the
+ * with Content-Length ends the early forwarding, as do CONNECT and
+ * Upgrade), anything ambiguous (bare LF, Transfer-Encoding, ...: request
+ * smuggling), and all that follows - is held and sent once the
  * handshake completes, when the client's Finished has made it
  * unreplayable. The backend's answer waits for the handshake too (nothing
  * can be written to the client before it).
@@ -33,12 +35,16 @@ static int forward_blocks(proxy_conn *pc)
     int rc = 0;
     while (!pc->early_holding && rc == 0) {
         const uint8_t *p = pc->early_held + off;
-        int k = http1_early_next(p, pc->early_held_len - off, &eol, &end);
+        int marked = 0;
+        int k = http1_early_next(p, pc->early_held_len - off, &eol, &end, &marked);
         /* Not yet whole: wait for more early records; not HTTP/1.x: hold. */
         if (k == HTTP1_EARLY_HOLD) pc->early_holding = 1;
         if (k <= 0) break;
         rc = to_backend(pc, p, eol);
-        if (rc == 0) rc = to_backend(pc, (const uint8_t *)hdr, sizeof hdr - 1);
+        if (rc == 0 && !marked) {
+            rc = to_backend(pc, (const uint8_t *)hdr, sizeof hdr - 1);
+            pc->bytes_up -= sizeof hdr - 1; /* bytes_in= counts the client's bytes only */
+        }
         if (rc == 0) rc = to_backend(pc, p + eol, end - eol);
         pc->early_bytes += end;
         off += end;
@@ -56,12 +62,18 @@ int proxy_forward_early(proxy_conn *pc)
     /* One record at a time: the library hands out what it opened. */
     while (len < sizeof buf && parley_conn_read_early_data(pc->tls, buf + len, sizeof buf - len, &n) == PARLEY_OK) len += n;
     if (!len) return 0;
-    /* Bounded: the library refuses more than --early-data-limit in all. */
-    if (!pc->early_held) pc->early_held = malloc(g_opts->early_limit);
-    if (!pc->early_held || pc->early_held_len + len > g_opts->early_limit) {
+    /* Bounded: the library refuses more than --early-data-limit in all; the
+     * buffer grows with what came (no limit-sized allocation per connection). */
+    if (pc->early_held_len + len > g_opts->early_limit) {
         conn_close(pc, "early data over the limit");
         return -1;
     }
+    uint8_t *h = realloc(pc->early_held, pc->early_held_len + len);
+    if (!h) {
+        conn_close(pc, "out of memory");
+        return -1;
+    }
+    pc->early_held = h;
     memcpy(pc->early_held + pc->early_held_len, buf, len);
     pc->early_held_len += len;
     if (pc->early_holding) return 0;
