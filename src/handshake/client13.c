@@ -379,12 +379,9 @@ static int c_recv_cv(parley_conn *c, const uint8_t *msg, size_t len)
 static int c_recv_fin(parley_conn *c, const uint8_t *msg, size_t len)
 {
     pl_hs *hs = c->hs;
-    uint8_t th[PL_MAX_HASH], expect[PL_MAX_HASH];
-    size_t hl = pl_hash_len(hs->hash);
-    PL_ENSURE(len - 4 == hl, PL_ERR_DECODE, "Finished has %zu bytes, expected %zu", len - 4, hl);
+    uint8_t th[PL_MAX_HASH];
     PL_GUARD(pl_transcript_hash(&hs->transcript, th));
-    PL_GUARD(pl_ks13_finished(hs->hash, hs->ks.s_hs, th, expect));
-    PL_ENSURE(pl_ct_memcmp(expect, msg + 4, hl) == 0, PL_ERR_DECRYPT_ERROR, "the server's Finished does not verify");
+    PL_GUARD(pl_ks13_check_finished(hs->hash, hs->ks.s_hs, th, msg, len, "the server's Finished"));
     PL_GUARD(pl_transcript_add(&hs->transcript, msg, len));
     PL_GUARD(pl_transcript_hash(&hs->transcript, th));
     PL_GUARD(pl_ks13_master(&hs->ks, th));

@@ -145,3 +145,16 @@ int pl_ks13_next_traffic(int hash, uint8_t *secret)
 }
 
 void pl_ks13_wipe(pl_ks13 *ks) { pl_cleanse(ks, sizeof *ks); }
+
+int pl_ks13_check_finished(int hash, const uint8_t *base, const uint8_t *th, const uint8_t *msg, size_t len,
+                           const char *whose)
+{
+    uint8_t expect[PL_MAX_HASH];
+    size_t hl = pl_hash_len(hash);
+    PL_ENSURE(len >= 4 && len - 4 == hl, PL_ERR_DECODE, "Finished has %zu bytes, expected %zu", len >= 4 ? len - 4 : 0, hl);
+    PL_GUARD(pl_ks13_finished(hash, base, th, expect));
+    int same = pl_ct_memcmp(expect, msg + 4, hl) == 0;
+    pl_cleanse(expect, sizeof expect);
+    PL_ENSURE(same, PL_ERR_DECRYPT_ERROR, "%s does not verify", whose);
+    return 0;
+}

@@ -52,6 +52,12 @@ PL_MUST_CHECK int pl_ks13_master(pl_ks13 *ks, const uint8_t *th_ch_sfin);
 PL_MUST_CHECK int pl_ks13_resumption(pl_ks13 *ks, const uint8_t *th_ch_cfin);
 /* Finished verify_data = HMAC(finished_key(base), transcript hash). */
 PL_MUST_CHECK int pl_ks13_finished(int hash, const uint8_t *base, const uint8_t *th, uint8_t *out);
+/* A received Finished message (header included) checked against
+ * HMAC(finished_key(base), th): decode_error for a wrong length,
+ * decrypt_error when it does not verify (constant-time compare; RFC 8446
+ * 4.4.4). `whose` begins the error text ("the server's Finished"). */
+PL_MUST_CHECK int pl_ks13_check_finished(int hash, const uint8_t *base, const uint8_t *th, const uint8_t *msg, size_t len,
+                                         const char *whose);
 /* Traffic key and IV for an AEAD from a traffic secret. */
 PL_MUST_CHECK int pl_ks13_traffic_keys(int hash, int aead, const uint8_t *secret, uint8_t *key,
                                        uint8_t iv[PL_AEAD_NONCE]);

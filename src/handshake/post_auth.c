@@ -232,14 +232,10 @@ static int pl_pha_server_cv(parley_conn *c, const uint8_t *msg, size_t len)
 static int pl_pha_server_fin(parley_conn *c, const uint8_t *msg, size_t len)
 {
     pl_hs *hs = c->hs;
-    uint8_t th[PL_MAX_HASH], expect[PL_MAX_HASH];
-    size_t hl = pl_hash_len(hs->hash);
-    PL_ENSURE(len - 4 == hl, PL_ERR_DECODE, "Finished has %zu bytes, expected %zu", len - 4, hl);
+    uint8_t th[PL_MAX_HASH];
     PL_GUARD(pl_transcript_hash(&hs->transcript, th));
     /* RFC 8446 4.4.4: the finished key of client_application_traffic_secret_N. */
-    PL_GUARD(pl_ks13_finished(hs->hash, c->rd.secret, th, expect));
-    PL_ENSURE(pl_ct_memcmp(expect, msg + 4, hl) == 0, PL_ERR_DECRYPT_ERROR,
-              "the client's post-handshake Finished does not verify");
+    PL_GUARD(pl_ks13_check_finished(hs->hash, c->rd.secret, th, msg, len, "the client's post-handshake Finished"));
     /* Proven: publish what this exchange showed (and only that). */
     pl_pha_id_swap(c, &c->pha->staged);
     pl_pha_id_free(&c->pha->staged);
