@@ -28,39 +28,10 @@
 #include <openssl/x509.h>
 
 #include "helpers.h"
+#include "pha_helpers.h"
 #include "internal.h"
 
 #define ALERT_CERTIFICATE_REQUIRED 116
-
-static int setup(void **state)
-{
-    (void)state;
-    const char *d = test_dir();
-    return make_cert(d, "ec256", "ec256", "localhost", -1, 30) || make_cert(d, "client", "ec256", "client.example", -1, 30) ||
-           make_cert(d, "other", "ec256", "other.example", -1, 30);
-}
-
-static parley_config *pha_server(int mode)
-{
-    char path[512];
-    parley_config *sc = server_cfg("ec256");
-    snprintf(path, sizeof path, "%s/client.pem", test_dir());
-    assert_int_equal(parley_config_set_client_ca(sc, path), PARLEY_OK);
-    assert_int_equal(parley_config_set_verify_client(sc, mode), PARLEY_OK);
-    assert_int_equal(parley_config_set_post_handshake_auth(sc, 1), PARLEY_OK);
-    return sc;
-}
-
-static void settle(pair *p)
-{
-    uint8_t buf[256];
-    size_t n;
-    for (int i = 0; i < 50; i++) {
-        (void)parley_conn_read(p->client, buf, sizeof buf, &n);
-        (void)parley_conn_read(p->server, buf, sizeof buf, &n);
-        if (pair_pump(p) == 0) break;
-    }
-}
 
 static void pha_pair(pair *p, int mode)
 {
@@ -87,7 +58,7 @@ static void test_server_key_update(void **state)
     pha_pair(&p, PARLEY_VERIFY_CLIENT_REQUIRE);
     assert_int_equal(parley_conn_request_client_auth(p.server), PARLEY_OK);
     assert_int_equal(parley_conn_key_update(p.server, 0), PARLEY_OK);
-    settle(&p);
+    pha_settle(&p);
     expect_ok(&p);
     free_pair(&p);
 }
@@ -102,7 +73,7 @@ static void test_crossing_key_update(void **state)
         pha_pair(&p, PARLEY_VERIFY_CLIENT_REQUIRE);
         assert_int_equal(parley_conn_request_client_auth(p.server), PARLEY_OK);
         assert_int_equal(parley_conn_key_update(p.client, req), PARLEY_OK);
-        settle(&p);
+        pha_settle(&p);
         expect_ok(&p);
         free_pair(&p);
     }
@@ -119,7 +90,7 @@ static void test_ticket_during_request(void **state)
     /* lifetime 60, age_add 0, nonce 00, ticket AA, no extensions (RFC 8446 4.6.1) */
     static const uint8_t nst[] = {0, 0, 0, 60, 0, 0, 0, 0, 1, 0, 0, 1, 0xaa, 0, 0};
     assert_int_equal(pl_send_handshake(p.server, PL_HS_NEW_SESSION_TICKET, nst, sizeof nst, 0), 0);
-    settle(&p);
+    pha_settle(&p);
     expect_ok(&p);
     free_pair(&p);
 }
@@ -189,7 +160,7 @@ static void test_key_update_while_signing(void **state)
     assert_int_equal(parley_conn_key_update(p.client, 0), PARLEY_OK);
     assert_int_equal(parley_conn_key_update(p.client, 1), PARLEY_OK);
     sign_pending(&ap);
-    settle(&p);
+    pha_settle(&p);
     expect_ok(&p);
     free_pair(&p);
 }
@@ -214,7 +185,7 @@ static void test_unproven_chain(void **state)
     assert_string_equal(parley_conn_verify_result(p.server), "no client certificate");
     /* Once signed, it is. */
     sign_pending(&ap);
-    settle(&p);
+    pha_settle(&p);
     expect_ok(&p);
     free_pair(&p);
 }
@@ -226,7 +197,7 @@ static void test_failed_chain_keeps_identity(void **state)
     pair p;
     pha_pair(&p, PARLEY_VERIFY_CLIENT_OPTIONAL);
     assert_int_equal(parley_conn_request_client_auth(p.server), PARLEY_OK);
-    settle(&p);
+    pha_settle(&p);
     expect_ok(&p);
     /* A Certificate with other.pem, which the client CAs did not issue. */
     char path[512], subj[256];
@@ -273,12 +244,12 @@ static void test_empty_answer_clears(void **state)
     pair p;
     pha_pair(&p, PARLEY_VERIFY_CLIENT_OPTIONAL);
     assert_int_equal(parley_conn_request_client_auth(p.server), PARLEY_OK);
-    settle(&p);
+    pha_settle(&p);
     expect_ok(&p);
     size_t saved = p.client->cfg->ncerts; /* the client answers the next one empty */
     p.client->cfg->ncerts = 0;
     assert_int_equal(parley_conn_request_client_auth(p.server), PARLEY_OK);
-    settle(&p);
+    pha_settle(&p);
     p.client->cfg->ncerts = saved;
     assert_int_equal(p.server->failed, 0);
     assert_int_equal(parley_conn_client_auth_status(p.server), PARLEY_CLIENT_AUTH_EMPTY);
@@ -381,5 +352,5 @@ int main(void)
         cmocka_unit_test(test_refusal_text),              cmocka_unit_test(test_request_without_sigalgs),
         cmocka_unit_test(test_request_after_tls12),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, pha_setup, NULL);
 }

@@ -19,44 +19,13 @@
 #include <openssl/pem.h>
 
 #include "helpers.h"
+#include "pha_helpers.h"
 #include "internal.h"
 
 #define ALERT_UNEXPECTED_MESSAGE 10
 #define ALERT_ILLEGAL_PARAMETER 47
 #define ALERT_DECRYPT_ERROR 51
 #define ALERT_CERTIFICATE_REQUIRED 116
-
-static int setup(void **state)
-{
-    (void)state;
-    const char *d = test_dir();
-    return make_cert(d, "ec256", "ec256", "localhost", -1, 30) || make_cert(d, "client", "ec256", "client.example", -1, 30) ||
-           make_cert(d, "other", "ec256", "other.example", -1, 30);
-}
-
-/* A server trusting `client` for clients, asking only after the handshake. */
-static parley_config *pha_server(int mode)
-{
-    char path[512];
-    parley_config *sc = server_cfg("ec256");
-    snprintf(path, sizeof path, "%s/client.pem", test_dir());
-    assert_int_equal(parley_config_set_client_ca(sc, path), PARLEY_OK);
-    assert_int_equal(parley_config_set_verify_client(sc, mode), PARLEY_OK);
-    assert_int_equal(parley_config_set_post_handshake_auth(sc, 1), PARLEY_OK);
-    return sc;
-}
-
-/* Both sides read until nothing moves; returns the last read status of `who`. */
-static void settle(pair *p)
-{
-    uint8_t buf[256];
-    size_t n;
-    for (int i = 0; i < 50; i++) {
-        (void)parley_conn_read(p->client, buf, sizeof buf, &n);
-        (void)parley_conn_read(p->server, buf, sizeof buf, &n);
-        if (pair_pump(p) == 0) break;
-    }
-}
 
 static void pha_pair(pair *p, const char *client_cert, int mode)
 {
@@ -79,7 +48,7 @@ static void test_request_answered(void **state)
     assert_int_equal(parley_conn_client_auth_status(p.server), PARLEY_CLIENT_AUTH_PENDING);
     uint8_t ctx1[32];
     memcpy(ctx1, p.server->pha->ctx, 32);
-    settle(&p);
+    pha_settle(&p);
     assert_int_equal(parley_conn_client_auth_status(p.server), PARLEY_CLIENT_AUTH_OK);
     assert_string_equal(parley_conn_verify_result(p.server), "ok");
     assert_int_equal(parley_conn_peer_cert_count(p.server), 1);
@@ -89,11 +58,11 @@ static void test_request_answered(void **state)
      * request has a fresh context (4.6.2). */
     assert_int_equal(parley_conn_key_update(p.client, 1), PARLEY_OK);
     pair_pump(&p);
-    settle(&p);
+    pha_settle(&p);
     exchange(&p, p.server, p.client, "updated");
     assert_int_equal(parley_conn_request_client_auth(p.server), PARLEY_OK);
     assert_memory_not_equal(ctx1, p.server->pha->ctx, 32);
-    settle(&p);
+    pha_settle(&p);
     assert_int_equal(parley_conn_client_auth_status(p.server), PARLEY_CLIENT_AUTH_OK);
     exchange(&p, p.client, p.server, "still fine");
     assert_int_equal(p.server->failed, 0);
@@ -118,7 +87,7 @@ static void test_refusals(void **state)
     assert_int_equal(parley_conn_request_client_auth(p.server), PARLEY_OK);
     assert_int_equal(parley_conn_request_client_auth(p.server), PARLEY_ERROR);
     assert_non_null(strstr(parley_conn_last_refusal(p.server), "outstanding"));
-    settle(&p);
+    pha_settle(&p);
     assert_int_equal(parley_conn_client_auth_status(p.server), PARLEY_CLIENT_AUTH_OK);
     free_pair(&p);
     /* TLS 1.2: none; and not before the handshake. */
@@ -139,7 +108,7 @@ static void test_empty_certificate(void **state)
     pair p;
     pha_pair(&p, "other", PARLEY_VERIFY_CLIENT_OPTIONAL);
     assert_int_equal(parley_conn_request_client_auth(p.server), PARLEY_OK);
-    settle(&p);
+    pha_settle(&p);
     assert_int_equal(parley_conn_client_auth_status(p.server), PARLEY_CLIENT_AUTH_EMPTY);
     assert_string_equal(parley_conn_verify_result(p.server), "no client certificate");
     exchange(&p, p.client, p.server, "optional");
@@ -147,7 +116,7 @@ static void test_empty_certificate(void **state)
     /* RFC 8446 4.4.2.4: certificate_required when one is required. */
     pha_pair(&p, "other", PARLEY_VERIFY_CLIENT_REQUIRE);
     assert_int_equal(parley_conn_request_client_auth(p.server), PARLEY_OK);
-    settle(&p);
+    pha_settle(&p);
     expect_alert(p.server, p.client, ALERT_CERTIFICATE_REQUIRED, "no certificate");
     free_pair(&p);
 }
@@ -162,7 +131,7 @@ static void test_request_without_extension(void **state)
     pha_pair(&p, "client", PARLEY_VERIFY_CLIENT_OPTIONAL);
     pl_pha_free(p.client);
     assert_int_equal(parley_conn_request_client_auth(p.server), PARLEY_OK);
-    settle(&p);
+    pha_settle(&p);
     expect_alert(p.client, p.server, ALERT_UNEXPECTED_MESSAGE, "not offered");
     free_pair(&p);
 }
@@ -220,7 +189,7 @@ static void test_finished_wrong(void **state)
     pha_pair(&p, "other", PARLEY_VERIFY_CLIENT_OPTIONAL);
     assert_int_equal(parley_conn_request_client_auth(p.server), PARLEY_OK);
     assert_int_equal(pl_transcript_add(&p.server->hs->transcript, (const uint8_t *)"x", 1), 0);
-    settle(&p);
+    pha_settle(&p);
     expect_alert(p.server, p.client, ALERT_DECRYPT_ERROR, "Finished does not verify");
     free_pair(&p);
 }
@@ -291,7 +260,7 @@ static void test_async_signature(void **state)
         EVP_MD_CTX_free(m);
         assert_int_equal(parley_key_op_complete(ap.pending, 1, sig, siglen), PARLEY_OK);
         assert_int_equal(parley_conn_read(p.client, buf, sizeof buf, &n), PARLEY_WANT_READ);
-        settle(&p);
+        pha_settle(&p);
         assert_int_equal(parley_conn_client_auth_status(p.server), PARLEY_CLIENT_AUTH_OK);
         exchange(&p, p.client, p.server, "signed elsewhere");
         free_pair(&p);
@@ -307,5 +276,5 @@ int main(void)
         cmocka_unit_test(test_raw_messages),        cmocka_unit_test(test_finished_wrong),
         cmocka_unit_test(test_async_signature),
     };
-    return cmocka_run_group_tests(tests, setup, NULL);
+    return cmocka_run_group_tests(tests, pha_setup, NULL);
 }
