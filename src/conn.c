@@ -260,12 +260,7 @@ int parley_conn_read(parley_conn *c, uint8_t *buf, size_t len, size_t *n)
     }
     for (;;) {
         if (c->app_len) {
-            size_t take = len < c->app_len ? len : c->app_len;
-            memcpy(buf, c->in + c->app_off, take);
-            c->app_off += take;
-            c->app_len -= take;
-            if (c->app_len == 0) pl_drop_record(c, c->app_rec_len);
-            *n = take;
+            *n = pl_take_app_data(c, buf, len);
             return PARLEY_OK;
         }
         if (c->closed_recv) return PARLEY_CLOSED;

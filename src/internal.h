@@ -366,6 +366,9 @@ PL_MUST_CHECK int pl_conn_set_read_keys(parley_conn *c, const uint8_t *secret);
 void pl_conn_release_idle(parley_conn *c);
 /* The first n bytes of the input (a whole record, handled) are gone. */
 void pl_drop_record(parley_conn *c, size_t n);
+/* Up to len bytes of the opened data record waiting in the input buffer
+ * (application or accepted early data), dropping the record once empty. */
+size_t pl_take_app_data(parley_conn *c, uint8_t *buf, size_t len);
 
 /* handshake drivers (client13.c, server13.c, dispatch.c) */
 enum { PL_HS_WAIT_OK = 0, PL_HS_WAIT_READ = 1, PL_HS_WAIT_KEY_OP = 2, PL_HS_WAIT_SESSION = 3, PL_HS_WAIT_EARLY = 4 };
@@ -388,6 +391,9 @@ PL_MUST_CHECK int pl_hs_post_handshake(parley_conn *c, const uint8_t *msg, size_
 PL_MUST_CHECK int pl_answer_key_update(parley_conn *c, int before_write);
 int pl_client13_start_state(void);
 int pl_server13_start_state(void);
+/* The client's TLS 1.3 CertificateVerify checked (server13.c; also after the
+ * handshake, post_auth.c); `what` names it in the error. */
+PL_MUST_CHECK int pl_server13_check_client_cv(parley_conn *c, const uint8_t *msg, size_t len, const char *what);
 /* Is this suite offered/accepted under the config (version range, RSA kx)? */
 int pl_suite_usable(const parley_config *cfg, uint16_t suite);
 /* Is v in list[0..n)? */

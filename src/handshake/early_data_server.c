@@ -125,11 +125,6 @@ int parley_conn_read_early_data(parley_conn *c, uint8_t *buf, size_t len, size_t
     *n = 0;
     if (c->failed) return PARLEY_ERROR;
     if (!c->is_server || !c->hs || !c->hs->early_reading || !c->app_len || !len) return PARLEY_WANT_READ;
-    size_t take = len < c->app_len ? len : c->app_len;
-    memcpy(buf, c->in + c->app_off, take);
-    c->app_off += take;
-    c->app_len -= take;
-    if (c->app_len == 0) pl_drop_record(c, c->app_rec_len);
-    *n = take;
+    *n = pl_take_app_data(c, buf, len);
     return PARLEY_OK;
 }

@@ -211,22 +211,9 @@ static int pl_pha_server_cert(parley_conn *c, const uint8_t *msg, size_t len)
 
 static int pl_pha_server_cv(parley_conn *c, const uint8_t *msg, size_t len)
 {
-    pl_hs *hs = c->hs;
-    pl_certificate_verify cv;
-    uint8_t th[PL_MAX_HASH];
-    pl_buf content = {0};
-    PL_GUARD(pl_certificate_verify_parse(msg + 4, len - 4, &cv));
-    PL_ENSURE(pl_u16_in(c->cfg->sigalgs, c->cfg->nsigalgs, cv.scheme) && (cv.scheme & 0xff) != 0x01, PL_ERR_ILLEGAL_PARAMETER,
-              "client signed with %s, which was not requested", parley_sigscheme_name(cv.scheme));
-    PL_ENSURE(pl_sig_scheme_fits_key(hs->peer_key, cv.scheme, 1), PL_ERR_ILLEGAL_PARAMETER,
-              "client's signature scheme %s does not fit its certificate key", parley_sigscheme_name(cv.scheme));
-    PL_GUARD(pl_transcript_hash(&hs->transcript, th));
-    int rc = pl_certificate_verify_content(0, th, pl_hash_len(hs->hash), &content);
-    if (rc == 0) rc = pl_sig_verify(hs->peer_key, cv.scheme, content.data, content.len, cv.signature.p, cv.signature.len);
-    pl_buf_free(&content);
-    PL_GUARD(pl_peer_signature_verdict(rc, "the client's post-handshake CertificateVerify"));
+    PL_GUARD(pl_server13_check_client_cv(c, msg, len, "the client's post-handshake CertificateVerify"));
     c->pha->state = PHA_WAIT_FIN;
-    return pl_transcript_add(&hs->transcript, msg, len);
+    return pl_transcript_add(&c->hs->transcript, msg, len);
 }
 
 static int pl_pha_server_fin(parley_conn *c, const uint8_t *msg, size_t len)

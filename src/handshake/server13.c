@@ -418,7 +418,10 @@ static int s_recv_ccert(parley_conn *c, const uint8_t *msg, size_t len)
     return 0;
 }
 
-static int s_recv_ccv(parley_conn *c, const uint8_t *msg, size_t len)
+/* The client's CertificateVerify over the transcript so far (RFC 8446 4.4.3),
+ * in the handshake and after it (post_auth.c): a scheme we asked for, that
+ * fits the client's key, and a signature that verifies. */
+int pl_server13_check_client_cv(parley_conn *c, const uint8_t *msg, size_t len, const char *what)
 {
     pl_hs *hs = c->hs;
     pl_certificate_verify cv;
@@ -434,8 +437,13 @@ static int s_recv_ccv(parley_conn *c, const uint8_t *msg, size_t len)
     int rc = pl_certificate_verify_content(0, th, pl_hash_len(hs->hash), &content);
     if (rc == 0) rc = pl_sig_verify(hs->peer_key, cv.scheme, content.data, content.len, cv.signature.p, cv.signature.len);
     pl_buf_free(&content);
-    PL_GUARD(pl_peer_signature_verdict(rc, "the client's CertificateVerify"));
-    hs->state = S_WAIT_FIN;
+    return pl_peer_signature_verdict(rc, what);
+}
+
+static int s_recv_ccv(parley_conn *c, const uint8_t *msg, size_t len)
+{
+    PL_GUARD(pl_server13_check_client_cv(c, msg, len, "the client's CertificateVerify"));
+    c->hs->state = S_WAIT_FIN;
     return 0;
 }
 

@@ -85,6 +85,16 @@ void pl_conn_in_added(parley_conn *c, size_t n)
     if (c->in_len > c->in_hw) c->in_hw = c->in_len;
 }
 
+size_t pl_take_app_data(parley_conn *c, uint8_t *buf, size_t len)
+{
+    size_t take = len < c->app_len ? len : c->app_len;
+    memcpy(buf, c->in + c->app_off, take);
+    c->app_off += take;
+    c->app_len -= take;
+    if (c->app_len == 0) pl_drop_record(c, c->app_rec_len);
+    return take;
+}
+
 void pl_drop_record(parley_conn *c, size_t n)
 {
     memmove(c->in, c->in + n, c->in_len - n);
