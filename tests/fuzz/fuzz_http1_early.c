@@ -6,7 +6,9 @@
  * trims whitespace before ':' and unfolds obs-fold would: it must see one
  * request ending exactly where the scanner's block ends, with its request
  * line ending at eol, no Transfer-Encoding, at most one Content-Length, and
- * (for a plain BLOCK) no body, CONNECT or Upgrade. */
+ * (for a plain BLOCK) no body, CONNECT or Upgrade; and what the backend gets
+ * (the block, plus the proxy's `Early-Data: 1` unless the scanner said the
+ * block is marked) has exactly one Early-Data field, valued 1 (RFC 8470). */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -20,9 +22,17 @@ static int named(const uint8_t *p, size_t l, const char *want)
     return l == strlen(want) && strncasecmp((const char *)p, want, l) == 0;
 }
 
-static void lenient(const uint8_t *p, size_t n, size_t eol, size_t end, int k)
+/* Is the lenient value [p, p+l) (SP/HTAB trimmed both ends) exactly "1"? */
+static int value_one(const uint8_t *p, size_t l)
 {
-    size_t i = 0, line_no = 0, cl = 0;
+    while (l && (p[0] == ' ' || p[0] == '\t')) p++, l--;
+    while (l && (p[l - 1] == ' ' || p[l - 1] == '\t')) l--;
+    return l == 1 && p[0] == '1';
+}
+
+static void lenient(const uint8_t *p, size_t n, size_t eol, size_t end, int k, int marked)
+{
+    size_t i = 0, line_no = 0, cl = 0, ed_one = 0, ed_other = 0;
     int body = 0;
     for (;;) {
         const uint8_t *lf = memchr(p + i, '\n', n - i);
@@ -45,10 +55,17 @@ static void lenient(const uint8_t *p, size_t n, size_t eol, size_t end, int k)
             if (named(p + i, nl, "transfer-encoding")) abort();
             if (named(p + i, nl, "content-length") && ++cl > 1) abort();
             if (named(p + i, nl, "content-length") || named(p + i, nl, "upgrade")) body = 1;
+            if (named(p + i, nl, "early-data")) {
+                if (value_one(c + 1, l - nl - 1)) ed_one++;
+                else ed_other++;
+            }
         }
         i = e + 1;
     }
     if (k == HTTP1_EARLY_BLOCK && body) abort(); /* more followed that was not held */
+    /* The backend must see exactly one Early-Data: 1 and no other value:
+     * the client's own when marked, else the one the proxy adds. */
+    if (ed_other || ed_one != (marked ? 1u : 0u)) abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -61,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (k <= 0) break;
         if (!(eol >= 14 && eol < end && end <= size - off)) abort();
         if (memcmp(data + off + eol - 2, "\r\n", 2) != 0 || memcmp(data + off + end - 4, "\r\n\r\n", 4) != 0) abort();
-        lenient(data + off, size - off, eol, end, k);
+        lenient(data + off, size - off, eol, end, k, marked);
         off += end;
         if (k == HTTP1_EARLY_LAST) break;
     }

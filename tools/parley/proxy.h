@@ -63,7 +63,7 @@ typedef struct proxy_conn {
     struct proxy_conn *kl_prev, *kl_next; /* on g_kl_waiting while key_op_wait */
     uint64_t early_bytes;        /* 0-RTT bytes forwarded (early=1 in the log line) */
     uint8_t *early_held;         /* 0-RTT bytes held until the handshake completes */
-    size_t early_held_len;
+    size_t early_held_len, early_held_cap;
     int early_holding;           /* a body or non-HTTP seen: everything further is held */
     int backend_reading;         /* the backend is read only once the handshake is done */
 } proxy_conn;

@@ -26,6 +26,12 @@
 #include "http1_early.h"
 #include "proxy.h"
 
+/* A request header block still incomplete past this many bytes is held
+ * until the handshake: each early record rescans the pending block, so an
+ * unbounded one (a client sending a never-ending header line in tiny
+ * records) would cost quadratic time; backends refuse larger heads anyway. */
+enum { EARLY_BLOCK_MAX = 16384 };
+
 /* Forward the complete request header blocks at the start of the held bytes
  * (each with Early-Data: 1); stop holding-for-parse at anything else. */
 static int forward_blocks(proxy_conn *pc)
@@ -68,12 +74,19 @@ int proxy_forward_early(proxy_conn *pc)
         conn_close(pc, "early data over the limit");
         return -1;
     }
-    uint8_t *h = realloc(pc->early_held, pc->early_held_len + len);
-    if (!h) {
-        conn_close(pc, "out of memory");
-        return -1;
+    if (pc->early_held_len + len > pc->early_held_cap) {
+        /* Grows geometrically (tiny records must not copy it each time). */
+        size_t cap = pc->early_held_cap ? pc->early_held_cap : 4096;
+        while (cap < pc->early_held_len + len) cap *= 2;
+        if (cap > g_opts->early_limit) cap = g_opts->early_limit;
+        uint8_t *h = realloc(pc->early_held, cap);
+        if (!h) {
+            conn_close(pc, "out of memory");
+            return -1;
+        }
+        pc->early_held = h;
+        pc->early_held_cap = cap;
     }
-    pc->early_held = h;
     memcpy(pc->early_held + pc->early_held_len, buf, len);
     pc->early_held_len += len;
     if (pc->early_holding) return 0;
@@ -83,6 +96,7 @@ int proxy_forward_early(proxy_conn *pc)
         conn_close(pc, write_why(pc));
         return -1;
     }
+    if (pc->early_held_len > EARLY_BLOCK_MAX) pc->early_holding = 1;
     return 0;
 }
 
@@ -91,7 +105,7 @@ int proxy_release_early(proxy_conn *pc)
     int rc = pc->early_held_len ? to_backend(pc, pc->early_held, pc->early_held_len) : 0;
     free(pc->early_held);
     pc->early_held = NULL;
-    pc->early_held_len = 0;
+    pc->early_held_len = pc->early_held_cap = 0;
     if (rc < 0) conn_close(pc, write_why(pc));
     return rc;
 }
