@@ -6,15 +6,10 @@ import socket
 import sys
 import threading
 
+from relaylib import accept_pair
+
 listen_port, target_port, direction, nth = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-ls = socket.socket()
-ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind(("127.0.0.1", listen_port))
-ls.listen(1)
-print("ready", flush=True)
-ls.settimeout(20)
-client, _ = ls.accept()
-server = socket.create_connection(("127.0.0.1", target_port))
+client, server = accept_pair(listen_port, target_port)
 
 def pump(src, dst, flip):
     buf, seen = b"", 0

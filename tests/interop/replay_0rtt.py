@@ -13,6 +13,8 @@ first byte reached it) through a relay, then send those bytes again.
 """
 import select
 import socket
+
+from relaylib import accept_pair
 import sys
 import time
 
@@ -32,14 +34,7 @@ def has_early(flight):
 
 
 def capture(listen_port, target_port, out):
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("127.0.0.1", listen_port))
-    ls.listen(1)
-    print("ready", flush=True)
-    ls.settimeout(20)
-    client, _ = ls.accept()
-    server = socket.create_connection(("127.0.0.1", target_port))
+    client, server = accept_pair(listen_port, target_port)
     # The server's bytes are held from the client until the client's flight
     # has its early data records: a client cannot send anything of its
     # second flight (EndOfEarlyData, Finished: application_data records too)
