@@ -112,37 +112,14 @@ static void test_hello_retry_request(void **state)
     free_pair(&p);
 }
 
-/* An asynchronous key provider: the handshake pauses with WANT_KEY_OP. */
-typedef struct {
-    parley_key_provider base;
-    EVP_PKEY *key;
-    parley_key_op *pending;
-    int calls;
-    int cancelled;
-} async_provider;
-
-static int async_start(parley_key_provider *self, parley_key_op *op)
-{
-    async_provider *a = (async_provider *)self;
-    a->pending = op;
-    a->calls++;
-    return PARLEY_WANT_KEY_OP;
-}
-
-static void async_cancel(parley_key_provider *self, parley_key_op *op)
-{
-    async_provider *a = (async_provider *)self;
-    assert_ptr_equal(op, a->pending);
-    a->pending = NULL;
-    a->cancelled++;
-}
-
+/* An asynchronous key provider (helpers.c): the handshake pauses with WANT_KEY_OP. */
 static void test_async_key_operation(void **state)
 {
     (void)state;
-    async_provider ap = {{async_start, async_cancel}, NULL, NULL, 0, 0};
+    pending_provider ap;
+    pending_provider_init(&ap);
     FILE *f = fopen(EC_KEYFILE, "r");
-    ap.key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    EVP_PKEY *key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
     fclose(f);
     parley_config *sc = parley_config_new();
     assert_int_equal(parley_config_add_cert_with_provider(sc, EC, &ap.base), PARLEY_OK);
@@ -162,7 +139,7 @@ static void test_async_key_operation(void **state)
     uint8_t sig[256];
     parley_key_op_input(ap.pending, &in, &inlen);
     EVP_MD_CTX *m = EVP_MD_CTX_new();
-    assert_int_equal(EVP_DigestSignInit(m, NULL, EVP_sha256(), NULL, ap.key), 1);
+    assert_int_equal(EVP_DigestSignInit(m, NULL, EVP_sha256(), NULL, key), 1);
     assert_int_equal(EVP_DigestSign(m, sig, &siglen, in, inlen), 1);
     EVP_MD_CTX_free(m);
     assert_int_equal(parley_key_op_complete(ap.pending, 1, sig, siglen), PARLEY_OK);
@@ -194,7 +171,7 @@ static void test_async_key_operation(void **state)
     free_pair(&p);
     assert_int_equal(ap.cancelled, 1);
     assert_null(ap.pending);
-    EVP_PKEY_free(ap.key);
+    EVP_PKEY_free(key);
 }
 
 static void expect_verify_failure(parley_config *cc, parley_config *sc, const char *sni, int alert, const char *words)

@@ -343,3 +343,26 @@ void handshake_ok(pair *p, const char *what)
     if (pair_handshake(p, NULL, NULL) != 0)
         fail_msg("%s: client \"%s\", server \"%s\"", what, parley_conn_error_string(p->client), parley_conn_error_string(p->server));
 }
+
+static int pending_start(parley_key_provider *self, parley_key_op *op)
+{
+    pending_provider *a = (pending_provider *)self;
+    a->pending = op;
+    a->calls++;
+    return PARLEY_WANT_KEY_OP;
+}
+
+static void pending_cancel(parley_key_provider *self, parley_key_op *op)
+{
+    pending_provider *a = (pending_provider *)self;
+    assert_ptr_equal(op, a->pending);
+    a->pending = NULL;
+    a->cancelled++;
+}
+
+void pending_provider_init(pending_provider *a)
+{
+    memset(a, 0, sizeof *a);
+    a->base.start = pending_start;
+    a->base.cancel = pending_cancel;
+}

@@ -79,4 +79,14 @@ void handshake_ok(pair *p, const char *what);
 /* `failed` sent `alert` and its error contains `text`; `other` received it. */
 void expect_alert(parley_conn *failed, parley_conn *other, int alert, const char *text);
 
+/* An asynchronous key provider that keeps each operation pending for the
+ * test to complete (parley_key_op_complete): the latest operation, how many
+ * were started and how many cancelled (cancel must name the pending one). */
+typedef struct {
+    parley_key_provider base;
+    parley_key_op *pending;
+    int calls, cancelled;
+} pending_provider;
+void pending_provider_init(pending_provider *a);
+
 #endif

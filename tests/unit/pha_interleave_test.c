@@ -95,26 +95,9 @@ static void test_ticket_during_request(void **state)
     free_pair(&p);
 }
 
-typedef struct {
-    parley_key_provider base;
-    parley_key_op *pending;
-} async_provider;
-
-static int async_start(parley_key_provider *self, parley_key_op *op)
-{
-    ((async_provider *)self)->pending = op;
-    return PARLEY_WANT_KEY_OP;
-}
-
-static void async_cancel(parley_key_provider *self, parley_key_op *op)
-{
-    (void)op;
-    ((async_provider *)self)->pending = NULL;
-}
-
 /* A client whose signature is pending (PARLEY_WANT_KEY_OP) after it has
  * sent its Certificate. */
-static void async_pair(pair *p, async_provider *ap)
+static void async_pair(pair *p, pending_provider *ap)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/client.pem", test_dir());
@@ -129,7 +112,7 @@ static void async_pair(pair *p, async_provider *ap)
     assert_int_equal(parley_conn_read(p->client, buf, sizeof buf, &n), PARLEY_WANT_KEY_OP);
 }
 
-static void sign_pending(async_provider *ap)
+static void sign_pending(pending_provider *ap)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/client.key", test_dir());
@@ -154,7 +137,8 @@ static void sign_pending(async_provider *ap)
 static void test_key_update_while_signing(void **state)
 {
     (void)state;
-    async_provider ap = {{async_start, async_cancel}, NULL};
+    pending_provider ap;
+    pending_provider_init(&ap);
     pair p;
     async_pair(&p, &ap);
     assert_int_equal(parley_conn_key_update(p.client, 0), PARLEY_OK);
@@ -171,7 +155,8 @@ static void test_key_update_while_signing(void **state)
 static void test_unproven_chain(void **state)
 {
     (void)state;
-    async_provider ap = {{async_start, async_cancel}, NULL};
+    pending_provider ap;
+    pending_provider_init(&ap);
     pair p;
     async_pair(&p, &ap);
     assert_int_equal(parley_conn_write(p.client, (const uint8_t *)"GET /admin", 10), PARLEY_OK);

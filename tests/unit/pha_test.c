@@ -197,32 +197,11 @@ static void test_finished_wrong(void **state)
 /* A client whose key is elsewhere: parley_conn_read returns WANT_KEY_OP
  * while the CertificateVerify's signature is out, then goes on; a client
  * freed with its signature out cancels it. */
-typedef struct {
-    parley_key_provider base;
-    parley_key_op *pending;
-    int calls, cancelled;
-} async_provider;
-
-static int async_start(parley_key_provider *self, parley_key_op *op)
-{
-    async_provider *a = (async_provider *)self;
-    a->pending = op;
-    a->calls++;
-    return PARLEY_WANT_KEY_OP;
-}
-
-static void async_cancel(parley_key_provider *self, parley_key_op *op)
-{
-    async_provider *a = (async_provider *)self;
-    assert_ptr_equal(op, a->pending);
-    a->pending = NULL;
-    a->cancelled++;
-}
-
 static void test_async_signature(void **state)
 {
     (void)state;
-    async_provider ap = {{async_start, async_cancel}, NULL, 0, 0};
+    pending_provider ap;
+    pending_provider_init(&ap);
     char path[512];
     snprintf(path, sizeof path, "%s/client.key", test_dir());
     FILE *f = fopen(path, "r");
