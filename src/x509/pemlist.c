@@ -146,6 +146,7 @@ int parley_cert_list_from_pem(const uint8_t *pem, size_t len, parley_cert_list *
             pl_free(der);
             size_t k = l->n + 1;
             parley_cert_list_free(l);
+            /* The line of its BEGIN. */
             return pl_pem_err(err, errlen, "certificate %zu (line %d): %s", k, pl_line_of(pem, body), why);
         }
         l->der[l->n] = der;
