@@ -87,9 +87,10 @@ static int pl_policy_key(const X509 *x, int min_rsa_bits, char *warn, size_t wn)
         PL_ENSURE(bits >= min_rsa_bits, PL_ERR_BAD_CERTIFICATE, "certificate for %s has an RSA key of %d bits; at least %d are required", who,
                   bits, min_rsa_bits);
         /* Accepted only because an application lowered the minimum. */
-        if (bits < PL_MIN_RSA_BITS && warn && !warn[0])
-            snprintf(warn, wn, "warning: certificate for %s has an RSA key of %d bits, accepted only because the minimum was lowered to %d (insecure)",
-                     who, bits, min_rsa_bits);
+        size_t wl = warn ? strlen(warn) : 0;
+        if (bits < PL_MIN_RSA_BITS && warn && wl + 1 < wn)
+            snprintf(warn + wl, wn - wl, "%swarning: certificate for %s has an RSA key of %d bits, accepted only because the minimum was lowered to %d (insecure)",
+                     wl ? "; " : "", who, bits, min_rsa_bits);
         return 0;
     }
     if (id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448) return 0;

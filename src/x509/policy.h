@@ -14,8 +14,8 @@
 /* The key rule and the signature rule over a verified path (leaf first,
  * anchor last): 0, or a failure (bad_certificate / unsupported_certificate)
  * naming the certificate and the key or algorithm. A key below
- * PL_MIN_RSA_BITS accepted because min_rsa_bits was lowered writes a warning
- * into warn (when it is still empty). */
+ * PL_MIN_RSA_BITS accepted because min_rsa_bits was lowered adds a warning
+ * to warn (after a "; " when it holds one already). */
 int pl_policy_check_path(STACK_OF(X509) *path, int min_rsa_bits, char *warn, size_t wn);
 /* A CRL used for the path must not be signed with MD5 or SHA-1. */
 int pl_policy_check_crl(const X509_CRL *crl);
@@ -40,7 +40,8 @@ enum {
     PL_STAGE_REVOCATION,
     PL_STAGE_SIGDATES,       /* each signature and validity period */
     PL_STAGE_NAMES,          /* name constraints */
-    PL_STAGE_POLICY,         /* policy.c */
+    PL_STAGE_POLICY,         /* policy.c: keys and certificate signatures */
+    PL_STAGE_CRL_POLICY,     /* policy.c: the signatures of the CRLs used */
     PL_STAGE_HOST,
     PL_STAGE_KEYUSAGE,       /* the leaf's keyUsage for what its key will do */
     PL_STAGE_DONE

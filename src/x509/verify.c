@@ -389,11 +389,10 @@ int pl_verify_chain_report(pl_trust *t, const pl_der *chain, size_t n, const cha
     stage = PL_STAGE_POLICY;
     failed = PARLEY_CHECK_SIGNATURES;
     rc = pl_policy_check_path(X509_STORE_CTX_get0_chain(ctx), t->min_rsa_bits, pl_warning, sizeof pl_warning);
-    if (rc == 0 && t->ncrls) {
-        rc = pl_policy_check_crls(ctx);
-        if (rc) failed = PARLEY_CHECK_REVOCATION;
-    }
     if (rc) goto out;
+    stage = PL_STAGE_CRL_POLICY;
+    failed = PARLEY_CHECK_REVOCATION;
+    if (t->ncrls && (rc = pl_policy_check_crls(ctx)) != 0) goto out;
     stage = PL_STAGE_HOST;
     failed = PARLEY_CHECK_HOST;
     if (host && host[0] && !pl_leaf_matches_host(leaf, host)) {

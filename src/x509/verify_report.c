@@ -234,7 +234,7 @@ void pl_report_fill(parley_verify_result *r, X509_STORE_CTX *ctx, X509 *leaf, in
             case PARLEY_CHECK_CONSTRAINTS: pl_constraints_ok(d, dn, path, max_depth); break;
             default:
                 pl_revocation_ok(d, dn, ctx, path);
-                if (stage < PL_STAGE_POLICY) pl_cat(d, dn, "; the CRLs' signature algorithms were not checked");
+                if (stage < PL_STAGE_CRL_POLICY) pl_cat(d, dn, "; the CRLs' signature algorithms were not checked");
                 break;
             }
         } else {
