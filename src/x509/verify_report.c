@@ -62,8 +62,11 @@ static void pl_fill_path(parley_verify_result *r, STACK_OF(X509) *path, int num_
         pl_sig_text(x, c->signature, sizeof c->signature);
         c->not_before = pl_unix(X509_get0_notBefore(x));
         c->not_after = pl_unix(X509_get0_notAfter(x));
-        /* From the store, and the end of a path that reached trust. */
-        c->trust_anchor = i == n - 1 && (trusted || i >= num_untrusted);
+        /* The end of a path that reached trust. A certificate from the store
+         * at the end of a path that did not (an intermediate trusted without
+         * its root: no partial chains) is no anchor. */
+        (void)num_untrusted;
+        c->trust_anchor = i == n - 1 && trusted;
     }
 }
 

@@ -187,9 +187,10 @@ static void print_text(const parley_verify_result *r)
     for (size_t i = 0; i < r->path_len; i++) {
         const parley_verify_cert *c = &r->path[i];
         int self = c->trust_anchor && !strcmp(c->subject, c->issuer);
-        printf("  %zu: %s  key=%s  sig=%s  %s%s\n", i, c->subject, c->key, self ? "(self-signed, not checked)" : c->signature,
-               self ? "" : "issuer=", self ? "[trust anchor]" : c->issuer);
-        if (c->trust_anchor && !self) printf("     [trust anchor]\n");
+        /* An anchor's self-signature is not checked (policy.c); an anchor
+         * that is not self-signed shows its issuer like the others. */
+        if (self) printf("  %zu: %s  key=%s  sig=(self-signed, not checked)  [trust anchor]\n", i, c->subject, c->key);
+        else printf("  %zu: %s  key=%s  sig=%s  issuer=%s%s\n", i, c->subject, c->key, c->signature, c->issuer, c->trust_anchor ? "  [trust anchor]" : "");
     }
     for (int k = 0; k < PARLEY_CHECK_COUNT; k++)
         printf("%s: %s (%s)\n", parley_verify_check_name(k), parley_verify_verdict_name(r->checks[k].verdict), r->checks[k].detail);
