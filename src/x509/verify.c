@@ -4,8 +4,10 @@
  * checks extendedKeyUsage when the certificate has one). We add the leaf's
  * keyUsage for the use of its key and take the leaf's issuer from the path
  * libcrypto built (for OCSP), never from the order the peer sent. Host names
- * are matched by hostname.c. Failures are turned into the alert RFC 8446 6.2
- * names and a sentence a person understands.
+ * are matched by hostname.c. On the verified path the key and signature
+ * policy (policy.c) follows. Failures are turned into the alert RFC 8446 6.2
+ * names and a sentence a person understands (verify_reason.c); with a report
+ * asked (parley_verify_chain), verify_report.c describes what the run saw.
  */
 #include <arpa/inet.h>
 #include <openssl/evp.h>

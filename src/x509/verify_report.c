@@ -50,7 +50,7 @@ static void pl_name_line(const X509_NAME *nm, char *out, size_t n)
     BIO_free(b);
 }
 
-static void pl_fill_path(parley_verify_result *r, STACK_OF(X509) *path, int num_untrusted, int trusted)
+static void pl_fill_path(parley_verify_result *r, STACK_OF(X509) *path, int trusted)
 {
     int n = sk_X509_num(path);
     for (int i = 0; i < n && r->path_len < PARLEY_VERIFY_MAX_PATH; i++) {
@@ -65,7 +65,6 @@ static void pl_fill_path(parley_verify_result *r, STACK_OF(X509) *path, int num_
         /* The end of a path that reached trust. A certificate from the store
          * at the end of a path that did not (an intermediate trusted without
          * its root: no partial chains) is no anchor. */
-        (void)num_untrusted;
         c->trust_anchor = i == n - 1 && trusted;
     }
 }
@@ -209,7 +208,7 @@ void pl_report_fill(parley_verify_result *r, X509_STORE_CTX *ctx, X509 *leaf, in
     snprintf(r->warning, sizeof r->warning, "%s", pl_verify_warning());
     STACK_OF(X509) *path = ctx ? X509_STORE_CTX_get0_chain(ctx) : NULL;
     int trusted = stage > PL_STAGE_BUILD;
-    if (path) pl_fill_path(r, path, X509_STORE_CTX_get_num_untrusted(ctx), trusted);
+    if (path) pl_fill_path(r, path, trusted);
     for (int c = 0; c < PARLEY_CHECK_COUNT; c++) {
         parley_verify_check *k = &r->checks[c];
         char *d = k->detail;

@@ -2,7 +2,8 @@
  * x509.h - certificates: loading chains and keys, generating a self-signed
  * certificate, verifying a peer chain (libcrypto X509_verify_cert for path,
  * signatures, dates and EKU; Parley's own RFC 6125 host matching and leaf
- * keyUsage), checking a stapled OCSP response against the verified issuer
+ * keyUsage; the key and signature policy of policy.c; a report of the checks
+ * for parley_verify_chain), checking a stapled OCSP response against the verified issuer
  * (ocsp.c), and describing certificates for people. Only this directory and src/crypto
  * include OpenSSL headers.
  */
