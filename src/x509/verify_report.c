@@ -226,11 +226,12 @@ void pl_report_fill(parley_verify_result *r, X509_STORE_CTX *ctx, X509 *leaf, in
             switch (c) {
             case PARLEY_CHECK_DATES: pl_dates_ok(d, dn, path, at); break;
             case PARLEY_CHECK_SIGNATURES: pl_sigs_ok(d, dn, path); break;
-            case PARLEY_CHECK_TRUST:
-                pl_name_line(X509_get_subject_name(sk_X509_value(path, sk_X509_num(path) - 1)), d, dn);
-                memmove(d + 22, d, strnlen(d, dn - 23) + 1);
-                memcpy(d, "reached trust anchor: ", 22);
+            case PARLEY_CHECK_TRUST: {
+                char anchor[256];
+                pl_name_line(X509_get_subject_name(sk_X509_value(path, sk_X509_num(path) - 1)), anchor, sizeof anchor);
+                pl_cat(d, dn, "reached trust anchor: %s", anchor);
                 break;
+            }
             case PARLEY_CHECK_HOST: pl_cat(d, dn, "%s matched; ", host), pl_host_names(d, dn, leaf); break;
             case PARLEY_CHECK_USAGE: pl_usage_text(d, dn, leaf); break;
             case PARLEY_CHECK_CONSTRAINTS: pl_constraints_ok(d, dn, path, max_depth); break;
