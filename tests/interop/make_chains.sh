@@ -10,8 +10,9 @@
 #
 # In DIR afterwards:
 #   cafile.pem            the trusted roots (root, root384, sha1root)
-#   crls.pem              the CRLs of the root and of the intermediate (empty
+#   root.crl, inter.crl   the CRLs of the root and of the intermediate (empty
 #                         but for the revoked leaf), for -crl_check_all
+#   inter-sha1.crl        inter.crl signed with SHA-1
 #   <name>.pem            a leaf followed by its intermediates (a server's chain file)
 #   <name>-leaf.pem       the leaf alone
 #   inter.pem             the intermediate that issues most leaves
@@ -221,6 +222,8 @@ openssl ca -batch -config ca-inter/ca.cnf -cert inter.pem -keyfile inter.key -re
     -crl_reason keyCompromise >/dev/null 2>&1
 openssl ca -batch -config ca-root/ca.cnf -cert root.pem -keyfile root.key -gencrl -out root.crl >/dev/null 2>&1
 openssl ca -batch -config ca-inter/ca.cnf -cert inter.pem -keyfile inter.key -gencrl -out inter.crl >/dev/null 2>&1
-cat root.crl inter.crl >crls.pem
+# The same CRL of the intermediate signed with SHA-1 (OpenSSL's level 2 does
+# not apply to CRL signatures; Parley refuses it).
+openssl ca -batch -config ca-inter/ca.cnf -cert inter.pem -keyfile inter.key -gencrl -md sha1 -out inter-sha1.crl >/dev/null 2>&1
 cat root.pem root384.pem sha1root.pem >cafile.pem
 rm -f ./*.csr ./*.param

@@ -216,6 +216,8 @@ control sha1-at-level-0 "$C/sha1.pem" -CAfile "$CA" -auth_level 0
 # ---- Parley's policy is stricter than OpenSSL's level 2 here (issue #16)
 row secp256k1 stricter signatures ': OK$' 'secp256k1|curve' "$C/secp256k1.pem" --host secp256k1.example.com
 row dsa stricter signatures ': OK$' 'DSA' "$C/dsa.pem" --host dsa.example.com
+row sha1-crl stricter revocation ': OK$' 'CRL.*(SHA-1|sha1)' "$C/good-rsa.pem" --host good-rsa.example.com \
+    --crl "$C/root.crl" --crl "$C/inter-sha1.crl"
 # ---- the intermediate given separately; no intermediate at all
 row untrusted-opt ok - ': OK$' '' "$C/good-rsa-leaf.pem" --untrusted "$C/inter.pem" --host good-rsa.example.com
 row leaf-alone bad trust 'unable to get local issuer certificate' 'not a trusted CA|issuer' "$C/good-rsa-leaf.pem" --host good-rsa.example.com
