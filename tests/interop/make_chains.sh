@@ -60,6 +60,12 @@ extendedKeyUsage = serverAuth
 subjectAltName = $ENV::SAN
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
+[server_ec_nosan]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
 [client_ec]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
@@ -207,6 +213,14 @@ leaf pathlen ec:P-256 pl0sub server_ec DNS:pathlen.example.com
 # 4.2.1.10); this leaf's only name is outside it.
 leaf nameconstraints ec:P-256 nc server_ec DNS:nameconstraints.example.org
 leaf wrongeku ec:P-256 inter client_ec DNS:wrongeku.example.com
+# Host names (RFC 6125 6.4): a wildcard for one whole label; a partial-label
+# wildcard and a name only in the CN, which OpenSSL accepts and Parley not.
+leaf wildcard ec:P-256 inter server_ec 'DNS:*.wild.example.com'
+leaf partialwild ec:P-256 inter server_ec 'DNS:w*.wild.example.com'
+SAN=DNS:unused.example.com newkey cnonly ec:P-256
+SAN=DNS:unused.example.com issue cnonly cnonly.example.com inter server_ec_nosan
+cp cnonly.pem cnonly-leaf.pem
+cat inter.pem >>cnonly.pem
 # Keys OpenSSL accepts at -auth_level 2 (112-bit security) but Parley's
 # policy refuses (issue #16: EC on P-256/P-384/P-521 only; DSA refused).
 leaf secp256k1 ec:secp256k1 inter server_ec DNS:secp256k1.example.com

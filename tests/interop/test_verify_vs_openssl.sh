@@ -193,6 +193,10 @@ row revoked bad revocation 'certificate revoked' 'revoked' "$C/revoked.pem" --ho
 row pathlen bad constraints 'path length constraint exceeded' 'path length' "$C/pathlen.pem" --host pathlen.example.com
 row nameconstraints bad constraints 'permitted subtree violation' 'name constraints' "$C/nameconstraints.pem" --host nameconstraints.example.org
 row wrongeku bad usage 'unsuitable certificate purpose' 'not allowed|extended key usage|EKU' "$C/wrongeku.pem" --host wrongeku.example.com
+# ---- host names (RFC 6125 6.4.3): a wildcard is one whole left-most label
+row wildcard ok - ': OK$' '' "$C/wildcard.pem" --host www.wild.example.com
+row wildcard-two-labels bad host 'hostname mismatch' 'host' "$C/wildcard.pem" --host a.b.wild.example.com
+row wildcard-no-label bad host 'hostname mismatch' 'host' "$C/wildcard.pem" --host wild.example.com
 # ---- controls: each bad chain above with its one reason taken away passes
 row wronghost-no-host ok - ': OK$' '' "$C/wronghost.pem"
 row revoked-no-crl ok - ': OK$' '' "$C/revoked.pem" --host revoked.example.com
@@ -216,6 +220,11 @@ control sha1-at-level-0 "$C/sha1.pem" -CAfile "$CA" -auth_level 0
 # ---- Parley's policy is stricter than OpenSSL's level 2 here (issue #16)
 row secp256k1 stricter signatures ': OK$' 'secp256k1|curve' "$C/secp256k1.pem" --host secp256k1.example.com
 row dsa stricter signatures ': OK$' 'DSA' "$C/dsa.pem" --host dsa.example.com
+# RFC 6125 6.4.3 allows refusing partial-label wildcards (OpenSSL takes
+# them); 6.4.4 and RFC 9525 6.3: Parley matches subjectAltName only, never the
+# CN (OpenSSL falls back to the CN when there is no DNS name).
+row partial-wildcard stricter host ': OK$' 'host' "$C/partialwild.pem" --host www.wild.example.com
+row cn-only stricter host ': OK$' 'host' "$C/cnonly.pem" --host cnonly.example.com
 row sha1-crl stricter revocation ': OK$' 'CRL.*(SHA-1|sha1)' "$C/good-rsa.pem" --host good-rsa.example.com \
     --crl "$C/root.crl" --crl "$C/inter-sha1.crl"
 # ---- the intermediate given separately; no intermediate at all
