@@ -83,6 +83,7 @@ parley_config *parley_config_new(void)
      * session is never resumable (RFC 7627 5.4, pl_session_resumable). */
     cfg->require_ems = 0;
     cfg->max_depth = 8;
+    cfg->min_rsa_bits = PL_MIN_RSA_BITS;
     cfg->crl_expired_fatal = 1;
     cfg->ocsp_max_age = 7 * 86400;
     cfg->session_lifetime = 7200;
@@ -167,8 +168,8 @@ const char *parley_config_error_string(const parley_config *cfg)
 /* The identity of the trust settings a peer is authenticated under, which
  * every session records and a client checks before offering one (session.h):
  * SHA-256 over the role, whether the chain is verified at all, the policy
- * (host-name check, OCSP mode and maximum age, depth, expired CRLs, a fixed
- * clock) and the store's certificates and CRLs (pl_trust_digest). A client
+ * (host-name check, OCSP mode and maximum age, depth, expired CRLs, the
+ * minimum RSA key size, a fixed clock) and the store's certificates and CRLs (pl_trust_digest). A client
  * has a second identity that also covers its own certificates
  * (with_certs), recorded by sessions in which it sent one: such a session
  * must not be resumed by a config without that certificate, since the
@@ -186,6 +187,8 @@ static int pl_trust_identity(const parley_config *cfg, pl_trust *t, int client, 
         *p++ = (uint8_t)(client ? cfg->ocsp_mode : 0);
         *p++ = (uint8_t)cfg->max_depth;
         *p++ = (uint8_t)cfg->crl_expired_fatal;
+        *p++ = (uint8_t)(cfg->min_rsa_bits >> 8); /* the key policy (policy.c) */
+        *p++ = (uint8_t)cfg->min_rsa_bits;
         uint32_t age = client ? cfg->ocsp_max_age : 0;
         uint64_t now = (uint64_t)cfg->now; /* 0: the real clock */
         for (int i = 3; i >= 0; i--) *p++ = (uint8_t)(age >> (8 * i));

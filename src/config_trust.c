@@ -74,10 +74,30 @@ int parley_config_set_max_chain_depth(parley_config *cfg, int depth)
     return PARLEY_OK;
 }
 
+/* The smallest RSA key on a verified path (policy.c). 2048 bits is the floor
+ * of NIST SP 800-131A and the CA/Browser Forum; only the insecure setter,
+ * named so that it shows in a review, goes below. */
+static int pl_cfg_min_rsa(parley_config *cfg, int bits, int floor)
+{
+    PL_CFG_MUTABLE(cfg);
+    if (bits < floor || bits > 16384) {
+        pl_cfg_errf(cfg, "minimum RSA key size out of range (%d..16384)%s", floor,
+                    floor > 1024 && bits >= 1024 && bits < floor ? "; below 2048 only with parley_config_set_insecure_min_rsa_bits" : "");
+        return PARLEY_ERROR;
+    }
+    cfg->min_rsa_bits = bits;
+    return PARLEY_OK;
+}
+
+int parley_config_set_min_rsa_bits(parley_config *cfg, int bits) { return pl_cfg_min_rsa(cfg, bits, PL_MIN_RSA_BITS); }
+
+int parley_config_set_insecure_min_rsa_bits(parley_config *cfg, int bits) { return pl_cfg_min_rsa(cfg, bits, 1024); }
+
 /* Load CRLs and policy into a freshly loaded trust store. */
 int pl_trust_setup(parley_config *cfg, pl_trust *t)
 {
     pl_trust_set_policy(t, cfg->max_depth, cfg->crl_expired_fatal);
+    pl_trust_set_min_rsa_bits(t, cfg->min_rsa_bits);
     pl_trust_set_cache(t, !cfg->verify_cache_off);
     for (int i = 0; i < cfg->ncrl_files; i++) PL_GUARD(pl_trust_add_crl_file(t, cfg->crl_files[i]));
     return 0;

@@ -151,6 +151,7 @@ struct parley_config {
     int ncrl_files;
     int crl_expired_fatal;
     int max_depth;
+    int min_rsa_bits;       /* policy.c: the smallest RSA key on a verified path */
     int verify_cache_off;   /* verify every chain in full, even one seen before */
     int ocsp_mode;      /* client: PARLEY_OCSP_* */
     uint32_t ocsp_max_age; /* client: seconds a staple without nextUpdate stays good */

@@ -217,6 +217,18 @@ int parley_config_add_crl_file(parley_config *cfg, const char *path);
 int parley_config_set_crl_expired_fatal(parley_config *cfg, int fatal);
 /* Longest accepted chain (intermediates between leaf and trust anchor); default 8. */
 int parley_config_set_max_chain_depth(parley_config *cfg, int depth);
+/* Certificate policy (both roles, and parley_verify_chain): the smallest RSA
+ * key accepted on the verified path, trust anchor included; 2048..16384,
+ * default 2048. Whatever the value, EC keys must be on P-256, P-384 or P-521,
+ * Ed25519 and Ed448 are accepted, DSA and other key types are refused, and
+ * no certificate on the path but the anchor (whose self-signature nobody
+ * checks) nor any CRL used may be signed with MD5 or SHA-1. */
+int parley_config_set_min_rsa_bits(parley_config *cfg, int bits);
+/* INSECURE: the same, accepting 1024..16384. RSA keys below 2048 bits can be
+ * factored by a well-funded attacker; only for testing old systems. Every
+ * verification that accepted such a key says so in its warning
+ * (parley_conn_verify_result, parley_verify_result.warning). */
+int parley_config_set_insecure_min_rsa_bits(parley_config *cfg, int bits);
 
 /* Server: staple this DER OCSP response for certificate `index` (add order)
  * when the client asks (status_request; RFC 6066 8, RFC 8446 4.4.2.1). */
@@ -252,6 +264,88 @@ int parley_config_set_verify_cache(parley_config *cfg, int enable);
 /* Injectable clock for certificate validity checks (0 = real time): the
  * chain, CRLs, OCSP freshness and the OCSP responder's certificate. */
 int parley_config_set_time(parley_config *cfg, int64_t unix_seconds);
+
+/* ------------------------------------------------ verifying chains on their own */
+
+/* The checks a handshake makes on a peer's chain, run on their own (e.g.
+ * `parley verify`): exactly the code a handshake runs, with the config's trust
+ * store (parley_config_set_ca_file or the system store; for
+ * PARLEY_PURPOSE_CLIENT the client CA file when one is set), CRLs, clock
+ * (parley_config_set_time), maximum depth and policy. The config is frozen
+ * and its trust loaded as by a first connection. */
+enum { PARLEY_PURPOSE_SERVER = 1, PARLEY_PURPOSE_CLIENT = 2 };
+/* parley_verify_chain's result when the chain is not verified (PARLEY_OK:
+ * verified; PARLEY_ERROR: it could not run, parley_config_error_string says why). */
+enum { PARLEY_VERIFY_FAILED = 8 };
+/* The seven checks, in the order they are reported. */
+enum {
+    PARLEY_CHECK_DATES = 0,       /* validity dates of every certificate on the path */
+    PARLEY_CHECK_SIGNATURES = 1,  /* each issuer's signature, key and algorithm policy */
+    PARLEY_CHECK_TRUST = 2,       /* a trust anchor reached */
+    PARLEY_CHECK_HOST = 3,        /* the leaf's SANs against the host name */
+    PARLEY_CHECK_USAGE = 4,       /* keyUsage / extendedKeyUsage for the purpose */
+    PARLEY_CHECK_CONSTRAINTS = 5, /* basicConstraints, path length, name constraints, depth */
+    PARLEY_CHECK_REVOCATION = 6,  /* the CRLs given */
+    PARLEY_CHECK_COUNT = 7
+};
+/* A check's verdict. NOT_CHECKED: the verification stopped at an earlier
+ * failure before this check was complete; SKIPPED: nothing to check (no host
+ * name, no CRL given). */
+enum { PARLEY_VERDICT_NOT_CHECKED = 0, PARLEY_VERDICT_OK = 1, PARLEY_VERDICT_FAILED = 2, PARLEY_VERDICT_SKIPPED = 3 };
+#define PARLEY_VERIFY_MAX_PATH 16
+typedef struct {
+    char subject[256];   /* one line, e.g. "CN = leaf.test, O = Example" */
+    char issuer[256];
+    char key[32];        /* "RSA 2048", "EC P-256", "Ed25519", "DSA 1024" ... */
+    char signature[64];  /* "sha256WithRSAEncryption", "ecdsa-with-SHA256", "ED25519" ... */
+    int64_t not_before, not_after; /* UNIX seconds */
+    int trust_anchor;    /* the anchor from the trust store (last on the path) */
+} parley_verify_cert;
+typedef struct {
+    int verdict;         /* PARLEY_VERDICT_* */
+    char detail[512];    /* a sentence for people */
+} parley_verify_check;
+/* Caller-allocated; nothing in it needs freeing. */
+typedef struct parley_verify_result {
+    int ok;              /* 1: verified */
+    int alert;           /* the alert a handshake would send (0 when ok): 42
+                          * bad_certificate, 43 unsupported_certificate, 44
+                          * certificate_revoked, 45 certificate_expired, 46
+                          * certificate_unknown, 48 unknown_ca */
+    char reason[320];    /* "ok", or the exact sentence a handshake reports */
+    char warning[256];   /* "" or e.g. an expired CRL accepted, a key accepted
+                          * only through parley_config_set_insecure_min_rsa_bits */
+    size_t path_len;     /* the path built (up to PARLEY_VERIFY_MAX_PATH), leaf first */
+    parley_verify_cert path[PARLEY_VERIFY_MAX_PATH];
+    parley_verify_check checks[PARLEY_CHECK_COUNT];
+} parley_verify_result;
+/* Verify n DER certificates (the leaf first, then candidate intermediates in
+ * any order, at most 64) for `purpose`, and `host` (a DNS name or an IP
+ * literal, matched against iPAddress SANs; NULL: no name check). Returns
+ * PARLEY_OK, PARLEY_VERIFY_FAILED (res->reason says why) or PARLEY_ERROR.
+ * The verification cache is not used. Thread-safe on a frozen config. */
+int parley_verify_chain(parley_config *cfg, const uint8_t *const *der, const size_t *der_len, size_t n,
+                        const char *host, int purpose, parley_verify_result *res);
+/* "dates", "signatures", "trust", "host", "usage", "constraints", "revocation". */
+const char *parley_verify_check_name(int check);
+/* "ok", "FAILED", "skipped", "not checked". */
+const char *parley_verify_verdict_name(int verdict);
+
+/* PEM certificates for parley_verify_chain, read without OpenSSL in the
+ * application: every CERTIFICATE block of `pem` (other blocks, e.g. a key next
+ * to the certificate, are ignored when there is a certificate). Input of at
+ * most PARLEY_CERT_LIST_MAX_INPUT bytes and PARLEY_CERT_LIST_MAX certificates.
+ * PARLEY_OK with *out set, or PARLEY_ERROR with a sentence in err: "empty
+ * input", "DER data, not PEM", "holds a PRIVATE KEY, not a certificate",
+ * "no PEM certificate found", "certificate 2 (line 31): bad base64" ... */
+#define PARLEY_CERT_LIST_MAX 64
+#define PARLEY_CERT_LIST_MAX_INPUT (1024 * 1024)
+typedef struct parley_cert_list parley_cert_list;
+int parley_cert_list_from_pem(const uint8_t *pem, size_t len, parley_cert_list **out, char *err, size_t errlen);
+size_t parley_cert_list_count(const parley_cert_list *list);
+/* The i-th certificate's DER (valid until the list is freed), NULL past the end. */
+const uint8_t *parley_cert_list_der(const parley_cert_list *list, size_t i, size_t *len);
+void parley_cert_list_free(parley_cert_list *list);
 
 /* ------------------------------------------------ private-key providers */
 

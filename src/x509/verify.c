@@ -19,6 +19,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "../../include/parley/parley.h"
+
+#include "policy.h"
 #include "x509.h"
 
 /* Chains verified before (see x509.h): a client that meets the same server
@@ -40,6 +43,7 @@ struct pl_trust {
     int max_depth;
     int crl_expired_fatal;
     int cache_off;
+    int min_rsa_bits; /* policy.c */
     int system;      /* loaded from the system default paths */
     pthread_mutex_t lock; /* guards the cache: a config's connections share the store */
     pl_vcache_entry cache[PL_VCACHE_SLOTS];
@@ -61,13 +65,15 @@ int pl_trust_add_crl_file(pl_trust *t, const char *path)
     return 0;
 }
 
+void pl_trust_set_min_rsa_bits(pl_trust *t, int bits) { t->min_rsa_bits = bits; }
+
 void pl_trust_set_policy(pl_trust *t, int max_depth, int crl_expired_fatal)
 {
     t->max_depth = max_depth;
     t->crl_expired_fatal = crl_expired_fatal;
 }
 
-static void pl_date_only(const ASN1_TIME *t, char *out, size_t n)
+void pl_date_only(const ASN1_TIME *t, char *out, size_t n)
 {
     struct tm tm;
     if (!t || ASN1_TIME_to_tm(t, &tm) != 1) snprintf(out, n, "?");
@@ -135,6 +141,7 @@ int pl_trust_load(const char *cafile, pl_trust **out)
     pthread_mutex_init(&t->lock, NULL);
     t->max_depth = 8;
     t->crl_expired_fatal = 1;
+    t->min_rsa_bits = PL_MIN_RSA_BITS;
     t->store = X509_STORE_new();
     int ok = t->store != NULL;
     if (ok && cafile) ok = X509_STORE_load_file(t->store, cafile) == 1;
@@ -223,12 +230,18 @@ static int64_t pl_asn1_unix(const ASN1_TIME *a)
 /* A store with CRLs, or told not to, remembers nothing. */
 static int pl_vcache_on(const pl_trust *t) { return !t->ncrls && !t->cache_off; }
 
-static void pl_vcache_key(const pl_der *chain, size_t n, const char *host, int purpose, uint8_t key[32])
+/* The key covers every input of the verdict besides the store's contents
+ * (one cache per store): purpose, host, the chain's bytes, and the policy
+ * (depth, expired-CRL rule, minimum RSA size; a store with CRLs does not
+ * cache), so an "ok" made under one policy never answers for another. */
+static void pl_vcache_key(const pl_trust *t, const pl_der *chain, size_t n, const char *host, int purpose, uint8_t key[32])
 {
     EVP_MD_CTX *m = EVP_MD_CTX_new();
     uint8_t hdr[4] = {(uint8_t)purpose};
+    uint8_t pol[6] = {(uint8_t)t->max_depth, (uint8_t)t->crl_expired_fatal, (uint8_t)(t->min_rsa_bits >> 24),
+                      (uint8_t)(t->min_rsa_bits >> 16), (uint8_t)(t->min_rsa_bits >> 8), (uint8_t)t->min_rsa_bits};
     unsigned int kl = 0;
-    int ok = m && EVP_DigestInit_ex2(m, EVP_sha256(), NULL) && EVP_DigestUpdate(m, hdr, 1) &&
+    int ok = m && EVP_DigestInit_ex2(m, EVP_sha256(), NULL) && EVP_DigestUpdate(m, hdr, 1) && EVP_DigestUpdate(m, pol, sizeof pol) &&
              EVP_DigestUpdate(m, host ? host : "", host ? strlen(host) + 1 : 1);
     for (size_t i = 0; ok && i < n; i++) {
         hdr[0] = (uint8_t)(chain[i].len >> 16), hdr[1] = (uint8_t)(chain[i].len >> 8), hdr[2] = (uint8_t)chain[i].len;
@@ -301,13 +314,20 @@ static void pl_vcache_store(pl_trust *t, const uint8_t key[32], X509_STORE_CTX *
 int pl_verify_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host, int64_t now, int purpose, pl_pkey **leaf_key,
                     pl_cert **issuer_out)
 {
+    return pl_verify_chain_report(t, chain, n, host, now, purpose, leaf_key, issuer_out, NULL);
+}
+
+int pl_verify_chain_report(pl_trust *t, const pl_der *chain, size_t n, const char *host, int64_t now, int purpose, pl_pkey **leaf_key,
+                           pl_cert **issuer_out, parley_verify_result *report)
+{
+    int stage = PL_STAGE_NONE, failed = -1; /* how far this run got, for the report */
     uint8_t ckey[32] = {0}; /* all zero: not remembered */
     int64_t at = now ? now : (int64_t)time(NULL);
     if (leaf_key) *leaf_key = NULL;
     if (issuer_out) *issuer_out = NULL;
     /* The key hashes the whole chain: only worth it when the store remembers. */
-    if (n && pl_vcache_on(t)) {
-        pl_vcache_key(chain, n, host, purpose, ckey);
+    if (n && pl_vcache_on(t) && !report) {
+        pl_vcache_key(t, chain, n, host, purpose, ckey);
         if (pl_vcache_find(t, ckey, at, leaf_key, issuer_out)) return 0;
     }
     int client_auth = (purpose & PL_PURPOSE_ROLE) == PL_PURPOSE_CLIENT;
@@ -316,7 +336,7 @@ int pl_verify_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host
     STACK_OF(X509) *untrusted = sk_X509_new_null();
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
     int rc = 0;
-    char who[256], when[32], today[32];
+    char who[256], today[32];
     if (!untrusted || !ctx) {
         rc = pl_fail(PL_ERR_NOMEM, __FILE__, __LINE__, "out of memory");
         goto out;
@@ -352,75 +372,30 @@ int pl_verify_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host
     /* The purpose checks extendedKeyUsage (serverAuth / clientAuth) when present. */
     X509_VERIFY_PARAM_set_purpose(param, client_auth ? X509_PURPOSE_SSL_CLIENT : X509_PURPOSE_SSL_SERVER);
     if (now) X509_VERIFY_PARAM_set_time(param, (time_t)now);
+    /* libcrypto's own key-size and digest rules stay off: policy.c decides,
+     * on the verified path, and says why in its own words. */
+    X509_VERIFY_PARAM_set_auth_level(param, 0);
     pl_now_text(now, today, sizeof today);
+    stage = PL_STAGE_BUILD;
     if (X509_verify_cert(ctx) != 1) {
         int err = X509_STORE_CTX_get_error(ctx);
         X509 *bad = X509_STORE_CTX_get_current_cert(ctx);
-        char badname[256];
         if (!bad) bad = leaf;
-        pl_subject_cn(bad, badname, sizeof badname);
-        switch (err) {
-        case X509_V_ERR_CERT_HAS_EXPIRED:
-            pl_date_only(X509_get0_notAfter(bad), when, sizeof when);
-            rc = pl_fail(PL_ERR_CERTIFICATE_EXPIRED, __FILE__, __LINE__, "certificate for %s expired on %s (now %s)", badname, when, today);
-            break;
-        case X509_V_ERR_CERT_NOT_YET_VALID:
-            pl_date_only(X509_get0_notBefore(bad), when, sizeof when);
-            rc = pl_fail(PL_ERR_CERTIFICATE_EXPIRED, __FILE__, __LINE__, "certificate for %s is not valid until %s (now %s)", badname, when, today);
-            break;
-        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-        case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-        case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-        case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: {
-            char iss[256];
-            X509_NAME_oneline(X509_get_issuer_name(bad), iss, sizeof iss);
-            rc = pl_fail(PL_ERR_UNKNOWN_CA, __FILE__, __LINE__, "certificate for %s was issued by %s, which is not a trusted CA", badname, iss);
-            break;
-        }
-        case X509_V_ERR_INVALID_PURPOSE:
-            rc = pl_fail(PL_ERR_UNSUPPORTED_CERTIFICATE, __FILE__, __LINE__, "certificate for %s is not allowed for TLS %s authentication (key usage / extended key usage)", badname, role);
-            break;
-        case X509_V_ERR_CERT_REVOKED:
-            /* The revocation date from the CRL that says so (pl_verify_cb). */
-            rc = pl_fail(PL_ERR_CERTIFICATE_REVOKED, __FILE__, __LINE__, "certificate for %s was revoked on %s", badname,
-                         vs.crl_date[0] ? vs.crl_date : "an unknown date");
-            break;
-        case X509_V_ERR_CRL_HAS_EXPIRED:
-            rc = pl_fail(PL_ERR_CERTIFICATE_UNKNOWN, __FILE__, __LINE__, "the CRL for the issuer of %s expired on %s (now %s)", badname,
-                         vs.crl_date[0] ? vs.crl_date : "?", today);
-            break;
-        case X509_V_ERR_UNABLE_TO_GET_CRL: {
-            char iss[256];
-            X509_NAME_oneline(X509_get_issuer_name(bad), iss, sizeof iss);
-            rc = pl_fail(PL_ERR_CERTIFICATE_UNKNOWN, __FILE__, __LINE__, "no CRL from %s was given, so the revocation of %s cannot be checked", iss, badname);
-            break;
-        }
-        case X509_V_ERR_INVALID_CA:
-            rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "certificate for %s signs other certificates but is not a CA (basicConstraints CA:TRUE missing)", badname);
-            break;
-        case X509_V_ERR_PATH_LENGTH_EXCEEDED:
-            rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "the chain is longer than the path length constraint of %s allows", badname);
-            break;
-        case X509_V_ERR_CERT_CHAIN_TOO_LONG:
-            rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "the chain is longer than the configured maximum depth of %d", t->max_depth);
-            break;
-        case X509_V_ERR_PERMITTED_VIOLATION:
-        case X509_V_ERR_EXCLUDED_VIOLATION:
-            rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "certificate for %s violates the name constraints of an issuing CA", badname);
-            break;
-        case X509_V_ERR_KEYUSAGE_NO_CERTSIGN:
-            rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "certificate for %s signs certificates but its keyUsage does not allow it", badname);
-            break;
-        case X509_V_ERR_CERT_SIGNATURE_FAILURE:
-            rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "certificate for %s has an invalid signature", badname);
-            break;
-        default:
-            rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "certificate for %s rejected: %s", badname, X509_verify_cert_error_string(err));
-            break;
-        }
+        rc = pl_verify_reason(err, bad, role, vs.crl_date, today, t->max_depth);
+        stage = pl_verify_err_stage(err, &failed);
         goto out;
     }
+    /* The policy, on the path libcrypto verified (policy.c). */
+    stage = PL_STAGE_POLICY;
+    failed = PARLEY_CHECK_SIGNATURES;
+    rc = pl_policy_check_path(X509_STORE_CTX_get0_chain(ctx), t->min_rsa_bits, pl_warning, sizeof pl_warning);
+    if (rc == 0 && t->ncrls) {
+        rc = pl_policy_check_crls(ctx);
+        if (rc) failed = PARLEY_CHECK_REVOCATION;
+    }
+    if (rc) goto out;
+    stage = PL_STAGE_HOST;
+    failed = PARLEY_CHECK_HOST;
     if (host && host[0] && !pl_leaf_matches_host(leaf, host)) {
         rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "certificate for %s does not match host name %s", who, host);
         goto out;
@@ -430,6 +405,8 @@ int pl_verify_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host
      * sign (CertificateVerify, ServerKeyExchange: RFC 8446 4.4.2.2, RFC 4492
      * 5.6) or, for TLS 1.2 RSA key transport, encrypt the premaster secret
      * (RFC 5246 7.4.2). No keyUsage extension allows everything (RFC 5280 4.2.1.3). */
+    stage = PL_STAGE_KEYUSAGE;
+    failed = PARLEY_CHECK_USAGE;
     uint32_t need = purpose & PL_PURPOSE_KEY_TRANSPORT ? X509v3_KU_KEY_ENCIPHERMENT : X509v3_KU_DIGITAL_SIGNATURE;
     if (!(X509_get_key_usage(leaf) & need)) {
         rc = pl_fail(PL_ERR_UNSUPPORTED_CERTIFICATE, __FILE__, __LINE__, "certificate for %s does not allow %s (keyUsage), which %s", who,
@@ -441,6 +418,8 @@ int pl_verify_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host
      * leaf on the built path, whatever order (or look-alikes) the peer sent;
      * a trusted self-signed leaf is its own issuer. OCSP needs exactly this
      * certificate (RFC 6960 4.1.1 CertID, 4.2.2.2 responder authority). */
+    stage = PL_STAGE_DONE;
+    failed = -1;
     STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
     X509 *issuer = sk_X509_value(path, sk_X509_num(path) > 1 ? 1 : 0);
     if (!issuer) {
@@ -457,6 +436,11 @@ int pl_verify_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host
     }
     pl_vcache_store(t, ckey, ctx, leaf, issuer, at);
 out:
+    if (report) {
+        /* A failure after PL_STAGE_DONE (out of memory) is no verdict on the chain. */
+        if (rc && stage == PL_STAGE_DONE) stage = PL_STAGE_KEYUSAGE;
+        pl_report_fill(report, stage >= PL_STAGE_BUILD ? ctx : NULL, leaf, stage, failed, rc, host, t->ncrls, t->max_depth, at);
+    }
     ERR_clear_error();
     X509_STORE_CTX_free(ctx);
     X509_free(leaf);

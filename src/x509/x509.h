@@ -65,6 +65,10 @@ PL_MUST_CHECK int pl_trust_load(const char *cafile, pl_trust **out);
 PL_MUST_CHECK int pl_trust_add_crl_file(pl_trust *t, const char *path);
 /* Policy for verification beyond the trust anchors. */
 void pl_trust_set_policy(pl_trust *t, int max_depth, int crl_expired_fatal);
+/* The smallest RSA key accepted anywhere on a verified path (policy.c);
+ * PL_MIN_RSA_BITS unless lowered on purpose (insecure). */
+#define PL_MIN_RSA_BITS 2048
+void pl_trust_set_min_rsa_bits(pl_trust *t, int bits);
 void pl_trust_free(pl_trust *t);
 /* The store's identity (its certificates and CRLs; for the system store also
  * its locations), for binding sessions to the trust they were verified under. */
@@ -100,6 +104,14 @@ enum { PL_PURPOSE_KEY_TRANSPORT = 4 };
  * certificate's validity at `now`; a store with CRLs does not remember. */
 PL_MUST_CHECK int pl_verify_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host, int64_t now,
                                   int purpose, pl_pkey **leaf_key, pl_cert **issuer);
+/* The same verification (the very same code: pl_verify_chain is this with
+ * report NULL), also filling `report` (parley_verify_result, parley.h): the
+ * built path and the seven checks as this run saw them (verify_report.c).
+ * With a report the cache is neither read nor written. */
+struct parley_verify_result;
+PL_MUST_CHECK int pl_verify_chain_report(pl_trust *t, const pl_der *chain, size_t n, const char *host, int64_t now,
+                                         int purpose, pl_pkey **leaf_key, pl_cert **issuer,
+                                         struct parley_verify_result *report);
 /* Check a stapled OCSP response (DER) for the certificate `leaf` (DER) whose
  * verified issuer is `issuer` (RFC 6960): responder status; the signer is the
  * issuer itself or a certificate the issuer signed with id-kp-OCSPSigning,

@@ -1,0 +1,207 @@
+/*
+ * policy.c - the certificate and key policy Parley applies on top of
+ * libcrypto's path validation, to the VERIFIED path (the one libcrypto built,
+ * never the certificates in the order a peer sent them):
+ *
+ *   - every key on the path, the trust anchor's included (it signs the next
+ *     certificate, so its strength is the chain's): RSA of at least
+ *     min_rsa_bits, EC on P-256, P-384 or P-521, Ed25519 or Ed448. DSA and
+ *     anything else is refused;
+ *   - every signature on the path except the anchor's self-signature (which
+ *     nobody checks: the anchor is trusted as it is), and every CRL used,
+ *     must not use MD5 or SHA-1 (RSA-PSS with SHA-1 included).
+ *
+ * libcrypto's own security level (X509_VERIFY_PARAM auth_level) stays off
+ * (verify.c): we decide, and say why in our words. A key too small or a
+ * weak signature is bad_certificate; a key type or curve we do not accept
+ * at all is unsupported_certificate (RFC 8446 6.2: insufficient_security is
+ * not a certificate alert).
+ */
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "policy.h"
+
+void pl_cert_name(const X509 *x, char *out, size_t n)
+{
+    X509_NAME *nm = X509_get_subject_name(x);
+    if (X509_NAME_get_text_by_NID(nm, NID_commonName, out, (int)n) < 0) X509_NAME_oneline(nm, out, (int)n);
+}
+
+void pl_key_text(const X509 *x, char *out, size_t n)
+{
+    EVP_PKEY *k = X509_get0_pubkey(x);
+    if (!k) {
+        snprintf(out, n, "unreadable");
+        return;
+    }
+    int id = EVP_PKEY_get_base_id(k);
+    char grp[64] = "";
+    size_t gl = 0;
+    switch (id) {
+    case EVP_PKEY_RSA:
+        snprintf(out, n, "RSA %d", EVP_PKEY_get_bits(k));
+        break;
+    case EVP_PKEY_RSA_PSS:
+        snprintf(out, n, "RSA-PSS %d", EVP_PKEY_get_bits(k));
+        break;
+    case EVP_PKEY_DSA:
+        snprintf(out, n, "DSA %d", EVP_PKEY_get_bits(k));
+        break;
+    case EVP_PKEY_EC:
+        if (EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, grp, sizeof grp, &gl) != 1) snprintf(grp, sizeof grp, "?");
+        /* The NIST names for the curves TLS uses (RFC 8422 5.1.1). */
+        snprintf(out, n, "EC %s", !strcmp(grp, "prime256v1") ? "P-256" : !strcmp(grp, "secp384r1") ? "P-384"
+                                  : !strcmp(grp, "secp521r1")  ? "P-521" : grp);
+        break;
+    case EVP_PKEY_ED25519:
+        snprintf(out, n, "Ed25519");
+        break;
+    case EVP_PKEY_ED448:
+        snprintf(out, n, "Ed448");
+        break;
+    default:
+        snprintf(out, n, "%s", OBJ_nid2sn(id) ? OBJ_nid2sn(id) : "unknown");
+        break;
+    }
+    ERR_clear_error();
+}
+
+/* The key rule for one certificate: 0, or a failure naming it. */
+static int pl_policy_key(const X509 *x, int min_rsa_bits, char *warn, size_t wn)
+{
+    char who[256], kt[80];
+    EVP_PKEY *k = X509_get0_pubkey(x);
+    pl_cert_name(x, who, sizeof who);
+    pl_key_text(x, kt, sizeof kt);
+    PL_ENSURE(k, PL_ERR_UNSUPPORTED_CERTIFICATE, "certificate for %s has a public key that cannot be read", who);
+    int id = EVP_PKEY_get_base_id(k);
+    if (id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS) {
+        int bits = EVP_PKEY_get_bits(k);
+        PL_ENSURE(bits >= min_rsa_bits, PL_ERR_BAD_CERTIFICATE, "certificate for %s has an RSA key of %d bits; at least %d are required", who,
+                  bits, min_rsa_bits);
+        /* Accepted only because an application lowered the minimum. */
+        if (bits < PL_MIN_RSA_BITS && warn && !warn[0])
+            snprintf(warn, wn, "warning: certificate for %s has an RSA key of %d bits, accepted only because the minimum was lowered to %d (insecure)",
+                     who, bits, min_rsa_bits);
+        return 0;
+    }
+    if (id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448) return 0;
+    if (id == EVP_PKEY_EC) {
+        PL_ENSURE(!strcmp(kt, "EC P-256") || !strcmp(kt, "EC P-384") || !strcmp(kt, "EC P-521"), PL_ERR_UNSUPPORTED_CERTIFICATE,
+                  "certificate for %s has an EC key on curve %s; only P-256, P-384 and P-521 are accepted", who, kt + 3);
+        return 0;
+    }
+    PL_BAIL(PL_ERR_UNSUPPORTED_CERTIFICATE, "certificate for %s has a %s key, which is refused (RSA, EC P-256/P-384/P-521, Ed25519 and Ed448 are accepted)",
+            who, kt);
+}
+
+/* MD5, SHA-1 and their kin: collisions can be made, so a signature over them
+ * proves nothing (RFC 9155 for TLS; CA/Browser Forum baseline 7.1.3). */
+static const char *pl_weak_md(int mdnid)
+{
+    switch (mdnid) {
+    case NID_md5:
+    case NID_md5_sha1: return "MD5";
+    case NID_md4: return "MD4";
+    case NID_md2: return "MD2";
+    case NID_sha1: return "SHA-1";
+    default: return NULL;
+    }
+}
+
+void pl_sig_text(const X509 *x, char *out, size_t n)
+{
+    int nid = X509_get_signature_nid(x);
+    const char *ln = nid != NID_undef ? OBJ_nid2ln(nid) : NULL;
+    snprintf(out, n, "%s", ln ? ln : "unknown");
+}
+
+/* The signature rule for one certificate (its issuer's signature on it). */
+static int pl_policy_sig(X509 *x)
+{
+    char who[256], alg[80];
+    int mdnid = NID_undef, pknid = NID_undef;
+    pl_cert_name(x, who, sizeof who);
+    pl_sig_text(x, alg, sizeof alg);
+    /* X509_get_signature_info reads the hash inside RSA-PSS parameters too. */
+    int ok = X509_get_signature_info(x, &mdnid, &pknid, NULL, NULL) == 1;
+    ERR_clear_error();
+    PL_ENSURE(ok, PL_ERR_BAD_CERTIFICATE, "certificate for %s is signed with %s, an algorithm that cannot be checked", who, alg);
+    const char *weak = pl_weak_md(mdnid);
+    PL_ENSURE(!weak, PL_ERR_BAD_CERTIFICATE, "certificate for %s is signed with %s (%s), which is refused", who, alg, weak);
+    return 0;
+}
+
+int pl_policy_check_path(STACK_OF(X509) *path, int min_rsa_bits, char *warn, size_t wn)
+{
+    int n = sk_X509_num(path);
+    for (int i = 0; i < n; i++) {
+        X509 *x = sk_X509_value(path, i);
+        PL_GUARD(pl_policy_key(x, min_rsa_bits, warn, wn));
+        /* The last certificate is the trust anchor: its self-signature is not
+         * checked by anyone, so its algorithm does not matter. */
+        if (i < n - 1) PL_GUARD(pl_policy_sig(x));
+    }
+    return 0;
+}
+
+/* The hash of a CRL's signature, RSA-PSS parameters included (whose absent
+ * hashAlgorithm means SHA-1, RFC 4055 3.1). */
+static int pl_crl_md(const X509_CRL *crl)
+{
+    const X509_ALGOR *alg = NULL;
+    int mdnid = NID_undef, pknid = NID_undef, nid = X509_CRL_get_signature_nid(crl);
+    if (nid != NID_rsassaPss) return OBJ_find_sigid_algs(nid, &mdnid, &pknid) ? mdnid : NID_undef;
+    X509_CRL_get0_signature(crl, NULL, &alg);
+    const ASN1_OBJECT *obj = NULL;
+    int ptype = 0;
+    const void *pval = NULL;
+    X509_ALGOR_get0(&obj, &ptype, &pval, alg);
+    if (ptype != V_ASN1_SEQUENCE) return NID_sha1;
+    const ASN1_STRING *s = pval;
+    const unsigned char *p = ASN1_STRING_get0_data(s);
+    RSA_PSS_PARAMS *pss = d2i_RSA_PSS_PARAMS(NULL, &p, ASN1_STRING_length(s));
+    int md = NID_undef;
+    if (pss) md = pss->hashAlgorithm ? OBJ_obj2nid(pss->hashAlgorithm->algorithm) : NID_sha1;
+    RSA_PSS_PARAMS_free(pss);
+    return md;
+}
+
+int pl_policy_check_crl(const X509_CRL *crl)
+{
+    char iss[256], alg[80];
+    int nid = X509_CRL_get_signature_nid(crl);
+    X509_NAME_oneline(X509_CRL_get_issuer(crl), iss, sizeof iss);
+    snprintf(alg, sizeof alg, "%s", nid != NID_undef && OBJ_nid2ln(nid) ? OBJ_nid2ln(nid) : "unknown");
+    const char *weak = pl_weak_md(pl_crl_md(crl));
+    ERR_clear_error();
+    PL_ENSURE(!weak, PL_ERR_BAD_CERTIFICATE, "the CRL from %s is signed with %s (%s), which is refused", iss, alg, weak);
+    return 0;
+}
+
+/* The CRLs used for the path: for each certificate but the anchor, the
+ * store's CRLs from its issuer's name that the issuer on the path signed
+ * (a look-alike's CRL with the same name is not one libcrypto used). */
+int pl_policy_check_crls(X509_STORE_CTX *ctx)
+{
+    STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
+    int n = sk_X509_num(path), rc = 0;
+    for (int i = 0; i + 1 < n && rc == 0; i++) {
+        X509 *x = sk_X509_value(path, i), *iss = sk_X509_value(path, i + 1);
+        STACK_OF(X509_CRL) *crls = X509_STORE_CTX_get1_crls(ctx, X509_get_issuer_name(x));
+        for (int j = 0; j < sk_X509_CRL_num(crls) && rc == 0; j++) {
+            X509_CRL *crl = sk_X509_CRL_value(crls, j);
+            if (X509_CRL_verify(crl, X509_get0_pubkey(iss)) == 1) rc = pl_policy_check_crl(crl);
+        }
+        sk_X509_CRL_pop_free(crls, X509_CRL_free);
+    }
+    ERR_clear_error();
+    return rc;
+}

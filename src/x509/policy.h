@@ -1,0 +1,59 @@
+/*
+ * policy.h - the certificate and key policy (policy.c) and the words for
+ * certificates that verify.c and verify_report.c share. Only src/x509
+ * includes it (it names libcrypto types).
+ */
+#ifndef PL_X509_POLICY_H
+#define PL_X509_POLICY_H
+
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include "x509.h"
+
+/* The key rule and the signature rule over a verified path (leaf first,
+ * anchor last): 0, or a failure (bad_certificate / unsupported_certificate)
+ * naming the certificate and the key or algorithm. A key below
+ * PL_MIN_RSA_BITS accepted because min_rsa_bits was lowered writes a warning
+ * into warn (when it is still empty). */
+int pl_policy_check_path(STACK_OF(X509) *path, int min_rsa_bits, char *warn, size_t wn);
+/* A CRL used for the path must not be signed with MD5 or SHA-1. */
+int pl_policy_check_crl(const X509_CRL *crl);
+/* "RSA 2048", "EC P-256", "Ed25519", "DSA 1024", "EC secp256k1" ... */
+void pl_key_text(const X509 *x, char *out, size_t n);
+/* The signature algorithm's long name: "sha256WithRSAEncryption" ... */
+void pl_sig_text(const X509 *x, char *out, size_t n);
+/* The subject's commonName, or the whole subject when it has none. */
+void pl_cert_name(const X509 *x, char *out, size_t n);
+
+/* "2026-01-31" */
+void pl_date_only(const ASN1_TIME *t, char *out, size_t n);
+
+/* verify_reason.c: the sentence and alert for a libcrypto error (returns
+ * pl_fail's value), and the step of the run it happens at with the check
+ * (PARLEY_CHECK_*) it fails. */
+int pl_verify_reason(int err, X509 *bad, const char *role, const char *crl_date, const char *today, int max_depth);
+enum {
+    PL_STAGE_NONE = 0,       /* not even parsed: nothing was checked */
+    PL_STAGE_BUILD,          /* path building, trust */
+    PL_STAGE_EXTENSIONS,     /* basicConstraints, path length, purpose (EKU) */
+    PL_STAGE_REVOCATION,
+    PL_STAGE_SIGDATES,       /* each signature and validity period */
+    PL_STAGE_NAMES,          /* name constraints */
+    PL_STAGE_POLICY,         /* policy.c */
+    PL_STAGE_HOST,
+    PL_STAGE_KEYUSAGE,       /* the leaf's keyUsage for what its key will do */
+    PL_STAGE_DONE
+};
+int pl_verify_err_stage(int err, int *check);
+
+/* verify_report.c: fill the report from one run that stopped at `stage`
+ * (PL_STAGE_DONE: verified) failing `check` with rc (pl_fail's value). ctx
+ * may be NULL (nothing parsed). */
+struct parley_verify_result;
+void pl_report_fill(struct parley_verify_result *r, X509_STORE_CTX *ctx, X509 *leaf, int stage, int check, int rc,
+                    const char *host, int ncrls, int max_depth, int64_t at);
+/* Check the signatures of the CRLs used for the verified path (policy.c). */
+int pl_policy_check_crls(X509_STORE_CTX *ctx);
+
+#endif
