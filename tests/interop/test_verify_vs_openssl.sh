@@ -237,7 +237,7 @@ row at-time-after bad dates 'certificate has expired' 'expired' "$C/good-p256.pe
 row at-time-before bad dates 'certificate is not yet valid' 'not valid until' "$C/good-p256.pem" --at-time "$(($(date +%s) - 86400))"
 # ---- depth and key-size options
 row depth-1 ok - ': OK$' '' "$C/good-rsa.pem" --max-chain-depth 1
-row depth-0 bad - 'certificate chain too long' 'depth|too long' "$C/good-rsa.pem" --max-chain-depth 0
+row depth-0 bad constraints 'certificate chain too long' 'depth|too long' "$C/good-rsa.pem" --max-chain-depth 0
 row min-rsa-3072 bad signatures 'EE certificate key too weak' '2048' "$C/good-rsa.pem" --min-rsa-bits 3072
 row insecure-rsa-1024 ok - ': OK$' '' "$C/rsa1024.pem" --host rsa1024.example.com --insecure-min-rsa-bits 1024
 
