@@ -229,7 +229,7 @@ void pl_report_fill(parley_verify_result *r, X509_STORE_CTX *ctx, X509 *leaf, in
                 memmove(d + 22, d, strnlen(d, dn - 23) + 1);
                 memcpy(d, "reached trust anchor: ", 22);
                 break;
-            case PARLEY_CHECK_HOST: pl_cat(d, dn, "%s matches (", host), pl_host_names(d, dn, leaf), pl_cat(d, dn, ")"); break;
+            case PARLEY_CHECK_HOST: pl_cat(d, dn, "%s matched; ", host), pl_host_names(d, dn, leaf); break;
             case PARLEY_CHECK_USAGE: pl_usage_text(d, dn, leaf); break;
             case PARLEY_CHECK_CONSTRAINTS: pl_constraints_ok(d, dn, path, max_depth); break;
             default:
@@ -239,7 +239,7 @@ void pl_report_fill(parley_verify_result *r, X509_STORE_CTX *ctx, X509 *leaf, in
             }
         } else {
             k->verdict = PARLEY_VERDICT_NOT_CHECKED;
-            snprintf(d, dn, "not checked: the verification stopped at an earlier failure");
+            snprintf(d, dn, "the verification stopped at an earlier failure");
         }
     }
     ERR_clear_error();

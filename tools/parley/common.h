@@ -14,6 +14,7 @@ int tool_client(int argc, char **argv);
 int tool_server(int argc, char **argv);
 int tool_keyserver(int argc, char **argv);
 int tool_proxy(int argc, char **argv);
+int tool_verify(int argc, char **argv); /* verify.c */
 /* redis://HOST:PORT[/DB] session cache (tools/parley/cache_redis.c). */
 parley_session_cache *tool_redis_cache_new(const char *spec);
 /* Its connect and command timeout in ms (1..999; 200 by default). */

@@ -1,4 +1,4 @@
-/* main.c - `parley client | server | proxy | keyserver`. */
+/* main.c - `parley client | server | proxy | keyserver | verify`. */
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +14,7 @@ void tool_usage(FILE *f)
             "  parley server [options]\n"
             "  parley proxy --listen ADDR:PORT --backend HOST:PORT [server options] [proxy options]\n"
             "  parley keyserver --listen ADDR:PORT --keys DIR --ca FILE --cert FILE --key FILE\n"
+            "  parley verify [verify options] CERT.pem\n"
             "\n"
             "client options:\n"
             "  --cafile FILE        trust these CA certificates (default: the system store)\n"
@@ -49,6 +50,11 @@ void tool_usage(FILE *f)
             "  --crl FILE           a CRL (repeatable): leaf and intermediates are checked\n"
             "  --crl-expired warn|fail  an expired CRL fails verification (default) or warns\n"
             "  --max-chain-depth N  at most N intermediate certificates (default 8)\n"
+            "  --min-rsa-bits N     the smallest RSA key accepted in the server's chain, trust\n"
+            "                       anchor included: 2048..16384 (default 2048). EC keys must be\n"
+            "                       P-256/P-384/P-521; DSA and MD5/SHA-1 signatures are refused\n"
+            "  --insecure-min-rsa-bits N  the same down to 1024 (INSECURE, says so loudly;\n"
+            "                       each chain accepted through it carries a warning)\n"
             "  --ocsp require|prefer  ask for a stapled OCSP response and check it; require:\n"
             "                       none is bad_certificate_status_response\n"
             "  --ocsp-max-age SECONDS  a stapled response without nextUpdate is refused once\n"
@@ -116,6 +122,8 @@ void tool_usage(FILE *f)
             "  --client-ca FILE     ask for client certificates, verify them against FILE\n"
             "  --crl FILE, --crl-expired warn|fail   revocation of client certificates\n"
             "  --ocsp-response FILE  DER OCSP response stapled for the Nth --cert (in order)\n"
+            "  --min-rsa-bits N, --insecure-min-rsa-bits N   the key policy for client\n"
+            "                       certificates (as for the client; also for proxy)\n"
             "  --verify optional|require   with --client-ca (default optional); require: no\n"
             "                       certificate is certificate_required (1.3) / handshake_failure (1.2)\n"
             "  --export LABEL:LEN   log LEN bytes of keying material under LABEL per connection\n"
@@ -188,6 +196,26 @@ void tool_usage(FILE *f)
             "  --cert FILE (no --key) --keyless HOST:PORT --keyless-ca FILE\n"
             "  --keyless-cert FILE --keyless-key FILE [--keyless-timeout MS] [--keyless-pool N]\n"
             "\n"
+            "verify options (the checks a client or server makes on a peer's chain, alone):\n"
+            "  parley verify [--cafile FILE] [--untrusted FILE] [--crl FILE]... [--host NAME | --ip ADDR]\n"
+            "                [--purpose server|client] [--at-time UNIX] [--max-chain-depth N]\n"
+            "                [--min-rsa-bits N] [--insecure-min-rsa-bits N] [--json] CERT.pem\n"
+            "  CERT.pem             the leaf, optionally followed by intermediates (PEM)\n"
+            "  --cafile FILE        trust anchors (default: the system store)\n"
+            "  --untrusted FILE     more candidate intermediates (PEM)\n"
+            "  --crl FILE           a CRL (repeatable): leaf and intermediates are checked\n"
+            "  --host NAME | --ip ADDR   the name to match (dNSName / iPAddress SANs);\n"
+            "                       without either the host check is skipped\n"
+            "  --purpose server|client   TLS server (default) or client authentication\n"
+            "  --at-time UNIX       verify as of this time\n"
+            "  --max-chain-depth N, --min-rsa-bits N, --insecure-min-rsa-bits N  as for the client\n"
+            "  --json               the result as one JSON object (chain, checks, verify, ok)\n"
+            "  Output: 'chain: N certificates' and one line per certificate (leaf first), then\n"
+            "  one line per check: dates:, signatures:, trust:, host:, usage:, constraints:,\n"
+            "  revocation: with ok, FAILED, skipped or not checked and a detail in parentheses,\n"
+            "  then 'verify: ok' or 'verify: <reason>' (the sentence a handshake reports).\n"
+            "  Exit 0 verified, 2 not verified, 1 usage error or unreadable input (file named).\n"
+            "\n"
             "client summary (one 'key: value' per line after the response; stable for scripts):\n"
             "  protocol: <TLSv1.3|TLSv1.2>\n"
             "  cipher: <IANA suite name>\n"
@@ -217,7 +245,8 @@ void tool_usage(FILE *f)
             "  with --post-handshake-auth 'post-handshake authentication: <ok|no certificate|\n"
             "  not possible: reason> (verify: ...)' or '... failed: <reason>'.\n"
             "\n"
-            "exit codes: 0 success, 1 usage error, 2 connection or handshake failure\n",
+            "exit codes: 0 success, 1 usage error, 2 connection or handshake failure (verify:\n"
+            "  not verified)\n",
             PARLEY_VERSION_STRING);
 }
 
@@ -235,6 +264,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "server") == 0) return tool_server(argc - 1, argv + 1);
     if (strcmp(argv[1], "keyserver") == 0) return tool_keyserver(argc - 1, argv + 1);
     if (strcmp(argv[1], "proxy") == 0) return tool_proxy(argc - 1, argv + 1);
+    if (strcmp(argv[1], "verify") == 0) return tool_verify(argc - 1, argv + 1);
     fprintf(stderr, "parley: unknown command '%s' (try parley --help)\n", argv[1]);
     return TOOL_EXIT_USAGE;
 }
