@@ -240,6 +240,11 @@ row depth-1 ok - ': OK$' '' "$C/good-rsa.pem" --max-chain-depth 1
 row depth-0 bad constraints 'certificate chain too long' 'depth|too long' "$C/good-rsa.pem" --max-chain-depth 0
 row min-rsa-3072 bad signatures 'EE certificate key too weak' '2048' "$C/good-rsa.pem" --min-rsa-bits 3072
 row insecure-rsa-1024 ok - ': OK$' '' "$C/rsa1024.pem" --host rsa1024.example.com --insecure-min-rsa-bits 1024
+if [ "$ONLY_OPENSSL" != 1 ]; then
+    # ... loudly: a warning naming the key in the output and in --json.
+    check "insecure-rsa-1024 warns" "$WORK/insecure-rsa-1024.parley" '^warning: .*1024 bits.*insecure'
+    check "insecure-rsa-1024 warns (--json)" "$WORK/insecure-rsa-1024.json" '"warning": ?"warning: [^"]*1024'
+fi
 
 # ---- unusable input: exit 1, the file named on stderr, no signal
 if [ "$ONLY_OPENSSL" != 1 ]; then
@@ -276,6 +281,9 @@ if [ "$ONLY_OPENSSL" != 1 ]; then
     input_error untrusted-der 'leaf\.der' 'DER' --cafile "$CA" --untrusted "$E/leaf.der" "$C/good-p256.pem"
     input_error no-cert-arg '.' 'usage|certificate|CERT' --cafile "$CA"
     input_error bad-purpose '.' 'purpose' --cafile "$CA" --purpose sometimes "$C/good-p256.pem"
+    input_error min-rsa-below-2048 '.' 'insecure-min-rsa-bits' --cafile "$CA" --min-rsa-bits 1024 "$C/rsa1024.pem"
+    input_error insecure-below-1024 '.' '1024' --cafile "$CA" --insecure-min-rsa-bits 512 "$C/rsa1024.pem"
+    input_error host-and-ip '.' 'host.*ip|exclude' --cafile "$CA" --host good-ip.example.com --ip 192.0.2.10 "$C/good-ip.pem"
     input_error bad-at-time '.' 'at-time' --cafile "$CA" --at-time yesterday "$C/good-p256.pem"
 fi
 finish
