@@ -16,6 +16,7 @@ typedef struct {
     const char *cafile, *servername, *ciphers, *groups, *alpn, *keylog, *send, *cert, *key, *sess_in, *sess_out;
     const char *cert_compression;
     int reconnect;
+    int min_rsa_bits, insecure_min_rsa_bits; /* the key policy */
     int insecure, trace, json, key_update, timeout, padding, allow_rsa, max_depth, crl_warn, ocsp, psk_ke, require_ems;
     long long at_time, ocsp_max_age;
     const char *rsl; /* --record-size-limit */
@@ -63,6 +64,8 @@ static void client_parse(int argc, char **argv, client_opts *o)
             if (strcmp(v, "warn") && strcmp(v, "fail")) tool_die("--crl-expired takes warn or fail");
             o->crl_warn = !strcmp(v, "warn");
         } else if (!strcmp(a, "--max-chain-depth")) o->max_depth = atoi(NEXT()) + 1;
+        else if (!strcmp(a, "--min-rsa-bits")) o->min_rsa_bits = atoi(NEXT());
+        else if (!strcmp(a, "--insecure-min-rsa-bits")) o->insecure_min_rsa_bits = atoi(NEXT());
         else if (!strcmp(a, "--ocsp")) {
             const char *v = NEXT();
             if (!strcmp(v, "require")) o->ocsp = PARLEY_OCSP_REQUIRE;
@@ -469,6 +472,11 @@ int tool_client(int argc, char **argv)
     if (o.ocsp_max_age && parley_config_set_ocsp_max_age(cfg, (uint32_t)o.ocsp_max_age))
         tool_die("%s", parley_config_error_string(cfg));
     if (o.max_depth && parley_config_set_max_chain_depth(cfg, o.max_depth - 1)) tool_die("%s", parley_config_error_string(cfg));
+    if (o.min_rsa_bits && parley_config_set_min_rsa_bits(cfg, o.min_rsa_bits)) tool_die("%s", parley_config_error_string(cfg));
+    if (o.insecure_min_rsa_bits) {
+        fprintf(stderr, "parley: WARNING: --insecure-min-rsa-bits %d accepts RSA keys below 2048 bits, which can be broken\n", o.insecure_min_rsa_bits);
+        if (parley_config_set_insecure_min_rsa_bits(cfg, o.insecure_min_rsa_bits)) tool_die("%s", parley_config_error_string(cfg));
+    }
     if (o.ciphers && parley_config_set_ciphers(cfg, o.ciphers)) tool_die("%s", parley_config_error_string(cfg));
     if (o.groups && parley_config_set_groups(cfg, o.groups)) tool_die("%s", parley_config_error_string(cfg));
     if (o.alpn && parley_config_set_alpn(cfg, o.alpn)) tool_die("%s", parley_config_error_string(cfg));

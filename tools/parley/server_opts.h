@@ -13,6 +13,7 @@ typedef struct {
     const char *listen_on, *alpn, *ciphers, *groups, *keylog, *export_cert, *client_ca, *verify;
     const char *keyless, *kl_ca, *kl_cert, *kl_key, *cache_spec, *ticket_keys, *ticket_secret_file;
     const char *certs[MAX_CERTS], *keys[MAX_CERTS], *ocsps[MAX_CERTS], *crls[16];
+    int min_rsa_bits, insecure_min_rsa_bits; /* the key policy for client certificates */
     int ncert, nkey, nocsp, ncrl, trace, padding, allow_rsa, crl_warn, kl_timeout, kl_pool, no_tickets, reuseport;
     int psk_ke, lifetime, workers, ticket_rotate, require_ems;
     unsigned max_early;
