@@ -13,7 +13,8 @@
 # --json. Then --untrusted, --at-time, --max-chain-depth, the key-size options,
 # and the input errors (exit 1 naming the file, never a signal).
 #
-# VERIFY_OPENSSL_ONLY=1 checks the chain set against OpenSSL alone.
+# VERIFY_OPENSSL_ONLY=1 checks the chain set against OpenSSL alone:
+#   VERIFY_OPENSSL_ONLY=1 bash test_verify_vs_openssl.sh PARLEY BUILD_DIR
 source "$(dirname "$0")/lib.sh" "$@"
 C=$WORK/chains
 bash "$HERE/make_chains.sh" "$C" >"$WORK/make.log" 2>&1 || { cat "$WORK/make.log"; exit 1; }
