@@ -153,7 +153,9 @@ int parley_config_set_ciphers(parley_config *cfg, const char *list);
  * secp521r1 and the ffdhe groups are supported, not preferred). ffdhe6144
  * and ffdhe8192 must be named: each costs a server about 100 times an
  * x25519 exchange, which any client could otherwise ask for. A TLS 1.2
- * client accepts only a DH group it lists. */
+ * client accepts only a DH group it lists, or an RFC 3526 prime (see
+ * PARLEY_GROUP_MODP2048) no larger than the largest ffdhe group it lists;
+ * listing no ffdhe group accepts any of these. */
 int parley_config_set_groups(parley_config *cfg, const char *list);
 /* TLS 1.2 static RSA key exchange: no forward secrecy, so off by default on
  * both sides; on, the TLS_RSA_WITH_* suites are offered / accepted. */
