@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # TLS 1.2 DHE as a client against servers that do not use RFC 7919 (issue
 # #16): `openssl s_server` without -dhparam ("auto DH": the RFC 3526 prime
-# sized to its key, 2048 for RSA-2048, 3072 for RSA-3072) completes with
-# data both ways; the larger RFC 3526 primes (-dhparam) complete when the
-# client lists an FFDHE group that large and are refused otherwise; the
+# sized to its key: 2048 for RSA-2048, 3072 for RSA-3072, 4096 for RSA-4096)
+# completes with data both ways; the larger RFC 3526 primes (-dhparam)
+# complete when the client lists an FFDHE group that large and are refused
+# otherwise; the
 # 1024-bit RFC 2409 prime, a 3526 prime with one bit changed and generator 5
 # are refused with insufficient_security and a sentence naming them;
 # gnutls-serv answers with an RFC 7919 group.
 source "$(dirname "$0")/lib.sh" "$@"
 make_pki
 leaf rsa3072 "-newkey rsa:3072" "" ""
+leaf rsa4096 "-newkey rsa:4096" "" ""
 for n in 4096 6144 8192; do
     openssl genpkey -genparam -algorithm DH -pkeyopt "group:modp_$n" -out "$WORK/modp$n.pem" 2>/dev/null
 done
@@ -44,6 +46,7 @@ s_server() {
 # ---- openssl s_server with its default DH parameters (no -dhparam)
 for c in "rsa2048:DHE-RSA-AES128-GCM-SHA256:TLS_DHE_RSA_WITH_AES_128_GCM_SHA256:modp2048" \
     "rsa3072:DHE-RSA-AES256-GCM-SHA384:TLS_DHE_RSA_WITH_AES_256_GCM_SHA384:modp3072" \
+    "rsa4096:DHE-RSA-AES128-GCM-SHA256:TLS_DHE_RSA_WITH_AES_128_GCM_SHA256:modp4096" \
     "rsa2048:DHE-RSA-CHACHA20-POLY1305:TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256:modp2048"; do
     IFS=: read -r cert ossl iana group <<<"$c"
     s_server -cert "$PKI/$cert.pem" -key "$PKI/$cert.key" -cipher "$ossl"
