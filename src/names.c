@@ -78,7 +78,10 @@ const char *parley_group_name(uint16_t g)
 {
     for (size_t i = 0; i < sizeof pl_groups / sizeof pl_groups[0]; i++)
         if (pl_groups[i].id == g) return pl_groups[i].name;
-    return "unknown";
+    /* RFC 3526 primes a TLS 1.2 server sent (not named groups): named here
+     * only, so that parley_config_set_groups never takes them. */
+    const char *modp = pl_modp_name(g);
+    return modp ? modp : "unknown";
 }
 
 uint16_t pl_group_from_name(const char *name);

@@ -75,6 +75,17 @@ typedef enum {
 #define PARLEY_GROUP_FFDHE4096 0x0102
 #define PARLEY_GROUP_FFDHE6144 0x0103
 #define PARLEY_GROUP_FFDHE8192 0x0104
+/* Not named groups: the RFC 3526 MODP primes a TLS 1.2 client accepts in a
+ * DHE ServerKeyExchange from a server that does not use RFC 7919 (OpenSSL's
+ * default), recognised by comparing the prime. parley_conn_group reports
+ * them with these Parley-local values (from the private-use range, RFC 8446
+ * 4.2.7: never sent, and not accepted by parley_config_set_groups);
+ * parley_group_name gives "modp2048" ... "modp8192". */
+#define PARLEY_GROUP_MODP2048 0xfe08
+#define PARLEY_GROUP_MODP3072 0xfe0c
+#define PARLEY_GROUP_MODP4096 0xfe10
+#define PARLEY_GROUP_MODP6144 0xfe18
+#define PARLEY_GROUP_MODP8192 0xfe20
 
 /* Signature schemes. */
 #define PARLEY_SIG_RSA_PKCS1_SHA256 0x0401
@@ -142,7 +153,9 @@ int parley_config_set_ciphers(parley_config *cfg, const char *list);
  * secp521r1 and the ffdhe groups are supported, not preferred). ffdhe6144
  * and ffdhe8192 must be named: each costs a server about 100 times an
  * x25519 exchange, which any client could otherwise ask for. A TLS 1.2
- * client accepts only a DH group it lists. */
+ * client accepts only a DH group it lists, or an RFC 3526 prime (see
+ * PARLEY_GROUP_MODP2048) no larger than the largest ffdhe group it lists;
+ * listing no ffdhe group accepts any of these. */
 int parley_config_set_groups(parley_config *cfg, const char *list);
 /* TLS 1.2 static RSA key exchange: no forward secrecy, so off by default on
  * both sides; on, the TLS_RSA_WITH_* suites are offered / accepted. */

@@ -70,13 +70,33 @@ PL_MUST_CHECK int pl_aead_open(pl_aead *a, const uint8_t nonce[PL_AEAD_NONCE], c
                                const uint8_t tag[PL_AEAD_TAG]);
 
 /* ---- (EC)DH key exchange: x25519, x448, secp256r1, secp384r1, secp521r1,
- * and the RFC 7919 finite-field groups ffdhe2048..8192 (0x0100..0x0104) */
+ * the RFC 7919 finite-field groups ffdhe2048..8192 (0x0100..0x0104) and,
+ * for a TLS 1.2 client, the RFC 3526 MODP groups (PARLEY_GROUP_MODP*) */
 #define PL_MAX_KEX_PUB 1024 /* ffdhe8192 */
 #define PL_MAX_KEX_SECRET 1024
 int pl_kex_group_is_ffdhe(uint16_t group);
 /* The prime of an RFC 7919 group (big-endian, len bytes); 0 when unknown. */
 size_t pl_ffdhe_prime(uint16_t group, const uint8_t **p);
 int pl_kex_group_supported(uint16_t group);
+/* The RFC 3526 MODP groups (modp_groups.c): not named groups, no wire
+ * value; PARLEY_GROUP_MODP* are Parley-local ids for parley_conn_group. A
+ * TLS 1.2 client meets them in a DHE ServerKeyExchange. */
+int pl_kex_group_is_modp(uint16_t group);
+/* A finite-field group either way (RFC 7919 or RFC 3526). */
+int pl_kex_group_is_ff(uint16_t group);
+/* Which well-known prime p[0..len) is, byte for byte: a PARLEY_GROUP_MODP*
+ * id; 0 when it is none of them or a known one under 2048 bits (the 1024-bit
+ * RFC 2409 and 1536-bit RFC 3526 primes, refused). *what describes a known
+ * prime ("the 2048-bit RFC 3526 prime"), NULL for an unknown one. */
+uint16_t pl_modp_identify(const uint8_t *p, size_t len, const char **what);
+size_t pl_modp_prime(uint16_t group, const uint8_t **p);
+const char *pl_modp_name(uint16_t group);           /* "modp2048", NULL if not one */
+const char *pl_modp_libcrypto_name(uint16_t group); /* "modp_2048" */
+/* The prime of either kind of finite-field group; 0 when unknown. */
+size_t pl_ff_prime(uint16_t group, const uint8_t **p);
+/* The table against libcrypto's own copies (BN_get_rfc3526_prime_*,
+ * BN_get_rfc2409_prime_1024): the number of primes that differ (tests). */
+int pl_modp_selfcheck(void);
 typedef struct pl_kex pl_kex;
 PL_MUST_CHECK int pl_kex_generate(uint16_t group, pl_kex **out, uint8_t *pub, size_t *publen);
 /* Validates the peer's share (length, point on curve, not the identity,
@@ -84,9 +104,11 @@ PL_MUST_CHECK int pl_kex_generate(uint16_t group, pl_kex **out, uint8_t *pub, si
 PL_MUST_CHECK int pl_kex_derive(pl_kex *k, const uint8_t *peer, size_t peerlen, uint8_t *secret,
                                 size_t *secretlen);
 void pl_kex_free(pl_kex *k);
-/* For FFDHE, whether the shared secret keeps its leading zeros: TLS 1.3
- * pads it to the prime's length (RFC 8446 7.4.1), TLS 1.2 strips them
- * (RFC 5246 8.1.2). Default: padded. */
+/* For FFDHE and MODP, whether the shared secret keeps its leading zeros:
+ * TLS 1.3 pads it to the prime's length (RFC 8446 7.4.1), TLS 1.2 strips
+ * them (RFC 5246 8.1.2; RFC 7919 does not change that). Also the alert for
+ * a peer value outside 1 < Y < p-1: handshake_failure in TLS 1.2 (RFC 7919
+ * 3 and 4), illegal_parameter in TLS 1.3. Default: TLS 1.3. */
 void pl_kex_set_tls12(pl_kex *k);
 /* Deterministic key from a raw x25519 private key (tests only). */
 PL_MUST_CHECK int pl_kex_x25519_from_private(const uint8_t priv[32], pl_kex **out, uint8_t pub[32]);

@@ -1,6 +1,7 @@
 /* kex.c - ephemeral (EC)DH for TLS 1.3 key shares (RFC 8446 4.2.8.2, 7.4)
  * and TLS 1.2 ECDHE/DHE (RFC 8422, RFC 7919): x25519, x448 (RFC 7748),
- * secp256r1/384r1/521r1, ffdhe2048..8192. */
+ * secp256r1/384r1/521r1, ffdhe2048..8192, and the RFC 3526 MODP groups a
+ * TLS 1.2 client may be sent (modp_groups.c). */
 #include <openssl/core_names.h>
 #include <openssl/bn.h>
 #include <openssl/dh.h>
@@ -69,6 +70,21 @@ size_t pl_ffdhe_prime(uint16_t group, const uint8_t **p)
     return pl_make_once(&pl_prime_ready[i], pl_load_prime, i) ? pl_prime_len[i] : 0;
 }
 
+int pl_kex_group_is_ff(uint16_t group) { return pl_kex_group_is_ffdhe(group) || pl_kex_group_is_modp(group); }
+
+size_t pl_ff_prime(uint16_t group, const uint8_t **p)
+{
+    return pl_kex_group_is_ffdhe(group) ? pl_ffdhe_prime(group, p) : pl_modp_prime(group, p);
+}
+
+/* libcrypto's name for a finite-field group: both kinds are built in
+ * (OpenSSL 3.0's ossl_ffc_named_group table, "ffdhe2048", "modp_2048"),
+ * with their short private-exponent lengths (RFC 7919 5.2). */
+static const char *pl_ff_name(uint16_t group)
+{
+    return pl_kex_group_is_ffdhe(group) ? pl_ffdhe_name(group) : pl_modp_libcrypto_name(group);
+}
+
 /* Group parameters: share length on the wire and the libcrypto name. */
 static int pl_group_info(uint16_t group, size_t *publen, const char **curve)
 {
@@ -83,8 +99,14 @@ static int pl_group_info(uint16_t group, size_t *publen, const char **curve)
     case 0x0102: *publen = 512; *curve = NULL; return 1;         /* ffdhe4096 */
     case 0x0103: *publen = 768; *curve = NULL; return 1;         /* ffdhe6144 */
     case 0x0104: *publen = 1024; *curve = NULL; return 1;        /* ffdhe8192 */
-    default: return 0;
+    default: break;
     }
+    /* RFC 3526 groups: the prime's length, like the named ones. */
+    const uint8_t *p;
+    size_t len = pl_modp_prime(group, &p);
+    *curve = NULL;
+    *publen = len;
+    return len != 0;
 }
 
 /* One key per elliptic-curve group, made once: new keys and peer keys are
@@ -126,7 +148,7 @@ static int pl_kex_public(pl_kex *k, uint8_t *pub, size_t *publen)
     size_t want = 0, len = 0;
     const char *curve = NULL;
     (void)pl_group_info(k->group, &want, &curve);
-    if (pl_kex_group_is_ffdhe(k->group)) {
+    if (pl_kex_group_is_ff(k->group)) {
         /* Y as a big-endian integer padded to the prime's length (RFC 8446 4.2.8.1;
          * TLS 1.2 peers accept the padded form too). */
         BIGNUM *y = NULL;
@@ -153,9 +175,9 @@ int pl_kex_generate(uint16_t group, pl_kex **out, uint8_t *pub, size_t *publen)
     k = pl_calloc(1, sizeof *k);
     PL_ENSURE(k, PL_ERR_NOMEM, "out of memory");
     k->group = group;
-    if (pl_kex_group_is_ffdhe(group)) {
+    if (pl_kex_group_is_ff(group)) {
         EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL);
-        if (c && EVP_PKEY_keygen_init(c) == 1 && EVP_PKEY_CTX_set_group_name(c, pl_ffdhe_name(group)) == 1)
+        if (c && EVP_PKEY_keygen_init(c) == 1 && EVP_PKEY_CTX_set_group_name(c, pl_ff_name(group)) == 1)
             (void)EVP_PKEY_generate(c, &k->key);
         EVP_PKEY_CTX_free(c);
     } else {
@@ -210,22 +232,23 @@ int pl_kex_derive(pl_kex *k, const uint8_t *peer, size_t peerlen, uint8_t *secre
     /* RFC 8446 4.2.8.2: shares must have the group's exact length; EC points
      * are uncompressed (0x04) only. */
     /* TLS 1.2 DH values may come without leading zeros (RFC 5246 8.1.2). */
-    if (pl_kex_group_is_ffdhe(k->group) && k->tls12)
+    if (pl_kex_group_is_ff(k->group) && k->tls12)
         PL_ENSURE(peerlen >= 1 && peerlen <= want, PL_ERR_ILLEGAL_PARAMETER, "DH public value of %zu bytes, group needs at most %zu", peerlen, want);
     else
         PL_ENSURE(peerlen == want, PL_ERR_ILLEGAL_PARAMETER, "key share has %zu bytes, group needs %zu", peerlen, want);
     PL_ENSURE(!curve || peer[0] == 0x04, PL_ERR_ILLEGAL_PARAMETER, "EC key share is not an uncompressed point");
-    if (pl_kex_group_is_ffdhe(k->group)) {
-        /* RFC 7919 5.1 / RFC 8446 4.2.8.1: 1 < Y < p-1. The groups are safe
-         * primes, so this range check is the whole validation needed. */
+    if (pl_kex_group_is_ff(k->group)) {
+        /* RFC 7919 5.1 / RFC 8446 4.2.8.1: 1 < Y < p-1. The groups (RFC
+         * 7919 and RFC 3526 alike) are safe primes, so this range check is
+         * the whole validation needed. */
         const uint8_t *prime;
-        size_t plen = pl_ffdhe_prime(k->group, &prime);
+        size_t plen = pl_ff_prime(k->group, &prime);
         BIGNUM *y = BN_bin2bn(peer, (int)peerlen, NULL), *pm1 = BN_bin2bn(prime, (int)plen, NULL);
         int in_range = y && pm1 && BN_sub_word(pm1, 1) && BN_cmp(y, BN_value_one()) > 0 && BN_cmp(y, pm1) < 0;
         OSSL_PARAM_BLD *bld = in_range ? OSSL_PARAM_BLD_new() : NULL;
         OSSL_PARAM *params = NULL;
         EVP_PKEY_CTX *fc = NULL;
-        if (bld && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, pl_ffdhe_name(k->group), 0) &&
+        if (bld && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, pl_ff_name(k->group), 0) &&
             OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PUB_KEY, y))
             params = OSSL_PARAM_BLD_to_param(bld);
         if (params && (fc = EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL)) && EVP_PKEY_fromdata_init(fc) == 1)
@@ -236,7 +259,10 @@ int pl_kex_derive(pl_kex *k, const uint8_t *peer, size_t peerlen, uint8_t *secre
         BN_free(y);
         BN_free(pm1);
         if (!in_range) {
-            rc = pl_fail(PL_ERR_ILLEGAL_PARAMETER, __FILE__, __LINE__, "peer's DH public value is out of range (must be 1 < Y < p-1)");
+            /* RFC 7919 3 (dh_Ys) and 4 (dh_Yc): handshake_failure in TLS
+             * 1.2; RFC 8446 names no alert for a bad share: illegal_parameter. */
+            rc = pl_fail(k->tls12 ? PL_ERR_HANDSHAKE_FAILURE : PL_ERR_ILLEGAL_PARAMETER, __FILE__, __LINE__,
+                         "peer's DH public value is out of range (must be 1 < Y < p-1)");
             goto out;
         }
         if (!pk) {
@@ -272,24 +298,24 @@ int pl_kex_derive(pl_kex *k, const uint8_t *peer, size_t peerlen, uint8_t *secre
     dc = EVP_PKEY_CTX_new_from_pkey(NULL, k->key, NULL);
     /* FFDHE: TLS 1.3 keeps the secret at the prime's length, TLS 1.2 strips
      * leading zero bytes. */
-    if (dc && pl_kex_group_is_ffdhe(k->group) && EVP_PKEY_derive_init(dc) == 1)
+    if (dc && pl_kex_group_is_ff(k->group) && EVP_PKEY_derive_init(dc) == 1)
         (void)EVP_PKEY_CTX_set_dh_pad(dc, k->tls12 ? 0 : 1);
     /* The peer value was validated above (range check for the safe-prime
      * FFDHE groups, point check for EC, the zero-output check for x25519
      * below): libcrypto's own peer check (for DH a full subgroup check, a
      * modular exponentiation) is not repeated. */
-    if (!dc || (!pl_kex_group_is_ffdhe(k->group) && EVP_PKEY_derive_init(dc) != 1) || EVP_PKEY_derive_set_peer_ex(dc, pk, 0) != 1 ||
+    if (!dc || (!pl_kex_group_is_ff(k->group) && EVP_PKEY_derive_init(dc) != 1) || EVP_PKEY_derive_set_peer_ex(dc, pk, 0) != 1 ||
         EVP_PKEY_derive(dc, secret, &slen) != 1 || slen == 0 || slen > PL_MAX_KEX_SECRET) {
         /* libcrypto's X25519/X448 refuse an all-zero result themselves
          * (RFC 7748 6.1, 6.2): for them this is the low-order share. */
-        if (dc && !curve && !pl_kex_group_is_ffdhe(k->group))
+        if (dc && !curve && !pl_kex_group_is_ff(k->group))
             rc = pl_fail(PL_ERR_ILLEGAL_PARAMETER, __FILE__, __LINE__, "%s key exchange refused the peer's share (a low-order point)",
                          k->group == 0x001e ? "x448" : "x25519");
         else
             rc = pl_fail(PL_ERR_ILLEGAL_PARAMETER, __FILE__, __LINE__, "key exchange failed with the peer's share");
         goto out;
     }
-    if (!curve && !pl_kex_group_is_ffdhe(k->group)) {
+    if (!curve && !pl_kex_group_is_ff(k->group)) {
         /* RFC 8446 7.4.2 / RFC 7748 6.1 and 6.2: reject the all-zero
          * x25519 / x448 output (a low-order share). */
         uint8_t acc = 0;

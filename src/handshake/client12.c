@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dh_group12.h"
 #include "dispatch.h"
 #include "messages.h"
 #include "record_size_limit.h"
@@ -141,24 +142,6 @@ static int c12_recv_cs(parley_conn *c, const uint8_t *msg, size_t len)
     return 0;
 }
 
-/* RFC 7919 3: the server's DH parameters must be one of the named groups. */
-static int pl_identify_dh_group(const pl_server_key_exchange *ske, uint16_t *group)
-{
-    pl_cursor p = ske->dh_p, g = ske->dh_g;
-    while (p.len && p.p[0] == 0) p.p++, p.len--;
-    while (g.len > 1 && g.p[0] == 0) g.p++, g.len--;
-    PL_ENSURE(p.len * 8 >= 2048, PL_ERR_INSUFFICIENT_SECURITY, "server's DH group has only %zu bits (2048 needed)", p.len * 8);
-    for (uint16_t id = PARLEY_GROUP_FFDHE2048; id <= PARLEY_GROUP_FFDHE8192; id++) {
-        const uint8_t *prime;
-        size_t pl = pl_ffdhe_prime(id, &prime);
-        if (pl == p.len && memcmp(prime, p.p, pl) == 0 && g.len == 1 && g.p[0] == 2) {
-            *group = id;
-            return 0;
-        }
-    }
-    PL_BAIL(PL_ERR_INSUFFICIENT_SECURITY, "server's DH parameters are not an RFC 7919 named group");
-}
-
 static int c12_recv_ske(parley_conn *c, const uint8_t *msg, size_t len)
 {
     pl_hs *hs = c->hs;
@@ -176,15 +159,9 @@ static int c12_recv_ske(parley_conn *c, const uint8_t *msg, size_t len)
         peer = ske.point.p;
         peerlen = ske.point.len;
     } else {
-        PL_GUARD(pl_identify_dh_group(&ske, &group));
-        /* Only a group we listed, when we listed any (RFC 7919 4: the server
-         * picks from the client's FFDHE groups; without one it picks
-         * freely): a server must not make us spend an 8192-bit exchange we
-         * did not offer. */
-        int listed_ffdhe = 0;
-        for (size_t i = 0; i < cfg->ngroups; i++) listed_ffdhe |= pl_kex_group_is_ffdhe(cfg->groups[i]);
-        PL_ENSURE(!listed_ffdhe || pl_u16_in(cfg->groups, cfg->ngroups, group), PL_ERR_ILLEGAL_PARAMETER,
-                  "server chose DH group %s, which was not offered", parley_group_name(group));
+        /* An RFC 7919 group, or an RFC 3526 prime from a server that does
+         * not do RFC 7919 (OpenSSL's default), within the sizes we listed. */
+        PL_GUARD(pl_client12_dh_group(cfg, ske.dh_p, ske.dh_g, &group));
         peer = ske.dh_ys.p;
         peerlen = ske.dh_ys.len;
     }

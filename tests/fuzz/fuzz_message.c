@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "handshake/dh_group12.h"
 #include "handshake/hello_retry.h"
 #include "handshake/messages.h"
 
@@ -45,7 +46,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #elif defined(FUZZ_SERVER_KEY_EXCHANGE)
     /* The first byte picks the key exchange, the rest is the message. */
     pl_server_key_exchange m;
-    if (size) (void)pl_server_key_exchange_parse(data + 1, size - 1, 1 + data[0] % 2, &m);
+    if (size && pl_server_key_exchange_parse(data + 1, size - 1, 1 + data[0] % 2, &m) == 0 && m.dh_p.len) {
+        /* DHE: the client's decision on the group (dh_group12.c), under the
+         * default group list. */
+        static parley_config *cfg;
+        uint16_t g;
+        if (!cfg) cfg = parley_config_new();
+        if (cfg) (void)pl_client12_dh_group(cfg, m.dh_p, m.dh_g, &g);
+    }
 #elif defined(FUZZ_CERTIFICATE_REQUEST12)
     pl_certificate_request12 m;
     (void)pl_certificate_request12_parse(data, size, &m);

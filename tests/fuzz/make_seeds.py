@@ -34,6 +34,23 @@ for b in blocks:
 put("key_update", "one", b"\x01")
 # TLS 1.2: a ServerKeyExchange (ECDHE x25519 + a signature), a ClientKeyExchange, a Certificate.
 put("server_key_exchange", "ecdhe", b"\x00\x03\x00\x1d\x20" + bytes(range(32)) + b"\x04\x03\x00\x04abcd")
+# DHE (first byte 1) with the RFC 3526 2048-bit prime (OpenSSL's default for
+# RSA-2048, taken), the RFC 2409 1024-bit prime (refused) and the 3526 prime
+# with generator 5: dh_p, dh_g, dh_Ys = p - 2, rsa_pss_rsae_sha256, a dummy signature.
+RFC3526_2048 = bytes.fromhex(
+    "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DD"
+    "EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED"
+    "EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F"
+    "83655D23DCA3AD961C62F356208552BB9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B"
+    "E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF6955817183995497CEA956AE515D2261898FA0510"
+    "15728E5A8AACAA68FFFFFFFFFFFFFFFF")
+RFC2409_1024 = RFC3526_2048[:116] + bytes.fromhex("ECE65381FFFFFFFFFFFFFFFF")
+def dhe_ske(p, g):
+    v16 = lambda b: len(b).to_bytes(2, "big") + b
+    return b"\x01" + v16(p) + v16(g) + v16(p[:-1] + bytes([p[-1] - 2])) + b"\x08\x04" + v16(b"sig")
+put("server_key_exchange", "dhe_modp2048", dhe_ske(RFC3526_2048, b"\x02"))
+put("server_key_exchange", "dhe_rfc2409_1024", dhe_ske(RFC2409_1024, b"\x02"))
+put("server_key_exchange", "dhe_modp2048_g5", dhe_ske(RFC3526_2048, b"\x05"))
 put("client_key_exchange", "ecdhe", b"\x00\x20" + bytes(range(32)))
 put("certificate12", "one", b"\x00\x00\x06\x00\x00\x03\x30\x01\x00")
 put("certificate_status", "min", b"\x01\x00\x00\x03\x30\x01\x00")

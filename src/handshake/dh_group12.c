@@ -1,0 +1,101 @@
+/* dh_group12.c - which DH group a TLS 1.2 server's ServerKeyExchange uses,
+ * and whether the client takes it (RFC 7919 3 and 3.1, issue #16).
+ *
+ * RFC 7919 3: a client that offered FFDHE groups compares dh_p and dh_g
+ * with them; a server whose parameters match none "is not compatible" and
+ * the client MAY go on "if the selected group is acceptable under local
+ * policy" or end with insufficient_security. Parley's local policy (3.1)
+ * takes exactly the RFC 3526 primes of 2048 bits and more: what OpenSSL
+ * servers send by default (ssl_get_auto_dh), safe primes whose structure is
+ * known, so the 1 < Ys < p-1 check is all the validation a public value
+ * needs, with no primality test of a server-chosen modulus. */
+#include <stdio.h>
+#include <string.h>
+
+#include "dh_group12.h"
+
+/* Bits of a big-endian integer. */
+static size_t pl_be_bits(pl_cursor v)
+{
+    while (v.len && v.p[0] == 0) v.p++, v.len--;
+    if (!v.len) return 0;
+    size_t bits = (v.len - 1) * 8;
+    for (uint8_t top = v.p[0]; top; top >>= 1) bits++;
+    return bits;
+}
+
+/* A named group or an RFC 3526 prime, by its exact bytes; *what describes
+ * any prime we know (the weak ones too). */
+static uint16_t pl_known_prime(const uint8_t *p, size_t len, const char **what, char *buf, size_t n)
+{
+    for (uint16_t id = PARLEY_GROUP_FFDHE2048; id <= PARLEY_GROUP_FFDHE8192; id++) {
+        const uint8_t *prime;
+        size_t pl = pl_ffdhe_prime(id, &prime);
+        if (pl && pl == len && memcmp(prime, p, pl) == 0) {
+            snprintf(buf, n, "%s (RFC 7919)", parley_group_name(id));
+            *what = buf;
+            return id;
+        }
+    }
+    return pl_modp_identify(p, len, what);
+}
+
+int pl_client12_dh_group(const parley_config *cfg, pl_cursor p, pl_cursor g, uint16_t *group)
+{
+    char buf[64];
+    const char *what = NULL;
+    uint16_t id = pl_known_prime(p.p, p.len, &what, buf, sizeof buf);
+    if (!id) {
+        /* Only the minimal encoding is compared. RFC 5246 7.4.3 does not
+         * require it, but every server sends it (the primes' top bit is set,
+         * so it is their exact size), and a value with leading zeros is
+         * refused, not normalised: the bytes compared are the bytes signed
+         * and used, and the prime's length is the group's. */
+        pl_cursor s = p;
+        while (s.len && s.p[0] == 0) s.p++, s.len--;
+        const char *padded = NULL;
+        char pbuf[64];
+        if (s.len != p.len && (pl_known_prime(s.p, s.len, &padded, pbuf, sizeof pbuf) || padded))
+            PL_BAIL(PL_ERR_INSUFFICIENT_SECURITY, "server sent the DH prime of %s with %zu leading zero bytes; Parley accepts only its minimal encoding",
+                    padded, p.len - s.len);
+        if (what)
+            PL_BAIL(PL_ERR_INSUFFICIENT_SECURITY, "server's DH group is %s, too weak: Parley accepts RFC 7919 groups and RFC 3526 primes of 2048 bits or more",
+                    what);
+        PL_BAIL(PL_ERR_INSUFFICIENT_SECURITY,
+                "server's DH group is a %zu-bit prime that is neither RFC 7919 nor RFC 3526 (2048 bits or more)", pl_be_bits(p));
+    }
+    /* RFC 7919 A and RFC 3526 2-7: "The generator is: 2." One byte, minimal. */
+    if (g.len != 1 || g.p[0] != 2) {
+        if (g.len <= 4 && pl_be_bits(g) <= 32) {
+            unsigned long v = 0;
+            for (size_t i = 0; i < g.len; i++) v = v << 8 | g.p[i];
+            PL_BAIL(PL_ERR_INSUFFICIENT_SECURITY, "server's DH group is %s with generator %lu%s, not 2", what, v,
+                    g.len > 1 && g.p[0] == 0 ? " (with leading zero bytes)" : "");
+        }
+        PL_BAIL(PL_ERR_INSUFFICIENT_SECURITY, "server's DH group is %s with a %zu-bit generator, not 2", what, pl_be_bits(g));
+    }
+    /* The FFDHE groups the client lists bound the exchange it will do: a
+     * named group must be one of them when it listed any (RFC 7919 4: a
+     * compatible server picks from the list; a server must not make us
+     * spend an 8192-bit exchange we did not offer), and an RFC 3526 prime,
+     * which no list can name, may be no larger than the largest listed. */
+    int listed_ffdhe = 0;
+    size_t max_bits = 0;
+    for (size_t i = 0; i < cfg->ngroups; i++) {
+        const uint8_t *prime;
+        size_t pl = pl_kex_group_is_ffdhe(cfg->groups[i]) ? pl_ffdhe_prime(cfg->groups[i], &prime) : 0;
+        listed_ffdhe |= pl_kex_group_is_ffdhe(cfg->groups[i]);
+        if (pl * 8 > max_bits) max_bits = pl * 8;
+    }
+    if (pl_kex_group_is_ffdhe(id)) {
+        PL_ENSURE(!listed_ffdhe || pl_u16_in(cfg->groups, cfg->ngroups, id), PL_ERR_ILLEGAL_PARAMETER,
+                  "server chose DH group %s, which was not offered", parley_group_name(id));
+    } else {
+        size_t bits = pl_be_bits(p);
+        PL_ENSURE(!listed_ffdhe || bits <= max_bits, PL_ERR_INSUFFICIENT_SECURITY,
+                  "server's DH group is %s, larger than any FFDHE group offered (up to %zu bits): list ffdhe%zu to accept it", what,
+                  max_bits, bits);
+    }
+    *group = id;
+    return 0;
+}
