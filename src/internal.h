@@ -484,6 +484,10 @@ typedef struct {
 const pl_suite *pl_suite_find(uint16_t suite);
 int pl_suite_params(uint16_t suite, int *aead, int *hash);
 const char *pl_hs_type_name(int type);
+/* The name of a group as a peer sent it on the wire: the named groups only,
+ * "unknown" for anything else, the local PARLEY_GROUP_MODP* labels too
+ * (they are never on the wire: a peer's 0xfe08 is not modp2048). */
+const char *pl_group_wire_name(uint16_t g);
 
 /* trace.c / keylog.c */
 void pl_trace(parley_conn *c, int kind, int msg_type, const char *name, size_t len, const char *detail);

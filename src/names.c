@@ -74,10 +74,17 @@ static const struct {
     {PARLEY_GROUP_X448, "X448"},
 };
 
-const char *parley_group_name(uint16_t g)
+const char *pl_group_wire_name(uint16_t g)
 {
     for (size_t i = 0; i < sizeof pl_groups / sizeof pl_groups[0]; i++)
         if (pl_groups[i].id == g) return pl_groups[i].name;
+    return "unknown";
+}
+
+const char *parley_group_name(uint16_t g)
+{
+    const char *n = pl_group_wire_name(g);
+    if (strcmp(n, "unknown") != 0) return n;
     /* RFC 3526 primes a TLS 1.2 server sent (not named groups): named here
      * only, so that parley_config_set_groups never takes them. */
     const char *modp = pl_modp_name(g);

@@ -45,6 +45,15 @@ static void pl_tx_list(pl_text *t, const char *label, pl_cursor l, const char *(
     pl_tx(t, "\n");
 }
 
+/* A group value a peer sent: named groups by name, anything else (the
+ * local PARLEY_GROUP_MODP* labels included, never on the wire) in hex. */
+static void pl_tx_group(pl_text *t, uint16_t g)
+{
+    const char *n = pl_group_wire_name(g);
+    if (strcmp(n, "unknown") == 0) pl_tx(t, "0x%04x", g);
+    else pl_tx(t, "%s", n);
+}
+
 static const char *pl_vname(uint16_t v) { return parley_version_name(v); }
 
 static void pl_tx_alpn(pl_text *t, pl_cursor l)
@@ -70,13 +79,16 @@ static void pl_describe(parley_conn *c, pl_text *t, const uint8_t *msg, size_t l
         pl_tx_list(t, "cipher_suites", ch.suites, parley_cipher_name);
         if (ch.has_sni) pl_tx(t, "server_name: %s\n", ch.sni);
         if (ch.has_versions) pl_tx_list(t, "supported_versions", ch.versions, pl_vname);
-        if (ch.has_groups) pl_tx_list(t, "supported_groups", ch.groups, parley_group_name);
+        if (ch.has_groups) pl_tx_list(t, "supported_groups", ch.groups, pl_group_wire_name);
         if (ch.has_key_share) {
             pl_cursor l = ch.key_shares, ke;
             uint16_t g;
             pl_tx(t, "key_share:");
-            while (l.len && pl_cur_u16(&l, &g) == 0 && pl_cur_vec16(&l, &ke) == 0)
-                pl_tx(t, " %s (%zu bytes)", parley_group_name(g), ke.len);
+            while (l.len && pl_cur_u16(&l, &g) == 0 && pl_cur_vec16(&l, &ke) == 0) {
+                pl_tx(t, " ");
+                pl_tx_group(t, g);
+                pl_tx(t, " (%zu bytes)", ke.len);
+            }
             pl_tx(t, "\n");
         }
         if (ch.has_sigalgs) pl_tx_list(t, "signature_algorithms", ch.sigalgs, parley_sigscheme_name);
@@ -114,8 +126,10 @@ static void pl_describe(parley_conn *c, pl_text *t, const uint8_t *msg, size_t l
         pl_tx(t, "cipher_suite: %s\n", parley_cipher_name(sh.suite));
         if (sh.version) pl_tx(t, "version: %s\n", parley_version_name(sh.version));
         if (sh.has_key_share) {
-            if (sh.is_hrr) pl_tx(t, "selected_group: %s\n", parley_group_name(sh.group));
-            else pl_tx(t, "key_share: %s (%zu bytes)\n", parley_group_name(sh.group), sh.share.len);
+            pl_tx(t, "%s: ", sh.is_hrr ? "selected_group" : "key_share");
+            pl_tx_group(t, sh.group);
+            if (sh.is_hrr) pl_tx(t, "\n");
+            else pl_tx(t, " (%zu bytes)\n", sh.share.len);
         }
         if (sh.has_cookie) pl_tx(t, "cookie: %zu bytes\n", sh.cookie.len);
         return;
@@ -159,7 +173,11 @@ static void pl_describe(parley_conn *c, pl_text *t, const uint8_t *msg, size_t l
         pl_server_key_exchange ske;
         const pl_suite *s = pl_suite_find(c->suite);
         if (!s || pl_server_key_exchange_parse(b, bl, s->kx, &ske) < 0) break;
-        if (s->kx == PL_KX_ECDHE) pl_tx(t, "curve: %s\npublic: %zu bytes\n", parley_group_name(ske.group), ske.point.len);
+        if (s->kx == PL_KX_ECDHE) {
+            pl_tx(t, "curve: ");
+            pl_tx_group(t, ske.group);
+            pl_tx(t, "\npublic: %zu bytes\n", ske.point.len);
+        }
         else pl_tx(t, "dh_p: %zu bits\ndh_Ys: %zu bytes\n", ske.dh_p.len * 8, ske.dh_ys.len);
         pl_tx(t, "signature_scheme: %s\nsignature: %zu bytes\n", parley_sigscheme_name(ske.scheme), ske.signature.len);
         return;

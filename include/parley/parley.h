@@ -78,9 +78,11 @@ typedef enum {
 /* Not named groups: the RFC 3526 MODP primes a TLS 1.2 client accepts in a
  * DHE ServerKeyExchange from a server that does not use RFC 7919 (OpenSSL's
  * default), recognised by comparing the prime. parley_conn_group reports
- * them with these Parley-local values (from the private-use range, RFC 8446
- * 4.2.7: never sent, and not accepted by parley_config_set_groups);
- * parley_group_name gives "modp2048" ... "modp8192". */
+ * them with these Parley-local labels, never sent or read on the wire and
+ * not accepted by parley_config_set_groups. Their values lie in RFC 8446
+ * 4.2.7's ecdhe_private_use range (0xfe00..0xfeff), which a peer may use
+ * for a group of its own: a peer's 0xfe08 is not modp2048 (traces of wire
+ * values print it in hex). parley_group_name gives "modp2048" ... "modp8192". */
 #define PARLEY_GROUP_MODP2048 0xfe08
 #define PARLEY_GROUP_MODP3072 0xfe0c
 #define PARLEY_GROUP_MODP4096 0xfe10
@@ -153,8 +155,9 @@ int parley_config_set_ciphers(parley_config *cfg, const char *list);
  * secp521r1 and the ffdhe groups are supported, not preferred). ffdhe6144
  * and ffdhe8192 must be named: each costs a server about 100 times an
  * x25519 exchange, which any client could otherwise ask for. A TLS 1.2
- * client accepts only a DH group it lists, or an RFC 3526 prime (see
- * PARLEY_GROUP_MODP2048) no larger than the largest ffdhe group it lists;
+ * client accepts a DH group it lists, or any RFC 7919 group or RFC 3526
+ * prime (see PARLEY_GROUP_MODP2048) no larger than the largest ffdhe group
+ * it lists (RFC 7919 3: local policy; larger: insufficient_security);
  * listing no ffdhe group accepts any of these. */
 int parley_config_set_groups(parley_config *cfg, const char *list);
 /* TLS 1.2 static RSA key exchange: no forward secrecy, so off by default on
