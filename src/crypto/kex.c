@@ -231,10 +231,17 @@ int pl_kex_derive(pl_kex *k, const uint8_t *peer, size_t peerlen, uint8_t *secre
     (void)pl_group_info(k->group, &want, &curve);
     /* RFC 8446 4.2.8.2: shares must have the group's exact length; EC points
      * are uncompressed (0x04) only. */
-    /* TLS 1.2 DH values may come without leading zeros (RFC 5246 8.1.2). */
-    if (pl_kex_group_is_ff(k->group) && k->tls12)
-        PL_ENSURE(peerlen >= 1 && peerlen <= want, PL_ERR_ILLEGAL_PARAMETER, "DH public value of %zu bytes, group needs at most %zu", peerlen, want);
-    else
+    /* TLS 1.2 dh_Ys / dh_Yc are integers of any encoding length (RFC 5246
+     * 7.4.3, 8.1.2): leading zero bytes are stripped and the value is
+     * judged, so a value longer than the prime, like 0, 1, p-1 or p, is out
+     * of 1 < Y < p-1 and gets handshake_failure (RFC 7919 3 and 4). TLS 1.3
+     * shares keep their fixed length (RFC 8446 4.2.8.1): illegal_parameter. */
+    if (pl_kex_group_is_ff(k->group) && k->tls12) {
+        while (peerlen && peer[0] == 0) peer++, peerlen--;
+        PL_ENSURE(peerlen <= want, PL_ERR_HANDSHAKE_FAILURE,
+                  "peer's DH public value is out of range (must be 1 < Y < p-1): %zu bytes without leading zeros, the prime has %zu", peerlen,
+                  want);
+    } else
         PL_ENSURE(peerlen == want, PL_ERR_ILLEGAL_PARAMETER, "key share has %zu bytes, group needs %zu", peerlen, want);
     PL_ENSURE(!curve || peer[0] == 0x04, PL_ERR_ILLEGAL_PARAMETER, "EC key share is not an uncompressed point");
     if (pl_kex_group_is_ff(k->group)) {

@@ -17,7 +17,7 @@
  * 3.0.19's BN_get_rfc3526_prime_{1536,2048,3072,4096,6144,8192} and
  * BN_get_rfc2409_prime_1024, and compared with the hexadecimal values
  * printed in RFC 3526 sections 2-7 and RFC 2409 6.2. pl_modp_selfcheck
- * compares them with libcrypto's copies again (tests/unit/modp_groups_test.c).
+ * compares them with libcrypto's copies again (tests/unit/dhe_modp_test.c, test_table).
  * Each comment gives the RFC's formula for the prime. */
 #include <openssl/bn.h>
 #include <string.h>

@@ -152,20 +152,10 @@ static int c12_recv_ske(parley_conn *c, const uint8_t *msg, size_t len)
     size_t peerlen, publen, slen;
     uint8_t pub[PL_MAX_KEX_PUB], secret[PL_MAX_KEX_SECRET];
     PL_GUARD(pl_server_key_exchange_parse(msg + 4, len - 4, hs->kx, &ske));
-    if (hs->kx == PL_KX_ECDHE) {
-        group = ske.group;
-        PL_ENSURE(pl_u16_in(cfg->groups, cfg->ngroups, group) && !pl_kex_group_is_ffdhe(group), PL_ERR_ILLEGAL_PARAMETER,
-                  "server chose curve 0x%04x, which was not offered", group);
-        peer = ske.point.p;
-        peerlen = ske.point.len;
-    } else {
-        /* An RFC 7919 group, or an RFC 3526 prime from a server that does
-         * not do RFC 7919 (OpenSSL's default), within the sizes we listed. */
-        PL_GUARD(pl_client12_dh_group(cfg, ske.dh_p, ske.dh_g, &group));
-        peer = ske.dh_ys.p;
-        peerlen = ske.dh_ys.len;
-    }
-    /* The signature covers client_random + server_random + params (RFC 5246 7.4.3). */
+    /* The signature covers client_random + server_random + params (RFC 5246
+     * 7.4.3). It is checked before the parameters are judged (RFC 7919 3:
+     * validate the signature, then compare dh_p/dh_g): a forged message is
+     * a bad signature (decrypt_error), whatever group it names. */
     PL_ENSURE(pl_u16_in(cfg->sigalgs, cfg->nsigalgs, ske.scheme), PL_ERR_ILLEGAL_PARAMETER,
               "server signed with %s, which was not offered%s", parley_sigscheme_name(ske.scheme),
               pl_sigscheme_is_legacy(ske.scheme) ? " (a SHA-1/SHA-224 scheme, which Parley refuses)" : "");
@@ -179,7 +169,19 @@ static int c12_recv_ske(parley_conn *c, const uint8_t *msg, size_t len)
     pl_buf_free(&signed_);
     PL_GUARD(pl_peer_signature_verdict(rc, "the server's ServerKeyExchange"));
     c->sigscheme = ske.scheme;
-    c->group = group;
+    if (hs->kx == PL_KX_ECDHE) {
+        group = ske.group;
+        PL_ENSURE(pl_u16_in(cfg->groups, cfg->ngroups, group) && !pl_kex_group_is_ffdhe(group), PL_ERR_ILLEGAL_PARAMETER,
+                  "server chose curve 0x%04x, which was not offered", group);
+        peer = ske.point.p;
+        peerlen = ske.point.len;
+    } else {
+        /* An RFC 7919 group, or an RFC 3526 prime from a server that does
+         * not do RFC 7919 (OpenSSL's default), within the sizes we listed. */
+        PL_GUARD(pl_client12_dh_group(cfg, ske.dh_p, ske.dh_g, &group));
+        peer = ske.dh_ys.p;
+        peerlen = ske.dh_ys.len;
+    }
     pl_kex_free(hs->kex);
     hs->kex = NULL;
     PL_GUARD(pl_kex_generate(group, &hs->kex, pub, &publen));
@@ -188,6 +190,8 @@ static int c12_recv_ske(parley_conn *c, const uint8_t *msg, size_t len)
     if (rc == 0) rc = pl_buf_bytes(&hs->pm, secret, slen);
     pl_cleanse(secret, sizeof secret);
     PL_GUARD(rc);
+    /* Reported by parley_conn_group only once the exchange succeeded. */
+    c->group = group;
     pl_buf_reset(&hs->my_share);
     PL_GUARD(pl_buf_bytes(&hs->my_share, pub, publen));
     hs->state = C12_WAIT_CR_SHD;

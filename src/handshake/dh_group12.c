@@ -8,7 +8,9 @@
  * takes exactly the RFC 3526 primes of 2048 bits and more: what OpenSSL
  * servers send by default (ssl_get_auto_dh), safe primes whose structure is
  * known, so the 1 < Ys < p-1 check is all the validation a public value
- * needs, with no primality test of a server-chosen modulus. */
+ * needs, with no primality test of a server-chosen modulus. The same
+ * policy takes an RFC 7919 group the client did not list when it is no
+ * larger than the largest it listed. Called after the signature verified. */
 #include <stdio.h>
 #include <string.h>
 
@@ -40,45 +42,47 @@ static uint16_t pl_known_prime(const uint8_t *p, size_t len, const char **what, 
     return pl_modp_identify(p, len, what);
 }
 
-int pl_client12_dh_group(const parley_config *cfg, pl_cursor p, pl_cursor g, uint16_t *group)
+/* The value of a big-endian integer: its bytes without leading zeros. */
+static pl_cursor pl_be_value(pl_cursor v)
+{
+    while (v.len && v.p[0] == 0) v.p++, v.len--;
+    return v;
+}
+
+int pl_client12_dh_group(const parley_config *cfg, pl_cursor dh_p, pl_cursor dh_g, uint16_t *group)
 {
     char buf[64];
     const char *what = NULL;
+    /* RFC 7919 3 compares the values of dh_p and dh_g with the groups', and
+     * RFC 5246 7.4.3 does not require a minimal encoding: leading zero bytes
+     * are stripped before the byte-for-byte comparison. The signature
+     * covered the bytes sent; from here on the group is the table's. */
+    pl_cursor p = pl_be_value(dh_p), g = pl_be_value(dh_g);
     uint16_t id = pl_known_prime(p.p, p.len, &what, buf, sizeof buf);
     if (!id) {
-        /* Only the minimal encoding is compared. RFC 5246 7.4.3 does not
-         * require it, but every server sends it (the primes' top bit is set,
-         * so it is their exact size), and a value with leading zeros is
-         * refused, not normalised: the bytes compared are the bytes signed
-         * and used, and the prime's length is the group's. */
-        pl_cursor s = p;
-        while (s.len && s.p[0] == 0) s.p++, s.len--;
-        const char *padded = NULL;
-        char pbuf[64];
-        if (s.len != p.len && (pl_known_prime(s.p, s.len, &padded, pbuf, sizeof pbuf) || padded))
-            PL_BAIL(PL_ERR_INSUFFICIENT_SECURITY, "server sent the DH prime of %s with %zu leading zero bytes; Parley accepts only its minimal encoding",
-                    padded, p.len - s.len);
         if (what)
             PL_BAIL(PL_ERR_INSUFFICIENT_SECURITY, "server's DH group is %s, too weak: Parley accepts RFC 7919 groups and RFC 3526 primes of 2048 bits or more",
                     what);
         PL_BAIL(PL_ERR_INSUFFICIENT_SECURITY,
                 "server's DH group is a %zu-bit prime that is neither RFC 7919 nor RFC 3526 (2048 bits or more)", pl_be_bits(p));
     }
-    /* RFC 7919 A and RFC 3526 2-7: "The generator is: 2." One byte, minimal. */
+    /* RFC 7919 A and RFC 3526 2-7: "The generator is: 2." */
     if (g.len != 1 || g.p[0] != 2) {
-        if (g.len <= 4 && pl_be_bits(g) <= 32) {
+        if (g.len <= 4) {
             unsigned long v = 0;
             for (size_t i = 0; i < g.len; i++) v = v << 8 | g.p[i];
-            PL_BAIL(PL_ERR_INSUFFICIENT_SECURITY, "server's DH group is %s with generator %lu%s, not 2", what, v,
-                    g.len > 1 && g.p[0] == 0 ? " (with leading zero bytes)" : "");
+            PL_BAIL(PL_ERR_INSUFFICIENT_SECURITY, "server's DH group is %s with generator %lu, not 2", what, v);
         }
         PL_BAIL(PL_ERR_INSUFFICIENT_SECURITY, "server's DH group is %s with a %zu-bit generator, not 2", what, pl_be_bits(g));
     }
-    /* The FFDHE groups the client lists bound the exchange it will do: a
-     * named group must be one of them when it listed any (RFC 7919 4: a
-     * compatible server picks from the list; a server must not make us
-     * spend an 8192-bit exchange we did not offer), and an RFC 3526 prime,
-     * which no list can name, may be no larger than the largest listed. */
+    /* The FFDHE groups the client lists bound the exchange it will do (a
+     * server must not make us spend an 8192-bit exchange we did not offer).
+     * RFC 7919 3: a group the client did not list leaves it free to go on
+     * "if the selected group is acceptable under local policy" or to end
+     * with insufficient_security. Local policy, the same for a named group
+     * we did not list and an RFC 3526 prime (which no list can name): any
+     * known safe group no larger than the largest FFDHE group listed, or of
+     * any size when none is listed (RFC 7919 4: the server then picks). */
     int listed_ffdhe = 0;
     size_t max_bits = 0;
     for (size_t i = 0; i < cfg->ngroups; i++) {
@@ -87,15 +91,10 @@ int pl_client12_dh_group(const parley_config *cfg, pl_cursor p, pl_cursor g, uin
         listed_ffdhe |= pl_kex_group_is_ffdhe(cfg->groups[i]);
         if (pl * 8 > max_bits) max_bits = pl * 8;
     }
-    if (pl_kex_group_is_ffdhe(id)) {
-        PL_ENSURE(!listed_ffdhe || pl_u16_in(cfg->groups, cfg->ngroups, id), PL_ERR_ILLEGAL_PARAMETER,
-                  "server chose DH group %s, which was not offered", parley_group_name(id));
-    } else {
-        size_t bits = pl_be_bits(p);
-        PL_ENSURE(!listed_ffdhe || bits <= max_bits, PL_ERR_INSUFFICIENT_SECURITY,
-                  "server's DH group is %s, larger than any FFDHE group offered (up to %zu bits): list ffdhe%zu to accept it", what,
-                  max_bits, bits);
-    }
+    size_t bits = pl_be_bits(p);
+    PL_ENSURE(!listed_ffdhe || pl_u16_in(cfg->groups, cfg->ngroups, id) || bits <= max_bits, PL_ERR_INSUFFICIENT_SECURITY,
+              "server's DH group is %s, larger than any FFDHE group offered (up to %zu bits): list ffdhe%zu to accept it", what, max_bits,
+              bits);
     *group = id;
     return 0;
 }

@@ -7,11 +7,14 @@
 
 /* The group of dh_p/dh_g: an RFC 7919 named group (PARLEY_GROUP_FFDHE*) or
  * an RFC 3526 prime of 2048 bits or more (PARLEY_GROUP_MODP*), each compared
- * byte for byte in its minimal encoding, generator exactly 2. Anything else
- * is insufficient_security with a sentence naming what the server sent; a
- * named group the client did not list (when it listed some) is
- * illegal_parameter, an RFC 3526 prime larger than every FFDHE group it
- * listed is insufficient_security. */
+ * by value (leading zero bytes stripped, then byte for byte with the
+ * table), generator 2. Anything else (a weak or unknown prime, another
+ * generator) is insufficient_security with a sentence naming what the
+ * server sent. A known group larger than the largest FFDHE group the
+ * client listed (when it listed any), and not itself listed, is
+ * insufficient_security too (RFC 7919 3: local policy); a smaller one is
+ * taken. Call it only after the ServerKeyExchange signature verified
+ * (RFC 7919 3), so a forged message is a bad signature, not a weak group. */
 PL_MUST_CHECK int pl_client12_dh_group(const parley_config *cfg, pl_cursor dh_p, pl_cursor dh_g, uint16_t *group);
 
 #endif

@@ -112,10 +112,12 @@ for g in ffdhe6144 ffdhe8192; do
     start_bg "$WORK/s.log" openssl s_server -accept "127.0.0.1:$PORT" -www -cert "$P/rsa2048.pem" -key "$P/rsa2048.key" \
         -tls1_2 -cipher DHE-RSA-AES128-GCM-SHA256 -dhparam "$WORK/$g.pem"
     wait_port "$PORT"
-    # By default the client lists ffdhe2048..4096 and refuses a group it did not list.
+    # By default the client lists ffdhe2048..4096 and refuses a larger group
+    # than it listed (RFC 7919 3: insufficient_security, local policy).
     timeout 30 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 "localhost:$PORT" >"$WORK/c.log" 2>&1
     check "parley client (default groups) refuses openssl s_server's TLS 1.2 DHE $g" "$WORK/c.log" \
-        "server chose DH group $g, which was not offered"
+        "server's DH group is $g \\(RFC 7919\\), larger than any FFDHE group offered \\(up to 4096 bits\\): list $g to accept it" \
+        'alert: sent insufficient_security'
     timeout 30 "$PARLEY" client --cafile "$P/ca.pem" --tls1.2 --groups "$ALL" "localhost:$PORT" >"$WORK/c.log" 2>&1
     check "parley client -> openssl s_server TLS 1.2 DHE $g" "$WORK/c.log" '^HTTP/1.0 200 ok' "^group: $g\$" \
         '^cipher: TLS_DHE_RSA_WITH_AES_128_GCM_SHA256$'

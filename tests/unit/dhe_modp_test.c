@@ -128,6 +128,16 @@ static void test_kex(void **state)
             assert_int_equal(pl_kex_derive(a, y, plen, sa, &ka), want);
             y[plen - 1] -= 2; /* p - 2: in range */
             assert_int_equal(pl_kex_derive(a, y, plen, sa, &ka), 0);
+            /* TLS 1.2: a value, whatever its encoding (RFC 5246 7.4.3):
+             * 00 || p-2 is p-2, in range; 01 || p-2 is longer than the
+             * prime, out of range (handshake_failure, RFC 7919 3). TLS 1.3
+             * shares have the prime's exact length (RFC 8446 4.2.8.1). */
+            memmove(y + 1, y, plen);
+            y[0] = 0;
+            assert_int_equal(pl_kex_derive(a, y, plen + 1, sa, &ka), tls12 ? 0 : -PL_ERR_ILLEGAL_PARAMETER);
+            y[0] = 1;
+            assert_int_equal(pl_kex_derive(a, y, plen + 1, sa, &ka), want);
+            if (tls12) assert_non_null(strstr(pl_last_message(), "out of range"));
         }
         pl_kex_free(a);
         pl_kex_free(b);
@@ -177,6 +187,7 @@ typedef struct {
     size_t plen, glen, yslen;
     pl_pkey *key;
     size_t yc_len;
+    int forge; /* spoil the signature */
 } ske_rw;
 
 static size_t put_vec16(uint8_t *out, const uint8_t *v, size_t n)
@@ -206,6 +217,7 @@ static int rewrite_ske(mitm *mm, int dir, uint8_t type, uint8_t *b, size_t *len,
     uint8_t sig[PL_MAX_SIG];
     size_t sl;
     assert_int_equal(pl_sig_sign(r->key, scheme, tbs, pl, sig, &sl, sizeof sig), 0);
+    if (r->forge) sig[sl / 2] ^= 0x01;
     assert_true(pl - 64 + 4 + sl <= cap);
     memcpy(b, tbs + 64, pl - 64);
     put16(b + pl - 64, scheme);
@@ -222,6 +234,7 @@ static void ske_set(ske_rw *r, const uint8_t *p, size_t plen, unsigned g, const 
     r->plen = plen;
     r->g[0] = (uint8_t)g;
     r->glen = 1;
+    r->forge = 0;
     if (ys) {
         memcpy(r->ys, ys, yslen);
         r->yslen = yslen;
@@ -287,6 +300,40 @@ static void test_ske_modp_accepted(void **state)
         expect_accepted(&r, &p, modp_ids[i], plen);
         free_pair(&p);
     }
+    /* Values, not encodings (RFC 7919 3, RFC 5246 7.4.3): a prime or a
+     * generator with leading zero bytes is the same group; the exchange
+     * uses the table's prime (dh_Yc as long as the prime itself). */
+    uint8_t b[1100];
+    const uint8_t *m2048, *f2048;
+    size_t l2048 = pl_modp_prime(PARLEY_GROUP_MODP2048, &m2048), lf2048 = pl_ffdhe_prime(PARLEY_GROUP_FFDHE2048, &f2048);
+    b[0] = 0, b[1] = 0;
+    memcpy(b + 2, m2048, l2048);
+    ske_set(&r, b, l2048 + 2, 2, NULL, 0);
+    ske_run(&r, &p, NULL, NULL);
+    expect_accepted(&r, &p, PARLEY_GROUP_MODP2048, l2048);
+    free_pair(&p);
+    memcpy(b + 1, f2048, lf2048);
+    ske_set(&r, b, lf2048 + 1, 2, NULL, 0);
+    ske_run(&r, &p, NULL, NULL);
+    expect_accepted(&r, &p, PARLEY_GROUP_FFDHE2048, lf2048);
+    free_pair(&p);
+    ske_set(&r, m2048, l2048, 0, NULL, 0);
+    r.g[1] = 0, r.g[2] = 2, r.glen = 3; /* g = 00 00 02 */
+    ske_run(&r, &p, NULL, NULL);
+    expect_accepted(&r, &p, PARLEY_GROUP_MODP2048, l2048);
+    free_pair(&p);
+    /* A named group the client did not list, no larger than the largest it
+     * listed: taken under local policy (RFC 7919 3), like an RFC 3526 prime. */
+    const uint8_t *f3072;
+    size_t lf3072 = pl_ffdhe_prime(PARLEY_GROUP_FFDHE3072, &f3072);
+    ske_set(&r, f3072, lf3072, 2, NULL, 0);
+    ske_run(&r, &p, "x25519:ffdhe2048:ffdhe4096", NULL);
+    expect_accepted(&r, &p, PARLEY_GROUP_FFDHE3072, lf3072);
+    free_pair(&p);
+    ske_set(&r, f2048, lf2048, 2, NULL, 0);
+    ske_run(&r, &p, "x25519:ffdhe4096", "ffdhe4096");
+    expect_accepted(&r, &p, PARLEY_GROUP_FFDHE2048, lf2048);
+    free_pair(&p);
     /* No FFDHE group listed: the server picks freely (RFC 7919 4), any size. */
     const uint8_t *prime;
     size_t plen = pl_modp_prime(PARLEY_GROUP_MODP8192, &prime);
@@ -328,23 +375,34 @@ static void test_ske_refused(void **state)
     /* A prime shorter than 2048 bits (the RFC 3526 one without its top byte). */
     ske_set(&r, m2048 + 1, l2048 - 1, 2, NULL, 0);
     expect_refused(&r, NULL, 71, "a 2040-bit prime that is neither");
-    /* Generator 5 with the right prime; generator 2 sent as 00 02. */
+    /* Generator 5 with the right prime, also as 00 05 (the value is named,
+     * RFC 7919 3 compares values), and a 33-bit generator. */
     ske_set(&r, m2048, l2048, 5, NULL, 0);
     expect_refused(&r, NULL, 71, "server's DH group is the 2048-bit RFC 3526 prime with generator 5, not 2");
     ske_set(&r, m2048, l2048, 0, NULL, 0);
-    r.g[1] = 2, r.glen = 2;
-    expect_refused(&r, NULL, 71, "generator 2 (with leading zero bytes), not 2");
-    /* The right prime with a leading zero byte: only the minimal encoding
-     * is compared (dh_group12.c says why). Same for an RFC 7919 prime. */
+    r.g[1] = 5, r.glen = 2;
+    expect_refused(&r, NULL, 71, "server's DH group is the 2048-bit RFC 3526 prime with generator 5, not 2");
+    ske_set(&r, m2048, l2048, 0, NULL, 0);
+    memcpy(r.g, "\x00\x00\x01\x00\x00\x00\x02", 7), r.glen = 7;
+    expect_refused(&r, NULL, 71, "server's DH group is the 2048-bit RFC 3526 prime with a 33-bit generator, not 2");
+    /* A weak prime is weak however it is padded. */
     b[0] = 0;
-    memcpy(b + 1, m2048, l2048);
-    ske_set(&r, b, l2048 + 1, 2, NULL, 0);
-    expect_refused(&r, NULL, 71, "server sent the DH prime of the 2048-bit RFC 3526 prime with 1 leading zero bytes");
-    const uint8_t *f2048;
-    size_t lf = pl_ffdhe_prime(PARLEY_GROUP_FFDHE2048, &f2048);
-    memcpy(b + 1, f2048, lf);
-    ske_set(&r, b, lf + 1, 2, NULL, 0);
-    expect_refused(&r, NULL, 71, "server sent the DH prime of ffdhe2048 (RFC 7919) with 1 leading zero bytes");
+    n = unhex(rfc2409_1024, b + 1, sizeof b - 1);
+    ske_set(&r, b, n + 1, 2, NULL, 0);
+    expect_refused(&r, NULL, 71, "server's DH group is the 1024-bit RFC 2409 prime (Oakley group 2), too weak");
+    /* RFC 7919 3: the signature is validated before the parameters are
+     * compared. A forged ServerKeyExchange (the signature spoiled) is a bad
+     * signature, decrypt_error, whether its group is weak, too large or good. */
+    n = unhex(rfc2409_1024, b, sizeof b);
+    ske_set(&r, b, n, 2, NULL, 0);
+    r.forge = 1;
+    expect_refused(&r, NULL, 51, "the server's ServerKeyExchange signature is invalid");
+    ske_set(&r, m8192, l8192, 2, NULL, 0);
+    r.forge = 1;
+    expect_refused(&r, NULL, 51, "the server's ServerKeyExchange signature is invalid");
+    ske_set(&r, m2048, l2048, 2, NULL, 0);
+    r.forge = 1;
+    expect_refused(&r, NULL, 51, "the server's ServerKeyExchange signature is invalid");
     /* Ys = 1 and Ys = p - 1: handshake_failure (RFC 7919 3). */
     uint8_t one = 1;
     ske_set(&r, m2048, l2048, 2, &one, 1);
@@ -357,11 +415,13 @@ static void test_ske_refused(void **state)
      * default): no larger exchange than we offered. */
     ske_set(&r, m8192, l8192, 2, NULL, 0);
     expect_refused(&r, NULL, 71, "server's DH group is the 8192-bit RFC 3526 prime, larger than any FFDHE group offered (up to 4096 bits)");
-    /* Named groups keep their rule: ffdhe8192 not listed is illegal_parameter. */
+    /* The same rule for a named group the client did not list (RFC 7919 3:
+     * insufficient_security, not illegal_parameter). */
     const uint8_t *f8192;
     size_t l = pl_ffdhe_prime(PARLEY_GROUP_FFDHE8192, &f8192);
     ske_set(&r, f8192, l, 2, NULL, 0);
-    expect_refused(&r, NULL, 47, "server chose DH group ffdhe8192, which was not offered");
+    expect_refused(&r, NULL, 71,
+                   "server's DH group is ffdhe8192 (RFC 7919), larger than any FFDHE group offered (up to 4096 bits): list ffdhe8192 to accept it");
     pl_pkey_free(r.key);
     r.key = NULL;
 }
