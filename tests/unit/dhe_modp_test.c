@@ -98,7 +98,7 @@ static void test_table(void **state)
 static void test_kex(void **state)
 {
     (void)state;
-    static uint8_t pa[PL_MAX_KEX_PUB], pb[PL_MAX_KEX_PUB], sa[PL_MAX_KEX_SECRET], sb[PL_MAX_KEX_SECRET], y[PL_MAX_KEX_PUB];
+    static uint8_t pa[PL_MAX_KEX_PUB], pb[PL_MAX_KEX_PUB], sa[PL_MAX_KEX_SECRET], sb[PL_MAX_KEX_SECRET], y[PL_MAX_KEX_PUB + 1];
     for (int i = 0; i < 5; i++) {
         pl_kex *a, *b;
         size_t la, lb, ka, kb;
