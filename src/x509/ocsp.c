@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "policy.h"
 #include "x509.h"
 
 /* Allowed clock difference between us and the responder. */
@@ -33,8 +34,7 @@ static void pl_day(const ASN1_GENERALIZEDTIME *t, char *out, size_t n)
 
 static void pl_cn(X509 *x, char *out, size_t n)
 {
-    if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, out, (int)n) < 0)
-        X509_NAME_oneline(X509_get_subject_name(x), out, (int)n);
+    pl_cert_name(x, out, n); /* escaped (names.c): it goes into the error string */
 }
 
 /* RFC 6960 4.2.1 ResponderID: byName, or byKey (SHA-1 of the public key bits). */

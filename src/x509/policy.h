@@ -23,8 +23,13 @@ int pl_policy_check_crl(const X509_CRL *crl);
 void pl_key_text(const X509 *x, char *out, size_t n);
 /* The signature algorithm's long name: "sha256WithRSAEncryption" ... */
 void pl_sig_text(const X509 *x, char *out, size_t n);
-/* The subject's commonName, or the whole subject when it has none. */
+/* names.c: the subject's commonName (as UTF-8, whatever its string type),
+ * or the whole subject when it has none; a whole name on one line
+ * ("CN = a, O = b"); any text. Control bytes and invalid UTF-8 come out as
+ * \xNN, so a certificate cannot add lines to a report or a log. */
 void pl_cert_name(const X509 *x, char *out, size_t n);
+void pl_name_text(const X509_NAME *nm, char *out, size_t n);
+void pl_text_escape(const unsigned char *in, size_t len, char *out, size_t n);
 
 /* "2026-01-31" */
 void pl_date_only(const ASN1_TIME *t, char *out, size_t n);
@@ -46,7 +51,9 @@ enum {
     PL_STAGE_KEYUSAGE,       /* the leaf's keyUsage for what its key will do */
     PL_STAGE_DONE
 };
-int pl_verify_err_stage(int err, int *check);
+/* trusted: the path libcrypto built ends at a certificate of the store
+ * (where an error libcrypto does not name is placed). */
+int pl_verify_err_stage(int err, int *check, int trusted);
 
 /* verify_report.c: fill the report from one run that stopped at `stage`
  * (PL_STAGE_DONE: verified) failing `check` with rc (pl_fail's value). ctx
@@ -54,7 +61,8 @@ int pl_verify_err_stage(int err, int *check);
 struct parley_verify_result;
 void pl_report_fill(struct parley_verify_result *r, X509_STORE_CTX *ctx, X509 *leaf, int stage, int check, int rc,
                     const char *host, int ncrls, int max_depth, int64_t at);
-/* Check the signatures of the CRLs used for the verified path (policy.c). */
-int pl_policy_check_crls(X509_STORE_CTX *ctx);
+/* policy.c: drop the CRLs signed with MD5 or SHA-1 from a lookup's result
+ * when another remains; 1 when only such CRLs are left (kept). */
+int pl_crls_drop_weak(STACK_OF(X509_CRL) *crls);
 
 #endif
