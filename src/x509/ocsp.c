@@ -61,6 +61,13 @@ static int pl_responder_authorized(X509 *issuer, X509 *x, time_t now, char *why,
         snprintf(why, wl, "the responder certificate %s was not issued by the certificate's issuer", name);
         return 0;
     }
+    /* A delegated responder speaks for the issuer: the key and signature
+     * policy of the path applies to it too (policy.c; the default minimum,
+     * as the config's is not known here). */
+    if (pl_policy_check_cert(x, PL_MIN_RSA_BITS) < 0) {
+        snprintf(why, wl, "the responder certificate: %s", pl_last_message());
+        return 0;
+    }
     if (!(X509_get_extension_flags(x) & EXFLAG_XKUSAGE) || !(X509_get_extended_key_usage(x) & XKU_OCSP_SIGN)) {
         snprintf(why, wl, "the responder certificate %s lacks id-kp-OCSPSigning", name);
         return 0;

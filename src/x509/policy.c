@@ -134,6 +134,12 @@ static int pl_policy_sig(X509 *x)
     return 0;
 }
 
+int pl_policy_check_cert(X509 *x, int min_rsa_bits)
+{
+    PL_GUARD(pl_policy_key(x, min_rsa_bits, NULL, 0));
+    return pl_policy_sig(x);
+}
+
 int pl_policy_check_path(STACK_OF(X509) *path, int min_rsa_bits, char *warn, size_t wn)
 {
     int n = sk_X509_num(path);

@@ -17,6 +17,9 @@
  * PL_MIN_RSA_BITS accepted because min_rsa_bits was lowered adds a warning
  * to warn (after a "; " when it holds one already). */
 int pl_policy_check_path(STACK_OF(X509) *path, int min_rsa_bits, char *warn, size_t wn);
+/* The same two rules for one certificate that is not on the path but is
+ * trusted through it (a delegated OCSP responder, ocsp.c). */
+int pl_policy_check_cert(X509 *x, int min_rsa_bits);
 /* A CRL used for the path must not be signed with MD5 or SHA-1. */
 int pl_policy_check_crl(const X509_CRL *crl);
 /* "RSA 2048", "EC P-256", "Ed25519", "DSA 1024", "EC secp256k1" ... */
