@@ -304,14 +304,17 @@ enum {
     PARLEY_CHECK_COUNT = 7
 };
 /* A check's verdict. NOT_CHECKED: the verification stopped at an earlier
- * failure before this check was complete; SKIPPED: nothing to check (no host
+ * failure before this check was complete (detail: "the verification stopped
+ * at the <check name> failure"); SKIPPED: nothing to check (no host
  * name, no CRL given). */
 enum { PARLEY_VERDICT_NOT_CHECKED = 0, PARLEY_VERDICT_OK = 1, PARLEY_VERDICT_FAILED = 2, PARLEY_VERDICT_SKIPPED = 3 };
 /* The longest path parley_config_set_max_chain_depth allows (32
  * intermediates, the leaf and the anchor): a path is never cut. */
 #define PARLEY_VERIFY_MAX_PATH 34
 typedef struct {
-    char subject[256];   /* one line, e.g. "CN = leaf.test, O = Example" */
+    char subject[256];   /* one line, e.g. "CN = leaf.test, O = Example"; control bytes
+                          * and invalid UTF-8 as \xNN, like every certificate text
+                          * in the result (reason, details) */
     char issuer[256];
     char key[32];        /* "RSA 2048", "EC P-256", "Ed25519", "DSA 1024" ... */
     char signature[64];  /* "sha256WithRSAEncryption", "ecdsa-with-SHA256", "ED25519" ... */
@@ -351,7 +354,8 @@ const char *parley_verify_verdict_name(int verdict);
 
 /* PEM certificates for parley_verify_chain, read without OpenSSL in the
  * application: every CERTIFICATE block of `pem` (other blocks, e.g. a key next
- * to the certificate, are ignored when there is a certificate). Input of at
+ * to the certificate, are ignored when there is a certificate; an OpenSSL
+ * TRUSTED CERTIFICATE block is an error saying how to convert it). Input of at
  * most PARLEY_CERT_LIST_MAX_INPUT bytes and PARLEY_CERT_LIST_MAX certificates.
  * PARLEY_OK with *out set, or PARLEY_ERROR with a sentence in err: "empty
  * input", "DER data, not PEM", "holds a PRIVATE KEY, not a certificate",
