@@ -34,6 +34,10 @@ void pl_cert_name(const X509 *x, char *out, size_t n);
 void pl_name_text(const X509_NAME *nm, char *out, size_t n);
 void pl_text_escape(const unsigned char *in, size_t len, char *out, size_t n);
 
+/* hostname.c: does the leaf's subjectAltName match host (a DNS name, or an
+ * IP literal against iPAddress entries)? */
+int pl_leaf_matches_host(X509 *leaf, const char *host);
+
 /* "2026-01-31" */
 void pl_date_only(const ASN1_TIME *t, char *out, size_t n);
 
