@@ -137,6 +137,9 @@ void pki_free(pki_cert *c)
     free(c);
 }
 
+void *pki_x509(const pki_cert *c) { return c->x; }
+void *pki_pkey(const pki_cert *c) { return c->k; }
+
 const uint8_t *pki_der(const pki_cert *c, size_t *len)
 {
     *len = (size_t)c->len;

@@ -28,6 +28,9 @@ typedef struct {
 /* Issue a certificate for `cn` (issuer NULL: self-signed). NULL on failure. */
 pki_cert *pki_issue(const char *cn, const pki_opts *o, const pki_cert *issuer);
 void pki_free(pki_cert *c);
+/* Its libcrypto objects (X509 *, EVP_PKEY *), owned by c. */
+void *pki_x509(const pki_cert *c);
+void *pki_pkey(const pki_cert *c);
 /* DER of the certificate (static until the certificate is freed). */
 const uint8_t *pki_der(const pki_cert *c, size_t *len);
 /* Write certificates (in order) as one PEM file test_dir()/name; key of the
