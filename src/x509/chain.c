@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "../util/mem.h"
+#include "policy.h"
 #include "x509.h"
 
 /* Internal: fill the chain's names and public key from its leaf. */
@@ -234,8 +235,10 @@ int pl_cert_sans(const uint8_t *der, size_t len, char *out, size_t outlen)
         int n = 0;
         if (g->type == GEN_DNS || g->type == GEN_EMAIL || g->type == GEN_URI) {
             ASN1_IA5STRING *v = g->type == GEN_DNS ? g->d.dNSName : g->type == GEN_EMAIL ? g->d.rfc822Name : g->d.uniformResourceIdentifier;
-            n = snprintf(out + o, outlen - o, "%s%s:%.*s", sep, g->type == GEN_DNS ? "DNS" : g->type == GEN_EMAIL ? "email" : "URI",
-                         ASN1_STRING_length(v), (const char *)ASN1_STRING_get0_data(v));
+            /* The peer's bytes, escaped (names.c): no new lines in a report or log. */
+            char text[256];
+            pl_text_escape(ASN1_STRING_get0_data(v), (size_t)ASN1_STRING_length(v), text, sizeof text);
+            n = snprintf(out + o, outlen - o, "%s%s:%s", sep, g->type == GEN_DNS ? "DNS" : g->type == GEN_EMAIL ? "email" : "URI", text);
         } else if (g->type == GEN_IPADD) {
             char ip[64] = "?";
             int l = ASN1_STRING_length(g->d.iPAddress);
