@@ -64,8 +64,8 @@ static void client_parse(int argc, char **argv, client_opts *o)
             if (strcmp(v, "warn") && strcmp(v, "fail")) tool_die("--crl-expired takes warn or fail");
             o->crl_warn = !strcmp(v, "warn");
         } else if (!strcmp(a, "--max-chain-depth")) o->max_depth = atoi(NEXT()) + 1;
-        else if (!strcmp(a, "--min-rsa-bits")) o->min_rsa_bits = atoi(NEXT());
-        else if (!strcmp(a, "--insecure-min-rsa-bits")) o->insecure_min_rsa_bits = atoi(NEXT());
+        else if (!strcmp(a, "--min-rsa-bits")) o->min_rsa_bits = tool_rsa_bits_arg(a, NEXT());
+        else if (!strcmp(a, "--insecure-min-rsa-bits")) o->insecure_min_rsa_bits = tool_rsa_bits_arg(a, NEXT());
         else if (!strcmp(a, "--ocsp")) {
             const char *v = NEXT();
             if (!strcmp(v, "require")) o->ocsp = PARLEY_OCSP_REQUIRE;
@@ -176,17 +176,7 @@ static size_t unescape(const char *in, char *out)
     return o;
 }
 
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
-        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
-        else fputc(ch, f);
-    }
-    fputc('"', f);
-}
+#define json_str tool_json_str /* common.c: valid UTF-8 whatever the certificate holds */
 
 /* The 'error:' reason: the connection's, or (when the library has none,
  * e.g. the server never answered within the timeout) what the tool saw. */
@@ -473,8 +463,10 @@ int tool_client(int argc, char **argv)
         tool_die("%s", parley_config_error_string(cfg));
     if (o.max_depth && parley_config_set_max_chain_depth(cfg, o.max_depth - 1)) tool_die("%s", parley_config_error_string(cfg));
     if (o.min_rsa_bits && parley_config_set_min_rsa_bits(cfg, o.min_rsa_bits)) tool_die("%s", parley_config_error_string(cfg));
+    if (o.min_rsa_bits && o.insecure_min_rsa_bits) tool_die("--min-rsa-bits and --insecure-min-rsa-bits exclude each other");
     if (o.insecure_min_rsa_bits) {
-        fprintf(stderr, "parley: WARNING: --insecure-min-rsa-bits %d accepts RSA keys below 2048 bits, which can be broken\n", o.insecure_min_rsa_bits);
+        if (o.insecure_min_rsa_bits < 2048)
+            fprintf(stderr, "parley: WARNING: --insecure-min-rsa-bits %d accepts RSA keys below 2048 bits, which can be broken\n", o.insecure_min_rsa_bits);
         if (parley_config_set_insecure_min_rsa_bits(cfg, o.insecure_min_rsa_bits)) tool_die("%s", parley_config_error_string(cfg));
     }
     if (o.ciphers && parley_config_set_ciphers(cfg, o.ciphers)) tool_die("%s", parley_config_error_string(cfg));
