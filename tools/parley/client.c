@@ -191,7 +191,9 @@ static const char *failure_reason(parley_conn *c, int rc)
 
 static void print_failure_rc(parley_conn *c, int rc)
 {
-    fprintf(stderr, "error: %s\n", failure_reason(c, rc));
+    fprintf(stderr, "error: ");
+    tool_text_str(stderr, failure_reason(c, rc)); /* may name a certificate */
+    fprintf(stderr, "\n");
     if (parley_conn_alert_sent(c) >= 0) fprintf(stderr, "alert: sent %s\n", parley_alert_name(parley_conn_alert_sent(c)));
     if (parley_conn_alert_received(c) >= 0)
         fprintf(stderr, "alert: received %s\n", parley_alert_name(parley_conn_alert_received(c)));
@@ -322,14 +324,23 @@ done:;
         printf("alpn: %s\n", alpn ? alpn : "none");
         printf("resumed: %s\n", parley_conn_resumed(c) ? "yes" : "no");
         printf("extended_master_secret: %s\n", parley_conn_ems(c) ? "yes" : "no");
-        printf("verify: %s\n", parley_conn_verify_result(c));
+        printf("verify: ");
+        tool_text_str(stdout, parley_conn_verify_result(c));
+        printf("\n");
         printf("server_name: %s\n", sni);
         for (int i = 0; i < parley_conn_peer_cert_count(c); i++)
             if (parley_conn_peer_cert_info(c, i, subj, sizeof subj, iss, sizeof iss, nb, sizeof nb, na, sizeof na) == PARLEY_OK)
             {
                 char sans[512] = "";
                 (void)parley_conn_peer_cert_sans(c, i, sans, sizeof sans);
-                printf("peer_cert.%d: subject=%s; issuer=%s; not_before=%s; not_after=%s; san=%s\n", i, subj, iss, nb, na, sans);
+                /* Names from the peer's certificate: no raw control bytes (common.c). */
+                printf("peer_cert.%d: subject=", i);
+                tool_text_str(stdout, subj);
+                printf("; issuer=");
+                tool_text_str(stdout, iss);
+                printf("; not_before=%s; not_after=%s; san=", nb, na);
+                tool_text_str(stdout, sans);
+                printf("\n");
             }
         /* Lines added after the original set, so that scripts reading the
          * summary in order keep working (issue #19). */

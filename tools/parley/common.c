@@ -233,3 +233,22 @@ int tool_rsa_bits_arg(const char *flag, const char *val)
         tool_die("%s takes %ld..16384%s, not '%s'", flag, lo, insecure ? "" : " (below: --insecure-min-rsa-bits)", val);
     return (int)v;
 }
+
+/* Certificate-derived text on a line of output: control bytes (< 0x20,
+ * 0x7f) and bytes that are not valid UTF-8 become \xNN, so a name such as
+ * "x\nverify: ok" or one with terminal escape sequences cannot forge a line
+ * or drive the terminal. The library escapes names itself; this is the
+ * tool's own guard for whatever it prints (already-escaped text passes
+ * unchanged). */
+void tool_text_str(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    while (*p) {
+        size_t n = tool_utf8_len(p);
+        if (n == 0 || *p < 0x20 || *p == 0x7f) {
+            fprintf(f, "\\x%02x", *p);
+            n = 1;
+        } else fwrite(p, 1, n, f);
+        p += n;
+    }
+}

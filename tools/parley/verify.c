@@ -240,6 +240,10 @@ static void print_json(const parley_verify_result *r)
     printf(",\"ok\":%s}\n", r->ok ? "true" : "false");
 }
 
+/* Names and details come from the certificates: printed through
+ * tool_text_str, so no byte of theirs can start a line of its own. */
+#define T(s) tool_text_str(stdout, (s))
+
 static void print_text(const parley_verify_result *r)
 {
     printf("chain: %zu certificates\n", r->path_len);
@@ -248,13 +252,33 @@ static void print_text(const parley_verify_result *r)
         int self = c->trust_anchor && !strcmp(c->subject, c->issuer);
         /* An anchor's self-signature is not checked (policy.c); an anchor
          * that is not self-signed shows its issuer like the others. */
-        if (self) printf("  %zu: %s  key=%s  sig=(self-signed, not checked)  [trust anchor]\n", i, c->subject, c->key);
-        else printf("  %zu: %s  key=%s  sig=%s  issuer=%s%s\n", i, c->subject, c->key, c->signature, c->issuer, c->trust_anchor ? "  [trust anchor]" : "");
+        printf("  %zu: ", i);
+        T(c->subject);
+        printf("  key=");
+        T(c->key);
+        if (self) {
+            printf("  sig=(self-signed, not checked)  [trust anchor]\n");
+            continue;
+        }
+        printf("  sig=");
+        T(c->signature);
+        printf("  issuer=");
+        T(c->issuer);
+        printf("%s\n", c->trust_anchor ? "  [trust anchor]" : "");
     }
-    for (int k = 0; k < PARLEY_CHECK_COUNT; k++)
-        printf("%s: %s (%s)\n", parley_verify_check_name(k), parley_verify_verdict_name(r->checks[k].verdict), r->checks[k].detail);
-    if (r->warning[0]) printf("%s%s\n", strncmp(r->warning, "warning:", 8) ? "warning: " : "", r->warning);
-    printf("verify: %s\n", r->ok ? "ok" : r->reason);
+    for (int k = 0; k < PARLEY_CHECK_COUNT; k++) {
+        printf("%s: %s (", parley_verify_check_name(k), parley_verify_verdict_name(r->checks[k].verdict));
+        T(r->checks[k].detail);
+        printf(")\n");
+    }
+    if (r->warning[0]) {
+        printf("%s", strncmp(r->warning, "warning:", 8) ? "warning: " : "");
+        T(r->warning);
+        printf("\n");
+    }
+    printf("verify: ");
+    T(r->ok ? "ok" : r->reason);
+    printf("\n");
 }
 
 int tool_verify(int argc, char **argv)
