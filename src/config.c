@@ -232,6 +232,37 @@ static size_t pl_config_out_cap(const parley_config *cfg)
     return PL_OUT_CAP_BASE + var + records * (29 + cfg->record_pad);
 }
 
+/* The client CA store, its CA names, policy and identity, with cfg->lock
+ * held. Installed only whole: a store left without its CRLs, policy or CA
+ * names by a failure here would be used as it is by the next connection,
+ * which does not run this again. */
+static int pl_client_trust_load_locked(parley_config *cfg)
+{
+    pl_trust *t = NULL;
+    if (pl_trust_load(cfg->client_ca_file, &t) < 0 || pl_trust_ca_names(t, &cfg->ca_names) < 0 || pl_trust_setup(cfg, t) < 0 ||
+        pl_trust_identity(cfg, t, 0, 1, 0, cfg->client_trust_id) < 0) {
+        pl_cfg_errf(cfg, "%s", pl_last_message());
+        pl_trust_free(t);
+        pl_buf_free(&cfg->ca_names);
+        return -1;
+    }
+    cfg->client_trust = t;
+    return 0;
+}
+
+/* parley_verify_chain for PARLEY_PURPOSE_CLIENT with a client CA file: that
+ * store alone, without a server's session cache or ticket keys. */
+int pl_config_freeze_client_ca(parley_config *cfg);
+int pl_config_freeze_client_ca(parley_config *cfg)
+{
+    int rc = 0;
+    pthread_mutex_lock(&cfg->lock);
+    atomic_store(&cfg->frozen, 1);
+    if (!cfg->client_trust) rc = pl_client_trust_load_locked(cfg);
+    pthread_mutex_unlock(&cfg->lock);
+    return rc;
+}
+
 int pl_config_freeze(parley_config *cfg, int client);
 int pl_config_freeze(parley_config *cfg, int client)
 {
@@ -259,20 +290,8 @@ int pl_config_freeze(parley_config *cfg, int client)
         if (!cfg->client_ca_file) {
             pl_cfg_errf(cfg, "verifying client certificates needs a client CA file (parley_config_set_client_ca)");
             rc = -1;
-        } else {
-            /* Installed only whole: a store left without its CRLs, policy or
-             * CA names by a failure here would be used as it is by the next
-             * connection, which does not run this again. */
-            pl_trust *t = NULL;
-            if (pl_trust_load(cfg->client_ca_file, &t) < 0 || pl_trust_ca_names(t, &cfg->ca_names) < 0 ||
-                pl_trust_setup(cfg, t) < 0 || pl_trust_identity(cfg, t, 0, 1, 0, cfg->client_trust_id) < 0) {
-                pl_cfg_errf(cfg, "%s", pl_last_message());
-                pl_trust_free(t);
-                pl_buf_free(&cfg->ca_names);
-                rc = -1;
-            } else {
-                cfg->client_trust = t;
-            }
+        } else if (pl_client_trust_load_locked(cfg) < 0) {
+            rc = -1;
         }
     }
     /* certificate_authorities and the 1.2 CertificateRequest carry the names

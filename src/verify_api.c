@@ -7,6 +7,7 @@
 #include "config_internal.h"
 
 int pl_config_freeze(parley_config *cfg, int client);
+int pl_config_freeze_client_ca(parley_config *cfg);
 
 const char *parley_verify_check_name(int check)
 {
@@ -40,10 +41,12 @@ int parley_verify_chain(parley_config *cfg, const uint8_t *const *der, const siz
         chain[i].p = der[i];
         chain[i].len = der_len[i];
     }
-    /* Load as a first connection would: a server loads its client CAs, a
-     * client its trust store. */
-    int client_ca = purpose == PARLEY_PURPOSE_CLIENT && cfg->client_ca_file && cfg->verify_client;
-    if (pl_config_freeze(cfg, !client_ca) < 0) return PARLEY_ERROR;
+    /* A client's chain is checked against the client CA file whenever one
+     * is set (whatever parley_config_set_verify_client says), else, like a
+     * server's, against the CA file or the system store. Only that store is
+     * loaded: no server state (session cache, ticket keys) is set up. */
+    int client_ca = purpose == PARLEY_PURPOSE_CLIENT && cfg->client_ca_file;
+    if ((client_ca ? pl_config_freeze_client_ca(cfg) : pl_config_freeze(cfg, 1)) < 0) return PARLEY_ERROR;
     pl_trust *t = client_ca ? cfg->client_trust : cfg->trust;
     if (!t) return pl_cfg_err(cfg, "certificate verification is turned off in this configuration (parley_config_set_verify)");
     int rc = pl_verify_chain_report(t, chain, n, host, cfg->now, purpose == PARLEY_PURPOSE_CLIENT ? PL_PURPOSE_CLIENT : PL_PURPOSE_SERVER,

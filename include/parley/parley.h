@@ -281,11 +281,13 @@ int parley_config_set_time(parley_config *cfg, int64_t unix_seconds);
 /* ------------------------------------------------ verifying chains on their own */
 
 /* The checks a handshake makes on a peer's chain, run on their own (e.g.
- * `parley verify`): exactly the code a handshake runs, with the config's trust
- * store (parley_config_set_ca_file or the system store; for
- * PARLEY_PURPOSE_CLIENT the client CA file when one is set), CRLs, clock
- * (parley_config_set_time), maximum depth and policy. The config is frozen
- * and its trust loaded as by a first connection. */
+ * `parley verify`): exactly the code a handshake runs, with the config's CRLs,
+ * clock (parley_config_set_time), maximum depth and policy, and its trust
+ * store: for PARLEY_PURPOSE_CLIENT the client CA file whenever
+ * parley_config_set_client_ca set one (whatever parley_config_set_verify_client
+ * says); otherwise (PARLEY_PURPOSE_SERVER, or no client CA file) the CA file
+ * of parley_config_set_ca_file, or the system store. The config is frozen and
+ * only that store is loaded (no session cache or ticket keys are made). */
 enum { PARLEY_PURPOSE_SERVER = 1, PARLEY_PURPOSE_CLIENT = 2 };
 /* parley_verify_chain's result when the chain is not verified (PARLEY_OK:
  * verified; PARLEY_ERROR: it could not run, parley_config_error_string says why). */
@@ -302,12 +304,17 @@ enum {
     PARLEY_CHECK_COUNT = 7
 };
 /* A check's verdict. NOT_CHECKED: the verification stopped at an earlier
- * failure before this check was complete; SKIPPED: nothing to check (no host
+ * failure before this check was complete (detail: "the verification stopped
+ * at the <check name> failure"); SKIPPED: nothing to check (no host
  * name, no CRL given). */
 enum { PARLEY_VERDICT_NOT_CHECKED = 0, PARLEY_VERDICT_OK = 1, PARLEY_VERDICT_FAILED = 2, PARLEY_VERDICT_SKIPPED = 3 };
-#define PARLEY_VERIFY_MAX_PATH 16
+/* The longest path parley_config_set_max_chain_depth allows (32
+ * intermediates, the leaf and the anchor): a path is never cut. */
+#define PARLEY_VERIFY_MAX_PATH 34
 typedef struct {
-    char subject[256];   /* one line, e.g. "CN = leaf.test, O = Example" */
+    char subject[256];   /* one line, e.g. "CN = leaf.test, O = Example"; control bytes
+                          * and invalid UTF-8 as \xNN, like every certificate text
+                          * in the result (reason, details) */
     char issuer[256];
     char key[32];        /* "RSA 2048", "EC P-256", "Ed25519", "DSA 1024" ... */
     char signature[64];  /* "sha256WithRSAEncryption", "ecdsa-with-SHA256", "ED25519" ... */
@@ -316,7 +323,7 @@ typedef struct {
 } parley_verify_cert;
 typedef struct {
     int verdict;         /* PARLEY_VERDICT_* */
-    char detail[512];    /* a sentence for people */
+    char detail[1280];   /* a sentence for people (a FAILED one starts with the reason) */
 } parley_verify_check;
 /* Caller-allocated; nothing in it needs freeing. */
 typedef struct parley_verify_result {
@@ -325,10 +332,11 @@ typedef struct parley_verify_result {
                           * bad_certificate, 43 unsupported_certificate, 44
                           * certificate_revoked, 45 certificate_expired, 46
                           * certificate_unknown, 48 unknown_ca */
-    char reason[320];    /* "ok", or the exact sentence a handshake reports */
+    char reason[1024];   /* "ok", or the exact sentence a handshake reports
+                          * (room for two 255-byte names, escaped: never cut) */
     char warning[256];   /* "" or e.g. an expired CRL accepted, a key accepted
                           * only through parley_config_set_insecure_min_rsa_bits */
-    size_t path_len;     /* the path built (up to PARLEY_VERIFY_MAX_PATH), leaf first */
+    size_t path_len;     /* the path built, leaf first */
     parley_verify_cert path[PARLEY_VERIFY_MAX_PATH];
     parley_verify_check checks[PARLEY_CHECK_COUNT];
 } parley_verify_result;
@@ -346,7 +354,8 @@ const char *parley_verify_verdict_name(int verdict);
 
 /* PEM certificates for parley_verify_chain, read without OpenSSL in the
  * application: every CERTIFICATE block of `pem` (other blocks, e.g. a key next
- * to the certificate, are ignored when there is a certificate). Input of at
+ * to the certificate, are ignored when there is a certificate; an OpenSSL
+ * TRUSTED CERTIFICATE block is an error saying how to convert it). Input of at
  * most PARLEY_CERT_LIST_MAX_INPUT bytes and PARLEY_CERT_LIST_MAX certificates.
  * PARLEY_OK with *out set, or PARLEY_ERROR with a sentence in err: "empty
  * input", "DER data, not PEM", "holds a PRIVATE KEY, not a certificate",

@@ -44,7 +44,7 @@ static _Thread_local struct {
     int code;
     const char *file;
     int line;
-    char msg[320];
+    char msg[1024]; /* a verification sentence names two certificates (verify_reason.c) */
     char where[96];
 } pl_tls_err;
 

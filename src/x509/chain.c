@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "../util/mem.h"
+#include "policy.h"
 #include "x509.h"
 
 /* Internal: fill the chain's names and public key from its leaf. */
@@ -220,45 +221,6 @@ int pl_chain_leaf_pem(const pl_chain *c, char *out, size_t len)
     return 0;
 }
 
-/* Length of the valid UTF-8 sequence at s[0..n) (RFC 3629 4: no overlong
- * forms, surrogates or code points above U+10FFFF), 0 if it is not one. */
-static int pl_utf8_seq(const unsigned char *s, int n)
-{
-    int len = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3 : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
-    if (len == 0 || len > n) return 0;
-    for (int k = 1; k < len; k++)
-        if ((s[k] & 0xc0) != 0x80) return 0;
-    if (len == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f))) return 0;
-    if (len == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))) return 0;
-    return len;
-}
-
-/* A SAN's bytes for a line of text: whatever a certificate holds (an
- * IA5String may carry any byte in practice, NUL and newline included), no
- * control byte (< 0x20, 0x7f) and no invalid UTF-8 reaches the output: they
- * become \xNN, so "a.test\nverify: ok" cannot forge a line of
- * `parley verify` or of the client's summary. Valid UTF-8 is kept; a
- * backslash is doubled so an escape cannot be faked either. Cut (not
- * mid-sequence) at cap - 1 bytes. */
-static void pl_san_escape(char *out, size_t cap, const unsigned char *s, int n)
-{
-    size_t o = 0;
-    for (int i = 0; s && i < n;) {
-        int l = pl_utf8_seq(s + i, n - i);
-        char tmp[8];
-        size_t tl;
-        if (l == 1 && s[i] >= 0x20 && s[i] != 0x7f && s[i] != '\\') tmp[0] = (char)s[i], tl = 1;
-        else if (l == 1 && s[i] == '\\') memcpy(tmp, "\\\\", 2), tl = 2;
-        else if (l > 1) memcpy(tmp, s + i, (size_t)l), tl = (size_t)l;
-        else tl = (size_t)snprintf(tmp, sizeof tmp, "\\x%02x", s[i]), l = 1;
-        if (o + tl >= cap) break;
-        memcpy(out + o, tmp, tl);
-        o += tl;
-        i += l;
-    }
-    out[o] = 0;
-}
-
 int pl_cert_sans(const uint8_t *der, size_t len, char *out, size_t outlen)
 {
     const unsigned char *p = der;
@@ -273,9 +235,10 @@ int pl_cert_sans(const uint8_t *der, size_t len, char *out, size_t outlen)
         int n = 0;
         if (g->type == GEN_DNS || g->type == GEN_EMAIL || g->type == GEN_URI) {
             ASN1_IA5STRING *v = g->type == GEN_DNS ? g->d.dNSName : g->type == GEN_EMAIL ? g->d.rfc822Name : g->d.uniformResourceIdentifier;
-            char esc[1024];
-            pl_san_escape(esc, sizeof esc, ASN1_STRING_get0_data(v), ASN1_STRING_length(v));
-            n = snprintf(out + o, outlen - o, "%s%s:%s", sep, g->type == GEN_DNS ? "DNS" : g->type == GEN_EMAIL ? "email" : "URI", esc);
+            /* The peer's bytes, escaped (names.c): no new lines in a report or log. */
+            char text[256];
+            pl_text_escape(ASN1_STRING_get0_data(v), (size_t)ASN1_STRING_length(v), text, sizeof text);
+            n = snprintf(out + o, outlen - o, "%s%s:%s", sep, g->type == GEN_DNS ? "DNS" : g->type == GEN_EMAIL ? "email" : "URI", text);
         } else if (g->type == GEN_IPADD) {
             char ip[64] = "?";
             int l = ASN1_STRING_length(g->d.iPAddress);

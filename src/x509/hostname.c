@@ -11,8 +11,10 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <openssl/x509v3.h>
 #include <string.h>
 
+#include "policy.h"
 #include "x509.h"
 
 static size_t pl_trim_dot(const char *s)
@@ -52,4 +54,28 @@ int pl_hostname_match(const char *pattern, const char *host)
     if (hl >= 4 && pl_ieq(host, "xn--", 4)) return 0;
     size_t hrest = hl - (size_t)(hdot + 1 - host);
     return hrest == rl && pl_ieq(hdot + 1, rest, rl);
+}
+
+/* RFC 6125 6.4 / RFC 5280 4.2.1.6: match against subjectAltName entries only. */
+int pl_leaf_matches_host(X509 *leaf, const char *host)
+{
+    unsigned char ip[16];
+    /* An IP literal (pl_is_ip_literal) is matched against iPAddress SANs. */
+    size_t iplen = inet_pton(AF_INET, host, ip) == 1 ? 4 : inet_pton(AF_INET6, host, ip) == 1 ? 16 : 0;
+    int want_ip = iplen != 0, match = 0;
+    GENERAL_NAMES *gens = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
+    for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens) && !match; i++) {
+        GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+        if (want_ip && g->type == GEN_IPADD) {
+            match = (size_t)ASN1_STRING_length(g->d.iPAddress) == iplen &&
+                    memcmp(ASN1_STRING_get0_data(g->d.iPAddress), ip, iplen) == 0;
+        } else if (!want_ip && g->type == GEN_DNS) {
+            const char *s = (const char *)ASN1_STRING_get0_data(g->d.dNSName);
+            int sl = ASN1_STRING_length(g->d.dNSName);
+            /* An embedded NUL would let "good.com\0.evil" pass a C compare. */
+            if (sl > 0 && (int)strlen(s) == sl) match = pl_hostname_match(s, host);
+        }
+    }
+    GENERAL_NAMES_free(gens);
+    return match;
 }

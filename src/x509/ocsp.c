@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "policy.h"
 #include "x509.h"
 
 /* Allowed clock difference between us and the responder. */
@@ -33,8 +34,7 @@ static void pl_day(const ASN1_GENERALIZEDTIME *t, char *out, size_t n)
 
 static void pl_cn(X509 *x, char *out, size_t n)
 {
-    if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, out, (int)n) < 0)
-        X509_NAME_oneline(X509_get_subject_name(x), out, (int)n);
+    pl_cert_name(x, out, n); /* escaped (names.c): it goes into the error string */
 }
 
 /* RFC 6960 4.2.1 ResponderID: byName, or byKey (SHA-1 of the public key bits). */
@@ -59,6 +59,13 @@ static int pl_responder_authorized(X509 *issuer, X509 *x, time_t now, char *why,
     EVP_PKEY *ikey = X509_get0_pubkey(issuer);
     if (X509_check_issued(issuer, x) != X509_V_OK || !ikey || X509_verify(x, ikey) != 1) {
         snprintf(why, wl, "the responder certificate %s was not issued by the certificate's issuer", name);
+        return 0;
+    }
+    /* A delegated responder speaks for the issuer: the key and signature
+     * policy of the path applies to it too (policy.c; the default minimum,
+     * as the config's is not known here). */
+    if (pl_policy_check_cert(x, PL_MIN_RSA_BITS) < 0) {
+        snprintf(why, wl, "the responder certificate: %s", pl_last_message());
         return 0;
     }
     if (!(X509_get_extension_flags(x) & EXFLAG_XKUSAGE) || !(X509_get_extended_key_usage(x) & XKU_OCSP_SIGN)) {

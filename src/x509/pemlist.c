@@ -128,7 +128,18 @@ int parley_cert_list_from_pem(const uint8_t *pem, size_t len, parley_cert_list *
             return pl_pem_err(err, errlen, "block %d (line %d, %s): no END line", blocks, pl_line_of(pem, p), name);
         }
         p = bend + strlen(endline);
-        if (strcmp(name, "CERTIFICATE") && strcmp(name, "X509 CERTIFICATE") && strcmp(name, "TRUSTED CERTIFICATE")) {
+        /* OpenSSL's own format: the certificate followed by trust settings,
+         * which mean nothing here; refused with what to do rather than read
+         * as a certificate it is not. */
+        if (!strcmp(name, "TRUSTED CERTIFICATE")) {
+            size_t k = l->n + 1;
+            parley_cert_list_free(l);
+            return pl_pem_err(err, errlen,
+                              "certificate %zu (line %d): a TRUSTED CERTIFICATE block (OpenSSL's format with trust settings), not a "
+                              "plain certificate; convert it with: openssl x509 -in FILE -out cert.pem",
+                              k, pl_line_of(pem, body));
+        }
+        if (strcmp(name, "CERTIFICATE") && strcmp(name, "X509 CERTIFICATE")) {
             if (!other[0]) snprintf(other, sizeof other, "%s", name);
             continue;
         }

@@ -28,12 +28,6 @@
 
 #include "policy.h"
 
-void pl_cert_name(const X509 *x, char *out, size_t n)
-{
-    X509_NAME *nm = X509_get_subject_name(x);
-    if (X509_NAME_get_text_by_NID(nm, NID_commonName, out, (int)n) < 0) X509_NAME_oneline(nm, out, (int)n);
-}
-
 void pl_key_text(const X509 *x, char *out, size_t n)
 {
     EVP_PKEY *k = X509_get0_pubkey(x);
@@ -140,6 +134,12 @@ static int pl_policy_sig(X509 *x)
     return 0;
 }
 
+int pl_policy_check_cert(X509 *x, int min_rsa_bits)
+{
+    PL_GUARD(pl_policy_key(x, min_rsa_bits, NULL, 0));
+    return pl_policy_sig(x);
+}
+
 int pl_policy_check_path(STACK_OF(X509) *path, int min_rsa_bits, char *warn, size_t wn)
 {
     int n = sk_X509_num(path);
@@ -179,7 +179,7 @@ int pl_policy_check_crl(const X509_CRL *crl)
 {
     char iss[256], alg[80];
     int nid = X509_CRL_get_signature_nid(crl);
-    X509_NAME_oneline(X509_CRL_get_issuer(crl), iss, sizeof iss);
+    X509_NAME_oneline(X509_CRL_get_issuer(crl), iss, sizeof iss); /* bytes outside printable ASCII as \xNN */
     snprintf(alg, sizeof alg, "%s", nid != NID_undef && OBJ_nid2ln(nid) ? OBJ_nid2ln(nid) : "unknown");
     const char *weak = pl_weak_md(pl_crl_md(crl));
     ERR_clear_error();
@@ -187,22 +187,20 @@ int pl_policy_check_crl(const X509_CRL *crl)
     return 0;
 }
 
-/* The CRLs used for the path: for each certificate but the anchor, the
- * store's CRLs from its issuer's name that the issuer on the path signed
- * (a look-alike's CRL with the same name is not one libcrypto used). */
-int pl_policy_check_crls(X509_STORE_CTX *ctx)
+/* libcrypto picks the CRL it applies among those the lookup gives it
+ * (OpenSSL 3.0 get_crl_sk), so the rule is applied there (verify.c
+ * pl_lookup_crls): a CRL signed with MD5 or SHA-1 is dropped when another
+ * CRL of the issuer remains, so an old SHA-1 CRL beside a newer SHA-256 one
+ * refuses nothing. When only weak ones are left they stay, and the run
+ * fails on the one it used (pl_policy_check_crl). Returns 1 then. */
+int pl_crls_drop_weak(STACK_OF(X509_CRL) *crls)
 {
-    STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
-    int n = sk_X509_num(path), rc = 0;
-    for (int i = 0; i + 1 < n && rc == 0; i++) {
-        X509 *x = sk_X509_value(path, i), *iss = sk_X509_value(path, i + 1);
-        STACK_OF(X509_CRL) *crls = X509_STORE_CTX_get1_crls(ctx, X509_get_issuer_name(x));
-        for (int j = 0; j < sk_X509_CRL_num(crls) && rc == 0; j++) {
-            X509_CRL *crl = sk_X509_CRL_value(crls, j);
-            if (X509_CRL_verify(crl, X509_get0_pubkey(iss)) == 1) rc = pl_policy_check_crl(crl);
-        }
-        sk_X509_CRL_pop_free(crls, X509_CRL_free);
-    }
+    int n = sk_X509_CRL_num(crls), strong = 0;
+    for (int i = 0; i < n; i++) strong += !pl_weak_md(pl_crl_md(sk_X509_CRL_value(crls, i)));
     ERR_clear_error();
-    return rc;
+    if (!strong) return n > 0;
+    for (int i = n - 1; i >= 0; i--)
+        if (pl_weak_md(pl_crl_md(sk_X509_CRL_value(crls, i)))) X509_CRL_free(sk_X509_CRL_delete(crls, i));
+    ERR_clear_error();
+    return 0;
 }

@@ -17,14 +17,26 @@
  * PL_MIN_RSA_BITS accepted because min_rsa_bits was lowered adds a warning
  * to warn (after a "; " when it holds one already). */
 int pl_policy_check_path(STACK_OF(X509) *path, int min_rsa_bits, char *warn, size_t wn);
+/* The same two rules for one certificate that is not on the path but is
+ * trusted through it (a delegated OCSP responder, ocsp.c). */
+int pl_policy_check_cert(X509 *x, int min_rsa_bits);
 /* A CRL used for the path must not be signed with MD5 or SHA-1. */
 int pl_policy_check_crl(const X509_CRL *crl);
 /* "RSA 2048", "EC P-256", "Ed25519", "DSA 1024", "EC secp256k1" ... */
 void pl_key_text(const X509 *x, char *out, size_t n);
 /* The signature algorithm's long name: "sha256WithRSAEncryption" ... */
 void pl_sig_text(const X509 *x, char *out, size_t n);
-/* The subject's commonName, or the whole subject when it has none. */
+/* names.c: the subject's commonName (as UTF-8, whatever its string type),
+ * or the whole subject when it has none; a whole name on one line
+ * ("CN = a, O = b"); any text. Control bytes and invalid UTF-8 come out as
+ * \xNN, so a certificate cannot add lines to a report or a log. */
 void pl_cert_name(const X509 *x, char *out, size_t n);
+void pl_name_text(const X509_NAME *nm, char *out, size_t n);
+void pl_text_escape(const unsigned char *in, size_t len, char *out, size_t n);
+
+/* hostname.c: does the leaf's subjectAltName match host (a DNS name, or an
+ * IP literal against iPAddress entries)? */
+int pl_leaf_matches_host(X509 *leaf, const char *host);
 
 /* "2026-01-31" */
 void pl_date_only(const ASN1_TIME *t, char *out, size_t n);
@@ -46,7 +58,9 @@ enum {
     PL_STAGE_KEYUSAGE,       /* the leaf's keyUsage for what its key will do */
     PL_STAGE_DONE
 };
-int pl_verify_err_stage(int err, int *check);
+/* trusted: the path libcrypto built ends at a certificate of the store
+ * (where an error libcrypto does not name is placed). */
+int pl_verify_err_stage(int err, int *check, int trusted);
 
 /* verify_report.c: fill the report from one run that stopped at `stage`
  * (PL_STAGE_DONE: verified) failing `check` with rc (pl_fail's value). ctx
@@ -54,7 +68,8 @@ int pl_verify_err_stage(int err, int *check);
 struct parley_verify_result;
 void pl_report_fill(struct parley_verify_result *r, X509_STORE_CTX *ctx, X509 *leaf, int stage, int check, int rc,
                     const char *host, int ncrls, int max_depth, int64_t at);
-/* Check the signatures of the CRLs used for the verified path (policy.c). */
-int pl_policy_check_crls(X509_STORE_CTX *ctx);
+/* policy.c: drop the CRLs signed with MD5 or SHA-1 from a lookup's result
+ * when another remains; 1 when only such CRLs are left (kept). */
+int pl_crls_drop_weak(STACK_OF(X509_CRL) *crls);
 
 #endif

@@ -9,7 +9,6 @@
  * names and a sentence a person understands (verify_reason.c); with a report
  * asked (parley_verify_chain), verify_report.c describes what the run saw.
  */
-#include <arpa/inet.h>
 #include <openssl/evp.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
@@ -87,7 +86,22 @@ void pl_date_only(const ASN1_TIME *t, char *out, size_t n)
 typedef struct {
     const pl_trust *t;
     char crl_date[32];
+    X509_CRL *weak_crl; /* a CRL signed with MD5/SHA-1 given to libcrypto (no other was left) */
 } pl_vstate;
+
+/* The store's CRLs for an issuer name, without the weak-signed ones while
+ * another remains (policy.c pl_crls_drop_weak): libcrypto then chooses among
+ * those we accept, and we check the one it could only take. */
+static STACK_OF(X509_CRL) *pl_lookup_crls(const X509_STORE_CTX *ctx, const X509_NAME *nm)
+{
+    STACK_OF(X509_CRL) *crls = X509_STORE_CTX_get1_crls(ctx, nm);
+    pl_vstate *vs = X509_STORE_CTX_get_app_data(ctx);
+    if (crls && pl_crls_drop_weak(crls) && vs && !vs->weak_crl) {
+        vs->weak_crl = sk_X509_CRL_value(crls, 0);
+        X509_CRL_up_ref(vs->weak_crl);
+    }
+    return crls;
+}
 
 /* Record the date for the sentence; an expired CRL is only a warning when
  * the policy says so. The CRL is the one libcrypto chose and checked with
@@ -148,6 +162,9 @@ int pl_trust_load(const char *cafile, pl_trust **out)
     int ok = t->store != NULL;
     if (ok && cafile) ok = X509_STORE_load_file(t->store, cafile) == 1;
     else if (ok) ok = (t->system = 1, X509_STORE_set_default_paths(t->store) == 1);
+    /* Every verification's CRL lookups go through the weak-signature rule
+     * (a store-wide hook: OpenSSL 3.0 has none per X509_STORE_CTX). */
+    if (ok) X509_STORE_set_lookup_crls(t->store, pl_lookup_crls);
     if (ok) pl_trust_warm(t->store);
     ERR_clear_error();
     if (!ok) {
@@ -189,37 +206,6 @@ static void pl_now_text(int64_t now, char *out, size_t n)
     struct tm tm;
     gmtime_r(&tt, &tm);
     strftime(out, n, "%Y-%m-%d", &tm);
-}
-
-/* RFC 6125 6.4 / RFC 5280 4.2.1.6: match against subjectAltName entries only. */
-static int pl_leaf_matches_host(X509 *leaf, const char *host)
-{
-    unsigned char ip[16];
-    /* An IP literal (pl_is_ip_literal) is matched against iPAddress SANs. */
-    size_t iplen = inet_pton(AF_INET, host, ip) == 1 ? 4 : inet_pton(AF_INET6, host, ip) == 1 ? 16 : 0;
-    int want_ip = iplen != 0, match = 0;
-    GENERAL_NAMES *gens = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
-    for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens) && !match; i++) {
-        GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-        if (want_ip && g->type == GEN_IPADD) {
-            match = (size_t)ASN1_STRING_length(g->d.iPAddress) == iplen &&
-                    memcmp(ASN1_STRING_get0_data(g->d.iPAddress), ip, iplen) == 0;
-        } else if (!want_ip && g->type == GEN_DNS) {
-            const char *s = (const char *)ASN1_STRING_get0_data(g->d.dNSName);
-            int sl = ASN1_STRING_length(g->d.dNSName);
-            /* An embedded NUL would let "good.com\0.evil" pass a C compare. */
-            if (sl > 0 && (int)strlen(s) == sl) match = pl_hostname_match(s, host);
-        }
-    }
-    GENERAL_NAMES_free(gens);
-    return match;
-}
-
-static void pl_subject_cn(X509 *x, char *out, size_t n)
-{
-    if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, out, (int)n) < 0) {
-        X509_NAME_oneline(X509_get_subject_name(x), out, (int)n);
-    }
 }
 
 static int64_t pl_asn1_unix(const ASN1_TIME *a)
@@ -327,6 +313,8 @@ int pl_verify_chain_report(pl_trust *t, const pl_der *chain, size_t n, const cha
     int64_t at = now ? now : (int64_t)time(NULL);
     if (leaf_key) *leaf_key = NULL;
     if (issuer_out) *issuer_out = NULL;
+    /* Before any exit: a warning belongs to this run only (a cache hit sets its own). */
+    pl_warning[0] = 0;
     /* The key hashes the whole chain: only worth it when the store remembers. */
     if (n && pl_vcache_on(t) && !report) {
         pl_vcache_key(t, chain, n, host, purpose, ckey);
@@ -339,6 +327,7 @@ int pl_verify_chain_report(pl_trust *t, const pl_der *chain, size_t n, const cha
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
     int rc = 0;
     char who[256], today[32];
+    pl_vstate vs = {.t = t};
     if (!untrusted || !ctx) {
         rc = pl_fail(PL_ERR_NOMEM, __FILE__, __LINE__, "out of memory");
         goto out;
@@ -358,14 +347,12 @@ int pl_verify_chain_report(pl_trust *t, const pl_der *chain, size_t n, const cha
         if (i == 0) leaf = x;
         else sk_X509_push(untrusted, x);
     }
-    pl_subject_cn(leaf, who, sizeof who);
+    pl_cert_name(leaf, who, sizeof who);
     if (!X509_STORE_CTX_init(ctx, t->store, leaf, untrusted)) {
         rc = pl_fail(PL_ERR_INTERNAL, __FILE__, __LINE__, "cannot set up certificate verification");
         goto out;
     }
     X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(ctx);
-    pl_warning[0] = 0;
-    pl_vstate vs = {.t = t};
     X509_STORE_CTX_set_app_data(ctx, &vs);
     X509_STORE_CTX_set_verify_cb(ctx, pl_verify_cb);
     X509_VERIFY_PARAM_set_depth(param, t->max_depth);
@@ -384,7 +371,8 @@ int pl_verify_chain_report(pl_trust *t, const pl_der *chain, size_t n, const cha
         X509 *bad = X509_STORE_CTX_get_current_cert(ctx);
         if (!bad) bad = leaf;
         rc = pl_verify_reason(err, bad, role, vs.crl_date, today, t->max_depth);
-        stage = pl_verify_err_stage(err, &failed);
+        STACK_OF(X509) *built = X509_STORE_CTX_get0_chain(ctx);
+        stage = pl_verify_err_stage(err, &failed, built && X509_STORE_CTX_get_num_untrusted(ctx) < sk_X509_num(built));
         goto out;
     }
     /* The policy, on the path libcrypto verified (policy.c). */
@@ -394,7 +382,7 @@ int pl_verify_chain_report(pl_trust *t, const pl_der *chain, size_t n, const cha
     if (rc) goto out;
     stage = PL_STAGE_CRL_POLICY;
     failed = PARLEY_CHECK_REVOCATION;
-    if (t->ncrls && (rc = pl_policy_check_crls(ctx)) != 0) goto out;
+    if (vs.weak_crl && (rc = pl_policy_check_crl(vs.weak_crl)) != 0) goto out;
     stage = PL_STAGE_HOST;
     failed = PARLEY_CHECK_HOST;
     if (host && host[0] && !pl_leaf_matches_host(leaf, host)) {
@@ -443,6 +431,7 @@ out:
         pl_report_fill(report, stage >= PL_STAGE_BUILD ? ctx : NULL, leaf, stage, failed, rc, host, t->ncrls, t->max_depth, at);
     }
     ERR_clear_error();
+    X509_CRL_free(vs.weak_crl);
     X509_STORE_CTX_free(ctx);
     X509_free(leaf);
     sk_X509_pop_free(untrusted, X509_free);

@@ -32,7 +32,7 @@ int pl_verify_reason(int err, X509 *bad, const char *role, const char *crl_date,
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: {
         char iss[256];
-        X509_NAME_oneline(X509_get_issuer_name(bad), iss, sizeof iss);
+        X509_NAME_oneline(X509_get_issuer_name(bad), iss, sizeof iss); /* writes bytes outside printable ASCII as \xNN */
         rc = pl_fail(PL_ERR_UNKNOWN_CA, __FILE__, __LINE__, "certificate for %s was issued by %s, which is not a trusted CA", badname, iss);
         break;
     }
@@ -50,7 +50,7 @@ int pl_verify_reason(int err, X509 *bad, const char *role, const char *crl_date,
         break;
     case X509_V_ERR_UNABLE_TO_GET_CRL: {
         char iss[256];
-        X509_NAME_oneline(X509_get_issuer_name(bad), iss, sizeof iss);
+        X509_NAME_oneline(X509_get_issuer_name(bad), iss, sizeof iss); /* writes bytes outside printable ASCII as \xNN */
         rc = pl_fail(PL_ERR_CERTIFICATE_UNKNOWN, __FILE__, __LINE__, "no CRL from %s was given, so the revocation of %s cannot be checked", iss, badname);
         break;
     }
@@ -84,7 +84,7 @@ int pl_verify_reason(int err, X509 *bad, const char *role, const char *crl_date,
  * (OpenSSL 3.0 verify_chain: build_chain, check_extensions, check_revocation,
  * internal_verify for signatures and dates, check_name_constraints), then
  * ours (pl_verify_chain_report): the policy, the host name, the leaf's keyUsage. */
-int pl_verify_err_stage(int err, int *check)
+int pl_verify_err_stage(int err, int *check, int trusted)
 {
     switch (err) {
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
@@ -99,15 +99,25 @@ int pl_verify_err_stage(int err, int *check)
     case X509_V_ERR_CERT_CHAIN_TOO_LONG:
         *check = PARLEY_CHECK_CONSTRAINTS;
         return PL_STAGE_BUILD;
+    /* check_extensions (OpenSSL 3.0 x509_vfy.c): every certificate's
+     * extensions, CA flag, path length and purpose. */
     case X509_V_ERR_INVALID_CA:
     case X509_V_ERR_PATH_LENGTH_EXCEEDED:
     case X509_V_ERR_PROXY_PATH_LENGTH_EXCEEDED:
+    case X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION:
+    case X509_V_ERR_INVALID_EXTENSION:
+    case X509_V_ERR_PROXY_CERTIFICATES_NOT_ALLOWED:
+    case X509_V_ERR_INVALID_POLICY_EXTENSION:
         *check = PARLEY_CHECK_CONSTRAINTS;
+        return PL_STAGE_EXTENSIONS;
+    case X509_V_ERR_EC_KEY_EXPLICIT_PARAMS: /* a key the signatures check would refuse */
+        *check = PARLEY_CHECK_SIGNATURES;
         return PL_STAGE_EXTENSIONS;
     case X509_V_ERR_INVALID_PURPOSE:
     case X509_V_ERR_INVALID_NON_CA:
         *check = PARLEY_CHECK_USAGE;
         return PL_STAGE_EXTENSIONS;
+    /* check_revocation: every CRL error, whatever the CRL's fault. */
     case X509_V_ERR_CERT_REVOKED:
     case X509_V_ERR_CRL_HAS_EXPIRED:
     case X509_V_ERR_CRL_NOT_YET_VALID:
@@ -120,8 +130,10 @@ int pl_verify_err_stage(int err, int *check)
     case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
     case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
     case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
+    case X509_V_ERR_UNHANDLED_CRITICAL_CRL_EXTENSION:
         *check = PARLEY_CHECK_REVOCATION;
         return PL_STAGE_REVOCATION;
+    /* internal_verify: each signature and validity period. */
     case X509_V_ERR_CERT_NOT_YET_VALID:
     case X509_V_ERR_CERT_HAS_EXPIRED:
     case X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD:
@@ -131,6 +143,11 @@ int pl_verify_err_stage(int err, int *check)
     case X509_V_ERR_KEYUSAGE_NO_CERTSIGN:
         *check = PARLEY_CHECK_USAGE;
         return PL_STAGE_SIGDATES;
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CERT_SIGNATURE:
+    case X509_V_ERR_UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY:
+        *check = PARLEY_CHECK_SIGNATURES;
+        return PL_STAGE_SIGDATES;
     case X509_V_ERR_PERMITTED_VIOLATION:
     case X509_V_ERR_EXCLUDED_VIOLATION:
     case X509_V_ERR_SUBTREE_MINMAX:
@@ -139,8 +156,11 @@ int pl_verify_err_stage(int err, int *check)
     case X509_V_ERR_UNSUPPORTED_NAME_SYNTAX:
         *check = PARLEY_CHECK_CONSTRAINTS;
         return PL_STAGE_NAMES;
-    default: /* signature failures and the rest of internal_verify */
+    default:
+        /* An error we do not place: as if it came right after path
+         * building (or during it, when the path reached no anchor), so no
+         * later check is called ok on a run that may not have made it. */
         *check = PARLEY_CHECK_SIGNATURES;
-        return PL_STAGE_SIGDATES;
+        return trusted ? PL_STAGE_EXTENSIONS : PL_STAGE_BUILD;
     }
 }

@@ -38,17 +38,7 @@ static int64_t pl_unix(const ASN1_TIME *a)
     return (int64_t)timegm(&tm);
 }
 
-static void pl_name_line(const X509_NAME *nm, char *out, size_t n)
-{
-    BIO *b = BIO_new(BIO_s_mem());
-    char *p = NULL;
-    long l = 0;
-    out[0] = 0;
-    if (b && X509_NAME_print_ex(b, nm, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB) >= 0) l = BIO_get_mem_data(b, &p);
-    if (l > 0) snprintf(out, n, "%.*s", (int)l, p);
-    else X509_NAME_oneline(nm, out, (int)n);
-    BIO_free(b);
-}
+static void pl_name_line(const X509_NAME *nm, char *out, size_t n) { pl_name_text(nm, out, n); }
 
 static void pl_fill_path(parley_verify_result *r, STACK_OF(X509) *path, int trusted)
 {
@@ -86,22 +76,16 @@ static void pl_dates_ok(char *d, size_t dn, STACK_OF(X509) *path, int64_t at)
              (long long)((min - at) / 86400));
 }
 
-static void pl_dates_failed(char *d, size_t dn, STACK_OF(X509) *path, int64_t at)
+/* The certificate libcrypto reported (it checks from the anchor down, so
+ * the first bad one from the leaf up can be another). */
+static void pl_dates_failed(char *d, size_t dn, X509 *x, int64_t at)
 {
-    for (int i = 0; i < sk_X509_num(path); i++) {
-        X509 *x = sk_X509_value(path, i);
-        int64_t nb = pl_unix(X509_get0_notBefore(x)), na = pl_unix(X509_get0_notAfter(x));
-        char who[256];
-        pl_cert_name(x, who, sizeof who);
-        if (na < at) {
-            pl_cat(d, dn, " (%s expired %lld days ago)", who, (long long)((at - na) / 86400));
-            return;
-        }
-        if (nb > at) {
-            pl_cat(d, dn, " (%s becomes valid in %lld days)", who, (long long)((nb - at + 86399) / 86400));
-            return;
-        }
-    }
+    if (!x) return;
+    int64_t nb = pl_unix(X509_get0_notBefore(x)), na = pl_unix(X509_get0_notAfter(x));
+    char who[256];
+    pl_cert_name(x, who, sizeof who);
+    if (na < at) pl_cat(d, dn, " (%s expired %lld days ago)", who, (long long)((at - na) / 86400));
+    else if (nb > at) pl_cat(d, dn, " (%s becomes valid in %lld days)", who, (long long)((nb - at + 86399) / 86400));
 }
 
 static void pl_sigs_ok(char *d, size_t dn, STACK_OF(X509) *path)
@@ -160,22 +144,36 @@ static void pl_constraints_ok(char *d, size_t dn, STACK_OF(X509) *path, int max_
     if (!any) pl_cat(d, dn, "; no path length or name constraints on the path");
 }
 
+/* For each certificate but the anchor, the CRL libcrypto applied: among its
+ * issuer's CRLs that the lookup gave (verify.c pl_lookup_crls, the same weak
+ * rule) and the issuer on the path signed, the newest (OpenSSL 3.0
+ * get_crl_sk's choice between equals). The certificate is looked up in it. */
 static void pl_revocation_ok(char *d, size_t dn, X509_STORE_CTX *ctx, STACK_OF(X509) *path)
 {
     int n = sk_X509_num(path);
     for (int i = 0; i + 1 < n; i++) {
         X509 *x = sk_X509_value(path, i), *iss = sk_X509_value(path, i + 1);
         STACK_OF(X509_CRL) *crls = X509_STORE_CTX_get1_crls(ctx, X509_get_issuer_name(x));
+        X509_CRL *use = NULL;
         char who[256], by[256];
         pl_cert_name(x, who, sizeof who);
         pl_cert_name(iss, by, sizeof by);
+        if (crls) (void)pl_crls_drop_weak(crls);
         for (int j = 0; j < sk_X509_CRL_num(crls); j++) {
             X509_CRL *crl = sk_X509_CRL_value(crls, j);
             if (X509_CRL_verify(crl, X509_get0_pubkey(iss)) != 1) continue;
+            if (!use || ASN1_TIME_compare(X509_CRL_get0_lastUpdate(crl), X509_CRL_get0_lastUpdate(use)) > 0) use = crl;
+        }
+        if (use) {
             char tu[32], nu[32];
-            pl_date_only(X509_CRL_get0_lastUpdate(crl), tu, sizeof tu);
-            pl_date_only(X509_CRL_get0_nextUpdate(crl), nu, sizeof nu);
-            pl_cat(d, dn, "%s%s not revoked per the CRL from %s (thisUpdate %s, nextUpdate %s)", d[0] ? "; " : "", who, by, tu, nu);
+            X509_REVOKED *rev = NULL;
+            pl_date_only(X509_CRL_get0_lastUpdate(use), tu, sizeof tu);
+            pl_date_only(X509_CRL_get0_nextUpdate(use), nu, sizeof nu);
+            int listed = X509_CRL_get0_by_cert(use, &rev, x) == 1;
+            pl_cat(d, dn, "%s%s %s the CRL from %s (thisUpdate %s, nextUpdate %s)", d[0] ? "; " : "", who,
+                   listed ? "is listed as revoked by" : "not revoked per", by, tu, nu);
+        } else {
+            pl_cat(d, dn, "%sno CRL from %s found for %s", d[0] ? "; " : "", by, who);
         }
         sk_X509_CRL_pop_free(crls, X509_CRL_free);
     }
@@ -219,7 +217,7 @@ void pl_report_fill(parley_verify_result *r, X509_STORE_CTX *ctx, X509 *leaf, in
         } else if (rc && c == check) {
             k->verdict = PARLEY_VERDICT_FAILED;
             snprintf(d, dn, "%s", reason);
-            if (c == PARLEY_CHECK_DATES && path) pl_dates_failed(d, dn, path, at);
+            if (c == PARLEY_CHECK_DATES && ctx) pl_dates_failed(d, dn, X509_STORE_CTX_get_current_cert(ctx), at);
             if (c == PARLEY_CHECK_HOST && leaf) pl_cat(d, dn, " ("), pl_host_names(d, dn, leaf), pl_cat(d, dn, ")");
         } else if (last[c] < stage && path) {
             k->verdict = PARLEY_VERDICT_OK;
@@ -242,7 +240,9 @@ void pl_report_fill(parley_verify_result *r, X509_STORE_CTX *ctx, X509 *leaf, in
             }
         } else {
             k->verdict = PARLEY_VERDICT_NOT_CHECKED;
-            snprintf(d, dn, "the verification stopped at an earlier failure");
+            /* Name where the run stopped: the failing line may come after this one. */
+            if (rc && check >= 0) snprintf(d, dn, "the verification stopped at the %s failure", parley_verify_check_name(check));
+            else snprintf(d, dn, "the verification stopped before this check");
         }
     }
     ERR_clear_error();

@@ -100,7 +100,9 @@ enum { PL_PURPOSE_KEY_TRANSPORT = 4 };
  * when the path is a trusted self-signed leaf) - never simply the second
  * certificate the peer sent, which may be a look-alike of the real issuer.
  * A chain verified once is remembered by the trust store (up to 64 chains,
- * keyed by SHA-256 of purpose, host name and the exact DER bytes, holding
+ * keyed by SHA-256 of purpose, host name, the exact DER bytes and the policy
+ * it was verified under (maximum depth, expired-CRL rule, minimum RSA size:
+ * verify.c pl_vcache_key), holding
  * the leaf key and that issuer) for at most 10 minutes and never past any
  * certificate's validity at `now`; a store with CRLs does not remember. */
 PL_MUST_CHECK int pl_verify_chain(pl_trust *t, const pl_der *chain, size_t n, const char *host, int64_t now,

@@ -73,7 +73,21 @@ pki_cert *pki_issue(const char *cn, const pki_opts *o, const pki_cert *issuer)
     X509_set_version(x, 2);
     ASN1_INTEGER_set(X509_get_serialNumber(x), o->serial ? o->serial : 1);
     X509_NAME *nm = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+    if (o->cn_bmp) {
+        /* UCS-2 big-endian, set as it is (no conversion by libcrypto). */
+        unsigned char u[128];
+        size_t l = strlen(cn) < 64 ? strlen(cn) : 64;
+        for (size_t i = 0; i < l; i++) u[2 * i] = 0, u[2 * i + 1] = (unsigned char)cn[i];
+        X509_NAME_add_entry_by_NID(nm, NID_commonName, V_ASN1_BMPSTRING, u, (int)(2 * l), -1, 0);
+    } else if (!o->no_cn) {
+        /* Raw bytes, control characters included (V_ASN1_UTF8STRING: no check). */
+        X509_NAME_add_entry_by_NID(nm, NID_commonName, V_ASN1_UTF8STRING, (const unsigned char *)cn, -1, -1, 0);
+    }
+    for (int i = 1; o->ou && i <= 4; i++) {
+        char ou[80];
+        snprintf(ou, sizeof ou, "%.60s %d", o->ou, i);
+        X509_NAME_add_entry_by_NID(nm, NID_organizationalUnitName, V_ASN1_UTF8STRING, (const unsigned char *)ou, -1, -1, 0);
+    }
     X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer->x) : nm);
     int nb = o->nb_days ? o->nb_days : -1, na = o->na_days ? o->na_days : 30;
     X509_gmtime_adj(X509_getm_notBefore(x), (long)nb * 86400);
@@ -95,6 +109,16 @@ pki_cert *pki_issue(const char *cn, const pki_opts *o, const pki_cert *issuer)
         pki_ext(x, ix, NID_key_usage, "critical,digitalSignature,keyEncipherment");
         pki_ext(x, ix, NID_ext_key_usage, o->eku ? o->eku : "serverAuth,clientAuth");
         pki_ext(x, ix, NID_subject_alt_name, o->san ? o->san : san);
+    }
+    if (o->crit_ext) {
+        ASN1_OBJECT *obj = OBJ_txt2obj("1.3.6.1.4.1.55555.1", 1);
+        ASN1_OCTET_STRING *v = ASN1_OCTET_STRING_new();
+        ASN1_OCTET_STRING_set(v, (const unsigned char *)"\x05\x00", 2);
+        X509_EXTENSION *e = X509_EXTENSION_create_by_OBJ(NULL, obj, 1, v);
+        if (e) X509_add_ext(x, e, -1);
+        X509_EXTENSION_free(e);
+        ASN1_OCTET_STRING_free(v);
+        ASN1_OBJECT_free(obj);
     }
     EVP_PKEY *sk = issuer ? issuer->k : c->k;
     if (!X509_sign(x, sk, pki_md(o->md, sk)) || (c->len = i2d_X509(x, &c->der)) <= 0) {
@@ -141,14 +165,16 @@ int pki_write(const char *name, const char *keyname, const pki_cert *const *cert
     return 0;
 }
 
-int pki_crl(const char *name, const pki_cert *issuer, const char *md, long revoked)
+int pki_crl(const char *name, const pki_cert *issuer, const char *md, long revoked) { return pki_crl_at(name, issuer, md, revoked, -3600); }
+
+int pki_crl_at(const char *name, const pki_cert *issuer, const char *md, long revoked, long last_secs)
 {
     X509_CRL *crl = X509_CRL_new();
     X509_CRL_set_version(crl, 1);
     X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer->x));
-    ASN1_TIME *t = X509_gmtime_adj(NULL, -3600);
+    ASN1_TIME *t = X509_gmtime_adj(NULL, last_secs);
     X509_CRL_set1_lastUpdate(crl, t);
-    X509_gmtime_adj(t, 7 * 86400);
+    X509_gmtime_adj(t, last_secs + 3600 + 7 * 86400);
     X509_CRL_set1_nextUpdate(crl, t);
     if (revoked) {
         X509_REVOKED *r = X509_REVOKED_new();
@@ -177,9 +203,10 @@ int pki_crl(const char *name, const pki_cert *issuer, const char *md, long revok
 int pki_verify(const pki_cert *const *certs, size_t n, const char *ca, const char *const *crls, int min_rsa, const char *host,
                int purpose, parley_verify_result *res)
 {
-    const uint8_t *der[16];
-    size_t len[16];
-    for (size_t i = 0; i < n && i < 16; i++) der[i] = pki_der(certs[i], &len[i]);
+    const uint8_t *der[PKI_MAX_CHAIN];
+    size_t len[PKI_MAX_CHAIN];
+    if (n > PKI_MAX_CHAIN) return PARLEY_ERROR;
+    for (size_t i = 0; i < n; i++) der[i] = pki_der(certs[i], &len[i]);
     parley_config *cfg = parley_config_new();
     int rc = parley_config_set_ca_file(cfg, pki_path(ca));
     for (size_t i = 0; rc == 0 && crls && crls[i]; i++) rc = parley_config_add_crl_file(cfg, pki_path(crls[i]));

@@ -19,6 +19,10 @@ typedef struct {
     const char *nc;     /* nameConstraints value, e.g. "permitted;DNS:.good.test" */
     int nb_days, na_days; /* validity from now + nb_days to now + na_days (default -1 .. 30) */
     long serial;        /* default 1 */
+    int cn_bmp;         /* the commonName as a BMPString (ASCII cn) */
+    int no_cn;          /* no commonName */
+    const char *ou;     /* four organizationalUnitName entries "<ou> 1".."<ou> 4" */
+    int crit_ext;       /* an unknown critical extension (1.3.6.1.4.1.55555.1) */
 } pki_opts;
 
 /* Issue a certificate for `cn` (issuer NULL: self-signed). NULL on failure. */
@@ -32,8 +36,12 @@ int pki_write(const char *name, const char *keyname, const pki_cert *const *cert
 /* A CRL by `issuer` (hash md, default sha256) revoking serial `revoked`
  * (0: none), written to test_dir()/name. Returns 0. */
 int pki_crl(const char *name, const pki_cert *issuer, const char *md, long revoked);
+/* The same with thisUpdate `last_secs` from now (pki_crl: -3600). */
+int pki_crl_at(const char *name, const pki_cert *issuer, const char *md, long revoked, long last_secs);
 /* The full path of test_dir()/name (static buffer). */
 const char *pki_path(const char *name);
+/* At most PKI_MAX_CHAIN certificates. */
+#define PKI_MAX_CHAIN 64
 /* parley_verify_chain over certs with a config trusting test_dir()/ca (and
  * CRL files, NULL-terminated list of names, may be NULL), min RSA bits (0:
  * default, < 2048: the insecure setter). Returns its result code. */
