@@ -328,20 +328,7 @@ done:;
         tool_text_str(stdout, parley_conn_verify_result(c));
         printf("\n");
         printf("server_name: %s\n", sni);
-        for (int i = 0; i < parley_conn_peer_cert_count(c); i++)
-            if (parley_conn_peer_cert_info(c, i, subj, sizeof subj, iss, sizeof iss, nb, sizeof nb, na, sizeof na) == PARLEY_OK)
-            {
-                char sans[512] = "";
-                (void)parley_conn_peer_cert_sans(c, i, sans, sizeof sans);
-                /* Names from the peer's certificate: no raw control bytes (common.c). */
-                printf("peer_cert.%d: subject=", i);
-                tool_text_str(stdout, subj);
-                printf("; issuer=");
-                tool_text_str(stdout, iss);
-                printf("; not_before=%s; not_after=%s; san=", nb, na);
-                tool_text_str(stdout, sans);
-                printf("\n");
-            }
+        tool_print_peer_certs(c); /* peer_cert.N lines (common.c) */
         /* Lines added after the original set, so that scripts reading the
          * summary in order keep working (issue #19). */
         tool_print_record_size_limit(c);

@@ -252,3 +252,22 @@ void tool_text_str(FILE *f, const char *s)
         p += n;
     }
 }
+
+/* The client summary's peer_cert.N lines; names from the peer's
+ * certificates, printed with no raw control bytes (tool_text_str). */
+void tool_print_peer_certs(const parley_conn *c)
+{
+    char subj[512], iss[512], nb[64], na[64];
+    for (int i = 0; i < parley_conn_peer_cert_count(c); i++) {
+        if (parley_conn_peer_cert_info(c, i, subj, sizeof subj, iss, sizeof iss, nb, sizeof nb, na, sizeof na) != PARLEY_OK) continue;
+        char sans[512] = "";
+        (void)parley_conn_peer_cert_sans(c, i, sans, sizeof sans);
+        printf("peer_cert.%d: subject=", i);
+        tool_text_str(stdout, subj);
+        printf("; issuer=");
+        tool_text_str(stdout, iss);
+        printf("; not_before=%s; not_after=%s; san=", nb, na);
+        tool_text_str(stdout, sans);
+        printf("\n");
+    }
+}

@@ -103,6 +103,8 @@ size_t tool_utf8_len(const unsigned char *p);
 void tool_json_str(FILE *f, const char *s);
 /* Text for a line of output: control bytes and invalid UTF-8 as \xNN. */
 void tool_text_str(FILE *f, const char *s);
+/* The client summary's peer_cert.N: lines. */
+void tool_print_peer_certs(const parley_conn *c);
 /* The value of --min-rsa-bits (2048..16384) or --insecure-min-rsa-bits
  * (1024..16384), parsed strictly; a usage error (exit 1) naming the flag. */
 int tool_rsa_bits_arg(const char *flag, const char *val);
