@@ -161,7 +161,7 @@ static int verify_read(const char *path, parley_cert_list **out)
     size_t cap = PARLEY_CERT_LIST_MAX_INPUT + 1, len = 0;
     uint8_t *buf = malloc(cap);
     if (!buf) {
-        fclose(f);
+        if (!in) fclose(f);
         return verify_usage("%s: out of memory", path);
     }
     size_t r;
