@@ -10,8 +10,9 @@
 #
 # In DIR afterwards:
 #   cafile.pem            the trusted roots (root, root384, sha1root)
-#   root.crl, inter.crl   the CRLs of the root and of the intermediate (empty
-#                         but for the revoked leaf), for -crl_check_all
+#   root.crl, inter.crl   the CRLs of the root (revoking only inter7) and of the
+#                         intermediate (only the revoked leaf), for -crl_check_all
+#   inter7.crl            the empty CRL of inter7 (issuer of revinter.pem)
 #   inter-sha1.crl        inter.crl signed with SHA-1
 #   <name>.pem            a leaf followed by its intermediates (a server's chain file)
 #   <name>-leaf.pem       the leaf alone
@@ -137,52 +138,60 @@ CA_DATES=(-startdate 20200101000000Z -enddate 20450101000000Z)
 
 # ---- the CAs
 newkey root rsa:2048
-issue root "Verify Test Root CA" self root "${CA_DATES[@]}"
+issue root "Test Root 1" self root "${CA_DATES[@]}"
 newkey root384 ec:P-384
-issue root384 "Verify Test P-384 Root CA" self root -md sha384 "${CA_DATES[@]}"
+issue root384 "Test Root 2" self root -md sha384 "${CA_DATES[@]}"
 # A root whose own self-signature is SHA-1: trust anchors are taken as given
 # (RFC 5280 6.1: the anchor's key and name are the input, not its signature).
 newkey sha1root rsa:2048
-issue sha1root "Verify Test SHA-1 Self-signed Root CA" self root -md sha1 "${CA_DATES[@]}"
+issue sha1root "Test Root 3" self root -md sha1 "${CA_DATES[@]}"
 newkey otherroot ec:P-256
-issue otherroot "Some Untrusted Root CA" self root "${CA_DATES[@]}"
+issue otherroot "Test Root 4" self root "${CA_DATES[@]}"
 
 newkey inter rsa:2048
-issue inter "Verify Test Intermediate CA" root ca "${CA_DATES[@]}"
+issue inter "Test Intermediate 1" root ca "${CA_DATES[@]}"
 ca_setup inter
 newkey inter384 ec:P-384
-issue inter384 "Verify Test P-384 Intermediate CA" root384 ca -md sha384 "${CA_DATES[@]}"
+issue inter384 "Test Intermediate 2" root384 ca -md sha384 "${CA_DATES[@]}"
 ca_setup inter384
 newkey sha1inter rsa:2048
-issue sha1inter "Verify Test SHA-1 Signed Intermediate CA" root ca -md sha1 "${CA_DATES[@]}"
+issue sha1inter "Test Intermediate 3" root ca -md sha1 "${CA_DATES[@]}"
 ca_setup sha1inter
 newkey pl0 rsa:2048
-issue pl0 "Verify Test Pathlen 0 CA" root ca_pathlen0 "${CA_DATES[@]}"
+issue pl0 "Test Intermediate 4" root ca_pathlen0 "${CA_DATES[@]}"
 ca_setup pl0
 newkey pl0sub rsa:2048
-issue pl0sub "Verify Test CA Below Pathlen 0" pl0 ca "${CA_DATES[@]}"
+issue pl0sub "Test Intermediate 5" pl0 ca "${CA_DATES[@]}"
 ca_setup pl0sub
 newkey nc rsa:2048
-issue nc "Verify Test Constrained CA (example.com)" root ca_constrained "${CA_DATES[@]}"
+issue nc "Test Intermediate 6" root ca_constrained "${CA_DATES[@]}"
 ca_setup nc
+# An intermediate the root's CRL revokes (its leaf is fine): every CA of the
+# path is checked against its issuer's CRL, not only the leaf.
+newkey inter7 rsa:2048
+issue inter7 "Test Intermediate 7" root ca "${CA_DATES[@]}"
+ca_setup inter7
 
 # ---- leaves. leaf NAME KEYALG ISSUER SECTION SAN [OPTS...]; the chain file
 # NAME.pem is the leaf and the issuer's own chain up to (not including) a root.
 chain_of() { # the intermediates above a CA, in order, as files
     case $1 in
-    inter | inter384 | sha1inter | pl0 | nc) echo "$1.pem" ;;
+    inter | inter384 | sha1inter | pl0 | nc | inter7) echo "$1.pem" ;;
     pl0sub) echo "pl0sub.pem pl0.pem" ;;
     *) echo "" ;;
     esac
 }
+LEAFN=0
 leaf() {
     local name=$1 alg=$2 issuer=$3 sect=$4
     export SAN=$5
     shift 5
     newkey "$name" "$alg"
-    local cn=$name.example.com
-    case $SAN in DNS:*) cn=${SAN#DNS:} ;; esac # the CN is the (only) DNS name
-    issue "$name" "$cn" "$issuer" "$sect" "$@"
+    # A neutral CN (leafN.example.com): the reasons name the certificate by
+    # its CN, so a CN such as rsa1024.example.com would let a check for
+    # "1024" in the reason pass whatever the reason says.
+    LEAFN=$((LEAFN + 1))
+    issue "$name" "leaf$LEAFN.example.com" "$issuer" "$sect" "$@"
     cp "$name.pem" "$name-leaf.pem"
     # shellcheck disable=SC2046
     cat "$name-leaf.pem" $(chain_of "$issuer") >"$name.pem.tmp"
@@ -202,12 +211,15 @@ leaf good-pl0 ec:P-256 pl0 server_ec DNS:good-pl0.example.com
 leaf good-nc ec:P-256 nc server_ec DNS:good-nc.example.com
 # bad chains, one reason each
 leaf expired ec:P-256 inter server_ec DNS:expired.example.com -startdate 20200601000000Z -enddate 20210601000000Z
-leaf notyet ec:P-256 inter server_ec DNS:notyet.example.com -startdate 20350101000000Z -enddate 20360101000000Z
+# Not yet valid: from 10 years after today (a fixed date would stop being in the future).
+leaf notyet ec:P-256 inter server_ec DNS:notyet.example.com -startdate "$(date -u -d '+10 years' +%Y%m%d000000Z)" \
+    -enddate "$(date -u -d '+11 years' +%Y%m%d000000Z)"
 leaf wronghost ec:P-256 inter server_ec DNS:wronghost.example.com
 leaf untrusted ec:P-256 otherroot server_ec DNS:untrusted.example.com
 leaf rsa1024 rsa:1024 inter server DNS:rsa1024.example.com
 leaf sha1 ec:P-256 sha1inter server_ec DNS:sha1.example.com
 leaf revoked ec:P-256 inter server_ec DNS:revoked.example.com
+leaf revinter ec:P-256 inter7 server_ec DNS:revinter.example.com
 leaf pathlen ec:P-256 pl0sub server_ec DNS:pathlen.example.com
 # The constrained CA permits only example.com and its subdomains (RFC 5280
 # 4.2.1.10); this leaf's only name is outside it.
@@ -231,10 +243,13 @@ if ! leaf md5 rsa:2048 inter server DNS:md5.example.com -md md5 >md5.err 2>&1; t
     echo "openssl cannot sign with MD5 here: $(head -c 300 md5.err)" >MD5_SKIPPED
 fi
 
-# ---- revocation: the root's CRL (revokes nothing) and the intermediate's (the revoked leaf)
+# ---- revocation: the root's CRL (revokes Test Intermediate 7 only), the
+# intermediate's (the revoked leaf), and Test Intermediate 7's (empty)
 openssl ca -batch -config ca-inter/ca.cnf -cert inter.pem -keyfile inter.key -revoke revoked-leaf.pem \
     -crl_reason keyCompromise >/dev/null 2>&1
+openssl ca -batch -config ca-root/ca.cnf -cert root.pem -keyfile root.key -revoke inter7.pem -crl_reason cACompromise >/dev/null 2>&1
 openssl ca -batch -config ca-root/ca.cnf -cert root.pem -keyfile root.key -gencrl -out root.crl >/dev/null 2>&1
+openssl ca -batch -config ca-inter7/ca.cnf -cert inter7.pem -keyfile inter7.key -gencrl -out inter7.crl >/dev/null 2>&1
 openssl ca -batch -config ca-inter/ca.cnf -cert inter.pem -keyfile inter.key -gencrl -out inter.crl >/dev/null 2>&1
 # The same CRL of the intermediate signed with SHA-1 (OpenSSL's level 2 does
 # not apply to CRL signatures; Parley refuses it).

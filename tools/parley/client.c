@@ -64,8 +64,8 @@ static void client_parse(int argc, char **argv, client_opts *o)
             if (strcmp(v, "warn") && strcmp(v, "fail")) tool_die("--crl-expired takes warn or fail");
             o->crl_warn = !strcmp(v, "warn");
         } else if (!strcmp(a, "--max-chain-depth")) o->max_depth = atoi(NEXT()) + 1;
-        else if (!strcmp(a, "--min-rsa-bits")) o->min_rsa_bits = atoi(NEXT());
-        else if (!strcmp(a, "--insecure-min-rsa-bits")) o->insecure_min_rsa_bits = atoi(NEXT());
+        else if (!strcmp(a, "--min-rsa-bits")) o->min_rsa_bits = tool_rsa_bits_arg(a, NEXT());
+        else if (!strcmp(a, "--insecure-min-rsa-bits")) o->insecure_min_rsa_bits = tool_rsa_bits_arg(a, NEXT());
         else if (!strcmp(a, "--ocsp")) {
             const char *v = NEXT();
             if (!strcmp(v, "require")) o->ocsp = PARLEY_OCSP_REQUIRE;
@@ -176,17 +176,7 @@ static size_t unescape(const char *in, char *out)
     return o;
 }
 
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
-        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
-        else fputc(ch, f);
-    }
-    fputc('"', f);
-}
+#define json_str tool_json_str /* common.c: valid UTF-8 whatever the certificate holds */
 
 /* The 'error:' reason: the connection's, or (when the library has none,
  * e.g. the server never answered within the timeout) what the tool saw. */
@@ -201,7 +191,9 @@ static const char *failure_reason(parley_conn *c, int rc)
 
 static void print_failure_rc(parley_conn *c, int rc)
 {
-    fprintf(stderr, "error: %s\n", failure_reason(c, rc));
+    fprintf(stderr, "error: ");
+    tool_text_str(stderr, failure_reason(c, rc)); /* may name a certificate */
+    fprintf(stderr, "\n");
     if (parley_conn_alert_sent(c) >= 0) fprintf(stderr, "alert: sent %s\n", parley_alert_name(parley_conn_alert_sent(c)));
     if (parley_conn_alert_received(c) >= 0)
         fprintf(stderr, "alert: received %s\n", parley_alert_name(parley_conn_alert_received(c)));
@@ -332,15 +324,11 @@ done:;
         printf("alpn: %s\n", alpn ? alpn : "none");
         printf("resumed: %s\n", parley_conn_resumed(c) ? "yes" : "no");
         printf("extended_master_secret: %s\n", parley_conn_ems(c) ? "yes" : "no");
-        printf("verify: %s\n", parley_conn_verify_result(c));
+        printf("verify: ");
+        tool_text_str(stdout, parley_conn_verify_result(c));
+        printf("\n");
         printf("server_name: %s\n", sni);
-        for (int i = 0; i < parley_conn_peer_cert_count(c); i++)
-            if (parley_conn_peer_cert_info(c, i, subj, sizeof subj, iss, sizeof iss, nb, sizeof nb, na, sizeof na) == PARLEY_OK)
-            {
-                char sans[512] = "";
-                (void)parley_conn_peer_cert_sans(c, i, sans, sizeof sans);
-                printf("peer_cert.%d: subject=%s; issuer=%s; not_before=%s; not_after=%s; san=%s\n", i, subj, iss, nb, na, sans);
-            }
+        tool_print_peer_certs(c); /* peer_cert.N lines (common.c) */
         /* Lines added after the original set, so that scripts reading the
          * summary in order keep working (issue #19). */
         tool_print_record_size_limit(c);
@@ -473,8 +461,10 @@ int tool_client(int argc, char **argv)
         tool_die("%s", parley_config_error_string(cfg));
     if (o.max_depth && parley_config_set_max_chain_depth(cfg, o.max_depth - 1)) tool_die("%s", parley_config_error_string(cfg));
     if (o.min_rsa_bits && parley_config_set_min_rsa_bits(cfg, o.min_rsa_bits)) tool_die("%s", parley_config_error_string(cfg));
+    if (o.min_rsa_bits && o.insecure_min_rsa_bits) tool_die("--min-rsa-bits and --insecure-min-rsa-bits exclude each other");
     if (o.insecure_min_rsa_bits) {
-        fprintf(stderr, "parley: WARNING: --insecure-min-rsa-bits %d accepts RSA keys below 2048 bits, which can be broken\n", o.insecure_min_rsa_bits);
+        if (o.insecure_min_rsa_bits < 2048)
+            fprintf(stderr, "parley: WARNING: --insecure-min-rsa-bits %d accepts RSA keys below 2048 bits, which can be broken\n", o.insecure_min_rsa_bits);
         if (parley_config_set_insecure_min_rsa_bits(cfg, o.insecure_min_rsa_bits)) tool_die("%s", parley_config_error_string(cfg));
     }
     if (o.ciphers && parley_config_set_ciphers(cfg, o.ciphers)) tool_die("%s", parley_config_error_string(cfg));

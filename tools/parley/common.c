@@ -175,3 +175,99 @@ const char *tool_nonempty(const char *flag, const char *value)
     if (!value[0]) tool_die("%s needs a value (none turns it off)", flag);
     return value;
 }
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629 4: no overlong forms,
+ * no surrogates, nothing above U+10FFFF), 0 when it is not one. */
+size_t tool_utf8_len(const unsigned char *p)
+{
+    if (p[0] < 0x80) return 1;
+    if (p[0] >= 0xc2 && p[0] <= 0xdf) return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        unsigned lo = p[0] == 0xe0 ? 0xa0 : 0x80, hi = p[0] == 0xed ? 0x9f : 0xbf;
+        return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 ? 3 : 0;
+    }
+    if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        unsigned lo = p[0] == 0xf0 ? 0x90 : 0x80, hi = p[0] == 0xf4 ? 0x8f : 0xbf;
+        return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80 ? 4 : 0;
+    }
+    return 0;
+}
+
+/* A JSON string (RFC 8259 7) that is valid UTF-8 (8.1) whatever the bytes
+ * of s: certificate names may hold Latin-1, control bytes, or a multibyte
+ * character cut by a fixed-size buffer. Control characters become \u00XX;
+ * a byte that does not start a valid UTF-8 sequence becomes the character
+ * U+00XX (so no byte is lost and the output stays valid). */
+void tool_json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    while (*p) {
+        size_t n = tool_utf8_len(p);
+        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
+        else if (*p == '\n') fputs("\\n", f);
+        else if (*p == '\r') fputs("\\r", f);
+        else if (*p == '\t') fputs("\\t", f);
+        else if (*p < 0x20 || *p == 0x7f || n == 0) fprintf(f, "\\u%04x", *p);
+        else {
+            fwrite(p, 1, n, f);
+            p += n;
+            continue;
+        }
+        p++;
+    }
+    fputc('"', f);
+}
+
+/* --min-rsa-bits / --insecure-min-rsa-bits: a whole number in range, or a
+ * usage error naming the option (the library's own message would name its
+ * C function). Below 2048 only with the insecure option (issue #16). */
+int tool_rsa_bits_arg(const char *flag, const char *val)
+{
+    int insecure = !strcmp(flag, "--insecure-min-rsa-bits");
+    long lo = insecure ? 1024 : 2048;
+    char *e;
+    errno = 0;
+    long v = strtol(val, &e, 10);
+    if (!*val || *e || errno || v < lo || v > 16384)
+        tool_die("%s takes %ld..16384%s, not '%s'", flag, lo, insecure ? "" : " (below: --insecure-min-rsa-bits)", val);
+    return (int)v;
+}
+
+/* Certificate-derived text on a line of output: control bytes (< 0x20,
+ * 0x7f) and bytes that are not valid UTF-8 become \xNN, so a name such as
+ * "x\nverify: ok" or one with terminal escape sequences cannot forge a line
+ * or drive the terminal. The library escapes names itself; this is the
+ * tool's own guard for whatever it prints (already-escaped text passes
+ * unchanged). */
+void tool_text_str(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    while (*p) {
+        size_t n = tool_utf8_len(p);
+        if (n == 0 || *p < 0x20 || *p == 0x7f) {
+            fprintf(f, "\\x%02x", *p);
+            n = 1;
+        } else fwrite(p, 1, n, f);
+        p += n;
+    }
+}
+
+/* The client summary's peer_cert.N lines; names from the peer's
+ * certificates, printed with no raw control bytes (tool_text_str). */
+void tool_print_peer_certs(const parley_conn *c)
+{
+    char subj[512], iss[512], nb[64], na[64];
+    for (int i = 0; i < parley_conn_peer_cert_count(c); i++) {
+        if (parley_conn_peer_cert_info(c, i, subj, sizeof subj, iss, sizeof iss, nb, sizeof nb, na, sizeof na) != PARLEY_OK) continue;
+        char sans[512] = "";
+        (void)parley_conn_peer_cert_sans(c, i, sans, sizeof sans);
+        printf("peer_cert.%d: subject=", i);
+        tool_text_str(stdout, subj);
+        printf("; issuer=");
+        tool_text_str(stdout, iss);
+        printf("; not_before=%s; not_after=%s; san=", nb, na);
+        tool_text_str(stdout, sans);
+        printf("\n");
+    }
+}

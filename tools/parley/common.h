@@ -32,6 +32,7 @@ void tool_redis_log_up(int *logged, const char *host, int port);
 typedef void (*tool_lookup_done)(parley_conn *conn, const uint8_t *val, size_t len);
 parley_session_cache *tool_redis_async_cache_new(const char *spec, void *uv_loop, tool_lookup_done done);
 void tool_usage(FILE *f);
+void tool_verify_usage(FILE *f); /* main.c: the verify section of the help */
 /* Options from FILE ("name value" per line) become "--name value" arguments,
  * followed by the command line's own (without --config FILE). */
 void tool_read_config(const char *path, int *argc, char ***argv);
@@ -97,5 +98,15 @@ const char *tool_export_hex(parley_conn *c, const tool_export *e, char *out, siz
 int tool_post_handshake_auth(parley_conn *c, int fd);
 /* An option's value, or exit with a usage error when it is empty ("none" says off). */
 const char *tool_nonempty(const char *flag, const char *value);
+/* UTF-8-safe JSON string output (invalid bytes as \u00XX, never raw). */
+size_t tool_utf8_len(const unsigned char *p);
+void tool_json_str(FILE *f, const char *s);
+/* Text for a line of output: control bytes and invalid UTF-8 as \xNN. */
+void tool_text_str(FILE *f, const char *s);
+/* The client summary's peer_cert.N: lines. */
+void tool_print_peer_certs(const parley_conn *c);
+/* The value of --min-rsa-bits (2048..16384) or --insecure-min-rsa-bits
+ * (1024..16384), parsed strictly; a usage error (exit 1) naming the flag. */
+int tool_rsa_bits_arg(const char *flag, const char *val);
 
 #endif

@@ -4,6 +4,33 @@
 
 #include "common.h"
 
+/* The verify section of the help; also `parley verify --help`. */
+void tool_verify_usage(FILE *f)
+{
+    fputs(
+            "verify options (the checks a client or server makes on a peer's chain, alone):\n"
+            "  parley verify [--cafile FILE] [--untrusted FILE] [--crl FILE]... [--host NAME | --ip ADDR]\n"
+            "                [--purpose server|client] [--at-time UNIX] [--max-chain-depth N]\n"
+            "                [--min-rsa-bits N] [--insecure-min-rsa-bits N] [--json] CERT.pem\n"
+            "  CERT.pem             the leaf, optionally followed by intermediates (PEM; -: stdin)\n"
+            "  --cafile FILE        trust anchors (default: the system store)\n"
+            "  --untrusted FILE     more candidate intermediates (PEM)\n"
+            "  --crl FILE           a CRL (repeatable): leaf and intermediates are checked\n"
+            "  --host NAME | --ip ADDR   the name to match (dNSName / iPAddress SANs);\n"
+            "                       without either the host check is skipped\n"
+            "  --purpose server|client   TLS server (default) or client authentication\n"
+            "  --at-time UNIX       verify as of this time\n"
+            "  --max-chain-depth N, --min-rsa-bits N, --insecure-min-rsa-bits N  as for the client\n"
+            "  --json               the result as one JSON object (chain, checks, verify, ok)\n"
+            "  Output: 'chain: N certificates' and one line per certificate (leaf first), then\n"
+            "  one line per check: dates:, signatures:, trust:, host:, usage:, constraints:,\n"
+            "  revocation: with ok, FAILED, skipped or not checked and a detail in parentheses,\n"
+            "  then 'verify: ok' or 'verify: <reason>' (the sentence a handshake reports).\n"
+            "  Exit 0 verified, 2 not verified, 1 usage error or unreadable input (file named).\n"
+            "\n",
+        f);
+}
+
 void tool_usage(FILE *f)
 {
     fprintf(f,
@@ -198,26 +225,9 @@ void tool_usage(FILE *f)
             "  --cert FILE (no --key) --keyless HOST:PORT --keyless-ca FILE\n"
             "  --keyless-cert FILE --keyless-key FILE [--keyless-timeout MS] [--keyless-pool N]\n"
             "\n"
-            "verify options (the checks a client or server makes on a peer's chain, alone):\n"
-            "  parley verify [--cafile FILE] [--untrusted FILE] [--crl FILE]... [--host NAME | --ip ADDR]\n"
-            "                [--purpose server|client] [--at-time UNIX] [--max-chain-depth N]\n"
-            "                [--min-rsa-bits N] [--insecure-min-rsa-bits N] [--json] CERT.pem\n"
-            "  CERT.pem             the leaf, optionally followed by intermediates (PEM)\n"
-            "  --cafile FILE        trust anchors (default: the system store)\n"
-            "  --untrusted FILE     more candidate intermediates (PEM)\n"
-            "  --crl FILE           a CRL (repeatable): leaf and intermediates are checked\n"
-            "  --host NAME | --ip ADDR   the name to match (dNSName / iPAddress SANs);\n"
-            "                       without either the host check is skipped\n"
-            "  --purpose server|client   TLS server (default) or client authentication\n"
-            "  --at-time UNIX       verify as of this time\n"
-            "  --max-chain-depth N, --min-rsa-bits N, --insecure-min-rsa-bits N  as for the client\n"
-            "  --json               the result as one JSON object (chain, checks, verify, ok)\n"
-            "  Output: 'chain: N certificates' and one line per certificate (leaf first), then\n"
-            "  one line per check: dates:, signatures:, trust:, host:, usage:, constraints:,\n"
-            "  revocation: with ok, FAILED, skipped or not checked and a detail in parentheses,\n"
-            "  then 'verify: ok' or 'verify: <reason>' (the sentence a handshake reports).\n"
-            "  Exit 0 verified, 2 not verified, 1 usage error or unreadable input (file named).\n"
-            "\n"
+            PARLEY_VERSION_STRING);
+    tool_verify_usage(f);
+    fprintf(f,
             "client summary (one 'key: value' per line after the response; stable for scripts):\n"
             "  protocol: <TLSv1.3|TLSv1.2>\n"
             "  cipher: <IANA suite name>\n"
@@ -248,8 +258,7 @@ void tool_usage(FILE *f)
             "  not possible: reason> (verify: ...)' or '... failed: <reason>'.\n"
             "\n"
             "exit codes: 0 success, 1 usage error, 2 connection or handshake failure (verify:\n"
-            "  not verified)\n",
-            PARLEY_VERSION_STRING);
+            "  not verified)\n");
 }
 
 int main(int argc, char **argv)

@@ -201,6 +201,10 @@ static void *serve_one(void *arg)
             if (snprintf(who, sizeof who, "%s (issuer %s, verify: %s%s%s)", subj, iss, parley_conn_verify_result(c),
                          sans[0] ? ", " : "", sans) >= (int)sizeof who)
                 memcpy(who + sizeof who - 4, "...", 4); /* a long identity is cut, visibly */
+        /* The client's names go into the response and the log: no control
+         * byte of theirs may start a line there. */
+        for (char *w = who; *w; w++)
+            if ((unsigned char)*w < 0x20 || *w == 0x7f) *w = '?';
     }
     int bl = snprintf(body, sizeof body,
                       "Hello from parley %s\n"

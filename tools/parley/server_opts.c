@@ -88,8 +88,8 @@ int server_opt(server_opts *o, int argc, char **argv, int *ip)
             if (o->ncrl == 16) tool_die("at most 16 --crl files");
             o->crls[o->ncrl++] = NEXT();
         } else if (!strcmp(a, "--crl-expired")) o->crl_warn = !strcmp(NEXT(), "warn");
-        else if (!strcmp(a, "--min-rsa-bits")) o->min_rsa_bits = atoi(NEXT());
-        else if (!strcmp(a, "--insecure-min-rsa-bits")) o->insecure_min_rsa_bits = atoi(NEXT());
+        else if (!strcmp(a, "--min-rsa-bits")) o->min_rsa_bits = tool_rsa_bits_arg(a, NEXT());
+        else if (!strcmp(a, "--insecure-min-rsa-bits")) o->insecure_min_rsa_bits = tool_rsa_bits_arg(a, NEXT());
         else if (!strcmp(a, "--keyless")) o->keyless = NEXT();
         else if (!strcmp(a, "--workers")) o->workers = atoi(NEXT());
         else if (!strcmp(a, "--session-cache")) o->cache_spec = NEXT();
@@ -230,8 +230,9 @@ parley_config *server_opts_config(const server_opts *o, int fatal)
         if (parley_config_add_crl_file(cfg, o->crls[i])) return cfg_fail(cfg, fatal);
     if (o->crl_warn) parley_config_set_crl_expired_fatal(cfg, 0);
     if (o->min_rsa_bits && parley_config_set_min_rsa_bits(cfg, o->min_rsa_bits)) return cfg_fail(cfg, fatal);
+    if (o->min_rsa_bits && o->insecure_min_rsa_bits) tool_die("--min-rsa-bits and --insecure-min-rsa-bits exclude each other");
     if (o->insecure_min_rsa_bits) {
-        if (fatal) fprintf(stderr, "parley: WARNING: --insecure-min-rsa-bits %d accepts client certificates with RSA keys below 2048 bits, which can be broken\n",
+        if (fatal && o->insecure_min_rsa_bits < 2048) fprintf(stderr, "parley: WARNING: --insecure-min-rsa-bits %d accepts client certificates with RSA keys below 2048 bits, which can be broken\n",
                            o->insecure_min_rsa_bits);
         if (parley_config_set_insecure_min_rsa_bits(cfg, o->insecure_min_rsa_bits)) return cfg_fail(cfg, fatal);
     }

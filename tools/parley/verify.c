@@ -2,6 +2,7 @@
  * parley_verify_chain (the code a handshake runs), printed for people (one
  * line per check) or as one JSON object. Exit 0 verified, 2 not, 1 usage or
  * input file errors (the file named). Public API only: no OpenSSL here. */
+#define _GNU_SOURCE /* memmem */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -50,6 +51,10 @@ static int verify_parse(int argc, char **argv, verify_opts *o)
         long long v;
         int has = i + 1 < argc;
         const char *val = has ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            tool_verify_usage(stdout);
+            exit(0);
+        }
         if (!strcmp(a, "--json")) {
             o->json = 1;
             continue;
@@ -88,6 +93,8 @@ static int verify_parse(int argc, char **argv, verify_opts *o)
     }
     if (!o->cert) return verify_usage("no certificate file given (parley verify [options] CERT.pem)");
     if (o->host && o->ip) return verify_usage("--host and --ip exclude each other");
+    /* An empty name would silently skip the host check (and exit 0). */
+    if ((o->host && !o->host[0]) || (o->ip && !o->ip[0])) return verify_usage("--%s needs a non-empty value", o->host ? "host" : "ip");
     unsigned char ipb[16];
     if (o->ip && inet_pton(AF_INET, o->ip, ipb) != 1 && inet_pton(AF_INET6, o->ip, ipb) != 1)
         return verify_usage("--ip %s is not an IPv4 or IPv6 address", o->ip);
@@ -95,24 +102,79 @@ static int verify_parse(int argc, char **argv, verify_opts *o)
     return 0;
 }
 
+/* Skip one DER tag and length at *p (definite lengths, RFC 5280 uses DER);
+ * 0 with *p at the contents, or -1. */
+static int verify_read(const char *path, parley_cert_list **out);
+
+static int der_header(const uint8_t **p, const uint8_t *end, uint8_t *tag)
+{
+    if (end - *p < 2) return -1;
+    *tag = (*p)[0];
+    size_t nl = (*p)[1] & 0x80 ? (size_t)((*p)[1] & 0x7f) : 0;
+    *p += 2;
+    if ((size_t)(end - *p) < nl) return -1;
+    *p += nl; /* the length itself does not matter for the guess */
+    return 0;
+}
+
+/* Does this DER look like an X.509 certificate (RFC 5280 4.1: SEQUENCE {
+ * SEQUENCE tbsCertificate { [0] version ... } ...})? A PKCS#8 key (INTEGER
+ * first) or a CRL (SEQUENCE { SEQUENCE { INTEGER ...) differs there: the hint to convert
+ * with `openssl x509 -inform DER` is given only to certificates. */
+static int der_is_certificate(const uint8_t *p, size_t len)
+{
+    const uint8_t *end = p + len;
+    uint8_t t;
+    if (der_header(&p, end, &t) || t != 0x30 || der_header(&p, end, &t) || t != 0x30 || p >= end) return 0;
+    return *p == 0xa0; /* v3 (and v2): the explicit [0] version first; v1 certificates get no hint */
+    return 0;
+}
+
+/* A file the library will read (--cafile, --crl): open it here first so
+ * the error says why (errno), and for --cafile that it holds certificates
+ * (the library's own message only says it could not load them). */
+static int verify_precheck(const char *path, int certs)
+{
+    parley_cert_list *l = NULL;
+    if (certs) {
+        if (verify_read(path, &l)) return TOOL_EXIT_USAGE;
+        parley_cert_list_free(l);
+        return 0;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) return verify_usage("%s: cannot open: %s", path, strerror(errno));
+    char c;
+    int rerr = fread(&c, 1, 1, f) == 0 && ferror(f) ? errno : 0;
+    int empty = !rerr && feof(f);
+    fclose(f);
+    if (rerr) return verify_usage("%s: cannot read: %s", path, strerror(rerr));
+    if (empty) return verify_usage("%s: empty file", path);
+    return 0;
+}
+
 /* Read a PEM file into a certificate list; 1 (usage/input error, printed) or 0. */
 static int verify_read(const char *path, parley_cert_list **out)
 {
-    FILE *f = fopen(path, "rb");
+    int in = !strcmp(path, "-"); /* "-": the chain from standard input */
+    FILE *f = in ? stdin : fopen(path, "rb");
     if (!f) return verify_usage("%s: cannot open: %s", path, strerror(errno));
     size_t cap = PARLEY_CERT_LIST_MAX_INPUT + 1, len = 0;
     uint8_t *buf = malloc(cap);
     if (!buf) {
-        fclose(f);
+        if (!in) fclose(f);
         return verify_usage("%s: out of memory", path);
     }
     size_t r;
     while (len < cap && (r = fread(buf + len, 1, cap - len, f)) > 0) len += r;
-    int rerr = ferror(f);
-    fclose(f);
+    int rerr = ferror(f) ? errno : 0;
+    if (!in) fclose(f);
     if (rerr) {
         free(buf);
-        return verify_usage("%s: cannot read", path);
+        return verify_usage("%s: cannot read: %s", path, strerror(rerr));
+    }
+    if (len == cap) {
+        free(buf);
+        return verify_usage("%s: larger than %d bytes", path, PARLEY_CERT_LIST_MAX_INPUT);
     }
     if (len == 0) {
         free(buf);
@@ -120,9 +182,17 @@ static int verify_read(const char *path, parley_cert_list **out)
     }
     char err[256];
     int rc = parley_cert_list_from_pem(buf, len, out, err, sizeof err);
+    if (rc == PARLEY_OK) {
+        free(buf);
+        return 0;
+    }
+    /* The library spots DER by a long-form length; a small DER object (an
+     * EC key: 30 77 ...) is binary data starting with a SEQUENCE too. */
+    int der = !strncmp(err, "DER data", 8) || (buf[0] == 0x30 && len > 1 && memchr(buf, 0, len) && !memmem(buf, len, "-----BEGIN ", 11));
+    int cert = der && der_is_certificate(buf, len);
     free(buf);
-    if (rc == PARLEY_OK) return 0;
-    if (!strncmp(err, "DER data", 8)) {
+    if (der && !cert) return verify_usage("%s: DER data, not PEM (and not a DER certificate)", path);
+    if (der) {
         /* leaf.der -> leaf.pem for the hint */
         char pem[512];
         const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
@@ -134,19 +204,8 @@ static int verify_read(const char *path, parley_cert_list **out)
     return verify_usage("%s: %s", path, err);
 }
 
-static void json_str(const char *s)
-{
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') printf("\\%c", *p);
-        else if (*p == '\n') printf("\\n");
-        else if (*p == '\r') printf("\\r");
-        else if (*p == '\t') printf("\\t");
-        else if (*p < 0x20 || *p == 0x7f) printf("\\u%04x", *p);
-        else putchar(*p);
-    }
-    putchar('"');
-}
+/* common.c: valid UTF-8 JSON whatever bytes a certificate name holds (RFC 8259 8.1). */
+#define json_str(s) tool_json_str(stdout, (s))
 
 static void print_json(const parley_verify_result *r)
 {
@@ -181,6 +240,10 @@ static void print_json(const parley_verify_result *r)
     printf(",\"ok\":%s}\n", r->ok ? "true" : "false");
 }
 
+/* Names and details come from the certificates: printed through
+ * tool_text_str, so no byte of theirs can start a line of its own. */
+#define T(s) tool_text_str(stdout, (s))
+
 static void print_text(const parley_verify_result *r)
 {
     printf("chain: %zu certificates\n", r->path_len);
@@ -189,13 +252,33 @@ static void print_text(const parley_verify_result *r)
         int self = c->trust_anchor && !strcmp(c->subject, c->issuer);
         /* An anchor's self-signature is not checked (policy.c); an anchor
          * that is not self-signed shows its issuer like the others. */
-        if (self) printf("  %zu: %s  key=%s  sig=(self-signed, not checked)  [trust anchor]\n", i, c->subject, c->key);
-        else printf("  %zu: %s  key=%s  sig=%s  issuer=%s%s\n", i, c->subject, c->key, c->signature, c->issuer, c->trust_anchor ? "  [trust anchor]" : "");
+        printf("  %zu: ", i);
+        T(c->subject);
+        printf("  key=");
+        T(c->key);
+        if (self) {
+            printf("  sig=(self-signed, not checked)  [trust anchor]\n");
+            continue;
+        }
+        printf("  sig=");
+        T(c->signature);
+        printf("  issuer=");
+        T(c->issuer);
+        printf("%s\n", c->trust_anchor ? "  [trust anchor]" : "");
     }
-    for (int k = 0; k < PARLEY_CHECK_COUNT; k++)
-        printf("%s: %s (%s)\n", parley_verify_check_name(k), parley_verify_verdict_name(r->checks[k].verdict), r->checks[k].detail);
-    if (r->warning[0]) printf("%s%s\n", strncmp(r->warning, "warning:", 8) ? "warning: " : "", r->warning);
-    printf("verify: %s\n", r->ok ? "ok" : r->reason);
+    for (int k = 0; k < PARLEY_CHECK_COUNT; k++) {
+        printf("%s: %s (", parley_verify_check_name(k), parley_verify_verdict_name(r->checks[k].verdict));
+        T(r->checks[k].detail);
+        printf(")\n");
+    }
+    if (r->warning[0]) {
+        printf("%s", strncmp(r->warning, "warning:", 8) ? "warning: " : "");
+        T(r->warning);
+        printf("\n");
+    }
+    printf("verify: ");
+    T(r->ok ? "ok" : r->reason);
+    printf("\n");
 }
 
 int tool_verify(int argc, char **argv)
@@ -203,6 +286,9 @@ int tool_verify(int argc, char **argv)
     verify_opts o;
     if (verify_parse(argc, argv, &o)) return TOOL_EXIT_USAGE;
     parley_cert_list *leaf = NULL, *extra = NULL;
+    if (o.cafile && verify_precheck(o.cafile, 1)) return TOOL_EXIT_USAGE;
+    for (int i = 0; i < o.ncrls; i++)
+        if (verify_precheck(o.crls[i], 0)) return TOOL_EXIT_USAGE;
     if (verify_read(o.cert, &leaf)) return TOOL_EXIT_USAGE;
     if (o.untrusted && verify_read(o.untrusted, &extra)) {
         parley_cert_list_free(leaf);
@@ -229,7 +315,8 @@ int tool_verify(int argc, char **argv)
     if (rc == 0 && o.max_depth >= 0 && parley_config_set_max_chain_depth(cfg, o.max_depth)) rc = -1;
     if (rc == 0 && o.min_rsa && parley_config_set_min_rsa_bits(cfg, o.min_rsa)) rc = -1;
     if (rc == 0 && o.insecure_min_rsa) {
-        fprintf(stderr, "parley verify: WARNING: --insecure-min-rsa-bits %d accepts RSA keys below 2048 bits, which can be broken; "
+        if (o.insecure_min_rsa < 2048)
+            fprintf(stderr, "parley verify: WARNING: --insecure-min-rsa-bits %d accepts RSA keys below 2048 bits, which can be broken; "
                         "never use this for real trust decisions\n", o.insecure_min_rsa);
         if (parley_config_set_insecure_min_rsa_bits(cfg, o.insecure_min_rsa)) rc = -1;
     }
