@@ -139,6 +139,10 @@ if [ $rc -eq 0 ]; then check "stdin: - reads the chain" stdin.out '^chain: 3 cer
 # --help: the verify usage, exit 0 (not "--help needs a value").
 run help 0 --help
 check "help: the verify usage" help.out '^  parley verify \[--cafile FILE\]' '--insecure-min-rsa-bits'
+# The whole help: its first line carries the version (a lost comma once
+# pasted the version into the format string, printing garbage).
+"$PARLEY" --help >fullhelp.out 2>&1
+check "parley --help: version line and verify section" fullhelp.out '^parley [0-9]+\.[0-9]+\.[0-9]+ - TLS 1.3 / TLS 1.2 client and server' '^verify options '
 # Usage errors.
 # An empty --host / --ip would skip the host check and exit 0.
 run empty-host 1 --cafile root.pem --host '' chain.pem

@@ -224,7 +224,7 @@ void tool_usage(FILE *f)
             "server keyless options (the TLS private key stays on the key server):\n"
             "  --cert FILE (no --key) --keyless HOST:PORT --keyless-ca FILE\n"
             "  --keyless-cert FILE --keyless-key FILE [--keyless-timeout MS] [--keyless-pool N]\n"
-            "\n"
+            "\n",
             PARLEY_VERSION_STRING);
     tool_verify_usage(f);
     fprintf(f,

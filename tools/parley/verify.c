@@ -2,7 +2,6 @@
  * parley_verify_chain (the code a handshake runs), printed for people (one
  * line per check) or as one JSON object. Exit 0 verified, 2 not, 1 usage or
  * input file errors (the file named). Public API only: no OpenSSL here. */
-#define _GNU_SOURCE /* memmem */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
