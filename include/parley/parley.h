@@ -156,9 +156,10 @@ int parley_config_set_ciphers(parley_config *cfg, const char *list);
  * and ffdhe8192 must be named: each costs a server about 100 times an
  * x25519 exchange, which any client could otherwise ask for. A TLS 1.2
  * client accepts a DH group it lists, or any RFC 7919 group or RFC 3526
- * prime (see PARLEY_GROUP_MODP2048) no larger than the largest ffdhe group
- * it lists (RFC 7919 3: local policy; larger: insufficient_security);
- * listing no ffdhe group accepts any of these. */
+ * prime (see PARLEY_GROUP_MODP2048) within the sizes of the ffdhe groups
+ * it lists, no larger than the largest and no smaller than the smallest
+ * (RFC 7919 3: local policy; outside: insufficient_security); listing no
+ * ffdhe group accepts any of these. */
 int parley_config_set_groups(parley_config *cfg, const char *list);
 /* TLS 1.2 static RSA key exchange: no forward secrecy, so off by default on
  * both sides; on, the TLS_RSA_WITH_* suites are offered / accepted. */

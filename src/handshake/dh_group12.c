@@ -11,6 +11,7 @@
  * needs, with no primality test of a server-chosen modulus. The same
  * policy takes an RFC 7919 group the client did not list when it is no
  * larger than the largest it listed. Called after the signature verified. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -75,26 +76,33 @@ int pl_client12_dh_group(const parley_config *cfg, pl_cursor dh_p, pl_cursor dh_
         }
         PL_BAIL(PL_ERR_INSUFFICIENT_SECURITY, "server's DH group is %s with a %zu-bit generator, not 2", what, pl_be_bits(g));
     }
-    /* The FFDHE groups the client lists bound the exchange it will do (a
-     * server must not make us spend an 8192-bit exchange we did not offer).
-     * RFC 7919 3: a group the client did not list leaves it free to go on
-     * "if the selected group is acceptable under local policy" or to end
-     * with insufficient_security. Local policy, the same for a named group
-     * we did not list and an RFC 3526 prime (which no list can name): any
-     * known safe group no larger than the largest FFDHE group listed, or of
-     * any size when none is listed (RFC 7919 4: the server then picks). */
+    /* The FFDHE groups the client lists bound the exchange it will do, both
+     * ways: not larger than the largest (a server must not make us spend an
+     * 8192-bit exchange we did not offer) and not smaller than the smallest
+     * (an application listing only ffdhe4096 sets a floor). RFC 7919 3: a
+     * group the client did not list leaves it free to go on "if the selected
+     * group is acceptable under local policy" or to end with
+     * insufficient_security. Local policy, the same for a named group we did
+     * not list and an RFC 3526 prime (which no list can name): any known safe
+     * group within the sizes listed, or of any size (2048 bits or more) when
+     * no FFDHE group is listed (RFC 7919 4: the server then picks). */
     int listed_ffdhe = 0;
-    size_t max_bits = 0;
+    size_t max_bits = 0, min_bits = SIZE_MAX;
     for (size_t i = 0; i < cfg->ngroups; i++) {
         const uint8_t *prime;
         size_t pl = pl_kex_group_is_ffdhe(cfg->groups[i]) ? pl_ffdhe_prime(cfg->groups[i], &prime) : 0;
-        listed_ffdhe |= pl_kex_group_is_ffdhe(cfg->groups[i]);
+        if (!pl) continue;
+        listed_ffdhe = 1;
         if (pl * 8 > max_bits) max_bits = pl * 8;
+        if (pl * 8 < min_bits) min_bits = pl * 8;
     }
     size_t bits = pl_be_bits(p);
-    PL_ENSURE(!listed_ffdhe || pl_u16_in(cfg->groups, cfg->ngroups, id) || bits <= max_bits, PL_ERR_INSUFFICIENT_SECURITY,
+    int listed = pl_u16_in(cfg->groups, cfg->ngroups, id);
+    PL_ENSURE(!listed_ffdhe || listed || bits <= max_bits, PL_ERR_INSUFFICIENT_SECURITY,
               "server's DH group is %s, larger than any FFDHE group offered (up to %zu bits): list ffdhe%zu to accept it", what, max_bits,
               bits);
+    PL_ENSURE(!listed_ffdhe || listed || bits >= min_bits, PL_ERR_INSUFFICIENT_SECURITY,
+              "server's DH group is %s, smaller than any FFDHE group offered (%zu bits or more)", what, min_bits);
     *group = id;
     return 0;
 }

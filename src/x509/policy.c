@@ -175,6 +175,13 @@ static int pl_crl_md(const X509_CRL *crl)
     return md;
 }
 
+int pl_crl_is_weak(const X509_CRL *crl)
+{
+    int weak = pl_weak_md(pl_crl_md(crl)) != NULL;
+    ERR_clear_error();
+    return weak;
+}
+
 int pl_policy_check_crl(const X509_CRL *crl)
 {
     char iss[256], alg[80];
@@ -188,19 +195,37 @@ int pl_policy_check_crl(const X509_CRL *crl)
 }
 
 /* libcrypto picks the CRL it applies among those the lookup gives it
- * (OpenSSL 3.0 get_crl_sk), so the rule is applied there (verify.c
- * pl_lookup_crls): a CRL signed with MD5 or SHA-1 is dropped when another
- * CRL of the issuer remains, so an old SHA-1 CRL beside a newer SHA-256 one
- * refuses nothing. When only weak ones are left they stay, and the run
- * fails on the one it used (pl_policy_check_crl). Returns 1 then. */
+ * (OpenSSL 3.0 get_crl_sk: the newest valid one), so the rule is applied
+ * there (verify.c pl_lookup_crls): a CRL signed with MD5 or SHA-1 is dropped
+ * only when a strong CRL of the issuer is at least as recent (its
+ * thisUpdate not earlier), so an old SHA-1 CRL beside a newer SHA-256 one
+ * refuses nothing. A weak CRL newer than every strong one stays: dropping it
+ * would let libcrypto apply the older strong CRL and miss a revocation the
+ * newer one lists; the run then fails on the weak CRL it used
+ * (pl_policy_check_crl), which is a refusal, never a silent pass. Returns 1
+ * when a weak CRL stays. */
+static int pl_crl_newer(const X509_CRL *a, const X509_CRL *b)
+{
+    int day = 0, sec = 0;
+    const ASN1_TIME *ta = X509_CRL_get0_lastUpdate(a), *tb = X509_CRL_get0_lastUpdate(b);
+    if (!ta || !tb || !ASN1_TIME_diff(&day, &sec, tb, ta)) return 0;
+    return day > 0 || (day == 0 && sec > 0); /* a's thisUpdate after b's */
+}
+
 int pl_crls_drop_weak(STACK_OF(X509_CRL) *crls)
 {
-    int n = sk_X509_CRL_num(crls), strong = 0;
-    for (int i = 0; i < n; i++) strong += !pl_weak_md(pl_crl_md(sk_X509_CRL_value(crls, i)));
+    int n = sk_X509_CRL_num(crls), kept_weak = 0;
+    const X509_CRL *newest_strong = NULL;
+    for (int i = 0; i < n; i++) {
+        const X509_CRL *c = sk_X509_CRL_value(crls, i);
+        if (!pl_weak_md(pl_crl_md(c)) && (!newest_strong || pl_crl_newer(c, newest_strong))) newest_strong = c;
+    }
+    for (int i = n - 1; i >= 0; i--) {
+        X509_CRL *c = sk_X509_CRL_value(crls, i);
+        if (!pl_weak_md(pl_crl_md(c))) continue;
+        if (newest_strong && !pl_crl_newer(c, newest_strong)) X509_CRL_free(sk_X509_CRL_delete(crls, i));
+        else kept_weak = 1;
+    }
     ERR_clear_error();
-    if (!strong) return n > 0;
-    for (int i = n - 1; i >= 0; i--)
-        if (pl_weak_md(pl_crl_md(sk_X509_CRL_value(crls, i)))) X509_CRL_free(sk_X509_CRL_delete(crls, i));
-    ERR_clear_error();
-    return 0;
+    return kept_weak;
 }

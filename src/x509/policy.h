@@ -22,6 +22,8 @@ int pl_policy_check_path(STACK_OF(X509) *path, int min_rsa_bits, char *warn, siz
 int pl_policy_check_cert(X509 *x, int min_rsa_bits);
 /* A CRL used for the path must not be signed with MD5 or SHA-1. */
 int pl_policy_check_crl(const X509_CRL *crl);
+/* Is the CRL signed with MD5 or SHA-1 (no error recorded)? */
+int pl_crl_is_weak(const X509_CRL *crl);
 /* "RSA 2048", "EC P-256", "Ed25519", "DSA 1024", "EC secp256k1" ... */
 void pl_key_text(const X509 *x, char *out, size_t n);
 /* The signature algorithm's long name: "sha256WithRSAEncryption" ... */

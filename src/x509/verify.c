@@ -90,15 +90,19 @@ typedef struct {
 } pl_vstate;
 
 /* The store's CRLs for an issuer name, without the weak-signed ones while
- * another remains (policy.c pl_crls_drop_weak): libcrypto then chooses among
- * those we accept, and we check the one it could only take. */
+ * strong one at least as recent remains (policy.c pl_crls_drop_weak):
+ * libcrypto then chooses among those we accept; a weak one newer than every
+ * strong one stays and the run is refused on it. */
 static STACK_OF(X509_CRL) *pl_lookup_crls(const X509_STORE_CTX *ctx, const X509_NAME *nm)
 {
     STACK_OF(X509_CRL) *crls = X509_STORE_CTX_get1_crls(ctx, nm);
     pl_vstate *vs = X509_STORE_CTX_get_app_data(ctx);
     if (crls && pl_crls_drop_weak(crls) && vs && !vs->weak_crl) {
-        vs->weak_crl = sk_X509_CRL_value(crls, 0);
-        X509_CRL_up_ref(vs->weak_crl);
+        /* The weak CRL that stayed (newer than every strong one), not
+         * simply the first of the stack, which may be a strong one. */
+        for (int i = 0; i < sk_X509_CRL_num(crls) && !vs->weak_crl; i++)
+            if (pl_crl_is_weak(sk_X509_CRL_value(crls, i))) vs->weak_crl = sk_X509_CRL_value(crls, i);
+        if (vs->weak_crl) X509_CRL_up_ref(vs->weak_crl);
     }
     return crls;
 }

@@ -330,10 +330,6 @@ static void test_ske_modp_accepted(void **state)
     ske_run(&r, &p, "x25519:ffdhe2048:ffdhe4096", NULL);
     expect_accepted(&r, &p, PARLEY_GROUP_FFDHE3072, lf3072);
     free_pair(&p);
-    ske_set(&r, f2048, lf2048, 2, NULL, 0);
-    ske_run(&r, &p, "x25519:ffdhe4096", "ffdhe4096");
-    expect_accepted(&r, &p, PARLEY_GROUP_FFDHE2048, lf2048);
-    free_pair(&p);
     /* No FFDHE group listed: the server picks freely (RFC 7919 4), any size. */
     const uint8_t *prime;
     size_t plen = pl_modp_prime(PARLEY_GROUP_MODP8192, &prime);
@@ -422,6 +418,14 @@ static void test_ske_refused(void **state)
     ske_set(&r, f8192, l, 2, NULL, 0);
     expect_refused(&r, NULL, 71,
                    "server's DH group is ffdhe8192 (RFC 7919), larger than any FFDHE group offered (up to 4096 bits): list ffdhe8192 to accept it");
+    /* The smallest FFDHE group listed is a floor: a client listing only
+     * ffdhe4096 takes neither ffdhe2048 nor the 2048-bit RFC 3526 prime. */
+    const uint8_t *f2048;
+    size_t l2 = pl_ffdhe_prime(PARLEY_GROUP_FFDHE2048, &f2048);
+    ske_set(&r, f2048, l2, 2, NULL, 0);
+    expect_refused(&r, "x25519:ffdhe4096", 71, "server's DH group is ffdhe2048 (RFC 7919), smaller than any FFDHE group offered (4096 bits or more)");
+    ske_set(&r, m2048, l2048, 2, NULL, 0);
+    expect_refused(&r, "x25519:ffdhe4096", 71, "server's DH group is the 2048-bit RFC 3526 prime, smaller than any FFDHE group offered (4096 bits or more)");
     pl_pkey_free(r.key);
     r.key = NULL;
 }

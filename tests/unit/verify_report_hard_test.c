@@ -31,6 +31,9 @@ static int setup(void **state)
     rc |= pki_crl_at("hinter-old-sha1.crl", inter, "sha1", 0, -2 * 86400);
     rc |= pki_crl("hinter-new.crl", inter, NULL, 0);
     rc |= pki_crl("hinter-sha1.crl", inter, "sha1", 0);
+    /* An old SHA-256 CRL next to a NEWER SHA-1 one (which may list what the
+     * old one does not): the weak one must not be dropped in favour of the old. */
+    rc |= pki_crl_at("hinter-old.crl", inter, NULL, 0, -2 * 86400);
     return rc;
 }
 
@@ -136,6 +139,22 @@ static void test_weak_crl_beside_strong(void **state)
     assert_non_null(strstr(r.checks[PARLEY_CHECK_REVOCATION].detail, "leaf.test not revoked per the CRL from Hard Inter"));
     const char *weak[] = {"hroot.crl", "hinter-sha1.crl", NULL};
     assert_int_equal(pki_verify(chain, 2, "hroot.pem", weak, 0, "leaf.test", PARLEY_PURPOSE_SERVER, &r), PARLEY_VERIFY_FAILED);
+    assert_string_equal(r.reason, "the CRL from /CN=Hard Inter is signed with sha1WithRSAEncryption (SHA-1), which is refused");
+    pki_free(lf);
+}
+
+/* A SHA-1 CRL NEWER than every SHA-256 one of the issuer: libcrypto would
+ * apply the newest, so dropping the weak one would apply the old strong CRL
+ * and could miss a revocation only the newer lists. Refused on the weak CRL. */
+static void test_newer_weak_crl_not_dropped(void **state)
+{
+    (void)state;
+    parley_verify_result r;
+    pki_opts o = {.kind = "ec256"};
+    pki_cert *lf = pki_issue("leaf.test", &o, inter);
+    const pki_cert *chain[] = {lf, inter};
+    const char *crls[] = {"hroot.crl", "hinter-old.crl", "hinter-sha1.crl", NULL};
+    assert_int_equal(pki_verify(chain, 2, "hroot.pem", crls, 0, "leaf.test", PARLEY_PURPOSE_SERVER, &r), PARLEY_VERIFY_FAILED);
     assert_string_equal(r.reason, "the CRL from /CN=Hard Inter is signed with sha1WithRSAEncryption (SHA-1), which is refused");
     pki_free(lf);
 }
@@ -273,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_cn_escaped),
         cmocka_unit_test(test_bmp_cn),
         cmocka_unit_test(test_weak_crl_beside_strong),
+        cmocka_unit_test(test_newer_weak_crl_not_dropped),
         cmocka_unit_test(test_warning_reset),
         cmocka_unit_test(test_client_ca_used),
         cmocka_unit_test(test_long_path),
