@@ -155,7 +155,7 @@ int pl_client_check_staple(parley_conn *c, const uint8_t *resp, size_t len)
     if (cfg->ocsp_mode == PARLEY_OCSP_NONE || !cfg->verify) return 0;
     /* Against the issuer on the verified path, not the peer's second certificate. */
     PL_ENSURE(c->npeer_certs > 0 && c->hs->peer_issuer, PL_ERR_INTERNAL, "no verified chain to check the OCSP response against");
-    PL_GUARD(pl_ocsp_check(c->peer_certs[0].data, c->peer_certs[0].len, c->hs->peer_issuer, resp, len, cfg->now, cfg->ocsp_max_age));
+    PL_GUARD(pl_ocsp_check(c->peer_certs[0].data, c->peer_certs[0].len, c->hs->peer_issuer, resp, len, cfg->now, cfg->ocsp_max_age, cfg->min_rsa_bits));
     PL_GUARD(pl_conn_set_verify(c, "%s (OCSP: good)", parley_conn_verify_result(c)));
     return 0;
 }

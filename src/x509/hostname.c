@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <openssl/x509v3.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "policy.h"
@@ -57,7 +58,25 @@ int pl_hostname_match(const char *pattern, const char *host)
 }
 
 /* RFC 6125 6.4 / RFC 5280 4.2.1.6: match against subjectAltName entries only. */
-int pl_leaf_matches_host(X509 *leaf, const char *host)
+int pl_leaf_matches_host(X509 *leaf, const char *host) { return pl_leaf_match_san(leaf, host, NULL, 0); }
+
+/* The SAN that matched, for the report (with several, the first). */
+static void pl_san_text(const GENERAL_NAME *g, char *which, size_t wn)
+{
+    if (!which || !wn) return;
+    if (g->type == GEN_IPADD) {
+        char ip[64] = "?";
+        int l = ASN1_STRING_length(g->d.iPAddress);
+        if (l == 4 || l == 16) inet_ntop(l == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(g->d.iPAddress), ip, sizeof ip);
+        snprintf(which, wn, "IP:%s", ip);
+    } else {
+        char t[256];
+        pl_text_escape(ASN1_STRING_get0_data(g->d.dNSName), (size_t)ASN1_STRING_length(g->d.dNSName), t, sizeof t);
+        snprintf(which, wn, "DNS:%s", t);
+    }
+}
+
+int pl_leaf_match_san(X509 *leaf, const char *host, char *which, size_t wn)
 {
     unsigned char ip[16];
     /* An IP literal (pl_is_ip_literal) is matched against iPAddress SANs. */
@@ -75,6 +94,7 @@ int pl_leaf_matches_host(X509 *leaf, const char *host)
             /* An embedded NUL would let "good.com\0.evil" pass a C compare. */
             if (sl > 0 && (int)strlen(s) == sl) match = pl_hostname_match(s, host);
         }
+        if (match) pl_san_text(g, which, wn);
     }
     GENERAL_NAMES_free(gens);
     return match;

@@ -3,7 +3,9 @@
  * reason, a report line or a handshake's error string. A peer chooses these
  * bytes: a commonName "evil\nverify: ok" must not print a forged line, and a
  * BMPString must not come out empty. Control bytes (< 0x20, 0x7f) and bytes
- * that are not valid UTF-8 become \xNN; valid UTF-8 text stays as it is.
+ * that are not valid UTF-8 become \xNN; a backslash becomes \\ (so a SAN
+ * holding the four characters "\x0a" cannot pass for an escaped newline);
+ * valid UTF-8 text stays as it is.
  */
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -37,14 +39,20 @@ static size_t pl_utf8_len(const unsigned char *p, size_t left)
     return n;
 }
 
-void pl_text_escape(const unsigned char *in, size_t len, char *out, size_t n)
+/* bs: write a backslash as \\ (raw text); 0 for text whose backslashes
+ * are already escapes (X509_NAME_print_ex's RFC 2253 output writes a
+ * literal backslash as \\ itself). */
+static void pl_escape(const unsigned char *in, size_t len, char *out, size_t n, int bs)
 {
     size_t o = 0;
     if (!n) return;
     for (size_t i = 0; i < len;) {
         size_t u = pl_utf8_len(in + i, len - i);
         if (u == 1 && (in[i] < 0x20 || in[i] == 0x7f)) u = 0;
-        if (u) {
+        if (u == 1 && bs && in[i] == '\\') {
+            if (o + 2 >= n) break;
+            out[o++] = '\\', out[o++] = '\\', i++;
+        } else if (u) {
             if (o + u >= n) break; /* never cut a character in two */
             memcpy(out + o, in + i, u);
             o += u, i += u;
@@ -57,6 +65,8 @@ void pl_text_escape(const unsigned char *in, size_t len, char *out, size_t n)
     out[o] = 0;
 }
 
+void pl_text_escape(const unsigned char *in, size_t len, char *out, size_t n) { pl_escape(in, len, out, n, 1); }
+
 void pl_name_text(const X509_NAME *nm, char *out, size_t n)
 {
     BIO *b = BIO_new(BIO_s_mem());
@@ -65,9 +75,10 @@ void pl_name_text(const X509_NAME *nm, char *out, size_t n)
     if (n) out[0] = 0;
     /* RFC 2253-style escaping (control characters as \NN), UTF-8 kept. */
     if (b && X509_NAME_print_ex(b, nm, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB) >= 0) l = BIO_get_mem_data(b, &p);
-    if (l > 0) pl_text_escape((const unsigned char *)p, (size_t)l, out, n);
+    if (l > 0) pl_escape((const unsigned char *)p, (size_t)l, out, n, 0);
     else {
-        /* X509_NAME_oneline writes non-printable bytes as \xNN itself. */
+        /* X509_NAME_oneline writes non-printable bytes as \xNN itself
+         * (a literal backslash it leaves alone: doubled here). */
         char tmp[512];
         X509_NAME_oneline(nm, tmp, sizeof tmp);
         pl_text_escape((const unsigned char *)tmp, strlen(tmp), out, n);
@@ -76,9 +87,10 @@ void pl_name_text(const X509_NAME *nm, char *out, size_t n)
     ERR_clear_error();
 }
 
-void pl_cert_name(const X509 *x, char *out, size_t n)
+void pl_cert_name(const X509 *x, char *out, size_t n) { pl_name_cn(X509_get_subject_name(x), out, n); }
+
+void pl_name_cn(const X509_NAME *nm, char *out, size_t n)
 {
-    const X509_NAME *nm = X509_get_subject_name(x);
     int i = X509_NAME_get_index_by_NID(nm, NID_commonName, -1);
     const ASN1_STRING *s = i >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(nm, i)) : NULL;
     unsigned char *u = NULL;

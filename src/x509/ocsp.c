@@ -51,7 +51,7 @@ static int pl_responder_is(const ASN1_OCTET_STRING *keyid, const X509_NAME *name
  * itself, or a certificate the issuer signed that carries id-kp-OCSPSigning
  * (RFC 5280 4.2.1.12), allows digital signatures (4.2.1.3) and is valid at
  * `now`. On refusal `why` says what was wrong. */
-static int pl_responder_authorized(X509 *issuer, X509 *x, time_t now, char *why, size_t wl)
+static int pl_responder_authorized(X509 *issuer, X509 *x, time_t now, int min_rsa_bits, char *why, size_t wl)
 {
     char name[128];
     if (X509_cmp(x, issuer) == 0) return 1;
@@ -62,9 +62,9 @@ static int pl_responder_authorized(X509 *issuer, X509 *x, time_t now, char *why,
         return 0;
     }
     /* A delegated responder speaks for the issuer: the key and signature
-     * policy of the path applies to it too (policy.c; the default minimum,
-     * as the config's is not known here). */
-    if (pl_policy_check_cert(x, PL_MIN_RSA_BITS) < 0) {
+     * policy of the path applies to it too (policy.c), with the config's
+     * minimum RSA size (raised, or lowered by the insecure setter). */
+    if (pl_policy_check_cert(x, min_rsa_bits > 0 ? min_rsa_bits : PL_MIN_RSA_BITS) < 0) {
         snprintf(why, wl, "the responder certificate: %s", pl_last_message());
         return 0;
     }
@@ -101,7 +101,7 @@ static int pl_signed_by(OCSP_BASICRESP *bs, X509 *x)
  * response's own certificates, one named by the ResponderID, authorized for
  * this issuer, whose key verifies the signature. No order is trusted: every
  * candidate is tried. */
-static int pl_find_signer(OCSP_BASICRESP *bs, X509 *issuer, time_t now, char *why, size_t wl)
+static int pl_find_signer(OCSP_BASICRESP *bs, X509 *issuer, time_t now, int min_rsa_bits, char *why, size_t wl)
 {
     const ASN1_OCTET_STRING *keyid = NULL;
     const X509_NAME *name = NULL;
@@ -110,7 +110,7 @@ static int pl_find_signer(OCSP_BASICRESP *bs, X509 *issuer, time_t now, char *wh
     int ncand = 1 + (sk_X509_num(certs) < PL_OCSP_MAX_SIGNER_CERTS ? sk_X509_num(certs) : PL_OCSP_MAX_SIGNER_CERTS);
     for (int i = 0; i < ncand; i++) {
         X509 *x = i == 0 ? issuer : sk_X509_value(certs, i - 1);
-        if (!x || !pl_responder_is(keyid, name, x) || !pl_responder_authorized(issuer, x, now, why, wl)) continue;
+        if (!x || !pl_responder_is(keyid, name, x) || !pl_responder_authorized(issuer, x, now, min_rsa_bits, why, wl)) continue;
         if (pl_signed_by(bs, x)) return 1;
         snprintf(why, wl, "its signature does not verify");
     }
@@ -143,7 +143,7 @@ static OCSP_SINGLERESP *pl_find_single(OCSP_BASICRESP *bs, X509 *leaf, X509 *iss
 }
 
 int pl_ocsp_check(const uint8_t *leaf_der, size_t leaf_len, const pl_cert *issuer_cert, const uint8_t *resp, size_t len,
-                  int64_t now, uint32_t max_age)
+                  int64_t now, uint32_t max_age, int min_rsa_bits)
 {
     const unsigned char *p = resp, *q = leaf_der;
     OCSP_RESPONSE *r = d2i_OCSP_RESPONSE(NULL, &p, (long)len);
@@ -169,7 +169,7 @@ int pl_ocsp_check(const uint8_t *leaf_der, size_t leaf_len, const pl_cert *issue
     }
     pl_cn(leaf, leafname, sizeof leafname);
     bs = OCSP_response_get1_basic(r);
-    if (!bs || !pl_find_signer(bs, issuer, tnow, why, sizeof why)) {
+    if (!bs || !pl_find_signer(bs, issuer, tnow, min_rsa_bits, why, sizeof why)) {
         rc = pl_fail(PL_ERR_BAD_CERTIFICATE_STATUS, __FILE__, __LINE__,
                      "the stapled OCSP response for %s is not signed by its issuer or an authorized responder (%s)", leafname, why);
         goto out;

@@ -31,14 +31,20 @@ void pl_sig_text(const X509 *x, char *out, size_t n);
 /* names.c: the subject's commonName (as UTF-8, whatever its string type),
  * or the whole subject when it has none; a whole name on one line
  * ("CN = a, O = b"); any text. Control bytes and invalid UTF-8 come out as
- * \xNN, so a certificate cannot add lines to a report or a log. */
+ * \xNN and a literal backslash as \\, so a certificate cannot add lines
+ * to a report or a log, nor text that reads as an escape. */
 void pl_cert_name(const X509 *x, char *out, size_t n);
+/* The same for any name (a CRL's issuer). */
+void pl_name_cn(const X509_NAME *nm, char *out, size_t n);
 void pl_name_text(const X509_NAME *nm, char *out, size_t n);
 void pl_text_escape(const unsigned char *in, size_t len, char *out, size_t n);
 
 /* hostname.c: does the leaf's subjectAltName match host (a DNS name, or an
  * IP literal against iPAddress entries)? */
 int pl_leaf_matches_host(X509 *leaf, const char *host);
+/* The same, writing the SAN that matched ("DNS:*.example.com",
+ * "IP:127.0.0.1", escaped) to which (may be NULL). */
+int pl_leaf_match_san(X509 *leaf, const char *host, char *which, size_t wn);
 
 /* "2026-01-31" */
 void pl_date_only(const ASN1_TIME *t, char *out, size_t n);
@@ -46,7 +52,7 @@ void pl_date_only(const ASN1_TIME *t, char *out, size_t n);
 /* verify_reason.c: the sentence and alert for a libcrypto error (returns
  * pl_fail's value), and the step of the run it happens at with the check
  * (PARLEY_CHECK_*) it fails. */
-int pl_verify_reason(int err, X509 *bad, const char *role, const char *crl_date, const char *today, int max_depth);
+int pl_verify_reason(int err, X509 *bad, X509 *leaf, const char *role, const char *crl_date, const char *today, int max_depth);
 enum {
     PL_STAGE_NONE = 0,       /* not even parsed: nothing was checked */
     PL_STAGE_BUILD,          /* path building, trust */
@@ -66,10 +72,12 @@ int pl_verify_err_stage(int err, int *check, int trusted);
 
 /* verify_report.c: fill the report from one run that stopped at `stage`
  * (PL_STAGE_DONE: verified) failing `check` with rc (pl_fail's value). ctx
- * may be NULL (nothing parsed). */
+ * may be NULL (nothing parsed). crl_info: the CRL libcrypto was applying at
+ * a revocation failure ("CRL from <issuer>, thisUpdate .., nextUpdate ..")
+ * or "". */
 struct parley_verify_result;
 void pl_report_fill(struct parley_verify_result *r, X509_STORE_CTX *ctx, X509 *leaf, int stage, int check, int rc,
-                    const char *host, int ncrls, int max_depth, int64_t at);
+                    const char *host, int ncrls, int max_depth, int64_t at, const char *crl_info);
 /* policy.c: drop the CRLs signed with MD5 or SHA-1 from a lookup's result
  * when another remains; 1 when only such CRLs are left (kept). */
 int pl_crls_drop_weak(STACK_OF(X509_CRL) *crls);

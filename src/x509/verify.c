@@ -86,6 +86,7 @@ void pl_date_only(const ASN1_TIME *t, char *out, size_t n)
 typedef struct {
     const pl_trust *t;
     char crl_date[32];
+    char crl_info[320]; /* that CRL for the report: "CRL from <issuer>, thisUpdate .., nextUpdate .." */
     X509_CRL *weak_crl; /* a CRL signed with MD5/SHA-1 given to libcrypto (no other was left) */
 } pl_vstate;
 
@@ -123,6 +124,16 @@ static int pl_verify_cb(int ok, X509_STORE_CTX *ctx)
             pl_date_only(X509_REVOKED_get0_revocationDate(rev), vs->crl_date, sizeof vs->crl_date);
         else if (err == X509_V_ERR_CRL_HAS_EXPIRED)
             pl_date_only(X509_CRL_get0_nextUpdate(crl), vs->crl_date, sizeof vs->crl_date);
+        /* Which CRL said so, with its dates (libcrypto forgets it once the
+         * check ends). The run stops at the last one reported (an expired
+         * CRL let pass by policy comes before it). */
+        {
+            char by[256], tu[32], nu[32];
+            pl_name_cn(X509_CRL_get_issuer(crl), by, sizeof by);
+            pl_date_only(X509_CRL_get0_lastUpdate(crl), tu, sizeof tu);
+            pl_date_only(X509_CRL_get0_nextUpdate(crl), nu, sizeof nu);
+            snprintf(vs->crl_info, sizeof vs->crl_info, "CRL from %s, thisUpdate %s, nextUpdate %s", by, tu, nu);
+        }
     }
     if (!ok && t && !t->crl_expired_fatal && err == X509_V_ERR_CRL_HAS_EXPIRED) {
         snprintf(pl_warning, sizeof pl_warning, "warning: a CRL used for this chain has expired (past its nextUpdate)");
@@ -374,7 +385,7 @@ int pl_verify_chain_report(pl_trust *t, const pl_der *chain, size_t n, const cha
         int err = X509_STORE_CTX_get_error(ctx);
         X509 *bad = X509_STORE_CTX_get_current_cert(ctx);
         if (!bad) bad = leaf;
-        rc = pl_verify_reason(err, bad, role, vs.crl_date, today, t->max_depth);
+        rc = pl_verify_reason(err, bad, leaf, role, vs.crl_date, today, t->max_depth);
         STACK_OF(X509) *built = X509_STORE_CTX_get0_chain(ctx);
         stage = pl_verify_err_stage(err, &failed, built && X509_STORE_CTX_get_num_untrusted(ctx) < sk_X509_num(built));
         goto out;
@@ -432,7 +443,8 @@ out:
     if (report) {
         /* A failure after PL_STAGE_DONE (out of memory) is no verdict on the chain. */
         if (rc && stage == PL_STAGE_DONE) stage = PL_STAGE_KEYUSAGE;
-        pl_report_fill(report, stage >= PL_STAGE_BUILD ? ctx : NULL, leaf, stage, failed, rc, host, t->ncrls, t->max_depth, at);
+        pl_report_fill(report, stage >= PL_STAGE_BUILD ? ctx : NULL, leaf, stage, failed, rc, host, t->ncrls, t->max_depth, at,
+                       vs.crl_info);
     }
     ERR_clear_error();
     X509_CRL_free(vs.weak_crl);

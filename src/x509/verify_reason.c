@@ -6,13 +6,14 @@
  */
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 
 #include "../../include/parley/parley.h"
 
 #include "policy.h"
 
-int pl_verify_reason(int err, X509 *bad, const char *role, const char *crl_date, const char *today, int max_depth)
+int pl_verify_reason(int err, X509 *bad, X509 *leaf, const char *role, const char *crl_date, const char *today, int max_depth)
 {
     char badname[256], when[32];
     int rc;
@@ -26,14 +27,31 @@ int pl_verify_reason(int err, X509 *bad, const char *role, const char *crl_date,
         pl_date_only(X509_get0_notBefore(bad), when, sizeof when);
         rc = pl_fail(PL_ERR_CERTIFICATE_EXPIRED, __FILE__, __LINE__, "certificate for %s is not valid until %s (now %s)", badname, when, today);
         break;
+    /* No trust anchor reached (unknown_ca, RFC 8446 6.2), said three ways,
+     * since the fix differs: a self-signed certificate nobody trusts; a
+     * path that ends at a root the peer sent but we do not trust; a
+     * certificate whose issuer is neither trusted nor among those sent
+     * (most often a server that does not send its intermediate). */
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: {
-        char iss[256];
+        char iss[256], leafname[256];
         X509_NAME_oneline(X509_get_issuer_name(bad), iss, sizeof iss); /* writes bytes outside printable ASCII as \xNN */
-        rc = pl_fail(PL_ERR_UNKNOWN_CA, __FILE__, __LINE__, "certificate for %s was issued by %s, which is not a trusted CA", badname, iss);
+        pl_cert_name(leaf ? leaf : bad, leafname, sizeof leafname);
+        int self_issued = (X509_get_extension_flags(bad) & EXFLAG_SI) != 0;
+        if (err == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN && bad != leaf) {
+            char root[256];
+            X509_NAME_oneline(X509_get_subject_name(bad), root, sizeof root);
+            rc = pl_fail(PL_ERR_UNKNOWN_CA, __FILE__, __LINE__, "certificate for %s chains to %s, a root that is not trusted", leafname, root);
+        } else if (err == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT || err == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN || self_issued) {
+            rc = pl_fail(PL_ERR_UNKNOWN_CA, __FILE__, __LINE__, "certificate for %s is self-signed and not trusted", badname);
+        } else {
+            rc = pl_fail(PL_ERR_UNKNOWN_CA, __FILE__, __LINE__,
+                         "certificate for %s was issued by %s, which is neither a trusted CA nor among the certificates sent (a missing intermediate?)",
+                         badname, iss);
+        }
         break;
     }
     case X509_V_ERR_INVALID_PURPOSE:

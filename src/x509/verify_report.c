@@ -192,7 +192,7 @@ static void pl_host_names(char *d, size_t dn, X509 *leaf)
 }
 
 void pl_report_fill(parley_verify_result *r, X509_STORE_CTX *ctx, X509 *leaf, int stage, int check, int rc, const char *host,
-                    int ncrls, int max_depth, int64_t at)
+                    int ncrls, int max_depth, int64_t at, const char *crl_info)
 {
     /* The last step of each check (PARLEY_CHECK_* order). */
     static const int last[PARLEY_CHECK_COUNT] = {PL_STAGE_SIGDATES, PL_STAGE_POLICY, PL_STAGE_BUILD, PL_STAGE_HOST,
@@ -219,6 +219,8 @@ void pl_report_fill(parley_verify_result *r, X509_STORE_CTX *ctx, X509 *leaf, in
             snprintf(d, dn, "%s", reason);
             if (c == PARLEY_CHECK_DATES && ctx) pl_dates_failed(d, dn, X509_STORE_CTX_get_current_cert(ctx), at);
             if (c == PARLEY_CHECK_HOST && leaf) pl_cat(d, dn, " ("), pl_host_names(d, dn, leaf), pl_cat(d, dn, ")");
+            /* The reason is the handshake's; the report adds which CRL. */
+            if (c == PARLEY_CHECK_REVOCATION && crl_info && crl_info[0]) pl_cat(d, dn, " (%s)", crl_info);
         } else if (last[c] < stage && path) {
             k->verdict = PARLEY_VERDICT_OK;
             switch (c) {
@@ -230,7 +232,12 @@ void pl_report_fill(parley_verify_result *r, X509_STORE_CTX *ctx, X509 *leaf, in
                 pl_cat(d, dn, "reached trust anchor: %s", anchor);
                 break;
             }
-            case PARLEY_CHECK_HOST: pl_cat(d, dn, "%s matched; ", host), pl_host_names(d, dn, leaf); break;
+            case PARLEY_CHECK_HOST: {
+                char san[300] = "";
+                (void)pl_leaf_match_san(leaf, host, san, sizeof san);
+                pl_cat(d, dn, "%s matched %s; ", host, san[0] ? san : "?"), pl_host_names(d, dn, leaf);
+                break;
+            }
             case PARLEY_CHECK_USAGE: pl_usage_text(d, dn, leaf); break;
             case PARLEY_CHECK_CONSTRAINTS: pl_constraints_ok(d, dn, path, max_depth); break;
             default:

@@ -124,9 +124,10 @@ PL_MUST_CHECK int pl_verify_chain_report(pl_trust *t, const pl_der *chain, size_
  * in the future, nextUpdate not past, or without nextUpdate thisUpdate no
  * older than max_age seconds; then the status. Every time check uses `now`
  * (0: real time). Revoked: certificate_revoked; anything else wrong:
- * bad_certificate_status_response. */
+ * bad_certificate_status_response. A delegated responder's certificate
+ * meets the key policy with min_rsa_bits (the config's; 0: the default). */
 PL_MUST_CHECK int pl_ocsp_check(const uint8_t *leaf, size_t leaf_len, const pl_cert *issuer, const uint8_t *resp,
-                                size_t len, int64_t now, uint32_t max_age);
+                                size_t len, int64_t now, uint32_t max_age, int min_rsa_bits);
 /* After a successful verification: a warning to show (e.g. an expired CRL
  * accepted by policy), or "" (thread-local, valid until the next call). */
 const char *pl_verify_warning(void);

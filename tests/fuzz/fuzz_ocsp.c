@@ -23,6 +23,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    (void)pl_ocsp_check(chain.der[0], chain.der_len[0], issuer, data, size, 0, 7 * 86400);
+    (void)pl_ocsp_check(chain.der[0], chain.der_len[0], issuer, data, size, 0, 7 * 86400, 0);
     return 0;
 }

@@ -185,7 +185,11 @@ row expired bad dates 'certificate has expired' 'certificate for leaf[0-9]+\.exa
 row notyet bad dates 'certificate is not yet valid' 'is not valid until [0-9]{4}-' "$C/notyet.pem" --host notyet.example.com
 row wronghost bad host 'hostname mismatch' 'does not match host name other\.example\.net$' "$C/wronghost.pem" --host other.example.net
 row wrong-ip bad host 'IP address mismatch' 'does not match (host name|IP address) 192\.0\.2\.11$' "$C/good-ip.pem" --ip 192.0.2.11
-row untrusted bad trust 'unable to get local issuer certificate' 'was issued by /CN=Test Root 4, which is not a trusted CA$' "$C/untrusted.pem" --host untrusted.example.com
+row untrusted bad trust 'unable to get local issuer certificate' 'was issued by /CN=Test Root 4, which is neither a trusted CA nor among the certificates sent \(a missing intermediate\?\)$' "$C/untrusted.pem" --host untrusted.example.com
+# The same with its (untrusted) root sent along.
+cat "$C/untrusted.pem" "$C/otherroot.pem" >"$C/untrusted-root-sent.pem"
+row untrusted-root-sent bad trust 'self-signed certificate in certificate chain' 'certificate for leaf[0-9]+\.example\.com chains to /CN=Test Root 4, a root that is not trusted$' \
+    "$C/untrusted-root-sent.pem" --host untrusted.example.com
 row rsa1024 bad signatures 'EE certificate key too weak' 'has an RSA key of 1024 bits; at least 2048 are required$' "$C/rsa1024.pem" --host rsa1024.example.com
 row sha1-intermediate bad signatures 'error 68 at 1 depth.*CA signature digest algorithm too weak' \
     'certificate for Test Intermediate 3 is signed with sha1WithRSAEncryption \(SHA-1\), which is refused$' "$C/sha1.pem" --host sha1.example.com
@@ -241,7 +245,7 @@ row sha1-crl stricter revocation ': OK$' 'the CRL from /CN=Test Intermediate 1 i
     --crl "$C/root.crl" --crl "$C/inter-sha1.crl"
 # ---- the intermediate given separately; no intermediate at all
 row untrusted-opt ok - ': OK$' '' "$C/good-rsa-leaf.pem" --untrusted "$C/inter.pem" --host good-rsa.example.com
-row leaf-alone bad trust 'unable to get local issuer certificate' 'was issued by /CN=Test Intermediate 1, which is not a trusted CA$' "$C/good-rsa-leaf.pem" --host good-rsa.example.com
+row leaf-alone bad trust 'unable to get local issuer certificate' 'was issued by /CN=Test Intermediate 1, which is neither a trusted CA nor among the certificates sent \(a missing intermediate\?\)$' "$C/good-rsa-leaf.pem" --host good-rsa.example.com
 # ---- --at-time: inside and outside a certificate's validity
 row at-time-expired-inside ok - ': OK$' '' "$C/expired.pem" --at-time "$(date -d 2020-12-01Z +%s)"
 row at-time-notyet-inside ok - ': OK$' '' "$C/notyet.pem" --at-time "$(date -u -d '+10 years +180 days' +%s)"

@@ -199,7 +199,7 @@ static void test_verification_failures(void **state)
     /* Wrong host. */
     expect_verify_failure(client_cfg("ec256"), server_cfg("ec256"), "www.example.com", 42, "does not match host name www.example.com");
     /* Unknown CA. */
-    expect_verify_failure(client_cfg("other"), server_cfg("ec256"), "localhost", 48, "not a trusted CA");
+    expect_verify_failure(client_cfg("other"), server_cfg("ec256"), "localhost", 48, "is self-signed and not trusted");
     /* An IP address is matched against iPAddress SANs. */
     pair p;
     make_pair(&p, client_cfg("ec256"), server_cfg("ec256"), "127.0.0.1");

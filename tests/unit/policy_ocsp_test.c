@@ -35,8 +35,9 @@ static int teardown(void **state)
 }
 
 /* A "good" response for the leaf signed by a responder certificate of
- * `kind` that the CA signed with `md`; pl_ocsp_check's result. */
-static int check_with_responder(const char *kind, const char *md)
+ * `kind` that the CA signed with `md`; pl_ocsp_check's result under a
+ * minimum RSA size of min_rsa (0: the default). */
+static int check_with_responder_min(const char *kind, const char *md, int min_rsa)
 {
     pki_opts o = {.kind = kind, .md = md, .eku = "OCSPSigning", .san = "DNS:ocsp.test"};
     pki_cert *resp = pki_issue("Delegated Responder", &o, ca);
@@ -54,7 +55,7 @@ static int check_with_responder(const char *kind, const char *md)
     assert_true(dl > 0);
     size_t ll;
     const uint8_t *ld = pki_der(leaf, &ll);
-    int rc = pl_ocsp_check(ld, ll, (const pl_cert *)cx, der, (size_t)dl, (int64_t)time(NULL), 0);
+    int rc = pl_ocsp_check(ld, ll, (const pl_cert *)cx, der, (size_t)dl, (int64_t)time(NULL), 0, min_rsa);
     OPENSSL_free(der);
     OCSP_RESPONSE_free(r);
     OCSP_BASICRESP_free(bs);
@@ -63,6 +64,8 @@ static int check_with_responder(const char *kind, const char *md)
     pki_free(resp);
     return rc;
 }
+
+static int check_with_responder(const char *kind, const char *md) { return check_with_responder_min(kind, md, 0); }
 
 static void test_rsa2048_responder_accepted(void **state)
 {
@@ -84,12 +87,25 @@ static void test_sha1_responder_refused(void **state)
     assert_non_null(strstr(pl_last_message(), "SHA-1"));
 }
 
+/* The config's minimum applies to the responder too: raised to 3072 an
+ * RSA-2048 responder is refused; lowered (the insecure setter) to 1024 an
+ * RSA-1024 one passes. */
+static void test_config_minimum_applies(void **state)
+{
+    (void)state;
+    assert_true(check_with_responder_min("rsa2048", NULL, 3072) < 0);
+    assert_non_null(strstr(pl_last_message(), "RSA key of 2048 bits; at least 3072"));
+    assert_int_equal(check_with_responder_min("rsa3072", NULL, 3072), 0);
+    assert_int_equal(check_with_responder_min("rsa1024", NULL, 1024), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rsa2048_responder_accepted),
         cmocka_unit_test(test_rsa1024_responder_refused),
         cmocka_unit_test(test_sha1_responder_refused),
+        cmocka_unit_test(test_config_minimum_applies),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
