@@ -76,7 +76,7 @@ STRESS_THREADS ?= 8
 TSAN_RUN := $(shell setarch $$(uname -m) -R true >/dev/null 2>&1 && echo setarch $$(uname -m) -R)
 TSAN_ENV = TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 exitcode=66 suppressions=$(CURDIR)/tests/stress/tsan.supp" $(TSAN_RUN)
 # The unit tests whose threads TSan must find race-free (they pass without it too).
-TSAN_UNIT = key_op_threads_test keyless_threads_test config_threads_test cert_compress_threads_test
+TSAN_UNIT = key_op_threads_test keyless_threads_test config_threads_test cert_compress_threads_test verify_threads_test
 tsan-build: deps
 	@CC=clang cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARLEY_TSAN=ON >/dev/null
 	@cmake --build $(TSAN_BUILD) -j $(JOBS) --target parley parley_stress $(TSAN_UNIT) >$(TSAN_BUILD)/build.log 2>&1 || { cat $(TSAN_BUILD)/build.log; exit 1; }
