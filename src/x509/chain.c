@@ -11,6 +11,7 @@
 
 #include "../util/mem.h"
 #include "policy.h"
+#include "policy.h"
 #include "x509.h"
 
 /* Internal: fill the chain's names and public key from its leaf. */
@@ -189,8 +190,9 @@ int pl_cert_describe(const uint8_t *der, size_t len, char *subject, size_t sl, c
     const unsigned char *p = der;
     X509 *x = d2i_X509(NULL, &p, (long)len);
     PL_ENSURE(x, PL_ERR_BAD_CERTIFICATE, "certificate is not valid DER");
-    X509_NAME_oneline(X509_get_subject_name(x), subject, (int)sl);
-    X509_NAME_oneline(X509_get_issuer_name(x), issuer, (int)il);
+    /* The peer's text, escaped (names.c): no control byte reaches a summary line. */
+    pl_name_slash(X509_get_subject_name(x), subject, sl);
+    pl_name_slash(X509_get_issuer_name(x), issuer, il);
     pl_asn1_time_text(X509_get0_notBefore(x), nb, nbl);
     pl_asn1_time_text(X509_get0_notAfter(x), na, nal);
     X509_free(x);

@@ -67,6 +67,35 @@ static void pl_escape(const unsigned char *in, size_t len, char *out, size_t n, 
 
 void pl_text_escape(const unsigned char *in, size_t len, char *out, size_t n) { pl_escape(in, len, out, n, 1); }
 
+void pl_name_slash(const X509_NAME *nm, char *out, size_t n)
+{
+    size_t o = 0;
+    if (!n) return;
+    out[0] = 0;
+    for (int i = 0; i < X509_NAME_entry_count(nm) && o + 1 < n; i++) {
+        const X509_NAME_ENTRY *e = X509_NAME_get_entry(nm, i);
+        int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(e));
+        const char *sn = nid != NID_undef ? OBJ_nid2sn(nid) : NULL;
+        const ASN1_STRING *s = X509_NAME_ENTRY_get_data(e);
+        unsigned char *u = NULL;
+        int ul = ASN1_STRING_to_UTF8(&u, s);
+        char val[256];
+        /* Whatever its string type, as UTF-8; the value escaped with a
+         * backslash doubled, so "\x0a" typed in a name never reads as an
+         * escaped newline. */
+        if (ul >= 0) pl_escape(u, (size_t)ul, val, sizeof val, 1);
+        else pl_escape(ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s), val, sizeof val, 1);
+        OPENSSL_free(u);
+        int w = snprintf(out + o, n - o, "/%s=%s", sn ? sn : "?", val);
+        if (w < 0 || (size_t)w >= n - o) {
+            out[o] = 0; /* a whole entry or none: never half a character */
+            break;
+        }
+        o += (size_t)w;
+    }
+    ERR_clear_error();
+}
+
 void pl_name_text(const X509_NAME *nm, char *out, size_t n)
 {
     BIO *b = BIO_new(BIO_s_mem());
@@ -77,11 +106,7 @@ void pl_name_text(const X509_NAME *nm, char *out, size_t n)
     if (b && X509_NAME_print_ex(b, nm, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB) >= 0) l = BIO_get_mem_data(b, &p);
     if (l > 0) pl_escape((const unsigned char *)p, (size_t)l, out, n, 0);
     else {
-        /* X509_NAME_oneline writes non-printable bytes as \xNN itself
-         * (a literal backslash it leaves alone: doubled here). */
-        char tmp[512];
-        X509_NAME_oneline(nm, tmp, sizeof tmp);
-        pl_text_escape((const unsigned char *)tmp, strlen(tmp), out, n);
+        pl_name_slash(nm, out, n);
     }
     BIO_free(b);
     ERR_clear_error();

@@ -25,6 +25,7 @@
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "policy.h"
 
@@ -186,7 +187,7 @@ int pl_policy_check_crl(const X509_CRL *crl)
 {
     char iss[256], alg[80];
     int nid = X509_CRL_get_signature_nid(crl);
-    X509_NAME_oneline(X509_CRL_get_issuer(crl), iss, sizeof iss); /* bytes outside printable ASCII as \xNN */
+    pl_name_slash(X509_CRL_get_issuer(crl), iss, sizeof iss); /* names.c: escaped */
     snprintf(alg, sizeof alg, "%s", nid != NID_undef && OBJ_nid2ln(nid) ? OBJ_nid2ln(nid) : "unknown");
     const char *weak = pl_weak_md(pl_crl_md(crl));
     ERR_clear_error();
@@ -195,15 +196,16 @@ int pl_policy_check_crl(const X509_CRL *crl)
 }
 
 /* libcrypto picks the CRL it applies among those the lookup gives it
- * (OpenSSL 3.0 get_crl_sk: the newest valid one), so the rule is applied
- * there (verify.c pl_lookup_crls): a CRL signed with MD5 or SHA-1 is dropped
- * only when a strong CRL of the issuer is at least as recent (its
- * thisUpdate not earlier), so an old SHA-1 CRL beside a newer SHA-256 one
- * refuses nothing. A weak CRL newer than every strong one stays: dropping it
- * would let libcrypto apply the older strong CRL and miss a revocation the
- * newer one lists; the run then fails on the weak CRL it used
- * (pl_policy_check_crl), which is a refusal, never a silent pass. Returns 1
- * when a weak CRL stays. */
+ * (OpenSSL 3.0 get_crl_sk: one in date at the verification time first,
+ * then the newest), so the rule is applied there (verify.c pl_lookup_crls):
+ * a CRL signed with MD5 or SHA-1 is dropped when a strong CRL of the issuer
+ * would win over it anyway - at least as recent (thisUpdate), or in date
+ * while the weak one is not - so an old or expired SHA-1 CRL beside a good
+ * SHA-256 one refuses nothing. A weak CRL that libcrypto would prefer stays:
+ * dropping it would let libcrypto apply the older strong CRL and miss a
+ * revocation only the newer one lists; the run is then refused on it
+ * (pl_policy_check_crl), a refusal, never a silent pass. Returns 1 when a
+ * weak CRL stays. */
 static int pl_crl_newer(const X509_CRL *a, const X509_CRL *b)
 {
     int day = 0, sec = 0;
@@ -212,18 +214,28 @@ static int pl_crl_newer(const X509_CRL *a, const X509_CRL *b)
     return day > 0 || (day == 0 && sec > 0); /* a's thisUpdate after b's */
 }
 
-int pl_crls_drop_weak(STACK_OF(X509_CRL) *crls)
+/* thisUpdate <= at <= nextUpdate (no nextUpdate: no end). */
+static int pl_crl_in_date(const X509_CRL *c, time_t at)
 {
+    const ASN1_TIME *tu = X509_CRL_get0_lastUpdate(c), *nu = X509_CRL_get0_nextUpdate(c);
+    return tu && X509_cmp_time(tu, &at) <= 0 && (!nu || X509_cmp_time(nu, &at) >= 0);
+}
+
+int pl_crls_drop_weak(STACK_OF(X509_CRL) *crls, int64_t at)
+{
+    time_t t = at ? (time_t)at : time(NULL);
     int n = sk_X509_CRL_num(crls), kept_weak = 0;
     const X509_CRL *newest_strong = NULL;
     for (int i = 0; i < n; i++) {
         const X509_CRL *c = sk_X509_CRL_value(crls, i);
         if (!pl_weak_md(pl_crl_md(c)) && (!newest_strong || pl_crl_newer(c, newest_strong))) newest_strong = c;
     }
+    int strong_in_date = newest_strong && pl_crl_in_date(newest_strong, t);
     for (int i = n - 1; i >= 0; i--) {
         X509_CRL *c = sk_X509_CRL_value(crls, i);
         if (!pl_weak_md(pl_crl_md(c))) continue;
-        if (newest_strong && !pl_crl_newer(c, newest_strong)) X509_CRL_free(sk_X509_CRL_delete(crls, i));
+        if (newest_strong && (!pl_crl_newer(c, newest_strong) || (strong_in_date && !pl_crl_in_date(c, t))))
+            X509_CRL_free(sk_X509_CRL_delete(crls, i));
         else kept_weak = 1;
     }
     ERR_clear_error();

@@ -35,6 +35,10 @@ void pl_sig_text(const X509 *x, char *out, size_t n);
  * to a report or a log, nor text that reads as an escape. */
 void pl_cert_name(const X509 *x, char *out, size_t n);
 /* The same for any name (a CRL's issuer). */
+/* A name as "/CN=x/O=y" (X509_NAME_oneline's form), each value escaped as
+ * pl_text_escape does (control bytes and invalid UTF-8 as \xNN, a backslash
+ * as \\), whole entries only. */
+void pl_name_slash(const X509_NAME *nm, char *out, size_t n);
 void pl_name_cn(const X509_NAME *nm, char *out, size_t n);
 void pl_name_text(const X509_NAME *nm, char *out, size_t n);
 void pl_text_escape(const unsigned char *in, size_t len, char *out, size_t n);
@@ -80,6 +84,8 @@ void pl_report_fill(struct parley_verify_result *r, X509_STORE_CTX *ctx, X509 *l
                     const char *host, int ncrls, int max_depth, int64_t at, const char *crl_info);
 /* policy.c: drop the CRLs signed with MD5 or SHA-1 from a lookup's result
  * when another remains; 1 when only such CRLs are left (kept). */
-int pl_crls_drop_weak(STACK_OF(X509_CRL) *crls);
+int pl_crls_drop_weak(STACK_OF(X509_CRL) *crls, int64_t at);
+/* The verification time of a run: the param's check time, else now. */
+int64_t pl_ctx_time(const X509_STORE_CTX *ctx);
 
 #endif

@@ -86,7 +86,7 @@ void pl_date_only(const ASN1_TIME *t, char *out, size_t n)
 typedef struct {
     const pl_trust *t;
     char crl_date[32];
-    char crl_info[400]; /* that CRL for the report: "CRL from <issuer>, thisUpdate .., nextUpdate .." */
+    char crl_info[480]; /* that CRL for the report: "CRL from <issuer>, thisUpdate .., nextUpdate .." */
     X509_CRL *weak_crl; /* a CRL signed with MD5/SHA-1 given to libcrypto (no other was left) */
 } pl_vstate;
 
@@ -94,11 +94,18 @@ typedef struct {
  * strong one at least as recent remains (policy.c pl_crls_drop_weak):
  * libcrypto then chooses among those we accept; a weak one newer than every
  * strong one stays and the run is refused on it. */
+/* The verification time of a run (policy.h). */
+int64_t pl_ctx_time(const X509_STORE_CTX *ctx)
+{
+    const X509_VERIFY_PARAM *pm = X509_STORE_CTX_get0_param((X509_STORE_CTX *)ctx);
+    return (X509_VERIFY_PARAM_get_flags(pm) & X509_V_FLAG_USE_CHECK_TIME) ? (int64_t)X509_VERIFY_PARAM_get_time(pm) : (int64_t)time(NULL);
+}
+
 static STACK_OF(X509_CRL) *pl_lookup_crls(const X509_STORE_CTX *ctx, const X509_NAME *nm)
 {
     STACK_OF(X509_CRL) *crls = X509_STORE_CTX_get1_crls(ctx, nm);
     pl_vstate *vs = X509_STORE_CTX_get_app_data(ctx);
-    if (crls && pl_crls_drop_weak(crls) && vs && !vs->weak_crl) {
+    if (crls && pl_crls_drop_weak(crls, pl_ctx_time(ctx)) && vs && !vs->weak_crl) {
         /* The weak CRL that stayed (newer than every strong one), not
          * simply the first of the stack, which may be a strong one. */
         for (int i = 0; i < sk_X509_CRL_num(crls) && !vs->weak_crl; i++)
@@ -118,6 +125,9 @@ static int pl_verify_cb(int ok, X509_STORE_CTX *ctx)
     const pl_trust *t = vs ? vs->t : NULL;
     int err = X509_STORE_CTX_get_error(ctx);
     X509_CRL *crl = X509_STORE_CTX_get0_current_crl(ctx);
+    /* Only the failure the run stops at may name a CRL: a failure without
+     * one (no CRL for an issuer) must not carry an earlier CRL's text. */
+    if (!ok && vs) vs->crl_info[0] = 0;
     if (!ok && vs && crl) {
         X509_REVOKED *rev = NULL;
         if (err == X509_V_ERR_CERT_REVOKED && X509_CRL_get0_by_cert(crl, &rev, X509_STORE_CTX_get_current_cert(ctx)) == 1 && rev)
@@ -132,11 +142,13 @@ static int pl_verify_cb(int ok, X509_STORE_CTX *ctx)
             pl_name_cn(X509_CRL_get_issuer(crl), by, sizeof by);
             pl_date_only(X509_CRL_get0_lastUpdate(crl), tu, sizeof tu);
             pl_date_only(X509_CRL_get0_nextUpdate(crl), nu, sizeof nu);
-            snprintf(vs->crl_info, sizeof vs->crl_info, "CRL from %s, thisUpdate %s, nextUpdate %s", by, tu, nu);
+            snprintf(vs->crl_info, sizeof vs->crl_info, "CRL from %s, thisUpdate %s, nextUpdate %s%s", by, tu, nu,
+                     pl_crl_is_weak(crl) ? ", signed with MD5 or SHA-1 (refused by the policy)" : "");
         }
     }
     if (!ok && t && !t->crl_expired_fatal && err == X509_V_ERR_CRL_HAS_EXPIRED) {
         snprintf(pl_warning, sizeof pl_warning, "warning: a CRL used for this chain has expired (past its nextUpdate)");
+        if (vs) vs->crl_info[0] = 0; /* let pass: not the failure */
         return 1;
     }
     return ok;

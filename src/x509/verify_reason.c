@@ -38,12 +38,12 @@ int pl_verify_reason(int err, X509 *bad, X509 *leaf, const char *role, const cha
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
     case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE: {
         char iss[256], leafname[256];
-        X509_NAME_oneline(X509_get_issuer_name(bad), iss, sizeof iss); /* writes bytes outside printable ASCII as \xNN */
+        pl_name_slash(X509_get_issuer_name(bad), iss, sizeof iss); /* names.c: escaped */
         pl_cert_name(leaf ? leaf : bad, leafname, sizeof leafname);
         int self_issued = (X509_get_extension_flags(bad) & EXFLAG_SI) != 0;
         if (err == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN && bad != leaf) {
             char root[256];
-            X509_NAME_oneline(X509_get_subject_name(bad), root, sizeof root);
+            pl_name_slash(X509_get_subject_name(bad), root, sizeof root);
             rc = pl_fail(PL_ERR_UNKNOWN_CA, __FILE__, __LINE__, "certificate for %s chains to %s, a root that is not trusted", leafname, root);
         } else if (err == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT || err == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN || self_issued) {
             rc = pl_fail(PL_ERR_UNKNOWN_CA, __FILE__, __LINE__, "certificate for %s is self-signed and not trusted", badname);
@@ -68,7 +68,7 @@ int pl_verify_reason(int err, X509 *bad, X509 *leaf, const char *role, const cha
         break;
     case X509_V_ERR_UNABLE_TO_GET_CRL: {
         char iss[256];
-        X509_NAME_oneline(X509_get_issuer_name(bad), iss, sizeof iss); /* writes bytes outside printable ASCII as \xNN */
+        pl_name_slash(X509_get_issuer_name(bad), iss, sizeof iss); /* names.c: escaped */
         rc = pl_fail(PL_ERR_CERTIFICATE_UNKNOWN, __FILE__, __LINE__, "no CRL from %s was given, so the revocation of %s cannot be checked", iss, badname);
         break;
     }

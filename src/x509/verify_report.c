@@ -158,7 +158,7 @@ static void pl_revocation_ok(char *d, size_t dn, X509_STORE_CTX *ctx, STACK_OF(X
         char who[256], by[256];
         pl_cert_name(x, who, sizeof who);
         pl_cert_name(iss, by, sizeof by);
-        if (crls) (void)pl_crls_drop_weak(crls);
+        if (crls) (void)pl_crls_drop_weak(crls, pl_ctx_time(ctx));
         for (int j = 0; j < sk_X509_CRL_num(crls); j++) {
             X509_CRL *crl = sk_X509_CRL_value(crls, j);
             if (X509_CRL_verify(crl, X509_get0_pubkey(iss)) != 1) continue;

@@ -172,12 +172,17 @@ int pki_crl(const char *name, const pki_cert *issuer, const char *md, long revok
 
 int pki_crl_at(const char *name, const pki_cert *issuer, const char *md, long revoked, long last_secs)
 {
+    return pki_crl_window(name, issuer, md, revoked, last_secs, last_secs + 3600 + 7 * 86400);
+}
+
+int pki_crl_window(const char *name, const pki_cert *issuer, const char *md, long revoked, long last_secs, long next_secs)
+{
     X509_CRL *crl = X509_CRL_new();
     X509_CRL_set_version(crl, 1);
     X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer->x));
     ASN1_TIME *t = X509_gmtime_adj(NULL, last_secs);
     X509_CRL_set1_lastUpdate(crl, t);
-    X509_gmtime_adj(t, last_secs + 3600 + 7 * 86400);
+    X509_gmtime_adj(t, next_secs);
     X509_CRL_set1_nextUpdate(crl, t);
     if (revoked) {
         X509_REVOKED *r = X509_REVOKED_new();

@@ -41,6 +41,8 @@ int pki_write(const char *name, const char *keyname, const pki_cert *const *cert
 int pki_crl(const char *name, const pki_cert *issuer, const char *md, long revoked);
 /* The same with thisUpdate `last_secs` from now (pki_crl: -3600). */
 int pki_crl_at(const char *name, const pki_cert *issuer, const char *md, long revoked, long last_secs);
+/* The same with nextUpdate `next_secs` from now (pki_crl_at: 7 days after thisUpdate). */
+int pki_crl_window(const char *name, const pki_cert *issuer, const char *md, long revoked, long last_secs, long next_secs);
 /* The full path of test_dir()/name (static buffer). */
 const char *pki_path(const char *name);
 /* At most PKI_MAX_CHAIN certificates. */

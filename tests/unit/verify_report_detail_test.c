@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -28,6 +29,13 @@ static int setup(void **state)
     rc |= o ? pki_write("dother.pem", NULL, (const pki_cert *const[]){o}, 1) : -1;
     rc |= pki_crl("droot.crl", root, NULL, 0);
     rc |= pki_crl("dinter-revoked.crl", inter, NULL, 9);
+    /* A good SHA-256 CRL from 3 days ago, in date for 30 days, and a newer
+     * SHA-1 one (2 days ago) already expired (1 day ago): libcrypto prefers
+     * the CRL in date, so the expired SHA-1 one must not be blamed. */
+    rc |= pki_crl_window("dinter-strong-old.crl", inter, NULL, 0, -3 * 86400, 30 * 86400);
+    rc |= pki_crl_window("dinter-weak-expired.crl", inter, "sha1", 0, -2 * 86400, -86400);
+    /* A SHA-1 CRL alone that revokes the leaf (serial 1). */
+    rc |= pki_crl("dinter-weak-rev.crl", inter, "sha1", 1);
     pki_free(o);
     return rc;
 }
@@ -140,12 +148,52 @@ static void test_backslash_escaped(void **state)
     pki_free(l1), pki_free(l2);
 }
 
+/* An issuer whose name holds the four characters \x0A and one holding a
+ * newline give different reasons (names.c pl_name_slash doubles the
+ * backslash of the first), in the missing-intermediate sentence too. */
+static void test_issuer_names_escaped(void **state)
+{
+    (void)state;
+    parley_verify_result r;
+    char reason2[sizeof r.reason];
+    pki_opts ca = {.ca = 1}, l = {.kind = "ec256"};
+    pki_cert *i1 = pki_issue("Evil\\x0AInt", &ca, root), *i2 = pki_issue("Evil\nInt", &ca, root);
+    assert_non_null(i1);
+    assert_non_null(i2);
+    pki_cert *l1 = pki_issue("leaf.test", &l, i1), *l2 = pki_issue("leaf.test", &l, i2);
+    const pki_cert *c1[] = {l1}, *c2[] = {l2};
+    assert_int_equal(pki_verify(c1, 1, "droot.pem", NULL, 0, NULL, PARLEY_PURPOSE_SERVER, &r), PARLEY_VERIFY_FAILED);
+    snprintf(reason2, sizeof reason2, "%s", r.reason);
+    assert_int_equal(pki_verify(c2, 1, "droot.pem", NULL, 0, NULL, PARLEY_PURPOSE_SERVER, &r), PARLEY_VERIFY_FAILED);
+    if (!strcmp(reason2, r.reason)) fail_msg("the same reason for both: %s", r.reason);
+    if (!strstr(reason2, "/CN=Evil\\\\x0AInt,")) fail_msg("literal: %s", reason2);
+    if (!strstr(r.reason, "/CN=Evil\\x0aInt,")) fail_msg("newline: %s", r.reason);
+    pki_free(l1), pki_free(l2), pki_free(i1), pki_free(i2);
+}
+
+/* An expired SHA-1 CRL newer than a SHA-256 one in date: libcrypto applies
+ * the one in date, so the chain verifies (nothing refused for a CRL that was
+ * not used). A SHA-1 CRL alone that revokes: the detail says it is weak. */
+static void test_weak_crl_by_date(void **state)
+{
+    (void)state;
+    parley_verify_result r;
+    const pki_cert *chain[] = {leaf, inter};
+    const char *crls[] = {"droot.crl", "dinter-strong-old.crl", "dinter-weak-expired.crl", NULL};
+    assert_int_equal(pki_verify(chain, 2, "droot.pem", crls, 0, NULL, PARLEY_PURPOSE_SERVER, &r), PARLEY_OK);
+    const char *weak[] = {"droot.crl", "dinter-weak-rev.crl", NULL};
+    assert_int_equal(pki_verify(chain, 2, "droot.pem", weak, 0, NULL, PARLEY_PURPOSE_SERVER, &r), PARLEY_VERIFY_FAILED);
+    if (!strstr(r.checks[PARLEY_CHECK_REVOCATION].detail, "signed with MD5 or SHA-1 (refused by the policy)"))
+        fail_msg("revocation detail: %s", r.checks[PARLEY_CHECK_REVOCATION].detail);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_revocation_names_crl),  cmocka_unit_test(test_host_names_matching_san),
         cmocka_unit_test(test_missing_intermediate),  cmocka_unit_test(test_self_signed_untrusted),
         cmocka_unit_test(test_untrusted_root_sent),   cmocka_unit_test(test_backslash_escaped),
+        cmocka_unit_test(test_issuer_names_escaped), cmocka_unit_test(test_weak_crl_by_date),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
