@@ -36,6 +36,8 @@ static int setup(void **state)
     rc |= pki_crl_window("dinter-weak-expired.crl", inter, "sha1", 0, -2 * 86400, -86400);
     /* A SHA-1 CRL alone that revokes the leaf (serial 1). */
     rc |= pki_crl("dinter-weak-rev.crl", inter, "sha1", 1);
+    /* An expired CRL (let pass when expired CRLs only warn). */
+    rc |= pki_crl_window("dinter-expired.crl", inter, NULL, 0, -10 * 86400, -86400);
     pki_free(o);
     return rc;
 }
@@ -187,6 +189,28 @@ static void test_weak_crl_by_date(void **state)
         fail_msg("revocation detail: %s", r.checks[PARLEY_CHECK_REVOCATION].detail);
 }
 
+/* With expired CRLs only a warning, an expired CRL from the intermediate is
+ * let pass; the run then stops at the root's missing CRL, a failure with no
+ * CRL at all: its detail must not carry the expired CRL's text. */
+static void test_crl_detail_not_stale(void **state)
+{
+    (void)state;
+    parley_verify_result r;
+    const uint8_t *der[2];
+    size_t len[2];
+    der[0] = pki_der(leaf, &len[0]);
+    der[1] = pki_der(inter, &len[1]);
+    parley_config *cfg = parley_config_new();
+    assert_int_equal(parley_config_set_ca_file(cfg, pki_path("droot.pem")), PARLEY_OK);
+    assert_int_equal(parley_config_add_crl_file(cfg, pki_path("dinter-expired.crl")), PARLEY_OK);
+    assert_int_equal(parley_config_set_crl_expired_fatal(cfg, 0), PARLEY_OK);
+    assert_int_equal(parley_verify_chain(cfg, der, len, 2, NULL, PARLEY_PURPOSE_SERVER, &r), PARLEY_VERIFY_FAILED);
+    parley_config_free(cfg);
+    if (!strstr(r.reason, "no CRL from /CN=Root CA was given")) fail_msg("reason: %s", r.reason);
+    if (strstr(r.checks[PARLEY_CHECK_REVOCATION].detail, "CRL from Intermediate CA"))
+        fail_msg("stale CRL text: %s", r.checks[PARLEY_CHECK_REVOCATION].detail);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -194,6 +218,7 @@ int main(void)
         cmocka_unit_test(test_missing_intermediate),  cmocka_unit_test(test_self_signed_untrusted),
         cmocka_unit_test(test_untrusted_root_sent),   cmocka_unit_test(test_backslash_escaped),
         cmocka_unit_test(test_issuer_names_escaped), cmocka_unit_test(test_weak_crl_by_date),
+        cmocka_unit_test(test_crl_detail_not_stale),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
