@@ -11,7 +11,6 @@
 
 #include "../util/mem.h"
 #include "policy.h"
-#include "policy.h"
 #include "x509.h"
 
 /* Internal: fill the chain's names and public key from its leaf. */
@@ -233,21 +232,10 @@ int pl_cert_sans(const uint8_t *der, size_t len, char *out, size_t outlen)
     out[0] = 0;
     for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens) && o < outlen; i++) {
         GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-        const char *sep = o ? ", " : "";
+        char text[320];
         int n = 0;
-        if (g->type == GEN_DNS || g->type == GEN_EMAIL || g->type == GEN_URI) {
-            ASN1_IA5STRING *v = g->type == GEN_DNS ? g->d.dNSName : g->type == GEN_EMAIL ? g->d.rfc822Name : g->d.uniformResourceIdentifier;
-            /* The peer's bytes, escaped (names.c): no new lines in a report or log. */
-            char text[256];
-            pl_text_escape(ASN1_STRING_get0_data(v), (size_t)ASN1_STRING_length(v), text, sizeof text);
-            n = snprintf(out + o, outlen - o, "%s%s:%s", sep, g->type == GEN_DNS ? "DNS" : g->type == GEN_EMAIL ? "email" : "URI", text);
-        } else if (g->type == GEN_IPADD) {
-            char ip[64] = "?";
-            int l = ASN1_STRING_length(g->d.iPAddress);
-            const unsigned char *b = ASN1_STRING_get0_data(g->d.iPAddress);
-            if (l == 4 || l == 16) inet_ntop(l == 4 ? AF_INET : AF_INET6, b, ip, sizeof ip);
-            n = snprintf(out + o, outlen - o, "%sIP:%s", sep, ip);
-        }
+        /* hostname.c: escaped DNS/email/URI, or the IP address; other kinds are left out. */
+        if (pl_san_text(g, text, sizeof text) > 0) n = snprintf(out + o, outlen - o, "%s%s", o ? ", " : "", text);
         if (n > 0) o += (size_t)n < outlen - o ? (size_t)n : outlen - o - 1;
     }
     GENERAL_NAMES_free(gens);

@@ -60,20 +60,22 @@ int pl_hostname_match(const char *pattern, const char *host)
 /* RFC 6125 6.4 / RFC 5280 4.2.1.6: match against subjectAltName entries only. */
 int pl_leaf_matches_host(X509 *leaf, const char *host) { return pl_leaf_match_san(leaf, host, NULL, 0); }
 
-/* The SAN that matched, for the report (with several, the first). */
-static void pl_san_text(const GENERAL_NAME *g, char *which, size_t wn)
+int pl_san_text(const GENERAL_NAME *g, char *out, size_t n)
 {
-    if (!which || !wn) return;
+    if (!out || !n) return 0;
+    out[0] = 0;
     if (g->type == GEN_IPADD) {
         char ip[64] = "?";
         int l = ASN1_STRING_length(g->d.iPAddress);
         if (l == 4 || l == 16) inet_ntop(l == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(g->d.iPAddress), ip, sizeof ip);
-        snprintf(which, wn, "IP:%s", ip);
-    } else {
-        char t[256];
-        pl_text_escape(ASN1_STRING_get0_data(g->d.dNSName), (size_t)ASN1_STRING_length(g->d.dNSName), t, sizeof t);
-        snprintf(which, wn, "DNS:%s", t);
+        return snprintf(out, n, "IP:%s", ip);
     }
+    if (g->type != GEN_DNS && g->type != GEN_EMAIL && g->type != GEN_URI) return 0;
+    const ASN1_IA5STRING *v = g->type == GEN_DNS ? g->d.dNSName : g->type == GEN_EMAIL ? g->d.rfc822Name : g->d.uniformResourceIdentifier;
+    /* The peer's bytes, escaped (names.c): no new lines in a report or log. */
+    char t[256];
+    pl_text_escape(ASN1_STRING_get0_data(v), (size_t)ASN1_STRING_length(v), t, sizeof t);
+    return snprintf(out, n, "%s:%s", g->type == GEN_DNS ? "DNS" : g->type == GEN_EMAIL ? "email" : "URI", t);
 }
 
 int pl_leaf_match_san(X509 *leaf, const char *host, char *which, size_t wn)
@@ -94,7 +96,7 @@ int pl_leaf_match_san(X509 *leaf, const char *host, char *which, size_t wn)
             /* An embedded NUL would let "good.com\0.evil" pass a C compare. */
             if (sl > 0 && (int)strlen(s) == sl) match = pl_hostname_match(s, host);
         }
-        if (match) pl_san_text(g, which, wn);
+        if (match) (void)pl_san_text(g, which, wn); /* the SAN that matched, for the report */
     }
     GENERAL_NAMES_free(gens);
     return match;

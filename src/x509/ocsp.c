@@ -32,10 +32,6 @@ static void pl_day(const ASN1_GENERALIZEDTIME *t, char *out, size_t n)
     else strftime(out, n, "%Y-%m-%d %H:%M", &tm);
 }
 
-static void pl_cn(X509 *x, char *out, size_t n)
-{
-    pl_cert_name(x, out, n); /* escaped (names.c): it goes into the error string */
-}
 
 /* RFC 6960 4.2.1 ResponderID: byName, or byKey (SHA-1 of the public key bits). */
 static int pl_responder_is(const ASN1_OCTET_STRING *keyid, const X509_NAME *name, X509 *x)
@@ -55,7 +51,7 @@ static int pl_responder_authorized(X509 *issuer, X509 *x, time_t now, int min_rs
 {
     char name[128];
     if (X509_cmp(x, issuer) == 0) return 1;
-    pl_cn(x, name, sizeof name);
+    pl_cert_name(x, name, sizeof name); /* escaped (names.c): it goes into the error string */
     EVP_PKEY *ikey = X509_get0_pubkey(issuer);
     if (X509_check_issued(issuer, x) != X509_V_OK || !ikey || X509_verify(x, ikey) != 1) {
         snprintf(why, wl, "the responder certificate %s was not issued by the certificate's issuer", name);
@@ -167,7 +163,7 @@ int pl_ocsp_check(const uint8_t *leaf_der, size_t leaf_len, const pl_cert *issue
         rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "no verified certificate to check the OCSP response for");
         goto out;
     }
-    pl_cn(leaf, leafname, sizeof leafname);
+    pl_cert_name(leaf, leafname, sizeof leafname);
     bs = OCSP_response_get1_basic(r);
     if (!bs || !pl_find_signer(bs, issuer, tnow, min_rsa_bits, why, sizeof why)) {
         rc = pl_fail(PL_ERR_BAD_CERTIFICATE_STATUS, __FILE__, __LINE__,

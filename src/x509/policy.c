@@ -29,6 +29,20 @@
 
 #include "policy.h"
 
+/* The NIST name of an accepted curve (RFC 8422 5.1.1: the curves TLS
+ * uses), NULL for any other; grp is libcrypto's group name. */
+static const char *pl_nist_curve(const char *grp)
+{
+    return !strcmp(grp, "prime256v1") ? "P-256" : !strcmp(grp, "secp384r1") ? "P-384" : !strcmp(grp, "secp521r1") ? "P-521" : NULL;
+}
+
+/* libcrypto's group name of an EC key ("?" when unreadable). */
+static void pl_ec_group(EVP_PKEY *k, char *grp, size_t n)
+{
+    size_t gl = 0;
+    if (EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, grp, n, &gl) != 1) snprintf(grp, n, "?");
+}
+
 void pl_key_text(const X509 *x, char *out, size_t n)
 {
     EVP_PKEY *k = X509_get0_pubkey(x);
@@ -38,7 +52,6 @@ void pl_key_text(const X509 *x, char *out, size_t n)
     }
     int id = EVP_PKEY_get_base_id(k);
     char grp[64] = "";
-    size_t gl = 0;
     switch (id) {
     case EVP_PKEY_RSA:
         snprintf(out, n, "RSA %d", EVP_PKEY_get_bits(k));
@@ -50,10 +63,8 @@ void pl_key_text(const X509 *x, char *out, size_t n)
         snprintf(out, n, "DSA %d", EVP_PKEY_get_bits(k));
         break;
     case EVP_PKEY_EC:
-        if (EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, grp, sizeof grp, &gl) != 1) snprintf(grp, sizeof grp, "?");
-        /* The NIST names for the curves TLS uses (RFC 8422 5.1.1). */
-        snprintf(out, n, "EC %s", !strcmp(grp, "prime256v1") ? "P-256" : !strcmp(grp, "secp384r1") ? "P-384"
-                                  : !strcmp(grp, "secp521r1")  ? "P-521" : grp);
+        pl_ec_group(k, grp, sizeof grp);
+        snprintf(out, n, "EC %s", pl_nist_curve(grp) ? pl_nist_curve(grp) : grp);
         break;
     case EVP_PKEY_ED25519:
         snprintf(out, n, "Ed25519");
@@ -90,8 +101,10 @@ static int pl_policy_key(const X509 *x, int min_rsa_bits, char *warn, size_t wn)
     }
     if (id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448) return 0;
     if (id == EVP_PKEY_EC) {
-        PL_ENSURE(!strcmp(kt, "EC P-256") || !strcmp(kt, "EC P-384") || !strcmp(kt, "EC P-521"), PL_ERR_UNSUPPORTED_CERTIFICATE,
-                  "certificate for %s has an EC key on curve %s; only P-256, P-384 and P-521 are accepted", who, kt + 3);
+        char grp[64];
+        pl_ec_group(k, grp, sizeof grp);
+        PL_ENSURE(pl_nist_curve(grp), PL_ERR_UNSUPPORTED_CERTIFICATE,
+                  "certificate for %s has an EC key on curve %s; only P-256, P-384 and P-521 are accepted", who, grp);
         return 0;
     }
     PL_BAIL(PL_ERR_UNSUPPORTED_CERTIFICATE, "certificate for %s has a %s key, which is refused (RSA, EC P-256/P-384/P-521, Ed25519 and Ed448 are accepted)",

@@ -8,6 +8,7 @@
 
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include "x509.h"
 
@@ -34,11 +35,11 @@ void pl_sig_text(const X509 *x, char *out, size_t n);
  * \xNN and a literal backslash as \\, so a certificate cannot add lines
  * to a report or a log, nor text that reads as an escape. */
 void pl_cert_name(const X509 *x, char *out, size_t n);
-/* The same for any name (a CRL's issuer). */
 /* A name as "/CN=x/O=y" (X509_NAME_oneline's form), each value escaped as
  * pl_text_escape does (control bytes and invalid UTF-8 as \xNN, a backslash
  * as \\), whole entries only. */
 void pl_name_slash(const X509_NAME *nm, char *out, size_t n);
+/* The commonName (or whole name) of any name, e.g. a CRL's issuer. */
 void pl_name_cn(const X509_NAME *nm, char *out, size_t n);
 void pl_name_text(const X509_NAME *nm, char *out, size_t n);
 void pl_text_escape(const unsigned char *in, size_t len, char *out, size_t n);
@@ -49,9 +50,14 @@ int pl_leaf_matches_host(X509 *leaf, const char *host);
 /* The same, writing the SAN that matched ("DNS:*.example.com",
  * "IP:127.0.0.1", escaped) to which (may be NULL). */
 int pl_leaf_match_san(X509 *leaf, const char *host, char *which, size_t wn);
+/* One SAN as text: "DNS:x", "email:x", "URI:x" (escaped as pl_text_escape
+ * does) or "IP:a.b.c.d"; other kinds give "". snprintf's return value. */
+int pl_san_text(const GENERAL_NAME *g, char *out, size_t n);
 
 /* "2026-01-31" */
 void pl_date_only(const ASN1_TIME *t, char *out, size_t n);
+/* Unix seconds of an ASN1_TIME, 0 when unreadable (verify.c). */
+int64_t pl_asn1_unix(const ASN1_TIME *a);
 
 /* verify_reason.c: the sentence and alert for a libcrypto error (returns
  * pl_fail's value), and the step of the run it happens at with the check
@@ -82,8 +88,10 @@ int pl_verify_err_stage(int err, int *check, int trusted);
 struct parley_verify_result;
 void pl_report_fill(struct parley_verify_result *r, X509_STORE_CTX *ctx, X509 *leaf, int stage, int check, int rc,
                     const char *host, int ncrls, int max_depth, int64_t at, const char *crl_info);
-/* policy.c: drop the CRLs signed with MD5 or SHA-1 from a lookup's result
- * when another remains; 1 when only such CRLs are left (kept). */
+/* policy.c: drop from a lookup's result the CRLs signed with MD5 or SHA-1
+ * that a strong CRL would win libcrypto's choice over anyway (at least as
+ * recent, or in date at `at` while the weak one is not); 1 when a weak CRL
+ * stays. */
 int pl_crls_drop_weak(STACK_OF(X509_CRL) *crls, int64_t at);
 /* The verification time of a run: the param's check time, else now. */
 int64_t pl_ctx_time(const X509_STORE_CTX *ctx);

@@ -235,7 +235,7 @@ static void pl_now_text(int64_t now, char *out, size_t n)
     strftime(out, n, "%Y-%m-%d", &tm);
 }
 
-static int64_t pl_asn1_unix(const ASN1_TIME *a)
+int64_t pl_asn1_unix(const ASN1_TIME *a)
 {
     struct tm tm;
     if (!a || ASN1_TIME_to_tm(a, &tm) != 1) return 0;

@@ -31,14 +31,6 @@ static void pl_cat(char *out, size_t n, const char *fmt, ...)
     va_end(ap);
 }
 
-static int64_t pl_unix(const ASN1_TIME *a)
-{
-    struct tm tm;
-    if (!a || ASN1_TIME_to_tm(a, &tm) != 1) return 0;
-    return (int64_t)timegm(&tm);
-}
-
-static void pl_name_line(const X509_NAME *nm, char *out, size_t n) { pl_name_text(nm, out, n); }
 
 static void pl_fill_path(parley_verify_result *r, STACK_OF(X509) *path, int trusted)
 {
@@ -46,12 +38,12 @@ static void pl_fill_path(parley_verify_result *r, STACK_OF(X509) *path, int trus
     for (int i = 0; i < n && r->path_len < PARLEY_VERIFY_MAX_PATH; i++) {
         X509 *x = sk_X509_value(path, i);
         parley_verify_cert *c = &r->path[r->path_len++];
-        pl_name_line(X509_get_subject_name(x), c->subject, sizeof c->subject);
-        pl_name_line(X509_get_issuer_name(x), c->issuer, sizeof c->issuer);
+        pl_name_text(X509_get_subject_name(x), c->subject, sizeof c->subject);
+        pl_name_text(X509_get_issuer_name(x), c->issuer, sizeof c->issuer);
         pl_key_text(x, c->key, sizeof c->key);
         pl_sig_text(x, c->signature, sizeof c->signature);
-        c->not_before = pl_unix(X509_get0_notBefore(x));
-        c->not_after = pl_unix(X509_get0_notAfter(x));
+        c->not_before = pl_asn1_unix(X509_get0_notBefore(x));
+        c->not_after = pl_asn1_unix(X509_get0_notAfter(x));
         /* The end of a path that reached trust. A certificate from the store
          * at the end of a path that did not (an intermediate trusted without
          * its root: no partial chains) is no anchor. */
@@ -64,7 +56,7 @@ static void pl_dates_ok(char *d, size_t dn, STACK_OF(X509) *path, int64_t at)
     int n = sk_X509_num(path), first = -1;
     int64_t min = INT64_MAX;
     for (int i = 0; i < n; i++) {
-        int64_t na = pl_unix(X509_get0_notAfter(sk_X509_value(path, i)));
+        int64_t na = pl_asn1_unix(X509_get0_notAfter(sk_X509_value(path, i)));
         if (na < min) min = na, first = i;
     }
     char who[256] = "?", day[32] = "?";
@@ -81,7 +73,7 @@ static void pl_dates_ok(char *d, size_t dn, STACK_OF(X509) *path, int64_t at)
 static void pl_dates_failed(char *d, size_t dn, X509 *x, int64_t at)
 {
     if (!x) return;
-    int64_t nb = pl_unix(X509_get0_notBefore(x)), na = pl_unix(X509_get0_notAfter(x));
+    int64_t nb = pl_asn1_unix(X509_get0_notBefore(x)), na = pl_asn1_unix(X509_get0_notAfter(x));
     char who[256];
     pl_cert_name(x, who, sizeof who);
     if (na < at) pl_cat(d, dn, " (%s expired %lld days ago)", who, (long long)((at - na) / 86400));
@@ -228,7 +220,7 @@ void pl_report_fill(parley_verify_result *r, X509_STORE_CTX *ctx, X509 *leaf, in
             case PARLEY_CHECK_SIGNATURES: pl_sigs_ok(d, dn, path); break;
             case PARLEY_CHECK_TRUST: {
                 char anchor[256];
-                pl_name_line(X509_get_subject_name(sk_X509_value(path, sk_X509_num(path) - 1)), anchor, sizeof anchor);
+                pl_name_text(X509_get_subject_name(sk_X509_value(path, sk_X509_num(path) - 1)), anchor, sizeof anchor);
                 pl_cat(d, dn, "reached trust anchor: %s", anchor);
                 break;
             }
