@@ -176,7 +176,6 @@ static size_t unescape(const char *in, char *out)
     return o;
 }
 
-#define json_str tool_json_str /* common.c: valid UTF-8 whatever the certificate holds */
 
 /* The 'error:' reason: the connection's, or (when the library has none,
  * e.g. the server never answered within the timeout) what the tool saw. */
@@ -338,45 +337,45 @@ done:;
     } else if (o->json) {
         printf("{\"ok\": %s, ", status == 0 ? "true" : "false");
         printf("\"protocol\": ");
-        json_str(stdout, parley_version_name(parley_conn_version(c)));
+        tool_json_str(stdout, parley_version_name(parley_conn_version(c)));
         printf(", \"cipher\": ");
-        json_str(stdout, parley_cipher_name(parley_conn_cipher(c)));
+        tool_json_str(stdout, parley_cipher_name(parley_conn_cipher(c)));
         printf(", \"group\": ");
-        json_str(stdout, tool_group(c));
+        tool_json_str(stdout, tool_group(c));
         printf(", \"signature\": ");
-        json_str(stdout, parley_sigscheme_name(parley_conn_signature_scheme(c)));
+        tool_json_str(stdout, parley_sigscheme_name(parley_conn_signature_scheme(c)));
         printf(", \"alpn\": ");
-        json_str(stdout, alpn ? alpn : "none");
+        tool_json_str(stdout, alpn ? alpn : "none");
         printf(", \"resumed\": %s, \"extended_master_secret\": %s, \"verify\": ", parley_conn_resumed(c) ? "true" : "false",
                parley_conn_ems(c) ? "true" : "false");
-        json_str(stdout, parley_conn_verify_result(c));
+        tool_json_str(stdout, parley_conn_verify_result(c));
         printf(", \"server_name\": ");
-        json_str(stdout, sni);
+        tool_json_str(stdout, sni);
         if (o->exp.len) {
             printf(", \"exporter\": ");
-            json_str(stdout, exphex);
+            tool_json_str(stdout, exphex);
         }
         printf(", \"cert_compression\": ");
-        json_str(stdout, parley_conn_cert_compression(c, 0, NULL, NULL) ? parley_conn_cert_compression(c, 0, NULL, NULL) : "none");
+        tool_json_str(stdout, parley_conn_cert_compression(c, 0, NULL, NULL) ? parley_conn_cert_compression(c, 0, NULL, NULL) : "none");
         printf(", \"early_data\": ");
-        json_str(stdout, early_name(c));
+        tool_json_str(stdout, early_name(c));
         printf(", \"error\": ");
-        json_str(stdout, status == 0 ? "" : failure_reason(c, fail_rc));
+        tool_json_str(stdout, status == 0 ? "" : failure_reason(c, fail_rc));
         printf(", \"peer_chain\": [");
         for (int i = 0; i < parley_conn_peer_cert_count(c); i++) {
             if (parley_conn_peer_cert_info(c, i, subj, sizeof subj, iss, sizeof iss, nb, sizeof nb, na, sizeof na) != PARLEY_OK) continue;
             printf(i ? ", {\"subject\": " : "{\"subject\": ");
-            json_str(stdout, subj);
+            tool_json_str(stdout, subj);
             printf(", \"issuer\": ");
-            json_str(stdout, iss);
+            tool_json_str(stdout, iss);
             printf(", \"not_before\": ");
-            json_str(stdout, nb);
+            tool_json_str(stdout, nb);
             printf(", \"not_after\": ");
-            json_str(stdout, na);
+            tool_json_str(stdout, na);
             printf("}");
         }
         printf("], \"response\": ");
-        json_str(stdout, resp ? resp : "");
+        tool_json_str(stdout, resp ? resp : "");
         printf("}\n");
     }
     free(resp);
@@ -460,13 +459,8 @@ int tool_client(int argc, char **argv)
     if (o.ocsp_max_age && parley_config_set_ocsp_max_age(cfg, (uint32_t)o.ocsp_max_age))
         tool_die("%s", parley_config_error_string(cfg));
     if (o.max_depth && parley_config_set_max_chain_depth(cfg, o.max_depth - 1)) tool_die("%s", parley_config_error_string(cfg));
-    if (o.min_rsa_bits && parley_config_set_min_rsa_bits(cfg, o.min_rsa_bits)) tool_die("%s", parley_config_error_string(cfg));
-    if (o.min_rsa_bits && o.insecure_min_rsa_bits) tool_die("--min-rsa-bits and --insecure-min-rsa-bits exclude each other");
-    if (o.insecure_min_rsa_bits) {
-        if (o.insecure_min_rsa_bits < 2048)
-            fprintf(stderr, "parley: WARNING: --insecure-min-rsa-bits %d accepts RSA keys below 2048 bits, which can be broken\n", o.insecure_min_rsa_bits);
-        if (parley_config_set_insecure_min_rsa_bits(cfg, o.insecure_min_rsa_bits)) tool_die("%s", parley_config_error_string(cfg));
-    }
+    if (tool_rsa_policy(cfg, o.min_rsa_bits, o.insecure_min_rsa_bits, "parley", "RSA keys below 2048 bits, which can be broken"))
+        tool_die("%s", parley_config_error_string(cfg));
     if (o.ciphers && parley_config_set_ciphers(cfg, o.ciphers)) tool_die("%s", parley_config_error_string(cfg));
     if (o.groups && parley_config_set_groups(cfg, o.groups)) tool_die("%s", parley_config_error_string(cfg));
     if (o.alpn && parley_config_set_alpn(cfg, o.alpn)) tool_die("%s", parley_config_error_string(cfg));

@@ -234,6 +234,20 @@ int tool_rsa_bits_arg(const char *flag, const char *val)
     return (int)v;
 }
 
+/* The two key-size options on a config (values already range-checked by
+ * tool_rsa_bits_arg or verify.c): client, server and verify alike. The
+ * insecure one, below 2048, warns on stderr as "<who>: WARNING: ... accepts
+ * <accepts>" (who NULL: no warning, e.g. on a reload). -1 when the config
+ * refuses (parley_config_error_string says why). */
+int tool_rsa_policy(parley_config *cfg, int min_bits, int insecure_bits, const char *who, const char *accepts)
+{
+    if (min_bits && insecure_bits) tool_die("--min-rsa-bits and --insecure-min-rsa-bits exclude each other");
+    if (min_bits) return parley_config_set_min_rsa_bits(cfg, min_bits) ? -1 : 0;
+    if (!insecure_bits) return 0;
+    if (who && insecure_bits < 2048) fprintf(stderr, "%s: WARNING: --insecure-min-rsa-bits %d accepts %s\n", who, insecure_bits, accepts);
+    return parley_config_set_insecure_min_rsa_bits(cfg, insecure_bits) ? -1 : 0;
+}
+
 /* Certificate-derived text on a line of output: control bytes (< 0x20,
  * 0x7f) and bytes that are not valid UTF-8 become \xNN, so a name such as
  * "x\nverify: ok" or one with terminal escape sequences cannot forge a line

@@ -108,5 +108,8 @@ void tool_print_peer_certs(const parley_conn *c);
 /* The value of --min-rsa-bits (2048..16384) or --insecure-min-rsa-bits
  * (1024..16384), parsed strictly; a usage error (exit 1) naming the flag. */
 int tool_rsa_bits_arg(const char *flag, const char *val);
+/* Both key-size options applied to cfg, the insecure one warning as "<who>:
+ * WARNING: ... accepts <accepts>" (who NULL: silent); -1 on a config error. */
+int tool_rsa_policy(parley_config *cfg, int min_bits, int insecure_bits, const char *who, const char *accepts);
 
 #endif

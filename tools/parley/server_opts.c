@@ -229,13 +229,10 @@ parley_config *server_opts_config(const server_opts *o, int fatal)
     for (int i = 0; i < o->ncrl; i++)
         if (parley_config_add_crl_file(cfg, o->crls[i])) return cfg_fail(cfg, fatal);
     if (o->crl_warn) parley_config_set_crl_expired_fatal(cfg, 0);
-    if (o->min_rsa_bits && parley_config_set_min_rsa_bits(cfg, o->min_rsa_bits)) return cfg_fail(cfg, fatal);
-    if (o->min_rsa_bits && o->insecure_min_rsa_bits) tool_die("--min-rsa-bits and --insecure-min-rsa-bits exclude each other");
-    if (o->insecure_min_rsa_bits) {
-        if (fatal && o->insecure_min_rsa_bits < 2048) fprintf(stderr, "parley: WARNING: --insecure-min-rsa-bits %d accepts client certificates with RSA keys below 2048 bits, which can be broken\n",
-                           o->insecure_min_rsa_bits);
-        if (parley_config_set_insecure_min_rsa_bits(cfg, o->insecure_min_rsa_bits)) return cfg_fail(cfg, fatal);
-    }
+    /* The warning once, at start (fatal), not at each reload. */
+    if (tool_rsa_policy(cfg, o->min_rsa_bits, o->insecure_min_rsa_bits, fatal ? "parley" : NULL,
+                        "client certificates with RSA keys below 2048 bits, which can be broken"))
+        return cfg_fail(cfg, fatal);
     if (o->verify)
         parley_config_set_verify_client(cfg, !strcmp(o->verify, "require")    ? PARLEY_VERIFY_CLIENT_REQUIRE
                                              : !strcmp(o->verify, "optional") ? PARLEY_VERIFY_CLIENT_OPTIONAL

@@ -312,13 +312,9 @@ int tool_verify(int argc, char **argv)
         if (parley_config_add_crl_file(cfg, o.crls[i])) rc = -1;
     if (rc == 0 && o.at_time && parley_config_set_time(cfg, o.at_time)) rc = -1;
     if (rc == 0 && o.max_depth >= 0 && parley_config_set_max_chain_depth(cfg, o.max_depth)) rc = -1;
-    if (rc == 0 && o.min_rsa && parley_config_set_min_rsa_bits(cfg, o.min_rsa)) rc = -1;
-    if (rc == 0 && o.insecure_min_rsa) {
-        if (o.insecure_min_rsa < 2048)
-            fprintf(stderr, "parley verify: WARNING: --insecure-min-rsa-bits %d accepts RSA keys below 2048 bits, which can be broken; "
-                        "never use this for real trust decisions\n", o.insecure_min_rsa);
-        if (parley_config_set_insecure_min_rsa_bits(cfg, o.insecure_min_rsa)) rc = -1;
-    }
+    if (rc == 0 && tool_rsa_policy(cfg, o.min_rsa, o.insecure_min_rsa, "parley verify",
+                                   "RSA keys below 2048 bits, which can be broken; never use this for real trust decisions"))
+        rc = -1;
     parley_verify_result res;
     if (rc == 0) rc = parley_verify_chain(cfg, der, len, n, o.host ? o.host : o.ip, o.purpose, &res);
     int code;
