@@ -79,22 +79,27 @@ void pl_key_text(const X509 *x, char *out, size_t n)
     ERR_clear_error();
 }
 
-/* The key rule for one certificate: 0, or a failure naming it. */
+/* The key rule for one certificate: 0, or a failure naming it. It runs on
+ * every certificate of every verified path, so the certificate's name and
+ * key text are made only for a sentence that needs them. */
 static int pl_policy_key(const X509 *x, int min_rsa_bits, char *warn, size_t wn)
 {
     char who[256], kt[80];
     EVP_PKEY *k = X509_get0_pubkey(x);
-    pl_cert_name(x, who, sizeof who);
-    pl_key_text(x, kt, sizeof kt);
-    PL_ENSURE(k, PL_ERR_UNSUPPORTED_CERTIFICATE, "certificate for %s has a public key that cannot be read", who);
+    if (!k) {
+        pl_cert_name(x, who, sizeof who);
+        PL_BAIL(PL_ERR_UNSUPPORTED_CERTIFICATE, "certificate for %s has a public key that cannot be read", who);
+    }
     int id = EVP_PKEY_get_base_id(k);
     if (id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS) {
         int bits = EVP_PKEY_get_bits(k);
+        if (bits >= PL_MIN_RSA_BITS && bits >= min_rsa_bits) return 0;
+        pl_cert_name(x, who, sizeof who);
         PL_ENSURE(bits >= min_rsa_bits, PL_ERR_BAD_CERTIFICATE, "certificate for %s has an RSA key of %d bits; at least %d are required", who,
                   bits, min_rsa_bits);
         /* Accepted only because an application lowered the minimum. */
         size_t wl = warn ? strlen(warn) : 0;
-        if (bits < PL_MIN_RSA_BITS && warn && wl + 1 < wn)
+        if (warn && wl + 1 < wn)
             snprintf(warn + wl, wn - wl, "%swarning: certificate for %s has an RSA key of %d bits, accepted only because the minimum was lowered to %d (insecure)",
                      wl ? "; " : "", who, bits, min_rsa_bits);
         return 0;
@@ -103,10 +108,12 @@ static int pl_policy_key(const X509 *x, int min_rsa_bits, char *warn, size_t wn)
     if (id == EVP_PKEY_EC) {
         char grp[64];
         pl_ec_group(k, grp, sizeof grp);
-        PL_ENSURE(pl_nist_curve(grp), PL_ERR_UNSUPPORTED_CERTIFICATE,
-                  "certificate for %s has an EC key on curve %s; only P-256, P-384 and P-521 are accepted", who, grp);
-        return 0;
+        if (pl_nist_curve(grp)) return 0;
+        pl_cert_name(x, who, sizeof who);
+        PL_BAIL(PL_ERR_UNSUPPORTED_CERTIFICATE, "certificate for %s has an EC key on curve %s; only P-256, P-384 and P-521 are accepted", who, grp);
     }
+    pl_cert_name(x, who, sizeof who);
+    pl_key_text(x, kt, sizeof kt);
     PL_BAIL(PL_ERR_UNSUPPORTED_CERTIFICATE, "certificate for %s has a %s key, which is refused (RSA, EC P-256/P-384/P-521, Ed25519 and Ed448 are accepted)",
             who, kt);
 }
@@ -137,15 +144,15 @@ static int pl_policy_sig(X509 *x)
 {
     char who[256], alg[80];
     int mdnid = NID_undef, pknid = NID_undef;
-    pl_cert_name(x, who, sizeof who);
-    pl_sig_text(x, alg, sizeof alg);
     /* X509_get_signature_info reads the hash inside RSA-PSS parameters too. */
     int ok = X509_get_signature_info(x, &mdnid, &pknid, NULL, NULL) == 1;
     ERR_clear_error();
+    const char *weak = ok ? pl_weak_md(mdnid) : NULL;
+    if (ok && !weak) return 0; /* the common case: no sentence to make */
+    pl_cert_name(x, who, sizeof who);
+    pl_sig_text(x, alg, sizeof alg);
     PL_ENSURE(ok, PL_ERR_BAD_CERTIFICATE, "certificate for %s is signed with %s, an algorithm that cannot be checked", who, alg);
-    const char *weak = pl_weak_md(mdnid);
-    PL_ENSURE(!weak, PL_ERR_BAD_CERTIFICATE, "certificate for %s is signed with %s (%s), which is refused", who, alg, weak);
-    return 0;
+    PL_BAIL(PL_ERR_BAD_CERTIFICATE, "certificate for %s is signed with %s (%s), which is refused", who, alg, weak);
 }
 
 int pl_policy_check_cert(X509 *x, int min_rsa_bits)

@@ -353,7 +353,7 @@ int pl_verify_chain_report(pl_trust *t, const pl_der *chain, size_t n, const cha
     STACK_OF(X509) *untrusted = sk_X509_new_null();
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
     int rc = 0;
-    char who[256], today[32];
+    char who[256], today[32]; /* who: the leaf's name, made only for a failure's sentence */
     pl_vstate vs = {.t = t};
     if (!untrusted || !ctx) {
         rc = pl_fail(PL_ERR_NOMEM, __FILE__, __LINE__, "out of memory");
@@ -374,7 +374,6 @@ int pl_verify_chain_report(pl_trust *t, const pl_der *chain, size_t n, const cha
         if (i == 0) leaf = x;
         else sk_X509_push(untrusted, x);
     }
-    pl_cert_name(leaf, who, sizeof who);
     if (!X509_STORE_CTX_init(ctx, t->store, leaf, untrusted)) {
         rc = pl_fail(PL_ERR_INTERNAL, __FILE__, __LINE__, "cannot set up certificate verification");
         goto out;
@@ -413,6 +412,7 @@ int pl_verify_chain_report(pl_trust *t, const pl_der *chain, size_t n, const cha
     stage = PL_STAGE_HOST;
     failed = PARLEY_CHECK_HOST;
     if (host && host[0] && !pl_leaf_matches_host(leaf, host)) {
+        pl_cert_name(leaf, who, sizeof who);
         rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "certificate for %s does not match host name %s", who, host);
         goto out;
     }
@@ -425,6 +425,7 @@ int pl_verify_chain_report(pl_trust *t, const pl_der *chain, size_t n, const cha
     failed = PARLEY_CHECK_USAGE;
     uint32_t need = purpose & PL_PURPOSE_KEY_TRANSPORT ? X509v3_KU_KEY_ENCIPHERMENT : X509v3_KU_DIGITAL_SIGNATURE;
     if (!(X509_get_key_usage(leaf) & need)) {
+        pl_cert_name(leaf, who, sizeof who);
         rc = pl_fail(PL_ERR_UNSUPPORTED_CERTIFICATE, __FILE__, __LINE__, "certificate for %s does not allow %s (keyUsage), which %s", who,
                      need == X509v3_KU_DIGITAL_SIGNATURE ? "digital signatures" : "key encipherment",
                      need == X509v3_KU_DIGITAL_SIGNATURE ? "TLS needs to authenticate it" : "RSA key exchange needs");
@@ -439,10 +440,12 @@ int pl_verify_chain_report(pl_trust *t, const pl_der *chain, size_t n, const cha
     STACK_OF(X509) *path = X509_STORE_CTX_get0_chain(ctx);
     X509 *issuer = sk_X509_value(path, sk_X509_num(path) > 1 ? 1 : 0);
     if (!issuer) {
+        pl_cert_name(leaf, who, sizeof who);
         rc = pl_fail(PL_ERR_INTERNAL, __FILE__, __LINE__, "the verified path of %s is empty", who);
         goto out;
     }
     if (leaf_key && !(*leaf_key = (pl_pkey *)X509_get_pubkey(leaf))) {
+        pl_cert_name(leaf, who, sizeof who);
         rc = pl_fail(PL_ERR_BAD_CERTIFICATE, __FILE__, __LINE__, "the public key of %s cannot be used", who);
         goto out;
     }
