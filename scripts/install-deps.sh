@@ -13,8 +13,14 @@ libcmocka-dev libuv1-dev libhiredis-dev libgnutls28-dev python3 ca-certificates 
 zlib1g-dev libbrotli-dev libzstd-dev"
 # Peers that only tests start (tests/interop/), and the independent
 # compressors of cert_compress_independent_test (brotli, zstd); ss (iproute2)
-# for test_early_data_client.sh.
-TEST_PKGS="gnutls-bin curl redis-server chromium brotli zstd iproute2"
+# for test_early_data_client.sh. The real-client matrix and its reverse
+# (test_real_clients.sh, test_parley_client_vs_servers.sh): Go's crypto/tls
+# (golang-go, programs built offline), Node.js's tls (nodejs), nginx; headless
+# Chromium driven through chromedriver (chromium-driver); tshark decrypting a
+# capture with --keylog; groff-base and systemd (systemd-analyze) check the
+# man page and the unit files of `make install`.
+TEST_PKGS="gnutls-bin curl redis-server chromium brotli zstd iproute2 \
+golang-go nodejs nginx chromium-driver tshark groff-base systemd"
 if [ "${1:-}" = "--test" ]; then PKGS="$PKGS $TEST_PKGS"; fi
 # Benchmarks add theirs (e.g. bench/proxy_load.sh: wrk, hitch, nginx).
 PKGS="$PKGS ${EXTRA_PKGS:-}"
