@@ -1,0 +1,3 @@
+module parley.test/goclient
+
+go 1.19

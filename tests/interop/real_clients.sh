@@ -1,0 +1,244 @@
+# real_clients.sh - the real-client matrix, sourced by test_real_clients*.sh
+# after lib.sh. Each client fetches a page through an adapter that prints, per
+# connection, what the client itself reports:
+#   connN version=TLSv1.x cipher=NAME alpn=PROTO|none reused=yes|no
+#   bodyN <a line of the response>
+# and `row` checks that against the server's (or proxy's) own log for the same
+# connections: body, version, cipher (mapped to IANA names), ALPN, resumption
+# and, for HRR rows, the HelloRetryRequest in the server's --trace.
+
+SKIPPED=0
+BUILD=${2:-}
+
+# iana VERSION NAME: a client's cipher name (OpenSSL's or GnuTLS's) as the
+# IANA name Parley logs. TLS 1.3 names are the same in OpenSSL; the TLS 1.2
+# ones here are the ECDHE_ECDSA suites (the matrix serves a P-256 certificate).
+iana() {
+    case "$2" in
+    TLS_*) echo "$2" ;;
+    ECDHE-ECDSA-AES128-GCM-SHA256) echo TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 ;;
+    ECDHE-ECDSA-AES256-GCM-SHA384) echo TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 ;;
+    ECDHE-ECDSA-CHACHA20-POLY1305) echo TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 ;;
+    AES-128-GCM) [ "$1" = TLSv1.3 ] && echo TLS_AES_128_GCM_SHA256 || echo TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 ;;
+    AES-256-GCM) [ "$1" = TLSv1.3 ] && echo TLS_AES_256_GCM_SHA384 || echo TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 ;;
+    CHACHA20-POLY1305) [ "$1" = TLSv1.3 ] && echo TLS_CHACHA20_POLY1305_SHA256 ||
+        echo TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 ;;
+    *) echo "unknown:$2" ;;
+    esac
+}
+
+# start_peers: the PKI, the HTTP backend, and four Parley endpoints, all with
+# ALPN http/1.1 only: a server and a proxy with default groups, and a server
+# and a proxy that accept only secp384r1 (no client here key-shares it first,
+# so every TLS 1.3 handshake gets a HelloRetryRequest, RFC 8446 4.1.4), with
+# --trace so the HelloRetryRequest itself is seen on the server side.
+start_peers() {
+    make_pki
+    BPORT=$(free_port)
+    start_bg "$WORK/backend.log" python3 "$HERE/backend_http.py" "$BPORT"
+    local common=(--cert "$PKI/ec256.pem" --key "$PKI/ec256.key" --alpn http/1.1)
+    SPORT=$(free_port)
+    start_bg "$WORK/server.log" "$PARLEY" server --listen "127.0.0.1:$SPORT" "${common[@]}"
+    PPORT=$(free_port)
+    start_bg "$WORK/proxy.log" "$PARLEY" proxy --listen "127.0.0.1:$PPORT" --backend "127.0.0.1:$BPORT" "${common[@]}"
+    HSPORT=$(free_port)
+    start_bg "$WORK/hserver.log" "$PARLEY" server --listen "127.0.0.1:$HSPORT" "${common[@]}" --groups secp384r1 --trace
+    HPPORT=$(free_port)
+    start_bg "$WORK/hproxy.log" "$PARLEY" proxy --listen "127.0.0.1:$HPPORT" --backend "127.0.0.1:$BPORT" \
+        "${common[@]}" --groups secp384r1 --trace
+    for p in "$BPORT" "$SPORT" "$PPORT" "$HSPORT" "$HPPORT"; do wait_port "$p" || exit 1; done
+}
+
+# have CLIENT CMD: is the client's program installed? Otherwise one skip line
+# (exit 77 at the end: the package is missing, see finish_matrix).
+have() {
+    command -v "$2" >/dev/null 2>&1 && return 0
+    echo "skip - $1 client: '$2' not installed"
+    SKIPPED=$((SKIPPED + 1))
+    return 1
+}
+
+# ---- adapters: adapter_NAME PORT VER(1.2|1.3) PATH > normalized lines ----
+
+# curl: two URLs in one process; curl keeps the first session and offers it on
+# the second connection. Its -v says "SSL re-using session ID" when it offers
+# the session; whether the server took it, curl does not say (the server's
+# log is the evidence). "Connection: close": a new TLS connection per URL.
+adapter_curl() {
+    local tls=(--tlsv1.2 --tls-max 1.2)
+    [ "$2" = 1.3 ] && tls=(--tlsv1.3 --tls-max 1.3)
+    timeout 20 curl -sv --http1.1 "${tls[@]}" --cacert "$PKI/ca.pem" -H 'Connection: close' \
+        -o "$WORK/curl.1" -o "$WORK/curl.2" "https://localhost:$1$3" "https://localhost:$1$3" 2>"$WORK/curl.err"
+    awk '
+        function out() { if (n) printf "conn%d version=%s cipher=%s alpn=%s reused=%s\n", n, v, c, a, r }
+        /^\* Connected to/ { out(); n++; v = "none"; c = "none"; a = "none"; r = "no" }
+        /^\* SSL connection using/ { v = $5; c = $7 }
+        /^\* ALPN.*accepted/ { a = $NF }
+        /^\* SSL re-using session ID/ { r = "yes" }
+        END { out() }' "$WORK/curl.err"
+    sed 's/^/body1 /' "$WORK/curl.1" 2>/dev/null
+    sed 's/^/body2 /' "$WORK/curl.2" 2>/dev/null
+}
+
+# openssl s_client: output of one s_client run as connN lines from number $2.
+sclient_lines() {
+    awk -v n="$2" '
+        function out() { if (v != "") printf "conn%d version=%s cipher=%s alpn=%s reused=%s\n", n++, v, c, a, r; v = "" }
+        /^(New|Reused), TLSv/ { out(); r = ($1 == "Reused,") ? "yes" : "no"; v = $2; sub(",", "", v); c = $5; a = "none" }
+        /^ALPN protocol:/ { a = $3 }
+        /^(Hello from parley|hello from backend|protocol:|cipher:|resumed:|alpn:)/ { print "body" n " " $0 }
+        END { out() }' "$1"
+}
+# TLS 1.2: -reconnect (one process; it connects six times, each offering the
+# first session). TLS 1.3: -reconnect drops each connection before reading the
+# NewSessionTicket, so s_client never resumes that way; the session goes
+# through -sess_out/-sess_in to a second s_client process instead.
+adapter_openssl() {
+    local req='GET '"$3"' HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
+    local o=(-connect "127.0.0.1:$1" -servername localhost -CAfile "$PKI/ca.pem" -verify_return_error -alpn http/1.1 -ign_eof)
+    if [ "$2" = 1.2 ]; then
+        printf "$req" | timeout 20 openssl s_client "${o[@]}" -tls1_2 -reconnect >"$WORK/o.1" 2>&1
+        sclient_lines "$WORK/o.1" 1
+    else
+        rm -f "$WORK/o.sess"
+        printf "$req" | timeout 20 openssl s_client "${o[@]}" -tls1_3 -sess_out "$WORK/o.sess" >"$WORK/o.1" 2>&1
+        printf "$req" | timeout 20 openssl s_client "${o[@]}" -tls1_3 -sess_in "$WORK/o.sess" >"$WORK/o.2" 2>&1
+        sclient_lines "$WORK/o.1" 1
+        sclient_lines "$WORK/o.2" 2
+    fi
+}
+
+# gnutls-cli --resume: one process; it completes a handshake, disconnects,
+# connects again offering the session and only then sends stdin (the page is
+# in the second connection). It says "*** This is a resumed session".
+adapter_gnutls() {
+    local v=VERS-TLS1.2
+    [ "$2" = 1.3 ] && v=VERS-TLS1.3
+    printf 'GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' "$3" |
+        timeout 20 gnutls-cli --x509cafile "$PKI/ca.pem" -p "$1" --resume --alpn http/1.1 \
+            --priority "NORMAL:-VERS-ALL:+$v" localhost >"$WORK/g.out" 2>&1
+    awk '
+        function out() { if (d != "") printf "conn%d version=%s cipher=%s alpn=%s reused=%s\n", n, v, c, a, r; d = "" }
+        /^- Description: / { out(); n++; d = $3; v = d; sub(/^\(/, "", v); sub(/-.*/, "", v); sub(/^TLS/, "TLSv", v)
+                             c = d; sub(/.*\(/, "", c); sub(/\).*/, "", c); a = "none"; r = "no" }
+        /^- Application protocol:/ { a = $4 }
+        /^\*\*\* This is a resumed session/ { r = "yes" }
+        /^(Hello from parley|hello from backend|protocol:|cipher:|resumed:|alpn:)/ { print "body" n " " $0 }
+        END { out() }' "$WORK/g.out"
+}
+
+adapter_python() { timeout 20 python3 "$HERE/peers/pyclient.py" "$1" "$PKI/ca.pem" "$2" "$3"; }
+adapter_node() { timeout 20 node "$HERE/peers/nodeclient.js" "$1" "$PKI/ca.pem" "$2" "$3"; }
+adapter_go() { timeout 20 "$GOCLIENT" "$1" "$PKI/ca.pem" "$2" "$3"; }
+
+# build_goclient: Go's client, built offline from the standard library only,
+# into the build dir (its cache too, so a rerun builds nothing).
+build_goclient() {
+    local d=${BUILD:-$WORK}/goclient
+    [ -d "$BUILD" ] || d=$WORK/goclient
+    mkdir -p "$d"
+    GOCLIENT=$d/goclient
+    (cd "$HERE/peers/goclient" && GOCACHE=$d/cache GOPATH=$d/gopath GOTOOLCHAIN=local GOFLAGS=-buildvcs=false \
+        GOPROXY=off go build -o "$GOCLIENT" .) >"$WORK/gobuild.log" 2>&1
+}
+
+# ---- the checks ----
+
+# server_side LOG: the summary lines of the connections in LOG, one per line:
+# "version cipher resumed(yes|no) alpn ems". parley server writes
+#   parley: [N] PEER: TLSv1.3 SUITE GROUP|resumed sni=.. alpn=.. ems=..
+# and parley proxy (which logs no ALPN: "-")
+#   parley proxy: client=PEER sni=.. version=.. cipher=.. resumed=.. ...
+server_side() {
+    grep -aE '^parley: \[[0-9]+\] [^ ]+ TLSv|^parley proxy: client=' "$1" | awk '
+        /^parley proxy:/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+                           print f["version"], f["cipher"], f["resumed"], "-", "-"; next }
+        { al = "none"; em = "-"
+          for (i = 7; i <= NF; i++) { if ($i ~ /^alpn=/) al = substr($i, 6); if ($i ~ /^ems=/) em = substr($i, 5) }
+          print $4, $5, ($6 == "resumed") ? "yes" : "no", al, em }'
+}
+# wait_lines LOG N0 N: until LOG has N summary or failure lines after line N0
+# (the proxy logs a connection when it ends, a moment after the client's EOF).
+wait_lines() {
+    for _ in $(seq 1 100); do
+        [ "$(tail -n +"$(($2 + 1))" "$1" | grep -acE '^parley: \[[0-9]+\] [^ ]+ (TLSv|handshake failed)|^parley proxy: client=')" -ge "$3" ] &&
+            return 0
+        sleep 0.05
+    done
+}
+
+# row CLIENT ROLE VER HRR RESUME [WHY]: one row of the matrix.
+#   ROLE server|proxy, VER 1.2|1.3, HRR yes|no, RESUME yes|no (no: every
+#   connection must be a full handshake, and WHY is printed with the row).
+row() {
+    local client=$1 role=$2 ver=$3 hrr=$4 resume=$5 why=${6:-}
+    local port log path name="$client client -> $role TLS$ver" errs=() want=TLSv$ver
+    [ "$hrr" = yes ] && name="$name HRR"
+    case "$role$hrr" in
+    serverno) port=$SPORT log=$WORK/server.log ;;
+    proxyno) port=$PPORT log=$WORK/proxy.log ;;
+    serveryes) port=$HSPORT log=$WORK/hserver.log ;;
+    proxyyes) port=$HPPORT log=$WORK/hproxy.log ;;
+    esac
+    path=/$client-$role-$ver-$hrr
+    local n0 out=$WORK/row.out seg=$WORK/row.seg
+    n0=$(wc -l <"$log")
+    "adapter_$client" "$port" "$ver" "$path" >"$out" 2>&1
+    local nconn; nconn=$(grep -c '^conn[0-9]* version=' "$out")
+    wait_lines "$log" "$n0" "$nconn"
+    tail -n +"$((n0 + 1))" "$log" >"$seg"
+    server_side "$seg" >"$seg.sv"
+    grep '^conn[0-9]* version=' "$out" | sed 's/^conn[0-9]* //; s/[a-z]*=//g' >"$seg.cl"
+
+    # Body: the page came through this row's endpoint (the proxy's backend
+    # echoes the row's own path; the server's page states the version).
+    if [ "$role" = server ]; then
+        grep -Eq '^body[0-9]+ Hello from parley' "$out" && grep -Eq "^body[0-9]+ protocol: $want\$" "$out" ||
+            errs+=("no page from parley server saying protocol: $want")
+    else
+        grep -Eq "^body[0-9]+ hello from backend $path\$" "$out" || errs+=("no body 'hello from backend $path'")
+    fi
+    [ "$nconn" -ge 2 ] || errs+=("$nconn connections reported by the client, want 2 or more")
+    [ "$(wc -l <"$seg.sv")" -eq "$nconn" ] || errs+=("client reports $nconn connections, $role logged $(wc -l <"$seg.sv")")
+    local i=0 cv cc ca cr sv sc sr sa se suite="" res_note=""
+    while read -r cv cc ca cr && read -r sv sc sr sa se <&3; do
+        i=$((i + 1))
+        [ "$cv" = "$want" ] || errs+=("conn$i: client says $cv")
+        [ "$sv" = "$want" ] || errs+=("conn$i: $role says $sv")
+        [ "$(iana "$cv" "$cc")" = "$sc" ] || errs+=("conn$i: client cipher $cc, $role cipher $sc")
+        suite=$sc
+        [ "$ca" = http/1.1 ] || errs+=("conn$i: client ALPN $ca")
+        [ "$sa" = - ] || [ "$sa" = http/1.1 ] || errs+=("conn$i: $role ALPN $sa")
+        if [ $i -eq 1 ] || [ "$resume" = no ]; then
+            [ "$cr" = no ] || errs+=("conn$i: client says reused")
+            [ "$sr" = no ] || errs+=("conn$i: $role says resumed")
+            # The reason given for a full handshake is checked where the log shows it.
+            case "$why" in *extended_master_secret*)
+                [ $i -eq 1 ] || [ "$se" != yes ] || errs+=("conn$i: $role logged ems=yes, yet WHY says none") ;;
+            esac
+        else
+            [ "$cr" = yes ] || errs+=("conn$i: client did not reuse the session")
+            [ "$sr" = yes ] || errs+=("conn$i: $role did not resume")
+        fi
+    done <"$seg.cl" 3<"$seg.sv"
+    if [ "$hrr" = yes ]; then
+        local nh; nh=$(grep -ac 'C <- S  HelloRetryRequest' "$seg")
+        [ "$nh" -eq "$nconn" ] || errs+=("$nh HelloRetryRequests in the $role's trace for $nconn connections")
+    fi
+    if [ "$resume" = yes ]; then res_note="resumed"; else res_note="full handshake again ($why)"; fi
+    if [ ${#errs[@]} -eq 0 ]; then
+        ok "$name: body, $want, $suite, alpn http/1.1, $res_note"
+    else
+        bad "$name: ${errs[*]}"
+        echo "---- client"; tail -n 30 "$out"; echo "---- $role"; grep -av '^\[' "$seg" | tail -n 10; echo "----"
+    fi
+}
+
+# finish_matrix: the counts; a missing client package makes the test a skip
+# (77) unless something failed.
+finish_matrix() {
+    echo "$PASS passed, $FAIL failed, $SKIPPED clients skipped"
+    [ "$FAIL" -eq 0 ] || exit 1
+    [ "$SKIPPED" -eq 0 ] || exit 77
+    exit 0
+}
