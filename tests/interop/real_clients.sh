@@ -8,7 +8,7 @@
 # and, for HRR rows, the HelloRetryRequest in the server's --trace.
 
 SKIPPED=0
-BUILD=${2:-}
+BUILD=$(cd "${2:-$WORK}" 2>/dev/null && pwd) || BUILD=$WORK # absolute: GOPATH/GOCACHE must be
 
 # iana VERSION NAME: a client's cipher name (OpenSSL's or GnuTLS's) as the
 # IANA name Parley logs. TLS 1.3 names are the same in OpenSSL; the TLS 1.2
@@ -27,13 +27,27 @@ iana() {
     esac
 }
 
+# small_pki: a CA and one P-256 localhost certificate (make_pki's seven keys
+# cost seconds on a loaded machine; the matrix needs one).
+small_pki() {
+    PKI=$WORK/pki
+    mkdir -p "$PKI"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$PKI/ca.key" -out "$PKI/ca.pem" \
+        -days 30 -subj "/CN=Parley Test CA" -addext "basicConstraints=critical,CA:TRUE" \
+        -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$PKI/ec256.key" -subj "/CN=localhost" \
+        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -addext "extendedKeyUsage=serverAuth" 2>/dev/null |
+        openssl x509 -req -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" -CAcreateserial -days 30 -copy_extensions copy \
+            -out "$PKI/ec256.pem" 2>/dev/null || { echo "could not make the certificates"; exit 1; }
+}
+
 # start_peers: the PKI, the HTTP backend, and four Parley endpoints, all with
 # ALPN http/1.1 only: a server and a proxy with default groups, and a server
 # and a proxy that accept only secp384r1 (no client here key-shares it first,
 # so every TLS 1.3 handshake gets a HelloRetryRequest, RFC 8446 4.1.4), with
 # --trace so the HelloRetryRequest itself is seen on the server side.
 start_peers() {
-    make_pki
+    small_pki
     BPORT=$(free_port)
     start_bg "$WORK/backend.log" python3 "$HERE/backend_http.py" "$BPORT"
     local common=(--cert "$PKI/ec256.pem" --key "$PKI/ec256.key" --alpn http/1.1)
@@ -51,7 +65,9 @@ start_peers() {
 
 # have CLIENT CMD: is the client's program installed? Otherwise one skip line
 # (exit 77 at the end: the package is missing, see finish_matrix).
+# REAL_CLIENTS="go node" (a developer's shortcut) runs only those clients.
 have() {
+    case " ${REAL_CLIENTS:-$1} " in *" $1 "*) ;; *) return 1 ;; esac
     command -v "$2" >/dev/null 2>&1 && return 0
     echo "skip - $1 client: '$2' not installed"
     SKIPPED=$((SKIPPED + 1))
@@ -134,8 +150,7 @@ adapter_go() { timeout 20 "$GOCLIENT" "$1" "$PKI/ca.pem" "$2" "$3"; }
 # build_goclient: Go's client, built offline from the standard library only,
 # into the build dir (its cache too, so a rerun builds nothing).
 build_goclient() {
-    local d=${BUILD:-$WORK}/goclient
-    [ -d "$BUILD" ] || d=$WORK/goclient
+    local d=$BUILD/goclient
     mkdir -p "$d"
     GOCLIENT=$d/goclient
     (cd "$HERE/peers/goclient" && GOCACHE=$d/cache GOPATH=$d/gopath GOTOOLCHAIN=local GOFLAGS=-buildvcs=false \
@@ -241,4 +256,46 @@ finish_matrix() {
     [ "$FAIL" -eq 0 ] || exit 1
     [ "$SKIPPED" -eq 0 ] || exit 77
     exit 0
+}
+
+# go_minor / go_patch: of `go version` (go1.19.8 -> 19 8).
+go_vers() { go version | sed -nE 's/.*go1\.([0-9]+)(\.([0-9]+))?.*/\1 \3/p'; }
+
+# row_go_binder ROLE: Go 1.19.6-1.19.8 and 1.20.1-1.20.3 compute the PSK
+# binder of the second ClientHello after a HelloRetryRequest over the wrong
+# transcript (golang/go#59424; RFC 8446 4.2.11.2 wants message_hash(CH1), HRR,
+# truncated CH2). Parley must refuse it (RFC 8446 4.2.11: the server MUST
+# validate the binder; 6.2: decrypt_error): the first connection completes
+# after its HRR, the second, offering the ticket, ends with decrypt_error
+# on both sides. Python, Node.js, OpenSSL and GnuTLS resume through the same
+# HRR in their rows: the binder Parley checks is the RFC's.
+row_go_binder() {
+    local role=$1 port log errs=() name="go client -> $role TLS1.3 HRR"
+    if [ "$role" = server ]; then port=$HSPORT log=$WORK/hserver.log; else port=$HPPORT log=$WORK/hproxy.log; fi
+    local n0 out=$WORK/row.out seg=$WORK/row.seg path=/go-$role-binder
+    n0=$(wc -l <"$log")
+    adapter_go "$port" 1.3 "$path" >"$out" 2>&1
+    wait_lines "$log" "$n0" 2
+    tail -n +"$((n0 + 1))" "$log" >"$seg"
+    grep -Eq '^conn1 version=TLSv1.3 cipher=TLS_[A-Z0-9_]+ alpn=http/1.1 reused=no$' "$out" ||
+        errs+=("the first connection did not complete")
+    if [ "$role" = server ]; then
+        grep -Eq '^body1 Hello from parley' "$out" || errs+=("no page on the first connection")
+    else
+        grep -Eq "^body1 hello from backend $path\$" "$out" || errs+=("no body on the first connection")
+    fi
+    grep -q '^conn2 error .*error decrypting message' "$out" || errs+=("Go did not report decrypt_error on the second")
+    [ "$(grep -ac 'C <- S  HelloRetryRequest' "$seg")" -eq 2 ] || errs+=("not two HelloRetryRequests in the trace")
+    [ "$(server_side "$seg" | grep -c '^TLSv1.3 TLS_[A-Z0-9_]* no ')" -eq 1 ] ||
+        errs+=("the $role did not log exactly one full TLS 1.3 handshake")
+    # parley server names the alert; the proxy's line has the reason only.
+    local refusal='handshake failed: the PSK binder does not verify \(alert sent: decrypt_error\)'
+    [ "$role" = proxy ] && refusal='version=- .* result=the PSK binder does not verify'
+    grep -aEq "$refusal" "$seg" || errs+=("the $role did not log the binder refusal")
+    if [ ${#errs[@]} -eq 0 ]; then
+        ok "$name: first connection body, TLSv1.3, HRR; second refused: decrypt_error, PSK binder does not verify (Go 1.$(go_vers | tr ' ' .) binder after HRR, golang/go#59424)"
+    else
+        bad "$name: ${errs[*]}"
+        echo "---- client"; tail -n 30 "$out"; echo "---- $role"; grep -av '^\[' "$seg" | tail -n 10; echo "----"
+    fi
 }

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# The real-client matrix, part 1: curl, openssl s_client, gnutls-cli and
-# Python's ssl against `parley server` (its page) and `parley proxy` (in front
+# The real-client matrix, part 1: curl, openssl s_client and gnutls-cli
+# against `parley server` (its page) and `parley proxy` (in front
 # of backend_http.py), TLS 1.3 and 1.2, plus a HelloRetryRequest row each; a
 # second connection from the same client resumes. One line per row; the checks
-# are in real_clients.sh. Part 2 (Node.js, Go): test_real_clients_rt.sh.
+# are in real_clients.sh. Part 2 (Python, Node.js, Go): test_real_clients_rt.sh.
 # Exit 77 (skip) only when a client's package is missing.
 source "$(dirname "$0")/lib.sh" "$@"
 source "$HERE/real_clients.sh"
 start_peers
 
-for c in curl:curl openssl:openssl gnutls:gnutls-cli python:python3; do
+for c in curl:curl openssl:openssl gnutls:gnutls-cli; do
     have "${c%%:*}" "${c#*:}" || continue
     for role in server proxy; do
         for ver in 1.3 1.2; do row "${c%%:*}" "$role" "$ver" no yes; done
