@@ -195,6 +195,8 @@ row() {
     serveryes) port=$HSPORT log=$WORK/hserver.log ;;
     proxyyes) port=$HPPORT log=$WORK/hproxy.log ;;
     esac
+    # A negative control points a row at another endpoint (control_row).
+    port=${ROW_PORT:-$port} log=${ROW_LOG:-$log}
     path=/$client-$role-$ver-$hrr
     local n0 out=$WORK/row.out seg=$WORK/row.seg
     n0=$(wc -l <"$log")
@@ -297,5 +299,25 @@ row_go_binder() {
     else
         bad "$name: ${errs[*]}"
         echo "---- client"; tail -n 30 "$out"; echo "---- $role"; grep -av '^\[' "$seg" | tail -n 10; echo "----"
+    fi
+}
+
+# control_row WHAT REGEX ROW-ARGS...: a negative control. The row runs against
+# the control server (TLS 1.3/1.2 with --trace, default groups so no HRR, no
+# tickets and no session cache so nothing resumes); it must FAIL, naming
+# REGEX. Shows that the resumption and HRR checks catch a missing one.
+control_row() {
+    local what=$1 re=$2; shift 2
+    if [ -z "${CPORT:-}" ]; then
+        CPORT=$(free_port)
+        start_bg "$WORK/control.log" "$PARLEY" server --listen "127.0.0.1:$CPORT" --cert "$PKI/ec256.pem" \
+            --key "$PKI/ec256.key" --alpn http/1.1 --no-tickets --session-cache none --trace
+        wait_port "$CPORT" || exit 1
+    fi
+    (ROW_PORT=$CPORT ROW_LOG=$WORK/control.log row "$@") >"$WORK/control.out" 2>&1
+    if grep -q '^FAIL - ' "$WORK/control.out" && grep -Eq -- "$re" "$WORK/control.out"; then
+        ok "negative control: $what is caught ($(grep -Eo -- "$re" "$WORK/control.out" | head -1))"
+    else
+        bad "negative control: $what passed unnoticed"; cat "$WORK/control.out"
     fi
 }

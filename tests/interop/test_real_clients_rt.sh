@@ -42,4 +42,11 @@ if have go go; then
         done
     fi
 fi
+# Negative controls: a server that cannot resume, and one that sends no HRR.
+if have python python3; then
+    control_row "a session not resumed" 'conn2: client did not reuse the session.*conn2: server did not resume' \
+        python server 1.3 no yes
+    control_row "a HelloRetryRequest not sent" '0 HelloRetryRequests in the server.s trace for 2 connections' \
+        python server 1.3 yes no "control"
+fi
 finish_matrix
