@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # real_clients.sh - the real-client matrix, sourced by test_real_clients*.sh
 # after lib.sh. Each client fetches a page through an adapter that prints, per
 # connection, what the client itself reports:
@@ -113,12 +114,12 @@ adapter_openssl() {
     local req='GET '"$3"' HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
     local o=(-connect "127.0.0.1:$1" -servername localhost -CAfile "$PKI/ca.pem" -verify_return_error -alpn http/1.1 -ign_eof)
     if [ "$2" = 1.2 ]; then
-        printf "$req" | timeout 20 openssl s_client "${o[@]}" -tls1_2 -reconnect >"$WORK/o.1" 2>&1
+        printf '%b' "$req" | timeout 20 openssl s_client "${o[@]}" -tls1_2 -reconnect >"$WORK/o.1" 2>&1
         sclient_lines "$WORK/o.1" 1
     else
         rm -f "$WORK/o.sess"
-        printf "$req" | timeout 20 openssl s_client "${o[@]}" -tls1_3 -sess_out "$WORK/o.sess" >"$WORK/o.1" 2>&1
-        printf "$req" | timeout 20 openssl s_client "${o[@]}" -tls1_3 -sess_in "$WORK/o.sess" >"$WORK/o.2" 2>&1
+        printf '%b' "$req" | timeout 20 openssl s_client "${o[@]}" -tls1_3 -sess_out "$WORK/o.sess" >"$WORK/o.1" 2>&1
+        printf '%b' "$req" | timeout 20 openssl s_client "${o[@]}" -tls1_3 -sess_in "$WORK/o.sess" >"$WORK/o.2" 2>&1
         sclient_lines "$WORK/o.1" 1
         sclient_lines "$WORK/o.2" 2
     fi
@@ -187,7 +188,8 @@ wait_lines() {
 #   connection must be a full handshake, and WHY is printed with the row).
 row() {
     local client=$1 role=$2 ver=$3 hrr=$4 resume=$5 why=${6:-}
-    local port log path name="$client client -> $role TLS$ver" errs=() want=TLSv$ver
+    local port log path errs=()
+    local name="$client client -> $role TLS$ver" want=TLSv$ver
     [ "$hrr" = yes ] && name="$name HRR"
     case "$role$hrr" in
     serverno) port=$SPORT log=$WORK/server.log ;;
@@ -272,7 +274,8 @@ go_vers() { go version | sed -nE 's/.*go1\.([0-9]+)(\.([0-9]+))?.*/\1 \3/p'; }
 # on both sides. Python, Node.js, OpenSSL and GnuTLS resume through the same
 # HRR in their rows: the binder Parley checks is the RFC's.
 row_go_binder() {
-    local role=$1 port log errs=() name="go client -> $role TLS1.3 HRR"
+    local role=$1
+    local port log errs=() name="go client -> $role TLS1.3 HRR"
     if [ "$role" = server ]; then port=$HSPORT log=$WORK/hserver.log; else port=$HPPORT log=$WORK/hproxy.log; fi
     local n0 out=$WORK/row.out seg=$WORK/row.seg path=/go-$role-binder
     n0=$(wc -l <"$log")
