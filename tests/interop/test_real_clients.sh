@@ -3,8 +3,8 @@
 # against `parley server` (its page) and `parley proxy` (in front
 # of backend_http.py), TLS 1.3 and 1.2, plus a HelloRetryRequest row each; a
 # second connection from the same client resumes. One line per row; the checks
-# are in real_clients.sh. Parts 2 and 3: test_real_clients_rt.sh (Python,
-# Node.js, the negative controls) and test_real_clients_go.sh (Go).
+# are in real_clients.sh. Parts 2-4: test_real_clients_py.sh (Python, the
+# negative controls), test_real_clients_node.sh, test_real_clients_go.sh.
 # Exit 77 (skip) only when a client's package is missing.
 source "$(dirname "$0")/lib.sh" "$@"
 source "$HERE/real_clients.sh"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The real-client matrix, part 3: Go's crypto/tls (peers/goclient, built
+# The real-client matrix, part 4: Go's crypto/tls (peers/goclient, built
 # offline) against `parley server` and `parley proxy`, TLS 1.3 and 1.2, plus a
 # HelloRetryRequest row each; a second connection from the same process
 # offers the session. Known exceptions, each asserted as what truly happens:

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# The real-client matrix, part 2: Python's ssl and Node.js's tls (peers/)
-# against `parley server` and `parley proxy`, TLS 1.3 and 1.2, plus a
+# The real-client matrix, part 2: Python's ssl (peers/pyclient.py) against
+# `parley server` and `parley proxy`, TLS 1.3 and 1.2, plus a
 # HelloRetryRequest row each; a second connection from the same process
-# resumes. Then the negative controls. Part 3 (Go): test_real_clients_go.sh.
+# resumes. Then the negative controls.
 # Checks: real_clients.sh. Exit 77 (skip) only when a client's package is missing.
 source "$(dirname "$0")/lib.sh" "$@"
 source "$HERE/real_clients.sh"
 start_peers
 
-for c in python:python3 node:node; do
+for c in python:python3; do
     have "${c%%:*}" "${c#*:}" || continue
     for role in server proxy; do
         for ver in 1.3 1.2; do row "${c%%:*}" "$role" "$ver" no yes; done
