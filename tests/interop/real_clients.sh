@@ -49,19 +49,27 @@ small_pki() {
 # --trace so the HelloRetryRequest itself is seen on the server side.
 start_peers() {
     small_pki
-    BPORT=$(free_port)
+    # Six free ports from one python3 (free_port starts one per port: seconds
+    # of CPU on a loaded machine); the sixth is the negative controls' server.
+    read -r BPORT SPORT PPORT HSPORT HPPORT CPORT_FREE < <(python3 -c '
+import socket
+ss = [socket.socket() for _ in range(6)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in ss])')
     start_bg "$WORK/backend.log" python3 "$HERE/backend_http.py" "$BPORT"
     local common=(--cert "$PKI/ec256.pem" --key "$PKI/ec256.key" --alpn http/1.1)
-    SPORT=$(free_port)
     start_bg "$WORK/server.log" "$PARLEY" server --listen "127.0.0.1:$SPORT" "${common[@]}"
-    PPORT=$(free_port)
     start_bg "$WORK/proxy.log" "$PARLEY" proxy --listen "127.0.0.1:$PPORT" --backend "127.0.0.1:$BPORT" "${common[@]}"
-    HSPORT=$(free_port)
     start_bg "$WORK/hserver.log" "$PARLEY" server --listen "127.0.0.1:$HSPORT" "${common[@]}" --groups secp384r1 --trace
-    HPPORT=$(free_port)
     start_bg "$WORK/hproxy.log" "$PARLEY" proxy --listen "127.0.0.1:$HPPORT" --backend "127.0.0.1:$BPORT" \
         "${common[@]}" --groups secp384r1 --trace
-    for p in "$BPORT" "$SPORT" "$PPORT" "$HSPORT" "$HPPORT"; do wait_port "$p" || exit 1; done
+    # Up to 20 s each (lib.sh's wait_port gives 5): on a loaded machine the
+    # python3 backend alone has taken longer than that to start.
+    local p i
+    for p in "$BPORT" "$SPORT" "$PPORT" "$HSPORT" "$HPPORT"; do
+        for i in $(seq 1 400); do (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && break; sleep 0.05; done
+        [ "$i" -lt 400 ] || { echo "port $p never opened"; cat "$WORK"/*.log; exit 1; }
+    done
 }
 
 # have CLIENT CMD: is the client's program installed? Otherwise one skip line
@@ -312,7 +320,7 @@ row_go_binder() {
 control_row() {
     local what=$1 re=$2; shift 2
     if [ -z "${CPORT:-}" ]; then
-        CPORT=$(free_port)
+        CPORT=$CPORT_FREE
         start_bg "$WORK/control.log" "$PARLEY" server --listen "127.0.0.1:$CPORT" --cert "$PKI/ec256.pem" \
             --key "$PKI/ec256.key" --alpn http/1.1 --no-tickets --session-cache none --trace
         wait_port "$CPORT" || exit 1
