@@ -184,7 +184,7 @@ server_side() {
 # wait_lines LOG N0 N: until LOG has N summary or failure lines after line N0
 # (the proxy logs a connection when it ends, a moment after the client's EOF).
 wait_lines() {
-    for _ in $(seq 1 100); do
+    for _ in $(seq 1 200); do
         [ "$(tail -n +"$(($2 + 1))" "$1" | grep -acE '^parley: \[[0-9]+\] [^ ]+ (TLSv|handshake failed)|^parley proxy: client=')" -ge "$3" ] &&
             return 0
         sleep 0.05

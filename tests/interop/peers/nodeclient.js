@@ -21,7 +21,7 @@ function once(n, session) {
       host: '127.0.0.1', port: Number(port), servername: 'localhost', ca,
       minVersion: v, maxVersion: v, ALPNProtocols: ['http/1.1'], session,
     });
-    s.setTimeout(10000, () => reject(new Error('timeout')));
+    s.setTimeout(10000, () => { s.destroy(); reject(new Error('timeout')); });
     s.on('session', (sess) => { latest = sess; });
     s.on('secureConnect', () => {
       const c = s.getCipher();
