@@ -3,7 +3,9 @@
 (test_real_clients*.sh): two connections from this one process, the second
 offering the first's session. Usage: pyclient.py PORT CAFILE 1.2|1.3 PATH.
 Prints per connection 'connN version= cipher= alpn= reused=' (the ssl
-module's own view; cipher in OpenSSL's naming) and the body as 'bodyN ' lines."""
+module's own view; cipher in OpenSSL's naming) and the body as 'bodyN ' lines. An SSLSocket, not
+urllib or http.client: those give no way to offer the previous connection's
+session (no session= parameter), so nothing would resume."""
 import socket, ssl, sys
 
 port, cafile, ver, path = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
