@@ -15,6 +15,16 @@ PEERS=$HERE/peers
 make_pki
 CERT=$PKI/ec256.pem KEY=$PKI/ec256.key
 SKIPPED=()
+# Every port this test needs from one python3 start (lib.sh's free_port starts
+# one per port, and a python3 start can cost seconds on a loaded machine). All
+# sockets are held until all are chosen, so the ports are distinct.
+read -r -a PORTS <<<"$(python3 -c '
+import socket
+ss = [socket.socket() for _ in range(16)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))')"
+NEXT=0
+take() { PORT=${PORTS[$NEXT]}; NEXT=$((NEXT + 1)); } # take: the next free port in $PORT
 have() { command -v "$1" >/dev/null 2>&1 || { echo "SKIP: $1 not installed (package $2): its lines are not run"; SKIPPED+=("$1"); return 1; }; }
 
 # The client pins one suite per version, neither the first choice of any
@@ -29,21 +39,32 @@ YES='resumed=(true|True|r) '
 NO='resumed=(false|False|\.) '
 
 ERR=""
-want() { # want FILE REGEX WHAT: note a failure unless REGEX matches FILE
-    grep -Eq -- "$2" "$1" || ERR+="${ERR:+; }$3 (no '$2' in $(basename "$1"))"
+# has FILE REGEX: a line of FILE matches the extended REGEX. Bash's own =~ (the
+# same POSIX ERE as grep -E, per line): no process per check, which counts on
+# a loaded 2-core machine (about 20 checks per line).
+has() {
+    local l
+    while IFS= read -r l || [ -n "$l" ]; do [[ $l =~ $2 ]] && return 0; done <"$1"
+    return 1
 }
-wantnot() { grep -Eq -- "$2" "$1" && ERR+="${ERR:+; }$3 ('$2' in $(basename "$1"))"; return 0; }
-# server_saw LOG PREFIX REGEX WHAT: the last line of LOG that starts with
-# PREFIX (this connection: lines are sequential) must match REGEX.
+want() { has "$1" "$2" || ERR+="${ERR:+; }$3 (no '$2' in $(basename "$1"))"; } # want FILE REGEX WHAT
+wantnot() { ! has "$1" "$2" || ERR+="${ERR:+; }$3 ('$2' in $(basename "$1"))"; }
+# server_saw LOG PREFIX REGEX WHAT [N]: the N (default 1) lines LOG got since
+# the last call (lines starting with PREFIX; connections are sequential) must
+# all match REGEX. MARK counts the lines already looked at.
 server_saw() {
-    local last
-    for _ in 1 2 3 4 5 6 7 8 9 10; do # nginx writes its access log after the response
-        last=$(grep -E -- "^$2" "$1" | tail -n 1)
-        [ "$last" != "${SEEN:-}" ] && [ -n "$last" ] && break
+    local n=${5:-1} lines=""
+    for _ in $(seq 1 40); do # nginx writes its access log after the response
+        lines=$(grep -E -- "^$2" "$1" | tail -n +$((MARK + 1)))
+        [ -n "$lines" ] && [ "$(echo "$lines" | wc -l)" -ge "$n" ] && break
         sleep 0.05
     done
-    SEEN=$last
-    echo "$last" | grep -Eq -- "$3" || ERR+="${ERR:+; }$4 (server logged '$last')"
+    MARK=$((MARK + $(echo -n "$lines" | grep -c '^')))
+    if [ -z "$lines" ] || [ "$(echo "$lines" | wc -l)" -ne "$n" ]; then
+        ERR+="${ERR:+; }$4 (expected $n server line(s), got '$lines')"
+    elif echo "$lines" | grep -Evq -- "$3"; then
+        ERR+="${ERR:+; }$4 (server logged '$lines')"
+    fi
 }
 report() { # report NAME LOGS...: one ok/bad line for everything checked since ERR=""
     local name=$1; shift
@@ -69,7 +90,7 @@ line() {
     local suite=$SUITE13 ssuite=$SUITE13 sess=$WORK/${name//[^A-Za-z0-9]/_}-$ver.sess c1=$WORK/c1.log c2=$WORK/c2.log
     [ "$ver" = 1.2 ] && suite=$SUITE12 ssuite="($SUITE12|$OSSL12)"
     local args=(--cafile "$PKI/ca.pem" --alpn http/1.1 --ciphers "$suite")
-    SEEN=""
+    MARK=$(grep -Ec -- "^$prefix" "$slog")
     ERR=""
     timeout 20 "$PARLEY" client "${args[@]}" --trace --sess-out "$sess" "localhost:$port" >"$c1" 2>&1
     want "$c1" "^hello from ${prefix%% *}.* proto=TLSv$ver cipher=$ssuite $NO.*alpn=http/1.1" "first body"
@@ -105,22 +126,64 @@ line() {
         timeout 20 "$PARLEY" client "${args[@]}" --reconnect 1 "localhost:$port" >"$c2" 2>&1
         want "$c2" '^--- reconnect 1$' "a reconnection"
         [ "$(grep -c '^resumed: no$' "$c2")" -eq 2 ] || ERR+="${ERR:+; }the reconnection was not a full handshake"
-        server_saw "$slog" "$prefix" "proto=TLSv$ver cipher=$ssuite ${NO}alpn=http/1.1" "server's view of the reconnection"
+        server_saw "$slog" "$prefix" "proto=TLSv$ver cipher=$ssuite ${NO}alpn=http/1.1" "server's view of the two connections" 2
         ;;
     esac
     report "$name (TLS $ver, $expect)" "$c1" "$c2" "$slog"
 }
 
-# ---------------------------------------------------------------- nginx
-echo "# nginx (at ${SECONDS}s)"
+# Every peer is started first, all at once, so their start-up times (python3
+# and node take a second or more on a loaded machine) overlap; then the lines.
+# ---------------------------------------------------------------- start
+if have python3 python3; then
+    HAVE_PY=1
+    take; Y13T=$PORT; take; Y13I=$PORT; take; Y12T=$PORT; take; Y12I=$PORT
+    PY=$PEERS/pyserver/server.py
+    start_bg "$WORK/py13t.log" python3 "$PY" "$Y13T" "$CERT" "$KEY" 1.3 ticket
+    start_bg "$WORK/py13i.log" python3 "$PY" "$Y13I" "$CERT" "$KEY" 1.3 id
+    start_bg "$WORK/py12t.log" python3 "$PY" "$Y12T" "$CERT" "$KEY" 1.2 ticket
+    start_bg "$WORK/py12i.log" python3 "$PY" "$Y12I" "$CERT" "$KEY" 1.2 id
+fi
+if have node nodejs; then
+    HAVE_NODE=1
+    take; D13T=$PORT; take; D12T=$PORT; take; D12I=$PORT; take; D12N=$PORT
+    JS=$PEERS/nodeserver/server.js
+    start_bg "$WORK/node13t.log" node "$JS" "$D13T" "$CERT" "$KEY" 1.3 ticket
+    start_bg "$WORK/node12t.log" node "$JS" "$D12T" "$CERT" "$KEY" 1.2 ticket
+    start_bg "$WORK/node12i.log" node "$JS" "$D12I" "$CERT" "$KEY" 1.2 id
+    start_bg "$WORK/node12n.log" node "$JS" "$D12N" "$CERT" "$KEY" 1.2 none
+fi
 if have nginx nginx; then
+    HAVE_NGINX=1
     NG=$WORK/nginx
     mkdir -p "$NG"
-    N13T=$(free_port) N13C=$(free_port) N12T=$(free_port) N12I=$(free_port) N12N=$(free_port)
+    take; N13T=$PORT; take; N13C=$PORT; take; N12T=$PORT; take; N12I=$PORT; take; N12N=$PORT
     sed -e "s|@WORK@|$NG|g; s|@CERT@|$CERT|; s|@KEY@|$KEY|; s|@P13TICKET@|$N13T|; s|@P13CACHE@|$N13C|" \
         -e "s|@P12TICKET@|$N12T|; s|@P12ID@|$N12I|; s|@P12NONE@|$N12N|" "$PEERS/nginx/nginx.conf.in" >"$NG/nginx.conf"
     # -e: the error log before the configuration is read (default /var/log/nginx).
     start_bg "$NG/stdout.log" nginx -p "$NG" -c "$NG/nginx.conf" -e "$NG/error.log"
+fi
+if have go golang-go; then
+    # Offline, standard library only; the cache lives under the build dir so
+    # a second run does not recompile.
+    GOBIN_=$BUILD/interop-peers/goserver
+    mkdir -p "$BUILD/interop-peers"
+    if (cd "$PEERS/goserver" && GOCACHE=$BUILD/interop-peers/gocache GOPATH=$BUILD/interop-peers/gopath \
+        GOTOOLCHAIN=local GOFLAGS=-buildvcs=false GOPROXY=off timeout 120 go build -o "$GOBIN_" .) >"$WORK/gobuild.log" 2>&1; then
+        HAVE_GO=1
+        take; G13T=$PORT; take; G13N=$PORT; take; G12T=$PORT
+        start_bg "$WORK/go13t.log" "$GOBIN_" -addr "127.0.0.1:$G13T" -cert "$CERT" -key "$KEY" -version 1.3
+        start_bg "$WORK/go13n.log" "$GOBIN_" -addr "127.0.0.1:$G13N" -cert "$CERT" -key "$KEY" -version 1.3 -tickets=false
+        start_bg "$WORK/go12t.log" "$GOBIN_" -addr "127.0.0.1:$G12T" -cert "$CERT" -key "$KEY" -version 1.2
+    else
+        bad "go build of the Go server (tests/interop/peers/goserver)"
+        cat "$WORK/gobuild.log"
+    fi
+fi
+echo "# peers started (at ${SECONDS}s)"
+
+# ---------------------------------------------------------------- nginx
+if [ -n "${HAVE_NGINX:-}" ]; then
     for p in $N13T $N13C $N12T $N12I $N12N; do wait_port "$p" || cat "$NG/error.log"; done
     AL=$NG/access.log
     line "nginx tickets" "$N13T" 1.3 resumed "$AL" "nginx $N13T" yes
@@ -128,52 +191,28 @@ if have nginx nginx; then
     line "nginx tickets" "$N12T" 1.2 resumed "$AL" "nginx $N12T" yes
     line "nginx session IDs" "$N12I" 1.2 resumed "$AL" "nginx $N12I" no
     line "nginx no cache, no tickets" "$N12N" 1.2 nosession "$AL" "nginx $N12N" no
-    # The body line and the access line are nginx's; the access log's prefix is
-    # "nginx PORT", the body's "nginx MODE": both were matched above per port.
 fi
 
 # ---------------------------------------------------------------- Go
-echo "# Go (at ${SECONDS}s)"
-if have go golang-go; then
-    # Offline, standard library only; the cache lives under the build dir so
-    # a second run does not recompile.
-    GOBIN_=$BUILD/interop-peers/goserver
-    mkdir -p "$BUILD/interop-peers"
-    if ! (cd "$PEERS/goserver" && GOCACHE=$BUILD/interop-peers/gocache GOPATH=$BUILD/interop-peers/gopath \
-        GOTOOLCHAIN=local GOFLAGS=-buildvcs=false GOPROXY=off timeout 120 go build -o "$GOBIN_" .) >"$WORK/gobuild.log" 2>&1; then
-        bad "go build of the Go server"
-        cat "$WORK/gobuild.log"
-    else
-        G13T=$(free_port) G13N=$(free_port) G12T=$(free_port)
-        start_bg "$WORK/go13t.log" "$GOBIN_" -addr "127.0.0.1:$G13T" -cert "$CERT" -key "$KEY" -version 1.3
-        start_bg "$WORK/go13n.log" "$GOBIN_" -addr "127.0.0.1:$G13N" -cert "$CERT" -key "$KEY" -version 1.3 -tickets=false
-        start_bg "$WORK/go12t.log" "$GOBIN_" -addr "127.0.0.1:$G12T" -cert "$CERT" -key "$KEY" -version 1.2
-        for f in go13t go13n go12t; do wait_line "$WORK/$f.log" '^ready '; done
-        line "Go tickets" "$G13T" 1.3 resumed "$WORK/go13t.log" "go" yes
-        line "Go SessionTicketsDisabled" "$G13N" 1.3 nosession "$WORK/go13n.log" "go" no
-        # Go 1.19's server has no extended_master_secret: Parley completes the
-        # handshake (default policy) but keeps nothing to resume, although Go
-        # sent a ticket (RFC 7627 5.3).
-        line "Go tickets without EMS" "$G12T" 1.2 noems "$WORK/go12t.log" "go" yes
-        ERR=""
-        timeout 20 "$PARLEY" client --cafile "$PKI/ca.pem" --require-ems "localhost:$G12T" >"$WORK/c1.log" 2>&1
-        echo "exit: $?" >>"$WORK/c1.log"
-        wantnot "$WORK/c1.log" '^protocol: ' "a completed handshake"
-        wantnot "$WORK/c1.log" '^exit: 0$' "success"
-        want "$WORK/c1.log" 'extended.master.secret|EMS' "the reason"
-        report "Go TLS 1.2 without EMS is refused by --require-ems" "$WORK/c1.log"
-    fi
+if [ -n "${HAVE_GO:-}" ]; then
+    for f in go13t go13n go12t; do wait_line "$WORK/$f.log" '^ready '; done
+    line "Go tickets" "$G13T" 1.3 resumed "$WORK/go13t.log" "go" yes
+    line "Go SessionTicketsDisabled" "$G13N" 1.3 nosession "$WORK/go13n.log" "go" no
+    # Go 1.19's server has no extended_master_secret: Parley completes the
+    # handshake (its default policy) but keeps nothing to resume, although Go
+    # sent a ticket (RFC 7627 5.3: no abbreviated handshake without EMS).
+    line "Go tickets without EMS" "$G12T" 1.2 noems "$WORK/go12t.log" "go" yes
+    ERR=""
+    timeout 20 "$PARLEY" client --cafile "$PKI/ca.pem" --require-ems "localhost:$G12T" >"$WORK/c1.log" 2>&1
+    echo "exit: $?" >>"$WORK/c1.log"
+    wantnot "$WORK/c1.log" '^protocol: ' "a completed handshake"
+    wantnot "$WORK/c1.log" '^exit: 0$' "success"
+    want "$WORK/c1.log" 'extended.master.secret|EMS' "the reason"
+    report "Go TLS 1.2 without EMS is refused by --require-ems" "$WORK/c1.log"
 fi
 
 # ---------------------------------------------------------------- Node
-echo "# node (at ${SECONDS}s)"
-if have node nodejs; then
-    D13T=$(free_port) D12T=$(free_port) D12I=$(free_port) D12N=$(free_port)
-    JS=$PEERS/nodeserver/server.js
-    start_bg "$WORK/node13t.log" node "$JS" "$D13T" "$CERT" "$KEY" 1.3 ticket
-    start_bg "$WORK/node12t.log" node "$JS" "$D12T" "$CERT" "$KEY" 1.2 ticket
-    start_bg "$WORK/node12i.log" node "$JS" "$D12I" "$CERT" "$KEY" 1.2 id
-    start_bg "$WORK/node12n.log" node "$JS" "$D12N" "$CERT" "$KEY" 1.2 none
+if [ -n "${HAVE_NODE:-}" ]; then
     for f in node13t node12t node12i node12n; do wait_line "$WORK/$f.log" '^ready '; done
     line "Node ticketKeys" "$D13T" 1.3 resumed "$WORK/node13t.log" "node" yes
     line "Node ticketKeys" "$D12T" 1.2 resumed "$WORK/node12t.log" "node" yes
@@ -181,19 +220,12 @@ if have node nodejs; then
     # SSL_OP_NO_TICKET and no session events: the ServerHello still carries a
     # session ID, so a session is saved and offered, and Node does a full handshake.
     line "Node no tickets, no session store" "$D12N" 1.2 refused "$WORK/node12n.log" "node" no
-    grep -q '^resumeSession found$' "$WORK/node12i.log" && ok "Node resumed from its own session store (resumeSession found)" ||
+    has "$WORK/node12i.log" '^resumeSession found$' && ok "Node resumed from its own session store (resumeSession found)" ||
         bad "Node's resumeSession never found the session"
 fi
 
 # ---------------------------------------------------------------- Python
-echo "# python (at ${SECONDS}s)"
-if have python3 python3; then
-    Y13T=$(free_port) Y13I=$(free_port) Y12T=$(free_port) Y12I=$(free_port)
-    PY=$PEERS/pyserver/server.py
-    start_bg "$WORK/py13t.log" python3 "$PY" "$Y13T" "$CERT" "$KEY" 1.3 ticket
-    start_bg "$WORK/py13i.log" python3 "$PY" "$Y13I" "$CERT" "$KEY" 1.3 id
-    start_bg "$WORK/py12t.log" python3 "$PY" "$Y12T" "$CERT" "$KEY" 1.2 ticket
-    start_bg "$WORK/py12i.log" python3 "$PY" "$Y12I" "$CERT" "$KEY" 1.2 id
+if [ -n "${HAVE_PY:-}" ]; then
     for f in py13t py13i py12t py12i; do wait_line "$WORK/$f.log" '^ready '; done
     line "Python ssl tickets" "$Y13T" 1.3 resumed "$WORK/py13t.log" "python" yes
     line "Python ssl stateful tickets (OP_NO_TICKET)" "$Y13I" 1.3 resumed "$WORK/py13i.log" "python" yes
