@@ -206,9 +206,12 @@ if [ -n "${HAVE_GO:-}" ]; then
     timeout 20 "$PARLEY" client --cafile "$PKI/ca.pem" --require-ems "localhost:$G12T" >"$WORK/c1.log" 2>&1
     echo "exit: $?" >>"$WORK/c1.log"
     wantnot "$WORK/c1.log" '^protocol: ' "a completed handshake"
-    wantnot "$WORK/c1.log" '^exit: 0$' "success"
-    want "$WORK/c1.log" 'extended.master.secret|EMS' "the reason"
-    report "Go TLS 1.2 without EMS is refused by --require-ems" "$WORK/c1.log"
+    want "$WORK/c1.log" '^exit: 2$' "exit status 2"
+    want "$WORK/c1.log" 'server does not support the extended master secret \(RFC 7627\)' "the reason"
+    want "$WORK/c1.log" '^alert: sent handshake_failure$' "the alert"
+    wait_line "$WORK/go12t.log" 'TLS handshake error.*handshake failure' >/dev/null
+    want "$WORK/go12t.log" 'TLS handshake error.*handshake failure' "Go's log of the alert"
+    report "Go TLS 1.2 without EMS is refused by --require-ems" "$WORK/c1.log" "$WORK/go12t.log"
 fi
 
 # ---------------------------------------------------------------- Node
