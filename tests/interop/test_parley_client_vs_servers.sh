@@ -223,8 +223,11 @@ if [ -n "${HAVE_NODE:-}" ]; then
     # SSL_OP_NO_TICKET and no session events: the ServerHello still carries a
     # session ID, so a session is saved and offered, and Node does a full handshake.
     line "Node no tickets, no session store" "$D12N" 1.2 refused "$WORK/node12n.log" "node" no
-    has "$WORK/node12i.log" '^resumeSession found$' && ok "Node resumed from its own session store (resumeSession found)" ||
+    if has "$WORK/node12i.log" '^resumeSession found$'; then
+        ok "Node resumed from its own session store (resumeSession found)"
+    else
         bad "Node's resumeSession never found the session"
+    fi
 fi
 
 # ---------------------------------------------------------------- Python
