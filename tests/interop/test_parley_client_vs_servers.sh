@@ -51,21 +51,28 @@ want() { has "$1" "$2" || ERR+="${ERR:+; }$3 (no '$2' in $(basename "$1"))"; } #
 wantnot() { ! has "$1" "$2" || ERR+="${ERR:+; }$3 ('$2' in $(basename "$1"))"; }
 # server_saw LOG PREFIX REGEX WHAT [N]: the N (default 1) lines LOG got since
 # the last call (lines starting with PREFIX; connections are sequential) must
-# all match REGEX. MARK counts the lines already looked at.
+# all match REGEX. MARK counts the lines already looked at. Read in bash, as
+# for has().
 server_saw() {
-    local n=${5:-1} lines=""
-    for _ in $(seq 1 40); do # nginx writes its access log after the response
-        lines=$(grep -E -- "^$2" "$1" | tail -n +$((MARK + 1)))
-        [ -n "$lines" ] && [ "$(echo "$lines" | wc -l)" -ge "$n" ] && break
+    local n=${5:-1} l got=()
+    for _ in {1..40}; do # nginx writes its access log after the response
+        got=()
+        [ -f "$1" ] && while IFS= read -r l; do [[ $l == "$2"* ]] && got+=("$l"); done <"$1"
+        got=("${got[@]:MARK}")
+        [ "${#got[@]}" -ge "$n" ] && break
         sleep 0.05
     done
-    MARK=$((MARK + $(echo -n "$lines" | grep -c '^')))
-    if [ -z "$lines" ] || [ "$(echo "$lines" | wc -l)" -ne "$n" ]; then
-        ERR+="${ERR:+; }$4 (expected $n server line(s), got '$lines')"
-    elif echo "$lines" | grep -Evq -- "$3"; then
-        ERR+="${ERR:+; }$4 (server logged '$lines')"
+    MARK=$((MARK + ${#got[@]}))
+    if [ "${#got[@]}" -ne "$n" ]; then
+        ERR+="${ERR:+; }$4 (expected $n server line(s), got '${got[*]}')"
+        return
     fi
+    for l in "${got[@]}"; do
+        [[ $l =~ $3 ]] || { ERR+="${ERR:+; }$4 (server logged '$l')"; return; }
+    done
 }
+# count FILE REGEX: how many lines of FILE match
+count() { local l c=0; [ -f "$1" ] && while IFS= read -r l; do [[ $l =~ $2 ]] && c=$((c + 1)); done <"$1"; echo "$c"; }
 report() { # report NAME LOGS...: one ok/bad line for everything checked since ERR=""
     local name=$1; shift
     if [ -z "$ERR" ]; then ok "$name"; else
@@ -90,7 +97,8 @@ line() {
     local suite=$SUITE13 ssuite=$SUITE13 sess=$WORK/${name//[^A-Za-z0-9]/_}-$ver.sess c1=$WORK/c1.log c2=$WORK/c2.log
     [ "$ver" = 1.2 ] && suite=$SUITE12 ssuite="($SUITE12|$OSSL12)"
     local args=(--cafile "$PKI/ca.pem" --alpn http/1.1 --ciphers "$suite")
-    MARK=$(grep -Ec -- "^$prefix" "$slog")
+    MARK=0
+    MARK=$(count "$slog" "^$prefix")
     ERR=""
     timeout 20 "$PARLEY" client "${args[@]}" --trace --sess-out "$sess" "localhost:$port" >"$c1" 2>&1
     want "$c1" "^hello from ${prefix%% *}.* proto=TLSv$ver cipher=$ssuite $NO.*alpn=http/1.1" "first body"
@@ -125,7 +133,7 @@ line() {
         fi
         timeout 20 "$PARLEY" client "${args[@]}" --reconnect 1 "localhost:$port" >"$c2" 2>&1
         want "$c2" '^--- reconnect 1$' "a reconnection"
-        [ "$(grep -c '^resumed: no$' "$c2")" -eq 2 ] || ERR+="${ERR:+; }the reconnection was not a full handshake"
+        [ "$(count "$c2" '^resumed: no$')" -eq 2 ] || ERR+="${ERR:+; }the reconnection was not a full handshake"
         server_saw "$slog" "$prefix" "proto=TLSv$ver cipher=$ssuite ${NO}alpn=http/1.1" "server's view of the two connections" 2
         ;;
     esac
