@@ -97,9 +97,9 @@ line() {
     local suite=$SUITE13 ssuite=$SUITE13 sess=$WORK/${name//[^A-Za-z0-9]/_}-$ver.sess c1=$WORK/c1.log c2=$WORK/c2.log
     [ "$ver" = 1.2 ] && suite=$SUITE12 ssuite="($SUITE12|$OSSL12)"
     local args=(--cafile "$PKI/ca.pem" --alpn http/1.1 --ciphers "$suite")
-    MARK=0
     MARK=$(count "$slog" "^$prefix")
     ERR=""
+    rm -f "$c1" "$c2" # a failure shows this line's logs, never the previous line's
     timeout 20 "$PARLEY" client "${args[@]}" --trace --sess-out "$sess" "localhost:$port" >"$c1" 2>&1
     want "$c1" "^hello from ${prefix%% *}.* proto=TLSv$ver cipher=$ssuite $NO.*alpn=http/1.1" "first body"
     want "$c1" "^protocol: TLSv$ver\$" "first protocol"
