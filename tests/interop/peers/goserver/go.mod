@@ -1,0 +1,3 @@
+module parley.test/goserver
+
+go 1.19
