@@ -10,7 +10,9 @@ The chain followed, by source ids: the URL_REQUEST is bound to an
 HTTP_STREAM_JOB (HTTP_STREAM_REQUEST_BOUND_TO_JOB), the job to a socket
 (SOCKET_POOL_BOUND_TO_SOCKET), and the socket's SSL_CONNECT end event carries
 the handshake's outcome (version, cipher_suite, is_resumed, next_proto). A
-request whose chain cannot be followed prints socket=? and no TLS fields. The
+request whose chain cannot be followed prints socket=? and no TLS fields, one
+whose handshake failed net_error=N (Chromium's code, e.g. -202 for
+ERR_CERT_AUTHORITY_INVALID) instead of them. The
 file is read even when Chromium did not finish it (the closing ']}' missing).
 Exit 1 when the file holds no SSL_CONNECT at all."""
 import json, sys
@@ -53,6 +55,9 @@ def main():
         p = tls.get(s)
         if not p:
             print("url=%s socket=?" % urls[r])
+            continue
+        if "net_error" in p:  # the handshake (or the certificate check in it) failed
+            print("url=%s socket=%s net_error=%s" % (urls[r], s, p["net_error"]))
             continue
         print("url=%s socket=%s version=%s cipher=0x%04x resumed=%s alpn=%s" % (
             urls[r], s, p.get("version"), p.get("cipher_suite", 0), "yes" if p.get("is_resumed") else "no",

@@ -133,6 +133,7 @@ def main():
                 print("load %d: %s -> %s (%d characters, %.1f s)" % (i, url, where or "error", len(text), time.time() - t0))
         finally:
             d.quit()
+            print("browser closed after %.1f s" % (time.time() - t0))
     return 0
 
 
