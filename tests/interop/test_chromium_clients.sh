@@ -52,7 +52,6 @@ browse() {
 #   page is a new connection.
 SPORT=$(free_port)
 start_bg "$WORK/s.log" "$PARLEY" server --listen "127.0.0.1:$SPORT" --cert "$P/web.pem" --key "$P/web.key" --alpn http/1.1
-S_PID=$LAST_PID
 BPORT=$(free_port)
 start_bg "$WORK/backend.log" python3 "$HERE/backend_http.py" "$BPORT" --close
 PPORT=$(free_port)

@@ -68,8 +68,9 @@ decode() {
 decode "" "$WORK/none.txt"
 # Evidence the capture holds the sessions at all, else "no HTTP" proves nothing.
 tshark -n -r "$CAP" -d "tcp.port==$PORT,tls" -Y 'tls.handshake.type == 1' -T fields -e tcp.stream >"$WORK/hellos.txt" 2>/dev/null
-[ "$(wc -l <"$WORK/hellos.txt")" -eq 4 ] && ok "capture holds four ClientHellos" || bad "capture: $(wc -l <"$WORK/hellos.txt") ClientHellos"
-if [ -s "$WORK/none.txt" ] || grep -q 'keylog-probe' "$WORK/none.txt"; then bad "without a key log tshark still saw HTTP"; cat "$WORK/none.txt"
+if [ "$(wc -l <"$WORK/hellos.txt")" -eq 4 ]; then ok "capture holds four ClientHellos"
+else bad "capture: $(wc -l <"$WORK/hellos.txt") ClientHellos"; fi
+if [ -s "$WORK/none.txt" ]; then bad "without a key log tshark still saw HTTP"; cat "$WORK/none.txt"
 else ok "without a key log: no HTTP in the capture (negative control)"; fi
 
 for s in $SESSIONS; do
@@ -80,11 +81,12 @@ for s in $SESSIONS; do
         "	GET	/keylog-probe-$RAND-$name	" "	200	Hello from parley.*protocol: $want.*cipher: $suite"
     # Only this session's secrets: the other three stay encrypted.
     others=$(grep -o 'keylog-probe-[0-9a-f]*-[a-z0-9]*' "$WORK/$name.txt" | grep -v -- "-$name\$" || true)
-    [ -z "$others" ] && ok "$name's key log opens only $name" || bad "$name's key log also opened: $others"
+    if [ -z "$others" ]; then ok "$name's key log opens only $name"; else bad "$name's key log also opened: $others"; fi
 done
 
 decode "$WORK/server.keys" "$WORK/server.txt"
 n=$(grep -c "	GET	/keylog-probe-$RAND-" "$WORK/server.txt")
-[ "$n" -eq 4 ] && ok "the server's key log opens all four requests" || { bad "server key log: $n of 4 requests"; cat "$WORK/server.txt"; }
+if [ "$n" -eq 4 ]; then ok "the server's key log opens all four requests"
+else bad "server key log: $n of 4 requests"; cat "$WORK/server.txt"; fi
 
 finish
