@@ -12,7 +12,7 @@ location (chrome-error://... when the load failed); a load WebDriver refuses
 (e.g. net::ERR_CERT_AUTHORITY_INVALID) writes 'webdriver error: ...' to PREFIX.N.
 Exit 0 when the browser ran (whatever the pages said), 1 when it could not
 be started. --no-sandbox is added when running as root (Chromium refuses to
-start its sandbox as root)."""
+start its sandbox as root), and on a second try when the first start failed."""
 import argparse, json, os, shutil, socket, subprocess, sys, time, urllib.error, urllib.request
 
 
@@ -113,7 +113,15 @@ def main():
         d = None
         try:
             d = Driver(a.chromedriver, log)
-            d.session(a.chromium, args)
+            try:
+                d.session(a.chromium, args)
+            except WebDriverError as e:
+                # Not root, but no user namespaces for the sandbox (common in
+                # containers): the test is about TLS, not the sandbox.
+                if "--no-sandbox" in args:
+                    raise
+                print("webdriver_load: %s; again with --no-sandbox" % e)
+                d.session(a.chromium, args + ["--no-sandbox"])
         except (OSError, WebDriverError, KeyError, TypeError) as e:
             print("webdriver_load: cannot start the browser: %s" % e, file=sys.stderr)
             if d:
