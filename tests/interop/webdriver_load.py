@@ -63,6 +63,8 @@ class Driver:
         opts = {"args": args, "prefs": {"net": {"network_prediction_options": 2}}}
         if binary:
             opts["binary"] = binary
+        # acceptInsecureCerts false: chromedriver must not waive certificate
+        # errors itself; only the test's own switches decide what is trusted.
         caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "acceptInsecureCerts": False,
                                                  "goog:chromeOptions": opts}}}
         self.sid = self.call("POST", "/session", caps, timeout=90)["sessionId"]
