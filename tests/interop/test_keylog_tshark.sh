@@ -58,7 +58,8 @@ stop_bg "$DUMPCAP_PID"
 
 # decode KEYLOG OUT: the HTTP tshark finds (one line per message: stream,
 # method, path, status, body). -d pins the port to TLS rather than trusting
-# the heuristics.
+# the heuristics. The body (http.file_data) prints as text with \n escapes
+# in tshark 4.0 (Debian 12, what install-deps.sh installs).
 decode() {
     local opt=()
     [ -n "$1" ] && opt=(-o "tls.keylog_file:$1")
