@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """A small HTTP/1.1 backend for the proxy tests: GET /big/N answers N bytes
 (byte i = 7*i mod 256), GET /anything echoes the path, POST answers the
-SHA-256 and length of the body. With --proxy-v2 it first reads a PROXY
+SHA-256 and length of the body. With --close (after the port and any
+--proxy-v2) every GET is answered with `Connection: close` and the connection
+closed: a browser must open a new connection (and so may resume a TLS
+session) for each page and its favicon. With --proxy-v2 it first reads a PROXY
 protocol v2 header and answers every request with the address it carried."""
 import hashlib, socket, sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,7 +22,10 @@ class H(BaseHTTPRequestHandler):
                 body += ("proxied_from " + H.proxied_from + "\n").encode()
             if self.headers.get("Early-Data"):  # RFC 8470: a proxy forwarded it early
                 body += ("early_data_header " + self.headers.get("Early-Data") + "\n").encode()
-        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+        self.send_response(200); self.send_header("Content-Length", str(len(body)))
+        if CLOSE_ALL:
+            self.send_header("Connection", "close")  # http.server then closes after this answer
+        self.end_headers(); self.wfile.write(body)
     def do_POST(self):
         n = int(self.headers.get("Content-Length", 0)); data = self.rfile.read(n)
         body = (hashlib.sha256(data).hexdigest() + " " + str(len(data)) + "\n").encode()
@@ -39,6 +45,7 @@ class ProxyV2(ThreadingHTTPServer):
         super().finish_request(request, client_address)
 
 H.proxied_from = None
+CLOSE_ALL = "--close" in sys.argv[2:]
 if len(sys.argv) > 2 and sys.argv[2] == "--proxy-v2":
     ProxyV2(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
