@@ -89,7 +89,8 @@ def parse(text):
                     items.append(("opt", m.group(1), [m.group(2)]))
                 else:
                     items.append(("opt", body, []))
-            elif items and items[-1][0] == "prose" and joins(items[-1][1][-1]):
+            elif (items and items[-1][0] == "prose" and joins(items[-1][1][-1])
+                  and not body.startswith("parley ")):  # a usage line stands alone
                 items[-1][1][-1] += " " + body
             else:
                 items.append(("prose", [body]))
