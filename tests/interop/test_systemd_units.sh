@@ -85,7 +85,12 @@ fi
 # --- the example configs, for real ----------------------------------------
 make_pki
 make_keyless_pki
-RPORT=$(free_port); PORT=$(free_port); BPORT=$(free_port); SPORT=$(free_port); KPORT=$(free_port)
+# Seven free ports from one python3 (its start costs seconds on a loaded machine).
+read -r RPORT PORT BPORT SPORT KPORT PORT1 SPORT1 < <(python3 -c '
+import socket
+ss = [socket.socket() for _ in range(7)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in ss))')
 mkdir -p "$WORK/etc/certs"
 cp "$PKI/ec256.pem" "$WORK/etc/certs/site.pem"; cp "$PKI/ec256.key" "$WORK/etc/certs/site.key"
 openssl rand -hex 48 >"$WORK/etc/tickets"
@@ -133,7 +138,7 @@ check "ExecReload: both workers reloaded" "$WORK/px.log" 'certificates and ticke
 "$PARLEY" client --tls1.2 --cafile "$PKI/ca.pem" --servername localhost --sess-in "$WORK/s.sess" "127.0.0.1:$PORT" >"$WORK/c2.out" 2>&1
 check "after the reload: the proxy serves, the session resumes (same ticket keys file)" "$WORK/c2.out" '^hello from backend /' '^resumed: yes'
 # A single process (no workers): the same line signals the main process.
-sed -i "/^workers /d; s|^listen .*|listen 127.0.0.1:$(free_port)|; s|^status .*|status 127.0.0.1:$(free_port)|" "$WORK/etc/proxy.conf"
+sed -i "/^workers /d; s|^listen .*|listen 127.0.0.1:$PORT1|; s|^status .*|status 127.0.0.1:$SPORT1|" "$WORK/etc/proxy.conf"
 start_bg "$WORK/px1.log" "$PARLEY" proxy --config "$WORK/etc/proxy.conf"
 PX1=$LAST_PID
 wait_line "$WORK/px1.log" '^proxy listening on'
