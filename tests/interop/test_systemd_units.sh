@@ -4,7 +4,7 @@
 # security` rates them OK; sysusers.d and tmpfiles.d make the users and
 # /etc/parley in a scratch root; the example configs, with their paths and
 # ports moved to a scratch directory, run for real: Redis with
-# redis.conf (noeviction), the proxy with proxy.conf (sessions land in that
+# parley-redis/redis.conf (noeviction), the proxy with proxy.conf (sessions land in that
 # Redis, --status answers), the unit's ExecReload line reloads every worker,
 # and the key server with keyserver.conf.
 source "$(dirname "$0")/lib.sh" "$@"
@@ -59,6 +59,8 @@ check "parley-proxy.service runs the proxy from its config, reloads with SIGHUP,
 check "parley-keyserver.service runs the key server from its config, reloads with SIGHUP" \
     "$UNITS/parley-keyserver.service" '^ExecStart=/usr/local/bin/parley keyserver --config /etc/parley/keyserver.conf$' \
     '^ExecReload=/bin/kill -HUP \$MAINPID$'
+check "parley-redis.service runs Redis from its own config directory" "$UNITS/parley-redis.service" \
+    '^ExecStart=/usr/bin/redis-server /etc/parley-redis/redis.conf ' '^User=parley-redis$'
 
 # --- sysusers.d and tmpfiles.d in a scratch root ---------------------------
 mkdir -p "$WORK/root/etc"
@@ -72,9 +74,10 @@ if [ "$(id -u)" = 0 ]; then
     # Changing a directory's group needs root: only then can tmpfiles run.
     if systemd-tmpfiles --create --root="$WORK/root" "$UNITS/parley.tmpfiles.conf" >"$WORK/tmpfiles.out" 2>&1; then
         gid=$(awk -F: '$1 == "parley" {print $3}' "$WORK/root/etc/group")
-        stat -c '%n %a %u %g' "$WORK/root/etc/parley" "$WORK/root/etc/parley/keys" >"$WORK/stat.out"
-        check "tmpfiles.d: /etc/parley and its keys 0750 root:parley" "$WORK/stat.out" \
-            "/etc/parley 750 0 $gid\$" "/etc/parley/keys 750 0 $gid\$"
+        rgid=$(awk -F: '$1 == "parley-redis" {print $3}' "$WORK/root/etc/group")
+        stat -c '%n %a %u %g' "$WORK/root/etc/parley" "$WORK/root/etc/parley/keys" "$WORK/root/etc/parley-redis" >"$WORK/stat.out"
+        check "tmpfiles.d: /etc/parley and its keys 0750 root:parley, /etc/parley-redis 0750 root:parley-redis" \
+            "$WORK/stat.out" "/etc/parley 750 0 $gid\$" "/etc/parley/keys 750 0 $gid\$" "/etc/parley-redis 750 0 $rgid\$"
     else
         bad "systemd-tmpfiles failed"; cat "$WORK/tmpfiles.out"
     fi
@@ -95,7 +98,7 @@ mkdir -p "$WORK/etc/certs"
 cp "$PKI/ec256.pem" "$WORK/etc/certs/site.pem"; cp "$PKI/ec256.key" "$WORK/etc/certs/site.key"
 openssl rand -hex 48 >"$WORK/etc/tickets"
 if [ -n "$REDIS" ]; then
-    sed -e "s|^port .*|port $RPORT|" "$SRC/contrib/parley/redis.conf" >"$WORK/etc/redis.conf"
+    sed -e "s|^port .*|port $RPORT|" "$SRC/contrib/parley-redis/redis.conf" >"$WORK/etc/redis.conf"
     (cd "$WORK" && exec "$REDIS" "$WORK/etc/redis.conf" --daemonize no --supervised no) >"$WORK/redis.log" 2>&1 &
     PIDS+=("$!")
     wait_port "$RPORT"
