@@ -21,17 +21,23 @@ check "installed: program, both libraries, header, pkg-config file, CMake packag
     '^\./share/man/man1/parley\.1$'
 PCDIR=$(dirname "$(find "$P" -name parley.pc | head -1)")
 
+# A sanitizer build (make test-asan) installs an instrumented library: a
+# program linked with it must carry the same runtime, first in its libraries.
+SAN=
+grep -q '^PARLEY_SANITIZE:BOOL=ON$' "$BUILD/CMakeCache.txt" 2>/dev/null && SAN="-fsanitize=address,undefined"
 # build_cmake NAME PREFIX [cmake args]: examples/ through find_package(Parley)
 build_cmake() {
     local name=$1 prefix=$2; shift 2
-    cmake -S "$SRC/examples" -B "$WORK/$name" -DCMAKE_PREFIX_PATH="$prefix" "$@" >"$WORK/$name.log" 2>&1 &&
+    cmake -S "$SRC/examples" -B "$WORK/$name" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_FLAGS="$SAN" \
+        -DCMAKE_EXE_LINKER_FLAGS="$SAN" "$@" >"$WORK/$name.log" 2>&1 &&
         cmake --build "$WORK/$name" >>"$WORK/$name.log" 2>&1
 }
 # build_make NAME PCDIR [make args]: examples/Makefile through pkg-config
 build_make() {
     local name=$1 pcdir=$2; shift 2
     mkdir -p "$WORK/$name"
-    make -s -C "$WORK/$name" -f "$SRC/examples/Makefile" VPATH="$SRC/examples" PKG_CONFIG_PATH="$pcdir" "$@" \
+    make -s -C "$WORK/$name" -f "$SRC/examples/Makefile" VPATH="$SRC/examples" PKG_CONFIG_PATH="$pcdir" \
+        CFLAGS="-O2 -Wall -Wextra $SAN" LDFLAGS="$SAN" "$@" \
         >"$WORK/$name.log" 2>&1
 }
 built() { # built NAME HOW: the build succeeded and left a program
