@@ -85,7 +85,12 @@ def parse(text):
             m = TERM.match(line)
             first = body.split(" ", 1)[0]
             if (body.startswith("-") and not first.endswith(":")) or (m and " " not in m.group(1)):
-                if m:
+                prev = items[-1] if items else None
+                if prev and prev[0] == "opt" and not prev[2] and prev[1].endswith(","):
+                    # "--a, --b,\n  --c N   text": one list of flags sharing a text.
+                    term, desc = (m.group(1), [m.group(2)]) if m else (body, [])
+                    items[-1] = ("opt", prev[1] + " " + term, desc)
+                elif m:
                     items.append(("opt", m.group(1), [m.group(2)]))
                 else:
                     items.append(("opt", body, []))
