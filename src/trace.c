@@ -165,6 +165,15 @@ static void pl_describe(parley_conn *c, pl_text *t, const uint8_t *msg, size_t l
         return;
     case PL_HS_NEW_SESSION_TICKET: {
         pl_new_session_ticket nst;
+        if (v12) {
+            /* RFC 5077 3.3: only ticket_lifetime_hint and the ticket; the
+             * TLS 1.3 parser (age_add, nonce, extensions) calls it malformed. */
+            uint32_t hint;
+            pl_cursor tk;
+            if (pl_new_session_ticket12_parse(b, bl, &hint, &tk) < 0) break;
+            pl_tx(t, "lifetime_hint: %u s\nticket: %zu bytes\n", hint, tk.len);
+            return;
+        }
         if (pl_new_session_ticket_parse(b, bl, &nst) < 0) break;
         pl_tx(t, "lifetime: %u s\nticket: %zu bytes\n", nst.lifetime, nst.ticket.len);
         return;
