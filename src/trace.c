@@ -64,6 +64,20 @@ static void pl_tx_alpn(pl_text *t, pl_cursor l)
     pl_tx(t, "\n");
 }
 
+/* A Certificate body: each certificate's subject, issuer and validity. */
+static int pl_tx_certs(pl_text *t, const uint8_t *b, size_t bl, int v12)
+{
+    pl_certificate ct;
+    if ((v12 ? pl_certificate12_parse(b, bl, &ct) : pl_certificate_parse(b, bl, &ct)) < 0) return -1;
+    pl_tx(t, "certificates: %zu\n", ct.n);
+    for (size_t i = 0; i < ct.n; i++) {
+        char s[256], is[256], nb[40], na[40];
+        if (pl_cert_describe(ct.certs[i].p, ct.certs[i].len, s, sizeof s, is, sizeof is, nb, sizeof nb, na, sizeof na) == 0)
+            pl_tx(t, "[%zu] subject: %s\n    issuer: %s\n    valid: %s .. %s\n", i, s, is, nb, na);
+    }
+    return 0;
+}
+
 static void pl_describe(parley_conn *c, pl_text *t, const uint8_t *msg, size_t len)
 {
     const uint8_t *b = msg + 4;
@@ -141,17 +155,9 @@ static void pl_describe(parley_conn *c, pl_text *t, const uint8_t *msg, size_t l
         if (ee.has_sni_ack) pl_tx(t, "server_name: acknowledged\n");
         return;
     }
-    case PL_HS_CERTIFICATE: {
-        pl_certificate ct;
-        if ((v12 ? pl_certificate12_parse(b, bl, &ct) : pl_certificate_parse(b, bl, &ct)) < 0) break;
-        pl_tx(t, "certificates: %zu\n", ct.n);
-        for (size_t i = 0; i < ct.n; i++) {
-            char s[256], is[256], nb[40], na[40];
-            if (pl_cert_describe(ct.certs[i].p, ct.certs[i].len, s, sizeof s, is, sizeof is, nb, sizeof nb, na, sizeof na) == 0)
-                pl_tx(t, "[%zu] subject: %s\n    issuer: %s\n    valid: %s .. %s\n", i, s, is, nb, na);
-        }
+    case PL_HS_CERTIFICATE:
+        if (pl_tx_certs(t, b, bl, v12) < 0) break;
         return;
-    }
     case PL_HS_CERTIFICATE_VERIFY: {
         pl_certificate_verify cv;
         if (pl_certificate_verify_parse(b, bl, &cv) < 0) break;
@@ -228,4 +234,18 @@ void pl_trace_handshake(parley_conn *c, int sent, const uint8_t *msg, size_t len
     if (msg[0] == PL_HS_SERVER_HELLO && len >= 4 + 2 + 32 && memcmp(msg + 6, pl_hrr_random, 32) == 0)
         name = "HelloRetryRequest";
     pl_trace(c, sent ? PARLEY_TRACE_MESSAGE_SENT : PARLEY_TRACE_MESSAGE_RECEIVED, msg[0], name, len, buf);
+}
+
+/* RFC 8879: the Certificate inside a CompressedCertificate is never a
+ * message of its own on the wire, so the trace of the compression carries
+ * the certificates (subject, issuer, validity) of the uncompressed body. */
+void pl_trace_cert_compression(parley_conn *c, int sent, int alg, size_t plain, size_t wire, const uint8_t *body, size_t len)
+{
+    char buf[4096];
+    pl_text t = {buf, sizeof buf, 0};
+    if (!c->cfg->trace) return;
+    buf[0] = 0;
+    pl_tx(&t, "%s (%zu -> %zu bytes)\n", pl_cc_name(alg) ? pl_cc_name(alg) : "unknown", plain, wire);
+    if (pl_tx_certs(&t, body, len, 0) < 0) pl_tx(&t, "(malformed)\n");
+    pl_trace(c, PARLEY_TRACE_INFO, PL_HS_COMPRESSED_CERTIFICATE, sent ? "certificate compressed" : "certificate decompressed", 0, buf);
 }
