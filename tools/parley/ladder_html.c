@@ -178,6 +178,11 @@ static void step(const ladder *l, const ladder_step *s, FILE *f)
     default:
         fprintf(f, "<div class=\"step info%s%s\"><div class=\"label\">", s->hrr ? " hrr" : "", s->resumption ? " resumption" : "");
         ladder_escape(f, s->name);
+        /* TLS 1.2's abbreviated handshake derives no master secret: the
+         * session's is used with the two new randoms (RFC 5246 7.3). */
+        if (strcmp(s->name, "session resumed") == 0)
+            fprintf(f, " <span class=\"why\">%s the session's master secret; new keys from it and the two new randoms "
+                       "(RFC 5246 6.3)</span>", key_icon);
         fputs("</div>", f);
         detail(f, s->detail);
         break;
