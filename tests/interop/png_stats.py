@@ -6,6 +6,7 @@ red counts pixels an alert is drawn with (strong red, little green or blue)."""
 import struct
 import sys
 import zlib
+from collections import Counter
 
 
 def rows(path):
@@ -28,6 +29,10 @@ def rows(path):
     raw = zlib.decompress(b"".join(idat))
     stride = w * bpp
     prev = bytearray(stride)
+    # Byte-wise addition mod 256 of whole rows at once (no carry between
+    # bytes): the Up filter, most of Chromium's rows, costs almost nothing.
+    m7 = int.from_bytes(b"\x7f" * stride, "big")
+    m8 = int.from_bytes(b"\x80" * stride, "big")
     for y in range(h):
         f = raw[y * (stride + 1)]
         line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
@@ -36,7 +41,8 @@ def rows(path):
             for i in range(bpp, stride):
                 line[i] = (line[i] + line[i - bpp]) & 255
         elif f == 2:
-            line = bytearray((a + b) & 255 for a, b in zip(line, prev))
+            a, b = int.from_bytes(line, "big"), int.from_bytes(prev, "big")
+            line = bytearray((((a & m7) + (b & m7)) ^ ((a ^ b) & m8)).to_bytes(stride, "big"))
         elif f == 3:
             for i in range(stride):
                 left = line[i - bpp] if i >= bpp else 0
@@ -54,22 +60,14 @@ def rows(path):
 
 
 def stats(path):
-    nonwhite = red = 0
-    colours = set()
+    pixels = Counter()
     w = h = 0
     for w, h, bpp, line in rows(path):
-        if line.count(255) == len(line):
-            colours.add((255, 255, 255))
-            continue
-        for x in range(0, len(line), bpp):
-            r, g, b = line[x], line[x + 1], line[x + 2]
-            if r != 255 or g != 255 or b != 255:
-                nonwhite += 1
-                if len(colours) < 100000:
-                    colours.add((r, g, b))
-                if r >= 180 and g <= 80 and b <= 80:
-                    red += 1
-    return "%s %dx%d nonwhite=%d colours=%d red=%d" % (path, w, h, nonwhite, len(colours), red)
+        pixels.update(zip(line[0::bpp], line[1::bpp], line[2::bpp]))
+    nonwhite = sum(pixels.values()) - pixels[(255, 255, 255)]
+    colours = len(pixels)
+    red = sum(n for (r, g, b), n in pixels.items() if r >= 180 and g <= 80 and b <= 80)
+    return "%s %dx%d nonwhite=%d colours=%d red=%d" % (path, w, h, nonwhite, colours, red)
 
 
 if __name__ == "__main__":

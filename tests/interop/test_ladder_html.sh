@@ -105,7 +105,7 @@ check "server: said it stopped writing" "$WORK/s.log" 'ladder-max 3 pages writte
 for f in "$WORK"/srv/*.html; do
     check "server page $(basename "$f")" "$f" 'Server<small>parley \(this side\)</small>' \
         'step message c2s"><div class="label">ClientHello' 'step message s2c"><div class="label">ServerHello' \
-        'keys switched'
+        'step keys ours-s|keys switched'
 done
 
 for p in "${RPIDS[@]}"; do wait "$p"; done
