@@ -108,6 +108,7 @@ static void pl_describe(parley_conn *c, pl_text *t, const uint8_t *msg, size_t l
         if (ch.has_sigalgs) pl_tx_list(t, "signature_algorithms", ch.sigalgs, parley_sigscheme_name);
         if (ch.has_alpn) pl_tx_alpn(t, ch.alpn);
         if (ch.has_cookie) pl_tx(t, "cookie: %zu bytes\n", ch.cookie.len);
+        if (ch.has_psk) pl_tx(t, "pre_shared_key: %zu identities offered\n", ch.psk_count);
         char cc[64];
         if (pl_cc_ext_text(ch.exts, cc, sizeof cc)) pl_tx(t, "compress_certificate: %s\n", cc);
         return;
@@ -146,6 +147,8 @@ static void pl_describe(parley_conn *c, pl_text *t, const uint8_t *msg, size_t l
             else pl_tx(t, " (%zu bytes)\n", sh.share.len);
         }
         if (sh.has_cookie) pl_tx(t, "cookie: %zu bytes\n", sh.cookie.len);
+        /* RFC 8446 4.2.11: the server resumes with the PSK it selected. */
+        if (sh.has_psk) pl_tx(t, "pre_shared_key: identity %u selected (resumption)\n", sh.psk_identity);
         return;
     }
     case PL_HS_ENCRYPTED_EXTENSIONS: {

@@ -133,6 +133,24 @@ static void test_server_view_tls12(void **state)
     ladder_free(&l);
 }
 
+/* A TLS 1.3 client sees resumption only in the ServerHello's pre_shared_key. */
+static void test_tls13_resumption_client(void **state)
+{
+    (void)state;
+    ladder l;
+    ladder_init(&l, 0);
+    add(&l, PARLEY_TRACE_MESSAGE_SENT, 1, "ClientHello", 400, "pre_shared_key: 1 identities offered\n", 0, 0);
+    char *h = page(&l, "t");
+    assert_non_null(strstr(h, "<th>resumed</th><td>no</td>")); /* an offer is not a resumption */
+    free(h);
+    add(&l, PARLEY_TRACE_MESSAGE_RECEIVED, 2, "ServerHello", 128, "pre_shared_key: identity 0 selected (resumption)\n", 0, 1);
+    h = page(&l, "t");
+    assert_non_null(strstr(h, "<div class=\"step message s2c resumption\"><div class=\"label\">ServerHello"));
+    assert_non_null(strstr(h, "<th>resumed</th><td>yes</td>"));
+    free(h);
+    ladder_free(&l);
+}
+
 /* A fatal alert is red and makes the outcome a failure. */
 static void test_alert_red(void **state)
 {
@@ -189,7 +207,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escaping),  cmocka_unit_test(test_every_kind), cmocka_unit_test(test_server_view_tls12),
-        cmocka_unit_test(test_alert_red), cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_alert_red), cmocka_unit_test(test_bounds),  cmocka_unit_test(test_tls13_resumption_client),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

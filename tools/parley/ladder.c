@@ -66,7 +66,8 @@ static void classify(ladder_step *s, const parley_trace_event *ev, int conn_is_s
         break;
     }
     s->hrr = strcmp(ev->name, "HelloRetryRequest") == 0;
-    s->resumption = strcmp(ev->name, "session resumed") == 0 || strcmp(ev->name, "PSK accepted") == 0;
+    s->resumption = strcmp(ev->name, "session resumed") == 0 || strcmp(ev->name, "PSK accepted") == 0 ||
+                    (strcmp(ev->name, "ServerHello") == 0 && ev->detail && strstr(ev->detail, "pre_shared_key: "));
 }
 
 int ladder_add(ladder *l, const parley_trace_event *ev, int conn_is_server, double ms)

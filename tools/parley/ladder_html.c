@@ -160,7 +160,8 @@ static void step(const ladder *l, const ladder_step *s, FILE *f)
     case LADDER_MESSAGE:
     case LADDER_RECORD:
     case LADDER_ALERT:
-        fprintf(f, "<div class=\"step %s %s\"><div class=\"label\">", cls, s->to_server ? "c2s" : "s2c");
+        fprintf(f, "<div class=\"step %s %s%s\"><div class=\"label\">", cls, s->to_server ? "c2s" : "s2c",
+                s->resumption ? " resumption" : "");
         if (strstr(s->detail, "keys switched")) fputs(key_icon, f); /* a TLS 1.2 CCS: keys switched on */
         ladder_escape(f, s->name);
         if (s->length) fprintf(f, " <span class=\"len\">%zu bytes</span>", s->length);
@@ -222,6 +223,7 @@ static const char css[] =
     ".info{grid-column:2/5;margin:0 150px;text-align:center}.info .label{display:inline-block;border:1px dashed #999;"
     "border-radius:3px;padding:1px 8px;color:#444;background:#fff}.info .detail{text-align:left}"
     ".info.hrr .label{border:2px solid #e80;color:#b50;background:#fff4e6}"
+    ".step.resumption .label{color:#060}.resumption .arrow line{stroke:#393;stroke-width:3}.resumption .arrow polygon{fill:#393}"
     ".info.resumption .label{border:2px solid #393;color:#060;background:#eefbea}"
     ".legend{margin-top:16px;color:#444;font-size:12px}.legend span{display:inline-block;margin-right:14px}"
     ".sw{display:inline-block;width:18px;height:4px;vertical-align:middle;margin-right:4px}";
