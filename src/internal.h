@@ -492,6 +492,7 @@ const char *pl_group_wire_name(uint16_t g);
 /* trace.c / keylog.c */
 void pl_trace(parley_conn *c, int kind, int msg_type, const char *name, size_t len, const char *detail);
 void pl_trace_handshake(parley_conn *c, int sent, const uint8_t *msg, size_t len);
+void pl_trace_cert_compression(parley_conn *c, int sent, int alg, size_t plain, size_t wire, const uint8_t *body, size_t len);
 void pl_keylog(parley_conn *c, const char *label, const uint8_t *secret, size_t len);
 
 #endif

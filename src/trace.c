@@ -64,6 +64,20 @@ static void pl_tx_alpn(pl_text *t, pl_cursor l)
     pl_tx(t, "\n");
 }
 
+/* A Certificate body: each certificate's subject, issuer and validity. */
+static int pl_tx_certs(pl_text *t, const uint8_t *b, size_t bl, int v12)
+{
+    pl_certificate ct;
+    if ((v12 ? pl_certificate12_parse(b, bl, &ct) : pl_certificate_parse(b, bl, &ct)) < 0) return -1;
+    pl_tx(t, "certificates: %zu\n", ct.n);
+    for (size_t i = 0; i < ct.n; i++) {
+        char s[256], is[256], nb[40], na[40];
+        if (pl_cert_describe(ct.certs[i].p, ct.certs[i].len, s, sizeof s, is, sizeof is, nb, sizeof nb, na, sizeof na) == 0)
+            pl_tx(t, "[%zu] subject: %s\n    issuer: %s\n    valid: %s .. %s\n", i, s, is, nb, na);
+    }
+    return 0;
+}
+
 static void pl_describe(parley_conn *c, pl_text *t, const uint8_t *msg, size_t len)
 {
     const uint8_t *b = msg + 4;
@@ -94,6 +108,7 @@ static void pl_describe(parley_conn *c, pl_text *t, const uint8_t *msg, size_t l
         if (ch.has_sigalgs) pl_tx_list(t, "signature_algorithms", ch.sigalgs, parley_sigscheme_name);
         if (ch.has_alpn) pl_tx_alpn(t, ch.alpn);
         if (ch.has_cookie) pl_tx(t, "cookie: %zu bytes\n", ch.cookie.len);
+        if (ch.has_psk) pl_tx(t, "pre_shared_key: %zu identities offered\n", ch.psk_count);
         char cc[64];
         if (pl_cc_ext_text(ch.exts, cc, sizeof cc)) pl_tx(t, "compress_certificate: %s\n", cc);
         return;
@@ -132,6 +147,8 @@ static void pl_describe(parley_conn *c, pl_text *t, const uint8_t *msg, size_t l
             else pl_tx(t, " (%zu bytes)\n", sh.share.len);
         }
         if (sh.has_cookie) pl_tx(t, "cookie: %zu bytes\n", sh.cookie.len);
+        /* RFC 8446 4.2.11: the server resumes with the PSK it selected. */
+        if (sh.has_psk) pl_tx(t, "pre_shared_key: identity %u selected (resumption)\n", sh.psk_identity);
         return;
     }
     case PL_HS_ENCRYPTED_EXTENSIONS: {
@@ -141,17 +158,9 @@ static void pl_describe(parley_conn *c, pl_text *t, const uint8_t *msg, size_t l
         if (ee.has_sni_ack) pl_tx(t, "server_name: acknowledged\n");
         return;
     }
-    case PL_HS_CERTIFICATE: {
-        pl_certificate ct;
-        if ((v12 ? pl_certificate12_parse(b, bl, &ct) : pl_certificate_parse(b, bl, &ct)) < 0) break;
-        pl_tx(t, "certificates: %zu\n", ct.n);
-        for (size_t i = 0; i < ct.n; i++) {
-            char s[256], is[256], nb[40], na[40];
-            if (pl_cert_describe(ct.certs[i].p, ct.certs[i].len, s, sizeof s, is, sizeof is, nb, sizeof nb, na, sizeof na) == 0)
-                pl_tx(t, "[%zu] subject: %s\n    issuer: %s\n    valid: %s .. %s\n", i, s, is, nb, na);
-        }
+    case PL_HS_CERTIFICATE:
+        if (pl_tx_certs(t, b, bl, v12) < 0) break;
         return;
-    }
     case PL_HS_CERTIFICATE_VERIFY: {
         pl_certificate_verify cv;
         if (pl_certificate_verify_parse(b, bl, &cv) < 0) break;
@@ -165,6 +174,15 @@ static void pl_describe(parley_conn *c, pl_text *t, const uint8_t *msg, size_t l
         return;
     case PL_HS_NEW_SESSION_TICKET: {
         pl_new_session_ticket nst;
+        if (v12) {
+            /* RFC 5077 3.3: only ticket_lifetime_hint and the ticket; the
+             * TLS 1.3 parser (age_add, nonce, extensions) calls it malformed. */
+            uint32_t hint;
+            pl_cursor tk;
+            if (pl_new_session_ticket12_parse(b, bl, &hint, &tk) < 0) break;
+            pl_tx(t, "lifetime_hint: %u s\nticket: %zu bytes\n", hint, tk.len);
+            return;
+        }
         if (pl_new_session_ticket_parse(b, bl, &nst) < 0) break;
         pl_tx(t, "lifetime: %u s\nticket: %zu bytes\n", nst.lifetime, nst.ticket.len);
         return;
@@ -219,4 +237,18 @@ void pl_trace_handshake(parley_conn *c, int sent, const uint8_t *msg, size_t len
     if (msg[0] == PL_HS_SERVER_HELLO && len >= 4 + 2 + 32 && memcmp(msg + 6, pl_hrr_random, 32) == 0)
         name = "HelloRetryRequest";
     pl_trace(c, sent ? PARLEY_TRACE_MESSAGE_SENT : PARLEY_TRACE_MESSAGE_RECEIVED, msg[0], name, len, buf);
+}
+
+/* RFC 8879: the Certificate inside a CompressedCertificate is never a
+ * message of its own on the wire, so the trace of the compression carries
+ * the certificates (subject, issuer, validity) of the uncompressed body. */
+void pl_trace_cert_compression(parley_conn *c, int sent, int alg, size_t plain, size_t wire, const uint8_t *body, size_t len)
+{
+    char buf[4096];
+    pl_text t = {buf, sizeof buf, 0};
+    if (!c->cfg->trace) return;
+    buf[0] = 0;
+    pl_tx(&t, "%s (%zu -> %zu bytes)\n", pl_cc_name(alg) ? pl_cc_name(alg) : "unknown", plain, wire);
+    if (pl_tx_certs(&t, body, len, 0) < 0) pl_tx(&t, "(malformed)\n");
+    pl_trace(c, PARLEY_TRACE_INFO, PL_HS_COMPRESSED_CERTIFICATE, sent ? "certificate compressed" : "certificate decompressed", 0, buf);
 }

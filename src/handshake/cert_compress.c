@@ -131,11 +131,10 @@ int pl_cc_choose_cr(parley_conn *c, const uint8_t *body, size_t len)
     return pl_cc_choose(c, exts);
 }
 
-static void pl_cc_trace(parley_conn *c, int sent)
+/* The trace shows the certificates of the uncompressed body (trace.c). */
+static void pl_cc_trace(parley_conn *c, int sent, const uint8_t *body, size_t len)
 {
-    char d[96];
-    snprintf(d, sizeof d, "%s (%u -> %u bytes)", pl_cc_name(c->cc[sent].alg), (unsigned)c->cc[sent].plain, (unsigned)c->cc[sent].wire);
-    pl_trace(c, PARLEY_TRACE_INFO, PL_HS_COMPRESSED_CERTIFICATE, sent ? "certificate compressed" : "certificate decompressed", 0, d);
+    pl_trace_cert_compression(c, sent, c->cc[sent].alg, c->cc[sent].plain, c->cc[sent].wire, body, len);
 }
 
 int pl_cc_send_certificate(parley_conn *c, pl_cert_entry *e, int stapled)
@@ -147,7 +146,7 @@ int pl_cc_send_certificate(parley_conn *c, pl_cert_entry *e, int stapled)
     c->cc[1].alg = c->hs->cc_send_alg;
     c->cc[1].plain = (uint32_t)plain->len;
     c->cc[1].wire = (uint32_t)z->len;
-    pl_cc_trace(c, 1);
+    pl_cc_trace(c, 1, plain->data, plain->len);
     return 0;
 }
 
@@ -165,7 +164,7 @@ int pl_cc_certificate_body(parley_conn *c, const uint8_t *msg, size_t len, const
     c->cc[0].alg = (uint8_t)alg;
     c->cc[0].plain = (uint32_t)c->hs->cc_plain.len;
     c->cc[0].wire = (uint32_t)(len - 4);
-    pl_cc_trace(c, 0);
+    pl_cc_trace(c, 0, *body, *blen);
     return 0;
 }
 

@@ -88,7 +88,11 @@ int pl_conn_send_ccs(parley_conn *c)
 {
     static const uint8_t one = 1;
     PL_GUARD(pl_peer_room(c, 1));
-    pl_trace(c, PARLEY_TRACE_RECORD_SENT, PL_CT_CHANGE_CIPHER_SPEC, "ChangeCipherSpec", 6, "middlebox compatibility (RFC 8446 D.4)");
+    /* TLS 1.2 (RFC 5246 7.1): our pending write keys take effect right
+     * after this record (the callers install them next); in TLS 1.3 it is
+     * only the compatibility-mode record and changes nothing. */
+    pl_trace(c, PARLEY_TRACE_RECORD_SENT, PL_CT_CHANGE_CIPHER_SPEC, "ChangeCipherSpec", 6,
+             c->version == PARLEY_TLS1_2 ? "write keys switched" : "middlebox compatibility (RFC 8446 D.4)");
     return pl_rec_write_plain(&c->out, PL_CT_CHANGE_CIPHER_SPEC, &one, 1);
 }
 

@@ -10,11 +10,12 @@
 
 #include "client_early.h"
 #include "common.h"
+#include "ladder.h"
 #include "record_size_limit.h"
 
 typedef struct {
     const char *cafile, *servername, *ciphers, *groups, *alpn, *keylog, *send, *cert, *key, *sess_in, *sess_out;
-    const char *cert_compression;
+    const char *cert_compression, *ladder; /* --ladder FILE (ladder_tool.c) */
     int reconnect;
     int min_rsa_bits, insecure_min_rsa_bits; /* the key policy */
     int insecure, trace, json, key_update, timeout, padding, allow_rsa, max_depth, crl_warn, ocsp, psk_ke, require_ems;
@@ -87,6 +88,7 @@ static void client_parse(int argc, char **argv, client_opts *o)
         else if (!strcmp(a, "--alpn")) o->alpn = NEXT();
         else if (!strcmp(a, "--keylog")) o->keylog = NEXT();
         else if (!strcmp(a, "--trace")) o->trace = 1;
+        else if (!strcmp(a, "--ladder")) o->ladder = NEXT();
         else if (!strcmp(a, "--json")) o->json = 1;
         else if (!strcmp(a, "--send")) o->send = NEXT();
         else if (!strcmp(a, "--early-data")) o->early = NEXT();
@@ -467,6 +469,7 @@ int tool_client(int argc, char **argv)
     const char *kl = o.keylog ? o.keylog : getenv("SSLKEYLOGFILE");
     if (kl && *kl && parley_config_set_keylog_file(cfg, kl)) tool_die("%s", parley_config_error_string(cfg));
     if (o.trace) parley_config_set_trace(cfg, tool_trace, o.json ? stderr : stdout);
+    if (o.ladder) ladder_client_start(cfg, o.trace ? (o.json ? stderr : stdout) : NULL);
     if (o.padding && parley_config_set_record_padding(cfg, (size_t)o.padding)) tool_die("%s", parley_config_error_string(cfg));
     if (o.cert_compression && parley_config_set_cert_compression(cfg, o.cert_compression))
         tool_die("%s", parley_config_error_string(cfg));
@@ -484,9 +487,11 @@ int tool_client(int argc, char **argv)
     int status = 0;
     for (int round = 0; round <= o.reconnect && status == 0; round++) {
         if (round) printf("\n--- reconnect %d\n", round);
+        ladder_client_next(); /* the page shows the last connection */
         status = client_once(&o, cfg, host, port, sni, sess, &sess_len, round > 0);
     }
     if (o.sess_out && sess_len) write_session_file(o.sess_out, sess, sess_len);
+    if (o.ladder && ladder_client_save(o.ladder, o.target) < 0 && status == 0) status = TOOL_EXIT_FAIL;
     parley_config_free(cfg);
     free(o.early_buf);
     return status;

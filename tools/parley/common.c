@@ -75,11 +75,17 @@ void tool_trace(void *arg, const parley_conn *conn, const parley_trace_event *ev
         break;
     }
     pthread_mutex_lock(&tool_trace_lock);
+    const char *p = ev->detail;
     if (ev->length) fprintf(f, "%s%-7s %s (%zu bytes)\n", prefix, dir, ev->name, ev->length);
-    else if (ev->detail && ev->detail[0] && ev->kind == PARLEY_TRACE_INFO) fprintf(f, "%s%-7s %s: %s\n", prefix, dir, ev->name, ev->detail);
-    else fprintf(f, "%s%-7s %s\n", prefix, dir, ev->name);
-    if (ev->detail && ev->detail[0] && ev->kind != PARLEY_TRACE_INFO) {
-        const char *p = ev->detail;
+    else if (p && p[0] && ev->kind == PARLEY_TRACE_INFO) {
+        /* A decision on one line; more lines (the certificates of a
+         * compressed Certificate) indented below it. */
+        int n = (int)strcspn(p, "\n");
+        fprintf(f, "%s%-7s %s: %.*s\n", prefix, dir, ev->name, n, p);
+        p += n;
+        if (*p) p++;
+    } else fprintf(f, "%s%-7s %s\n", prefix, dir, ev->name);
+    if (p && p[0] && (ev->kind != PARLEY_TRACE_INFO || p != ev->detail)) {
         while (*p) {
             const char *nl = strchr(p, '\n');
             int n = nl ? (int)(nl - p) : (int)strlen(p);

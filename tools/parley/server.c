@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ladder.h"
 #include "server_limits.h"
 #include "server_opts.h"
 
@@ -76,6 +77,9 @@ static int g_linger_ms = TOOL_LINGER_MS;
  * (a request for PATH asks for a client certificate first: export.c). */
 static tool_export g_export;
 static const char *g_pha_path;
+/* --ladder-dir DIR, --ladder-max N (default 100): one page per connection (ladder_tool.c). */
+static const char *g_ladder_dir;
+static int g_ladder_max = 100;
 
 /* The request line's path is `path`: "METHOD PATH ..." */
 static int request_path_is(const char *req, const char *path)
@@ -88,6 +92,7 @@ static int request_path_is(const char *req, const char *path)
 static void *serve_one(void *arg)
 {
     conn_job *j = arg;
+    ladder_server_begin();
     parley_conn *c = parley_conn_new_server(j->cfg);
     if (!c) {
         fprintf(stderr, "parley: [%lu] cannot create connection: %s\n", j->id, parley_config_error_string(j->cfg));
@@ -247,6 +252,7 @@ close:
      * the thread. */
     tool_linger_drain(j->fd, parley_conn_alert_sent(c) >= 0 ? g_linger_ms : 1000);
 out:
+    ladder_server_end(j->id, j->peer);
     parley_conn_free(c);
     limits_release(j->slot);
     close(j->fd);
@@ -276,6 +282,13 @@ int tool_server(int argc, char **argv)
             if (g_req_timeout_ms < 1) tool_die("--request-timeout wants seconds > 0");
         } else if (!strcmp(a, "--export") && i + 1 < argc) {
             tool_export_parse(argv[++i], &g_export);
+        } else if (!strcmp(a, "--ladder-dir") && i + 1 < argc) {
+            g_ladder_dir = argv[++i];
+        } else if (!strcmp(a, "--ladder-max") && i + 1 < argc) {
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (!*argv[i] || *end || v < 1 || v > 1000000) tool_die("--ladder-max wants a number of pages, 1..1000000");
+            g_ladder_max = (int)v;
         } else if (!strcmp(a, "--post-handshake-auth") && i + 1 < argc) {
             g_pha_path = argv[++i];
         } else if (!server_opt(&o, argc, argv, &i))
@@ -283,6 +296,7 @@ int tool_server(int argc, char **argv)
     }
     server_opts_finish(&o);
     if (g_pha_path && !o.client_ca) tool_die("--post-handshake-auth needs --client-ca FILE");
+    if (g_ladder_dir && access(g_ladder_dir, W_OK | X_OK) != 0) tool_die("--ladder-dir %s: %s", g_ladder_dir, strerror(errno));
     if (g_hs_timeout_ms < g_linger_ms) g_linger_ms = g_hs_timeout_ms;
     if (o.workers <= 1) return server_run(&o);
     o.reuseport = 1; /* every worker binds the port */
@@ -297,6 +311,7 @@ static int server_run(const server_opts *o)
     parley_config *cfg = server_opts_config(o, 1);
     /* TLS 1.3 handshakes do not ask; requests for the path do (RFC 8446 4.6.2). */
     if (g_pha_path && parley_config_set_post_handshake_auth(cfg, 1) != PARLEY_OK) tool_die("%s", parley_config_error_string(cfg));
+    if (g_ladder_dir) ladder_server_setup(cfg, g_ladder_dir, g_ladder_max, o->trace);
     if (o->ticket_keys) {
         /* SIGHUP re-reads the ticket keys; accept() is interrupted to do it. */
         struct sigaction hup = {0};
