@@ -13,7 +13,12 @@ P=$PKI
 make_keyless_pki
 C=$WORK/conf
 mkdir -p "$C"
-REQ='GET / HTTP/1.0\r\nHost: localhost\r\n\r\n'
+# All the ports at once (one python start: this machine may be busy).
+read -r SPORT OTHER BPORT PPORT DEAD DPORT KPORT EPORT CLOSED NPORT RPORT WPORT XPORT H2PORT BASEP < <(python3 -c '
+import socket
+ss = [socket.socket() for _ in range(15)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))')
 
 # get PORT [client args...]: one request with parley client, output in $WORK/c.log
 get() {
@@ -44,7 +49,6 @@ good_conf() {
 }
 
 # --- parley server from a file; the command line overrides it ----------------
-SPORT=$(free_port) OTHER=$(free_port)
 cat >"$C/server.conf" <<EOF
 # parley server
 listen 127.0.0.1:$OTHER
@@ -73,13 +77,13 @@ stop_bg "$LAST_PID"
 # --alpn h2 alone: the sentence, at start.
 bad_conf "server --alpn h2 alone: the page speaks HTTP/1.x only" \
     'built-in page speaks HTTP/1.x only' "$PARLEY" server --cert "$P/ec256.pem" --key "$P/ec256.key" --alpn h2 \
-    --listen "127.0.0.1:$(free_port)"
+    --listen "127.0.0.1:$H2PORT"
 printf 'cert %s\nkey %s\nalpn h2\n' "$P/ec256.pem" "$P/ec256.key" >"$C/h2.conf"
 bad_conf "server --alpn h2 alone from a file: named by FILE:LINE" "$C/h2.conf:3: --alpn h2: the built-in page speaks HTTP/1.x only" \
     "$PARLEY" server --config "$C/h2.conf" --check-config
 
 # --- every kind of bad entry names its FILE:LINE -------------------------------
-base() { printf 'listen 127.0.0.1:%s\ncert %s\nkey %s\n' "$(free_port)" "$P/ec256.pem" "$P/ec256.key"; }
+base() { printf 'listen 127.0.0.1:%s\ncert %s\nkey %s\n' "$BASEP" "$P/ec256.pem" "$P/ec256.key"; }
 n=0
 bad_line() { # bad_line NAME LINE EXPECT: base + LINE as line 4, check and run
     local name=$1 line=$2 re=$3
@@ -109,7 +113,6 @@ bad_conf "server: --config of a missing file says why" "cannot read the config f
     "$PARLEY" server --config "$WORK/none.conf"
 
 # --- parley proxy from a file -------------------------------------------------
-BPORT=$(free_port) PPORT=$(free_port)
 start_bg "$WORK/backend.log" python3 "$HERE/backend_http.py" "$BPORT"
 wait_port "$BPORT"
 cat >"$C/proxy.conf" <<EOF
@@ -135,7 +138,6 @@ bad_conf "proxy: its own option names FILE:LINE" "^parley: $C/pbad2.conf:6: --ea
     "$PARLEY" proxy --config "$C/pbad2.conf" --check-config
 
 # The backend down: the sentence with address and strerror.
-DEAD=$(free_port) DPORT=$(free_port)
 start_bg "$WORK/dead.log" "$PARLEY" proxy --listen "127.0.0.1:$DPORT" --backend "127.0.0.1:$DEAD" \
     --cert "$P/ec256.pem" --key "$P/ec256.key"
 wait_line "$WORK/dead.log" 'proxy listening'
@@ -150,7 +152,6 @@ KD=$WORK/keydir
 mkdir -p "$KD"
 cp "$P/ec256.key" "$KD/ec256.key" # the usual name of a private key
 cp "$P/rsa2048.key" "$KD/rsa2048.pem"
-KPORT=$(free_port)
 cat >"$C/ks.conf" <<EOF
 listen 127.0.0.1:$KPORT
 keys $KD
@@ -164,7 +165,6 @@ grep -q 'config ok (2 keys)' "$WORK/good.out" && ok "keyserver: NAME.key and NAM
     bad "keyserver key count: $(cat "$WORK/good.out")"
 start_bg "$WORK/ks.log" "$PARLEY" keyserver --config "$C/ks.conf"
 wait_line "$WORK/ks.log" 'listening on'
-EPORT=$(free_port)
 start_bg "$WORK/e.log" "$PARLEY" server --listen "127.0.0.1:$EPORT" --cert "$P/ec256.pem" \
     --keyless "127.0.0.1:$KPORT" --keyless-ca "$P/ca.pem" --keyless-cert "$P/edge.pem" --keyless-key "$P/edge.key"
 wait_port "$EPORT"
@@ -186,17 +186,14 @@ bad_conf "keyserver: an empty key directory says which names it looks for" 'no p
     "$PARLEY" keyserver --keys "$WORK/empty" --ca "$P/ca.pem" --cert "$P/ksrv.pem" --key "$P/ksrv.key" --check-config
 
 # --- connect errors: address and strerror -------------------------------------
-CLOSED=$(free_port)
 get "$CLOSED"
 check "client: cannot connect says address and strerror" "$WORK/c.log" "cannot connect to 127.0.0.1:$CLOSED: Connection refused"
-NPORT=$(free_port)
 start_bg "$WORK/nk.log" "$PARLEY" server --listen "127.0.0.1:$NPORT" --cert "$P/ec256.pem" \
     --keyless "127.0.0.1:$CLOSED" --keyless-ca "$P/ca.pem" --keyless-cert "$P/edge.pem" --keyless-key "$P/edge.key"
 wait_line "$WORK/nk.log" 'is unreachable'
 check "keyless: key server down says address and strerror" "$WORK/nk.log" \
     "key server 127.0.0.1:$CLOSED is unreachable; handshakes fail until it is back \(cannot connect to 127.0.0.1:$CLOSED: Connection refused\)"
 stop_bg "$LAST_PID"
-RPORT=$(free_port)
 start_bg "$WORK/r.log" "$PARLEY" server --listen "127.0.0.1:$RPORT" --cert "$P/ec256.pem" --key "$P/ec256.key" \
     --session-cache "redis://127.0.0.1:$CLOSED" --no-tickets # the session goes to the cache
 wait_port "$RPORT"
@@ -206,7 +203,6 @@ check "redis: cache down says address and strerror" "$WORK/r.log" "redis 127.0.0
 stop_bg "$LAST_PID"
 
 # --- SIGHUP to a --workers parent reaches the workers ------------------------
-WPORT=$(free_port)
 start_bg "$WORK/w.log" "$PARLEY" server --listen "127.0.0.1:$WPORT" --cert "$P/ec256.pem" --key "$P/ec256.key" --workers 2
 WP=$LAST_PID
 wait_count "$WORK/w.log" 'listening on' 2
@@ -221,7 +217,6 @@ else
     bad "server --workers SIGHUP: $(tail -5 "$WORK/w.log")"
 fi
 stop_bg "$WP"
-XPORT=$(free_port)
 start_bg "$WORK/wp.log" "$PARLEY" proxy --listen "127.0.0.1:$XPORT" --backend "127.0.0.1:$BPORT" \
     --cert "$P/ec256.pem" --key "$P/ec256.key" --workers 2
 WP=$LAST_PID
