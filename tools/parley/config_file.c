@@ -37,12 +37,14 @@ static void push(char ***v, int *n, int *cap, int *ocap, const char *arg, const 
     if (where && !g_org[*n].where) tool_die("out of memory");
     (*n)++;
     (*v)[*n] = NULL;
+    g_argv = *v; /* described as it grows: an error midway leaves it whole */
+    g_norg = *n;
 }
 
 /* One line: "name value", "name" (a flag) or "--name ..." (the dashes are
  * optional); '#' at the start of a line or after a blank starts a comment,
  * so a path may still hold a '#'. Blank lines are skipped. */
-static void read_line(char *line, const char *where, char ***v, int *n, int *cap, int *ocap)
+static const char *read_line(char *line, const char *where, char ***v, int *n, int *cap, int *ocap)
 {
     for (char *h = line; (h = strchr(h, '#')) != NULL; h++)
         if (h == line || h[-1] == ' ' || h[-1] == '\t') {
@@ -52,23 +54,22 @@ static void read_line(char *line, const char *where, char ***v, int *n, int *cap
     char *p = line + strspn(line, " \t");
     char *end = p + strlen(p);
     while (end > p && strchr(" \t\r\n", end[-1])) *--end = 0;
-    if (!*p) return;
+    if (!*p) return NULL;
     char *val = p + strcspn(p, " \t");
     if (*val) {
         *val++ = 0;
         val += strspn(val, " \t");
     }
     if (!strncmp(p, "--", 2)) p += 2;
-    tool_die_where = where;
-    if (!*p) tool_die("an option name is missing");
-    if (!strcmp(p, "config")) tool_die("config files do not nest (--config in a config file)");
-    tool_die_where = NULL;
+    if (!*p) return "an option name is missing";
+    if (!strcmp(p, "config")) return "config files do not nest (--config in a config file)";
     size_t nl = strlen(p) + 3;
     char *name = malloc(nl), *value = *val ? strdup(val) : NULL;
     if (!name || (*val && !value)) tool_die("out of memory");
     snprintf(name, nl, "--%s", p);
     push(v, n, cap, ocap, name, where, value != NULL);
     if (value) push(v, n, cap, ocap, value, where, 0);
+    return NULL;
 }
 
 void tool_config_load(int *argc, char ***argv)
@@ -87,14 +88,17 @@ void tool_config_load(int *argc, char ***argv)
     int n = 0, cap = 0, ocap = 0, lineno = 0;
     size_t lcap = 0;
     push(&v, &n, &cap, &ocap, (*argv)[0], NULL, 0);
-    while (getline(&line, &lcap, f) >= 0) {
-        char where[1100];
+    const char *why = NULL;
+    char where[1100];
+    while (!why && getline(&line, &lcap, f) >= 0) {
         snprintf(where, sizeof where, "%s:%d", path, ++lineno);
-        read_line(line, where, &v, &n, &cap, &ocap);
+        why = read_line(line, where, &v, &n, &cap, &ocap);
     }
     int bad = ferror(f);
     free(line);
     fclose(f);
+    tool_die_where = why ? where : NULL;
+    if (why) tool_die("%s", why);
     if (bad) tool_die("cannot read the config file %s", path);
     /* Then the command line, after the file: a single-valued option given
      * there replaces the file's, a repeatable one adds to it. */
@@ -105,8 +109,6 @@ void tool_config_load(int *argc, char ***argv)
         }
         push(&v, &n, &cap, &ocap, (*argv)[i], NULL, 0);
     }
-    g_norg = n;
-    g_argv = v;
     *argc = n;
     *argv = v;
 }
