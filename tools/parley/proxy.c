@@ -150,7 +150,7 @@ static int proxy_run(void *arg)
     }
     static uv_tcp_t status;
     if (o->status && listen_on(o->status, o->tls.reuseport, &status, on_status) < 0) {
-        fprintf(stderr, "parley proxy: cannot listen on %s (--status)\n", o->status);
+        fprintf(stderr, "parley proxy: cannot listen on %s (--status): %s\n", o->status, strerror(errno));
         return TOOL_EXIT_FAIL;
     }
     if (o->status) uv_unref((uv_handle_t *)&status);
