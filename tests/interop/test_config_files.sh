@@ -63,8 +63,8 @@ good_conf "server --check-config: config ok" "$PARLEY" server --config "$C/serve
 start_bg "$WORK/s.log" "$PARLEY" server --config "$C/server.conf" --listen "127.0.0.1:$SPORT"
 wait_line "$WORK/s.log" 'listening on'
 check "server: the command line's --listen overrides the file's" "$WORK/s.log" "listening on 127.0.0.1:$SPORT"
-(exec 3<>"/dev/tcp/127.0.0.1/$OTHER") 2>/dev/null && bad "the file's listen address is open too" ||
-    ok "the file's listen address is not used"
+if (exec 3<>"/dev/tcp/127.0.0.1/$OTHER") 2>/dev/null; then bad "the file's listen address is open too"
+else ok "the file's listen address is not used"; fi
 get "$SPORT" --alpn h2,http/1.1
 check "server from a file: h2 among others comes last, HTTP/1.1 chosen" "$WORK/c.log" '^alpn: http/1.1' 'Hello from parley'
 # Negative control of the order: a client with only h2 still gets it (as
@@ -161,8 +161,8 @@ key $P/ksrv.key
 max-inflight 8
 EOF
 good_conf "keyserver --check-config: config ok" "$PARLEY" keyserver --config "$C/ks.conf" --check-config
-grep -q 'config ok (2 keys)' "$WORK/good.out" && ok "keyserver: NAME.key and NAME.pem both loaded (2 keys)" ||
-    bad "keyserver key count: $(cat "$WORK/good.out")"
+if grep -q 'config ok (2 keys)' "$WORK/good.out"; then ok "keyserver: NAME.key and NAME.pem both loaded (2 keys)"
+else bad "keyserver key count: $(cat "$WORK/good.out")"; fi
 start_bg "$WORK/ks.log" "$PARLEY" keyserver --config "$C/ks.conf"
 wait_line "$WORK/ks.log" 'listening on'
 start_bg "$WORK/e.log" "$PARLEY" server --listen "127.0.0.1:$EPORT" --cert "$P/ec256.pem" \

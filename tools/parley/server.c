@@ -288,7 +288,10 @@ static void server_alpn_http1(server_opts *o)
         tool_die("--alpn h2: the built-in page speaks HTTP/1.x only; add http/1.1 (or serve HTTP/2 behind parley proxy)");
     }
     if (h2) strcat(strcat(out, ","), "h2");
-    o->alpn = out;
+    /* Unchanged (no h2, or already last): keep the option's own string, so
+     * an error about it still names its config line (tool_opt_where). */
+    if (!strcmp(out, o->alpn)) free(out);
+    else o->alpn = out;
 }
 
 static int server_run_worker(void *arg) { return server_run(arg); }
