@@ -44,6 +44,7 @@ typedef struct {
     _Atomic int up;       /* written under lock; read without it as a hint (kl_start re-checks under lock) */
     uint8_t rbuf[16384];
     size_t rlen;
+    char why[320]; /* the last failed connect: "cannot connect to H:P: <strerror>" (slot thread only) */
 } kl_slot;
 
 typedef struct {
@@ -111,19 +112,31 @@ static int kl_connect(kl_slot *s)
     struct addrinfo hints = {0}, *res, *ai;
     int fd = -1;
     hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(k->host, k->port, &hints, &res) != 0) return -1;
+    int gai = getaddrinfo(k->host, k->port, &hints, &res), err = EADDRNOTAVAIL;
+    s->why[0] = 0;
+    if (gai != 0) {
+        snprintf(s->why, sizeof s->why, "cannot resolve %s: %s", k->host, gai_strerror(gai));
+        return -1;
+    }
     for (ai = res; ai; ai = ai->ai_next) {
         fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-        if (fd < 0) continue;
+        if (fd < 0) {
+            err = errno;
+            continue;
+        }
         struct timeval tv = {2, 0};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) break;
+        err = errno; /* the last address's reason is the one told */
         close(fd);
         fd = -1;
     }
     freeaddrinfo(res);
-    if (fd < 0) return -1;
+    if (fd < 0) {
+        snprintf(s->why, sizeof s->why, "cannot connect to %s:%s: %s", k->host, k->port, strerror(err));
+        return -1;
+    }
     parley_conn *c = parley_conn_new_client(k->tls, k->host);
     if (!c) {
         close(fd);
@@ -208,7 +221,8 @@ static void *kl_slot_main(void *arg)
             if (kl_connect(s) < 0) {
                 pthread_mutex_lock(&k->mu);
                 if (!k->logged_down) {
-                    fprintf(stderr, "parley: keyless: key server %s:%s is unreachable; handshakes fail until it is back\n", k->host, k->port);
+                    fprintf(stderr, "parley: keyless: key server %s:%s is unreachable; handshakes fail until it is back%s%s%s\n",
+                            k->host, k->port, s->why[0] ? " (" : "", s->why, s->why[0] ? ")" : "");
                     k->logged_down = 1;
                 }
                 pthread_mutex_unlock(&k->mu);

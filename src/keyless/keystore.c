@@ -3,8 +3,10 @@
  * so the key server is neither a padding nor a raw-RSA oracle) or a typed
  * error; never key material, and never an operation it was not asked for. */
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../internal.h"
 
@@ -19,17 +21,30 @@ parley_keystore *parley_keystore_load_dir(const char *dir, char *err, size_t err
 {
     DIR *d = opendir(dir);
     if (!d) {
-        snprintf(err, errlen, "cannot open key directory %s", dir);
+        snprintf(err, errlen, "cannot open key directory %s: %s", dir, strerror(errno));
         return NULL;
     }
     parley_keystore *ks = pl_calloc(1, sizeof *ks);
     struct dirent *e;
     if (!ks) snprintf(err, errlen, "out of memory");
     while (ks && (e = readdir(d)) != NULL) {
+        /* NAME.pem or NAME.key (the usual name of a private key), PEM in
+         * either case. Both for one NAME is refused, naming both: one may
+         * be a certificate, or two different keys; which one is meant is
+         * not for the key server to guess (docs/keyless.md). */
         size_t l = strlen(e->d_name);
-        if (l < 5 || strcmp(e->d_name + l - 4, ".pem") != 0) continue;
-        char path[4096];
+        int pem = l >= 5 && strcmp(e->d_name + l - 4, ".pem") == 0;
+        if (l < 5 || (!pem && strcmp(e->d_name + l - 4, ".key") != 0)) continue;
+        char path[4096], other[4096];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        snprintf(other, sizeof other, "%s/%.*s%s", dir, (int)(l - 4), e->d_name, pem ? ".key" : ".pem");
+        if (access(other, F_OK) == 0) {
+            snprintf(err, errlen, "both %s and %s in the key directory: keep one (the key) and move the other away",
+                     pem ? other : path, pem ? path : other);
+            parley_keystore_free(ks);
+            ks = NULL;
+            break;
+        }
         parley_key *k = parley_key_load_pem(path, err, errlen);
         if (!k || ks->n == KS_MAX) {
             if (!k) {
@@ -47,7 +62,7 @@ parley_keystore *parley_keystore_load_dir(const char *dir, char *err, size_t err
     }
     closedir(d);
     if (ks && ks->n == 0) {
-        snprintf(err, errlen, "no *.pem private key in %s", dir);
+        snprintf(err, errlen, "no private key (NAME.key or NAME.pem) in %s", dir);
         parley_keystore_free(ks);
         ks = NULL;
     }

@@ -141,7 +141,7 @@ static const char *early_name(const parley_conn *c)
 static int client_connect(const char *host, const char *port, int timeout)
 {
     struct addrinfo hints = {0}, *res, *ai;
-    int fd = -1, rc;
+    int fd = -1, rc, err = EADDRNOTAVAIL;
     hints.ai_socktype = SOCK_STREAM;
     if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
         fprintf(stderr, "parley: cannot resolve %s: %s\n", host, gai_strerror(rc));
@@ -149,16 +149,20 @@ static int client_connect(const char *host, const char *port, int timeout)
     }
     for (ai = res; ai; ai = ai->ai_next) {
         fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-        if (fd < 0) continue;
+        if (fd < 0) {
+            err = errno;
+            continue;
+        }
         struct timeval tv = {timeout, 0};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) break;
+        err = errno; /* the last address's reason is the one told */
         close(fd);
         fd = -1;
     }
     freeaddrinfo(res);
-    if (fd < 0) fprintf(stderr, "parley: cannot connect to %s:%s\n", host, port);
+    if (fd < 0) fprintf(stderr, "parley: cannot connect to %s%s%s:%s: %s\n", strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port, strerror(err));
     return fd;
 }
 

@@ -19,6 +19,7 @@ void tool_die(const char *fmt, ...)
 {
     va_list ap;
     fprintf(stderr, "parley: ");
+    if (tool_die_where) fprintf(stderr, "%s: ", tool_die_where);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);

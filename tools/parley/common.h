@@ -33,9 +33,6 @@ typedef void (*tool_lookup_done)(parley_conn *conn, const uint8_t *val, size_t l
 parley_session_cache *tool_redis_async_cache_new(const char *spec, void *uv_loop, tool_lookup_done done);
 void tool_usage(FILE *f);
 void tool_verify_usage(FILE *f); /* main.c: the verify section of the help */
-/* Options from FILE ("name value" per line) become "--name value" arguments,
- * followed by the command line's own (without --config FILE). */
-void tool_read_config(const char *path, int *argc, char ***argv);
 
 /* --max-conns is only a bound if that many descriptors exist: raise the soft
  * RLIMIT_NOFILE toward max_conns + reserve as far as the hard limit allows,
@@ -83,6 +80,9 @@ const char *tool_group(const parley_conn *c);
 void tool_trace(void *arg, const parley_conn *conn, const parley_trace_event *ev);
 /* Keylog callback appending to SSLKEYLOGFILE / --keylog handled by the library. */
 void tool_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+/* "FILE:LINE" of the config-file option being applied (config_file.c), put
+ * before tool_die's message; NULL: none. */
+extern const char *tool_die_where;
 
 /* export.c: --export LABEL:LEN, and the wait for a post-handshake certificate. */
 typedef struct {

@@ -25,6 +25,7 @@
 #include <uv.h>
 
 #include "keyserver.h"
+#include "options.h"
 
 typedef struct {
     uv_work_t work;
@@ -430,42 +431,52 @@ static void ks_on_hup(uv_signal_t *h, int sig)
 int tool_keyserver(int argc, char **argv)
 {
     const char *listen_on = "127.0.0.1:8600", *keydir = NULL, *ca = NULL, *cert = NULL, *key = NULL;
-    int log_ops = 0, max_conns = 1024, max_inflight = 32;
-    double hs_timeout = 10;
+    int log_ops = 0, max_conns = 1024, max_inflight = 32, hs_timeout_ms = 10000, check = 0;
+    tool_config_load(&argc, &argv); /* --config FILE: its options first */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-#define NEXT() (i + 1 < argc ? argv[++i] : (tool_die("%s needs a value", a), (char *)NULL))
+        int at = tool_opt_begin(i);
+#define NEXT() tool_opt_value(argc, argv, &i)
         if (!strcmp(a, "--listen")) listen_on = NEXT();
         else if (!strcmp(a, "--keys")) keydir = NEXT();
         else if (!strcmp(a, "--ca")) ca = NEXT();
         else if (!strcmp(a, "--cert")) cert = NEXT();
         else if (!strcmp(a, "--key")) key = NEXT();
         else if (!strcmp(a, "--log-ops")) log_ops = 1;
-        else if (!strcmp(a, "--handshake-timeout")) hs_timeout = atof(NEXT());
-        else if (!strcmp(a, "--max-conns")) max_conns = atoi(NEXT());
-        else if (!strcmp(a, "--max-inflight")) max_inflight = atoi(NEXT());
+        else if (!strcmp(a, "--handshake-timeout")) hs_timeout_ms = tool_ms_arg(a, NEXT(), 3600);
+        else if (!strcmp(a, "--max-conns")) max_conns = (int)tool_num_arg(a, NEXT(), 1, 1000000);
+        else if (!strcmp(a, "--max-inflight")) max_inflight = (int)tool_num_arg(a, NEXT(), 1, 100000);
+        else if (!strcmp(a, "--check-config")) check = 1;
         else tool_die("unknown keyserver option %s (see parley --help)", a);
 #undef NEXT
+        tool_opt_end(at, i);
     }
     if (!keydir || !ca || !cert || !key) tool_die("parley keyserver needs --keys DIR --ca FILE --cert FILE --key FILE");
-    if (!(hs_timeout > 0 && hs_timeout <= 3600)) tool_die("--handshake-timeout wants seconds, more than 0");
-    if (max_conns < 1) tool_die("--max-conns wants a number above 0");
-    if (max_inflight < 1) tool_die("--max-inflight wants a number above 0");
     char host[256], port[32], err[512];
+    tool_opt_point(listen_on);
     if (tool_split_hostport(listen_on, host, sizeof host, port, sizeof port) < 0) tool_die("--listen wants ADDR:PORT");
     ks_server s = {0};
     s.keydir = keydir;
     s.log_ops = log_ops;
-    s.hs_timeout_ms = (int)(hs_timeout * 1000);
+    s.hs_timeout_ms = hs_timeout_ms;
     s.max_inflight = max_inflight;
-    s.max_conns = ks_fit_descriptors(max_conns);
+    s.max_conns = check ? max_conns : ks_fit_descriptors(max_conns);
     pthread_rwlock_init(&s.keys_lock, NULL);
+    tool_opt_point(keydir);
     if (!(s.keys = parley_keystore_load_dir(keydir, err, sizeof err))) tool_die("%s", err);
     /* The channel: TLS 1.3 only, client certificates from --ca required. */
     s.cfg = parley_config_new();
-    if (parley_config_add_cert_files(s.cfg, cert, key) || parley_config_set_versions(s.cfg, PARLEY_TLS1_3, PARLEY_TLS1_3) ||
-        parley_config_set_client_ca(s.cfg, ca) || parley_config_set_verify_client(s.cfg, PARLEY_VERIFY_CLIENT_REQUIRE))
+    tool_opt_point(cert);
+    if (parley_config_add_cert_files(s.cfg, cert, key) || parley_config_set_versions(s.cfg, PARLEY_TLS1_3, PARLEY_TLS1_3))
         tool_die("%s", parley_config_error_string(s.cfg));
+    tool_opt_point(ca);
+    if (parley_config_set_client_ca(s.cfg, ca) || parley_config_set_verify_client(s.cfg, PARLEY_VERIFY_CLIENT_REQUIRE))
+        tool_die("%s", parley_config_error_string(s.cfg));
+    tool_opt_point(NULL);
+    if (check) {
+        printf("config ok (%d keys)\n", parley_keystore_count(s.keys));
+        return 0;
+    }
     s.loop = uv_default_loop();
     uv_tcp_t listener;
     struct sockaddr_storage addr;

@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "options.h"
 #include "proxy.h"
 
 /* One worker's state (each worker is a process with one loop). */
@@ -149,7 +150,7 @@ static int proxy_run(void *arg)
     }
     static uv_tcp_t status;
     if (o->status && listen_on(o->status, o->tls.reuseport, &status, on_status) < 0) {
-        fprintf(stderr, "parley proxy: cannot listen on %s (--status)\n", o->status);
+        fprintf(stderr, "parley proxy: cannot listen on %s (--status): %s\n", o->status, strerror(errno));
         return TOOL_EXIT_FAIL;
     }
     if (o->status) uv_unref((uv_handle_t *)&status);
@@ -189,31 +190,30 @@ static unsigned early_limit_arg(const char *s)
 
 int tool_proxy(int argc, char **argv)
 {
-    for (int i = 1; i + 1 < argc; i++)
-        if (!strcmp(argv[i], "--config")) {
-            tool_read_config(argv[i + 1], &argc, &argv);
-            break;
-        }
+    int check = 0;
+    tool_config_load(&argc, &argv); /* --config FILE: its options first */
     proxy_opts o = {.tls = {.listen_on = "127.0.0.1:8443", .kl_timeout = 2000, .kl_pool = 2},
                     .hs_timeout_ms = 10000,
                     .idle_timeout_ms = 60000,
                     .early_limit = 16384};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-#define NEXT() (i + 1 < argc ? argv[++i] : (tool_die("%s needs a value", a), (char *)NULL))
+        int at = tool_opt_begin(i);
+#define NEXT() tool_opt_value(argc, argv, &i)
         if (!strcmp(a, "--backend")) o.backend = NEXT();
         else if (!strcmp(a, "--status")) o.status = NEXT();
         else if (!strcmp(a, "--proxy-protocol")) o.proxy_protocol = 1;
         else if (!strcmp(a, "--early-data")) o.early_data = 1;
         else if (!strcmp(a, "--early-data-limit")) o.early_limit = early_limit_arg(NEXT());
-        else if (!strcmp(a, "--max-conns")) o.max_conns = atoi(NEXT());
-        else if (!strcmp(a, "--handshake-timeout")) o.hs_timeout_ms = (int)(atof(NEXT()) * 1000);
-        else if (!strcmp(a, "--idle-timeout")) o.idle_timeout_ms = (int)(atof(NEXT()) * 1000);
+        else if (!strcmp(a, "--max-conns")) o.max_conns = (int)tool_num_arg(a, NEXT(), 1, 1000000);
+        else if (!strcmp(a, "--handshake-timeout")) o.hs_timeout_ms = tool_ms_arg(a, NEXT(), 3600);
+        else if (!strcmp(a, "--idle-timeout")) o.idle_timeout_ms = tool_ms_arg(a, NEXT(), 86400);
+        else if (!strcmp(a, "--check-config")) check = 1;
         else if (!server_opt(&o.tls, argc, argv, &i)) tool_die("unknown proxy option %s (see parley --help)", a);
 #undef NEXT
+        tool_opt_end(at, i);
     }
     if (!o.backend) tool_die("parley proxy needs --backend HOST:PORT");
-    if (o.max_conns < 0) tool_die("--max-conns wants a number of connections >= 1");
     if (o.max_conns == 0) {
         /* Default: as many as the descriptor limit allows (each connection
          * holds two, client and backend; some are kept for listeners, the
@@ -227,7 +227,7 @@ int tool_proxy(int argc, char **argv)
     struct addrinfo hints = {0}, *res;
     hints.ai_socktype = SOCK_STREAM;
     if (tool_split_hostport(o.backend, host, sizeof host, port, sizeof port) < 0 || getaddrinfo(host, port, &hints, &res) != 0)
-        tool_die("cannot resolve the backend %s", o.backend);
+        tool_opt_point(o.backend), tool_die("cannot resolve the backend %s", o.backend);
     memcpy(&g_backend, res->ai_addr, res->ai_addrlen);
     freeaddrinfo(res);
     /* 0-RTT: off unless the operator says the backend may get requests that
@@ -249,6 +249,7 @@ int tool_proxy(int argc, char **argv)
         o.tls.cache_spec = NULL;
     }
     server_opts_finish(&o.tls);
+    if (check) return server_opts_check(&o.tls);
     if (o.tls.workers <= 1) return proxy_run(&o);
     o.tls.reuseport = 1;
     return server_run_workers(o.tls.workers, proxy_run_worker, &o, "proxy");

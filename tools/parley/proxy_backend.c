@@ -55,7 +55,8 @@ static void on_backend_connect(uv_connect_t *req, int status)
     if (pc->closing) return;
     if (status < 0) {
         /* The client learns the connection ended (close_notify), not why. */
-        fprintf(stderr, "parley proxy: backend %s: %s\n", g_opts->backend, uv_strerror(status));
+        /* libuv's codes are negative errno values on Unix: strerror's text. */
+        fprintf(stderr, "parley proxy: cannot connect to the backend %s: %s\n", g_opts->backend, strerror(-status));
         g_count.backend_errors++;
         pc->why = "backend unreachable";
         parley_conn_close(pc->tls);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "ladder.h"
+#include "options.h"
 #include "server_limits.h"
 #include "server_opts.h"
 
@@ -264,37 +265,66 @@ out:
 
 static int server_run(const server_opts *o);
 
+/* The built-in page speaks HTTP/1.x only. --alpn h2 alone is refused at
+ * start. With h2 among others, h2 goes to the end of the server's
+ * preference list (RFC 7301 3.2: the server's order decides): a client that
+ * offers HTTP/1.x gets it; only a client offering h2 and nothing else in
+ * common still gets h2 (test_server_vs_peers.sh: gnutls-cli --alpn h2 then
+ * sends an HTTP/1 request, and the page answers it). */
+static void server_alpn_http1(server_opts *o)
+{
+    if (!o->alpn) return;
+    size_t n = strlen(o->alpn);
+    char *out = malloc(n + 2), *copy = strdup(o->alpn);
+    if (!out || !copy) tool_die("out of memory");
+    out[0] = 0;
+    int h2 = 0, others = 0;
+    for (char *save = NULL, *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(t, "h2")) {
+            h2 = 1;
+            continue;
+        }
+        others++;
+        if (out[0]) strcat(out, ",");
+        strcat(out, t);
+    }
+    free(copy);
+    if (h2 && !others) {
+        tool_opt_point(o->alpn);
+        tool_die("--alpn h2: the built-in page speaks HTTP/1.x only; add http/1.1 (or serve HTTP/2 behind parley proxy)");
+    }
+    if (h2) strcat(strcat(out, ","), "h2");
+    /* Unchanged (no h2, or already last): keep the option's own string, so
+     * an error about it still names its config line (tool_opt_where). */
+    if (!strcmp(out, o->alpn)) free(out);
+    else o->alpn = out;
+}
+
 static int server_run_worker(void *arg) { return server_run(arg); }
 
 int tool_server(int argc, char **argv)
 {
     server_opts o = {.listen_on = "127.0.0.1:8443", .kl_timeout = 2000, .kl_pool = 2};
+    int check = 0;
+    tool_config_load(&argc, &argv); /* --config FILE: its options first */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--max-conns") && i + 1 < argc) {
-            g_max_conns = atoi(argv[++i]);
-            if (g_max_conns < 1) tool_die("--max-conns wants a number of connections >= 1");
-        } else if (!strcmp(a, "--handshake-timeout") && i + 1 < argc) {
-            g_hs_timeout_ms = (int)(atof(argv[++i]) * 1000);
-            if (g_hs_timeout_ms < 1) tool_die("--handshake-timeout wants seconds > 0");
-        } else if (!strcmp(a, "--request-timeout") && i + 1 < argc) {
-            g_req_timeout_ms = (int)(atof(argv[++i]) * 1000);
-            if (g_req_timeout_ms < 1) tool_die("--request-timeout wants seconds > 0");
-        } else if (!strcmp(a, "--export") && i + 1 < argc) {
-            tool_export_parse(argv[++i], &g_export);
-        } else if (!strcmp(a, "--ladder-dir") && i + 1 < argc) {
-            g_ladder_dir = argv[++i];
-        } else if (!strcmp(a, "--ladder-max") && i + 1 < argc) {
-            char *end;
-            long v = strtol(argv[++i], &end, 10);
-            if (!*argv[i] || *end || v < 1 || v > 1000000) tool_die("--ladder-max wants a number of pages, 1..1000000");
-            g_ladder_max = (int)v;
-        } else if (!strcmp(a, "--post-handshake-auth") && i + 1 < argc) {
-            g_pha_path = argv[++i];
-        } else if (!server_opt(&o, argc, argv, &i))
+        int at = tool_opt_begin(i);
+        if (!strcmp(a, "--max-conns")) g_max_conns = (int)tool_num_arg(a, tool_opt_value(argc, argv, &i), 1, 1000000);
+        else if (!strcmp(a, "--handshake-timeout")) g_hs_timeout_ms = tool_ms_arg(a, tool_opt_value(argc, argv, &i), 3600);
+        else if (!strcmp(a, "--request-timeout")) g_req_timeout_ms = tool_ms_arg(a, tool_opt_value(argc, argv, &i), 3600);
+        else if (!strcmp(a, "--export")) tool_export_parse(tool_opt_value(argc, argv, &i), &g_export);
+        else if (!strcmp(a, "--ladder-dir")) g_ladder_dir = tool_opt_value(argc, argv, &i);
+        else if (!strcmp(a, "--ladder-max")) g_ladder_max = (int)tool_num_arg(a, tool_opt_value(argc, argv, &i), 1, 1000000);
+        else if (!strcmp(a, "--post-handshake-auth")) g_pha_path = tool_opt_value(argc, argv, &i);
+        else if (!strcmp(a, "--check-config")) check = 1;
+        else if (!server_opt(&o, argc, argv, &i))
             tool_die("unknown server option %s (see parley --help)", a);
+        tool_opt_end(at, i);
     }
+    server_alpn_http1(&o);
     server_opts_finish(&o);
+    if (check) return server_opts_check(&o);
     if (g_pha_path && !o.client_ca) tool_die("--post-handshake-auth needs --client-ca FILE");
     if (g_ladder_dir && access(g_ladder_dir, W_OK | X_OK) != 0) tool_die("--ladder-dir %s: %s", g_ladder_dir, strerror(errno));
     if (g_hs_timeout_ms < g_linger_ms) g_linger_ms = g_hs_timeout_ms;
@@ -312,12 +342,12 @@ static int server_run(const server_opts *o)
     /* TLS 1.3 handshakes do not ask; requests for the path do (RFC 8446 4.6.2). */
     if (g_pha_path && parley_config_set_post_handshake_auth(cfg, 1) != PARLEY_OK) tool_die("%s", parley_config_error_string(cfg));
     if (g_ladder_dir) ladder_server_setup(cfg, g_ladder_dir, g_ladder_max, o->trace);
-    if (o->ticket_keys) {
-        /* SIGHUP re-reads the ticket keys; accept() is interrupted to do it. */
-        struct sigaction hup = {0};
-        hup.sa_handler = on_hup;
-        sigaction(SIGHUP, &hup, NULL);
-    }
+    /* SIGHUP re-reads the ticket keys (--ticket-keys); accept() is
+     * interrupted to do it. Without a file it is logged and ignored: a
+     * reload signal must never end the server (its default action). */
+    struct sigaction hup = {0};
+    hup.sa_handler = on_hup;
+    sigaction(SIGHUP, &hup, NULL);
 
     int lfd = tool_bind(o->listen_on, o->reuseport);
     if (lfd < 0 || listen(lfd, 128) < 0) {
@@ -339,7 +369,8 @@ static int server_run(const server_opts *o)
         int fd = accept(lfd, (struct sockaddr *)&ss, &sl);
         if (g_hup) {
             g_hup = 0;
-            if (parley_config_reload_ticket_keys(cfg) == PARLEY_OK) fprintf(stderr, "parley: ticket keys reloaded\n");
+            if (!o->ticket_keys) fprintf(stderr, "parley: SIGHUP: nothing to reload (no --ticket-keys) (pid %d)\n", (int)getpid());
+            else if (parley_config_reload_ticket_keys(cfg) == PARLEY_OK) fprintf(stderr, "parley: ticket keys reloaded\n");
             else fprintf(stderr, "parley: ticket keys not reloaded: %s\n", parley_config_error_string(cfg));
         }
         if (fd < 0) {

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "options.h"
 #include "server_opts.h"
 #include "record_size_limit.h"
 
@@ -26,6 +27,16 @@ static void stop_workers(int sig)
 {
     for (int i = 0; i < g_nworkers; i++) kill(g_workers[i], SIGTERM);
     _exit(sig == SIGTERM ? 0 : 1);
+}
+
+/* SIGHUP (reload) goes to every worker, each of which reloads its own
+ * config; the parent has nothing to reload. Without this the parent died of
+ * the signal's default action and took the workers with it (their
+ * PR_SET_PDEATHSIG). */
+static void hup_workers(int sig)
+{
+    (void)sig;
+    for (int i = 0; i < g_nworkers; i++) kill(g_workers[i], SIGHUP);
 }
 
 /* --cert-dir DIR: every NAME.pem with a NAME.key beside it (or, keyless, every
@@ -60,7 +71,7 @@ int server_opt(server_opts *o, int argc, char **argv, int *ip)
 {
     int i = *ip;
     const char *a = argv[i];
-#define NEXT() (i + 1 < argc ? argv[++i] : (tool_die("%s needs a value", a), (char *)NULL))
+#define NEXT() tool_opt_value(argc, argv, &i)
         if (!strcmp(a, "--listen")) o->listen_on = NEXT();
         else if (!strcmp(a, "--cert-dir")) add_cert_dir(o, NEXT());
         else if (!strcmp(a, "--cert")) {
@@ -75,7 +86,7 @@ int server_opt(server_opts *o, int argc, char **argv, int *ip)
         else if (!strcmp(a, "--keylog")) o->keylog = NEXT();
         else if (!strcmp(a, "--trace")) o->trace = 1;
         else if (!strcmp(a, "--export-cert")) o->export_cert = NEXT();
-        else if (!strcmp(a, "--record-padding")) o->padding = atoi(NEXT());
+        else if (!strcmp(a, "--record-padding")) o->padding = (int)tool_num_arg(a, NEXT(), 0, 16384);
         else if (!strcmp(a, "--cert-compression")) o->cert_compression = tool_nonempty("--cert-compression", NEXT());
         else if (!strcmp(a, "--record-size-limit")) o->rsl = NEXT();
         else if (!strcmp(a, "--tls1.3")) o->vmin = o->vmax = PARLEY_TLS1_3;
@@ -91,20 +102,20 @@ int server_opt(server_opts *o, int argc, char **argv, int *ip)
         else if (!strcmp(a, "--min-rsa-bits")) o->min_rsa_bits = tool_rsa_bits_arg(a, NEXT());
         else if (!strcmp(a, "--insecure-min-rsa-bits")) o->insecure_min_rsa_bits = tool_rsa_bits_arg(a, NEXT());
         else if (!strcmp(a, "--keyless")) o->keyless = NEXT();
-        else if (!strcmp(a, "--workers")) o->workers = atoi(NEXT());
+        else if (!strcmp(a, "--workers")) o->workers = (int)tool_num_arg(a, NEXT(), 1, 64);
         else if (!strcmp(a, "--session-cache")) o->cache_spec = NEXT();
         else if (!strcmp(a, "--ticket-keys")) o->ticket_keys = NEXT();
         else if (!strcmp(a, "--ticket-secret")) o->ticket_secret_file = NEXT();
-        else if (!strcmp(a, "--ticket-rotate")) o->ticket_rotate = atoi(NEXT());
+        else if (!strcmp(a, "--ticket-rotate")) o->ticket_rotate = (int)tool_num_arg(a, NEXT(), 1, 365L * 86400);
         else if (!strcmp(a, "--no-tickets")) o->no_tickets = 1;
         else if (!strcmp(a, "--psk-ke")) o->psk_ke = 1;
-        else if (!strcmp(a, "--session-lifetime")) o->lifetime = atoi(NEXT());
-        else if (!strcmp(a, "--max-early-data")) o->max_early = (unsigned)strtoul(NEXT(), NULL, 10);
+        else if (!strcmp(a, "--session-lifetime")) o->lifetime = (int)tool_num_arg(a, NEXT(), 1, 7L * 86400);
+        else if (!strcmp(a, "--max-early-data")) o->max_early = (unsigned)tool_num_arg(a, NEXT(), 0, 1L << 30);
         else if (!strcmp(a, "--keyless-ca")) o->kl_ca = NEXT();
         else if (!strcmp(a, "--keyless-cert")) o->kl_cert = NEXT();
         else if (!strcmp(a, "--keyless-key")) o->kl_key = NEXT();
-        else if (!strcmp(a, "--keyless-timeout")) o->kl_timeout = atoi(NEXT());
-        else if (!strcmp(a, "--keyless-pool")) o->kl_pool = atoi(NEXT());
+        else if (!strcmp(a, "--keyless-timeout")) o->kl_timeout = (int)tool_num_arg(a, NEXT(), 1, 600000);
+        else if (!strcmp(a, "--keyless-pool")) o->kl_pool = (int)tool_num_arg(a, NEXT(), 1, 64);
         else if (!strcmp(a, "--ocsp-response")) {
             if (o->nocsp == MAX_CERTS) tool_die("at most %d OCSP responses", MAX_CERTS);
             o->ocsps[o->nocsp++] = NEXT();
@@ -117,6 +128,8 @@ int server_opt(server_opts *o, int argc, char **argv, int *ip)
 
 void server_opts_finish(server_opts *o)
 {
+    /* Errors about the session cache name its line in a config file. */
+    tool_opt_point(o->cache_spec);
     if (o->keyless) {
         if (o->nkey) tool_die("with --keyless the private keys stay on the key server: give --cert without --key");
         if (!o->ncert) tool_die("--keyless needs the certificates (--cert)");
@@ -134,13 +147,19 @@ void server_opts_finish(server_opts *o)
     if (o->cache_spec && !strcmp(o->cache_spec, "none")) {
         o->cache = NULL;
     } else if (o->cache_spec && !strncmp(o->cache_spec, "shm:", 4)) {
-        char *end = NULL;
-        double v = strtod(o->cache_spec + 4, &end);
-        size_t bytes = (size_t)(v * (*end == 'm' || *end == 'M' ? 1048576 : *end == 'k' || *end == 'K' ? 1024 : 1));
+        /* SIZE: a whole number of bytes, or with k / m (KiB, MiB). */
+        char num[32];
+        const char *sz = o->cache_spec + 4;
+        size_t dl = strspn(sz, "0123456789");
+        int mul = !sz[dl] ? 1 : strchr("kK", sz[dl]) && !sz[dl + 1] ? 1024 : strchr("mM", sz[dl]) && !sz[dl + 1] ? 1048576 : 0;
+        if (!dl || dl >= sizeof num || !mul) tool_die("--session-cache shm:SIZE takes bytes, e.g. shm:4m or shm:512k, not '%s'", sz);
+        memcpy(num, sz, dl);
+        num[dl] = 0;
+        size_t bytes = (size_t)tool_num_arg("--session-cache shm:SIZE", num, 1, 1L << 30) * (size_t)mul;
         if (!(o->cache = parley_session_cache_shm_new(bytes))) tool_die("cannot make a shared session cache of %s", o->cache_spec + 4);
     } else if (o->cache_spec && !strncmp(o->cache_spec, "memory:", 7)) {
         if (o->workers > 1) fprintf(stderr, "parley: note: memory:N caches are per worker; use shm:SIZE to share sessions\n");
-        o->cache = parley_session_cache_memory_new((size_t)atol(o->cache_spec + 7));
+        o->cache = parley_session_cache_memory_new((size_t)tool_num_arg("--session-cache memory:N", o->cache_spec + 7, 1, 100000000));
     } else if (o->cache_spec && !strncmp(o->cache_spec, "redis://", 8)) {
         /* Made in the parent: its connection is opened lazily, so each worker opens its own. */
         if (!(o->cache = tool_redis_cache_new(o->cache_spec))) tool_die("--session-cache redis://HOST:PORT[/DB], got %s", o->cache_spec);
@@ -148,6 +167,7 @@ void server_opts_finish(server_opts *o)
     } else if (o->cache_spec) {
         tool_die("--session-cache takes memory:N, shm:SIZE, redis://HOST:PORT[/DB] or none");
     }
+    tool_opt_point(NULL);
     if (o->workers > 1 && o->ncert == 0) tool_die("--workers needs --cert/--key (each worker would otherwise make its own certificate)");
     if (o->ticket_keys && o->ticket_secret_file) tool_die("--ticket-keys and --ticket-secret are two ways to share ticket keys: choose one");
     if (o->ticket_rotate < 0) tool_die("--ticket-rotate takes seconds");
@@ -200,10 +220,19 @@ parley_config *server_opts_config(const server_opts *o, int fatal)
             if (parley_config_add_cert_with_provider(cfg, o->certs[i], server_keyless)) return cfg_fail(cfg, fatal);
         printf("keyless: private-key operations go to %s\n", o->keyless);
     }
-    for (int i = 0; !o->keyless && i < o->ncert; i++)
-        if (parley_config_add_cert_files(cfg, o->certs[i], o->keys[i])) return cfg_fail(cfg, fatal);
+    /* At start-up a failure names the option's FILE:LINE when it came from
+     * --config (AT: tool_opt_point); on a reload nothing is pointed at. */
+#define AT(v) (fatal ? tool_opt_point(v) : (void)0)
+    for (int i = 0; !o->keyless && i < o->ncert; i++) {
+        AT(o->certs[i]);
+        if (parley_config_add_cert_files(cfg, o->certs[i], o->keys[i])) {
+            /* The key's line when the sentence is about the key file. */
+            if (strstr(parley_config_error_string(cfg), o->keys[i])) AT(o->keys[i]);
+            return cfg_fail(cfg, fatal);
+        }
+    }
     if (o->nocsp > o->ncert) tool_die("each --ocsp-response goes with a --cert (in the same order)");
-    for (int i = 0; i < o->nocsp; i++)
+    for (int i = 0; i < o->nocsp && (AT(o->ocsps[i]), 1); i++)
         if (parley_config_set_ocsp_response_file(cfg, i, o->ocsps[i])) return cfg_fail(cfg, fatal);
     if (o->ncert == 0) {
         char fp[128];
@@ -218,15 +247,18 @@ parley_config *server_opts_config(const server_opts *o, int fatal)
         fclose(f);
         printf("certificate written to %s (give it to clients with --cafile)\n", o->export_cert);
     }
+    AT(o->alpn);
     if (o->alpn && parley_config_set_alpn(cfg, o->alpn)) return cfg_fail(cfg, fatal);
     if (o->vmin && parley_config_set_versions(cfg, o->vmin, o->vmax)) return cfg_fail(cfg, fatal);
     if (o->allow_rsa) parley_config_allow_rsa_kx(cfg, 1);
     if (o->require_ems) parley_config_require_ems(cfg, 1);
+    AT(o->verify);
     if (o->verify && strcmp(o->verify, "optional") && strcmp(o->verify, "require") && strcmp(o->verify, "none"))
         tool_die("--verify takes optional, require or none");
     if (o->verify && strcmp(o->verify, "none") && !o->client_ca) tool_die("--verify %s needs --client-ca FILE", o->verify);
+    AT(o->client_ca);
     if (o->client_ca && parley_config_set_client_ca(cfg, o->client_ca)) return cfg_fail(cfg, fatal);
-    for (int i = 0; i < o->ncrl; i++)
+    for (int i = 0; i < o->ncrl && (AT(o->crls[i]), 1); i++)
         if (parley_config_add_crl_file(cfg, o->crls[i])) return cfg_fail(cfg, fatal);
     if (o->crl_warn) parley_config_set_crl_expired_fatal(cfg, 0);
     /* The warning once, at start (fatal), not at each reload. */
@@ -237,9 +269,12 @@ parley_config *server_opts_config(const server_opts *o, int fatal)
         parley_config_set_verify_client(cfg, !strcmp(o->verify, "require")    ? PARLEY_VERIFY_CLIENT_REQUIRE
                                              : !strcmp(o->verify, "optional") ? PARLEY_VERIFY_CLIENT_OPTIONAL
                                                                            : PARLEY_VERIFY_CLIENT_NONE);
+    AT(o->ciphers);
     if (o->ciphers && parley_config_set_ciphers(cfg, o->ciphers)) return cfg_fail(cfg, fatal);
+    AT(o->groups);
     if (o->groups && parley_config_set_groups(cfg, o->groups)) return cfg_fail(cfg, fatal);
     const char *kl = o->keylog ? o->keylog : getenv("SSLKEYLOGFILE");
+    AT(o->keylog);
     if (kl && *kl && parley_config_set_keylog_file(cfg, kl)) return cfg_fail(cfg, fatal);
     if (o->trace) parley_config_set_trace(cfg, tool_trace, stdout);
     /* "none" turns off the library's default in-process cache too. */
@@ -248,16 +283,33 @@ parley_config *server_opts_config(const server_opts *o, int fatal)
     if (o->psk_ke) parley_config_set_psk_ke(cfg, 1);
     if (o->max_early) parley_config_set_max_early_data(cfg, o->max_early);
     if (o->lifetime && parley_config_set_session_lifetime(cfg, (uint32_t)o->lifetime)) return cfg_fail(cfg, fatal);
+    AT(o->ticket_keys);
     if (o->ticket_keys && parley_config_set_ticket_keys_file(cfg, o->ticket_keys)) return cfg_fail(cfg, fatal);
     if (o->ticket_rotate && parley_config_set_ticket_rotation(cfg, (uint32_t)o->ticket_rotate)) return cfg_fail(cfg, fatal);
     if (o->ticket_secret_len && parley_config_set_ticket_secret(cfg, o->ticket_secret, o->ticket_secret_len))
         return cfg_fail(cfg, fatal);
+    AT(o->ticket_secret_file);
     if (o->ticket_secret_file && parley_config_set_ticket_secret_file(cfg, o->ticket_secret_file)) return cfg_fail(cfg, fatal);
     if (o->padding && parley_config_set_record_padding(cfg, (size_t)o->padding)) return cfg_fail(cfg, fatal);
+    AT(o->cert_compression);
     if (o->cert_compression && parley_config_set_cert_compression(cfg, o->cert_compression)) return cfg_fail(cfg, fatal);
+    AT(o->rsl);
     if (o->rsl && parley_config_set_record_size_limit(cfg, tool_record_size_limit(o->rsl))) return cfg_fail(cfg, fatal);
+    AT(NULL);
+#undef AT
 
     return cfg;
+}
+
+int server_opts_check(const server_opts *o)
+{
+    /* Everything the start would load: certificates, keys, CAs, CRLs, OCSP
+     * responses, ticket keys (errors end the program naming FILE:LINE). */
+    parley_config *cfg = server_opts_config(o, 1);
+    parley_config_free(cfg);
+    server_opts_keyless_free();
+    printf("config ok\n");
+    return 0;
 }
 
 void server_opts_keyless_free(void)
@@ -293,6 +345,16 @@ int server_run_workers(int workers, int (*run)(void *), void *arg, const char *w
     sa.sa_handler = stop_workers;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    /* SIGHUP is held while forking: a worker starts with it ignored (not
+     * the parent's forwarding handler) until its own reload handler is in
+     * place; the parent forwards one that came meanwhile once all exist. */
+    sigset_t hup, old;
+    sigemptyset(&hup);
+    sigaddset(&hup, SIGHUP);
+    sigprocmask(SIG_BLOCK, &hup, &old);
+    struct sigaction fw = {0};
+    fw.sa_handler = hup_workers;
+    sigaction(SIGHUP, &fw, NULL);
     for (int i = 0; i < workers; i++) {
         pid_t pid = fork();
         if (pid < 0) tool_die("fork failed");
@@ -301,10 +363,13 @@ int server_run_workers(int workers, int (*run)(void *), void *arg, const char *w
             prctl(PR_SET_PDEATHSIG, SIGTERM);
             signal(SIGTERM, SIG_DFL);
             signal(SIGINT, SIG_DFL);
+            signal(SIGHUP, SIG_IGN);
+            sigprocmask(SIG_SETMASK, &old, NULL);
             _exit(run(arg));
         }
         g_workers[g_nworkers++] = pid;
     }
+    sigprocmask(SIG_SETMASK, &old, NULL);
     printf("parley %s: %d workers\n", what, workers);
     fflush(stdout);
     int status = 0, alive = workers;

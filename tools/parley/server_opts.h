@@ -37,6 +37,9 @@ void server_opts_finish(server_opts *o);
 /* The config (certificates or keyless provider, policy, caches, tickets).
  * fatal: errors end the program; otherwise they are printed and NULL returned. */
 parley_config *server_opts_config(const server_opts *o, int fatal);
+/* --check-config: build the config as the start would (loading every file
+ * it names), print "config ok" and return 0; an error ends the program (1). */
+int server_opts_check(const server_opts *o);
 /* The keyless provider the config uses, if any (one for every reload). */
 extern parley_key_provider *server_keyless;
 /* After the last connection and config: stop and free it. */
