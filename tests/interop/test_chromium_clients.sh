@@ -95,8 +95,8 @@ check "parley server log: full and resumed handshakes with http/1.1" "$WORK/s.lo
     "TLSv1.3 TLS_[A-Z0-9_]+ resumed sni=$HOST alpn=http/1.1 ems=yes"
 # The proxy's line has no ALPN field; the browser's net log says it above.
 check "parley proxy log: TLS 1.2 full and resumed" "$WORK/px.log" \
-    "sni=$HOST version=TLSv1.2 cipher=TLS_ECDHE_ECDSA_[A-Z0-9_]+ resumed=no .*result=ok" \
-    "sni=$HOST version=TLSv1.2 cipher=TLS_ECDHE_ECDSA_[A-Z0-9_]+ resumed=yes .*result=ok"
+    "sni=$HOST version=TLSv1.2 cipher=TLS_ECDHE_ECDSA_[A-Z0-9_]+ resumed=no alpn=http/1.1 .*result=ok" \
+    "sni=$HOST version=TLSv1.2 cipher=TLS_ECDHE_ECDSA_[A-Z0-9_]+ resumed=yes alpn=http/1.1 .*result=ok"
 stop_bg "$PX_PID"
 
 finish

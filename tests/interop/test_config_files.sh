@@ -60,6 +60,12 @@ handshake-timeout 5
 trace
 EOF
 good_conf "server --check-config: config ok" "$PARLEY" server --config "$C/server.conf" --check-config
+# A check writes nothing: no --export-cert file (a live server's clients may
+# trust it), no --keylog file.
+good_conf "server --check-config with --export-cert and --keylog" "$PARLEY" server --check-config \
+    --export-cert "$WORK/exported.pem" --keylog "$WORK/check.keys"
+if [ -e "$WORK/exported.pem" ] || [ -e "$WORK/check.keys" ]; then bad "--check-config wrote $(ls "$WORK"/exported.pem "$WORK"/check.keys 2>/dev/null)"
+else ok "--check-config wrote neither the certificate nor a key log"; fi
 start_bg "$WORK/s.log" "$PARLEY" server --config "$C/server.conf" --listen "127.0.0.1:$SPORT"
 wait_line "$WORK/s.log" 'listening on'
 check "server: the command line's --listen overrides the file's" "$WORK/s.log" "listening on 127.0.0.1:$SPORT"
@@ -130,6 +136,9 @@ PREQ='GET /from-config HTTP/1.0\r\nHost: localhost\r\n\r\n' # --send takes the e
 timeout 20 "$PARLEY" client --cafile "$P/ca.pem" --servername localhost --send "$PREQ" "127.0.0.1:$PPORT" >"$WORK/c.log" 2>&1
 check "proxy from a file forwards to its backend" "$WORK/c.log" 'hello from backend /from-config'
 stop_bg "$PP"
+# --status on an address that does not resolve: why, not "Success".
+timeout 20 "$PARLEY" proxy --config "$C/proxy.conf" --listen "127.0.0.1:$(free_port)" --status nosuch.invalid:1 >"$WORK/st.log" 2>&1
+check "proxy --status on a bad address says why" "$WORK/st.log" 'cannot listen on nosuch.invalid:1 \(--status\): Invalid argument'
 { cat "$C/proxy.conf"; echo "idle-timeout -1"; } >"$C/pbad.conf"
 bad_conf "proxy: bad entry names FILE:LINE" "^parley: $C/pbad.conf:6: --idle-timeout takes seconds" \
     "$PARLEY" proxy --config "$C/pbad.conf" --check-config

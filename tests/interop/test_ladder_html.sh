@@ -131,4 +131,23 @@ for n in "${PAGES[@]}"; do
 done
 # Negative control: a script added to a page is refused, and the log says so.
 check "negative control: a script in the page is refused and logged" "$WORK/png/neg.log" ':CONSOLE.*Content Security Policy'
+# A name planted in --ladder-dir (pages have predictable names) is never
+# opened: a FIFO at the first connection's name neither blocks that
+# connection's thread nor gets written, and the next connection's page is.
+mkdir -p "$WORK/trap"
+TPORT=$(free_port)
+start_bg "$WORK/t.log" "$PARLEY" server --listen "127.0.0.1:$TPORT" --cert "$P/ec256.pem" --key "$P/ec256.key" \
+    --ladder-dir "$WORK/trap"
+TPID=$LAST_PID
+wait_line "$WORK/t.log" "listening on"
+mkfifo "$WORK/trap/ladder-$TPID-000001.html"
+for i in 1 2; do
+    timeout 20 "$PARLEY" client --servername localhost --cafile "$P/ca.pem" "127.0.0.1:$TPORT" >"$WORK/t$i.out" 2>&1 ||
+        bad "planted FIFO: client $i failed"
+done
+wait_line "$WORK/t.log" "cannot write the ladder .*000001.html: File exists" >/dev/null
+check "planted FIFO: not opened, said why" "$WORK/t.log" "cannot write the ladder .*ladder-$TPID-000001.html: File exists"
+for _ in $(seq 1 50); do [ -s "$WORK/trap/ladder-$TPID-000002.html" ] && break; sleep 0.1; done
+[ -p "$WORK/trap/ladder-$TPID-000001.html" ] && [ -s "$WORK/trap/ladder-$TPID-000002.html" ] &&
+    ok "planted FIFO: left alone, the next connection's page written" || bad "planted FIFO: $(ls -l "$WORK/trap")"
 finish

@@ -27,7 +27,7 @@ C=(curl -s --http1.1 --cacert "$P/ca.pem" --max-time 20)
 check "curl: two requests on one kept-alive connection" "$WORK/c.out" 'hello from backend /one' 'hello from backend /two'
 sleep 0.2
 [ "$(grep -c 'result=ok' "$WORK/px.log")" -eq 1 ] && ok "one proxy connection served both" || bad "keep-alive: $(grep -c result=ok "$WORK/px.log") connections"
-check "one log line per connection" "$WORK/px.log" 'sni=localhost version=TLSv1.3 cipher=TLS_AES_128_GCM_SHA256 resumed=no bytes_in=[0-9]+ bytes_out=[0-9]+ duration_ms=[0-9]+ result=ok'
+check "one log line per connection" "$WORK/px.log" 'sni=localhost version=TLSv1.3 cipher=TLS_AES_128_GCM_SHA256 resumed=no alpn=http/1.1 bytes_in=[0-9]+ bytes_out=[0-9]+ duration_ms=[0-9]+ result=ok'
 head -c 4000000 /dev/urandom >"$WORK/up.bin"
 "${C[@]}" -X POST --data-binary @"$WORK/up.bin" "$URL/up" >"$WORK/c.out"
 want=$(sha256sum "$WORK/up.bin" | cut -c1-64)

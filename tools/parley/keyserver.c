@@ -475,6 +475,8 @@ int tool_keyserver(int argc, char **argv)
     tool_opt_point(NULL);
     if (check) {
         printf("config ok (%d keys)\n", parley_keystore_count(s.keys));
+        parley_config_free(s.cfg);
+        parley_keystore_free(s.keys);
         return 0;
     }
     s.loop = uv_default_loop();

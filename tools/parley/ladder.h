@@ -55,7 +55,9 @@ void ladder_trace(void *arg, const parley_conn *conn, const parley_trace_event *
 /* The page. title: free text (escaped). 0, or -1 when writing failed. */
 int ladder_write_html(const ladder *l, FILE *f, const char *title);
 /* Write the page to path (0644, replacing). 0, or -1 with errno. */
-int ladder_save(const ladder *l, const char *path, const char *title);
+/* exclusive: never open an existing name (the server's pages, in a directory
+ * others may write); the client's --ladder FILE is replaced like any output. */
+int ladder_save(const ladder *l, const char *path, const char *title, int exclusive);
 /* s with & < > " ' as entities and control bytes as U+FFFD-free "\xNN". */
 void ladder_escape(FILE *f, const char *s);
 

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -256,11 +257,23 @@ int ladder_write_html(const ladder *l, FILE *f, const char *title)
     return ferror(f) ? -1 : 0;
 }
 
-int ladder_save(const ladder *l, const char *path, const char *title)
+int ladder_save(const ladder *l, const char *path, const char *title, int exclusive)
 {
-    /* O_NOFOLLOW: a symlink planted at the name is not followed. */
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    /* O_NOFOLLOW: a symlink planted at the name is not followed. Exclusive
+     * (the server): a file, FIFO or hard link already at the predictable name
+     * is never opened, so it can neither be overwritten nor block the
+     * connection's thread in open(); O_NONBLOCK as well in case the name is a
+     * FIFO on a file system without O_EXCL semantics. Only a regular file is
+     * written. */
+    int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | (exclusive ? O_EXCL : O_TRUNC);
+    int fd = open(path, flags, 0644);
     if (fd < 0) return -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        errno = EINVAL;
+        return -1;
+    }
     FILE *f = fdopen(fd, "w");
     if (!f) {
         int e = errno;

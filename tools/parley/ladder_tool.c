@@ -37,7 +37,7 @@ int ladder_client_save(const char *path, const char *target)
     int rc = 0;
     if (!g_client_on) return 0;
     snprintf(title, sizeof title, "parley client to %s", target);
-    if (ladder_save(&g_client, path, title) < 0) {
+    if (ladder_save(&g_client, path, title, 0) < 0) {
         fprintf(stderr, "parley: cannot write the ladder %s: %s\n", path, strerror(errno));
         rc = -1;
     }
@@ -75,6 +75,12 @@ void ladder_server_setup(parley_config *cfg, const char *dir, int max_pages, int
 void ladder_server_begin(void)
 {
     if (!g_dir) return;
+    /* Past --ladder-max (and once that was said), a connection collects
+     * nothing: the cap bounds the work as well as the files. */
+    pthread_mutex_lock(&g_lock);
+    int done = g_written >= g_max && g_full_logged;
+    pthread_mutex_unlock(&g_lock);
+    if (done) return;
     tl_ladder = calloc(1, sizeof *tl_ladder);
     if (tl_ladder) ladder_init(tl_ladder, 1);
 }
@@ -98,7 +104,7 @@ void ladder_server_end(unsigned long id, const char *peer)
         char path[4096], title[256];
         snprintf(path, sizeof path, "%s/ladder-%ld-%06lu.html", g_dir, (long)getpid(), id);
         snprintf(title, sizeof title, "parley server: connection %lu from %s", id, peer);
-        if (ladder_save(l, path, title) < 0)
+        if (ladder_save(l, path, title, 1) < 0)
             fprintf(stderr, "parley: [%lu] cannot write the ladder %s: %s\n", id, path, strerror(errno));
     }
     ladder_free(l);

@@ -234,7 +234,7 @@ void tool_usage(FILE *f)
             "                       default 16384; tickets advertise it)\n"
             "  With --workers N the session cache defaults to shm:4m (shared by the workers).\n"
             "  One line per connection on stderr: client= sni= version= cipher= resumed=\n"
-            "  bytes_in= bytes_out= duration_ms= result=, then eof=truncated if the client's\n"
+            "  alpn= bytes_in= bytes_out= duration_ms= result=, then eof=truncated if the client's\n"
             "  stream ended without close_notify, early=1 if a request was forwarded early. SIGHUP reloads certificates and\n"
             "  ticket keys (open connections keep theirs);\n"
             "  SIGTERM stops accepting and lets open connections finish (10 s at most).\n"

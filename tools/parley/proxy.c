@@ -86,7 +86,10 @@ static int listen_on(const char *spec, int reuseport, uv_tcp_t *h, uv_connection
     int fd = tool_bind(spec, reuseport);
     if (fd < 0) return -1;
     uv_tcp_init(g_loop, h);
-    return uv_tcp_open(h, fd) == 0 && uv_listen((uv_stream_t *)h, 511, cb) == 0 ? 0 : -1;
+    int rc = uv_tcp_open(h, fd);
+    if (!rc) rc = uv_listen((uv_stream_t *)h, 511, cb);
+    if (rc) errno = -rc; /* libuv's errors are negated errno values: the caller prints strerror */
+    return rc ? -1 : 0;
 }
 
 static uv_timer_t g_drain_timer;
@@ -160,6 +163,7 @@ static int proxy_run(void *arg)
     uv_signal_start(&term, on_signal, SIGTERM);
     uv_signal_init(g_loop, &hup);
     uv_signal_start(&hup, on_signal, SIGHUP);
+    server_worker_hup_ready();
     uv_unref((uv_handle_t *)&term);
     uv_unref((uv_handle_t *)&hup);
     printf("proxy listening on %s -> %s (pid %d)\n", o->tls.listen_on, o->backend, (int)getpid());

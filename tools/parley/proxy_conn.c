@@ -59,12 +59,15 @@ static void log_conn(proxy_conn *pc)
 {
     parley_conn *c = pc->tls;
     const char *sni = c ? parley_conn_server_name(c) : NULL;
+    const char *alpn = c && pc->hs_done ? parley_conn_alpn(c) : NULL;
     /* eof=truncated (only then, after the existing fields): the client's
      * stream ended without close_notify (RFC 8446 6.1). early=1 (only then,
-     * last): request bytes came as 0-RTT data and were forwarded early. */
-    fprintf(stderr, "parley proxy: client=%s sni=%s version=%s cipher=%s resumed=%s bytes_in=%llu bytes_out=%llu duration_ms=%llu result=%s%s%s\n",
+     * last): request bytes came as 0-RTT data and were forwarded early.
+     * alpn= is the protocol chosen (RFC 7301 3.2), "-" when none was. */
+    fprintf(stderr, "parley proxy: client=%s sni=%s version=%s cipher=%s resumed=%s alpn=%s bytes_in=%llu bytes_out=%llu duration_ms=%llu result=%s%s%s\n",
             pc->peer, sni ? sni : "-", pc->hs_done ? parley_version_name(parley_conn_version(c)) : "-",
             pc->hs_done ? parley_cipher_name(parley_conn_cipher(c)) : "-", pc->hs_done && parley_conn_resumed(c) ? "yes" : "no",
+            alpn ? alpn : "-",
             (unsigned long long)pc->bytes_up, (unsigned long long)pc->bytes_down,
             (unsigned long long)(now_ms() - pc->started), pc->why ? pc->why : "ok", pc->truncated ? " eof=truncated" : "",
             pc->early_bytes ? " early=1" : "");

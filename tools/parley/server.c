@@ -296,8 +296,9 @@ static void server_alpn_http1(server_opts *o)
     if (h2) strcat(strcat(out, ","), "h2");
     /* Unchanged (no h2, or already last): keep the option's own string, so
      * an error about it still names its config line (tool_opt_where). */
+    static char *rewritten; /* the process's for its life (reachable: no leak report) */
     if (!strcmp(out, o->alpn)) free(out);
-    else o->alpn = out;
+    else o->alpn = rewritten = out;
 }
 
 static int server_run_worker(void *arg) { return server_run(arg); }
@@ -348,6 +349,7 @@ static int server_run(const server_opts *o)
     struct sigaction hup = {0};
     hup.sa_handler = on_hup;
     sigaction(SIGHUP, &hup, NULL);
+    server_worker_hup_ready();
 
     int lfd = tool_bind(o->listen_on, o->reuseport);
     if (lfd < 0 || listen(lfd, 128) < 0) {

@@ -25,7 +25,8 @@ static int g_nworkers;
 /* The parent passes SIGTERM / SIGINT on to its workers, then ends. */
 static void stop_workers(int sig)
 {
-    for (int i = 0; i < g_nworkers; i++) kill(g_workers[i], SIGTERM);
+    for (int i = 0; i < g_nworkers; i++)
+        if (g_workers[i] > 0) kill(g_workers[i], SIGTERM);
     _exit(sig == SIGTERM ? 0 : 1);
 }
 
@@ -36,7 +37,21 @@ static void stop_workers(int sig)
 static void hup_workers(int sig)
 {
     (void)sig;
-    for (int i = 0; i < g_nworkers; i++) kill(g_workers[i], SIGHUP);
+    /* A reaped worker's entry is 0 (server_run_workers): its pid may
+     * belong to another process by now. */
+    for (int i = 0; i < g_nworkers; i++)
+        if (g_workers[i] > 0) kill(g_workers[i], SIGHUP);
+}
+
+void server_worker_hup_ready(void)
+{
+    /* A worker starts with SIGHUP blocked (server_run_workers): one the
+     * parent forwarded before the worker's reload handler existed stays
+     * pending and is delivered here, to that handler. */
+    sigset_t hup;
+    sigemptyset(&hup);
+    sigaddset(&hup, SIGHUP);
+    sigprocmask(SIG_UNBLOCK, &hup, NULL);
 }
 
 /* --cert-dir DIR: every NAME.pem with a NAME.key beside it (or, keyless, every
@@ -128,13 +143,13 @@ int server_opt(server_opts *o, int argc, char **argv, int *ip)
 
 void server_opts_finish(server_opts *o)
 {
-    /* Errors about the session cache name its line in a config file. */
-    tool_opt_point(o->cache_spec);
     if (o->keyless) {
         if (o->nkey) tool_die("with --keyless the private keys stay on the key server: give --cert without --key");
         if (!o->ncert) tool_die("--keyless needs the certificates (--cert)");
         if (!o->kl_ca || !o->kl_cert || !o->kl_key) tool_die("--keyless needs --keyless-ca, --keyless-cert and --keyless-key");
     } else if (o->ncert != o->nkey) tool_die("each --cert needs a --key");
+    /* Errors about the session cache name its line in a config file. */
+    tool_opt_point(o->cache_spec);
     /* 0-RTT anti-replay (RFC 8446 8) is only as wide as the store of its
      * records: forked workers must share one, or a replay to another worker
      * would be accepted. */
@@ -305,7 +320,13 @@ int server_opts_check(const server_opts *o)
 {
     /* Everything the start would load: certificates, keys, CAs, CRLs, OCSP
      * responses, ticket keys (errors end the program naming FILE:LINE). */
-    parley_config *cfg = server_opts_config(o, 1);
+    /* A check writes nothing: not the --export-cert file (a live server's
+     * clients may trust it) nor a key log ("" is no key log, and keeps
+     * SSLKEYLOGFILE from being read). */
+    server_opts c = *o;
+    c.export_cert = NULL;
+    c.keylog = "";
+    parley_config *cfg = server_opts_config(&c, 1);
     parley_config_free(cfg);
     server_opts_keyless_free();
     printf("config ok\n");
@@ -326,14 +347,28 @@ int tool_bind(const char *spec, int reuseport)
     struct addrinfo hints = {0}, *res;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE;
-    if (tool_split_hostport(spec, host, sizeof host, port, sizeof port) < 0 || getaddrinfo(host, port, &hints, &res) != 0) return -1;
+    /* Every failure leaves errno saying why (callers print strerror): a
+     * spec that is not HOST:PORT or a host that does not resolve is EINVAL. */
+    if (tool_split_hostport(spec, host, sizeof host, port, sizeof port) < 0 || getaddrinfo(host, port, &hints, &res) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
     int fd = socket(res->ai_family, SOCK_STREAM, 0), one = 1;
+    if (fd < 0) {
+        int e = errno;
+        freeaddrinfo(res);
+        errno = e;
+        return -1;
+    }
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     /* Workers each bind the same port; the kernel spreads connections. */
     if (reuseport) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-    int ok = fd >= 0 && bind(fd, res->ai_addr, res->ai_addrlen) == 0;
+    int ok = bind(fd, res->ai_addr, res->ai_addrlen) == 0, e = errno;
     freeaddrinfo(res);
-    if (!ok && fd >= 0) close(fd);
+    if (!ok) {
+        close(fd);
+        errno = e;
+    }
     return ok ? fd : -1;
 }
 
@@ -345,9 +380,11 @@ int server_run_workers(int workers, int (*run)(void *), void *arg, const char *w
     sa.sa_handler = stop_workers;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    /* SIGHUP is held while forking: a worker starts with it ignored (not
-     * the parent's forwarding handler) until its own reload handler is in
-     * place; the parent forwards one that came meanwhile once all exist. */
+    /* SIGHUP is held while forking: a worker starts with it blocked and the
+     * default action (not the parent's forwarding handler) until its own
+     * reload handler is in place (server_worker_hup_ready), so a forwarded
+     * one waits instead of being lost; the parent forwards one that came
+     * meanwhile once all workers exist. */
     sigset_t hup, old;
     sigemptyset(&hup);
     sigaddset(&hup, SIGHUP);
@@ -363,8 +400,10 @@ int server_run_workers(int workers, int (*run)(void *), void *arg, const char *w
             prctl(PR_SET_PDEATHSIG, SIGTERM);
             signal(SIGTERM, SIG_DFL);
             signal(SIGINT, SIG_DFL);
-            signal(SIGHUP, SIG_IGN);
-            sigprocmask(SIG_SETMASK, &old, NULL);
+            signal(SIGHUP, SIG_DFL);
+            sigset_t held = old;
+            sigaddset(&held, SIGHUP);
+            sigprocmask(SIG_SETMASK, &held, NULL);
             _exit(run(arg));
         }
         g_workers[g_nworkers++] = pid;
@@ -378,6 +417,17 @@ int server_run_workers(int workers, int (*run)(void *), void *arg, const char *w
         pid_t w = wait(&st);
         if (w < 0 && errno == EINTR) continue;
         if (w < 0) break;
+        /* Forget the pid, with the forwarding handlers held off, before it
+         * can be reused. */
+        sigset_t hold, prev;
+        sigemptyset(&hold);
+        sigaddset(&hold, SIGHUP);
+        sigaddset(&hold, SIGTERM);
+        sigaddset(&hold, SIGINT);
+        sigprocmask(SIG_BLOCK, &hold, &prev);
+        for (int i = 0; i < g_nworkers; i++)
+            if (g_workers[i] == w) g_workers[i] = 0;
+        sigprocmask(SIG_SETMASK, &prev, NULL);
         alive--;
         if (WIFSIGNALED(st)) fprintf(stderr, "parley %s: worker %d ended by signal %d; %d workers left\n", what, (int)w, WTERMSIG(st), alive);
     }

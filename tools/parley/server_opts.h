@@ -48,6 +48,8 @@ void server_opts_keyless_free(void);
 int tool_bind(const char *spec, int reuseport);
 /* Fork `workers` processes running run(arg), wait for them; the parent passes
  * SIGTERM on and reports workers that die. */
+/* In a worker, once its SIGHUP handler is installed: unblocks SIGHUP. */
+void server_worker_hup_ready(void);
 int server_run_workers(int workers, int (*run)(void *), void *arg, const char *what);
 
 #endif
