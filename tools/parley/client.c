@@ -12,6 +12,7 @@
 #include "common.h"
 #include "ladder.h"
 #include "record_size_limit.h"
+#include "session_file.h"
 
 typedef struct {
     const char *cafile, *servername, *ciphers, *groups, *alpn, *keylog, *send, *cert, *key, *sess_in, *sess_out;
@@ -393,49 +394,6 @@ done:;
     return status;
 }
 
-/* --sess-out: the session holds its master secret or PSK in the clear (the
- * client needs it to resume), so it is written like a private key: to a new
- * file made by mkstemp (owner-only, 0600) in the target's directory, then
- * renamed over the target. Opening the target itself would follow a symlink
- * planted there (and overwrite whatever it points to) and would reuse an
- * existing file, which another process may already hold open for reading;
- * rename() replaces the name, never the file behind it. */
-static void write_session_file(const char *path, const uint8_t *buf, size_t len)
-{
-    size_t n = strlen(path);
-    char *tmp = malloc(n + sizeof ".XXXXXX");
-    if (!tmp) tool_die("cannot write session file %s: out of memory", path);
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".XXXXXX", sizeof ".XXXXXX");
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        tool_die("cannot write session file %s: cannot create a temporary file next to it: %s", path, strerror(e));
-    }
-    const char *step = "write";
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, buf + off, len - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            if (w == 0) errno = EIO;
-            break;
-        }
-        off += (size_t)w;
-    }
-    int ok = off == len;
-    if (close(fd) != 0 && ok) ok = 0, step = "close";
-    if (ok && rename(tmp, path) != 0) ok = 0, step = "rename";
-    if (!ok) {
-        int e = errno;
-        (void)unlink(tmp);
-        free(tmp);
-        tool_die("cannot write session file %s: %s failed: %s", path, step, strerror(e));
-    }
-    free(tmp);
-}
-
 int tool_client(int argc, char **argv)
 {
     client_opts o;
@@ -482,19 +440,14 @@ int tool_client(int argc, char **argv)
 
     uint8_t sess[4096]; /* a session holds a ticket of up to 2 KB */
     size_t sess_len = 0;
-    if (o.sess_in) {
-        FILE *f = fopen(o.sess_in, "rb");
-        if (!f) tool_die("cannot read session file %s", o.sess_in);
-        sess_len = fread(sess, 1, sizeof sess, f);
-        fclose(f);
-    }
+    if (o.sess_in) sess_len = tool_session_file_read(o.sess_in, sess, sizeof sess);
     int status = 0;
     for (int round = 0; round <= o.reconnect && status == 0; round++) {
         if (round) printf("\n--- reconnect %d\n", round);
         ladder_client_next(); /* the page shows the last connection */
         status = client_once(&o, cfg, host, port, sni, sess, &sess_len, round > 0);
     }
-    if (o.sess_out && sess_len) write_session_file(o.sess_out, sess, sess_len);
+    if (o.sess_out && sess_len) tool_session_file_write(o.sess_out, sess, sess_len);
     if (o.ladder && ladder_client_save(o.ladder, o.target) < 0 && status == 0) status = TOOL_EXIT_FAIL;
     parley_config_free(cfg);
     free(o.early_buf);
