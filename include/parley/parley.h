@@ -529,7 +529,9 @@ int parley_keystore_answer(const parley_keystore *ks, const parley_keyless_msg *
  * host:port over Parley TLS 1.3 with the client certificate in `tls` (a client
  * config: trust anchors, certificate and key). A pool of connections carries
  * pipelined operations; each has a deadline; when no connection is up,
- * operations fail at once and the pool reconnects with backoff. */
+ * operations fail at once and the pool reconnects with backoff. Returns once
+ * the first connection is up or every first attempt has failed, waiting at
+ * most timeout_ms, so operations started right after it find the pool up. */
 parley_key_provider *parley_keyless_new(const char *host_port, parley_config *tls, int pool, int timeout_ms, char *err,
                                         size_t errlen);
 /* Block until `op` (started by this provider) completes or times out; for

@@ -42,6 +42,7 @@ typedef struct {
     int fd;
     int wake;             /* eventfd: a request left bytes for this thread to send */
     _Atomic int up;       /* written under lock; read without it as a hint (kl_start re-checks under lock) */
+    _Atomic int tried;    /* the slot's first connect attempt has ended (parley_keyless_new waits for it) */
     uint8_t rbuf[16384];
     size_t rlen;
     char why[320]; /* the last failed connect: "cannot connect to H:P: <strerror>" (slot thread only) */
@@ -218,7 +219,9 @@ static void *kl_slot_main(void *arg)
     int backoff = 100;
     while (!atomic_load(&k->stop)) {
         if (!atomic_load(&s->up)) {
-            if (kl_connect(s) < 0) {
+            int rc = kl_connect(s);
+            atomic_store(&s->tried, 1);
+            if (rc < 0) {
                 pthread_mutex_lock(&k->mu);
                 if (!k->logged_down) {
                     fprintf(stderr, "parley: keyless: key server %s:%s is unreachable; handshakes fail until it is back%s%s%s\n",
@@ -415,6 +418,22 @@ parley_key_provider *parley_keyless_new(const char *host_port, parley_config *tl
         s->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         pthread_mutex_init(&s->lock, NULL);
         pthread_create(&s->thread, NULL, kl_slot_main, s);
+    }
+    /* kl_start fails at once when no connection is up: that is for an
+     * outage, not for a pool still making its first connections. So return
+     * once one is up or every slot's first attempt has ended (a key server
+     * that refuses is known within milliseconds), and within the operation
+     * deadline in any case: the first handshakes of a program that starts
+     * serving right after this call are then not refused. */
+    for (int t = 0; t < k->timeout_ms; t += 5) {
+        int up = 0, tried = 0;
+        for (int i = 0; i < k->npool; i++) {
+            up += atomic_load(&k->slots[i].up);
+            tried += atomic_load(&k->slots[i].tried);
+        }
+        if (up || tried == k->npool) break;
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
     }
     return &k->base;
 }

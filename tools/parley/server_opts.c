@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "options.h"
@@ -231,16 +230,6 @@ parley_config *server_opts_config(const server_opts *o, int fatal)
             server_keyless = parley_keyless_new(o->keyless, kc, o->kl_pool, o->kl_timeout, err, sizeof err);
             parley_config_free(kc);
             if (!server_keyless) tool_die("%s", err);
-            /* The pool connects in the background, and an operation with no
-             * connection up fails at once (an outage must not queue
-             * handshakes). At start that is not an outage: wait for the
-             * first connection, up to the operation deadline, before the
-             * caller listens, so the first clients are not refused because
-             * the key server's TLS handshake was still under way. */
-            for (int t = 0; !o->checking && t < o->kl_timeout && parley_keyless_connected(server_keyless) == 0; t += 10) {
-                struct timespec ts = {0, 10 * 1000 * 1000};
-                nanosleep(&ts, NULL);
-            }
         }
         for (int i = 0; i < o->ncert; i++)
             if (parley_config_add_cert_with_provider(cfg, o->certs[i], server_keyless)) return cfg_fail(cfg, fatal);
@@ -337,7 +326,6 @@ int server_opts_check(const server_opts *o)
     server_opts c = *o;
     c.export_cert = NULL;
     c.keylog = "";
-    c.checking = 1;
     parley_config *cfg = server_opts_config(&c, 1);
     parley_config_free(cfg);
     server_opts_keyless_free();

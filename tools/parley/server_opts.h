@@ -16,7 +16,6 @@ typedef struct {
     int min_rsa_bits, insecure_min_rsa_bits; /* the key policy for client certificates */
     int ncert, nkey, nocsp, ncrl, trace, padding, allow_rsa, crl_warn, kl_timeout, kl_pool, no_tickets, reuseport;
     int psk_ke, lifetime, workers, ticket_rotate, require_ems;
-    int checking; /* --check-config: load everything, write nothing, wait for nothing */
     unsigned max_early;
     const char *rsl; /* --record-size-limit */
     uint16_t vmin, vmax;
