@@ -59,6 +59,17 @@ wait_count() {
     done
     echo "saw fewer than $3 lines '$2' in $1"; return 1
 }
+# require_cmds CMD... : skip the whole test (exit 77, which ctest reports as
+# Skipped) when a peer program is not installed; `make test` installs them all.
+require_cmds() {
+    local t
+    for t in "$@"; do
+        if ! command -v "$t" >/dev/null 2>&1; then
+            echo "SKIPPED: $t is not installed (make test, or scripts/install-deps.sh --test)"
+            exit 77
+        fi
+    done
+}
 # start_bg LOG CMD... : run a peer in the background, remember it for cleanup
 start_bg() { local log=$1; shift; "$@" >"$log" 2>&1 </dev/null & LAST_PID=$!; PIDS+=("$LAST_PID"); }
 stop_bg() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; return 0; }

@@ -12,12 +12,7 @@
 # another key for the same name, must not get its page shown. Skipped (exit 77) when chromium or chromedriver is
 # not installed.
 source "$(dirname "$0")/lib.sh" "$@"
-for t in chromium chromedriver; do
-    if ! command -v "$t" >/dev/null 2>&1; then
-        echo "SKIPPED: $t is not installed (make test, or scripts/install-deps.sh --test)"
-        exit 77
-    fi
-done
+require_cmds chromium chromedriver
 make_pki
 P=$PKI
 HOST=parley.test # only the browser's resolver knows it: the SNI proves the mapping

@@ -7,10 +7,7 @@
 # ctest reports as Skipped) when chromium is not installed: `make test`
 # installs it (scripts/install-deps.sh --test), `make build` does not.
 source "$(dirname "$0")/lib.sh" "$@"
-if ! command -v chromium >/dev/null 2>&1; then
-    echo "SKIPPED: chromium is not installed (make test, or scripts/install-deps.sh --test)"
-    exit 77
-fi
+require_cmds chromium
 make_pki
 make_ca_pki
 P=$PKI

@@ -8,12 +8,7 @@
 # the server's key log opens all four. Skipped (exit 77) when tshark/dumpcap
 # is not installed or capturing on lo is not permitted.
 source "$(dirname "$0")/lib.sh" "$@"
-for t in tshark dumpcap; do
-    if ! command -v "$t" >/dev/null 2>&1; then
-        echo "SKIPPED: $t is not installed (make test, or scripts/install-deps.sh --test)"
-        exit 77
-    fi
-done
+require_cmds tshark dumpcap
 make_pki
 P=$PKI
 PORT=$(free_port)

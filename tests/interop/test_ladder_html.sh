@@ -9,10 +9,7 @@
 # script added is the negative control). The server writes one page per
 # connection, no more than --ladder-max. Skipped (exit 77) without chromium.
 source "$(dirname "$0")/lib.sh" "$@"
-if ! command -v chromium >/dev/null 2>&1; then
-    echo "SKIPPED: chromium is not installed (make test, or scripts/install-deps.sh --test)"
-    exit 77
-fi
+require_cmds chromium
 make_pki
 P=$PKI
 mkdir -p "$WORK/srv" "$WORK/png"

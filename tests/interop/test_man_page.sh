@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh" "$@"
 SRC=$(cd "$HERE/../.." && pwd)
 BUILD=$(cd "${2:-$(dirname "$PARLEY")}" && pwd)
 PAGE=$BUILD/parley.1
-command -v groff >/dev/null || { echo "SKIP: groff not installed (package groff-base)"; exit 77; }
+require_cmds groff # package groff-base
 [ -s "$PAGE" ] || { bad "no $PAGE: the build makes it (cmake/install.cmake, target parley_man)"; finish; exit; }
 
 "$PARLEY" --help >"$WORK/help.txt"

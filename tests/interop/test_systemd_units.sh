@@ -13,7 +13,7 @@ BUILD=$(cd "${2:-$(dirname "$PARLEY")}" && pwd)
 # An ExecStart path must be absolute.
 PARLEY=$(cd "$(dirname "$PARLEY")" && pwd)/$(basename "$PARLEY")
 UNITS=$SRC/contrib/systemd
-command -v systemd-analyze >/dev/null || { echo "SKIP: systemd-analyze not installed (package systemd)"; exit 77; }
+require_cmds systemd-analyze # package systemd
 REDIS=$(command -v redis-server || true)
 
 # --- verify: copies whose ExecStart names binaries that exist here --------
