@@ -191,6 +191,18 @@ wait_lines() {
     done
 }
 
+# row_verdict TEXT: the row passes with TEXT when the caller's errs is
+# empty; otherwise it fails naming them, with the tails of the caller's client
+# output ($out) and the $role's log segment ($seg).
+row_verdict() {
+    if [ ${#errs[@]} -eq 0 ]; then
+        ok "$1"
+    else
+        bad "$name: ${errs[*]}"
+        echo "---- client"; tail -n 30 "$out"; echo "---- $role"; grep -av '^\[' "$seg" | tail -n 10; echo "----"
+    fi
+}
+
 # row CLIENT ROLE VER HRR RESUME [WHY]: one row of the matrix.
 #   ROLE server|proxy, VER 1.2|1.3, HRR yes|no, RESUME yes|no (no: every
 #   connection must be a full handshake, and WHY is printed with the row).
@@ -253,12 +265,7 @@ row() {
         [ "$nh" -eq "$nconn" ] || errs+=("$nh HelloRetryRequests in the $role's trace for $nconn connections")
     fi
     if [ "$resume" = yes ]; then res_note="resumed"; else res_note="full handshake again ($why)"; fi
-    if [ ${#errs[@]} -eq 0 ]; then
-        ok "$name: body, $want, $suite, alpn http/1.1, $res_note"
-    else
-        bad "$name: ${errs[*]}"
-        echo "---- client"; tail -n 30 "$out"; echo "---- $role"; grep -av '^\[' "$seg" | tail -n 10; echo "----"
-    fi
+    row_verdict "$name: body, $want, $suite, alpn http/1.1, $res_note"
 }
 
 # finish_matrix: the counts; a missing client package makes the test a skip
@@ -305,12 +312,7 @@ row_go_binder() {
     local refusal='handshake failed: the PSK binder does not verify \(alert sent: decrypt_error\)'
     [ "$role" = proxy ] && refusal='version=- .* result=the PSK binder does not verify'
     grep -aEq "$refusal" "$seg" || errs+=("the $role did not log the binder refusal")
-    if [ ${#errs[@]} -eq 0 ]; then
-        ok "$name: first connection body, TLSv1.3, HRR; second refused: decrypt_error, PSK binder does not verify (Go 1.$(go_vers | tr ' ' .) binder after HRR, golang/go#59424)"
-    else
-        bad "$name: ${errs[*]}"
-        echo "---- client"; tail -n 30 "$out"; echo "---- $role"; grep -av '^\[' "$seg" | tail -n 10; echo "----"
-    fi
+    row_verdict "$name: first connection body, TLSv1.3, HRR; second refused: decrypt_error, PSK binder does not verify (Go 1.$(go_vers | tr ' ' .) binder after HRR, golang/go#59424)"
 }
 
 # control_row WHAT REGEX ROW-ARGS...: a negative control. The row runs against
