@@ -5,7 +5,8 @@
  * the answer it got is the answer to its own request; `GET /big` gets 4 MiB
  * (for the clients that never read). Requests are pipelined in order. A
  * connection's unparsed input is bounded (8 KiB); past it, the connection is
- * closed.
+ * closed. A request with `Connection: close` is answered, then the
+ * connection is shut down (as `parley client` asks).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 
 typedef struct {
     uv_tcp_t tcp;
+    int shut; /* answered a `Connection: close`: reads until the peer closes */
     size_t len;
     char in[BE_MAX_INPUT];
 } be_conn;
@@ -30,6 +32,12 @@ typedef struct {
 static uint8_t g_big[65536];
 
 static void on_closed(uv_handle_t *h) { free(h->data); }
+
+static void on_shut(uv_shutdown_t *req, int status)
+{
+    (void)status;
+    free(req);
+}
 
 static void on_written(uv_write_t *req, int status)
 {
@@ -96,11 +104,19 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
         uv_close((uv_handle_t *)&c->tcp, on_closed);
         return;
     }
+    if (c->shut) return; /* discarded; its EOF closes */
     c->len += (size_t)n;
     char *end;
     while ((end = memmem(c->in, c->len, "\r\n\r\n", 4))) {
         size_t used = (size_t)(end - c->in) + 4;
         answer(c, c->in, used);
+        if (memmem(c->in, used, "\r\nConnection: close\r\n", 21)) {
+            uv_shutdown_t *sh = malloc(sizeof *sh);
+            if (sh && uv_shutdown(sh, (uv_stream_t *)&c->tcp, on_shut) != 0) free(sh);
+            c->shut = 1;
+            c->len = 0;
+            return;
+        }
         memmove(c->in, c->in + used, c->len - used);
         c->len -= used;
     }

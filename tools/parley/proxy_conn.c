@@ -6,6 +6,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* malloc_trim */
+#endif
 
 #include "proxy.h"
 
@@ -35,6 +38,32 @@ void kl_wait_remove(proxy_conn *pc)
     pc->kl_prev = pc->kl_next = NULL;
 }
 
+/* Memory back to the system once the proxy is idle: glibc keeps what a crowd
+ * of connections freed in its arenas, so a proxy that served 10,000
+ * connections would otherwise stay at its peak size for good (issue #17:
+ * memory back to the baseline). Done at most once per second, only when no
+ * connection is open, so it costs nothing under load. */
+static uv_timer_t g_trim_timer;
+static int g_trim_init;
+
+static void on_trim(uv_timer_t *t)
+{
+    (void)t;
+#ifdef __GLIBC__
+    if (g_conns == 0) malloc_trim(0);
+#endif
+}
+
+static void trim_when_idle(void)
+{
+    if (!g_trim_init) {
+        uv_timer_init(g_loop, &g_trim_timer);
+        uv_unref((uv_handle_t *)&g_trim_timer);
+        g_trim_init = 1;
+    }
+    if (!uv_is_active((uv_handle_t *)&g_trim_timer)) uv_timer_start(&g_trim_timer, on_trim, 1000, 0);
+}
+
 static void conn_free_if_done(proxy_conn *pc)
 {
     /* A session lookup still out holds the TLS connection until it answers. */
@@ -45,6 +74,7 @@ static void conn_free_if_done(proxy_conn *pc)
     free(pc);
     g_conns--;
     if (g_draining && g_conns == 0) uv_stop(g_loop);
+    else if (g_conns == 0) trim_when_idle();
 }
 
 static void on_handle_closed(uv_handle_t *h)

@@ -237,7 +237,18 @@ void on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     if (n < 0) {
         pc->client_eof = 1;
         if (!pc->hs_done) {
-            conn_close(pc, n == UV_EOF ? "client closed during the handshake" : "client read failed");
+            conn_close(pc, n == UV_EOF             ? "client closed during the handshake"
+                           : n == UV_ECONNRESET ? "client reset the connection during the handshake"
+                                                : "client read failed");
+            return;
+        }
+        if (n != UV_EOF) {
+            /* An RST (or another read error): the client has thrown away
+             * whatever it had and can receive nothing more, so there is no
+             * answer to wait for; a record it cut in half is dropped with the
+             * connection. Said as what it is, not as the write that would
+             * fail next. */
+            conn_close(pc, n == UV_ECONNRESET ? "client reset the connection" : "client read failed");
             return;
         }
         /* The end of the client's stream: the library hands out what it
