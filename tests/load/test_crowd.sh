@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Scenario 1, the crowd (issue #17): N concurrent TLS connections to
+# `parley proxy --workers 2`, each doing keep-alive requests, 10 % of them
+# hostile (slowloris, garbage, maximum-size ClientHellos, renegotiation and
+# KeyUpdate floods, resets mid-record, clients that never read). Every request
+# of every well-behaved client must be answered correctly; every hostile
+# connection must be cut by the limit that applies (the proxy's `result=`
+# says which); the proxy's memory per connection stays within a bound, and
+# its descriptors and memory return to the baseline afterwards.
+source "$(dirname "$0")/lib_load.sh" "$@"
+CONNS=$(scale 2000 10000)
+REQUESTS=$(scale 3 5)
+HS_TIMEOUT=3
+IDLE_TIMEOUT=4
+# The bound on the proxy's resident memory per open connection (both workers'
+# growth over their idle baseline at the peak, divided by the connections
+# open then). Measured: see docs/reliability.md.
+MAX_KB_PER_CONN=${MAX_KB_PER_CONN:-48}
+# After the crowd has gone, each worker's memory must come back within this
+# much of its baseline.
+MAX_KB_RESIDUE=${MAX_KB_RESIDUE:-8192}
+limit=$(raise_nofile $((CONNS * 4 + 4096)))
+[ "$limit" -ge $((CONNS * 3 + 1024)) ] || { echo "descriptor limit $limit is too low for $CONNS connections"; exit 1; }
+make_pki
+P=$PKI
+BPORT=$(free_port)
+PORT=$(free_port)
+start_bg "$WORK/backend.log" "$LOADGEN" backend --listen "127.0.0.1:$BPORT"
+BACKEND=$LAST_PID
+wait_line "$WORK/backend.log" 'listening on'
+start_bg "$WORK/proxy.log" "$PARLEY" proxy --listen "127.0.0.1:$PORT" --backend "127.0.0.1:$BPORT" \
+    --cert "$P/ec256.pem" --key "$P/ec256.key" --workers 2 --max-conns $((CONNS + 1000)) \
+    --handshake-timeout $HS_TIMEOUT --idle-timeout $IDLE_TIMEOUT
+PROXY=$LAST_PID
+wait_count "$WORK/proxy.log" '^(proxy )?listening on .*\(pid [0-9]+\)$' 2
+read -r W1 W2 <<<"$(workers_of "$PROXY")"
+[ -n "${W2:-}" ] || { bad "two proxy workers"; finish; exit 1; }
+# The baseline: a few handshakes first, so that what every process loads
+# once (the config, libcrypto's tables) is not counted per connection.
+for i in 1 2 3 4; do timeout 10 "$PARLEY" client --cafile "$P/ca.pem" "localhost:$PORT" >/dev/null 2>&1; done
+sleep 0.5
+fd1=$(nfds "$W1") fd2=$(nfds "$W2") rss1=$(rss_kb "$W1") rss2=$(rss_kb "$W2")
+t0=$(now_ms)
+"$LOADGEN" crowd --connect "127.0.0.1:$PORT" --conns "$CONNS" --hostile-pct 10 --requests "$REQUESTS" \
+    --interval-ms 300 --ramp-ms "$(scale 2500 8000)" --ca "$P/ca.pem" --sni localhost --max-seconds 90 \
+    --watch-pid "$W1" --watch-pid "$W2" --hostile-linger-ms $(((HS_TIMEOUT + IDLE_TIMEOUT + 3) * 1000)) \
+    >"$WORK/crowd.log" 2>&1
+rc=$?
+t1=$(now_ms)
+cat "$WORK/crowd.log"
+lost=$(kv "$WORK/crowd.log" 'crowd: requests_sent' lost)
+sent=$(kv "$WORK/crowd.log" 'crowd: requests_sent' requests_sent)
+okn=$(kv "$WORK/crowd.log" 'crowd: requests_sent' answers_ok)
+peak=$(kv "$WORK/crowd.log" 'crowd: peak_concurrent_good' peak_concurrent_good)
+good=$(kv "$WORK/crowd.log" 'crowd: conns' good)
+hostile=$(kv "$WORK/crowd.log" 'crowd: conns' hostile)
+figure "connections=$CONNS good=$good hostile=$hostile peak_concurrent_good=$peak requests=$sent answered_ok=$okn lost=$lost seconds=$(((t1 - t0) / 1000))"
+# A good client makes REQUESTS requests, then keeps its connection alive with
+# more until every good client is connected: all of them must be answered.
+[ "$rc" -eq 0 ] && [ "${lost:-1}" -eq 0 ] && [ "${okn:-0}" -eq "${sent:-1}" ] && [ "$okn" -ge $((good * REQUESTS)) ] &&
+    ok "every one of the $okn requests of the $good well-behaved clients was answered correctly" ||
+    bad "well-behaved clients: ${lost:-?} requests lost, $okn of $sent answered correctly (exit $rc; at least $((good * REQUESTS)) expected)"
+[ "${peak:-0}" -ge $((good * 95 / 100)) ] && ok "$peak of $good well-behaved connections were open at once" ||
+    bad "only ${peak:-0} of $good well-behaved connections were open at once"
+# Every hostile kind was tried, and every hostile connection was cut.
+kinds=$(grep -c '^crowd: hostile kind=' "$WORK/crowd.log")
+[ "$kinds" -ge 7 ] && ok "$kinds hostile kinds tried" || bad "only $kinds hostile kinds tried"
+while read -r line; do
+    name=$(echo "$line" | sed -n 's/.*kind=\([^ ]*\).*/\1/p')
+    st=$(echo "$line" | sed -n 's/.* started=\([0-9]*\).*/\1/p')
+    open=$(echo "$line" | sed -n 's/.* open_at_end=\([0-9]*\).*/\1/p')
+    [ "${st:-0}" -gt 0 ] && [ "${open:-1}" -eq 0 ] && ok "hostile $name: $st started, none left open" ||
+        bad "hostile $name: ${open:-?} of ${st:-?} still open at the end"
+done < <(grep '^crowd: hostile kind=' "$WORK/crowd.log")
+# Which limit cut them: the proxy's result= for every connection that did not end ok.
+grep -o 'result=[^=]*$' "$WORK/proxy.log" | sed 's/ eof=truncated$//; s/^result=//' | sort | uniq -c | sort -rn >"$WORK/results.txt"
+echo "proxy log, connections by result:"; cat "$WORK/results.txt"
+figure "results: $(awk '{n=$1; $1=""; sub(/^ /,""); printf "%s%s=%d", sep, $0, n; sep="; "}' "$WORK/results.txt")"
+grep -q 'handshake timeout' "$WORK/results.txt" && ok "slow handshakes were cut by --handshake-timeout" || bad "no connection was cut by --handshake-timeout"
+grep -q 'client reset the connection' "$WORK/results.txt" && ok "resets mid-record are logged as resets" || bad "no connection logged as 'client reset the connection'"
+grep -q 'idle timeout' "$WORK/results.txt" && ok "clients that never read were cut by --idle-timeout" || bad "no connection was cut by --idle-timeout"
+# Memory per connection at the peak, and the return to the baseline.
+mline() { grep "^crowd: pid=$1 " "$WORK/crowd.log"; }
+p1=$(mline "$W1" | sed -n 's/.*rss_kb_peak=\([0-9]*\).*/\1/p') p2=$(mline "$W2" | sed -n 's/.*rss_kb_peak=\([0-9]*\).*/\1/p')
+fp1=$(mline "$W1" | sed -n 's/.*fds_peak=\([0-9]*\).*/\1/p') fp2=$(mline "$W2" | sed -n 's/.*fds_peak=\([0-9]*\).*/\1/p')
+open_peak=$((${fp1:-0} - fd1 + ${fp2:-0} - fd2)) # each connection holds two: client and backend
+conns_peak=$((open_peak / 2))
+growth=$((${p1:-0} - rss1 + ${p2:-0} - rss2))
+per=$((conns_peak > 0 ? growth / conns_peak : 999999))
+figure "proxy rss_kb before=$((rss1 + rss2)) peak=$((${p1:-0} + ${p2:-0})) growth_kb=$growth connections_at_peak=$conns_peak kb_per_connection=$per bound=$MAX_KB_PER_CONN"
+[ "$per" -le "$MAX_KB_PER_CONN" ] && ok "proxy memory: $per KiB per connection at the peak ($conns_peak open; bound $MAX_KB_PER_CONN)" ||
+    bad "proxy memory: $per KiB per connection at the peak ($conns_peak open) is over $MAX_KB_PER_CONN"
+wait_fds "$W1" "$fd1" 15 && wait_fds "$W2" "$fd2" 15 && ok "descriptors back to the baseline ($fd1, $fd2)" ||
+    bad "descriptors not back to the baseline: $(nfds "$W1") (was $fd1), $(nfds "$W2") (was $fd2)"
+sleep 2 # the proxy gives memory back once it is idle
+e1=$(rss_kb "$W1") e2=$(rss_kb "$W2")
+figure "proxy after: rss_kb=$((e1 + e2)) (before $((rss1 + rss2))) fds=$(($(nfds "$W1") + $(nfds "$W2"))) (before $((fd1 + fd2)))"
+[ $((e1 - rss1)) -le "$MAX_KB_RESIDUE" ] && [ $((e2 - rss2)) -le "$MAX_KB_RESIDUE" ] &&
+    ok "memory back to the baseline: $e1/$e2 KiB (were $rss1/$rss2)" ||
+    bad "memory not back to the baseline: $e1/$e2 KiB (were $rss1/$rss2; residue allowed $MAX_KB_RESIDUE)"
+# The proxy is whole: both workers alive and serving.
+[ "$(workers_of "$PROXY")" = "$W1 $W2 " ] && ok "both workers alive, none restarted" || bad "workers changed: $(workers_of "$PROXY") (were $W1 $W2)"
+timeout 10 "$PARLEY" client --cafile "$P/ca.pem" "localhost:$PORT" >"$WORK/after.log" 2>&1
+check "a new client is served after the crowd" "$WORK/after.log" '^verify: ok' '^HTTP/1.1 200 OK'
+finish
