@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Scenario 4, reload and drain (issue #17). SIGHUP under a crowd: `parley
+# proxy --workers 2` gets new certificates (P-256 -> P-384) and a new ticket
+# key ring (new key first, old key still there to open) while hundreds of
+# keep-alive clients are mid-request: no request is lost, both workers reload,
+# new handshakes show the new certificate, a session ticket issued before the
+# reload still resumes, and one issued under a key since removed does not.
+# SIGTERM under a crowd: new connections are refused at once, the connections
+# in flight finish every request, and the parent exits (with no worker left)
+# within the drain limit.
+source "$(dirname "$0")/lib_load.sh" "$@"
+CONNS=$(scale 400 3000)
+raise_nofile $((CONNS * 4 + 4096)) >/dev/null
+make_pki
+P=$PKI
+BPORT=$(free_port)
+PORT=$(free_port)
+start_bg "$WORK/backend.log" "$LOADGEN" backend --listen "127.0.0.1:$BPORT"
+wait_line "$WORK/backend.log" 'listening on'
+cp "$P/ec256.pem" "$WORK/cur.pem"
+cp "$P/ec256.key" "$WORK/cur.key"
+K1=$(openssl rand -hex 48) K2=$(openssl rand -hex 48)
+echo "$K1" >"$WORK/tk"
+start_proxy() {
+    start_bg "$WORK/proxy$1.log" "$PARLEY" proxy --listen "127.0.0.1:$PORT" --backend "127.0.0.1:$BPORT" \
+        --cert "$WORK/cur.pem" --key "$WORK/cur.key" --ticket-keys "$WORK/tk" --session-cache none --workers 2 \
+        --max-conns $((CONNS + 1000)) --handshake-timeout 5 --idle-timeout 10
+    PROXY=$LAST_PID
+    wait_count "$WORK/proxy$1.log" '^(proxy )?listening on .*\(pid [0-9]+\)$' 2
+}
+client() { timeout 10 "$PARLEY" client --cafile "$P/ca.pem" "$@" "localhost:$PORT" 2>&1; }
+
+# --- SIGHUP under a crowd ------------------------------------------------------
+start_proxy 1
+client --sess-out "$WORK/s1" >"$WORK/c1.log"
+check "a session under the first ticket key" "$WORK/c1.log" '^signature: ecdsa_secp256r1_sha256' '^verify: ok'
+"$LOADGEN" crowd --connect "127.0.0.1:$PORT" --conns "$CONNS" --hostile-pct 0 --requests 6 --interval-ms 400 \
+    --ramp-ms "$(scale 2000 6000)" --ca "$P/ca.pem" --sni localhost --max-seconds 60 --tls12-pct 20 >"$WORK/crowd1.log" 2>&1 &
+LG=$!
+sleep 1
+cp "$P/ec384.pem" "$WORK/cur.pem"
+cp "$P/ec384.key" "$WORK/cur.key"
+printf '%s\n%s\n' "$K2" "$K1" >"$WORK/tk"
+kill -HUP "$PROXY"
+wait_count "$WORK/proxy1.log" 'certificates and ticket keys reloaded' 2 &&
+    ok "both workers reloaded under the crowd" || bad "not both workers reloaded: $(grep -c 'reloaded' "$WORK/proxy1.log")"
+client >"$WORK/c2.log"
+check "new handshakes during the crowd get the new certificate" "$WORK/c2.log" '^signature: ecdsa_secp384r1_sha384' '^verify: ok'
+wait "$LG"
+rc=$?
+cat "$WORK/crowd1.log"
+lost=$(kv "$WORK/crowd1.log" 'crowd: requests_sent' lost)
+sent=$(kv "$WORK/crowd1.log" 'crowd: requests_sent' requests_sent)
+okn=$(kv "$WORK/crowd1.log" 'crowd: requests_sent' answers_ok)
+figure "SIGHUP at 1 s into a crowd of $CONNS: requests=$sent answered_ok=$okn lost=$lost (exit $rc)"
+[ "$rc" -eq 0 ] && [ "${lost:-1}" -eq 0 ] && [ "${okn:-0}" -eq "${sent:-1}" ] &&
+    ok "the reload lost nothing: $okn of $sent requests answered" || bad "the reload cost requests: lost=${lost:-?}, $okn of $sent answered (exit $rc)"
+# The old ticket (sealed under K1, which now only opens) resumes, on either worker.
+for i in 1 2 3 4; do client --sess-in "$WORK/s1"; done >"$WORK/c3.log"
+n=$(grep -c '^resumed: yes' "$WORK/c3.log")
+[ "$n" -eq 4 ] && ok "a ticket from before the reload resumes (4 of 4 tries, either worker)" || bad "old ticket resumed $n of 4 times"
+# Drop K1: the old ticket no longer opens (the ring really was replaced).
+echo "$K2" >"$WORK/tk"
+kill -HUP "$PROXY"
+wait_count "$WORK/proxy1.log" 'certificates and ticket keys reloaded' 4
+for i in 1 2 3 4; do client --sess-in "$WORK/s1"; done >"$WORK/c4.log"
+n=$(grep -c '^resumed: no' "$WORK/c4.log")
+[ "$n" -eq 4 ] && ok "once its key is removed, the old ticket is refused (full handshakes, 4 of 4)" || bad "removed key: $n of 4 not resumed"
+stop_bg "$PROXY"
+
+# --- SIGTERM under a crowd -----------------------------------------------------
+cp "$P/ec256.pem" "$WORK/cur.pem"
+cp "$P/ec256.key" "$WORK/cur.key"
+start_proxy 2
+read -r W1 W2 <<<"$(workers_of "$PROXY")"
+# Every client connects within 0.5 s and then makes 8 requests 400 ms apart:
+# SIGTERM comes while all of them are mid-way.
+"$LOADGEN" crowd --connect "127.0.0.1:$PORT" --conns "$CONNS" --hostile-pct 0 --requests 8 --interval-ms 400 \
+    --ramp-ms 500 --ca "$P/ca.pem" --sni localhost --max-seconds 60 >"$WORK/crowd2.log" 2>&1 &
+LG=$!
+sleep 1.5
+t0=$(now_ms)
+kill -TERM "$PROXY"
+sleep 0.3
+if timeout 5 "$PARLEY" client --cafile "$P/ca.pem" "localhost:$PORT" >"$WORK/c5.log" 2>&1; then
+    bad "a new connection was served after SIGTERM"
+else
+    ok "new connections are refused once draining ($(head -1 "$WORK/c5.log"))"
+fi
+gone=""
+for i in $(seq 1 150); do
+    if ! kill -0 "$PROXY" 2>/dev/null; then
+        gone=$(($(now_ms) - t0))
+        left=$(ps -o pid= -p "$W1,$W2" | wc -l) # workers alive when the parent was found gone
+        break
+    fi
+    sleep 0.1
+done
+wait "$PROXY" 2>/dev/null
+prc=$?
+wait "$LG"
+rc=$?
+cat "$WORK/crowd2.log"
+lost=$(kv "$WORK/crowd2.log" 'crowd: requests_sent' lost)
+sent=$(kv "$WORK/crowd2.log" 'crowd: requests_sent' requests_sent)
+okn=$(kv "$WORK/crowd2.log" 'crowd: requests_sent' answers_ok)
+broken=$(kv "$WORK/crowd2.log" 'crowd: requests_sent' broken)
+figure "SIGTERM 1.5 s into a crowd of $CONNS: requests=$sent answered_ok=$okn lost=$lost broken=$broken; parent exited after ${gone:-never} ms (status $prc)"
+[ "$rc" -eq 0 ] && [ "${lost:-1}" -eq 0 ] && [ "${broken:-1}" -eq 0 ] && [ "${okn:-0}" -eq "${sent:-1}" ] &&
+    ok "the connections in flight finished: $okn of $sent requests answered, none cut" ||
+    bad "the drain cut connections: lost=${lost:-?} broken=${broken:-?}, $okn of $sent answered (exit $rc)"
+[ -n "$gone" ] && [ "$gone" -le 12000 ] && ok "the parent exited ${gone} ms after SIGTERM (drain limit 10 s)" || bad "the parent had not exited 15 s after SIGTERM"
+[ "${left:-1}" -eq 0 ] && ok "the parent exited after its workers, not before (none alive when it was gone)" ||
+    bad "the parent exited with ${left:-?} workers still draining"
+[ "$prc" -eq 0 ] && ok "exit status 0" || bad "exit status $prc"
+sleep 0.5
+left=$(ps -o pid= -p "$W1,$W2" | wc -l)
+[ "$left" -eq 0 ] && ok "no worker left" || bad "$left workers still running after the parent exited"
+grep -q 'stopping (pid' "$WORK/proxy2.log" && ok "the workers logged the drain" || bad "no drain logged"
+finish
