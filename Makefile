@@ -10,7 +10,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_TIME ?= 10
 PREFIX ?= /usr/local
 
-.PHONY: all deps test-deps interop-gnutls-compress build demo test test-unit test-asan tsan-build test-tsan stress-tsan bench-threads alloc-sweep fuzz fuzz-smoke bench bench-quick bench-keyless bench-proxy install clean
+.PHONY: all deps test-deps interop-gnutls-compress build demo test test-unit test-asan tsan-build test-tsan stress-tsan bench-threads alloc-sweep fuzz fuzz-smoke bench bench-quick bench-keyless bench-proxy soak install clean
 
 all: build
 
@@ -133,6 +133,15 @@ bench-proxy: build
 BENCH_TIME ?= 5
 bench-keyless: build
 	@bash bench/keyless.sh $(BUILD) $(BENCH_TIME)
+
+# The fleet scenarios at full size (issue #17, docs/reliability.md): 10,000
+# connections in the crowd, longer and faster runs for the others; about 5
+# minutes. `make test` runs the same scripts short (ctest -L load). The
+# figures each scenario measured go to $(BUILD)/soak-figures.txt.
+soak: test-deps build
+	@rm -f $(CURDIR)/$(BUILD)/soak-figures.txt
+	cd $(BUILD) && PARLEY_SOAK=1 PARLEY_FIGURES=$(CURDIR)/$(BUILD)/soak-figures.txt ctest --output-on-failure -L load
+	@echo "figures:" && cat $(BUILD)/soak-figures.txt
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

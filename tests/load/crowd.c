@@ -4,7 +4,8 @@
  * clients. A good client makes a request every --interval-ms and checks
  * that the answer is the one to its own request (the backend echoes the
  * path); after --requests answers it keeps the connection open, with a
- * request every max(interval, 1500) ms so no idle timeout applies, until
+ * request every --keepalive-ms (1500 by default; less than the server's idle
+ * timeout) so no idle timeout applies, until
  * every good client has connected, so that they are all open at once; then
  * it closes with close_notify. Watched processes (--watch-pid) are sampled
  * every 100 ms for resident memory and descriptors. Prints
@@ -47,7 +48,7 @@ static struct {
     parley_config *cfg13, *cfg12;
     struct sockaddr_storage addr;
     const char *sni;
-    int conns, hostile_pct, requests, interval, ramp, max_s, tls12_pct, linger;
+    int conns, hostile_pct, requests, interval, ramp, max_s, tls12_pct, linger, keepalive;
     int launched, good, hostile, tls12, settled, up_now, peak, open_good;
     unsigned sent, ok, bad, lost, hs_failed, broken;
     hostile_stats hs[HOSTILE_KINDS];
@@ -190,7 +191,7 @@ static void on_tick(uv_timer_t *tm)
     if (want > C.conns) want = C.conns;
     while (C.launched < want) start_one(C.launched++);
     int all_up = C.launched == C.conns && C.settled == C.good;
-    unsigned keepalive = (unsigned)(C.interval > 1500 ? C.interval : 1500);
+    unsigned keepalive = (unsigned)C.keepalive;
     for (int i = 0; i < C.nlist; i++) {
         cr_conn *c = C.list[i];
         if (c->finished || !c->up || c->outstanding) continue;
@@ -211,7 +212,7 @@ int lg_crowd_main(int argc, char **argv)
 {
     const char *connect = NULL, *ca = NULL;
     C.conns = 1000, C.hostile_pct = 10, C.requests = 3, C.interval = 300, C.ramp = 2000, C.max_s = 120;
-    C.linger = 10000, C.sni = "localhost";
+    C.linger = 10000, C.sni = "localhost", C.keepalive = 1500;
     for (int i = 0; i + 1 < argc; i += 2) {
         const char *a = argv[i], *v = argv[i + 1];
         if (!strcmp(a, "--connect")) connect = v;
@@ -225,12 +226,13 @@ int lg_crowd_main(int argc, char **argv)
         else if (!strcmp(a, "--max-seconds")) C.max_s = atoi(v);
         else if (!strcmp(a, "--tls12-pct")) C.tls12_pct = atoi(v);
         else if (!strcmp(a, "--hostile-linger-ms")) C.linger = atoi(v);
+        else if (!strcmp(a, "--keepalive-ms")) C.keepalive = atoi(v);
         else if (!strcmp(a, "--watch-pid") && C.nwatch < CR_MAX_WATCH) C.watch[C.nwatch++].pid = atoi(v);
         else goto usage;
     }
     if (argc % 2 || !connect || lg_parse_addr(connect, &C.addr) != 0 || C.conns <= 0 || C.conns > 200000 ||
         C.hostile_pct < 0 || C.hostile_pct > 100 || C.requests <= 0 || C.interval <= 0 || C.ramp < 0 || C.max_s <= 0 ||
-        C.tls12_pct < 0 || C.tls12_pct > 100 || C.linger <= 0)
+        C.tls12_pct < 0 || C.tls12_pct > 100 || C.linger <= 0 || C.keepalive <= 0)
         goto usage;
     C.cfg13 = parley_config_new();
     C.cfg12 = parley_config_new();
@@ -275,6 +277,6 @@ int lg_crowd_main(int argc, char **argv)
 usage:
     fprintf(stderr, "usage: loadgen crowd --connect HOST:PORT [--conns N] [--hostile-pct P] [--requests R] [--interval-ms MS]\n"
                     "       [--ramp-ms MS] [--ca FILE] [--sni NAME] [--max-seconds S] [--tls12-pct P] [--watch-pid PID]...\n"
-                    "       [--hostile-linger-ms MS]\n");
+                    "       [--hostile-linger-ms MS] [--keepalive-ms MS]\n");
     return 2;
 }

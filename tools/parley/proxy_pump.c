@@ -29,6 +29,13 @@ typedef struct {
 
 static uint8_t g_buf[65536];
 
+/* Why a write failed, for the log's result=: a client's RST is said as such. */
+static const char *write_failed(int to_client, int err)
+{
+    if (!to_client) return "backend write failed";
+    return err == UV_ECONNRESET ? "client reset the connection" : "client write failed";
+}
+
 static void on_write_done(uv_write_t *req, int status)
 {
     proxy_write *w = (proxy_write *)req;
@@ -39,7 +46,7 @@ static void on_write_done(uv_write_t *req, int status)
     free(w);
     if (pc->closing) return;
     if (status < 0) {
-        conn_close(pc, to_client ? "client write failed" : "backend write failed");
+        conn_close(pc, write_failed(to_client, status));
         return;
     }
     if (to_client) pc->last_active = pc->client_stalled_since = now_ms(); /* the client is reading */
@@ -67,7 +74,7 @@ int queue_write(proxy_conn *pc, int to_client, const uint8_t *data, size_t len)
             }
         } else if (n != UV_EAGAIN) {
             /* The peer is gone (EPIPE, ECONNRESET): not a shortage of memory. */
-            pc->write_error = to_client ? "client write failed" : "backend write failed";
+            pc->write_error = write_failed(to_client, n);
             return -1;
         }
     }
@@ -82,9 +89,10 @@ int queue_write(proxy_conn *pc, int to_client, const uint8_t *data, size_t len)
     w->to_client = to_client;
     memcpy(w->data, data, len);
     uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)len);
-    if (uv_write(&w->req, s, &b, 1, on_write_done) != 0) {
+    int rc = uv_write(&w->req, s, &b, 1, on_write_done);
+    if (rc != 0) {
         free(w);
-        pc->write_error = to_client ? "client write failed" : "backend write failed";
+        pc->write_error = write_failed(to_client, rc);
         return -1;
     }
     if (to_client) {
