@@ -81,6 +81,9 @@ static int kl_connect(kl_slot *s)
     if (parley_fd_handshake(c) != PARLEY_OK) {
         if (!kl_quiet(k, s->server))
             fprintf(stderr, "parley: keyless: TLS to key server %s:%s failed: %s\n", a->host, a->port, parley_conn_error_string(c));
+        /* A key server being killed can accept and then reset: the outage
+         * line still says why. */
+        snprintf(s->why, sizeof s->why, "TLS with %s:%s failed: %s", a->host, a->port, parley_conn_error_string(c));
         parley_conn_free(c);
         close(fd);
         return -1;
