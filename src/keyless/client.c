@@ -282,8 +282,10 @@ void parley_keyless_free(parley_key_provider *p)
     kl_client *k = (kl_client *)p;
     if (!k) return;
     atomic_store(&k->stop, 1);
+    /* Every thread ends before any slot goes: a slot thread re-sending a
+     * dropped connection's operations takes other slots' locks. */
+    for (int i = 0; i < k->npool; i++) pthread_join(k->slots[i].thread, NULL);
     for (int i = 0; i < k->npool; i++) {
-        pthread_join(k->slots[i].thread, NULL);
         kl_drop(&k->slots[i]);
         pthread_mutex_destroy(&k->slots[i].lock);
         if (k->slots[i].wake >= 0) close(k->slots[i].wake);
