@@ -256,8 +256,10 @@ parley_key_provider *parley_keyless_new(const char *host_port, parley_config *tl
         s->fd = -1;
         s->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         pthread_mutex_init(&s->lock, NULL);
-        pthread_create(&s->thread, NULL, kl_slot_main, s);
     }
+    /* Threads only once every slot is set up: a slot thread reads the other
+     * slots (kl_outage_effect, re-sending). */
+    for (int i = 0; i < k->npool; i++) pthread_create(&k->slots[i].thread, NULL, kl_slot_main, &k->slots[i]);
     /* Starting an operation fails at once when no connection is up: that is for an
      * outage, not for a pool still making its first connections. So return
      * once one is up or every slot's first attempt has ended (a key server
