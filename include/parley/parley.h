@@ -525,13 +525,17 @@ int parley_keystore_count(const parley_keystore *ks);
 int parley_keystore_answer(const parley_keystore *ks, const parley_keyless_msg *req, uint8_t *out, size_t cap, size_t *len);
 
 /* ------------------------------------------------- keyless client provider
- * A key provider that sends each operation to `parley keyserver` at
- * host:port over Parley TLS 1.3 with the client certificate in `tls` (a client
- * config: trust anchors, certificate and key). A pool of connections carries
- * pipelined operations; each has a deadline; when no connection is up,
- * operations fail at once and the pool reconnects with backoff. Returns once
- * the first connection is up or every first attempt has failed, waiting at
- * most timeout_ms, so operations started right after it find the pool up. */
+ * A key provider that sends each operation to `parley keyserver` over Parley
+ * TLS 1.3 with the client certificate in `tls` (a client config: trust
+ * anchors, certificate and key). `host_port` is HOST:PORT or a comma list of
+ * up to 8 ("a:8600,b:8600"; a malformed entry: NULL, and err names it). Each
+ * key server gets `pool` connections (1..16); they carry pipelined operations,
+ * round robin over the up ones; each has a deadline; an operation whose
+ * connection drops is re-sent on another (any key server) while its deadline
+ * lasts; when no connection is up, operations fail at once and the pool
+ * reconnects with backoff (50 ms doubling to 500 ms). Returns once the first
+ * connection is up or every first attempt has failed, waiting at most
+ * timeout_ms, so operations started right after it find the pool up. */
 parley_key_provider *parley_keyless_new(const char *host_port, parley_config *tls, int pool, int timeout_ms, char *err,
                                         size_t errlen);
 /* Block until `op` (started by this provider) completes or times out; for

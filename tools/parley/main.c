@@ -240,8 +240,11 @@ void tool_usage(FILE *f)
             "  SIGTERM stops accepting and lets open connections finish (10 s at most).\n"
             "\n"
             "server keyless options (the TLS private key stays on the key server):\n"
-            "  --cert FILE (no --key) --keyless HOST:PORT --keyless-ca FILE\n"
+            "  --cert FILE (no --key) --keyless HOST:PORT[,HOST:PORT...] --keyless-ca FILE\n"
             "  --keyless-cert FILE --keyless-key FILE [--keyless-timeout MS] [--keyless-pool N]\n"
+            "  Up to 8 key servers; --keyless-pool N is connections per key server (default 2, at most 16).\n"
+            "  Operations go round robin to any up connection; when a key server dies, its operations\n"
+            "  in flight are re-sent to another (docs/keyless.md).\n"
             "\n",
             PARLEY_VERSION_STRING);
     tool_verify_usage(f);
