@@ -234,7 +234,11 @@ parley_key_provider *parley_keyless_new(const char *host_port, parley_config *tl
     kl_addr addrs[KL_MAX_SERVERS];
     int nserv = pl_kl_parse_addrs(host_port, addrs, err, errlen);
     if (nserv < 0) return NULL;
-    kl_client *k = pl_calloc(1, sizeof *k);
+    /* `pool` connections per server; slots interleave the servers, so the
+     * first nserv slots are one connection to each. Only those slots are
+     * allocated (each holds a 16 KiB read buffer). */
+    int npool = nserv * (pool < 1 ? 1 : pool > KL_MAX_PER_SERVER ? KL_MAX_PER_SERVER : pool);
+    kl_client *k = pl_calloc(1, sizeof *k + (size_t)npool * sizeof(kl_slot));
     if (!k) return NULL;
     k->base.start = pl_kl_start;
     k->base.cancel = pl_kl_cancel;
@@ -242,9 +246,7 @@ parley_key_provider *parley_keyless_new(const char *host_port, parley_config *tl
     k->nserv = nserv;
     k->tls = tls;
     parley_config_ref(tls);
-    /* `pool` connections per server; slots interleave the servers, so the
-     * first nserv slots are one connection to each. */
-    k->npool = nserv * (pool < 1 ? 1 : pool > KL_MAX_PER_SERVER ? KL_MAX_PER_SERVER : pool);
+    k->npool = npool;
     k->timeout_ms = timeout_ms > 0 ? timeout_ms : 2000;
     pthread_mutex_init(&k->mu, NULL);
     pthread_cond_init(&k->cv, NULL);

@@ -62,7 +62,7 @@ struct kl_client {
     atomic_uint rr;     /* round-robin position: handshake threads start operations concurrently */
     void (*notify)(void *arg); /* an operation completed (called with mu held) */
     void *notify_arg;
-    kl_slot slots[KL_MAX_POOL];
+    kl_slot slots[]; /* npool of them, allocated with the client (KL_MAX_POOL at most) */
 };
 
 /* client_ops.c */
