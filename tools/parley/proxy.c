@@ -104,9 +104,11 @@ static void on_drain_deadline(uv_timer_t *t)
 static void on_signal(uv_signal_t *s, int sig)
 {
     if (sig == SIGHUP) {
+        /* Each line names the pid: with --workers every worker logs its own. */
         if (g_opts->tls.keyless) {
             /* Keyless: the certificates stay; ticket keys are re-read. */
-            if (parley_config_reload_ticket_keys(g_cfg) == PARLEY_OK) fprintf(stderr, "parley proxy: ticket keys reloaded\n");
+            if (parley_config_reload_ticket_keys(g_cfg) == PARLEY_OK)
+                fprintf(stderr, "parley proxy: ticket keys reloaded (pid %d)\n", (int)getpid());
             return;
         }
         /* A new config from the same options re-reads certificates, CRLs and
@@ -114,12 +116,12 @@ static void on_signal(uv_signal_t *s, int sig)
          * (each holds a reference), new ones get the new one. */
         parley_config *fresh = server_opts_config(&g_tls, 0);
         if (!fresh) {
-            fprintf(stderr, "parley proxy: reload failed; the previous certificates stay\n");
+            fprintf(stderr, "parley proxy: reload failed; the previous certificates stay (pid %d)\n", (int)getpid());
             return;
         }
         parley_config_free(g_cfg);
         g_cfg = fresh;
-        fprintf(stderr, "parley proxy: certificates and ticket keys reloaded\n");
+        fprintf(stderr, "parley proxy: certificates and ticket keys reloaded (pid %d)\n", (int)getpid());
         return;
     }
     /* SIGTERM: stop accepting, let the open connections finish
