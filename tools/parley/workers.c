@@ -86,6 +86,7 @@ void worker_ready(void)
 
 static pid_t spawn(const workers_spec *w, const sigset_t *child_mask)
 {
+    fflush(stdout); /* or the child would print the parent's buffered lines again */
     pid_t parent = getpid(), pid = fork();
     if (pid != 0) return pid; /* -1: the caller retries later */
     /* A worker does not outlive its parent; the parent may have died
