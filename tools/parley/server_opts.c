@@ -1,7 +1,7 @@
 /*
  * server_opts.c - what `parley server` and `parley proxy` share: the TLS
- * server options, the config built from them, and forked workers that share
- * the listening port (SO_REUSEPORT) and the shared-memory session cache.
+ * server options, the config built from them and the listening socket (the
+ * `--workers` supervisor is workers.c).
  */
 #include <dirent.h>
 #include <errno.h>
