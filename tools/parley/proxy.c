@@ -272,5 +272,7 @@ int tool_proxy(int argc, char **argv)
     }
     workers_spec w = {.workers = o.tls.workers, .run = proxy_run_worker, .arg = &o, .what = "proxy", .drain_ms = PROXY_DRAIN_MS,
                       .fds = {o.tls.listen_fd, o.status_fd}, .nfds = o.status ? 2 : 1};
-    return workers_run(&w);
+    int rc = workers_run(&w);
+    server_opts_cache_free(&o.tls);
+    return rc;
 }

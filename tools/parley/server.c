@@ -345,7 +345,9 @@ int tool_server(int argc, char **argv)
     /* The server's workers stop at SIGTERM at once (its default action). */
     workers_spec w = {.workers = o.workers, .run = server_run_worker, .arg = &o, .what = "server", .drain_ms = 0,
                       .fds = {o.listen_fd}, .nfds = 1};
-    return workers_run(&w);
+    int rc = workers_run(&w);
+    server_opts_cache_free(&o);
+    return rc;
 }
 
 static int server_run(const server_opts *o)

@@ -332,3 +332,14 @@ int tool_bind(const char *spec)
     }
     return ok ? fd : -1;
 }
+
+void server_opts_cache_free(server_opts *o)
+{
+    /* Made by server_opts_finish from the spec; the proxy's Redis cache is
+     * each worker's own (cache_spec NULL here). */
+    const char *s = o->cache_spec;
+    if (o->cache && s && !strncmp(s, "shm:", 4)) parley_session_cache_shm_free(o->cache);
+    else if (o->cache && s && !strncmp(s, "memory:", 7)) parley_session_cache_memory_free(o->cache);
+    else if (o->cache && s && !strncmp(s, "redis://", 8)) tool_redis_cache_free(o->cache);
+    o->cache = NULL;
+}

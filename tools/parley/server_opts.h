@@ -45,6 +45,9 @@ int server_opts_check(const server_opts *o);
 extern parley_key_provider *server_keyless;
 /* After the last connection and config: stop and free it. */
 void server_opts_keyless_free(void);
+/* The --workers parent, once its workers are gone: frees the session cache
+ * server_opts_finish made (each worker had its own copy or mapping). */
+void server_opts_cache_free(server_opts *o);
 /* A TCP socket bound to ADDR:PORT (SO_REUSEADDR), or -1. */
 int tool_bind(const char *spec);
 
