@@ -152,14 +152,18 @@ start_bg "$WORK/pp.log" "$PARLEY" proxy --listen "127.0.0.1:$PORT" --backend "12
 wait_port "$PORT"
 "${C[@]}" -v "https://localhost:$PORT/who" >"$WORK/c.out" 2>&1
 check "PROXY v2 header carries the client's address (certificates from --cert-dir)" "$WORK/c.out" 'proxied_from 127.0.0.1:[0-9]+'
-python3 - "$PORT" "$P/ca.pem" <<'PY' &
+# The holder says when its handshake is done: on a loaded machine Python
+# alone can take longer to start than a fixed sleep.
+python3 - "$PORT" "$P/ca.pem" >"$WORK/hold1.out" 2>&1 <<'PY' &
 import socket, ssl, sys, time
 ctx = ssl.create_default_context(cafile=sys.argv[2])
 s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))), server_hostname="localhost")
+print("held", flush=True)
 time.sleep(2)
 PY
 HOLD=$!
-sleep 0.7
+wait_line "$WORK/hold1.out" '^held'
+sleep 0.1
 "${C[@]}" "https://localhost:$PORT/second" >"$WORK/c.out" 2>&1 || true
 check "--max-conns 1: a second connection is turned away" "$WORK/pp.log" 'result=over --max-conns'
 wait "$HOLD"

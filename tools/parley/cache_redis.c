@@ -300,3 +300,12 @@ void tool_redis_cache_set_timeout(parley_session_cache *cache, int ms)
     r->timeout_ms = ms > 0 && ms < 1000 ? ms : 200;
     pthread_mutex_unlock(&r->lock);
 }
+
+void tool_redis_cache_free(parley_session_cache *cache)
+{
+    redis_cache *r = (redis_cache *)cache;
+    if (!r) return;
+    if (r->rc) redisFree(r->rc);
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+}

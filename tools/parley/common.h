@@ -19,6 +19,8 @@ int tool_verify(int argc, char **argv); /* verify.c */
 parley_session_cache *tool_redis_cache_new(const char *spec);
 /* Its connect and command timeout in ms (1..999; 200 by default). */
 void tool_redis_cache_set_timeout(parley_session_cache *cache, int ms);
+/* Closes its connection, if any, and frees it. */
+void tool_redis_cache_free(parley_session_cache *cache);
 /* Shared by both Redis caches: "redis://HOST:PORT[/DB]" (-1 if not that), and
  * the key of a session id, "parley:sess:<hex>" (-1 for an id of 0 or > 32 bytes). */
 int tool_redis_spec(const char *spec, char *host, size_t hl, int *port, int *db);

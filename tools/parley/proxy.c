@@ -20,6 +20,7 @@
 
 #include "options.h"
 #include "proxy.h"
+#include "workers.h"
 
 /* One worker's state (each worker is a process with one loop). */
 uv_loop_t *g_loop;
@@ -81,10 +82,10 @@ static void on_connection(uv_stream_t *server, int status)
     uv_read_start((uv_stream_t *)&pc->client, on_alloc, on_client_read);
 }
 
-static int listen_on(const char *spec, int reuseport, uv_tcp_t *h, uv_connection_cb cb)
+/* fd > 0: the socket the --workers supervisor made for every worker. */
+static int listen_on(const char *spec, int fd, uv_tcp_t *h, uv_connection_cb cb)
 {
-    int fd = tool_bind(spec, reuseport);
-    if (fd < 0) return -1;
+    if (fd <= 0 && (fd = tool_bind(spec)) < 0) return -1;
     uv_tcp_init(g_loop, h);
     int rc = uv_tcp_open(h, fd);
     if (!rc) rc = uv_listen((uv_stream_t *)h, 511, cb);
@@ -96,16 +97,18 @@ static uv_timer_t g_drain_timer;
 static void on_drain_deadline(uv_timer_t *t)
 {
     (void)t;
-    fprintf(stderr, "parley proxy: %d connections still open after 10 s; stopping anyway\n", g_conns);
+    fprintf(stderr, "parley proxy: %d connections still open after %d s; stopping anyway\n", g_conns, PROXY_DRAIN_MS / 1000);
     uv_stop(g_loop);
 }
 
 static void on_signal(uv_signal_t *s, int sig)
 {
     if (sig == SIGHUP) {
+        /* Each line names the pid: with --workers every worker logs its own. */
         if (g_opts->tls.keyless) {
             /* Keyless: the certificates stay; ticket keys are re-read. */
-            if (parley_config_reload_ticket_keys(g_cfg) == PARLEY_OK) fprintf(stderr, "parley proxy: ticket keys reloaded\n");
+            if (parley_config_reload_ticket_keys(g_cfg) == PARLEY_OK)
+                fprintf(stderr, "parley proxy: ticket keys reloaded (pid %d)\n", (int)getpid());
             return;
         }
         /* A new config from the same options re-reads certificates, CRLs and
@@ -113,22 +116,24 @@ static void on_signal(uv_signal_t *s, int sig)
          * (each holds a reference), new ones get the new one. */
         parley_config *fresh = server_opts_config(&g_tls, 0);
         if (!fresh) {
-            fprintf(stderr, "parley proxy: reload failed; the previous certificates stay\n");
+            fprintf(stderr, "parley proxy: reload failed; the previous certificates stay (pid %d)\n", (int)getpid());
             return;
         }
         parley_config_free(g_cfg);
         g_cfg = fresh;
-        fprintf(stderr, "parley proxy: certificates and ticket keys reloaded\n");
+        fprintf(stderr, "parley proxy: certificates and ticket keys reloaded (pid %d)\n", (int)getpid());
         return;
     }
-    /* SIGTERM: stop accepting, let the open connections finish (10 s at most). */
+    /* SIGTERM: stop accepting, let the open connections finish
+     * (PROXY_DRAIN_MS at most). With --workers this closes only this
+     * worker's copy of the shared listening socket. */
     (void)s;
     if (g_draining) return;
     g_draining = 1;
     fprintf(stderr, "parley proxy: stopping (pid %d): %d connections to finish\n", (int)getpid(), g_conns);
     uv_close((uv_handle_t *)&g_listener, NULL);
     uv_timer_init(g_loop, &g_drain_timer);
-    uv_timer_start(&g_drain_timer, on_drain_deadline, 10000, 0);
+    uv_timer_start(&g_drain_timer, on_drain_deadline, PROXY_DRAIN_MS, 0);
     uv_unref((uv_handle_t *)&g_drain_timer);
     if (g_conns == 0) uv_stop(g_loop);
 }
@@ -147,12 +152,12 @@ static int proxy_run(void *arg)
         uv_unref((uv_handle_t *)&g_kl_async);
         parley_keyless_set_notify(server_keyless, kl_notify, NULL);
     }
-    if (listen_on(o->tls.listen_on, o->tls.reuseport, &g_listener, on_connection) < 0) {
+    if (listen_on(o->tls.listen_on, o->tls.listen_fd, &g_listener, on_connection) < 0) {
         fprintf(stderr, "parley proxy: cannot listen on %s: %s\n", o->tls.listen_on, strerror(errno));
         return TOOL_EXIT_FAIL;
     }
     static uv_tcp_t status;
-    if (o->status && listen_on(o->status, o->tls.reuseport, &status, on_status) < 0) {
+    if (o->status && listen_on(o->status, o->status_fd, &status, on_status) < 0) {
         fprintf(stderr, "parley proxy: cannot listen on %s (--status): %s\n", o->status, strerror(errno));
         return TOOL_EXIT_FAIL;
     }
@@ -163,7 +168,7 @@ static int proxy_run(void *arg)
     uv_signal_start(&term, on_signal, SIGTERM);
     uv_signal_init(g_loop, &hup);
     uv_signal_start(&hup, on_signal, SIGHUP);
-    server_worker_hup_ready();
+    worker_ready();
     uv_unref((uv_handle_t *)&term);
     uv_unref((uv_handle_t *)&hup);
     printf("proxy listening on %s -> %s (pid %d)\n", o->tls.listen_on, o->backend, (int)getpid());
@@ -255,6 +260,19 @@ int tool_proxy(int argc, char **argv)
     server_opts_finish(&o.tls);
     if (check) return server_opts_check(&o.tls);
     if (o.tls.workers <= 1) return proxy_run(&o);
-    o.tls.reuseport = 1;
-    return server_run_workers(o.tls.workers, proxy_run_worker, &o, "proxy");
+    /* The listening sockets are made here, before the fork: the workers
+     * accept from one queue each (why: server.c, tool_server). */
+    if ((o.tls.listen_fd = workers_listen(o.tls.listen_on, 511 * o.tls.workers)) < 0) {
+        fprintf(stderr, "parley proxy: cannot listen on %s: %s\n", o.tls.listen_on, strerror(errno));
+        return TOOL_EXIT_FAIL;
+    }
+    if (o.status && (o.status_fd = workers_listen(o.status, 511)) < 0) {
+        fprintf(stderr, "parley proxy: cannot listen on %s (--status): %s\n", o.status, strerror(errno));
+        return TOOL_EXIT_FAIL;
+    }
+    workers_spec w = {.workers = o.tls.workers, .run = proxy_run_worker, .arg = &o, .what = "proxy", .drain_ms = PROXY_DRAIN_MS,
+                      .fds = {o.tls.listen_fd, o.status_fd}, .nfds = o.status ? 2 : 1};
+    int rc = workers_run(&w);
+    server_opts_cache_free(&o.tls);
+    return rc;
 }

@@ -20,11 +20,13 @@
 #define PROXY_HIGH (256 * 1024)
 #define PROXY_LOW (64 * 1024)
 #define PROXY_TICK_MS 100
+#define PROXY_DRAIN_MS 10000 /* after SIGTERM, how long open connections may take to finish */
 #define PROXY_TAKEN_CHECK_MS 1000 /* how often to ask the kernel what the client took */
 
 typedef struct {
     server_opts tls;
     const char *backend, *status;
+    int status_fd;               /* > 0: the --status socket the --workers supervisor made */
     const char *redis;           /* redis://... : made per worker, on its loop */
     int proxy_protocol;
     int max_conns;

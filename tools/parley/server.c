@@ -24,6 +24,7 @@
 #include "options.h"
 #include "server_limits.h"
 #include "server_opts.h"
+#include "workers.h"
 
 static volatile sig_atomic_t g_hup;
 static void on_hup(int sig)
@@ -329,16 +330,28 @@ int tool_server(int argc, char **argv)
     if (g_pha_path && !o.client_ca) tool_die("--post-handshake-auth needs --client-ca FILE");
     if (g_ladder_dir && access(g_ladder_dir, W_OK | X_OK) != 0) tool_die("--ladder-dir %s: %s", g_ladder_dir, strerror(errno));
     if (g_hs_timeout_ms < g_linger_ms) g_linger_ms = g_hs_timeout_ms;
+    char host[256], port[32];
+    if (tool_split_hostport(o.listen_on, host, sizeof host, port, sizeof port) < 0) tool_die("--listen wants ADDR:PORT");
     if (o.workers <= 1) return server_run(&o);
-    o.reuseport = 1; /* every worker binds the port */
-    return server_run_workers(o.workers, server_run_worker, &o, "server");
+    /* One socket made here, before the fork: every worker accepts from its
+     * one queue, so a killed worker leaves no queued connection behind (as
+     * one socket per worker with SO_REUSEPORT did: docs/deploy.md). Its
+     * queue is as long as the workers' were together (the kernel caps it at
+     * net.core.somaxconn). */
+    if ((o.listen_fd = workers_listen(o.listen_on, 128 * o.workers)) < 0) {
+        fprintf(stderr, "parley: cannot listen on %s: %s\n", o.listen_on, strerror(errno));
+        return TOOL_EXIT_FAIL;
+    }
+    /* The server's workers stop at SIGTERM at once (its default action). */
+    workers_spec w = {.workers = o.workers, .run = server_run_worker, .arg = &o, .what = "server", .drain_ms = 0,
+                      .fds = {o.listen_fd}, .nfds = 1};
+    int rc = workers_run(&w);
+    server_opts_cache_free(&o);
+    return rc;
 }
 
 static int server_run(const server_opts *o)
 {
-    char host[256], port[32];
-    if (tool_split_hostport(o->listen_on, host, sizeof host, port, sizeof port) < 0) tool_die("--listen wants ADDR:PORT");
-
     parley_config *cfg = server_opts_config(o, 1);
     /* TLS 1.3 handshakes do not ask; requests for the path do (RFC 8446 4.6.2). */
     if (g_pha_path && parley_config_set_post_handshake_auth(cfg, 1) != PARLEY_OK) tool_die("%s", parley_config_error_string(cfg));
@@ -349,10 +362,9 @@ static int server_run(const server_opts *o)
     struct sigaction hup = {0};
     hup.sa_handler = on_hup;
     sigaction(SIGHUP, &hup, NULL);
-    server_worker_hup_ready();
 
-    int lfd = tool_bind(o->listen_on, o->reuseport);
-    if (lfd < 0 || listen(lfd, 128) < 0) {
+    int lfd = o->listen_fd > 0 ? o->listen_fd : tool_bind(o->listen_on);
+    if (lfd < 0 || (o->listen_fd <= 0 && listen(lfd, 128) < 0)) {
         fprintf(stderr, "parley: cannot listen on %s: %s\n", o->listen_on, strerror(errno));
         return TOOL_EXIT_FAIL;
     }
@@ -362,6 +374,9 @@ static int server_run(const server_opts *o)
         fprintf(stderr, "parley: cannot start the connection watchdog\n");
         return TOOL_EXIT_FAIL;
     }
+    /* Ready: a SIGHUP held until now is handled, and the supervisor knows
+     * that a failure from here on is not a start-up error. */
+    worker_ready();
     printf("listening on %s (pid %d)\n", o->listen_on, (int)getpid());
     fflush(stdout);
     unsigned long next_id = 1;

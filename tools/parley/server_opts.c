@@ -1,17 +1,14 @@
 /*
  * server_opts.c - what `parley server` and `parley proxy` share: the TLS
- * server options, the config built from them, and forked workers that share
- * the listening port (SO_REUSEPORT) and the shared-memory session cache.
+ * server options, the config built from them and the listening socket (the
+ * `--workers` supervisor is workers.c).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <netdb.h>
 #include <sys/socket.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "options.h"
@@ -19,40 +16,6 @@
 #include "record_size_limit.h"
 
 parley_key_provider *server_keyless;
-static pid_t g_workers[64];
-static int g_nworkers;
-
-/* The parent passes SIGTERM / SIGINT on to its workers, then ends. */
-static void stop_workers(int sig)
-{
-    for (int i = 0; i < g_nworkers; i++)
-        if (g_workers[i] > 0) kill(g_workers[i], SIGTERM);
-    _exit(sig == SIGTERM ? 0 : 1);
-}
-
-/* SIGHUP (reload) goes to every worker, each of which reloads its own
- * config; the parent has nothing to reload. Without this the parent died of
- * the signal's default action and took the workers with it (their
- * PR_SET_PDEATHSIG). */
-static void hup_workers(int sig)
-{
-    (void)sig;
-    /* A reaped worker's entry is 0 (server_run_workers): its pid may
-     * belong to another process by now. */
-    for (int i = 0; i < g_nworkers; i++)
-        if (g_workers[i] > 0) kill(g_workers[i], SIGHUP);
-}
-
-void server_worker_hup_ready(void)
-{
-    /* A worker starts with SIGHUP blocked (server_run_workers): one the
-     * parent forwarded before the worker's reload handler existed stays
-     * pending and is delivered here, to that handler. */
-    sigset_t hup;
-    sigemptyset(&hup);
-    sigaddset(&hup, SIGHUP);
-    sigprocmask(SIG_UNBLOCK, &hup, NULL);
-}
 
 /* --cert-dir DIR: every NAME.pem with a NAME.key beside it (or, keyless, every
  * NAME.pem), in name order, as if given with --cert/--key. */
@@ -341,7 +304,7 @@ void server_opts_keyless_free(void)
     server_keyless = NULL;
 }
 
-int tool_bind(const char *spec, int reuseport)
+int tool_bind(const char *spec)
 {
     char host[256], port[32];
     struct addrinfo hints = {0}, *res;
@@ -361,8 +324,6 @@ int tool_bind(const char *spec, int reuseport)
         return -1;
     }
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    /* Workers each bind the same port; the kernel spreads connections. */
-    if (reuseport) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     int ok = bind(fd, res->ai_addr, res->ai_addrlen) == 0, e = errno;
     freeaddrinfo(res);
     if (!ok) {
@@ -372,65 +333,13 @@ int tool_bind(const char *spec, int reuseport)
     return ok ? fd : -1;
 }
 
-int server_run_workers(int workers, int (*run)(void *), void *arg, const char *what)
+void server_opts_cache_free(server_opts *o)
 {
-    /* Forked workers sharing the port (SO_REUSEPORT) and the shm cache. */
-    if (workers > 64) workers = 64;
-    struct sigaction sa = {0};
-    sa.sa_handler = stop_workers;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    /* SIGHUP is held while forking: a worker starts with it blocked and the
-     * default action (not the parent's forwarding handler) until its own
-     * reload handler is in place (server_worker_hup_ready), so a forwarded
-     * one waits instead of being lost; the parent forwards one that came
-     * meanwhile once all workers exist. */
-    sigset_t hup, old;
-    sigemptyset(&hup);
-    sigaddset(&hup, SIGHUP);
-    sigprocmask(SIG_BLOCK, &hup, &old);
-    struct sigaction fw = {0};
-    fw.sa_handler = hup_workers;
-    sigaction(SIGHUP, &fw, NULL);
-    for (int i = 0; i < workers; i++) {
-        pid_t pid = fork();
-        if (pid < 0) tool_die("fork failed");
-        if (pid == 0) {
-            /* A worker does not outlive its parent. */
-            prctl(PR_SET_PDEATHSIG, SIGTERM);
-            signal(SIGTERM, SIG_DFL);
-            signal(SIGINT, SIG_DFL);
-            signal(SIGHUP, SIG_DFL);
-            sigset_t held = old;
-            sigaddset(&held, SIGHUP);
-            sigprocmask(SIG_SETMASK, &held, NULL);
-            _exit(run(arg));
-        }
-        g_workers[g_nworkers++] = pid;
-    }
-    sigprocmask(SIG_SETMASK, &old, NULL);
-    printf("parley %s: %d workers\n", what, workers);
-    fflush(stdout);
-    int status = 0, alive = workers;
-    while (alive > 0) {
-        int st;
-        pid_t w = wait(&st);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) break;
-        /* Forget the pid, with the forwarding handlers held off, before it
-         * can be reused. */
-        sigset_t hold, prev;
-        sigemptyset(&hold);
-        sigaddset(&hold, SIGHUP);
-        sigaddset(&hold, SIGTERM);
-        sigaddset(&hold, SIGINT);
-        sigprocmask(SIG_BLOCK, &hold, &prev);
-        for (int i = 0; i < g_nworkers; i++)
-            if (g_workers[i] == w) g_workers[i] = 0;
-        sigprocmask(SIG_SETMASK, &prev, NULL);
-        alive--;
-        if (WIFSIGNALED(st)) fprintf(stderr, "parley %s: worker %d ended by signal %d; %d workers left\n", what, (int)w, WTERMSIG(st), alive);
-    }
-    return status;
+    /* Made by server_opts_finish from the spec; the proxy's Redis cache is
+     * each worker's own (cache_spec NULL here). */
+    const char *s = o->cache_spec;
+    if (o->cache && s && !strncmp(s, "shm:", 4)) parley_session_cache_shm_free(o->cache);
+    else if (o->cache && s && !strncmp(s, "memory:", 7)) parley_session_cache_memory_free(o->cache);
+    else if (o->cache && s && !strncmp(s, "redis://", 8)) tool_redis_cache_free(o->cache);
+    o->cache = NULL;
 }
-

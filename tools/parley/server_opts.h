@@ -14,7 +14,8 @@ typedef struct {
     const char *keyless, *kl_ca, *kl_cert, *kl_key, *cache_spec, *ticket_keys, *ticket_secret_file;
     const char *certs[MAX_CERTS], *keys[MAX_CERTS], *ocsps[MAX_CERTS], *crls[16];
     int min_rsa_bits, insecure_min_rsa_bits; /* the key policy for client certificates */
-    int ncert, nkey, nocsp, ncrl, trace, padding, allow_rsa, crl_warn, kl_timeout, kl_pool, no_tickets, reuseport;
+    int ncert, nkey, nocsp, ncrl, trace, padding, allow_rsa, crl_warn, kl_timeout, kl_pool, no_tickets;
+    int listen_fd; /* > 0: the listening socket the --workers supervisor made (workers_listen); 0: bind listen_on */
     int psk_ke, lifetime, workers, ticket_rotate, require_ems;
     unsigned max_early;
     const char *rsl; /* --record-size-limit */
@@ -44,12 +45,10 @@ int server_opts_check(const server_opts *o);
 extern parley_key_provider *server_keyless;
 /* After the last connection and config: stop and free it. */
 void server_opts_keyless_free(void);
-/* A TCP socket bound to ADDR:PORT (SO_REUSEADDR; SO_REUSEPORT for workers), or -1. */
-int tool_bind(const char *spec, int reuseport);
-/* Fork `workers` processes running run(arg), wait for them; the parent passes
- * SIGTERM on and reports workers that die. */
-/* In a worker, once its SIGHUP handler is installed: unblocks SIGHUP. */
-void server_worker_hup_ready(void);
-int server_run_workers(int workers, int (*run)(void *), void *arg, const char *what);
+/* The --workers parent, once its workers are gone: frees the session cache
+ * server_opts_finish made (each worker had its own copy or mapping). */
+void server_opts_cache_free(server_opts *o);
+/* A TCP socket bound to ADDR:PORT (SO_REUSEADDR), or -1. */
+int tool_bind(const char *spec);
 
 #endif
