@@ -32,6 +32,7 @@ client() { timeout 10 "$PARLEY" client --cafile "$P/ca.pem" "$@" "localhost:$POR
 
 # --- SIGHUP under a crowd ------------------------------------------------------
 start_proxy 1
+read -r W1 W2 <<<"$(workers_of "$PROXY")"
 client --sess-out "$WORK/s1" >"$WORK/c1.log"
 check "a session under the first ticket key" "$WORK/c1.log" '^signature: ecdsa_secp256r1_sha256' '^verify: ok'
 "$LOADGEN" crowd --connect "127.0.0.1:$PORT" --conns "$CONNS" --hostile-pct 0 --requests 6 --interval-ms 400 \
@@ -43,7 +44,8 @@ cp "$P/ec384.key" "$WORK/cur.key"
 printf '%s\n%s\n' "$K2" "$K1" >"$WORK/tk"
 kill -HUP "$PROXY"
 wait_count "$WORK/proxy1.log" 'certificates and ticket keys reloaded' 2 &&
-    ok "both workers reloaded under the crowd" || bad "not both workers reloaded: $(grep -c 'reloaded' "$WORK/proxy1.log")"
+    grep -q "reloaded (pid $W1)" "$WORK/proxy1.log" && grep -q "reloaded (pid $W2)" "$WORK/proxy1.log" &&
+    ok "both workers ($W1, $W2) reloaded under the crowd" || bad "not both workers reloaded: $(grep 'reloaded' "$WORK/proxy1.log")"
 client >"$WORK/c2.log"
 check "new handshakes during the crowd get the new certificate" "$WORK/c2.log" '^signature: ecdsa_secp384r1_sha384' '^verify: ok'
 wait "$LG"
@@ -58,7 +60,7 @@ figure "SIGHUP at 1 s into a crowd of $CONNS: requests=$sent answered_ok=$okn lo
 # The old ticket (sealed under K1, which now only opens) resumes, on either worker.
 for i in 1 2 3 4; do client --sess-in "$WORK/s1"; done >"$WORK/c3.log"
 n=$(grep -c '^resumed: yes' "$WORK/c3.log")
-[ "$n" -eq 4 ] && ok "a ticket from before the reload resumes (4 of 4 tries, either worker)" || bad "old ticket resumed $n of 4 times"
+[ "$n" -eq 4 ] && ok "a ticket from before the reload resumes (4 of 4 tries)" || bad "old ticket resumed $n of 4 times"
 # Drop K1: the old ticket no longer opens (the ring really was replaced).
 echo "$K2" >"$WORK/tk"
 kill -HUP "$PROXY"
