@@ -40,8 +40,8 @@ start_edges() { # start_edges KEYLESS_LIST: two edges, sets E1 E2 EP1 EP2
 start_keyserver "$K1"
 start_edges "127.0.0.1:$K1"
 fd1=$(nfds "$EP1") fd2=$(nfds "$EP2") rss1=$(rss_kb "$EP1") rss2=$(rss_kb "$EP2")
-SECS=$(scale 10 30)
-KILL_AT=3
+SECS=$(scale 8 30)
+KILL_AT=2
 DOWN=3
 T0=$(now_ms)
 "$LOADGEN" rate --connect "127.0.0.1:$E1,127.0.0.1:$E2" --rate "$RATE" --seconds "$SECS" --ca "$P/ca.pem" \
@@ -90,7 +90,7 @@ start_keyserver "$K1"
 KA=$KS_PID
 start_keyserver "$K2"
 start_edges "127.0.0.1:$K1,127.0.0.1:$K2"
-SECS=$(scale 6 20)
+SECS=$(scale 4 20)
 "$LOADGEN" rate --connect "127.0.0.1:$E1,127.0.0.1:$E2" --rate "$RATE" --seconds "$SECS" --ca "$P/ca.pem" \
     --sni localhost --hold 4 --timeout-ms 5000 >"$WORK/rate2.log" 2>&1 &
 LG=$!

@@ -2,16 +2,16 @@
 # Scenario 3, Redis killed (issue #17): resumption through Redis across two
 # servers at a steady rate (each new connection offers the last session made
 # on either server; --no-tickets, so TLS 1.3 tickets and TLS 1.2 session ids
-# live in Redis). SIGKILL redis-server and restart it 3 s later: while it is
+# live in Redis). SIGKILL redis-server and restart it 2 s later: while it is
 # down every handshake still succeeds, in full, with no stall beyond a short
 # timeout; after it returns resumption recovers. Full vs resumed handshakes per
 # second are printed.
 source "$(dirname "$0")/lib_load.sh" "$@"
 require_cmds redis-server
 RATE=$(scale 20 100)
-SECS=$(scale 9 30)
-KILL_AT=3
-DOWN=3
+SECS=$(scale 7 30)
+KILL_AT=2
+DOWN=2
 make_pki
 P=$PKI
 RPORT=$(free_port)

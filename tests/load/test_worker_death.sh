@@ -9,7 +9,7 @@
 # accepts, a session saved before the kill resumes.
 source "$(dirname "$0")/lib_load.sh" "$@"
 RATE=$(scale 40 200)
-SECS=$(scale 6 30)
+SECS=$(scale 5 30)
 KILL_AT=2
 make_pki
 P=$PKI
