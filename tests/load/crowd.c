@@ -13,12 +13,15 @@
  *   crowd: conns=N good=G hostile=H tls12=T
  *   crowd: peak_concurrent_good=P
  *   crowd: requests_sent= answers_ok= answers_bad= lost= handshake_failed= broken=
- *   crowd: hostile kind=NAME started= cut= open_at_end=     (one per kind)
+ *   crowd: all G good connections settled after MS ms (U up)   (once, as it happens)
+ *   crowd: hostile kind=NAME started= cut= open_at_end= unreached= cut_ms_max=   (one per kind)
  *   crowd: pid=PID rss_kb_start= rss_kb_peak= rss_kb_end= fds_start= fds_peak= fds_end=
  *   crowd: seconds=S
  *
  * and exits 0 when no request was lost or answered wrongly, every good
- * handshake succeeded and every hostile connection was cut; 1 otherwise.
+ * handshake succeeded and every hostile connection reached the server and was
+ * cut by it; 1 otherwise. --hostile-log FILE gets one line per hostile
+ * connection (hostile.c), to be joined with the server's own log by port.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,7 +61,8 @@ static struct {
     int nwatch;
     uint64_t t0, last_sample;
     uv_timer_t tick;
-    int over;
+    int over, said_up;
+    const char *hostile_log;
 } C;
 
 static void sample(int first)
@@ -118,7 +122,13 @@ static void on_event(lg_tls *t, int ev, const uint8_t *data, size_t len)
         send_request(c);
         return;
     }
-    if (len > sizeof c->buf - c->len) len = sizeof c->buf - c->len;
+    if (!c->outstanding || len > sizeof c->buf - c->len) {
+        /* Bytes nobody asked for, or more than any answer here: wrong. */
+        C.bad++;
+        fprintf(stderr, "crowd: good client %d: %zu bytes %s\n", c->idx, len, c->outstanding ? "past any answer" : "with no request out");
+        c->len = 0;
+        return;
+    }
     memcpy(c->buf + c->len, data, len);
     c->len += len;
     int status;
@@ -129,9 +139,13 @@ static void on_event(lg_tls *t, int ev, const uint8_t *data, size_t len)
     if (whole < 0 || status != 200 || (size_t)whole != body + plen + 1 || memcmp(c->buf + body, c->path, plen) != 0) {
         C.bad++;
         fprintf(stderr, "crowd: good client %d: wrong answer to %s\n", c->idx, c->path);
+    } else if ((size_t)whole != c->len) {
+        C.bad++; /* the answer, then more */
+        fprintf(stderr, "crowd: good client %d: %zu bytes after the answer to %s\n", c->idx, c->len - (size_t)whole, c->path);
     } else {
         C.ok++;
     }
+    c->len = 0;
     c->outstanding = 0;
     c->answered++;
 }
@@ -142,7 +156,7 @@ static void start_one(int i)
     if ((i * C.hostile_pct) % 100 < C.hostile_pct) {
         int kind = C.hostile % HOSTILE_KINDS;
         C.hostile++;
-        if (hostile_start(C.loop, (struct sockaddr *)&C.addr, kind, C.sni, C.linger, &C.hs[kind]) != 0)
+        if (hostile_start(C.loop, (struct sockaddr *)&C.addr, kind, C.sni, C.linger, &C.hs[kind], C.hostile_log) != 0)
             fprintf(stderr, "crowd: cannot start a hostile client\n");
         return;
     }
@@ -191,6 +205,11 @@ static void on_tick(uv_timer_t *tm)
     if (want > C.conns) want = C.conns;
     while (C.launched < want) start_one(C.launched++);
     int all_up = C.launched == C.conns && C.settled == C.good;
+    if (all_up && !C.said_up) {
+        /* For a script that acts once every good client is in (a drain). */
+        C.said_up = 1;
+        printf("crowd: all %d good connections settled after %llu ms (%d up)\n", C.good, (unsigned long long)el, C.up_now);
+    }
     unsigned keepalive = (unsigned)C.keepalive;
     for (int i = 0; i < C.nlist; i++) {
         cr_conn *c = C.list[i];
@@ -227,6 +246,7 @@ int lg_crowd_main(int argc, char **argv)
         else if (!strcmp(a, "--tls12-pct")) C.tls12_pct = atoi(v);
         else if (!strcmp(a, "--hostile-linger-ms")) C.linger = atoi(v);
         else if (!strcmp(a, "--keepalive-ms")) C.keepalive = atoi(v);
+        else if (!strcmp(a, "--hostile-log")) C.hostile_log = v;
         else if (!strcmp(a, "--watch-pid") && C.nwatch < CR_MAX_WATCH) C.watch[C.nwatch++].pid = atoi(v);
         else goto usage;
     }
@@ -251,16 +271,17 @@ int lg_crowd_main(int argc, char **argv)
     uv_run(C.loop, UV_RUN_DEFAULT);
     sample(0);
     uint64_t secs = (lg_now_ms() - C.t0 + 500) / 1000;
-    unsigned hostile_open = 0;
+    unsigned hostile_open = 0, hostile_unreached = 0;
     printf("crowd: conns=%d good=%d hostile=%d tls12=%d\n", C.conns, C.good, C.hostile, C.tls12);
     printf("crowd: peak_concurrent_good=%d\n", C.peak);
     printf("crowd: requests_sent=%u answers_ok=%u answers_bad=%u lost=%u handshake_failed=%u broken=%u\n", C.sent, C.ok, C.bad,
            C.lost, C.hs_failed, C.broken);
     for (int k = 0; k < HOSTILE_KINDS; k++) {
         if (!C.hs[k].started) continue;
-        printf("crowd: hostile kind=%s started=%u cut=%u open_at_end=%u\n", hostile_kind_name(k), C.hs[k].started, C.hs[k].cut,
-               C.hs[k].open);
+        printf("crowd: hostile kind=%s started=%u cut=%u open_at_end=%u unreached=%u cut_ms_max=%llu\n", hostile_kind_name(k),
+               C.hs[k].started, C.hs[k].cut, C.hs[k].open, C.hs[k].unreached, (unsigned long long)C.hs[k].cut_ms_max);
         hostile_open += C.hs[k].open;
+        hostile_unreached += C.hs[k].unreached;
     }
     for (int i = 0; i < C.nwatch; i++) {
         cr_watch *w = &C.watch[i];
@@ -273,10 +294,10 @@ int lg_crowd_main(int argc, char **argv)
     free(C.list);
     parley_config_free(C.cfg12);
     parley_config_free(C.cfg13);
-    return C.over || C.lost || C.bad || C.hs_failed || C.broken || hostile_open ? 1 : 0;
+    return C.over || C.lost || C.bad || C.hs_failed || C.broken || hostile_open || hostile_unreached ? 1 : 0;
 usage:
     fprintf(stderr, "usage: loadgen crowd --connect HOST:PORT [--conns N] [--hostile-pct P] [--requests R] [--interval-ms MS]\n"
                     "       [--ramp-ms MS] [--ca FILE] [--sni NAME] [--max-seconds S] [--tls12-pct P] [--watch-pid PID]...\n"
-                    "       [--hostile-linger-ms MS] [--keepalive-ms MS]\n");
+                    "       [--hostile-linger-ms MS] [--keepalive-ms MS] [--hostile-log FILE]\n");
     return 2;
 }

@@ -11,6 +11,7 @@
  * Everything is bounded: at most 16 MiB sent per connection, one batch in
  * flight at a time.
  */
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +26,8 @@ typedef struct ho_conn ho_conn;
 struct ho_conn {
     lg_tls t; /* first */
     ho_conn *prev, *next;
-    int kind, connected, done;
-    uint64_t deadline, next_act;
+    int kind, connected, done, port;
+    uint64_t started, deadline, next_act;
     size_t sent;
     hostile_stats *st;
 };
@@ -38,6 +39,7 @@ static unsigned g_running;
 static uv_timer_t g_timer;
 static int g_timer_on;
 static parley_config *g_cfg12, *g_cfg13;
+static FILE *g_log;
 
 const char *hostile_kind_name(int kind) { return kind >= 0 && kind < HOSTILE_KINDS ? g_names[kind] : "?"; }
 unsigned hostile_running(void) { return g_running; }
@@ -49,8 +51,14 @@ static void finish(ho_conn *h, int cut)
 {
     if (h->done) return;
     h->done = 1;
-    if (cut) h->st->cut++;
-    else h->st->open++;
+    uint64_t ms = lg_now_ms() - h->started;
+    const char *outcome = !h->connected ? "unreached" : cut ? "cut" : "open";
+    if (!h->connected) h->st->unreached++;
+    else if (cut) {
+        h->st->cut++;
+        if (ms > h->st->cut_ms_max) h->st->cut_ms_max = ms;
+    } else h->st->open++;
+    if (g_log) fprintf(g_log, "hostile kind=%s port=%d outcome=%s ms=%llu\n", g_names[h->kind], h->port, outcome, (unsigned long long)ms);
     g_running--;
     if (h->prev) h->prev->next = h->next;
     else g_list = h->next;
@@ -87,13 +95,17 @@ static void act(ho_conn *h, uint64_t now)
         }
         break;
     case HOSTILE_BIG_HELLO: {
-        /* A ClientHello announcing 2^24-1 bytes, then full records of it. */
-        memset(block, 0x41, sizeof block);
+        /* A ClientHello announcing 2^24-1 bytes, then full records of it, as
+         * fast as the socket takes them: a server that buffered it would grow
+         * by megabytes a second. */
         uint8_t hdr[5] = {0x16, 0x03, 0x01, (uint8_t)(sizeof block >> 8), (uint8_t)(sizeof block & 0xff)};
-        if (h->sent == 0) block[0] = 0x01, block[1] = block[2] = block[3] = 0xff;
-        lg_raw_write(t, hdr, sizeof hdr);
-        lg_raw_write(t, block, sizeof block);
-        h->sent += sizeof hdr + sizeof block;
+        for (int i = 0; i < 16 && !t->queued && !t->ended && !t->closing; i++) {
+            memset(block, 0x41, sizeof block);
+            if (h->sent == 0) block[0] = 0x01, block[1] = block[2] = block[3] = 0xff;
+            lg_raw_write(t, hdr, sizeof hdr);
+            lg_raw_write(t, block, sizeof block);
+            h->sent += sizeof hdr + sizeof block;
+        }
         break;
     }
     case HOSTILE_RENEG_FLOOD:
@@ -160,6 +172,10 @@ static void on_event(lg_tls *t, int ev, const uint8_t *data, size_t len)
         finish(h, 1); /* the server ended it (or refused it) */
     } else if (ev == LG_EV_CONNECTED) {
         h->connected = 1;
+        struct sockaddr_storage ss;
+        int sl = sizeof ss;
+        if (uv_tcp_getsockname(&t->tcp, (struct sockaddr *)&ss, &sl) == 0)
+            h->port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port : ((struct sockaddr_in6 *)&ss)->sin6_port);
         act(h, lg_now_ms());
     } else if (ev == LG_EV_HANDSHAKE) {
         /* From here on these clients never read. */
@@ -169,8 +185,9 @@ static void on_event(lg_tls *t, int ev, const uint8_t *data, size_t len)
 }
 
 int hostile_start(uv_loop_t *loop, const struct sockaddr *addr, int kind, const char *sni, int linger_ms,
-                  hostile_stats *st)
+                  hostile_stats *st, const char *log_path)
 {
+    if (log_path && !g_log && !(g_log = fopen(log_path, "w"))) return -1;
     if (!g_cfg12) {
         g_cfg12 = parley_config_new();
         g_cfg13 = parley_config_new();
@@ -185,7 +202,8 @@ int hostile_start(uv_loop_t *loop, const struct sockaddr *addr, int kind, const 
     h->st = st;
     h->t.on_event = on_event;
     h->t.on_freed = on_freed;
-    h->deadline = lg_now_ms() + (uint64_t)linger_ms;
+    h->started = lg_now_ms();
+    h->deadline = h->started + (uint64_t)linger_ms;
     parley_config *cfg = NULL;
     if (kind == HOSTILE_RENEG_FLOOD) cfg = g_cfg12;
     else if (kind >= HOSTILE_KU_FLOOD) cfg = g_cfg13;
@@ -206,4 +224,5 @@ void hostile_stop_all(void)
 {
     while (g_list) finish(g_list, 0);
     if (g_timer_on) uv_close((uv_handle_t *)&g_timer, NULL), g_timer_on = 0;
+    if (g_log) fclose(g_log), g_log = NULL;
 }

@@ -242,10 +242,11 @@ void lg_tls_close(lg_tls *t, int reset)
 int lg_tls_peer_gone(lg_tls *t)
 {
     uv_os_fd_t fd;
-    if (uv_fileno((uv_handle_t *)&t->tcp, &fd) != 0) return 1;
+    /* Not knowing is not "gone": the linger time decides then. */
+    if (uv_fileno((uv_handle_t *)&t->tcp, &fd) != 0) return 0;
     struct tcp_info ti;
     socklen_t len = sizeof ti;
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0) return 1;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0) return 0;
     /* CLOSE_WAIT: its FIN came (even with our receive queue full); CLOSE: an RST. */
     return ti.tcpi_state == TCP_CLOSE_WAIT || ti.tcpi_state == TCP_CLOSE || ti.tcpi_state == TCP_LAST_ACK;
 }

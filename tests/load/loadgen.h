@@ -75,14 +75,17 @@ enum {
     HOSTILE_KINDS
 };
 typedef struct {
-    unsigned started, cut, open;
+    unsigned started, cut, open, unreached; /* unreached: ended before its TCP connection was up */
+    uint64_t cut_ms_max;                    /* the longest the server took to cut one */
 } hostile_stats;
 
 const char *hostile_kind_name(int kind);
 /* Start one hostile connection of `kind`; it lingers at most linger_ms for
- * the server to cut it, then counts as open (and is closed by us). */
+ * the server to cut it, then counts as open (and is closed by us). With a
+ * log path, each connection's end is appended there as
+ * `hostile kind=NAME port=LOCAL_PORT outcome=cut|open|unreached ms=T`. */
 int hostile_start(uv_loop_t *loop, const struct sockaddr *addr, int kind, const char *sni, int linger_ms,
-                  hostile_stats *st);
+                  hostile_stats *st, const char *log_path);
 /* How many are still running. */
 unsigned hostile_running(void);
 /* Close those still running, counting them open. */

@@ -6,6 +6,7 @@
  * something is killed). Results per second of start time, so a script can
  * see what happened when:
  *
+ *   rate: start unix_ms=WALL_CLOCK_MS                            (when t=0 began)
  *   rate: t=SEC started= ok= failed= full= resumed= fail_max_ms= ok_p50_ms= ok_max_ms=
  *   rate: fail t=SEC addr=HOST:PORT ms=DURATION why=REASON       (the first 20)
  *   rate: total started= ok= failed= full= resumed= hold=K hold_requests= hold_broken=
@@ -170,7 +171,7 @@ static void on_event(lg_tls *t, int ev, const uint8_t *data, size_t len)
     attempt_done(c, 1, NULL);
 }
 
-static rt_conn *open_conn(int hold)
+static rt_conn *open_conn(int hold, uint64_t now)
 {
     rt_conn *c = calloc(1, sizeof *c);
     if (!c) return NULL;
@@ -178,9 +179,11 @@ static rt_conn *open_conn(int hold)
     c->t.on_freed = on_freed;
     c->hold = hold;
     c->addr = (int)(R.rr++ % (uint64_t)R.naddr);
-    c->start = lg_now_ms();
+    /* The tick's clock, so that a launch is counted in the second the rate
+     * schedule put it in (never past the last one). */
+    c->start = now;
     c->deadline = c->start + (uint64_t)R.timeout_ms;
-    c->sec = (int)((c->start - R.t0) / 1000);
+    c->sec = hold ? 0 : (int)((c->start - R.t0) / 1000);
     c->next = R.active;
     if (R.active) R.active->prev = c;
     R.active = c;
@@ -198,8 +201,9 @@ static int cmp_u32(const void *a, const void *b)
 static void report(void)
 {
     unsigned st = 0, ok = 0, failed = 0, full = 0, res = 0;
-    for (int i = 0; i < R.seconds; i++) {
+    for (int i = 0; i < R.nsecs; i++) {
         rt_sec *s = &R.secs[i];
+        if (i == R.seconds && !s->started && !s->ok && !s->failed) break; /* the spare bucket, empty */
         uint32_t p50 = 0;
         if (s->nlat) {
             qsort(s->lat, s->nlat, sizeof *s->lat, cmp_u32);
@@ -241,6 +245,9 @@ static void on_tick(uv_timer_t *tm)
         R.running = 1;
         R.t0 = now;
         R.t0_unix = unix_ms();
+        /* The wall-clock start, so a script can place its own events (a kill)
+         * in the per-second lines. */
+        printf("rate: start unix_ms=%llu\n", (unsigned long long)R.t0_unix);
         return;
     }
     uint64_t el = now - R.t0;
@@ -248,7 +255,7 @@ static void on_tick(uv_timer_t *tm)
         uint64_t want = el * (uint64_t)R.rate / 1000u + 1;
         while (R.launched < want) {
             R.launched++;
-            rt_conn *c = open_conn(0);
+            rt_conn *c = open_conn(0, now);
             if (c) R.secs[c->sec].started++;
         }
         return;
@@ -309,7 +316,7 @@ int lg_rate_main(int argc, char **argv)
     R.nsecs = R.seconds + 1;
     R.secs = calloc((size_t)R.nsecs, sizeof *R.secs);
     R.loop = uv_default_loop();
-    for (int i = 0; i < R.hold; i++) open_conn(1);
+    for (int i = 0; i < R.hold; i++) open_conn(1, lg_now_ms());
     uv_timer_init(R.loop, &R.tick);
     uv_timer_start(&R.tick, on_tick, 0, 5);
     uv_run(R.loop, UV_RUN_DEFAULT);

@@ -43,25 +43,29 @@ fd1=$(nfds "$EP1") fd2=$(nfds "$EP2") rss1=$(rss_kb "$EP1") rss2=$(rss_kb "$EP2"
 SECS=$(scale 8 30)
 KILL_AT=2
 DOWN=3
-T0=$(now_ms)
 "$LOADGEN" rate --connect "127.0.0.1:$E1,127.0.0.1:$E2" --rate "$RATE" --seconds "$SECS" --ca "$P/ca.pem" \
     --sni localhost --hold 8 --timeout-ms 5000 >"$WORK/rate1.log" 2>&1 &
 LG=$!
+# Kill and return are placed on the load generator's own clock (its t=0 is
+# after its start and the held connections' handshakes).
+for i in $(seq 1 200); do grep -q '^rate: start' "$WORK/rate1.log" && break; sleep 0.05; done
 sleep $KILL_AT
 kill -9 "$KS_PID"
-tkill=$(($(now_ms) - T0))
+tkill_unix=$(now_ms)
 sleep $DOWN
 start_keyserver "$K1"
 tback_unix=$(now_ms)
-tback=$((tback_unix - T0))
 wait "$LG"
 timeline "$WORK/rate1.log"
+start_unix=$(kv "$WORK/rate1.log" 'rate: start' unix_ms)
+tkill=$((tkill_unix - start_unix)) tback=$((tback_unix - start_unix))
+ks=$((tkill / 1000)) bs=$((tback / 1000)) # the seconds they fell in
 last_fail=$(kv "$WORK/rate1.log" 'rate: total' last_fail_unix_ms)
-before=$(rate_col "$WORK/rate1.log" failed 0 $((KILL_AT - 1)))
-during_fail=$(rate_col "$WORK/rate1.log" failed $((KILL_AT + 1)) $((KILL_AT + DOWN)))
+before=$(rate_col "$WORK/rate1.log" failed 0 "$ks")
+during_fail=$(rate_col "$WORK/rate1.log" failed $((ks + 1)) "$bs")
 failmax=$(rate_max "$WORK/rate1.log" fail_max_ms 0)
-after=$(rate_col "$WORK/rate1.log" failed $((KILL_AT + DOWN + 2)))
-after_ok=$(rate_col "$WORK/rate1.log" ok $((KILL_AT + DOWN + 2)))
+after=$(rate_col "$WORK/rate1.log" failed $((bs + 2)))
+after_ok=$(rate_col "$WORK/rate1.log" ok $((bs + 2)))
 hold_broken=$(kv "$WORK/rate1.log" 'rate: total' hold_broken)
 hold_req=$(kv "$WORK/rate1.log" 'rate: total' hold_requests)
 recovery=$((${last_fail:-0} - tback_unix)) # when the last failed attempt started, after the return

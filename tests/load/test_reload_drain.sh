@@ -75,15 +75,17 @@ cp "$P/ec256.pem" "$WORK/cur.pem"
 cp "$P/ec256.key" "$WORK/cur.key"
 start_proxy 2
 read -r W1 W2 <<<"$(workers_of "$PROXY")"
-# Every client connects within 0.5 s and then makes 8 requests 400 ms apart:
-# SIGTERM comes while all of them are mid-way.
+# The clients connect over 0.5 s (or as fast as the machine can), each then
+# making 8 requests 400 ms apart and staying until all are in: SIGTERM comes
+# the moment the last one is in, with all of them mid-way.
 "$LOADGEN" crowd --connect "127.0.0.1:$PORT" --conns "$CONNS" --hostile-pct 0 --requests 8 --interval-ms 400 \
     --ramp-ms 500 --ca "$P/ca.pem" --sni localhost --max-seconds 60 >"$WORK/crowd2.log" 2>&1 &
 LG=$!
-sleep 1.5
+for i in $(seq 1 1200); do grep -q 'good connections settled' "$WORK/crowd2.log" && break; sleep 0.05; done
 t0=$(now_ms)
 kill -TERM "$PROXY"
-sleep 0.3
+# Once both workers have closed their listener: a new connection is refused.
+wait_count "$WORK/proxy2.log" 'stopping \(pid' 2
 if timeout 5 "$PARLEY" client --cafile "$P/ca.pem" "localhost:$PORT" >"$WORK/c5.log" 2>&1; then
     bad "a new connection was served after SIGTERM"
 else
@@ -107,7 +109,7 @@ lost=$(kv "$WORK/crowd2.log" 'crowd: requests_sent' lost)
 sent=$(kv "$WORK/crowd2.log" 'crowd: requests_sent' requests_sent)
 okn=$(kv "$WORK/crowd2.log" 'crowd: requests_sent' answers_ok)
 broken=$(kv "$WORK/crowd2.log" 'crowd: requests_sent' broken)
-figure "SIGTERM 1.5 s into a crowd of $CONNS: requests=$sent answered_ok=$okn lost=$lost broken=$broken; parent exited after ${gone:-never} ms (status $prc)"
+figure "SIGTERM once a crowd of $CONNS was in: requests=$sent answered_ok=$okn lost=$lost broken=$broken; parent exited after ${gone:-never} ms (status $prc)"
 [ "$rc" -eq 0 ] && [ "${lost:-1}" -eq 0 ] && [ "${broken:-1}" -eq 0 ] && [ "${okn:-0}" -eq "${sent:-1}" ] &&
     ok "the connections in flight finished: $okn of $sent requests answered, none cut" ||
     bad "the drain cut connections: lost=${lost:-?} broken=${broken:-?}, $okn of $sent answered (exit $rc)"

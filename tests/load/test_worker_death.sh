@@ -39,13 +39,13 @@ run_case() { # run_case NAME COMMAND...: the command listens on $PORT with --wor
         sleep 0.05
     done
     local took=$(($(now_ms) - t0))
-    # Only the new worker accepting: the session from before the kill.
-    sleep 0.5
+    wait "$lg"
+    # Only the new worker accepting (the other stopped, once the rate is
+    # over): the session saved before the kill.
     kill -STOP "$W2"
     timeout 10 "$PARLEY" client --cafile "$P/ca.pem" --sess-in "$WORK/$name.sess" "localhost:$PORT" >"$WORK/$name.old" 2>&1
     kill -CONT "$W2"
-    check "$name: the new worker alone resumes a session made before the kill" "$WORK/$name.old" '^resumed: yes' '^verify: ok'
-    wait "$lg"
+    check "$name: the new worker alone resumes a session made before the kill" "$WORK/$name.old" '^resumed: yes' '^verify: ok' 
     echo "$name, per second (worker $W1 killed at ${KILL_AT}s):"
     timeline "$WORK/$name.rate"
     grep 'rate: fail' "$WORK/$name.rate" | head -5
