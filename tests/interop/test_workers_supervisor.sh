@@ -147,4 +147,38 @@ if [ "$rc" -eq 0 ] && [ "$took" -lt 2000 ] && gone "${W2[@]}" && [ "$(grep -c 'p
 else
     bad "proxy: SIGTERM: rc=$rc after ${took} ms: $(tail -4 "$WORK/p2.log")"
 fi
+# Ctrl-C in a terminal: SIGINT to the whole process group (its own here,
+# through setsid), parent and workers alike. The workers drain like at
+# SIGTERM (before: they died at once, mid-connection, while the parent
+# logged a drain); Ctrl-C again stops them now.
+start_bg "$WORK/p3.log" setsid "$PARLEY" proxy --listen "127.0.0.1:$XPORT" --backend "127.0.0.1:$BPORT" \
+    --cert "$P/ec256.pem" --key "$P/ec256.key" --workers 2
+XP=$LAST_PID
+wait_count "$WORK/p3.log" 'proxy listening on' 2
+read -r -a W3 <<<"$(workers_of "$XP")"
+python3 -c "
+import socket, sys, time
+ss = [socket.create_connection(('127.0.0.1', int(sys.argv[1]))) for _ in range(4)]
+print('held', flush=True)
+time.sleep(30)" "$XPORT" >"$WORK/hold3.out" 2>&1 &
+HOLD=$!
+PIDS+=("$HOLD")
+wait_line "$WORK/hold3.out" held
+sleep 0.3
+kill -INT -- -"$XP"
+sleep 1
+alive=0
+for w in "${W3[@]}"; do kill -0 "$w" 2>/dev/null && alive=$((alive + 1)); done
+if kill -0 "$XP" 2>/dev/null && [ "$alive" -ge 1 ] && grep -q 'stopping (pid [0-9]*): [1-9][0-9]* connections to finish' "$WORK/p3.log"; then
+    ok "proxy: Ctrl-C (SIGINT to the group): the workers with open connections drain, the parent waits"
+else
+    bad "proxy: after SIGINT to the group: parent alive=$(kill -0 "$XP" 2>/dev/null && echo yes || echo no), workers alive=$alive: $(tail -4 "$WORK/p3.log")"
+fi
+t0=$(ms)
+kill -INT -- -"$XP"
+wait "$XP"
+rc=$? took=$(($(ms) - t0))
+[ "$took" -lt 2000 ] && gone "${W3[@]}" && ok "proxy: Ctrl-C again stops everything at once (${took} ms, status $rc)" ||
+    bad "proxy: second SIGINT: status $rc after ${took} ms"
+stop_bg "$HOLD"
 finish

@@ -82,16 +82,24 @@ static void on_connection(uv_stream_t *server, int status)
     uv_read_start((uv_stream_t *)&pc->client, on_alloc, on_client_read);
 }
 
-/* fd > 0: the socket the --workers supervisor made for every worker. */
-static int listen_on(const char *spec, int fd, uv_tcp_t *h, uv_connection_cb cb)
+/* fd > 0: the socket the --workers supervisor made for every worker, already
+ * listening with the backlog it chose; uv_listen calls listen() again, which
+ * on Linux sets the backlog anew, so the same value is given here (or one
+ * worker's 511 would be the whole shared queue's). */
+static int listen_on(const char *spec, int fd, int backlog, uv_tcp_t *h, uv_connection_cb cb)
 {
     if (fd <= 0 && (fd = tool_bind(spec)) < 0) return -1;
     uv_tcp_init(g_loop, h);
     int rc = uv_tcp_open(h, fd);
-    if (!rc) rc = uv_listen((uv_stream_t *)h, 511, cb);
+    if (!rc) rc = uv_listen((uv_stream_t *)h, backlog, cb);
     if (rc) errno = -rc; /* libuv's errors are negated errno values: the caller prints strerror */
     return rc ? -1 : 0;
 }
+
+/* The accept queue: 511 per worker, on the one socket they share. */
+#define PROXY_BACKLOG 511
+#define PROXY_STATUS_BACKLOG 511
+static int proxy_backlog(const proxy_opts *o) { return PROXY_BACKLOG * (o->tls.workers > 1 ? o->tls.workers : 1); }
 
 static uv_timer_t g_drain_timer;
 static void on_drain_deadline(uv_timer_t *t)
@@ -124,11 +132,18 @@ static void on_signal(uv_signal_t *s, int sig)
         fprintf(stderr, "parley proxy: certificates and ticket keys reloaded (pid %d)\n", (int)getpid());
         return;
     }
-    /* SIGTERM: stop accepting, let the open connections finish
+    /* SIGTERM or SIGINT: stop accepting, let the open connections finish
      * (PROXY_DRAIN_MS at most). With --workers this closes only this
-     * worker's copy of the shared listening socket. */
+     * worker's copy of the shared listening socket. A second SIGINT (Ctrl-C
+     * again: a terminal sends it to the workers too) stops at once. */
     (void)s;
-    if (g_draining) return;
+    if (g_draining) {
+        if (sig == SIGINT) {
+            fprintf(stderr, "parley proxy: SIGINT again: stopping now with %d connections open (pid %d)\n", g_conns, (int)getpid());
+            uv_stop(g_loop);
+        }
+        return;
+    }
     g_draining = 1;
     fprintf(stderr, "parley proxy: stopping (pid %d): %d connections to finish\n", (int)getpid(), g_conns);
     uv_close((uv_handle_t *)&g_listener, NULL);
@@ -152,24 +167,27 @@ static int proxy_run(void *arg)
         uv_unref((uv_handle_t *)&g_kl_async);
         parley_keyless_set_notify(server_keyless, kl_notify, NULL);
     }
-    if (listen_on(o->tls.listen_on, o->tls.listen_fd, &g_listener, on_connection) < 0) {
+    if (listen_on(o->tls.listen_on, o->tls.listen_fd, proxy_backlog(o), &g_listener, on_connection) < 0) {
         fprintf(stderr, "parley proxy: cannot listen on %s: %s\n", o->tls.listen_on, strerror(errno));
         return TOOL_EXIT_FAIL;
     }
     static uv_tcp_t status;
-    if (o->status && listen_on(o->status, o->status_fd, &status, on_status) < 0) {
+    if (o->status && listen_on(o->status, o->status_fd, PROXY_STATUS_BACKLOG, &status, on_status) < 0) {
         fprintf(stderr, "parley proxy: cannot listen on %s (--status): %s\n", o->status, strerror(errno));
         return TOOL_EXIT_FAIL;
     }
     if (o->status) uv_unref((uv_handle_t *)&status);
     signal(SIGPIPE, SIG_IGN);
-    uv_signal_t term, hup;
+    uv_signal_t term, intr, hup;
     uv_signal_init(g_loop, &term);
     uv_signal_start(&term, on_signal, SIGTERM);
+    uv_signal_init(g_loop, &intr);
+    uv_signal_start(&intr, on_signal, SIGINT);
     uv_signal_init(g_loop, &hup);
     uv_signal_start(&hup, on_signal, SIGHUP);
     worker_ready();
     uv_unref((uv_handle_t *)&term);
+    uv_unref((uv_handle_t *)&intr);
     uv_unref((uv_handle_t *)&hup);
     printf("proxy listening on %s -> %s (pid %d)\n", o->tls.listen_on, o->backend, (int)getpid());
     fflush(stdout);
@@ -262,11 +280,11 @@ int tool_proxy(int argc, char **argv)
     if (o.tls.workers <= 1) return proxy_run(&o);
     /* The listening sockets are made here, before the fork: the workers
      * accept from one queue each (why: server.c, tool_server). */
-    if ((o.tls.listen_fd = workers_listen(o.tls.listen_on, 511 * o.tls.workers)) < 0) {
+    if ((o.tls.listen_fd = workers_listen(o.tls.listen_on, proxy_backlog(&o))) < 0) {
         fprintf(stderr, "parley proxy: cannot listen on %s: %s\n", o.tls.listen_on, strerror(errno));
         return TOOL_EXIT_FAIL;
     }
-    if (o.status && (o.status_fd = workers_listen(o.status, 511)) < 0) {
+    if (o.status && (o.status_fd = workers_listen(o.status, PROXY_STATUS_BACKLOG)) < 0) {
         fprintf(stderr, "parley proxy: cannot listen on %s (--status): %s\n", o.status, strerror(errno));
         return TOOL_EXIT_FAIL;
     }

@@ -267,18 +267,21 @@ static void on_signal(sup *s, const siginfo_t *si, int sig)
 int workers_run(const workers_spec *w)
 {
     sup s = {.w = w, .n = w->workers < 1 ? 1 : w->workers > WORKERS_MAX ? WORKERS_MAX : w->workers};
-    sigset_t set, old;
+    sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     sigaddset(&set, READY_SIG);
-    sigprocmask(SIG_BLOCK, &set, &old);
+    sigprocmask(SIG_BLOCK, &set, NULL);
     struct sigaction sa = {0};
     sa.sa_handler = on_chld;
     sigaction(SIGCHLD, &sa, NULL);
-    s.child_mask = old;
+    /* A worker starts with nothing blocked but SIGHUP (until its reload
+     * handler is in place): not with the mask parley was started with, which
+     * might hold SIGTERM and leave workers deaf to the stop. */
+    sigemptyset(&s.child_mask);
     sigaddset(&s.child_mask, SIGHUP);
     for (int i = 0; i < s.n; i++) {
         g_slots[i].pid = spawn(w, &s.child_mask);
