@@ -103,16 +103,20 @@ expect() {
 sed -n 's/.*client=[^ ]*:\([0-9]*\) .* result=\(.*\)$/\1\t\2/p' "$WORK/proxy.log" >"$WORK/results_by_port.txt"
 sed -n 's/^hostile kind=\([^ ]*\) port=\([0-9]*\) outcome=.*$/\2\t\1/p' "$WORK/hostile.log" >"$WORK/hostile_by_port.txt"
 for kind in slowloris garbage max_client_hello reneg_flood keyupdate_flood reset_mid_record never_reads; do
-    # kind's connections: the proxy's result for each (a port used twice in the run: all its lines).
-    awk -F'\t' -v k="$kind" 'NR == FNR { r[$1] = r[$1] (r[$1] == "" ? "" : " | ") $2; next }
-        $2 == k { print (($1 in r) ? r[$1] : "(no proxy log line)") }' \
-        "$WORK/results_by_port.txt" "$WORK/hostile_by_port.txt" >"$WORK/kind_$kind.txt"
-    n=$(wc -l <"$WORK/kind_$kind.txt")
-    m=$(grep -Ec "$(expect "$kind")" "$WORK/kind_$kind.txt")
+    # A port the run used twice (10,000 connections) has two proxy lines: the
+    # connection ended as expected if one of them is its kind's.
+    awk -F'\t' -v k="$kind" -v re="$(expect "$kind")" '
+        NR == FNR { r[$1] = r[$1] "\001" $2; next }
+        $2 == k { n++; hit = 0; c = split(substr(r[$1], 2), a, "\001")
+                  for (i = 1; i <= c; i++) if (a[i] ~ re) hit = 1
+                  if (hit) m++; else print "other: " (c ? substr(r[$1], 2) : "(no proxy log line)") }
+        END { print "n=" n + 0 " m=" m + 0 }' "$WORK/results_by_port.txt" "$WORK/hostile_by_port.txt" >"$WORK/kind_$kind.txt"
+    n=$(sed -n 's/^n=\([0-9]*\) .*/\1/p' "$WORK/kind_$kind.txt")
+    m=$(sed -n 's/^n=[0-9]* m=\([0-9]*\)$/\1/p' "$WORK/kind_$kind.txt")
     cutmax=$(grep "^crowd: hostile kind=$kind " "$WORK/crowd.log" | sed -n 's/.*cut_ms_max=\([0-9]*\).*/\1/p')
     figure "hostile $kind: $n connections, $m ended by result=$(expect "$kind" | tr -d '^'), cut within ${cutmax:-?} ms"
-    [ "$n" -gt 0 ] && [ "$m" -eq "$n" ] && ok "hostile $kind: all $n cut by their own limit ($(expect "$kind" | tr -d '^'))" ||
-        { bad "hostile $kind: $m of $n ended as expected; the others:"; grep -Ev "$(expect "$kind")" "$WORK/kind_$kind.txt" | sort | uniq -c | head -5; }
+    [ "${n:-0}" -gt 0 ] && [ "$m" -eq "$n" ] && ok "hostile $kind: all $n cut by their own limit ($(expect "$kind" | tr -d '^'))" ||
+        { bad "hostile $kind: $m of $n ended as expected; the others:"; grep '^other: ' "$WORK/kind_$kind.txt" | sort | uniq -c | head -5; }
 done
 # Memory per connection at the peak, and the return to the baseline.
 mline() { grep "^crowd: pid=$1 " "$WORK/crowd.log"; }
