@@ -14,7 +14,10 @@
  *
  * last_fail_ms is when the last failed attempt started (ms after the run's
  * start; -1: none), last_fail_unix_ms the same on the wall clock. With
- * --resume each new connection offers the last session any earlier one got.
+ * --resume each new connection offers a session an earlier one got, each
+ * session offered once (RFC 8446 C.4: a client should not reuse a ticket, and
+ * a server's stateful tickets are single-use): the sessions wait in a small
+ * pool, newest first; with none there, a full handshake.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +28,7 @@
 
 #define RT_MAX_ADDRS 8
 #define RT_MAX_FAIL_LINES 20
+#define RT_POOL 32
 
 typedef struct rt_conn rt_conn;
 struct rt_conn {
@@ -56,8 +60,11 @@ static struct {
     int nsecs, fail_lines;
     unsigned hold_requests, hold_broken;
     long long last_fail;
-    uint8_t session[16384];
-    size_t session_len;
+    struct {
+        uint8_t blob[8192];
+        size_t len;
+    } pool[RT_POOL];
+    int npool;
     uv_timer_t tick;
 } R;
 
@@ -105,7 +112,10 @@ static void attempt_done(rt_conn *c, int ok, const char *why)
         s->lat[s->nlat++] = (uint32_t)ms;
         if (R.resume) {
             size_t len;
-            if (parley_conn_get_session(c->t.conn, R.session, sizeof R.session, &len) == PARLEY_OK) R.session_len = len;
+            /* Into the pool; when full, the oldest goes. */
+            if (R.npool == RT_POOL) memmove(&R.pool[0], &R.pool[1], sizeof R.pool[0] * (RT_POOL - 1)), R.npool--;
+            if (parley_conn_get_session(c->t.conn, R.pool[R.npool].blob, sizeof R.pool[0].blob, &len) == PARLEY_OK)
+                R.pool[R.npool++].len = len;
         }
     } else {
         s->failed++;
@@ -188,7 +198,10 @@ static rt_conn *open_conn(int hold, uint64_t now)
     if (R.active) R.active->prev = c;
     R.active = c;
     lg_tls_start(&c->t, R.loop, (struct sockaddr *)&R.addrs[c->addr], R.cfg, R.sni, 0);
-    if (!hold && R.resume && R.session_len && c->t.conn) (void)parley_conn_set_session(c->t.conn, R.session, R.session_len);
+    if (!hold && R.resume && R.npool && c->t.conn) {
+        R.npool--; /* the newest, used once */
+        (void)parley_conn_set_session(c->t.conn, R.pool[R.npool].blob, R.pool[R.npool].len);
+    }
     return c;
 }
 
