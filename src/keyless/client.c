@@ -13,6 +13,10 @@
  * another up connection (another server's first); they fail only when none is
  * up. With no connection up, start() fails at once (the handshake fails fast
  * with internal_error) and each server's outage is logged once.
+ * A key server that hangs keeps its connections up: a connection silent
+ * (owing an answer, receiving nothing) for half a timeout has its operations
+ * copied to another server (client_ops.c, pl_kl_hedge); for a whole timeout,
+ * it and its server's other connections are dropped (kl_not_answering).
  * All access to a connection's parley_conn is under that slot's lock: the
  * reader polls the socket without the lock and reads under it.
  */
