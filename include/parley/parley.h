@@ -552,6 +552,9 @@ int parley_keyless_done(parley_key_provider *p, parley_key_op *op);
 void parley_keyless_set_notify(parley_key_provider *p, void (*fn)(void *arg), void *arg);
 /* Connections currently up. */
 int parley_keyless_connected(parley_key_provider *p);
+/* Joins the pool threads and fails the operations still out. Bounded: a pool
+ * thread connecting to a key server that hangs notices within about 100 ms
+ * (docs/keyless.md, "The client side"). */
 void parley_keyless_free(parley_key_provider *p);
 
 /* ------------------------------------------------------------ memory */

@@ -13,11 +13,14 @@
  * another up connection (another server's first); they fail only when none is
  * up. With no connection up, start() fails at once (the handshake fails fast
  * with internal_error) and each server's outage is logged once.
+ * A key server that hangs keeps its connections up: a connection silent
+ * (owing an answer, receiving nothing) for half a timeout has its operations
+ * copied to another server (client_ops.c, pl_kl_hedge); for a whole timeout,
+ * it and its server's other connections are dropped (kl_not_answering).
  * All access to a connection's parley_conn is under that slot's lock: the
  * reader polls the socket without the lock and reads under it.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
@@ -40,12 +43,32 @@ static int kl_quiet(kl_client *k, int sv)
     return quiet;
 }
 
+/* Wait until fd is ready for `ev`, polling k->stop every 100 ms so that
+ * parley_keyless_free never waits on a connect: 0 ready, -1 past `deadline`
+ * or stopping. */
+static int kl_wait_fd(kl_client *k, int fd, short ev, uint64_t deadline)
+{
+    while (!atomic_load(&k->stop)) {
+        uint64_t now = pl_now_ms();
+        if (now >= deadline) return -1;
+        struct pollfd p = {fd, ev, 0};
+        int r = poll(&p, 1, deadline - now < 100 ? (int)(deadline - now) : 100);
+        if (r > 0) return 0;
+        if (r < 0 && errno != EINTR) return -1;
+    }
+    return -1;
+}
+
+/* One connect attempt: TCP connect and TLS handshake, non-blocking, within
+ * KL_CONNECT_MS together (a server that accepts and never answers, or sends
+ * a byte a second, cannot hold the slot longer). */
 static int kl_connect(kl_slot *s)
 {
     kl_client *k = s->owner;
     const kl_addr *a = &k->addrs[s->server];
     struct addrinfo hints = {0}, *res, *ai;
     int fd = -1;
+    uint64_t deadline = pl_now_ms() + KL_CONNECT_MS;
     hints.ai_socktype = SOCK_STREAM;
     int gai = getaddrinfo(a->host, a->port, &hints, &res), err = EADDRNOTAVAIL;
     s->why[0] = 0;
@@ -54,16 +77,19 @@ static int kl_connect(kl_slot *s)
         return -1;
     }
     for (ai = res; ai; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0) {
             err = errno;
             continue;
         }
-        struct timeval tv = {2, 0};
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) break;
         err = errno; /* the last address's reason is the one told */
+        if (err == EINPROGRESS) {
+            socklen_t len = sizeof err;
+            if (kl_wait_fd(k, fd, POLLOUT, deadline) < 0) err = ETIMEDOUT;
+            else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+            if (err == 0) break;
+        }
         close(fd);
         fd = -1;
     }
@@ -78,21 +104,28 @@ static int kl_connect(kl_slot *s)
         return -1;
     }
     parley_conn_set_fd(c, fd);
-    if (parley_fd_handshake(c) != PARLEY_OK) {
-        if (!kl_quiet(k, s->server))
-            fprintf(stderr, "parley: keyless: TLS to key server %s:%s failed: %s\n", a->host, a->port, parley_conn_error_string(c));
+    int rc;
+    while ((rc = parley_fd_handshake(c)) == PARLEY_WANT_READ || rc == PARLEY_WANT_WRITE)
+        if (kl_wait_fd(k, fd, rc == PARLEY_WANT_READ ? POLLIN : POLLOUT, deadline) < 0) break;
+    if (rc != PARLEY_OK) {
+        char e[160];
+        if (rc == PARLEY_ERROR) snprintf(e, sizeof e, "%s", parley_conn_error_string(c));
+        else snprintf(e, sizeof e, "no handshake within %d ms", KL_CONNECT_MS);
+        if (!kl_quiet(k, s->server) && !atomic_load(&k->stop))
+            fprintf(stderr, "parley: keyless: TLS to key server %s:%s failed: %s\n", a->host, a->port, e);
         /* A key server being killed can accept and then reset: the outage
          * line still says why. */
-        snprintf(s->why, sizeof s->why, "TLS with %s:%s failed: %s", a->host, a->port, parley_conn_error_string(c));
+        snprintf(s->why, sizeof s->why, "TLS with %s:%s failed: %s", a->host, a->port, e);
         parley_conn_free(c);
         close(fd);
         return -1;
     }
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     pthread_mutex_lock(&s->lock);
     s->conn = c;
     s->fd = fd;
     s->rlen = 0;
+    s->owed = 0;
+    atomic_store(&s->kill, 0); /* a kill meant for the connection before this one */
     atomic_store(&s->up, 1);
     pthread_mutex_unlock(&s->lock);
     pthread_mutex_lock(&k->mu);
@@ -110,19 +143,21 @@ static void kl_drop(kl_slot *s)
     if (s->fd >= 0) close(s->fd);
     s->conn = NULL;
     s->fd = -1;
+    s->owed = 0;
     pthread_mutex_unlock(&s->lock);
     pl_kl_resend(s);
 }
 
-/* Responses: complete the matching operation, in whatever order they come.
- * -1 on a malformed frame: the connection must go (docs/keyless.md), or its
+/* Responses: complete the matching operation, in whatever order they come;
+ * the number of responses (matched or not: each pays one request the
+ * connection owed). -1 on a malformed frame: the connection must go (docs/keyless.md), or its
  * bytes would stay in rbuf and every later answer on it would be lost. */
 static int kl_dispatch(kl_slot *s)
 {
     kl_client *k = s->owner;
     size_t off = 0, used;
     parley_keyless_msg m;
-    int resp, rc = PARLEY_OK;
+    int resp, rc = PARLEY_OK, n = 0;
     while (off < s->rlen && (rc = parley_keyless_decode(s->rbuf + off, s->rlen - off, &resp, &m, &used)) == PARLEY_OK) {
         if (!resp) {
             rc = PARLEY_ERROR; /* a request, from the key server */
@@ -138,10 +173,11 @@ static int kl_dispatch(kl_slot *s)
             }
         pthread_mutex_unlock(&k->mu);
         off += used;
+        n++;
     }
     memmove(s->rbuf, s->rbuf + off, s->rlen - off);
     s->rlen -= off;
-    return rc == PARLEY_ERROR ? -1 : 0;
+    return rc == PARLEY_ERROR ? -1 : n;
 }
 
 /* What server sv being down means, for its outage line (scripts grep the
@@ -153,6 +189,50 @@ static const char *kl_outage_effect(kl_client *k, int sv)
         if (k->slots[i].server != sv && atomic_load_explicit(&k->slots[i].up, memory_order_relaxed))
             return "its operations go to the other key servers until it is back";
     return "handshakes fail until a key server is back";
+}
+
+/* How long slot s has owed an answer without receiving a byte; 0 when it
+ * owes none. */
+static int kl_silent_ms(kl_slot *s)
+{
+    int ms = 0;
+    pthread_mutex_lock(&s->lock);
+    if (s->conn && s->owed > 0) ms = (int)(pl_now_ms() - s->silent_since);
+    pthread_mutex_unlock(&s->lock);
+    return ms;
+}
+
+/* Slot s has owed an answer for a whole timeout and received nothing: its
+ * key server hangs (SIGSTOPped, wedged, partitioned) though its TCP
+ * connections stay up, so nothing ever drops them. Drop s as if it had
+ * closed (its operations still in time go to the other servers) and have
+ * the server's other connections dropped too: they would hang the same way,
+ * each costing its handshakes half a timeout before the hedge. Reconnecting
+ * uses the usual backoff; to a SIGSTOPped server the TCP connect succeeds
+ * (its kernel still accepts) and the TLS handshake gives up after
+ * KL_CONNECT_MS. The outage is logged once, like one of connecting. */
+static void kl_not_answering(kl_slot *s, int silent_ms)
+{
+    kl_client *k = s->owner;
+    const kl_addr *a = &k->addrs[s->server];
+    pthread_mutex_lock(&k->mu);
+    if (!k->logged_down[s->server]) {
+        fprintf(stderr, "parley: keyless: key server %s:%s is not answering; %s (nothing received on connection %d for %d ms)\n",
+                a->host, a->port, kl_outage_effect(k, s->server), s->index, silent_ms);
+        k->logged_down[s->server] = 1;
+    }
+    pthread_mutex_unlock(&k->mu);
+    for (int i = 0; i < k->npool; i++) {
+        kl_slot *o = &k->slots[i];
+        if (o == s || o->server != s->server || !atomic_load(&o->up)) continue;
+        atomic_store(&o->kill, 1);
+        uint64_t one = 1; /* wake its thread: it drops its own connection (only a slot's thread may) */
+        ssize_t r = write(o->wake, &one, sizeof one);
+        (void)r;
+    }
+    fprintf(stderr, "parley: keyless: connection %d to the key server dropped: nothing received for %d ms (%s:%s)\n", s->index,
+            silent_ms, a->host, a->port);
+    kl_drop(s);
 }
 
 static void *kl_slot_main(void *arg)
@@ -194,6 +274,21 @@ static void *kl_slot_main(void *arg)
         pthread_mutex_lock(&k->mu);
         pl_kl_expire(k, s->index, NULL);
         pthread_mutex_unlock(&k->mu);
+        if (atomic_exchange(&s->kill, 0) && atomic_load(&s->up)) {
+            fprintf(stderr, "parley: keyless: connection %d to the key server dropped: %s:%s is not answering\n", s->index, a->host,
+                    a->port);
+            kl_drop(s);
+            continue;
+        }
+        /* Bytes waiting to be read are an answer: no verdict on silence then. */
+        if (!(pr > 0 && (pfd[0].revents & POLLIN))) {
+            int silent = kl_silent_ms(s);
+            if (silent > k->timeout_ms) {
+                kl_not_answering(s, silent);
+                continue;
+            }
+            if (silent >= k->timeout_ms / 2) pl_kl_hedge(s);
+        }
         if (pr <= 0) continue;
         if (pfd[1].revents) {
             uint64_t woken; /* the count does not matter: it only woke us */
@@ -208,6 +303,7 @@ static void *kl_slot_main(void *arg)
             int rc = parley_fd_read(s->conn, s->rbuf + s->rlen, sizeof s->rbuf - s->rlen, &n);
             if (rc == PARLEY_OK) {
                 s->rlen += n;
+                if (n) s->silent_since = pl_now_ms(); /* a byte: not silent, whatever it still owes */
                 if (s->rlen == sizeof s->rbuf) break;
                 continue;
             }
@@ -215,7 +311,13 @@ static void *kl_slot_main(void *arg)
             break;
         }
         pthread_mutex_unlock(&s->lock);
-        if (kl_dispatch(s) < 0) {
+        int answered = kl_dispatch(s);
+        if (answered > 0) {
+            pthread_mutex_lock(&s->lock);
+            s->owed = s->owed > answered ? s->owed - answered : 0;
+            pthread_mutex_unlock(&s->lock);
+        }
+        if (answered < 0) {
             fprintf(stderr, "parley: keyless: connection %d: the key server sent a malformed frame (%s:%s)\n", s->index, a->host,
                     a->port);
             broken = 1;

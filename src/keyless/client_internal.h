@@ -20,6 +20,10 @@
  * KL_BACKOFF_MAX plus a connect, well inside a second. */
 #define KL_BACKOFF_MIN 50
 #define KL_BACKOFF_MAX 500
+/* One connect attempt (TCP connect and TLS handshake together) gives up
+ * after this: a SIGSTOPped key server's kernel still completes the TCP
+ * handshake from its listen backlog, and then nothing ever answers. */
+#define KL_CONNECT_MS 2000
 
 typedef struct kl_client kl_client;
 
@@ -34,6 +38,13 @@ typedef struct {
     int wake;             /* eventfd: a request left bytes for this thread to send */
     _Atomic int up;       /* written under lock; read without it as a hint (the sender re-checks under lock) */
     _Atomic int tried;    /* the slot's first connect attempt has ended (parley_keyless_new waits for it) */
+    _Atomic int kill;     /* a sibling found this server not answering: drop the connection (slot thread) */
+    /* Silence (under lock): requests sent and not yet answered on this
+     * connection, and since when it has owed one without receiving a byte.
+     * The key server answers every request, even a late one (status
+     * deadline_passed), so owing for a whole timeout means it hangs. */
+    int owed;
+    uint64_t silent_since;
     uint8_t rbuf[16384];
     size_t rlen;
     char why[320]; /* the last failed connect: "cannot connect to H:P: <strerror>" (slot thread only) */
@@ -44,6 +55,7 @@ typedef struct {
     uint32_t id;
     int slot; /* the connection it was sent on; -1 while being sent or re-sent */
     uint64_t deadline;
+    int hedged; /* already re-sent to another server because its connection fell silent */
 } kl_pending;
 
 struct kl_client {
@@ -70,6 +82,7 @@ int pl_kl_find(kl_client *k, uint32_t id);                                      
 void pl_kl_finish(kl_client *k, int i, int ok, const uint8_t *out, size_t len); /* caller holds mu */
 int pl_kl_expire(kl_client *k, int slot, const parley_key_op *op);              /* caller holds mu */
 void pl_kl_resend(kl_slot *s); /* s just went down: move its operations to other connections */
+void pl_kl_hedge(kl_slot *s);  /* s has been silent half a timeout: copy its operations to another server */
 int pl_kl_start(parley_key_provider *self, parley_key_op *op);
 void pl_kl_cancel(parley_key_provider *p, parley_key_op *op);
 

@@ -65,16 +65,17 @@ static int kl_encode(parley_key_op *op, uint32_t id, uint64_t deadline, uint8_t 
 
 /* Send `frame`, the request of pending operation `id`, on an up connection:
  * round robin from `rr` over the up ones, those of server `avoid` (-1: none)
- * only when no other is up. The operation's slot is set before its bytes go,
+ * only when no other is up (never, with `only_others`: for a hedge, a copy on
+ * the same server is no use). The operation's slot is set before its bytes go,
  * so a connection that drops after taking them re-sends it. 0: sent, or the
  * operation is gone (answered or cancelled meanwhile); -1: no connection
  * took it. A connection that drops during the send may leave the request
  * sent twice; the first answer completes it, the second matches no pending
  * id and is dropped. */
-static int kl_send_any(kl_client *k, uint32_t id, const uint8_t *frame, size_t flen, unsigned rr, int avoid)
+static int kl_send_any(kl_client *k, uint32_t id, const uint8_t *frame, size_t flen, unsigned rr, int avoid, int only_others)
 {
     int order[KL_MAX_POOL], n = 0, nfirst = 0;
-    for (int pass = 0; pass < 2; pass++) {
+    for (int pass = 0; pass < 2 - !!only_others; pass++) {
         for (int i = 0; i < k->npool; i++)
             if ((k->slots[i].server == avoid) == pass && atomic_load_explicit(&k->slots[i].up, memory_order_relaxed))
                 order[n++] = i;
@@ -94,6 +95,9 @@ static int kl_send_any(kl_client *k, uint32_t id, const uint8_t *frame, size_t f
             uint64_t one = 1;
             rc = write(s->wake, &one, sizeof one) == sizeof one ? PARLEY_OK : PARLEY_ERROR;
         }
+        /* The connection now owes an answer: its silence is timed from the
+         * first request it owes (client.c, kl_silent_ms). */
+        if (rc == PARLEY_OK && s->owed++ == 0) s->silent_since = pl_now_ms();
         pthread_mutex_unlock(&s->lock);
         if (rc == PARLEY_OK) return 0;
     }
@@ -143,7 +147,7 @@ void pl_kl_resend(kl_slot *s)
         if (!found) break;
         if (!send) continue;
         unsigned rr = atomic_fetch_add_explicit(&k->rr, 1, memory_order_relaxed);
-        if (kl_send_any(k, id, frame, flen, rr, s->server) == 0) {
+        if (kl_send_any(k, id, frame, flen, rr, s->server, 0) == 0) {
             resent++;
         } else {
             kl_fail_id(k, id);
@@ -153,6 +157,55 @@ void pl_kl_resend(kl_slot *s)
     if (resent || failed)
         fprintf(stderr, "parley: keyless: connection %d closed with %d operations in flight: %d re-sent on other connections, %d failed\n",
                 s->index, resent + failed, resent, failed);
+}
+
+/* Slot s has owed an answer for half a timeout without receiving a byte
+ * (called by its own thread, so s cannot drop meanwhile). Each of its
+ * operations out for half a timeout or more is sent once more, to another
+ * key server's up connection: the first answer completes it, the other then
+ * matches no pending id and is dropped. If the silence lasts a whole timeout
+ * the connection goes (client.c); this only spares the handshakes waiting on
+ * it until then. Each operation is copied at most once, so a key server that
+ * is merely slow costs at most one extra request per operation. */
+void pl_kl_hedge(kl_slot *s)
+{
+    kl_client *k = s->owner;
+    uint8_t frame[PARLEY_KEYLESS_REQUEST_SIZE + 64];
+    int copied = 0;
+    if (k->nserv < 2) return;
+    for (;;) {
+        size_t flen = 0;
+        uint32_t id = 0;
+        int found = 0;
+        uint64_t now = pl_now_ms();
+        pthread_mutex_lock(&k->mu);
+        for (int i = 0; i < k->npending && !found; i++) {
+            kl_pending *p = &k->pending[i];
+            /* deadline - timeout is when it was started */
+            if (p->slot != s->index || p->hedged || now > p->deadline ||
+                now - (p->deadline - (uint64_t)k->timeout_ms) < (uint64_t)k->timeout_ms / 2)
+                continue;
+            p->hedged = 1; /* even if no copy can go: not tried again every 100 ms */
+            if (kl_encode(p->op, p->id, p->deadline, frame, sizeof frame, &flen) == PARLEY_OK) {
+                found = 1;
+                id = p->id;
+            }
+        }
+        pthread_mutex_unlock(&k->mu);
+        if (!found) break;
+        unsigned rr = atomic_fetch_add_explicit(&k->rr, 1, memory_order_relaxed);
+        int sent = kl_send_any(k, id, frame, flen, rr, s->server, 1) == 0;
+        /* Not sent: it still waits on s (kl_send_any may have pointed it
+         * at a connection that refused the bytes). */
+        pthread_mutex_lock(&k->mu);
+        int i = pl_kl_find(k, id);
+        if (!sent && i >= 0) k->pending[i].slot = s->index;
+        pthread_mutex_unlock(&k->mu);
+        copied += sent;
+    }
+    if (copied)
+        fprintf(stderr, "parley: keyless: connection %d silent for %d ms: %d operations copied to another key server\n", s->index,
+                k->timeout_ms / 2, copied);
 }
 
 int pl_kl_start(parley_key_provider *self, parley_key_op *op)
@@ -174,9 +227,9 @@ int pl_kl_start(parley_key_provider *self, parley_key_op *op)
         pthread_mutex_unlock(&k->mu);
         return PARLEY_ERROR;
     }
-    k->pending[k->npending++] = (kl_pending){op, id, -1, deadline};
+    k->pending[k->npending++] = (kl_pending){op, id, -1, deadline, 0};
     pthread_mutex_unlock(&k->mu);
-    if (kl_send_any(k, id, frame, flen, rr, -1) < 0) {
+    if (kl_send_any(k, id, frame, flen, rr, -1, 0) < 0) {
         kl_fail_id(k, id); /* not sent: fail it now rather than at its deadline */
         return PARLEY_OK;
     }
