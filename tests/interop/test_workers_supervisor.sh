@@ -6,6 +6,18 @@
 # see); SIGTERM: the parent waits for the drain, a second SIGTERM or the
 # kill deadline ends the workers, and none is left behind.
 source "$(dirname "$0")/lib.sh" "$@"
+# hold_conns OUT: four idle connections to $XPORT for 30 s (sets HOLD), so a
+# worker has something to drain.
+hold_conns() {
+    python3 -c "
+import socket, sys, time
+ss = [socket.create_connection(('127.0.0.1', int(sys.argv[1]))) for _ in range(4)]
+print('held', flush=True)
+time.sleep(30)" "$XPORT" >"$1" 2>&1 &
+    HOLD=$!
+    PIDS+=("$HOLD")
+    wait_line "$1" held
+}
 require_cmds pgrep python3 openssl
 make_pki
 P=$PKI
@@ -103,14 +115,7 @@ done
 [ "$n384" -eq 6 ] && ok "proxy: after the reload every handshake shows the swapped certificate" || bad "proxy: $n384 of 6 handshakes show the swapped certificate"
 # Open connections keep a worker draining: the parent waits for it (it is
 # still there a second later), then a second SIGTERM ends it at once.
-python3 -c "
-import socket, sys, time
-ss = [socket.create_connection(('127.0.0.1', int(sys.argv[1]))) for _ in range(4)]
-print('held', flush=True)
-time.sleep(30)" "$XPORT" >"$WORK/hold.out" 2>&1 &
-HOLD=$!
-PIDS+=("$HOLD")
-wait_line "$WORK/hold.out" held
+hold_conns "$WORK/hold.out"
 sleep 0.3
 kill -TERM "$XP"
 sleep 1
@@ -156,14 +161,7 @@ start_bg "$WORK/p3.log" setsid "$PARLEY" proxy --listen "127.0.0.1:$XPORT" --bac
 XP=$LAST_PID
 wait_count "$WORK/p3.log" 'proxy listening on' 2
 read -r -a W3 <<<"$(workers_of "$XP")"
-python3 -c "
-import socket, sys, time
-ss = [socket.create_connection(('127.0.0.1', int(sys.argv[1]))) for _ in range(4)]
-print('held', flush=True)
-time.sleep(30)" "$XPORT" >"$WORK/hold3.out" 2>&1 &
-HOLD=$!
-PIDS+=("$HOLD")
-wait_line "$WORK/hold3.out" held
+hold_conns "$WORK/hold3.out"
 sleep 0.3
 kill -INT -- -"$XP"
 sleep 1

@@ -315,3 +315,11 @@ long lg_http_response_len(const uint8_t *buf, size_t len, int *status, size_t *b
     *body_off = hlen;
     return hlen + (size_t)clen <= len ? (long)(hlen + (size_t)clen) : 0;
 }
+
+long lg_http_feed(uint8_t *buf, size_t cap, size_t *len, const uint8_t *data, size_t n, int *status, size_t *body_off)
+{
+    if (n > cap - *len) return -1; /* more than any answer here */
+    memcpy(buf + *len, data, n);
+    *len += n;
+    return lg_http_response_len(buf, *len, status, body_off);
+}

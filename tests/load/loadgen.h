@@ -58,6 +58,9 @@ int lg_nfds(int pid);
 /* Answer complete in buf? Returns the length of the whole response (headers
  * + Content-Length body), 0 if more is needed, -1 if malformed. */
 long lg_http_response_len(const uint8_t *buf, size_t len, int *status, size_t *body_off);
+/* Append n received bytes to buf (holding *len of cap) and frame the answer
+ * as lg_http_response_len does; -1 also when they do not fit. */
+long lg_http_feed(uint8_t *buf, size_t cap, size_t *len, const uint8_t *data, size_t n, int *status, size_t *body_off);
 
 int lg_backend_main(int argc, char **argv);
 int lg_rate_main(int argc, char **argv);

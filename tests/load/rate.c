@@ -161,12 +161,9 @@ static void on_event(lg_tls *t, int ev, const uint8_t *data, size_t len)
         return;
     }
     /* LG_EV_DATA: the answer. */
-    if (len > sizeof c->buf - c->len) len = sizeof c->buf - c->len;
-    memcpy(c->buf + c->len, data, len);
-    c->len += len;
     int status;
     size_t body;
-    long whole = lg_http_response_len(c->buf, c->len, &status, &body);
+    long whole = lg_http_feed(c->buf, sizeof c->buf, &c->len, data, len, &status, &body);
     if (whole == 0) return;
     if (whole < 0 || status != 200) {
         if (c->hold) hold_broken(c, "bad answer");

@@ -29,6 +29,13 @@ start_proxy() {
     wait_count "$WORK/proxy$1.log" '^(proxy )?listening on .*\(pid [0-9]+\)$' 2
 }
 client() { timeout 10 "$PARLEY" client --cafile "$P/ca.pem" "$@" "localhost:$PORT" 2>&1; }
+# crowd_counts LOG: lost, sent, okn and broken from a crowd's summary.
+crowd_counts() {
+    lost=$(kv "$1" 'crowd: requests_sent' lost)
+    sent=$(kv "$1" 'crowd: requests_sent' requests_sent)
+    okn=$(kv "$1" 'crowd: requests_sent' answers_ok)
+    broken=$(kv "$1" 'crowd: requests_sent' broken)
+}
 
 # --- SIGHUP under a crowd ------------------------------------------------------
 start_proxy 1
@@ -51,9 +58,7 @@ check "new handshakes during the crowd get the new certificate" "$WORK/c2.log" '
 wait "$LG"
 rc=$?
 cat "$WORK/crowd1.log"
-lost=$(kv "$WORK/crowd1.log" 'crowd: requests_sent' lost)
-sent=$(kv "$WORK/crowd1.log" 'crowd: requests_sent' requests_sent)
-okn=$(kv "$WORK/crowd1.log" 'crowd: requests_sent' answers_ok)
+crowd_counts "$WORK/crowd1.log"
 figure "SIGHUP at 1 s into a crowd of $CONNS: requests=$sent answered_ok=$okn lost=$lost (exit $rc)"
 [ "$rc" -eq 0 ] && [ "${lost:-1}" -eq 0 ] && [ "${okn:-0}" -eq "${sent:-1}" ] &&
     ok "the reload lost nothing: $okn of $sent requests answered" || bad "the reload cost requests: lost=${lost:-?}, $okn of $sent answered (exit $rc)"
@@ -105,10 +110,7 @@ prc=$?
 wait "$LG"
 rc=$?
 cat "$WORK/crowd2.log"
-lost=$(kv "$WORK/crowd2.log" 'crowd: requests_sent' lost)
-sent=$(kv "$WORK/crowd2.log" 'crowd: requests_sent' requests_sent)
-okn=$(kv "$WORK/crowd2.log" 'crowd: requests_sent' answers_ok)
-broken=$(kv "$WORK/crowd2.log" 'crowd: requests_sent' broken)
+crowd_counts "$WORK/crowd2.log"
 figure "SIGTERM once a crowd of $CONNS was in: requests=$sent answered_ok=$okn lost=$lost broken=$broken; parent exited after ${gone:-never} ms (status $prc)"
 [ "$rc" -eq 0 ] && [ "${lost:-1}" -eq 0 ] && [ "${broken:-1}" -eq 0 ] && [ "${okn:-0}" -eq "${sent:-1}" ] &&
     ok "the connections in flight finished: $okn of $sent requests answered, none cut" ||
