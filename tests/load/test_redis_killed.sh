@@ -29,6 +29,11 @@ for port in $A $B; do
         --session-cache "redis://127.0.0.1:$RPORT" --no-tickets --ticket-secret "$WORK/secret"
     wait_port "$port"
 done
+SA=$(pgrep -f "server --listen 127.0.0.1:$A " | head -1) SB=$(pgrep -f "server --listen 127.0.0.1:$B " | head -1)
+# The baseline after a first handshake on each (its Redis connection is made then).
+for port in $A $B; do timeout 10 "$PARLEY" client --cafile "$P/ca.pem" "localhost:$port" >/dev/null 2>&1; done
+sleep 0.3
+fdb="$(nfds "$SA")/$(nfds "$SB")" rssb="$(rss_kb "$SA")/$(rss_kb "$SB")"
 for v in 1.3 1.2; do
     T0=$(now_ms)
     "$LOADGEN" rate --connect "127.0.0.1:$A,127.0.0.1:$B" --rate "$RATE" --seconds "$SECS" --ca "$P/ca.pem" \
@@ -63,6 +68,10 @@ for v in 1.3 1.2; do
     [ "$ok_after" -gt 0 ] && [ $((res_after * 100)) -ge $((ok_after * 70)) ] && ok "TLS $v: resumption recovered: $res_after of $ok_after resumed after Redis returned" ||
         bad "TLS $v: only $res_after of $ok_after resumed after Redis returned"
 done
+sleep 1
+fda="$(nfds "$SA")/$(nfds "$SB")" rssa="$(rss_kb "$SA")/$(rss_kb "$SB")"
+figure "servers across both outages: descriptors $fdb -> $fda, rss_kb $rssb -> $rssa"
+[ "$fda" = "$fdb" ] && ok "the servers' descriptors are back where they were ($fda)" || bad "server descriptors $fdb -> $fda"
 # Two outages (one per version): each logged once when it starts, once when it ends.
 for port in $A $B; do
     down=$(grep -c 'session cache: redis .* unreachable' "$WORK/s$port.log")

@@ -28,6 +28,8 @@ run_case() { # run_case NAME COMMAND...: the command listens on $PORT with --wor
         --resume --timeout-ms 3000 >"$WORK/$name.rate" 2>&1 &
     local lg=$!
     timeout 10 "$PARLEY" client --cafile "$P/ca.pem" --sess-out "$WORK/$name.sess" "localhost:$PORT" >/dev/null 2>&1
+    local fdb rssb fda rssa
+    fdb=$(nfds "$W2") rssb=$(rss_kb "$W2") # the worker that lives on
     sleep $KILL_AT
     local t0
     t0=$(now_ms)
@@ -40,6 +42,10 @@ run_case() { # run_case NAME COMMAND...: the command listens on $PORT with --wor
     done
     local took=$(($(now_ms) - t0))
     wait "$lg"
+    sleep 0.5
+    fda=$(nfds "$W2") rssa=$(rss_kb "$W2")
+    figure "$name: the surviving worker: descriptors $fdb -> $fda, rss_kb $rssb -> $rssa"
+    [ "$fda" -le "$fdb" ] && ok "$name: the surviving worker's descriptors back to $fda" || bad "$name: surviving worker's descriptors $fdb -> $fda"
     # Only the new worker accepting (the other stopped, once the rate is
     # over): the session saved before the kill.
     kill -STOP "$W2"
