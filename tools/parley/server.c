@@ -369,6 +369,15 @@ static int server_run(const server_opts *o)
         return TOOL_EXIT_FAIL;
     }
     signal(SIGPIPE, SIG_IGN);
+    /* The watchdog thread (limits_init) must never take SIGHUP: only this
+     * thread's accept() is interrupted to reload, so a SIGHUP that went to
+     * the watchdog waited for the next connection (and a test that waits for
+     * the reload line first waited in vain). Held here, the thread inherits
+     * it held; worker_ready() lets it through to this thread. */
+    sigset_t hupset;
+    sigemptyset(&hupset);
+    sigaddset(&hupset, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &hupset, NULL);
     g_max_conns = limits_fit_descriptors(g_max_conns);
     if (limits_init(g_max_conns, g_hs_timeout_ms, g_req_timeout_ms) < 0) {
         fprintf(stderr, "parley: cannot start the connection watchdog\n");
