@@ -73,6 +73,13 @@ require_cmds() {
 # start_bg LOG CMD... : run a peer in the background, remember it for cleanup
 start_bg() { local log=$1; shift; "$@" >"$log" 2>&1 </dev/null & LAST_PID=$!; PIDS+=("$LAST_PID"); }
 stop_bg() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; return 0; }
+# start_redis: a throw-away redis-server on 127.0.0.1:$RPORT (nothing saved),
+# REDIS_PID set; again after a kill, it comes back empty on the same port.
+start_redis() {
+    start_bg "$WORK/redis.log" redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no
+    REDIS_PID=$LAST_PID
+    wait_port "$RPORT"
+}
 
 # A CA and leaf certificates made with `openssl ca` so dates can be set freely.
 make_pki() {

@@ -12,11 +12,6 @@ command -v redis-server >/dev/null || { bad "redis-server is not installed (scri
 make_pki
 P=$PKI
 RPORT=$(free_port)
-start_redis() {
-    start_bg "$WORK/redis.log" redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no
-    REDIS_PID=$LAST_PID
-    wait_port "$RPORT"
-}
 start_redis
 openssl rand -hex 32 >"$WORK/secret"
 A=$(free_port)

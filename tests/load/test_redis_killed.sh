@@ -15,11 +15,6 @@ DOWN=2
 make_pki
 P=$PKI
 RPORT=$(free_port)
-start_redis() {
-    start_bg "$WORK/redis.log" redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no
-    REDIS_PID=$LAST_PID
-    wait_port "$RPORT"
-}
 openssl rand -hex 32 >"$WORK/secret"
 start_redis # before the servers, so that the only outages they log are the two below
 A=$(free_port)
