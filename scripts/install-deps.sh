@@ -18,9 +18,13 @@ zlib1g-dev libbrotli-dev libzstd-dev"
 # (golang-go, programs built offline), Node.js's tls (nodejs), nginx; headless
 # Chromium driven through chromedriver (chromium-driver); tshark decrypting a
 # capture with --keylog; groff-base and systemd (systemd-analyze) check the
-# man page and the unit files of `make install`.
+# man page and the unit files of `make install`. BoringSSL's BoGo runner
+# (tests/bogo/, built offline by shared/vendor/build-bogo.sh) needs Go's
+# golang.org/x sources as Debian packages.
 TEST_PKGS="gnutls-bin curl redis-server chromium brotli zstd iproute2 \
-golang-go nodejs nginx chromium-driver tshark groff-base systemd"
+golang-go nodejs nginx chromium-driver tshark groff-base systemd \
+golang-golang-x-crypto-dev golang-golang-x-net-dev golang-golang-x-sys-dev \
+golang-golang-x-term-dev golang-golang-x-text-dev"
 if [ "${1:-}" = "--test" ]; then PKGS="$PKGS $TEST_PKGS"; fi
 # Benchmarks add theirs (e.g. bench/proxy_load.sh: wrk, hitch, nginx).
 PKGS="$PKGS ${EXTRA_PKGS:-}"

@@ -1,0 +1,293 @@
+/*
+ * shim.c - the BoGo shim: BoringSSL's TLS test runner drives libparley
+ * through it (docs/testing.md, "BoGo"). Public API only, like the tools.
+ *
+ * The runner listens on 127.0.0.1:-port and starts the shim with the test's
+ * flags. For each connection of the test (the first, then -resume-count
+ * resumptions) the shim connects, sends -shim-id as 8 little-endian bytes,
+ * runs the handshake in the role the flags say, checks what the flags
+ * expect, then echoes: every byte read comes back XORed with 0xff, until
+ * the runner closes. Exit 0: passed; 1: failed (the reason on stderr, which
+ * the runner matches against the test's expected error through
+ * config.json's ErrorMap); 89: the test needs something this shim does not
+ * do (shim_flags.c).
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+typedef struct {
+    int saw_hrr;
+} shim_trace;
+
+static void on_trace(void *arg, const parley_conn *conn, const parley_trace_event *ev)
+{
+    (void)conn;
+    shim_trace *t = arg;
+    if (ev->name && strcmp(ev->name, "HelloRetryRequest") == 0) t->saw_hrr = 1;
+}
+
+static int connect_runner(const shim_opts *o)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    int one = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t)o->port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sin, sizeof sin) != 0) {
+        perror("shim: connect");
+        close(fd);
+        return -1;
+    }
+    uint8_t id[8];
+    for (int i = 0; i < 8; i++) id[i] = (uint8_t)(o->shim_id >> (8 * i));
+    if (write(fd, id, sizeof id) != (ssize_t)sizeof id) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* The reason a connection failed, in the form config.json's ErrorMap
+ * names: "alert sent: NAME", "alert received: NAME" and Parley's sentence. */
+static int report(parley_conn *conn, const char *what)
+{
+    int sent = parley_conn_alert_sent(conn), recvd = parley_conn_alert_received(conn);
+    fprintf(stderr, "shim: %s failed: %s", what, parley_conn_error_string(conn));
+    if (sent >= 0) fprintf(stderr, " [alert sent: %s]", parley_alert_name(sent));
+    if (recvd >= 0) fprintf(stderr, " [alert received: %s]", parley_alert_name(recvd));
+    fprintf(stderr, "\n");
+    return SHIM_FAIL;
+}
+
+static int expect_fail(const char *msg)
+{
+    fprintf(stderr, "shim: expectation failed: %s\n", msg);
+    return SHIM_FAIL;
+}
+
+/* Run a blocking call, doing kept key operations (-async) as it pauses. */
+static int drive_handshake(parley_conn *conn, parley_key_provider *kp)
+{
+    for (;;) {
+        int rc = parley_fd_handshake(conn);
+        if (rc == PARLEY_WANT_KEY_OP && kp && shim_keyop_run(kp)) continue;
+        return rc;
+    }
+}
+
+static int write_all(parley_conn *conn, const uint8_t *buf, size_t len)
+{
+    return parley_fd_write(conn, buf, len) == PARLEY_OK ? 0 : -1;
+}
+
+static int check_results(parley_conn *conn, const shim_opts *o, int is_resume, const shim_trace *t)
+{
+    char msg[256];
+    if (o->expect_version && parley_conn_version(conn) != o->expect_version) {
+        snprintf(msg, sizeof msg, "version %04x, want %04x", parley_conn_version(conn), o->expect_version);
+        return expect_fail(msg);
+    }
+    int want_resume = is_resume && !o->expect_session_miss;
+    if (parley_conn_resumed(conn) != want_resume)
+        return expect_fail(parley_conn_resumed(conn) ? "session unexpectedly reused" : "session not reused");
+    if (o->expect_curve_id && parley_conn_group(conn) != o->expect_curve_id) {
+        snprintf(msg, sizeof msg, "group %04x, want %04x", parley_conn_group(conn), o->expect_curve_id);
+        return expect_fail(msg);
+    }
+    if (o->expect_peer_signature_algorithm &&
+        parley_conn_signature_scheme(conn) != o->expect_peer_signature_algorithm) {
+        snprintf(msg, sizeof msg, "peer signature scheme %04x, want %04x", parley_conn_signature_scheme(conn),
+                 o->expect_peer_signature_algorithm);
+        return expect_fail(msg);
+    }
+    if (o->expect_alpn) {
+        const char *got = parley_conn_alpn(conn);
+        if (!got || strcmp(got, o->expect_alpn) != 0) return expect_fail("ALPN mismatch");
+    }
+    if (o->expect_server_name) {
+        const char *got = parley_conn_server_name(conn);
+        if (!got || strcmp(got, o->expect_server_name) != 0) return expect_fail("server name mismatch");
+    }
+    if (o->expect_extended_master_secret && !parley_conn_ems(conn)) return expect_fail("no extended master secret");
+    if (o->expect_hrr && !t->saw_hrr) return expect_fail("no HelloRetryRequest");
+    if (o->expect_no_hrr && t->saw_hrr) return expect_fail("unexpected HelloRetryRequest");
+    if (o->expect_total_renegotiations > 0) return expect_fail("Parley does not renegotiate");
+    return SHIM_OK;
+}
+
+static int exchange(parley_conn *conn, const shim_opts *o, parley_key_provider *kp)
+{
+    if (o->export_keying_material > 0) {
+        uint8_t out[1024];
+        size_t n = (size_t)o->export_keying_material;
+        const char *ctx = o->export_context ? o->export_context : "";
+        if (n > sizeof out) return expect_fail("export too long");
+        if (parley_conn_export_keying_material(conn, o->export_label ? o->export_label : "", (const uint8_t *)ctx,
+                                               strlen(ctx), o->use_export_context, out, n) != PARLEY_OK) {
+            fprintf(stderr, "shim: export refused: %s\n", parley_conn_last_refusal(conn));
+            return SHIM_FAIL;
+        }
+        if (write_all(conn, out, n)) return report(conn, "write");
+    }
+    if (o->write_different_record_sizes) {
+        static const size_t sizes[] = {0, 1, 255, 256, 257, 16383, 16384, 16385, 32767, 32768, 32769};
+        static uint8_t buf[32769];
+        memset(buf, 0x42, sizeof buf);
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+            if (sizes[i] && write_all(conn, buf, sizes[i])) return report(conn, "write");
+        return SHIM_OK;
+    }
+    if (o->shim_writes_first && write_all(conn, (const uint8_t *)"hello", 5)) return report(conn, "write");
+    if (o->shim_shuts_down) return SHIM_OK;
+    size_t rsize = o->read_size > 0 ? (size_t)o->read_size : 512;
+    uint8_t *buf = malloc(rsize);
+    if (!buf) return SHIM_FAIL;
+    for (;;) {
+        size_t n = 0;
+        int rc = parley_fd_read(conn, buf, rsize, &n);
+        if (rc == PARLEY_WANT_KEY_OP && kp && shim_keyop_run(kp)) continue;
+        if (rc == PARLEY_CLOSED || rc == PARLEY_TRUNCATED) break; /* clean or unclean: both end the echo */
+        if (rc != PARLEY_OK) {
+            free(buf);
+            return report(conn, "read");
+        }
+        if (o->key_update && parley_conn_key_update(conn, 0) != PARLEY_OK) {
+            free(buf);
+            return report(conn, "key update");
+        }
+        for (size_t i = 0; i < n; i++) buf[i] ^= 0xff;
+        if (write_all(conn, buf, n)) {
+            free(buf);
+            return report(conn, "write");
+        }
+    }
+    free(buf);
+    return SHIM_OK;
+}
+
+/* One connection of the test. *session carries the client's session from
+ * one connection to the next. */
+static int run_connection(int argc, char **argv, int index, parley_session_cache *cache,
+                          const uint8_t ticket_keys[48], uint8_t *session, size_t *session_len)
+{
+    shim_opts o;
+    int rc = shim_parse(argc, argv, index > 0, &o);
+    if (rc != SHIM_OK) return rc;
+    int why = SHIM_FAIL;
+    /* -async: the key operations go through the shim's provider, which
+     * keeps each one for a turn (shim_keyop.c). */
+    parley_key_provider *kp = NULL;
+    if (o.async && o.cert_file && o.key_file && !(kp = shim_keyop_new(o.key_file))) return SHIM_FAIL;
+    parley_config *cfg = shim_make_config(&o, cache, ticket_keys, kp, &why);
+    if (!cfg) {
+        shim_keyop_free(kp);
+        return why;
+    }
+    shim_trace t = {0};
+    parley_config_set_trace(cfg, on_trace, &t);
+    int fd = connect_runner(&o);
+    if (fd < 0) return SHIM_FAIL;
+    parley_conn *conn = o.is_server ? parley_conn_new_server(cfg) : parley_conn_new_client(cfg, o.host_name);
+    if (!conn) {
+        fprintf(stderr, "shim: new connection: %s\n", parley_config_error_string(cfg));
+        close(fd);
+        parley_config_free(cfg);
+        shim_keyop_free(kp);
+        return SHIM_FAIL;
+    }
+    if (!o.is_server && *session_len) (void)parley_conn_set_session(conn, session, *session_len);
+    parley_conn_set_fd(conn, fd);
+    rc = drive_handshake(conn, kp);
+    if (rc != PARLEY_OK) {
+        rc = report(conn, "handshake");
+        goto out;
+    }
+    rc = check_results(conn, &o, index > 0, &t);
+    if (rc != SHIM_OK) goto out;
+    uint16_t version = parley_conn_version(conn);
+    if (!o.is_server && version == PARLEY_TLS1_2 && !parley_conn_resumed(conn)) {
+        size_t len = 0;
+        int got = parley_conn_get_session(conn, session, 8192, &len) == PARLEY_OK;
+        if (got != !o.expect_no_session) {
+            rc = expect_fail(got ? "new session was cached, but we expected the opposite"
+                                 : "new session was not cached, but we expected the opposite");
+            goto out;
+        }
+        *session_len = got ? len : 0;
+    }
+    rc = exchange(conn, &o, kp);
+    if (rc != SHIM_OK) goto out;
+    if (!o.is_server && version == PARLEY_TLS1_3) {
+        size_t len = 0;
+        int got = parley_conn_get_session(conn, session, 8192, &len) == PARLEY_OK;
+        int want = !o.expect_no_session && !o.shim_shuts_down;
+        if (got != want) {
+            rc = expect_fail(got ? "new session was cached, but we expected the opposite"
+                                 : "new session was not cached, but we expected the opposite");
+            goto out;
+        }
+        if (got) *session_len = len;
+    }
+    if (parley_fd_close(conn) == PARLEY_ERROR && !o.shim_shuts_down) {
+        /* The runner may already have gone: a failed close_notify is no failure. */
+    }
+    if (o.shim_shuts_down && o.check_close_notify) {
+        uint8_t b[64];
+        size_t n;
+        int r;
+        while ((r = parley_fd_read(conn, b, sizeof b, &n)) == PARLEY_OK) {
+        }
+        if (r != PARLEY_CLOSED) {
+            rc = report(conn, "waiting for close_notify");
+            goto out;
+        }
+    }
+    rc = SHIM_OK;
+out:
+    parley_conn_free(conn);
+    close(fd);
+    parley_config_free(cfg);
+    shim_keyop_free(kp);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    signal(SIGPIPE, SIG_IGN);
+    /* The runner asks once whether BoringSSL's split handshaker exists. */
+    if (argc == 2 && strcmp(argv[1], "-is-handshaker-supported") == 0) {
+        printf("No\n");
+        return SHIM_OK;
+    }
+    shim_opts o;
+    int rc = shim_parse(argc, argv, 0, &o);
+    if (rc != SHIM_OK) return rc;
+    /* Check the resumption's flags up front: an unimplemented one there
+     * must not turn into a failure after the first connection. */
+    shim_opts r;
+    if ((rc = shim_parse(argc, argv, 1, &r)) != SHIM_OK) return rc;
+    parley_session_cache *cache = parley_session_cache_memory_new(64);
+    uint8_t ticket_keys[48];
+    for (size_t i = 0; i < sizeof ticket_keys; i++) ticket_keys[i] = (uint8_t)(i * 7 + 1);
+    static uint8_t session[8192];
+    size_t session_len = 0;
+    for (int i = 0; i <= o.resume_count; i++) {
+        rc = run_connection(argc, argv, i, cache, ticket_keys, session, &session_len);
+        if (rc != SHIM_OK) break;
+    }
+    parley_session_cache_memory_free(cache);
+    return rc;
+}
