@@ -812,7 +812,7 @@ int parley_conn_close(parley_conn *conn);
  * (RFC 8446 7.5). Refused (PARLEY_ERROR, the connection is NOT failed, and
  * parley_conn_last_refusal says why) before the handshake is complete, on a
  * TLS 1.2 connection without the extended master secret (RFC 7627 5.4), for
- * an empty label or one longer than PARLEY_EXPORT_MAX_LABEL, for the labels
+ * a label longer than PARLEY_EXPORT_MAX_LABEL (an empty one is allowed), for the labels
  * the TLS PRF uses itself ("client finished", "server finished", "master
  * secret", "key expansion", "extended master secret": RFC 5705 4), for len
  * 0 or above PARLEY_EXPORT_MAX (255 x 32, what HKDF-Expand gives with

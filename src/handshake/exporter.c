@@ -94,7 +94,10 @@ int parley_conn_export_keying_material(parley_conn *c, const char *label, const 
         return pl_export_refuse(c, "the TLS 1.2 handshake did not use the extended master secret (RFC 7627 5.4)");
     if (!c->exp_hash) return pl_export_refuse(c, "no exporter secret was kept");
     size_t ll = strlen(label);
-    if (ll == 0 || ll > PARLEY_EXPORT_MAX_LABEL) return pl_export_refuse(c, "the label must have 1 to 249 bytes");
+    /* An empty label is a label (RFC 5705 4 defines none as invalid; RFC 8446
+     * 7.5 puts it in HkdfLabel's label<7..255> after "tls13 "): BoGo's runner
+     * and BoringSSL export under "". */
+    if (ll > PARLEY_EXPORT_MAX_LABEL) return pl_export_refuse(c, "the label must have at most 249 bytes");
     if (pl_label_reserved(label)) return pl_export_refuse(c, "the label is reserved for the TLS PRF (RFC 5705 4)");
     if (len == 0 || len > PARLEY_EXPORT_MAX) return pl_export_refuse(c, "the length must be 1 to 8160 bytes");
     if (context_len > 0xffff || (context_len && !context))

@@ -78,12 +78,14 @@ static int expect_fail(const char *msg)
     return SHIM_FAIL;
 }
 
-/* Run a blocking call, doing kept key operations (-async) as it pauses. */
-static int drive_handshake(parley_conn *conn, parley_key_provider *kp)
+/* Run a blocking call, doing kept key operations (-async) as it pauses and
+ * taking early data as it comes (server). */
+static int drive_handshake(parley_conn *conn, parley_key_provider *kp, shim_early_buf *eb)
 {
     for (;;) {
         int rc = parley_fd_handshake(conn);
         if (rc == PARLEY_WANT_KEY_OP && kp && shim_keyop_run(kp)) continue;
+        if (rc == PARLEY_EARLY_DATA && shim_early_collect(conn, eb) == 0) continue;
         return rc;
     }
 }
@@ -98,6 +100,10 @@ static int check_results(parley_conn *conn, const shim_opts *o, int is_resume, c
     char msg[256];
     if (o->expect_version && parley_conn_version(conn) != o->expect_version) {
         snprintf(msg, sizeof msg, "version %04x, want %04x", parley_conn_version(conn), o->expect_version);
+        return expect_fail(msg);
+    }
+    if (o->expect_cipher && parley_conn_cipher(conn) != o->expect_cipher) {
+        snprintf(msg, sizeof msg, "cipher %04x, want %04x", parley_conn_cipher(conn), o->expect_cipher);
         return expect_fail(msg);
     }
     int want_resume = is_resume && !o->expect_session_miss;
@@ -128,7 +134,7 @@ static int check_results(parley_conn *conn, const shim_opts *o, int is_resume, c
     return SHIM_OK;
 }
 
-static int exchange(parley_conn *conn, const shim_opts *o, parley_key_provider *kp)
+static int exchange(parley_conn *conn, const shim_opts *o, parley_key_provider *kp, int hello_sent)
 {
     if (o->export_keying_material > 0) {
         uint8_t out[1024];
@@ -150,7 +156,8 @@ static int exchange(parley_conn *conn, const shim_opts *o, parley_key_provider *
             if (sizes[i] && write_all(conn, buf, sizes[i])) return report(conn, "write");
         return SHIM_OK;
     }
-    if (o->shim_writes_first && write_all(conn, (const uint8_t *)"hello", 5)) return report(conn, "write");
+    if (o->shim_writes_first && !hello_sent && write_all(conn, (const uint8_t *)"hello", 5))
+        return report(conn, "write");
     if (o->shim_shuts_down) return SHIM_OK;
     size_t rsize = o->read_size > 0 ? (size_t)o->read_size : 512;
     uint8_t *buf = malloc(rsize);
@@ -163,6 +170,14 @@ static int exchange(parley_conn *conn, const shim_opts *o, parley_key_provider *
         if (rc != PARLEY_OK) {
             free(buf);
             return report(conn, "read");
+        }
+        if (o->use_exporter_between_reads) {
+            uint8_t x;
+            if (parley_conn_export_keying_material(conn, "EXPERIMENTAL shim", NULL, 0, 0, &x, 1) != PARLEY_OK) {
+                fprintf(stderr, "shim: failed to export keying material: %s\n", parley_conn_last_refusal(conn));
+                free(buf);
+                return SHIM_FAIL;
+            }
         }
         if (o->key_update && parley_conn_key_update(conn, 0) != PARLEY_OK) {
             free(buf);
@@ -183,8 +198,9 @@ static int exchange(parley_conn *conn, const shim_opts *o, parley_key_provider *
 static int run_connection(int argc, char **argv, int index, parley_session_cache *cache,
                           const uint8_t ticket_keys[48], uint8_t *session, size_t *session_len)
 {
-    shim_opts o;
-    int rc = shim_parse(argc, argv, index > 0, &o);
+    shim_opts o, retry;
+    int rc = shim_parse(argc, argv, index > 0 ? SHIM_RESUME : SHIM_INITIAL, &o);
+    if (rc == SHIM_OK) rc = shim_parse(argc, argv, SHIM_RETRY, &retry);
     if (rc != SHIM_OK) return rc;
     int why = SHIM_FAIL;
     /* -async: the key operations go through the shim's provider, which
@@ -208,15 +224,48 @@ static int run_connection(int argc, char **argv, int index, parley_session_cache
         shim_keyop_free(kp);
         return SHIM_FAIL;
     }
-    if (!o.is_server && *session_len) (void)parley_conn_set_session(conn, session, *session_len);
+    int have_session = !o.is_server && *session_len &&
+                       parley_conn_set_session(conn, session, *session_len) == PARLEY_OK;
+    int early_offered = shim_early_offer(conn, &o, index > 0, have_session);
     parley_conn_set_fd(conn, fd);
-    rc = drive_handshake(conn, kp);
+    static shim_early_buf eb;
+    eb.len = 0;
+    rc = drive_handshake(conn, kp, &eb);
     if (rc != PARLEY_OK) {
         rc = report(conn, "handshake");
         goto out;
     }
-    rc = check_results(conn, &o, index > 0, &t);
+    if ((rc = shim_early_check(conn, &o)) != SHIM_OK) goto out;
+    int early_accepted = parley_conn_early_data_status(conn) == PARLEY_EARLY_DATA_ACCEPTED;
+    /* A client whose early data was rejected goes on as BoringSSL's retry:
+     * the -on-retry- settings describe the rest of the connection. */
+    const shim_opts *after = &o;
+    if (!o.is_server && early_offered && !early_accepted) {
+        retry.enable_early_data = 0;
+        after = &retry;
+    }
+    rc = check_results(conn, after, index > 0, &t);
     if (rc != SHIM_OK) goto out;
+    int stores = shim_cache_take_stores(cache);
+    if (o.is_server && index == 0 && o.expect_session_id && stores == 0) {
+        rc = expect_fail("session was not cached on the server");
+        goto out;
+    }
+    if (o.is_server && index == 0 && o.expect_no_session_id && stores > 0) {
+        rc = expect_fail("session was unexpectedly cached on the server");
+        goto out;
+    }
+    if (o.no_op_extra_handshake && parley_conn_handshake(conn) != PARLEY_OK) {
+        rc = expect_fail("an extra handshake call was not a no-op");
+        goto out;
+    }
+    if (eb.len) {
+        for (size_t i = 0; i < eb.len; i++) eb.data[i] ^= 0xff;
+        if (write_all(conn, eb.data, eb.len)) {
+            rc = report(conn, "write");
+            goto out;
+        }
+    }
     uint16_t version = parley_conn_version(conn);
     if (!o.is_server && version == PARLEY_TLS1_2 && !parley_conn_resumed(conn)) {
         size_t len = 0;
@@ -228,7 +277,7 @@ static int run_connection(int argc, char **argv, int index, parley_session_cache
         }
         *session_len = got ? len : 0;
     }
-    rc = exchange(conn, &o, kp);
+    rc = exchange(conn, after, kp, early_offered && early_accepted);
     if (rc != SHIM_OK) goto out;
     if (!o.is_server && version == PARLEY_TLS1_3) {
         size_t len = 0;
@@ -248,9 +297,18 @@ static int run_connection(int argc, char **argv, int index, parley_session_cache
         uint8_t b[64];
         size_t n;
         int r;
-        while ((r = parley_fd_read(conn, b, sizeof b, &n)) == PARLEY_OK) {
+        /* BoringSSL's SSL_shutdown, whose contract the runner tests: after
+         * our close_notify only the peer's may come; application data is
+         * an error (a KeyUpdate or an ignored alert is not). */
+        while ((r = parley_fd_read(conn, b, sizeof b, &n)) == PARLEY_OK && n == 0) {
+        }
+        if (r == PARLEY_OK) {
+            fprintf(stderr, "shim: application data after our close_notify\n");
+            rc = SHIM_FAIL;
+            goto out;
         }
         if (r != PARLEY_CLOSED) {
+            fprintf(stderr, "shim: waiting for close_notify: status %d\n", r);
             rc = report(conn, "waiting for close_notify");
             goto out;
         }
@@ -279,7 +337,7 @@ int main(int argc, char **argv)
      * must not turn into a failure after the first connection. */
     shim_opts r;
     if ((rc = shim_parse(argc, argv, 1, &r)) != SHIM_OK) return rc;
-    parley_session_cache *cache = parley_session_cache_memory_new(64);
+    parley_session_cache *cache = shim_cache_new();
     uint8_t ticket_keys[48];
     for (size_t i = 0; i < sizeof ticket_keys; i++) ticket_keys[i] = (uint8_t)(i * 7 + 1);
     static uint8_t session[8192];
@@ -288,6 +346,6 @@ int main(int argc, char **argv)
         rc = run_connection(argc, argv, i, cache, ticket_keys, session, &session_len);
         if (rc != SHIM_OK) break;
     }
-    parley_session_cache_memory_free(cache);
+    shim_cache_free(cache);
     return rc;
 }

@@ -89,6 +89,18 @@ typedef struct {
     const char *ocsp_response;
     size_t ocsp_response_len;
 
+    /* 0-RTT (TLS 1.3 early data) */
+    int enable_early_data;
+    int expect_accept_early_data, expect_reject_early_data;
+    int expect_ticket_supports_early_data; /* proved by the resumption accepting it */
+    int expect_no_offer_early_data;
+    const char *expect_early_data_reason; /* only "accept" or not is observable */
+    int expect_cipher;
+    int expect_session_id, expect_no_session_id; /* server: a session cached under an id */
+
+    int no_op_extra_handshake;
+    int use_exporter_between_reads;
+
     /* flags this shim accepts and that need nothing from it */
     int ignored;
 } shim_opts;
@@ -98,8 +110,13 @@ typedef struct {
  * tests/bogo/run.sh counts what stands in the way). */
 int shim_unimplemented(const char *what, const char *detail);
 
-/* Parse argv into the settings of connection `which` (0: the first, 1: a
- * resumption). Returns SHIM_OK, or SHIM_UNIMPLEMENTED after naming the flag
+/* Which connection's settings: the first, a resumption, or a resumption
+ * whose early data was rejected ("-on-retry-X": BoringSSL's client retries
+ * at 1-RTT with these; Parley goes on within the same handshake, so they are
+ * the ones checked after it). */
+enum { SHIM_INITIAL = 0, SHIM_RESUME = 1, SHIM_RETRY = 2 };
+
+/* Parse argv into the settings of connection `which` (SHIM_*). Returns SHIM_OK, or SHIM_UNIMPLEMENTED after naming the flag
  * on stderr, or SHIM_FAIL for a malformed value. */
 int shim_parse(int argc, char **argv, int which, shim_opts *o);
 
@@ -116,5 +133,23 @@ parley_key_provider *shim_keyop_new(const char *key_file);
 /* Completes a kept operation, if any; returns 1 when it did. */
 int shim_keyop_run(parley_key_provider *p);
 void shim_keyop_free(parley_key_provider *p);
+
+/* The server's session cache, counting stores (shim_cache.c). */
+parley_session_cache *shim_cache_new(void);
+int shim_cache_take_stores(parley_session_cache *c); /* since the last call */
+void shim_cache_free(parley_session_cache *c);
+
+/* 0-RTT (shim_early.c). */
+typedef struct {
+    uint8_t data[65536];
+    size_t len;
+} shim_early_buf;
+/* Client: offer "hello" as early data on a resumption when the flags ask;
+ * 1 when offered. */
+int shim_early_offer(parley_conn *conn, const shim_opts *o, int is_resume, int have_session);
+/* Server: after PARLEY_EARLY_DATA, take what has come (0, or -1 on error). */
+int shim_early_collect(parley_conn *conn, shim_early_buf *eb);
+/* After the handshake: -expect-accept/reject/no-offer-early-data. */
+int shim_early_check(parley_conn *conn, const shim_opts *o);
 
 #endif

@@ -82,6 +82,21 @@ static const flag_def flags[] = {
     F("-send-alert", K_BOOL, send_alert),
     F("-enable-ocsp-stapling", K_BOOL, enable_ocsp_stapling),
     FA("-ocsp-response", K_B64, ocsp_response, ocsp_response_len),
+    F("-enable-early-data", K_BOOL, enable_early_data),
+    F("-expect-accept-early-data", K_BOOL, expect_accept_early_data),
+    F("-expect-reject-early-data", K_BOOL, expect_reject_early_data),
+    F("-expect-ticket-supports-early-data", K_BOOL, expect_ticket_supports_early_data),
+    F("-expect-no-offer-early-data", K_BOOL, expect_no_offer_early_data),
+    F("-expect-early-data-reason", K_STR, expect_early_data_reason),
+    F("-expect-cipher", K_INT, expect_cipher),
+    F("-expect-session-id", K_BOOL, expect_session_id),
+    F("-expect-no-session-id", K_BOOL, expect_no_session_id),
+    F("-no-op-extra-handshake", K_BOOL, no_op_extra_handshake),
+    /* Parley never speaks SSL 3.0, TLS 1.0 or 1.1 (RFC 8996): nothing to turn off. */
+    IGN("-no-tls1", K_IGNORE_BOOL),
+    IGN("-no-tls11", K_IGNORE_BOOL),
+    IGN("-no-ssl3", K_IGNORE_BOOL),
+    F("-use-exporter-between-reads", K_BOOL, use_exporter_between_reads),
     /* Handshake hints only matter to BoringSSL's split handshaker. */
     IGN("-allow-hint-mismatch", K_IGNORE_BOOL),
     /* Parley refuses renegotiation as a client (RFC 5746 is not
@@ -172,21 +187,29 @@ int shim_parse(int argc, char **argv, int which, shim_opts *o)
             o->shim_id = strtoull(argv[++i], NULL, 10);
             continue;
         }
-        if (strncmp(arg, "-on-initial-", 12) == 0) {
-            snprintf(name, sizeof name, "-%s", arg + 12);
-            applies = which == 0;
-        } else if (strncmp(arg, "-on-resume-", 11) == 0) {
-            snprintf(name, sizeof name, "-%s", arg + 11);
-            applies = which != 0;
-        } else if (strncmp(arg, "-on-shim-", 9) == 0) {
-            snprintf(name, sizeof name, "-%s", arg + 9);
-        } else if (strncmp(arg, "-on-handshaker-", 15) == 0) {
-            /* Only BoringSSL's split handshaker reads these. */
-            snprintf(name, sizeof name, "-%s", arg + 15);
-            applies = 0;
-        } else {
-            snprintf(name, sizeof name, "%s", arg);
+        /* Prefixes may stack ("-on-shim-on-resume-X"). */
+        const char *rest = arg;
+        for (;;) {
+            if (strncmp(rest, "-on-initial-", 12) == 0) {
+                applies = applies && which == SHIM_INITIAL;
+                rest += 11;
+            } else if (strncmp(rest, "-on-resume-", 11) == 0) {
+                applies = applies && which == SHIM_RESUME;
+                rest += 10;
+            } else if (strncmp(rest, "-on-retry-", 10) == 0) {
+                applies = applies && which == SHIM_RETRY;
+                rest += 9;
+            } else if (strncmp(rest, "-on-shim-", 9) == 0) {
+                rest += 8;
+            } else if (strncmp(rest, "-on-handshaker-", 15) == 0) {
+                /* Only BoringSSL's split handshaker reads these. */
+                applies = 0;
+                rest += 14;
+            } else {
+                break;
+            }
         }
+        snprintf(name, sizeof name, "%s", rest);
         const flag_def *f = find_flag(name);
         if (!f) return shim_unimplemented("flag", name);
         char *field = (char *)o + f->off;

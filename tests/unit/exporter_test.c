@@ -70,7 +70,15 @@ static void both_ends(pair *p, int tls13)
                                            "extended master secret"};
     for (size_t i = 0; i < 5; i++) assert_int_equal(ex(p->client, reserved[i], NULL, 0, d, 16), PARLEY_ERROR);
     assert_non_null(strstr(parley_conn_last_refusal(p->client), "reserved"));
-    assert_int_equal(ex(p->client, "", NULL, 0, d, 16), PARLEY_ERROR);
+    /* The empty label is a label: both ends agree on it, and it differs from another. */
+    uint8_t e1[16], e2[16];
+    assert_int_equal(ex(p->client, "", NULL, 0, e1, 16), PARLEY_OK);
+    assert_int_equal(ex(p->server, "", NULL, 0, e2, 16), PARLEY_OK);
+    assert_memory_equal(e1, e2, 16);
+    assert_memory_not_equal(e1, d, 16);
+    static char toolong[PARLEY_EXPORT_MAX_LABEL + 2];
+    memset(toolong, 'x', PARLEY_EXPORT_MAX_LABEL + 1);
+    assert_int_equal(ex(p->client, toolong, NULL, 0, d, 16), PARLEY_ERROR);
     assert_int_equal(ex(p->client, "EXPERIMENTAL x", NULL, 0, d, 0), PARLEY_ERROR);
     static uint8_t big[PARLEY_EXPORT_MAX + 1];
     assert_int_equal(ex(p->client, "EXPERIMENTAL x", NULL, 0, big, sizeof big), PARLEY_ERROR);

@@ -1,0 +1,56 @@
+/*
+ * shim_early.c - 0-RTT in the shim (RFC 8446 2.3, 4.2.10). Client: on a
+ * resumption with -enable-early-data, the first write ("hello" under
+ * -shim-writes-first) goes as early data; if the server does not take it,
+ * it is written again after the handshake (BoringSSL's retry; Parley never
+ * resends early data itself). Server: early data read during the handshake
+ * is echoed (XOR 0xff) once the handshake is complete.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "shim.h"
+
+int shim_early_offer(parley_conn *conn, const shim_opts *o, int is_resume, int have_session)
+{
+    if (o->is_server || !is_resume || !have_session || !o->enable_early_data || !o->shim_writes_first) return 0;
+    return parley_conn_set_early_data(conn, (const uint8_t *)"hello", 5) == PARLEY_OK;
+}
+
+int shim_early_collect(parley_conn *conn, shim_early_buf *eb)
+{
+    for (;;) {
+        size_t n = 0;
+        if (eb->len == sizeof eb->data) return -1;
+        int rc = parley_conn_read_early_data(conn, eb->data + eb->len, sizeof eb->data - eb->len, &n);
+        if (rc == PARLEY_WANT_READ) return 0;
+        if (rc != PARLEY_OK) return -1;
+        eb->len += n;
+    }
+}
+
+int shim_early_check(parley_conn *conn, const shim_opts *o)
+{
+    int st = parley_conn_early_data_status(conn);
+    if (o->expect_accept_early_data && st != PARLEY_EARLY_DATA_ACCEPTED) {
+        fprintf(stderr, "shim: expectation failed: early data was not accepted\n");
+        return SHIM_FAIL;
+    }
+    if (o->expect_reject_early_data && st != PARLEY_EARLY_DATA_REJECTED) {
+        fprintf(stderr, "shim: expectation failed: early data was not rejected\n");
+        return SHIM_FAIL;
+    }
+    /* BoringSSL's reasons are its own enum; Parley's API says whether the
+     * early data was accepted, so that much of the reason is checked. */
+    if (o->expect_early_data_reason &&
+        (strcmp(o->expect_early_data_reason, "accept") == 0) != (st == PARLEY_EARLY_DATA_ACCEPTED)) {
+        fprintf(stderr, "shim: expectation failed: early data reason %s, but it was%s accepted\n",
+                o->expect_early_data_reason, st == PARLEY_EARLY_DATA_ACCEPTED ? "" : " not");
+        return SHIM_FAIL;
+    }
+    if (o->expect_no_offer_early_data && !o->is_server && st != PARLEY_EARLY_DATA_NOT_OFFERED) {
+        fprintf(stderr, "shim: expectation failed: early data was offered\n");
+        return SHIM_FAIL;
+    }
+    return SHIM_OK;
+}
