@@ -10,7 +10,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_TIME ?= 10
 PREFIX ?= /usr/local
 
-.PHONY: all deps test-deps interop-gnutls-compress build demo test test-unit test-asan tsan-build test-tsan stress-tsan bench-threads alloc-sweep fuzz fuzz-smoke bench bench-quick bench-keyless bench-proxy soak install clean
+.PHONY: all deps test-deps interop-gnutls-compress build demo test test-unit test-asan tsan-build test-tsan stress-tsan bench-threads alloc-sweep fuzz fuzz-smoke bench bench-quick bench-keyless bench-proxy soak bogo install clean
 
 all: build
 
@@ -38,6 +38,14 @@ test: test-deps build
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory test-tsan
 	@$(MAKE) --no-print-directory interop-gnutls-compress
+
+# BoringSSL's BoGo suite, every test (about 5,180, most of them disabled by
+# tests/bogo/config.json with a reason; a few minutes on 2 workers): the
+# runner is built offline from shared/vendor, the results are written to
+# $(BUILD)/bogo-results.json and counted by reason. `make test` runs the CI
+# subset (ctest bogo_ci). One test: tests/bogo/run.sh $(BUILD) full "Name".
+bogo: test-deps build
+	@bash tests/bogo/run.sh $(BUILD) full
 
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit

@@ -24,8 +24,12 @@
 
 #include "shim.h"
 
+/* What the trace callback shows that no getter does: whether a
+ * HelloRetryRequest happened, and the ALPN list a client offered (the
+ * ClientHello's "alpn: a b c" line, docs/ladder.md). */
 typedef struct {
     int saw_hrr;
+    char client_alpn[1024];
 } shim_trace;
 
 static void on_trace(void *arg, const parley_conn *conn, const parley_trace_event *ev)
@@ -33,6 +37,29 @@ static void on_trace(void *arg, const parley_conn *conn, const parley_trace_even
     (void)conn;
     shim_trace *t = arg;
     if (ev->name && strcmp(ev->name, "HelloRetryRequest") == 0) t->saw_hrr = 1;
+    if (ev->kind == PARLEY_TRACE_MESSAGE_RECEIVED && ev->name && strcmp(ev->name, "ClientHello") == 0 && ev->detail) {
+        const char *a = strstr(ev->detail, "alpn:");
+        if (a && (a == ev->detail || a[-1] == '\n')) {
+            size_t n = strcspn(a + 5, "\n");
+            snprintf(t->client_alpn, sizeof t->client_alpn, "%.*s", (int)n, a + 5);
+        }
+    }
+}
+
+/* "\x03foo\x02h2" as the trace prints it: " foo h2". */
+static void alpn_wire_to_text(const char *wire, char *out, size_t cap)
+{
+    size_t n = strlen(wire), i = 0, o = 0;
+    out[0] = 0;
+    while (i < n && o + 2 < cap) {
+        size_t l = (unsigned char)wire[i++];
+        if (i + l > n || o + l + 2 > cap) break;
+        out[o++] = ' ';
+        memcpy(out + o, wire + i, l);
+        o += l;
+        i += l;
+    }
+    out[o] = 0;
 }
 
 static int connect_runner(const shim_opts *o)
@@ -97,7 +124,7 @@ static int write_all(parley_conn *conn, const uint8_t *buf, size_t len)
 
 static int check_results(parley_conn *conn, const shim_opts *o, int is_resume, const shim_trace *t)
 {
-    char msg[256];
+    char msg[2400];
     if (o->expect_version && parley_conn_version(conn) != o->expect_version) {
         snprintf(msg, sizeof msg, "version %04x, want %04x", parley_conn_version(conn), o->expect_version);
         return expect_fail(msg);
@@ -127,10 +154,17 @@ static int check_results(parley_conn *conn, const shim_opts *o, int is_resume, c
         const char *got = parley_conn_server_name(conn);
         if (!got || strcmp(got, o->expect_server_name) != 0) return expect_fail("server name mismatch");
     }
+    if (o->expect_advertised_alpn) {
+        char want[1024];
+        alpn_wire_to_text(o->expect_advertised_alpn, want, sizeof want);
+        if (strcmp(want, t->client_alpn) != 0) {
+            snprintf(msg, sizeof msg, "client offered ALPN '%s', want '%s'", t->client_alpn, want);
+            return expect_fail(msg);
+        }
+    }
     if (o->expect_extended_master_secret && !parley_conn_ems(conn)) return expect_fail("no extended master secret");
     if (o->expect_hrr && !t->saw_hrr) return expect_fail("no HelloRetryRequest");
     if (o->expect_no_hrr && t->saw_hrr) return expect_fail("unexpected HelloRetryRequest");
-    if (o->expect_total_renegotiations > 0) return expect_fail("Parley does not renegotiate");
     return SHIM_OK;
 }
 
@@ -279,6 +313,10 @@ static int run_connection(int argc, char **argv, int index, parley_session_cache
     }
     rc = exchange(conn, after, kp, early_offered && early_accepted);
     if (rc != SHIM_OK) goto out;
+    if (after->expect_total_renegotiations > 0) {
+        rc = expect_fail("Parley does not renegotiate");
+        goto out;
+    }
     if (!o.is_server && version == PARLEY_TLS1_3) {
         size_t len = 0;
         int got = parley_conn_get_session(conn, session, 8192, &len) == PARLEY_OK;

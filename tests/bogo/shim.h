@@ -96,6 +96,7 @@ typedef struct {
     int expect_no_offer_early_data;
     const char *expect_early_data_reason; /* only "accept" or not is observable */
     int expect_cipher;
+    const char *expect_advertised_alpn; /* server: the client's list, wire form */
     int expect_session_id, expect_no_session_id; /* server: a session cached under an id */
 
     int no_op_extra_handshake;

@@ -89,6 +89,7 @@ static const flag_def flags[] = {
     F("-expect-no-offer-early-data", K_BOOL, expect_no_offer_early_data),
     F("-expect-early-data-reason", K_STR, expect_early_data_reason),
     F("-expect-cipher", K_INT, expect_cipher),
+    F("-expect-advertised-alpn", K_STR, expect_advertised_alpn),
     F("-expect-session-id", K_BOOL, expect_session_id),
     F("-expect-no-session-id", K_BOOL, expect_no_session_id),
     F("-no-op-extra-handshake", K_BOOL, no_op_extra_handshake),
