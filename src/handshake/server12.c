@@ -281,6 +281,10 @@ static void pl_server12_store_session(parley_conn *c)
     parley_config *cfg = c->cfg;
     pl_session ss;
     if (!cfg->cache || !hs->session_id_len || !hs->ems) return; /* RFC 7627 5.4 */
+    /* A client given a ticket resumes with it (RFC 5077 3.4): caching the
+     * session under its id too would cost a cache entry (with Redis, a
+     * write) per full handshake that no one uses. */
+    if (hs->issue_ticket) return;
     pl_session_from_conn(c, &ss, (uint64_t)time(NULL), cfg->session_lifetime);
     memcpy(ss.id, hs->session_id, hs->session_id_len);
     ss.id_len = (uint8_t)hs->session_id_len;

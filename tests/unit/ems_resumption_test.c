@@ -99,14 +99,28 @@ static void test_non_ems_session_not_kept(void **state)
     size_t sl = 0;
     pair p;
     wire w;
-    /* With EMS: id, store, ticket; the session is resumable. */
+    /* With EMS: id and ticket; the session is resumable. It is not cached
+     * as well: the client resumes with the ticket (RFC 5077 3.4). */
     assert_int_equal(run_conn(&p, &w, cc, sc, 0, NULL, 0), 0);
     assert_int_equal(w.sh_sid_len, 32);
     assert_int_equal(w.sh_ticket_ext, 1);
     assert_int_equal(w.nst_seen, 1);
-    assert_int_equal(cache.stores, 1);
+    assert_int_equal(cache.stores, 0);
     assert_int_equal(parley_conn_get_session(p.client, sess, sizeof sess, &sl), PARLEY_OK);
     free_pair(&p);
+    /* With tickets off on the server, the session id is the way back: cached. */
+    {
+        parley_config *sc2 = server_cfg("ec256");
+        assert_int_equal(parley_config_set_session_cache(sc2, &cache.base), PARLEY_OK);
+        assert_int_equal(parley_config_set_tickets(sc2, 0), PARLEY_OK);
+        assert_int_equal(run_conn(&p, &w, cc, sc2, 0, NULL, 0), 0);
+        assert_int_equal(w.sh_sid_len, 32);
+        assert_int_equal(w.nst_seen, 0);
+        assert_int_equal(cache.stores, 1);
+        free_pair(&p);
+        parley_config_free(sc2);
+        cache.stores = 0;
+    }
     /* Without EMS, offering that session (the hello without EMS cannot
      * resume it: handshake_failure, tested below), so a fresh client. */
     assert_int_equal(run_conn(&p, &w, cc, sc, 1, NULL, 0), 0);
@@ -115,7 +129,7 @@ static void test_non_ems_session_not_kept(void **state)
     assert_int_equal(w.sh_sid_len, 0);
     assert_int_equal(w.sh_ticket_ext, 0);
     assert_int_equal(w.nst_seen, 0);
-    assert_int_equal(cache.stores, 1);
+    assert_int_equal(cache.stores, 0); /* nothing cached for a non-EMS session */
     size_t l2 = 0;
     assert_int_equal(parley_conn_get_session(p.client, sess, sizeof sess, &l2), PARLEY_ERROR);
     free_pair(&p);
