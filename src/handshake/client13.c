@@ -251,7 +251,11 @@ static int c_recv_sh(parley_conn *c, const uint8_t *msg, size_t len)
     }
     PL_ENSURE(hs->offered13, PL_ERR_ILLEGAL_PARAMETER, "server selected TLS 1.3, which was not offered");
     PL_ENSURE(sh.version == PARLEY_TLS1_3, PL_ERR_ILLEGAL_PARAMETER, "server selected version 0x%04x, which was not offered", sh.version);
-    PL_ENSURE(sh.legacy_version == 0x0303, PL_ERR_ILLEGAL_PARAMETER, "ServerHello legacy_version is 0x%04x", sh.legacy_version);
+    /* RFC 8446 4.1.3: legacy_version is 0x0303. Another value is a version
+     * we do not speak: protocol_version, as the TLS 1.2 path (client12.c)
+     * and the D.5 check above answer for the same field. */
+    PL_ENSURE(sh.legacy_version == 0x0303, PL_ERR_PROTOCOL_VERSION, "ServerHello legacy_version is 0x%04x, not 0x0303 (RFC 8446 4.1.3)",
+              sh.legacy_version);
     PL_ENSURE(sh.session_id.len == hs->session_id_len && memcmp(sh.session_id.p, hs->session_id, hs->session_id_len) == 0,
               PL_ERR_ILLEGAL_PARAMETER, "ServerHello does not echo our legacy_session_id");
     PL_ENSURE(sh.compression == 0, PL_ERR_ILLEGAL_PARAMETER, "server selected compression method %u", sh.compression);
