@@ -88,6 +88,8 @@ int pl_client12_server_hello(parley_conn *c, const void *vsh, const uint8_t *msg
     PL_ENSURE(sh->has_ems || !cfg->require_ems, PL_ERR_HANDSHAKE_FAILURE,
               "server does not support the extended master secret (RFC 7627), which is required");
     if (sh->has_alpn) PL_GUARD(pl_client_accept_alpn(c, sh->alpn.p, sh->alpn.len));
+    /* RFC 6066 3, RFC 5246 7.4.1.4: no acknowledgement of a name we did not send. */
+    PL_ENSURE(!sh->has_sni_ack || hs->sni_sent, PL_ERR_UNSUPPORTED_EXTENSION, "server acknowledged a server_name that was not sent");
     PL_ENSURE(!sh->has_status_request || cfg->ocsp_mode, PL_ERR_UNSUPPORTED_EXTENSION, "server acknowledged a status_request that was not sent");
     hs->status_acked = sh->has_status_request;
     memcpy(hs->server_random, sh->random, 32);
@@ -107,6 +109,12 @@ int pl_client12_server_hello(parley_conn *c, const void *vsh, const uint8_t *msg
     if (hs->offered_session && sh->session_id.len && sh->session_id.len == hs->session_id_len &&
         memcmp(sh->session_id.p, hs->session_id, hs->session_id_len) == 0)
         return pl_client12_resume(c, sh);
+    /* RFC 5246 7.4.1.3: an echoed id means resumption. Without a session
+     * offered, ours was the random TLS 1.3 compatibility id (RFC 8446 D.4):
+     * the server claims a session that does not exist. */
+    PL_ENSURE(!(sh->session_id.len && sh->session_id.len == hs->session_id_len &&
+                memcmp(sh->session_id.p, hs->session_id, hs->session_id_len) == 0),
+              PL_ERR_ILLEGAL_PARAMETER, "server echoed our session id, but no session was offered to resume");
     memcpy(hs->peer_session, sh->session_id.p, sh->session_id.len);
     hs->peer_session_len = (uint8_t)sh->session_id.len;
     hs->state = C12_WAIT_CERT;

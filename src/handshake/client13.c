@@ -36,7 +36,8 @@ static int pl_write_ch(parley_conn *c, pl_buf *b, const uint8_t *pub, size_t pub
     PL_GUARD(pl_buf_u8(b, 1));
     PL_GUARD(pl_buf_u8(b, 0)); /* null compression only */
     PL_GUARD(pl_buf_open(b, 2, &exts));
-    if (c->server_name && !pl_is_ip_literal(c->server_name)) {
+    hs->sni_sent = c->server_name && !pl_is_ip_literal(c->server_name);
+    if (hs->sni_sent) {
         /* RFC 6066 3: literal IP addresses are not permitted in SNI. */
         size_t nl = strlen(c->server_name);
         PL_GUARD(pl_buf_u16(b, PL_EXT_SERVER_NAME));
@@ -178,6 +179,13 @@ static int c_send_ch(parley_conn *c, const uint8_t *msg, size_t len)
     publen = 0;
     if (hs->offered13) PL_GUARD(pl_kex_generate(hs->kex_group, &hs->kex, pub, &publen));
     hs->client_version = PARLEY_TLS1_2;
+    if (hs->hrr_done && !hs->ccs_sent) {
+        /* RFC 8446 D.4: the compatibility CCS goes before our second flight,
+         * which after a HelloRetryRequest is the second ClientHello (early
+         * data offered sent it after the first ClientHello already). */
+        PL_GUARD(pl_conn_send_ccs(c));
+        hs->ccs_sent = 1;
+    }
     int rc = pl_write_ch(c, &b, pub, publen);
     if (rc == 0 && hs->psk_offered) rc = pl_client13_bind_psk(c, &b);
     if (rc == 0) rc = pl_conn_send_handshake(c, PL_HS_CLIENT_HELLO, b.data, b.len);
@@ -243,7 +251,11 @@ static int c_recv_sh(parley_conn *c, const uint8_t *msg, size_t len)
     }
     PL_ENSURE(hs->offered13, PL_ERR_ILLEGAL_PARAMETER, "server selected TLS 1.3, which was not offered");
     PL_ENSURE(sh.version == PARLEY_TLS1_3, PL_ERR_ILLEGAL_PARAMETER, "server selected version 0x%04x, which was not offered", sh.version);
-    PL_ENSURE(sh.legacy_version == 0x0303, PL_ERR_ILLEGAL_PARAMETER, "ServerHello legacy_version is 0x%04x", sh.legacy_version);
+    /* RFC 8446 4.1.3: legacy_version is 0x0303. Another value is a version
+     * we do not speak: protocol_version, as the TLS 1.2 path (client12.c)
+     * and the D.5 check above answer for the same field. */
+    PL_ENSURE(sh.legacy_version == 0x0303, PL_ERR_PROTOCOL_VERSION, "ServerHello legacy_version is 0x%04x, not 0x0303 (RFC 8446 4.1.3)",
+              sh.legacy_version);
     PL_ENSURE(sh.session_id.len == hs->session_id_len && memcmp(sh.session_id.p, hs->session_id, hs->session_id_len) == 0,
               PL_ERR_ILLEGAL_PARAMETER, "ServerHello does not echo our legacy_session_id");
     PL_ENSURE(sh.compression == 0, PL_ERR_ILLEGAL_PARAMETER, "server selected compression method %u", sh.compression);
@@ -298,6 +310,13 @@ static int c_recv_sh(parley_conn *c, const uint8_t *msg, size_t len)
      * always written in plaintext, so it can still precede our Finished.
      * Early data that may still be accepted keeps the early write keys until
      * EncryptedExtensions says (early_client.c). */
+    if (!hs->ccs_sent) {
+        /* RFC 8446 D.4: in compatibility mode nothing encrypted may precede
+         * our CCS, and an alert about the server's flight would be: send it
+         * now, ahead of whatever we write next under the handshake keys. */
+        PL_GUARD(pl_conn_send_ccs(c));
+        hs->ccs_sent = 1;
+    }
     if (pl_client13_early_sh(c, sh.has_psk, sh.suite)) {
         pl_trace(c, PARLEY_TRACE_KEYS, -1, "handshake traffic keys installed (read)", 0, "");
     } else {
@@ -312,6 +331,9 @@ static int c_recv_ee(parley_conn *c, const uint8_t *msg, size_t len)
 {
     pl_encrypted_extensions ee;
     PL_GUARD(pl_encrypted_extensions_parse(msg + 4, len - 4, &ee));
+    /* RFC 8446 4.2, RFC 6066 3: no acknowledgement of a name we did not send. */
+    PL_ENSURE(!ee.has_sni_ack || c->hs->sni_sent, PL_ERR_UNSUPPORTED_EXTENSION,
+              "server acknowledged a server_name that was not sent");
     if (ee.has_alpn) PL_GUARD(pl_client_accept_alpn(c, ee.alpn.p, ee.alpn.len));
     PL_GUARD(pl_rsl_client_accept(c, ee.record_size_limit));
     PL_GUARD(pl_client13_early_ee(c, ee.has_early_data)); /* 0-RTT accepted or not (RFC 8446 4.2.10) */
@@ -332,6 +354,8 @@ static int c_recv_cert(parley_conn *c, const uint8_t *msg, size_t len)
     if (msg[0] == PL_HS_CERTIFICATE_REQUEST) {
         pl_certificate_request cr;
         PL_GUARD(pl_certificate_request_parse(msg + 4, len - 4, &cr));
+        /* RFC 8446 4.3.2: the context is empty except after the handshake. */
+        PL_ENSURE(cr.context.len == 0, PL_ERR_DECODE, "CertificateRequest in the handshake has a non-empty request context");
         PL_GUARD(pl_buf_bytes(&hs->cert_req_ctx, cr.context.p, cr.context.len));
         PL_GUARD(pl_buf_bytes(&hs->req_sigalgs, cr.sigalgs.p, cr.sigalgs.len));
         if (cr.has_cas) PL_GUARD(pl_buf_bytes(&hs->req_cas, cr.cas.p, cr.cas.len));
@@ -345,6 +369,9 @@ static int c_recv_cert(parley_conn *c, const uint8_t *msg, size_t len)
     PL_GUARD(pl_cc_certificate_body(c, msg, len, &body, &blen)); /* RFC 8879 4: maybe compressed */
     PL_GUARD(pl_certificate_parse(body, blen, &ct));
     PL_ENSURE(ct.context.len == 0, PL_ERR_ILLEGAL_PARAMETER, "server Certificate has a non-empty request context");
+    /* RFC 8446 4.4.2, 4.2: a staple only in answer to our status_request. */
+    PL_ENSURE(!ct.any_status || c->cfg->ocsp_mode, PL_ERR_UNSUPPORTED_EXTENSION,
+              "server stapled an OCSP response, which was not requested");
     /* RFC 8446 4.4.2.4: an empty server Certificate is decode_error. */
     PL_ENSURE(ct.n > 0, PL_ERR_DECODE, "server sent an empty certificate chain");
     PL_GUARD(pl_take_peer_chain(c, &ct));
@@ -400,11 +427,7 @@ static int c_send_fin(parley_conn *c, const uint8_t *msg, size_t len)
     (void)msg;
     (void)len;
     PL_GUARD(pl_client13_end_early(c)); /* accepted 0-RTT: EndOfEarlyData first (RFC 8446 4.5) */
-    /* RFC 8446 D.4: in compatibility mode the client sends a CCS before its second flight. */
-    if (!hs->ccs_sent) {
-        PL_GUARD(pl_conn_send_ccs(c));
-        hs->ccs_sent = 1;
-    }
+    /* The compatibility CCS went out already (c_send_ch or c_recv_sh). */
     hs->state = C_SEND_FINISHED;
     if (hs->cert_requested) {
         /* RFC 8446 4.4.2: our chain, or an empty Certificate when none fits. */

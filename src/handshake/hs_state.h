@@ -36,6 +36,7 @@ typedef struct {
     struct parley_key_op op;
     const void *table;      /* the handshake table in use (TLS 1.3 or 1.2) */
     int offered12, offered13; /* client: versions offered (a usable suite for each) */
+    int sni_sent;           /* client: our ClientHello carried server_name */
     /* Client authentication. Client: the request and our choice. Server: what came. */
     pl_buf req_sigalgs, req_cas;
     uint8_t req_types;      /* TLS 1.2 CertificateRequest.certificate_types: PL_CERT_TYPE_* bits */

@@ -149,6 +149,7 @@ typedef struct pl_certificate_s {
     size_t n;
     pl_cursor certs[PL_CERT_MAX_ENTRIES];
     pl_cursor leaf_ocsp;    /* TLS 1.3: OCSPResponse stapled on the leaf, if any */
+    int any_status;         /* some entry carries status_request: the caller checks it was asked for */
 } pl_certificate;
 PL_MUST_CHECK int pl_certificate_parse(const uint8_t *body, size_t len, pl_certificate *ct);
 PL_MUST_CHECK int pl_certificate_write(pl_buf *b, const uint8_t *ctx, size_t ctxlen,

@@ -58,11 +58,18 @@ int pl_encrypted_extensions_parse(const uint8_t *body, size_t len, pl_encrypted_
     return pl_ext_walk(&exts, PL_IN_EE, pl_ee_ext, ee);
 }
 
-/* Certificate entry extensions: keep the leaf's status_request (the staple). */
+/* Certificate entry extensions: keep the leaf's status_request (the staple).
+ * RFC 8446 4.4.2: they must answer the ClientHello's (or CertificateRequest's)
+ * extensions, and 4.2: an unrequested one is unsupported_extension. Parley
+ * only ever asks for status_request (never SCTs or anything else); whether
+ * it asked for that is the caller's check (any_status). */
 static int pl_ct_ext(void *vctx, uint16_t type, pl_cursor *b)
 {
     pl_certificate *ct = vctx;
-    if (type == PL_EXT_STATUS_REQUEST && ct->n == 0) {
+    PL_ENSURE(type == PL_EXT_STATUS_REQUEST, PL_ERR_UNSUPPORTED_EXTENSION,
+              "certificate entry carries extension %s (%u), which was not requested", pl_ext_name(type), type);
+    ct->any_status = 1;
+    if (ct->n == 0) {
         PL_GUARD(pl_certificate_status_parse(b->p, b->len, &ct->leaf_ocsp));
         b->len = 0;
     }

@@ -187,6 +187,8 @@ static int pl_pha_server_cert(parley_conn *c, const uint8_t *msg, size_t len)
     /* RFC 8446 4.4.2: the context of the request it answers. */
     PL_ENSURE(ct.context.len == c->pha->ctx_len && memcmp(ct.context.p, c->pha->ctx, ct.context.len) == 0,
               PL_ERR_ILLEGAL_PARAMETER, "client Certificate does not echo the post-handshake request's context");
+    /* RFC 8446 4.4.2: our CertificateRequest never asks for status_request. */
+    PL_ENSURE(!ct.any_status, PL_ERR_UNSUPPORTED_EXTENSION, "client Certificate carries status_request, which was not requested");
     if (ct.n == 0) {
         /* RFC 8446 4.4.2.4: certificate_required when one is required. */
         PL_ENSURE(c->cfg->verify_client != PARLEY_VERIFY_CLIENT_REQUIRE, PL_ERR_CERTIFICATE_REQUIRED,

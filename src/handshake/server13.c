@@ -405,6 +405,8 @@ static int s_recv_ccert(parley_conn *c, const uint8_t *msg, size_t len)
     PL_GUARD(pl_certificate_parse(body, blen, &ct));
     /* RFC 8446 4.4.2: the context echoes the CertificateRequest's (empty). */
     PL_ENSURE(ct.context.len == 0, PL_ERR_ILLEGAL_PARAMETER, "client Certificate has the wrong request context");
+    /* RFC 8446 4.4.2: our CertificateRequest never asks for status_request. */
+    PL_ENSURE(!ct.any_status, PL_ERR_UNSUPPORTED_EXTENSION, "client Certificate carries status_request, which was not requested");
     if (ct.n == 0) {
         /* RFC 8446 4.4.2.4: certificate_required when one is required. */
         PL_ENSURE(c->cfg->verify_client != PARLEY_VERIFY_CLIENT_REQUIRE, PL_ERR_CERTIFICATE_REQUIRED,

@@ -67,14 +67,19 @@ static int pl_sh12_ext(void *vctx, uint16_t type, pl_cursor *b)
     return pl_cur_expect_empty(b);
 }
 
-/* Is there a supported_versions extension in this block? (decides 1.3 vs 1.2 rules) */
-static int pl_has_supported_versions(pl_cursor exts)
+/* Is there a supported_versions extension in this block? (decides 1.3 vs
+ * 1.2 rules) *selected: the version it names, 0 if it is too short. */
+static int pl_has_supported_versions(pl_cursor exts, uint16_t *selected)
 {
+    *selected = 0;
     while (exts.len >= 4) {
         uint16_t type;
         pl_cursor body;
         if (pl_cur_u16(&exts, &type) < 0 || pl_cur_vec16(&exts, &body) < 0) return 0;
-        if (type == PL_EXT_SUPPORTED_VERSIONS) return 1;
+        if (type == PL_EXT_SUPPORTED_VERSIONS) {
+            if (pl_cur_u16(&body, selected) < 0) *selected = 0;
+            return 1;
+        }
     }
     return 0;
 }
@@ -125,7 +130,12 @@ int pl_server_hello_parse(const uint8_t *body, size_t len, pl_server_hello *sh)
     if (c.len == 0) return 0; /* a TLS 1.2 ServerHello may have no extensions */
     PL_GUARD(pl_cur_vec16(&c, &exts));
     PL_GUARD(pl_cur_expect_empty(&c));
-    if (!sh->is_hrr && !pl_has_supported_versions(exts)) return pl_ext_walk(&exts, PL_IN_SH12, pl_sh12_ext, sh);
+    uint16_t selected;
+    if (!sh->is_hrr && !pl_has_supported_versions(exts, &selected)) return pl_ext_walk(&exts, PL_IN_SH12, pl_sh12_ext, sh);
+    /* RFC 8446 4.2.1: supported_versions naming a version before TLS 1.3
+     * is illegal_parameter (said before the walk trips on a 1.2 extension). */
+    PL_ENSURE(sh->is_hrr || selected == 0 || selected >= PARLEY_TLS1_3, PL_ERR_ILLEGAL_PARAMETER,
+              "ServerHello's supported_versions selects 0x%04x, a version before TLS 1.3 (RFC 8446 4.2.1)", selected);
     return pl_ext_walk(&exts, sh->is_hrr ? PL_IN_HRR : PL_IN_SH, pl_sh_ext, sh);
 }
 

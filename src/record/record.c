@@ -67,12 +67,17 @@ int pl_rec_check_header(const uint8_t hdr[PL_REC_HEADER], int protected_, uint8_
 
 int pl_rec_write_plain(pl_buf *out, uint8_t type, const uint8_t *data, size_t len)
 {
+    /* RFC 8446 5.1: 0x0303 for all records but the initial ClientHello
+     * (which may use 0x0301: record/send.c does, through the _v form). */
+    return pl_rec_write_plain_v(out, 0x0303, type, data, len);
+}
+
+int pl_rec_write_plain_v(pl_buf *out, uint16_t version, uint8_t type, const uint8_t *data, size_t len)
+{
     PL_ENSURE(len <= PL_MAX_PLAINTEXT, PL_ERR_INTERNAL, "plaintext record too long");
     PL_GUARD(pl_buf_reserve(out, PL_REC_HEADER + len));
     PL_GUARD(pl_buf_u8(out, type));
-    /* RFC 8446 5.1: 0x0303 for all records but the initial ClientHello
-     * (which may use 0x0301); we use 0x0303 throughout except there. */
-    PL_GUARD(pl_buf_u16(out, 0x0303));
+    PL_GUARD(pl_buf_u16(out, version));
     PL_GUARD(pl_buf_u16(out, (uint16_t)len));
     return pl_buf_bytes(out, data, len);
 }

@@ -66,6 +66,8 @@ PL_MUST_CHECK int pl_rec_check_header(const uint8_t hdr[PL_REC_HEADER], int prot
 PL_MUST_CHECK int pl_rec_check_header12(const uint8_t hdr[PL_REC_HEADER], int protected_, uint8_t *type, size_t *len);
 /* Append a plaintext record. */
 PL_MUST_CHECK int pl_rec_write_plain(pl_buf *out, uint8_t type, const uint8_t *data, size_t len);
+/* The same with the given legacy_record_version (0x0301 for an initial ClientHello). */
+PL_MUST_CHECK int pl_rec_write_plain_v(pl_buf *out, uint16_t version, uint8_t type, const uint8_t *data, size_t len);
 /* Append a protected record: TLSInnerPlaintext(data, type, pad zeros). */
 PL_MUST_CHECK int pl_rec_seal13(pl_rec_keys *k, pl_buf *out, uint8_t type, const uint8_t *data, size_t len, size_t pad);
 /* Decrypt payload (len bytes after hdr) in place; find the inner type past

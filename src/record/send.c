@@ -71,9 +71,14 @@ int pl_send_handshake(parley_conn *c, uint8_t type, const uint8_t *body, size_t 
      * the peer's record_size_limit leaves for content in a protected record
      * (RFC 8449 4: unprotected records are not subject to it). */
     size_t frag = pl_rec_active(&c->wr) ? pl_rsl_content_max(c) : PL_MAX_PLAINTEXT;
+    /* RFC 8446 5.1 (and RFC 5246 E.1): the initial ClientHello's records
+     * may say 0x0301, which servers that only know older versions expect;
+     * the second ClientHello after a HelloRetryRequest says 0x0303. */
+    int initial_ch = type == PL_HS_CLIENT_HELLO && !c->is_server && c->hs && !c->hs->hrr_done && !pl_rec_active(&c->wr);
     for (size_t off = 0; rc == 0 && off < m.len; off += frag) {
         size_t n = m.len - off < frag ? m.len - off : frag;
-        rc = pl_send_record(c, PL_CT_HANDSHAKE, m.data + off, n);
+        rc = initial_ch ? pl_rec_write_plain_v(&c->out, 0x0301, PL_CT_HANDSHAKE, m.data + off, n)
+                        : pl_send_record(c, PL_CT_HANDSHAKE, m.data + off, n);
     }
     pl_buf_free(&m);
     return rc;

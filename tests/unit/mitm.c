@@ -160,6 +160,11 @@ int mitm_handshake(pair *p, mitm *m)
 
 void mitm_pair(pair *p, mitm *m, parley_config *cc, parley_config *sc, int v)
 {
+    mitm_pair_sni(p, m, cc, sc, v, "localhost");
+}
+
+void mitm_pair_sni(pair *p, mitm *m, parley_config *cc, parley_config *sc, int v, const char *sni)
+{
     if (v == PARLEY_TLS1_3) {
         assert_int_equal(parley_config_set_ciphers(cc, "TLS_AES_128_GCM_SHA256"), PARLEY_OK);
         assert_int_equal(parley_config_set_keylog(cc, keylog, m), PARLEY_OK);
@@ -168,7 +173,7 @@ void mitm_pair(pair *p, mitm *m, parley_config *cc, parley_config *sc, int v)
         assert_int_equal(parley_config_set_ciphers(cc, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"), PARLEY_OK);
     }
     assert_int_equal(parley_config_set_trace(cc, mitm_client_trace, m), PARLEY_OK);
-    make_pair(p, only_version(cc, v), only_version(sc, v), "localhost");
+    make_pair(p, only_version(cc, v), only_version(sc, v), sni);
 }
 
 size_t ch_ext_at(const uint8_t *b)

@@ -35,6 +35,8 @@ struct mitm {
  * "client certificate" trace into m->trace. Both sides log their keys,
  * since each side's flight leaves before the other has derived anything. */
 void mitm_pair(pair *p, mitm *m, parley_config *cc, parley_config *sc, int v);
+/* The same with the client's server name (NULL: none, no SNI sent). */
+void mitm_pair_sni(pair *p, mitm *m, parley_config *cc, parley_config *sc, int v, const char *sni);
 /* pair_handshake with every flight passed through m. 0 when both completed;
  * on failure the other side has read the alert. */
 int mitm_handshake(pair *p, mitm *m);

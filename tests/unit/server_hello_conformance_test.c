@@ -32,6 +32,24 @@ static void take_hello(client *cl)
 {
     cl->chlen = conn_take(cl->c, cl->ch, sizeof cl->ch);
     assert_true(cl->chlen > 9);
+    /* RFC 8446 5.1: the initial ClientHello's record says 0x0301. */
+    assert_int_equal(cl->ch[1] << 8 | cl->ch[2], 0x0301);
+    assert_int_equal(cl->ch[5], PL_HS_CLIENT_HELLO);
+    size_t body = (size_t)cl->ch[7] << 8 | cl->ch[8];
+    assert_int_equal(pl_client_hello_parse(cl->ch + 9, body, &cl->hello), 0);
+}
+
+/* After a HelloRetryRequest: the compatibility CCS first (RFC 8446 D.4,
+ * before the second ClientHello), then that hello, in a 0x0303 record. */
+static void take_second_hello(client *cl)
+{
+    static const uint8_t ccs[6] = {0x14, 0x03, 0x03, 0x00, 0x01, 0x01};
+    cl->chlen = conn_take(cl->c, cl->ch, sizeof cl->ch);
+    assert_true(cl->chlen > 15);
+    assert_memory_equal(cl->ch, ccs, 6);
+    memmove(cl->ch, cl->ch + 6, cl->chlen - 6);
+    cl->chlen -= 6;
+    assert_int_equal(cl->ch[0] << 16 | cl->ch[1] << 8 | cl->ch[2], 0x160303);
     assert_int_equal(cl->ch[5], PL_HS_CLIENT_HELLO);
     size_t body = (size_t)cl->ch[7] << 8 | cl->ch[8];
     assert_int_equal(pl_client_hello_parse(cl->ch + 9, body, &cl->hello), 0);
@@ -150,16 +168,37 @@ static void test_server_hello_ssl3_legacy_version(void **state)
     rh_buf_free(&e);
 }
 
-/* RFC 8446 4.1.3: a TLS 1.3 ServerHello's legacy_version is 0x0303. */
+/* RFC 8446 4.1.3: a TLS 1.3 ServerHello's legacy_version is 0x0303;
+ * another is a version we do not speak: protocol_version. */
 static void test_server_hello_legacy_version_not_0303(void **state)
+{
+    (void)state;
+    static const uint16_t bad[] = {0x0304, 0x1234, 0x0302};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        client cl;
+        rh_buf e = {0};
+        char words[64];
+        new_client(&cl);
+        ext_tls13(&e, 0);
+        snprintf(words, sizeof words, "ServerHello legacy_version is 0x%04x, not 0x0303", bad[i]);
+        refused(&cl, server_hello(&cl, bad[i], some_random, 0x1301, &e), PL_ALERT_PROTOCOL_VERSION, words);
+        rh_buf_free(&e);
+    }
+}
+
+/* RFC 8446 4.2.1: supported_versions naming TLS 1.2 (or older) in a
+ * ServerHello is illegal_parameter, before any TLS 1.2 extension beside it
+ * is judged. */
+static void test_server_hello_supported_versions_tls12(void **state)
 {
     (void)state;
     client cl;
     rh_buf e = {0};
     new_client(&cl);
-    ext_tls13(&e, 0);
-    refused(&cl, server_hello(&cl, 0x0304, some_random, 0x1301, &e), PL_ALERT_ILLEGAL_PARAMETER,
-            "ServerHello legacy_version is 0x0304");
+    ext_tls12(&e);
+    ext_version(&e, 0x0303);
+    refused(&cl, server_hello(&cl, 0x0303, some_random, 0xc02b, &e), PL_ALERT_ILLEGAL_PARAMETER,
+            "supported_versions selects 0x0303, a version before TLS 1.3");
     rh_buf_free(&e);
 }
 
@@ -209,7 +248,7 @@ static void test_server_hello_after_hrr_changes_suite_or_version(void **state)
         new_client(&cl);
         ext_tls13(&e, 1);
         assert_int_equal(server_hello(&cl, 0x0303, NULL, 0x1301, &e), PARLEY_WANT_READ);
-        take_hello(&cl); /* the second ClientHello */
+        take_second_hello(&cl); /* CCS, the second ClientHello */
         e.len = 0;
         if (what == 0) {
             ext_version(&e, 0x0304);
@@ -231,6 +270,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_server_hello_ssl3_legacy_version),
         cmocka_unit_test(test_server_hello_legacy_version_not_0303),
+        cmocka_unit_test(test_server_hello_supported_versions_tls12),
         cmocka_unit_test(test_server_hello_duplicate_extension),
         cmocka_unit_test(test_hrr_without_change),
         cmocka_unit_test(test_server_hello_after_hrr_changes_suite_or_version),
