@@ -159,7 +159,7 @@ int parley_conn_request_client_auth(parley_conn *c)
     if (!c->hs_done) return pl_pha_refuse(c, "the handshake is not complete");
     if (c->version != PARLEY_TLS1_3) return pl_pha_refuse(c, "TLS 1.2 has no post-handshake authentication");
     if (c->closed_sent) return pl_pha_refuse(c, "close_notify was sent");
-    if (!c->cfg->client_trust || !c->cfg->verify_client)
+    if ((!c->cfg->client_trust && !c->cfg->verify_cb) || !c->cfg->verify_client)
         return pl_pha_refuse(c, "no client CAs are configured to verify a certificate with");
     if (!c->pha_offered || !c->pha) return pl_pha_refuse(c, "the client did not offer post_handshake_auth (RFC 8446 4.2.6)");
     if (c->pha->state != PHA_IDLE) return pl_pha_refuse(c, "a request is already outstanding");

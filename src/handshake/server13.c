@@ -34,14 +34,14 @@ static int pl_choose_cert(parley_conn *c, const pl_client_hello *ch, pl_choice *
 {
     parley_config *cfg = c->cfg;
     /* One pass over the client's list, however long (pl_sigalgs_offered). */
-    uint32_t offered = pl_sigalgs_offered(cfg->sigalgs, cfg->nsigalgs, ch->sigalgs);
+    uint32_t offered = pl_sigalgs_offered(cfg->sign_sigalgs, cfg->nsign_sigalgs, ch->sigalgs);
     /* Two passes: first a certificate whose name matches SNI, then any. */
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < cfg->ncerts; i++) {
             const pl_cert_entry *e = &cfg->certs[i];
             if (pass == 0 && (!ch->has_sni || !pl_chain_matches_name(&e->chain, ch->sni))) continue;
-            for (size_t j = 0; j < cfg->nsigalgs; j++) {
-                uint16_t s = cfg->sigalgs[j];
+            for (size_t j = 0; j < cfg->nsign_sigalgs; j++) {
+                uint16_t s = cfg->sign_sigalgs[j];
                 if ((offered >> j & 1) && pl_sig_scheme_fits_key(e->chain.pubkey, s, 1)) {
                     ch_out->cert = (int)i;
                     ch_out->scheme = s;
@@ -437,7 +437,9 @@ int pl_server13_check_client_cv(parley_conn *c, const uint8_t *msg, size_t len, 
     int rc = pl_certificate_verify_content(0, th, pl_hash_len(hs->hash), &content);
     if (rc == 0) rc = pl_sig_verify(hs->peer_key, cv.scheme, content.data, content.len, cv.signature.p, cv.signature.len);
     pl_buf_free(&content);
-    return pl_peer_signature_verdict(rc, what);
+    PL_GUARD(pl_peer_signature_verdict(rc, what));
+    c->peer_sigscheme = cv.scheme;
+    return 0;
 }
 
 static int s_recv_ccv(parley_conn *c, const uint8_t *msg, size_t len)
