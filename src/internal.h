@@ -426,6 +426,18 @@ int pl_client_accept_alpn(parley_conn *c, const uint8_t *proto, size_t len);
  * allow what its key will do in every case, unverified included. */
 struct pl_certificate_s;
 int pl_take_peer_chain(parley_conn *c, const struct pl_certificate_s *ct);
+/* Does the verify list (parley_config_set_verify_schemes) hold a scheme a
+ * TLS 1.3 CertificateRequest may carry (not PKCS#1 v1.5)? A list of
+ * PKCS#1 v1.5 schemes only cannot ask for a TLS 1.3 client certificate. */
+static inline int pl_verify_list_has_tls13(const parley_config *cfg)
+{
+    for (size_t i = 0; i < cfg->nsigalgs; i++)
+        if ((cfg->sigalgs[i] & 0xff) != 0x01) return 1;
+    return 0;
+}
+#define PL_NO_TLS13_VERIFY_SCHEME                                                                                      \
+    "cannot ask for a TLS 1.3 client certificate: the verify scheme list holds only PKCS#1 v1.5 schemes, which TLS "  \
+    "1.3 does not use for handshake signatures (RFC 8446 4.2.3)"
 /* Run the application's verify callback on a chain: 0 when it accepts,
  * else the error for the alert it returned (tls12.c). */
 PL_MUST_CHECK int pl_app_verify(parley_conn *c, const pl_der *ders, size_t n);

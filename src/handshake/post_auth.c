@@ -135,6 +135,7 @@ static int pl_write_cr(parley_conn *c, pl_buf *b)
     PL_GUARD(pl_buf_open(b, 2, &m2));
     for (size_t i = 0; i < cfg->nsigalgs; i++)
         if ((cfg->sigalgs[i] & 0xff) != 0x01) PL_GUARD(pl_buf_u16(b, cfg->sigalgs[i]));
+    PL_ENSURE(pl_verify_list_has_tls13(cfg), PL_ERR_HANDSHAKE_FAILURE, PL_NO_TLS13_VERIFY_SCHEME);
     PL_GUARD(pl_buf_close(b, 2, m2));
     PL_GUARD(pl_buf_close(b, 2, sa));
     if (cfg->ca_names.len) {

@@ -312,6 +312,11 @@ static int s_send_sh(parley_conn *c, const uint8_t *msg, size_t len)
             goto out;
         for (size_t i = 0; i < cfg->nsigalgs; i++)
             if ((cfg->sigalgs[i] & 0xff) != 0x01 && (rc = pl_buf_u16(&b, cfg->sigalgs[i])) < 0) goto out; /* no PKCS#1 in 1.3 */
+        /* signature_algorithms<2..2^16-2> (RFC 8446 4.2.3): never empty. */
+        if (!pl_verify_list_has_tls13(cfg)) {
+            rc = pl_fail(PL_ERR_HANDSHAKE_FAILURE, __FILE__, __LINE__, PL_NO_TLS13_VERIFY_SCHEME);
+            goto out;
+        }
         if ((rc = pl_buf_close(&b, 2, m2)) < 0 || (rc = pl_buf_close(&b, 2, sa)) < 0) goto out;
         if (cfg->ca_names.len &&
             ((rc = pl_buf_u16(&b, PL_EXT_CERTIFICATE_AUTHORITIES)) < 0 || (rc = pl_buf_u16(&b, (uint16_t)(cfg->ca_names.len + 2))) < 0 ||

@@ -119,6 +119,17 @@ static void test_verify_list_on_server(void **state)
         assert_int_equal(parley_conn_peer_signature_scheme(p.server), PARLEY_SIG_RSA_PSS_RSAE_SHA384);
         free_pair(&p);
     }
+    /* Only PKCS#1 v1.5 in the verify list: a TLS 1.3 CertificateRequest
+     * would carry an empty signature_algorithms (RFC 8446 4.2.3 forbids
+     * it), so the server refuses to ask, and says why. */
+    pair p;
+    parley_config *sc = only_version(server_cfg("slec"), PARLEY_TLS1_3);
+    assert_int_equal(parley_config_set_client_ca(sc, path), PARLEY_OK);
+    assert_int_equal(parley_config_set_verify_schemes(sc, "rsa_pkcs1_sha256"), PARLEY_OK);
+    assert_int_not_equal(run(&p, mtls_client("slec", "slrsa"), sc), 0);
+    assert_int_equal(parley_conn_alert_sent(p.server), 40);
+    assert_non_null(strstr(parley_conn_error_string(p.server), "only PKCS#1 v1.5"));
+    free_pair(&p);
 }
 
 int main(void)
