@@ -24,6 +24,7 @@
 
 uint16_t pl_cipher_from_name(const char *name);
 uint16_t pl_group_from_name(const char *name);
+uint16_t pl_sigscheme_from_name(const char *name);
 
 /* Defaults: AES-128-GCM first (fast with AES-NI), then ChaCha20, then AES-256. */
 static const uint16_t pl_default_suites[] = {
@@ -94,6 +95,8 @@ parley_config *parley_config_new(void)
     cfg->ngroups = sizeof pl_default_groups / sizeof pl_default_groups[0];
     memcpy(cfg->sigalgs, pl_default_sigalgs, sizeof pl_default_sigalgs);
     cfg->nsigalgs = sizeof pl_default_sigalgs / sizeof pl_default_sigalgs[0];
+    memcpy(cfg->sign_sigalgs, pl_default_sigalgs, sizeof pl_default_sigalgs);
+    cfg->nsign_sigalgs = cfg->nsigalgs;
     cfg->verify = 1;
     cfg->verify_hostname = 1;
     return cfg;
@@ -180,6 +183,11 @@ static int pl_trust_identity(const parley_config *cfg, pl_trust *t, int client, 
     uint8_t in[128], *p = in;
     memcpy(p, client ? "PTsrv" : "PTcli", 5), p += 5; /* whom the trust authenticates */
     *p++ = (uint8_t)verifies;
+    /* The application's verify callback, which decided instead of the
+     * store: a session is bound to the callback function it was made under
+     * (not its arg, which may be per config). */
+    *p++ = (uint8_t)(cfg->verify_cb != NULL);
+    if (cfg->verify_cb) memcpy(p, &cfg->verify_cb, sizeof cfg->verify_cb), p += sizeof cfg->verify_cb;
     if (verifies) {
         /* A server's client CAs, not whether it requires a certificate:
          * one verified under them stays verified when the mode changes. */
@@ -286,9 +294,18 @@ int pl_config_freeze(parley_config *cfg, int client)
         pl_cfg_errf(cfg, "%s", pl_last_message());
         rc = -1;
     }
-    if (!client && cfg->verify_client && !cfg->client_trust) {
+    static const uint8_t zero_id[32];
+    if (!client && cfg->verify_client && !cfg->client_trust && !cfg->client_ca_file && cfg->verify_cb) {
+        /* The callback verifies: no store, no certificate_authorities (made
+         * once: connections of other threads read the identity). */
+        if (memcmp(cfg->client_trust_id, zero_id, sizeof zero_id) == 0 &&
+            pl_trust_identity(cfg, NULL, 0, 0, 0, cfg->client_trust_id) < 0) {
+            pl_cfg_errf(cfg, "%s", pl_last_message());
+            rc = -1;
+        }
+    } else if (!client && cfg->verify_client && !cfg->client_trust) {
         if (!cfg->client_ca_file) {
-            pl_cfg_errf(cfg, "verifying client certificates needs a client CA file (parley_config_set_client_ca)");
+            pl_cfg_errf(cfg, "verifying client certificates needs a client CA file (parley_config_set_client_ca) or a verify callback (parley_config_set_verify_callback)");
             rc = -1;
         } else if (pl_client_trust_load_locked(cfg) < 0) {
             rc = -1;
@@ -301,7 +318,7 @@ int pl_config_freeze(parley_config *cfg, int client)
                  cfg->ca_names.len);
         rc = -1;
     }
-    if (client && cfg->verify && !cfg->trust_loaded) {
+    if (client && cfg->verify && !cfg->verify_cb && !cfg->trust_loaded) {
         /* Likewise; a store from an earlier failed attempt is not leaked. */
         pl_trust *t = NULL;
         if (pl_trust_load(cfg->ca_file, &t) < 0 || pl_trust_setup(cfg, t) < 0 ||
@@ -314,13 +331,13 @@ int pl_config_freeze(parley_config *cfg, int client)
             cfg->trust = t;
             cfg->trust_loaded = 1;
         }
-    } else if (client && !cfg->verify && !cfg->trust_loaded) {
+    } else if (client && (!cfg->verify || cfg->verify_cb) && !cfg->trust_loaded) {
         if (pl_trust_identity(cfg, NULL, 1, 0, 0, cfg->trust_id) < 0 ||
             pl_trust_identity(cfg, NULL, 1, 0, 1, cfg->trust_id_certs) < 0) {
             pl_cfg_errf(cfg, "%s", pl_last_message()); /* the failing thread reads why, as for every other path */
             rc = -1;
         }
-        else cfg->trust_loaded = 1; /* nothing to load: the identity says "not verified" */
+        else cfg->trust_loaded = 1; /* nothing to load: the identity says "not verified" (or "the callback") */
     }
     size_t cap = pl_config_out_cap(cfg);
     if (cap != atomic_load_explicit(&cfg->out_cap, memory_order_relaxed))
@@ -345,7 +362,8 @@ static int pl_parse_list(parley_config *cfg, const char *list, char sep, uint16_
                          uint16_t *out, size_t cap, size_t *n, const char *what)
 {
     char item[64];
-    uint16_t tmp[PL_MAX_SUITES > PL_MAX_GROUPS ? PL_MAX_SUITES : PL_MAX_GROUPS];
+    uint16_t tmp[PL_MAX_SUITES > PL_MAX_GROUPS ? (PL_MAX_SUITES > PL_MAX_SIGALGS ? PL_MAX_SUITES : PL_MAX_SIGALGS)
+                                               : (PL_MAX_GROUPS > PL_MAX_SIGALGS ? PL_MAX_GROUPS : PL_MAX_SIGALGS)];
     size_t k = 0;
     const char *p = list;
     PL_CFG_ARG(cfg, list);
@@ -388,6 +406,20 @@ int parley_config_set_groups(parley_config *cfg, const char *list)
 {
     PL_CFG_MUTABLE(cfg);
     return pl_parse_list(cfg, list, ':', pl_group_from_name, cfg->groups, PL_MAX_GROUPS, &cfg->ngroups, "group");
+}
+
+int parley_config_set_signing_schemes(parley_config *cfg, const char *list)
+{
+    PL_CFG_MUTABLE(cfg);
+    return pl_parse_list(cfg, list, ':', pl_sigscheme_from_name, cfg->sign_sigalgs, PL_MAX_SIGALGS, &cfg->nsign_sigalgs,
+                         "signature scheme");
+}
+
+int parley_config_set_verify_schemes(parley_config *cfg, const char *list)
+{
+    PL_CFG_MUTABLE(cfg);
+    return pl_parse_list(cfg, list, ':', pl_sigscheme_from_name, cfg->sigalgs, PL_MAX_SIGALGS, &cfg->nsigalgs,
+                         "signature scheme");
 }
 
 int parley_config_allow_rsa_kx(parley_config *cfg, int allow)

@@ -126,6 +126,14 @@ int parley_config_set_ca_file(parley_config *cfg, const char *path)
     return pl_cfg_set_path(cfg, &cfg->ca_file, path);
 }
 
+int parley_config_set_verify_callback(parley_config *cfg, parley_verify_cb fn, void *arg)
+{
+    PL_CFG_MUTABLE(cfg);
+    cfg->verify_cb = fn;
+    cfg->verify_cb_arg = fn ? arg : NULL;
+    return PARLEY_OK;
+}
+
 int parley_config_set_verify(parley_config *cfg, int verify)
 {
     PL_CFG_MUTABLE(cfg);

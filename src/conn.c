@@ -342,6 +342,7 @@ uint16_t parley_conn_version(const parley_conn *c) { return c->version; }
 uint16_t parley_conn_cipher(const parley_conn *c) { return c->suite; }
 uint16_t parley_conn_group(const parley_conn *c) { return c->group; }
 uint16_t parley_conn_signature_scheme(const parley_conn *c) { return c->sigscheme; }
+uint16_t parley_conn_peer_signature_scheme(const parley_conn *c) { return c->peer_sigscheme; }
 const char *parley_conn_alpn(const parley_conn *c) { return c->alpn; }
 const char *parley_conn_server_name(const parley_conn *c) { return c->server_name; }
 int parley_conn_resumed(const parley_conn *c) { return c->resumed; }

@@ -118,8 +118,14 @@ struct parley_config {
     size_t nsuites;
     uint16_t groups[PL_MAX_GROUPS];
     size_t ngroups;
+    /* Signature schemes: sigalgs is what we accept from the peer and
+     * advertise (signature_algorithms, CertificateRequest); sign_sigalgs
+     * what we may sign with, in preference order. Both default to
+     * pl_default_sigalgs (config.c). */
     uint16_t sigalgs[PL_MAX_SIGALGS];
     size_t nsigalgs;
+    uint16_t sign_sigalgs[PL_MAX_SIGALGS];
+    size_t nsign_sigalgs;
     uint8_t alpn[PL_MAX_ALPN + 1]; /* ProtocolNameList body: len-prefixed names */
     size_t alpn_len;
     pl_cert_entry certs[PL_MAX_CERTS];
@@ -144,6 +150,10 @@ struct parley_config {
     int verify_client_set; /* set_verify_client was called: set_client_ca keeps its mode */
     int client_auth_deferred; /* server: TLS 1.3 handshakes do not ask; parley_conn_request_client_auth does (post_auth.c) */
     char *client_ca_file;
+    /* The application's verification of the peer's chain, instead of ours
+     * (parley_config_set_verify_callback; tls12.c pl_take_peer_chain). */
+    parley_verify_cb verify_cb;
+    void *verify_cb_arg;
     pl_trust *client_trust;
     pl_buf ca_names;    /* certificate_authorities body, from client_trust */
 #define PL_MAX_CRL_FILES 16
@@ -254,6 +264,7 @@ struct parley_conn {
     pl_hs *hs;
     int hs_done;
     uint16_t version, suite, group, sigscheme;
+    uint16_t peer_sigscheme; /* the scheme the peer signed its handshake with (parley_conn_peer_signature_scheme) */
     char *alpn;              /* negotiated protocol, or NULL */
     char *server_name;
     uint8_t client_random[32]; /* kept for the key log */
@@ -409,10 +420,27 @@ extern const uint8_t pl_downgrade12[8];
 /* Client: accept the server's ALPN choice if we offered it (RFC 7301 3.2). */
 int pl_client_accept_alpn(parley_conn *c, const uint8_t *proto, size_t len);
 /* Keep the peer's chain (DER views, leaf first), take the leaf's key, and
- * verify it: a client verifies the server (unless verification is off), a
- * server verifies a client against its client CA store. */
+ * verify it: with a verify callback the application does; otherwise a
+ * client verifies the server (unless verification is off), a server
+ * verifies a client against its client CA store. The leaf's keyUsage must
+ * allow what its key will do in every case, unverified included. */
 struct pl_certificate_s;
 int pl_take_peer_chain(parley_conn *c, const struct pl_certificate_s *ct);
+/* Does the verify list (parley_config_set_verify_schemes) hold a scheme a
+ * TLS 1.3 CertificateRequest may carry (not PKCS#1 v1.5)? A list of
+ * PKCS#1 v1.5 schemes only cannot ask for a TLS 1.3 client certificate. */
+static inline int pl_verify_list_has_tls13(const parley_config *cfg)
+{
+    for (size_t i = 0; i < cfg->nsigalgs; i++)
+        if ((cfg->sigalgs[i] & 0xff) != 0x01) return 1;
+    return 0;
+}
+#define PL_NO_TLS13_VERIFY_SCHEME                                                                                      \
+    "cannot ask for a TLS 1.3 client certificate: the verify scheme list holds only PKCS#1 v1.5 schemes, which TLS "  \
+    "1.3 does not use for handshake signatures (RFC 8446 4.2.3)"
+/* Run the application's verify callback on a chain: 0 when it accepts,
+ * else the error for the alert it returned (tls12.c). */
+PL_MUST_CHECK int pl_app_verify(parley_conn *c, const pl_der *ders, size_t n);
 /* Client: the verification result of a resumed session. */
 PL_MUST_CHECK int pl_client_set_resumed_verify(parley_conn *c);
 /* The verdict on a peer's signature check that returned rc: 0, the same

@@ -128,6 +128,19 @@ const char *parley_sigscheme_name(uint16_t s)
     }
 }
 
+/* The schemes parley_config_set_signing_schemes / _verify_schemes take:
+ * those Parley signs and verifies, by the names parley_sigscheme_name
+ * prints (the legacy ones it only names are unknown here). */
+uint16_t pl_sigscheme_from_name(const char *name);
+uint16_t pl_sigscheme_from_name(const char *name)
+{
+    static const uint16_t known[] = {0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0804, 0x0805,
+                                     0x0806, 0x0809, 0x080a, 0x080b, 0x0401, 0x0501, 0x0601};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(parley_sigscheme_name(known[i]), name) == 0) return known[i];
+    return 0;
+}
+
 const char *parley_version_name(uint16_t v)
 {
     switch (v) {

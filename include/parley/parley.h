@@ -161,6 +161,24 @@ int parley_config_set_ciphers(parley_config *cfg, const char *list);
  * (RFC 7919 3: local policy; outside: insufficient_security); listing no
  * ffdhe group accepts any of these. */
 int parley_config_set_groups(parley_config *cfg, const char *list);
+/* Signature schemes, colon-separated, by the names parley_sigscheme_name
+ * prints, e.g. "ecdsa_secp256r1_sha256:rsa_pss_rsae_sha256:ed25519".
+ * Known: ecdsa_secp256r1_sha256, ecdsa_secp384r1_sha384,
+ * ecdsa_secp521r1_sha512, ed25519, ed448, rsa_pss_rsae_sha256/384/512,
+ * rsa_pss_pss_sha256/384/512, rsa_pkcs1_sha256/384/512 (PKCS#1 v1.5: TLS
+ * 1.2 only, never for a TLS 1.3 handshake signature). SHA-1 and SHA-224
+ * schemes cannot be configured (RFC 9155, RFC 8446 4.2.3). At most 16.
+ * Default for both lists: the ECDSA schemes, ed25519, ed448, the RSA-PSS
+ * schemes, then PKCS#1 v1.5, in that order.
+ * - signing: the schemes this side may sign with (server: CertificateVerify
+ *   or ServerKeyExchange; client: CertificateVerify), in preference order:
+ *   the first that the peer offered and the certificate's key can make
+ *   wins, and a certificate with no such scheme is not used.
+ * - verify: the schemes advertised (signature_algorithms in the
+ *   ClientHello, the CertificateRequest's list) and the only ones a peer's
+ *   signature is accepted in (else illegal_parameter). */
+int parley_config_set_signing_schemes(parley_config *cfg, const char *list);
+int parley_config_set_verify_schemes(parley_config *cfg, const char *list);
 /* TLS 1.2 static RSA key exchange: no forward secrecy, so off by default on
  * both sides; on, the TLS_RSA_WITH_* suites are offered / accepted. */
 int parley_config_allow_rsa_kx(parley_config *cfg, int allow);
@@ -262,7 +280,43 @@ int parley_config_set_ocsp(parley_config *cfg, int mode);
  * signed with id-kp-OCSPSigning, valid at the configured clock. */
 int parley_config_set_ocsp_max_age(parley_config *cfg, uint32_t seconds);
 
-/* Turn certificate verification off (client). Dangerous; the tool says so. */
+/* The application verifies the peer's certificate chain, instead of
+ * Parley (both roles; parley_config_set_verify, the CA files, CRLs, OCSP
+ * requirements, depth and key-size policy and the check of a stapled OCSP response are then not applied
+ * to the chain). fn(arg, conn, der, der_len, n) gets the chain as the peer sent it,
+ * leaf first (n >= 1, at most 16: the first 16 if it sent more; der[i] is
+ * valid only during the call), and returns 0 to accept or a TLS alert number to
+ * fail the handshake with that alert: handshake_failure (40),
+ * bad_certificate (42), unsupported_certificate (43), certificate_revoked
+ * (44), certificate_expired (45), certificate_unknown (46), unknown_ca (48),
+ * access_denied (49), insufficient_security (71), internal_error (80); any
+ * other value sends bad_certificate. parley_conn_verify_result then says
+ * "ok (accepted by the application's verify callback)".
+ * What still applies: the leaf must be valid DER with a key type Parley
+ * supports and a keyUsage allowing what its key does in the handshake
+ * (digitalSignature, or keyEncipherment for TLS 1.2 RSA key exchange:
+ * RFC 8446 4.4.2.2, RFC 5246 7.4.2), checked before fn is called
+ * (unsupported_certificate); the peer's CertificateVerify /
+ * ServerKeyExchange signature and its scheme are checked after it.
+ * A server with a callback may ask for client certificates
+ * (parley_config_set_verify_client) without a client CA file: its
+ * CertificateRequest then carries no certificate_authorities.
+ * Not called on resumption (the session was accepted when it was made;
+ * a session is resumed only under the callback function it was made
+ * under) nor
+ * when the peer sends no certificate (parley_config_set_verify_client
+ * decides). Threading: called on the thread driving the handshake (or
+ * parley_conn_read, for TLS 1.3 post-handshake client authentication),
+ * inside that call. fn may call the parley_conn_* result getters on conn
+ * (version, cipher, server name, ALPN ...) but must not drive it
+ * (handshake, read, write, close, free) nor change the config. NULL
+ * removes the callback (the default). */
+typedef int (*parley_verify_cb)(void *arg, const parley_conn *conn, const uint8_t *const *der, const size_t *der_len,
+                                size_t n);
+int parley_config_set_verify_callback(parley_config *cfg, parley_verify_cb fn, void *arg);
+
+/* Turn certificate verification off (client). Dangerous; the tool says so.
+ * The server's key is still used only as its keyUsage allows. */
 int parley_config_set_verify(parley_config *cfg, int verify);
 /* Client: match the server's certificate to the server name given to
  * parley_conn_new_client (DNS names against dNSName SANs, an IP address
@@ -866,7 +920,14 @@ int parley_conn_client_auth_status(const parley_conn *conn);
 uint16_t parley_conn_version(const parley_conn *conn);
 uint16_t parley_conn_cipher(const parley_conn *conn);
 uint16_t parley_conn_group(const parley_conn *conn);
+/* The scheme of the server's handshake signature (TLS 1.3
+ * CertificateVerify, TLS 1.2 ServerKeyExchange), in both roles; 0 when none
+ * (resumption, RSA key exchange). */
 uint16_t parley_conn_signature_scheme(const parley_conn *conn);
+/* The scheme of the PEER's handshake signature: on a client the server's
+ * (as parley_conn_signature_scheme), on a server the client's
+ * CertificateVerify; 0 when the peer signed nothing in this handshake. */
+uint16_t parley_conn_peer_signature_scheme(const parley_conn *conn);
 const char *parley_conn_alpn(const parley_conn *conn);        /* NULL if none */
 const char *parley_conn_server_name(const parley_conn *conn); /* SNI sent/received or NULL */
 int parley_conn_resumed(const parley_conn *conn); /* 1 after an abbreviated handshake */

@@ -136,6 +136,13 @@ static int c12_recv_cert(parley_conn *c, const uint8_t *msg, size_t len)
                : s->kx == PL_KX_RSA     ? pl_pkey_is_rsa(hs->peer_key)
                                         : (pl_pkey_is_rsa(hs->peer_key) || pl_sig_scheme_fits_key(hs->peer_key, 0x0809, 0));
     PL_ENSURE(fits, PL_ERR_UNSUPPORTED_CERTIFICATE, "the server's certificate key does not suit %s", s->name);
+    /* RFC 8422 5.1: in TLS 1.2 supported_groups also lists the curves the
+     * client can verify ECDSA with, and the server MUST NOT negotiate a
+     * handshake it cannot complete within them. */
+    uint16_t curve = pl_pkey_ec_group(hs->peer_key);
+    PL_ENSURE(!curve || pl_u16_in(c->cfg->groups, c->cfg->ngroups, curve), PL_ERR_ILLEGAL_PARAMETER,
+              "the server's ECDSA certificate is on %s, which the client did not list in supported_groups (RFC 8422 5.1)",
+              parley_group_name(curve));
     if (!hs->status_acked) PL_GUARD(pl_client_check_staple(c, NULL, 0));
     hs->state = hs->status_acked ? C12_WAIT_CS : hs->kx == PL_KX_RSA ? C12_WAIT_CR_SHD : C12_WAIT_SKE;
     return 0;
@@ -176,7 +183,7 @@ static int c12_recv_ske(parley_conn *c, const uint8_t *msg, size_t len)
     if (rc == 0) rc = pl_sig_verify(hs->peer_key, ske.scheme, signed_.data, signed_.len, ske.signature.p, ske.signature.len);
     pl_buf_free(&signed_);
     PL_GUARD(pl_peer_signature_verdict(rc, "the server's ServerKeyExchange"));
-    c->sigscheme = ske.scheme;
+    c->sigscheme = c->peer_sigscheme = ske.scheme;
     if (hs->kx == PL_KX_ECDHE) {
         group = ske.group;
         PL_ENSURE(pl_u16_in(cfg->groups, cfg->ngroups, group) && !pl_kex_group_is_ffdhe(group), PL_ERR_ILLEGAL_PARAMETER,

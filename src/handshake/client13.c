@@ -398,7 +398,7 @@ static int c_recv_cv(parley_conn *c, const uint8_t *msg, size_t len)
     if (rc == 0) rc = pl_sig_verify(hs->peer_key, cv.scheme, content.data, content.len, cv.signature.p, cv.signature.len);
     pl_buf_free(&content);
     PL_GUARD(pl_peer_signature_verdict(rc, "the server's CertificateVerify"));
-    c->sigscheme = cv.scheme;
+    c->sigscheme = c->peer_sigscheme = cv.scheme;
     hs->state = C_WAIT_FIN;
     return 0;
 }

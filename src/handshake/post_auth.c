@@ -135,6 +135,7 @@ static int pl_write_cr(parley_conn *c, pl_buf *b)
     PL_GUARD(pl_buf_open(b, 2, &m2));
     for (size_t i = 0; i < cfg->nsigalgs; i++)
         if ((cfg->sigalgs[i] & 0xff) != 0x01) PL_GUARD(pl_buf_u16(b, cfg->sigalgs[i]));
+    PL_ENSURE(pl_verify_list_has_tls13(cfg), PL_ERR_HANDSHAKE_FAILURE, PL_NO_TLS13_VERIFY_SCHEME);
     PL_GUARD(pl_buf_close(b, 2, m2));
     PL_GUARD(pl_buf_close(b, 2, sa));
     if (cfg->ca_names.len) {
@@ -159,7 +160,7 @@ int parley_conn_request_client_auth(parley_conn *c)
     if (!c->hs_done) return pl_pha_refuse(c, "the handshake is not complete");
     if (c->version != PARLEY_TLS1_3) return pl_pha_refuse(c, "TLS 1.2 has no post-handshake authentication");
     if (c->closed_sent) return pl_pha_refuse(c, "close_notify was sent");
-    if (!c->cfg->client_trust || !c->cfg->verify_client)
+    if ((!c->cfg->client_trust && !c->cfg->verify_cb) || !c->cfg->verify_client)
         return pl_pha_refuse(c, "no client CAs are configured to verify a certificate with");
     if (!c->pha_offered || !c->pha) return pl_pha_refuse(c, "the client did not offer post_handshake_auth (RFC 8446 4.2.6)");
     if (c->pha->state != PHA_IDLE) return pl_pha_refuse(c, "a request is already outstanding");

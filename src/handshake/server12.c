@@ -213,6 +213,7 @@ static int s12_recv_ccv(parley_conn *c, const uint8_t *msg, size_t len)
     const pl_buf *raw = &hs->transcript.raw;
     PL_GUARD(pl_peer_signature_verdict(pl_sig_verify(hs->peer_key, cv.scheme, raw->data, raw->len, cv.signature.p, cv.signature.len),
                                        "the client's CertificateVerify"));
+    c->peer_sigscheme = cv.scheme;
     hs->ccs_expected = 1;
     hs->state = S12_WAIT_FIN;
     return 0;

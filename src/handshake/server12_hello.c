@@ -75,8 +75,8 @@ static int pl_cert_suits(const parley_config *cfg, const pl_cert_entry *e, const
      * matches the curve (TLS 1.3's binding: P-521 with SHA-512) is preferred,
      * then any the key can make. */
     for (int bound = 1; bound >= 0; bound--)
-        for (size_t j = 0; j < cfg->nsigalgs; j++) {
-            uint16_t sc = cfg->sigalgs[j];
+        for (size_t j = 0; j < cfg->nsign_sigalgs; j++) {
+            uint16_t sc = cfg->sign_sigalgs[j];
             if ((offered >> j & 1) && pl_sig_scheme_fits_key(k, sc, bound) && pl_sig_scheme_fits_key(k, sc, 0)) {
                 /* ECDSA suites sign with ECDSA or EdDSA (RFC 8422 5.1.3), RSA suites with RSA. */
                 if (s->auth == PL_AUTH_ECDSA && (sc >> 8) == 0x08 && sc != 0x0807 && sc != 0x0808) continue;
@@ -192,7 +192,7 @@ int pl_server12_client_hello(parley_conn *c, const void *vch, const uint8_t *msg
     }
     /* Suite: server preference, then a certificate (SNI first) and a group that fit. */
     uint16_t curve_miss = 0;
-    uint32_t offered = ch->has_sigalgs ? pl_sigalgs_offered(cfg->sigalgs, cfg->nsigalgs, ch->sigalgs) : 0;
+    uint32_t offered = ch->has_sigalgs ? pl_sigalgs_offered(cfg->sign_sigalgs, cfg->nsign_sigalgs, ch->sigalgs) : 0;
     for (size_t i = 0; i < cfg->nsuites && !chosen; i++) {
         const pl_suite *s = pl_suite_find(cfg->suites[i]);
         if (!s || s->version != 12 || !pl_suite_usable(cfg, s->id) || !pl_u16_list_has(ch->suites, s->id)) continue;

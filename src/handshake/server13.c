@@ -34,14 +34,14 @@ static int pl_choose_cert(parley_conn *c, const pl_client_hello *ch, pl_choice *
 {
     parley_config *cfg = c->cfg;
     /* One pass over the client's list, however long (pl_sigalgs_offered). */
-    uint32_t offered = pl_sigalgs_offered(cfg->sigalgs, cfg->nsigalgs, ch->sigalgs);
+    uint32_t offered = pl_sigalgs_offered(cfg->sign_sigalgs, cfg->nsign_sigalgs, ch->sigalgs);
     /* Two passes: first a certificate whose name matches SNI, then any. */
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < cfg->ncerts; i++) {
             const pl_cert_entry *e = &cfg->certs[i];
             if (pass == 0 && (!ch->has_sni || !pl_chain_matches_name(&e->chain, ch->sni))) continue;
-            for (size_t j = 0; j < cfg->nsigalgs; j++) {
-                uint16_t s = cfg->sigalgs[j];
+            for (size_t j = 0; j < cfg->nsign_sigalgs; j++) {
+                uint16_t s = cfg->sign_sigalgs[j];
                 if ((offered >> j & 1) && pl_sig_scheme_fits_key(e->chain.pubkey, s, 1)) {
                     ch_out->cert = (int)i;
                     ch_out->scheme = s;
@@ -312,6 +312,11 @@ static int s_send_sh(parley_conn *c, const uint8_t *msg, size_t len)
             goto out;
         for (size_t i = 0; i < cfg->nsigalgs; i++)
             if ((cfg->sigalgs[i] & 0xff) != 0x01 && (rc = pl_buf_u16(&b, cfg->sigalgs[i])) < 0) goto out; /* no PKCS#1 in 1.3 */
+        /* signature_algorithms<2..2^16-2> (RFC 8446 4.2.3): never empty. */
+        if (!pl_verify_list_has_tls13(cfg)) {
+            rc = pl_fail(PL_ERR_HANDSHAKE_FAILURE, __FILE__, __LINE__, PL_NO_TLS13_VERIFY_SCHEME);
+            goto out;
+        }
         if ((rc = pl_buf_close(&b, 2, m2)) < 0 || (rc = pl_buf_close(&b, 2, sa)) < 0) goto out;
         if (cfg->ca_names.len &&
             ((rc = pl_buf_u16(&b, PL_EXT_CERTIFICATE_AUTHORITIES)) < 0 || (rc = pl_buf_u16(&b, (uint16_t)(cfg->ca_names.len + 2))) < 0 ||
@@ -439,7 +444,9 @@ int pl_server13_check_client_cv(parley_conn *c, const uint8_t *msg, size_t len, 
     int rc = pl_certificate_verify_content(0, th, pl_hash_len(hs->hash), &content);
     if (rc == 0) rc = pl_sig_verify(hs->peer_key, cv.scheme, content.data, content.len, cv.signature.p, cv.signature.len);
     pl_buf_free(&content);
-    return pl_peer_signature_verdict(rc, what);
+    PL_GUARD(pl_peer_signature_verdict(rc, what));
+    c->peer_sigscheme = cv.scheme;
+    return 0;
 }
 
 static int s_recv_ccv(parley_conn *c, const uint8_t *msg, size_t len)

@@ -94,8 +94,16 @@ int pl_take_peer_chain(parley_conn *c, const pl_certificate *ct)
     c->hs->peer_key = NULL;
     pl_cert_free(c->hs->peer_issuer);
     c->hs->peer_issuer = NULL;
-    /* Verification hands back the leaf's key (no second parse). */
-    if (c->is_server) {
+    /* TLS 1.2 RSA key exchange encrypts to the key; everything else has it sign. */
+    int key_transport = !c->is_server && c->hs->kx == PL_KX_RSA;
+    if (c->cfg->verify_cb) {
+        /* The application verifies the chain (parley_config_set_verify_callback);
+         * the leaf's key must still be one we can use for what it will do. */
+        PL_GUARD(pl_cert_leaf_key(ders[0].p, ders[0].len, key_transport, &c->hs->peer_key));
+        PL_GUARD(pl_app_verify(c, ders, n));
+        PL_GUARD(pl_conn_set_verify(c, "ok (accepted by the application's verify callback)"));
+    } else if (c->is_server) {
+        /* Verification hands back the leaf's key (no second parse). */
         PL_GUARD(pl_verify_chain(c->cfg->client_trust, ders, n, NULL, c->cfg->now, PL_PURPOSE_CLIENT, &c->hs->peer_key, NULL));
         PL_GUARD(pl_set_verified(c, 0));
     } else if (c->cfg->verify) {
@@ -107,15 +115,50 @@ int pl_take_peer_chain(parley_conn *c, const pl_certificate *ct)
         PL_ENSURE(host || !c->cfg->verify_hostname, PL_ERR_BAD_CERTIFICATE,
                   "no server name to verify the certificate against (give one to parley_conn_new_client, or call "
                   "parley_config_set_verify_hostname(cfg, 0) when the application checks the server's identity itself)");
-        /* TLS 1.2 RSA key exchange encrypts to the key; everything else has it sign. */
         PL_GUARD(pl_verify_server_chain(c->cfg->trust, ders, n, c->cfg->verify_hostname ? host : NULL, c->cfg->now,
-                                        c->hs->kx == PL_KX_RSA, &c->hs->peer_key, &c->hs->peer_issuer));
+                                        key_transport, &c->hs->peer_key, &c->hs->peer_issuer));
         PL_GUARD(pl_set_verified(c, !c->cfg->verify_hostname));
     } else {
-        PL_GUARD(pl_cert_pubkey(ders[0].p, ders[0].len, &c->hs->peer_key));
+        /* Unverified, but the key is used only as its keyUsage allows
+         * (RFC 8446 4.4.2.2, RFC 5246 7.4.2, RFC 5280 4.2.1.3). */
+        PL_GUARD(pl_cert_leaf_key(ders[0].p, ders[0].len, key_transport, &c->hs->peer_key));
         PL_GUARD(pl_conn_set_verify(c, "not verified (verification disabled)"));
     }
     return 0;
+}
+
+/* The application's verdict on the peer's chain: 0, or the alert it names.
+ * Alerts that say something about a certificate (or a refusal) are sent as
+ * named; any other value is sent as bad_certificate. */
+int pl_app_verify(parley_conn *c, const pl_der *ders, size_t n)
+{
+    static const struct {
+        int alert, code;
+    } map[] = {{PL_ALERT_HANDSHAKE_FAILURE, PL_ERR_HANDSHAKE_FAILURE},
+               {PL_ALERT_BAD_CERTIFICATE, PL_ERR_BAD_CERTIFICATE},
+               {PL_ALERT_UNSUPPORTED_CERTIFICATE, PL_ERR_UNSUPPORTED_CERTIFICATE},
+               {PL_ALERT_CERTIFICATE_REVOKED, PL_ERR_CERTIFICATE_REVOKED},
+               {PL_ALERT_CERTIFICATE_EXPIRED, PL_ERR_CERTIFICATE_EXPIRED},
+               {PL_ALERT_CERTIFICATE_UNKNOWN, PL_ERR_CERTIFICATE_UNKNOWN},
+               {PL_ALERT_UNKNOWN_CA, PL_ERR_UNKNOWN_CA},
+               {PL_ALERT_ACCESS_DENIED, PL_ERR_ACCESS_DENIED},
+               {PL_ALERT_INSUFFICIENT_SECURITY, PL_ERR_INSUFFICIENT_SECURITY},
+               {PL_ALERT_INTERNAL_ERROR, PL_ERR_INTERNAL}};
+    const uint8_t *der[PL_CERT_MAX_ENTRIES];
+    size_t len[PL_CERT_MAX_ENTRIES];
+    for (size_t i = 0; i < n && i < PL_CERT_MAX_ENTRIES; i++) {
+        der[i] = ders[i].p;
+        len[i] = ders[i].len;
+    }
+    int alert = c->cfg->verify_cb(c->cfg->verify_cb_arg, c, der, len, n < PL_CERT_MAX_ENTRIES ? n : PL_CERT_MAX_ENTRIES);
+    if (alert == 0) return 0;
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (map[i].alert == alert)
+            PL_BAIL(map[i].code, "the certificate chain was rejected by the application's verify callback (alert %d)", alert);
+    PL_BAIL(PL_ERR_BAD_CERTIFICATE,
+            "the certificate chain was rejected by the application's verify callback (it returned %d, not an alert "
+            "for a certificate: bad_certificate sent)",
+            alert);
 }
 
 int pl_peer_signature_verdict(int rc, const char *whose)
@@ -140,6 +183,8 @@ int pl_client_set_resumed_verify(parley_conn *c)
     /* Resuming a session made with our certificate keeps the binding for
      * the tickets this connection receives. */
     if (c->sess && memcmp(c->sess->trust, c->cfg->trust_id_certs, sizeof c->sess->trust) == 0) c->client_cert_bound = 1;
+    if (c->cfg->verify_cb)
+        return pl_conn_set_verify(c, "ok (resumed session; accepted by the application's verify callback when it was made)");
     if (c->cfg->verify) return pl_conn_set_verify(c, "ok (resumed session; verified when it was made)");
     return pl_conn_set_verify(c, "not verified (verification disabled; resumed session)");
 }
@@ -152,7 +197,7 @@ int pl_client_check_staple(parley_conn *c, const uint8_t *resp, size_t len)
                   "the server stapled no OCSP response, and one is required");
         return 0;
     }
-    if (cfg->ocsp_mode == PARLEY_OCSP_NONE || !cfg->verify) return 0;
+    if (cfg->ocsp_mode == PARLEY_OCSP_NONE || !cfg->verify || cfg->verify_cb) return 0;
     /* Against the issuer on the verified path, not the peer's second certificate. */
     PL_ENSURE(c->npeer_certs > 0 && c->hs->peer_issuer, PL_ERR_INTERNAL, "no verified chain to check the OCSP response against");
     PL_GUARD(pl_ocsp_check(c->peer_certs[0].data, c->peer_certs[0].len, c->hs->peer_issuer, resp, len, cfg->now, cfg->ocsp_max_age, cfg->min_rsa_bits));
@@ -220,7 +265,7 @@ void pl_choose_client_cert(parley_conn *c, int tls13)
     pl_hs *hs = c->hs;
     parley_config *cfg = c->cfg;
     pl_cursor req = pl_cur(hs->req_sigalgs.data, hs->req_sigalgs.len);
-    uint32_t offered = pl_sigalgs_offered(cfg->sigalgs, cfg->nsigalgs, req); /* one pass over the server's list */
+    uint32_t offered = pl_sigalgs_offered(cfg->sign_sigalgs, cfg->nsign_sigalgs, req); /* one pass over the server's list */
     hs->client_cert = -1;
     /* The first certificate, in add order, with a scheme the server takes
      * (in our preference order), an issuer among the requested CAs and, in
@@ -232,8 +277,8 @@ void pl_choose_client_cert(parley_conn *c, int tls13)
             continue;
         /* TLS 1.2: a scheme whose hash matches the curve first (as server12_hello.c). */
         for (int bound = 1; bound >= tls13 && hs->client_cert < 0; bound--)
-            for (size_t j = 0; j < cfg->nsigalgs; j++) {
-                uint16_t sc = cfg->sigalgs[j];
+            for (size_t j = 0; j < cfg->nsign_sigalgs; j++) {
+                uint16_t sc = cfg->sign_sigalgs[j];
                 const pl_pkey *k = cfg->certs[i].chain.pubkey;
                 if ((offered >> j & 1) && pl_sig_scheme_fits_key(k, sc, bound) && pl_sig_scheme_fits_key(k, sc, tls13)) {
                     hs->client_cert = (int)i;

@@ -171,6 +171,25 @@ int pl_cert_pubkey(const uint8_t *der, size_t len, pl_pkey **out)
     return 0;
 }
 
+int pl_cert_leaf_key(const uint8_t *der, size_t len, int key_transport, pl_pkey **out)
+{
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    PL_ENSURE(x && p == der + len, PL_ERR_BAD_CERTIFICATE, "peer certificate is not valid DER");
+    uint32_t need = key_transport ? X509v3_KU_KEY_ENCIPHERMENT : X509v3_KU_DIGITAL_SIGNATURE;
+    /* UINT32_MAX without the extension: every use allowed. */
+    int allowed = (X509_get_key_usage(x) & need) != 0;
+    EVP_PKEY *k = allowed ? X509_get_pubkey(x) : NULL;
+    X509_free(x);
+    ERR_clear_error();
+    PL_ENSURE(allowed, PL_ERR_UNSUPPORTED_CERTIFICATE, "peer certificate does not allow %s (keyUsage), which %s",
+              key_transport ? "key encipherment" : "digital signatures",
+              key_transport ? "RSA key exchange needs" : "TLS needs to authenticate it");
+    PL_ENSURE(k, PL_ERR_UNSUPPORTED_CERTIFICATE, "peer certificate has an unsupported public key");
+    *out = (pl_pkey *)k;
+    return 0;
+}
+
 /* "2026-01-31 12:00:00 UTC" */
 void pl_asn1_time_text(const ASN1_TIME *t, char *out, size_t n);
 void pl_asn1_time_text(const ASN1_TIME *t, char *out, size_t n)

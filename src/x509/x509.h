@@ -82,6 +82,12 @@ struct x509_store_st *pl_trust_x509_store(pl_trust *t);
 
 /* A certificate kept after verification: reference counted, immutable. */
 typedef struct pl_cert pl_cert;
+/* The public key of a certificate that is not verified (or verified by the
+ * application): valid DER, a key type we know, and a keyUsage (when there
+ * is one) allowing what the key will do: digitalSignature, or with
+ * key_transport (TLS 1.2 RSA key exchange) keyEncipherment (RFC 8446
+ * 4.4.2.2, RFC 5246 7.4.2, RFC 5280 4.2.1.3); else unsupported_certificate. */
+PL_MUST_CHECK int pl_cert_leaf_key(const uint8_t *der, size_t len, int key_transport, pl_pkey **out);
 PL_MUST_CHECK int pl_cert_from_der(const uint8_t *der, size_t len, pl_cert **out);
 void pl_cert_free(pl_cert *c);
 

@@ -140,10 +140,18 @@ static int check_results(parley_conn *conn, const shim_opts *o, int is_resume, c
         snprintf(msg, sizeof msg, "group %04x, want %04x", parley_conn_group(conn), o->expect_curve_id);
         return expect_fail(msg);
     }
-    if (o->expect_peer_signature_algorithm &&
-        parley_conn_signature_scheme(conn) != o->expect_peer_signature_algorithm) {
-        snprintf(msg, sizeof msg, "peer signature scheme %04x, want %04x", parley_conn_signature_scheme(conn),
+    /* Parley reports the scheme the peer signed THIS handshake with (0 on
+     * resumption: nothing signed); BoringSSL the session's. */
+    if (o->expect_peer_signature_algorithm && !parley_conn_resumed(conn) &&
+        parley_conn_peer_signature_scheme(conn) != o->expect_peer_signature_algorithm) {
+        snprintf(msg, sizeof msg, "peer signature scheme %04x, want %04x", parley_conn_peer_signature_scheme(conn),
                  o->expect_peer_signature_algorithm);
+        return expect_fail(msg);
+    }
+    /* BoringSSL: the result is a failure exactly when -verify-fail (with
+     * verification off, the "soft fail": Parley then does not verify). */
+    if (o->expect_verify_result && (strncmp(parley_conn_verify_result(conn), "ok", 2) == 0) == o->verify_fail) {
+        snprintf(msg, sizeof msg, "verify result: %s", parley_conn_verify_result(conn));
         return expect_fail(msg);
     }
     if (o->expect_alpn) {

@@ -41,7 +41,7 @@ typedef struct {
 
     /* certificates */
     const char *cert_file, *key_file, *trust_cert;
-    int verify_peer, require_any_client_cert, verify_fail;
+    int verify_peer, require_any_client_cert, verify_fail, use_custom_verify_callback;
     int expect_verify_result;
 
     /* names and ALPN */

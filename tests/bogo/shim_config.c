@@ -89,6 +89,42 @@ static int set_client_alpn(parley_config *cfg, const char *wire, int *why)
     return 0;
 }
 
+/* -signing-prefs / -verify-prefs: code points into Parley's names. Code
+ * points Parley does not know (the runner's fake ones) or refuses (SHA-1,
+ * SHA-224) are skipped, as a stack without them would; nothing left is
+ * unimplemented. */
+static int set_schemes(parley_config *cfg, const int *ids, size_t n, int signing, int *why)
+{
+    char list[512] = "";
+    int (*set)(parley_config *, const char *) = signing ? parley_config_set_signing_schemes : parley_config_set_verify_schemes;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = parley_sigscheme_name((uint16_t)ids[i]);
+        if (ids[i] < 0 || ids[i] > 0xffff || strcmp(name, "unknown") == 0) continue;
+        /* A name Parley prints but does not take (a legacy scheme): the
+         * setter says so and leaves the config as it was. */
+        if (set(cfg, name) != PARLEY_OK) continue;
+        if (strlen(list) + strlen(name) + 2 > sizeof list) return unimplemented(why, "a long signature scheme list");
+        if (list[0]) strcat(list, ":");
+        strcat(list, name);
+    }
+    if (!list[0]) return unimplemented(why, signing ? "-signing-prefs with no scheme Parley signs with"
+                                                    : "-verify-prefs with no scheme Parley verifies");
+    if (set(cfg, list) != PARLEY_OK) return failed(cfg, why, "signature schemes");
+    return 0;
+}
+
+/* BoringSSL's shim accepts every chain unless -verify-fail; it then fails
+ * with certificate_unknown from the custom callback
+ * (-use-custom-verify-callback) and handshake_failure from the legacy one
+ * (runner.go, CertificateVerificationFail). */
+static int verify_cb(void *arg, const parley_conn *conn, const uint8_t *const *der, const size_t *der_len, size_t n)
+{
+    const shim_opts *o = arg;
+    (void)conn, (void)der, (void)der_len, (void)n;
+    if (!o->verify_fail) return 0;
+    return o->use_custom_verify_callback ? 46 : 40;
+}
+
 parley_config *shim_make_config(const shim_opts *o, parley_session_cache *cache, const uint8_t ticket_keys[48],
                                 parley_key_provider *kp, int *why)
 {
@@ -117,10 +153,8 @@ parley_config *shim_make_config(const shim_opts *o, parley_session_cache *cache,
     if (parley_config_allow_rsa_kx(cfg, 1) != PARLEY_OK && failed(cfg, why, "rsa kx")) goto fail;
     if (o->cipher && set_ciphers(cfg, o->cipher, why)) goto fail;
     if (o->ncurves && set_groups(cfg, o, why)) goto fail;
-    if (o->nsigning_prefs || o->nverify_prefs) {
-        unimplemented(why, "signature scheme lists (no API)");
-        goto fail;
-    }
+    if (o->nsigning_prefs && set_schemes(cfg, o->signing_prefs, o->nsigning_prefs, 1, why)) goto fail;
+    if (o->nverify_prefs && set_schemes(cfg, o->verify_prefs, o->nverify_prefs, 0, why)) goto fail;
     if (o->max_send_fragment || o->send_alert || o->enable_ocsp_stapling || o->ocsp_response ||
         o->expect_ocsp_response) {
         unimplemented(why, "max_send_fragment / alert / OCSP flags");
@@ -139,15 +173,13 @@ parley_config *shim_make_config(const shim_opts *o, parley_session_cache *cache,
     }
     if (o->is_server) {
         if (o->verify_peer || o->require_any_client_cert) {
-            if (!o->trust_cert) {
-                unimplemented(why, "client certificates without a trust anchor");
-                goto fail;
-            }
-            if (parley_config_set_client_ca(cfg, o->trust_cert) != PARLEY_OK ||
+            /* BoringSSL's shim verifies with a callback that accepts any
+             * chain (-trust-cert is not consulted), unless -verify-fail. */
+            if (parley_config_set_verify_callback(cfg, verify_cb, (void *)o) != PARLEY_OK ||
                 parley_config_set_verify_client(cfg, o->require_any_client_cert ? PARLEY_VERIFY_CLIENT_REQUIRE
                                                                                  : PARLEY_VERIFY_CLIENT_OPTIONAL) !=
                     PARLEY_OK) {
-                failed(cfg, why, "client CA");
+                failed(cfg, why, "client verification");
                 goto fail;
             }
         }
@@ -167,14 +199,9 @@ parley_config *shim_make_config(const shim_opts *o, parley_session_cache *cache,
             goto fail;
     } else {
         if (o->verify_peer) {
-            if (!o->trust_cert) {
-                unimplemented(why, "-verify-peer without -trust-cert");
-                goto fail;
-            }
-            /* BoringSSL's shim verifies the chain, not the name. */
-            if (parley_config_set_ca_file(cfg, o->trust_cert) != PARLEY_OK ||
-                parley_config_set_verify_hostname(cfg, 0) != PARLEY_OK) {
-                failed(cfg, why, "trust");
+            /* As the server: the callback decides, as in BoringSSL's shim. */
+            if (parley_config_set_verify_callback(cfg, verify_cb, (void *)o) != PARLEY_OK) {
+                failed(cfg, why, "verify callback");
                 goto fail;
             }
         } else if (parley_config_set_verify(cfg, 0) != PARLEY_OK) {

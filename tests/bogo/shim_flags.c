@@ -45,6 +45,7 @@ static const flag_def flags[] = {
     F("-verify-peer", K_BOOL, verify_peer),
     F("-require-any-client-certificate", K_BOOL, require_any_client_cert),
     F("-verify-fail", K_BOOL, verify_fail),
+    F("-use-custom-verify-callback", K_BOOL, use_custom_verify_callback),
     F("-expect-verify-result", K_BOOL, expect_verify_result),
     F("-host-name", K_STR, host_name),
     F("-advertise-alpn", K_STR, advertise_alpn),
