@@ -223,8 +223,10 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
          * record is an error, not early data). */
         if (orc < 0 && PL_CODE(orc) != PL_ERR_BAD_RECORD_MAC) return orc;
         if (orc < 0) {
-            size_t n = len > PL_AEAD_TAG + 1 ? len - PL_AEAD_TAG - 1 : 0;
-            PL_ENSURE(n <= c->hs->early_budget, PL_ERR_UNEXPECTED_MESSAGE, "more early data than the server allows");
+            size_t n = PL_REC_HEADER + len; /* charged whole: see pl_server13_reject_early_data */
+            PL_ENSURE(n <= c->hs->early_budget, PL_ERR_UNEXPECTED_MESSAGE,
+                      "more rejected early data than the server skips (%zu-byte record, %u bytes left)", n,
+                      (unsigned)c->hs->early_budget);
             c->hs->early_budget -= (uint32_t)n;
             pl_trace(c, PARLEY_TRACE_RECORD_RECEIVED, PL_CT_APPLICATION_DATA, "early data (skipped)", len, "");
             pl_drop_record(c, PL_REC_HEADER + len);
