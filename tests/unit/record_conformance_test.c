@@ -186,6 +186,23 @@ static void test_tls12_limits(void **state)
 
 /* ============================================================= alerts */
 
+/* A record whose version major is not 3, before any version is agreed (a
+ * server's first record, a client's before the ServerHello): protocol_version,
+ * as the TLS 1.2 check after negotiation answers (BoGo
+ * GarbageInitialRecordVersion sends 0xffff). */
+static void test_record_version_not_tls(void **state)
+{
+    (void)state;
+    static const uint8_t bad[] = {PL_CT_HANDSHAKE, 0xff, 0xff, 0, 1, PL_HS_CLIENT_HELLO};
+    for (int role = 0; role < 2; role++) {
+        pair p;
+        parley_conn *rcv = plaintext_receiver(&p, PARLEY_TLS1_3, role);
+        conn_feed(rcv, bad, sizeof bad);
+        fails(rcv, NULL, PL_ALERT_PROTOCOL_VERSION, "record version 255.255 is not TLS");
+        free_pair(&p);
+    }
+}
+
 /* RFC 8446 5.4: a zero-length alert is unexpected_message: plaintext before
  * the keys, protected after the handshake; TLS 1.3 and 1.2, both roles. */
 static void test_zero_length_alert(void **state)
@@ -345,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_tls13_ciphertext_limit),
         cmocka_unit_test(test_plaintext_record_limit),
         cmocka_unit_test(test_tls12_limits),
+        cmocka_unit_test(test_record_version_not_tls),
         cmocka_unit_test(test_zero_length_alert),
         cmocka_unit_test(test_zero_length_handshake),
         cmocka_unit_test(test_alert_wrong_length),
