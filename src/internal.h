@@ -49,6 +49,7 @@
  * refused TLS 1.2 renegotiations (answered with a warning; the next one is
  * fatal). */
 #define PL_MAX_EMPTY_RECORDS 32
+#define PL_MAX_IGNORED_ALERTS 4 /* of those, ignored alerts (OpenSSL, BoringSSL: the 5th fails) */
 #define PL_MAX_KEY_UPDATES 32
 #define PL_MAX_TICKETS_WITHOUT_DATA 32
 #define PL_MAX_RENEG_WARNINGS 1
@@ -274,6 +275,7 @@ struct parley_conn {
     int key_updates;         /* KeyUpdates received since the last application data */
     int tickets_seen;        /* NewSessionTickets received since the last application data */
     int empty_records;       /* records in a row that carried nothing */
+    int ignored_alerts;      /* ... of which ignored alerts */
     int reneg_refused;       /* TLS 1.2 renegotiations refused so far */
     int peer_keys_used;      /* TLS 1.3: a record opened under the peer's keys */
     /* TLS 1.2 extended master secret used. It also decides keying material

@@ -202,6 +202,10 @@ static int c_handle_hrr(parley_conn *c, const pl_server_hello *sh, const uint8_t
     int aead, hash;
     /* RFC 8446 4.1.4: a second HRR is unexpected_message. */
     PL_ENSURE(!hs->hrr_done, PL_ERR_UNEXPECTED_MESSAGE, "server sent a second HelloRetryRequest");
+    /* RFC 8446 5.1: a ServerHello (this one too) ends its record; the server
+     * waits for our second ClientHello, so nothing can follow it yet. */
+    PL_ENSURE(c->hsin.len <= len, PL_ERR_UNEXPECTED_MESSAGE,
+              "handshake data after the HelloRetryRequest in the same record");
     PL_ENSURE(sh->has_key_share || sh->has_cookie, PL_ERR_ILLEGAL_PARAMETER,
               "HelloRetryRequest would not change the ClientHello");
     if (sh->has_key_share) {

@@ -34,6 +34,23 @@ static int pl_next_allowed(const pl_hs_row *row, int st)
     return 0;
 }
 
+/* A message after which the peer must wait for our answer ends its flight,
+ * so it ends its record: handshake bytes after it in the same record cannot
+ * have been written by a peer that followed the protocol. RFC 8446 5.1: a
+ * ClientHello may precede a key change (0-RTT) and MUST be aligned with a
+ * record boundary, also the second one after a HelloRetryRequest (a first
+ * one followed by part of the second was sent before the HRR was seen). In
+ * TLS 1.2 (RFC 5246 7.3) the client waits for ServerHelloDone before its
+ * ClientKeyExchange, the server for the client's flight before its
+ * NewSessionTicket. unexpected_message, as for a message spanning a key change. */
+static int pl_hs_check_flight_end(parley_conn *c, uint8_t type, size_t len)
+{
+    int ends = c->is_server ? type == PL_HS_CLIENT_HELLO : type == PL_HS_SERVER_HELLO_DONE;
+    PL_ENSURE(!ends || c->hsin.len <= len, PL_ERR_UNEXPECTED_MESSAGE,
+              "handshake data after %s in the same record (the peer must wait for our answer)", pl_hs_type_name(type));
+    return 0;
+}
+
 int pl_hs_run(parley_conn *c, const pl_hs_table *t0)
 {
     if (!c->hs->table) c->hs->table = t0;
@@ -64,6 +81,7 @@ int pl_hs_run(parley_conn *c, const pl_hs_table *t0)
                 PL_BAIL(PL_ERR_UNEXPECTED_MESSAGE, "received %s while waiting for %s", pl_hs_type_name(msg[0]),
                         pl_hs_type_name(row->expect));
             }
+            PL_GUARD(pl_hs_check_flight_end(c, msg[0], len));
             if (c->hs->lookup_state == PL_LOOKUP_IDLE) pl_trace_handshake(c, 0, msg, len);
             rc = row->fn(c, msg, len);
             /* A session lookup pending: the message stays queued and this

@@ -19,7 +19,8 @@
 #define PL_TICKET_AGE_WINDOW_MS 10000u
 /* At most this many identities are tried (each costs a ticket opening). */
 #define PL_MAX_PSK_TRIES 4
-/* Rejected 0-RTT data skipped when the ticket advertised none (RFC 8446 4.2.10). */
+/* Rejected 0-RTT records skipped, in bytes on the wire, when the server
+ * advertises no early data (RFC 8446 4.2.10). */
 #define PL_DEFAULT_EARLY_SKIP 16384u
 
 static int pl_suite_hash(uint16_t suite)
@@ -250,7 +251,13 @@ int pl_server13_choose_psk(parley_conn *c, const pl_client_hello *ch, const uint
 void pl_server13_reject_early_data(parley_conn *c)
 {
     c->hs->early_skipping = 1;
-    c->hs->early_budget = c->cfg->max_early_data ? c->cfg->max_early_data : PL_DEFAULT_EARLY_SKIP;
+    /* RFC 8446 4.2.10: skipped "up to the configured max_early_data_size".
+     * Records that do not open cannot be told from their padding, so each is
+     * charged whole (header, tag and all: a run of tiny or empty records
+     * must run out too); a client that sends its whole allowance in full
+     * records needs at most 5 + 16 + 1 bytes more per 2^14 of data. */
+    uint64_t m = c->cfg->max_early_data, b = m + (m / PL_MAX_PLAINTEXT + 1) * (PL_REC_HEADER + PL_AEAD_TAG + 1);
+    c->hs->early_budget = !m ? PL_DEFAULT_EARLY_SKIP : b > UINT32_MAX ? UINT32_MAX : (uint32_t)b;
     pl_trace(c, PARLEY_TRACE_INFO, -1, "early data offered", 0, "rejected: its records are skipped");
 }
 

@@ -81,7 +81,12 @@ static int s12_send_hello(parley_conn *c, const uint8_t *msg, size_t len)
         ((rc = pl_buf_u16(&b, PL_EXT_SERVER_NAME)) < 0 || (rc = pl_buf_u16(&b, 0)) < 0))
         goto out;
     if ((rc = pl_rsl_server_write(c, &b)) < 0) goto out; /* RFC 8449 4 */
-    if ((rc = pl_buf_close(&b, 2, exts)) < 0 || (rc = pl_conn_send_handshake(c, PL_HS_SERVER_HELLO, b.data, b.len)) < 0)
+    /* RFC 5246 7.4.1.3: the extensions field is optional; with none to send
+     * (a client that offered none) it is left out, as a client from before
+     * extensions expects. */
+    if (b.len == exts + 2) b.len = exts;
+    else if ((rc = pl_buf_close(&b, 2, exts)) < 0) goto out;
+    if ((rc = pl_conn_send_handshake(c, PL_HS_SERVER_HELLO, b.data, b.len)) < 0)
         goto out;
     if (hs->resumed) {
         /* Abbreviated handshake (RFC 5246 7.3): our CCS and Finished now, the client's follow. */

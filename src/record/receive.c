@@ -125,6 +125,11 @@ static int pl_handle_alert(parley_conn *c, const uint8_t *p, size_t len)
      * BoringSSL answers). */
     PL_ENSURE(len > 0, PL_ERR_UNEXPECTED_MESSAGE, "zero-length alert record");
     PL_ENSURE(len == 2, PL_ERR_DECODE, "alert record of %zu bytes", len);
+    /* RFC 8446 6 / RFC 5246 7.2: AlertLevel is warning(1) or fatal(2); any
+     * other value is out of its range (decode_error, RFC 8446 6.2), not a
+     * reason from the peer to report. */
+    PL_ENSURE(p[0] == 1 || p[0] == 2, PL_ERR_DECODE, "alert of unknown level %u (description %s)", p[0],
+              parley_alert_name(p[1]));
     snprintf(d, sizeof d, "level: %s\ndescription: %s", p[0] == 2 ? "fatal" : "warning", parley_alert_name(p[1]));
     pl_trace(c, PARLEY_TRACE_RECORD_RECEIVED, PL_CT_ALERT, "Alert", 7, d);
     if (p[1] == PL_ALERT_CLOSE_NOTIFY) {
@@ -136,7 +141,14 @@ static int pl_handle_alert(parley_conn *c, const uint8_t *p, size_t len)
      * TLS 1.2 (RFC 5246 7.2.2): a warning-level alert is not fatal (servers
      * send unrecognized_name, peers no_renegotiation). Ignored alerts count
      * as records that carry nothing: a flood of them ends the connection. */
-    if (p[1] == PL_ALERT_USER_CANCELED || (c->version == PARLEY_TLS1_2 && p[0] == 1)) return pl_empty_record(c);
+    if (p[1] == PL_ALERT_USER_CANCELED || (c->version == PARLEY_TLS1_2 && p[0] == 1)) {
+        /* A legitimate peer has no reason for more than a few in a row (one
+         * unrecognized_name, one no_renegotiation per refused attempt):
+         * like OpenSSL and BoringSSL, the 5th is unexpected_message. */
+        PL_ENSURE(++c->ignored_alerts <= PL_MAX_IGNORED_ALERTS, PL_ERR_UNEXPECTED_MESSAGE,
+                  "more than %d ignored alerts in a row (the last: %s)", PL_MAX_IGNORED_ALERTS, parley_alert_name(p[1]));
+        return pl_empty_record(c);
+    }
     /* RFC 8446 6.2: every other alert is fatal, whatever its level. */
     c->alert_received = p[1];
     PL_BAIL(PL_ERR_PEER_ALERT, "peer sent alert %s (%u)", parley_alert_name(p[1]), p[1]);
@@ -223,8 +235,10 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
          * record is an error, not early data). */
         if (orc < 0 && PL_CODE(orc) != PL_ERR_BAD_RECORD_MAC) return orc;
         if (orc < 0) {
-            size_t n = len > PL_AEAD_TAG + 1 ? len - PL_AEAD_TAG - 1 : 0;
-            PL_ENSURE(n <= c->hs->early_budget, PL_ERR_UNEXPECTED_MESSAGE, "more early data than the server allows");
+            size_t n = PL_REC_HEADER + len; /* charged whole: see pl_server13_reject_early_data */
+            PL_ENSURE(n <= c->hs->early_budget, PL_ERR_UNEXPECTED_MESSAGE,
+                      "more rejected early data than the server skips (%zu-byte record, %u bytes left)", n,
+                      (unsigned)c->hs->early_budget);
             c->hs->early_budget -= (uint32_t)n;
             pl_trace(c, PARLEY_TRACE_RECORD_RECEIVED, PL_CT_APPLICATION_DATA, "early data (skipped)", len, "");
             pl_drop_record(c, PL_REC_HEADER + len);
@@ -306,6 +320,7 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
             c->app_rec_len = PL_REC_HEADER + len;
             /* Application data: the peer is doing what connections are for. */
             c->empty_records = 0;
+            c->ignored_alerts = 0;
             c->key_updates = 0;
             c->tickets_seen = 0;
             c->pha_requests = 0;
@@ -338,6 +353,7 @@ int pl_conn_next_message(parley_conn *c, const uint8_t **msg, size_t *len)
     *len = 4 + body;
     c->cur_msg_len = *len;
     c->empty_records = 0; /* a whole message is content */
+    c->ignored_alerts = 0;
     return 1;
 }
 

@@ -56,8 +56,10 @@ int pl_rec_check_header(const uint8_t hdr[PL_REC_HEADER], int protected_, uint8_
     *len = ((size_t)hdr[3] << 8) | hdr[4];
     PL_ENSURE(*type >= PL_CT_CHANGE_CIPHER_SPEC && *type <= PL_CT_APPLICATION_DATA, PL_ERR_UNEXPECTED_MESSAGE,
               "received a record of unknown type %u (is the peer speaking TLS?)", *type);
-    /* legacy_record_version is 0x0301 or 0x0303 in practice; the major must be 3. */
-    PL_ENSURE(hdr[1] == 3, PL_ERR_DECODE, "record version %u.%u is not TLS", hdr[1], hdr[2]);
+    /* legacy_record_version is 0x0301 or 0x0303 in practice; the major must
+     * be 3. Another is a version we do not speak: protocol_version (RFC 8446
+     * 6.2; what OpenSSL and BoringSSL answer too). */
+    PL_ENSURE(hdr[1] == 3, PL_ERR_PROTOCOL_VERSION, "record version %u.%u is not TLS", hdr[1], hdr[2]);
     if (protected_ && *type == PL_CT_APPLICATION_DATA)
         PL_ENSURE(*len <= PL_MAX_CIPHERTEXT, PL_ERR_RECORD_OVERFLOW, "encrypted record of %zu bytes exceeds 2^14+256", *len);
     else

@@ -245,3 +245,33 @@ void send_sealed(parley_conn *c, parley_conn *peer, uint8_t type, const uint8_t 
     pl_buf_free(&out);
 }
 
+/* ------------------------------------------------------- rejected 0-RTT */
+
+/* The client's ClientHello with an early_data extension appended (RFC 8446
+ * 4.2.10); the server rejects early data and skips its records. */
+size_t hello_with_early_data(parley_conn *client, uint8_t *out)
+{
+    const uint8_t *d;
+    size_t n;
+    assert_int_equal(parley_conn_handshake(client), PARLEY_WANT_READ);
+    parley_conn_pending_output(client, &d, &n);
+    assert_int_equal(rec_len(d), n);
+    memcpy(out, d, n);
+    static const uint8_t ext[4] = {0x00, 0x2a, 0x00, 0x00};
+    memcpy(out + n, ext, sizeof ext);
+    size_t at = 5 + 4 + 2 + 32;
+    at += 1 + out[at];                              /* session id */
+    at += 2 + ((size_t)out[at] << 8 | out[at + 1]); /* cipher suites */
+    at += 1 + out[at];                              /* compression */
+    size_t elen = ((size_t)out[at] << 8 | out[at + 1]) + 4, body = n - 9 + 4, rl = n - 5 + 4;
+    assert_int_equal(at + 2 + elen, n + 4);
+    out[at] = (uint8_t)(elen >> 8);
+    out[at + 1] = (uint8_t)elen;
+    out[3] = (uint8_t)(rl >> 8);
+    out[4] = (uint8_t)rl;
+    out[6] = (uint8_t)(body >> 16);
+    out[7] = (uint8_t)(body >> 8);
+    out[8] = (uint8_t)body;
+    drop_output(client);
+    return n + 4;
+}

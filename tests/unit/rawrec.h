@@ -87,4 +87,8 @@ pl_rec_keys writer_as(parley_conn *rcv, uint64_t seq);
 /* Seal with c's live write keys (pl_rec_seal13 / 12) and send to peer. */
 void send_sealed(parley_conn *c, parley_conn *peer, uint8_t type, const uint8_t *data, size_t len);
 
+/* The client's first ClientHello (one record) with an early_data extension
+ * appended, into out; the client's output dropped. Returns its length. */
+size_t hello_with_early_data(parley_conn *client, uint8_t *out);
+
 #endif

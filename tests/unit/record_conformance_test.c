@@ -186,6 +186,23 @@ static void test_tls12_limits(void **state)
 
 /* ============================================================= alerts */
 
+/* A record whose version major is not 3, before any version is agreed (a
+ * server's first record, a client's before the ServerHello): protocol_version,
+ * as the TLS 1.2 check after negotiation answers (BoGo
+ * GarbageInitialRecordVersion sends 0xffff). */
+static void test_record_version_not_tls(void **state)
+{
+    (void)state;
+    static const uint8_t bad[] = {PL_CT_HANDSHAKE, 0xff, 0xff, 0, 1, PL_HS_CLIENT_HELLO};
+    for (int role = 0; role < 2; role++) {
+        pair p;
+        parley_conn *rcv = plaintext_receiver(&p, PARLEY_TLS1_3, role);
+        conn_feed(rcv, bad, sizeof bad);
+        fails(rcv, NULL, PL_ALERT_PROTOCOL_VERSION, "record version 255.255 is not TLS");
+        free_pair(&p);
+    }
+}
+
 /* RFC 8446 5.4: a zero-length alert is unexpected_message: plaintext before
  * the keys, protected after the handshake; TLS 1.3 and 1.2, both roles. */
 static void test_zero_length_alert(void **state)
@@ -270,35 +287,6 @@ static void test_alert_wrong_length(void **state)
 
 /* ====================================================== rejected 0-RTT */
 
-/* The client's ClientHello with an early_data extension appended (RFC 8446
- * 4.2.10); the server rejects early data and skips its records. */
-static size_t hello_with_early_data(parley_conn *client, uint8_t *out)
-{
-    const uint8_t *d;
-    size_t n;
-    assert_int_equal(parley_conn_handshake(client), PARLEY_WANT_READ);
-    parley_conn_pending_output(client, &d, &n);
-    assert_int_equal(rec_len(d), n);
-    memcpy(out, d, n);
-    static const uint8_t ext[4] = {0x00, 0x2a, 0x00, 0x00};
-    memcpy(out + n, ext, sizeof ext);
-    size_t at = 5 + 4 + 2 + 32;
-    at += 1 + out[at];                              /* session id */
-    at += 2 + ((size_t)out[at] << 8 | out[at + 1]); /* cipher suites */
-    at += 1 + out[at];                              /* compression */
-    size_t elen = ((size_t)out[at] << 8 | out[at + 1]) + 4, body = n - 9 + 4, rl = n - 5 + 4;
-    assert_int_equal(at + 2 + elen, n + 4);
-    out[at] = (uint8_t)(elen >> 8);
-    out[at + 1] = (uint8_t)elen;
-    out[3] = (uint8_t)(rl >> 8);
-    out[4] = (uint8_t)rl;
-    out[6] = (uint8_t)(body >> 16);
-    out[7] = (uint8_t)(body >> 8);
-    out[8] = (uint8_t)body;
-    drop_output(client);
-    return n + 4;
-}
-
 /* After a HelloRetryRequest the server has no read keys yet and skips the
  * rejected 0-RTT records: a full one (2^14 + 1 + 16 bytes of ciphertext)
  * must not be record_overflow. One past 2^14 + 256 still is. */
@@ -374,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_tls13_ciphertext_limit),
         cmocka_unit_test(test_plaintext_record_limit),
         cmocka_unit_test(test_tls12_limits),
+        cmocka_unit_test(test_record_version_not_tls),
         cmocka_unit_test(test_zero_length_alert),
         cmocka_unit_test(test_zero_length_handshake),
         cmocka_unit_test(test_alert_wrong_length),
