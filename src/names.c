@@ -159,7 +159,9 @@ const char *parley_alert_name(int a)
     case 0: return "close_notify";
     case 10: return "unexpected_message";
     case 20: return "bad_record_mac";
+    case 21: return "decryption_failed"; /* RFC 5246: reserved, never sent */
     case 22: return "record_overflow";
+    case 30: return "decompression_failure"; /* RFC 5246 7.2.2; reserved in TLS 1.3 */
     case 40: return "handshake_failure";
     case 42: return "bad_certificate";
     case 43: return "unsupported_certificate";
@@ -179,8 +181,10 @@ const char *parley_alert_name(int a)
     case 100: return "no_renegotiation";
     case 109: return "missing_extension";
     case 110: return "unsupported_extension";
+    case 111: return "certificate_unobtainable"; /* RFC 6066 5 */
     case 112: return "unrecognized_name";
     case 113: return "bad_certificate_status_response";
+    case 114: return "bad_certificate_hash_value"; /* RFC 6066 5 */
     case 115: return "unknown_psk_identity";
     case 116: return "certificate_required";
     case 120: return "no_application_protocol";
