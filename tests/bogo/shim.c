@@ -156,9 +156,12 @@ static int check_results(parley_conn *conn, const shim_opts *o, int is_resume, c
         snprintf(msg, sizeof msg, "verify result: %s", parley_conn_verify_result(conn));
         return expect_fail(msg);
     }
-    if (o->expect_alpn) {
+    if (o->expect_alpn) { /* "" expects none */
         const char *got = parley_conn_alpn(conn);
-        if (!got || strcmp(got, o->expect_alpn) != 0) return expect_fail("ALPN mismatch");
+        if (strcmp(got ? got : "", o->expect_alpn) != 0) {
+            snprintf(msg, sizeof msg, "ALPN '%s', want '%s'", got ? got : "", o->expect_alpn);
+            return expect_fail(msg);
+        }
     }
     if (o->expect_server_name) {
         const char *got = parley_conn_server_name(conn);
@@ -332,7 +335,7 @@ static int run_connection(int argc, char **argv, int index, parley_session_cache
     if (!o.is_server && version == PARLEY_TLS1_3) {
         size_t len = 0;
         int got = parley_conn_get_session(conn, session, 8192, &len) == PARLEY_OK;
-        int want = !o.expect_no_session && !o.shim_shuts_down;
+        int want = !after->expect_no_session && !after->shim_shuts_down;
         if (got != want) {
             rc = expect_fail(got ? "new session was cached, but we expected the opposite"
                                  : "new session was not cached, but we expected the opposite");
