@@ -840,8 +840,9 @@ int parley_conn_recv_eof(parley_conn *conn);
  * warning once and is fatal the second time; answers to KeyUpdate
  * update_requested are coalesced (queued only into empty output, or before
  * the next write: RFC 8446 4.6.3) and more than 32 KeyUpdates without
- * application data in between, or more than 32 records in a row without
- * content (empty, ignored alerts, dropped ChangeCipherSpec), end the
+ * application data in between, more than 32 records in a row without
+ * content (empty, ignored alerts, dropped ChangeCipherSpec), or more than 4
+ * ignored alerts in a row (user_canceled, TLS 1.2 warnings), end the
  * connection with unexpected_message. */
 void parley_conn_pending_output(parley_conn *conn, const uint8_t **data, size_t *len);
 void parley_conn_output_sent(parley_conn *conn, size_t n);
