@@ -12,7 +12,7 @@ typedef struct {
     int state;
     int hrr_done;           /* a HelloRetryRequest has been sent / received */
     int ccs_sent;
-    int ccs_dropped;        /* TLS 1.3: the peer's compatibility CCS was dropped (one allowed, RFC 8446 5) */
+    int ccs_dropped;        /* TLS 1.3: the peer's compatibility CCSs dropped (one per ClientHello, RFC 8446 5, D.4) */
     int cert_requested;     /* server asked for a client certificate */
     uint8_t client_random[32];
     uint8_t server_random[32];
