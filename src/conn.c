@@ -295,10 +295,23 @@ int parley_conn_read(parley_conn *c, uint8_t *buf, size_t len, size_t *n)
     }
 }
 
+/* RFC 8446 2.3, 4.4.4: a TLS 1.3 server may send data after its first
+ * flight (0.5-RTT), before it has the client's Finished: to a peer neither
+ * authenticated nor known to be live. Parley sends it only once 0-RTT data
+ * was accepted: the application then already answers a peer that may be a
+ * replay, and a resumption has no client certificate to wait for (4.3.2: no
+ * CertificateRequest with a PSK). Any other incomplete handshake, a client,
+ * TLS 1.2: the write drives the handshake first, as always. */
+static int pl_half_rtt_open(const parley_conn *c)
+{
+    return c->is_server && c->hs && c->hs->half_rtt && c->version == PARLEY_TLS1_3 &&
+           c->early_status == PARLEY_EARLY_DATA_ACCEPTED;
+}
+
 int parley_conn_write(parley_conn *c, const uint8_t *buf, size_t len)
 {
     if (c->failed) return PARLEY_ERROR;
-    if (!c->hs_done) {
+    if (!c->hs_done && !pl_half_rtt_open(c)) {
         int rc = parley_conn_handshake(c);
         if (rc != PARLEY_OK) return rc;
     }

@@ -852,7 +852,23 @@ int parley_conn_handshake(parley_conn *conn);
 /* Application data. read: PARLEY_OK with *n > 0, WANT_READ, CLOSED,
  * TRUNCATED (end of stream without close_notify) or ERROR. */
 int parley_conn_read(parley_conn *conn, uint8_t *buf, size_t len, size_t *n);
-/* Encrypts all of buf into pending output (split into records). */
+/* Encrypts all of buf into pending output (split into records). Before the
+ * handshake is complete it first advances the handshake, and returns what
+ * parley_conn_handshake would (nothing is written unless that is PARLEY_OK),
+ * with one exception, 0.5-RTT data (RFC 8446 2.3, 4.4.4): on a TLS 1.3
+ * server whose parley_conn_early_data_status is PARLEY_EARLY_DATA_ACCEPTED
+ * and whose Finished has been sent (as whenever parley_conn_handshake has
+ * returned PARLEY_EARLY_DATA), the data is written at once, before the
+ * client's Finished, without advancing the handshake. It then goes to a
+ * peer that is not yet authenticated: the client's Finished has not been
+ * checked, so the client may not be live, and the 0-RTT data being answered
+ * may be a replay (docs/security.md); answer only what is safe to send to
+ * whoever replays that data (e.g. no state changes, nothing secret beyond
+ * what the request itself entitles). Never on a client, in TLS 1.2, before
+ * the server's Finished, or when early data was not accepted. The typical
+ * flow: parley_conn_handshake returns PARLEY_EARLY_DATA,
+ * parley_conn_read_early_data, parley_conn_write (the reply), then
+ * parley_conn_handshake again until PARLEY_OK. */
 int parley_conn_write(parley_conn *conn, const uint8_t *buf, size_t len);
 /* Queue a KeyUpdate (request_peer: ask the peer to update too). TLS 1.3 only. */
 int parley_conn_key_update(parley_conn *conn, int request_peer);

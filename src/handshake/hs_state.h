@@ -12,7 +12,7 @@ typedef struct {
     int state;
     int hrr_done;           /* a HelloRetryRequest has been sent / received */
     int ccs_sent;
-    int ccs_dropped;        /* TLS 1.3: the peer's compatibility CCS was dropped (one allowed, RFC 8446 5) */
+    int ccs_dropped;        /* TLS 1.3: the peer's compatibility CCSs dropped (one per ClientHello, RFC 8446 5, D.4) */
     int cert_requested;     /* server asked for a client certificate */
     uint8_t client_random[32];
     uint8_t server_random[32];
@@ -85,6 +85,8 @@ typedef struct {
     int early_reading;      /* the early read keys are installed (until EndOfEarlyData) */
     uint32_t early_left;    /* bytes of early data still allowed */
     uint8_t c_early[PL_MAX_HASH];
+    int half_rtt;           /* server: its Finished is out under the application write keys,
+                             * the client's Finished not yet read (0.5-RTT, RFC 8446 2.3) */
     /* TLS 1.2 */
     int kx;                 /* PL_KX_ECDHE, PL_KX_DHE, PL_KX_RSA */
     uint16_t client_version; /* ClientHello.legacy_version (RSA premaster check) */

@@ -380,6 +380,7 @@ static int s_send_fin(parley_conn *c, const uint8_t *msg, size_t len)
     pl_keylog(c, "EXPORTER_SECRET", hs->ks.exporter, hs->ks.hlen);
     PL_GUARD(pl_conn_set_write_keys(c, hs->ks.s_ap));
     pl_trace(c, PARLEY_TRACE_KEYS, -1, "server application traffic (write)", 0, "");
+    hs->half_rtt = 1; /* parley_conn_write may send 0.5-RTT data from here (conn.c) */
     hs->state = hs->early_reading ? S_WAIT_EOED : hs->cert_requested ? S_WAIT_CCERT : S_WAIT_FIN;
     return 0;
 }

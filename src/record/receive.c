@@ -206,9 +206,12 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
          * ClientHello and the peer's Finished is dropped; anything else is
          * unexpected_message. A peer sends one at most (D.4: after the
          * server's first handshake message; the client's before its second
-         * flight), so we drop one per handshake and refuse a second: dropping
+         * flight, or right after its first ClientHello when it sends 0-RTT
+         * data), so we drop one per ClientHello and refuse more: dropping
          * any number would let a peer feed the handshake an endless stream
-         * (issue #13). RFC 8446 5.1: not between the fragments of a
+         * (issue #13). After a HelloRetryRequest a client that sent 0-RTT
+         * data may send its CCS again before its encrypted flight (D.4 does
+         * not say which of the two is "the" one): a server drops two then. RFC 8446 5.1: not between the fragments of a
          * handshake message either. A client that did not offer TLS 1.3
          * has no such window (RFC 5246 7.1: the CCS follows the keys). */
         int in_window = c->hs && !c->hs_done && (c->is_server ? c->hs->transcript.h != NULL : c->hs->offered13);
@@ -216,9 +219,10 @@ int pl_conn_process_records(parley_conn *c, int want_handshake)
                   c->hs_done ? "after the handshake" : c->is_server ? "before the ClientHello" : "before the ServerHello");
         PL_ENSURE(len == 1 && payload[0] == 1, PL_ERR_UNEXPECTED_MESSAGE,
                   "ChangeCipherSpec record of %zu bytes is not the single byte 1", len);
-        PL_ENSURE(!c->hs->ccs_dropped, PL_ERR_UNEXPECTED_MESSAGE, "second ChangeCipherSpec record in the handshake");
+        PL_ENSURE(c->hs->ccs_dropped < 1 + (c->is_server && c->hs->hrr_done), PL_ERR_UNEXPECTED_MESSAGE,
+                  "%s ChangeCipherSpec record in the handshake", c->hs->ccs_dropped == 1 ? "second" : "third");
         PL_ENSURE(c->hsin.len == 0, PL_ERR_UNEXPECTED_MESSAGE, "ChangeCipherSpec inside a fragmented handshake message");
-        c->hs->ccs_dropped = 1;
+        c->hs->ccs_dropped++;
         pl_trace(c, PARLEY_TRACE_RECORD_RECEIVED, PL_CT_CHANGE_CIPHER_SPEC, "ChangeCipherSpec", 6, "ignored (middlebox compatibility)");
         PL_GUARD(pl_empty_record(c));
         pl_drop_record(c, PL_REC_HEADER + len);

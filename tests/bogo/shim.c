@@ -306,13 +306,6 @@ static int run_connection(int argc, char **argv, int index, parley_session_cache
         rc = expect_fail("an extra handshake call was not a no-op");
         goto out;
     }
-    if (eb.len) {
-        for (size_t i = 0; i < eb.len; i++) eb.data[i] ^= 0xff;
-        if (write_all(conn, eb.data, eb.len)) {
-            rc = report(conn, "write");
-            goto out;
-        }
-    }
     uint16_t version = parley_conn_version(conn);
     if (!o.is_server && version == PARLEY_TLS1_2) {
         /* After a resumption too: the server may have renewed the ticket

@@ -148,7 +148,8 @@ typedef struct {
 /* Client: offer "hello" as early data on a resumption when the flags ask;
  * 1 when offered. */
 int shim_early_offer(parley_conn *conn, const shim_opts *o, int is_resume, int have_session);
-/* Server: after PARLEY_EARLY_DATA, take what has come (0, or -1 on error). */
+/* Server: after PARLEY_EARLY_DATA, take what has come and echo it (XOR 0xff)
+ * at once as 0.5-RTT data (0, or -1 on error). */
 int shim_early_collect(parley_conn *conn, shim_early_buf *eb);
 /* After the handshake: -expect-accept/reject/no-offer-early-data. */
 int shim_early_check(parley_conn *conn, const shim_opts *o);

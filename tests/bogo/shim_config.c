@@ -191,7 +191,9 @@ parley_config *shim_make_config(const shim_opts *o, parley_session_cache *cache,
         if (parley_config_set_ticket_keys(cfg, ticket_keys, 1) != PARLEY_OK && failed(cfg, why, "ticket keys"))
             goto fail;
         if (o->no_ticket && parley_config_set_tickets(cfg, 0) != PARLEY_OK && failed(cfg, why, "tickets")) goto fail;
-        if (o->enable_early_data && parley_config_set_max_early_data(cfg, 16384) != PARLEY_OK &&
+        /* 14336: what -enable-early-data allows in BoringSSL (its tickets'
+         * max_early_data_size; TLS13-MaxEarlyData-Server sends one byte more). */
+        if (o->enable_early_data && parley_config_set_max_early_data(cfg, 14336) != PARLEY_OK &&
             failed(cfg, why, "early data"))
             goto fail;
     } else {

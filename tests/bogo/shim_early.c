@@ -4,7 +4,7 @@
  * -shim-writes-first) goes as early data; if the server does not take it,
  * it is written again after the handshake (BoringSSL's retry; Parley never
  * resends early data itself). Server: early data read during the handshake
- * is echoed (XOR 0xff) once the handshake is complete.
+ * is echoed (XOR 0xff) at once, as 0.5-RTT data, before the handshake goes on.
  */
 #include <stdio.h>
 #include <string.h>
@@ -23,10 +23,16 @@ int shim_early_collect(parley_conn *conn, shim_early_buf *eb)
         size_t n = 0;
         if (eb->len == sizeof eb->data) return -1;
         int rc = parley_conn_read_early_data(conn, eb->data + eb->len, sizeof eb->data - eb->len, &n);
-        if (rc == PARLEY_WANT_READ) return 0;
+        if (rc == PARLEY_WANT_READ) break;
         if (rc != PARLEY_OK) return -1;
         eb->len += n;
     }
+    /* The echo goes now, as 0.5-RTT data (RFC 8446 2.3): the runner reads
+     * it before it sends its EndOfEarlyData and Finished. */
+    for (size_t i = 0; i < eb->len; i++) eb->data[i] ^= 0xff;
+    int rc = eb->len ? parley_fd_write(conn, eb->data, eb->len) : PARLEY_OK;
+    eb->len = 0;
+    return rc == PARLEY_OK ? 0 : -1;
 }
 
 int shim_early_check(parley_conn *conn, const shim_opts *o)
@@ -36,7 +42,9 @@ int shim_early_check(parley_conn *conn, const shim_opts *o)
         fprintf(stderr, "shim: expectation failed: early data was not accepted\n");
         return SHIM_FAIL;
     }
-    if (o->expect_reject_early_data && st != PARLEY_EARLY_DATA_REJECTED) {
+    /* As BoringSSL's shim: "rejected" is "not accepted" (also not offered,
+     * as on the first connection of EarlyData-NonZeroRTTSession-Server). */
+    if (o->expect_reject_early_data && st == PARLEY_EARLY_DATA_ACCEPTED) {
         fprintf(stderr, "shim: expectation failed: early data was not rejected\n");
         return SHIM_FAIL;
     }

@@ -2,11 +2,13 @@
  * ccs_conformance_test.c - change_cipher_spec records (issue #13 item 3),
  * both roles, with the exact bytes on the wire. TLS 1.3 (RFC 8446 5, 5.1,
  * D.4): one plaintext CCS of the single byte 1 is dropped during the
- * handshake; a second, a wrong body, an encrypted one, one after the
+ * handshake (a server: one per ClientHello, so two after a HelloRetryRequest);
+ * a second, a wrong body, an encrypted one, one after the
  * handshake, one before the ClientHello and one between the fragments of a
  * handshake message are unexpected_message. TLS 1.2 (RFC 5246 7.1): exactly
  * one, after the peer's key exchange. Helpers in rawrec.h.
  */
+#include "mitm.h"
 #include "rawrec.h"
 
 static uint8_t rec[PL_MAX_RECORD12 + 4096];
@@ -60,6 +62,44 @@ static void test_tls13_second_ccs(void **state)
     conn_feed(rcv, ccs, sizeof ccs);
     assert_int_equal(parley_conn_handshake(p.server), PARLEY_WANT_READ);
     free_pair(&p);
+}
+
+/* After a HelloRetryRequest the server drops one CCS per ClientHello: a
+ * client that sent 0-RTT data puts one right after its first ClientHello and
+ * may send another before its encrypted flight (RFC 8446 5, D.4; BoGo
+ * EarlyData-HRR-Server-TLS13). A third is unexpected_message. */
+static void test_tls13_ccs_per_client_hello(void **state)
+{
+    (void)state;
+    uint8_t buf[16384];
+    for (int extra = 0; extra < 2; extra++) {
+        pair p;
+        parley_config *sc = server_cfg("ec256"), *cc = client_cfg("ec256");
+        assert_int_equal(parley_config_set_versions(sc, PARLEY_TLS1_3, PARLEY_TLS1_3), PARLEY_OK);
+        assert_int_equal(parley_config_set_groups(sc, "secp384r1"), PARLEY_OK); /* not the client's share */
+        assert_int_equal(parley_config_set_groups(cc, "x25519:secp384r1"), PARLEY_OK);
+        make_pair(&p, cc, sc, "localhost");
+        assert_int_equal(parley_conn_handshake(p.client), PARLEY_WANT_READ);
+        size_t n = conn_take(p.client, buf, sizeof buf);
+        conn_feed(p.server, buf, n);
+        conn_feed(p.server, ccs, sizeof ccs); /* after the first ClientHello */
+        assert_int_equal(parley_conn_handshake(p.server), PARLEY_WANT_READ); /* HelloRetryRequest */
+        pair_pump(&p);
+        assert_int_equal(parley_conn_handshake(p.client), PARLEY_WANT_READ); /* the second ClientHello */
+        n = conn_take(p.client, buf, sizeof buf);
+        int k = 0; /* the client's own CCSs in this flight */
+        for (size_t i = 0; i + 5 <= n; i += 5 + get16(buf + i + 3)) k += buf[i] == PL_CT_CHANGE_CIPHER_SPEC;
+        assert_true(k <= 1);
+        conn_feed(p.server, buf, n);
+        for (; k < 1 + extra; k++) conn_feed(p.server, ccs, sizeof ccs);
+        if (!extra) {
+            assert_int_equal(parley_conn_handshake(p.server), PARLEY_WANT_READ);
+            assert_int_equal(pair_handshake(&p, NULL, NULL), 0);
+        } else {
+            fails(p.server, NULL, PL_ALERT_UNEXPECTED_MESSAGE, "third ChangeCipherSpec record in the handshake");
+        }
+        free_pair(&p);
+    }
 }
 
 /* A CCS whose body is not the single byte 1 is unexpected_message. */
@@ -297,6 +337,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tls13_second_ccs),
+        cmocka_unit_test(test_tls13_ccs_per_client_hello),
         cmocka_unit_test(test_tls13_ccs_bad_body),
         cmocka_unit_test(test_tls13_ccs_after_handshake),
         cmocka_unit_test(test_tls13_encrypted_ccs_in_handshake),
