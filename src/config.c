@@ -184,10 +184,14 @@ static int pl_trust_identity(const parley_config *cfg, pl_trust *t, int client, 
     memcpy(p, client ? "PTsrv" : "PTcli", 5), p += 5; /* whom the trust authenticates */
     *p++ = (uint8_t)verifies;
     /* The application's verify callback, which decided instead of the
-     * store: a session is bound to the callback function it was made under
-     * (not its arg, which may be per config). */
+     * store: a session is bound to the callback function and its arg (an
+     * arg may carry per-tenant pins). Both are addresses in this process,
+     * so such sessions do not resume in another one: fail closed. */
     *p++ = (uint8_t)(cfg->verify_cb != NULL);
-    if (cfg->verify_cb) memcpy(p, &cfg->verify_cb, sizeof cfg->verify_cb), p += sizeof cfg->verify_cb;
+    if (cfg->verify_cb) {
+        memcpy(p, &cfg->verify_cb, sizeof cfg->verify_cb), p += sizeof cfg->verify_cb;
+        memcpy(p, &cfg->verify_cb_arg, sizeof cfg->verify_cb_arg), p += sizeof cfg->verify_cb_arg;
+    }
     if (verifies) {
         /* A server's client CAs, not whether it requires a certificate:
          * one verified under them stays verified when the mode changes. */
@@ -292,6 +296,13 @@ int pl_config_freeze(parley_config *cfg, int client)
      * this config, which is enough for its own in-process cache. */
     if (!client && (!cfg->tickets_disabled || cfg->cache) && cfg->tickets.n == 0 && pl_ticket_ring_generate(&cfg->tickets) < 0) {
         pl_cfg_errf(cfg, "%s", pl_last_message());
+        rc = -1;
+    }
+    /* A stapled OCSP response is checked against the path Parley verified;
+     * under a callback there is none, and "required" would mean "present". */
+    if (client && cfg->verify_cb && cfg->ocsp_mode != PARLEY_OCSP_NONE) {
+        pl_cfg_errf(cfg, "OCSP checking (parley_config_set_ocsp) needs Parley's own chain verification: it cannot be "
+                         "combined with a verify callback");
         rc = -1;
     }
     static const uint8_t zero_id[32];

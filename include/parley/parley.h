@@ -281,11 +281,15 @@ int parley_config_set_ocsp(parley_config *cfg, int mode);
 int parley_config_set_ocsp_max_age(parley_config *cfg, uint32_t seconds);
 
 /* The application verifies the peer's certificate chain, instead of
- * Parley (both roles; parley_config_set_verify, the CA files, CRLs, OCSP
- * requirements, depth and key-size policy and the check of a stapled OCSP response are then not applied
- * to the chain). fn(arg, conn, der, der_len, n) gets the chain as the peer sent it,
- * leaf first (n >= 1, at most 16: the first 16 if it sent more; der[i] is
- * valid only during the call), and returns 0 to accept or a TLS alert number to
+ * Parley (both roles; parley_config_set_verify, the CA files, CRLs, depth
+ * and key-size policy are then not applied to the chain). A client still
+ * checks the host name (parley_config_set_verify_hostname, on by default:
+ * the callback judges the chain, Parley the name; turn it off when the
+ * callback checks the identity itself). OCSP (parley_config_set_ocsp)
+ * cannot be combined with a callback: the first connection of such a
+ * config fails. fn(arg, conn, der, der_len, n) gets the chain as the peer
+ * sent it, leaf first (1 <= n <= 10; a longer chain is refused with
+ * bad_certificate before fn is called; der[i] is valid only during the call), and returns 0 to accept or a TLS alert number to
  * fail the handshake with that alert: handshake_failure (40),
  * bad_certificate (42), unsupported_certificate (43), certificate_revoked
  * (44), certificate_expired (45), certificate_unknown (46), unknown_ca (48),
@@ -302,8 +306,9 @@ int parley_config_set_ocsp_max_age(parley_config *cfg, uint32_t seconds);
  * (parley_config_set_verify_client) without a client CA file: its
  * CertificateRequest then carries no certificate_authorities.
  * Not called on resumption (the session was accepted when it was made;
- * a session is resumed only under the callback function it was made
- * under) nor
+ * a session is resumed only under the same callback function and arg,
+ * which are addresses: sessions made under a callback do not resume in
+ * another process) nor
  * when the peer sends no certificate (parley_config_set_verify_client
  * decides). Threading: called on the thread driving the handshake (or
  * parley_conn_read, for TLS 1.3 post-handshake client authentication),
@@ -775,7 +780,8 @@ int parley_conn_get_session(const parley_conn *conn, uint8_t *buf, size_t cap, s
  * PARLEY_ERROR when it is not a session, or not one for this connection: a
  * session is offered only for the server name it was made for and under the
  * trust settings it was made under (CA store and CRLs, verification on or
- * off, host-name check, OCSP mode, chain depth); sessions in the older
+ * off, host-name check, OCSP mode, chain depth, the verify callback and its
+ * arg); sessions in the older
  * formats (before trust binding) record no trust settings and are never
  * offered, nor TLS 1.2 sessions made without the extended master secret
  * (RFC 7627 5.4). The connection is unaffected by a refusal: its handshake is a full one. */

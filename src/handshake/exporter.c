@@ -94,9 +94,11 @@ int parley_conn_export_keying_material(parley_conn *c, const char *label, const 
         return pl_export_refuse(c, "the TLS 1.2 handshake did not use the extended master secret (RFC 7627 5.4)");
     if (!c->exp_hash) return pl_export_refuse(c, "no exporter secret was kept");
     size_t ll = strlen(label);
-    /* An empty label is a label (RFC 5705 4 defines none as invalid; RFC 8446
-     * 7.5 puts it in HkdfLabel's label<7..255> after "tls13 "): BoGo's runner
-     * and BoringSSL export under "". */
+    /* An empty label: RFC 5705 4 does not forbid one, and BoringSSL and
+     * OpenSSL export under it (BoGo's runner does). In TLS 1.3 "tls13 " + ""
+     * is 6 bytes, one short of HkdfLabel's label<7..255> (RFC 8446 7.1); the
+     * encoding is unambiguous and both peers derive the same bytes, so it is
+     * allowed for interoperability. */
     if (ll > PARLEY_EXPORT_MAX_LABEL) return pl_export_refuse(c, "the label must have at most 249 bytes");
     if (pl_label_reserved(label)) return pl_export_refuse(c, "the label is reserved for the TLS PRF (RFC 5705 4)");
     if (len == 0 || len > PARLEY_EXPORT_MAX) return pl_export_refuse(c, "the length must be 1 to 8160 bytes");

@@ -108,8 +108,9 @@ int pl_certificate_parse(const uint8_t *body, size_t len, pl_certificate *ct)
         PL_GUARD(pl_cur_vec24(&list, &der));
         PL_ENSURE(der.len > 0, PL_ERR_DECODE, "empty certificate in chain");
         PL_GUARD(pl_cur_vec16(&list, &exts));
-        /* Entry extensions (status_request, SCT) are checked for form and
-         * for where they may appear; their contents are not used yet. */
+        /* Entry extensions are checked for form and for where they may
+         * appear (pl_ct_ext: a stapled status_request the client asked for;
+         * anything else, SCTs included, is refused: RFC 8446 4.4.2). */
         PL_GUARD(pl_ext_walk(&exts, PL_IN_CT, pl_ct_ext, ct));
         PL_ENSURE(ct->n < PL_CERT_MAX_ENTRIES, PL_ERR_BAD_CERTIFICATE, "certificate chain longer than %d", PL_CERT_MAX_ENTRIES);
         ct->certs[ct->n++] = der;

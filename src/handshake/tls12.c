@@ -100,6 +100,16 @@ int pl_take_peer_chain(parley_conn *c, const pl_certificate *ct)
         /* The application verifies the chain (parley_config_set_verify_callback);
          * the leaf's key must still be one we can use for what it will do. */
         PL_GUARD(pl_cert_leaf_key(ders[0].p, ders[0].len, key_transport, &c->hs->peer_key));
+        if (!c->is_server && c->cfg->verify_hostname) {
+            /* The callback judges the chain; the name is still Parley's to
+             * check unless the application turned that off (RFC 6125 6). */
+            const char *host = c->server_name && c->server_name[0] ? c->server_name : NULL;
+            PL_ENSURE(host, PL_ERR_BAD_CERTIFICATE,
+                      "no server name to verify the certificate against (give one to parley_conn_new_client, or call "
+                      "parley_config_set_verify_hostname(cfg, 0) when the application checks the server's identity itself)");
+            PL_ENSURE(pl_der_leaf_matches_host(ders[0].p, ders[0].len, host) == 1, PL_ERR_BAD_CERTIFICATE,
+                      "the server's certificate is not for %s (no subjectAltName matches)", host);
+        }
         PL_GUARD(pl_app_verify(c, ders, n));
         PL_GUARD(pl_conn_set_verify(c, "ok (accepted by the application's verify callback)"));
     } else if (c->is_server) {

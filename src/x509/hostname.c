@@ -101,3 +101,15 @@ int pl_leaf_match_san(X509 *leaf, const char *host, char *which, size_t wn)
     GENERAL_NAMES_free(gens);
     return match;
 }
+
+/* A leaf given as DER (a chain the application's verify callback accepted)
+ * against a host name: 1 matches, 0 does not, -1 not a certificate. */
+int pl_der_leaf_matches_host(const uint8_t *der, size_t len, const char *host)
+{
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    if (!x) return -1;
+    int m = pl_leaf_matches_host(x, host);
+    X509_free(x);
+    return m;
+}

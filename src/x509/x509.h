@@ -88,6 +88,8 @@ typedef struct pl_cert pl_cert;
  * key_transport (TLS 1.2 RSA key exchange) keyEncipherment (RFC 8446
  * 4.4.2.2, RFC 5246 7.4.2, RFC 5280 4.2.1.3); else unsupported_certificate. */
 PL_MUST_CHECK int pl_cert_leaf_key(const uint8_t *der, size_t len, int key_transport, pl_pkey **out);
+/* The leaf (DER) against a host name (RFC 6125): 1 matches, 0 not, -1 not a certificate. */
+int pl_der_leaf_matches_host(const uint8_t *der, size_t len, const char *host);
 PL_MUST_CHECK int pl_cert_from_der(const uint8_t *der, size_t len, pl_cert **out);
 void pl_cert_free(pl_cert *c);
 

@@ -122,6 +122,32 @@ static int write_all(parley_conn *conn, const uint8_t *buf, size_t len)
     return parley_fd_write(conn, buf, len) == PARLEY_OK ? 0 : -1;
 }
 
+/* -expect-peer-cert-file: the chain the verify callback saw is the file's
+ * (leaf first). On a resumption the callback is not called: the chain is
+ * the one the session was made with, which the shim kept. */
+static int check_peer_chain(parley_conn *conn, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    static uint8_t pem[65536];
+    size_t len = f ? fread(pem, 1, sizeof pem, f) : 0;
+    if (f) fclose(f);
+    parley_cert_list *list = NULL;
+    char err[256];
+    if (!len || parley_cert_list_from_pem(pem, len, &list, err, sizeof err) != PARLEY_OK)
+        return expect_fail("cannot read the expected peer certificate file");
+    int rc = SHIM_OK;
+    if (!shim_verify.called && !parley_conn_resumed(conn)) rc = expect_fail("no peer chain was seen");
+    else if (parley_cert_list_count(list) != shim_verify.n) rc = expect_fail("peer chain length differs");
+    for (size_t i = 0; rc == SHIM_OK && i < shim_verify.n; i++) {
+        size_t dl;
+        const uint8_t *d = parley_cert_list_der(list, i, &dl);
+        if (dl != shim_verify.chain_len[i] || memcmp(d, shim_verify.chain[i], dl) != 0)
+            rc = expect_fail("peer certificate differs from the expected file");
+    }
+    parley_cert_list_free(list);
+    return rc;
+}
+
 static int check_results(parley_conn *conn, const shim_opts *o, int is_resume, const shim_trace *t)
 {
     char msg[2400];
@@ -167,6 +193,7 @@ static int check_results(parley_conn *conn, const shim_opts *o, int is_resume, c
         const char *got = parley_conn_server_name(conn);
         if (!got || strcmp(got, o->expect_server_name) != 0) return expect_fail("server name mismatch");
     }
+    if (o->expect_peer_cert_file && check_peer_chain(conn, o->expect_peer_cert_file) != SHIM_OK) return SHIM_FAIL;
     if (o->expect_advertised_alpn) {
         char want[1024];
         alpn_wire_to_text(o->expect_advertised_alpn, want, sizeof want);
@@ -311,7 +338,17 @@ static int run_connection(int argc, char **argv, int index, parley_session_cache
         /* After a resumption too: the server may have renewed the ticket
          * (RFC 5077 3.3), and the next connection must offer the new one. */
         size_t len = 0;
+        static uint8_t offered[8192];
+        size_t offered_len = *session_len;
+        memcpy(offered, session, offered_len);
         int got = parley_conn_get_session(conn, session, 8192, &len) == PARLEY_OK;
+        /* -expect-ticket-renewal: the resumed session came with a new
+         * ticket, so the session to offer next is not the one offered. */
+        if (parley_conn_resumed(conn) && o.expect_ticket_renewal &&
+            (!got || (len == offered_len && memcmp(session, offered, len) == 0))) {
+            rc = expect_fail("the ticket was not renewed");
+            goto out;
+        }
         if (got != !o.expect_no_session && !parley_conn_resumed(conn)) {
             rc = expect_fail(got ? "new session was cached, but we expected the opposite"
                                  : "new session was not cached, but we expected the opposite");
@@ -383,6 +420,11 @@ int main(int argc, char **argv)
      * must not turn into a failure after the first connection. */
     shim_opts r;
     if ((rc = shim_parse(argc, argv, 1, &r)) != SHIM_OK) return rc;
+    /* -expect-ticket-supports-early-data: Parley has no getter for a
+     * ticket's max_early_data_size; the test's resumption proves it when it
+     * expects the early data accepted, and otherwise the shim cannot. */
+    if (o.expect_ticket_supports_early_data && !(o.resume_count > 0 && r.expect_accept_early_data))
+        return shim_unimplemented("-expect-ticket-supports-early-data without an accepting resumption", NULL);
     parley_session_cache *cache = shim_cache_new();
     uint8_t ticket_keys[48];
     for (size_t i = 0; i < sizeof ticket_keys; i++) ticket_keys[i] = (uint8_t)(i * 7 + 1);

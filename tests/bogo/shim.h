@@ -135,6 +135,19 @@ parley_key_provider *shim_keyop_new(const char *key_file);
 int shim_keyop_run(parley_key_provider *p);
 void shim_keyop_free(parley_key_provider *p);
 
+/* What the shim's verify callback decides and sees. One per process, so the
+ * callback's arg is the same address on every connection (Parley binds a
+ * session to the callback and its arg). */
+typedef struct {
+    int fail;          /* -verify-fail */
+    int custom;        /* -use-custom-verify-callback: certificate_unknown, else handshake_failure */
+    int called;        /* this connection's callback ran */
+    uint8_t chain[16][8192];
+    size_t chain_len[16];
+    size_t n;          /* the chain it saw last (kept across a resumption) */
+} shim_verify_state;
+extern shim_verify_state shim_verify;
+
 /* The server's session cache, counting stores (shim_cache.c). */
 parley_session_cache *shim_cache_new(void);
 int shim_cache_take_stores(parley_session_cache *c); /* since the last call */

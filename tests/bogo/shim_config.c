@@ -117,17 +117,34 @@ static int set_schemes(parley_config *cfg, const int *ids, size_t n, int signing
  * with certificate_unknown from the custom callback
  * (-use-custom-verify-callback) and handshake_failure from the legacy one
  * (runner.go, CertificateVerificationFail). */
+shim_verify_state shim_verify;
+
 static int verify_cb(void *arg, const parley_conn *conn, const uint8_t *const *der, const size_t *der_len, size_t n)
 {
-    const shim_opts *o = arg;
-    (void)conn, (void)der, (void)der_len, (void)n;
-    if (!o->verify_fail) return 0;
-    return o->use_custom_verify_callback ? 46 : 40;
+    shim_verify_state *v = arg;
+    (void)conn;
+    v->called = 1;
+    v->n = 0;
+    for (size_t i = 0; i < n && i < 16 && der_len[i] <= sizeof v->chain[0]; i++, v->n++) {
+        memcpy(v->chain[i], der[i], der_len[i]);
+        v->chain_len[i] = der_len[i];
+    }
+    if (!v->fail) return 0;
+    return v->custom ? 46 : 40;
 }
 
 parley_config *shim_make_config(const shim_opts *o, parley_session_cache *cache, const uint8_t ticket_keys[48],
                                 parley_key_provider *kp, int *why)
 {
+    shim_verify.fail = o->verify_fail;
+    shim_verify.custom = o->use_custom_verify_callback;
+    shim_verify.called = 0;
+    if (o->renew_ticket || o->implicit_handshake) {
+        *why = shim_unimplemented(o->renew_ticket ? "-renew-ticket (a server that renews TLS 1.2 tickets on resumption)"
+                                                  : "-implicit-handshake (the explicit form of each test runs)",
+                                  NULL);
+        return NULL;
+    }
     parley_config *cfg = parley_config_new();
     if (!cfg) {
         *why = SHIM_FAIL;
@@ -172,7 +189,7 @@ parley_config *shim_make_config(const shim_opts *o, parley_session_cache *cache,
         if (o->verify_peer || o->require_any_client_cert) {
             /* BoringSSL's shim verifies with a callback that accepts any
              * chain (-trust-cert is not consulted), unless -verify-fail. */
-            if (parley_config_set_verify_callback(cfg, verify_cb, (void *)o) != PARLEY_OK ||
+            if (parley_config_set_verify_callback(cfg, verify_cb, &shim_verify) != PARLEY_OK ||
                 parley_config_set_verify_client(cfg, o->require_any_client_cert ? PARLEY_VERIFY_CLIENT_REQUIRE
                                                                                  : PARLEY_VERIFY_CLIENT_OPTIONAL) !=
                     PARLEY_OK) {
@@ -197,14 +214,20 @@ parley_config *shim_make_config(const shim_opts *o, parley_session_cache *cache,
             failed(cfg, why, "early data"))
             goto fail;
     } else {
-        if (o->verify_peer) {
-            /* As the server: the callback decides, as in BoringSSL's shim. */
-            if (parley_config_set_verify_callback(cfg, verify_cb, (void *)o) != PARLEY_OK) {
-                failed(cfg, why, "verify callback");
-                goto fail;
-            }
-        } else if (parley_config_set_verify(cfg, 0) != PARLEY_OK) {
-            failed(cfg, why, "verify off");
+        /* The callback decides, as in BoringSSL's shim: every chain passes
+         * unless -verify-fail (and then only with -verify-peer: BoringSSL's
+         * "soft fail" without it, a failed verification that does not stop
+         * the handshake, has no Parley counterpart). It also keeps the chain
+         * for -expect-peer-cert-file. The runner's certificates are for
+         * "test", whatever -host-name says: the name is not checked, as in
+         * BoringSSL's shim. */
+        if (o->verify_fail && !o->verify_peer) {
+            unimplemented(why, "-verify-fail without -verify-peer (BoringSSL's soft fail)");
+            goto fail;
+        }
+        if (parley_config_set_verify_callback(cfg, verify_cb, &shim_verify) != PARLEY_OK ||
+            parley_config_set_verify_hostname(cfg, 0) != PARLEY_OK) {
+            failed(cfg, why, "verify callback");
             goto fail;
         }
         if (o->advertise_alpn && set_client_alpn(cfg, o->advertise_alpn, why)) goto fail;

@@ -122,9 +122,12 @@ start_bg "$WORK/px.log" "$PARLEY" proxy --config "$WORK/etc/proxy.conf"
 PX=$LAST_PID
 wait_count "$WORK/px.log" '^proxy listening on' 2
 wait_port "$BPORT"
-# TLS 1.2: its session goes to the cache (a TLS 1.3 one lives in its ticket).
 "$PARLEY" client --tls1.2 --cafile "$PKI/ca.pem" --servername localhost --sess-out "$WORK/s.sess" "127.0.0.1:$PORT" >"$WORK/c1.out" 2>&1
 check "proxy.conf: a client through the proxy reaches the backend" "$WORK/c1.out" '^hello from backend /' '^protocol: TLSv1.2' '^verify: ok'
+# A TLS 1.2 client that takes no ticket: its session goes to the cache (a
+# ticket holds the session of a client that takes one, and of TLS 1.3).
+echo | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" -tls1_2 -no_ticket -servername localhost \
+  -CAfile "$PKI/ca.pem" >"$WORK/c2.out" 2>&1
 sleep 0.3
 [ -n "$REDIS" ] && redis-cli -p "$RPORT" --scan --pattern 'parley:sess:*' >"$WORK/keys.out" 2>&1
 check "proxy.conf: the session went to the Redis of redis.conf" "$WORK/keys.out" '^parley:sess:[0-9a-f]+'
