@@ -310,6 +310,11 @@ static int run_connection(int argc, char **argv, int index, parley_session_cache
         goto out;
     }
     if ((rc = shim_early_check(conn, &o)) != SHIM_OK) goto out;
+    if (index > 0 && !o.is_server && o.expect_ticket_supports_early_data && o.enable_early_data &&
+        parley_conn_early_data_status(conn) == PARLEY_EARLY_DATA_NOT_OFFERED) {
+        rc = expect_fail("the ticket did not allow early data (none was offered)");
+        goto out;
+    }
     int early_accepted = parley_conn_early_data_status(conn) == PARLEY_EARLY_DATA_ACCEPTED;
     /* A client whose early data was rejected goes on as BoringSSL's retry:
      * the -on-retry- settings describe the rest of the connection. */
@@ -421,10 +426,11 @@ int main(int argc, char **argv)
     shim_opts r;
     if ((rc = shim_parse(argc, argv, 1, &r)) != SHIM_OK) return rc;
     /* -expect-ticket-supports-early-data: Parley has no getter for a
-     * ticket's max_early_data_size; the test's resumption proves it when it
-     * expects the early data accepted, and otherwise the shim cannot. */
-    if (o.expect_ticket_supports_early_data && !(o.resume_count > 0 && r.expect_accept_early_data))
-        return shim_unimplemented("-expect-ticket-supports-early-data without an accepting resumption", NULL);
+     * ticket's max_early_data_size; a resumption proves it (the client offers
+     * early data only under a ticket that allows it: checked there), and
+     * without one the shim cannot. */
+    if (o.expect_ticket_supports_early_data && o.resume_count == 0)
+        return shim_unimplemented("-expect-ticket-supports-early-data without a resumption", NULL);
     parley_session_cache *cache = shim_cache_new();
     uint8_t ticket_keys[48];
     for (size_t i = 0; i < sizeof ticket_keys; i++) ticket_keys[i] = (uint8_t)(i * 7 + 1);

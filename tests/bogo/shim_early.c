@@ -50,15 +50,17 @@ int shim_early_check(parley_conn *conn, const shim_opts *o)
     }
     /* BoringSSL's reasons are its own enum; Parley's status tells three of
      * its classes apart: accepted; (client) never offered, for a reason of
-     * its own; offered and declined by the server. A server sees accepted
-     * or not. */
+     * its own (off, no session, a session or version that cannot carry it,
+     * an ALPN protocol that no longer fits); offered and declined by the
+     * server. A server sees accepted or not. */
     if (o->expect_early_data_reason) {
         const char *r = o->expect_early_data_reason;
         int want;
         if (strcmp(r, "accept") == 0)
             want = PARLEY_EARLY_DATA_ACCEPTED;
         else if (!o->is_server && (strcmp(r, "disabled") == 0 || strcmp(r, "no_session_offered") == 0 ||
-                                   strcmp(r, "unsupported_for_session") == 0))
+                                   strcmp(r, "unsupported_for_session") == 0 || strcmp(r, "protocol_version") == 0 ||
+                                   strcmp(r, "alpn_mismatch") == 0))
             want = PARLEY_EARLY_DATA_NOT_OFFERED;
         else if (!o->is_server)
             want = PARLEY_EARLY_DATA_REJECTED;
