@@ -942,6 +942,10 @@ int parley_conn_client_auth_status(const parley_conn *conn);
 /* Results, valid once the handshake is complete (some earlier). */
 uint16_t parley_conn_version(const parley_conn *conn);
 uint16_t parley_conn_cipher(const parley_conn *conn);
+/* parley_conn_group: the group of this handshake's (EC)DHE exchange; 0 for
+ * RSA key exchange and TLS 1.3 psk_ke. A TLS 1.2 resumption exchanges no
+ * keys (RFC 5246 7.3) and reports the group of the full handshake that made
+ * the session (0 for a session of an older format that did not record it). */
 uint16_t parley_conn_group(const parley_conn *conn);
 /* The scheme of the server's handshake signature (TLS 1.3
  * CertificateVerify, TLS 1.2 ServerKeyExchange), in both roles; 0 when none

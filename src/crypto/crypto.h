@@ -120,7 +120,8 @@ pl_pkey *pl_pkey_up_ref(pl_pkey *k);
 /* "RSA 2048", "EC P-256", "Ed25519" ... */
 void pl_pkey_describe(const pl_pkey *k, char *out, size_t n);
 /* Can this key make/verify this scheme? tls13 excludes PKCS#1 v1.5 and
- * binds ECDSA schemes to their curve (RFC 8446 4.2.3). */
+ * binds ECDSA schemes to their curve (RFC 8446 4.2.3); an RSA key too
+ * small for a PSS scheme's hash (RFC 8017 9.1.1) does not fit it. */
 int pl_sig_scheme_fits_key(const pl_pkey *k, uint16_t scheme, int tls13);
 int pl_sig_scheme_known(uint16_t scheme);
 /* The TLS named group of an ECDSA key's curve (secp256r1 0x0017, secp384r1

@@ -106,6 +106,15 @@ int pl_sig_scheme_fits_key(const pl_pkey *k, uint16_t scheme, int tls13)
     if (s->keytype == KT_EC && !tls13 && !pl_key_curve_is(PK(k), "P-256") && !pl_key_curve_is(PK(k), "P-384") &&
         !pl_key_curve_is(PK(k), "P-521"))
         return 0;
+    /* RFC 8017 9.1.1: EMSA-PSS needs emLen >= hLen + sLen + 2, emLen being
+     * ceil((modBits - 1) / 8); TLS uses a salt as long as the hash (RFC 8446
+     * 4.2.3), so a 1024-bit key cannot make rsa_pss_*_sha512. Such a scheme
+     * is not one the key can do, to choose or to verify. */
+    if (s->pss) {
+        int bits = EVP_PKEY_get_bits(PK(k));
+        size_t em_len = bits > 1 ? ((size_t)bits - 1 + 7) / 8 : 0;
+        if (em_len < 2 * pl_hash_len(s->hash) + 2) return 0;
+    }
     return 1;
 }
 

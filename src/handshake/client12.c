@@ -29,6 +29,8 @@ static int pl_client12_resume(parley_conn *c, const pl_server_hello *sh)
     memcpy(hs->master, ss->secret, 48);
     hs->resumed = 1;
     c->resumed = 1;
+    /* No exchange in an abbreviated handshake: the group is the session's. */
+    c->group = ss->group;
     PL_GUARD(pl_client_set_resumed_verify(c));
     PL_GUARD(pl_tls12_derive_keys(c));
     pl_trace(c, PARLEY_TRACE_INFO, -1, "session resumed", 0, "abbreviated handshake (RFC 5246 7.3)");

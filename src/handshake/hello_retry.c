@@ -91,6 +91,7 @@ int pl_ch1_summarize(const pl_client_hello *ch, pl_ch1_summary *s)
     PL_GUARD(pl_hash(PL_SHA256, ch->compression.p, ch->compression.len, s->compression));
     PL_GUARD(pl_ext_digests(ch->exts, s));
     s->has_psk = ch->has_psk;
+    s->resume_idx = -1;
     if (ch->has_psk) PL_GUARD(pl_psk_digests(ch, s));
     return 0;
 }
@@ -112,6 +113,15 @@ int pl_ch2_check(const pl_ch1_summary *s, const pl_client_hello *ch2, uint16_t h
     PL_ENSURE(!ch2->has_early_data, PL_ERR_ILLEGAL_PARAMETER, "second ClientHello offers early_data");
     PL_ENSURE(!ch2->has_psk || s->has_psk, PL_ERR_ILLEGAL_PARAMETER,
               "second ClientHello adds pre_shared_key, which the first did not offer");
+    /* RFC 8446 4.1.2: only PSKs incompatible with the HRR's suite may be
+     * removed; the one the server was resuming is compatible. */
+    if (s->resume_idx >= 0 && s->resume_idx < PL_CH1_PSKS) {
+        int kept = 0;
+        for (size_t i = 0; ch2->has_psk && i < t.n_psk && i < PL_CH1_PSKS; i++)
+            kept |= memcmp(t.psk_id[i], s->psk_id[s->resume_idx], sizeof t.psk_id[i]) == 0;
+        PL_ENSURE(kept, PL_ERR_ILLEGAL_PARAMETER,
+                  "second ClientHello drops the PSK the server selected, which fits the HelloRetryRequest's cipher suite");
+    }
     /* RFC 8446 4.1.2 / 4.2.11: the client may drop PSKs (those that do not
      * fit the selected suite), not add or change one: the second list is
      * the first with some removed, in the same order. Compared as far as

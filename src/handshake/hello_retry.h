@@ -35,6 +35,10 @@ typedef struct {
     uint8_t psk_id[PL_CH1_PSKS][8];
     size_t n_psk; /* all identities, also those past PL_CH1_PSKS */
     unsigned has_psk : 1;
+    /* Set by the server after pl_ch1_summarize: the identity it was going
+     * to resume (-1: none). It fits the HRR's suite, so the second
+     * ClientHello may not drop it (RFC 8446 4.1.2). */
+    int resume_idx;
 } pl_ch1_summary;
 
 struct pl_client_hello_s;

@@ -185,6 +185,8 @@ int pl_server12_client_hello(parley_conn *c, const void *vch, const uint8_t *msg
         hs->resumed = 1;
         c->resumed = 1;
         cert = 0;
+        /* No exchange in an abbreviated handshake: the group is the session's. */
+        group = ss.group;
         pl_cleanse(&ss, sizeof ss);
         /* As in TLS 1.3: the client certificate was verified when the session
          * was made, under the current client CAs (pl_session_client_auth). */

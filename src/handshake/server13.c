@@ -194,6 +194,7 @@ static int s_recv_ch(parley_conn *c, const uint8_t *msg, size_t len)
     if (ch_out.need_hrr) {
         hs->hrr_group = ch_out.group;
         PL_GUARD(pl_ch1_summarize(&ch, &hs->ch1));
+        hs->ch1.resume_idx = hs->psk_mode != PL_PSK_NONE ? hs->psk_index : -1;
         PL_GUARD(pl_transcript_hrr(&hs->transcript));
         hs->state = S_SEND_HRR;
         return 0;

@@ -266,6 +266,8 @@ void pl_session_from_conn(const parley_conn *c, pl_session *ss, uint64_t created
     ss->ems = (uint8_t)c->hs->ems;
     memcpy(ss->secret, c->hs->master, 48);
     ss->secret_len = 48;
+    /* Resumed, c->group is already the original session's. */
+    ss->group = c->group;
     /* Server: a session resumed keeps the original handshake's client authentication. */
     ss->client_auth = (uint8_t)(c->hs->resumed ? c->hs->sess_client_auth : c->hs->peer_sent_cert);
 }

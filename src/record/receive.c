@@ -141,7 +141,15 @@ static int pl_handle_alert(parley_conn *c, const uint8_t *p, size_t len)
      * TLS 1.2 (RFC 5246 7.2.2): a warning-level alert is not fatal (servers
      * send unrecognized_name, peers no_renegotiation). Ignored alerts count
      * as records that carry nothing: a flood of them ends the connection. */
-    if (p[1] == PL_ALERT_USER_CANCELED || (c->version == PARLEY_TLS1_2 && p[0] == 1)) {
+    /* Before the ServerHello no version is in use; a client that offers TLS
+     * 1.2 may meet a TLS 1.2 server that answers a server_name it does not
+     * know with a warning unrecognized_name first (RFC 6066 3 discourages
+     * it, but allows it), which interoperable clients ignore. Only that
+     * warning: any other alert before the version is known stays fatal, and
+     * a TLS 1.3 server never sends one (RFC 8446 6). */
+    int early_sni_warning = !c->is_server && c->version == 0 && c->cfg->min_version <= PARLEY_TLS1_2 && p[0] == 1 &&
+                            p[1] == PL_ALERT_UNRECOGNIZED_NAME;
+    if (p[1] == PL_ALERT_USER_CANCELED || (c->version == PARLEY_TLS1_2 && p[0] == 1) || early_sni_warning) {
         /* A legitimate peer has no reason for more than a few in a row (one
          * unrecognized_name, one no_renegotiation per refused attempt):
          * like OpenSSL and BoringSSL, the 5th is unexpected_message. */

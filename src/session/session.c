@@ -37,7 +37,8 @@ int pl_session_encode(const pl_session *s, pl_buf *out)
     PL_GUARD(pl_buf_u32(out, s->max_early_data));
     PL_GUARD(pl_buf_u8(out, (uint8_t)al));
     PL_GUARD(pl_buf_bytes(out, s->alpn, al));
-    return pl_buf_u16(out, s->record_size_limit);
+    PL_GUARD(pl_buf_u16(out, s->record_size_limit));
+    return pl_buf_u16(out, s->group);
 }
 
 int pl_session_decode(const uint8_t *p, size_t len, pl_session *s)
@@ -52,8 +53,9 @@ int pl_session_decode(const uint8_t *p, size_t len, pl_session *s)
     PL_GUARD(pl_cur_u8(&c, &ver));
     /* Formats 2 (TLS 1.2 sessions of earlier builds) and 3 (no trust
      * binding) are still read, so that a fleet upgraded host by host keeps
-     * resuming the sessions and tickets the others wrote; only format 5 is
-     * written (4 plus the 0-RTT fields and the ticket's record_size_limit). Their trust is unknown (all zero): a client does not offer
+     * resuming the sessions and tickets the others wrote; only format 6 is
+     * written (4 plus the 0-RTT fields and the ticket's record_size_limit,
+     * then the TLS 1.2 group). Their trust is unknown (all zero): a client does not offer
      * them, a server does not count their client authentication. */
     PL_ENSURE(ver >= 2 && ver <= PL_SESSION_VERSION, PL_ERR_DECODE, "session format version %u is not supported", ver);
     PL_GUARD(pl_cur_u16(&c, &s->version));
@@ -109,6 +111,7 @@ int pl_session_decode(const uint8_t *p, size_t len, pl_session *s)
         PL_ENSURE(s->record_size_limit == 0 || (s->record_size_limit >= 64 && s->record_size_limit <= 16385), PL_ERR_DECODE,
                   "bad session record_size_limit %u", s->record_size_limit);
     }
+    if (ver >= 6) PL_GUARD(pl_cur_u16(&c, &s->group));
     return pl_cur_expect_empty(&c);
 }
 

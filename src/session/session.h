@@ -14,7 +14,7 @@
 
 #include "../util/buf.h"
 
-#define PL_SESSION_VERSION 5
+#define PL_SESSION_VERSION 6
 #define PL_MAX_TICKET 2048
 
 typedef struct {
@@ -53,6 +53,11 @@ typedef struct {
      * client's session: the server's limit it received (0: none). 0 or
      * 64..16385. Formats 2-4 read as 0. */
     uint16_t record_size_limit;
+    /* Format 6: TLS 1.2, the group of the full handshake's (EC)DHE exchange
+     * (0: RSA key exchange), which parley_conn_group reports again when the
+     * session is resumed without one (RFC 5246 7.3). TLS 1.3: 0 (a
+     * resumption reports the group of its own exchange). Older formats: 0. */
+    uint16_t group;
 } pl_session;
 
 /* RFC 7627 5.4: a TLS 1.2 session made without the extended master secret

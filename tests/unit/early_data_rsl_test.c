@@ -105,11 +105,12 @@ static void test_limit_recorded(void **state)
         assert_int_equal(pl_ticket_open_session(sc, s.ticket, s.ticket_len, &t), 1);
         assert_int_equal(t.record_size_limit, lim[i]);
     }
-    /* Outside 0 / 64..16385 the session does not decode. */
+    /* Outside 0 / 64..16385 the session does not decode (the limit is
+     * followed by the 2-byte group of format 6). */
     size_t sl = session(64, sess, sizeof sess);
-    put16(sess + sl - 2, 63);
+    put16(sess + sl - 4, 63);
     assert_int_not_equal(pl_session_decode(sess, sl, &s), 0);
-    put16(sess + sl - 2, 16386);
+    put16(sess + sl - 4, 16386);
     assert_int_not_equal(pl_session_decode(sess, sl, &s), 0);
     parley_config_free(sc);
 }

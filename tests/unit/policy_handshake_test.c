@@ -3,7 +3,8 @@
  * in the reason) over TLS 1.3 and 1.2; a server refuses such a client
  * certificate; the verification cache and the session trust identity cover
  * the policy, so an "ok" remembered under one policy never answers for a
- * stricter one. */
+ * stricter one. A 1024-bit key never gets an RSA-PSS scheme whose hash is
+ * too large for it (RFC 8017 9.1.1), as server or as client. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -112,12 +113,66 @@ static void test_trust_identity_covers_policy(void **state)
     free_pair(&q);
 }
 
+/* RFC 8017 9.1.1: rsa_pss_*_sha512 needs a modulus of at least 1040 bits
+ * (emLen >= 2 * 64 + 2), so a 1024-bit key cannot make it. A server asked
+ * only for it has no scheme (handshake_failure, nothing signed); offered
+ * SHA-384 as well, it signs with that. */
+static void pss_large_server(int version)
+{
+    pair p;
+    parley_config *cc = only_version(client_cfg("proot"), version);
+    assert_int_equal(parley_config_set_insecure_min_rsa_bits(cc, 1024), PARLEY_OK);
+    assert_int_equal(parley_config_set_verify_schemes(cc, "rsa_pss_rsae_sha512"), PARLEY_OK);
+    make_pair(&p, cc, only_version(server_cfg("weak"), version), "localhost");
+    assert_int_not_equal(pair_handshake(&p, NULL, NULL), 0);
+    assert_int_equal(parley_conn_alert_sent(p.server), 40);
+    free_pair(&p);
+    cc = only_version(client_cfg("proot"), version);
+    assert_int_equal(parley_config_set_insecure_min_rsa_bits(cc, 1024), PARLEY_OK);
+    assert_int_equal(parley_config_set_verify_schemes(cc, "rsa_pss_rsae_sha512:rsa_pss_rsae_sha384"), PARLEY_OK);
+    make_pair(&p, cc, only_version(server_cfg("weak"), version), "localhost");
+    handshake_ok(&p, "rsa1024 server, sha512 and sha384 offered");
+    assert_int_equal(parley_conn_signature_scheme(p.client), PARLEY_SIG_RSA_PSS_RSAE_SHA384);
+    free_pair(&p);
+}
+
+static void test_pss_sha512_too_large_for_rsa1024_13(void **state)
+{
+    (void)state;
+    pss_large_server(PARLEY_TLS1_3);
+}
+
+static void test_pss_sha512_too_large_for_rsa1024_12(void **state)
+{
+    (void)state;
+    pss_large_server(PARLEY_TLS1_2);
+}
+
+/* The client's CertificateVerify skips the scheme its 1024-bit key cannot
+ * make, though it is the first of its own list. */
+static void test_pss_large_client_cert(void **state)
+{
+    (void)state;
+    pair p;
+    parley_config *sc = mtls_server("good", "proot");
+    assert_int_equal(parley_config_set_insecure_min_rsa_bits(sc, 1024), PARLEY_OK);
+    assert_int_equal(parley_config_set_verify_schemes(sc, "rsa_pss_rsae_sha512:rsa_pss_rsae_sha384"), PARLEY_OK);
+    parley_config *cc = mtls_client("proot", "weak");
+    assert_int_equal(parley_config_set_signing_schemes(cc, "rsa_pss_rsae_sha512:rsa_pss_rsae_sha384"), PARLEY_OK);
+    make_pair(&p, cc, sc, "localhost");
+    handshake_ok(&p, "rsa1024 client certificate, sha512 and sha384 asked for");
+    assert_int_equal(parley_conn_peer_signature_scheme(p.server), PARLEY_SIG_RSA_PSS_RSAE_SHA384);
+    free_pair(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_client_refuses_rsa1024_server_13), cmocka_unit_test(test_client_refuses_rsa1024_server_12),
         cmocka_unit_test(test_insecure_client_accepts_with_warning), cmocka_unit_test(test_server_refuses_rsa1024_client),
         cmocka_unit_test(test_cache_keyed_on_policy),            cmocka_unit_test(test_trust_identity_covers_policy),
+        cmocka_unit_test(test_pss_sha512_too_large_for_rsa1024_13), cmocka_unit_test(test_pss_sha512_too_large_for_rsa1024_12),
+        cmocka_unit_test(test_pss_large_client_cert),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -1,6 +1,7 @@
 /* resumption12_test.c - the TLS 1.2 client while it resumes: what the
  * server's plaintext flight (ServerHello, NewSessionTicket, CCS, Finished)
- * can make it store before the Finished authenticates anything. */
+ * can make it store before the Finished authenticates anything; and the
+ * group a resumed connection reports. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -109,10 +110,49 @@ static void test_resumed_client_large_ticket(void **state)
     parley_config_free(sc);
 }
 
+/* RFC 5246 7.3: an abbreviated handshake exchanges no keys; both sides
+ * report the group of the full handshake that made the session (a NIST
+ * curve here, though the resuming client prefers x25519), also after a second
+ * resumption with the ticket the first one renewed. */
+static void test_resumed_group_is_the_sessions(void **state)
+{
+    (void)state;
+    uint8_t sess[4096];
+    size_t sl = 0;
+    parley_config *sc = server_cfg("ec256"), *first = client12();
+    /* secp256r1 too: the curve of the ECDSA certificate (RFC 8422 5.1). */
+    assert_int_equal(parley_config_set_groups(first, "secp384r1:secp256r1"), PARLEY_OK);
+    pair p;
+    parley_config_ref(sc);
+    make_pair(&p, first, sc, "localhost");
+    assert_int_equal(pair_handshake(&p, NULL, NULL), 0);
+    uint16_t g = parley_conn_group(p.client);
+    assert_true(g == PARLEY_GROUP_SECP384R1 || g == PARLEY_GROUP_SECP256R1);
+    assert_int_equal(parley_conn_group(p.server), g);
+    assert_int_equal(parley_conn_get_session(p.client, sess, sizeof sess, &sl), PARLEY_OK);
+    free_pair(&p);
+    for (int round = 0; round < 2; round++) {
+        parley_config *cc = client12();
+        assert_int_equal(parley_config_set_groups(cc, "x25519:secp256r1:secp384r1"), PARLEY_OK);
+        parley_config_ref(sc);
+        make_pair(&p, cc, sc, "localhost");
+        assert_int_equal(parley_conn_set_session(p.client, sess, sl), PARLEY_OK);
+        assert_int_equal(pair_handshake(&p, NULL, NULL), 0);
+        assert_int_equal(parley_conn_resumed(p.client), 1);
+        assert_int_equal(parley_conn_resumed(p.server), 1);
+        assert_int_equal(parley_conn_group(p.client), g);
+        assert_int_equal(parley_conn_group(p.server), g);
+        assert_int_equal(parley_conn_get_session(p.client, sess, sizeof sess, &sl), PARLEY_OK);
+        free_pair(&p);
+    }
+    parley_config_free(sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resumed_client_large_ticket),
+        cmocka_unit_test(test_resumed_group_is_the_sessions),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

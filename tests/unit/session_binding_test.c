@@ -206,7 +206,7 @@ static void test_trust_binding(void **state)
 }
 
 /* Format 4 keeps the trust binding (format 5 adds the 0-RTT fields at the
- * end); a format-4 session is still read with no early data, and a format-3
+ * end, format 6 the TLS 1.2 group after them); a format-4 session is still read with no early data, and a format-3
  * session (format 4 without the trust binding) with its trust unknown, and
  * never offered. */
 static void test_older_format(void **state)
@@ -219,7 +219,16 @@ static void test_older_format(void **state)
     assert_int_equal(pl_session_decode(sess, sl, &s), 0);
     static const uint8_t zero[32];
     assert_memory_not_equal(s.trust, zero, 32);
-    assert_int_equal(sess[3], 5);
+    assert_int_equal(sess[3], 6);
+    /* Format 6 ends with the TLS 1.2 session's (EC)DHE group; format 5 is
+     * format 6 without it, and reads as group 0. */
+    assert_int_not_equal(s.group, 0);
+    assert_int_equal(sess[sl - 2] << 8 | sess[sl - 1], s.group);
+    sl -= 2;
+    sess[3] = 5;
+    assert_int_equal(pl_session_decode(sess, sl, &d), 0);
+    assert_int_equal(d.group, 0);
+    assert_memory_equal(d.trust, s.trust, 32);
     /* Format 4: drop max_early_data (4 bytes), the empty ALPN (1) and
      * record_size_limit (2). */
     assert_string_equal(s.alpn, "");

@@ -216,8 +216,9 @@ static int ticket_across(parley_config *a, parley_config *b, void (*mangle)(uint
 
 /* Flip a byte inside the ticket (the last bytes of the session blob are the ticket's tag). */
 /* The client blob ends with the ticket, then (format 5) max_early_data (4
- * bytes) and the ALPN (1 length byte, empty here): flip a ticket byte. */
-static void flip_ticket(uint8_t *sess, size_t len) { sess[len - 5 - 3] ^= 1; }
+ * bytes), the ALPN (1 length byte, empty here), record_size_limit (2) and
+ * (format 6) the group (2): flip a ticket byte. */
+static void flip_ticket(uint8_t *sess, size_t len) { sess[len - 5 - 2 - 2 - 1] ^= 1; }
 
 static void write_keys(const char *path, const char *first, const char *second)
 {
