@@ -140,10 +140,6 @@ static int c_send_ch(parley_conn *c, const uint8_t *msg, size_t len)
         hs->transcript.keep_raw = c->cfg->ncerts > 0 && c->cfg->min_version <= PARLEY_TLS1_2;
         PL_GUARD(pl_random(hs->client_random, 32));
         memcpy(c->client_random, hs->client_random, 32);
-        /* RFC 8446 D.4: a non-empty session id puts us in middlebox
-         * compatibility mode (the server answers with a CCS). */
-        hs->session_id_len = 32;
-        PL_GUARD(pl_random(hs->session_id, 32));
         /* A stored TLS 1.2 session is offered by its id (RFC 5246 7.4.1.2);
          * the same field serves TLS 1.3 compatibility mode. */
         if (c->sess && c->sess->version == PARLEY_TLS1_2 && pl_session_fresh(c->sess, (uint64_t)time(NULL)) &&
@@ -173,11 +169,30 @@ static int c_send_ch(parley_conn *c, const uint8_t *msg, size_t len)
     }
     PL_ENSURE(hs->offered12 || hs->offered13, PL_ERR_USAGE, "no cipher suite is usable with the configured versions");
     if (!hs->offered13) hs->psk_offered = 0;
+    if (!hs->hrr_done && hs->session_id_len == 0 && (hs->offered13 || hs->offered_session)) {
+        /* RFC 8446 D.4: a non-empty session id puts us in middlebox
+         * compatibility mode (the server answers with a CCS); RFC 5077 3.4:
+         * with a ticket, the server's echo of it says the ticket was taken.
+         * Otherwise a TLS 1.2 client with no session to resume sends an
+         * empty one (RFC 5246 7.4.1.2). */
+        hs->session_id_len = 32;
+        PL_GUARD(pl_random(hs->session_id, 32));
+    }
     if (!hs->hrr_done) pl_client13_early_decide(c);
-    pl_kex_free(hs->kex);
-    hs->kex = NULL;
     publen = 0;
-    if (hs->offered13) PL_GUARD(pl_kex_generate(hs->kex_group, &hs->kex, pub, &publen));
+    if (hs->hrr_done && hs->hrr_keep_share && hs->kex) {
+        /* RFC 8446 4.1.2: the second ClientHello changes key_share only when
+         * the HelloRetryRequest named a group; a cookie alone keeps it. */
+        memcpy(pub, hs->kex_pub, hs->kex_publen);
+        publen = hs->kex_publen;
+    } else {
+        pl_kex_free(hs->kex);
+        hs->kex = NULL;
+        if (hs->offered13) PL_GUARD(pl_kex_generate(hs->kex_group, &hs->kex, pub, &publen));
+        PL_ENSURE(publen <= sizeof hs->kex_pub, PL_ERR_INTERNAL, "key share too long");
+        memcpy(hs->kex_pub, pub, publen);
+        hs->kex_publen = publen;
+    }
     hs->client_version = PARLEY_TLS1_2;
     if (hs->hrr_done && !hs->ccs_sent) {
         /* RFC 8446 D.4: the compatibility CCS goes before our second flight,
@@ -214,8 +229,10 @@ static int c_handle_hrr(parley_conn *c, const pl_server_hello *sh, const uint8_t
         PL_ENSURE(sh->group != hs->kex_group, PL_ERR_ILLEGAL_PARAMETER,
                   "HelloRetryRequest asks for group %s, for which a key share was already sent", parley_group_name(sh->group));
         hs->hrr_group = sh->group;
+        hs->hrr_keep_share = 0;
     } else {
         hs->hrr_group = hs->kex_group;
+        hs->hrr_keep_share = 1;
     }
     PL_ENSURE(pl_suite_params(sh->suite, &aead, &hash), PL_ERR_ILLEGAL_PARAMETER, "bad suite in HelloRetryRequest");
     hs->aead = aead;

@@ -17,7 +17,10 @@ static const pl_ext_desc pl_ext_table[] = {
     {PL_EXT_SERVER_NAME, PL_IN_CH | PL_IN_EE | PL_IN_SH12, "server_name"},
     {PL_EXT_MAX_FRAGMENT_LENGTH, PL_IN_CH | PL_IN_EE | PL_IN_SH12, "max_fragment_length"},
     {PL_EXT_STATUS_REQUEST, PL_IN_CH | PL_IN_CR | PL_IN_CT | PL_IN_SH12, "status_request"},
-    {PL_EXT_SUPPORTED_GROUPS, PL_IN_CH | PL_IN_EE, "supported_groups"},
+    /* Some TLS 1.2 servers echo supported_groups in their ServerHello; no
+     * RFC defines it there (RFC 8422 5.2 lists only ec_point_formats) nor
+     * forbids it, and we sent it: accepted and ignored, as other clients do. */
+    {PL_EXT_SUPPORTED_GROUPS, PL_IN_CH | PL_IN_EE | PL_IN_SH12, "supported_groups"},
     {PL_EXT_EC_POINT_FORMATS, PL_IN_CH | PL_IN_SH12, "ec_point_formats"},
     {PL_EXT_SIGNATURE_ALGORITHMS, PL_IN_CH | PL_IN_CR, "signature_algorithms"},
     {PL_EXT_USE_SRTP, PL_IN_CH | PL_IN_EE | PL_IN_SH12, "use_srtp"},

@@ -22,6 +22,10 @@ typedef struct {
     pl_ks13 ks;
     int aead, hash;
     pl_kex *kex;            /* our ephemeral key */
+    uint8_t kex_pub[PL_MAX_KEX_PUB]; /* client: its public share, sent again unchanged
+                                      * after a HelloRetryRequest without key_share */
+    size_t kex_publen;
+    int hrr_keep_share;     /* client: the HelloRetryRequest asked for no new share */
     uint16_t kex_group;
     uint16_t hrr_group;     /* group the HRR asked for */
     pl_ch1_summary ch1;     /* server: what the second ClientHello must repeat (RFC 8446 4.1.2) */

@@ -61,6 +61,10 @@ static int pl_sh12_ext(void *vctx, uint16_t type, pl_cursor *b)
         /* RFC 5077 3.2: empty; a NewSessionTicket will come before the server's CCS. */
         sh->has_ticket = 1;
         break;
+    case PL_EXT_SUPPORTED_GROUPS:
+        /* We sent it; some servers echo it (extensions.c): ignored. */
+        b->len = 0;
+        break;
     default:
         PL_BAIL(PL_ERR_UNSUPPORTED_EXTENSION, "server sent extension %s (%u) that was not offered", pl_ext_name(type), type);
     }

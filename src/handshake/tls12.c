@@ -55,6 +55,9 @@ const uint8_t pl_downgrade12[8] = {0x44, 0x4F, 0x57, 0x4E, 0x47, 0x52, 0x44, 0x0
 
 int pl_client_accept_alpn(parley_conn *c, const uint8_t *proto, size_t len)
 {
+    /* An extension we did not send (RFC 8446 4.2, RFC 5246 7.4.1.4): a
+     * protocol outside the list we did send is illegal_parameter below. */
+    PL_ENSURE(c->cfg->alpn_len, PL_ERR_UNSUPPORTED_EXTENSION, "server sent ALPN, which the client did not offer");
     pl_cursor offered = pl_cur(c->cfg->alpn, c->cfg->alpn_len), name;
     while (offered.len) {
         PL_GUARD(pl_cur_vec8(&offered, &name));

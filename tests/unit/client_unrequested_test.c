@@ -162,7 +162,14 @@ static void test_tls12_echoed_compat_session_id(void **state)
     (void)state;
     pair p;
     mitm m = {.fn = echo_session_id};
-    mitm_pair(&p, &m, client_cfg("ec256"), server_cfg("ec256"), PARLEY_TLS1_2);
+    /* A client that also offers TLS 1.3 sends a random compatibility id (a
+     * TLS 1.2-only client with nothing to resume sends an empty one); the
+     * TLS 1.2 server's echo of it claims a resumption never offered. */
+    parley_config *cc = client_cfg("ec256");
+    assert_int_equal(parley_config_set_ciphers(cc, "TLS_AES_128_GCM_SHA256:TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"),
+                     PARLEY_OK);
+    assert_int_equal(parley_config_set_trace(cc, mitm_client_trace, &m), PARLEY_OK);
+    make_pair(&p, cc, only_version(server_cfg("ec256"), PARLEY_TLS1_2), "localhost");
     assert_int_not_equal(mitm_handshake(&p, &m), 0);
     assert_true(m.done);
     expect_alert(p.client, p.server, PL_ALERT_ILLEGAL_PARAMETER, "server echoed our session id, but no session was offered");
