@@ -40,6 +40,7 @@ static int set_ciphers(parley_config *cfg, const char *rule, int *why)
             memcpy(tok, p, n);
             tok[n] = 0;
             if (strncmp(tok, "TLS_", 4) != 0) return unimplemented(why, "-cipher keyword");
+            if (strlen(out) + n + 2 > sizeof out - 128) return unimplemented(why, "a -cipher list this long");
             for (uint16_t id = 1; id != 0; id++) {
                 const char *name = parley_cipher_name(id);
                 if (strcmp(name, tok) == 0) {
@@ -64,6 +65,7 @@ static int set_groups(parley_config *cfg, const shim_opts *o, int *why)
     for (size_t i = 0; i < o->ncurves; i++) {
         const char *name = parley_group_name((uint16_t)o->curves[i]);
         if (strcmp(name, "unknown") == 0 || o->curves[i] >= 0xfe00) return unimplemented(why, "a group Parley lacks");
+        if (strlen(list) + strlen(name) + 2 > sizeof list) return unimplemented(why, "a -curves list this long");
         if (list[0]) strcat(list, ":");
         strcat(list, name);
     }
