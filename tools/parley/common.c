@@ -101,6 +101,10 @@ void tool_trace(void *arg, const parley_conn *conn, const parley_trace_event *ev
 
 const char *tool_group(const parley_conn *c)
 {
+    /* The summary line says what this connection exchanged (--help: "none
+     * (resumed without a key exchange)"); the library reports a resumed TLS
+     * 1.2 session's original group, which no exchange here produced. */
+    if (parley_conn_resumed(c) && parley_conn_version(c) == PARLEY_TLS1_2) return "none";
     if (parley_conn_group(c)) return parley_group_name(parley_conn_group(c));
     return parley_conn_resumed(c) ? "none" : "rsa";
 }
