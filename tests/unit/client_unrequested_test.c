@@ -28,7 +28,7 @@ static void ext_append(uint8_t *b, size_t *len, size_t at, uint16_t type, const 
     assert_int_equal(at + 2 + get16(b + at), *len);
     put16(b + *len, type);
     put16(b + *len + 2, bl);
-    memcpy(b + *len + 4, body, bl);
+    if (bl) memcpy(b + *len + 4, body, bl); /* body may be NULL for an empty extension */
     *len += 4 + bl;
     put16(b + at, get16(b + at) + 4 + bl);
 }
