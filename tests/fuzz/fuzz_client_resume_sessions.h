@@ -1,5 +1,5 @@
 /* Written by gen_client_resume_seeds.c: the sessions fuzz_client_resume
- * offers (format 5, times pinned by fuzz_det_pin_times). The seeds in
+ * offers (format 6, times pinned by fuzz_det_pin_times). The seeds in
  * seeds/client_resume/ were recorded against them. */
 static const uint8_t session12[346] = {
     0x50, 0x4c, 0x53, 0x05, 0x03, 0x03, 0xc0, 0x2b, 0x01, 0x20, 0x3b, 0x3d, 0x26, 0xf6, 0xcd, 0x8b,

@@ -261,7 +261,7 @@ int main(int argc, char **argv)
     FILE *f = fopen(path, "w");
     if (!f) die(path);
     fprintf(f, "/* Written by gen_client_resume_seeds.c: the sessions fuzz_client_resume\n"
-               " * offers (format 5, times pinned by fuzz_det_pin_times). The seeds in\n"
+               " * offers (format 6, times pinned by fuzz_det_pin_times). The seeds in\n"
                " * seeds/client_resume/ were recorded against them. */\n");
     put_array(f, "session12", b12, n12);
     put_array(f, "session13", b13, n13);
