@@ -53,7 +53,7 @@ int __wrap_pl_kex_generate(uint16_t group, pl_kex **out, uint8_t *pub, size_t *p
 size_t fuzz_det_times_offset(const uint8_t *blob, size_t len)
 {
     size_t off = 3 + 1 + 2 + 2 + 1;
-    if (len < off + 1 || memcmp(blob, "PLS", 3) != 0 || blob[3] < 4 || blob[3] > 5) return 0; /* formats 4 and 5 share this prefix */
+    if (len < off + 1 || memcmp(blob, "PLS", 3) != 0 || blob[3] < 4 || blob[3] > 6) return 0; /* formats 4 to 6 share this prefix */
     off += 1 + blob[off];
     if (len < off + 1) return 0;
     off += 1 + blob[off];
