@@ -148,6 +148,13 @@ static int check_peer_chain(parley_conn *conn, const char *path)
     return rc;
 }
 
+/* A session was (or was not) there to keep, against the test's wish. */
+static int session_mismatch(int got)
+{
+    return expect_fail(got ? "new session was cached, but we expected the opposite"
+                           : "new session was not cached, but we expected the opposite");
+}
+
 static int check_results(parley_conn *conn, const shim_opts *o, int is_resume, const shim_trace *t)
 {
     char msg[2400];
@@ -357,8 +364,7 @@ static int run_connection(int argc, char **argv, int index, parley_session_cache
             goto out;
         }
         if (got != !o.expect_no_session && !parley_conn_resumed(conn)) {
-            rc = expect_fail(got ? "new session was cached, but we expected the opposite"
-                                 : "new session was not cached, but we expected the opposite");
+            rc = session_mismatch(got);
             goto out;
         }
         *session_len = got ? len : 0;
@@ -374,8 +380,7 @@ static int run_connection(int argc, char **argv, int index, parley_session_cache
         int got = parley_conn_get_session(conn, session, 8192, &len) == PARLEY_OK;
         int want = !after->expect_no_session && !after->shim_shuts_down;
         if (got != want) {
-            rc = expect_fail(got ? "new session was cached, but we expected the opposite"
-                                 : "new session was not cached, but we expected the opposite");
+            rc = session_mismatch(got);
             goto out;
         }
         if (got) *session_len = len;
